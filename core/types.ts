@@ -1,0 +1,75 @@
+/**
+ * Domain types shared by every layer. Numerical code works on these plain shapes
+ * (typed arrays, epoch-ms numbers) so it can be tested without a database.
+ */
+
+/** A regular time series. NaN marks a missing value. */
+export interface Series {
+  id: string;
+  /** Time of values[0] (UTC). */
+  start: Date;
+  stepSec: number;
+  values: Float64Array;
+  /** IANA zone of the grid, for calendar features (default 'UTC'). */
+  timeZone?: string;
+}
+
+export interface Covariates {
+  /** Known up to the forecast origin (aligned with the history). */
+  past?: Record<string, Float64Array>;
+  /** Known over the history and the horizon (history length + horizon), e.g. weather forecasts, calendar. */
+  future?: Record<string, Float64Array>;
+}
+
+export interface Capabilities {
+  futureCovariates: boolean;
+  probabilistic: boolean;
+  global: boolean;
+  /** Minimum number of history steps the model needs. */
+  minHistory: number;
+}
+
+export interface ForecasterSpec<P = unknown> {
+  kind: string;
+  version: number;
+  params: P;
+}
+
+export interface Forecast {
+  seriesId: string;
+  /** Time of the first forecast step (UTC). */
+  start: Date;
+  stepSec: number;
+  mean: Float64Array;
+  /** Keyed by the quantile level as a string, e.g. '0.1', '0.5', '0.9'. */
+  quantiles: Record<string, Float64Array>;
+  /** Model kind that produced it (e.g. 'gam-arima', 'seasonal-naive'). */
+  model: string;
+  /** Set when a fallback produced this forecast: why (e.g. 'short-history', 'model-failed'). */
+  fallbackReason?: string;
+}
+
+export interface ModelArtifact {
+  formatVersion: number;
+  spec: ForecasterSpec;
+  trainWindow: { start: string; end: string };
+  dataHash: string;
+  state: unknown;
+  metrics?: Record<string, number>;
+}
+
+export interface Forecaster<P = unknown> {
+  readonly spec: ForecasterSpec<P>;
+  readonly capabilities: Capabilities;
+  fit(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
+}
+
+export interface FittedForecaster<P = unknown> {
+  readonly spec: ForecasterSpec<P>;
+  predict(horizon: number, covariates?: Map<string, Covariates>, quantiles?: number[]): Promise<Forecast[]>;
+  /** In-sample residuals per series, for MinT and ARIMA-on-residuals. */
+  residuals(): Map<string, Float64Array>;
+  toArtifact(): ModelArtifact;
+}
+
+export const DEFAULT_QUANTILES = [0.1, 0.5, 0.9] as const;

@@ -1,0 +1,145 @@
+import pg from 'pg';
+import { from as copyFromStream } from 'pg-copy-streams';
+import { mkdirSync } from 'node:fs';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { GridcastError } from '../core/errors.ts';
+
+/**
+ * The one small query interface every repository uses. Two implementations:
+ * a pg pool (DATABASE_URL) and in-process PGlite (embedded default). PGlite runs a
+ * single backend, so it is never exposed as a server: everything goes through here.
+ *
+ * Both return the same JS types: timestamptz → Date, int8/numeric → number,
+ * float8 → number, json/jsonb → parsed value. Sessions run in UTC.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /**
+   * COPY `csv` (CSV text, no header, columns in the given order) into `table`.
+   * Callers stream large inputs by calling it repeatedly with chunks inside one transaction.
+   */
+  copyCsv(table: string, columns: string[], csv: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pg' | 'pglite';
+  /** Runs fn in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+pg.types.setTypeParser(INT8_OID, (v) => Number(v));
+pg.types.setTypeParser(NUMERIC_OID, (v) => Number(v));
+
+const copySql = (table: string, columns: string[], source: string) =>
+  `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+
+function wrapPgClient(client: pg.PoolClient | pg.Pool): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await client.query(sql, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+    async copyCsv(table, columns, csv) {
+      if (!('release' in client)) throw new Error('copyCsv needs a transaction client');
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN')));
+        stream.on('error', reject);
+        stream.on('finish', () => resolve());
+        stream.end(csv);
+      });
+    },
+  };
+}
+
+export async function openPg(url: string, max = 10): Promise<Db> {
+  // Keep any `options` given in the URL (e.g. a search_path) and add the UTC session zone.
+  const urlOptions = new URL(url).searchParams.get('options') ?? '';
+  const pool = new pg.Pool({ connectionString: url, max, options: `${urlOptions} -c TimeZone=UTC`.trim() });
+  try {
+    const c = await pool.connect();
+    c.release();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw new GridcastError('DB_UNREACHABLE', `Cannot connect to PostgreSQL at ${redact(url)}: ${(e as Error).message}`);
+  }
+  const transaction: Db['transaction'] = async (fn) => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const out = await fn(wrapPgClient(client));
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    kind: 'pg',
+    ...wrapPgClient(pool),
+    copyCsv: (table, columns, csv) => transaction((tx) => tx.copyCsv(table, columns, csv)),
+    transaction,
+    close: () => pool.end(),
+  };
+}
+
+type PgliteLike = Pick<PGlite, 'query' | 'exec'>;
+
+// The constructor-level `parsers` option is not applied to NUMERIC by PGlite 0.5, so pass them per query.
+const pgliteParsers = {
+  [pgliteTypes.INT8]: (v: string) => Number(v),
+  [pgliteTypes.NUMERIC]: (v: string) => Number(v),
+};
+
+function wrapPglite(db: PgliteLike): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await db.query<R>(sql, params, { parsers: pgliteParsers });
+      return { rows: r.rows, rowCount: r.affectedRows || r.rows.length };
+    },
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+    async copyCsv(table, columns, csv) {
+      await db.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([csv]) });
+    },
+  };
+}
+
+/** dataDir undefined → in-memory (tests). */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const db = new PGlite(dataDir);
+  await db.waitReady;
+  await db.exec(`SET TimeZone = 'UTC'`);
+  return {
+    kind: 'pglite',
+    ...wrapPglite(db),
+    transaction: (fn) => db.transaction((tx) => fn(wrapPglite(tx))),
+    close: () => db.close(),
+  };
+}
+
+export function openDb(opts: { databaseUrl?: string; dataDir?: string }): Promise<Db> {
+  return opts.databaseUrl ? openPg(opts.databaseUrl) : openPglite(opts.dataDir);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
