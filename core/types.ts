@@ -14,10 +14,20 @@ export interface Series {
   timeZone?: string;
 }
 
+/**
+ * Covariates of one series, keyed by name (e.g. 'temperature' in °C).
+ * Alignment convention (every forecaster follows it):
+ *  - in fit(): each array has the length of the history and is aligned with it;
+ *  - in predict(): each array has the length of the horizon and covers exactly the forecast steps
+ *    (for weather: the forecast as issued before the origin, or observations in a backtest with
+ *    "perfect" weather). A fitted model keeps whatever history tail it needs (lags, smoothing state).
+ * NaN marks a missing covariate value. Calendar features are not covariates: forecasters derive
+ * them from timestamps, the series' timeZone and their CalendarSpec parameters.
+ */
 export interface Covariates {
-  /** Known up to the forecast origin (aligned with the history). */
+  /** Known only up to the forecast origin. */
   past?: Record<string, Float64Array>;
-  /** Known over the history and the horizon (history length + horizon), e.g. weather forecasts, calendar. */
+  /** Known (or forecast) over the history and the horizon. */
   future?: Record<string, Float64Array>;
 }
 
@@ -66,6 +76,11 @@ export interface Forecaster<P = unknown> {
 
 export interface FittedForecaster<P = unknown> {
   readonly spec: ForecasterSpec<P>;
+  /**
+   * Optional: the same fitted parameters conditioned on a longer history (new observations
+   * since fit), without refitting — lets a backtest refit only every k origins.
+   */
+  condition?(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
   predict(horizon: number, covariates?: Map<string, Covariates>, quantiles?: number[]): Promise<Forecast[]>;
   /** In-sample residuals per series, for MinT and ARIMA-on-residuals. */
   residuals(): Map<string, Float64Array>;
