@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable } from './arma.ts';
+import { fitResidualArima } from './residual-arima.ts';
+import { expandSeasonalAr, fitWasmCandidates } from './wasm-fit.ts';
+
+interface RReference {
+  y: number[];
+  arma: { ar: number[]; ma: number; mean: number; sigma2: number; forecast: number[]; se: number[] };
+  ar2: { ar: number[]; mean: number };
+}
+const ref = JSON.parse(readFileSync(new URL('./__fixtures__/r-reference.json', import.meta.url), 'utf8')) as RReference;
+const y = Float64Array.from(ref.y);
+
+function simulateAr(n: number, phi: number[], seed = 7): Float64Array {
+  let s = seed;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const out = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    const e = Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd());
+    out[t] = e + phi.reduce((acc, c, i) => acc + (t > i ? c * out[t - 1 - i] : 0), 0);
+  }
+  return out;
+}
+
+describe('ARMA against R forecast::Arima (fixture made by __fixtures__/make-r-reference.R)', () => {
+  it('forecasts R coefficients like R, mean and standard error', () => {
+    const coef = { phi: Float64Array.from(ref.arma.ar), theta: Float64Array.from([ref.arma.ma]), mean: ref.arma.mean };
+    const f = armaForecast(conditionOn(y, coef, ref.arma.sigma2), 48);
+    for (let h = 0; h < 48; h++) {
+      expect(f.mean[h]).toBeCloseTo(ref.arma.forecast[h], 5);
+      expect(Math.sqrt(f.variance[h])).toBeCloseTo(ref.arma.se[h], 5);
+    }
+  });
+
+  it('reaches R CSS estimates with the arima wasm (coefficients read from its struct)', () => {
+    const [c] = fitWasmCandidates({ values: ref.y, orders: [{ p: 2, q: 1, P: 0, s: 0 }], method: 1, optimizer: 6 });
+    expect(c.retval).toBe(1);
+    expect(c.phi[0]).toBeCloseTo(ref.arma.ar[0], 1);
+    expect(c.phi[1]).toBeCloseTo(ref.arma.ar[1], 1);
+    expect(c.theta[0]).toBeCloseTo(ref.arma.ma, 1);
+    expect(c.mean).toBeCloseTo(ref.arma.mean, 1);
+    const ours = cssLogLik(y, { phi: Float64Array.from(c.phi), theta: Float64Array.from(c.theta), mean: c.mean });
+    const rs = cssLogLik(y, { phi: Float64Array.from(ref.arma.ar), theta: Float64Array.from([ref.arma.ma]), mean: ref.arma.mean });
+    expect(ours.loglik).toBeGreaterThan(rs.loglik - 1);
+  });
+
+  it('AR least squares matches R CSS AR(2)', () => {
+    const fit = fitArLeastSquares(y, [1, 2]);
+    expect(fit.coefficients.phi[0]).toBeCloseTo(ref.ar2.ar[0], 2);
+    expect(fit.coefficients.phi[1]).toBeCloseTo(ref.ar2.ar[1], 2);
+    expect(fit.coefficients.mean).toBeCloseTo(ref.ar2.mean, 1);
+  });
+});
+
+describe('ARMA building blocks', () => {
+  it('AR least squares recovers a simulated AR(2) with a seasonal lag and skips missing rows', () => {
+    const x = simulateAr(4000, [0.6, -0.2, ...new Array(21).fill(0), 0.3]);
+    for (let i = 100; i < 4000; i += 97) x[i] = Number.NaN;
+    const fit = fitArLeastSquares(x, [1, 2, 24]);
+    expect(fit.coefficients.phi[0]).toBeCloseTo(0.6, 1);
+    expect(fit.coefficients.phi[1]).toBeCloseTo(-0.2, 1);
+    expect(fit.coefficients.phi[23]).toBeCloseTo(0.3, 1);
+    expect(fit.coefficients.phi[10]).toBe(0);
+  });
+
+  it('tells stable from explosive AR polynomials', () => {
+    expect(isStable({ phi: Float64Array.from([0.5, -0.3]), theta: new Float64Array(0), mean: 0 })).toBe(true);
+    expect(isStable({ phi: Float64Array.from([1.01]), theta: new Float64Array(0), mean: 0 })).toBe(false);
+    expect(isStable({ phi: Float64Array.from([0.5, 0.6]), theta: new Float64Array(0), mean: 0 })).toBe(false);
+  });
+
+  it('expands a multiplicative seasonal AR', () => {
+    // (1 − 0.5B)(1 − 0.4B²) = 1 − 0.5B − 0.4B² + 0.2B³
+    expect(expandSeasonalAr([0.5], [0.4], 2)).toEqual([0.5, 0.4, -0.2]);
+  });
+});
+
+describe('fitResidualArima', () => {
+  it('fits in a worker, picks an order by AICc, and its forecast decays to the residual mean', async () => {
+    const x = simulateAr(1344, [0.7, -0.2]);
+    const fit = await fitResidualArima(x, { seasonalLags: [] });
+    expect(fit.method).toBe('arima');
+    expect(fit.fallbackReason).toBeUndefined();
+    expect(fit.order.p + fit.order.q).toBeGreaterThan(0);
+    const f = armaForecast(fit.state, 200);
+    expect(Math.abs(f.mean[199] - fit.state.mean)).toBeLessThan(1e-6);
+    expect(f.variance[199]).toBeGreaterThan(f.variance[0]);
+  });
+
+  it('falls back to AR least squares, labelled, when the worker times out', async () => {
+    const x = simulateAr(1344, [0.7, -0.2]);
+    const fit = await fitResidualArima(x, { seasonalLags: [24], timeoutMs: 1 });
+    expect(fit.method).toBe('ar-ls');
+    expect(fit.fallbackReason).toMatch(/did not answer.*AR least squares used/);
+    expect(fit.state.phi[0]).toBeCloseTo(0.7, 1);
+  });
+
+  it('rejects models whose forecast leaves the bound', async () => {
+    const x = simulateAr(1344, [0.7, -0.2]);
+    const fit = await fitResidualArima(x, { useWasm: false, boundK: 1e-9 });
+    expect(fit.method).toBe('none');
+    expect(fit.fallbackReason).toMatch(/mean/);
+    expect(armaForecast(fit.state, 10).mean.every(Number.isFinite)).toBe(true);
+  });
+
+  it('gives a zero model for constant or all-missing residuals', async () => {
+    for (const x of [new Float64Array(500).fill(3), new Float64Array(500).fill(Number.NaN)]) {
+      const fit = await fitResidualArima(x);
+      expect(fit.method).toBe('none');
+      const f = armaForecast(fit.state, 5);
+      expect(f.mean.every(Number.isFinite)).toBe(true);
+      expect(f.variance.every(Number.isFinite)).toBe(true);
+    }
+  });
+});

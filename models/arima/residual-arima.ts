@@ -1,0 +1,135 @@
+import { runWorker } from '../../core/worker.ts';
+import { meanSd } from '../timeindex.ts';
+import { aicc, armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable, type ArmaCoefficients, type ArmaState } from './arma.ts';
+import type { ArmaOrder, WasmCandidate, WasmFitInput } from './wasm-fit.ts';
+
+export interface ResidualArimaParams {
+  /** Residual steps used for the fit (the arima wasm copies its input to a 64 KB stack: ≤ 8,000). */
+  windowSteps: number;
+  maxP: number;
+  maxQ: number;
+  /** Seasonal AR lags tried (steps, e.g. 24 for a day of hourly data); [] for none. */
+  seasonalLags: number[];
+  timeoutMs: number;
+  /** A forecast farther than boundK residual sd from the residual mean counts as exploded. */
+  boundK: number;
+  /** Steps checked by the bound (covers the longest horizon the model will serve). */
+  boundSteps: number;
+  /** false skips the wasm and fits the AR least-squares model directly. */
+  useWasm: boolean;
+}
+
+export const MAX_WASM_POINTS = 8_000;
+
+export const DEFAULT_RESIDUAL_ARIMA: ResidualArimaParams = {
+  windowSteps: 8 * 7 * 24,
+  maxP: 3,
+  maxQ: 2,
+  seasonalLags: [24],
+  timeoutMs: 60_000,
+  boundK: 4,
+  boundSteps: 14 * 24,
+  useWasm: true,
+};
+
+export interface ResidualArimaFit {
+  state: ArmaState;
+  order: ArmaOrder;
+  method: 'arima' | 'ar-ls' | 'none';
+  aicc: number;
+  /** Why the wasm ARIMA was not used, when it was not. */
+  fallbackReason?: string;
+}
+
+const toCoefficients = (c: WasmCandidate): ArmaCoefficients => ({ phi: Float64Array.from(c.phi), theta: Float64Array.from(c.theta), mean: c.mean });
+
+/** MA invertibility is AR stability of −theta: a non-invertible MA makes the innovations blow up. */
+const invertible = (theta: Float64Array) => isStable({ phi: theta.map((t) => -t), theta: new Float64Array(0), mean: 0 });
+
+function bounded(state: ArmaState, sd: number, mean: number, p: ResidualArimaParams): boolean {
+  const f = armaForecast(state, p.boundSteps);
+  return f.mean.every((v) => Number.isFinite(v) && Math.abs(v - mean) <= p.boundK * sd) && f.variance.every(Number.isFinite);
+}
+
+function orders(p: ResidualArimaParams): ArmaOrder[] {
+  const out: ArmaOrder[] = [];
+  for (let ar = 0; ar <= p.maxP; ar++) for (let ma = 0; ma <= p.maxQ; ma++) if (ar + ma > 0) out.push({ p: ar, q: ma, P: 0, s: 0 });
+  // One seasonal AR term on the best-guess short order keeps the search cheap (auto SARIMA takes minutes).
+  for (const s of p.seasonalLags) out.push({ p: Math.min(2, p.maxP), q: Math.min(1, p.maxQ), P: 1, s });
+  return out;
+}
+
+/**
+ * ARIMA(p,0,q)(P,0,0)[s] on the recent residual window, orders chosen by AICc on a small grid.
+ * The wasm fit runs in a worker with a timeout; if it fails, times out or gives an unstable or
+ * exploding model, an AR fitted by least squares takes over, and failing that a zero forecast.
+ */
+export async function fitResidualArima(residuals: Float64Array, params: Partial<ResidualArimaParams> = {}): Promise<ResidualArimaFit> {
+  const p = { ...DEFAULT_RESIDUAL_ARIMA, ...params };
+  const window = residuals.subarray(Math.max(0, residuals.length - Math.min(p.windowSteps, MAX_WASM_POINTS)));
+  const { mean, sd, n } = meanSd(window);
+  const zero = (reason: string): ResidualArimaFit => ({
+    state: { phi: new Float64Array(0), theta: new Float64Array(0), mean: 0, sigma2: n > 1 && sd > 0 ? sd * sd : 0, tailY: new Float64Array(0), tailE: new Float64Array(0) },
+    order: { p: 0, q: 0, P: 0, s: 0 },
+    method: 'none',
+    aicc: Number.NaN,
+    fallbackReason: reason,
+  });
+  if (n < 50) return zero(`residual window has ${n} observed values (< 50)`);
+  if (!(sd > 1e-12 * Math.max(1, Math.abs(mean)))) return zero('constant residuals');
+
+  let reason: string | undefined;
+  if (p.useWasm) {
+    try {
+      const input: WasmFitInput = { values: Array.from(window, (v) => (Number.isFinite(v) ? v : mean)), orders: orders(p), method: 1, optimizer: 6 };
+      const candidates = await runWorker<WasmCandidate[]>(new URL('./arima.worker.ts', import.meta.url), input, p.timeoutMs);
+      let best: ResidualArimaFit | undefined;
+      for (const c of candidates) {
+        if (c.retval !== 1) continue;
+        const coef = toCoefficients(c);
+        if (!coef.phi.every(Number.isFinite) || !coef.theta.every(Number.isFinite) || !Number.isFinite(coef.mean)) continue;
+        if (!isStable(coef) || !invertible(coef.theta)) continue;
+        const ll = cssLogLik(window, coef);
+        const k = c.order.p + c.order.q + c.order.P + 2;
+        const score = aicc(ll.loglik, k, ll.n);
+        if (!Number.isFinite(score) || (best && best.aicc <= score)) continue;
+        const state = conditionOn(window, coef, ll.sigma2);
+        if (!bounded(state, sd, mean, p)) continue;
+        best = { state, order: c.order, method: 'arima', aicc: score };
+      }
+      if (best) return best;
+      reason = 'arima: no converged, stable and bounded order';
+    } catch (e) {
+      reason = `arima: ${(e as Error).message}`;
+    }
+  } else {
+    reason = 'arima disabled';
+  }
+  return fitArFallback(window, sd, mean, p, reason);
+}
+
+function fitArFallback(window: Float64Array, sd: number, mean: number, p: ResidualArimaParams, reason: string): ResidualArimaFit {
+  let best: ResidualArimaFit | undefined;
+  for (let ar = 1; ar <= Math.max(1, p.maxP); ar++) {
+    for (const seasonal of [[], ...p.seasonalLags.map((s) => [s])]) {
+      const lags = [...Array.from({ length: ar }, (_, i) => i + 1), ...seasonal.filter((s) => s > ar)];
+      if (lags.length >= window.length / 4) continue;
+      const fit = fitArLeastSquares(window, lags);
+      if (!isStable(fit.coefficients)) continue;
+      const ll = cssLogLik(window, fit.coefficients);
+      const score = aicc(ll.loglik, lags.length + 2, ll.n);
+      if (!Number.isFinite(score) || (best && best.aicc <= score)) continue;
+      const state = conditionOn(window, fit.coefficients, ll.sigma2);
+      if (!bounded(state, sd, mean, p)) continue;
+      best = { state, order: { p: ar, q: 0, P: seasonal.length, s: seasonal[0] ?? 0 }, method: 'ar-ls', aicc: score, fallbackReason: `${reason}; AR least squares used` };
+    }
+  }
+  if (best) return best;
+  return {
+    state: { phi: new Float64Array(0), theta: new Float64Array(0), mean, sigma2: sd * sd, tailY: new Float64Array(0), tailE: new Float64Array(0) },
+    order: { p: 0, q: 0, P: 0, s: 0 },
+    method: 'none',
+    aicc: Number.NaN,
+    fallbackReason: `${reason}; AR least squares unstable, residual forecast set to its mean`,
+  };
+}
