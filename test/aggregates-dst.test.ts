@@ -47,7 +47,7 @@ function expectSame(rows: MeasurementRow[], expected: Map<number, Bucket>, pick:
     const ok =
       // Exact equality: the SQL sums in time order, as this computation does, so the bits agree.
       r.value === pick(b) && r.p95 === b.p95 && r.min === b.min && r.max === b.max && r.count === b.n && r.quality === b.quality && r.method === b.methods;
-    if (!ok) expect({ ts: r.ts.toISOString(), ...r }).toEqual({ ts: r.ts.toISOString(), expected: b });
+    if (!ok) expect({ at: r.ts.toISOString(), ...r }).toEqual({ at: r.ts.toISOString(), expected: b });
   }
 }
 
