@@ -1,0 +1,68 @@
+import { GridcastError } from '../../core/errors.ts';
+import type { Db } from '../../store/db.ts';
+import type { InsertMeasurements } from '../scada/commit.ts';
+import { medianStepMs } from './gaps.ts';
+import { insertGapFills, loadProfileCells, loadWindow, seriesCadence } from './imputation.repository.ts';
+import { planImputation, type GapFill, type RedundantLookup } from './plan.ts';
+import { buildProfile } from './profile.ts';
+
+export interface ImputationSettings {
+  /** Gaps up to this length repeat the last value (s). */
+  locfMaxSec: number;
+  /** Weeks of history behind the typical profile. */
+  profileWeeks: number;
+  /** Time-of-day resolution of the typical profile (s). */
+  profileSlotSec: number;
+  /** How far back the last measured value may be; a sensor silent for longer is left as a gap. */
+  maxGapSec: number;
+}
+
+export const DEFAULT_IMPUTATION: ImputationSettings = { locfMaxSec: 300, profileWeeks: 4, profileSlotSec: 900, maxGapSec: 86_400 };
+
+export interface ImputeResult {
+  seriesId: string;
+  points: number;
+  fills: GapFill[];
+}
+
+/**
+ * Fills the gaps of one series over [from, to) with flagged points (quality 'imputed' and the
+ * method), written through the store's write path — which never lets them overwrite a measured
+ * point and lets a late real value replace them — together with the audit rows, in one
+ * transaction. The cadence is the series' attrs.stepSec, else the median spacing of its points.
+ */
+export async function imputeSeries(
+  db: Db,
+  insert: InsertMeasurements,
+  opts: { seriesId: string; from: Date; to: Date; actor: string; settings?: Partial<ImputationSettings>; redundant?: RedundantLookup },
+): Promise<ImputeResult> {
+  const s = { ...DEFAULT_IMPUTATION, ...opts.settings };
+  const meta = await seriesCadence(db, opts.seriesId);
+  if (!meta) throw new GridcastError('SERIES_NOT_FOUND', `Series ${opts.seriesId} does not exist; load the topology first.`, { seriesId: opts.seriesId });
+  const window = await loadWindow(db, opts.seriesId, new Date(opts.from.getTime() - s.maxGapSec * 1000), opts.to);
+  const stepMs = meta.stepSec ? meta.stepSec * 1000 : medianStepMs(window.measured.map((p) => p.ts));
+  if (!stepMs) return { seriesId: opts.seriesId, points: 0, fills: [] };
+  const profileFrom = new Date(opts.to.getTime() - s.profileWeeks * 7 * 86_400_000);
+  const cells = await loadProfileCells(db, opts.seriesId, profileFrom, opts.to, s.profileSlotSec, meta.timeZone);
+  const profile = cells.length
+    ? buildProfile(cells, s.profileSlotSec, meta.timeZone, { from: profileFrom.toISOString(), to: opts.to.toISOString(), weeks: s.profileWeeks })
+    : null;
+  const plan = planImputation({
+    seriesId: opts.seriesId,
+    stepMs,
+    from: opts.from,
+    to: opts.to,
+    measured: window.measured,
+    alreadyImputed: window.imputed,
+    profile,
+    redundant: opts.redundant,
+    rules: { locfMaxSec: s.locfMaxSec },
+  });
+  if (plan.rows.length === 0) return { seriesId: opts.seriesId, points: 0, fills: [] };
+  const written = await db.transaction(async (tx) => {
+    const { written } = await insert(tx, plan.rows);
+    await insertGapFills(tx, plan.fills, null, opts.actor);
+    return written;
+  });
+  return { seriesId: opts.seriesId, points: written, fills: plan.fills };
+}

@@ -1,0 +1,77 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { z } from 'zod';
+import { GridcastError } from '../../core/errors.ts';
+import type { CommitRows } from './buffer.ts';
+import type { Log } from './log.ts';
+import { HttpPollBody } from './point.ts';
+
+export interface HttpPollTarget {
+  url: string;
+  cron: string;
+}
+
+export interface PollResult {
+  url: string;
+  ok: boolean;
+  points: number;
+  written: number;
+  error?: string;
+}
+
+/**
+ * Fetches one endpoint and commits its points in one transaction. Timeouts, HTTP errors and
+ * invalid bodies are returned as a failed result (and logged), never thrown: the next tick
+ * simply tries again.
+ */
+export async function pollOnce(target: { url: string }, commit: CommitRows, log: Log, timeoutMs = 5000): Promise<PollResult> {
+  const fail = (error: string): PollResult => {
+    log.error({ url: target.url, err: error }, 'HTTP poll failed');
+    return { url: target.url, ok: false, points: 0, written: 0, error };
+  };
+  let body: unknown;
+  try {
+    const res = await fetch(target.url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    if (!res.ok) return fail(`HTTP ${res.status} ${res.statusText}`);
+    body = await res.json();
+  } catch (e) {
+    const err = e as Error;
+    return fail(err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.message);
+  }
+  const parsed = HttpPollBody.safeParse(body);
+  if (!parsed.success) return fail(`invalid body: ${z.prettifyError(parsed.error)}`);
+  const rows = parsed.data.map((p) => ({ seriesId: p.seriesId, ts: p.ts, value: p.value, quality: p.quality ?? 'ok' }));
+  try {
+    const written = rows.length ? await commit(rows) : 0;
+    return { url: target.url, ok: true, points: rows.length, written };
+  } catch (e) {
+    return fail(`write failed: ${(e as Error).message}`);
+  }
+}
+
+export interface HttpPoller {
+  stop(): Promise<void>;
+  lastResults(): PollResult[];
+}
+
+/** Polls every target on its own cron schedule; a poll still running when the next tick fires is not overlapped. */
+export function startHttpPoller(targets: HttpPollTarget[], commit: CommitRows, log: Log, timeoutMs = 5000): HttpPoller {
+  const last = new Map<string, PollResult>();
+  const tasks: ScheduledTask[] = targets.map((t) => {
+    if (!cron.validate(t.cron)) {
+      throw new GridcastError('CONFIG_INVALID', `httpPoll cron '${t.cron}' for ${t.url} is not a valid cron expression.`);
+    }
+    return cron.schedule(
+      t.cron,
+      async () => {
+        last.set(t.url, await pollOnce(t, commit, log, timeoutMs));
+      },
+      { name: `http-poll ${t.url}`, noOverlap: true },
+    );
+  });
+  return {
+    lastResults: () => [...last.values()],
+    async stop() {
+      await Promise.all(tasks.map((task) => task.destroy()));
+    },
+  };
+}
