@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { openPg } from '../store/db.ts';
+import { openStore } from '../store/open.ts';
+import { backends } from './db.ts';
+import { createSeries, writePoints } from './aggregates-fixtures.ts';
+
+const run = promisify(execFile);
+const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
+
+/** The CLI's own environment: PGlite in a temporary GRIDCAST_DATA_DIR, or a fresh PostgreSQL schema. */
+async function storeEnv(kind: 'pglite' | 'pg'): Promise<{ env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }> {
+  if (kind === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'gridcast-query-'));
+    return { env: { GRIDCAST_DATA_DIR: dir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const schema = `t_cli_${process.pid}_${Date.now()}`;
+  const admin = await openPg(process.env.TEST_DATABASE_URL!, 1);
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  await admin.close();
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    env: { DATABASE_URL: url.toString() },
+    cleanup: async () => {
+      const a = await openPg(process.env.TEST_DATABASE_URL!, 1);
+      await a.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await a.close();
+    },
+  };
+}
+
+describe.each(backends)('gridcast query on %s', (kind) => {
+  let env: NodeJS.ProcessEnv;
+  let cleanup: () => Promise<void>;
+  const gridcast = (...args: string[]) => run('node', [CLI, 'query', ...args], { env: { ...process.env, DATABASE_URL: '', GRIDCAST_DATA_DIR: '', ...env } });
+
+  beforeAll(async () => {
+    ({ env, cleanup } = await storeEnv(kind));
+    const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.GRIDCAST_DATA_DIR ?? './data' });
+    try {
+      await createSeries(db, [{ id: 's1', unit: 'MW', timeZone: 'Europe/Paris' }]);
+      await writePoints(db, ['s1,2026-03-29T00:02:00Z,10,ok,', 's1,2026-03-29T00:04:00Z,20,ok,', 's1,2026-03-29T00:07:00Z,40,imputed,locf'].join('\n'));
+    } finally {
+      await db.close();
+    }
+  });
+  afterAll(() => cleanup?.());
+
+  it('prints 5-min buckets as CSV with p95', async () => {
+    const { stdout } = await gridcast('--series', 's1', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '5m');
+    expect(stdout).toBe(['series_id,ts,value,quality,p95', 's1,2026-03-29T00:00:00.000Z,15,ok,19.5', 's1,2026-03-29T00:05:00.000Z,40,imputed,40', ''].join('\n'));
+  });
+
+  it('prints raw points as JSON with the imputation method', async () => {
+    const { stdout } = await gridcast('--series', 's1', '--from', '2026-03-29T00:05:00Z', '--to', '2026-03-29T01:00:00Z', '--grain', 'raw', '--format', 'json');
+    expect(JSON.parse(stdout)).toEqual([{ seriesId: 's1', ts: '2026-03-29T00:07:00.000Z', value: 40, quality: 'imputed', method: 'locf' }]);
+  });
+
+  it('rejects a bad grain with usage and exit code 2', async () => {
+    await expect(gridcast('--series', 's1', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '2h')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--grain must be one of raw, 5m, 1h, 1d'),
+    });
+  });
+
+  it('reports an unknown series with its error code', async () => {
+    await expect(gridcast('--series', 'nope', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '1h')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('SERIES_NOT_FOUND'),
+    });
+  });
+});
