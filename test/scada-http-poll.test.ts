@@ -1,0 +1,92 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Db, Queryable } from '../store/db.ts';
+import { dbCommitter } from '../ingest/scada/commit.ts';
+import { pollOnce, startHttpPoller } from '../ingest/scada/http-poll.ts';
+import type { Log } from '../ingest/scada/log.ts';
+import type { MeasurementRow } from '../ingest/scada/point.ts';
+import { backends, freshDb } from './db.ts';
+
+// TEMPORARY until store/measurements.repository.ts lands.
+async function insertMeasurements(q: Queryable, rows: MeasurementRow[]) {
+  const r = await q.query(
+    `INSERT INTO measurements (series_id, ts, value, quality, method)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::text[], $5::text[])
+     ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value, quality = excluded.quality, method = excluded.method
+       WHERE measurements.quality = 'imputed' AND excluded.quality <> 'imputed'`,
+    [rows.map((r) => r.seriesId), rows.map((r) => r.ts), rows.map((r) => r.value), rows.map((r) => r.quality ?? 'ok'), rows.map((r) => r.method ?? null)],
+  );
+  return { written: r.rowCount };
+}
+
+const T0 = Date.parse('2026-02-02T08:00:00Z');
+let server: Server;
+let base: string;
+let hits = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    hits++;
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.url === '/points') {
+      json(200, { points: [{ seriesId: 'feeder-1', ts: new Date(T0).toISOString(), value: 3.5 }, { seriesId: 'feeder-2', ts: T0, value: 4, quality: 'suspect' }] });
+    } else if (req.url === '/array') json(200, [{ seriesId: 'feeder-3', ts: T0, value: 1 }]);
+    else if (req.url === '/error') json(503, { error: 'maintenance' });
+    else if (req.url === '/invalid') json(200, { points: [{ seriesId: 'feeder-1', ts: T0, value: null }] });
+    else if (req.url === '/slow') setTimeout(() => json(200, []), 2000);
+    else json(404, {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+describe.each(backends)('HTTP poller (%s)', (kind) => {
+  let db: Db;
+  const errors: string[] = [];
+  const log: Log = { info() {}, warn() {}, error: (o) => errors.push(String((o as { err: string }).err)) };
+  beforeEach(async () => {
+    db = await freshDb(kind);
+    errors.length = 0;
+  });
+  afterEach(() => db.close());
+  const rows = async () =>
+    (await db.query<{ series_id: string; value: number; quality: string }>('SELECT series_id, value, quality FROM measurements ORDER BY series_id')).rows.map((r) => [r.series_id, r.value, r.quality]);
+
+  it('writes a valid body and is idempotent when the same points come again', async () => {
+    const commit = dbCommitter(db, insertMeasurements);
+    expect(await pollOnce({ url: `${base}/points` }, commit, log)).toMatchObject({ ok: true, points: 2, written: 2 });
+    expect(await pollOnce({ url: `${base}/points` }, commit, log)).toMatchObject({ ok: true, points: 2 });
+    expect(await pollOnce({ url: `${base}/array` }, commit, log)).toMatchObject({ ok: true, points: 1 });
+    expect(await rows()).toEqual([['feeder-1', 3.5, 'ok'], ['feeder-2', 4, 'suspect'], ['feeder-3', 1, 'ok']]);
+  });
+
+  it('logs 5xx, invalid bodies and timeouts as failed polls and writes nothing', async () => {
+    const commit = dbCommitter(db, insertMeasurements);
+    expect(await pollOnce({ url: `${base}/error` }, commit, log)).toMatchObject({ ok: false, error: 'HTTP 503 Service Unavailable' });
+    expect(await pollOnce({ url: `${base}/invalid` }, commit, log)).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid body/) });
+    expect(await pollOnce({ url: `${base}/slow` }, commit, log, 200)).toMatchObject({ ok: false, error: 'no answer within 200 ms' });
+    expect(await pollOnce({ url: 'http://127.0.0.1:1/' }, commit, log)).toMatchObject({ ok: false });
+    expect(errors).toHaveLength(4);
+    expect(await rows()).toEqual([]);
+  });
+
+  it('polls on its cron schedule until stopped', async () => {
+    const poller = startHttpPoller([{ url: `${base}/points`, cron: '* * * * * *' }, { url: `${base}/error`, cron: '* * * * * *' }], dbCommitter(db, insertMeasurements), log);
+    const end = Date.now() + 10_000;
+    while (poller.lastResults().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await poller.stop();
+    expect(poller.lastResults().map((r) => [r.url.replace(base, ''), r.ok]).sort()).toEqual([['/error', false], ['/points', true]]);
+    expect(await rows()).toHaveLength(2);
+    const after = hits;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(hits).toBe(after);
+  });
+});
