@@ -86,7 +86,9 @@ export function encodeState(v: unknown): unknown {
   return v;
 }
 
+/** Idempotent, so a nested artifact (a base model inside a composite) can be decoded twice. */
 export function decodeState(v: unknown): unknown {
+  if (ArrayBuffer.isView(v) || v instanceof Date) return v;
   if (Array.isArray(v)) return v.map(decodeState);
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;

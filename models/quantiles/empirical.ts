@@ -83,16 +83,25 @@ export function errorAt(eq: ErrorQuantiles, step: number, level: number): number
 }
 
 /**
- * Quantile curves mean + error quantile, for any levels. Rows of the table are sorted so
- * the curves never cross; `scale` widens (>1) or narrows the bands around the median error.
+ * Quantile curves mean + error quantile, for any levels. Rows of the table are sorted so the
+ * curves never cross. `rowOf` maps a forecast step to a table row when rows are not horizon
+ * steps (e.g. a slot of the day); `scale` widens (>1) the bands around the median error.
  */
-export function addQuantiles(mean: Float64Array, eq: ErrorQuantiles, levels: readonly number[] = DEFAULT_QUANTILES, scale = 1): Record<string, Float64Array> {
+export function addQuantiles(
+  mean: Float64Array,
+  eq: ErrorQuantiles,
+  levels: readonly number[] = DEFAULT_QUANTILES,
+  opts: { scale?: number; rowOf?: (step: number) => number } = {},
+): Record<string, Float64Array> {
+  const scale = opts.scale ?? 1;
+  const rowOf = opts.rowOf ?? ((i: number) => i);
   const out: Record<string, Float64Array> = {};
   for (const level of checkLevels(levels)) {
     const q = new Float64Array(mean.length);
     for (let i = 0; i < mean.length; i++) {
-      const mid = errorAt(eq, i, 0.5);
-      q[i] = mean[i] + mid + scale * (errorAt(eq, i, level) - mid);
+      const row = rowOf(i);
+      const mid = errorAt(eq, row, 0.5);
+      q[i] = mean[i] + mid + scale * (errorAt(eq, row, level) - mid);
     }
     out[levelKey(level)] = q;
   }

@@ -1,0 +1,185 @@
+import { GridcastError } from '../core/errors.ts';
+import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type ForecasterSpec, type FittedForecaster, type ModelArtifact, type Series } from '../core/types.ts';
+import { armaForecast, conditionOn, innovations, type ArmaState } from './arima/arma.ts';
+import { fitResidualArima, MAX_WASM_POINTS, type ResidualArimaFit } from './arima/residual-arima.ts';
+import type { ArmaOrder } from './arima/wasm-fit.ts';
+import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
+import { requireHorizon } from './fallback/history.ts';
+import { addQuantiles, checkLevels, errorQuantiles, type ErrorQuantiles } from './quantiles/empirical.ts';
+import { endOf, stepsPerDay } from './timeindex.ts';
+
+export interface GamArimaParams {
+  /** Spec of the base model (a GAM in production), recorded for the registry. */
+  base: ForecasterSpec;
+  /** Days of recent residuals the ARIMA is fitted on (capped at 8,000 steps). */
+  windowDays: number;
+  maxP: number;
+  maxQ: number;
+  /** Try a seasonal AR term at a lag of one day. */
+  dailySeasonalAr: boolean;
+  timeoutMs: number;
+  /** Days of horizon with their own error quantiles; later steps reuse the last (the ARIMA has decayed by then). */
+  quantileDays: number;
+}
+
+export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
+  windowDays: 42,
+  maxP: 3,
+  maxQ: 2,
+  dailySeasonalAr: true,
+  timeoutMs: 60_000,
+  quantileDays: 2,
+};
+
+interface SeriesArma {
+  id: string;
+  nextMs: number;
+  state: ArmaState;
+  order: ArmaOrder;
+  method: ResidualArimaFit['method'];
+  fallbackReason?: string;
+  errors: ErrorQuantiles;
+}
+
+interface State {
+  base: ModelArtifact;
+  series: SeriesArma[];
+}
+
+const KIND = 'gam-arima';
+const VERSION = 1;
+
+/**
+ * Short-term model (B3): base forecast + ARIMA forecast of the base's recent in-sample residuals.
+ * Bands are the composite's own error quantiles per horizon step, measured from pseudo-origins
+ * over the residual window (the ARIMA forecast from each origin against the residuals that followed).
+ */
+export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<GamArimaParams, 'base'>> = {}): Forecaster<GamArimaParams> {
+  const p: GamArimaParams = { ...DEFAULT_GAM_ARIMA, ...params, base: base.spec as ForecasterSpec };
+  const spec = { kind: KIND, version: VERSION, params: p };
+  return {
+    spec,
+    capabilities: { ...base.capabilities, probabilistic: true },
+    async fit(history, covariates) {
+      const baseFit = await base.fit(history, covariates);
+      const residuals = baseFit.residuals();
+      const series: SeriesArma[] = [];
+      for (const s of history) series.push(await fitSeries(s, residuals.get(s.id), p));
+      return fitted(p, baseFit, series, trainWindow(history), dataHash(history, covariates));
+    },
+  };
+}
+
+async function fitSeries(s: Series, r: Float64Array | undefined, p: GamArimaParams): Promise<SeriesArma> {
+  const perDay = stepsPerDay(s.stepSec);
+  const windowSteps = Math.min(MAX_WASM_POINTS, p.windowDays * perDay);
+  const res = r && r.length === s.values.length ? r : new Float64Array(s.values.length).fill(Number.NaN);
+  const fit = await fitResidualArima(res, {
+    windowSteps,
+    maxP: p.maxP,
+    maxQ: p.maxQ,
+    seasonalLags: p.dailySeasonalAr && perDay <= 96 ? [perDay] : [],
+    timeoutMs: p.timeoutMs,
+    boundSteps: 14 * perDay,
+  });
+  const window = res.subarray(Math.max(0, res.length - windowSteps));
+  const reason = r && r.length === s.values.length ? fit.fallbackReason : `base gave no residuals for this series${fit.fallbackReason ? `; ${fit.fallbackReason}` : ''}`;
+  return {
+    id: s.id,
+    nextMs: endOf(s).getTime(),
+    state: fit.state,
+    order: fit.order,
+    method: fit.method,
+    ...(reason ? { fallbackReason: reason } : {}),
+    errors: pseudoOriginErrors(window, fit.state, p.quantileDays * perDay, Math.max(1, Math.floor(perDay / 4))),
+  };
+}
+
+/**
+ * Errors of the residual forecast from origins every `stride` steps across the window: the
+ * composite's error at step h is the residual at h minus its ARIMA forecast.
+ */
+function pseudoOriginErrors(window: Float64Array, s: ArmaState, steps: number, stride: number): ErrorQuantiles {
+  const { e, filled } = innovations(window, s);
+  const p = s.phi.length;
+  const q = s.theta.length;
+  const byStep: number[][] = Array.from({ length: steps }, () => []);
+  const burn = Math.max(p, q, 1);
+  for (let t = burn; t < window.length - 1; t += stride) {
+    const origin: ArmaState = { ...s, tailY: filled.slice(t + 1 - p, t + 1), tailE: e.slice(t + 1 - q, t + 1) };
+    const h = Math.min(steps, window.length - 1 - t);
+    const f = armaForecast(origin, h);
+    for (let k = 0; k < h; k++) {
+      const err = window[t + 1 + k] - f.mean[k];
+      if (Number.isFinite(err)) byStep[k].push(err);
+    }
+  }
+  if (byStep.every((b) => b.length === 0)) {
+    // No residuals observed at all: bands come from the ARIMA variance alone (zero width if that is zero too).
+    return errorQuantiles([[0]]);
+  }
+  return errorQuantiles(byStep);
+}
+
+function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma[], window: { start: string; end: string }, hash: string): FittedForecaster<GamArimaParams> {
+  const spec = { kind: KIND, version: VERSION, params: p };
+  const byId = new Map(series.map((s) => [s.id, s]));
+  return {
+    spec,
+    ...(baseFit.condition
+      ? {
+          // Same base and ARIMA coefficients, ARIMA state moved to the end of the longer history.
+          async condition(history: Series[], covariates?: Map<string, Covariates>) {
+            const baseC = await baseFit.condition!(history, covariates);
+            const residuals = baseC.residuals();
+            const moved = series.map((sa) => {
+              const s = history.find((h) => h.id === sa.id);
+              const r = residuals.get(sa.id);
+              if (!s || !r || r.length !== s.values.length) {
+                throw new GridcastError('CONDITION_MISMATCH', `gam-arima: condition() needs history and base residuals for series '${sa.id}'`, { seriesId: sa.id });
+              }
+              const perDay = stepsPerDay(s.stepSec);
+              const w = r.subarray(Math.max(0, r.length - Math.min(MAX_WASM_POINTS, p.windowDays * perDay)));
+              return { ...sa, nextMs: endOf(s).getTime(), state: conditionOn(w, sa.state, sa.state.sigma2) };
+            });
+            return fitted(p, baseC, moved, trainWindow(history), dataHash(history, covariates));
+          },
+        }
+      : {}),
+    async predict(horizon, covariates, quantiles = [...DEFAULT_QUANTILES]): Promise<Forecast[]> {
+      requireHorizon(KIND, horizon);
+      const levels = checkLevels(quantiles);
+      const baseForecasts = await baseFit.predict(horizon, covariates, levels);
+      return baseForecasts.map((bf) => {
+        const sa = byId.get(bf.seriesId);
+        if (!sa) throw new GridcastError('UNKNOWN_SERIES', `gam-arima was not fitted on series '${bf.seriesId}'`, { seriesId: bf.seriesId });
+        if (bf.start.getTime() !== sa.nextMs) {
+          throw new GridcastError('ORIGIN_MISMATCH', `gam-arima: base forecast for '${bf.seriesId}' starts at ${bf.start.toISOString()}, not at the end of the history`, { seriesId: bf.seriesId });
+        }
+        const arma = armaForecast(sa.state, horizon).mean;
+        const mean = Float64Array.from(bf.mean, (v, k) => v + arma[k]);
+        if (!mean.every(Number.isFinite)) {
+          throw new GridcastError('FORECAST_NOT_FINITE', `gam-arima: base model ${bf.model} gave a non-finite forecast for '${bf.seriesId}'`, { seriesId: bf.seriesId });
+        }
+        const reasons = [bf.fallbackReason, sa.fallbackReason].filter(Boolean).join('; ');
+        return {
+          seriesId: bf.seriesId,
+          start: bf.start,
+          stepSec: bf.stepSec,
+          mean,
+          quantiles: addQuantiles(mean, sa.errors, levels),
+          model: KIND,
+          ...(reasons ? { fallbackReason: reasons } : {}),
+        };
+      });
+    },
+    residuals: () => baseFit.residuals(),
+    toArtifact: () => makeArtifact(spec, window, hash, { base: baseFit.toArtifact(), series }),
+  };
+}
+
+/** Reloads a fitted gam-arima; `loadBase` is the catalog's fromArtifact (the base can be any model kind). */
+export function gamArimaFromArtifact(a: ModelArtifact, loadBase: (a: ModelArtifact) => FittedForecaster): FittedForecaster<GamArimaParams> {
+  const { base, series } = openArtifact<State>(a, KIND, VERSION);
+  return fitted(a.spec.params as GamArimaParams, loadBase(base), series, a.trainWindow, a.dataHash);
+}
