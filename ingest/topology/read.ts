@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { GridcastError } from '../../core/errors.ts';
+import type { Topology } from './schema.ts';
+import { validateTopology } from './validate.ts';
+
+/** Parses topology text: JSON for .json, YAML otherwise (YAML also reads JSON). */
+export function parseTopology(text: string, source = 'topology'): Topology {
+  let data: unknown;
+  try {
+    data = extname(source).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new GridcastError('TOPOLOGY_SYNTAX', `Cannot parse ${source}: ${(e as Error).message}`, { source });
+  }
+  return validateTopology(data, source);
+}
+
+export function readTopologyFile(path: string): Topology {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new GridcastError('TOPOLOGY_FILE_UNREADABLE', `Cannot read topology file ${path}: ${(e as Error).message}`, { path });
+  }
+  return parseTopology(text, path);
+}

@@ -1,0 +1,85 @@
+import type { Db, Queryable } from './db.ts';
+
+/**
+ * The `series` table: one row per topology node (the node's own measured series) and one
+ * per derived series (PV estimate, consumption), the latter without parent so roll-ups
+ * never add them. Topology-level validation happens before these functions are called.
+ */
+export interface SeriesRow {
+  id: string;
+  parent: string | null;
+  kind: 'load' | 'generation' | 'flow' | 'weather';
+  unit: string;
+  timeZone: string;
+  weatherStation?: string;
+  name?: string;
+  attrs: Record<string, unknown>;
+}
+
+interface DbRow {
+  id: string;
+  parent_id: string | null;
+  kind: SeriesRow['kind'];
+  unit: string;
+  time_zone: string;
+  weather_station: string | null;
+  name: string | null;
+  attrs: Record<string, unknown>;
+}
+
+const fromDb = (r: DbRow): SeriesRow => ({
+  id: r.id,
+  parent: r.parent_id,
+  kind: r.kind,
+  unit: r.unit,
+  timeZone: r.time_zone,
+  ...(r.weather_station !== null && { weatherStation: r.weather_station }),
+  ...(r.name !== null && { name: r.name }),
+  attrs: r.attrs ?? {},
+});
+
+const UPSERT = `INSERT INTO series (id, parent_id, kind, unit, time_zone, weather_station, name, attrs, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, now())
+  ON CONFLICT (id) DO UPDATE SET parent_id = EXCLUDED.parent_id, kind = EXCLUDED.kind, unit = EXCLUDED.unit,
+    time_zone = EXCLUDED.time_zone, weather_station = EXCLUDED.weather_station, name = EXCLUDED.name,
+    attrs = EXCLUDED.attrs, updated_at = now()
+  RETURNING (xmax = 0) AS inserted`;
+
+/**
+ * Upserts rows (parents before children) in one transaction: all or nothing. Rows already
+ * stored but absent here are kept, since measurements may reference them.
+ */
+export async function upsertSeries(db: Db, rows: readonly SeriesRow[]): Promise<{ inserted: number; updated: number }> {
+  return db.transaction(async (tx) => {
+    let inserted = 0;
+    for (const r of rows) {
+      const res = await tx.query<{ inserted: boolean }>(UPSERT, [
+        r.id,
+        r.parent,
+        r.kind,
+        r.unit,
+        r.timeZone,
+        r.weatherStation ?? null,
+        r.name ?? null,
+        JSON.stringify(r.attrs),
+      ]);
+      if (res.rows[0].inserted) inserted++;
+    }
+    return { inserted, updated: rows.length - inserted };
+  });
+}
+
+export async function listSeries(q: Queryable): Promise<SeriesRow[]> {
+  const { rows } = await q.query<DbRow>(
+    'SELECT id, parent_id, kind, unit, time_zone, weather_station, name, attrs FROM series ORDER BY id',
+  );
+  return rows.map(fromDb);
+}
+
+export async function getSeries(q: Queryable, id: string): Promise<SeriesRow | undefined> {
+  const { rows } = await q.query<DbRow>(
+    'SELECT id, parent_id, kind, unit, time_zone, weather_station, name, attrs FROM series WHERE id = $1',
+    [id],
+  );
+  return rows[0] && fromDb(rows[0]);
+}

@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Db } from '../store/db.ts';
+import { listSeries } from '../store/series.repository.ts';
+import { parseTopology } from '../ingest/topology/read.ts';
+import { loadStoredTopology, saveTopology } from '../ingest/topology/store.ts';
+import { backends, freshDb } from './db.ts';
+
+const YAML = `
+timeZone: Europe/Paris
+weatherStations: [{ id: ws1, latitude: 48.8, longitude: 2.3 }]
+nodes:
+  - { id: nation, kind: load, unit: MW, name: Nation }
+  - { id: north, parent: nation, kind: load, unit: MW }
+  - { id: south, parent: nation, kind: load, unit: MW }
+  - { id: n1, parent: north, kind: load, unit: MW, weatherStation: ws1, attrs: { pvCapacity: 5 } }
+  - { id: s1, parent: south, kind: load, unit: MW }
+  - { id: train, kind: load, unit: MW, sharing: { substations: [n1, s1], allocation: worst-case } }
+`;
+
+describe.each(backends)('topology store round trip (%s)', (kind) => {
+  let db: Db;
+  afterEach(async () => db?.close());
+
+  it('stores, reads back the same topology, and upserts on reload', async () => {
+    db = await freshDb(kind);
+    const t = parseTopology(YAML, 'grid.yaml');
+    expect(await saveTopology(db, t)).toEqual({ inserted: 7, updated: 0 });
+    const back = await loadStoredTopology(db);
+    const sortById = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
+    expect(sortById(back.nodes)).toEqual(sortById(t.nodes));
+
+    const moved = parseTopology(YAML.replace('{ id: s1, parent: south', '{ id: s1, parent: north'), 'grid.yaml');
+    expect(await saveTopology(db, moved)).toEqual({ inserted: 0, updated: 7 });
+    const rows = await listSeries(db);
+    expect(rows.find((r) => r.id === 's1')!.parent).toBe('north');
+    expect(rows.find((r) => r.id === 'train')).toMatchObject({ parent: 'north', attrs: { sharing: { substations: ['n1', 's1'], allocation: 'worst-case' } } });
+  });
+
+  it('writes nothing when one row fails', async () => {
+    db = await freshDb(kind);
+    const t = parseTopology(YAML, 'grid.yaml');
+    // A kind the table refuses, placed last: the rows before it must be rolled back.
+    const broken = { ...t, nodes: [...t.nodes, { ...t.nodes[1], id: 'bad', kind: 'pump' as never }] };
+    await expect(saveTopology(db, broken)).rejects.toThrow();
+    expect(await listSeries(db)).toEqual([]);
+  });
+});
