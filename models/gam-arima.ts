@@ -1,7 +1,7 @@
 import { GridcastError } from '../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type ForecasterSpec, type FittedForecaster, type ModelArtifact, type Series } from '../core/types.ts';
 import { armaForecast, conditionOn, innovations, type ArmaState } from './arima/arma.ts';
-import { fitResidualArima, MAX_WASM_POINTS, type ResidualArimaFit } from './arima/residual-arima.ts';
+import { fitResidualArimaMany, MAX_WASM_POINTS, type ResidualArimaFit, type ResidualArimaParams } from './arima/residual-arima.ts';
 import type { ArmaOrder } from './arima/wasm-fit.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
 import { requireHorizon } from './fallback/history.ts';
@@ -63,27 +63,40 @@ export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<
     async fit(history, covariates) {
       const baseFit = await base.fit(history, covariates);
       const residuals = baseFit.residuals();
-      const series: SeriesArma[] = [];
-      for (const s of history) series.push(await fitSeries(s, residuals.get(s.id), p));
+      const series = new Array<SeriesArma>(history.length);
+      // One batch of worker fits per step length (the window and seasonal lag are set in steps).
+      for (const stepSec of new Set(history.map((s) => s.stepSec))) {
+        const idx = history.map((s, i) => i).filter((i) => history[i].stepSec === stepSec);
+        const res = idx.map((i) => usableResiduals(history[i], residuals.get(history[i].id)));
+        const fits = await fitResidualArimaMany(res, residualParams(stepSec, p));
+        idx.forEach((i, k) => (series[i] = seriesArma(history[i], res[k], fits[k], residuals.has(history[i].id), p)));
+      }
       return fitted(p, baseFit, series, trainWindow(history), dataHash(history, covariates));
     },
   };
 }
 
-async function fitSeries(s: Series, r: Float64Array | undefined, p: GamArimaParams): Promise<SeriesArma> {
-  const perDay = stepsPerDay(s.stepSec);
-  const windowSteps = Math.min(MAX_WASM_POINTS, p.windowDays * perDay);
-  const res = r && r.length === s.values.length ? r : new Float64Array(s.values.length).fill(Number.NaN);
-  const fit = await fitResidualArima(res, {
-    windowSteps,
+function usableResiduals(s: Series, r: Float64Array | undefined): Float64Array {
+  return r && r.length === s.values.length ? r : new Float64Array(s.values.length).fill(Number.NaN);
+}
+
+function residualParams(stepSec: number, p: GamArimaParams): Partial<ResidualArimaParams> {
+  const perDay = stepsPerDay(stepSec);
+  return {
+    windowSteps: Math.min(MAX_WASM_POINTS, p.windowDays * perDay),
     maxP: p.maxP,
     maxQ: p.maxQ,
+    // A daily lag beyond 96 steps (sub-15-min data) would make the AR polynomial long and the fit slow.
     seasonalLags: p.dailySeasonalAr && perDay <= 96 ? [perDay] : [],
     timeoutMs: p.timeoutMs,
     boundSteps: 14 * perDay,
-  });
-  const window = res.subarray(Math.max(0, res.length - windowSteps));
-  const reason = r && r.length === s.values.length ? fit.fallbackReason : `base gave no residuals for this series${fit.fallbackReason ? `; ${fit.fallbackReason}` : ''}`;
+  };
+}
+
+function seriesArma(s: Series, res: Float64Array, fit: ResidualArimaFit, hadResiduals: boolean, p: GamArimaParams): SeriesArma {
+  const perDay = stepsPerDay(s.stepSec);
+  const window = res.subarray(Math.max(0, res.length - Math.min(MAX_WASM_POINTS, p.windowDays * perDay)));
+  const reason = hadResiduals ? fit.fallbackReason : `base gave no residuals for this series${fit.fallbackReason ? `; ${fit.fallbackReason}` : ''}`;
   return {
     id: s.id,
     nextMs: endOf(s).getTime(),

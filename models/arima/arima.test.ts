@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable } from './arma.ts';
-import { fitResidualArima } from './residual-arima.ts';
+import { fitResidualArima, fitResidualArimaMany } from './residual-arima.ts';
 import { expandSeasonalAr, fitWasmCandidates } from './wasm-fit.ts';
 
 interface RReference {
@@ -112,5 +112,11 @@ describe('fitResidualArima', () => {
       expect(f.mean.every(Number.isFinite)).toBe(true);
       expect(f.variance.every(Number.isFinite)).toBe(true);
     }
+  });
+
+  it('fits many series in batches, each judged on its own', async () => {
+    const fits = await fitResidualArimaMany([simulateAr(1000, [0.6]), new Float64Array(800).fill(1), simulateAr(900, [0.3, 0.3], 3)], { seasonalLags: [], batchSize: 2 });
+    expect(fits.map((f) => f.method)).toEqual(['arima', 'none', 'arima']);
+    expect(fits[0].state.phi[0]).toBeCloseTo(0.6, 1);
   });
 });

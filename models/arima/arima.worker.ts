@@ -1,4 +1,4 @@
 import { serveWorker } from '../../core/worker.ts';
-import { fitWasmCandidates } from './wasm-fit.ts';
+import { fitWasmBatch } from './wasm-fit.ts';
 
-void serveWorker(fitWasmCandidates);
+void serveWorker(fitWasmBatch);

@@ -1,7 +1,7 @@
 import { runWorker } from '../../core/worker.ts';
 import { meanSd } from '../timeindex.ts';
 import { aicc, armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable, type ArmaCoefficients, type ArmaState } from './arma.ts';
-import type { ArmaOrder, WasmCandidate, WasmFitInput } from './wasm-fit.ts';
+import type { ArmaOrder, WasmBatchInput, WasmCandidate } from './wasm-fit.ts';
 
 export interface ResidualArimaParams {
   /** Residual steps used for the fit (the arima wasm copies its input to a 64 KB stack: ≤ 8,000). */
@@ -59,13 +59,15 @@ function orders(p: ResidualArimaParams): ArmaOrder[] {
   return out;
 }
 
-/**
- * ARIMA(p,0,q)(P,0,0)[s] on the recent residual window, orders chosen by AICc on a small grid.
- * The wasm fit runs in a worker with a timeout; if it fails, times out or gives an unstable or
- * exploding model, an AR fitted by least squares takes over, and failing that a zero forecast.
- */
-export async function fitResidualArima(residuals: Float64Array, params: Partial<ResidualArimaParams> = {}): Promise<ResidualArimaFit> {
-  const p = { ...DEFAULT_RESIDUAL_ARIMA, ...params };
+interface Prepared {
+  window: Float64Array;
+  mean: number;
+  sd: number;
+  /** Set when the window needs no search (too short, constant). */
+  done?: ResidualArimaFit;
+}
+
+function prepare(residuals: Float64Array, p: ResidualArimaParams): Prepared {
   const window = residuals.subarray(Math.max(0, residuals.length - Math.min(p.windowSteps, MAX_WASM_POINTS)));
   const { mean, sd, n } = meanSd(window);
   const zero = (reason: string): ResidualArimaFit => ({
@@ -75,37 +77,72 @@ export async function fitResidualArima(residuals: Float64Array, params: Partial<
     aicc: Number.NaN,
     fallbackReason: reason,
   });
-  if (n < 50) return zero(`residual window has ${n} observed values (< 50)`);
-  if (!(sd > 1e-12 * Math.max(1, Math.abs(mean)))) return zero('constant residuals');
+  if (n < 50) return { window, mean, sd, done: zero(`residual window has ${n} observed values (< 50)`) };
+  if (!(sd > 1e-12 * Math.max(1, Math.abs(mean)))) return { window, mean, sd, done: zero('constant residuals') };
+  return { window, mean, sd };
+}
 
-  let reason: string | undefined;
-  if (p.useWasm) {
-    try {
-      const input: WasmFitInput = { values: Array.from(window, (v) => (Number.isFinite(v) ? v : mean)), orders: orders(p), method: 1, optimizer: 6 };
-      const candidates = await runWorker<WasmCandidate[]>(new URL('./arima.worker.ts', import.meta.url), input, p.timeoutMs);
-      let best: ResidualArimaFit | undefined;
-      for (const c of candidates) {
-        if (c.retval !== 1) continue;
-        const coef = toCoefficients(c);
-        if (!coef.phi.every(Number.isFinite) || !coef.theta.every(Number.isFinite) || !Number.isFinite(coef.mean)) continue;
-        if (!isStable(coef) || !invertible(coef.theta)) continue;
-        const ll = cssLogLik(window, coef);
-        const k = c.order.p + c.order.q + c.order.P + 2;
-        const score = aicc(ll.loglik, k, ll.n);
-        if (!Number.isFinite(score) || (best && best.aicc <= score)) continue;
-        const state = conditionOn(window, coef, ll.sigma2);
-        if (!bounded(state, sd, mean, p)) continue;
-        best = { state, order: c.order, method: 'arima', aicc: score };
-      }
-      if (best) return best;
-      reason = 'arima: no converged, stable and bounded order';
-    } catch (e) {
-      reason = `arima: ${(e as Error).message}`;
-    }
-  } else {
-    reason = 'arima disabled';
+/** The best converged, stable, invertible and bounded candidate by AICc. */
+function select(w: Prepared, candidates: WasmCandidate[], p: ResidualArimaParams): ResidualArimaFit | undefined {
+  let best: ResidualArimaFit | undefined;
+  for (const c of candidates) {
+    if (c.retval !== 1) continue;
+    const coef = toCoefficients(c);
+    if (!coef.phi.every(Number.isFinite) || !coef.theta.every(Number.isFinite) || !Number.isFinite(coef.mean)) continue;
+    if (!isStable(coef) || !invertible(coef.theta)) continue;
+    const ll = cssLogLik(w.window, coef);
+    const score = aicc(ll.loglik, c.order.p + c.order.q + c.order.P + 2, ll.n);
+    if (!Number.isFinite(score) || (best && best.aicc <= score)) continue;
+    const state = conditionOn(w.window, coef, ll.sigma2);
+    if (!bounded(state, w.sd, w.mean, p)) continue;
+    best = { state, order: c.order, method: 'arima', aicc: score };
   }
-  return fitArFallback(window, sd, mean, p, reason);
+  return best;
+}
+
+/**
+ * ARIMA(p,0,q)(P,0,0)[s] on the recent residual window, orders chosen by AICc on a small grid.
+ * The wasm fit runs in a worker with a timeout; if it fails, times out or gives an unstable or
+ * exploding model, an AR fitted by least squares takes over, and failing that a constant forecast.
+ */
+export async function fitResidualArima(residuals: Float64Array, params: Partial<ResidualArimaParams> = {}): Promise<ResidualArimaFit> {
+  return (await fitResidualArimaMany([residuals], params))[0];
+}
+
+/**
+ * The same for many series, `batchSize` series per worker (timeout scaled by the batch): a failed
+ * or timed-out batch sends each of its series to the AR least-squares fallback, labelled.
+ */
+export async function fitResidualArimaMany(residuals: Float64Array[], params: Partial<ResidualArimaParams> & { batchSize?: number } = {}): Promise<ResidualArimaFit[]> {
+  const p = { ...DEFAULT_RESIDUAL_ARIMA, ...params };
+  const batchSize = Math.max(1, params.batchSize ?? 16);
+  const prepared = residuals.map((r) => prepare(r, p));
+  const out: ResidualArimaFit[] = prepared.map((w) => w.done as ResidualArimaFit);
+  const todo = prepared.map((w, i) => i).filter((i) => !prepared[i].done);
+  for (let b = 0; b < todo.length; b += batchSize) {
+    const batch = todo.slice(b, b + batchSize);
+    let candidates: WasmCandidate[][] | undefined;
+    let reason = 'arima disabled';
+    if (p.useWasm) {
+      try {
+        const input: WasmBatchInput = {
+          series: batch.map((i) => Array.from(prepared[i].window, (v) => (Number.isFinite(v) ? v : prepared[i].mean))),
+          orders: orders(p),
+          method: 1,
+          optimizer: 6,
+        };
+        candidates = await runWorker<WasmCandidate[][]>(new URL('./arima.worker.ts', import.meta.url), input, p.timeoutMs * batch.length);
+      } catch (e) {
+        reason = `arima: ${(e as Error).message}`;
+      }
+    }
+    batch.forEach((i, k) => {
+      const w = prepared[i];
+      const best = candidates && select(w, candidates[k], p);
+      out[i] = best ?? fitArFallback(w.window, w.sd, w.mean, p, candidates ? 'arima: no converged, stable and bounded order' : reason);
+    });
+  }
+  return out;
 }
 
 function fitArFallback(window: Float64Array, sd: number, mean: number, p: ResidualArimaParams, reason: string): ResidualArimaFit {

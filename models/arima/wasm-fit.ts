@@ -28,6 +28,14 @@ export interface WasmFitInput {
   optimizer: number;
 }
 
+/** Several series in one worker: a worker start costs about as much as a dozen fits. */
+export interface WasmBatchInput {
+  series: number[][];
+  orders: ArmaOrder[];
+  method: number;
+  optimizer: number;
+}
+
 interface ArimaModule {
   HEAP32: Int32Array;
   HEAPF64: Float64Array;
@@ -43,14 +51,21 @@ interface ArimaInstance {
  * artifact and forecast from any later state), so the module is loaded from its files to read
  * ctsa's sarimax_set struct. Layout checked against ctsa.h and an R fit (see arima.test.ts).
  */
+let loaded: { ARIMA: new (o: object) => ArimaInstance; m: ArimaModule } | undefined;
 function loadArima(): { ARIMA: new (o: object) => ArimaInstance; m: ArimaModule } {
+  if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const root = dirname(require.resolve('arima'));
   const Module = require(join(root, 'wasm/native-sync.js')) as (o: object) => ArimaModule;
   const bin = require(join(root, 'wrapper/native.bin.js')) as Uint8Array;
   const load = require(join(root, 'load.js')) as (m: ArimaModule) => new (o: object) => ArimaInstance;
   const m = Module({ wasmBinary: bin });
-  return { ARIMA: load(m), m };
+  loaded = { ARIMA: load(m), m };
+  return loaded;
+}
+
+export function fitWasmBatch(input: WasmBatchInput): WasmCandidate[][] {
+  return input.series.map((values) => fitWasmCandidates({ values, orders: input.orders, method: input.method, optimizer: input.optimizer }));
 }
 
 /** sarimax_set starts after 16 bytes of the wrapper; offsets in 4-byte words from there. */
