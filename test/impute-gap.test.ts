@@ -1,22 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Db, Queryable } from '../store/db.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../store/db.ts';
+import { insertMeasurements } from '../store/measurements.repository.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
 import { imputeSeries } from '../ingest/impute/impute.ts';
 import { listGapFills } from '../ingest/impute/imputation.repository.ts';
-import type { MeasurementRow } from '../ingest/scada/point.ts';
 import { backends, freshDb } from './db.ts';
-
-// TEMPORARY until store/measurements.repository.ts lands.
-async function insertMeasurements(q: Queryable, rows: MeasurementRow[]) {
-  const r = await q.query(
-    `INSERT INTO measurements (series_id, ts, value, quality, method)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::text[], $5::text[])
-     ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value, quality = excluded.quality, method = excluded.method
-       WHERE measurements.quality = 'imputed' AND excluded.quality <> 'imputed'`,
-    [rows.map((r) => r.seriesId), rows.map((r) => r.ts), rows.map((r) => r.value), rows.map((r) => r.quality ?? 'ok'), rows.map((r) => r.method ?? null)],
-  );
-  return { written: r.rowCount };
-}
 
 const STEP = 10_000;
 const START = Date.parse('2026-03-10T00:00:00Z'); // a Tuesday: the gap day (Thursday) has two weekdays of history
@@ -28,17 +16,20 @@ const removed = (t: number) => (t >= GAP[0] && t < GAP[1]) || (t >= SHORT[0] && 
 
 describe.each(backends)('imputation of a 10-s SCADA series (%s)', (kind) => {
   let db: Db;
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await freshDb(kind);
-    await db.query(`INSERT INTO series (id, kind, unit, time_zone, attrs) VALUES ('sub-a', 'load', 'MW', 'Europe/Paris', '{"stepSec": 10}')`);
+    await db.query(`INSERT INTO series (id, kind, unit, time_zone, attrs) VALUES
+      ('sub-a', 'load', 'MW', 'Europe/Paris', '{"stepSec": 10}'), ('sub-b', 'load', 'MW', 'Europe/Paris', '{}')`);
     const lines: string[] = [];
     for (let t = START; t < END; t += STEP) if (!removed(t)) lines.push(`sub-a,${new Date(t).toISOString()},${truth(t)}`);
+    // sub-b has no declared cadence: it is read from the points; its sensor stops 2 min before `to`.
+    for (let t = END - 3_600_000; t < END - 120_000; t += STEP) lines.push(`sub-b,${new Date(t).toISOString()},${truth(t)}`);
     await db.copyCsv('measurements', ['series_id', 'ts', 'value'], lines.join('\n') + '\n');
   });
-  afterEach(() => db.close());
+  afterAll(() => db.close());
 
   it('fills a 2-h gap with flagged profile points at 10-s cadence, a 2-min gap by LOCF, and leaves raw values unchanged', async () => {
-    const res = await imputeSeries(db, insertMeasurements, { seriesId: 'sub-a', from: new Date(START), to: new Date(END), actor: 'test:imputation' });
+    const res = await imputeSeries(db, { seriesId: 'sub-a', from: new Date(START), to: new Date(END), actor: 'test:imputation' });
     expect(res.points).toBe(720 + 12);
 
     const rows = await queryMeasurements(db, { seriesId: 'sub-a', from: new Date(GAP[0] - 3_600_000), to: new Date(SHORT[1] + 3_600_000), grain: 'raw' });
@@ -64,11 +55,9 @@ describe.each(backends)('imputation of a 10-s SCADA series (%s)', (kind) => {
     ]);
     expect(log[1].inputs).toMatchObject({ lastValue: truth(SHORT[0] - STEP), lastTs: new Date(SHORT[0] - STEP).toISOString() });
     expect(log[0].inputs).toMatchObject({ slotSec: 900, timeZone: 'Europe/Paris' });
-  });
 
-  it('imputes each point once, and a late real value replaces the imputed one', async () => {
-    await imputeSeries(db, insertMeasurements, { seriesId: 'sub-a', from: new Date(START), to: new Date(END), actor: 'test' });
-    const again = await imputeSeries(db, insertMeasurements, { seriesId: 'sub-a', from: new Date(START), to: new Date(END), actor: 'test' });
+    // Each point is imputed once, and a late real value replaces the imputed one.
+    const again = await imputeSeries(db, { seriesId: 'sub-a', from: new Date(START), to: new Date(END), actor: 'test' });
     expect(again.points).toBe(0);
 
     const late = GAP[0] + 60 * STEP;
@@ -78,8 +67,8 @@ describe.each(backends)('imputation of a 10-s SCADA series (%s)', (kind) => {
   });
 
   it('fills a sensor that is silent now up to the end of the window', async () => {
-    const to = new Date(END + 120_000);
-    const res = await imputeSeries(db, insertMeasurements, { seriesId: 'sub-a', from: new Date(END - 60_000), to, actor: 'test' });
+    const to = new Date(END);
+    const res = await imputeSeries(db, { seriesId: 'sub-b', from: new Date(END - 600_000), to, actor: 'test' });
     expect(res.fills).toEqual([expect.objectContaining({ method: 'locf', points: 12, gapEnd: to })]);
   });
 });

@@ -1,24 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db, Queryable } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
 import { pollOnce, startHttpPoller } from '../ingest/scada/http-poll.ts';
 import type { Log } from '../ingest/scada/log.ts';
-import type { MeasurementRow } from '../ingest/scada/point.ts';
 import { backends, freshDb } from './db.ts';
-
-// TEMPORARY until store/measurements.repository.ts lands.
-async function insertMeasurements(q: Queryable, rows: MeasurementRow[]) {
-  const r = await q.query(
-    `INSERT INTO measurements (series_id, ts, value, quality, method)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::text[], $5::text[])
-     ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value, quality = excluded.quality, method = excluded.method
-       WHERE measurements.quality = 'imputed' AND excluded.quality <> 'imputed'`,
-    [rows.map((r) => r.seriesId), rows.map((r) => r.ts), rows.map((r) => r.value), rows.map((r) => r.quality ?? 'ok'), rows.map((r) => r.method ?? null)],
-  );
-  return { written: r.rowCount };
-}
 
 const T0 = Date.parse('2026-02-02T08:00:00Z');
 let server: Server;
@@ -52,16 +39,19 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
   let db: Db;
   const errors: string[] = [];
   const log: Log = { info() {}, warn() {}, error: (o) => errors.push(String((o as { err: string }).err)) };
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await freshDb(kind);
+  });
+  beforeEach(async () => {
+    await db.exec('DELETE FROM measurements');
     errors.length = 0;
   });
-  afterEach(() => db.close());
+  afterAll(() => db.close());
   const rows = async () =>
     (await db.query<{ series_id: string; value: number; quality: string }>('SELECT series_id, value, quality FROM measurements ORDER BY series_id')).rows.map((r) => [r.series_id, r.value, r.quality]);
 
   it('writes a valid body and is idempotent when the same points come again', async () => {
-    const commit = dbCommitter(db, insertMeasurements);
+    const commit = dbCommitter(db);
     expect(await pollOnce({ url: `${base}/points` }, commit, log)).toMatchObject({ ok: true, points: 2, written: 2 });
     expect(await pollOnce({ url: `${base}/points` }, commit, log)).toMatchObject({ ok: true, points: 2 });
     expect(await pollOnce({ url: `${base}/array` }, commit, log)).toMatchObject({ ok: true, points: 1 });
@@ -69,7 +59,7 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
   });
 
   it('logs 5xx, invalid bodies and timeouts as failed polls and writes nothing', async () => {
-    const commit = dbCommitter(db, insertMeasurements);
+    const commit = dbCommitter(db);
     expect(await pollOnce({ url: `${base}/error` }, commit, log)).toMatchObject({ ok: false, error: 'HTTP 503 Service Unavailable' });
     expect(await pollOnce({ url: `${base}/invalid` }, commit, log)).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid body/) });
     expect(await pollOnce({ url: `${base}/slow` }, commit, log, 200)).toMatchObject({ ok: false, error: 'no answer within 200 ms' });
@@ -79,7 +69,7 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
   });
 
   it('polls on its cron schedule until stopped', async () => {
-    const poller = startHttpPoller([{ url: `${base}/points`, cron: '* * * * * *' }, { url: `${base}/error`, cron: '* * * * * *' }], dbCommitter(db, insertMeasurements), log);
+    const poller = startHttpPoller([{ url: `${base}/points`, cron: '* * * * * *' }, { url: `${base}/error`, cron: '* * * * * *' }], dbCommitter(db), log);
     const end = Date.now() + 10_000;
     while (poller.lastResults().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     await poller.stop();

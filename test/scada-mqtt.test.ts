@@ -1,24 +1,11 @@
 import mqtt from 'mqtt';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Db, Queryable } from '../store/db.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../store/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
 import { silentLog } from '../ingest/scada/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../ingest/scada/mqtt.ts';
-import type { MeasurementRow } from '../ingest/scada/point.ts';
 import { compileTopics, routeTopic } from '../ingest/scada/topics.ts';
 import { backends, freshDb } from './db.ts';
-
-// TEMPORARY until store/measurements.repository.ts lands.
-async function insertMeasurements(q: Queryable, rows: MeasurementRow[]) {
-  const r = await q.query(
-    `INSERT INTO measurements (series_id, ts, value, quality, method)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::text[], $5::text[])
-     ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value, quality = excluded.quality, method = excluded.method
-       WHERE measurements.quality = 'imputed' AND excluded.quality <> 'imputed'`,
-    [rows.map((r) => r.seriesId), rows.map((r) => r.ts), rows.map((r) => r.value), rows.map((r) => r.quality ?? 'ok'), rows.map((r) => r.method ?? null)],
-  );
-  return { written: r.rowCount };
-}
 
 const BROKER = 'mqtt://127.0.0.1:1883';
 
@@ -50,17 +37,20 @@ describe.each(backends)('MQTT subscriber (%s)', (kind) => {
   let prefix: string;
   let publisher: mqtt.MqttClient;
   const subscribers: MqttSubscriber[] = [];
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await freshDb(kind);
+  });
+  afterAll(() => db.close());
+  beforeEach(async () => {
+    await db.exec('DELETE FROM measurements');
     prefix = `gridcast-test/${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
     publisher = await mqtt.connectAsync(BROKER, { protocolVersion: 5 });
   });
   afterEach(async () => {
     for (const s of subscribers.splice(0)) await s.stop();
     await publisher.endAsync();
-    await db.close();
   });
-  const subscribe = async (clientId: string, commit = dbCommitter(db, insertMeasurements)) => {
+  const subscribe = async (clientId: string, commit = dbCommitter(db)) => {
     const s = await startMqttSubscriber({ url: BROKER, topics: { [`${prefix}/+/p`]: '{1}' }, clientId, commit, log: silentLog, flushMs: 50, sessionExpirySec: 60 });
     subscribers.push(s);
     return s;

@@ -1,6 +1,6 @@
 import { GridcastError } from '../../core/errors.ts';
 import type { Db } from '../../store/db.ts';
-import type { InsertMeasurements } from '../scada/commit.ts';
+import { insertMeasurements } from '../../store/measurements.repository.ts';
 import { medianStepMs } from './gaps.ts';
 import { insertGapFills, loadProfileCells, loadWindow, seriesCadence } from './imputation.repository.ts';
 import { planImputation, type GapFill, type RedundantLookup } from './plan.ts';
@@ -33,7 +33,6 @@ export interface ImputeResult {
  */
 export async function imputeSeries(
   db: Db,
-  insert: InsertMeasurements,
   opts: { seriesId: string; from: Date; to: Date; actor: string; settings?: Partial<ImputationSettings>; redundant?: RedundantLookup },
 ): Promise<ImputeResult> {
   const s = { ...DEFAULT_IMPUTATION, ...opts.settings };
@@ -60,7 +59,7 @@ export async function imputeSeries(
   });
   if (plan.rows.length === 0) return { seriesId: opts.seriesId, points: 0, fills: [] };
   const written = await db.transaction(async (tx) => {
-    const { written } = await insert(tx, plan.rows);
+    const { written } = await insertMeasurements(tx, plan.rows);
     await insertGapFills(tx, plan.fills, null, opts.actor);
     return written;
   });

@@ -1,11 +1,8 @@
-import type { Db, Queryable } from '../../store/db.ts';
+import type { Db } from '../../store/db.ts';
+import { insertMeasurements } from '../../store/measurements.repository.ts';
 import type { CommitRows } from './buffer.ts';
-import type { MeasurementRow } from './point.ts';
 
-/** The store's idempotent measurement write (store/measurements.repository.ts). */
-export type InsertMeasurements = (q: Queryable, rows: MeasurementRow[], batchId?: number | null) => Promise<{ written: number }>;
-
-/** A flush = one transaction through the store's write path. */
-export function dbCommitter(db: Db, insert: InsertMeasurements): CommitRows {
-  return (rows) => db.transaction(async (tx) => (await insert(tx, rows)).written);
+/** A flush = one transaction through the store's idempotent write path (aggregates refreshed inside it). */
+export function dbCommitter(db: Db): CommitRows {
+  return (rows) => db.transaction(async (tx) => (await insertMeasurements(tx, rows)).written);
 }

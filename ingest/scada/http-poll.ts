@@ -29,13 +29,13 @@ export async function pollOnce(target: { url: string }, commit: CommitRows, log:
     return { url: target.url, ok: false, points: 0, written: 0, error };
   };
   let body: unknown;
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(target.url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    const res = await fetch(target.url, { signal, headers: { accept: 'application/json' } });
     if (!res.ok) return fail(`HTTP ${res.status} ${res.statusText}`);
     body = await res.json();
   } catch (e) {
-    const err = e as Error;
-    return fail(err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.message);
+    return fail(signal.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message);
   }
   const parsed = HttpPollBody.safeParse(body);
   if (!parsed.success) return fail(`invalid body: ${z.prettifyError(parsed.error)}`);
