@@ -57,7 +57,10 @@ describe('average profile', () => {
     const [f] = await fitted.predict(14 * 24);
     expect(allFinite(f)).toBe(true);
     const profile = averageProfile(s.values, s.start.getTime(), 3600, 'Europe/Paris');
-    expect(profile.every(Number.isFinite)).toBe(true);
+    expect(profile.mean.every(Number.isFinite)).toBe(true);
+    // 14 days from a Monday: 10 weekdays per weekday slot, 2 Saturdays.
+    expect(profile.count[9]).toBe(10);
+    expect(profile.count[24 + 9]).toBe(2);
   });
 });
 

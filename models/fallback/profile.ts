@@ -20,7 +20,7 @@ interface State {
  * Average of recent weeks by day type (weekday / Saturday / Sunday) and local time of day.
  * Cells never observed borrow the slot's mean over all day types, then the overall mean.
  */
-export function averageProfile(values: Float64Array, firstMs: number, stepSec: number, timeZone: string): Float64Array {
+export function averageProfile(values: Float64Array, firstMs: number, stepSec: number, timeZone: string): { mean: Float64Array; count: Float64Array } {
   const perDay = stepsPerDay(stepSec);
   const { slot, dayType } = localSlots(firstMs, stepSec, values.length, timeZone);
   const sum = new Float64Array(DAY_TYPES * perDay);
@@ -40,7 +40,7 @@ export function averageProfile(values: Float64Array, firstMs: number, stepSec: n
     const s = i % perDay;
     out[i] = cnt[i] > 0 ? sum[i] / cnt[i] : slotCnt[s] > 0 ? slotSum[s] / slotCnt[s] : overall;
   }
-  return out;
+  return { mean: out, count: cnt };
 }
 
 export const profileModel: PerSeriesModel<ProfileParams, State> = {
@@ -54,14 +54,17 @@ export const profileModel: PerSeriesModel<ProfileParams, State> = {
     const from = Math.max(0, n - p.weeks * 7 * perDay);
     const firstMs = s.start.getTime() + from * s.stepSec * 1000;
     const recent = s.values.subarray(from);
-    const profile = averageProfile(recent, firstMs, s.stepSec, s.timeZone ?? 'UTC');
+    const { mean: profile, count } = averageProfile(recent, firstMs, s.stepSec, s.timeZone ?? 'UTC');
     const { slot, dayType } = localSlots(firstMs, s.stepSec, recent.length, s.timeZone ?? 'UTC');
     const residuals = new Float64Array(n).fill(Number.NaN);
     const bySlot: number[][] = Array.from({ length: perDay }, () => []);
     for (let t = 0; t < recent.length; t++) {
-      const e = recent[t] - profile[dayType[t] * perDay + slot[t]];
+      const cell = dayType[t] * perDay + slot[t];
+      const e = recent[t] - profile[cell];
       residuals[from + t] = e;
-      if (Number.isFinite(e)) bySlot[slot[t]].push(e);
+      // Leave-one-out error (the cell mean without this value): in-sample residuals understate
+      // the error of a mean over only 4 weekends.
+      if (Number.isFinite(e)) bySlot[slot[t]].push(count[cell] > 1 ? (e * count[cell]) / (count[cell] - 1) : e);
     }
     return { state: { profile, errors: errorQuantiles(bySlot) }, residuals };
   },
