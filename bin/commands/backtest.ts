@@ -1,0 +1,164 @@
+import { createWriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
+import { z } from 'zod';
+import { GridcastError } from '../../core/errors.ts';
+import { runBacktest, type OriginResult } from '../../forecast/backtest/driver.ts';
+import { placeOrigins } from '../../forecast/backtest/origins.ts';
+import { scoreBacktest, type BacktestScore } from '../../forecast/backtest/score.ts';
+import { loadSeriesCsv } from '../lib/load-series.ts';
+import { loadWeatherCsv, pickStations, weatherOnSeries } from '../lib/load-weather.ts';
+import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
+
+export const summary = 'rolling-origin backtest of a model on a CSV series (no database): forecasts CSV + accuracy table';
+
+const USAGE = `usage: gridcast backtest --input FILE.csv --series ID --model NAME --horizon H --origins N --out OUT.csv
+         [--weather W.csv [--station ID[,ID...]|mean] [--weather-forecast WF.csv]] [--origin-step STEPS]
+         [--time-zone ZONE] [--refit-every K] [--params JSON]
+  NAME: ${BACKTEST_MODELS.join(', ')}
+  --station: stations averaged into the temperature (default: mean of all stations in W.csv)
+  --weather-forecast: temperatures as forecast before the origin, used over the horizons (else observations)`;
+
+const positiveInt = (name: string) =>
+  z
+    .string({ error: `--${name} is required` })
+    .regex(/^-?\d+$/, `--${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n > 0, `--${name} must be greater than 0`);
+
+const Args = z.object({
+  input: z.string({ error: '--input is required' }).min(1),
+  series: z.string({ error: '--series is required' }).min(1),
+  model: z.enum(BACKTEST_MODELS, { error: `--model must be one of ${BACKTEST_MODELS.join(', ')}` }),
+  horizon: positiveInt('horizon'),
+  origins: positiveInt('origins'),
+  out: z.string({ error: '--out is required' }).min(1),
+  weather: z.string().optional(),
+  station: z.string().optional(),
+  'weather-forecast': z.string().optional(),
+  'origin-step': positiveInt('origin-step').optional(),
+  'time-zone': z.string().default('UTC'),
+  'refit-every': positiveInt('refit-every').optional(),
+  params: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return {};
+      try {
+        const v = JSON.parse(s) as unknown;
+        if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: '--params must be a JSON object, e.g. {"windowDays":28}' });
+      return {};
+    }),
+});
+
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: Object.fromEntries(
+        ['input', 'series', 'model', 'horizon', 'origins', 'out', 'weather', 'station', 'weather-forecast', 'origin-step', 'time-zone', 'refit-every', 'params'].map((k) => [k, { type: 'string' as const }]),
+      ),
+    }));
+  } catch (e) {
+    console.error(`gridcast: error BAD_ARGUMENTS: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const parsed = Args.safeParse(values);
+  if (!parsed.success) {
+    console.error(`gridcast: error BAD_ARGUMENTS: ${parsed.error.issues.map((i) => i.message).join('; ')}\n${USAGE}`);
+    return 2;
+  }
+  const a = parsed.data;
+  if ((a.station || a['weather-forecast']) && !a.weather) {
+    console.error(`gridcast: error BAD_ARGUMENTS: --station and --weather-forecast need --weather\n${USAGE}`);
+    return 2;
+  }
+  const forecaster = forecasterFor(a.model, a.params);
+  const series = loadSeriesCsv(a.input, { ids: [a.series], timeZone: a['time-zone'] }).get(a.series)!;
+
+  let future: Record<string, Float64Array> | undefined;
+  let futureForecast: Record<string, Float64Array> | undefined;
+  if (a.weather) {
+    const w = loadWeatherCsv(a.weather);
+    const stations = pickStations(w, a.station, a.weather);
+    future = { temperature: weatherOnSeries(series, w, stations) };
+    if (a['weather-forecast']) {
+      const wf = loadWeatherCsv(a['weather-forecast']);
+      futureForecast = { temperature: weatherOnSeries(series, wf, pickStations(wf, a.station, a['weather-forecast'])) };
+    }
+  }
+
+  const origins = placeOrigins({
+    startMs: series.start.getTime(),
+    stepSec: series.stepSec,
+    length: series.values.length,
+    horizon: a.horizon,
+    count: a.origins,
+    ...(a['origin-step'] ? { originStepSteps: a['origin-step'] } : {}),
+    timeZone: a['time-zone'],
+    minHistory: forecaster.capabilities.minHistory,
+  });
+
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest {bar} {value}/{total} origins | {eta}s left', stream: process.stderr }) : undefined;
+  bar?.start(origins.length, 0);
+  let results: OriginResult[];
+  try {
+    results = await runBacktest(forecaster, { series, ...(future ? { future } : {}), ...(futureForecast ? { futureForecast } : {}) }, {
+      horizon: a.horizon,
+      origins,
+      ...(a['refit-every'] ? { refitEvery: a['refit-every'] } : {}),
+      onOrigin: (done) => bar?.update(done),
+    });
+  } finally {
+    bar?.stop();
+  }
+  await writeForecasts(a.out, a.model, results, series.id);
+  printSummary(series.id, a.model, scoreBacktest(results), results);
+  return 0;
+}
+
+const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : String(Number(v.toPrecision(10))));
+
+/** The model column names the requested model, and the model that produced the forecast when it differs. */
+export const modelLabel = (requested: string, produced: string) => (requested === produced ? requested : `${requested}:${produced}`);
+
+async function writeForecasts(file: string, model: string, results: OriginResult[], seriesId: string): Promise<void> {
+  const out = createWriteStream(file);
+  const done = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', (e) => reject(new GridcastError('WRITE_FAILED', `cannot write '${file}': ${e.message}`, { file })));
+  });
+  out.write('series_id,model,origin,ts,step,mean,p10,p50,p90\n');
+  for (const r of results) {
+    const f = r.forecast;
+    const label = modelLabel(model, f.model);
+    const origin = r.origin.toISOString();
+    for (let k = 0; k < f.mean.length; k++) {
+      const ts = new Date(f.start.getTime() + k * f.stepSec * 1000).toISOString();
+      out.write(`${seriesId},${label},${origin},${ts},${k + 1},${num(f.mean[k])},${num(f.quantiles['0.1']?.[k])},${num(f.quantiles['0.5']?.[k])},${num(f.quantiles['0.9']?.[k])}\n`);
+    }
+  }
+  out.end();
+  await done;
+}
+
+const fmt = (v: number | null, d = 2) => (v === null ? '—' : v.toFixed(d));
+
+function printSummary(seriesId: string, model: string, s: BacktestScore, results: OriginResult[]): void {
+  const first = results[0].origin.toISOString();
+  const last = results[results.length - 1].origin.toISOString();
+  console.log(`${results.length} origins from ${first} to ${last}, ${s.n} targets scored${s.skipped ? `, ${s.skipped} without actual` : ''}`);
+  const head = ['series', 'model', 'MAPE %', 'MAE', 'RMSE', 'pinball', 'pinball %', 'P10-P90 cov %', 'fit ms/origin'];
+  const row = [seriesId, model, s.mape === null ? `— (${s.mapeUndefined}; see MAE)` : fmt(s.mape), fmt(s.mae, 3), fmt(s.rmse, 3), fmt(s.pinball, 3), fmt(s.pinballPct), fmt(s.coverage, 1), s.fitMs.toFixed(0)];
+  const w = head.map((h, i) => Math.max(h.length, row[i].length));
+  console.log(head.map((h, i) => h.padEnd(w[i])).join('  '));
+  console.log(row.map((c, i) => c.padEnd(w[i])).join('  '));
+  const produced = Object.entries(s.producedBy).map(([k, n]) => `${k} ×${n}`).join(', ');
+  console.log(`produced by: ${produced}`);
+  for (const [reason, n] of Object.entries(s.fallbacks)) console.log(`fallback at ${n} origin(s): ${reason}`);
+}

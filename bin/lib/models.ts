@@ -1,0 +1,23 @@
+import { GridcastError } from '../../core/errors.ts';
+import type { Forecaster } from '../../core/types.ts';
+import { createAutoForecaster } from '../../models/auto.ts';
+import { createForecaster, MODEL_KINDS } from '../../models/catalog.ts';
+
+/** Model names the backtest accepts. */
+export const BACKTEST_MODELS = ['seasonal-naive', 'profile', 'gam', 'gam-arima', 'lstm', 'auto'] as const;
+
+/**
+ * The forecaster behind a model name. 'gam-arima' means ARIMA on the residuals of the GAM (the
+ * catalog's own default base is a profile, for when no GAM is registered).
+ */
+export function forecasterFor(name: string, params: Record<string, unknown> = {}): Forecaster {
+  if (!(BACKTEST_MODELS as readonly string[]).includes(name)) {
+    throw new GridcastError('UNKNOWN_MODEL', `unknown model '${name}'; use one of ${BACKTEST_MODELS.join(', ')}`, { model: name });
+  }
+  if (name === 'auto') return createAutoForecaster(params);
+  const needs = name === 'gam-arima' && params.base === undefined ? 'gam' : name;
+  if (!MODEL_KINDS.includes(needs)) {
+    throw new GridcastError('MODEL_UNAVAILABLE', `model '${needs}' is not available in this build of gridcast (known: ${MODEL_KINDS.join(', ')})`, { model: needs });
+  }
+  return createForecaster(name, name === 'gam-arima' && params.base === undefined ? { ...params, base: 'gam' } : params);
+}
