@@ -104,6 +104,14 @@ describe('fitResidualArima', () => {
     expect(armaForecast(fit.state, 10).mean.every(Number.isFinite)).toBe(true);
   });
 
+  it('survives a window too gappy for any AR regression', async () => {
+    const x = simulateAr(600, [0.5]);
+    for (let i = 0; i < x.length; i += 2) x[i] = Number.NaN;
+    const fit = await fitResidualArima(x, { useWasm: false });
+    expect(fit.method).toBe('none');
+    expect(fit.fallbackReason).toMatch(/arima disabled; no stable AR least-squares fit/);
+  });
+
   it('gives a zero model for constant or all-missing residuals', async () => {
     for (const x of [new Float64Array(500).fill(3), new Float64Array(500).fill(Number.NaN)]) {
       const fit = await fitResidualArima(x);

@@ -151,7 +151,12 @@ function fitArFallback(window: Float64Array, sd: number, mean: number, p: Residu
     for (const seasonal of [[], ...p.seasonalLags.map((s) => [s])]) {
       const lags = [...Array.from({ length: ar }, (_, i) => i + 1), ...seasonal.filter((s) => s > ar)];
       if (lags.length >= window.length / 4) continue;
-      const fit = fitArLeastSquares(window, lags);
+      let fit: ReturnType<typeof fitArLeastSquares>;
+      try {
+        fit = fitArLeastSquares(window, lags);
+      } catch {
+        continue; // too few complete rows for these lags (a gappy window): try the next order
+      }
       if (!isStable(fit.coefficients)) continue;
       const ll = cssLogLik(window, fit.coefficients);
       const score = aicc(ll.loglik, lags.length + 2, ll.n);
@@ -167,6 +172,6 @@ function fitArFallback(window: Float64Array, sd: number, mean: number, p: Residu
     order: { p: 0, q: 0, P: 0, s: 0 },
     method: 'none',
     aicc: Number.NaN,
-    fallbackReason: `${reason}; AR least squares unstable, residual forecast set to its mean`,
+    fallbackReason: `${reason}; no stable AR least-squares fit, residual forecast set to its mean`,
   };
 }

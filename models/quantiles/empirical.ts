@@ -14,7 +14,10 @@ export interface ErrorQuantiles {
   steps: number;
 }
 
-export const LEVEL_GRID = Float64Array.from([0.005, ...Array.from({ length: 99 }, (_, i) => (i + 1) / 100), 0.995]);
+/** Dense in the tails, where bands are read; other levels interpolate linearly (keeps artifacts small). */
+export const LEVEL_GRID = Float64Array.from([
+  0.005, 0.01, 0.02, 0.025, 0.05, ...Array.from({ length: 17 }, (_, i) => Math.round((0.1 + i * 0.05) * 100) / 100), 0.95, 0.975, 0.98, 0.99, 0.995,
+]);
 
 export function levelKey(level: number): string {
   return String(level);
