@@ -112,12 +112,12 @@ describe('fitResidualArima', () => {
     expect(fit.fallbackReason).toMatch(/arima disabled; no stable AR least-squares fit/);
   });
 
-  it('gives a zero model for constant or all-missing residuals', async () => {
-    for (const x of [new Float64Array(500).fill(3), new Float64Array(500).fill(Number.NaN)]) {
+  it('keeps a constant residual as a level and forecasts zero for all-missing residuals', async () => {
+    for (const [x, level] of [[new Float64Array(500).fill(3), 3], [new Float64Array(500).fill(Number.NaN), 0]] as const) {
       const fit = await fitResidualArima(x);
       expect(fit.method).toBe('none');
       const f = armaForecast(fit.state, 5);
-      expect(f.mean.every(Number.isFinite)).toBe(true);
+      expect(Array.from(f.mean)).toEqual([level, level, level, level, level]);
       expect(f.variance.every(Number.isFinite)).toBe(true);
     }
   });

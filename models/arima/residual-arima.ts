@@ -70,15 +70,15 @@ interface Prepared {
 function prepare(residuals: Float64Array, p: ResidualArimaParams): Prepared {
   const window = residuals.subarray(Math.max(0, residuals.length - Math.min(p.windowSteps, MAX_WASM_POINTS)));
   const { mean, sd, n } = meanSd(window);
-  const zero = (reason: string): ResidualArimaFit => ({
-    state: { phi: new Float64Array(0), theta: new Float64Array(0), mean: 0, sigma2: n > 1 && sd > 0 ? sd * sd : 0, tailY: new Float64Array(0), tailE: new Float64Array(0) },
+  const zero = (reason: string, level = 0): ResidualArimaFit => ({
+    state: { phi: new Float64Array(0), theta: new Float64Array(0), mean: level, sigma2: n > 1 && sd > 0 ? sd * sd : 0, tailY: new Float64Array(0), tailE: new Float64Array(0) },
     order: { p: 0, q: 0, P: 0, s: 0 },
     method: 'none',
     aicc: Number.NaN,
     fallbackReason: reason,
   });
   if (n < 50) return { window, mean, sd, done: zero(`residual window has ${n} observed values (< 50)`) };
-  if (!(sd > 1e-12 * Math.max(1, Math.abs(mean)))) return { window, mean, sd, done: zero('constant residuals') };
+  if (!(sd > 1e-12 * Math.max(1, Math.abs(mean)))) return { window, mean, sd, done: zero('constant residuals', mean) };
   return { window, mean, sd };
 }
 
