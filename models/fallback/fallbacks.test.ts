@@ -31,6 +31,22 @@ describe('seasonal naive', () => {
     expect(allFinite(f)).toBe(true);
   });
 
+  it('takes the same local clock time a day earlier across a DST change (Europe/Paris, 2024-03-31)', async () => {
+    // History ends at local midnight starting Sunday 31 March, the 23-hour day.
+    const s = { ...simulatedLoad(7), start: new Date('2024-03-23T23:00:00Z'), timeZone: 'Europe/Paris' };
+    const n = s.values.length;
+    const [f] = await (await createSeasonalNaiveForecaster({ period: 'day' }).fit([s])).predict(H);
+    // Step 0 is 23:00 UTC on 30 March. Local 09:00 on 31 March is 07:00 UTC (step 8); local 09:00
+    // on 30 March was 08:00 UTC, 15 steps before the end of the history.
+    expect(f.mean[8]).toBe(s.values[n - 15]);
+    expect(f.mean[8]).not.toBe(s.values[n - 16]);
+    // Local midnight (before the change) is 23:00 UTC both days.
+    expect(f.mean[0]).toBe(s.values[n - 24]);
+    // 1 April local 09:00 (step 32) comes from 31 March local 09:00, itself a forecast step.
+    expect(f.mean[32]).toBe(f.mean[8]);
+    expect(allFinite(f)).toBe(true);
+  });
+
   it('weekly period: bands widen for forecasts more than one period ahead', async () => {
     const s = simulatedLoad(70);
     const [f] = await (await createSeasonalNaiveForecaster({ period: 'week', reason: 'model-failed' }).fit([s])).predict(2 * 168);
