@@ -26,6 +26,27 @@ export async function loadWindow(q: Queryable, seriesId: string, from: Date, to:
   return { measured, imputed };
 }
 
+/** The last measured point in [notBefore, before): the LOCF anchor of a gap starting at the window's edge. */
+export async function loadAnchor(q: Queryable, seriesId: string, before: Date, notBefore: Date): Promise<{ ts: number; value: number } | null> {
+  const r = await q.query<{ ts: Date; value: number }>(
+    `SELECT ts, value FROM measurements WHERE series_id = $1 AND ts < $2 AND ts >= $3 AND quality IN ('ok', 'suspect')
+      ORDER BY ts DESC LIMIT 1`,
+    [seriesId, before, notBefore],
+  );
+  return r.rows.length ? { ts: r.rows[0].ts.getTime(), value: r.rows[0].value } : null;
+}
+
+/** Series with a measured point in [from, to), found through the (series_id, ts) key. */
+export async function seriesMeasuredIn(q: Queryable, from: Date, to: Date): Promise<string[]> {
+  const r = await q.query<{ id: string }>(
+    `SELECT s.id FROM series s WHERE EXISTS (
+       SELECT 1 FROM measurements m WHERE m.series_id = s.id AND m.ts >= $1 AND m.ts < $2 AND m.quality IN ('ok', 'suspect'))
+     ORDER BY s.id`,
+    [from, to],
+  );
+  return r.rows.map((x) => x.id);
+}
+
 /** Mean of the 'ok' points per local day type and time-of-day slot over [from, to). */
 export async function loadProfileCells(q: Queryable, seriesId: string, from: Date, to: Date, slotSec: number, timeZone: string): Promise<ProfileCell[]> {
   const r = await q.query<{ day_type: DayType; slot: number; mean: number; n: number }>(

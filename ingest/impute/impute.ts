@@ -1,8 +1,8 @@
 import { GridcastError } from '../../core/errors.ts';
 import type { Db } from '../../store/db.ts';
 import { insertMeasurements } from '../../store/measurements.repository.ts';
-import { medianStepMs } from './gaps.ts';
-import { insertGapFills, loadProfileCells, loadWindow, seriesCadence } from './imputation.repository.ts';
+import { findGaps, medianStepMs } from './gaps.ts';
+import { insertGapFills, loadAnchor, loadProfileCells, loadWindow, seriesCadence, seriesMeasuredIn } from './imputation.repository.ts';
 import { planImputation, type GapFill, type RedundantLookup } from './plan.ts';
 import { buildProfile } from './profile.ts';
 
@@ -38,20 +38,28 @@ export async function imputeSeries(
   const s = { ...DEFAULT_IMPUTATION, ...opts.settings };
   const meta = await seriesCadence(db, opts.seriesId);
   if (!meta) throw new GridcastError('SERIES_NOT_FOUND', `Series ${opts.seriesId} does not exist; load the topology first.`, { seriesId: opts.seriesId });
-  const window = await loadWindow(db, opts.seriesId, new Date(opts.from.getTime() - s.maxGapSec * 1000), opts.to);
-  const stepMs = meta.stepSec ? meta.stepSec * 1000 : medianStepMs(window.measured.map((p) => p.ts));
+  const window = await loadWindow(db, opts.seriesId, opts.from, opts.to);
+  const anchor = await loadAnchor(db, opts.seriesId, opts.from, new Date(opts.from.getTime() - s.maxGapSec * 1000));
+  const measured = anchor ? [anchor, ...window.measured] : window.measured;
+  const stepMs = meta.stepSec ? meta.stepSec * 1000 : medianStepMs(measured.map((p) => p.ts));
   if (!stepMs) return { seriesId: opts.seriesId, points: 0, fills: [] };
-  const profileFrom = new Date(opts.to.getTime() - s.profileWeeks * 7 * 86_400_000);
-  const cells = await loadProfileCells(db, opts.seriesId, profileFrom, opts.to, s.profileSlotSec, meta.timeZone);
-  const profile = cells.length
-    ? buildProfile(cells, s.profileSlotSec, meta.timeZone, { from: profileFrom.toISOString(), to: opts.to.toISOString(), weeks: s.profileWeeks })
-    : null;
+  const gaps = findGaps(measured, stepMs, opts.from.getTime(), opts.to.getTime());
+  // The profile query reads weeks of points: only run it when a gap is long enough to use it.
+  const needsProfile = gaps.some((g) => g.missing.length * (stepMs / 1000) > s.locfMaxSec && g.missing.some((t) => !window.imputed.has(t)));
+  let profile = null;
+  if (needsProfile) {
+    const profileFrom = new Date(opts.to.getTime() - s.profileWeeks * 7 * 86_400_000);
+    const cells = await loadProfileCells(db, opts.seriesId, profileFrom, opts.to, s.profileSlotSec, meta.timeZone);
+    if (cells.length) {
+      profile = buildProfile(cells, s.profileSlotSec, meta.timeZone, { from: profileFrom.toISOString(), to: opts.to.toISOString(), weeks: s.profileWeeks });
+    }
+  }
   const plan = planImputation({
     seriesId: opts.seriesId,
     stepMs,
     from: opts.from,
     to: opts.to,
-    measured: window.measured,
+    measured,
     alreadyImputed: window.imputed,
     profile,
     redundant: opts.redundant,
@@ -64,4 +72,26 @@ export async function imputeSeries(
     return written;
   });
   return { seriesId: opts.seriesId, points: written, fills: plan.fills };
+}
+
+/**
+ * The imputation job's service: imputes every series measured recently over [from, to).
+ * One failing series is logged in the result and does not stop the others.
+ */
+export async function imputeRecent(
+  db: Db,
+  opts: { from: Date; to: Date; actor: string; settings?: Partial<ImputationSettings> },
+): Promise<{ results: ImputeResult[]; errors: Array<{ seriesId: string; error: string }> }> {
+  const s = { ...DEFAULT_IMPUTATION, ...opts.settings };
+  const ids = await seriesMeasuredIn(db, new Date(opts.from.getTime() - s.maxGapSec * 1000), opts.to);
+  const results: ImputeResult[] = [];
+  const errors: Array<{ seriesId: string; error: string }> = [];
+  for (const seriesId of ids) {
+    try {
+      results.push(await imputeSeries(db, { ...opts, seriesId }));
+    } catch (e) {
+      errors.push({ seriesId, error: (e as Error).message });
+    }
+  }
+  return { results, errors };
 }

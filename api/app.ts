@@ -1,0 +1,33 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isGridcastError } from '../core/errors.ts';
+import { healthRoutes, type HealthSource } from './routes/health.ts';
+
+export interface AppDeps {
+  health: HealthSource;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the fastify app without listening (api/server.ts listens; tests use app.inject).
+ * Every route validates with zod schemas. One error handler: a GridcastError is the client's
+ * to fix and is returned with its code; anything else is logged and answered as an opaque 500.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((err, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      return reply.code(400).send({ code: 'REQUEST_INVALID', message: err.message, details: { issues: err.validation } });
+    }
+    if (isGridcastError(err)) {
+      const status = /_NOT_FOUND$/.test(err.code) ? 404 : 400;
+      return reply.code(status).send({ code: err.code, message: err.message, details: err.details });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ code: 'INTERNAL', message: 'Internal error; see the server log.' });
+  });
+  await app.register(healthRoutes(deps.health));
+  return app;
+}
