@@ -9,7 +9,8 @@ import type { Queryable } from './db.ts';
  *    local hours would repeat at the DST fall-back and could not be keys;
  *  - 1d buckets are calendar days of the series' time_zone: start = local midnight as UTC,
  *    23 h on the spring-forward day, 25 h on the fall-back day;
- *  - n, avg (arithmetic mean of the points), sum, min, max, p95 = percentile_cont(0.95)
+ *  - n, sum (added in time order, so the result is bit-for-bit reproducible), avg = sum / n
+ *    (arithmetic mean of the points, not time-weighted), min, max, p95 = percentile_cont(0.95)
  *    (linear interpolation at rank 0.95 * (n - 1)), quality = worst point quality, methods =
  *    distinct methods of the points, sorted and comma-separated.
  */
@@ -45,12 +46,12 @@ const bucketSpan = (grain: AggregateGrain) =>
  */
 export function aggregateSql(grain: AggregateGrain, points: string): string {
   return `SELECT series_id, tz, ${grain === '1d' ? 'k' : 'NULL::date'} AS day, ${bucketStart(grain)} AS bucket,
-      ${bucketSpan(grain)} AS span_sec, n, avg, sum, min, max, p95, quality, methods, covered_sec, provisional
-    FROM (SELECT series_id, tz, ${bucketKey(grain)} AS k, count(*)::int AS n, avg(value ORDER BY ts) AS avg, sum(value ORDER BY ts) AS sum,
+      ${bucketSpan(grain)} AS span_sec, n, sum / n AS avg, sum, min, max, p95, quality, methods, covered_sec, provisional
+    FROM (SELECT series_id, tz, ${bucketKey(grain)} AS k, count(*)::int AS n, sum(value ORDER BY ts) AS sum,
             min(value) AS min, max(value) AS max,
             percentile_cont(0.95) WITHIN GROUP (ORDER BY value) AS p95,
             ${worstQualitySql} AS quality,
-            string_agg(DISTINCT method, ',' ORDER BY method) AS methods,
+            string_agg(DISTINCT method, ',' ORDER BY method) FILTER (WHERE method IS NOT NULL) AS methods,
             sum(interval_sec)::int AS covered_sec,
             coalesce(bool_or(status = 'provisional'), false) AS provisional
           FROM (${points}) AS p
