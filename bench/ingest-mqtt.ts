@@ -77,7 +77,7 @@ export async function runMqttIngestBench(opts: MqttBenchOptions = {}): Promise<M
     url: broker,
     topics: { [`bench/${run}/+/p`]: '{1}' },
     clientId: `gridcast-bench-${run}`,
-    commit: dbCommitter(db),
+    commit: dbCommitter(db, 'mqtt'),
     log: silentLog,
     flushMs: opts.flushMs ?? 200,
     maxPoints: opts.maxPoints ?? 5000,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
+import { findBatch } from '../store/batches.repository.ts';
 import { imputeSeries } from '../ingest/impute/impute.ts';
 import { listGapFills } from '../ingest/impute/imputation.repository.ts';
 import { backends, freshDb } from './db.ts';
@@ -55,6 +56,11 @@ describe.each(backends)('imputation of a 10-s SCADA series (%s)', (kind) => {
     ]);
     expect(log[1].inputs).toMatchObject({ lastValue: truth(SHORT[0] - STEP), lastTs: new Date(SHORT[0] - STEP).toISOString() });
     expect(log[0].inputs).toMatchObject({ slotSec: 900, timeZone: 'Europe/Paris' });
+    // The batch ledger holds the same report, and the imputed rows point at that batch.
+    const batch = await findBatch(db, log[0].batchId!);
+    expect(batch).toMatchObject({ source: 'imputation', status: 'committed', rowCount: 732, report: { actor: 'test:imputation', seriesId: 'sub-a' } });
+    const tagged = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM measurements WHERE batch_id = $1 AND quality = 'imputed'`, [batch!.id]);
+    expect(tagged.rows[0].n).toBe(732);
 
     // Each point is imputed once, and a late real value replaces the imputed one.
     const again = await imputeSeries(db, { seriesId: 'sub-a', from: new Date(START), to: new Date(END), actor: 'test' });

@@ -43,7 +43,7 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
     db = await freshDb(kind);
   });
   beforeEach(async () => {
-    await db.exec('DELETE FROM measurements');
+    await db.exec('DELETE FROM measurements; DELETE FROM ingest_batches');
     errors.length = 0;
   });
   afterAll(() => db.close());
@@ -51,15 +51,17 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
     (await db.query<{ series_id: string; value: number; quality: string }>('SELECT series_id, value, quality FROM measurements ORDER BY series_id')).rows.map((r) => [r.series_id, r.value, r.quality]);
 
   it('writes a valid body and is idempotent when the same points come again', async () => {
-    const commit = dbCommitter(db);
+    const commit = dbCommitter(db, 'http');
     expect(await pollOnce({ url: `${base}/points` }, commit, log)).toMatchObject({ ok: true, points: 2, written: 2 });
-    expect(await pollOnce({ url: `${base}/points` }, commit, log)).toMatchObject({ ok: true, points: 2 });
+    expect(await pollOnce({ url: `${base}/points` }, commit, log)).toMatchObject({ ok: true, points: 2, written: 0 });
     expect(await pollOnce({ url: `${base}/array` }, commit, log)).toMatchObject({ ok: true, points: 1 });
     expect(await rows()).toEqual([['feeder-1', 3.5, 'ok'], ['feeder-2', 4, 'suspect'], ['feeder-3', 1, 'ok']]);
+    const batches = await db.query<{ source: string; row_count: number }>(`SELECT source, row_count FROM ingest_batches ORDER BY id`);
+    expect(batches.rows).toEqual([{ source: 'http', row_count: 2 }, { source: 'http', row_count: 1 }]);
   });
 
   it('logs 5xx, invalid bodies and timeouts as failed polls and writes nothing', async () => {
-    const commit = dbCommitter(db);
+    const commit = dbCommitter(db, 'http');
     expect(await pollOnce({ url: `${base}/error` }, commit, log)).toMatchObject({ ok: false, error: 'HTTP 503 Service Unavailable' });
     expect(await pollOnce({ url: `${base}/invalid` }, commit, log)).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid body/) });
     expect(await pollOnce({ url: `${base}/slow` }, commit, log, 200)).toMatchObject({ ok: false, error: 'no answer within 200 ms' });
@@ -69,7 +71,7 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
   });
 
   it('polls on its cron schedule until stopped', async () => {
-    const poller = startHttpPoller([{ url: `${base}/points`, cron: '* * * * * *' }, { url: `${base}/error`, cron: '* * * * * *' }], dbCommitter(db), log);
+    const poller = startHttpPoller([{ url: `${base}/points`, cron: '* * * * * *' }, { url: `${base}/error`, cron: '* * * * * *' }], dbCommitter(db, 'http'), log);
     const end = Date.now() + 10_000;
     while (poller.lastResults().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     await poller.stop();

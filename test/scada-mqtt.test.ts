@@ -50,7 +50,7 @@ describe.each(backends)('MQTT subscriber (%s)', (kind) => {
     for (const s of subscribers.splice(0)) await s.stop();
     await publisher.endAsync();
   });
-  const subscribe = async (clientId: string, commit = dbCommitter(db)) => {
+  const subscribe = async (clientId: string, commit = dbCommitter(db, 'mqtt')) => {
     const s = await startMqttSubscriber({ url: BROKER, topics: { [`${prefix}/+/p`]: '{1}' }, clientId, commit, log: silentLog, flushMs: 50, sessionExpirySec: 60 });
     subscribers.push(s);
     return s;

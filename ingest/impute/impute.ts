@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { GridcastError } from '../../core/errors.ts';
+import { claimBatch, finishBatch } from '../../store/batches.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { insertMeasurements } from '../../store/measurements.repository.ts';
 import { findGaps, medianStepMs } from './gaps.ts';
@@ -67,8 +69,14 @@ export async function imputeSeries(
   });
   if (plan.rows.length === 0) return { seriesId: opts.seriesId, points: 0, fills: [] };
   const written = await db.transaction(async (tx) => {
-    const { written } = await insertMeasurements(tx, plan.rows);
-    await insertGapFills(tx, plan.fills, null, opts.actor);
+    const batchId = await claimBatch(tx, { source: 'imputation', batchKey: `imputation:${opts.seriesId}:${randomUUID()}`, kind: 'measurements' });
+    const { written } = await insertMeasurements(tx, plan.rows, batchId);
+    await insertGapFills(tx, plan.fills, batchId, opts.actor);
+    await finishBatch(tx, batchId!, {
+      status: 'committed',
+      rowCount: written,
+      report: { seriesId: opts.seriesId, actor: opts.actor, window: { from: opts.from.toISOString(), to: opts.to.toISOString() }, stepSec: stepMs / 1000, fills: plan.fills },
+    });
     return written;
   });
   return { seriesId: opts.seriesId, points: written, fills: plan.fills };

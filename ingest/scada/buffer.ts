@@ -1,8 +1,11 @@
 import type { Log } from './log.ts';
 import type { MeasurementRow } from './point.ts';
 
-/** Commits one flush: every row in one transaction, or none. Returns the rows written. */
-export type CommitRows = (rows: MeasurementRow[]) => Promise<number>;
+/**
+ * Commits one batch: every row in one transaction, or none. Returns the rows written. A batch
+ * key identifies input that must be ingested once (a second commit with it writes nothing).
+ */
+export type CommitRows = (rows: MeasurementRow[], batchKey?: string) => Promise<number>;
 
 export interface IngestBuffer {
   /** Queues rows; `onCommitted` runs once they (and everything queued before) are committed. */

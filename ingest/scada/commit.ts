@@ -1,8 +1,35 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../store/db.ts';
+import { claimBatch, finishBatch } from '../../store/batches.repository.ts';
 import { insertMeasurements } from '../../store/measurements.repository.ts';
 import type { CommitRows } from './buffer.ts';
 
-/** A flush = one transaction through the store's idempotent write path (aggregates refreshed inside it). */
-export function dbCommitter(db: Db): CommitRows {
-  return (rows) => db.transaction(async (tx) => (await insertMeasurements(tx, rows)).written);
+/**
+ * A flush = one transaction through the store's write path: an ingest_batches row (the
+ * ledger: source, points, series, time span), the idempotent upsert (aggregates refreshed
+ * inside it) and the batch's outcome. With a batchKey (e.g. a hash of a polled body), input
+ * that was already ingested is skipped and 0 is returned.
+ */
+export function dbCommitter(db: Db, source: string): CommitRows {
+  return (rows, batchKey) =>
+    db.transaction(async (tx) => {
+      const id = await claimBatch(tx, { source, batchKey: batchKey ?? `${source}:${randomUUID()}`, kind: 'measurements' });
+      if (id === null) return 0;
+      const { written } = await insertMeasurements(tx, rows, id);
+      let lo = Infinity;
+      let hi = -Infinity;
+      const series = new Set<string>();
+      for (const r of rows) {
+        const t = r.ts.getTime();
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+        series.add(r.seriesId);
+      }
+      await finishBatch(tx, id, {
+        status: 'committed',
+        rowCount: written,
+        report: { points: rows.length, written, series: series.size, from: new Date(lo).toISOString(), to: new Date(hi).toISOString() },
+      });
+      return written;
+    });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
 import { GridcastError } from '../../core/errors.ts';
@@ -29,19 +30,27 @@ export async function pollOnce(target: { url: string }, commit: CommitRows, log:
     return { url: target.url, ok: false, points: 0, written: 0, error };
   };
   let body: unknown;
+  let text: string;
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const res = await fetch(target.url, { signal, headers: { accept: 'application/json' } });
     if (!res.ok) return fail(`HTTP ${res.status} ${res.statusText}`);
-    body = await res.json();
+    text = await res.text();
   } catch (e) {
     return fail(signal.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message);
+  }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return fail('invalid body: not JSON');
   }
   const parsed = HttpPollBody.safeParse(body);
   if (!parsed.success) return fail(`invalid body: ${z.prettifyError(parsed.error)}`);
   const rows = parsed.data.map((p) => ({ seriesId: p.seriesId, ts: p.ts, value: p.value, quality: p.quality ?? 'ok' }));
   try {
-    const written = rows.length ? await commit(rows) : 0;
+    // The same body polled twice (an endpoint that has not moved on) is one batch.
+    const batchKey = `http:${createHash('sha256').update(target.url).update('\0').update(text).digest('hex')}`;
+    const written = rows.length ? await commit(rows, batchKey) : 0;
     return { url: target.url, ok: true, points: rows.length, written };
   } catch (e) {
     return fail(`write failed: ${(e as Error).message}`);
