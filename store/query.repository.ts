@@ -204,8 +204,8 @@ async function queryMetering(q: Queryable, s: SeriesInfo, query: MeasurementQuer
 
 /**
  * A6: a node without data of its own is the sum of its children at the same grain (children
- * without data recurse). A bucket is emitted when any child has it; if some child lacks it the
- * value is null (unknown, never a silent partial sum), partial = true and `missing` names the
+ * without data recurse). A bucket is emitted when any child has it; if some child lacks it (or
+ * has only a partial metering bucket) the value is null (unknown, never a silent partial sum), partial = true and `missing` names the
  * series lacking it. Quality is the worst of 'derived' and the children's qualities. p95, min
  * and max do not add up across children and are left out. Raw roll-ups only sum points at
  * identical timestamps.
@@ -224,7 +224,8 @@ async function rollUp(q: Queryable, s: SeriesInfo, query: MeasurementQuery, visi
     for (const r of child.rows) {
       const t = r.ts.getTime();
       const b = byTs.get(t) ?? { value: 0, quality: 'derived' as Quality, have: new Set(), missing: new Set(), methods: new Set() };
-      if (r.value === null) for (const m of r.missing ?? [child.id]) b.missing.add(m);
+      // A child's partial bucket (metering with intervals missing) counts as missing too.
+      if (r.value === null || r.partial) for (const m of r.missing ?? [child.id]) b.missing.add(m);
       else b.value += r.value;
       b.have.add(child.id);
       b.quality = worstQuality(b.quality, r.quality);

@@ -68,6 +68,25 @@ describe.each(backends)('metering versions on %s', (kind) => {
     expect(days.map((d) => [d.value, d.count, d.partial])).toEqual([[10 + 11 + 12 + 13 + 14 + 15 + 16 + 17, 8, true]]);
   });
 
+  it('sums whole local days of 92 and 100 quarter-hours across the DST changes', async () => {
+    await createSeries(db, [{ id: 'm-paris', unit: 'kWh', timeZone: 'Europe/Paris' }]);
+    const lines: string[] = [];
+    const days = [
+      ['2026-03-28T23:00:00Z', 92],
+      ['2026-10-24T22:00:00Z', 100],
+    ] as const;
+    for (const [start, n] of days) {
+      for (let i = 0; i < n; i++) lines.push(`m-paris,${new Date(Date.parse(start) + i * 900_000).toISOString()},900,${i % 7},validated,1,`);
+    }
+    await db.copyCsv('metering', ['series_id', 'interval_start', 'interval_sec', 'value', 'status', 'version', 'method'], lines.join('\n') + '\n');
+    const rows = await queryMeasurements(db, { seriesId: 'm-paris', from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z'), grain: '1d' });
+    const sum = (n: number) => Array.from({ length: n }, (_, i) => i % 7).reduce((a, b) => a + b, 0);
+    expect(rows.map((r) => [r.ts.toISOString(), r.count, r.value, r.partial, r.status])).toEqual([
+      ['2026-03-28T23:00:00.000Z', 92, sum(92), false, 'validated'],
+      ['2026-10-24T22:00:00.000Z', 100, sum(100), false, 'validated'],
+    ]);
+  });
+
   it('refuses a grain finer than the metering interval', async () => {
     await expect(queryMeasurements(db, { ...range, grain: '5m' })).rejects.toMatchObject({ code: 'GRAIN_FINER_THAN_INTERVAL' });
   });

@@ -69,6 +69,21 @@ describe.each(backends)('roll-up and flags on %s', (kind) => {
     expect(nation[1]).toMatchObject({ quality: 'imputed', method: 'locf' });
   });
 
+  it('a metering child with an incomplete hour makes the parent hour unknown', async () => {
+    await createSeries(db, [
+      { id: 'meters', unit: 'MWh' },
+      { id: 'ma', unit: 'MWh', parentId: 'meters' },
+      { id: 'mb', unit: 'MWh', parentId: 'meters' },
+    ]);
+    const lines = [0, 1, 2, 3].flatMap((i) => {
+      const ts = new Date(Date.parse('2026-02-02T00:00:00Z') + i * 900_000).toISOString();
+      return i === 2 ? [`ma,${ts},900,1,validated,1`] : [`ma,${ts},900,1,validated,1`, `mb,${ts},900,2,validated,1`];
+    });
+    await db.copyCsv('metering', ['series_id', 'interval_start', 'interval_sec', 'value', 'status', 'version'], lines.join('\n') + '\n');
+    const [hour] = await queryMeasurements(db, { ...range, seriesId: 'meters', grain: '1h' });
+    expect(hour).toMatchObject({ value: null, partial: true, missing: ['mb'] });
+  });
+
   it('refuses an unknown series', async () => {
     await expect(queryMeasurements(db, { ...range, seriesId: 'nope', grain: '1h' })).rejects.toMatchObject({ code: 'SERIES_NOT_FOUND' });
   });
