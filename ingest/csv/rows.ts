@@ -1,0 +1,136 @@
+import type { SeriesUnit } from '../../store/measurements.repository.ts';
+import type { Issue } from '../validate/issues.ts';
+import { rangeFor, normaliseUnit, WEATHER_VARIABLE_UNITS, type Range } from '../validate/ranges.ts';
+import { checkTimestamp, checkValue, clip } from '../validate/values.ts';
+import type { ColumnIndex, CsvKind } from './format.ts';
+
+/** Per-series figures of a batch: the range to re-aggregate and the level to compare with history. */
+export interface SeriesStats {
+  n: number;
+  sum: number;
+  minTs: number;
+  maxTs: number;
+  firstLine: number;
+}
+
+/** Turns one parsed record into a staging CSV line (text) or the reason it is wrong. */
+export type RowCheck = (rec: string[], line: number) => string | Omit<Issue, 'line'>;
+
+interface Known {
+  series: SeriesUnit;
+  range: Range | undefined;
+}
+
+const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+const outOfRange = (v: number, r: Range | undefined) => r !== undefined && (v < r.min || v > r.max);
+const rangeText = (r: Range, unit: string) => `[${r.min}, ${r.max}] ${unit}`;
+
+export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, SeriesUnit>, stats: Map<string, SeriesStats>): RowCheck {
+  const known = new Map<string, Known>();
+  const lookup = (id: string): Known | undefined => {
+    let k = known.get(id);
+    if (!k) {
+      const series = catalog.get(id);
+      if (!series) return undefined;
+      k = { series, range: rangeFor(series.unit, series.attrs) };
+      known.set(id, k);
+    }
+    return k;
+  };
+  const track = (id: string, ts: number, v: number, line: number) => {
+    const s = stats.get(id);
+    if (!s) stats.set(id, { n: 1, sum: v, minTs: ts, maxTs: ts, firstLine: line });
+    else {
+      s.n++;
+      s.sum += v;
+      if (ts < s.minTs) s.minTs = ts;
+      if (ts > s.maxTs) s.maxTs = ts;
+    }
+  };
+
+  if (kind === 'measurements') {
+    const [iId, iTs, iV, iQ, iU] = [ix.series_id, ix.ts, ix.value, ix.quality, ix.unit];
+    return (rec, line) => {
+      const id = rec[iId];
+      const k = lookup(id);
+      if (!k) return { code: 'UNKNOWN_SERIES', message: `series '${clip(id)}' does not exist: create it in the topology first` };
+      const ts = checkTimestamp(rec[iTs], 'ts');
+      if (!ts.ok) return ts.issue;
+      const v = checkValue(rec[iV]);
+      if (!v.ok) return v.issue;
+      const quality = iQ >= 0 && rec[iQ] !== '' ? rec[iQ] : 'ok';
+      if (quality !== 'ok' && quality !== 'suspect') {
+        return { code: 'QUALITY_INVALID', message: `quality '${clip(quality)}' must be ok or suspect (other flags are set by gridcast itself)` };
+      }
+      if (iU >= 0 && normaliseUnit(rec[iU]) !== normaliseUnit(k.series.unit)) {
+        return { code: 'UNIT_MISMATCH', message: `unit '${clip(rec[iU])}' differs from the unit of series '${id}' (${k.series.unit})` };
+      }
+      if (outOfRange(v.value, k.range)) {
+        return { code: 'OUT_OF_RANGE', message: `value ${rec[iV]} is outside the plausible range ${rangeText(k.range!, k.series.unit)} of series '${id}'` };
+      }
+      track(id, ts.value, v.value, line);
+      return `${csvField(id)},${rec[iTs]},${rec[iV]},${quality},${line}\n`;
+    };
+  }
+
+  if (kind === 'weather') {
+    const [iId, iTs, iVar, iV, iIss] = [ix.station_id, ix.ts, ix.variable, ix.value, ix.issued_at];
+    return (rec, line) => {
+      const id = rec[iId];
+      const k = lookup(id);
+      if (!k) return { code: 'UNKNOWN_SERIES', message: `weather station '${clip(id)}' does not exist: create it as a series of kind weather` };
+      if (k.series.kind !== 'weather') return { code: 'NOT_A_WEATHER_STATION', message: `series '${id}' is of kind ${k.series.kind}, not weather` };
+      const variable = rec[iVar];
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(variable)) {
+        return { code: 'VARIABLE_INVALID', message: `variable '${clip(variable)}' must be a lower-case name such as temperature` };
+      }
+      const ts = checkTimestamp(rec[iTs], 'ts');
+      if (!ts.ok) return ts.issue;
+      let issued = '';
+      if (iIss >= 0 && rec[iIss] !== '') {
+        const t = checkTimestamp(rec[iIss], 'issued_at');
+        if (!t.ok) return t.issue;
+        issued = rec[iIss];
+      }
+      const v = checkValue(rec[iV]);
+      if (!v.ok) return v.issue;
+      const unit = WEATHER_VARIABLE_UNITS[variable];
+      const range = unit ? rangeFor(unit) : undefined;
+      if (outOfRange(v.value, range)) {
+        return { code: 'OUT_OF_RANGE', message: `${variable} ${rec[iV]} is outside the plausible range ${rangeText(range!, unit!)}` };
+      }
+      track(id, ts.value, v.value, line);
+      return `${csvField(id)},${variable},${rec[iTs]},${issued},${rec[iV]},${line}\n`;
+    };
+  }
+
+  const [iId, iStart, iLen, iV, iSt, iRcv] = [ix.series_id, ix.interval_start, ix.interval_sec, ix.value, ix.status, ix.received_at];
+  return (rec, line) => {
+    const id = rec[iId];
+    const k = lookup(id);
+    if (!k) return { code: 'UNKNOWN_SERIES', message: `series '${clip(id)}' does not exist: create it in the topology first` };
+    const ts = checkTimestamp(rec[iStart], 'interval_start');
+    if (!ts.ok) return ts.issue;
+    const len = Number(rec[iLen]);
+    if (!/^\d+$/.test(rec[iLen]) || len < 300 || len > 3600 || 3600 % len !== 0) {
+      return { code: 'INTERVAL_INVALID', message: `interval_sec '${clip(rec[iLen])}' must be a whole number of seconds from 300 to 3600 dividing an hour` };
+    }
+    const v = checkValue(rec[iV]);
+    if (!v.ok) return v.issue;
+    const status = rec[iSt];
+    if (status !== 'provisional' && status !== 'validated') {
+      return { code: 'STATUS_INVALID', message: `status '${clip(status)}' must be provisional or validated` };
+    }
+    let received = '';
+    if (iRcv >= 0 && rec[iRcv] !== '') {
+      const t = checkTimestamp(rec[iRcv], 'received_at');
+      if (!t.ok) return t.issue;
+      received = rec[iRcv];
+    }
+    if (outOfRange(v.value, k.range)) {
+      return { code: 'OUT_OF_RANGE', message: `value ${rec[iV]} is outside the plausible range ${rangeText(k.range!, k.series.unit)} of series '${id}'` };
+    }
+    track(id, ts.value, v.value, line);
+    return `${csvField(id)},${rec[iStart]},${len},${rec[iV]},${status},${received},${line}\n`;
+  };
+}
