@@ -1,4 +1,4 @@
-import type { Db, Queryable } from './db.ts';
+import type { Queryable } from './db.ts';
 
 /**
  * The `series` table: one row per topology node (the node's own measured series) and one
@@ -46,27 +46,26 @@ const UPSERT = `INSERT INTO series (id, parent_id, kind, unit, time_zone, weathe
   RETURNING (xmax = 0) AS inserted`;
 
 /**
- * Upserts rows (parents before children) in one transaction: all or nothing. Rows already
- * stored but absent here are kept, since measurements may reference them.
+ * Upserts rows, parents before children. Run it inside a transaction (`db.transaction`) so a
+ * failing row leaves nothing half-written. Rows already stored but absent here are kept,
+ * since measurements may reference them.
  */
-export async function upsertSeries(db: Db, rows: readonly SeriesRow[]): Promise<{ inserted: number; updated: number }> {
-  return db.transaction(async (tx) => {
-    let inserted = 0;
-    for (const r of rows) {
-      const res = await tx.query<{ inserted: boolean }>(UPSERT, [
-        r.id,
-        r.parent,
-        r.kind,
-        r.unit,
-        r.timeZone,
-        r.weatherStation ?? null,
-        r.name ?? null,
-        JSON.stringify(r.attrs),
-      ]);
-      if (res.rows[0].inserted) inserted++;
-    }
-    return { inserted, updated: rows.length - inserted };
-  });
+export async function upsertSeries(tx: Queryable, rows: readonly SeriesRow[]): Promise<{ inserted: number; updated: number }> {
+  let inserted = 0;
+  for (const r of rows) {
+    const res = await tx.query<{ inserted: boolean }>(UPSERT, [
+      r.id,
+      r.parent,
+      r.kind,
+      r.unit,
+      r.timeZone,
+      r.weatherStation ?? null,
+      r.name ?? null,
+      JSON.stringify(r.attrs),
+    ]);
+    if (res.rows[0].inserted) inserted++;
+  }
+  return { inserted, updated: rows.length - inserted };
 }
 
 export async function listSeries(q: Queryable): Promise<SeriesRow[]> {

@@ -1,4 +1,5 @@
 import { GridcastError } from '../../core/errors.ts';
+import { PERFORMANCE_RATIO } from '../prepare/disaggregate.ts';
 import type { Topology } from '../topology/schema.ts';
 import { createCalendar, type LocalTime } from './calendar.ts';
 import { readGrid, type Grid } from './grid.ts';
@@ -95,7 +96,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       const local = calendarOf(s.node.timeZone)(t);
       const load = substationLoad(s.shape, local, smoothed(s.station, t));
       const wiggle = 1 + 0.02 * smoothNoise(seed, s.key, t, HOUR);
-      const pv = s.pvCapacity > 0 ? (s.pvCapacity * 0.85 * weather.irradiance(s.station, t)) / 1000 : 0;
+      const pv = s.pvCapacity > 0 ? (s.pvCapacity * PERFORMANCE_RATIO * weather.irradiance(s.station, t)) / 1000 : 0;
       const w = load * wiggle - pv;
       withdrawal.set(s.node.id, w);
       out.set(s.node.id, w);

@@ -1,3 +1,4 @@
+import { clearSkyIrradiance } from '../prepare/solar.ts';
 import { smoothNoise, streamKey, uniform } from './random.ts';
 
 const HOUR = 3_600_000;
@@ -14,22 +15,6 @@ const dayOfYear = (tMs: number): number => {
   const d = new Date(tMs);
   return (tMs - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY;
 };
-
-/** Cosine of the solar zenith angle (simple declination/hour-angle model, no equation of time). */
-export function cosZenith(tMs: number, latDeg: number, lonDeg: number): number {
-  const doy = dayOfYear(tMs);
-  const decl = (23.44 * Math.PI) / 180 * Math.sin((2 * Math.PI * (284 + doy)) / YEAR_DAYS);
-  const solarHour = ((tMs % DAY) / HOUR + lonDeg / 15 + 24) % 24;
-  const hourAngle = ((solarHour - 12) * 15 * Math.PI) / 180;
-  const lat = (latDeg * Math.PI) / 180;
-  return Math.sin(lat) * Math.sin(decl) + Math.cos(lat) * Math.cos(decl) * Math.cos(hourAngle);
-}
-
-/** Haurwitz clear-sky global horizontal irradiance, W/m²; 0 when the sun is down. */
-export function clearSkyIrradiance(tMs: number, latDeg: number, lonDeg: number): number {
-  const cz = cosZenith(tMs, latDeg, lonDeg);
-  return cz <= 0 ? 0 : 1098 * cz * Math.exp(-0.057 / cz);
-}
 
 /**
  * Weather of a temperate (French-like) climate per station: an annual cycle, a diurnal cycle

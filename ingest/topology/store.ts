@@ -17,7 +17,7 @@ const toRow = (n: TopologyNode): SeriesRow => ({
 
 /** Stores a validated topology in `series` (upsert, one transaction). */
 export function saveTopology(db: Db, topology: Topology): Promise<{ inserted: number; updated: number }> {
-  return upsertSeries(db, topology.nodes.map(toRow));
+  return db.transaction((tx) => upsertSeries(tx, topology.nodes.map(toRow)));
 }
 
 /**

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { validateTopology } from '../topology/validate.ts';
+import { balanceTerms, regionalConsumption } from './balance.ts';
+import { consumptionFromWithdrawal, interpolateAt, pvFromClearSky, pvFromIrradiance } from './disaggregate.ts';
+import { checkRedundancy, fillFromRedundant, redundantLookup, valueAtOtherEnd } from './redundancy.ts';
+
+const near = (a: ArrayLike<number>, b: number[]) => expect([...(a as Iterable<number>)].map((x) => Math.round(x * 1e9) / 1e9)).toEqual(b);
+
+describe('disaggregation (A7)', () => {
+  it('estimates PV as capacity × 0.85 × G/1000 and adds it back to the withdrawal it offsets', () => {
+    // 10 MW of PV: G = 0 → 0; 500 → 10·0.85·0.5 = 4.25; 1000 → 8.5; missing G stays missing.
+    const pv = pvFromIrradiance([0, 500, 1000, NaN], 10);
+    near(pv, [0, 4.25, 8.5, NaN]);
+    near(consumptionFromWithdrawal([50, 40, 30, 20], pv), [50, 44.25, 38.5, NaN]);
+  });
+
+  it('uses a clear-sky model without irradiance: zero at night, positive at noon', () => {
+    const night = Date.UTC(2026, 5, 21, 0, 0);
+    const noon = Date.UTC(2026, 5, 21, 12, 0);
+    const [n, d] = pvFromClearSky([night, noon], 48.85, 2.35, 10);
+    expect(n).toBe(0);
+    // Midsummer noon in Paris: about 900 W/m² clear sky × 0.6 clearness × 0.85 × 10 MW ≈ 4.6 MW.
+    expect(d).toBeGreaterThan(4);
+    expect(d).toBeLessThan(5.5);
+  });
+
+  it('interpolates irradiance between observations, never across a long gap', () => {
+    const h = 3_600_000;
+    near(interpolateAt([0, h, 4 * h], [100, 200, 400], [0, h / 2, h, 2 * h, 5 * h], h), [100, 150, 200, NaN, NaN]);
+  });
+});
+
+describe('regional balance (A6)', () => {
+  const topology = validateTopology({
+    nodes: [
+      { id: 'nation', kind: 'load', unit: 'MW' },
+      { id: 'A', parent: 'nation', kind: 'load', unit: 'MW' },
+      { id: 'B', parent: 'nation', kind: 'load', unit: 'MW' },
+      { id: 'genA', kind: 'generation', unit: 'MW', attrs: { site: 'A' } },
+      { id: 'genB', kind: 'generation', unit: 'MW', attrs: { site: 'B' } },
+      { id: 'ab.a', kind: 'flow', unit: 'MW', attrs: { from: 'A', to: 'B', measuredAt: 'A' } },
+      { id: 'ab.b', kind: 'flow', unit: 'MW', attrs: { from: 'A', to: 'B', measuredAt: 'B' } },
+    ],
+  });
+
+  it('takes production at the site and flows measured at the region’s own end, signed as exports', () => {
+    expect(balanceTerms(topology, 'A')).toEqual({ region: 'A', production: ['genA'], exports: [{ seriesId: 'ab.a', sign: 1 }] });
+    expect(balanceTerms(topology, 'B')).toEqual({ region: 'B', production: ['genB'], exports: [{ seriesId: 'ab.b', sign: -1 }] });
+  });
+
+  it('computes consumption = production − net exports by hand', () => {
+    // A produces 120 and sends 30 to B: A consumes 90. B produces 50, receives 29.4 (2 % losses): B consumes 79.4.
+    near(regionalConsumption([[120]], [{ values: [30], sign: 1 }]), [90]);
+    near(regionalConsumption([[50]], [{ values: [29.4], sign: -1 }]), [79.4]);
+    // Two producers, two lines: 10 + 5 − (+1)(3) − (−1)(−2) = 10; a missing flow → missing, not a partial sum.
+    near(regionalConsumption([[10, 10], [5, 5]], [{ values: [3, NaN], sign: 1 }, { values: [-2, 1], sign: -1 }]), [10, NaN]);
+  });
+
+  it('refuses a balance that would miss a line', () => {
+    const t = validateTopology({
+      nodes: [
+        { id: 'A', kind: 'load', unit: 'MW' },
+        { id: 'B', kind: 'load', unit: 'MW' },
+        { id: 'ab.b', kind: 'flow', unit: 'MW', attrs: { from: 'A', to: 'B', measuredAt: 'B' } },
+      ],
+    });
+    expect(() => balanceTerms(t, 'A')).toThrow(expect.objectContaining({ code: 'BALANCE_INCOMPLETE' }));
+  });
+});
+
+describe('redundancy (A3)', () => {
+  it('converts through the losses in the direction of the flow', () => {
+    expect(valueAtOtherEnd(100, 0.02, 'from')).toBeCloseTo(98);
+    expect(valueAtOtherEnd(-98, 0.02, 'from')).toBeCloseTo(-100);
+    expect(valueAtOtherEnd(98, 0.02, 'to')).toBeCloseTo(100);
+    expect(valueAtOtherEnd(-100, 0.02, 'to')).toBeCloseTo(-98);
+  });
+
+  it('flags disagreement beyond losses + tolerance, not the losses themselves, nor missing points', () => {
+    const a = [100, 100, -50, 100, NaN];
+    const b = [98, 90, -51.02, 98.9, 40];
+    const { suspect, residual } = checkRedundancy(a, b, 0.02, 1);
+    expect([...suspect]).toEqual([0, 1, 0, 0, 0]);
+    expect(residual[1]).toBeCloseTo(-8);
+  });
+
+  it('fills one end from the other and says which points it filled', () => {
+    const { values, filled } = fillFromRedundant([NaN, 5, NaN], [98, 7, NaN], 0.02, 'from');
+    near(values, [100, 5, NaN]);
+    expect([...filled]).toEqual([1, 0, 0]);
+    const lookup = redundantLookup({ seriesId: 'ab.b', points: new Map([[1000, 98]]) }, 0.02, 'from');
+    expect(lookup(1000)!.value).toBeCloseTo(100);
+    expect(lookup(1000)!.inputs).toMatchObject({ redundantWith: 'ab.b', otherValue: 98 });
+    expect(lookup(2000)).toBeUndefined();
+  });
+});
