@@ -1,0 +1,4 @@
+import { serveWorker } from '../../core/worker.ts';
+import { train } from './train.ts';
+
+void serveWorker(train);
