@@ -1,0 +1,58 @@
+import type { BacktestScore } from '../forecast/backtest/score.ts';
+
+export interface BenchRow {
+  dataset: string;
+  series: string;
+  weather: string;
+  model: string;
+  score?: BacktestScore;
+  /** For averaged levels: how many series the averages cover, and which had no MAPE. */
+  averaged?: { count: number; mapeUndefined: string[] };
+  error?: string;
+  note?: string;
+}
+
+const f = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+
+/** MAPE, or MAE marked as such where MAPE is undefined (zero actuals). */
+function pointError(s: BacktestScore): string {
+  return s.mape === null ? `MAE ${f(s.mae, 1)}` : f(s.mape);
+}
+
+export function renderTable(rows: BenchRow[]): string {
+  const head = ['dataset', 'series', 'weather', 'model', 'origins', 'MAPE %', 'pinball %', 'P10-P90 cov %', 'fit s/origin', 'notes'];
+  const body = rows.map((r) => {
+    const s = r.score;
+    const notes = [r.error ? `FAILED ${r.error}` : '', r.note ?? '', r.averaged?.mapeUndefined.length ? `MAPE undefined on ${r.averaged.mapeUndefined.join(',')} (excluded from MAPE mean)` : '', s && Object.keys(s.fallbacks).length ? `fallbacks: ${Object.entries(s.fallbacks).map(([k, n]) => `${k} ×${n}`).join(', ')}` : '', s && s.mape === null && !r.averaged ? s.mapeUndefined ?? '' : '']
+      .filter(Boolean)
+      .join('; ');
+    return [r.dataset, r.series, r.weather, r.model, s ? String(r.averaged ? `${s.origins}×${r.averaged.count}` : s.origins) : '—', s ? pointError(s) : '—', s ? f(s.pinballPct) : '—', s ? f(s.coverage, 1) : '—', s ? f(s.fitMs / 1000, 2) : '—', notes];
+  });
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
+  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** Mean of per-series scores (MAPE over the series where it is defined), for a level such as "zones". */
+export function averageScores(scores: { id: string; score: BacktestScore }[]): { score: BacktestScore; averaged: { count: number; mapeUndefined: string[] } } {
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  const defined = scores.filter((s) => s.score.mape !== null);
+  const pick = (k: 'pinballPct' | 'coverage' | 'fitMs' | 'mae' | 'rmse') => mean(scores.map((s) => s.score[k] ?? Number.NaN).filter(Number.isFinite));
+  const fallbacks: Record<string, number> = {};
+  for (const s of scores) for (const [k, n] of Object.entries(s.score.fallbacks)) fallbacks[k] = (fallbacks[k] ?? 0) + n;
+  const first = scores[0].score;
+  return {
+    score: {
+      ...first,
+      n: scores.reduce((a, s) => a + s.score.n, 0),
+      mape: defined.length ? mean(defined.map((s) => s.score.mape!)) : null,
+      mae: pick('mae'),
+      rmse: pick('rmse'),
+      pinballPct: pick('pinballPct'),
+      coverage: pick('coverage'),
+      fitMs: pick('fitMs'),
+      fallbacks,
+    },
+    averaged: { count: scores.length, mapeUndefined: scores.filter((s) => s.score.mape === null).map((s) => s.id) },
+  };
+}
