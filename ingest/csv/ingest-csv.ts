@@ -192,6 +192,7 @@ function rejected(file: string, issues: Issue[]): GridcastError {
 
 /** csv-parse stops at a malformed record; report it with what was found before. */
 function parseFailure(file: string, e: unknown, issues: Issue[]): unknown {
+  if (e instanceof GridcastError) return e;
   const err = e as { code?: string; lines?: number; message?: string };
   if (err.code === 'CSV_MAX_RECORD_SIZE') {
     return rejected(file, [...issues, { line: err.lines ?? 0, code: 'CSV_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_BYTES} bytes: no row of an import format is that long` }]);
