@@ -1,0 +1,187 @@
+/**
+ * Cubic regression spline bases as in mgcv (Wood 2017, §5.3.1–5.3.2): coefficients are the spline's
+ * values at the knots, so the basis is interpretable and the wiggliness penalty ∫f''² is exact.
+ *  - 'cr': natural cubic spline, linear beyond the outer knots (as mgcv extrapolates);
+ *  - 'cc': cyclic cubic spline whose first and last knot are the same point of the cycle.
+ */
+import { GridcastError } from '../../core/errors.ts';
+import { cholesky, cholSolve, matMul, transpose } from '../../core/linalg.ts';
+
+export type BasisKind = 'cr' | 'cc';
+
+export interface Marginal {
+  bs: BasisKind;
+  knots: number[];
+}
+
+/** Second-derivative map F (δ = Fβ, k_coef × k_coef) and penalty S = Dᵀ B⁻¹ D of a marginal. */
+interface Prepared {
+  size: number;
+  f: Float64Array;
+  s: Float64Array;
+}
+
+const cache = new WeakMap<Marginal, Prepared>();
+
+export function basisSize(m: Marginal): number {
+  return m.bs === 'cr' ? m.knots.length : m.knots.length - 1;
+}
+
+/** mgcv's place.knots: k knots spread evenly through the sorted unique values. */
+export function placeKnots(values: ArrayLike<number>, k: number): number[] {
+  const u = [...new Set(Array.from(values).filter(Number.isFinite))].sort((a, b) => a - b);
+  if (u.length < k) {
+    throw new GridcastError('TOO_FEW_UNIQUE_VALUES', `a smooth with ${k} knots needs at least ${k} distinct values but the data has ${u.length}; lower k or drop the smooth`, { k, unique: u.length });
+  }
+  if (k === 2) return [u[0], u[u.length - 1]];
+  const n = u.length;
+  const delta = (n - 1) / (k - 1);
+  const knots = [u[0]];
+  for (let i = 1; i <= k - 2; i++) {
+    const lb = Math.floor(delta * i);
+    const frac = delta * i - lb;
+    knots.push(u[lb] * (1 - frac) + u[lb + 1] * frac);
+  }
+  knots.push(u[n - 1]);
+  return knots;
+}
+
+function prepare(m: Marginal): Prepared {
+  const hit = cache.get(m);
+  if (hit) return hit;
+  const x = m.knots;
+  const k = x.length;
+  if (k < (m.bs === 'cr' ? 3 : 4)) {
+    throw new GridcastError('TOO_FEW_KNOTS', `a '${m.bs}' smooth needs at least ${m.bs === 'cr' ? 3 : 4} knots, got ${k}`, { bs: m.bs, k });
+  }
+  const h: number[] = [];
+  for (let i = 0; i < k - 1; i++) {
+    h.push(x[i + 1] - x[i]);
+    if (!(h[i] > 0)) throw new GridcastError('KNOTS_NOT_INCREASING', `knots must be strictly increasing (knot ${i + 1} of ${k})`, { knots: x });
+  }
+  let prepared: Prepared;
+  if (m.bs === 'cr') {
+    const r = k - 2;
+    const b = new Float64Array(r * r);
+    const d = new Float64Array(r * k);
+    for (let i = 0; i < r; i++) {
+      b[i * r + i] = (h[i] + h[i + 1]) / 3;
+      if (i + 1 < r) {
+        b[i * r + i + 1] = h[i + 1] / 6;
+        b[(i + 1) * r + i] = h[i + 1] / 6;
+      }
+      d[i * k + i] = 1 / h[i];
+      d[i * k + i + 1] = -1 / h[i] - 1 / h[i + 1];
+      d[i * k + i + 2] = 1 / h[i + 1];
+    }
+    const binvD = solveColumns(b, r, d, k);
+    const f = new Float64Array(k * k);
+    f.set(binvD, k); // first and last rows stay 0: natural spline
+    prepared = { size: k, f, s: matMul(transpose(d, r, k), binvD, k, r, k) };
+  } else {
+    const n = k - 1;
+    const b = new Float64Array(n * n);
+    const d = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const hp = h[(i - 1 + n) % n];
+      const hi = h[i];
+      const prev = (i - 1 + n) % n;
+      const next = (i + 1) % n;
+      b[i * n + i] += (hp + hi) / 3;
+      b[i * n + prev] += hp / 6;
+      b[i * n + next] += hi / 6;
+      d[i * n + prev] += 1 / hp;
+      d[i * n + i] += -1 / hp - 1 / hi;
+      d[i * n + next] += 1 / hi;
+    }
+    const binvD = solveColumns(b, n, d, n);
+    prepared = { size: n, f: binvD, s: matMul(transpose(d, n, n), binvD, n, n, n) };
+  }
+  cache.set(m, prepared);
+  return prepared;
+}
+
+/** B⁻¹ D for symmetric positive definite B (r × r) and D (r × c). */
+function solveColumns(b: Float64Array, r: number, d: Float64Array, c: number): Float64Array {
+  const l = cholesky(b, r);
+  if (!l) throw new GridcastError('KNOTS_NOT_INCREASING', 'knot spacing gives a singular spline system');
+  const out = new Float64Array(r * c);
+  const col = new Float64Array(r);
+  for (let j = 0; j < c; j++) {
+    for (let i = 0; i < r; i++) col[i] = d[i * c + j];
+    const x = cholSolve(l, r, col);
+    for (let i = 0; i < r; i++) out[i * c + j] = x[i];
+  }
+  return out;
+}
+
+/** Wiggliness penalty ∫f''² as a basisSize × basisSize matrix. */
+export function marginalPenalty(m: Marginal): Float64Array {
+  return prepare(m).s;
+}
+
+/** Writes the basis row of value x into out[offset … offset+size). */
+export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0): void {
+  const { size, f } = prepare(m);
+  const kn = m.knots;
+  const k = kn.length;
+  out.fill(0, offset, offset + size);
+  const addF = (row: number, w: number) => {
+    if (w === 0) return;
+    for (let c = 0; c < size; c++) out[offset + c] += w * f[row * size + c];
+  };
+  if (m.bs === 'cc') {
+    const period = kn[k - 1] - kn[0];
+    let t = (x - kn[0]) % period;
+    if (t < 0) t += period;
+    t += kn[0];
+    const j = intervalOf(kn, t);
+    const h = kn[j + 1] - kn[j];
+    const am = (kn[j + 1] - t) / h;
+    const ap = (t - kn[j]) / h;
+    const jn = (j + 1) % size;
+    out[offset + j] += am;
+    out[offset + jn] += ap;
+    addF(j, ((kn[j + 1] - t) ** 3 / h - h * (kn[j + 1] - t)) / 6);
+    addF(jn, ((t - kn[j]) ** 3 / h - h * (t - kn[j])) / 6);
+    return;
+  }
+  if (x < kn[0]) {
+    // f(x₀) + (x − x₀) f'(x₀), f'(x₀) = (β₁ − β₀)/h − h(2δ₀ + δ₁)/6
+    const h = kn[1] - kn[0];
+    const dx = x - kn[0];
+    out[offset] += 1 - dx / h;
+    out[offset + 1] += dx / h;
+    addF(0, (-dx * h) / 3);
+    addF(1, (-dx * h) / 6);
+    return;
+  }
+  if (x > kn[k - 1]) {
+    // f(x_k) + (x − x_k) f'(x_k), f'(x_k) = (β_k − β_{k−1})/h + h(δ_{k−1} + 2δ_k)/6
+    const h = kn[k - 1] - kn[k - 2];
+    const dx = x - kn[k - 1];
+    out[offset + k - 1] += 1 + dx / h;
+    out[offset + k - 2] += -dx / h;
+    addF(k - 2, (dx * h) / 6);
+    addF(k - 1, (dx * h) / 3);
+    return;
+  }
+  const j = intervalOf(kn, x);
+  const h = kn[j + 1] - kn[j];
+  out[offset + j] += (kn[j + 1] - x) / h;
+  out[offset + j + 1] += (x - kn[j]) / h;
+  addF(j, ((kn[j + 1] - x) ** 3 / h - h * (kn[j + 1] - x)) / 6);
+  addF(j + 1, ((x - kn[j]) ** 3 / h - h * (x - kn[j])) / 6);
+}
+
+/** Index j with knots[j] ≤ x ≤ knots[j+1] (x inside the knot range). */
+function intervalOf(kn: number[], x: number): number {
+  let lo = 0;
+  let hi = kn.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (kn[mid] <= x) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

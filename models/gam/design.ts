@@ -1,0 +1,206 @@
+/**
+ * From a formula (a list of terms) and data columns to a model matrix, as mgcv builds it:
+ * intercept + parametric terms, then one block per smooth with its sum-to-zero constraint absorbed
+ * and its penalties scaled (mgcv's S.scale) so smoothing parameters start on a comparable scale.
+ */
+import { GridcastError } from '../../core/errors.ts';
+import { constraintReflector, nullSpaceCongruence, rowTimesNullSpace } from '../../core/linalg.ts';
+import { basisRow, basisSize, marginalPenalty, placeKnots, type BasisKind, type Marginal } from './basis.ts';
+
+/** Data columns by variable name; a factor is coded 0 … levels−1. */
+export type GamData = Record<string, ArrayLike<number>>;
+
+export type TermSpec =
+  /** Parametric factor, treatment contrasts against level 0. */
+  | { kind: 'factor'; variable: string; levels: number }
+  /** Parametric linear effect. */
+  | { kind: 'linear'; variable: string }
+  /**
+   * Smooth of one variable; `by` names a factor: one smooth (with its own smoothing parameter) per level.
+   * `knots`: all k knots, or for 'cc' the two ends of the cycle ([0, 24] for hour of day).
+   */
+  | { kind: 's'; variable: string; bs: BasisKind; k: number; by?: string; byLevels?: number; knots?: number[] }
+  /** Tensor product of two marginal smooths, one penalty per margin (mgcv te). */
+  | { kind: 'te'; variables: [string, string]; bs: [BasisKind, BasisKind]; k: [number, number]; knots?: [number[] | undefined, number[] | undefined] };
+
+export interface SmoothBlock {
+  label: string;
+  variables: string[];
+  marginals: Marginal[];
+  /** Factor level this block is active for (by-factor smooths). */
+  by?: { variable: string; level: number };
+  /** Householder vector of the absorbed constraint (see constraintReflector). */
+  reflector: Float64Array;
+  offset: number;
+  size: number;
+  /** Penalties in the constrained parametrisation, size × size each. */
+  penalties: Float64Array[];
+}
+
+export interface ParametricColumn {
+  label: string;
+  variable?: string;
+  /** Factor level for a dummy; absent for a linear column. */
+  level?: number;
+}
+
+export interface Design {
+  /** Column 0 is the intercept. */
+  parametric: ParametricColumn[];
+  smooths: SmoothBlock[];
+  p: number;
+}
+
+function marginalFor(bs: BasisKind, k: number, x: ArrayLike<number>, knots?: number[]): Marginal {
+  if (knots && knots.length === k) return { bs, knots: [...knots] };
+  // As mgcv: two knots are the outer ends (for 'cc' the ends of the cycle), the others spread
+  // through the data between them.
+  if (knots && knots.length === 2) return { bs, knots: placeKnots([knots[0], ...Array.from(x), knots[1]], k) };
+  return { bs, knots: placeKnots(x, k) };
+}
+
+function column(data: GamData, name: string): ArrayLike<number> {
+  const c = data[name];
+  if (!c) throw new GridcastError('GAM_MISSING_VARIABLE', `the GAM formula uses variable '${name}' but the data has no such column`, { variable: name });
+  return c;
+}
+
+/** Row of a smooth block before the constraint (tensor product of its marginals, times the by indicator). */
+function rawRow(b: Pick<SmoothBlock, 'marginals' | 'variables' | 'by'>, data: GamData, i: number, buf: Float64Array[], out: Float64Array): boolean {
+  if (b.by && column(data, b.by.variable)[i] !== b.by.level) return false;
+  if (b.marginals.length === 1) {
+    basisRow(b.marginals[0], column(data, b.variables[0])[i], out);
+    return true;
+  }
+  basisRow(b.marginals[0], column(data, b.variables[0])[i], buf[0]);
+  basisRow(b.marginals[1], column(data, b.variables[1])[i], buf[1]);
+  const kb = buf[1].length;
+  for (let a = 0; a < buf[0].length; a++) for (let c = 0; c < kb; c++) out[a * kb + c] = buf[0][a] * buf[1][c];
+  return true;
+}
+
+function kron(a: Float64Array, na: number, b: Float64Array, nb: number): Float64Array {
+  const n = na * nb;
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < na; i++)
+    for (let j = 0; j < na; j++) {
+      const aij = a[i * na + j];
+      if (aij === 0) continue;
+      for (let k = 0; k < nb; k++) for (let l = 0; l < nb; l++) out[(i * nb + k) * n + j * nb + l] = aij * b[k * nb + l];
+    }
+  return out;
+}
+
+function identity(n: number): Float64Array {
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) m[i * n + i] = 1;
+  return m;
+}
+
+/** Builds the design (knots, constraints, scaled penalties) from the rows `rows` of the data. */
+export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array): Design {
+  const pick = (name: string) => {
+    const c = column(data, name);
+    return Array.from(rows, (i) => c[i]);
+  };
+  const parametric: ParametricColumn[] = [{ label: '(Intercept)' }];
+  const specs: { label: string; variables: string[]; marginals: Marginal[]; by?: { variable: string; level: number } }[] = [];
+  for (const t of terms) {
+    if (t.kind === 'factor') {
+      for (let l = 1; l < t.levels; l++) parametric.push({ label: `${t.variable}${l}`, variable: t.variable, level: l });
+    } else if (t.kind === 'linear') {
+      parametric.push({ label: t.variable, variable: t.variable });
+    } else if (t.kind === 's') {
+      const x = pick(t.variable);
+      const m = marginalFor(t.bs, t.k, x, t.knots);
+      if (t.by) {
+        const levels = t.byLevels ?? 0;
+        if (levels < 1) throw new GridcastError('GAM_FORMULA', `s(${t.variable}, by=${t.by}) needs byLevels (the number of levels of ${t.by})`, { term: t });
+        for (let l = 0; l < levels; l++) specs.push({ label: `s(${t.variable}):${t.by}${l}`, variables: [t.variable], marginals: [m], by: { variable: t.by, level: l } });
+      } else {
+        specs.push({ label: `s(${t.variable})`, variables: [t.variable], marginals: [m] });
+      }
+    } else {
+      const ms = t.variables.map((v, j) => marginalFor(t.bs[j], t.k[j], pick(v), t.knots?.[j]));
+      specs.push({ label: `te(${t.variables.join(',')})`, variables: [...t.variables], marginals: ms });
+    }
+  }
+  const smooths: SmoothBlock[] = [];
+  let offset = parametric.length;
+  for (const sp of specs) {
+    const sizes = sp.marginals.map(basisSize);
+    const k = sizes.reduce((a, b) => a * b, 1);
+    const buf = sizes.map((s) => new Float64Array(s));
+    const row = new Float64Array(k);
+    const colSum = new Float64Array(k);
+    let maxRowAbs = 0;
+    let active = 0;
+    for (const i of rows) {
+      if (!rawRow(sp, data, i, buf, row)) continue;
+      active++;
+      let abs = 0;
+      for (let c = 0; c < k; c++) {
+        colSum[c] += row[c];
+        abs += Math.abs(row[c]);
+      }
+      maxRowAbs = Math.max(maxRowAbs, abs);
+    }
+    if (active === 0) {
+      throw new GridcastError('GAM_EMPTY_SMOOTH', `smooth ${sp.label} has no rows in the data (a factor level never seen); merge that level or drop the term`, { smooth: sp.label });
+    }
+    const raw =
+      sp.marginals.length === 1
+        ? [marginalPenalty(sp.marginals[0])]
+        : [kron(marginalPenalty(sp.marginals[0]), sizes[0], identity(sizes[1]), sizes[1]), kron(identity(sizes[0]), sizes[0], marginalPenalty(sp.marginals[1]), sizes[1])];
+    const reflector = constraintReflector(colSum);
+    const penalties = raw.map((s) => {
+      // mgcv scales each penalty by ‖X‖∞² / ‖S‖₁ so that λ ≈ 1 is a middling amount of smoothing.
+      let norm1 = 0;
+      for (let c = 0; c < k; c++) {
+        let colAbs = 0;
+        for (let r = 0; r < k; r++) colAbs += Math.abs(s[r * k + c]);
+        norm1 = Math.max(norm1, colAbs);
+      }
+      const scaled = Float64Array.from(s, (v) => (v * maxRowAbs * maxRowAbs) / norm1);
+      return nullSpaceCongruence(scaled, reflector);
+    });
+    smooths.push({ ...sp, reflector, offset, size: k - 1, penalties });
+    offset += k - 1;
+  }
+  return { parametric, smooths, p: offset };
+}
+
+/**
+ * Fills row i of the model matrix into `out` (length p) and returns false when a variable is
+ * missing (NaN) in that row.
+ */
+export function designRow(d: Design, data: GamData, i: number, out: Float64Array, scratch: DesignScratch): boolean {
+  out.fill(0);
+  out[0] = 1;
+  for (let c = 1; c < d.parametric.length; c++) {
+    const pc = d.parametric[c];
+    const v = column(data, pc.variable!)[i];
+    if (!Number.isFinite(v)) return false;
+    out[c] = pc.level === undefined ? v : v === pc.level ? 1 : 0;
+  }
+  for (let b = 0; b < d.smooths.length; b++) {
+    const sb = d.smooths[b];
+    for (const v of sb.variables) if (!Number.isFinite(column(data, v)[i])) return false;
+    if (sb.by && !Number.isFinite(column(data, sb.by.variable)[i])) return false;
+    if (!rawRow(sb, data, i, scratch.marginal[b], scratch.raw[b])) continue;
+    rowTimesNullSpace(scratch.raw[b], sb.reflector, out, sb.offset);
+  }
+  return true;
+}
+
+export interface DesignScratch {
+  marginal: Float64Array[][];
+  raw: Float64Array[];
+}
+
+export function designScratch(d: Design): DesignScratch {
+  return {
+    marginal: d.smooths.map((b) => b.marginals.map((m) => new Float64Array(basisSize(m)))),
+    raw: d.smooths.map((b) => new Float64Array(b.size + 1)),
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * Penalised least squares with smoothing parameters chosen by REML, from the cross-products XᵀX,
+ * Xᵀy, yᵀy alone: every evaluation costs O(p³) whatever the number of rows.
+ *
+ * REML is maximised by the Fellner–Schall fixed point (Wood & Fasiolo 2017, Biometrics 73):
+ *   λⱼ ← λⱼ · φ [tr(S_λ⁻ Sⱼ) − tr(A⁻¹ Sⱼ)] / β̂ᵀSⱼβ̂,  A = XᵀX + S_λ,
+ * whose fixed point is exactly the REML optimum mgcv's Newton method finds, with φ the REML scale
+ * (RSS + β̂ᵀS_λβ̂)/(n − M_p). GCV (mgcv's default) is then available by a derivative-free search
+ * in log λ started from the REML solution.
+ */
+import { GridcastError } from '../../core/errors.ts';
+import { cholInverse, cholSolve, choleskyJittered, symEigen } from '../../core/linalg.ts';
+
+export interface PenaltyBlock {
+  offset: number;
+  size: number;
+  /** size × size penalties acting on coefficients offset … offset+size. */
+  penalties: Float64Array[];
+}
+
+export interface CrossProducts {
+  n: number;
+  p: number;
+  xtx: Float64Array;
+  xty: Float64Array;
+  yty: number;
+}
+
+export type SmoothingCriterion = 'REML' | 'GCV';
+
+export interface PlsFit {
+  beta: Float64Array;
+  /** (XᵀX + S_λ)⁻¹; Vp = ainv · sig2. */
+  ainv: Float64Array;
+  lambda: Float64Array;
+  /** Effective degrees of freedom per coefficient (diagonal of A⁻¹XᵀX). */
+  edf: Float64Array;
+  rss: number;
+  sig2: number;
+  /** Value of the criterion at the optimum (negative log restricted likelihood, or GCV score). */
+  score: number;
+  iterations: number;
+  converged: boolean;
+}
+
+interface Evaluation {
+  beta: Float64Array;
+  ainv: Float64Array;
+  rss: number;
+  penalty: number;
+  tau: number;
+  logDetA: number;
+}
+
+const LOG_LAMBDA_MIN = -20;
+const LOG_LAMBDA_MAX = 25;
+
+function evaluate(cp: CrossProducts, blocks: PenaltyBlock[], lambda: Float64Array): Evaluation {
+  const { p, xtx, xty, yty } = cp;
+  const a = Float64Array.from(xtx);
+  let j = 0;
+  for (const b of blocks) {
+    for (const s of b.penalties) {
+      const lj = lambda[j++];
+      for (let r = 0; r < b.size; r++) for (let c = 0; c < b.size; c++) a[(b.offset + r) * p + b.offset + c] += lj * s[r * b.size + c];
+    }
+  }
+  const { l } = choleskyJittered(a, p);
+  const beta = cholSolve(l, p, xty);
+  const ainv = cholInverse(l, p);
+  let btXtXb = 0;
+  let bty = 0;
+  for (let r = 0; r < p; r++) {
+    let s = 0;
+    for (let c = 0; c < p; c++) s += xtx[r * p + c] * beta[c];
+    btXtXb += beta[r] * s;
+    bty += beta[r] * xty[r];
+  }
+  const rss = Math.max(0, yty - 2 * bty + btXtXb);
+  let tau = 0;
+  for (let r = 0; r < p; r++) for (let c = 0; c < p; c++) tau += ainv[r * p + c] * xtx[c * p + r];
+  let penalty = 0;
+  j = 0;
+  for (const b of blocks) {
+    for (const s of b.penalties) {
+      penalty += lambda[j++] * quad(s, b, beta);
+    }
+  }
+  let logDetA = 0;
+  for (let r = 0; r < p; r++) logDetA += 2 * Math.log(l[r * p + r]);
+  return { beta, ainv, rss, penalty, tau, logDetA };
+}
+
+function quad(s: Float64Array, b: PenaltyBlock, beta: Float64Array): number {
+  let q = 0;
+  for (let r = 0; r < b.size; r++) {
+    let t = 0;
+    for (let c = 0; c < b.size; c++) t += s[r * b.size + c] * beta[b.offset + c];
+    q += beta[b.offset + r] * t;
+  }
+  return q;
+}
+
+function traceBlock(ainv: Float64Array, p: number, b: PenaltyBlock, s: Float64Array): number {
+  let t = 0;
+  for (let r = 0; r < b.size; r++) for (let c = 0; c < b.size; c++) t += ainv[(b.offset + r) * p + b.offset + c] * s[c * b.size + r];
+  return t;
+}
+
+/** Rank of the summed (normalised) penalties of a block: fixed by the basis, so computed once. */
+function blockRank(b: PenaltyBlock): number {
+  const sum = new Float64Array(b.size * b.size);
+  for (const s of b.penalties) {
+    let norm = 0;
+    for (const v of s) norm = Math.max(norm, Math.abs(v));
+    for (let i = 0; i < sum.length; i++) sum[i] += s[i] / norm;
+  }
+  const { values } = symEigen(sum, b.size);
+  let r = 0;
+  for (const v of values) if (v > values[0] * 1e-9) r++;
+  return r;
+}
+
+/**
+ * tr(S_λ⁻ Sⱼ) and log|S_λ|₊ for one block, with S_λ restricted to its known rank.
+ */
+function blockPenaltyTerms(b: PenaltyBlock, lambda: Float64Array, first: number, rank: number): { traces: number[]; logDet: number } {
+  if (b.penalties.length === 1) {
+    const { values } = cachedEigen(b.penalties[0], b.size);
+    let logDet = 0;
+    for (let i = 0; i < rank; i++) logDet += Math.log(lambda[first] * values[i]);
+    return { traces: [rank / lambda[first]], logDet };
+  }
+  const sl = new Float64Array(b.size * b.size);
+  b.penalties.forEach((s, j) => {
+    for (let i = 0; i < sl.length; i++) sl[i] += lambda[first + j] * s[i];
+  });
+  const { values, vectors } = symEigen(sl, b.size);
+  const n = b.size;
+  let logDet = 0;
+  for (let i = 0; i < rank; i++) logDet += Math.log(values[i]);
+  const traces = b.penalties.map((s) => {
+    // tr(U D⁻¹ Uᵀ S) = Σᵢ uᵢᵀ S uᵢ / dᵢ over the rank leading eigenpairs
+    let t = 0;
+    for (let i = 0; i < rank; i++) {
+      let q = 0;
+      for (let r = 0; r < n; r++) {
+        let su = 0;
+        for (let c = 0; c < n; c++) su += s[r * n + c] * vectors[c * n + i];
+        q += vectors[r * n + i] * su;
+      }
+      t += q / values[i];
+    }
+    return t;
+  });
+  return { traces, logDet };
+}
+
+const eigenCache = new WeakMap<Float64Array, { values: Float64Array }>();
+function cachedEigen(s: Float64Array, n: number): { values: Float64Array } {
+  let e = eigenCache.get(s);
+  if (!e) {
+    e = symEigen(s, n);
+    eigenCache.set(s, e);
+  }
+  return e;
+}
+
+function remlScore(cp: CrossProducts, ev: Evaluation, logDetS: number, mp: number): number {
+  const phi = (ev.rss + ev.penalty) / (cp.n - mp);
+  // −2 × restricted log likelihood up to a constant, with φ profiled out.
+  return (cp.n - mp) * Math.log(phi) + ev.logDetA - logDetS;
+}
+
+function gcvScore(cp: CrossProducts, ev: Evaluation): number {
+  return (cp.n * ev.rss) / (cp.n - ev.tau) ** 2;
+}
+
+export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: SmoothingCriterion = 'REML', maxIterations = 200): PlsFit {
+  const m = blocks.reduce((a, b) => a + b.penalties.length, 0);
+  const ranks = blocks.map(blockRank);
+  const mp = cp.p - ranks.reduce((a, b) => a + b, 0);
+  if (cp.n - mp <= 0) {
+    throw new GridcastError('GAM_TOO_FEW_ROWS', `the GAM has ${cp.p} coefficients but only ${cp.n} usable rows; use a longer history or a smaller formula`, { rows: cp.n, coefficients: cp.p });
+  }
+  // Start where the penalty and the data carry comparable weight in each block (as mgcv's initial.sp).
+  const lambda = new Float64Array(m);
+  {
+    let j = 0;
+    for (const b of blocks) {
+      let dx = 0;
+      for (let r = 0; r < b.size; r++) dx += cp.xtx[(b.offset + r) * cp.p + b.offset + r];
+      for (const s of b.penalties) {
+        let ds = 0;
+        for (let r = 0; r < b.size; r++) ds += s[r * b.size + r];
+        lambda[j++] = clampLambda(ds > 0 ? dx / ds : 1);
+      }
+    }
+  }
+  const penaltyTerms = () => {
+    let j = 0;
+    let logDet = 0;
+    const traces: number[] = [];
+    blocks.forEach((b, bi) => {
+      const t = blockPenaltyTerms(b, lambda, j, ranks[bi]);
+      logDet += t.logDet;
+      traces.push(...t.traces);
+      j += b.penalties.length;
+    });
+    return { logDet, traces };
+  };
+  let ev = evaluate(cp, blocks, lambda);
+  let iterations = 0;
+  let converged = m === 0;
+  for (; iterations < maxIterations && !converged; iterations++) {
+    const phi = (ev.rss + ev.penalty) / (cp.n - mp);
+    const { traces } = penaltyTerms();
+    let j = 0;
+    let maxStep = 0;
+    for (const b of blocks) {
+      for (const s of b.penalties) {
+        const q = quad(s, b, ev.beta);
+        const num = phi * (traces[j] - traceBlock(ev.ainv, cp.p, b, s));
+        const old = lambda[j];
+        // A non-positive numerator or a vanishing β̂ᵀSβ̂ means the smooth wants to be in its null space.
+        const next = q > 0 && num > 0 ? clampLambda((old * num) / q) : clampLambda(old * 1e3);
+        maxStep = Math.max(maxStep, Math.abs(Math.log(next) - Math.log(old)) * (atBound(next) && atBound(old) ? 0 : 1));
+        lambda[j++] = next;
+      }
+    }
+    ev = evaluate(cp, blocks, lambda);
+    converged = maxStep < 1e-6;
+  }
+  if (criterion === 'GCV' && m > 0) {
+    const r = minimiseLogLambda((ll) => gcvScore(cp, evaluate(cp, blocks, Float64Array.from(ll, Math.exp))), Float64Array.from(lambda, Math.log));
+    lambda.set(Float64Array.from(r.x, Math.exp));
+    ev = evaluate(cp, blocks, lambda);
+    iterations += r.evaluations;
+    converged = r.converged;
+  }
+  const edf = new Float64Array(cp.p);
+  for (let r = 0; r < cp.p; r++) {
+    let s = 0;
+    for (let c = 0; c < cp.p; c++) s += ev.ainv[r * cp.p + c] * cp.xtx[c * cp.p + r];
+    edf[r] = s;
+  }
+  const dfResid = Math.max(1, cp.n - ev.tau);
+  const score = criterion === 'REML' ? remlScore(cp, ev, penaltyTerms().logDet, mp) : gcvScore(cp, ev);
+  return { beta: ev.beta, ainv: ev.ainv, lambda, edf, rss: ev.rss, sig2: ev.rss / dfResid, score, iterations, converged };
+}
+
+function clampLambda(l: number): number {
+  return Math.exp(Math.min(LOG_LAMBDA_MAX, Math.max(LOG_LAMBDA_MIN, Math.log(l))));
+}
+
+function atBound(l: number): boolean {
+  const ll = Math.log(l);
+  return ll >= LOG_LAMBDA_MAX - 1e-9 || ll <= LOG_LAMBDA_MIN + 1e-9;
+}
+
+/**
+ * Coordinate-wise golden-section search in log λ, repeated until a sweep moves nothing: robust
+ * for the few dozen smoothing parameters of a load model, and needs no derivatives.
+ */
+function minimiseLogLambda(f: (x: Float64Array) => number, x0: Float64Array): { x: Float64Array; evaluations: number; converged: boolean } {
+  const x = Float64Array.from(x0);
+  let fx = f(x);
+  let evaluations = 1;
+  const g = (Math.sqrt(5) - 1) / 2;
+  for (let sweep = 0; sweep < 8; sweep++) {
+    let moved = 0;
+    for (let j = 0; j < x.length; j++) {
+      const at = (v: number) => {
+        const y = Float64Array.from(x);
+        y[j] = v;
+        evaluations++;
+        return f(y);
+      };
+      let lo = Math.max(LOG_LAMBDA_MIN, x[j] - 6);
+      let hi = Math.min(LOG_LAMBDA_MAX, x[j] + 6);
+      let c = hi - g * (hi - lo);
+      let d = lo + g * (hi - lo);
+      let fc = at(c);
+      let fd = at(d);
+      while (hi - lo > 0.02) {
+        if (fc < fd) {
+          hi = d;
+          d = c;
+          fd = fc;
+          c = hi - g * (hi - lo);
+          fc = at(c);
+        } else {
+          lo = c;
+          c = d;
+          fc = fd;
+          d = lo + g * (hi - lo);
+          fd = at(d);
+        }
+      }
+      const best = fc < fd ? c : d;
+      const fb = Math.min(fc, fd);
+      if (fb < fx) {
+        moved = Math.max(moved, Math.abs(best - x[j]));
+        x[j] = best;
+        fx = fb;
+      }
+    }
+    if (moved < 0.05) return { x, evaluations, converged: true };
+  }
+  return { x, evaluations, converged: false };
+}
