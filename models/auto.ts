@@ -41,7 +41,7 @@ export const DEFAULT_AUTO: AutoParams = {
 
 interface Choice {
   ref: ModelRef;
-  /** Why this is not the primary model (absent for the primary). */
+  /** Why the primary model was not even tried (absent when it was; a failed fit is labelled at fit). */
   reason?: string;
 }
 
@@ -68,9 +68,10 @@ export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams
   else if (usesWeather(p.primary) && weatherShare < p.minWeatherShare) why = w ? `weather-incomplete (${(100 * weatherShare).toFixed(0)} % observed)` : 'no-weather';
   else if (!available(p.primary)) why = `model-unavailable (${p.primary.kind} on ${baseKind(p.primary)})`;
   if (!why) out.push({ ref: p.primary });
-  if (days >= p.minProfileDays) out.push({ ref: p.noWeather, reason: why ?? 'primary-failed' });
-  out.push({ ref: p.safety, reason: why ?? 'primary-failed' });
-  out.push({ ref: { kind: 'shallow-history' }, reason: why ?? 'primary-failed' });
+  const skipped = why ? { reason: why } : {};
+  if (days >= p.minProfileDays) out.push({ ref: p.noWeather, ...skipped });
+  out.push({ ref: p.safety, ...skipped });
+  out.push({ ref: { kind: 'shallow-history' }, ...skipped });
   return out;
 }
 
@@ -104,7 +105,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
           failures.push(`${safetyRef.ref.kind}: ${errText(e)}`);
         }
       }
-      const label = failures.length > 0 && i > 0 ? `model-failed (${failures[failures.length - 1]})` : reason;
+      const label = [reason, i > 0 && failures.length > 0 ? `model-failed (${failures[failures.length - 1]})` : ''].filter(Boolean).join('; ');
       return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(safety ? { safety } : {}), failures };
     } catch (e) {
       failures.push(`${ref.kind}: ${errText(e)}`);

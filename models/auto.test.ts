@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Series } from '../core/types.ts';
+import { autoFromArtifact, candidates, createAutoForecaster, DEFAULT_AUTO } from './auto.ts';
+
+function hourly(days: number, id = 's'): Series {
+  const values = Float64Array.from({ length: days * 24 }, (_, i) => 100 + 20 * Math.sin(((i % 24) / 24) * 2 * Math.PI) + (i % 5));
+  return { id, start: new Date('2024-01-01T00:00:00Z'), stepSec: 3600, values, timeZone: 'UTC' };
+}
+
+describe('auto model choice', () => {
+  it('puts the weather model first only with enough history and observed weather', () => {
+    const long = hourly(120);
+    const temp = new Float64Array(long.values.length).fill(10);
+    const p = { ...DEFAULT_AUTO, primary: { kind: 'profile' } };
+    const withWeather = candidates(long, { future: { temperature: temp } }, { ...p, primary: { kind: 'gam-arima', params: { base: 'profile' } } });
+    expect(withWeather[0].reason).toBeUndefined();
+    expect(candidates(hourly(30), undefined, DEFAULT_AUTO)[0]).toMatchObject({ ref: DEFAULT_AUTO.noWeather, reason: 'short-history (30 d < 90 d)' });
+    expect(candidates(long, undefined, DEFAULT_AUTO)[0].reason).toBe('no-weather');
+    const holed = temp.map((v, i) => (i % 2 ? Number.NaN : v));
+    expect(candidates(long, { future: { temperature: holed } }, DEFAULT_AUTO)[0].reason).toBe('weather-incomplete (50 % observed)');
+    expect(candidates(hourly(5), undefined, DEFAULT_AUTO).map((c) => c.ref.kind)).toEqual(['seasonal-naive', 'shallow-history']);
+  });
+
+  it('labels a short-history forecast with the model that made it and why', async () => {
+    const f = await createAutoForecaster().fit([hourly(5)]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('shallow-history');
+    expect(fc.fallbackReason).toMatch(/short-history \(5 d < 90 d\)/);
+  });
+
+  it('falls to the next candidate when the chosen model fails to fit, and says so', async () => {
+    // A weekly seasonal naive needs two weeks: with ten days it fails and the profile takes over.
+    const auto = createAutoForecaster({ minGamDays: 1, minProfileDays: 1, primary: { kind: 'seasonal-naive', params: { period: 'week' } }, noWeather: { kind: 'profile' } });
+    const f = await auto.fit([hourly(10)]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('profile');
+    expect(fc.fallbackReason).toMatch(/model-failed \(seasonal-naive: HISTORY_TOO_SHORT/);
+  });
+
+  it('predicts the same after an artifact round trip', async () => {
+    const auto = createAutoForecaster({ noWeather: { kind: 'profile' } });
+    const f = await auto.fit([hourly(30)]);
+    const again = autoFromArtifact(JSON.parse(JSON.stringify(f.toArtifact())));
+    const [a] = await f.predict(24);
+    const [b] = await again.predict(24);
+    expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
+    expect(b.model).toBe('profile');
+    expect(b.fallbackReason).toBe(a.fallbackReason);
+  });
+});
