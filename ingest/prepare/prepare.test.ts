@@ -4,7 +4,7 @@ import { balanceTerms, regionalConsumption } from './balance.ts';
 import { consumptionFromWithdrawal, interpolateAt, pvFromClearSky, pvFromIrradiance } from './disaggregate.ts';
 import { checkRedundancy, fillFromRedundant, redundantLookup, valueAtOtherEnd } from './redundancy.ts';
 
-const near = (a: ArrayLike<number>, b: number[]) => expect([...(a as Iterable<number>)].map((x) => Math.round(x * 1e9) / 1e9)).toEqual(b);
+const near = (a: ArrayLike<number>, b: number[]) => expect(Array.from(a).map((x) => Math.round(x * 1e9) / 1e9)).toEqual(b);
 
 describe('disaggregation (A7)', () => {
   it('estimates PV as capacity × 0.85 × G/1000 and adds it back to the withdrawal it offsets', () => {
