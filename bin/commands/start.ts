@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import mqtt, { type MqttClient } from 'mqtt';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig, type Config } from '../../core/config.ts';
+import { GridcastError } from '../../core/errors.ts';
+import { openStore } from '../../store/open.ts';
+import { listSeries } from '../../store/series.repository.ts';
+import type { Db } from '../../store/db.ts';
+import { buildApp } from '../../api/app.ts';
+import { listen } from '../../api/server.ts';
+import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
+import { dbCommitter } from '../../ingest/scada/commit.ts';
+import { startHttpPoller, type HttpPoller } from '../../ingest/scada/http-poll.ts';
+import type { Log } from '../../ingest/scada/log.ts';
+import { startMqttSubscriber, type MqttSubscriber } from '../../ingest/scada/mqtt.ts';
+import { backfillSimulated, startLiveFeed, type LiveFeed } from '../../ingest/scada/sim-feed.ts';
+import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
+import { createSimulator } from '../../ingest/simulator/simulator.ts';
+import { loadStoredTopology, saveTopology } from '../../ingest/topology/store.ts';
+import { imputationJob } from '../../jobs/imputation.job.ts';
+import { createScheduler } from '../../jobs/scheduler.ts';
+
+export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
+
+const USAGE = 'usage: gridcast start [--config file.json|file.yaml]   (env: DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL)';
+
+// The simulator's own telemetry goes through the local broker when there is one.
+const SIM_BROKER = 'mqtt://127.0.0.1:1883';
+const SIM_STEP_SEC = 10;
+// The history is written at a whole number of quarter hours chosen to keep it near this many
+// points, so start-up takes seconds, not minutes, whatever backfillDays is.
+const BACKFILL_POINTS = 100_000;
+
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { config: { type: 'string' } } }));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const config = loadConfig(process.env, values.config ? readConfigFile(values.config) : undefined);
+  const db = await openStore(config);
+  const state = { lastIngestAt: null as Date | null };
+  const parts: { subscriber?: MqttSubscriber; poller?: HttpPoller; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
+
+  const app = await buildApp({
+    logger: { level: config.logLevel },
+    health: {
+      dbKind: db.kind,
+      pingDb: async () => {
+        await db.query('SELECT 1');
+      },
+      lastIngestAt: () => latest([state.lastIngestAt, parts.subscriber?.stats().lastCommitAt ?? null, parts.buffer?.stats().lastCommitAt ?? null]),
+      sources: () => [
+        ...(parts.subscriber ? [{ name: 'mqtt', ...parts.subscriber.stats() }] : []),
+        ...(parts.poller ? [{ name: 'http-poll', polls: parts.poller.lastResults() }] : []),
+        ...(parts.feed ? [{ name: 'simulator', ...parts.feed.stats() }] : []),
+        ...(parts.buffer ? [{ name: 'direct', ...parts.buffer.stats() }] : []),
+      ],
+    },
+  });
+  const log: Log = app.log;
+  const scheduler = createScheduler({ db, jobs: [imputationJob(db, log)], log, instance: `${hostname()}:${process.pid}` });
+
+  const shutdown = async () => {
+    log.info({}, 'shutting down');
+    await app.close();
+    await scheduler.stop();
+    await parts.feed?.stop();
+    await parts.simPublisher?.endAsync();
+    await parts.subscriber?.stop();
+    await parts.poller?.stop();
+    await parts.buffer?.close().catch(() => {});
+    await db.close();
+  };
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      log.info({ signal: sig }, 'signal received');
+      shutdown().then(resolve, (e: Error) => {
+        log.error({ err: e.message }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  try {
+    if ((await listSeries(db)).length === 0) {
+      const { inserted } = await saveTopology(db, readDefaultGrid());
+      log.info({ series: inserted }, 'store had no topology: loaded the simulator default grid');
+    }
+    const { url } = await listen(app, { host: config.host, port: config.port });
+    log.info({ url, db: db.kind }, 'gridcast listening');
+
+    if (config.mqtt) {
+      parts.subscriber = await startMqttSubscriber({ url: config.mqtt.url, topics: config.mqtt.topics, clientId: `gridcast-${hostname()}`, commit: dbCommitter(db, 'mqtt'), log });
+    }
+    if (config.httpPoll.length > 0) {
+      parts.poller = startHttpPoller(config.httpPoll, dbCommitter(db, 'http'), log);
+    }
+    if (!config.mqtt && config.httpPoll.length === 0 && config.simulator.enabled) {
+      await startSimulator(db, config, log, parts, state);
+    }
+    scheduler.start();
+  } catch (e) {
+    await shutdown().catch(() => {});
+    throw e;
+  }
+  await stopped;
+  return 0;
+}
+
+async function startSimulator(
+  db: Db,
+  config: Config,
+  log: Log,
+  parts: { subscriber?: MqttSubscriber; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient },
+  state: { lastIngestAt: Date | null },
+) {
+  const sim = createSimulator({ seed: config.simulator.seed, topology: await loadStoredTopology(db, config.timeZone) });
+  const now = new Date();
+  const t0 = Date.now();
+  const days = config.simulator.backfillDays;
+  const stepSec = 900 * Math.max(1, Math.ceil((days * 86_400 * sim.seriesIds.length) / BACKFILL_POINTS / 900));
+  await backfillSimulated(db, sim, { seed: config.simulator.seed, days, stepSec, now, log });
+  state.lastIngestAt = new Date();
+  log.info({ seconds: (Date.now() - t0) / 1000 }, 'backfill done');
+
+  // Topics and client id are tied to this store, so two instances on one broker do not mix their grids.
+  const tag = createHash('sha256').update(config.databaseUrl ?? config.dataDir).digest('hex').slice(0, 10);
+  const topicPrefix = `gridcast/sim/${tag}`;
+  try {
+    parts.subscriber = await startMqttSubscriber({
+      url: SIM_BROKER, topics: { [`${topicPrefix}/+/p`]: '{1}' }, clientId: `gridcast-sim-${tag}`, commit: dbCommitter(db, 'mqtt'), log, connectTimeoutMs: 2000,
+    });
+    parts.simPublisher = await mqtt.connectAsync(SIM_BROKER, { protocolVersion: 5, clientId: `gridcast-sim-pub-${tag}`, connectTimeout: 2000 });
+    parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { mqtt: parts.simPublisher, topicPrefix } });
+    log.info({ broker: SIM_BROKER, topicPrefix }, 'simulated telemetry goes through MQTT');
+  } catch (e) {
+    await parts.subscriber?.stop().catch(() => {});
+    parts.subscriber = undefined;
+    log.warn({ broker: SIM_BROKER, err: (e as Error).message }, 'no MQTT broker: simulated telemetry is written directly');
+    parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator'), log, source: 'simulator' });
+    parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { buffer: parts.buffer } });
+  }
+}
+
+function latest(dates: Array<Date | null>): Date | null {
+  return dates.reduce<Date | null>((a, d) => (d && (!a || d > a) ? d : a), null);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new GridcastError('CONFIG_NOT_FOUND', `Cannot read the config file ${path}: ${(e as Error).message}`, { path });
+  }
+  try {
+    const v: unknown = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('the top level must be an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new GridcastError('CONFIG_INVALID', `Config file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message}`, { path });
+  }
+}
