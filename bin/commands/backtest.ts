@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { GridcastError } from '../../core/errors.ts';
 import { runBacktest, type OriginResult } from '../../forecast/backtest/driver.ts';
 import { placeOrigins } from '../../forecast/backtest/origins.ts';
-import { scoreBacktest, type BacktestScore } from '../../forecast/backtest/score.ts';
+import { scoreBacktest, scoreByHorizon, type BacktestScore } from '../../forecast/backtest/score.ts';
 import { loadSeriesCsv } from '../lib/load-series.ts';
 import { loadWeatherCsv, pickStations, weatherOnSeries } from '../lib/load-weather.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
@@ -158,6 +158,8 @@ function printSummary(seriesId: string, model: string, s: BacktestScore, results
   const w = head.map((h, i) => Math.max(h.length, row[i].length));
   console.log(head.map((h, i) => h.padEnd(w[i])).join('  '));
   console.log(row.map((c, i) => c.padEnd(w[i])).join('  '));
+  const blocks = scoreByHorizon(results, Math.max(1, Math.ceil(results[0].actual.length / 4)));
+  console.log(`by horizon: ${blocks.map((b) => `steps ${b.from}-${b.to} ${b.score.mape === null ? `MAE ${fmt(b.score.mae, 3)}` : `MAPE ${fmt(b.score.mape)} %`}`).join(', ')}`);
   const produced = Object.entries(s.producedBy).map(([k, n]) => `${k} ×${n}`).join(', ');
   console.log(`produced by: ${produced}`);
   for (const [reason, n] of Object.entries(s.fallbacks)) console.log(`fallback at ${n} origin(s): ${reason}`);

@@ -2,6 +2,8 @@ import { GridcastError } from '../../core/errors.ts';
 import type { Forecaster } from '../../core/types.ts';
 import { createAutoForecaster } from '../../models/auto.ts';
 import { createForecaster, MODEL_KINDS } from '../../models/catalog.ts';
+import { createLstmForecaster } from '../../models/lstm/forecaster.ts';
+import type { LstmParams } from '../../models/lstm/params.ts';
 
 /** Model names the backtest accepts. */
 export const BACKTEST_MODELS = ['seasonal-naive', 'profile', 'gam', 'gam-arima', 'lstm', 'auto'] as const;
@@ -15,6 +17,8 @@ export function forecasterFor(name: string, params: Record<string, unknown> = {}
     throw new GridcastError('UNKNOWN_MODEL', `unknown model '${name}'; use one of ${BACKTEST_MODELS.join(', ')}`, { model: name });
   }
   if (name === 'auto') return createAutoForecaster(params);
+  // Not in the catalog (yet): the LSTM is built directly.
+  if (name === 'lstm' && !MODEL_KINDS.includes('lstm')) return createLstmForecaster(params as Partial<LstmParams>);
   const needs = name === 'gam-arima' && params.base === undefined ? 'gam' : name;
   if (!MODEL_KINDS.includes(needs)) {
     throw new GridcastError('MODEL_UNAVAILABLE', `model '${needs}' is not available in this build of gridcast (known: ${MODEL_KINDS.join(', ')})`, { model: needs });

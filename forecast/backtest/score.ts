@@ -34,3 +34,22 @@ export function scoreBacktest(results: OriginResult[], levels = ['0.1', '0.5', '
   }
   return { ...accuracy(actual, mean, q), origins: results.length, fitMs: results.length ? fitMs / results.length : 0, fallbacks, producedBy };
 }
+
+/**
+ * Scores by horizon block: steps [from, to] (1-based, inclusive) pooled over all origins, e.g.
+ * blocks of 6 hours for a day-ahead backtest.
+ */
+export function scoreByHorizon(results: OriginResult[], blockSteps: number): { from: number; to: number; score: BacktestScore }[] {
+  const horizon = results[0]?.actual.length ?? 0;
+  const out: { from: number; to: number; score: BacktestScore }[] = [];
+  for (let from = 0; from < horizon; from += blockSteps) {
+    const to = Math.min(horizon, from + blockSteps);
+    const part = results.map((r) => ({
+      ...r,
+      actual: r.actual.slice(from, to),
+      forecast: { ...r.forecast, mean: r.forecast.mean.slice(from, to), quantiles: Object.fromEntries(Object.entries(r.forecast.quantiles).map(([k, v]) => [k, v.slice(from, to)])) },
+    }));
+    out.push({ from: from + 1, to, score: scoreBacktest(part) });
+  }
+  return out;
+}
