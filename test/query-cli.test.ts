@@ -61,17 +61,19 @@ describe.each(backends)('gridcast query on %s', (kind) => {
     expect(JSON.parse(stdout)).toEqual([{ seriesId: 's1', ts: '2026-03-29T00:07:00.000Z', value: 40, quality: 'imputed', method: 'locf' }]);
   });
 
-  it('rejects a bad grain with usage and exit code 2', async () => {
-    await expect(gridcast('--series', 's1', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '2h')).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining('--grain must be one of raw, 5m, 1h, 1d'),
-    });
-  });
-
   it('reports an unknown series with its error code', async () => {
     await expect(gridcast('--series', 'nope', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '1h')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('SERIES_NOT_FOUND'),
     });
+  });
+});
+
+// Arguments are checked before any store is opened: one backend-independent run suffices.
+it('gridcast query rejects a bad grain with usage and exit code 2', async () => {
+  const args = ['--series', 's1', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '2h'];
+  await expect(run('node', [CLI, 'query', ...args])).rejects.toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--grain must be one of raw, 5m, 1h, 1d'),
   });
 });
