@@ -91,7 +91,7 @@ async function seriesInfo(q: Queryable, id: string): Promise<SeriesInfo> {
 }
 
 // Points of a bucket starting before `to` can lie up to one bucket (25 h for a local day) later.
-const lookahead = (grain: Grain) => (grain === '1d' ? `INTERVAL '26 hours'` : grain === 'raw' ? `INTERVAL '0'` : `INTERVAL '${GRAIN_SECONDS[grain]} seconds'`);
+const lookahead = (grain: AggregateGrain) => (grain === '1d' ? `INTERVAL '26 hours'` : `INTERVAL '${GRAIN_SECONDS[grain]} seconds'`);
 
 interface AggRow {
   bucket: Date;
