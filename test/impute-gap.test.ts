@@ -3,7 +3,7 @@ import type { Db } from '../store/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
 import { findBatch } from '../store/batches.repository.ts';
-import { imputeSeries } from '../ingest/impute/impute.ts';
+import { imputeRecent, imputeSeries } from '../ingest/impute/impute.ts';
 import { listGapFills } from '../ingest/impute/imputation.repository.ts';
 import { backends, freshDb } from './db.ts';
 
@@ -20,11 +20,18 @@ describe.each(backends)('imputation of a 10-s SCADA series (%s)', (kind) => {
   beforeAll(async () => {
     db = await freshDb(kind);
     await db.query(`INSERT INTO series (id, kind, unit, time_zone, attrs) VALUES
-      ('sub-a', 'load', 'MW', 'Europe/Paris', '{"stepSec": 10}'), ('sub-b', 'load', 'MW', 'Europe/Paris', '{}')`);
+      ('sub-a', 'load', 'MW', 'Europe/Paris', '{"stepSec": 10}'), ('sub-b', 'load', 'MW', 'Europe/Paris', '{}'),
+      ('line.n', 'flow', 'MW', 'UTC', '{"from": "n", "to": "p", "measuredAt": "n", "redundantWith": "line.p", "lossFactor": 0.02}'),
+      ('line.p', 'flow', 'MW', 'UTC', '{"from": "n", "to": "p", "measuredAt": "p", "redundantWith": "line.n", "lossFactor": 0.02}')`);
     const lines: string[] = [];
     for (let t = START; t < END; t += STEP) if (!removed(t)) lines.push(`sub-a,${new Date(t).toISOString()},${truth(t)}`);
     // sub-b has no declared cadence: it is read from the points; its sensor stops 2 min before `to`.
     for (let t = END - 3_600_000; t < END - 120_000; t += STEP) lines.push(`sub-b,${new Date(t).toISOString()},${truth(t)}`);
+    // A line measured at both ends: the receiving end (p) is silent for 30 min.
+    for (let t = END - 3_600_000; t < END; t += STEP) {
+      lines.push(`line.n,${new Date(t).toISOString()},${truth(t)}`);
+      if (t < END - 2_400_000 || t >= END - 600_000) lines.push(`line.p,${new Date(t).toISOString()},${truth(t) * 0.98}`);
+    }
     await db.copyCsv('measurements', ['series_id', 'ts', 'value'], lines.join('\n') + '\n');
   });
   afterAll(() => db.close());
@@ -76,5 +83,22 @@ describe.each(backends)('imputation of a 10-s SCADA series (%s)', (kind) => {
     const to = new Date(END);
     const res = await imputeSeries(db, { seriesId: 'sub-b', from: new Date(END - 600_000), to, actor: 'test' });
     expect(res.fills).toEqual([expect.objectContaining({ method: 'locf', points: 12, gapEnd: to })]);
+  });
+
+  it('fills a line end from the other end of the line, through the losses', async () => {
+    const res = await imputeSeries(db, { seriesId: 'line.p', from: new Date(END - 3_600_000), to: new Date(END), actor: 'test' });
+    expect(res.fills).toEqual([expect.objectContaining({ method: 'redundancy', points: 180, inputs: expect.objectContaining({ redundantWith: 'line.n', lossFactor: 0.02 }) })]);
+    const rows = await queryMeasurements(db, { seriesId: 'line.p', from: new Date(END - 2_400_000), to: new Date(END - 600_000), grain: 'raw' });
+    expect(rows).toHaveLength(180);
+    for (const r of rows) {
+      expect([r.quality, r.method]).toEqual(['imputed', 'redundancy']);
+      expect(r.value).toBeCloseTo(truth(r.ts.getTime()) * 0.98, 9);
+    }
+  });
+
+  it('imputes every recently measured series in one job run', async () => {
+    const { results, errors } = await imputeRecent(db, { from: new Date(END - 3_600_000), to: new Date(END), actor: 'test:job' });
+    expect(errors).toEqual([]);
+    expect(results.map((r) => r.seriesId)).toEqual(['line.n', 'line.p', 'sub-a', 'sub-b']);
   });
 });

@@ -4,11 +4,23 @@ import type { DayType, ProfileCell } from './profile.ts';
 
 /** Reads and the audit write imputation needs; everything else goes through the store's write path. */
 
-export async function seriesCadence(q: Queryable, seriesId: string): Promise<{ timeZone: string; stepSec: number | null } | null> {
-  const r = await q.query<{ time_zone: string; step: unknown }>(`SELECT time_zone, attrs->'stepSec' AS step FROM series WHERE id = $1`, [seriesId]);
+export interface ImputationMeta {
+  timeZone: string;
+  stepSec: number | null;
+  /** A line end measured redundantly at the other end (topology attrs, A3). */
+  redundancy: { otherId: string; lossFactor: number; end: 'from' | 'to' } | null;
+}
+
+export async function seriesImputationMeta(q: Queryable, seriesId: string): Promise<ImputationMeta | null> {
+  const r = await q.query<{ time_zone: string; attrs: Record<string, unknown> }>(`SELECT time_zone, attrs FROM series WHERE id = $1`, [seriesId]);
   if (r.rows.length === 0) return null;
-  const step = Number(r.rows[0].step);
-  return { timeZone: r.rows[0].time_zone, stepSec: Number.isFinite(step) && step > 0 ? step : null };
+  const a = r.rows[0].attrs ?? {};
+  const step = Number(a.stepSec);
+  const redundancy =
+    typeof a.redundantWith === 'string'
+      ? { otherId: a.redundantWith, lossFactor: Number(a.lossFactor ?? 0), end: (a.measuredAt !== undefined && a.measuredAt === a.to ? 'to' : 'from') as 'from' | 'to' }
+      : null;
+  return { timeZone: r.rows[0].time_zone, stepSec: Number.isFinite(step) && step > 0 ? step : null, redundancy };
 }
 
 /** Measured points (anything not gridcast-made) and the timestamps already imputed, in [from, to). */

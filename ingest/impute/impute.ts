@@ -4,9 +4,10 @@ import { claimBatch, finishBatch } from '../../store/batches.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { insertMeasurements } from '../../store/measurements.repository.ts';
 import { findGaps, medianStepMs } from './gaps.ts';
-import { insertGapFills, loadAnchor, loadProfileCells, loadWindow, seriesCadence, seriesMeasuredIn } from './imputation.repository.ts';
+import { insertGapFills, loadAnchor, loadProfileCells, loadWindow, seriesImputationMeta, seriesMeasuredIn } from './imputation.repository.ts';
 import { planImputation, type GapFill, type RedundantLookup } from './plan.ts';
 import { buildProfile } from './profile.ts';
+import { redundantLookup } from '../prepare/redundancy.ts';
 
 export interface ImputationSettings {
   /** Gaps up to this length repeat the last value (s). */
@@ -32,13 +33,14 @@ export interface ImputeResult {
  * method), written through the store's write path — which never lets them overwrite a measured
  * point and lets a late real value replace them — together with the audit rows, in one
  * transaction. The cadence is the series' attrs.stepSec, else the median spacing of its points.
+ * A line end with attrs.redundantWith is filled from the other end's measured points first.
  */
 export async function imputeSeries(
   db: Db,
-  opts: { seriesId: string; from: Date; to: Date; actor: string; settings?: Partial<ImputationSettings>; redundant?: RedundantLookup },
+  opts: { seriesId: string; from: Date; to: Date; actor: string; settings?: Partial<ImputationSettings> },
 ): Promise<ImputeResult> {
   const s = { ...DEFAULT_IMPUTATION, ...opts.settings };
-  const meta = await seriesCadence(db, opts.seriesId);
+  const meta = await seriesImputationMeta(db, opts.seriesId);
   if (!meta) throw new GridcastError('SERIES_NOT_FOUND', `Series ${opts.seriesId} does not exist; load the topology first.`, { seriesId: opts.seriesId });
   const window = await loadWindow(db, opts.seriesId, opts.from, opts.to);
   const anchor = await loadAnchor(db, opts.seriesId, opts.from, new Date(opts.from.getTime() - s.maxGapSec * 1000));
@@ -56,6 +58,11 @@ export async function imputeSeries(
       profile = buildProfile(cells, s.profileSlotSec, meta.timeZone, { from: profileFrom.toISOString(), to: opts.to.toISOString(), weeks: s.profileWeeks });
     }
   }
+  let redundant: RedundantLookup | undefined;
+  if (meta.redundancy && gaps.length > 0) {
+    const other = await loadWindow(db, meta.redundancy.otherId, opts.from, opts.to);
+    redundant = redundantLookup({ seriesId: meta.redundancy.otherId, points: new Map(other.measured.map((p) => [p.ts, p.value])) }, meta.redundancy.lossFactor, meta.redundancy.end);
+  }
   const plan = planImputation({
     seriesId: opts.seriesId,
     stepMs,
@@ -64,7 +71,7 @@ export async function imputeSeries(
     measured,
     alreadyImputed: window.imputed,
     profile,
-    redundant: opts.redundant,
+    redundant,
     rules: { locfMaxSec: s.locfMaxSec },
   });
   if (plan.rows.length === 0) return { seriesId: opts.seriesId, points: 0, fills: [] };
