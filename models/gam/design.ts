@@ -146,7 +146,9 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
       maxRowAbs = Math.max(maxRowAbs, abs);
     }
     if (active === 0) {
-      throw new GridcastError('GAM_EMPTY_SMOOTH', `smooth ${sp.label} has no rows in the data (a factor level never seen); merge that level or drop the term`, { smooth: sp.label });
+      // A by-factor level absent from the data gets no curve of its own (its rows keep the other terms).
+      if (sp.by) continue;
+      throw new GridcastError('GAM_EMPTY_SMOOTH', `smooth ${sp.label} has no rows in the data`, { smooth: sp.label });
     }
     const raw =
       sp.marginals.length === 1

@@ -1,0 +1,110 @@
+/**
+ * The grid's local calendar: local clock time of UTC instants (DST-aware through luxon), public
+ * holidays (date-holidays), bridge days and configured school vacations. Days are identified by a
+ * local day number (days since 1970-01-01 in the local calendar) so that 23 h and 25 h days are
+ * still one day each.
+ */
+import Holidays from 'date-holidays';
+import { DateTime } from 'luxon';
+import { GridcastError } from './errors.ts';
+
+export interface LocalClock {
+  /** Local hour of day including minutes, in [0, 24). */
+  hour: Float64Array;
+  /** Local calendar day number (days since 1970-01-01, local). */
+  day: Int32Array;
+  /** 0 = Monday … 6 = Sunday. */
+  weekday: Uint8Array;
+  /** Position in the local year, in [0, 1): (day of year − 1 + hour/24) / days in year. */
+  yearFraction: Float64Array;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Offset of the zone (ms) at an instant; throws a coded error for an unknown zone. */
+export function zoneOffsetMs(ms: number, timeZone: string): number {
+  const dt = DateTime.fromMillis(ms, { zone: timeZone });
+  if (!dt.isValid) throw new GridcastError('INVALID_TIME_ZONE', `unknown time zone '${timeZone}'; use an IANA name such as 'Europe/Paris'`, { timeZone });
+  return dt.offset * 60_000;
+}
+
+/**
+ * Local clock of `count` steps from `firstMs`. The offset is looked up once per UTC hour: offsets
+ * change on the hour in every zone grid operators use, and luxon per step would dominate a fit.
+ */
+export function localClock(firstMs: number, stepSec: number, count: number, timeZone = 'UTC'): LocalClock {
+  const hour = new Float64Array(count);
+  const day = new Int32Array(count);
+  const weekday = new Uint8Array(count);
+  const yearFraction = new Float64Array(count);
+  let cachedHour = Number.NaN;
+  let offset = 0;
+  let yearDay = Number.NaN;
+  let yearStart = 0;
+  let yearLen = 365;
+  for (let i = 0; i < count; i++) {
+    const ms = firstMs + i * stepSec * 1000;
+    const h = Math.floor(ms / HOUR_MS);
+    if (h !== cachedHour) {
+      offset = zoneOffsetMs(ms, timeZone);
+      cachedHour = h;
+    }
+    const local = ms + offset;
+    const d = Math.floor(local / DAY_MS);
+    day[i] = d;
+    hour[i] = (local - d * DAY_MS) / HOUR_MS;
+    weekday[i] = (((d + 3) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+    if (d !== yearDay) {
+      const y = new Date(d * DAY_MS).getUTCFullYear();
+      yearStart = Date.UTC(y, 0, 1) / DAY_MS;
+      yearLen = (Date.UTC(y + 1, 0, 1) - Date.UTC(y, 0, 1)) / DAY_MS;
+      yearDay = d;
+    }
+    yearFraction[i] = (d - yearStart + hour[i] / 24) / yearLen;
+  }
+  return { hour, day, weekday, yearFraction };
+}
+
+/** 'YYYY-MM-DD' of a local day number. */
+export function dayKey(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Local day number of 'YYYY-MM-DD', or a coded error. */
+export function parseDay(key: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
+  const ms = m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : Number.NaN;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== key) {
+    throw new GridcastError('INVALID_DATE', `'${key}' is not a date in YYYY-MM-DD form`, { date: key });
+  }
+  return ms / DAY_MS;
+}
+
+/**
+ * Public holidays (type 'public', plus their substitute days when a holiday falls on a weekend)
+ * of a country/region for the given years, as local day numbers.
+ */
+export function publicHolidays(country: string, region: string | undefined, years: number[]): Set<number> {
+  const hd = region ? new Holidays(country, region) : new Holidays(country);
+  if (!hd.getCountries()[country.toUpperCase()]) {
+    throw new GridcastError('UNKNOWN_COUNTRY', `no holiday calendar for country '${country}'; use an ISO code such as 'US' or 'FR'`, { country });
+  }
+  const out = new Set<number>();
+  for (const y of years) {
+    for (const h of hd.getHolidays(y) || []) {
+      if (h.type === 'public' || (h.substitute && h.type === 'bank')) out.add(parseDay(h.date.slice(0, 10)));
+    }
+  }
+  return out;
+}
+
+/**
+ * A bridge day is a working weekday squeezed between a holiday and a weekend (Friday after a
+ * Thursday holiday, Monday before a Tuesday holiday): many people take it off.
+ */
+export function isBridgeDay(day: number, holidays: Set<number>): boolean {
+  const weekend = (d: number) => (((d + 3) % 7) + 7) % 7 > 4;
+  if (weekend(day) || holidays.has(day)) return false;
+  return (holidays.has(day - 1) && weekend(day + 1)) || (holidays.has(day + 1) && weekend(day - 1));
+}

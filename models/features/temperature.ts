@@ -1,0 +1,66 @@
+/**
+ * Temperature features with thermal inertia: buildings respond to the weather of the last days, not
+ * only of this hour. Exponentially smoothed temperatures (one per half-life), the trailing 24 h
+ * maximum and minimum, and the temperature one day earlier. The state after the last step lets a
+ * fitted model continue the features over a forecast horizon exactly as in training.
+ */
+import { GridcastError } from '../../core/errors.ts';
+
+export interface TemperatureState {
+  /** Smoothed temperature after the last step, one per half-life. */
+  smoothed: Float64Array;
+  /** The last day of raw temperatures (oldest first, NaN where missing). */
+  tail: Float64Array;
+}
+
+export interface TemperatureFeatures {
+  columns: Record<string, Float64Array>;
+  state: TemperatureState;
+}
+
+export const smoothedName = (halfLifeHours: number) => `temp_s${halfLifeHours}h`;
+
+/**
+ * Features of `temp` (°C, one per step). A missing value leaves the smoothed temperatures where they
+ * were (their memory bridges short gaps) and is NaN in the raw columns (those rows are not fitted).
+ */
+export function temperatureFeatures(temp: Float64Array, stepSec: number, halfLivesHours: number[], previous?: TemperatureState): TemperatureFeatures {
+  const n = temp.length;
+  const perDay = Math.max(1, Math.round(86_400 / stepSec));
+  const alphas = halfLivesHours.map((h) => 1 - 2 ** (-stepSec / 3600 / h));
+  const smoothed = previous ? Float64Array.from(previous.smoothed) : new Float64Array(halfLivesHours.length).fill(Number.NaN);
+  if (previous && previous.smoothed.length !== halfLivesHours.length) {
+    throw new GridcastError('FEATURE_STATE', 'temperature state does not match the configured half-lives; refit the model');
+  }
+  const tail = previous?.tail ?? new Float64Array(perDay).fill(Number.NaN);
+  // Raw history window: the previous day followed by this batch, so max/min/lag see across the seam.
+  const all = new Float64Array(tail.length + n);
+  all.set(tail);
+  all.set(temp, tail.length);
+  const cols: Record<string, Float64Array> = { temp: Float64Array.from(temp) };
+  const sCols = halfLivesHours.map((h) => (cols[smoothedName(h)] = new Float64Array(n)));
+  const tmax = (cols.temp_max24 = new Float64Array(n));
+  const tmin = (cols.temp_min24 = new Float64Array(n));
+  const lag = (cols.temp_lag24 = new Float64Array(n));
+  for (let i = 0; i < n; i++) {
+    const x = temp[i];
+    for (let j = 0; j < alphas.length; j++) {
+      if (Number.isFinite(x)) smoothed[j] = Number.isFinite(smoothed[j]) ? smoothed[j] + alphas[j] * (x - smoothed[j]) : x;
+      sCols[j][i] = smoothed[j];
+    }
+    const end = tail.length + i;
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (let k = end - perDay + 1; k <= end; k++) {
+      const v = all[k];
+      if (Number.isFinite(v)) {
+        if (v > hi) hi = v;
+        if (v < lo) lo = v;
+      }
+    }
+    tmax[i] = Number.isFinite(hi) ? hi : Number.NaN;
+    tmin[i] = Number.isFinite(lo) ? lo : Number.NaN;
+    lag[i] = all[end - perDay];
+  }
+  return { columns: cols, state: { smoothed, tail: all.slice(all.length - perDay) } };
+}

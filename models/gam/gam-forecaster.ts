@@ -1,0 +1,183 @@
+/**
+ * The mid-term load model (B2): one GAM per series on calendar and temperature features, smoothing
+ * chosen by REML. Bands are Gaussian from the Bayesian posterior (Vp) plus the residual variance,
+ * on the log scale when the target is log-load.
+ */
+import { GridcastError } from '../../core/errors.ts';
+import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series } from '../../core/types.ts';
+import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.ts';
+import { parseCalendarSpec } from '../features/calendar.ts';
+import type { TemperatureState } from '../features/temperature.ts';
+import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
+import { fitGam, predictGam, type GamModel } from './gam.ts';
+import { buildFeatures, DEFAULT_GAM, loadFormula, planLayout, temperatureOf, type FeatureLayout, type GamForecasterParams } from './load-formula.ts';
+import { normalQuantile } from './normal.ts';
+
+export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
+
+const KIND = 'gam';
+const VERSION = 1;
+
+interface SeriesGam {
+  id: string;
+  /** Epoch ms of the first step after the history. */
+  nextMs: number;
+  stepSec: number;
+  timeZone: string;
+  layout: FeatureLayout;
+  model: GamModel;
+  /** Temperature feature state at the end of the history (smoothed values, last day). */
+  temperatureState?: TemperatureState;
+  residuals: Float64Array;
+}
+
+interface State {
+  series: SeriesGam[];
+}
+
+export function createGamForecaster(params: Partial<GamForecasterParams> = {}): Forecaster<GamForecasterParams> {
+  const p: GamForecasterParams = { ...DEFAULT_GAM, ...params, calendar: parseCalendarSpec(params.calendar ?? DEFAULT_GAM.calendar) };
+  if (!p.halfLivesHours.every((h) => h > 0)) throw new GridcastError('INVALID_PARAMS', `gam: halfLivesHours must be positive, got ${p.halfLivesHours.join(', ')}`);
+  const spec = { kind: KIND, version: VERSION, params: p };
+  return {
+    spec,
+    capabilities: { futureCovariates: true, probabilistic: true, global: false, minHistory: p.minHistoryDays * 24 },
+    async fit(history, covariates) {
+      if (history.length === 0) throw new GridcastError('NO_SERIES', 'gam: fit() needs at least one series');
+      const series = history.map((s) => fitSeries(s, covariates?.get(s.id), p));
+      return fitted(p, series, trainWindow(history), dataHash(history, covariates));
+    },
+  };
+}
+
+function transform(p: GamForecasterParams, y: Float64Array, id: string): Float64Array {
+  if (!p.logTarget) return y;
+  let bad = 0;
+  const out = Float64Array.from(y, (v) => {
+    if (!Number.isFinite(v)) return Number.NaN;
+    if (v <= 0) bad++;
+    return v > 0 ? Math.log(v) : Number.NaN;
+  });
+  // A few zero hours (a metering glitch) are dropped; a load that is often zero is not log-modelled.
+  if (bad > 0.01 * finiteCount(y)) {
+    throw new GridcastError('GAM_NONPOSITIVE_LOAD', `gam: series '${id}' has ${bad} zero or negative values; fit it with logTarget: false`, { seriesId: id, nonPositive: bad });
+  }
+  return out;
+}
+
+function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParams): SeriesGam {
+  const perDay = stepsPerDay(s.stepSec);
+  const n = s.values.length;
+  const minSteps = p.minHistoryDays * perDay;
+  if (n < minSteps) {
+    throw new GridcastError('HISTORY_TOO_SHORT', `gam needs at least ${p.minHistoryDays} days (${minSteps} steps) of history for series '${s.id}' but got ${n}; use the shallow-history or sharing-key fallback`, {
+      seriesId: s.id,
+      minHistory: minSteps,
+      length: n,
+    });
+  }
+  const observed = finiteCount(s.values);
+  if (observed < 0.5 * minSteps) {
+    throw new GridcastError('HISTORY_MISSING', `gam: series '${s.id}' has only ${observed} observed values; impute or wait for data`, { seriesId: s.id, observed });
+  }
+  const timeZone = s.timeZone ?? 'UTC';
+  let temperature = p.temperature === 'auto' ? temperatureOf(cov) : undefined;
+  if (temperature && temperature.length !== n) {
+    throw new GridcastError('COVARIATE_LENGTH', `gam: covariate 'temperature' of series '${s.id}' has ${temperature.length} values, the history has ${n}`, { seriesId: s.id, length: temperature.length, expected: n });
+  }
+  if (temperature && finiteCount(temperature) < 0.5 * observed) temperature = undefined; // too sparse to learn from
+  const firstMs = s.start.getTime();
+  const y = transform(p, s.values, s.id);
+  const probe = buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, temperature, undefined);
+  const layout = planLayout(probe.rawDayType, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
+  const table = buildFeatures(firstMs, s.stepSec, n, timeZone, p, layout, temperature, undefined);
+  const { model, fitted: fit } = fitGam(loadFormula(layout, p), table.columns, y, p.criterion);
+  const residuals = new Float64Array(n);
+  for (let i = 0; i < n; i++) residuals[i] = s.values[i] - (p.logTarget ? Math.exp(fit[i]) : fit[i]);
+  return { id: s.id, nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState: table.temperatureState, residuals };
+}
+
+function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined, levels: number[]): Forecast {
+  let temperature: Float64Array | undefined;
+  if (f.layout.useTemperature) {
+    temperature = temperatureOf(cov);
+    if (!temperature) {
+      throw new GridcastError('MISSING_COVARIATE', `gam: series '${f.id}' was fitted with temperature; predict() needs covariate 'temperature' over the horizon (or use a calendar-only model)`, { seriesId: f.id, covariate: 'temperature' });
+    }
+    if (temperature.length !== horizon) {
+      throw new GridcastError('COVARIATE_LENGTH', `gam: covariate 'temperature' of series '${f.id}' has ${temperature.length} values, the horizon has ${horizon}`, { seriesId: f.id, length: temperature.length, expected: horizon });
+    }
+    const missing = temperature.findIndex((v) => !Number.isFinite(v));
+    if (missing >= 0) {
+      throw new GridcastError('COVARIATE_MISSING_VALUES', `gam: temperature forecast for series '${f.id}' is missing at step ${missing + 1} of ${horizon}; the weather feed is late or short — use a fallback`, { seriesId: f.id, step: missing });
+    }
+  }
+  const table = buildFeatures(f.nextMs, f.stepSec, horizon, f.timeZone, p, f.layout, temperature, f.temperatureState);
+  const { fit, se } = predictGam(f.model, table.columns);
+  const back = (v: number) => (p.logTarget ? Math.exp(v) : v);
+  const mean = Float64Array.from(fit, back);
+  const quantiles: Record<string, Float64Array> = {};
+  for (const l of levels) {
+    const z = normalQuantile(l);
+    quantiles[String(l)] = Float64Array.from(fit, (m, i) => back(m + z * Math.sqrt(se[i] * se[i] + f.model.sig2)));
+  }
+  for (const a of [mean, ...Object.values(quantiles)]) {
+    if (!a.every(Number.isFinite)) throw new GridcastError('FORECAST_NOT_FINITE', `gam produced a non-finite forecast for series '${f.id}'`, { seriesId: f.id });
+  }
+  return { seriesId: f.id, start: new Date(f.nextMs), stepSec: f.stepSec, mean, quantiles, model: KIND };
+}
+
+/** Same coefficients, features continued over a longer history (new observations since fit). */
+function conditionSeries(f: SeriesGam, p: GamForecasterParams, s: Series, cov: Covariates | undefined): SeriesGam {
+  const n = s.values.length;
+  let temperature: Float64Array | undefined;
+  if (f.layout.useTemperature) {
+    temperature = temperatureOf(cov);
+    if (!temperature || temperature.length !== n) {
+      throw new GridcastError('CONDITION_MISMATCH', `gam: condition() needs the temperature of series '${s.id}' over the whole new history (${n} steps)`, { seriesId: s.id });
+    }
+  }
+  const table = buildFeatures(s.start.getTime(), s.stepSec, n, s.timeZone ?? f.timeZone, p, f.layout, temperature, undefined);
+  const fit = predictGam(f.model, table.columns, false).fit;
+  const residuals = Float64Array.from(s.values, (v, i) => v - (p.logTarget ? Math.exp(fit[i]) : fit[i]));
+  return { ...f, nextMs: endOf(s).getTime(), stepSec: s.stepSec, temperatureState: table.temperatureState, residuals };
+}
+
+function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: string; end: string }, hash: string): FittedForecaster<GamForecasterParams> {
+  const spec = { kind: KIND, version: VERSION, params: p };
+  const byId = new Map(series.map((s) => [s.id, s]));
+  return {
+    spec,
+    async condition(history, covariates) {
+      const next = history.map((s) => {
+        const f = byId.get(s.id);
+        if (!f) throw new GridcastError('UNKNOWN_SERIES', `gam was not fitted on series '${s.id}'`, { seriesId: s.id });
+        return conditionSeries(f, p, s, covariates?.get(s.id));
+      });
+      return fitted(p, next, trainWindow(history), hash);
+    },
+    async predict(horizon, covariates, quantiles = [...DEFAULT_QUANTILES]) {
+      if (!Number.isInteger(horizon) || horizon < 1) throw new GridcastError('INVALID_HORIZON', `gam: horizon must be a positive whole number of steps, got ${horizon}`, { horizon });
+      for (const l of quantiles) if (!(l > 0 && l < 1)) throw new GridcastError('INVALID_QUANTILE', `quantile levels must lie strictly between 0 and 1, got ${l}`, { level: l });
+      const levels = [...new Set(quantiles)].sort((a, b) => a - b);
+      return series.map((f) => predictSeries(f, p, horizon, covariates?.get(f.id), levels));
+    },
+    residuals: () => new Map(series.map((s) => [s.id, s.residuals])),
+    toArtifact: () =>
+      makeArtifact(spec, window, hash, { series }, {
+        edf: series.reduce((a, s) => a + s.model.edf, 0) / series.length,
+        sigma: Math.sqrt(series.reduce((a, s) => a + s.model.sig2, 0) / series.length),
+      }),
+  };
+}
+
+export function gamFromArtifact(a: ModelArtifact): FittedForecaster<GamForecasterParams> {
+  const { series } = openArtifact<State>(a, KIND, VERSION);
+  return fitted(a.spec.params as GamForecasterParams, series, a.trainWindow, a.dataHash);
+}
+
+/** Per-smooth summary of a fitted series (EDF, smoothing parameters), for reports and the registry. */
+export function gamSummary(f: FittedForecaster<GamForecasterParams>): { id: string; smooths: GamModel['smooths']; sig2: number; n: number }[] {
+  const { series } = openArtifact<State>(f.toArtifact(), KIND, VERSION);
+  return series.map((s) => ({ id: s.id, smooths: s.model.smooths, sig2: s.model.sig2, n: s.model.n }));
+}

@@ -1,0 +1,157 @@
+/**
+ * The load GAM's formula and the feature table it reads, shared by fit and predict so both build
+ * exactly the same columns.
+ *
+ *   y ~ dayType + vacation + s(hour, cc, by = hour group) + s(doy, cc) + s(trend, cr)
+ *       + te(temp, hour) + s(smoothed temps) + s(24 h max) + s(24 h min)
+ */
+import type { Covariates } from '../../core/types.ts';
+import { GridcastError } from '../../core/errors.ts';
+import { calendarFeatures, DAY_TYPE, DAY_TYPE_LEVELS, type CalendarSpec } from '../features/calendar.ts';
+import { smoothedName, temperatureFeatures, type TemperatureState } from '../features/temperature.ts';
+import type { TermSpec } from './design.ts';
+import type { SmoothingCriterion } from './fit.ts';
+
+export interface GamForecasterParams {
+  calendar: CalendarSpec;
+  /** Fit log(load): effects act multiplicatively, as they do on a grid whose size changes. */
+  logTarget: boolean;
+  criterion: SmoothingCriterion;
+  /** 'auto': use the 'temperature' covariate when fit() gets it; 'none': calendar only. */
+  temperature: 'auto' | 'none';
+  /** Half-lives (hours) of the exponentially smoothed temperatures (thermal inertia). */
+  halfLivesHours: number[];
+  /** Knots of the daily profile (cyclic over 24 h). */
+  hourKnots: number;
+  /** Knots of the annual cycle (cyclic over the year); used when the history covers a year. */
+  doyKnots: number;
+  /** Knots of the long-term trend; used when the history covers a year. */
+  trendKnots: number;
+  /** Knots of temperature in te(temp, hour). */
+  tempKnots: number;
+  /** Knots of hour in te(temp, hour). */
+  tempHourKnots: number;
+  /** Knots of each smoothed / max / min temperature smooth. */
+  inertiaKnots: number;
+  /** Days of history below which fit() refuses (the fallbacks serve shorter histories). */
+  minHistoryDays: number;
+}
+
+export const DEFAULT_GAM: GamForecasterParams = {
+  calendar: {},
+  logTarget: true,
+  criterion: 'REML',
+  temperature: 'auto',
+  halfLivesHours: [24, 72, 168, 504],
+  hourKnots: 13,
+  doyKnots: 14,
+  trendKnots: 4,
+  tempKnots: 8,
+  tempHourKnots: 7,
+  inertiaKnots: 6,
+  minHistoryDays: 28,
+};
+
+/**
+ * Daily-profile groups: Monday, Tuesday–Thursday, Friday, Saturday, Sunday, holiday, bridge day.
+ * Mid-week days share one curve: their shapes are the same and the data is better spent elsewhere.
+ */
+const HOUR_GROUP = [0, 1, 1, 1, 2, 3, 4, 5, 6];
+export const HOUR_GROUP_LEVELS = 7;
+
+/** What the fit learnt about the features, needed to rebuild them identically at predict time. */
+export interface FeatureLayout {
+  /** Day type actually used for each day-type code (unseen holiday/bridge days borrow Sunday/Saturday). */
+  dayTypeMap: number[];
+  hourGroupLevels: number;
+  useVacation: boolean;
+  useAnnual: boolean;
+  useHour: boolean;
+  useTemperature: boolean;
+}
+
+export interface FeatureTable {
+  columns: Record<string, Float64Array>;
+  temperatureState?: TemperatureState;
+}
+
+export function temperatureOf(c: Covariates | undefined): Float64Array | undefined {
+  return c?.future?.temperature ?? c?.past?.temperature;
+}
+
+export function buildFeatures(
+  firstMs: number,
+  stepSec: number,
+  count: number,
+  timeZone: string,
+  params: GamForecasterParams,
+  layout: Pick<FeatureLayout, 'dayTypeMap' | 'useTemperature'> | undefined,
+  temperature: Float64Array | undefined,
+  temperatureState: TemperatureState | undefined,
+): FeatureTable & { rawDayType: Float64Array } {
+  const cal = calendarFeatures(firstMs, stepSec, count, timeZone, params.calendar);
+  const map = layout?.dayTypeMap;
+  const dayType = map ? Float64Array.from(cal.dayType, (d) => map[d]) : cal.dayType;
+  const columns: Record<string, Float64Array> = {
+    hour: cal.hour,
+    dayType,
+    hourGroup: Float64Array.from(dayType, (d) => HOUR_GROUP[d]),
+    vacation: cal.vacation,
+    doy: cal.doy,
+    trend: cal.trend,
+  };
+  let state: TemperatureState | undefined;
+  if (temperature && (layout?.useTemperature ?? true)) {
+    const tf = temperatureFeatures(temperature, stepSec, params.halfLivesHours, temperatureState);
+    Object.assign(columns, tf.columns);
+    state = tf.state;
+  }
+  return { columns, temperatureState: state, rawDayType: cal.dayType };
+}
+
+/** Decides which terms the history supports (a year for the annual cycle, seen day types, …). */
+export function planLayout(raw: Float64Array, columns: Record<string, Float64Array>, observed: (i: number) => boolean, stepSec: number, params: GamForecasterParams, hasTemperature: boolean, spanDays: number): FeatureLayout {
+  const seen = new Array(DAY_TYPE_LEVELS).fill(0);
+  const vac = [0, 0];
+  for (let i = 0; i < raw.length; i++) {
+    if (!observed(i)) continue;
+    seen[raw[i]]++;
+    vac[columns.vacation[i]]++;
+  }
+  const perDay = 86_400 / stepSec;
+  const dayTypeMap = Array.from({ length: DAY_TYPE_LEVELS }, (_, d) => d);
+  // A day type needs a couple of observed days before it gets its own level and daily curve.
+  if (seen[DAY_TYPE.HOLIDAY] < 2 * perDay) dayTypeMap[DAY_TYPE.HOLIDAY] = 6;
+  if (seen[DAY_TYPE.BRIDGE] < 2 * perDay) dayTypeMap[DAY_TYPE.BRIDGE] = dayTypeMap[DAY_TYPE.HOLIDAY] === 6 ? 5 : 4;
+  for (let d = 0; d < 7; d++) {
+    if (seen[d] === 0) {
+      throw new GridcastError('HISTORY_TOO_SHORT', `the GAM needs every weekday in its history but has no observed ${['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'][d]}; use a fallback model`, { weekday: d });
+    }
+  }
+  return {
+    dayTypeMap,
+    hourGroupLevels: HOUR_GROUP_LEVELS,
+    useVacation: vac[0] > perDay && vac[1] > perDay,
+    useAnnual: spanDays >= 365,
+    useHour: perDay >= 4,
+    useTemperature: hasTemperature,
+  };
+}
+
+export function loadFormula(layout: FeatureLayout, params: GamForecasterParams): TermSpec[] {
+  const terms: TermSpec[] = [{ kind: 'factor', variable: 'dayType', levels: DAY_TYPE_LEVELS }];
+  if (layout.useVacation) terms.push({ kind: 'factor', variable: 'vacation', levels: 2 });
+  if (layout.useHour) terms.push({ kind: 's', variable: 'hour', bs: 'cc', k: params.hourKnots, by: 'hourGroup', byLevels: layout.hourGroupLevels, knots: [0, 24] });
+  if (layout.useAnnual) {
+    terms.push({ kind: 's', variable: 'doy', bs: 'cc', k: params.doyKnots, knots: [0, 1] });
+    terms.push({ kind: 's', variable: 'trend', bs: 'cr', k: params.trendKnots });
+  }
+  if (layout.useTemperature) {
+    if (layout.useHour) terms.push({ kind: 'te', variables: ['temp', 'hour'], bs: ['cr', 'cc'], k: [params.tempKnots, params.tempHourKnots], knots: [undefined, [0, 24]] });
+    else terms.push({ kind: 's', variable: 'temp', bs: 'cr', k: params.tempKnots });
+    for (const h of params.halfLivesHours) terms.push({ kind: 's', variable: smoothedName(h), bs: 'cr', k: params.inertiaKnots });
+    terms.push({ kind: 's', variable: 'temp_max24', bs: 'cr', k: params.inertiaKnots });
+    terms.push({ kind: 's', variable: 'temp_min24', bs: 'cr', k: params.inertiaKnots });
+  }
+  return terms;
+}
