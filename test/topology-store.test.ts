@@ -21,7 +21,7 @@ describe.each(backends)('topology store round trip (%s)', (kind) => {
   let db: Db;
   afterEach(async () => db?.close());
 
-  it('stores, reads back the same topology, and upserts on reload', async () => {
+  it('stores, reads back the same topology, upserts on reload, and writes nothing when a row fails', async () => {
     db = await freshDb(kind);
     const t = parseTopology(YAML, 'grid.yaml');
     expect(await saveTopology(db, t)).toEqual({ inserted: 7, updated: 0 });
@@ -34,14 +34,12 @@ describe.each(backends)('topology store round trip (%s)', (kind) => {
     const rows = await listSeries(db);
     expect(rows.find((r) => r.id === 's1')!.parent).toBe('north');
     expect(rows.find((r) => r.id === 'train')).toMatchObject({ parent: 'north', attrs: { sharing: { substations: ['n1', 's1'], allocation: 'worst-case' } } });
+
+    // All or nothing: a renamed node followed by a row the table refuses leaves the store as it was.
+    const renamed = moved.nodes.map((n) => (n.id === 'nation' ? { ...n, name: 'Renamed' } : n));
+    const broken = { ...moved, nodes: [...renamed, { ...moved.nodes[1], id: 'bad', kind: 'pump' as never }] };
+    await expect(saveTopology(db, broken)).rejects.toThrow();
+    expect(await listSeries(db)).toEqual(rows);
   });
 
-  it('writes nothing when one row fails', async () => {
-    db = await freshDb(kind);
-    const t = parseTopology(YAML, 'grid.yaml');
-    // A kind the table refuses, placed last: the rows before it must be rolled back.
-    const broken = { ...t, nodes: [...t.nodes, { ...t.nodes[1], id: 'bad', kind: 'pump' as never }] };
-    await expect(saveTopology(db, broken)).rejects.toThrow();
-    expect(await listSeries(db)).toEqual([]);
-  });
 });
