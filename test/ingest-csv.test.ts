@@ -77,6 +77,22 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     expect(await count('ingest_batches')).toBe(1);
   });
 
+  it('merges a file overlapping stored points: measured points stay, imputed ones are replaced', async () => {
+    await db.exec(`INSERT INTO measurements (series_id, ts, value, quality, method) VALUES
+      ('sub-a', '2026-01-01T00:00:00Z', 1, 'ok', NULL), ('sub-a', '2026-01-01T00:01:00Z', 2, 'imputed', 'locf')`);
+    const r = await ingestCsvFile(
+      db,
+      csvFile('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,10\nsub-a,2026-01-01T00:01:00Z,20\nsub-a,2026-01-01T00:02:00Z,30\n'),
+    );
+    expect(r).toMatchObject({ status: 'committed', rows: 3, written: 2 });
+    expect((await db.query(`SELECT value, quality, method FROM measurements ORDER BY ts`)).rows).toEqual([
+      { value: 1, quality: 'ok', method: null },
+      { value: 20, quality: 'ok', method: null },
+      { value: 30, quality: 'ok', method: null },
+    ]);
+    expect((await db.query(`SELECT n, sum FROM measurements_1h`)).rows).toEqual([{ n: 3, sum: 51 }]);
+  });
+
   it('reads gzip files, recognised by their content', async () => {
     const r = await ingestCsvFile(db, csvFile('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,5\n', true));
     expect(r).toMatchObject({ status: 'committed', rows: 1 });

@@ -72,7 +72,7 @@ async function ingestCsv(file: string, kind: CsvKind | undefined): Promise<numbe
       console.error(`${formatIssues(file, r.issues)}\n${file}: batch ${r.batchId} (${r.rows} rows) held in quarantine, not in measurements; after checking, run: gridcast ingest release ${r.batchId}`);
       return EXIT_QUARANTINED;
     }
-    console.log(`${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${r.written} written, ${r.rows - r.written} already stored`);
+    console.log(`${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${r.written} written, ${r.rows - r.written} already stored; ${Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')}`);
     return 0;
   } catch (e) {
     bar?.stop();

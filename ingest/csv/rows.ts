@@ -13,7 +13,7 @@ export interface SeriesStats {
   firstLine: number;
 }
 
-/** Turns one parsed record into a staging CSV line (text) or the reason it is wrong. */
+/** Turns one parsed record into CSV text for COPY (without the last column and newline) or the reason it is wrong. */
 export type RowCheck = (rec: string[], line: number) => string | Omit<Issue, 'line'>;
 
 interface Known {
@@ -69,7 +69,7 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
         return { code: 'OUT_OF_RANGE', message: `value ${rec[iV]} is outside the plausible range ${rangeText(k.range!, k.series.unit)} of series '${id}'` };
       }
       track(id, ts.value, v.value, line);
-      return `${csvField(id)},${rec[iTs]},${rec[iV]},${quality},${line}\n`;
+      return `${csvField(id)},${rec[iTs]},${rec[iV]},${quality}`;
     };
   }
 
@@ -100,7 +100,7 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
         return { code: 'OUT_OF_RANGE', message: `${variable} ${rec[iV]} is outside the plausible range ${rangeText(range!, unit!)}` };
       }
       track(id, ts.value, v.value, line);
-      return `${csvField(id)},${variable},${rec[iTs]},${issued},${rec[iV]},${line}\n`;
+      return `${csvField(id)},${variable},${rec[iTs]},${issued},${rec[iV]}`;
     };
   }
 
@@ -131,6 +131,6 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
       return { code: 'OUT_OF_RANGE', message: `value ${rec[iV]} is outside the plausible range ${rangeText(k.range!, k.series.unit)} of series '${id}'` };
     }
     track(id, ts.value, v.value, line);
-    return `${csvField(id)},${rec[iStart]},${len},${rec[iV]},${status},${received},${line}\n`;
+    return `${csvField(id)},${rec[iStart]},${len},${rec[iV]},${status},${received}`;
   };
 }
