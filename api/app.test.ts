@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPg, openPglite, type Db } from '../store/db.ts';
+import { backends } from '../test/db.ts';
+import { buildApp } from './app.ts';
+import { HealthResponse } from './routes/health.ts';
+
+describe.each(backends)('GET /health (%s)', (kind) => {
+  let db: Db;
+  // /health only needs the store to answer: an unmigrated connection keeps this test quick.
+  beforeAll(async () => {
+    db = kind === 'pg' ? await openPg(process.env.TEST_DATABASE_URL!, 1) : await openPglite();
+  });
+  afterAll(async () => {
+    await db.close().catch(() => {});
+  });
+
+  const app = (lastIngestAt: Date | null) =>
+    buildApp({
+      health: {
+        dbKind: db.kind,
+        pingDb: async () => {
+          await db.query('SELECT 1');
+        },
+        lastIngestAt: () => lastIngestAt,
+        sources: () => [{ name: 'mqtt', committedPoints: 12 }],
+      },
+    });
+
+  it('reports the store, the last ingest and the sources', async () => {
+    const a = await app(new Date('2026-03-01T10:00:00Z'));
+    const res = await a.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    const body = HealthResponse.parse(res.json());
+    expect(body).toMatchObject({ status: 'ok', db: { kind, ok: true }, lastIngestAt: '2026-03-01T10:00:00.000Z', sources: [{ name: 'mqtt', committedPoints: 12 }] });
+    await a.close();
+  });
+
+  it('hides the details of unexpected errors behind one 500', async () => {
+    const a = await app(null);
+    a.get('/boom', async () => {
+      throw new Error('secret internals');
+    });
+    const res = await a.inject({ method: 'GET', url: '/boom' });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('secret');
+    await a.close();
+  });
+
+  // Last: it closes the store.
+  it('answers 503 with the reason when the store does not answer', async () => {
+    const a = await app(null);
+    await db.close();
+    const res = await a.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'degraded', db: { kind, ok: false, error: expect.any(String) }, lastIngestAt: null });
+    await a.close();
+  });
+});
