@@ -6,6 +6,8 @@ import { createSeasonalNaiveForecaster, seasonalNaiveFromArtifact } from './fall
 import { createShallowHistoryForecaster, shallowHistoryFromArtifact } from './fallback/shallow-history.ts';
 import { createSharingKeyForecaster, sharingKeyFromArtifact } from './fallback/sharing-key.ts';
 import { createGamArimaForecaster, gamArimaFromArtifact, type GamArimaParams } from './gam-arima.ts';
+import { createGamForecaster, gamFromArtifact } from './gam/gam-forecaster.ts';
+import { createLstmForecaster, lstmFromArtifact } from './lstm/forecaster.ts';
 
 /** The one place that knows every model kind: name → forecaster, artifact → fitted model. */
 interface Entry {
@@ -19,9 +21,11 @@ type Params = Record<string, unknown>;
 type BaseRef = string | { kind: string; params?: Params };
 
 /** Base of 'gam-arima' when none is named. */
-const DEFAULT_GAM_ARIMA_BASE: BaseRef = 'profile';
+const DEFAULT_GAM_ARIMA_BASE: BaseRef = 'gam';
 
 const ENTRIES: Record<string, Entry> = {
+  gam: { create: (p) => createGamForecaster(p), load: gamFromArtifact },
+  lstm: { create: (p) => createLstmForecaster(p), load: lstmFromArtifact },
   'seasonal-naive': { create: (p) => createSeasonalNaiveForecaster(p), load: seasonalNaiveFromArtifact },
   profile: { create: (p) => createProfileForecaster(p), load: profileFromArtifact },
   'sharing-key': { create: (p) => createSharingKeyForecaster(p), load: sharingKeyFromArtifact },
