@@ -52,7 +52,8 @@ describe('artifacts: every model reloads from JSON and predicts identically', ()
     const after = await reloaded.predict(H, predictCov, [0.05, 0.1, 0.5, 0.9, 0.95]);
     expectIdentical(before[0], after[0]);
     expect(JSON.stringify(reloaded.toArtifact())).toBe(JSON.stringify(artifact));
-  });
+    // The GAM base alone takes seconds to fit on a busy 2-core machine.
+  }, 120_000);
 
   it('refuses an unknown kind, format or model version', () => {
     const a: ModelArtifact = { formatVersion: 1, spec: { kind: 'profile', version: 1, params: {} }, trainWindow: { start: '', end: '' }, dataHash: '', state: { fits: [] } };
