@@ -1,5 +1,9 @@
 import { DateTime } from 'luxon';
-import type { Db } from '../store/db.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPg, type Db } from '../store/db.ts';
+import { openStore } from '../store/open.ts';
 import { refreshAggregates } from '../store/aggregates.ts';
 
 /**
@@ -118,5 +122,36 @@ export function rng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A store the real CLI can open through its own environment: PGlite in a temporary
+ * GRIDCAST_DATA_DIR, or a fresh schema of TEST_DATABASE_URL. `open` opens it from the test
+ * (close it before running the CLI on PGlite: one process at a time owns a PGlite directory).
+ */
+export async function cliStore(kind: 'pglite' | 'pg'): Promise<{ env: NodeJS.ProcessEnv; open: () => Promise<Db>; cleanup: () => Promise<void> }> {
+  if (kind === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'gridcast-store-'));
+    return {
+      env: { DATABASE_URL: '', GRIDCAST_DATA_DIR: dir },
+      open: () => openStore({ dataDir: dir }),
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const schema = `t_cli_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = await openPg(process.env.TEST_DATABASE_URL!, 1);
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  await admin.close();
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    env: { DATABASE_URL: url.toString(), GRIDCAST_DATA_DIR: '' },
+    open: () => openStore({ databaseUrl: url.toString(), dataDir: './data' }),
+    cleanup: async () => {
+      const a = await openPg(process.env.TEST_DATABASE_URL!, 1);
+      await a.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await a.close();
+    },
   };
 }

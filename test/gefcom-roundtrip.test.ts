@@ -1,19 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { Db } from '../store/db.ts';
-import { refreshAggregates } from '../store/aggregates.ts';
 import { queryMeasurements, type Grain } from '../store/query.repository.ts';
-import { backends, freshDb } from './db.ts';
-import { bucketsOf, utcBin, type Point } from './aggregates-fixtures.ts';
+import { backends } from './db.ts';
+import { bucketsOf, cliStore, utcBin, type Point } from './aggregates-fixtures.ts';
 
 /**
- * GEFCom2012 load (Hong, Pinson & Fan, IJF 2014) through the store and back: June–July 2008 of
- * the 20 zones and the reported system total (~18k rows; the whole file, 831k rows, is a bench
- * matter). The reported total is stored as `system-reported`, so `system` (parent of z1…z20,
- * no data of its own) is the roll-up and must match it. Most of 2008-06-30 is absent.
+ * GEFCom2012 load (Hong, Pinson & Fan, IJF 2014) through the real CLI and back: June–July 2008 of
+ * the 20 zones and the reported system total (~18k rows; `gridcast ingest csv` of the whole
+ * file is a bench matter). The reported total is imported as `system-reported`, so `system`
+ * (parent of z1…z20, no data of its own) is the roll-up and must match it. Most of 2008-06-30
+ * is absent from the file.
  */
+const run = promisify(execFile);
+const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
 const FROM = new Date('2008-06-01T00:00:00Z');
 const TO = new Date('2008-07-08T00:00:00Z');
 const ZONES = Array.from({ length: 20 }, (_, i) => `z${i + 1}`);
@@ -32,20 +36,31 @@ function loadSubset(dir: string): Point[] {
 }
 
 describe.runIf(!!process.env.GRIDCAST_SHARED_DATA).each(backends)('GEFCom2012 load round trip on %s', (kind) => {
+  let store: Awaited<ReturnType<typeof cliStore>>;
   let db: Db;
   let points: Point[];
+  const gridcast = (...args: string[]) => run('node', [CLI, ...args], { env: { ...process.env, ...store.env } });
 
   beforeAll(async () => {
     points = loadSubset(process.env.GRIDCAST_SHARED_DATA!);
-    db = await freshDb(kind);
-    await db.query(`INSERT INTO series (id, kind, unit, time_zone) VALUES ('system', 'load', 'kW', 'UTC'), ('system-reported', 'load', 'kW', 'UTC')`);
-    for (const z of ZONES) await db.query(`INSERT INTO series (id, parent_id, kind, unit, time_zone) VALUES ($1, 'system', 'load', 'kW', 'UTC')`, [z]);
-    await db.transaction(async (tx) => {
-      await tx.copyCsv('measurements', ['series_id', 'ts', 'value'], points.map((p) => `${p.seriesId},${new Date(p.ts).toISOString()},${p.value}`).join('\n') + '\n');
-      await refreshAggregates(tx, { seriesIds: [...ZONES, 'system-reported'], from: FROM, to: new Date(TO.getTime() - 1) });
-    });
+    store = await cliStore(kind);
+    const setup = await store.open();
+    try {
+      await setup.query(`INSERT INTO series (id, kind, unit, time_zone) VALUES ('system', 'load', 'kW', 'UTC'), ('system-reported', 'load', 'kW', 'UTC')`);
+      for (const z of ZONES) await setup.query(`INSERT INTO series (id, parent_id, kind, unit, time_zone) VALUES ($1, 'system', 'load', 'kW', 'UTC')`, [z]);
+    } finally {
+      await setup.close();
+    }
+    const file = join(store.env.GRIDCAST_DATA_DIR || process.env.TMPDIR || '/tmp', `gefcom-subset-${process.pid}-${kind}.csv`);
+    writeFileSync(file, ['series_id,ts,value', ...points.map((p) => `${p.seriesId},${new Date(p.ts).toISOString()},${p.value}`)].join('\n') + '\n');
+    const { stdout } = await gridcast('ingest', 'csv', file);
+    expect(stdout).toContain(`committed batch`);
+    db = await store.open();
   });
-  afterAll(() => db?.close());
+  afterAll(async () => {
+    await db?.close();
+    await store?.cleanup();
+  });
 
   const q = (seriesId: string, grain: Grain) => queryMeasurements(db, { seriesId, from: FROM, to: TO, grain });
   const of = (id: string) => points.filter((p) => p.seriesId === id);
@@ -81,5 +96,13 @@ describe.runIf(!!process.env.GRIDCAST_SHARED_DATA).each(backends)('GEFCom2012 lo
       expect(r.quality).toBe('derived');
       expect(r.value).toBe(reported.get(r.ts.getTime()));
     }
+  });
+
+  it('the daily roll-up is the sum of the zones\' daily means', async () => {
+    const days = bucketsOf(of('system-reported'), utcBin(86_400_000));
+    const rolled = await q('system', '1d');
+    expect(rolled.map((r) => r.ts.getTime())).toEqual([...days.keys()]);
+    // Zone means add up to the system mean up to floating-point rounding.
+    for (const r of rolled) expect(r.value! / days.get(r.ts.getTime())!.avg).toBeCloseTo(1, 12);
   });
 });

@@ -1,47 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openPg } from '../store/db.ts';
-import { openStore } from '../store/open.ts';
 import { backends } from './db.ts';
-import { createSeries, writePoints } from './aggregates-fixtures.ts';
+import { cliStore, createSeries, writePoints } from './aggregates-fixtures.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
 
-/** The CLI's own environment: PGlite in a temporary GRIDCAST_DATA_DIR, or a fresh PostgreSQL schema. */
-async function storeEnv(kind: 'pglite' | 'pg'): Promise<{ env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }> {
-  if (kind === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'gridcast-query-'));
-    return { env: { GRIDCAST_DATA_DIR: dir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const schema = `t_cli_${process.pid}_${Date.now()}`;
-  const admin = await openPg(process.env.TEST_DATABASE_URL!, 1);
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  await admin.close();
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    env: { DATABASE_URL: url.toString() },
-    cleanup: async () => {
-      const a = await openPg(process.env.TEST_DATABASE_URL!, 1);
-      await a.exec(`DROP SCHEMA ${schema} CASCADE`);
-      await a.close();
-    },
-  };
-}
-
 describe.each(backends)('gridcast query on %s', (kind) => {
-  let env: NodeJS.ProcessEnv;
-  let cleanup: () => Promise<void>;
-  const gridcast = (...args: string[]) => run('node', [CLI, 'query', ...args], { env: { ...process.env, DATABASE_URL: '', GRIDCAST_DATA_DIR: '', ...env } });
+  let store: Awaited<ReturnType<typeof cliStore>>;
+  const gridcast = (...args: string[]) => run('node', [CLI, 'query', ...args], { env: { ...process.env, ...store.env } });
 
   beforeAll(async () => {
-    ({ env, cleanup } = await storeEnv(kind));
-    const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.GRIDCAST_DATA_DIR ?? './data' });
+    store = await cliStore(kind);
+    const db = await store.open();
     try {
       await createSeries(db, [{ id: 's1', unit: 'MW', timeZone: 'Europe/Paris' }]);
       await writePoints(db, ['s1,2026-03-29T00:02:00Z,10,ok,', 's1,2026-03-29T00:04:00Z,20,ok,', 's1,2026-03-29T00:07:00Z,40,imputed,locf'].join('\n'));
@@ -49,7 +21,7 @@ describe.each(backends)('gridcast query on %s', (kind) => {
       await db.close();
     }
   });
-  afterAll(() => cleanup?.());
+  afterAll(() => store?.cleanup());
 
   it('prints 5-min buckets as CSV with p95', async () => {
     const { stdout } = await gridcast('--series', 's1', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '5m');
