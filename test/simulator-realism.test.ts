@@ -6,6 +6,7 @@ import { createCalendar } from '../ingest/simulator/calendar.ts';
 import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { substationLoad } from '../ingest/simulator/load.ts';
 import { createSimulator, type SimBatch } from '../ingest/simulator/simulator.ts';
+import { validateTopology } from '../ingest/topology/validate.ts';
 
 const topology = readDefaultGrid();
 const clean = createSimulator({ seed: 7, topology, faults: false });
@@ -212,5 +213,22 @@ describe('simulated hierarchy and balance', () => {
       const northSubs = substations.filter((s) => topology.nodes.find((n) => n.id === s)!.parent === 'fr.north').reduce((a, id) => a + truth.get(id)!, 0);
       expect(northBalance).toBeGreaterThanOrEqual(northSubs - 1e-9);
     }
+  });
+});
+
+describe('simulator on a bare topology', () => {
+  it('runs on a GEFCom-shaped hierarchy (kW, no stations, no production) with loads in kW', () => {
+    const bare = validateTopology({
+      timeZone: 'America/New_York',
+      nodes: [{ id: 'system', kind: 'load', unit: 'kW' }, ...['z1', 'z2', 'z3'].map((id) => ({ id, parent: 'system', kind: 'load', unit: 'kW' }))],
+    });
+    const s = createSimulator({ seed: 1, topology: bare, holidays: 'US' });
+    expect(s.seriesIds).toEqual(['z1', 'z2', 'z3']);
+    expect(s.stationIds).toEqual([]);
+    const b = s.generate(at('2026-01-05T00:00:00Z'), at('2026-01-06T00:00:00Z'), 3600);
+    expect(b.weather).toEqual([]);
+    expect(b.measurements).toHaveLength(72);
+    // 30–120 MW expressed in kW.
+    expect(b.measurements.every((m) => m.value > 10_000 && m.value < 400_000)).toBe(true);
   });
 });

@@ -86,6 +86,9 @@ describe('topology validation', () => {
     const t = base();
     t.nodes[7] = { ...t.nodes[7], attrs: { from: 'north', to: 'east' } };
     expect(errorOf(t)).toMatchObject({ code: 'TOPOLOGY_UNKNOWN_REFERENCE', details: { nodeId: 'line.north' } });
+    const sameEnd = base();
+    sameEnd.nodes[8] = { ...sameEnd.nodes[8], attrs: { from: 'north', to: 'south', measuredAt: 'north', redundantWith: 'line.north' } };
+    expect(errorOf(sameEnd)).toMatchObject({ code: 'TOPOLOGY_FLOW_ENDS' });
     expect(errorOf({ nodes: [{ id: 'a', kind: 'pump', unit: 'MW' }] }).code).toBe('TOPOLOGY_INVALID');
     expect(errorOf({ timeZone: 'Mars/Olympus', nodes: [{ id: 'a', kind: 'load', unit: 'MW' }] }).code).toBe('TOPOLOGY_TIME_ZONE');
   });

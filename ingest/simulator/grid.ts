@@ -1,5 +1,5 @@
 import { GridcastError } from '../../core/errors.ts';
-import { buildTree, leaves, type Tree } from '../../core/hierarchy.ts';
+import { buildTree, leaves } from '../../core/hierarchy.ts';
 import type { Topology, TopologyNode } from '../topology/schema.ts';
 import { uniform, streamKey } from './random.ts';
 import type { LoadShape } from './load.ts';
@@ -40,7 +40,6 @@ export interface Line {
   ends: { id: string; at: string }[];
 }
 export interface Grid {
-  tree: Tree;
   stations: Station[];
   /** Stations declared in the topology (emitted); a grid without any uses one internal station. */
   declaredStations: string[];
@@ -138,7 +137,7 @@ export function readGrid(topology: Topology, seed: number): Grid {
   const { ordered, slack } = orientLines([...lineMap.values()], producers);
   const sites = new Set([...producers.map((p) => p.site), ...ordered.flatMap((l) => [l.from, l.to])]);
   const siteLeaves = new Map([...sites].map((s) => [s, new Set(leaves(tree, s))]));
-  return { tree, stations, declaredStations: declared.map((n) => n.id), substations, trains, producers, lines: ordered, slack, siteLeaves, scale };
+  return { stations, declaredStations: declared.map((n) => n.id), substations, trains, producers, lines: ordered, slack, siteLeaves, scale };
 }
 
 /**

@@ -67,6 +67,9 @@ export function validateTopology(input: unknown, source = 'topology'): Topology 
       if (n.kind !== 'flow' || other.kind !== 'flow' || other.attrs?.from !== a.from || other.attrs?.to !== a.to) {
         fail('TOPOLOGY_FLOW_ENDS', n.id, `attrs.redundantWith '${other.id}' must be a flow series of the same line (same from/to).`);
       }
+      if ((other.attrs?.measuredAt ?? a.from) === (a.measuredAt ?? a.from)) {
+        fail('TOPOLOGY_FLOW_ENDS', n.id, `attrs.redundantWith '${other.id}' is measured at the same end; redundancy needs the other end of the line.`);
+      }
     }
   }
 
