@@ -62,7 +62,7 @@ async function fitTimed(params: Partial<LstmParams>) {
   return { fitted, seconds: (performance.now() - started) / 1000 };
 }
 
-const { fitted, seconds } = await fitTimed({ timeBudgetSec: Number(args.budget), backend: 'wasm' });
+const { fitted, seconds } = await fitTimed({ timeBudgetSec: Number(args.budget), backend: 'wasm', calendar: { country: 'US' } });
 const artifact = fitted.toArtifact();
 const training = (artifact.state as { training: Record<string, unknown> }).training;
 
@@ -118,7 +118,7 @@ if (args.backends) {
   // Same work on both backends: 2 epochs, no early stop, so the ratio is the per-epoch speed.
   const rows: Record<string, Record<string, string>> = {};
   for (const backend of ['wasm', 'cpu'] as const) {
-    const r = await fitTimed({ backend, maxEpochs: 2, patience: 10, timeBudgetSec: 3600 });
+    const r = await fitTimed({ backend, maxEpochs: 2, patience: 10, timeBudgetSec: 3600, calendar: { country: 'US' } });
     rows[backend] = { 's per epoch (4096 windows)': ((r.fitted.toArtifact().metrics!.trainSeconds as number) / 2).toFixed(2), 'fit s (wall)': r.seconds.toFixed(1) };
   }
   console.table(rows);

@@ -151,7 +151,7 @@ class LstmFitted implements FittedForecaster<LstmParams> {
       temperature.set(tail.temperature);
       if (future) temperature.set(future, L.window);
     }
-    const frame = buildFrame(y, temperature, tempNorm, tail.start.getTime(), stepSec, tail.timeZone);
+    const frame = buildFrame(y, temperature, tempNorm, tail.start.getTime(), stepSec, tail.timeZone, this.spec.params.calendar);
     const seq = new Float32Array(L.days * L.seqFeatures);
     const stat = new Float32Array(L.staticFeatures);
     const out = new Float64Array(L.horizon);
@@ -191,9 +191,10 @@ class LstmFitted implements FittedForecaster<LstmParams> {
 /**
  * One LSTM network for all series given to fit() (a global model): every window is scaled by
  * its own last-week mean and spread, so series of any size share the weights and a series never
- * seen in training can be forecast after condition(). Inputs: the last `lookbackDays` days of load
- * and temperature, the same slots a week and a day earlier, temperature, Saturday/Sunday flags over
- * the horizon, and the hour of the origin. Quantiles come from the validation-tail errors per step.
+ * seen in training can be forecast after condition(). Inputs: the last `lookbackDays` days of load,
+ * temperature and non-working-day flags; over the horizon the same slots a week and a day earlier,
+ * temperature, Saturday/Sunday/holiday/bridge-day flags (holidays from params.calendar); the hour and
+ * weekday of the origin. Quantiles come from the validation-tail errors per step.
  * A series without temperature (or with NaN in it) gets the forecast the network learnt for
  * "temperature unknown" (training hides the temperature of a share `tempDropout` of windows).
  */

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Covariates, FittedForecaster, Forecast, Series } from '../../core/types.ts';
 import { createLstmForecaster, lstmFromArtifact } from './forecaster.ts';
 import type { LstmParams } from './params.ts';
-import { rng } from './windows.ts';
+import { buildFrame, layoutOf, rng, writeSample } from './windows.ts';
 
 const HOUR = 3600;
 const START = Date.UTC(2024, 0, 1);
@@ -12,11 +12,11 @@ const TINY: Partial<LstmParams> = {
   units: 8,
   hidden: 16,
   validationDays: 3,
-  samplesPerEpoch: 512,
+  samplesPerEpoch: 384,
   batchSize: 64,
   learningRate: 0.01,
-  maxEpochs: 12,
-  patience: 12,
+  maxEpochs: 10,
+  patience: 10,
   maxValSamples: 256,
   backend: 'wasm',
   seed: 7,
@@ -152,5 +152,22 @@ describe('lstm input checks', () => {
     const nanTemp = new Float64Array(48).fill(Number.NaN);
     for (const f of await fitted.predict(48, new Map([['t', { future: { temperature: nanTemp } }]]))) expectSane(f);
     await expect(fitted.predict(24, new Map([['t', { future: { temperature: nanTemp } }]]))).rejects.toMatchObject({ code: 'COVARIATE_LENGTH' });
+  });
+});
+
+describe('lstm calendar inputs', () => {
+  it('flags the public holidays of the configured country over the horizon', () => {
+    const L = layoutOf(HOUR, { horizon: 24, lookbackDays: 2 });
+    const start = Date.UTC(2024, 11, 23); // Monday 23 December; the origin is Christmas Day 00:00
+    const n = L.window + L.horizon;
+    const seq = new Float32Array(L.days * L.seqFeatures);
+    const stat = new Float32Array(L.staticFeatures);
+    const holidayFlags = (calendar: { country?: string }) => {
+      const f = buildFrame(new Float64Array(n).fill(1), undefined, { mean: 0, sd: 1 }, start, HOUR, 'UTC', calendar);
+      writeSample(f, L.window, L, seq, 0, stat, 0);
+      return Array.from(stat.subarray(6 * 24, 7 * 24));
+    };
+    expect(holidayFlags({ country: 'US' })).toEqual(new Array(24).fill(1));
+    expect(holidayFlags({})).toEqual(new Array(24).fill(0));
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GridcastError } from '../../core/errors.ts';
+import { CalendarSpecSchema } from '../features/calendar.ts';
 
 export const lstmParamsSchema = z.object({
   /** Steps of the multi-output head; longer forecasts roll the head forward block by block. */
@@ -27,6 +28,8 @@ export const lstmParamsSchema = z.object({
   timeBudgetSec: z.number().positive(),
   /** 'auto': tfjs-node(-gpu) when installed, else wasm, else the pure-JS cpu backend. */
   backend: z.enum(['auto', 'wasm', 'cpu']),
+  /** Public holidays and bridge days as inputs (e.g. { country: 'US' }); none when empty. */
+  calendar: CalendarSpecSchema,
 });
 
 export type LstmParams = z.infer<typeof lstmParamsSchema>;
@@ -47,6 +50,7 @@ export const DEFAULT_LSTM_PARAMS: LstmParams = {
   seed: 1,
   timeBudgetSec: 60,
   backend: 'auto',
+  calendar: {},
 };
 
 export function resolveParams(p: Partial<LstmParams>): LstmParams {

@@ -147,7 +147,7 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
     });
   }
   const { tf, backend } = await loadTf(p.backend);
-  const frames = input.series.map((s) => buildFrame(s.filled, s.temperature, input.tempNorm, s.startMs, input.stepSec, s.timeZone));
+  const frames = input.series.map((s) => buildFrame(s.filled, s.temperature, input.tempNorm, s.startMs, input.stepSec, s.timeZone, p.calendar));
   const rand = rng(p.seed);
   const noDrop = () => false;
   const checkPairs = draw(origins.val, p.maxValSamples, rand);

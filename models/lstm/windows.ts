@@ -1,10 +1,12 @@
 import { GridcastError } from '../../core/errors.ts';
-import { localSlots, stepsPerDay } from '../timeindex.ts';
+import { calendarFeatures, DAY_TYPE, type CalendarSpec } from '../features/calendar.ts';
+import { stepsPerDay } from '../timeindex.ts';
 import type { LstmParams } from './params.ts';
 
 /**
  * Shape of one training/forecast sample. The recurrent input is the last `days` days cut into
- * day blocks (one LSTM step per day: load, temperature and its mask for each slot of that day),
+ * day blocks (one LSTM step per day: load, temperature, its mask and a non-working-day flag for
+ * each slot of that day),
  * which gives the network a whole week at the cost of 7 recurrent steps instead of 168.
  */
 export interface Layout {
@@ -19,8 +21,12 @@ export interface Layout {
   staticFeatures: number;
 }
 
-/** Per horizon step: weekly lag, last-day profile, temperature, its mask, Saturday, Sunday. */
-const PER_STEP_STATIC = 6;
+/** Per horizon step: weekly lag, last-day profile, temperature, its mask, Saturday, Sunday, holiday, bridge day. */
+const PER_STEP_STATIC = 8;
+/** Hour of day and weekday of the origin, each as sin/cos. */
+const ORIGIN_STATIC = 4;
+const SAT = 5;
+const SUN = 6;
 
 export function layoutOf(stepSec: number, p: Pick<LstmParams, 'horizon' | 'lookbackDays'>): Layout {
   const perDay = stepsPerDay(stepSec);
@@ -37,8 +43,8 @@ export function layoutOf(stepSec: number, p: Pick<LstmParams, 'horizon' | 'lookb
     lagDays,
     horizon: p.horizon,
     window: p.lookbackDays * perDay,
-    seqFeatures: 3 * perDay,
-    staticFeatures: PER_STEP_STATIC * p.horizon + 2,
+    seqFeatures: 4 * perDay,
+    staticFeatures: PER_STEP_STATIC * p.horizon + ORIGIN_STATIC,
   };
 }
 
@@ -59,8 +65,12 @@ export interface Frame {
   temp: Float32Array;
   /** 1 where the temperature is known. */
   tmask: Float32Array;
-  slot: Int32Array;
-  dayType: Uint8Array;
+  /** Local hour of day, [0, 24). */
+  hour: Float64Array;
+  /** 0 … 6 = Monday … Sunday, DAY_TYPE.HOLIDAY, DAY_TYPE.BRIDGE. */
+  dayType: Float64Array;
+  /** Local day number. */
+  day: Int32Array;
 }
 
 export function buildFrame(
@@ -70,6 +80,7 @@ export function buildFrame(
   startMs: number,
   stepSec: number,
   timeZone: string | undefined,
+  calendar: CalendarSpec,
 ): Frame {
   const n = y.length;
   const temp = new Float32Array(n);
@@ -82,8 +93,8 @@ export function buildFrame(
       }
     }
   }
-  const { slot, dayType } = localSlots(startMs, stepSec, n, timeZone);
-  return { y, temp, tmask, slot, dayType };
+  const { hour, dayType, day } = calendarFeatures(startMs, stepSec, n, timeZone ?? 'UTC', calendar);
+  return { y, temp, tmask, hour, dayType, day };
 }
 
 /**
@@ -149,6 +160,7 @@ export function writeSample(
     for (let k = 0; k < P; k++) seq[o + k] = (f.y[from + k] - m) / s;
     for (let k = 0; k < P; k++) seq[o + P + k] = dropTemp ? 0 : f.temp[from + k];
     for (let k = 0; k < P; k++) seq[o + 2 * P + k] = dropTemp ? 0 : f.tmask[from + k];
+    for (let k = 0; k < P; k++) seq[o + 3 * P + k] = f.dayType[from + k] >= SAT ? 1 : 0;
     o += L.seqFeatures;
   }
   const H = L.horizon;
@@ -159,12 +171,18 @@ export function writeSample(
     stat[statOff + H + h] = (f.y[t - P + (h % P)] - m) / s;
     stat[statOff + 2 * H + h] = dropTemp ? 0 : f.temp[i];
     stat[statOff + 3 * H + h] = dropTemp ? 0 : f.tmask[i];
-    stat[statOff + 4 * H + h] = f.dayType[i] === 1 ? 1 : 0;
-    stat[statOff + 5 * H + h] = f.dayType[i] === 2 ? 1 : 0;
+    stat[statOff + 4 * H + h] = f.dayType[i] === SAT ? 1 : 0;
+    stat[statOff + 5 * H + h] = f.dayType[i] === SUN ? 1 : 0;
+    stat[statOff + 6 * H + h] = f.dayType[i] === DAY_TYPE.HOLIDAY ? 1 : 0;
+    stat[statOff + 7 * H + h] = f.dayType[i] === DAY_TYPE.BRIDGE ? 1 : 0;
   }
-  const angle = (2 * Math.PI * f.slot[t]) / P;
-  stat[statOff + 6 * H] = Math.sin(angle);
-  stat[statOff + 6 * H + 1] = Math.cos(angle);
+  const hourAngle = (2 * Math.PI * f.hour[t]) / 24;
+  const weekAngle = (2 * Math.PI * ((((f.day[t] + 3) % 7) + 7) % 7)) / 7; // 1970-01-01 was a Thursday
+  const o2 = statOff + PER_STEP_STATIC * H;
+  stat[o2] = Math.sin(hourAngle);
+  stat[o2 + 1] = Math.cos(hourAngle);
+  stat[o2 + 2] = Math.sin(weekAngle);
+  stat[o2 + 3] = Math.cos(weekAngle);
   return { m, s };
 }
 
