@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -39,6 +40,7 @@ describe.runIf(!!process.env.GRIDCAST_SHARED_DATA).each(backends)('GEFCom2012 lo
   let store: Awaited<ReturnType<typeof cliStore>>;
   let db: Db;
   let points: Point[];
+  const dir = mkdtempSync(join(tmpdir(), 'gefcom-subset-'));
   const gridcast = (...args: string[]) => run('node', [CLI, ...args], { env: { ...process.env, ...store.env } });
 
   beforeAll(async () => {
@@ -51,7 +53,7 @@ describe.runIf(!!process.env.GRIDCAST_SHARED_DATA).each(backends)('GEFCom2012 lo
     } finally {
       await setup.close();
     }
-    const file = join(store.env.GRIDCAST_DATA_DIR || process.env.TMPDIR || '/tmp', `gefcom-subset-${process.pid}-${kind}.csv`);
+    const file = join(dir, 'load.csv');
     writeFileSync(file, ['series_id,ts,value', ...points.map((p) => `${p.seriesId},${new Date(p.ts).toISOString()},${p.value}`)].join('\n') + '\n');
     const { stdout } = await gridcast('ingest', 'csv', file);
     expect(stdout).toContain(`committed batch`);
@@ -60,6 +62,7 @@ describe.runIf(!!process.env.GRIDCAST_SHARED_DATA).each(backends)('GEFCom2012 lo
   afterAll(async () => {
     await db?.close();
     await store?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const q = (seriesId: string, grain: Grain) => queryMeasurements(db, { seriesId, from: FROM, to: TO, grain });
