@@ -126,10 +126,6 @@ export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0):
   const kn = m.knots;
   const k = kn.length;
   out.fill(0, offset, offset + size);
-  const addF = (row: number, w: number) => {
-    if (w === 0) return;
-    for (let c = 0; c < size; c++) out[offset + c] += w * f[row * size + c];
-  };
   if (m.bs === 'cc') {
     const period = kn[k - 1] - kn[0];
     let t = (x - kn[0]) % period;
@@ -142,8 +138,8 @@ export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0):
     const jn = (j + 1) % size;
     out[offset + j] += am;
     out[offset + jn] += ap;
-    addF(j, ((kn[j + 1] - t) ** 3 / h - h * (kn[j + 1] - t)) / 6);
-    addF(jn, ((t - kn[j]) ** 3 / h - h * (t - kn[j])) / 6);
+    addF(out, offset, f, size, j, ((kn[j + 1] - t) ** 3 / h - h * (kn[j + 1] - t)) / 6);
+    addF(out, offset, f, size, jn, ((t - kn[j]) ** 3 / h - h * (t - kn[j])) / 6);
     return;
   }
   if (x < kn[0]) {
@@ -152,8 +148,8 @@ export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0):
     const dx = x - kn[0];
     out[offset] += 1 - dx / h;
     out[offset + 1] += dx / h;
-    addF(0, (-dx * h) / 3);
-    addF(1, (-dx * h) / 6);
+    addF(out, offset, f, size, 0, (-dx * h) / 3);
+    addF(out, offset, f, size, 1, (-dx * h) / 6);
     return;
   }
   if (x > kn[k - 1]) {
@@ -162,16 +158,23 @@ export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0):
     const dx = x - kn[k - 1];
     out[offset + k - 1] += 1 + dx / h;
     out[offset + k - 2] += -dx / h;
-    addF(k - 2, (dx * h) / 6);
-    addF(k - 1, (dx * h) / 3);
+    addF(out, offset, f, size, k - 2, (dx * h) / 6);
+    addF(out, offset, f, size, k - 1, (dx * h) / 3);
     return;
   }
   const j = intervalOf(kn, x);
   const h = kn[j + 1] - kn[j];
   out[offset + j] += (kn[j + 1] - x) / h;
   out[offset + j + 1] += (x - kn[j]) / h;
-  addF(j, ((kn[j + 1] - x) ** 3 / h - h * (kn[j + 1] - x)) / 6);
-  addF(j + 1, ((x - kn[j]) ** 3 / h - h * (x - kn[j])) / 6);
+  addF(out, offset, f, size, j, ((kn[j + 1] - x) ** 3 / h - h * (kn[j + 1] - x)) / 6);
+  addF(out, offset, f, size, j + 1, ((x - kn[j]) ** 3 / h - h * (x - kn[j])) / 6);
+}
+
+/** out[offset …] += w · F[row, ·] (kept out of basisRow: a closure per call costs more than the row). */
+function addF(out: Float64Array, offset: number, f: Float64Array, size: number, row: number, w: number): void {
+  if (w === 0) return;
+  const base = row * size;
+  for (let c = 0; c < size; c++) out[offset + c] += w * f[base + c];
 }
 
 /** Index j with knots[j] ≤ x ≤ knots[j+1] (x inside the knot range). */

@@ -107,63 +107,58 @@ function traceBlock(ainv: Float64Array, p: number, b: PenaltyBlock, s: Float64Ar
   return t;
 }
 
-/** Rank of the summed (normalised) penalties of a block: fixed by the basis, so computed once. */
-function blockRank(b: PenaltyBlock): number {
-  const sum = new Float64Array(b.size * b.size);
+/**
+ * What the smoothing-parameter search needs of a block's penalties, computed once: their rank and,
+ * for several penalties on one block (te), the projector P onto the common null space. For λ > 0 the
+ * null space of S_λ = Σ λⱼSⱼ is that of ΣSⱼ, so S_λ⁻ = (S_λ + P)⁻¹ − P and |S_λ|₊ = |S_λ + P|: a
+ * Cholesky per iteration instead of an eigen-decomposition.
+ */
+interface BlockPenaltyInfo {
+  rank: number;
+  /** Eigenvalues of the single penalty (descending), for log|λS|₊. */
+  values?: Float64Array;
+  nullProjector?: Float64Array;
+}
+
+function blockInfo(b: PenaltyBlock): BlockPenaltyInfo {
+  const n = b.size;
+  const sum = new Float64Array(n * n);
   for (const s of b.penalties) {
     let norm = 0;
     for (const v of s) norm = Math.max(norm, Math.abs(v));
     for (let i = 0; i < sum.length; i++) sum[i] += s[i] / norm;
   }
-  const { values } = symEigen(sum, b.size);
-  let r = 0;
-  for (const v of values) if (v > values[0] * 1e-9) r++;
-  return r;
+  const { values, vectors } = symEigen(sum, n);
+  let rank = 0;
+  for (const v of values) if (v > values[0] * 1e-9) rank++;
+  if (b.penalties.length === 1) return { rank, values: symEigen(b.penalties[0], n).values };
+  const nullProjector = new Float64Array(n * n);
+  for (let k = rank; k < n; k++) for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) nullProjector[r * n + c] += vectors[r * n + k] * vectors[c * n + k];
+  return { rank, nullProjector };
 }
 
-/**
- * tr(S_λ⁻ Sⱼ) and log|S_λ|₊ for one block, with S_λ restricted to its known rank.
- */
-function blockPenaltyTerms(b: PenaltyBlock, lambda: Float64Array, first: number, rank: number): { traces: number[]; logDet: number } {
-  if (b.penalties.length === 1) {
-    const { values } = cachedEigen(b.penalties[0], b.size);
+/** tr(S_λ⁻ Sⱼ) for each penalty of a block and log|S_λ|₊. */
+function blockPenaltyTerms(b: PenaltyBlock, info: BlockPenaltyInfo, lambda: Float64Array, first: number): { traces: number[]; logDet: number } {
+  if (info.values) {
     let logDet = 0;
-    for (let i = 0; i < rank; i++) logDet += Math.log(lambda[first] * values[i]);
-    return { traces: [rank / lambda[first]], logDet };
+    for (let i = 0; i < info.rank; i++) logDet += Math.log(lambda[first] * info.values[i]);
+    return { traces: [info.rank / lambda[first]], logDet };
   }
-  const sl = new Float64Array(b.size * b.size);
-  b.penalties.forEach((s, j) => {
-    for (let i = 0; i < sl.length; i++) sl[i] += lambda[first + j] * s[i];
-  });
-  const { values, vectors } = symEigen(sl, b.size);
   const n = b.size;
+  const m = Float64Array.from(info.nullProjector!);
+  b.penalties.forEach((s, j) => {
+    for (let i = 0; i < m.length; i++) m[i] += lambda[first + j] * s[i];
+  });
+  const { l } = choleskyJittered(m, n);
+  const inv = cholInverse(l, n);
   let logDet = 0;
-  for (let i = 0; i < rank; i++) logDet += Math.log(values[i]);
+  for (let i = 0; i < n; i++) logDet += 2 * Math.log(l[i * n + i]);
   const traces = b.penalties.map((s) => {
-    // tr(U D⁻¹ Uᵀ S) = Σᵢ uᵢᵀ S uᵢ / dᵢ over the rank leading eigenpairs
     let t = 0;
-    for (let i = 0; i < rank; i++) {
-      let q = 0;
-      for (let r = 0; r < n; r++) {
-        let su = 0;
-        for (let c = 0; c < n; c++) su += s[r * n + c] * vectors[c * n + i];
-        q += vectors[r * n + i] * su;
-      }
-      t += q / values[i];
-    }
+    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) t += inv[r * n + c] * s[c * n + r];
     return t;
   });
   return { traces, logDet };
-}
-
-const eigenCache = new WeakMap<Float64Array, { values: Float64Array }>();
-function cachedEigen(s: Float64Array, n: number): { values: Float64Array } {
-  let e = eigenCache.get(s);
-  if (!e) {
-    e = symEigen(s, n);
-    eigenCache.set(s, e);
-  }
-  return e;
 }
 
 function remlScore(cp: CrossProducts, ev: Evaluation, logDetS: number, mp: number): number {
@@ -178,8 +173,8 @@ function gcvScore(cp: CrossProducts, ev: Evaluation): number {
 
 export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: SmoothingCriterion = 'REML', maxIterations = 200): PlsFit {
   const m = blocks.reduce((a, b) => a + b.penalties.length, 0);
-  const ranks = blocks.map(blockRank);
-  const mp = cp.p - ranks.reduce((a, b) => a + b, 0);
+  const infos = blocks.map(blockInfo);
+  const mp = cp.p - infos.reduce((a, b) => a + b.rank, 0);
   if (cp.n - mp <= 0) {
     throw new GridcastError('GAM_TOO_FEW_ROWS', `the GAM has ${cp.p} coefficients but only ${cp.n} usable rows; use a longer history or a smaller formula`, { rows: cp.n, coefficients: cp.p });
   }
@@ -202,7 +197,7 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
     let logDet = 0;
     const traces: number[] = [];
     blocks.forEach((b, bi) => {
-      const t = blockPenaltyTerms(b, lambda, j, ranks[bi]);
+      const t = blockPenaltyTerms(b, infos[bi], lambda, j);
       logDet += t.logDet;
       traces.push(...t.traces);
       j += b.penalties.length;
@@ -229,7 +224,7 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
       }
     }
     ev = evaluate(cp, blocks, lambda);
-    converged = maxStep < 1e-6;
+    converged = maxStep < 1e-4;
   }
   if (criterion === 'GCV' && m > 0) {
     const r = minimiseLogLambda((ll) => gcvScore(cp, evaluate(cp, blocks, Float64Array.from(ll, Math.exp))), Float64Array.from(lambda, Math.log));

@@ -27,6 +27,8 @@ export interface GamModel {
   edf: number;
   smooths: SmoothSummary[];
   score: number;
+  /** Outer iterations of the smoothing-parameter search, and whether it converged. */
+  iterations: number;
   converged: boolean;
 }
 
@@ -97,6 +99,7 @@ export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, c
     edf: pls.edf.reduce((a, b) => a + b, 0),
     smooths,
     score: pls.score,
+    iterations: pls.iterations,
     converged: pls.converged,
   };
   const fitted = predictGam(model, data, false).fit;
