@@ -22,6 +22,7 @@ import { mergeStagedWeather, WEATHER_STAGE_COLUMNS, weatherStageDdl } from '../.
 import { formatIssues, MAX_ISSUES, type Issue } from '../validate/issues.ts';
 import { levelJumps } from '../validate/level-jumps.ts';
 import { readHeader, type CsvKind } from './format.ts';
+import { numberedRecords, type NumberedRecord } from './records.ts';
 import { rowChecker, type SeriesStats } from './rows.ts';
 
 /** Longest accepted line: far above any real row, small enough that a runaway line fails at once. */
@@ -140,7 +141,7 @@ interface Source {
 
 /** One read of the file: its records with line numbers, and the hash of the bytes read. */
 interface Pass {
-  records: AsyncIterable<{ record: string[]; info: { lines: number } }>;
+  batches: AsyncIterable<NumberedRecord[]>;
   digest: () => string;
   close: () => void;
 }
@@ -154,12 +155,12 @@ function openPass(file: string, gzip: boolean, size: number, onProgress?: Ingest
     read += b.length;
     onProgress?.(read, size);
   });
-  const parser = parse({ info: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_LINE_BYTES });
+  const parser = parse({ relax_column_count: true, max_record_size: MAX_LINE_BYTES });
   const input: Readable = gzip ? raw.pipe(createGunzip()) : raw;
   input.on('error', (e) => parser.destroy(e));
   input.pipe(parser);
   return {
-    records: parser,
+    batches: numberedRecords(parser),
     digest: () => hash.digest('hex'),
     close: () => {
       raw.destroy();
@@ -171,7 +172,7 @@ function openPass(file: string, gzip: boolean, size: number, onProgress?: Ingest
 async function readFileHeader(src: Source, wanted: CsvKind | undefined): Promise<ReturnType<typeof readHeader>> {
   const pass = src.open();
   try {
-    for await (const { record } of pass.records) return readHeader(src.file, record, wanted);
+    for await (const [{ record }] of pass.batches) return readHeader(src.file, record, wanted);
   } catch (e) {
     throw parseFailure(src.file, e, []);
   } finally {
@@ -208,45 +209,56 @@ async function readPass(
   let pending: string[] = [];
   let pendingChars = 0;
   let clash = false;
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const csv = pending.join('');
-    pending = [];
-    pendingChars = 0;
+  // One COPY in flight while the next chunk is parsed: the database and the parser work in parallel.
+  let inflight: Promise<void> = Promise.resolve();
+  const settle = async () => {
     try {
-      await tx.copyCsv(target.table, [...target.columns], csv);
+      await inflight;
     } catch (e) {
       if ((e as { code?: string }).code !== UNIQUE_VIOLATION || target.table === STAGE) throw e;
       clash = true;
+    } finally {
+      inflight = Promise.resolve();
     }
+  };
+  const flush = async () => {
+    await settle();
+    if (pending.length === 0 || clash) return;
+    const csv = pending.join('');
+    pending = [];
+    pendingChars = 0;
+    inflight = tx.copyCsv(target.table, [...target.columns], csv);
+    inflight.catch(() => {}); // handled by settle(); avoids an unhandled rejection meanwhile
   };
   const pass = src.open();
   try {
     let first = true;
-    for await (const { record, info } of pass.records) {
-      if (first) {
-        first = false;
-        continue;
+    reading: for await (const batch of pass.batches) {
+      for (const { record, line } of batch) {
+        if (first) {
+          first = false;
+          continue;
+        }
+        if (record.length !== width) {
+          issues.push({ line, code: 'CSV_COLUMN_COUNT', message: `${record.length} columns where the header has ${width}` });
+        } else {
+          const out = check(record, line);
+          if (typeof out === 'string') {
+            rows++;
+            if (issues.length === 0) {
+              pending.push(out + target.tail(line));
+              pendingChars += out.length;
+            }
+          } else issues.push({ line, ...out });
+        }
+        if (issues.length >= MAX_ISSUES) break reading;
       }
-      const line = info.lines;
-      if (record.length !== width) {
-        issues.push({ line, code: 'CSV_COLUMN_COUNT', message: `${record.length} columns where the header has ${width}` });
-      } else {
-        const out = check(record, line);
-        if (typeof out === 'string') {
-          rows++;
-          if (issues.length === 0) {
-            pending.push(out + target.tail(line));
-            pendingChars += out.length;
-            if (pendingChars >= COPY_CHUNK_CHARS) await flush();
-            if (clash) break;
-          }
-        } else issues.push({ line, ...out });
-      }
-      if (issues.length >= MAX_ISSUES) break;
+      if (pendingChars >= COPY_CHUNK_CHARS) await flush();
+      if (clash) break;
     }
     if (issues.length === 0 && !clash) {
       await flush();
+      await settle();
       if (!clash && pass.digest() !== src.fileHash) {
         throw new GridcastError('FILE_CHANGED', `${src.file} changed while it was being read; run the import again once it is complete`, { file: src.file });
       }
@@ -255,6 +267,7 @@ async function readPass(
     throw parseFailure(src.file, e, issues);
   } finally {
     pass.close();
+    await inflight.catch(() => {});
   }
   return { rows, issues, stats, clash };
 }
