@@ -11,7 +11,14 @@ import type { Job } from './scheduler.ts';
 export function imputationJob(
   db: Db,
   log: Log,
-  opts: { cron?: string; windowSec?: number; lagSec?: number; settings?: Partial<ImputationSettings> } = {},
+  opts: {
+    cron?: string;
+    windowSec?: number;
+    lagSec?: number;
+    /** Nothing before this is imputed (e.g. a coarse simulated history whose cadence differs from live data). */
+    since?: Date;
+    settings?: Partial<ImputationSettings>;
+  } = {},
 ): Job {
   const windowMs = (opts.windowSec ?? 3600) * 1000;
   // Points of the last seconds may still be in flight (device clock, broker, flush): not gaps yet.
@@ -21,8 +28,9 @@ export function imputationJob(
     cron: opts.cron ?? '0 * * * * *',
     deadlineMs: 50_000,
     async run({ scheduledAt }) {
+      if (opts.since && scheduledAt.getTime() - lagMs <= opts.since.getTime()) return;
       const { results, errors } = await imputeRecent(db, {
-        from: new Date(scheduledAt.getTime() - lagMs - windowMs),
+        from: new Date(Math.max(scheduledAt.getTime() - lagMs - windowMs, opts.since?.getTime() ?? -Infinity)),
         to: new Date(scheduledAt.getTime() - lagMs),
         actor: 'gridcast:scada-imputation-job',
         settings: opts.settings,

@@ -21,7 +21,7 @@ import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../../ingest/topology/store.ts';
 import { imputationJob } from '../../jobs/imputation.job.ts';
-import { createScheduler } from '../../jobs/scheduler.ts';
+import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
@@ -64,12 +64,12 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   const log: Log = app.log;
-  const scheduler = createScheduler({ db, jobs: [imputationJob(db, log)], log, instance: `${hostname()}:${process.pid}` });
 
+  let scheduler: Scheduler | undefined;
   const shutdown = async () => {
     log.info({}, 'shutting down');
     await app.close();
-    await scheduler.stop();
+    await scheduler?.stop();
     await parts.feed?.stop();
     await parts.simPublisher?.endAsync();
     await parts.subscriber?.stop();
@@ -105,9 +105,12 @@ export async function run(args: string[]): Promise<number> {
     if (config.httpPoll.length > 0) {
       parts.poller = startHttpPoller(config.httpPoll, dbCommitter(db, 'http'), log);
     }
+    let liveSince: Date | undefined;
     if (!config.mqtt && config.httpPoll.length === 0 && config.simulator.enabled) {
-      await startSimulator(db, config, log, parts, state);
+      liveSince = await startSimulator(db, config, log, parts, state);
     }
+    // The simulated history is coarse on purpose: only the live 10-s telemetry is imputed.
+    scheduler = createScheduler({ db, jobs: [imputationJob(db, log, { since: liveSince })], log, instance: `${hostname()}:${process.pid}` });
     scheduler.start();
   } catch (e) {
     await shutdown().catch(() => {});
@@ -123,7 +126,7 @@ async function startSimulator(
   log: Log,
   parts: { subscriber?: MqttSubscriber; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient },
   state: { lastIngestAt: Date | null },
-) {
+): Promise<Date> {
   const sim = createSimulator({ seed: config.simulator.seed, topology: await loadStoredTopology(db, config.timeZone) });
   const now = new Date();
   const t0 = Date.now();
@@ -150,6 +153,7 @@ async function startSimulator(
     parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator'), log, source: 'simulator' });
     parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { buffer: parts.buffer } });
   }
+  return now;
 }
 
 function latest(dates: Array<Date | null>): Date | null {
