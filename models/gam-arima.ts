@@ -5,8 +5,8 @@ import { fitResidualArimaMany, MAX_WASM_POINTS, type ResidualArimaFit, type Resi
 import type { ArmaOrder } from './arima/wasm-fit.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
 import { requireHorizon } from './fallback/history.ts';
-import { addQuantiles, checkLevels, errorQuantiles, type ErrorQuantiles } from './quantiles/empirical.ts';
-import { endOf, stepsPerDay } from './timeindex.ts';
+import { addQuantiles, checkLevels, errorAt, errorQuantiles, type ErrorQuantiles } from './quantiles/empirical.ts';
+import { endOf, meanSd, stepsPerDay } from './timeindex.ts';
 
 export interface GamArimaParams {
   /** Spec of the base model (a GAM in production), recorded for the registry. */
@@ -39,6 +39,8 @@ interface SeriesArma {
   method: ResidualArimaFit['method'];
   fallbackReason?: string;
   errors: ErrorQuantiles;
+  /** Variance of the base's in-sample residuals over the window (what its own bands should match in-sample). */
+  residualVariance: number;
 }
 
 interface State {
@@ -52,7 +54,8 @@ const VERSION = 1;
 /**
  * Short-term model (B3): base forecast + ARIMA forecast of the base's recent in-sample residuals.
  * Bands are the composite's own error quantiles per horizon step, measured from pseudo-origins
- * over the residual window (the ARIMA forecast from each origin against the residuals that followed).
+ * over the residual window (the ARIMA forecast from each origin against the residuals that followed),
+ * widened by whatever uncertainty the base's predictive distribution has beyond its in-sample residuals.
  */
 export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<GamArimaParams, 'base'>> = {}): Forecaster<GamArimaParams> {
   const p: GamArimaParams = { ...DEFAULT_GAM_ARIMA, ...params, base: base.spec as ForecasterSpec };
@@ -105,6 +108,33 @@ function seriesArma(s: Series, res: Float64Array, fit: ResidualArimaFit, hadResi
     method: fit.method,
     ...(reason ? { fallbackReason: reason } : {}),
     errors: pseudoOriginErrors(window, fit.state, p.quantileDays * perDay, Math.max(1, Math.floor(perDay / 4))),
+    residualVariance: varianceOf(window),
+  };
+}
+
+function varianceOf(x: Float64Array): number {
+  const { sd } = meanSd(x);
+  return Number.isFinite(sd) ? sd * sd : 0;
+}
+
+/** z of the 0.9 quantile: (P90 − P10) / (2 z) estimates a standard deviation. */
+const Z90 = 1.2815515655446004;
+
+/**
+ * Per-step widening of the composite's empirical bands by the base's uncertainty beyond its
+ * in-sample residuals (parameter uncertainty, leave-one-out or out-of-sample spread):
+ * variance = empirical composite variance + max(0, base band variance − base residual variance).
+ */
+function bandScale(sa: SeriesArma, base: Forecast): (step: number) => number {
+  const lo = base.quantiles['0.1'];
+  const hi = base.quantiles['0.9'];
+  if (!lo || !hi) return () => 1;
+  return (k) => {
+    const emp = ((errorAt(sa.errors, k, 0.9) - errorAt(sa.errors, k, 0.1)) / (2 * Z90)) ** 2;
+    const baseVar = ((hi[k] - lo[k]) / (2 * Z90)) ** 2;
+    const extra = Math.max(0, baseVar - sa.residualVariance);
+    const scale = emp > 0 ? Math.sqrt((emp + extra) / emp) : 1;
+    return Number.isFinite(scale) ? scale : 1;
   };
 }
 
@@ -162,7 +192,7 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
     async predict(horizon, covariates, quantiles = [...DEFAULT_QUANTILES]): Promise<Forecast[]> {
       requireHorizon(KIND, horizon);
       const levels = checkLevels(quantiles);
-      const baseForecasts = await baseFit.predict(horizon, covariates, levels);
+      const baseForecasts = await baseFit.predict(horizon, covariates, checkLevels([...levels, 0.1, 0.9]));
       return baseForecasts.map((bf) => {
         const sa = byId.get(bf.seriesId);
         if (!sa) throw new GridcastError('UNKNOWN_SERIES', `gam-arima was not fitted on series '${bf.seriesId}'`, { seriesId: bf.seriesId });
@@ -180,7 +210,7 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
           start: bf.start,
           stepSec: bf.stepSec,
           mean,
-          quantiles: addQuantiles(mean, sa.errors, levels),
+          quantiles: addQuantiles(mean, sa.errors, levels, { scale: bandScale(sa, bf) }),
           model: KIND,
           ...(reasons ? { fallbackReason: reasons } : {}),
         };

@@ -88,15 +88,17 @@ export function errorAt(eq: ErrorQuantiles, step: number, level: number): number
 /**
  * Quantile curves mean + error quantile, for any levels. Rows of the table are sorted so the
  * curves never cross. `rowOf` maps a forecast step to a table row when rows are not horizon
- * steps (e.g. a slot of the day); `scale` widens (>1) the bands around the median error.
+ * steps (e.g. a slot of the day); `scale` (a number or one per step) widens (>1) the bands around
+ * the median error.
  */
 export function addQuantiles(
   mean: Float64Array,
   eq: ErrorQuantiles,
   levels: readonly number[] = DEFAULT_QUANTILES,
-  opts: { scale?: number; rowOf?: (step: number) => number } = {},
+  opts: { scale?: number | ((step: number) => number); rowOf?: (step: number) => number } = {},
 ): Record<string, Float64Array> {
-  const scale = opts.scale ?? 1;
+  const s = opts.scale ?? 1;
+  const scale = typeof s === 'number' ? () => s : s;
   const rowOf = opts.rowOf ?? ((i: number) => i);
   const out: Record<string, Float64Array> = {};
   for (const level of checkLevels(levels)) {
@@ -104,7 +106,7 @@ export function addQuantiles(
     for (let i = 0; i < mean.length; i++) {
       const row = rowOf(i);
       const mid = errorAt(eq, row, 0.5);
-      q[i] = mean[i] + mid + scale * (errorAt(eq, row, level) - mid);
+      q[i] = mean[i] + mid + scale(i) * (errorAt(eq, row, level) - mid);
     }
     out[levelKey(level)] = q;
   }
