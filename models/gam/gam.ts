@@ -45,10 +45,11 @@ export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, c
   }
   const candidate: number[] = [];
   const used = usedVariables(terms);
+  for (const v of used) if (!data[v]) throw new GridcastError('GAM_MISSING_VARIABLE', `the GAM formula uses variable '${v}' but the data has no such column`, { variable: v });
   for (let i = 0; i < nAll; i++) {
     if (!Number.isFinite(y[i])) continue;
     let ok = true;
-    for (const v of used) if (!Number.isFinite(data[v]?.[i] ?? Number.NaN)) ok = false;
+    for (const v of used) if (!Number.isFinite(data[v][i])) ok = false;
     if (ok) candidate.push(i);
   }
   if (candidate.length === 0) throw new GridcastError('GAM_NO_DATA', 'no row has both an observed response and every GAM variable', { rows: nAll });

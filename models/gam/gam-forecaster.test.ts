@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { Covariates, Series } from '../../core/types.ts';
+import { simulatedLoadWithWeather } from './__fixtures__/simulated.ts';
+import { createGamForecaster, gamFromArtifact, gamSummary } from './gam-forecaster.ts';
+
+const days = 150;
+const { series, temperature } = simulatedLoadWithWeather(days + 7);
+const n = days * 24;
+const history: Series = { ...series, values: series.values.slice(0, n) };
+const cov = (t: Float64Array): Map<string, Covariates> => new Map([[series.id, { future: { temperature: t } }]]);
+const histTemp = temperature.slice(0, n);
+const futTemp = temperature.slice(n, n + 48);
+const actual = series.values.slice(n, n + 48);
+const params = { calendar: { country: 'US' }, halfLivesHours: [24, 72], hourKnots: 9, tempKnots: 6, tempHourKnots: 5, inertiaKnots: 5 };
+const fitted = await createGamForecaster(params).fit([history], cov(histTemp));
+
+const mape = (a: Float64Array, f: Float64Array) => a.reduce((s, v, i) => s + Math.abs((v - f[i]) / v), 0) / a.length;
+
+describe('GAM forecaster', () => {
+  it('forecasts a weather-driven load day-ahead', async () => {
+    const [fc] = await fitted.predict(48, cov(futTemp), [0.1, 0.5, 0.9]);
+    expect(fc.model).toBe('gam');
+    expect(fc.start.getTime()).toBe(history.start.getTime() + n * 3_600_000);
+    expect(mape(actual, fc.mean)).toBeLessThan(0.03);
+    for (let i = 0; i < 48; i++) expect(fc.quantiles['0.1'][i]).toBeLessThan(fc.quantiles['0.9'][i]);
+    const labels = gamSummary(fitted)[0].smooths.map((s) => s.label);
+    expect(labels).toContain('te(temp,hour)');
+    expect(labels).toContain('s(temp_s72h)');
+  });
+
+  it('reloads from a JSON artifact and predicts identically', async () => {
+    const json = JSON.parse(JSON.stringify(fitted.toArtifact()));
+    const again = gamFromArtifact(json);
+    const [a] = await fitted.predict(48, cov(futTemp));
+    const [b] = await again.predict(48, cov(futTemp));
+    expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
+    expect(Array.from(b.quantiles['0.9'])).toEqual(Array.from(a.quantiles['0.9']));
+    expect(Array.from(again.residuals().get(series.id)!)).toEqual(Array.from(fitted.residuals().get(series.id)!));
+  });
+
+  it('condition() continues the temperature state: same numbers as predicting through the new days', async () => {
+    const longer: Series = { ...series, values: series.values.slice(0, n + 24) };
+    const moved = await fitted.condition!([longer], cov(temperature.slice(0, n + 24)));
+    const [viaCondition] = await moved.predict(24, cov(temperature.slice(n + 24, n + 48)));
+    const [through] = await fitted.predict(48, cov(futTemp));
+    viaCondition.mean.forEach((v, i) => expect(v).toBeCloseTo(through.mean[24 + i], 9));
+  });
+
+  it('works without weather (calendar-only formula) and on a constant series', async () => {
+    const calOnly = await createGamForecaster(params).fit([history]);
+    const [fc] = await calOnly.predict(24);
+    expect(fc.mean.every(Number.isFinite)).toBe(true);
+    expect(gamSummary(calOnly)[0].smooths.some((s) => s.label.includes('temp'))).toBe(false);
+    const flat: Series = { ...history, values: new Float64Array(n).fill(50) };
+    const [c] = await (await createGamForecaster({ ...params, temperature: 'none' }).fit([flat])).predict(24);
+    c.mean.forEach((v) => expect(v).toBeCloseTo(50, 6));
+  });
+
+  it('drops missing load hours from the fit', async () => {
+    const gappy: Series = { ...history, values: Float64Array.from(history.values, (v, i) => (i % 50 === 0 ? Number.NaN : v)) };
+    const f = await createGamForecaster(params).fit([gappy], cov(histTemp));
+    expect(gamSummary(f)[0].n).toBe(n - Math.ceil(n / 50));
+    const [fc] = await f.predict(24, cov(futTemp.subarray(0, 24)));
+    expect(mape(actual.subarray(0, 24), fc.mean)).toBeLessThan(0.03);
+  });
+
+  it('refuses bad input with codes, never a NaN forecast', async () => {
+    const gam = createGamForecaster(params);
+    await expect(gam.fit([{ ...history, values: history.values.slice(0, 24 * 10) }])).rejects.toMatchObject({ code: 'HISTORY_TOO_SHORT' });
+    await expect(gam.fit([{ ...history, values: new Float64Array(n).fill(Number.NaN) }])).rejects.toMatchObject({ code: 'HISTORY_MISSING' });
+    await expect(gam.fit([history], cov(histTemp.subarray(1)))).rejects.toMatchObject({ code: 'COVARIATE_LENGTH' });
+    await expect(fitted.predict(24)).rejects.toMatchObject({ code: 'MISSING_COVARIATE' });
+    const partial = Float64Array.from(futTemp.subarray(0, 24), (v, i) => (i >= 20 ? Number.NaN : v));
+    await expect(fitted.predict(24, cov(partial))).rejects.toMatchObject({ code: 'COVARIATE_MISSING_VALUES' });
+    await expect(fitted.predict(0, cov(futTemp))).rejects.toMatchObject({ code: 'INVALID_HORIZON' });
+    await expect(createGamForecaster({ logTarget: true }).fit([{ ...history, values: new Float64Array(n).fill(-1) }])).rejects.toMatchObject({ code: 'GAM_NONPOSITIVE_LOAD' });
+  });
+});
