@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../store/db.ts';
+import { createIngestBuffer } from '../ingest/scada/buffer.ts';
+import { dbCommitter } from '../ingest/scada/commit.ts';
+import { silentLog } from '../ingest/scada/log.ts';
+import { backfillSimulated, startLiveFeed } from '../ingest/scada/sim-feed.ts';
+import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
+import { createSimulator } from '../ingest/simulator/simulator.ts';
+import { saveTopology } from '../ingest/topology/store.ts';
+import { backends, freshDb } from './db.ts';
+
+describe.each(backends)('simulated telemetry feed (%s)', (kind) => {
+  let db: Db;
+  const topology = readDefaultGrid();
+  const sim = createSimulator({ seed: 7, topology, faults: false });
+  beforeAll(async () => {
+    db = await freshDb(kind);
+    await saveTopology(db, topology);
+  });
+  afterAll(() => db.close());
+
+  it('backfills whole weeks once: a restart skips them', async () => {
+    const now = new Date('2026-03-11T12:00:00Z');
+    const first = await backfillSimulated(db, sim, { seed: 7, days: 3, stepSec: 3600, now, log: silentLog });
+    expect(first.skippedChunks).toBe(0);
+    const n = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurements')).rows[0].n;
+    expect(n).toBe(first.points);
+    expect(n).toBeGreaterThanOrEqual(3 * 24 * sim.seriesIds.length);
+    const again = await backfillSimulated(db, sim, { seed: 7, days: 3, stepSec: 3600, now, log: silentLog });
+    expect(again.points).toBe(0);
+    expect(again.skippedChunks).toBeGreaterThan(0);
+    const weather = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM weather_obs');
+    expect(weather.rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('writes live ticks straight through the ingest buffer when there is no broker', async () => {
+    const buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator'), log: silentLog, source: 'simulator', flushMs: 20 });
+    const since = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 60_000);
+    const feed = startLiveFeed({ db, sim, stepSec: 10, tickMs: 60_000, log: silentLog, since, target: { buffer } });
+    await feed.stop();
+    await buffer.close();
+    expect(feed.stats()).toMatchObject({ ticks: 1, mode: 'direct' });
+    const r = await db.query<{ n: number; series: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT series_id)::int AS series FROM measurements WHERE ts >= $1`,
+      [since],
+    );
+    expect(r.rows[0]).toEqual({ n: feed.stats().points, series: sim.seriesIds.length });
+    expect(r.rows[0].n).toBeGreaterThanOrEqual(6 * sim.seriesIds.length);
+  });
+});
