@@ -8,7 +8,8 @@ import { stepsPerDay } from '../timeindex.ts';
 import { checkWeights, forward, type Weights } from './network.ts';
 import { resolveParams, type LstmParams } from './params.ts';
 import type { ResidualTail, TrainInput, TrainOutput } from './train.ts';
-import { buildFrame, fillGaps, layoutOf, writeSample, type Layout, type TempNorm } from './windows.ts';
+import type { CalendarSpec } from '../features/calendar.ts';
+import { buildFrame, fillGaps, layoutOf, resolveCalendar, writeSample, type Layout, type TempNorm } from './windows.ts';
 
 const KIND = 'lstm';
 const VERSION = 1;
@@ -29,6 +30,8 @@ interface State {
   stepSec: number;
   weights: Weights;
   tempNorm: TempNorm;
+  /** params.calendar with the public holidays written out as days. */
+  calendar: CalendarSpec;
   /** False when no training series had temperature: the network never learnt what it means. */
   usesTemperature: boolean;
   /** Validation errors in units of each window's scale, per horizon step. */
@@ -151,7 +154,7 @@ class LstmFitted implements FittedForecaster<LstmParams> {
       temperature.set(tail.temperature);
       if (future) temperature.set(future, L.window);
     }
-    const frame = buildFrame(y, temperature, tempNorm, tail.start.getTime(), stepSec, tail.timeZone, this.spec.params.calendar);
+    const frame = buildFrame(y, temperature, tempNorm, tail.start.getTime(), stepSec, tail.timeZone, this.state.calendar);
     const seq = new Float32Array(L.days * L.seqFeatures);
     const stat = new Float32Array(L.staticFeatures);
     const out = new Float64Array(L.horizon);
@@ -194,7 +197,8 @@ class LstmFitted implements FittedForecaster<LstmParams> {
  * seen in training can be forecast after condition(). Inputs: the last `lookbackDays` days of load,
  * temperature and non-working-day flags; over the horizon the same slots a week and a day earlier,
  * temperature, Saturday/Sunday/holiday/bridge-day flags (holidays from params.calendar); the hour and
- * weekday of the origin. Quantiles come from the validation-tail errors per step.
+ * weekday of the origin. Holidays are resolved at fit time for the training years and the 10 after.
+ * Quantiles come from the validation-tail errors per step.
  * A series without temperature (or with NaN in it) gets the forecast the network learnt for
  * "temperature unknown" (training hides the temperature of a share `tempDropout` of windows).
  */
@@ -216,10 +220,12 @@ export function createLstmForecaster(params: Partial<LstmParams> = {}): Forecast
       const L = layoutOf(stepSec, p);
       const prepared = history.map((s) => prepare(s, covariates, L));
       const tempNorm = temperatureNorm(prepared.map((x) => x.temperature));
+      const calendar = resolveCalendar(p.calendar, Date.parse(window.start), Date.parse(window.end));
       const input: TrainInput = {
         params: p,
         stepSec,
         tempNorm,
+        calendar,
         series: history.map((s, i) => ({
           id: s.id,
           startMs: s.start.getTime(),
@@ -234,6 +240,7 @@ export function createLstmForecaster(params: Partial<LstmParams> = {}): Forecast
         stepSec,
         weights: out.weights,
         tempNorm,
+        calendar,
         usesTemperature: prepared.some((x) => x.temperature !== undefined),
         errors: errorQuantiles(out.valErrors),
         tails: history.map((s, i) => tailOf(s, prepared[i].filled, prepared[i].temperature, L)),

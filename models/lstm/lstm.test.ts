@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Covariates, FittedForecaster, Forecast, Series } from '../../core/types.ts';
 import { createLstmForecaster, lstmFromArtifact } from './forecaster.ts';
 import type { LstmParams } from './params.ts';
-import { buildFrame, layoutOf, rng, writeSample } from './windows.ts';
+import { buildFrame, layoutOf, resolveCalendar, rng, writeSample } from './windows.ts';
 
 const HOUR = 3600;
 const START = Date.UTC(2024, 0, 1);
@@ -168,6 +168,8 @@ describe('lstm calendar inputs', () => {
       return Array.from(stat.subarray(6 * 24, 7 * 24));
     };
     expect(holidayFlags({ country: 'US' })).toEqual(new Array(24).fill(1));
+    // As a fitted model stores it: the holidays written out once at fit time.
+    expect(holidayFlags(resolveCalendar({ country: 'US' }, Date.UTC(2020, 0, 1), Date.UTC(2022, 0, 1)))).toEqual(new Array(24).fill(1));
     expect(holidayFlags({})).toEqual(new Array(24).fill(0));
   });
 });

@@ -1,5 +1,6 @@
 import type { LayersModel, SymbolicTensor, Tensor } from '@tensorflow/tfjs';
 import { GridcastError } from '../../core/errors.ts';
+import type { CalendarSpec } from '../features/calendar.ts';
 import { loadTf, type Tf } from './backend.ts';
 import { WEIGHT_NAMES, type Weights } from './network.ts';
 import type { LstmParams } from './params.ts';
@@ -20,6 +21,8 @@ export interface TrainInput {
   params: LstmParams;
   stepSec: number;
   tempNorm: TempNorm;
+  /** params.calendar with its holidays resolved (see resolveCalendar). */
+  calendar: CalendarSpec;
   series: TrainSeries[];
 }
 
@@ -147,7 +150,7 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
     });
   }
   const { tf, backend } = await loadTf(p.backend);
-  const frames = input.series.map((s) => buildFrame(s.filled, s.temperature, input.tempNorm, s.startMs, input.stepSec, s.timeZone, p.calendar));
+  const frames = input.series.map((s) => buildFrame(s.filled, s.temperature, input.tempNorm, s.startMs, input.stepSec, s.timeZone, input.calendar));
   const rand = rng(p.seed);
   const noDrop = () => false;
   const checkPairs = draw(origins.val, p.maxValSamples, rand);

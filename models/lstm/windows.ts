@@ -1,3 +1,4 @@
+import { dayKey, publicHolidays } from '../../core/calendar.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { calendarFeatures, DAY_TYPE, type CalendarSpec } from '../features/calendar.ts';
 import { stepsPerDay } from '../timeindex.ts';
@@ -46,6 +47,22 @@ export function layoutOf(stepSec: number, p: Pick<LstmParams, 'horizon' | 'lookb
     seqFeatures: 4 * perDay,
     staticFeatures: PER_STEP_STATIC * p.horizon + ORIGIN_STATIC,
   };
+}
+
+/** Years after the training data whose public holidays a fitted model knows. */
+const HOLIDAY_YEARS_AHEAD = 10;
+
+/**
+ * The calendar with its country's public holidays written out as explicit days, from the year
+ * before `fromMs` to 10 years after `toMs`: looking holidays up costs ~70 ms per call, far more
+ * than a forecast, so a fitted model resolves them once and stores the list.
+ */
+export function resolveCalendar(spec: CalendarSpec, fromMs: number, toMs: number): CalendarSpec {
+  if (!spec.country) return spec;
+  const first = new Date(fromMs).getUTCFullYear() - 1;
+  const years = Array.from({ length: new Date(toMs).getUTCFullYear() + HOLIDAY_YEARS_AHEAD - first + 1 }, (_, i) => first + i);
+  const days = [...publicHolidays(spec.country, spec.region, years)].sort((a, b) => a - b).map(dayKey);
+  return { ...(spec.schoolVacations ? { schoolVacations: spec.schoolVacations } : {}), extraHolidays: [...new Set([...(spec.extraHolidays ?? []), ...days])] };
 }
 
 /** Affine map of temperature to the network's scale, pooled over the training series. */
