@@ -30,27 +30,22 @@ export function zoneOffsetMs(ms: number, timeZone: string): number {
 }
 
 /**
- * Local clock of `count` steps from `firstMs`. The offset is looked up once per UTC hour: offsets
- * change on the hour in every zone grid operators use, and luxon per step would dominate a fit.
+ * Local clock of `count` steps from `firstMs`. Zone offsets change on the hour and at most once a
+ * day in every zone grid operators use, so the offset is looked up once per UTC day and, where it
+ * changed, the switching hour is found by bisection: luxon per step would dominate a model fit.
  */
 export function localClock(firstMs: number, stepSec: number, count: number, timeZone = 'UTC'): LocalClock {
   const hour = new Float64Array(count);
   const day = new Int32Array(count);
   const weekday = new Uint8Array(count);
   const yearFraction = new Float64Array(count);
-  let cachedHour = Number.NaN;
-  let offset = 0;
+  const offsetAt = offsetLookup(timeZone);
   let yearDay = Number.NaN;
   let yearStart = 0;
   let yearLen = 365;
   for (let i = 0; i < count; i++) {
     const ms = firstMs + i * stepSec * 1000;
-    const h = Math.floor(ms / HOUR_MS);
-    if (h !== cachedHour) {
-      offset = zoneOffsetMs(ms, timeZone);
-      cachedHour = h;
-    }
-    const local = ms + offset;
+    const local = ms + offsetAt(ms);
     const d = Math.floor(local / DAY_MS);
     day[i] = d;
     hour[i] = (local - d * DAY_MS) / HOUR_MS;
@@ -64,6 +59,35 @@ export function localClock(firstMs: number, stepSec: number, count: number, time
     yearFraction[i] = (d - yearStart + hour[i] / 24) / yearLen;
   }
   return { hour, day, weekday, yearFraction };
+}
+
+/** Offset (ms) of the zone at an instant, memoised per UTC day with the switching hour of a DST day. */
+function offsetLookup(timeZone: string): (ms: number) => number {
+  zoneOffsetMs(0, timeZone); // validates the zone once
+  if (timeZone === 'UTC') return () => 0;
+  const days = new Map<number, { start: number; switchHour: number; after: number }>();
+  return (ms) => {
+    const d = Math.floor(ms / DAY_MS);
+    let e = days.get(d);
+    if (!e) {
+      const start = zoneOffsetMs(d * DAY_MS, timeZone);
+      const end = zoneOffsetMs((d + 1) * DAY_MS, timeZone);
+      let switchHour = 24;
+      if (start !== end) {
+        let lo = 0;
+        let hi = 24; // offset at hour lo is `start`, at hour hi it is `end`
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >> 1;
+          if (zoneOffsetMs(d * DAY_MS + mid * HOUR_MS, timeZone) === start) lo = mid;
+          else hi = mid;
+        }
+        switchHour = hi;
+      }
+      e = { start, switchHour, after: end };
+      days.set(d, e);
+    }
+    return ms - d * DAY_MS < e.switchHour * HOUR_MS ? e.start : e.after;
+  };
 }
 
 /** 'YYYY-MM-DD' of a local day number. */

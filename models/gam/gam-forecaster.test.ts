@@ -76,3 +76,17 @@ describe('GAM forecaster', () => {
     await expect(createGamForecaster({ logTarget: true }).fit([{ ...history, values: new Float64Array(n).fill(-1) }])).rejects.toMatchObject({ code: 'GAM_NONPOSITIVE_LOAD' });
   });
 });
+
+describe('GAM forecaster condition()', () => {
+  it('gives the same residuals whether it extends the history or recomputes it', async () => {
+    const longer: Series = { ...series, values: series.values.slice(0, n + 30) };
+    const extended = await fitted.condition!([longer], cov(temperature.slice(0, n + 30)));
+    const shifted: Series = { ...series, start: new Date(series.start.getTime() + 24 * 3_600_000), values: series.values.slice(24, n + 30) };
+    const recomputed = await fitted.condition!([shifted], cov(temperature.slice(24, n + 30)));
+    const a = extended.residuals().get(series.id)!;
+    const b = recomputed.residuals().get(series.id)!;
+    expect(a).toHaveLength(n + 30);
+    // The recomputed temperature features start cold, so compare once the 3-day smoothing has forgotten its start.
+    for (let i = 24 * 60; i < b.length; i++) expect(b[i]).toBeCloseTo(a[i + 24], 3);
+  });
+});

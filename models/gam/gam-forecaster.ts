@@ -20,6 +20,8 @@ const VERSION = 1;
 
 interface SeriesGam {
   id: string;
+  /** Epoch ms of the first step of the history. */
+  startMs: number;
   /** Epoch ms of the first step after the history. */
   nextMs: number;
   stepSec: number;
@@ -28,6 +30,8 @@ interface SeriesGam {
   model: GamModel;
   /** Temperature feature state at the end of the history (smoothed values, last day). */
   temperatureState?: TemperatureState;
+  /** In-sample fit on the load scale for every history step (lets condition() extend it). */
+  fitted: Float64Array;
   residuals: Float64Array;
 }
 
@@ -92,9 +96,13 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   const layout = planLayout(probe.rawDayType, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
   const table = buildFeatures(firstMs, s.stepSec, n, timeZone, p, layout, temperature, undefined);
   const { model, fitted: fit } = fitGam(loadFormula(layout, p), table.columns, y, p.criterion);
-  const residuals = new Float64Array(n);
-  for (let i = 0; i < n; i++) residuals[i] = s.values[i] - (p.logTarget ? Math.exp(fit[i]) : fit[i]);
-  return { id: s.id, nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState: table.temperatureState, residuals };
+  const fittedLoad = Float64Array.from(fit, (v) => backTransform(p, v));
+  const residuals = Float64Array.from(s.values, (v, i) => v - fittedLoad[i]);
+  return { id: s.id, startMs: firstMs, nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState: table.temperatureState, fitted: fittedLoad, residuals };
+}
+
+function backTransform(p: GamForecasterParams, v: number): number {
+  return p.logTarget ? Math.exp(v) : v;
 }
 
 function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined, levels: number[]): Forecast {
@@ -114,7 +122,7 @@ function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, co
   }
   const table = buildFeatures(f.nextMs, f.stepSec, horizon, f.timeZone, p, f.layout, temperature, f.temperatureState);
   const { fit, se } = predictGam(f.model, table.columns);
-  const back = (v: number) => (p.logTarget ? Math.exp(v) : v);
+  const back = (v: number) => backTransform(p, v);
   const mean = Float64Array.from(fit, back);
   const quantiles: Record<string, Float64Array> = {};
   for (const l of levels) {
@@ -127,7 +135,12 @@ function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, co
   return { seriesId: f.id, start: new Date(f.nextMs), stepSec: f.stepSec, mean, quantiles, model: KIND };
 }
 
-/** Same coefficients, features continued over a longer history (new observations since fit). */
+/**
+ * Same coefficients, features continued over a longer history (new observations since fit). When
+ * the new history extends the old one (same start), only the new steps are computed, continuing
+ * the temperature state: a backtest can condition at every origin cheaply. Earlier covariates are
+ * taken as unchanged; a history with another start is recomputed from scratch.
+ */
 function conditionSeries(f: SeriesGam, p: GamForecasterParams, s: Series, cov: Covariates | undefined): SeriesGam {
   const n = s.values.length;
   let temperature: Float64Array | undefined;
@@ -137,10 +150,16 @@ function conditionSeries(f: SeriesGam, p: GamForecasterParams, s: Series, cov: C
       throw new GridcastError('CONDITION_MISMATCH', `gam: condition() needs the temperature of series '${s.id}' over the whole new history (${n} steps)`, { seriesId: s.id });
     }
   }
-  const table = buildFeatures(s.start.getTime(), s.stepSec, n, s.timeZone ?? f.timeZone, p, f.layout, temperature, undefined);
-  const fit = predictGam(f.model, table.columns, false).fit;
-  const residuals = Float64Array.from(s.values, (v, i) => v - (p.logTarget ? Math.exp(fit[i]) : fit[i]));
-  return { ...f, nextMs: endOf(s).getTime(), stepSec: s.stepSec, temperatureState: table.temperatureState, residuals };
+  const old = f.fitted.length;
+  const extends_ = s.start.getTime() === f.startMs && s.stepSec === f.stepSec && n >= old;
+  const from = extends_ ? old : 0;
+  const table = buildFeatures(extends_ ? f.nextMs : s.start.getTime(), s.stepSec, n - from, f.timeZone, p, f.layout, temperature?.subarray(from), extends_ ? f.temperatureState : undefined);
+  const tail = predictGam(f.model, table.columns, false).fit;
+  const fitted = new Float64Array(n);
+  if (extends_) fitted.set(f.fitted);
+  for (let i = 0; i < tail.length; i++) fitted[from + i] = backTransform(p, tail[i]);
+  const residuals = Float64Array.from(s.values, (v, i) => v - fitted[i]);
+  return { ...f, startMs: s.start.getTime(), nextMs: endOf(s).getTime(), stepSec: s.stepSec, temperatureState: table.temperatureState, fitted, residuals };
 }
 
 function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: string; end: string }, hash: string): FittedForecaster<GamForecasterParams> {

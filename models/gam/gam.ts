@@ -34,7 +34,7 @@ export interface GamModel {
 
 export interface GamFitResult {
   model: GamModel;
-  /** Fitted values for every data row (NaN where a variable or the response is missing). */
+  /** Fitted values for every data row, observed or not (NaN only where a variable is missing). */
   fitted: Float64Array;
 }
 
@@ -103,9 +103,7 @@ export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, c
     iterations: pls.iterations,
     converged: pls.converged,
   };
-  const fitted = predictGam(model, data, false).fit;
-  for (let i = 0; i < nAll; i++) if (!Number.isFinite(y[i])) fitted[i] = Number.NaN;
-  return { model, fitted };
+  return { model, fitted: predictGam(model, data, false).fit };
 }
 
 function usedVariables(terms: TermSpec[]): string[] {
