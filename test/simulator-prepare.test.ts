@@ -67,7 +67,7 @@ describe.each(backends)('preparation through the store on simulated data (%s)', 
 
   it('derives regional consumption from production and exchanges; the regions sum to the nation roll-up', async () => {
     const day = { from: new Date('2026-06-21T00:00:00Z'), to: new Date('2026-06-21T06:00:00Z') };
-    const balances = [];
+    const balances: Map<number, number>[] = [];
     for (const r of ['fr.north', 'fr.paris', 'fr.south']) {
       const out = await deriveRegionalBalance(db, r, day.from, day.to, '5m');
       expect(out).toEqual({ seriesId: `${r}:balance`, points: 72 });
