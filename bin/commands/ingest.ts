@@ -13,6 +13,7 @@ export const summary = 'import a CSV file (measurements, weather, metering) as o
 
 const USAGE = `usage: gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}]
        gridcast ingest release BATCH_ID
+--progress prints progress lines on stderr when it is not a terminal (a terminal gets a bar)
 formats (header line required, times ISO 8601 with Z or an offset, plain or gzip):
   measurements  ${formatLine('measurements')}
   weather       ${formatLine('weather')}
@@ -25,7 +26,7 @@ const EXIT_QUARANTINED = 3;
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, help: { type: 'boolean' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, progress: { type: 'boolean' }, help: { type: 'boolean' } } });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -41,29 +42,37 @@ export async function run(args: string[]): Promise<number> {
       console.error(`--kind must be one of ${CSV_KINDS.join(', ')}\n${USAGE}`);
       return 2;
     }
-    return ingestCsv(target, kind.data);
+    return ingestCsv(target, kind.data, parsed.values.progress === true);
   }
   if (sub === 'release' && target && /^\d+$/.test(target) && extra.length === 0) return release(Number(target));
   console.error(USAGE);
   return 2;
 }
 
-async function ingestCsv(file: string, kind: CsvKind | undefined): Promise<number> {
+/** A bar on a terminal; with --progress and no terminal, a line per 5 % for logs and scripts; else silent. */
+function progressReporter(file: string, lines: boolean): ((read: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) {
+    if (!lines) return undefined;
+    let next = 0;
+    return (read, total) => {
+      const pct = total > 0 ? Math.floor((100 * read) / total) : 100;
+      if (pct < next) return;
+      next = pct + 5;
+      process.stderr.write(`progress ${file} ${pct}% ${read}/${total} bytes\n`);
+    };
+  }
+  const bar = new cliProgress.SingleBar({ format: `${file} [{bar}] {percentage}% {value}/{total} MB`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  return (read, total) => {
+    if (!bar.getTotal()) bar.start(Math.max(1, Math.ceil(total / 1e6)), 0);
+    bar.update(Math.floor(read / 1e6));
+    if (read >= total) bar.stop();
+  };
+}
+
+async function ingestCsv(file: string, kind: CsvKind | undefined, progressLines: boolean): Promise<number> {
   const db = await openStore(loadConfig());
-  const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar({ format: `${file} [{bar}] {percentage}% {value}/{total} MB`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
-    : undefined;
   try {
-    const r = await ingestCsvFile(db, file, {
-      kind,
-      onProgress: bar
-        ? (read, total) => {
-            if (!bar.getTotal()) bar.start(Math.ceil(total / 1e6), 0);
-            bar.update(Math.floor(read / 1e6));
-          }
-        : undefined,
-    });
-    bar?.stop();
+    const r = await ingestCsvFile(db, file, { kind, onProgress: progressReporter(file, progressLines) });
     if (r.status === 'already-ingested') {
       console.log(`${file}: already ingested as batch ${r.batchId} (${r.kind}, ${r.rows} rows, ${r.firstStatus}); nothing written`);
       return 0;
@@ -75,7 +84,6 @@ async function ingestCsv(file: string, kind: CsvKind | undefined): Promise<numbe
     console.log(`${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${r.written} written, ${r.rows - r.written} already stored; ${Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')}`);
     return 0;
   } catch (e) {
-    bar?.stop();
     if (isGridcastError(e) && Array.isArray(e.details.issues)) {
       console.error(e.message);
       return 1;

@@ -28,7 +28,7 @@ import { rowChecker, type SeriesStats } from './rows.ts';
 /** Longest accepted line: far above any real row, small enough that a runaway line fails at once. */
 export const MAX_LINE_BYTES = 1 << 20;
 /** Staging rows are sent to the database in COPY chunks of about this many characters. */
-const COPY_CHUNK_CHARS = 8 << 20;
+const COPY_CHUNK_CHARS = 1 << 20;
 const STAGE = 'ingest_stage';
 
 export interface IngestCsvOptions {
