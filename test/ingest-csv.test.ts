@@ -136,7 +136,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     const out = createWriteStream(file);
     out.write('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,1\nsub-a,2026-01-01T00:01:00Z,');
     const block = '9'.repeat(1 << 20);
-    for (let i = 0; i < 100; i++) if (!out.write(block)) await new Promise((r) => out.once('drain', r));
+    for (let i = 0; i < 100; i++) if (!out.write(block)) await new Promise<void>((r) => out.once('drain', () => r()));
     await new Promise((r) => out.end('\n', () => r(null)));
     const issues = await rejection(db, file);
     expect(issues.at(-1)).toMatchObject({ line: 3, code: 'CSV_LINE_TOO_LONG' });
