@@ -59,4 +59,3 @@ export function createWeather(seed: number) {
 
   return { temperature, irradiance, cloudiness };
 }
-export type WeatherModel = ReturnType<typeof createWeather>;
