@@ -46,7 +46,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
   const count = async (table: string) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
   const nothingWritten = async () => {
     expect(await count('measurements')).toBe(0);
-    expect(await count('measurements_1h')).toBe(0);
+    expect(await count('measurements_5m')).toBe(0);
     expect(await count('ingest_batches')).toBe(0);
   };
 
@@ -69,7 +69,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
       { series_id: 'sub-a', ts: '2026-03-29T01:00:00.000000', value: -1.5e-7, quality: 'suspect', batch_id: first.batchId },
       { series_id: 'sub-b', ts: '2026-03-29T01:00:00.000000', value: 123456.78901234567, quality: 'ok', batch_id: first.batchId },
     ]);
-    expect((await db.query(`SELECT n FROM measurements_1h WHERE series_id = 'sub-a' ORDER BY bucket`)).rows).toEqual([{ n: 1 }, { n: 1 }]);
+    expect((await db.query(`SELECT n FROM measurements_5m WHERE series_id = 'sub-a' ORDER BY bucket`)).rows).toEqual([{ n: 1 }, { n: 1 }]);
 
     const again = await ingestCsvFile(db, file);
     expect(again).toMatchObject({ status: 'already-ingested', batchId: first.batchId, rows: 3, written: 0 });
@@ -90,7 +90,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
       { value: 20, quality: 'ok', method: null },
       { value: 30, quality: 'ok', method: null },
     ]);
-    expect((await db.query(`SELECT n, sum FROM measurements_1h`)).rows).toEqual([{ n: 3, sum: 51 }]);
+    expect((await db.query(`SELECT n, sum FROM measurements_5m`)).rows).toEqual([{ n: 3, sum: 51 }]);
   });
 
   it('reads gzip files, recognised by their content', async () => {

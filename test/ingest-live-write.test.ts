@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
+import { insertMeteringVersions } from '../store/metering.repository.ts';
+import { insertWeatherForecasts, insertWeatherObs } from '../store/weather.repository.ts';
 import { backends, freshDb } from './db.ts';
 
 const T0 = new Date('2026-03-01T00:00:00Z');
@@ -12,7 +14,7 @@ describe.each(backends)('insertMeasurements, the live write path (%s)', (kind) =
     db = await freshDb(kind);
     await db.query(`INSERT INTO series (id, kind, unit, time_zone) VALUES ('s1', 'load', 'MW', 'Europe/Paris')`);
   });
-  beforeEach(() => db.exec('TRUNCATE measurements, measurements_5m, measurements_1h, measurements_1d'));
+  beforeEach(() => db.exec('TRUNCATE measurements, measurements_5m, measurements_1h, measurements_1d, metering, weather_obs, weather_fc'));
   afterAll(() => db.close());
 
   const stored = async () =>
@@ -57,9 +59,40 @@ describe.each(backends)('insertMeasurements, the live write path (%s)', (kind) =
     expect(await stored()).toEqual([{ ts: at(0), value: 2, quality: 'ok', method: null }]);
   });
 
-  it('keeps the hourly aggregate in step with the written points', async () => {
-    await db.transaction((tx) => insertMeasurements(tx, [0, 10, 20].map((m) => ({ seriesId: 's1', ts: at(m), value: m }))));
-    const { rows } = await db.query<{ n: number; avg: number }>(`SELECT n, avg FROM measurements_1h WHERE series_id = 's1'`);
+  it('keeps the 5-minute aggregate in step with the written points', async () => {
+    await db.transaction((tx) => insertMeasurements(tx, [0, 1, 2].map((m) => ({ seriesId: 's1', ts: at(m), value: 10 * m }))));
+    const { rows } = await db.query<{ n: number; avg: number }>(`SELECT n, avg FROM measurements_5m WHERE series_id = 's1'`);
     expect(rows).toEqual([{ n: 3, avg: 10 }]);
+  });
+
+  it('appends metering versions in order of receipt, and a re-sent version changes nothing', async () => {
+    const base = { seriesId: 's1', intervalStart: at(0), intervalSec: 900 };
+    const prov = { ...base, value: 4.5, status: 'provisional' as const, receivedAt: at(20) };
+    const valid = { ...base, value: 4.75, status: 'validated' as const, receivedAt: at(3 * 24 * 60) };
+    expect(await db.transaction((tx) => insertMeteringVersions(tx, [valid, prov]))).toEqual({ written: 2 });
+    expect(await db.transaction((tx) => insertMeteringVersions(tx, [prov]))).toEqual({ written: 0 });
+    const r = await db.transaction((tx) => insertMeteringVersions(tx, [{ ...base, value: 4.7, status: 'imputed', method: 'profile' }]));
+    expect(r).toEqual({ written: 1 });
+    const { rows } = await db.query(`SELECT version, status, value, method FROM metering ORDER BY version`);
+    expect(rows).toEqual([
+      { version: 1, status: 'provisional', value: 4.5, method: null },
+      { version: 2, status: 'validated', value: 4.75, method: null },
+      { version: 3, status: 'imputed', value: 4.7, method: 'profile' },
+    ]);
+  });
+
+  it('stores weather observations and forecasts as issued, idempotently', async () => {
+    const obs = { stationId: 'w1', variable: 'temperature', ts: at(0), value: 3.5 };
+    const fc = { stationId: 'w1', variable: 'temperature', issuedAt: at(0), targetTs: at(60), value: 4 };
+    expect(await db.transaction((tx) => insertWeatherObs(tx, [obs, obs]))).toEqual({ written: 1 });
+    expect(await db.transaction((tx) => insertWeatherObs(tx, [obs]))).toEqual({ written: 0 });
+    expect(await db.transaction((tx) => insertWeatherObs(tx, [{ ...obs, value: 3.25 }]))).toEqual({ written: 1 });
+    expect(await db.transaction((tx) => insertWeatherForecasts(tx, [fc, { ...fc, issuedAt: at(30), value: 4.5 }]))).toEqual({ written: 2 });
+    expect(await db.transaction((tx) => insertWeatherForecasts(tx, [fc]))).toEqual({ written: 0 });
+    expect((await db.query(`SELECT value FROM weather_obs`)).rows).toEqual([{ value: 3.25 }]);
+    expect((await db.query(`SELECT issued_at, value FROM weather_fc ORDER BY issued_at`)).rows).toEqual([
+      { issued_at: at(0), value: 4 },
+      { issued_at: at(30), value: 4.5 },
+    ]);
   });
 });
