@@ -18,7 +18,8 @@ const TINY: Partial<LstmParams> = {
   maxEpochs: 10,
   patience: 10,
   maxValSamples: 256,
-  backend: 'wasm',
+  // The default: tfjs-node when installed, else wasm (what CI gets), else cpu.
+  backend: 'auto',
   seed: 7,
 };
 
@@ -84,6 +85,8 @@ describe('lstm forecaster on one series', () => {
   it('reloads from a JSON artifact and predicts identically', async () => {
     const a = JSON.parse(JSON.stringify(fitted.toArtifact()));
     expect(a.spec.kind).toBe('lstm');
+    // wasm binaries load from node_modules (no silent fall back to the slow cpu backend).
+    expect(a.state.training.backend).toMatch(/^(wasm|tensorflow)/);
     const again = lstmFromArtifact(a);
     expect(await again.predict(30, undefined, [0.05, 0.5, 0.95])).toEqual(await fitted.predict(30, undefined, [0.05, 0.5, 0.95]));
     expect(await again.predict(24, future)).toEqual(await fitted.predict(24, future));
