@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GridcastError } from './errors.ts';
 
@@ -22,6 +24,10 @@ export const ConfigSchema = z.object({
       backfillDays: z.number().int().min(0).default(60),
       /** Wall-clock ms between live ticks. */
       tickMs: z.number().int().positive().default(10_000),
+      /** Topology file to simulate; the built-in default grid otherwise. */
+      topology: z.string().optional(),
+      /** Broker the simulated telemetry goes through; written directly when it is unreachable. */
+      mqttUrl: z.string().default('mqtt://127.0.0.1:1883'),
     })
     .prefault({}),
   mqtt: z
@@ -29,15 +35,53 @@ export const ConfigSchema = z.object({
       url: z.string(),
       /** MQTT topic filter → series id template, e.g. { "scada/+/p": "{1}" }. */
       topics: z.record(z.string(), z.string()),
+      /** Persistent-session id: unacknowledged messages wait on the broker under it. One per instance. */
+      clientId: z.string().optional(),
+      flushMs: z.number().int().positive().default(200),
+      maxPoints: z.number().int().positive().default(5000),
     })
     .optional(),
   httpPoll: z
     .array(z.object({ url: z.string().url(), cron: z.string().default('*/10 * * * * *') }))
     .default([]),
+  imputation: z
+    .object({
+      /** Gaps up to this length repeat the last value. */
+      locfMaxSec: z.number().int().positive().default(300),
+      profileWeeks: z.number().int().positive().default(4),
+      profileSlotSec: z.number().int().positive().default(900),
+      /** A sensor silent for longer than this is left as a gap. */
+      maxGapSec: z.number().int().positive().default(86_400),
+      windowSec: z.number().int().positive().default(3600),
+      cron: z.string().default('0 * * * * *'),
+    })
+    .prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: Record<string, unknown>): Config {
+/** Reads a JSON or YAML config file (the `--config` flag or GRIDCAST_CONFIG). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new GridcastError('CONFIG_NOT_FOUND', `Cannot read the config file ${path}: ${(e as Error).message}`, { path });
+  }
+  const yaml = /\.ya?ml$/i.test(path);
+  try {
+    const v: unknown = yaml ? parseYaml(text) : JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('the top level must be an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new GridcastError('CONFIG_INVALID', `Config file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(e as Error).message}`, { path });
+  }
+}
+
+/** Environment variables override the file; `file` defaults to the one named by GRIDCAST_CONFIG. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  file: Record<string, unknown> | undefined = env.GRIDCAST_CONFIG ? readConfigFile(env.GRIDCAST_CONFIG) : undefined,
+): Config {
   const fromEnv: Record<string, unknown> = {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.GRIDCAST_DATA_DIR || undefined,

@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
-import { parse as parseYaml } from 'yaml';
-import { loadConfig, type Config } from '../../core/config.ts';
-import { GridcastError } from '../../core/errors.ts';
+import { loadConfig, readConfigFile, type Config } from '../../core/config.ts';
 import { openStore } from '../../store/open.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import type { Db } from '../../store/db.ts';
@@ -18,6 +15,7 @@ import type { Log } from '../../ingest/scada/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../../ingest/scada/mqtt.ts';
 import { backfillSimulated, startLiveFeed, type LiveFeed } from '../../ingest/scada/sim-feed.ts';
 import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
+import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../../ingest/topology/store.ts';
 import { imputationJob } from '../../jobs/imputation.job.ts';
@@ -25,10 +23,8 @@ import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
-const USAGE = 'usage: gridcast start [--config file.json|file.yaml]   (env: DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL)';
+const USAGE = 'usage: gridcast start [--config file.json|file.yaml]   (env: GRIDCAST_CONFIG, DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL)';
 
-// The simulator's own telemetry goes through the local broker when there is one.
-const SIM_BROKER = 'mqtt://127.0.0.1:1883';
 const SIM_STEP_SEC = 10;
 // The history is written at a whole number of quarter hours chosen to keep it near this many
 // points, so start-up takes seconds, not minutes, whatever backfillDays is.
@@ -42,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  const config = loadConfig(process.env, values.config ? readConfigFile(values.config) : undefined);
+  const config = values.config ? loadConfig(process.env, readConfigFile(values.config)) : loadConfig();
   const db = await openStore(config);
   const state = { lastIngestAt: null as Date | null };
   const parts: { subscriber?: MqttSubscriber; poller?: HttpPoller; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
@@ -93,14 +89,18 @@ export async function run(args: string[]): Promise<number> {
 
   try {
     if ((await listSeries(db)).length === 0) {
-      const { inserted } = await saveTopology(db, readDefaultGrid());
-      log.info({ series: inserted }, 'store had no topology: loaded the simulator default grid');
+      const file = config.simulator.topology;
+      const { inserted } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
+      log.info({ series: inserted, topology: file ?? 'default grid' }, 'store had no topology: loaded the simulated grid');
     }
     const { url } = await listen(app, { host: config.host, port: config.port });
     log.info({ url, db: db.kind }, 'gridcast listening');
 
     if (config.mqtt) {
-      parts.subscriber = await startMqttSubscriber({ url: config.mqtt.url, topics: config.mqtt.topics, clientId: `gridcast-${hostname()}`, commit: dbCommitter(db, 'mqtt'), log });
+      const { url: mqttUrl, topics, clientId, flushMs, maxPoints } = config.mqtt;
+      parts.subscriber = await startMqttSubscriber({
+        url: mqttUrl, topics, clientId: clientId ?? `gridcast-${hostname()}`, commit: dbCommitter(db, 'mqtt'), log, flushMs, maxPoints,
+      });
     }
     if (config.httpPoll.length > 0) {
       parts.poller = startHttpPoller(config.httpPoll, dbCommitter(db, 'http'), log);
@@ -110,7 +110,10 @@ export async function run(args: string[]): Promise<number> {
       liveSince = await startSimulator(db, config, log, parts, state);
     }
     // The simulated history is coarse on purpose: only the live 10-s telemetry is imputed.
-    scheduler = createScheduler({ db, jobs: [imputationJob(db, log, { since: liveSince })], log, instance: `${hostname()}:${process.pid}` });
+    const { cron, windowSec, ...settings } = config.imputation;
+    scheduler = createScheduler({
+      db, jobs: [imputationJob(db, log, { since: liveSince, cron, windowSec, settings })], log, instance: `${hostname()}:${process.pid}`,
+    });
     scheduler.start();
   } catch (e) {
     await shutdown().catch(() => {});
@@ -128,6 +131,7 @@ async function startSimulator(
   state: { lastIngestAt: Date | null },
 ): Promise<Date> {
   const sim = createSimulator({ seed: config.simulator.seed, topology: await loadStoredTopology(db, config.timeZone) });
+  const broker = config.simulator.mqttUrl;
   const now = new Date();
   const t0 = Date.now();
   const days = config.simulator.backfillDays;
@@ -141,15 +145,15 @@ async function startSimulator(
   const topicPrefix = `gridcast/sim/${tag}`;
   try {
     parts.subscriber = await startMqttSubscriber({
-      url: SIM_BROKER, topics: { [`${topicPrefix}/+/p`]: '{1}' }, clientId: `gridcast-sim-${tag}`, commit: dbCommitter(db, 'mqtt'), log, connectTimeoutMs: 2000,
+      url: broker, topics: { [`${topicPrefix}/+/p`]: '{1}' }, clientId: `gridcast-sim-${tag}`, commit: dbCommitter(db, 'mqtt'), log, connectTimeoutMs: 2000,
     });
-    parts.simPublisher = await mqtt.connectAsync(SIM_BROKER, { protocolVersion: 5, clientId: `gridcast-sim-pub-${tag}`, connectTimeout: 2000 });
+    parts.simPublisher = await mqtt.connectAsync(broker, { protocolVersion: 5, clientId: `gridcast-sim-pub-${tag}`, connectTimeout: 2000 });
     parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { mqtt: parts.simPublisher, topicPrefix } });
-    log.info({ broker: SIM_BROKER, topicPrefix }, 'simulated telemetry goes through MQTT');
+    log.info({ broker, topicPrefix }, 'simulated telemetry goes through MQTT');
   } catch (e) {
     await parts.subscriber?.stop().catch(() => {});
     parts.subscriber = undefined;
-    log.warn({ broker: SIM_BROKER, err: (e as Error).message }, 'no MQTT broker: simulated telemetry is written directly');
+    log.warn({ broker, err: (e as Error).message }, 'no MQTT broker: simulated telemetry is written directly');
     parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator'), log, source: 'simulator' });
     parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { buffer: parts.buffer } });
   }
@@ -158,20 +162,4 @@ async function startSimulator(
 
 function latest(dates: Array<Date | null>): Date | null {
   return dates.reduce<Date | null>((a, d) => (d && (!a || d > a) ? d : a), null);
-}
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new GridcastError('CONFIG_NOT_FOUND', `Cannot read the config file ${path}: ${(e as Error).message}`, { path });
-  }
-  try {
-    const v: unknown = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('the top level must be an object');
-    return v as Record<string, unknown>;
-  } catch (e) {
-    throw new GridcastError('CONFIG_INVALID', `Config file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message}`, { path });
-  }
 }

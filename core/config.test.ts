@@ -1,0 +1,30 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('gives working defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dataDir).toBe('./data');
+    expect(c.simulator.enabled).toBe(true);
+    expect(c.imputation.locfMaxSec).toBe(300);
+  });
+
+  it('reads the YAML file named by GRIDCAST_CONFIG, environment variables win', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridcast-config-'));
+    const file = join(dir, 'gridcast.yaml');
+    writeFileSync(file, 'port: 9000\ntimeZone: America/New_York\nmqtt:\n  url: mqtt://127.0.0.1:1883\n  topics:\n    "scada/+/p": "{1}"\n');
+    const c = loadConfig({ GRIDCAST_CONFIG: file, PORT: '9100' });
+    expect(c.port).toBe(9100);
+    expect(c.timeZone).toBe('America/New_York');
+    expect(c.mqtt?.flushMs).toBe(200);
+  });
+
+  it('rejects an invalid value with a message naming the key', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/port/);
+    expect(() => loadConfig({ GRIDCAST_CONFIG: '/nonexistent/gridcast.json' })).toThrow(/Cannot read the config file/);
+  });
+});
