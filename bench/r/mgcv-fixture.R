@@ -60,3 +60,16 @@ b_reml <- gam(form, data = d, method = "REML", knots = knots)
 write_fixture("additive-reml", b_reml, dd, terms, "REML")
 b_gcv <- gam(form, data = d, method = "GCV.Cp", knots = knots)
 write_fixture("additive-gcv", b_gcv, dd, terms, "GCV")
+
+# Main effects plus a pure interaction (ti), as the load model's temperature × season term.
+form_ti <- y ~ s(x3, bs = "cr", k = 6) + s(x4, bs = "cr", k = 6) + ti(x3, x4, bs = c("cr", "cc"), k = c(5, 6))
+terms_ti <- list(
+  list(kind = "s", variable = "x3", bs = "cr", k = 6),
+  list(kind = "s", variable = "x4", bs = "cr", k = 6),
+  list(kind = "ti", variables = c("x3", "x4"), bs = c("cr", "cc"), k = c(5, 6))
+)
+set.seed(20261128)
+di <- dd
+di$y <- sin(2 * pi * d$x3) + cos(2 * pi * d$x4) + 3 * (d$x3 - 0.5) * sin(2 * pi * d$x4) + rnorm(nrow(d), sd = 0.4)
+b_ti <- gam(form_ti, data = di, method = "REML")
+write_fixture("interaction-reml", b_ti, di, terms_ti, "REML")

@@ -20,8 +20,12 @@ export type TermSpec =
    * `knots`: all k knots, or for 'cc' the two ends of the cycle ([0, 24] for hour of day).
    */
   | { kind: 's'; variable: string; bs: BasisKind; k: number; by?: string; byLevels?: number; knots?: number[] }
-  /** Tensor product of two marginal smooths, one penalty per margin (mgcv te). */
-  | { kind: 'te'; variables: [string, string]; bs: [BasisKind, BasisKind]; k: [number, number]; knots?: [number[] | undefined, number[] | undefined] };
+  /**
+   * Tensor product of two marginal smooths, one penalty per margin: 'te' holds the main effects too,
+   * 'ti' only the interaction (each margin constrained to sum to zero first, as mgcv ti), so it can sit
+   * beside other smooths of the same variables.
+   */
+  | { kind: 'te' | 'ti'; variables: [string, string]; bs: [BasisKind, BasisKind]; k: [number, number]; knots?: [number[] | undefined, number[] | undefined] };
 
 export interface SmoothBlock {
   label: string;
@@ -29,8 +33,10 @@ export interface SmoothBlock {
   marginals: Marginal[];
   /** Factor level this block is active for (by-factor smooths). */
   by?: { variable: string; level: number };
-  /** Householder vector of the absorbed constraint (see constraintReflector). */
-  reflector: Float64Array;
+  /** Householder vector of the absorbed sum-to-zero constraint (see constraintReflector); absent for ti. */
+  reflector?: Float64Array;
+  /** ti: the sum-to-zero constraint of each margin, absorbed before the tensor product. */
+  marginalReflectors?: Float64Array[];
   offset: number;
   size: number;
   /** Penalties in the constrained parametrisation, size × size each. */
@@ -65,18 +71,34 @@ function column(data: GamData, name: string): ArrayLike<number> {
   return c;
 }
 
-/** Row of a smooth block before the constraint (tensor product of its marginals, times the by indicator). */
-function rawRow(b: Pick<SmoothBlock, 'marginals' | 'variables' | 'by'>, data: GamData, i: number, buf: Float64Array[], out: Float64Array): boolean {
+/**
+ * Row of a smooth block before its overall constraint (tensor product of its marginals, times the
+ * by indicator); false when the by indicator is 0.
+ */
+function rawRow(b: Pick<SmoothBlock, 'marginals' | 'variables' | 'by' | 'marginalReflectors'>, data: GamData, i: number, sc: BlockScratch, out: Float64Array): boolean {
   if (b.by && column(data, b.by.variable)[i] !== b.by.level) return false;
   if (b.marginals.length === 1) {
     basisRow(b.marginals[0], column(data, b.variables[0])[i], out);
     return true;
   }
-  basisRow(b.marginals[0], column(data, b.variables[0])[i], buf[0]);
-  basisRow(b.marginals[1], column(data, b.variables[1])[i], buf[1]);
-  const kb = buf[1].length;
-  for (let a = 0; a < buf[0].length; a++) for (let c = 0; c < kb; c++) out[a * kb + c] = buf[0][a] * buf[1][c];
+  let rows = sc.full;
+  for (let m = 0; m < 2; m++) basisRow(b.marginals[m], column(data, b.variables[m])[i], sc.full[m]);
+  if (b.marginalReflectors) {
+    for (let m = 0; m < 2; m++) rowTimesNullSpace(sc.full[m], b.marginalReflectors[m], sc.reduced[m]);
+    rows = sc.reduced;
+  }
+  const kb = rows[1].length;
+  for (let a = 0; a < rows[0].length; a++) for (let c = 0; c < kb; c++) out[a * kb + c] = rows[0][a] * rows[1][c];
   return true;
+}
+
+interface BlockScratch {
+  full: Float64Array[];
+  reduced: Float64Array[];
+}
+
+function blockScratch(marginals: Marginal[]): BlockScratch {
+  return { full: marginals.map((m) => new Float64Array(basisSize(m))), reduced: marginals.map((m) => new Float64Array(basisSize(m) - 1)) };
 }
 
 function kron(a: Float64Array, na: number, b: Float64Array, nb: number): Float64Array {
@@ -104,7 +126,7 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     return Array.from(rows, (i) => c[i]);
   };
   const parametric: ParametricColumn[] = [{ label: '(Intercept)' }];
-  const specs: { label: string; variables: string[]; marginals: Marginal[]; by?: { variable: string; level: number } }[] = [];
+  const specs: { label: string; variables: string[]; marginals: Marginal[]; by?: { variable: string; level: number }; interaction?: boolean }[] = [];
   for (const t of terms) {
     if (t.kind === 'factor') {
       for (let l = 1; l < t.levels; l++) parametric.push({ label: `${t.variable}${l}`, variable: t.variable, level: l });
@@ -122,21 +144,32 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
       }
     } else {
       const ms = t.variables.map((v, j) => marginalFor(t.bs[j], t.k[j], pick(v), t.knots?.[j]));
-      specs.push({ label: `te(${t.variables.join(',')})`, variables: [...t.variables], marginals: ms });
+      specs.push({ label: `${t.kind}(${t.variables.join(',')})`, variables: [...t.variables], marginals: ms, interaction: t.kind === 'ti' });
     }
   }
   const smooths: SmoothBlock[] = [];
   let offset = parametric.length;
   for (const sp of specs) {
-    const sizes = sp.marginals.map(basisSize);
+    const sc = blockScratch(sp.marginals);
+    let marginalReflectors: Float64Array[] | undefined;
+    if (sp.interaction) {
+      const sums = sp.marginals.map((m) => new Float64Array(basisSize(m)));
+      for (const i of rows) {
+        for (let m = 0; m < sp.marginals.length; m++) {
+          basisRow(sp.marginals[m], column(data, sp.variables[m])[i], sc.full[m]);
+          sc.full[m].forEach((v, c) => (sums[m][c] += v));
+        }
+      }
+      marginalReflectors = sums.map((c) => constraintReflector(c));
+    }
+    const sizes = sp.marginals.map((m) => basisSize(m) - (sp.interaction ? 1 : 0));
     const k = sizes.reduce((a, b) => a * b, 1);
-    const buf = sizes.map((s) => new Float64Array(s));
     const row = new Float64Array(k);
     const colSum = new Float64Array(k);
     let maxRowAbs = 0;
     let active = 0;
     for (const i of rows) {
-      if (!rawRow(sp, data, i, buf, row)) continue;
+      if (!rawRow({ ...sp, marginalReflectors }, data, i, sc, row)) continue;
       active++;
       let abs = 0;
       for (let c = 0; c < k; c++) {
@@ -150,11 +183,9 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
       if (sp.by) continue;
       throw new GridcastError('GAM_EMPTY_SMOOTH', `smooth ${sp.label} has no rows in the data`, { smooth: sp.label });
     }
-    const raw =
-      sp.marginals.length === 1
-        ? [marginalPenalty(sp.marginals[0])]
-        : [kron(marginalPenalty(sp.marginals[0]), sizes[0], identity(sizes[1]), sizes[1]), kron(identity(sizes[0]), sizes[0], marginalPenalty(sp.marginals[1]), sizes[1])];
-    const reflector = constraintReflector(colSum);
+    const marginalS = sp.marginals.map((m, j) => (marginalReflectors ? nullSpaceCongruence(marginalPenalty(m), marginalReflectors[j]) : marginalPenalty(m)));
+    const raw = sp.marginals.length === 1 ? marginalS : [kron(marginalS[0], sizes[0], identity(sizes[1]), sizes[1]), kron(identity(sizes[0]), sizes[0], marginalS[1], sizes[1])];
+    const reflector = sp.interaction ? undefined : constraintReflector(colSum);
     const penalties = raw.map((s) => {
       // mgcv scales each penalty by ‖X‖∞² / ‖S‖₁ so that λ ≈ 1 is a middling amount of smoothing.
       let norm1 = 0;
@@ -164,10 +195,12 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
         norm1 = Math.max(norm1, colAbs);
       }
       const scaled = Float64Array.from(s, (v) => (v * maxRowAbs * maxRowAbs) / norm1);
-      return nullSpaceCongruence(scaled, reflector);
+      return reflector ? nullSpaceCongruence(scaled, reflector) : scaled;
     });
-    smooths.push({ ...sp, reflector, offset, size: k - 1, penalties });
-    offset += k - 1;
+    const { interaction: _interaction, ...rest } = sp;
+    const size = reflector ? k - 1 : k;
+    smooths.push({ ...rest, ...(reflector ? { reflector } : {}), ...(marginalReflectors ? { marginalReflectors } : {}), offset, size, penalties });
+    offset += size;
   }
   return { parametric, smooths, p: offset };
 }
@@ -190,19 +223,20 @@ export function designRow(d: Design, data: GamData, i: number, out: Float64Array
     for (const v of sb.variables) if (!Number.isFinite(column(data, v)[i])) return false;
     if (sb.by && !Number.isFinite(column(data, sb.by.variable)[i])) return false;
     if (!rawRow(sb, data, i, scratch.marginal[b], scratch.raw[b])) continue;
-    rowTimesNullSpace(scratch.raw[b], sb.reflector, out, sb.offset);
+    if (sb.reflector) rowTimesNullSpace(scratch.raw[b], sb.reflector, out, sb.offset);
+    else out.set(scratch.raw[b], sb.offset);
   }
   return true;
 }
 
 export interface DesignScratch {
-  marginal: Float64Array[][];
+  marginal: BlockScratch[];
   raw: Float64Array[];
 }
 
 export function designScratch(d: Design): DesignScratch {
   return {
-    marginal: d.smooths.map((b) => b.marginals.map((m) => new Float64Array(basisSize(m)))),
-    raw: d.smooths.map((b) => new Float64Array(b.size + 1)),
+    marginal: d.smooths.map((b) => blockScratch(b.marginals)),
+    raw: d.smooths.map((b) => new Float64Array(b.reflector ? b.size + 1 : b.size)),
   };
 }

@@ -109,7 +109,7 @@ export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, c
 function usedVariables(terms: TermSpec[]): string[] {
   const out = new Set<string>();
   for (const t of terms) {
-    if (t.kind === 'te') t.variables.forEach((v) => out.add(v));
+    if ('variables' in t) t.variables.forEach((v) => out.add(v));
     else out.add(t.variable);
     if (t.kind === 's' && t.by) out.add(t.by);
   }

@@ -33,6 +33,8 @@ export interface GamForecasterParams {
   tempHourKnots: number;
   /** Knots of each smoothed / max / min temperature smooth. */
   inertiaKnots: number;
+  /** Knots of the annual cycle in ti(temp, doy) (the temperature response changes with the season); 0 leaves it out. */
+  tempSeasonKnots: number;
   /** Days of history below which fit() refuses (the fallbacks serve shorter histories). */
   minHistoryDays: number;
 }
@@ -49,6 +51,7 @@ export const DEFAULT_GAM: GamForecasterParams = {
   tempKnots: 8,
   tempHourKnots: 7,
   inertiaKnots: 6,
+  tempSeasonKnots: 0,
   minHistoryDays: 28,
 };
 
@@ -149,6 +152,9 @@ export function loadFormula(layout: FeatureLayout, params: GamForecasterParams):
   if (layout.useTemperature) {
     if (layout.useHour) terms.push({ kind: 'te', variables: ['temp', 'hour'], bs: ['cr', 'cc'], k: [params.tempKnots, params.tempHourKnots], knots: [undefined, [0, 24]] });
     else terms.push({ kind: 's', variable: 'temp', bs: 'cr', k: params.tempKnots });
+    if (layout.useAnnual && params.tempSeasonKnots > 0) {
+      terms.push({ kind: 'ti', variables: ['temp', 'doy'], bs: ['cr', 'cc'], k: [params.tempKnots, params.tempSeasonKnots], knots: [undefined, [0, 1]] });
+    }
     for (const h of params.halfLivesHours) terms.push({ kind: 's', variable: smoothedName(h), bs: 'cr', k: params.inertiaKnots });
     terms.push({ kind: 's', variable: 'temp_max24', bs: 'cr', k: params.inertiaKnots });
     terms.push({ kind: 's', variable: 'temp_min24', bs: 'cr', k: params.inertiaKnots });
