@@ -65,6 +65,8 @@ describe('GAM forecaster', () => {
   });
 
   it('refuses bad input with codes, never a NaN forecast', async () => {
+    expect(() => createGamForecaster({ hourKnots: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+    expect(() => createGamForecaster({ calendar: { country: 'US', holiday: 'x' } } as never)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
     const gam = createGamForecaster(params);
     await expect(gam.fit([{ ...history, values: history.values.slice(0, 24 * 10) }])).rejects.toMatchObject({ code: 'HISTORY_TOO_SHORT' });
     await expect(gam.fit([{ ...history, values: new Float64Array(n).fill(Number.NaN) }])).rejects.toMatchObject({ code: 'HISTORY_MISSING' });

@@ -6,11 +6,10 @@
 import { GridcastError } from '../../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series } from '../../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.ts';
-import { parseCalendarSpec } from '../features/calendar.ts';
 import type { TemperatureState } from '../features/temperature.ts';
 import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, type GamModel } from './gam.ts';
-import { buildFeatures, DEFAULT_GAM, loadFormula, planLayout, temperatureOf, type FeatureLayout, type GamForecasterParams } from './load-formula.ts';
+import { buildFeatures, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type GamForecasterParams } from './load-formula.ts';
 import { normalQuantile } from './normal.ts';
 
 export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
@@ -40,8 +39,7 @@ interface State {
 }
 
 export function createGamForecaster(params: Partial<GamForecasterParams> = {}): Forecaster<GamForecasterParams> {
-  const p: GamForecasterParams = { ...DEFAULT_GAM, ...params, calendar: parseCalendarSpec(params.calendar ?? DEFAULT_GAM.calendar) };
-  if (!p.halfLivesHours.every((h) => h > 0)) throw new GridcastError('INVALID_PARAMS', `gam: halfLivesHours must be positive, got ${p.halfLivesHours.join(', ')}`);
+  const p = parseGamParams(params);
   const spec = { kind: KIND, version: VERSION, params: p };
   return {
     spec,

@@ -5,9 +5,10 @@
  *   y ~ dayType + vacation + s(hour, cc, by = hour group) + s(doy, cc) + s(trend, cr)
  *       + te(temp, hour) + s(smoothed temps) + s(24 h max) + s(24 h min)
  */
+import { z } from 'zod';
 import type { Covariates } from '../../core/types.ts';
 import { GridcastError } from '../../core/errors.ts';
-import { calendarFeatures, DAY_TYPE, DAY_TYPE_LEVELS, type CalendarSpec } from '../features/calendar.ts';
+import { calendarFeatures, CalendarSpecSchema, DAY_TYPE, DAY_TYPE_LEVELS, type CalendarSpec } from '../features/calendar.ts';
 import { smoothedName, temperatureFeatures, type TemperatureState } from '../features/temperature.ts';
 import type { TermSpec } from './design.ts';
 import type { SmoothingCriterion } from './fit.ts';
@@ -54,6 +55,37 @@ export const DEFAULT_GAM: GamForecasterParams = {
   tempSeasonKnots: 0,
   minHistoryDays: 28,
 };
+
+const knots = (min: number) => z.number().int().min(min).max(60);
+
+/** Parameters as they arrive from configuration or the registry; every field optional. */
+export const GamParamsSchema = z
+  .object({
+    calendar: CalendarSpecSchema,
+    logTarget: z.boolean(),
+    criterion: z.enum(['REML', 'GCV']),
+    temperature: z.enum(['auto', 'none']),
+    halfLivesHours: z.array(z.number().positive().max(24 * 365)).max(8),
+    hourKnots: knots(4),
+    doyKnots: knots(4),
+    trendKnots: knots(3),
+    tempKnots: knots(3),
+    tempHourKnots: knots(4),
+    inertiaKnots: knots(3),
+    tempSeasonKnots: z.union([z.literal(0), knots(4)]),
+    minHistoryDays: z.number().int().min(7),
+  })
+  .partial()
+  .strict();
+
+/** Defaults completed with `params`, or a GridcastError naming the bad field. */
+export function parseGamParams(params: unknown): GamForecasterParams {
+  const r = GamParamsSchema.safeParse(params ?? {});
+  if (!r.success) {
+    throw new GridcastError('INVALID_PARAMS', `gam parameters are invalid: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues: r.error.issues });
+  }
+  return { ...DEFAULT_GAM, ...r.data };
+}
 
 /**
  * Daily-profile groups: Monday, Tuesday–Thursday, Friday, Saturday, Sunday, holiday, bridge day.
