@@ -16,6 +16,15 @@ const VERSION = 1;
 const TEMPERATURE = 'temperature';
 /** Time for the worker to start, load tfjs and score the validation tail, on top of the training budget. */
 const WORKER_SLACK_MS = 120_000;
+/** Validation windows per horizon step a series needs for its own error table. */
+const MIN_SERIES_ERRORS = 100;
+
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let k = 0;
+  for (const p of parts) { out.set(p, k); k += p.length; }
+  return out;
+}
 
 /** What a series needs to be forecast: the filled load and the temperature of the last window. */
 interface Tail {
@@ -34,8 +43,14 @@ interface State {
   calendar: CalendarSpec;
   /** False when no training series had temperature: the network never learnt what it means. */
   usesTemperature: boolean;
-  /** Validation errors in units of each window's scale, per horizon step. */
+  /** Validation errors in units of each window's scale, per horizon step, pooled over the series. */
   errors: ErrorQuantiles;
+  /**
+   * The same for each training series with enough validation windows: a zone's scaled errors
+   * can be twice the total's, so pooled bands alone would be too wide for one and too narrow for
+   * the other. A series not seen in training gets the pooled table.
+   */
+  seriesErrors: { id: string; errors: ErrorQuantiles }[];
   tails: Tail[];
   residuals: ResidualTail[];
   training: { backend: string; epochs: number; bestEpoch: number; stoppedBy: string };
@@ -137,7 +152,8 @@ class LstmFitted implements FittedForecaster<LstmParams> {
    */
   private predictOne(tail: Tail, horizon: number, future: Float64Array | undefined, levels: number[]): Forecast {
     const L = this.layout;
-    const { weights, tempNorm, usesTemperature, errors, stepSec } = this.state;
+    const { weights, tempNorm, usesTemperature, stepSec } = this.state;
+    const errors = this.state.seriesErrors.find((e) => e.id === tail.id)?.errors ?? this.state.errors;
     if (future && future.length !== horizon) {
       throw new GridcastError('COVARIATE_LENGTH', `lstm: covariate '${TEMPERATURE}' of series '${tail.id}' has ${future.length} values, expected ${horizon} (one per forecast step)`, {
         seriesId: tail.id,
@@ -242,7 +258,8 @@ export function createLstmForecaster(params: Partial<LstmParams> = {}): Forecast
         tempNorm,
         calendar,
         usesTemperature: prepared.some((x) => x.temperature !== undefined),
-        errors: errorQuantiles(out.valErrors),
+        errors: errorQuantiles(Array.from({ length: p.horizon }, (_, h) => concat(out.valErrors.map((e) => e.byStep[h])))),
+        seriesErrors: out.valErrors.filter((e) => e.byStep[0].length >= MIN_SERIES_ERRORS).map((e) => ({ id: e.id, errors: errorQuantiles(e.byStep) })),
         tails: history.map((s, i) => tailOf(s, prepared[i].filled, prepared[i].temperature, L)),
         residuals: out.residuals,
         training: { backend: out.backend, epochs: out.epochs, bestEpoch: out.bestEpoch, stoppedBy: out.stoppedBy },

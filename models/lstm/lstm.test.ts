@@ -11,7 +11,7 @@ const TINY: Partial<LstmParams> = {
   lookbackDays: 2,
   units: 8,
   hidden: 16,
-  validationDays: 3,
+  validationDays: 6,
   samplesPerEpoch: 384,
   batchSize: 64,
   learningRate: 0.01,
@@ -87,6 +87,8 @@ describe('lstm forecaster on one series', () => {
     expect(a.spec.kind).toBe('lstm');
     // wasm binaries load from node_modules (no silent fall back to the slow cpu backend).
     expect(a.state.training.backend).toMatch(/^(wasm|tensorflow)/);
+    // Enough validation windows for the series' own error table (unseen series use the pooled one).
+    expect(a.state.seriesErrors.map((e: { id: string }) => e.id)).toEqual(['a']);
     const again = lstmFromArtifact(a);
     expect(await again.predict(30, undefined, [0.05, 0.5, 0.95])).toEqual(await fitted.predict(30, undefined, [0.05, 0.5, 0.95]));
     expect(await again.predict(24, future)).toEqual(await fitted.predict(24, future));

@@ -43,8 +43,8 @@ export interface TrainOutput {
   trainMs: number;
   /** Mean squared error of the normalised validation targets at the best epoch. */
   valLoss: number;
-  /** Validation errors (actual − forecast, in units of each window's scale) per horizon step. */
-  valErrors: Float64Array[];
+  /** Validation errors (actual − forecast, in units of each window's scale) per series and horizon step. */
+  valErrors: { id: string; byStep: Float64Array[] }[];
   residuals: ResidualTail[];
 }
 
@@ -218,7 +218,7 @@ function readWeights(model: LayersModel): Weights {
 
 /** Forecasts from every validation origin: error quantiles per step and step-1 residuals. */
 function scoreValidation(tf: Tf, model: LayersModel, frames: Frame[], series: TrainSeries[], L: Layout, val: Int32Array) {
-  const valErrors: number[][] = Array.from({ length: L.horizon }, () => []);
+  const valErrors: number[][][] = series.map(() => Array.from({ length: L.horizon }, () => []));
   const residuals = series.map((s) => ({ id: s.id, length: s.values.length, offset: -1, values: [] as number[] }));
   const chunk = 1024;
   for (let from = 0; from < val.length; from += 2 * chunk) {
@@ -229,7 +229,7 @@ function scoreValidation(tf: Tf, model: LayersModel, frames: Frame[], series: Tr
       (model.predict([tf.tensor3d(b.seq, [n, L.days, L.seqFeatures]), tf.tensor2d(b.stat, [n, L.staticFeatures])]) as Tensor).dataSync(),
     );
     for (let i = 0; i < n; i++) {
-      for (let h = 0; h < L.horizon; h++) valErrors[h].push(b.target[i * L.horizon + h] - pred[i * L.horizon + h]);
+      for (let h = 0; h < L.horizon; h++) valErrors[pairs[2 * i]][h].push(b.target[i * L.horizon + h] - pred[i * L.horizon + h]);
       const r = residuals[pairs[2 * i]];
       const t = pairs[2 * i + 1];
       if (r.offset < 0) r.offset = t;
@@ -239,7 +239,7 @@ function scoreValidation(tf: Tf, model: LayersModel, frames: Frame[], series: Tr
     }
   }
   return {
-    valErrors: valErrors.map((e) => Float64Array.from(e)),
+    valErrors: series.map((s, k) => ({ id: s.id, byStep: valErrors[k].map((e) => Float64Array.from(e)) })).filter((e) => e.byStep[0].length > 0),
     residuals: residuals.filter((r) => r.offset >= 0).map((r) => ({ ...r, values: Float64Array.from(r.values) })),
   };
 }
