@@ -1,5 +1,5 @@
 import { Quality, qualitySeverity } from '../core/quality.ts';
-import type { Queryable } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 
 /**
  * Temporal aggregation of measurements (A5). Semantics, shared by the stored tables
@@ -58,45 +58,41 @@ export function aggregateSql(grain: AggregateGrain, points: string): string {
           GROUP BY series_id, tz, k) AS g`;
 }
 
-/** SQL: the measurements of the series in $1 (text[]) with their zone, as aggregateSql points. */
+/** The series in $1 (text[]) with their zone. */
+const ZONES = `(SELECT sid, coalesce(s.time_zone, 'UTC') AS tz FROM unnest($1::text[]) AS sid LEFT JOIN series s ON s.id = sid)`;
+
+/** SQL: the measurements of the series in $1 with their zone, as aggregateSql points. */
 const measurementPoints = (extraWhere: string) => `SELECT m.series_id, m.ts, m.value, m.quality, m.method,
     t.tz, NULL::int AS interval_sec, NULL::text AS status
-  FROM measurements m
-  JOIN (SELECT sid, coalesce(s.time_zone, 'UTC') AS tz FROM unnest($1::text[]) AS sid LEFT JOIN series s ON s.id = sid) AS t
-    ON t.sid = m.series_id
+  FROM measurements m JOIN ${ZONES} AS t ON t.sid = m.series_id
   WHERE ${extraWhere}`;
 
 const COLUMNS = 'n, avg, sum, min, max, p95, quality, methods';
 
-/**
- * Brings the 5-min / hourly / local-day aggregates up to date for the given series over
- * [from, to]. Called by ingestion (and imputation) inside the same transaction as the raw
- * write, so a committed batch always has consistent aggregates. Every bucket touching the
- * range is deleted and recomputed from the raw points: cost is proportional to the span of
- * the batch (in buckets) and the points in it, not to the history.
- */
-export async function refreshAggregates(q: Queryable, range: { seriesIds: string[]; from: Date; to: Date }): Promise<void> {
-  const ids = [...new Set(range.seriesIds)];
-  if (ids.length === 0) return;
-  const params = [ids, range.from, range.to];
-  for (const grain of ['5m', '1h'] as const) {
-    const table = `measurements_${grain}`;
-    const lo = `date_bin(${binInterval[grain]}, $2::timestamptz, ${EPOCH})`;
-    const hi = `(date_bin(${binInterval[grain]}, $3::timestamptz, ${EPOCH}) + ${binInterval[grain]})`;
-    await q.query(`DELETE FROM ${table} WHERE series_id = ANY($1::text[]) AND bucket >= ${lo} AND bucket < ${hi}`, params);
-    await q.query(
-      `INSERT INTO ${table} (series_id, bucket, ${COLUMNS})
-       SELECT series_id, bucket, ${COLUMNS}
-       FROM (${aggregateSql(grain, measurementPoints(`m.ts >= ${lo} AND m.ts < ${hi}`))}) AS a`,
-      params,
-    );
-  }
-  // Local days of each series' zone: [midnight of the day of `from`, midnight after the day of `to`).
-  const dayLo = `((($2::timestamptz AT TIME ZONE t.tz)::date)::timestamp AT TIME ZONE t.tz)`;
-  const dayHi = `(((($3::timestamptz AT TIME ZONE t.tz)::date + 1))::timestamp AT TIME ZONE t.tz)`;
+// Arbitrary constant: the advisory-lock namespace of aggregate refreshes.
+const AGGREGATE_LOCK = 7_351_002;
+
+type UtcGrain = Exclude<AggregateGrain, '1d'>;
+const utcLo = (g: UtcGrain) => `date_bin(${binInterval[g]}, $2::timestamptz, ${EPOCH})`;
+const utcHi = (g: UtcGrain) => `(date_bin(${binInterval[g]}, $3::timestamptz, ${EPOCH}) + ${binInterval[g]})`;
+// Local days of each series' zone t.tz: [midnight of the day of $2, midnight after the day of $3).
+const dayLo = `((($2::timestamptz AT TIME ZONE t.tz)::date)::timestamp AT TIME ZONE t.tz)`;
+const dayHi = `(((($3::timestamptz AT TIME ZONE t.tz)::date + 1))::timestamp AT TIME ZONE t.tz)`;
+
+async function recomputeUtc(q: Queryable, grain: UtcGrain, params: unknown[]): Promise<void> {
+  const table = `measurements_${grain}`;
+  await q.query(`DELETE FROM ${table} WHERE series_id = ANY($1::text[]) AND bucket >= ${utcLo(grain)} AND bucket < ${utcHi(grain)}`, params);
   await q.query(
-    `DELETE FROM measurements_1d d
-     USING (SELECT sid, coalesce(s.time_zone, 'UTC') AS tz FROM unnest($1::text[]) AS sid LEFT JOIN series s ON s.id = sid) AS t
+    `INSERT INTO ${table} (series_id, bucket, ${COLUMNS})
+     SELECT series_id, bucket, ${COLUMNS}
+     FROM (${aggregateSql(grain, measurementPoints(`m.ts >= ${utcLo(grain)} AND m.ts < ${utcHi(grain)}`))}) AS a`,
+    params,
+  );
+}
+
+async function recomputeDays(q: Queryable, params: unknown[]): Promise<void> {
+  await q.query(
+    `DELETE FROM measurements_1d d USING ${ZONES} AS t
      WHERE d.series_id = t.sid AND d.bucket >= ${dayLo} AND d.bucket < ${dayHi}`,
     params,
   );
@@ -106,6 +102,91 @@ export async function refreshAggregates(q: Queryable, range: { seriesIds: string
      FROM (${aggregateSql('1d', measurementPoints(`m.ts >= ${dayLo} AND m.ts < ${dayHi}`))}) AS a`,
     params,
   );
+}
+
+/** Marks the hourly or daily buckets touching [$2, $3] of the series in $1 for a later recompute. */
+async function markDirty(q: Queryable, grain: '1h' | '1d', params: unknown[]): Promise<void> {
+  const buckets =
+    grain === '1h'
+      ? `SELECT sid, b AS bucket, b + INTERVAL '1 hour' AS bucket_end
+         FROM unnest($1::text[]) AS sid, generate_series(${utcLo('1h')}, ${utcHi('1h')} - INTERVAL '1 hour', INTERVAL '1 hour') AS b`
+      : `SELECT t.sid, d AT TIME ZONE t.tz AS bucket, (d + INTERVAL '1 day') AT TIME ZONE t.tz AS bucket_end
+         FROM ${ZONES} AS t,
+           generate_series(($2::timestamptz AT TIME ZONE t.tz)::date::timestamp, ($3::timestamptz AT TIME ZONE t.tz)::date::timestamp, INTERVAL '1 day') AS d`;
+  await q.query(
+    `INSERT INTO aggregates_dirty (series_id, grain, bucket, bucket_end, token)
+     SELECT sid, '${grain}', bucket, bucket_end, nextval('aggregates_dirty_token') FROM (${buckets}) AS x
+     ON CONFLICT (series_id, grain, bucket) DO UPDATE SET token = excluded.token, bucket_end = excluded.bucket_end`,
+    params,
+  );
+}
+
+/**
+ * Brings the aggregates up to date for the given series over [from, to] (both inclusive: every
+ * bucket holding a point of the batch). Called by ingestion (and imputation) inside the same
+ * transaction as the raw write, so a committed batch always reads back consistent aggregates.
+ * 5-min buckets are deleted and recomputed from their raw points. Hourly and daily buckets are
+ * recomputed too when the batch spans at least one such bucket (cost proportional to the batch);
+ * a shorter batch (a live flush) only marks them in aggregates_dirty: queries then compute them
+ * from the raw points, and flushAggregates() stores them later.
+ */
+export async function refreshAggregates(q: Queryable, range: { seriesIds: string[]; from: Date; to: Date }): Promise<void> {
+  const ids = [...new Set(range.seriesIds)].sort();
+  if (ids.length === 0) return;
+  // Serialises refreshes of one series: two concurrent batches would otherwise each recompute a
+  // shared bucket without the other's uncommitted points (or collide on its key).
+  await q.query(`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCK}, hashtext(sid)) FROM unnest($1::text[]) AS sid ORDER BY sid`, [ids]);
+  const params = [ids, range.from, range.to];
+  const span = range.to.getTime() - range.from.getTime();
+  await recomputeUtc(q, '5m', params);
+  if (span >= GRAIN_SECONDS['1h'] * 1000) await recomputeUtc(q, '1h', params);
+  else await markDirty(q, '1h', params);
+  if (span >= GRAIN_SECONDS['1d'] * 1000) await recomputeDays(q, params);
+  else await markDirty(q, '1d', params);
+}
+
+interface DirtyMark {
+  series_id: string;
+  grain: '1h' | '1d';
+  bucket: Date;
+  bucket_end: Date;
+  token: number;
+}
+
+/**
+ * Recomputes and stores up to `limit` marked hourly/daily buckets, oldest marks first, and
+ * clears the marks it handled (a mark renewed meanwhile by a new batch stays). Returns how many
+ * it handled; call it until it returns 0, e.g. from a job every minute.
+ */
+export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<DirtyMark>(
+      'SELECT series_id, grain, bucket, bucket_end, token FROM aggregates_dirty ORDER BY token LIMIT $1',
+      [limit],
+    );
+    for (const grain of ['1h', '1d'] as const) {
+      const marks = rows.filter((r) => r.grain === grain);
+      if (marks.length === 0) continue;
+      const ids = [...new Set(marks.map((m) => m.series_id))].sort();
+      await tx.query(`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCK}, hashtext(sid)) FROM unnest($1::text[]) AS sid ORDER BY sid`, [ids]);
+      const params = [ids, marks.map((m) => m.series_id), marks.map((m) => m.bucket), marks.map((m) => m.bucket_end)];
+      const marked = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
+      const table = `measurements_${grain}`;
+      await tx.query(`DELETE FROM ${table} a USING ${marked} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket = mk.b`, params);
+      await tx.query(
+        `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
+         SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}
+         FROM (${aggregateSql(grain, measurementPoints(`EXISTS (SELECT 1 FROM ${marked} WHERE mk.sid = m.series_id AND m.ts >= mk.b AND m.ts < mk.e)`))}) AS a`,
+        params,
+      );
+    }
+    await tx.query(
+      `DELETE FROM aggregates_dirty d USING unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) AS mk(sid, g, b, token)
+       WHERE d.series_id = mk.sid AND d.grain = mk.g AND d.bucket = mk.b AND d.token = mk.token`,
+      [rows.map((r) => r.series_id), rows.map((r) => r.grain), rows.map((r) => r.bucket), rows.map((r) => r.token)],
+    );
+    return rows.length;
+  });
 }
 
 /**
@@ -122,6 +203,8 @@ export async function rebuildAggregates(q: Queryable, seriesIds: string[]): Prom
       [id],
     );
     const { lo, hi } = rows[0];
-    if (lo && hi) await refreshAggregates(q, { seriesIds: [id], from: lo, to: hi });
+    if (!lo || !hi) continue;
+    // A full-range refresh recomputes every grain in place (a short history only gets marks).
+    await refreshAggregates(q, { seriesIds: [id], from: lo, to: new Date(Math.max(hi.getTime(), lo.getTime() + 86_400_000)) });
   }
 }

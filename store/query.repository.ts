@@ -131,12 +131,28 @@ async function queryOwnMeasurements(q: Queryable, s: SeriesInfo, query: Measurem
         [s.id, from, to, asOf, s.time_zone],
       )
     ).rows;
-  } else {
+  } else if (grain === '5m') {
     rows = (
       await q.query<AggRow>(
-        `SELECT bucket, n, avg, sum, min, max, p95, quality, methods FROM measurements_${grain}
+        `SELECT bucket, n, avg, sum, min, max, p95, quality, methods FROM measurements_5m
          WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket`,
         [s.id, from, to],
+      )
+    ).rows;
+  } else {
+    // Stored buckets, except those a recent short batch marked dirty: those are computed from
+    // the raw points here, with the same SQL flushAggregates() will store them with.
+    const dirty = `SELECT bucket, bucket_end FROM aggregates_dirty WHERE series_id = $1 AND grain = '${grain}' AND bucket >= $2 AND bucket < $3`;
+    const points = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, $4::text AS tz, NULL::int AS interval_sec, NULL::text AS status
+      FROM measurements m JOIN (${dirty}) AS d ON m.ts >= d.bucket AND m.ts < d.bucket_end WHERE m.series_id = $1`;
+    rows = (
+      await q.query<AggRow>(
+        `SELECT bucket, n, avg, sum, min, max, p95, quality, methods FROM measurements_${grain} a
+         WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND NOT EXISTS (SELECT 1 FROM (${dirty}) AS d WHERE d.bucket = a.bucket)
+         UNION ALL
+         SELECT bucket, n, avg, sum, min, max, p95, quality, methods FROM (${aggregateSql(grain, points)}) AS f
+         ORDER BY bucket`,
+        [s.id, from, to, s.time_zone],
       )
     ).rows;
   }
