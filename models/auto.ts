@@ -2,6 +2,8 @@ import { GridcastError, isGridcastError } from '../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series } from '../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
 import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
+import { createGamArimaForecaster } from './gam-arima.ts';
+import { createGamForecaster, type GamForecasterParams } from './gam/gam-forecaster.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
 
 type Params = Record<string, unknown>;
@@ -53,8 +55,21 @@ const baseKind = (ref: ModelRef) => {
   const b = ref.params?.base;
   return typeof b === 'string' ? b : (b as ModelRef | undefined)?.kind ?? 'profile';
 };
-/** The catalog may not know every kind the primary names (e.g. the GAM before it is registered). */
-const available = (ref: ModelRef) => MODEL_KINDS.includes(ref.kind) && (ref.kind !== 'gam-arima' || MODEL_KINDS.includes(baseKind(ref)));
+const refOf = (b: unknown): ModelRef => (typeof b === 'string' ? { kind: b } : (b as ModelRef));
+
+/**
+ * The forecaster of a model reference: the catalog's, except the GAM (and gam-arima on it), built
+ * here while the catalog does not register 'gam'.
+ */
+export function buildForecaster(ref: ModelRef): Forecaster {
+  if (MODEL_KINDS.includes(ref.kind) && (ref.kind !== 'gam-arima' || MODEL_KINDS.includes(baseKind(ref)))) return createForecaster(ref.kind, ref.params);
+  if (ref.kind === 'gam') return createGamForecaster((ref.params ?? {}) as Partial<GamForecasterParams>);
+  if (ref.kind === 'gam-arima' && baseKind(ref) === 'gam') {
+    const { base, ...rest } = ref.params ?? {};
+    return createGamArimaForecaster(buildForecaster(refOf(base)), rest);
+  }
+  return createForecaster(ref.kind, ref.params);
+}
 
 /** What gridcast runs for one series, best first, with the reason each step down was taken. */
 export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams): Choice[] {
@@ -66,7 +81,6 @@ export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams
   let why: string | undefined;
   if (days < p.minGamDays) why = `short-history (${days.toFixed(0)} d < ${p.minGamDays} d)`;
   else if (usesWeather(p.primary) && weatherShare < p.minWeatherShare) why = w ? `weather-incomplete (${(100 * weatherShare).toFixed(0)} % observed)` : 'no-weather';
-  else if (!available(p.primary)) why = `model-unavailable (${p.primary.kind} on ${baseKind(p.primary)})`;
   if (!why) out.push({ ref: p.primary });
   const skipped = why ? { reason: why } : {};
   if (days >= p.minProfileDays) out.push({ ref: p.noWeather, ...skipped });
@@ -87,7 +101,9 @@ interface SeriesChoice {
 
 const errText = (e: unknown) => (isGridcastError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e));
 
-async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams): Promise<SeriesChoice> {
+type Build = (ref: ModelRef) => Forecaster;
+
+async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {
   const c = cov?.get(s.id);
   const one = c ? new Map([[s.id, c]]) : undefined;
   const failures: string[] = [];
@@ -95,12 +111,12 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   for (let i = 0; i < list.length; i++) {
     const { ref, reason } = list[i];
     try {
-      const chosen = await createForecaster(ref.kind, ref.params).fit([s], one);
+      const chosen = await build(ref).fit([s], one);
       const safetyRef = list.slice(i + 1).find((x) => !usesWeather(x.ref));
       let safety: FittedForecaster | undefined;
       if (safetyRef && usesWeather(ref)) {
         try {
-          safety = await createForecaster(safetyRef.ref.kind, safetyRef.ref.params).fit([s], one);
+          safety = await build(safetyRef.ref).fit([s], one);
         } catch (e) {
           failures.push(`${safetyRef.ref.kind}: ${errText(e)}`);
         }
@@ -119,8 +135,9 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
  * the history is long enough and the weather observed, a weather-free model with a few weeks,
  * shallow-history with days; a candidate that fails to fit is replaced by the next. Forecast.model
  * names the model that produced the forecast and fallbackReason why it is not the primary one.
+ * `build` turns a reference into a forecaster (the bench passes one that shares fits between runs).
  */
-export function createAutoForecaster(params: Partial<AutoParams> = {}): Forecaster<AutoParams> {
+export function createAutoForecaster(params: Partial<AutoParams> = {}, build: Build = buildForecaster): Forecaster<AutoParams> {
   const p: AutoParams = { ...DEFAULT_AUTO, ...params };
   const spec = { kind: KIND, version: VERSION, params: p };
   return {
@@ -129,7 +146,7 @@ export function createAutoForecaster(params: Partial<AutoParams> = {}): Forecast
     async fit(history, covariates) {
       if (history.length === 0) throw new GridcastError('NO_SERIES', 'auto: fit() needs at least one series');
       const choices: SeriesChoice[] = [];
-      for (const s of history) choices.push(await fitSeries(s, covariates, p));
+      for (const s of history) choices.push(await fitSeries(s, covariates, p, build));
       return fitted(p, choices, trainWindow(history), dataHash(history, covariates));
     },
   };
@@ -146,7 +163,7 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
         if (!s) throw new GridcastError('CONDITION_MISMATCH', `auto: condition() needs the history of series '${ch.id}'`, { seriesId: ch.id });
         const c = covariates?.get(s.id);
         const one = c ? new Map([[s.id, c]]) : undefined;
-        const move = (f: FittedForecaster) => (f.condition ? f.condition([s], one) : createForecaster(f.spec.kind, f.spec.params as Params).fit([s], one));
+        const move = (f: FittedForecaster) => (f.condition ? f.condition([s], one) : buildForecaster({ kind: f.spec.kind, params: f.spec.params as Params }).fit([s], one));
         moved.push({ ...ch, nextMs: endOf(s).getTime(), chosen: await move(ch.chosen), ...(ch.safety ? { safety: await move(ch.safety) } : {}) });
       }
       return fitted(p, moved, trainWindow(history), dataHash(history, covariates));

@@ -144,36 +144,47 @@ export function createHongVanillaForecaster(): Forecaster {
     spec,
     capabilities: { futureCovariates: true, probabilistic: true, global: false, minHistory: 8760 },
     async fit(history, covariates) {
-      const fits = history.map((s) => fitOne(s, covariates?.get(s.id)));
-      const fitted: FittedForecaster = {
-        spec,
-        async predict(horizon, cov, quantiles = [...DEFAULT_QUANTILES]): Promise<Forecast[]> {
-          return fits.map((f) => {
-            const temp = temperatureOf(cov?.get(f.id));
-            if (!temp || temp.length !== horizon) throw new GridcastError('MISSING_COVARIATE', `hong-vanilla needs ${horizon} temperatures to forecast '${f.id}'`, { seriesId: f.id });
-            const cal = calendar(f.nextMs, f.stepSec, horizon, f.zone);
-            const idx = new Int32Array(32);
-            const val = new Float64Array(32);
-            const offset = (f.nextMs - f.firstMs) / (f.stepSec * 1000);
-            const mean = new Float64Array(horizon);
-            for (let h = 0; h < horizon; h++) {
-              const k = row((offset + h) / HOURS_PER_YEAR, cal.month[h], cal.weekday[h], cal.hour[h], (temp[h] - f.tMean) / f.tSd, idx, val);
-              for (let a = 0; a < k; a++) mean[h] += f.beta[idx[a]] * val[a];
-            }
-            const q: Record<string, Float64Array> = {};
-            for (const l of quantiles) {
-              const e = quantileOf(f.sortedErrors, l);
-              q[String(l)] = Float64Array.from(mean, (m) => m + e);
-            }
-            return { seriesId: f.id, start: new Date(f.nextMs), stepSec: f.stepSec, mean, quantiles: q, model: 'hong-vanilla' };
-          });
-        },
-        residuals: () => new Map(fits.map((f) => [f.id, f.residuals])),
-        toArtifact: () => {
-          throw new GridcastError('NOT_SUPPORTED', 'hong-vanilla is a benchmark baseline and is not stored as an artifact');
-        },
-      };
-      return fitted;
+      return fittedOf(spec, history.map((s) => fitOne(s, covariates?.get(s.id))));
+    },
+  };
+}
+
+function fittedOf(spec: Forecaster['spec'], fits: Fit[]): FittedForecaster {
+  return {
+    spec,
+    // Coefficients kept, forecasts moved to the end of the longer history (the trend runs on).
+    async condition(history) {
+      const moved = fits.map((f) => {
+        const s = history.find((h) => h.id === f.id);
+        if (!s || s.start.getTime() !== f.firstMs) throw new GridcastError('CONDITION_MISMATCH', `hong-vanilla: condition() needs series '${f.id}' from the same start`, { seriesId: f.id });
+        return { ...f, nextMs: s.start.getTime() + s.values.length * s.stepSec * 1000 };
+      });
+      return fittedOf(spec, moved);
+    },
+    async predict(horizon, cov, quantiles = [...DEFAULT_QUANTILES]): Promise<Forecast[]> {
+      return fits.map((f) => {
+        const temp = temperatureOf(cov?.get(f.id));
+        if (!temp || temp.length !== horizon) throw new GridcastError('MISSING_COVARIATE', `hong-vanilla needs ${horizon} temperatures to forecast '${f.id}'`, { seriesId: f.id });
+        const cal = calendar(f.nextMs, f.stepSec, horizon, f.zone);
+        const idx = new Int32Array(32);
+        const val = new Float64Array(32);
+        const offset = (f.nextMs - f.firstMs) / (f.stepSec * 1000);
+        const mean = new Float64Array(horizon);
+        for (let h = 0; h < horizon; h++) {
+          const k = row((offset + h) / HOURS_PER_YEAR, cal.month[h], cal.weekday[h], cal.hour[h], (temp[h] - f.tMean) / f.tSd, idx, val);
+          for (let a = 0; a < k; a++) mean[h] += f.beta[idx[a]] * val[a];
+        }
+        const q: Record<string, Float64Array> = {};
+        for (const l of quantiles) {
+          const e = quantileOf(f.sortedErrors, l);
+          q[String(l)] = Float64Array.from(mean, (m) => m + e);
+        }
+        return { seriesId: f.id, start: new Date(f.nextMs), stepSec: f.stepSec, mean, quantiles: q, model: 'hong-vanilla' };
+      });
+    },
+    residuals: () => new Map(fits.map((f) => [f.id, f.residuals])),
+    toArtifact: () => {
+      throw new GridcastError('NOT_SUPPORTED', 'hong-vanilla is a benchmark baseline and is not stored as an artifact');
     },
   };
 }

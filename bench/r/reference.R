@@ -3,9 +3,10 @@
 #
 # usage: Rscript reference.R DATA.csv ORIGINS.csv OUT.csv HORIZON [WINDOW_DAYS] [REFIT_EVERY]
 #   DATA.csv    ts,load,temp,temp_fc,holiday   one row per hour, in order; temp = observed,
-#               temp_fc = the temperature the horizon sees (forecast as issued, or observed again)
+#               temp_fc = the temperature forecast as issued (NA where none: observed used)
 #   ORIGINS.csv origin                         1-based row numbers; the model sees rows < origin
-#   OUT.csv     origin,step,mean,p10,p50,p90,fit_sec
+#   OUT.csv     origin,variant,step,mean,p10,p50,p90,fit_sec   variant: observed | forecast
+#               (the horizon read with observed or with forecast temperatures; same fits)
 suppressPackageStartupMessages({ library(mgcv); library(forecast) })
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -21,49 +22,65 @@ n <- nrow(d)
 
 # Calendar as the bench's timestamps are local clock hours written as UTC.
 wd <- as.integer(format(ts, "%u"))  # 1 = Monday
-daytype <- ifelse(d$holiday == 1, "holiday", ifelse(wd == 6, "sat", ifelse(wd == 7, "sun", "weekday")))
+daytype <- ifelse(d$holiday == 1, 8L, wd)  # Mon..Sun, holiday
+hourgroup <- c(1, 2, 2, 2, 3, 4, 5, 6)[daytype]  # Monday, Tue-Thu, Friday, Saturday, Sunday, holiday
 feat <- data.frame(
   load = d$load,
   hour = as.integer(format(ts, "%H")),
-  doy = as.integer(format(ts, "%j")),
-  daytype = factor(daytype, levels = c("weekday", "sat", "sun", "holiday")),
+  doy = (as.integer(format(ts, "%j")) - 0.5) / 366,
+  daytype = factor(daytype),
+  hourgroup = factor(hourgroup),
   trend = as.numeric(ts - ts[1], units = "days") / 365.25
 )
 # Temperature features are rebuilt per origin: observed temps before the origin, the horizon's
 # own (forecast) temps after it, so smoothed temperatures never mix in unseen observations.
+expsmooth <- function(x, half_life) {
+  a <- 1 - 2^(-1 / half_life)
+  as.numeric(stats::filter(a * x, 1 - a, method = "recursive", init = x[1]))
+}
+roll <- function(x, f) {
+  m <- embed(c(rep(x[1], 23), x), 24)
+  apply(m, 1, f)
+}
 temp_features <- function(temp) {
-  sm24 <- stats::filter(temp, rep(1 / 24, 24), sides = 1)
-  sm24[is.na(sm24)] <- temp[is.na(sm24)]
-  es <- temp
-  for (i in 2:length(temp)) es[i] <- 0.95 * es[i - 1] + 0.05 * temp[i]
-  data.frame(temp = temp, temp24 = as.numeric(sm24), temp_es = es, lag3 = c(rep(temp[1], 3), head(temp, -3)))
+  temp[is.na(temp)] <- mean(temp, na.rm = TRUE)
+  data.frame(temp = temp, ts24 = expsmooth(temp, 24), ts72 = expsmooth(temp, 72), ts168 = expsmooth(temp, 168), ts504 = expsmooth(temp, 504),
+             tmax24 = roll(temp, max), tmin24 = roll(temp, min))
 }
 
-form <- load ~ daytype + s(hour, by = daytype, bs = "cc", k = 24) + s(temp, k = 12) + ti(temp, hour, k = c(6, 8), bs = c("tp", "cc")) +
-  s(temp24, k = 8) + s(temp_es, k = 8) + s(lag3, k = 8) + s(doy, bs = "cc", k = 12) + trend
+# Same terms as gridcast's GAM (models/gam/load-formula.ts): log load, day type incl. holidays,
+# daily profile by hour group, annual cycle, trend, te(temp, hour), smoothed temperatures with
+# half-lives 24/72/168/504 h, trailing 24 h max and min.
+form <- log(load) ~ daytype + s(hour, by = hourgroup, bs = "cc", k = 13) + s(doy, bs = "cc", k = 14) + s(trend, k = 4) +
+  te(temp, hour, bs = c("cr", "cc"), k = c(8, 7)) + s(ts24, k = 6) + s(ts72, k = 6) + s(ts168, k = 6) + s(ts504, k = 6) +
+  s(tmax24, k = 6) + s(tmin24, k = 6)
 
 out <- list()
 gam_fit <- NULL
 for (j in seq_along(origins)) {
   o <- origins[j]
   t0 <- Sys.time()
-  temp <- d$temp
-  temp[o:(o + horizon - 1)] <- d$temp_fc[o:(o + horizon - 1)]
-  x <- cbind(feat, temp_features(temp))
+  x <- cbind(feat, temp_features(d$temp))
   hist <- x[1:(o - 1), ]
-  hist <- hist[is.finite(hist$load), ]
+  hist <- hist[is.finite(hist$load) & hist$load > 0, ]
   if (is.null(gam_fit) || (j - 1) %% refit_every == 0) {
-    gam_fit <- bam(form, data = hist, discrete = TRUE, nthreads = 1, knots = list(hour = c(-0.5, 23.5), doy = c(0.5, 366.5)))
+    gam_fit <- bam(form, data = hist, discrete = TRUE, nthreads = 1, knots = list(hour = c(0, 24), doy = c(0, 1)))
   }
   recent <- max(1, o - window_days * 24):(o - 1)
-  r <- x$load[recent] - as.numeric(predict(gam_fit, newdata = x[recent, ]))
+  r <- log(x$load[recent]) - as.numeric(predict(gam_fit, newdata = x[recent, ]))
   r[!is.finite(r)] <- 0
   ar <- auto.arima(ts(r, frequency = 24), d = 0, D = 0, max.p = 3, max.q = 2, max.P = 1, max.Q = 0, stepwise = TRUE, approximation = TRUE)
   fa <- forecast(ar, h = horizon, level = 80)
-  base <- as.numeric(predict(gam_fit, newdata = x[o:(o + horizon - 1), ]))
-  mean <- base + as.numeric(fa$mean)
   fit_sec <- as.numeric(Sys.time() - t0, units = "secs")
-  out[[j]] <- data.frame(origin = o, step = seq_len(horizon), mean = mean,
-                         p10 = base + as.numeric(fa$lower[, 1]), p50 = mean, p90 = base + as.numeric(fa$upper[, 1]), fit_sec = fit_sec)
+  targets <- o:(o + horizon - 1)
+  for (variant in c("observed", "forecast")) {
+    temp <- d$temp
+    if (variant == "forecast") temp[targets] <- ifelse(is.na(d$temp_fc[targets]), d$temp[targets], d$temp_fc[targets])
+    xv <- cbind(feat, temp_features(temp))
+    base <- as.numeric(predict(gam_fit, newdata = xv[targets, ]))
+    # Log-scale ARIMA quantiles mapped back; the median is the mean's back-transform without bias correction.
+    out[[length(out) + 1]] <- data.frame(origin = o, variant = variant, step = seq_len(horizon), mean = exp(base + as.numeric(fa$mean)),
+      p10 = exp(base + as.numeric(fa$lower[, 1])), p50 = exp(base + as.numeric(fa$mean)), p90 = exp(base + as.numeric(fa$upper[, 1])), fit_sec = fit_sec)
+  }
 }
 write.csv(do.call(rbind, out), args[3], row.names = FALSE)
