@@ -1,7 +1,7 @@
 import { GridcastError } from '../../core/errors.ts';
 import type { Forecaster } from '../../core/types.ts';
-import { createAutoForecaster } from '../../models/auto.ts';
-import { createForecaster, MODEL_KINDS } from '../../models/catalog.ts';
+import { buildForecaster, createAutoForecaster } from '../../models/auto.ts';
+import { MODEL_KINDS } from '../../models/catalog.ts';
 import { createLstmForecaster } from '../../models/lstm/forecaster.ts';
 import type { LstmParams } from '../../models/lstm/params.ts';
 
@@ -19,9 +19,5 @@ export function forecasterFor(name: string, params: Record<string, unknown> = {}
   if (name === 'auto') return createAutoForecaster(params);
   // Not in the catalog (yet): the LSTM is built directly.
   if (name === 'lstm' && !MODEL_KINDS.includes('lstm')) return createLstmForecaster(params as Partial<LstmParams>);
-  const needs = name === 'gam-arima' && params.base === undefined ? 'gam' : name;
-  if (!MODEL_KINDS.includes(needs)) {
-    throw new GridcastError('MODEL_UNAVAILABLE', `model '${needs}' is not available in this build of gridcast (known: ${MODEL_KINDS.join(', ')})`, { model: needs });
-  }
-  return createForecaster(name, name === 'gam-arima' && params.base === undefined ? { ...params, base: 'gam' } : params);
+  return buildForecaster({ kind: name, params: name === 'gam-arima' && params.base === undefined ? { ...params, base: 'gam' } : params });
 }
