@@ -71,6 +71,8 @@ const COLUMNS = 'n, avg, sum, min, max, p95, quality, methods';
 
 // Arbitrary constant: the advisory-lock namespace of aggregate refreshes.
 const AGGREGATE_LOCK = 7_351_002;
+const lockSeries = (q: Queryable, sortedIds: string[]) =>
+  q.query(`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCK}, hashtext(sid)) FROM unnest($1::text[]) AS sid`, [sortedIds]);
 
 type UtcGrain = Exclude<AggregateGrain, '1d'>;
 const utcLo = (g: UtcGrain) => `date_bin(${binInterval[g]}, $2::timestamptz, ${EPOCH})`;
@@ -134,8 +136,9 @@ export async function refreshAggregates(q: Queryable, range: { seriesIds: string
   const ids = [...new Set(range.seriesIds)].sort();
   if (ids.length === 0) return;
   // Serialises refreshes of one series: two concurrent batches would otherwise each recompute a
-  // shared bucket without the other's uncommitted points (or collide on its key).
-  await q.query(`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCK}, hashtext(sid)) FROM unnest($1::text[]) AS sid ORDER BY sid`, [ids]);
+  // shared bucket without the other's uncommitted points (or collide on its key). Locks are
+  // taken in the sorted array's order, the same in every caller, so refreshes do not deadlock.
+  await lockSeries(q, ids);
   const params = [ids, range.from, range.to];
   const span = range.to.getTime() - range.from.getTime();
   await recomputeUtc(q, '5m', params);
@@ -164,19 +167,23 @@ export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
       'SELECT series_id, grain, bucket, bucket_end, token FROM aggregates_dirty ORDER BY token LIMIT $1',
       [limit],
     );
+    await lockSeries(tx, [...new Set(rows.map((r) => r.series_id))].sort());
     for (const grain of ['1h', '1d'] as const) {
       const marks = rows.filter((r) => r.grain === grain);
       if (marks.length === 0) continue;
-      const ids = [...new Set(marks.map((m) => m.series_id))].sort();
-      await tx.query(`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCK}, hashtext(sid)) FROM unnest($1::text[]) AS sid ORDER BY sid`, [ids]);
+      const ids = [...new Set(marks.map((m) => m.series_id))];
       const params = [ids, marks.map((m) => m.series_id), marks.map((m) => m.bucket), marks.map((m) => m.bucket_end)];
       const marked = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
       const table = `measurements_${grain}`;
+      // Driven by the marks, so each reads only its bucket's points through the (series_id, ts) key.
+      const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, t.tz, NULL::int AS interval_sec, NULL::text AS status
+        FROM ${marked} JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e
+        JOIN ${ZONES} AS t ON t.sid = m.series_id`;
       await tx.query(`DELETE FROM ${table} a USING ${marked} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket = mk.b`, params);
       await tx.query(
         `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
          SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}
-         FROM (${aggregateSql(grain, measurementPoints(`EXISTS (SELECT 1 FROM ${marked} WHERE mk.sid = m.series_id AND m.ts >= mk.b AND m.ts < mk.e)`))}) AS a`,
+         FROM (${aggregateSql(grain, markedPoints)}) AS a`,
         params,
       );
     }
