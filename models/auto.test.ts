@@ -47,4 +47,18 @@ describe('auto model choice', () => {
     expect(b.model).toBe('profile');
     expect(b.fallbackReason).toBe(a.fallbackReason);
   });
+
+  it('uses the GAM with weather, and the safety model labelled when the weather is missing at predict', async () => {
+    const s = hourly(32);
+    const temperature = Float64Array.from(s.values, (_, i) => 10 + 5 * Math.sin((i / 24 / 30) * 2 * Math.PI));
+    const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' } });
+    const f = await auto.fit([s], new Map([['s', { future: { temperature } }]]));
+    const [withWeather] = await f.predict(24, new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]));
+    expect(withWeather.model).toBe('gam');
+    expect(withWeather.fallbackReason).toBeUndefined();
+    const [late] = await f.predict(24);
+    // The safety is the best candidate without weather: the no-weather model.
+    expect([late.model, late.fallbackReason]).toEqual(['profile', expect.stringMatching(/^model-failed \(gam: /)]);
+    expect(late.mean.every(Number.isFinite)).toBe(true);
+  });
 });
