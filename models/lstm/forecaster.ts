@@ -192,6 +192,10 @@ class LstmFitted implements FittedForecaster<LstmParams> {
     return { seriesId: tail.id, start, stepSec, mean, quantiles: bands, model: KIND };
   }
 
+  /**
+   * History-length arrays per training series: the error of the first forecast step from every
+   * origin of the validation tail (out of sample), NaN before it and at its last H−1 steps.
+   */
   residuals(): Map<string, Float64Array> {
     return new Map(
       this.state.residuals.map((r) => {
