@@ -10,11 +10,13 @@
  * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,auto,lstm,r),
  * BENCH_REFIT_EVERY (7: refit every 7th origin, conditioned in between), BENCH_ZONE_REFIT_EVERY (7),
  * BENCH_ZONES (1: run the 20 zones), BENCH_ZONE_MODELS, BENCH_LSTM_BUDGET (30 s of training),
- * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning).
+ * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_PART (all | headline | zones:
+ * several processes can share the work), BENCH_REPORT_ONLY=1 (render the table from the stored results).
+ * Every measured case is stored in .bench-out/results/ as it completes; the table is rendered from there.
  *
  * Run: node bin/run-ts.mjs bench/accuracy.ts   (writes .bench-out/accuracy.md)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Forecaster, FittedForecaster } from '../core/types.ts';
 import { buildForecaster, createAutoForecaster } from '../models/auto.ts';
@@ -39,6 +41,10 @@ const REFIT_EVERY = int('BENCH_REFIT_EVERY', 7);
 const ZONE_REFIT_EVERY = int('BENCH_ZONE_REFIT_EVERY', 7);
 const LSTM_BUDGET = int('BENCH_LSTM_BUDGET', 30);
 const RUN_ZONES = process.env.BENCH_ZONES !== '0';
+const PART = process.env.BENCH_PART ?? 'all';
+const REPORT_ONLY = process.env.BENCH_REPORT_ONLY === '1';
+const OUT_DIR = resolve(import.meta.dirname, '../.bench-out');
+const RESULTS_DIR = resolve(OUT_DIR, 'results');
 const MODELS = (process.env.BENCH_MODELS ?? 'seasonal-naive,hong-vanilla,gam,gam-arima,auto,lstm,r').split(',').map((s) => s.trim());
 const TUNING = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as { gam?: Record<string, unknown>; gamArima?: Record<string, unknown>; auto?: Record<string, unknown> };
 /** Both datasets are US utilities: US federal holidays in the GAM's calendar. */
@@ -97,17 +103,17 @@ async function main(): Promise<void> {
   const cases = [...gefcom2012(dir), ...bigdeal2022(dir)].filter((c) => RUN_ZONES || !isLevelCase(c));
   log(`${cases.length} cases loaded`);
 
-  const scores = new Map<string, { c: BenchCase; model: string; score?: BacktestScore; error?: string }>();
   const key = (c: BenchCase, model: string) => `${c.dataset}/${c.seriesId}/${c.weather}/${model}`;
   const groups = new Map<string, BenchCase[]>();
+  const inPart = (c: BenchCase) => !REPORT_ONLY && (PART === 'all' || (PART === 'zones') === isLevelCase(c));
   // Headline series first, zones after: a run cut short still has the numbers the targets are about.
-  for (const c of [...cases.filter((x) => !isLevelCase(x)), ...cases.filter(isLevelCase)]) {
+  for (const c of [...cases.filter((x) => !isLevelCase(x)), ...cases.filter(isLevelCase)].filter(inPart)) {
     groups.set(`${c.dataset}/${c.seriesId}`, [...(groups.get(`${c.dataset}/${c.seriesId}`) ?? []), c]);
   }
 
   // R runs in its own process beside ours, one series at a time (both weather variants from one fit).
-  const useR = MODELS.includes('r') && rscriptAvailable();
-  if (useR) {
+  const useR = MODELS.includes('r') && !REPORT_ONLY && PART !== 'zones' && rscriptAvailable();
+  if (useR && !REPORT_ONLY && PART !== 'zones') {
     let chain: Promise<unknown> = Promise.resolve();
     for (const group of groups.values()) {
       if (isLevelCase(group[0])) continue;
@@ -116,11 +122,13 @@ async function main(): Promise<void> {
         (byVariant) =>
           group.forEach((c, k) => {
             const score = scoreBacktest(byVariant[k]);
-            scores.set(key(c, 'r'), { c, model: 'r', score });
+            store(key(c, 'r'), { score });
             log(`${key(c, 'r')}: MAPE ${score.mape?.toFixed(2)} cov ${score.coverage?.toFixed(0)}`);
           }),
         (e) => {
-          for (const c of group) scores.set(key(c, 'r'), { c, model: 'r', error: String((e as Error).message).slice(0, 300) });
+          for (const c of group) {
+            store(key(c, 'r'), { error: String((e as Error).message).slice(0, 300) });
+          }
           log(`R ${group[0].dataset}/${group[0].seriesId} FAILED ${String((e as Error).message).slice(0, 300)}`);
         },
       );
@@ -140,19 +148,40 @@ async function main(): Promise<void> {
         try {
           const results = await runBacktest(forecasterOf(model, caches), c.input, { horizon: HORIZON, origins, refitEvery: refitEveryOf(model, zone) });
           const score = scoreBacktest(results);
-          scores.set(key(c, model), { c, model, score });
+          store(key(c, model), { score });
           log(`${key(c, model)}: MAPE ${score.mape?.toFixed(2) ?? '—'} cov ${score.coverage?.toFixed(0)} in ${((Date.now() - started) / 1000).toFixed(0)}s`);
         } catch (e) {
           const msg = (e as { code?: string }).code ? `${(e as { code: string }).code}: ${(e as Error).message}` : String((e as Error)?.message ?? e);
-          scores.set(key(c, model), { c, model, error: msg });
+          store(key(c, model), { error: msg });
           log(`${key(c, model)}: FAILED ${msg}`);
         }
       }
     }
-    report(cases, scores, key, useR, t0, false);
+    report(cases, load(cases, key), key, useR, t0, false);
   }
   await rDone;
-  report(cases, scores, key, useR, t0, true);
+  report(cases, load(cases, key), key, useR || REPORT_ONLY, t0, true);
+}
+
+const fileOf = (k: string) => resolve(RESULTS_DIR, `${k.replace(/[^a-z0-9-]+/gi, '_')}.json`);
+
+function store(k: string, r: { score?: BacktestScore; error?: string }): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(fileOf(k), JSON.stringify({ key: k, ...r, at: new Date().toISOString() }));
+}
+
+/** Every stored result of these cases, whichever process measured it. */
+function load(cases: BenchCase[], key: (c: BenchCase, m: string) => string): Scores {
+  const out: Scores = new Map();
+  if (!existsSync(RESULTS_DIR)) return out;
+  const byKey = new Map(readdirSync(RESULTS_DIR).map((f) => JSON.parse(readFileSync(resolve(RESULTS_DIR, f), 'utf8')) as { key: string; score?: BacktestScore; error?: string }).map((r) => [r.key, r]));
+  for (const c of cases) {
+    for (const m of [...MODELS, 'r']) {
+      const r = byKey.get(key(c, m));
+      if (r) out.set(key(c, m), { c, model: m, ...(r.score ? { score: r.score } : {}), ...(r.error ? { error: r.error } : {}) });
+    }
+  }
+  return out;
 }
 
 let rDone: Promise<unknown> = Promise.resolve();
@@ -197,9 +226,8 @@ function report(cases: BenchCase[], scores: Scores, key: (c: BenchCase, m: strin
   const zoneTable = zoneRows.length ? `\n\n## GEFCom2012 zones\n\n${renderTable(zoneRows)}` : '';
   const elapsed = `\n\nRun time so far: ${((Date.now() - t0) / 60000).toFixed(1)} min.`;
   if (final) console.log(`${header}\n${table}${zoneTable}${elapsed}`);
-  const outDir = resolve(import.meta.dirname, '../.bench-out');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(resolve(outDir, 'accuracy.md'), `${header}\n${table}${zoneTable}${elapsed}\n`);
+  mkdirSync(OUT_DIR, { recursive: true });
+  if (PART === 'all' || REPORT_ONLY) writeFileSync(resolve(OUT_DIR, 'accuracy.md'), `${header}\n${table}${zoneTable}${elapsed}\n`);
 }
 
 function rowOf(s: { score?: BacktestScore; error?: string } | undefined, c: BenchCase, m: string): BenchRow {
