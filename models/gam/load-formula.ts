@@ -2,8 +2,13 @@
  * The load GAM's formula and the feature table it reads, shared by fit and predict so both build
  * exactly the same columns.
  *
- *   y ~ dayType + vacation + s(hour, cc, by = hour group) + s(doy, cc) + s(trend, cr)
- *       + te(temp, hour) + s(smoothed temps) + s(24 h max) + s(24 h min)
+ *   log(y) ~ dayType + vacation + s(hour, cc, by = hour group) + s(doy, cc) + s(trend, cr)
+ *            + te(temp, hour) + ti(temp, doy) + s(smoothed temps) + s(24 h max) + s(24 h min)
+ *
+ * Defaults measured on GEFCom2012 system load, 2007 held out, trained on 2004–2006 with actual
+ * temperatures (bench/gam-fit.ts): log target 4.48 % MAPE vs 4.64 % on the raw scale; half-lives
+ * 6/24/72 h beat 1/3/7/21 days (4.19 vs 4.48 %) — the recency effect of Wang, Liu & Hong (2016) —
+ * and the season × temperature interaction and finer temperature knots bring it to 3.94 %.
  */
 import { z } from 'zod';
 import type { Covariates } from '../../core/types.ts';
@@ -45,14 +50,14 @@ export const DEFAULT_GAM: GamForecasterParams = {
   logTarget: true,
   criterion: 'REML',
   temperature: 'auto',
-  halfLivesHours: [24, 72, 168, 504],
+  halfLivesHours: [6, 24, 72],
   hourKnots: 13,
   doyKnots: 14,
   trendKnots: 4,
-  tempKnots: 8,
-  tempHourKnots: 7,
+  tempKnots: 10,
+  tempHourKnots: 12,
   inertiaKnots: 6,
-  tempSeasonKnots: 0,
+  tempSeasonKnots: 6,
   minHistoryDays: 28,
 };
 
