@@ -11,7 +11,7 @@ import { openStore } from '../../store/open.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch';
 
-const USAGE = `usage: gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}]
+const USAGE = `usage: gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}] [--progress]
        gridcast ingest release BATCH_ID
 --progress prints progress lines on stderr when it is not a terminal (a terminal gets a bar)
 formats (header line required, times ISO 8601 with Z or an offset, plain or gzip):
