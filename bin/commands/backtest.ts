@@ -14,10 +14,12 @@ export const summary = 'rolling-origin backtest of a model on a CSV series (no d
 
 const USAGE = `usage: gridcast backtest --input FILE.csv --series ID --model NAME --horizon H --origins N --out OUT.csv
          [--weather W.csv [--station ID[,ID...]|mean] [--weather-forecast WF.csv]] [--origin-step STEPS]
-         [--time-zone ZONE] [--refit-every K] [--params JSON]
+         [--time-zone ZONE] [--holidays COUNTRY] [--refit-every K] [--params JSON]
   NAME: ${BACKTEST_MODELS.join(', ')}
   --station: stations averaged into the temperature (default: mean of all stations in W.csv)
-  --weather-forecast: temperatures as forecast before the origin, used over the horizons (else observations)`;
+  --weather-forecast: temperatures as forecast before the origin, used over the horizons (else observations)
+  --holidays: country whose public holidays the GAM knows (date-holidays code, e.g. US, FR)
+  --refit-every: refit every K origins and condition the fitted model on the new data in between`;
 
 const positiveInt = (name: string) =>
   z
@@ -38,6 +40,7 @@ const Args = z.object({
   'weather-forecast': z.string().optional(),
   'origin-step': positiveInt('origin-step').optional(),
   'time-zone': z.string().default('UTC'),
+  holidays: z.string().regex(/^[A-Z]{2}$/, '--holidays must be a two-letter country code, e.g. US').optional(),
   'refit-every': positiveInt('refit-every').optional(),
   params: z
     .string()
@@ -61,7 +64,7 @@ export async function run(args: string[]): Promise<number> {
     ({ values } = parseArgs({
       args,
       options: Object.fromEntries(
-        ['input', 'series', 'model', 'horizon', 'origins', 'out', 'weather', 'station', 'weather-forecast', 'origin-step', 'time-zone', 'refit-every', 'params'].map((k) => [k, { type: 'string' as const }]),
+        ['input', 'series', 'model', 'horizon', 'origins', 'out', 'weather', 'station', 'weather-forecast', 'origin-step', 'time-zone', 'holidays', 'refit-every', 'params'].map((k) => [k, { type: 'string' as const }]),
       ),
     }));
   } catch (e) {
@@ -78,7 +81,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`gridcast: error BAD_ARGUMENTS: --station and --weather-forecast need --weather\n${USAGE}`);
     return 2;
   }
-  const forecaster = forecasterFor(a.model, a.params);
+  const forecaster = forecasterFor(a.model, a.params, a.holidays ? { holidays: a.holidays } : {});
   const series = loadSeriesCsv(a.input, { ids: [a.series], timeZone: a['time-zone'] }).get(a.series)!;
 
   let future: Record<string, Float64Array> | undefined;
