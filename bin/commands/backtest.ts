@@ -17,6 +17,8 @@ const USAGE = `usage: gridcast backtest --input FILE.csv --series ID --model NAM
          [--time-zone ZONE] [--holidays COUNTRY] [--refit-every K] [--params JSON]
   NAME: ${BACKTEST_MODELS.join(', ')}
   --station: stations averaged into the temperature (default: mean of all stations in W.csv)
+  Weather must cover every target of every origin: a gap there stops the run with WEATHER_MISSING
+  (a backtest that silently fell back would score a different model than the one asked for).
   --weather-forecast: temperatures as forecast before the origin, used over the horizons (else observations)
   --holidays: country whose public holidays the GAM knows (date-holidays code, e.g. US, FR)
   --refit-every: refit every K origins and condition the fitted model on the new data in between`;
