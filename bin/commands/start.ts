@@ -18,6 +18,7 @@ import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
 import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../../ingest/topology/store.ts';
+import { aggregatesFlushJob } from '../../jobs/aggregates.job.ts';
 import { imputationJob } from '../../jobs/imputation.job.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 
@@ -112,7 +113,7 @@ export async function run(args: string[]): Promise<number> {
     // The simulated history is coarse on purpose: only the live 10-s telemetry is imputed.
     const { cron, windowSec, ...settings } = config.imputation;
     scheduler = createScheduler({
-      db, jobs: [imputationJob(db, log, { since: liveSince, cron, windowSec, settings })], log, instance: `${hostname()}:${process.pid}`,
+      db, jobs: [imputationJob(db, log, { since: liveSince, cron, windowSec, settings }), aggregatesFlushJob(db)], log, instance: `${hostname()}:${process.pid}`,
     });
     scheduler.start();
   } catch (e) {
