@@ -71,10 +71,11 @@ for (let i = 0; i < fc.mean.length; i++) {
   n++;
 }
 const [sum] = gamSummary(fitted);
-console.log(`| dataset | series | train rows | coefficients | fit s | predict s | MAPE % | MAE | RMSE | P10–P90 coverage |`);
+console.log(`| dataset | series | train rows | EDF | fit s | predict s | MAPE % | MAE | RMSE | P10–P90 coverage |`);
 console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 console.log(
-  `| ${args.dataset} | ${s.id} | ${sum.n} | ${JSON.stringify(fitted.toArtifact()).length > 0 ? (fitted.toArtifact().metrics?.edf ?? 0).toFixed(1) + ' edf' : ''} | ${(fitMs / 1000).toFixed(2)} | ${(predictMs / 1000).toFixed(2)} | ${((100 * ape) / n).toFixed(2)} | ${(ae / n).toFixed(0)} | ${Math.sqrt(se / n).toFixed(0)} | ${((100 * covered) / n).toFixed(1)} % |`,
+  `| ${args.dataset} | ${s.id} | ${sum.n} | ${(fitted.toArtifact().metrics?.edf ?? 0).toFixed(1)} | ${(fitMs / 1000).toFixed(2)} | ${(predictMs / 1000).toFixed(2)} | ${((100 * ape) / n).toFixed(2)} | ${(ae / n).toFixed(0)} | ${Math.sqrt(se / n).toFixed(0)} | ${((100 * covered) / n).toFixed(1)} % |`,
 );
+if (args.summary) console.log(`smoothing-parameter iterations ${sum.iterations}, converged ${sum.converged}`);
 if (args.summary) for (const sm of sum.smooths) console.log(`${sm.label.padEnd(24)} edf ${sm.edf.toFixed(2).padStart(6)}  λ ${sm.lambda.map((l) => l.toExponential(2)).join(', ')}`);
 

@@ -168,8 +168,9 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     const colSum = new Float64Array(k);
     let maxRowAbs = 0;
     let active = 0;
+    const withReflectors = { ...sp, marginalReflectors };
     for (const i of rows) {
-      if (!rawRow({ ...sp, marginalReflectors }, data, i, sc, row)) continue;
+      if (!rawRow(withReflectors, data, i, sc, row)) continue;
       active++;
       let abs = 0;
       for (let c = 0; c < k; c++) {

@@ -207,6 +207,11 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
   let ev = evaluate(cp, blocks, lambda);
   let iterations = 0;
   let converged = m === 0;
+  // The fixed-point steps creep when a λ moves far in one direction (towards a near-linear smooth):
+  // while its steps keep their sign the step is amplified (×2, ×4, … up to ×8), and reset at the
+  // first reversal. The fixed point, hence the optimum, is unchanged.
+  const lastSign = new Float64Array(m);
+  const gain = new Float64Array(m).fill(1);
   for (; iterations < maxIterations && !converged; iterations++) {
     const phi = (ev.rss + ev.penalty) / (cp.n - mp);
     const { traces } = penaltyTerms();
@@ -218,7 +223,11 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
         const num = phi * (traces[j] - traceBlock(ev.ainv, cp.p, b, s));
         const old = lambda[j];
         // A non-positive numerator or a vanishing β̂ᵀSβ̂ means the smooth wants to be in its null space.
-        const next = q > 0 && num > 0 ? clampLambda((old * num) / q) : clampLambda(old * 1e3);
+        const step = q > 0 && num > 0 ? Math.log(num / q) : Math.log(1e3);
+        const sign = Math.sign(step);
+        gain[j] = sign === lastSign[j] && Math.abs(step) > 1e-3 ? Math.min(8, gain[j] * 2) : 1;
+        lastSign[j] = sign;
+        const next = clampLambda(old * Math.exp(gain[j] * step));
         maxStep = Math.max(maxStep, Math.abs(Math.log(next) - Math.log(old)) * (atBound(next) && atBound(old) ? 0 : 1));
         lambda[j++] = next;
       }

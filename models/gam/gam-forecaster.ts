@@ -194,7 +194,7 @@ export function gamFromArtifact(a: ModelArtifact): FittedForecaster<GamForecaste
 }
 
 /** Per-smooth summary of a fitted series (EDF, smoothing parameters), for reports and the registry. */
-export function gamSummary(f: FittedForecaster<GamForecasterParams>): { id: string; smooths: GamModel['smooths']; sig2: number; n: number }[] {
+export function gamSummary(f: FittedForecaster<GamForecasterParams>): { id: string; smooths: GamModel['smooths']; sig2: number; n: number; iterations: number; converged: boolean }[] {
   const { series } = openArtifact<State>(f.toArtifact(), KIND, VERSION);
-  return series.map((s) => ({ id: s.id, smooths: s.model.smooths, sig2: s.model.sig2, n: s.model.n }));
+  return series.map((s) => ({ id: s.id, smooths: s.model.smooths, sig2: s.model.sig2, n: s.model.n, iterations: s.model.iterations, converged: s.model.converged }));
 }

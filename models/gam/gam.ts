@@ -61,20 +61,26 @@ export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, c
   let yty = 0;
   const row = new Float64Array(p);
   const nz = new Int32Array(p);
+  const vals = new Float64Array(p);
   const scratch = designScratch(design);
   for (const i of rows) {
     designRow(design, data, i, row, scratch);
     // Rows are sparse across by-factor blocks: accumulate over non-zero columns only.
     let m = 0;
-    for (let c = 0; c < p; c++) if (row[c] !== 0) nz[m++] = c;
+    for (let c = 0; c < p; c++) {
+      if (row[c] !== 0) {
+        nz[m] = c;
+        vals[m++] = row[c];
+      }
+    }
     const yi = y[i];
     yty += yi * yi;
     for (let a = 0; a < m; a++) {
       const ca = nz[a];
-      const va = row[ca];
+      const va = vals[a];
       xty[ca] += va * yi;
       const base = ca * p;
-      for (let b = a; b < m; b++) xtx[base + nz[b]] += va * row[nz[b]];
+      for (let b = a; b < m; b++) xtx[base + nz[b]] += va * vals[b];
     }
   }
   for (let a = 0; a < p; a++) for (let b = a + 1; b < p; b++) xtx[b * p + a] = xtx[a * p + b];
