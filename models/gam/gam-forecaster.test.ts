@@ -92,3 +92,20 @@ describe('GAM forecaster condition()', () => {
     for (let i = 24 * 60; i < b.length; i++) expect(b[i]).toBeCloseTo(a[i + 24], 3);
   });
 });
+
+describe('GAM forecaster across DST', () => {
+  it('keeps the daily shape on local time in Europe/Paris through the 23 h day', async () => {
+    const paris = simulatedLoadWithWeather(100, 9, 'Europe/Paris');
+    const cut = 95 * 24; // after the 2024-03-31 change
+    const errorWith = async (timeZone: string) => {
+      const h: Series = { ...paris.series, timeZone, values: paris.series.values.slice(0, cut) };
+      const f = await createGamForecaster(params).fit([h], new Map([[h.id, { future: { temperature: paris.temperature.slice(0, cut) } }]]));
+      const [fc] = await f.predict(48, new Map([[h.id, { future: { temperature: paris.temperature.slice(cut, cut + 48) } }]]));
+      return mape(paris.series.values.slice(cut, cut + 48), fc.mean);
+    };
+    const local = await errorWith('Europe/Paris');
+    expect(local).toBeLessThan(0.03);
+    // The same data read on UTC clock hours puts the summer peaks an hour off.
+    expect(local).toBeLessThan(await errorWith('UTC'));
+  });
+});

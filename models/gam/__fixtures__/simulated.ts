@@ -1,3 +1,4 @@
+import { localClock } from '../../../core/calendar.ts';
 import type { Series } from '../../../core/types.ts';
 
 /** Seeded standard normals (Park–Miller + Box–Muller): every run sees the same data. */
@@ -10,7 +11,8 @@ export function normals(seed: number): () => number {
 /**
  * Hourly load driven by calendar and temperature: a daily double hump, lower weekends, heating below
  * 15 °C that follows the temperature of the last days (thermal inertia), plus noise. Temperature has
- * an annual and a daily cycle and weather noise. Starts Monday 2024-01-01 00:00 UTC.
+ * an annual and a daily cycle and weather noise. Starts Monday 2024-01-01 00:00 UTC; the daily
+ * shape follows the local clock of `timeZone` (so it moves by an hour in UTC across DST).
  */
 export function simulatedLoadWithWeather(days: number, seed = 7, timeZone = 'UTC'): { series: Series; temperature: Float64Array } {
   const n = days * 24;
@@ -19,8 +21,9 @@ export function simulatedLoadWithWeather(days: number, seed = 7, timeZone = 'UTC
   const values = new Float64Array(n);
   let weather = 0;
   let slow = 10;
+  const clock = localClock(Date.parse('2024-01-01T00:00:00Z'), 3600, n, timeZone);
   for (let t = 0; t < n; t++) {
-    const hour = t % 24;
+    const hour = clock.hour[t];
     const day = Math.floor(t / 24);
     weather = 0.98 * weather + 0.6 * g();
     temperature[t] = 10 - 8 * Math.cos((2 * Math.PI * day) / 365) + 4 * Math.sin((2 * Math.PI * (hour - 9)) / 24) + weather;
