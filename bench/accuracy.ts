@@ -224,7 +224,7 @@ function report(cases: BenchCase[], scores: Scores, key: (c: BenchCase, m: strin
   ].join('\n');
   const table = renderTable(rows);
   const zoneTable = zoneRows.length ? `\n\n## GEFCom2012 zones\n\n${renderTable(zoneRows)}` : '';
-  const elapsed = `\n\nRun time so far: ${((Date.now() - t0) / 60000).toFixed(1)} min.`;
+  const elapsed = REPORT_ONLY ? '' : `\n\nRun time so far: ${((Date.now() - t0) / 60000).toFixed(1)} min.`;
   if (final) console.log(`${header}\n${table}${zoneTable}${elapsed}`);
   mkdirSync(OUT_DIR, { recursive: true });
   if (PART === 'all' || REPORT_ONLY) writeFileSync(resolve(OUT_DIR, 'accuracy.md'), `${header}\n${table}${zoneTable}${elapsed}\n`);
