@@ -69,6 +69,10 @@ const measurementPoints = (extraWhere: string) => `SELECT m.series_id, m.ts, m.v
 
 const COLUMNS = 'n, avg, sum, min, max, p95, quality, methods';
 
+/** Sorts of a bulk recompute (a million points) stay in memory instead of spilling to disk. */
+const BULK_WORK_MEM = `SET LOCAL work_mem = '256MB'`;
+
+
 // Arbitrary constant: the advisory-lock namespace of aggregate refreshes.
 const AGGREGATE_LOCK = 7_351_002;
 const lockSeries = (q: Queryable, sortedIds: string[]) =>
@@ -106,6 +110,10 @@ async function recomputeDays(q: Queryable, params: unknown[]): Promise<void> {
   );
 }
 
+// A re-mark never shrinks a mark: both ranges are aligned to the grain, so the union is one range.
+const UPSERT_MARK = `ON CONFLICT (series_id, grain, bucket) DO UPDATE
+  SET token = excluded.token, bucket_end = greatest(aggregates_dirty.bucket_end, excluded.bucket_end)`;
+
 /** Marks the hourly or daily buckets touching [$2, $3] of the series in $1 for a later recompute. */
 async function markDirty(q: Queryable, grain: '1h' | '1d', params: unknown[]): Promise<void> {
   const buckets =
@@ -118,8 +126,29 @@ async function markDirty(q: Queryable, grain: '1h' | '1d', params: unknown[]): P
   await q.query(
     `INSERT INTO aggregates_dirty (series_id, grain, bucket, bucket_end, token)
      SELECT sid, '${grain}', bucket, bucket_end, nextval('aggregates_dirty_token') FROM (${buckets}) AS x
-     ON CONFLICT (series_id, grain, bucket) DO UPDATE SET token = excluded.token, bucket_end = excluded.bucket_end`,
+     ${UPSERT_MARK}`,
     params,
+  );
+}
+
+/**
+ * Marks every 5-min, hourly and daily bucket touching [from, to] of the given series as dirty:
+ * one range mark per series and grain, whatever the size of the batch. For a bulk import that
+ * wants its rows committed first: queries compute marked buckets from the raw points (exact
+ * numbers at once), and flushAggregates() (run right after the commit by `gridcast ingest csv`,
+ * else by the aggregates-flush job) stores them. Call it in the transaction of the raw write.
+ */
+export async function markAggregates(q: Queryable, range: { seriesIds: string[]; from: Date; to: Date }): Promise<void> {
+  const ids = [...new Set(range.seriesIds)].sort();
+  if (ids.length === 0) return;
+  await lockSeries(q, ids);
+  await q.query(
+    `INSERT INTO aggregates_dirty (series_id, grain, bucket, bucket_end, token)
+     SELECT t.sid, g.grain, g.lo, g.hi, nextval('aggregates_dirty_token')
+     FROM ${ZONES} AS t, LATERAL (VALUES ('5m', ${utcLo('5m')}, ${utcHi('5m')}), ('1h', ${utcLo('1h')}, ${utcHi('1h')}),
+       ('1d', ${dayLo}, ${dayHi})) AS g(grain, lo, hi)
+     ${UPSERT_MARK}`,
+    [ids, range.from, range.to],
   );
 }
 
@@ -141,6 +170,7 @@ export async function refreshAggregates(q: Queryable, range: { seriesIds: string
   await lockSeries(q, ids);
   const params = [ids, range.from, range.to];
   const span = range.to.getTime() - range.from.getTime();
+  if (span >= GRAIN_SECONDS['1d'] * 1000) await q.query(BULK_WORK_MEM);
   await recomputeUtc(q, '5m', params);
   if (span >= GRAIN_SECONDS['1h'] * 1000) await recomputeUtc(q, '1h', params);
   else await markDirty(q, '1h', params);
@@ -150,16 +180,29 @@ export async function refreshAggregates(q: Queryable, range: { seriesIds: string
 
 interface DirtyMark {
   series_id: string;
-  grain: '1h' | '1d';
+  grain: AggregateGrain;
   bucket: Date;
   bucket_end: Date;
   token: number;
 }
 
+/** The ranges of marks of one grain, overlapping ones merged, so each point is read once. */
+function disjointRanges(marks: DirtyMark[]): Array<{ sid: string; b: Date; e: Date }> {
+  const sorted = [...marks].sort((x, y) => (x.series_id < y.series_id ? -1 : x.series_id > y.series_id ? 1 : x.bucket.getTime() - y.bucket.getTime()));
+  const out: Array<{ sid: string; b: Date; e: Date }> = [];
+  for (const m of sorted) {
+    const last = out.at(-1);
+    if (last && last.sid === m.series_id && m.bucket <= last.e) {
+      if (m.bucket_end > last.e) last.e = m.bucket_end;
+    } else out.push({ sid: m.series_id, b: m.bucket, e: m.bucket_end });
+  }
+  return out;
+}
+
 /**
- * Recomputes and stores up to `limit` marked hourly/daily buckets, oldest marks first, and
- * clears the marks it handled (a mark renewed meanwhile by a new batch stays). Returns how many
- * it handled; call it until it returns 0, e.g. from a job every minute.
+ * Recomputes and stores the buckets of up to `limit` dirty marks, oldest marks first, and clears
+ * the marks it handled (a mark renewed meanwhile by a new batch stays). Returns how many it
+ * handled; call it until it returns 0, e.g. from a job every minute or after a bulk import.
  */
 export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
   return db.transaction(async (tx) => {
@@ -167,19 +210,24 @@ export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
       'SELECT series_id, grain, bucket, bucket_end, token FROM aggregates_dirty ORDER BY token LIMIT $1',
       [limit],
     );
+    if (rows.length === 0) return 0;
+    await tx.query(BULK_WORK_MEM);
     await lockSeries(tx, [...new Set(rows.map((r) => r.series_id))].sort());
-    for (const grain of ['1h', '1d'] as const) {
-      const marks = rows.filter((r) => r.grain === grain);
-      if (marks.length === 0) continue;
-      const ids = [...new Set(marks.map((m) => m.series_id))];
-      const params = [ids, marks.map((m) => m.series_id), marks.map((m) => m.bucket), marks.map((m) => m.bucket_end)];
+    for (const grain of ['5m', '1h', '1d'] as const) {
+      const ranges = disjointRanges(rows.filter((r) => r.grain === grain));
+      if (ranges.length === 0) continue;
+      const ids = [...new Set(ranges.map((m) => m.sid))];
+      const params = [ids, ranges.map((m) => m.sid), ranges.map((m) => m.b), ranges.map((m) => m.e)];
       const marked = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
       const table = `measurements_${grain}`;
-      // Driven by the marks, so each reads only its bucket's points through the (series_id, ts) key.
+      // Driven by the marks, so each reads only its range's points through the (series_id, ts) key.
       const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, t.tz, NULL::int AS interval_sec, NULL::text AS status
         FROM ${marked} JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e
         JOIN ${ZONES} AS t ON t.sid = m.series_id`;
-      await tx.query(`DELETE FROM ${table} a USING ${marked} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket = mk.b`, params);
+      await tx.query(
+        `DELETE FROM ${table} a USING ${marked} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`,
+        params,
+      );
       await tx.query(
         `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
          SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}

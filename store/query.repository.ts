@@ -131,26 +131,23 @@ async function queryOwnMeasurements(q: Queryable, s: SeriesInfo, query: Measurem
         [s.id, from, to, asOf, s.time_zone],
       )
     ).rows;
-  } else if (grain === '5m') {
-    rows = (
-      await q.query<AggRow>(
-        `SELECT bucket, n, avg, sum, min, max, p95, quality, methods FROM measurements_5m
-         WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket`,
-        [s.id, from, to],
-      )
-    ).rows;
   } else {
-    // Stored buckets, except those a recent short batch marked dirty: those are computed from
-    // the raw points here, with the same SQL flushAggregates() will store them with.
-    const dirty = `SELECT bucket, bucket_end FROM aggregates_dirty WHERE series_id = $1 AND grain = '${grain}' AND bucket >= $2 AND bucket < $3`;
+    // Stored buckets, except those a dirty mark covers (marks cover aligned ranges of buckets):
+    // those are computed from the raw points here, with the same SQL flushAggregates() stores
+    // them with. EXISTS reads a point once even when marks overlap.
+    const dirty = `SELECT bucket, bucket_end FROM aggregates_dirty
+      WHERE series_id = $1 AND grain = '${grain}' AND bucket < $3 AND bucket_end > $2`;
     const points = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, $4::text AS tz, NULL::int AS interval_sec, NULL::text AS status
-      FROM measurements m JOIN (${dirty}) AS d ON m.ts >= d.bucket AND m.ts < d.bucket_end WHERE m.series_id = $1`;
+      FROM measurements m WHERE m.series_id = $1 AND m.ts >= $2 AND m.ts < $3::timestamptz + ${lookahead(grain)}
+        AND EXISTS (SELECT 1 FROM (${dirty}) AS d WHERE m.ts >= d.bucket AND m.ts < d.bucket_end)`;
     rows = (
       await q.query<AggRow>(
         `SELECT bucket, n, avg, sum, min, max, p95, quality, methods FROM measurements_${grain} a
-         WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND NOT EXISTS (SELECT 1 FROM (${dirty}) AS d WHERE d.bucket = a.bucket)
+         WHERE series_id = $1 AND bucket >= $2 AND bucket < $3
+           AND NOT EXISTS (SELECT 1 FROM (${dirty}) AS d WHERE a.bucket >= d.bucket AND a.bucket < d.bucket_end)
          UNION ALL
          SELECT bucket, n, avg, sum, min, max, p95, quality, methods FROM (${aggregateSql(grain, points)}) AS f
+         WHERE bucket >= $2 AND bucket < $3
          ORDER BY bucket`,
         [s.id, from, to, s.time_zone],
       )

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { GridcastError } from '../../core/errors.ts';
-import { refreshAggregates } from '../../store/aggregates.ts';
+import { markAggregates, refreshAggregates } from '../../store/aggregates.ts';
 import { claimBatch, findBatchByKey, finishBatch } from '../../store/batches.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
 import {
@@ -35,6 +35,13 @@ export interface IngestCsvOptions {
   kind?: CsvKind;
   /** Called as the file is read (bytes of the file on disk, compressed if gzip). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Measurements: only mark the batch's 5-min/hourly/daily buckets dirty in the transaction
+   * instead of storing their aggregates, so the rows commit sooner; queries stay exact (marked
+   * buckets are computed from raw) and the caller stores them after the commit with
+   * flushAggregates() (`gridcast ingest csv` does; else the aggregates-flush job will).
+   */
+  deferAggregates?: boolean;
 }
 
 /** Milliseconds spent per phase of a batch (the bench prints them). */
@@ -52,7 +59,7 @@ const stageOf = {
 
 /**
  * Imports one CSV file (plain or gzip) as one batch in one transaction (A9): every line is
- * validated, rows are streamed by COPY, aggregates are refreshed, and the batch is recorded under
+ * validated, rows are streamed by COPY, aggregates are refreshed (or marked: deferAggregates), and the batch is recorded under
  * sha256(file) + kind. Any invalid line rejects the whole file (GridcastError INGEST_REJECTED
  * listing `file:line: CODE what`) and nothing is written; a batch whose level jumps against
  * recent history is committed to quarantine instead. A file already ingested is reported as
@@ -98,7 +105,7 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
       const jumps = direct.clash ? [] : await levelJumps(tx, direct.stats);
       lap('validate');
       if (!direct.clash && jumps.length === 0) {
-        await refreshMeasured(tx, direct.stats);
+        await refreshMeasured(tx, direct.stats, opts.deferAggregates === true);
         lap('aggregates');
         await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows } });
         return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, issues: [], timings };
@@ -122,7 +129,7 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
     const written = await merge(tx, kind, batchId);
     lap('merge');
     if (kind === 'measurements') {
-      await refreshMeasured(tx, staged.stats);
+      await refreshMeasured(tx, staged.stats, opts.deferAggregates === true);
       lap('aggregates');
     }
     await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written } });
@@ -272,12 +279,12 @@ async function readPass(
   return { rows, issues, stats, clash };
 }
 
-/** Aggregates of the series and span of a committed batch of measurements. */
-async function refreshMeasured(tx: Queryable, stats: Map<string, SeriesStats>): Promise<void> {
+/** Aggregates (or, deferred, dirty marks) of the series and span of a committed batch of measurements. */
+async function refreshMeasured(tx: Queryable, stats: Map<string, SeriesStats>, defer: boolean): Promise<void> {
   if (stats.size === 0) return;
   let [from, to] = [Infinity, -Infinity];
   for (const s of stats.values()) [from, to] = [Math.min(from, s.minTs), Math.max(to, s.maxTs)];
-  await refreshAggregates(tx, { seriesIds: [...stats.keys()], from: new Date(from), to: new Date(to) });
+  await (defer ? markAggregates : refreshAggregates)(tx, { seriesIds: [...stats.keys()], from: new Date(from), to: new Date(to) });
 }
 
 async function merge(tx: Queryable, kind: CsvKind, batchId: number): Promise<number> {
