@@ -3,15 +3,20 @@
  *
  *   node bin/run-ts.mjs bench/gam-fit.ts [--dataset gefcom2012] [--series system]
  *        [--train-from 2004-01-01] [--test-year 2007] [--no-log] [--gcv] [--params '{"hourKnots":13}']
+ *        [--export features.csv]
  *
  * Fits on [train-from, test-year) and predicts the whole test year with the actual temperatures.
  * For a GAM alone (coefficients fixed, features from calendar and weather only) that is the same
  * as day-ahead forecasts from daily origins; the backtest engineer runs the full rolling-origin
  * evaluation (refits, ARIMA on residuals, forecast weather).
+ * --export writes the feature table (train and test rows, with a `test` flag) so R mgcv can be
+ * fitted on exactly the same features.
  */
 
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import type { Series } from '../core/types.ts';
+import { buildFeatures, parseGamParams } from '../models/gam/load-formula.ts';
 import { createGamForecaster, gamSummary, type GamForecasterParams } from '../models/gam/gam-forecaster.ts';
 import { bigdeal2022, gefcom2012, sharedDataDir } from './datasets.ts';
 
@@ -25,6 +30,7 @@ const { values: args } = parseArgs({
     gcv: { type: 'boolean', default: false },
     params: { type: 'string', default: '{}' },
     summary: { type: 'boolean', default: false },
+    export: { type: 'string' },
   },
 });
 
@@ -79,3 +85,13 @@ console.log(
 if (args.summary) console.log(`smoothing-parameter iterations ${sum.iterations}, converged ${sum.converged}`);
 if (args.summary) for (const sm of sum.smooths) console.log(`${sm.label.padEnd(24)} edf ${sm.edf.toFixed(2).padStart(6)}  λ ${sm.lambda.map((l) => l.toExponential(2)).join(', ')}`);
 
+
+if (args.export) {
+  const p = parseGamParams(params);
+  const t = buildFeatures(history.start.getTime(), s.stepSec, end - from, 'UTC', p, undefined, slice(temp, from, end), undefined);
+  const names = Object.keys(t.columns);
+  const lines = [['y', 'test', ...names].join(',')];
+  for (let i = 0; i < end - from; i++) lines.push([s.values[from + i], from + i >= cut ? 1 : 0, ...names.map((k) => t.columns[k][i])].join(','));
+  writeFileSync(args.export, lines.join('\n') + '\n');
+  console.log(`features written to ${args.export}`);
+}
