@@ -1,8 +1,7 @@
 import mqtt from 'mqtt';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openPg, openPglite, type Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
+import { freshDb } from '../test/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
 import { silentLog } from '../ingest/scada/log.ts';
 import { startMqttSubscriber } from '../ingest/scada/mqtt.ts';
@@ -42,36 +41,13 @@ export interface MqttBenchResult {
   invalid: number;
 }
 
-async function scratchDb(backend: 'pg' | 'pglite', url: string): Promise<Db> {
-  if (backend === 'pglite') {
-    const db = await openPglite();
-    await migrate(db);
-    return db;
-  }
-  const schema = `bench_mqtt_${process.pid}_${Date.now()}`;
-  const admin = await openPg(url, 1);
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  await admin.close();
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  const db = await openPg(u.toString(), 4);
-  await migrate(db);
-  const close = db.close.bind(db);
-  return Object.assign(db, {
-    async close() {
-      await db.exec(`DROP SCHEMA ${schema} CASCADE`);
-      await close();
-    },
-  });
-}
-
 export async function runMqttIngestBench(opts: MqttBenchOptions = {}): Promise<MqttBenchResult> {
   const points = opts.points ?? 200_000;
   const series = opts.series ?? 1000;
   const perMessage = opts.pointsPerMessage ?? 1;
   const broker = opts.broker ?? 'mqtt://127.0.0.1:1883';
   const backend = opts.backend ?? 'pg';
-  const db = await scratchDb(backend, opts.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/test');
+  const db = await freshDb(backend, opts.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/test');
   const run = `${process.pid}-${Date.now()}`;
   const sub = await startMqttSubscriber({
     url: broker,

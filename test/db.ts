@@ -8,25 +8,39 @@ import { migrate } from '../store/migrate.ts';
  */
 export const backends: Array<'pglite' | 'pg'> = process.env.TEST_DATABASE_URL ? ['pglite', 'pg'] : ['pglite'];
 
-export async function freshDb(kind: 'pglite' | 'pg'): Promise<Db> {
+/** A new empty schema in the database at `baseUrl`; `url` connects with it as search_path. */
+export async function scratchSchema(baseUrl: string, prefix = 't'): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `${prefix}_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = await openPg(baseUrl, 1);
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  await admin.close();
+  const url = new URL(baseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = await openPg(baseUrl, 1);
+      await a.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await a.close();
+    },
+  };
+}
+
+export async function freshDb(kind: 'pglite' | 'pg', baseUrl = process.env.TEST_DATABASE_URL): Promise<Db> {
   if (kind === 'pglite') {
     const db = await openPglite();
     await migrate(db);
     return db;
   }
-  const schema = `t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = await openPg(process.env.TEST_DATABASE_URL!, 1);
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  await admin.close();
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  const db = await openPg(url.toString(), 4);
+  if (!baseUrl) throw new Error('freshDb(pg) needs TEST_DATABASE_URL');
+  const scratch = await scratchSchema(baseUrl);
+  const db = await openPg(scratch.url, 4);
   await migrate(db);
   const close = db.close.bind(db);
   return Object.assign(db, {
     async close() {
-      await db.exec(`DROP SCHEMA ${schema} CASCADE`);
       await close();
+      await scratch.drop();
     },
   });
 }
