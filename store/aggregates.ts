@@ -159,7 +159,8 @@ export async function markAggregates(q: Queryable, range: { seriesIds: string[];
  * 5-min buckets are deleted and recomputed from their raw points. Hourly and daily buckets are
  * recomputed too when the batch spans at least one such bucket (cost proportional to the batch);
  * a shorter batch (a live flush) only marks them in aggregates_dirty: queries then compute them
- * from the raw points, and flushAggregates() stores them later.
+ * from the raw points, and flushAggregates() stores them later. A bulk import that wants its
+ * rows committed first calls markAggregates() instead.
  */
 export async function refreshAggregates(q: Queryable, range: { seriesIds: string[]; from: Date; to: Date }): Promise<void> {
   const ids = [...new Set(range.seriesIds)].sort();
