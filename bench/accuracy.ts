@@ -10,7 +10,8 @@
  * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,auto,lstm,r),
  * BENCH_REFIT_EVERY (7: refit every 7th origin, conditioned in between), BENCH_ZONE_REFIT_EVERY (7),
  * BENCH_ZONES (1: run the 20 zones), BENCH_ZONE_MODELS, BENCH_LSTM_BUDGET (30 s of training),
- * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_PART (all | headline | zones:
+ * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_SERIES (ids to run),
+ * BENCH_RESULTS (folder under .bench-out for the stored results, default results), BENCH_PART (all | headline | zones:
  * several processes can share the work), BENCH_REPORT_ONLY=1 (render the table from the stored results).
  * Every measured case is stored in .bench-out/results/ as it completes; the table is rendered from there.
  *
@@ -44,7 +45,9 @@ const RUN_ZONES = process.env.BENCH_ZONES !== '0';
 const PART = process.env.BENCH_PART ?? 'all';
 const REPORT_ONLY = process.env.BENCH_REPORT_ONLY === '1';
 const OUT_DIR = resolve(import.meta.dirname, '../.bench-out');
-const RESULTS_DIR = resolve(OUT_DIR, 'results');
+const RESULTS_DIR = resolve(OUT_DIR, process.env.BENCH_RESULTS ?? 'results');
+/** Comma list of series ids to run (default all), e.g. for a tuning run on one series. */
+const SERIES = process.env.BENCH_SERIES?.split(',');
 const MODELS = (process.env.BENCH_MODELS ?? 'seasonal-naive,hong-vanilla,gam,gam-arima,auto,lstm,r').split(',').map((s) => s.trim());
 const TUNING = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as { gam?: Record<string, unknown>; gamArima?: Record<string, unknown>; auto?: Record<string, unknown> };
 /** Both datasets are US utilities: US federal holidays in the GAM's calendar. */
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
 
   const key = (c: BenchCase, model: string) => `${c.dataset}/${c.seriesId}/${c.weather}/${model}`;
   const groups = new Map<string, BenchCase[]>();
-  const inPart = (c: BenchCase) => !REPORT_ONLY && (PART === 'all' || (PART === 'zones') === isLevelCase(c));
+  const inPart = (c: BenchCase) => !REPORT_ONLY && (PART === 'all' || (PART === 'zones') === isLevelCase(c)) && (!SERIES || SERIES.includes(c.seriesId));
   // Headline series first, zones after: a run cut short still has the numbers the targets are about.
   for (const c of [...cases.filter((x) => !isLevelCase(x)), ...cases.filter(isLevelCase)].filter(inPart)) {
     groups.set(`${c.dataset}/${c.seriesId}`, [...(groups.get(`${c.dataset}/${c.seriesId}`) ?? []), c]);
@@ -227,7 +230,7 @@ function report(cases: BenchCase[], scores: Scores, key: (c: BenchCase, m: strin
   const elapsed = REPORT_ONLY ? '' : `\n\nRun time so far: ${((Date.now() - t0) / 60000).toFixed(1)} min.`;
   if (final) console.log(`${header}\n${table}${zoneTable}${elapsed}`);
   mkdirSync(OUT_DIR, { recursive: true });
-  if (PART === 'all' || REPORT_ONLY) writeFileSync(resolve(OUT_DIR, 'accuracy.md'), `${header}\n${table}${zoneTable}${elapsed}\n`);
+  if ((PART === 'all' && !SERIES) || REPORT_ONLY) writeFileSync(resolve(OUT_DIR, 'accuracy.md'), `${header}\n${table}${zoneTable}${elapsed}\n`);
 }
 
 function rowOf(s: { score?: BacktestScore; error?: string } | undefined, c: BenchCase, m: string): BenchRow {
