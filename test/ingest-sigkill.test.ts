@@ -105,6 +105,19 @@ describe.each(backends)('gridcast ingest csv killed mid-file (%s)', (kind) => {
       expect(rerun.stdout).toContain(`${ROWS} rows, ${ROWS} written, 0 already stored`);
       const final = await open();
       expect(await counts(final)).toEqual({ n: ROWS, keys: ROWS, batches: 1 });
+      // The CLI commits the rows with dirty marks, then stores every aggregate before exiting.
+      expect(rerun.stdout).toMatch(new RegExp(`committed ${ROWS} rows in [\\d.]+ s, aggregates stored in [\\d.]+ s`));
+      const stored = await final.query<{ marks: number; b5: number; want5: number; b1: number; want1: number }>(
+        `SELECT (SELECT count(*) FROM aggregates_dirty)::int AS marks,
+           (SELECT count(*) FROM measurements_5m)::int AS b5,
+           (SELECT count(DISTINCT (series_id, date_bin('5 minutes', ts, '2000-01-01Z'))) FROM measurements)::int AS want5,
+           (SELECT count(*) FROM measurements_1h)::int AS b1,
+           (SELECT count(DISTINCT (series_id, date_trunc('hour', ts AT TIME ZONE 'UTC'))) FROM measurements)::int AS want1`,
+      );
+      const a = stored.rows[0];
+      expect(a.marks).toBe(0);
+      expect([a.b5, a.b1]).toEqual([a.want5, a.want1]);
+      expect(a.b5).toBeGreaterThan(0);
       await final.close();
     } finally {
       await cleanup();
