@@ -5,11 +5,6 @@
  * large error): it is then null and `mapeUndefined` says why; report MAE/RMSE there.
  */
 
-export interface QuantileForecast {
-  /** Quantile level (e.g. 0.1) → values aligned with the actuals. */
-  [level: string]: ArrayLike<number>;
-}
-
 export interface Accuracy {
   /** Pairs scored (actual and mean both finite). */
   n: number;
