@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { GridcastError } from '../../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type Series } from '../../core/types.ts';
-import { solveSpd } from './cholesky.ts';
+import { choleskyJittered, cholSolve } from '../../core/linalg.ts';
 
 /**
  * Hong's "vanilla" multiple linear regression benchmark (Hong 2010; GEFCom2012 benchmark, Hong,
@@ -119,7 +119,9 @@ function fitOne(s: Series, cov: Covariates | undefined): Fit {
       for (let b = 0; b < k; b++) XtX[idx[a] * P + idx[b]] += val[a] * val[b];
     }
   }
-  const beta = solveSpd(XtX, Xty, P);
+  // Columns the history never touched (e.g. a month absent from it) get coefficient 0.
+  for (let j = 0; j < P; j++) if (XtX[j * P + j] === 0) XtX[j * P + j] = 1;
+  const beta = cholSolve(choleskyJittered(XtX, P).l, P, Xty);
   const residuals = new Float64Array(n).fill(Number.NaN);
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(s.values[i]) || !Number.isFinite(temp[i])) continue;
