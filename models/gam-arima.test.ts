@@ -49,6 +49,17 @@ describe('gam-arima (profile as the base until the GAM lands)', () => {
     expect(Math.abs(f.mean[0] - b.mean[0])).toBeGreaterThan(1);
   });
 
+  it('with refitArimaOnCondition, condition() refits the ARIMA: same forecast as a fresh fit on that history', async () => {
+    // The profile base has no parameters beyond its data, so a fresh fit is the reference.
+    const model = createGamArimaForecaster(base, { windowDays: 42, refitArimaOnCondition: true });
+    const later = slice(s, 0, trainEnd + 3 * DAY);
+    const conditioned = await (await model.fit([train])).condition!([later]);
+    const [c] = await conditioned.predict(DAY);
+    const [f] = await (await model.fit([later])).predict(DAY);
+    expect(Array.from(c.mean)).toEqual(Array.from(f.mean));
+    expect(Array.from(c.quantiles['0.9'])).toEqual(Array.from(f.quantiles['0.9']));
+  });
+
   it('labels the AR least-squares fallback when the ARIMA worker times out', async () => {
     const [f] = await (await createGamArimaForecaster(createProfileForecaster(), { timeoutMs: 1 }).fit([slice(s, 0, trainEnd)])).predict(DAY);
     expect(f.model).toBe('gam-arima');

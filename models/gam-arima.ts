@@ -20,6 +20,11 @@ export interface GamArimaParams {
   timeoutMs: number;
   /** Days of horizon with their own error quantiles; later steps reuse the last (the ARIMA has decayed by then). */
   quantileDays: number;
+  /**
+   * condition() refits the ARIMA (orders and coefficients) on the new residual window instead of
+   * only moving its state: the base keeps its coefficients, the short-term part follows the latest regime.
+   */
+  refitArimaOnCondition: boolean;
 }
 
 export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
@@ -29,6 +34,7 @@ export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   dailySeasonalAr: true,
   timeoutMs: 60_000,
   quantileDays: 2,
+  refitArimaOnCondition: false,
 };
 
 interface SeriesArma {
@@ -65,18 +71,21 @@ export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<
     capabilities: { ...base.capabilities, probabilistic: true },
     async fit(history, covariates) {
       const baseFit = await base.fit(history, covariates);
-      const residuals = baseFit.residuals();
-      const series = new Array<SeriesArma>(history.length);
-      // One batch of worker fits per step length (the window and seasonal lag are set in steps).
-      for (const stepSec of new Set(history.map((s) => s.stepSec))) {
-        const idx = history.map((s, i) => i).filter((i) => history[i].stepSec === stepSec);
-        const res = idx.map((i) => usableResiduals(history[i], residuals.get(history[i].id)));
-        const fits = await fitResidualArimaMany(res, residualParams(stepSec, p));
-        idx.forEach((i, k) => (series[i] = seriesArma(history[i], res[k], fits[k], residuals.has(history[i].id), p)));
-      }
-      return fitted(p, baseFit, series, trainWindow(history), dataHash(history, covariates));
+      return fitted(p, baseFit, await fitArimas(history, baseFit.residuals(), p), trainWindow(history), dataHash(history, covariates));
     },
   };
+}
+
+async function fitArimas(history: Series[], residuals: Map<string, Float64Array>, p: GamArimaParams): Promise<SeriesArma[]> {
+  const series = new Array<SeriesArma>(history.length);
+  // One batch of worker fits per step length (the window and seasonal lag are set in steps).
+  for (const stepSec of new Set(history.map((s) => s.stepSec))) {
+    const idx = history.map((s, i) => i).filter((i) => history[i].stepSec === stepSec);
+    const res = idx.map((i) => usableResiduals(history[i], residuals.get(history[i].id)));
+    const fits = await fitResidualArimaMany(res, residualParams(stepSec, p));
+    idx.forEach((i, k) => (series[i] = seriesArma(history[i], res[k], fits[k], residuals.has(history[i].id), p)));
+  }
+  return series;
 }
 
 function usableResiduals(s: Series, r: Float64Array | undefined): Float64Array {
@@ -171,10 +180,13 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
     spec,
     ...(baseFit.condition
       ? {
-          // Same base and ARIMA coefficients, ARIMA state moved to the end of the longer history.
+          // Same base coefficients; the ARIMA is refitted on the new window, or keeps its coefficients with its state moved to the new end.
           async condition(history: Series[], covariates?: Map<string, Covariates>) {
             const baseC = await baseFit.condition!(history, covariates);
             const residuals = baseC.residuals();
+            if (p.refitArimaOnCondition) {
+              return fitted(p, baseC, await fitArimas(history, residuals, p), trainWindow(history), dataHash(history, covariates));
+            }
             const moved = series.map((sa) => {
               const s = history.find((h) => h.id === sa.id);
               const r = residuals.get(sa.id);
