@@ -34,7 +34,7 @@ export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   dailySeasonalAr: true,
   timeoutMs: 60_000,
   quantileDays: 2,
-  refitArimaOnCondition: false,
+  refitArimaOnCondition: true,
 };
 
 interface SeriesArma {
