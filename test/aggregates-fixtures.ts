@@ -2,7 +2,8 @@ import { DateTime } from 'luxon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPg, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { scratchSchema } from './db.ts';
 import { openStore } from '../store/open.ts';
 import { refreshAggregates } from '../store/aggregates.ts';
 
@@ -139,19 +140,10 @@ export async function cliStore(kind: 'pglite' | 'pg'): Promise<{ env: NodeJS.Pro
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const schema = `t_cli_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = await openPg(process.env.TEST_DATABASE_URL!, 1);
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  await admin.close();
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
+  const scratch = await scratchSchema(process.env.TEST_DATABASE_URL!, 't_cli');
   return {
-    env: { DATABASE_URL: url.toString(), GRIDCAST_DATA_DIR: '' },
-    open: () => openStore({ databaseUrl: url.toString(), dataDir: './data' }),
-    cleanup: async () => {
-      const a = await openPg(process.env.TEST_DATABASE_URL!, 1);
-      await a.exec(`DROP SCHEMA ${schema} CASCADE`);
-      await a.close();
-    },
+    env: { DATABASE_URL: scratch.url, GRIDCAST_DATA_DIR: '' },
+    open: () => openStore({ databaseUrl: scratch.url, dataDir: './data' }),
+    cleanup: () => scratch.drop(),
   };
 }
