@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { GridcastError } from '../core/errors.ts';
 import type { Series } from '../core/types.ts';
 
-/** 0 = Monday–Friday, 1 = Saturday, 2 = Sunday (public holidays arrive with core/calendar.ts). */
+/** Day types of the fallbacks: 0 = Monday–Friday, 1 = Saturday, 2 = Sunday. Holidays are not a type here (the GAM's calendar has them). */
 export type DayType = 0 | 1 | 2;
 export const DAY_TYPES = 3;
 

@@ -39,7 +39,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
       ('meter-1', 'load', 'MWh', 'Europe/Paris', '{}'), ('st-1', 'weather', '°C', 'Europe/Paris', '{}')`);
   });
   beforeEach(() =>
-    db.exec(`TRUNCATE measurements, measurements_5m, measurements_1h, measurements_1d, metering, weather_obs, weather_fc, ingest_quarantine, ingest_batches`),
+    db.exec(`TRUNCATE measurements, measurements_5m, measurements_1h, measurements_1d, metering, weather_obs, weather_fc, ingest_quarantine, ingest_batches, aggregates_dirty`),
   );
   afterAll(() => db.close());
 

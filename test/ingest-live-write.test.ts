@@ -14,7 +14,7 @@ describe.each(backends)('insertMeasurements, the live write path (%s)', (kind) =
     db = await freshDb(kind);
     await db.query(`INSERT INTO series (id, kind, unit, time_zone) VALUES ('s1', 'load', 'MW', 'Europe/Paris')`);
   });
-  beforeEach(() => db.exec('TRUNCATE measurements, measurements_5m, measurements_1h, measurements_1d, metering, weather_obs, weather_fc'));
+  beforeEach(() => db.exec('TRUNCATE measurements, measurements_5m, measurements_1h, measurements_1d, metering, weather_obs, weather_fc, aggregates_dirty'));
   afterAll(() => db.close());
 
   const stored = async () =>
