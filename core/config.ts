@@ -3,6 +3,14 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GridcastError } from './errors.ts';
 
+/** Spatial reconciliation methods (forecast/reconcile implements them). */
+export const RECONCILIATION_METHODS = ['bottom-up', 'top-down', 'ols', 'wls', 'mint-shrink'] as const;
+export type ReconciliationMethod = (typeof RECONCILIATION_METHODS)[number];
+
+/** Forecast horizons (B1); each has its own run cadence and deadline. */
+export const HORIZONS = ['intraday', 'day-ahead', 'week-ahead', 'mid-term'] as const;
+export type Horizon = (typeof HORIZONS)[number];
+
 /**
  * Configuration, read once at start from the environment (and an optional JSON file
  * named by GRIDCAST_CONFIG), validated here; nothing else reads process.env.
@@ -56,6 +64,38 @@ export const ConfigSchema = z.object({
       cron: z.string().default('0 * * * * *'),
     })
     .prefault({}),
+  /** Forecast runs (C1–C3): what they forecast and how they reconcile. */
+  forecast: z
+    .object({
+      /** Root of the hierarchy the runs cover (default: the topology's sole hierarchy). */
+      root: z.string().optional(),
+      /** Spatial reconciliation applied to every run unless the run names another. */
+      reconciliation: z.enum(RECONCILIATION_METHODS).default('mint-shrink'),
+      /** Model fitted for a series that has no champion in the registry. */
+      defaultModel: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()).default({}) }).prefault({ kind: 'auto' }),
+      /** Country whose public holidays the calendar knows (date-holidays code, e.g. FR, US). */
+      holidays: z.string().regex(/^[A-Z]{2}$/).optional(),
+      /** History loaded before the origin to fit or condition a model. */
+      historyDays: z.number().int().positive().default(3 * 365),
+      quantiles: z.array(z.number().gt(0).lt(1)).min(1).default([0.1, 0.5, 0.9]),
+      /** Moving loads at substation level in stored views: average shares or the full load. */
+      movingLoadAllocation: z.enum(['average', 'worst-case']).default('average'),
+    })
+    .prefault({}),
+  /**
+   * Scheduled jobs (E2): cron (node-cron, seconds allowed) and deadline per job. A forecast job
+   * exists per horizon; `enabled: false` removes a job.
+   */
+  jobs: z
+    .record(
+      z.string(),
+      z.object({
+        cron: z.string().optional(),
+        deadlineSec: z.number().int().positive().optional(),
+        enabled: z.boolean().default(true),
+      }),
+    )
+    .default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
