@@ -1,0 +1,217 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { GridcastError } from '../core/errors.ts';
+import type { Covariates, Series } from '../core/types.ts';
+import { dataHash } from '../models/artifact.ts';
+import type { Queryable } from '../store/db.ts';
+import { queryMeasurements } from '../store/query.repository.ts';
+import { listSeries, type SeriesRow } from '../store/series.repository.ts';
+
+export interface InputRequest {
+  seriesIds: string[];
+  /** Forecast origin T: history strictly before T (hourly buckets), weather forecasts issued at or before T. */
+  origin: Date;
+  /** History window length before T. */
+  historyDays: number;
+  /** Hourly steps from T. */
+  horizonSteps: number;
+  /** Mid-term: replay observed temperature of these past years on the target calendar (returns scenarios). */
+  scenarioYears?: number[];
+  /**
+   * Knowledge time: only rows received at or before it (metering versions, late measurements,
+   * weather). Absent: everything stored now. A re-run passes the first run's issue time to see
+   * what was known then; it is not the origin, since imported history was received after its origins.
+   */
+  asOf?: Date;
+}
+
+export interface RunInputs {
+  stepSec: 3600;
+  /** Hourly, [origin - historyDays, origin), NaN where missing; Series.timeZone from topology. */
+  history: Map<string, Series>;
+  /** { future: { temperature } } aligned with history (observations), only for series with a weather station. */
+  fitCovariates: Map<string, Covariates>;
+  /** { future: { temperature } } of length horizonSteps from the latest forecast issued <= origin for each target (NaN where none). */
+  predictCovariates: Map<string, Covariates>;
+  /** year -> predict covariates from that year's observations. */
+  scenarios?: Map<number, Map<string, Covariates>>;
+  /** Hours of the history window that are imputed, suspect (worst point quality of the hour) or missing. */
+  quality: Map<string, { imputed: number; suspect: number; missing: number }>;
+  /** sha256 over everything above (the run's inputs hash). */
+  hash: string;
+}
+
+const STEP_SEC = 3600;
+const HOUR_MS = STEP_SEC * 1000;
+export const TEMPERATURE = 'temperature';
+
+/**
+ * Loads what a forecast run (or a training) needs from the store: hourly actuals through
+ * queryMeasurements (own measurements, best metering version, or roll-up of children), and the
+ * temperature of each series' weather station — the node's own or its nearest ancestor's.
+ */
+export async function loadRunInputs(q: Queryable, req: InputRequest): Promise<RunInputs> {
+  validate(req);
+  const ids = [...new Set(req.seriesIds)].sort();
+  const origin = req.origin.getTime();
+  const steps = req.historyDays * 24;
+  const from = origin - steps * HOUR_MS;
+  const topology = new Map((await listSeries(q)).map((r) => [r.id, r]));
+
+  const history = new Map<string, Series>();
+  const quality = new Map<string, { imputed: number; suspect: number; missing: number }>();
+  for (const id of ids) {
+    const row = topology.get(id);
+    if (!row) throw new GridcastError('SERIES_NOT_FOUND', `Unknown series '${id}': create it (topology) before forecasting it.`, { seriesId: id });
+    const values = new Float64Array(steps).fill(Number.NaN);
+    const counts = { imputed: 0, suspect: 0, missing: 0 };
+    const rows = await queryMeasurements(q, { seriesId: id, from: new Date(from), to: req.origin, grain: '1h', ...(req.asOf ? { asOf: req.asOf } : {}) });
+    for (const r of rows) {
+      const i = (r.ts.getTime() - from) / HOUR_MS;
+      if (r.value === null || !Number.isFinite(r.value)) continue;
+      values[i] = r.value;
+      if (r.quality === 'imputed') counts.imputed++;
+      else if (r.quality === 'suspect') counts.suspect++;
+    }
+    for (const v of values) if (Number.isNaN(v)) counts.missing++;
+    history.set(id, { id, start: new Date(from), stepSec: STEP_SEC, values, timeZone: row.timeZone });
+    quality.set(id, counts);
+  }
+
+  const stationOf = new Map<string, string>();
+  for (const id of ids) {
+    const st = weatherStation(topology, id);
+    if (st) stationOf.set(id, st);
+  }
+  const stations = [...new Set(stationOf.values())].sort();
+  const obsHistory = new Map<string, Float64Array>();
+  const fcHorizon = new Map<string, Float64Array>();
+  for (const st of stations) {
+    obsHistory.set(st, await hourlyObservations(q, st, from, steps, req.asOf));
+    fcHorizon.set(st, await latestForecasts(q, st, origin, req.horizonSteps, req.asOf));
+  }
+  const perSeries = (byStation: Map<string, Float64Array>) =>
+    new Map([...stationOf].map(([id, st]): [string, Covariates] => [id, { future: { [TEMPERATURE]: byStation.get(st)!.slice() } }]));
+  const fitCovariates = perSeries(obsHistory);
+  const predictCovariates = perSeries(fcHorizon);
+
+  let scenarios: Map<number, Map<string, Covariates>> | undefined;
+  if (req.scenarioYears) {
+    scenarios = new Map();
+    for (const year of [...new Set(req.scenarioYears)].sort((a, b) => a - b)) {
+      const byStation = new Map<string, Float64Array>();
+      for (const st of stations) byStation.set(st, await replayedYear(q, st, origin, req.horizonSteps, year, req.asOf));
+      scenarios.set(year, perSeries(byStation));
+    }
+  }
+
+  const inputs = { stepSec: STEP_SEC, history, fitCovariates, predictCovariates, ...(scenarios ? { scenarios } : {}), quality } as const;
+  return { ...inputs, hash: inputsHash(inputs, origin, req.horizonSteps) };
+}
+
+function validate(req: InputRequest): void {
+  const t = req.origin?.getTime();
+  if (!Number.isFinite(t) || t % HOUR_MS !== 0) {
+    throw new GridcastError('INPUT_ORIGIN_INVALID', `the origin must be a whole UTC hour, got ${Number.isFinite(t) ? req.origin.toISOString() : String(req.origin)}`);
+  }
+  if (!Number.isInteger(req.historyDays) || req.historyDays < 1) {
+    throw new GridcastError('INPUT_HISTORY_INVALID', `historyDays must be a positive whole number, got ${req.historyDays}`);
+  }
+  if (!Number.isInteger(req.horizonSteps) || req.horizonSteps < 0) {
+    throw new GridcastError('INPUT_HORIZON_INVALID', `horizonSteps must be a whole number >= 0, got ${req.horizonSteps}`);
+  }
+  for (const y of req.scenarioYears ?? []) {
+    if (!Number.isInteger(y)) throw new GridcastError('INPUT_SCENARIO_INVALID', `scenario years must be whole years, got ${y}`);
+  }
+}
+
+/** The node's station, else its nearest ancestor's; undefined when none up to the root. */
+export function weatherStation(topology: Map<string, SeriesRow>, id: string): string | undefined {
+  const seen = new Set<string>();
+  for (let n = topology.get(id); n && !seen.has(n.id); n = n.parent ? topology.get(n.parent) : undefined) {
+    if (n.weatherStation) return n.weatherStation;
+    seen.add(n.id);
+  }
+  return undefined;
+}
+
+const received = (asOf: Date | undefined, param: string) => (asOf ? `AND received_at <= ${param}` : '');
+
+/** Hourly mean of the observations of [from, from + steps h). */
+async function hourlyObservations(q: Queryable, station: string, from: number, steps: number, asOf?: Date): Promise<Float64Array> {
+  const out = new Float64Array(steps).fill(Number.NaN);
+  const { rows } = await q.query<{ h: Date; v: number }>(
+    `SELECT date_bin('1 hour', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h, avg(value) AS v FROM weather_obs
+     WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < $4 ${received(asOf, '$5')}
+     GROUP BY 1`,
+    [station, TEMPERATURE, new Date(from), new Date(from + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
+  );
+  for (const r of rows) out[(r.h.getTime() - from) / HOUR_MS] = r.v;
+  return out;
+}
+
+/**
+ * For each target hour of [origin, origin + steps h): the value of the latest forecast issued at
+ * or before the origin (hourly mean when a forecast has several values in the hour).
+ */
+async function latestForecasts(q: Queryable, station: string, origin: number, steps: number, asOf?: Date): Promise<Float64Array> {
+  const out = new Float64Array(steps).fill(Number.NaN);
+  if (steps === 0) return out;
+  const { rows } = await q.query<{ h: Date; v: number }>(
+    `SELECT date_bin('1 hour', target_ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h, avg(value) AS v FROM (
+       SELECT DISTINCT ON (target_ts) target_ts, value FROM weather_fc
+       WHERE station_id = $1 AND variable = $2 AND issued_at <= $3 AND target_ts >= $3 AND target_ts < $4 ${received(asOf, '$5')}
+       ORDER BY target_ts, issued_at DESC) AS latest
+     GROUP BY 1`,
+    [station, TEMPERATURE, new Date(origin), new Date(origin + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
+  );
+  for (const r of rows) out[(r.h.getTime() - origin) / HOUR_MS] = r.v;
+  return out;
+}
+
+/**
+ * Observed temperature of `year` on the target calendar: each target hour takes the observation
+ * of the same UTC month, day and hour, the first target's year mapped to `year` and later years
+ * following it (a horizon across New Year stays continuous). UTC, not local time, so that every
+ * target hour has exactly one source hour across DST changes; Feb 29 maps to Feb 28 of a common year.
+ */
+async function replayedYear(q: Queryable, station: string, origin: number, steps: number, year: number, asOf?: Date): Promise<Float64Array> {
+  const out = new Float64Array(steps).fill(Number.NaN);
+  if (steps === 0) return out;
+  const shift = year - DateTime.fromMillis(origin, { zone: 'utc' }).year;
+  const source = new Float64Array(steps);
+  for (let k = 0; k < steps; k++) {
+    const t = DateTime.fromMillis(origin + k * HOUR_MS, { zone: 'utc' });
+    const y = t.year + shift;
+    const day = t.month === 2 && t.day === 29 && !DateTime.utc(y).isInLeapYear ? 28 : t.day;
+    source[k] = DateTime.utc(y, t.month, day, t.hour).toMillis();
+  }
+  const lo = Math.min(...source);
+  const hours = (Math.max(...source) - lo) / HOUR_MS + 1;
+  const obs = await hourlyObservations(q, station, lo, hours, asOf);
+  for (let k = 0; k < steps; k++) out[k] = obs[(source[k] - lo) / HOUR_MS];
+  return out;
+}
+
+/**
+ * One sha256 over ids, time zones, timestamps, values and covariates in a canonical order: the
+ * history through dataHash, the horizon and every scenario as value-less series starting at the
+ * origin (so origin and horizon length are part of it), then the quality counts.
+ */
+function inputsHash(inputs: Omit<RunInputs, 'hash'>, origin: number, horizonSteps: number): string {
+  const h = createHash('sha256');
+  const history = [...inputs.history.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const horizon = history.map((s) => ({ id: s.id, start: new Date(origin), stepSec: STEP_SEC, values: new Float64Array(horizonSteps) }));
+  h.update(`gridcast-run-inputs\0v1\0`);
+  for (const s of history) h.update(`zone\0${s.id}\0${s.timeZone ?? ''}\0`);
+  h.update(`history\0${dataHash(history, inputs.fitCovariates)}\0`);
+  h.update(`horizon\0${dataHash(horizon, inputs.predictCovariates)}\0`);
+  for (const [year, cov] of [...(inputs.scenarios ?? new Map<number, Map<string, Covariates>>())].sort(([a], [b]) => a - b)) {
+    h.update(`scenario\0${year}\0${dataHash(horizon, cov)}\0`);
+  }
+  for (const s of history) {
+    const c = inputs.quality.get(s.id)!;
+    h.update(`quality\0${s.id}\0${c.imputed}\0${c.suspect}\0${c.missing}\0`);
+  }
+  return h.digest('hex');
+}
