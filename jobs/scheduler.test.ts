@@ -71,8 +71,8 @@ describe.runIf(backends.includes('pg'))('two instances on one PostgreSQL', () =>
     });
     const sa = createScheduler({ db: a, jobs: [job('a')], log: silentLog, instance: 'a' });
     const sb = createScheduler({ db: b, jobs: [job('b')], log: silentLog, instance: 'b' });
-    sa.start();
-    sb.start();
+    await sa.start();
+    await sb.start();
     await new Promise((r) => setTimeout(r, 4200));
     await sa.stop();
     await sb.stop();
@@ -80,7 +80,7 @@ describe.runIf(backends.includes('pg'))('two instances on one PostgreSQL', () =>
     const ticks = runs.map((r) => r.tick);
     expect(ticks.length).toBeGreaterThanOrEqual(3);
     expect(new Set(ticks).size).toBe(ticks.length);
-    const recorded = (await a.query<{ t: Date; instance: string }>(`SELECT scheduled_at AS t, instance FROM job_runs WHERE status = 'succeeded' ORDER BY 1`)).rows;
+    const recorded = (await a.query<{ t: Date; instance: string }>(`SELECT scheduled_at AS t, instance FROM job_runs WHERE status <> 'missed' ORDER BY 1`)).rows;
     expect(recorded.map((r) => [r.t.getTime(), r.instance])).toEqual([...runs].sort((x, y) => x.tick - y.tick).map((r) => [r.tick, r.instance]));
 
     // Both instances really competed for the same ticks: a tick the other ran is refused.

@@ -2,11 +2,14 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { GridcastError } from '../core/errors.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import type { Log } from '../ingest/scada/log.ts';
+import { cronProblem, ticksBack } from './ticks.ts';
 
 export interface JobContext {
   /** The cron tick this run belongs to (whole second, same on every instance). */
   scheduledAt: Date;
-  /** Aborted at the deadline: long-running service functions should stop there. */
+  /** scheduledAt + the job's deadline. */
+  deadline: Date;
+  /** Aborted at the deadline or when the instance stops: long-running service functions should stop there. */
   signal: AbortSignal;
 }
 
@@ -22,23 +25,42 @@ export interface Job {
   retryDelayMs?: number;
 }
 
-export type TickOutcome = 'succeeded' | 'failed' | 'late' | 'skipped';
+/** 'interrupted': the instance stopped during the run; the claim is withdrawn so the tick can be caught up. */
+export type TickOutcome = 'succeeded' | 'failed' | 'late' | 'skipped' | 'interrupted';
+
+export interface CatchUp {
+  /** Ticks recorded as missed now (newest first). */
+  missed: Date[];
+  /** The latest tick, run now because no instance had run it and its deadline is still ahead. */
+  ran: { tick: Date; outcome: TickOutcome } | null;
+}
 
 export interface Scheduler {
-  start(): void;
+  /** Catches up every job (in the background), then fires the cron ticks. */
+  start(): Promise<void>;
+  /** Stops the ticks, aborts running jobs and waits for them to wind down. */
   stop(): Promise<void>;
-  /** Claims and runs one tick of a job (what the cron task calls). */
+  /** Claims and runs one tick of a job. */
   runTick(jobName: string, scheduledAt: Date): Promise<TickOutcome>;
+  /** Records the job's ticks that passed their deadline unrun, and runs its latest tick if nobody has and there is still time. */
+  catchUp(jobName: string): Promise<CatchUp>;
 }
 
 // Advisory locks of jobs use this first key; the second is a hash of the job name.
 const JOB_LOCK_NAMESPACE = 7_351_002;
+// At most this many unrun ticks of one job are recorded as missed at once (a long outage of a
+// frequent job would otherwise write thousands of rows).
+const MAX_MISSED = 1000;
+// On stop, a running job gets this long after its signal is aborted to wind down.
+const STOP_GRACE_MS = 5000;
 
 function lockKey(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h | 0;
 }
+
+class Stopping extends Error {}
 
 /**
  * Runs jobs on cron schedules with one runner per job across instances.
@@ -48,19 +70,56 @@ function lockKey(name: string): number {
  * the same time — and then inserts the (job, tick) row of job_runs — so a tick an instance
  * already ran is not run again by one whose timer fired a little later. The transaction stays
  * open for the run and commits the outcome: if the runner dies, both the lock and the claim
- * vanish and the next instance may run the tick. PGlite is one process holding one
+ * vanish and another instance may catch the tick up. PGlite is one process holding one
  * transaction at a time, so there the claim row plus an in-process guard give the same rule.
+ *
+ * Ticks nobody ran (every instance down, or the job still busy with an earlier tick) are found
+ * from job_runs at start and at every tick: the latest is run late if its deadline is still
+ * ahead ("catch-up"), the older ones are recorded once as 'missed'. A job with no row at all is
+ * new: nothing before its first tick counts as missed.
  */
-export function createScheduler(opts: { db: Db; jobs: Job[]; log: Log; instance: string }): Scheduler {
+export function createScheduler(opts: {
+  db: Db;
+  jobs: Job[];
+  log: Log;
+  instance: string;
+  /** Zone of the cron expressions (config.timeZone): "09:00" is local time. */
+  timeZone?: string;
+  now?: () => Date;
+}): Scheduler {
   const { db, log } = opts;
+  const timeZone = opts.timeZone ?? 'UTC';
+  const now = opts.now ?? (() => new Date());
   const jobs = new Map(opts.jobs.map((j) => [j.name, j]));
   if (jobs.size !== opts.jobs.length) throw new GridcastError('JOB_DUPLICATE', 'Two jobs have the same name; job names must be unique.');
   for (const j of opts.jobs) {
-    if (!cron.validate(j.cron)) throw new GridcastError('CONFIG_INVALID', `Job ${j.name}: '${j.cron}' is not a valid cron expression.`, { job: j.name });
+    const problem = cronProblem(j.cron, timeZone);
+    if (problem) throw new GridcastError('CONFIG_INVALID', `Job ${j.name}: '${j.cron}' is not a valid cron expression: ${problem}.`, { job: j.name });
   }
   const running = new Set<string>();
+  const executing = new Set<AbortController>();
   const inFlight = new Set<Promise<unknown>>();
-  let tasks: ScheduledTask[] = [];
+  let stopping = false;
+  // Created stopped: their matchers tell which instants node-cron fires at before start().
+  const tasks = new Map<string, ScheduledTask>(
+    opts.jobs.map((job) => [
+      job.name,
+      cron.createTask(job.cron, (ctx) => track(onTick(job, new Date(Math.floor(ctx.date.getTime() / 1000) * 1000))), {
+        name: job.name, timezone: timeZone, suppressMissedWarning: true,
+      }),
+    ]),
+  );
+
+  function track(p: Promise<unknown>): void {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }
+
+  function jobNamed(name: string): Job {
+    const job = jobs.get(name);
+    if (!job) throw new GridcastError('JOB_UNKNOWN', `No job named ${name}.`);
+    return job;
+  }
 
   async function claim(q: Queryable, job: Job, scheduledAt: Date): Promise<boolean> {
     const r = await q.query(
@@ -70,60 +129,81 @@ export function createScheduler(opts: { db: Db; jobs: Job[]; log: Log; instance:
     return r.rows.length === 1;
   }
 
-  async function execute(job: Job, scheduledAt: Date): Promise<{ status: Exclude<TickOutcome, 'skipped'>; attempts: number; error: string | null }> {
-    const deadline = scheduledAt.getTime() + job.deadlineMs;
+  type Execution = { status: Exclude<TickOutcome, 'skipped'>; attempts: number; error: string | null };
+
+  async function execute(job: Job, scheduledAt: Date): Promise<Execution> {
+    const deadline = new Date(scheduledAt.getTime() + job.deadlineMs);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error('deadline reached')), Math.max(0, deadline - Date.now()));
-    const deadlineReached = new Promise<'late'>((resolve) => controller.signal.addEventListener('abort', () => resolve('late')));
+    executing.add(controller);
+    const timer = setTimeout(() => controller.abort(new Error('deadline reached')), Math.max(0, deadline.getTime() - now().getTime()));
+    const aborted = new Promise<'late' | 'stopped'>((resolve) =>
+      controller.signal.addEventListener('abort', () => resolve(controller.signal.reason instanceof Stopping ? 'stopped' : 'late'), { once: true }),
+    );
     let attempts = 0;
     let error: string | null = null;
     try {
       for (;;) {
         attempts++;
+        const run = job.run({ scheduledAt, deadline, signal: controller.signal });
         try {
-          const outcome = await Promise.race([job.run({ scheduledAt, signal: controller.signal }).then(() => 'done' as const), deadlineReached]);
+          const outcome = await Promise.race([run.then(() => 'done' as const), aborted]);
+          if (outcome === 'stopped') {
+            await Promise.race([run.catch(() => {}), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
+            return { status: 'interrupted', attempts, error: 'the instance stopped during the run' };
+          }
           if (outcome === 'late') return { status: 'late', attempts, error: `not finished ${job.deadlineMs} ms after ${scheduledAt.toISOString()}` };
           return { status: 'succeeded', attempts, error: null };
         } catch (e) {
           error = (e as Error).message;
-          const retryAt = Date.now() + (job.retryDelayMs ?? 1000);
+          const delay = job.retryDelayMs ?? 1000;
           log.error({ job: job.name, scheduledAt, attempt: attempts, err: error }, 'job run failed');
-          if (attempts > (job.retries ?? 2) || retryAt >= deadline) return { status: 'failed', attempts, error };
-          await new Promise((r) => setTimeout(r, job.retryDelayMs ?? 1000));
+          if (attempts > (job.retries ?? 2) || now().getTime() + delay >= deadline.getTime()) return { status: 'failed', attempts, error };
+          const waited = await Promise.race([new Promise<'retry'>((r) => setTimeout(() => r('retry'), delay)), aborted]);
+          if (waited === 'stopped') return { status: 'interrupted', attempts, error: 'the instance stopped before a retry' };
+          if (waited === 'late') return { status: 'failed', attempts, error };
         }
       }
     } finally {
       clearTimeout(timer);
+      executing.delete(controller);
     }
   }
 
-  const record = (q: Queryable, job: Job, scheduledAt: Date, r: Awaited<ReturnType<typeof execute>>) =>
+  const record = (q: Queryable, job: Job, scheduledAt: Date, r: Execution) =>
     q.query(`UPDATE job_runs SET status = $3, attempts = $4, error = $5, finished_at = now() WHERE job = $1 AND scheduled_at = $2`, [
       job.name, scheduledAt, r.status, r.attempts, r.error,
     ]);
 
   async function runTick(jobName: string, scheduledAt: Date): Promise<TickOutcome> {
-    const job = jobs.get(jobName);
-    if (!job) throw new GridcastError('JOB_UNKNOWN', `No job named ${jobName}.`);
-    if (running.has(job.name)) return 'skipped';
+    const job = jobNamed(jobName);
+    if (stopping || running.has(job.name)) return 'skipped';
     running.add(job.name);
     try {
       let outcome: TickOutcome;
       if (db.kind === 'pg') {
-        outcome = await db.transaction(async (tx) => {
-          const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [JOB_LOCK_NAMESPACE, lockKey(job.name)]);
-          if (!lock.rows[0].got || !(await claim(tx, job, scheduledAt))) return 'skipped';
-          const r = await execute(job, scheduledAt);
-          await record(tx, job, scheduledAt, r);
-          return r.status;
-        });
+        outcome = await db
+          .transaction(async (tx) => {
+            const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [JOB_LOCK_NAMESPACE, lockKey(job.name)]);
+            if (!lock.rows[0].got || !(await claim(tx, job, scheduledAt))) return 'skipped';
+            const r = await execute(job, scheduledAt);
+            // Rolling back withdraws the claim: the tick is free for a catch-up.
+            if (r.status === 'interrupted') throw new Stopping();
+            await record(tx, job, scheduledAt, r);
+            return r.status;
+          })
+          .catch((e: unknown) => {
+            if (e instanceof Stopping) return 'interrupted' as const;
+            throw e;
+          });
       } else {
         if (!(await claim(db, job, scheduledAt))) return 'skipped';
         const r = await execute(job, scheduledAt);
-        await record(db, job, scheduledAt, r);
+        if (r.status === 'interrupted') await db.query('DELETE FROM job_runs WHERE job = $1 AND scheduled_at = $2', [job.name, scheduledAt]);
+        else await record(db, job, scheduledAt, r);
         outcome = r.status;
       }
-      if (outcome === 'late') log.error({ job: job.name, scheduledAt }, 'job missed its deadline');
+      if (outcome === 'late') log.error({ job: job.name, scheduledAt, deadlineMs: job.deadlineMs }, 'job run late: not finished by its deadline');
+      else if (outcome === 'interrupted') log.warn({ job: job.name, scheduledAt }, 'job run interrupted by the shutdown; the tick can be caught up');
       else if (outcome !== 'skipped') log.info({ job: job.name, scheduledAt, outcome, instance: opts.instance }, 'job run');
       return outcome;
     } finally {
@@ -131,25 +211,68 @@ export function createScheduler(opts: { db: Db; jobs: Job[]; log: Log; instance:
     }
   }
 
+  /** Records, once across instances, the ticks in (last row, at] whose deadline passed unrun. Returns them and the ticks looked at. */
+  async function recordMissed(job: Job, at: Date): Promise<{ missed: Date[]; ticks: Date[]; hasHistory: boolean }> {
+    const last = (await db.query<{ t: Date | null }>('SELECT max(scheduled_at) AS t FROM job_runs WHERE job = $1', [job.name])).rows[0].t;
+    const task = tasks.get(job.name)!;
+    const ticks = ticksBack(job.cron, timeZone, (d) => task.match(d), at, { after: last, max: MAX_MISSED });
+    if (last === null) return { missed: [], ticks, hasHistory: false };
+    const overdue = ticks.filter((t) => t.getTime() + job.deadlineMs <= at.getTime());
+    if (overdue.length === 0) return { missed: [], ticks, hasHistory: true };
+    const r = await db.query<{ scheduled_at: Date }>(
+      `INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at, error)
+       SELECT $1, t, $3, 'missed', now(), $4 FROM unnest($2::timestamptz[]) AS t
+       ON CONFLICT DO NOTHING RETURNING scheduled_at`,
+      [job.name, overdue, opts.instance, `no run within ${job.deadlineMs} ms of the tick`],
+    );
+    const missed = r.rows.map((x) => x.scheduled_at).sort((a, b) => b.getTime() - a.getTime());
+    if (missed.length > 0) {
+      log.error(
+        { job: job.name, missed: missed.length, latest: missed[0], oldest: missed[missed.length - 1], capped: ticks.length === MAX_MISSED },
+        'job ticks missed: no run before their deadline',
+      );
+    }
+    return { missed, ticks, hasHistory: true };
+  }
+
+  async function catchUp(jobName: string): Promise<CatchUp> {
+    const job = jobNamed(jobName);
+    const at = now();
+    const { missed, ticks } = await recordMissed(job, at);
+    const latest = ticks[0];
+    if (!latest || latest.getTime() + job.deadlineMs <= at.getTime()) return { missed, ran: null };
+    const outcome = await runTick(job.name, latest);
+    if (outcome !== 'skipped') log.warn({ job: job.name, scheduledAt: latest, outcome }, 'job tick caught up: no instance had run it');
+    return { missed, ran: { tick: latest, outcome } };
+  }
+
+  async function onTick(job: Job, tick: Date): Promise<void> {
+    try {
+      await recordMissed(job, now());
+      await runTick(job.name, tick);
+    } catch (e) {
+      log.error({ job: job.name, scheduledAt: tick, err: (e as Error).message }, 'job tick could not be claimed');
+    }
+  }
+
   return {
     runTick,
-    start() {
-      tasks = opts.jobs.map((job) =>
-        cron.schedule(
-          job.cron,
-          (ctx) => {
-            const tick = new Date(Math.floor(ctx.date.getTime() / 1000) * 1000);
-            const p = runTick(job.name, tick).catch((e: Error) => log.error({ job: job.name, err: e.message }, 'job tick could not be claimed'));
-            inFlight.add(p);
-            void p.finally(() => inFlight.delete(p));
-          },
-          { name: job.name },
-        ),
-      );
+    catchUp,
+    async start() {
+      if (db.kind === 'pglite') {
+        // One process owns a PGlite store: a 'running' row is a run this instance never finished
+        // before it died. Dropping it lets the tick be caught up or recorded as missed.
+        await db.query(`DELETE FROM job_runs WHERE status = 'running'`);
+      }
+      for (const job of opts.jobs) {
+        track(catchUp(job.name).catch((e: Error) => log.error({ job: job.name, err: e.message }, 'job catch-up failed')));
+        await tasks.get(job.name)!.start();
+      }
     },
     async stop() {
-      await Promise.all(tasks.map((t) => t.destroy()));
-      tasks = [];
+      stopping = true;
+      await Promise.all([...tasks.values()].map((t) => t.destroy()));
+      for (const c of executing) c.abort(new Stopping());
       await Promise.all(inFlight);
     },
   };
