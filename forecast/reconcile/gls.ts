@@ -1,0 +1,102 @@
+import { cholesky, cholSolve } from '../../core/linalg.ts';
+import type { Projection } from './projection.ts';
+import { constraintResidual, type Structure } from './structure.ts';
+
+/**
+ * W = diag(d) + c·X·Xᵀ, never formed: d has one weight per row (rows order) and X is n × T
+ * (row-major, rows order). OLS, WLS and wls-var have no low-rank part; MinT-shrink has
+ * d = λ·var and c = (1−λ)/(T−1), X the centred residuals.
+ */
+export interface GlsWeights {
+  diag: Float64Array;
+  lowRank?: { scale: number; x: Float64Array; steps: number };
+}
+
+/**
+ * Generalised least squares reconciliation in the constraint form of Wickramasuriya et al. (2019):
+ * ỹ = ŷ − W·U·(UᵀWU)⁻¹·Uᵀŷ with Uᵀ = [I_a, −A], and P·ŷ the bottom part of ỹ. The textbook form
+ * P = (SᵀW⁻¹S)⁻¹SᵀW⁻¹ needs W⁻¹ (n × n) and an m × m solve; this one only factorises the a × a
+ * matrix UᵀWU, which for a grid (few aggregates, many feeders) is tiny, and W enters through
+ * products with U that follow the sparsity of A.
+ *
+ * Returns null when UᵀWU is not numerically positive definite: a Cholesky pivot below
+ * `minPivot` times its diagonal entry (a scale-free test, so a root in MW and feeders in kW are
+ * judged alike) means (UᵀWU)⁻¹ would amplify rounding by more than 1/minPivot.
+ */
+export function glsProjection(st: Structure, w: GlsWeights, minPivot = 0): Projection | null {
+  const { sm, a, m, ancPtr, ancIdx } = st;
+  const d = w.diag;
+  // UᵀWU = D_agg + A·D_bottom·Aᵀ (+ c·(UᵀX)(UᵀX)ᵀ): each bottom adds its weight to every pair
+  // of aggregates above it, m × depth² work.
+  const mm = new Float64Array(a * a);
+  for (let i = 0; i < a; i++) mm[i * a + i] = d[i];
+  for (let j = 0; j < m; j++) {
+    const dj = d[a + j];
+    for (let p = ancPtr[j]; p < ancPtr[j + 1]; p++) {
+      const ip = ancIdx[p] * a;
+      for (let q = ancPtr[j]; q < ancPtr[j + 1]; q++) mm[ip + ancIdx[q]] += dj;
+    }
+  }
+  let ux: Float64Array | null = null;
+  const lr = w.lowRank && w.lowRank.scale !== 0 ? w.lowRank : null;
+  if (lr) {
+    const T = lr.steps;
+    const x = lr.x;
+    // UᵀX: each aggregate's residuals minus the sum of its bottoms' residuals (a × T).
+    ux = new Float64Array(a * T);
+    for (let i = 0; i < a; i++) {
+      const row = ux.subarray(i * T, (i + 1) * T);
+      row.set(x.subarray(i * T, (i + 1) * T));
+      for (const c of sm.rowCols[i]) {
+        const src = (a + c) * T;
+        for (let t = 0; t < T; t++) row[t] -= x[src + t];
+      }
+    }
+    for (let i = 0; i < a; i++) {
+      for (let k = 0; k <= i; k++) {
+        let s = 0;
+        for (let t = 0; t < T; t++) s += ux[i * T + t] * ux[k * T + t];
+        s *= lr.scale;
+        mm[i * a + k] += s;
+        if (k !== i) mm[k * a + i] += s;
+      }
+    }
+  }
+  const l = a > 0 ? cholesky(mm, a) : new Float64Array(0);
+  if (!l) return null;
+  for (let i = 0; i < a; i++) {
+    if (!(l[i * a + i] * l[i * a + i] >= minPivot * mm[i * a + i])) return null;
+  }
+
+  const r = new Float64Array(a);
+  return {
+    bottom(yhat: Float64Array): Float64Array {
+      const out = yhat.slice(a, a + m);
+      if (a === 0) return out;
+      const z = cholSolve(l, a, constraintResidual(st, yhat, r));
+      // ỹ_b = ŷ_b − (W·U·z)_b with (U·z)_b = −Aᵀz: + d_b ⊙ Aᵀz − c·X_b·((UᵀX)ᵀz).
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let p = ancPtr[j]; p < ancPtr[j + 1]; p++) s += z[ancIdx[p]];
+        out[j] += d[a + j] * s;
+      }
+      if (lr && ux) {
+        const T = lr.steps;
+        const v = new Float64Array(T);
+        for (let i = 0; i < a; i++) {
+          const zi = z[i];
+          if (zi === 0) continue;
+          for (let t = 0; t < T; t++) v[t] += ux[i * T + t] * zi;
+        }
+        const x = lr.x;
+        for (let j = 0; j < m; j++) {
+          let s = 0;
+          const base = (a + j) * T;
+          for (let t = 0; t < T; t++) s += x[base + t] * v[t];
+          out[j] -= lr.scale * s;
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import type { ReconciliationMethod } from '../../core/config.ts';
+import { GridcastError } from '../../core/errors.ts';
+import type { SummingMatrix } from '../../core/hierarchy.ts';
+import { reconcileQuantiles, reconcileVector } from './apply.ts';
+import { bottomUp } from './methods/bottom-up.ts';
+import { mintShrink } from './methods/mint-shrink.ts';
+import { ols } from './methods/ols.ts';
+import { topDown } from './methods/top-down.ts';
+import { wlsStructural } from './methods/wls.ts';
+import type { MethodOutcome } from './projection.ts';
+import { structureOf, type Structure } from './structure.ts';
+
+export interface NodeForecast {
+  mean: Float64Array;
+  /** Level ('0.1', '0.5', …) → values; the same levels and length for every node. */
+  quantiles: Record<string, Float64Array>;
+}
+
+export interface ReconcileInput {
+  sm: SummingMatrix;
+  method: ReconciliationMethod;
+  /** One entry per sm.rows id (aggregates and bottom). */
+  base: Map<string, NodeForecast>;
+  /** Per sm.rows id, same length, time-aligned; NaN allowed (mint-shrink). */
+  residuals?: Map<string, Float64Array>;
+  /** Per sm.rows id (at least the root and the bottoms), time-aligned actuals (top-down). */
+  history?: Map<string, Float64Array>;
+}
+
+export interface ReconcileResult {
+  /** Every sm.rows id, coherent for the mean and every quantile. */
+  values: Map<string, NodeForecast>;
+  method: ReconciliationMethod;
+  /** What ran, e.g. 'mint-shrink (lambda 0.231)' or 'wls-var (covariance singular, lambda 0.000)'. */
+  applied: string;
+  lambda?: number;
+  /** Pure code does not log: the caller logs these. */
+  warnings: string[];
+}
+
+/**
+ * Makes the forecasts of one hierarchy coherent (C1): the method computes the projection P,
+ * the shared routines of apply.ts produce ỹ = S·P·ŷ for the mean and every quantile level.
+ */
+export function reconcile(input: ReconcileInput): ReconcileResult {
+  const { sm, method } = input;
+  const { horizon, levels } = checkBase(sm, input.base);
+  const st = structureOf(sm);
+  const outcome = project(st, input);
+  const n = sm.rows.length;
+  // Per level, one array reference per row: the step loop below then only does indexed reads.
+  const base = sm.rows.map((id) => input.base.get(id)!);
+  const baseMean = base.map((b) => b.mean);
+  const baseQ = levels.map((l) => base.map((b) => b.quantiles[l]));
+  const outMean = sm.rows.map(() => new Float64Array(horizon));
+  const outQ = levels.map(() => sm.rows.map(() => new Float64Array(horizon)));
+  const yhat = new Float64Array(n);
+  for (let h = 0; h < horizon; h++) {
+    for (let i = 0; i < n; i++) yhat[i] = baseMean[i][h];
+    const mean = reconcileVector(sm, outcome.projection, yhat);
+    for (let i = 0; i < n; i++) outMean[i][h] = mean[i];
+    if (levels.length === 0) continue;
+    const perLevel = baseQ.map((rows) => {
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) y[i] = rows[i][h];
+      return y;
+    });
+    reconcileQuantiles(sm, outcome.projection, perLevel).forEach((y, q) => {
+      const rows = outQ[q];
+      for (let i = 0; i < n; i++) rows[i][h] = y[i];
+    });
+  }
+  const values = new Map<string, NodeForecast>(
+    sm.rows.map((id, i) => [id, { mean: outMean[i], quantiles: Object.fromEntries(levels.map((l, q) => [l, outQ[q][i]])) }]),
+  );
+  return {
+    values,
+    method,
+    applied: outcome.applied,
+    ...(outcome.lambda !== undefined ? { lambda: outcome.lambda } : {}),
+    warnings: outcome.warnings,
+  };
+}
+
+function project(st: Structure, input: ReconcileInput): MethodOutcome {
+  switch (input.method) {
+    case 'bottom-up':
+      return bottomUp(st);
+    case 'top-down': {
+      const root = st.sm.rows[0];
+      const history = requireSeries(input.history, [root, ...st.sm.cols], 'RECONCILE_NEEDS_HISTORY', 'history (actuals) for the top-down proportions');
+      return topDown(st, history);
+    }
+    case 'ols':
+      return ols(st);
+    case 'wls':
+      return wlsStructural(st);
+    case 'mint-shrink': {
+      const residuals = requireSeries(input.residuals, st.sm.rows, 'RECONCILE_NEEDS_RESIDUALS', 'in-sample or backtest residuals');
+      return mintShrink(st, residuals);
+    }
+    default:
+      throw new GridcastError('RECONCILE_UNKNOWN_METHOD', `Unknown reconciliation method '${String(input.method)}'.`, { method: input.method });
+  }
+}
+
+/** Every base forecast present, finite, one horizon, one set of numeric quantile levels (returned ascending). */
+function checkBase(sm: SummingMatrix, base: Map<string, NodeForecast>): { horizon: number; levels: string[] } {
+  const first = base.get(sm.rows[0]);
+  if (!first) throw missingBase(sm.rows[0]);
+  const horizon = first.mean.length;
+  const levels = Object.keys(first.quantiles);
+  for (const l of levels) {
+    const v = Number(l);
+    if (!(v > 0 && v < 1)) {
+      throw new GridcastError('RECONCILE_BAD_QUANTILE', `Quantile level '${l}' of '${sm.rows[0]}' is not a number between 0 and 1.`, { nodeId: sm.rows[0], level: l });
+    }
+  }
+  levels.sort((x, y) => Number(x) - Number(y));
+  const key = levels.join(',');
+  for (const id of sm.rows) {
+    const f = base.get(id);
+    if (!f) throw missingBase(id);
+    const own = Object.keys(f.quantiles).sort((x, y) => Number(x) - Number(y));
+    if (own.join(',') !== key) {
+      throw new GridcastError('RECONCILE_SHAPE', `Node '${id}' has quantile levels [${own.join(', ')}], '${sm.rows[0]}' has [${levels.join(', ')}]; every node needs the same levels.`, { nodeId: id });
+    }
+    for (const [name, arr] of [['mean', f.mean], ...levels.map((l) => [`quantile ${l}`, f.quantiles[l]] as const)] as const) {
+      if (arr.length !== horizon) {
+        throw new GridcastError('RECONCILE_SHAPE', `The ${name} of '${id}' has ${arr.length} steps, '${sm.rows[0]}' has ${horizon}; every node needs the same horizon.`, { nodeId: id });
+      }
+      for (let h = 0; h < horizon; h++) {
+        if (!Number.isFinite(arr[h])) {
+          throw new GridcastError('RECONCILE_NONFINITE_BASE', `The ${name} of '${id}' is not finite at step ${h}; reconciliation would spread it to every node. Use a fallback forecast for that node.`, { nodeId: id, step: h });
+        }
+      }
+    }
+  }
+  return { horizon, levels };
+}
+
+const missingBase = (id: string) =>
+  new GridcastError('RECONCILE_MISSING_BASE', `No base forecast for node '${id}': every node of the hierarchy needs one (a fallback forecast if its model failed).`, { nodeId: id });
+
+function requireSeries(map: Map<string, Float64Array> | undefined, ids: string[], code: string, what: string): Map<string, Float64Array> {
+  if (!map) throw new GridcastError(code, `This reconciliation method needs ${what}; none were given.`);
+  let length = -1;
+  for (const id of ids) {
+    const s = map.get(id);
+    if (!s) throw new GridcastError(code, `This reconciliation method needs ${what} for node '${id}'; it has none.`, { nodeId: id });
+    if (length >= 0 && s.length !== length) {
+      throw new GridcastError('RECONCILE_SHAPE', `The ${what} of '${id}' have ${s.length} steps, '${ids[0]}' has ${length}; they must be time-aligned.`, { nodeId: id });
+    }
+    length = s.length;
+  }
+  return map;
+}

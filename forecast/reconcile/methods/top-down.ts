@@ -1,0 +1,43 @@
+import { GridcastError } from '../../../core/errors.ts';
+import type { MethodOutcome } from '../projection.ts';
+import type { Structure } from '../structure.ts';
+
+/**
+ * Top-down by the average of historical proportions (Gross & Sohl 1990; hts's "tdgsa"): p_j = mean over
+ * history steps of y_j,t / y_root,t, and P = p·e_rootᵀ, so only the root's base forecast counts.
+ * Steps where the root is zero or any of these series is missing are skipped. When the root's
+ * history is not exactly the sum of its bottoms (metering losses, a feeder without meter) the
+ * proportions do not sum to 1; they are scaled to 1 so the root keeps its own forecast.
+ */
+export function topDown(st: Structure, history: Map<string, Float64Array>): MethodOutcome {
+  const { sm, m } = st;
+  const root = sm.rows[0];
+  const rootHist = history.get(root)!;
+  const bottoms = sm.cols.map((id) => history.get(id)!);
+  const p = new Float64Array(m);
+  let used = 0;
+  for (let t = 0; t < rootHist.length; t++) {
+    const y = rootHist[t];
+    if (!Number.isFinite(y) || y === 0 || !bottoms.every((b) => Number.isFinite(b[t]))) continue;
+    used++;
+    for (let j = 0; j < m; j++) p[j] += bottoms[j][t] / y;
+  }
+  if (used === 0) {
+    throw new GridcastError('RECONCILE_NEEDS_HISTORY', `Top-down needs at least one history step where '${root}' is non-zero and every bottom series has a value; none has.`, { root });
+  }
+  let sum = 0;
+  for (let j = 0; j < m; j++) sum += (p[j] /= used);
+  if (!(Math.abs(sum) > 0)) {
+    throw new GridcastError('RECONCILE_NEEDS_HISTORY', `Top-down proportions under '${root}' sum to zero; choose another method.`, { root });
+  }
+  const warnings: string[] = [];
+  if (used < rootHist.length) warnings.push(`top-down: ${rootHist.length - used} of ${rootHist.length} history steps skipped (root zero or a series missing).`);
+  if (Math.abs(sum - 1) > 0.01) warnings.push(`top-down: historical proportions summed to ${sum.toFixed(3)} (the root's history is not the sum of its bottoms); scaled to 1.`);
+  for (let j = 0; j < m; j++) p[j] /= sum;
+  return {
+    // The root is row 0: sm.rows lists aggregates top-down.
+    projection: { bottom: (yhat) => p.map((pj) => pj * yhat[0]) },
+    applied: `top-down (average historical proportions over ${used} steps)`,
+    warnings,
+  };
+}

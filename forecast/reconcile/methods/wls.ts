@@ -1,0 +1,28 @@
+import type { MethodOutcome } from '../projection.ts';
+import { seriesVariances } from '../residuals.ts';
+import type { Structure } from '../structure.ts';
+import { diagonalGls } from './diagonal.ts';
+
+/**
+ * Structural scaling (Athanasopoulos et al. 2017): W = diag(number of bottom series under each
+ * row), i.e. the error variance of a node taken as proportional to how many feeders it sums.
+ * Needs nothing but the tree.
+ */
+export function wlsStructural(st: Structure): MethodOutcome {
+  const w = Float64Array.from(st.sm.rowCols, (cols) => cols.length);
+  return { projection: diagonalGls(st, w), applied: 'wls (structural)', warnings: [] };
+}
+
+/**
+ * Variance scaling: W = diag(residual variance of each row). The fallback of MinT-shrink when
+ * the full covariance cannot be used; `reason` says why, for `applied` and the warning.
+ */
+export function wlsVar(st: Structure, residuals: Map<string, Float64Array>, reason: string): MethodOutcome {
+  const { variance, unknown } = seriesVariances(st.sm, residuals);
+  const warnings = [`mint-shrink fell back to wls-var: ${reason}.`];
+  if (unknown.length > 0) {
+    const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
+    warnings.push(`No usable residual variance for ${shown}: weighted as the least certain series.`);
+  }
+  return { projection: diagonalGls(st, variance), applied: `wls-var (${reason})`, warnings };
+}

@@ -1,0 +1,18 @@
+/**
+ * What every reconciliation method computes: the projection P (m × n) from base forecasts of all
+ * rows to coherent bottom values, as an operator. A dense P has m·n entries (10⁸ for 10,000
+ * feeders), so methods return the product instead; apply.ts then does ỹ = S·(P·ŷ) once for all.
+ */
+export interface Projection {
+  /** P·ŷ: `yhat` has one value per sm.rows entry (rows order); returns the m bottom values (cols order). */
+  bottom(yhat: Float64Array): Float64Array;
+}
+
+export interface MethodOutcome {
+  projection: Projection;
+  /** What actually ran, e.g. 'mint-shrink (lambda 0.231)' or 'wls-var (covariance singular)'. */
+  applied: string;
+  lambda?: number;
+  /** For the caller to log (reconcile/ is pure). */
+  warnings: string[];
+}
