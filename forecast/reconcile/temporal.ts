@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { GridcastError } from '../../core/errors.ts';
 
 /**
@@ -24,7 +24,7 @@ export function toDaily(
   if (!(stepSec > 0) || 86400 % stepSec !== 0) {
     throw new GridcastError('TEMPORAL_STEP', `A step of ${stepSec} s does not divide a day; use a sub-daily step such as 3600 or 900.`, { stepSec });
   }
-  if (!DateTime.now().setZone(timeZone).isValid) {
+  if (!IANAZone.isValidZone(timeZone)) {
     throw new GridcastError('TEMPORAL_ZONE', `Unknown time zone '${timeZone}'.`, { timeZone });
   }
   const energy = isEnergyUnit(unit);
