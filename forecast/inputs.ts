@@ -4,8 +4,8 @@ import { GridcastError } from '../core/errors.ts';
 import type { Covariates, Series } from '../core/types.ts';
 import { dataHash } from '../models/artifact.ts';
 import type { Queryable } from '../store/db.ts';
-import { queryMeasurements } from '../store/query.repository.ts';
 import { listSeries, type SeriesRow } from '../store/series.repository.ts';
+import { HourlyLoader, unpack } from './inputs-history.ts';
 
 export interface InputRequest {
   seriesIds: string[];
@@ -60,21 +60,18 @@ export async function loadRunInputs(q: Queryable, req: InputRequest): Promise<Ru
 
   const history = new Map<string, Series>();
   const quality = new Map<string, { imputed: number; suspect: number; missing: number }>();
+  const loader = new HourlyLoader(q, topology, from, steps, req.asOf);
   for (const id of ids) {
     const row = topology.get(id);
     if (!row) throw new GridcastError('SERIES_NOT_FOUND', `Unknown series '${id}': create it (topology) before forecasting it.`, { seriesId: id });
-    const values = new Float64Array(steps).fill(Number.NaN);
+    const hourly = await loader.load(id);
     const counts = { imputed: 0, suspect: 0, missing: 0 };
-    const rows = await queryMeasurements(q, { seriesId: id, from: new Date(from), to: req.origin, grain: '1h', ...(req.asOf ? { asOf: req.asOf } : {}) });
-    for (const r of rows) {
-      const i = (r.ts.getTime() - from) / HOUR_MS;
-      if (r.value === null || !Number.isFinite(r.value)) continue;
-      values[i] = r.value;
-      if (r.quality === 'imputed') counts.imputed++;
-      else if (r.quality === 'suspect') counts.suspect++;
+    for (let i = 0; i < steps; i++) {
+      if (Number.isNaN(hourly.values[i])) counts.missing++;
+      else if (hourly.quality[i] === 'imputed') counts.imputed++;
+      else if (hourly.quality[i] === 'suspect') counts.suspect++;
     }
-    for (const v of values) if (Number.isNaN(v)) counts.missing++;
-    history.set(id, { id, start: new Date(from), stepSec: STEP_SEC, values, timeZone: row.timeZone });
+    history.set(id, { id, start: new Date(from), stepSec: STEP_SEC, values: hourly.values.slice(), timeZone: row.timeZone });
     quality.set(id, counts);
   }
 
@@ -140,13 +137,16 @@ const received = (asOf: Date | undefined, param: string) => (asOf ? `AND receive
 /** Hourly mean of the observations of [from, from + steps h). */
 async function hourlyObservations(q: Queryable, station: string, from: number, steps: number, asOf?: Date): Promise<Float64Array> {
   const out = new Float64Array(steps).fill(Number.NaN);
-  const { rows } = await q.query<{ h: Date; v: number }>(
-    `SELECT date_bin('1 hour', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h, avg(value) AS v FROM weather_obs
-     WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < $4 ${received(asOf, '$5')}
-     GROUP BY 1`,
+  const { rows } = await q.query<{ t: string | null; v: string | null }>(
+    `SELECT string_agg((extract(epoch FROM b)::int8 / 3600)::text, ',') AS t, string_agg(v::text, ',') AS v
+     FROM (SELECT date_bin('1 hour', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, avg(value) AS v FROM weather_obs
+       WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < $4 ${received(asOf, '$5')}
+       GROUP BY 1) AS o`,
     [station, TEMPERATURE, new Date(from), new Date(from + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
   );
-  for (const r of rows) out[(r.h.getTime() - from) / HOUR_MS] = r.v;
+  const hours = unpack(rows[0].t);
+  const values = unpack(rows[0].v);
+  for (let k = 0; k < hours.length; k++) out[Number(hours[k]) - from / HOUR_MS] = Number(values[k]);
   return out;
 }
 
@@ -186,8 +186,9 @@ async function replayedYear(q: Queryable, station: string, origin: number, steps
     const day = t.month === 2 && t.day === 29 && !DateTime.utc(y).isInLeapYear ? 28 : t.day;
     source[k] = DateTime.utc(y, t.month, day, t.hour).toMillis();
   }
-  const lo = Math.min(...source);
-  const hours = (Math.max(...source) - lo) / HOUR_MS + 1;
+  // Non-decreasing: only a Feb 29 mapped to Feb 28 repeats an hour.
+  const lo = source[0];
+  const hours = (source[steps - 1] - lo) / HOUR_MS + 1;
   const obs = await hourlyObservations(q, station, lo, hours, asOf);
   for (let k = 0; k < steps; k++) out[k] = obs[(source[k] - lo) / HOUR_MS];
   return out;

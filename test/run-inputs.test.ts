@@ -149,6 +149,21 @@ describe.each(backends)('loadRunInputs on %s', (kind) => {
     expect(new Set([now.hash, before.hash, nothing.hash]).size).toBe(3);
   });
 
+  it('sees a late live point at once (dirty hour), and not as of a time before it arrived', async () => {
+    const seeded = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    const late = new Date(FROM + 30 * H + 60_000);
+    // A short live batch stores its 5-min bucket and only marks the hour dirty.
+    await db.transaction((tx) => insertMeasurements(tx, [{ seriesId: 'x', ts: late, value: 7 }]));
+    const { rows } = await db.query(`SELECT 1 FROM aggregates_dirty WHERE series_id = 'x' AND grain = '1h'`);
+    expect(rows.length).toBeGreaterThan(0);
+    const now = await loadRunInputs(db, request({ seriesIds: ['x'] }));
+    expect(now.history.get('x')!.values[30]).toBe((7 + 1 + 1) / 3);
+    const before = await loadRunInputs(db, request({ seriesIds: ['x'], asOf: seeded }));
+    expect(before.history.get('x')!.values[30]).toBe(1);
+    expect(before.history.get('x')!.values[29]).toBe(1);
+  });
+
   it('replays the observed temperature of past years on the target calendar', async () => {
     const r = await loadRunInputs(db, request({ seriesIds: ['a', 'x'], scenarioYears: [2024, 2024] }));
     expect([...r.scenarios!.keys()]).toEqual([2024]);
