@@ -1,0 +1,28 @@
+import type { FittedForecaster, Forecaster, ModelArtifact } from '../../core/types.ts';
+import { autoFromArtifact, buildForecaster, createAutoForecaster, DEFAULT_AUTO } from '../../models/auto.ts';
+import { fromArtifact } from '../../models/catalog.ts';
+
+export interface ModelSpecRef {
+  kind: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * The forecaster of the configured default model. Wherever a GAM is built, its calendar knows
+ * the configured country's public holidays; 'gam-arima' without a base means ARIMA on that GAM.
+ */
+export function defaultForecaster(spec: ModelSpecRef, holidays?: string): Forecaster {
+  const gam = { kind: 'gam', params: holidays ? { calendar: { country: holidays } } : {} };
+  const { kind, params } = spec;
+  if (kind === 'auto') {
+    return createAutoForecaster(holidays && params.primary === undefined ? { ...params, primary: { ...DEFAULT_AUTO.primary, params: { base: gam } } } : params);
+  }
+  if (kind === 'gam') return buildForecaster({ kind, params: { ...gam.params, ...params } });
+  if (kind === 'gam-arima' && params.base === undefined) return buildForecaster({ kind, params: { ...params, base: gam } });
+  return buildForecaster({ kind, params });
+}
+
+/** A fitted model from a registry artifact ('auto' is not in the catalog: it wraps catalog models). */
+export function loadFitted(a: ModelArtifact): FittedForecaster {
+  return a.spec?.kind === 'auto' ? autoFromArtifact(a) : fromArtifact(a);
+}

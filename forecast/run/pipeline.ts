@@ -1,0 +1,213 @@
+import type { Horizon, ReconciliationMethod } from '../../core/config.ts';
+import { GridcastError, isGridcastError } from '../../core/errors.ts';
+import { summingMatrix } from '../../core/hierarchy.ts';
+import type { Covariates, ModelArtifact } from '../../core/types.ts';
+import { finiteCount } from '../../models/timeindex.ts';
+import type { Queryable } from '../../store/db.ts';
+import type { ForecastValue, RunSettings } from '../../store/forecasts.repository.ts';
+import { loadRunInputs, TEMPERATURE, type RunInputs } from '../inputs.ts';
+import { reconcile, type NodeForecast, type ReconcileInput, type ReconcileResult } from '../reconcile/index.ts';
+import { toDaily } from '../reconcile/temporal.ts';
+import { overScenarios } from './scenarios.ts';
+import { forecastGroup, planLabel, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
+
+/**
+ * The computation of a run, shared by a new run and its reproduction: inputs from the store,
+ * base forecasts per series, spatial reconciliation of the hourly vectors (mean and every
+ * quantile), then local-day values of every node. Writes nothing.
+ */
+export interface RunSpec {
+  horizon: Horizon;
+  root: string;
+  method: ReconciliationMethod;
+  origin: Date;
+  windowStart: Date;
+  windowEnd: Date;
+  /** Knowledge time: the store as it was then (the run's issue time). */
+  knownAt: Date;
+  settings: RunSettings;
+  /** Registry version (champion) or the default model, per series. */
+  plan(seriesId: string): SeriesPlan;
+}
+
+export interface ComputedRun {
+  values: ForecastValue[];
+  inputsHash: string;
+  modelVersions: Record<string, string>;
+  reconciliationApplied: string;
+  warnings: string[];
+  series: number;
+  fallbacks: number;
+}
+
+export interface PipelineDeps {
+  loadArtifact(versionId: string): Promise<ModelArtifact>;
+  signal?: AbortSignal;
+}
+
+/** In-sample residuals handed to MinT: the last 60 days, enough for a stable covariance, recent enough to be current. */
+const RESIDUAL_DAYS = 60;
+/** Series fitted at once: ARIMA fits run in worker threads, so two overlap on a 2-core machine. */
+const CONCURRENCY = 2;
+const HOUR_MS = 3_600_000;
+
+export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDeps): Promise<ComputedRun> {
+  const { settings } = spec;
+  const sm = summingMatrix(settings.nodes, spec.root);
+  const nodeOf = new Map(settings.nodes.map((n) => [n.id, n]));
+  const zone = nodeOf.get(spec.root)!.timeZone;
+  const inputs = await loadRunInputs(db, {
+    seriesIds: sm.rows,
+    origin: spec.origin,
+    historyDays: settings.historyDays,
+    horizonSteps: settings.horizonSteps,
+    ...(settings.scenarioYears ? { scenarioYears: settings.scenarioYears } : {}),
+    asOf: spec.knownAt,
+  });
+  if ([...inputs.history.values()].every((s) => finiteCount(s.values) === 0)) {
+    const from = new Date(spec.origin.getTime() - settings.historyDays * 86_400_000);
+    throw new GridcastError(
+      'RUN_NO_DATA',
+      `No series under '${spec.root}' has data between ${from.toISOString()} and ${spec.origin.toISOString()} (as known at ${spec.knownAt.toISOString()}): nothing to forecast from; nothing was stored.`,
+      { root: spec.root, from: from.toISOString(), to: spec.origin.toISOString() },
+    );
+  }
+  const warnings: string[] = [];
+  const predict = predictCovariates(spec, inputs, warnings);
+  const data = new Map(
+    sm.rows.map((id): [string, SeriesData] => [
+      id,
+      { history: inputs.history.get(id)!, ...(inputs.fitCovariates.has(id) ? { fitCovariates: inputs.fitCovariates.get(id)! } : {}), predictCovariates: predict.get(id)! },
+    ]),
+  );
+
+  // Series sharing a champion are conditioned together; every other series is fitted alone.
+  const groups = new Map<string, { plan: SeriesPlan; ids: string[] }>();
+  for (const id of sm.rows) {
+    const plan = spec.plan(id);
+    const key = 'champion' in plan ? `champion\0${plan.champion}` : `fit\0${id}`;
+    const g = groups.get(key) ?? { plan, ids: [] };
+    g.ids.push(id);
+    groups.set(key, g);
+  }
+  const ctx = { horizonSteps: settings.horizonSteps, levels: settings.quantiles, ...(settings.holidays ? { holidays: settings.holidays } : {}), loadArtifact: deps.loadArtifact };
+  const results = new Map<string, SeriesForecast>();
+  await inPool([...groups.values()], CONCURRENCY, async (g) => {
+    if (deps.signal?.aborted) throw new GridcastError('RUN_ABORTED', 'The forecast run was cancelled; nothing was stored.');
+    for (const r of await forecastGroup(g.plan, g.ids.map((id) => data.get(id)!), ctx)) results.set(r.id, r);
+  });
+
+  const windowSteps = (spec.windowEnd.getTime() - spec.windowStart.getTime()) / HOUR_MS;
+  const from = settings.windowOffset;
+  const slice = (a: Float64Array) => a.slice(from, from + windowSteps);
+  const base = new Map<string, NodeForecast>();
+  for (const id of sm.rows) {
+    const fs = results.get(id)!.forecasts;
+    // Paths that do not differ (a weather-free model) carry no climate spread: the model's own bands stay.
+    const summary = fs.some((f) => !sameValues(f.mean, fs[0].mean)) ? overScenarios(fs.map((f) => f.mean), settings.quantiles) : fs[0];
+    base.set(id, { mean: slice(summary.mean), quantiles: Object.fromEntries(settings.quantiles.map((l) => [String(l), slice(summary.quantiles[String(l)])])) });
+  }
+  const residualSteps = RESIDUAL_DAYS * 24;
+  const residuals = new Map(sm.rows.map((id) => [id, rightAligned(results.get(id)!.residuals, residualSteps)]));
+  // A node never measured in the window (forecast as zero) weighs nothing in top-down proportions.
+  const history = new Map(sm.rows.map((id) => {
+    const v = inputs.history.get(id)!.values;
+    return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
+  }));
+  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, history });
+  warnings.push(...rec.warnings);
+
+  const fallbacks = sm.rows.filter((id) => results.get(id)!.fallbackReason);
+  if (fallbacks.length > 0) warnings.push(`${fallbacks.length} series on a labelled fallback: ${fallbacks.map((id) => `${id} (${results.get(id)!.fallbackReason})`).join(', ')}`);
+  for (const id of sm.rows) for (const f of results.get(id)!.failures) warnings.push(`${id}: ${f}`);
+
+  const values: ForecastValue[] = [];
+  const start = spec.windowStart.getTime();
+  for (const id of sm.rows) {
+    const r = results.get(id)!;
+    const v = rec.values.get(id)!;
+    const b = base.get(id)!.mean;
+    const label = { model: r.model, modelVersion: r.modelVersion, fallbackReason: r.fallbackReason ?? null };
+    const q = settings.quantiles.map((l) => v.quantiles[String(l)]);
+    for (let k = 0; k < windowSteps; k++) {
+      values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...label });
+    }
+    // Local days of the run's zone for every node, so daily values add up across the hierarchy too.
+    const unit = nodeOf.get(id)!.unit;
+    const daily = (a: Float64Array) => toDaily(a, start, 3600, zone, unit);
+    const dm = daily(v.mean);
+    const dq = q.map(daily);
+    const db = daily(b);
+    dm.dayStartMs.forEach((dayMs, d) => {
+      if (!dm.complete[d]) return;
+      values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...label });
+    });
+  }
+  return {
+    values,
+    inputsHash: inputs.hash,
+    modelVersions: Object.fromEntries(sm.rows.map((id) => [id, planLabel(spec.plan(id), data.get(id)!)])),
+    reconciliationApplied: rec.applied,
+    warnings,
+    series: sm.rows.length,
+    fallbacks: fallbacks.length,
+  };
+}
+
+/**
+ * The covariates of each prediction, per series. Short horizons: the weather forecast as issued
+ * before the origin. Mid-term: one set per scenario year whose replayed temperature is complete
+ * for every series that has a station (the others predict once, without weather).
+ */
+function predictCovariates(spec: RunSpec, inputs: RunInputs, warnings: string[]): Map<string, Array<Covariates | undefined>> {
+  const ids = [...inputs.history.keys()];
+  const complete = (c: Covariates | undefined) => !!c?.future?.[TEMPERATURE] && c.future[TEMPERATURE].every(Number.isFinite);
+  const withStation = ids.filter((id) => inputs.fitCovariates.has(id));
+  if (spec.horizon !== 'mid-term') {
+    const late = withStation.filter((id) => !complete(inputs.predictCovariates.get(id)));
+    if (late.length > 0) {
+      warnings.push(`no complete weather forecast issued at or before ${spec.origin.toISOString()} for ${late.length} series (${list(late)}): their models take the weather-free path`);
+    }
+    return new Map(ids.map((id) => [id, [inputs.predictCovariates.get(id)]]));
+  }
+  const years = [...(inputs.scenarios ?? new Map<number, Map<string, Covariates>>()).entries()];
+  const usable = years.filter(([, cov]) => withStation.every((id) => complete(cov.get(id))));
+  const dropped = years.filter(([, cov]) => !usable.some(([, u]) => u === cov)).map(([y]) => y);
+  if (dropped.length > 0) warnings.push(`climatic scenario years without complete observed temperature, left out: ${dropped.join(', ')}`);
+  if (withStation.length > 0 && usable.length === 0) warnings.push('no climatic scenario could be replayed: every series takes the weather-free path');
+  return new Map(ids.map((id) => [id, inputs.fitCovariates.has(id) && usable.length > 0 ? usable.map(([, cov]) => cov.get(id)) : [undefined]]));
+}
+
+/**
+ * A method that lacks what it needs (top-down without a usable history, MinT without residuals)
+ * must not cost the run: bottom-up is always defined, and the stored method says what ran.
+ */
+function reconcileOrBottomUp(input: ReconcileInput): ReconcileResult {
+  try {
+    return reconcile(input);
+  } catch (e) {
+    if (!isGridcastError(e) || !e.code.startsWith('RECONCILE_NEEDS')) throw e;
+    const r = reconcile({ ...input, method: 'bottom-up' });
+    return { ...r, method: input.method, applied: `bottom-up (${input.method} impossible: ${e.code})`, warnings: [`${input.method} reconciliation impossible, bottom-up applied: ${e.message}`, ...r.warnings] };
+  }
+}
+
+const sameValues = (a: Float64Array, b: Float64Array) => a === b || a.every((x, i) => x === b[i]);
+
+const list = (ids: string[]) => (ids.length > 5 ? `${ids.slice(0, 5).join(', ')}, …` : ids.join(', '));
+
+/** The last `n` values, NaN-padded in front when shorter: residuals of every series end at the origin. */
+function rightAligned(a: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n).fill(Number.NaN);
+  const take = Math.min(n, a.length);
+  out.set(a.subarray(a.length - take), n - take);
+  return out;
+}
+
+async function inPool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}

@@ -1,0 +1,173 @@
+import { isGridcastError } from '../../core/errors.ts';
+import type { Covariates, FittedForecaster, Forecast, ModelArtifact, Series } from '../../core/types.ts';
+import { dataHash } from '../../models/artifact.ts';
+import { buildForecaster } from '../../models/auto.ts';
+import { finiteCount } from '../../models/timeindex.ts';
+import { defaultForecaster, loadFitted, type ModelSpecRef } from './models.ts';
+
+/**
+ * Base forecasts of a run, one group of series at a time, never aborting the run: a group is the
+ * series sharing a registered champion (conditioned on their history up to the origin), or one
+ * series fitted with the default model. A series whose model fails to load, fit or predict, or
+ * predicts a non-finite value, falls back to seasonal naive (a week back), then shallow-history,
+ * and as a last resort to zero when it has no observed value at all; every fallback is labelled.
+ */
+
+export type SeriesPlan = { champion: string } | { fit: ModelSpecRef };
+
+export interface SeriesData {
+  history: Series;
+  fitCovariates?: Covariates;
+  /** One covariate set per prediction: the weather forecast, or one per climatic scenario. */
+  predictCovariates: Array<Covariates | undefined>;
+}
+
+export interface SeriesForecast {
+  id: string;
+  /** One forecast per predictCovariates entry, horizonSteps long from the origin. */
+  forecasts: Forecast[];
+  model: string;
+  /** Registry version id, or 'fit:<kind>:<dataHash>' of the model fitted in the run. */
+  modelVersion: string;
+  fallbackReason?: string;
+  /** In-sample residuals ending at the origin (NaN where none). */
+  residuals: Float64Array;
+  /** Why models failed, in full, for the run's warnings. */
+  failures: string[];
+}
+
+export interface GroupContext {
+  horizonSteps: number;
+  levels: number[];
+  holidays?: string;
+  loadArtifact(versionId: string): Promise<ModelArtifact>;
+}
+
+const FALLBACKS: ModelSpecRef[] = [
+  { kind: 'seasonal-naive', params: { period: 'week' } },
+  { kind: 'shallow-history', params: {} },
+];
+
+const errText = (e: unknown) => (isGridcastError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e));
+/** The label kept on every stored value: the error code (the message goes to the run's warnings once). */
+const errCode = (e: unknown) => (isGridcastError(e) ? e.code : 'error');
+const one = (id: string, c: Covariates | undefined) => (c ? new Map([[id, c]]) : undefined);
+const fitLabel = (kind: string, s: SeriesData) => `fit:${kind}:${dataHash([s.history], one(s.history.id, s.fitCovariates))}`;
+const joinReasons = (...r: Array<string | undefined>) => [...new Set(r.filter((x): x is string => !!x))].join('; ') || undefined;
+
+/** The plan's label in model_versions: what a reproduction loads or refits. */
+export function planLabel(plan: SeriesPlan, s: SeriesData): string {
+  return 'champion' in plan ? plan.champion : fitLabel(plan.fit.kind, s);
+}
+
+export async function forecastGroup(plan: SeriesPlan, group: SeriesData[], ctx: GroupContext): Promise<SeriesForecast[]> {
+  const ids = group.map((s) => s.history.id);
+  const covMap = (pick: (s: SeriesData) => Covariates | undefined) =>
+    new Map(group.flatMap((s): Array<[string, Covariates]> => (pick(s) ? [[s.history.id, pick(s)!]] : [])));
+  let failure: { label: string; text: string } | undefined;
+  let produced: Map<string, Forecast[]> | undefined;
+  let fitted: FittedForecaster | undefined;
+  const kind = 'champion' in plan ? plan.champion : plan.fit.kind;
+  try {
+    const histories = group.map((s) => s.history);
+    if ('champion' in plan) {
+      const stored = loadFitted(await ctx.loadArtifact(plan.champion));
+      if (!stored.condition) throw new Error(`${stored.spec.kind} cannot be conditioned on new history`);
+      fitted = await stored.condition(histories, covMap((s) => s.fitCovariates));
+    } else {
+      fitted = await defaultForecaster(plan.fit, ctx.holidays).fit(histories, covMap((s) => s.fitCovariates));
+    }
+    produced = new Map(ids.map((id) => [id, []]));
+    const wanted = new Map(group.map((s) => [s.history.id, s.predictCovariates.length]));
+    for (let k = 0; k < Math.max(...wanted.values()); k++) {
+      for (const f of await fitted.predict(ctx.horizonSteps, covMap((s) => s.predictCovariates[k]), ctx.levels)) {
+        const fs = produced.get(f.seriesId);
+        if (fs && fs.length < wanted.get(f.seriesId)!) fs.push(f);
+      }
+    }
+  } catch (e) {
+    failure = { label: `${kind}: ${errCode(e)}`, text: `${kind}: ${errText(e)}` };
+  }
+  const out: SeriesForecast[] = [];
+  for (const s of group) {
+    const id = s.history.id;
+    const fs = produced?.get(id);
+    const bad = fs && fs.length === s.predictCovariates.length ? invalid(fs, ctx) : 'no forecast for the series';
+    if (fitted && fs && !bad) {
+      out.push({
+        id,
+        forecasts: fs,
+        model: fs[0].model,
+        modelVersion: planLabel(plan, s),
+        ...withReason(joinReasons(...fs.map((f) => f.fallbackReason))),
+        residuals: fitted.residuals().get(id) ?? new Float64Array(0),
+        failures: [],
+      });
+    } else {
+      const why = failure ?? { label: `${kind}: ${bad}`, text: `${kind}: ${bad}` };
+      // A default model that is itself a fallback kind is not tried twice.
+      out.push(await fallback(s, why, ctx, 'fit' in plan ? plan.fit.kind : undefined));
+    }
+  }
+  return out;
+}
+
+const withReason = (r: string | undefined) => (r ? { fallbackReason: r } : {});
+
+function invalid(fs: Forecast[], ctx: GroupContext): string | undefined {
+  for (const f of fs) {
+    if (f.mean.length !== ctx.horizonSteps) return `${f.mean.length} steps instead of ${ctx.horizonSteps}`;
+    for (const a of [f.mean, ...ctx.levels.map((l) => f.quantiles[String(l)])]) {
+      if (!a || !a.every(Number.isFinite)) return 'a non-finite forecast';
+    }
+  }
+  return undefined;
+}
+
+async function fallback(s: SeriesData, why: { label: string; text: string }, ctx: GroupContext, failedKind?: string): Promise<SeriesForecast> {
+  const id = s.history.id;
+  const labels = [`model-failed (${why.label})`];
+  const failures = [why.text];
+  for (const spec of FALLBACKS.filter((f) => f.kind !== failedKind)) {
+    try {
+      const fitted = await buildForecaster(spec).fit([s.history]);
+      // The fallbacks use no covariates: one prediction serves every scenario.
+      const [f] = await fitted.predict(ctx.horizonSteps, undefined, ctx.levels);
+      const bad = invalid([f], ctx);
+      if (bad) throw new Error(bad);
+      return {
+        id,
+        forecasts: s.predictCovariates.map(() => f),
+        model: f.model,
+        modelVersion: fitLabel(spec.kind, { ...s, fitCovariates: undefined }),
+        fallbackReason: joinReasons(...labels, f.fallbackReason),
+        residuals: fitted.residuals().get(id) ?? new Float64Array(0),
+        failures,
+      };
+    } catch (e) {
+      labels.push(`${spec.kind} failed (${errCode(e)})`);
+      failures.push(`${spec.kind}: ${errText(e)}`);
+    }
+  }
+  // Nothing could be fitted: a series never measured in the window (a new node) counts as zero
+  // until it has data; one with data that no model could use is labelled the same way.
+  const zero = new Float64Array(ctx.horizonSteps);
+  const f: Forecast = {
+    seriesId: id,
+    start: new Date(s.history.start.getTime() + s.history.values.length * s.history.stepSec * 1000),
+    stepSec: s.history.stepSec,
+    mean: zero,
+    quantiles: Object.fromEntries(ctx.levels.map((l) => [String(l), zero])),
+    model: 'none',
+  };
+  const zeroReason = finiteCount(s.history.values) === 0 ? 'no-history: forecast as zero' : `no-model (${labels.slice(1).join(', ')}): forecast as zero`;
+  return {
+    id,
+    forecasts: s.predictCovariates.map(() => f),
+    model: 'none',
+    modelVersion: 'none',
+    fallbackReason: joinReasons(labels[0], zeroReason),
+    residuals: new Float64Array(s.history.values.length).fill(Number.NaN),
+    failures,
+  };
+}

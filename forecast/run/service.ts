@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import type { Config, Horizon, ReconciliationMethod } from '../../core/config.ts';
+import { GridcastError, isGridcastError } from '../../core/errors.ts';
+import { summingMatrix, type AllocationRule, type SummingMatrix } from '../../core/hierarchy.ts';
+import { loadStoredTopology } from '../../ingest/topology/store.ts';
+import type { Db } from '../../store/db.ts';
+import { readForecasts, readRun, saveRun, type RunNode, type RunSettings } from '../../store/forecasts.repository.ts';
+import { championsFor, loadArtifact } from '../../store/registry.repository.ts';
+import { runWindow } from './horizons.ts';
+import { computeRun, type RunSpec } from './pipeline.ts';
+import { scenarioYears } from './scenarios.ts';
+import type { SeriesPlan } from './series.ts';
+
+export interface RunRequest {
+  horizon: Horizon;
+  /** The time the run is made as of (its origin is that hour); default: now. */
+  asOf?: Date;
+  /** Default: config.forecast.root, or the topology's sole hierarchy. */
+  root?: string;
+  /** Default: config.forecast.reconciliation. */
+  method?: ReconciliationMethod;
+  /** How views of this run spread moving loads over substations; default config.forecast.movingLoadAllocation. */
+  allocation?: AllocationRule;
+  /** Series the run must cover: each must be a node under the root (HIERARCHY_MISSING_SERIES otherwise). */
+  series?: string[];
+  /** Set by the job: the cron tick this run answers. */
+  scheduledAt?: Date;
+  deadline?: Date;
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  runId: number;
+  issuedAt: Date;
+  origin: Date;
+  horizon: Horizon;
+  series: number;
+  fallbacks: number;
+  method: string;
+  inputsHash: string;
+  warnings: string[];
+}
+
+/** pino's shape (the composition root passes its logger). */
+export interface RunLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface RunDeps {
+  db: Db;
+  config: Config;
+  log?: RunLog;
+  now?: () => Date;
+}
+
+/** Climatic scenario years a mid-term run asks for; years without observed temperature are left out. */
+export const MID_TERM_SCENARIOS = 10;
+
+/** package name@version: recorded with each run so a reproduction can tell when the code changed. */
+export const CODE_VERSION = (() => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  return `${pkg.name}@${pkg.version}`;
+})();
+
+/**
+ * Makes a forecast run and stores it (C1–C3): the stored topology under the root, inputs as
+ * known now with the history before the origin, the champion of each series (conditioned on that
+ * history) or the default model fitted on it, labelled fallbacks for series whose model fails,
+ * spatial reconciliation, local-day values, and one transaction for the run and all its values.
+ * A bad request or a store without data for the window throws a coded error and stores nothing.
+ */
+export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSummary> {
+  const { db, config } = deps;
+  const issuedAt = (deps.now ?? (() => new Date()))();
+  const asOf = req.asOf ?? issuedAt;
+  const f = config.forecast;
+  const { sm, nodes } = await hierarchyOf(db, config, req.root ?? f.root);
+  const root = sm.rows[0];
+  const missing = (req.series ?? []).filter((id) => !sm.rows.includes(id));
+  if (missing.length > 0) {
+    throw new GridcastError('HIERARCHY_MISSING_SERIES', `Series ${missing.map((m) => `'${m}'`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the hierarchy under '${root}': add ${missing.length > 1 ? 'them' : 'it'} to the topology or run another root.`, { root, missing });
+  }
+  const window = runWindow(req.horizon, asOf, nodes[0].timeZone);
+  const settings: RunSettings = {
+    nodes,
+    quantiles: [...new Set(f.quantiles)].sort((a, b) => a - b),
+    historyDays: f.historyDays,
+    horizonSteps: window.horizonSteps,
+    windowOffset: window.offset,
+    defaultModel: f.defaultModel,
+    ...(f.holidays ? { holidays: f.holidays } : {}),
+    ...(req.horizon === 'mid-term' ? { scenarioYears: scenarioYears(window.origin, MID_TERM_SCENARIOS) } : {}),
+    asOf: asOf.toISOString(),
+    codeVersion: CODE_VERSION,
+  };
+  const champions = await championsFor(db, sm.rows);
+  const plan = (id: string): SeriesPlan => {
+    const v = champions.get(id);
+    return v ? { champion: v.id } : { fit: f.defaultModel };
+  };
+  const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt: issuedAt, settings, plan };
+  const computed = await computeRun(db, spec, { loadArtifact: (id) => loadArtifact(db, id), ...(req.signal ? { signal: req.signal } : {}) });
+  for (const w of computed.warnings) deps.log?.warn({ horizon: req.horizon, root, origin: window.origin.toISOString() }, w);
+  const runId = await saveRun(
+    db,
+    {
+      issuedAt,
+      origin: window.origin,
+      horizon: req.horizon,
+      root,
+      windowStart: window.start,
+      windowEnd: window.end,
+      reconciliation: spec.method,
+      reconciliationApplied: computed.reconciliationApplied,
+      ...(req.scheduledAt ? { scheduledAt: req.scheduledAt } : {}),
+      ...(req.deadline ? { deadline: req.deadline } : {}),
+      inputsHash: computed.inputsHash,
+      modelVersions: computed.modelVersions,
+      allocation: req.allocation ?? f.movingLoadAllocation,
+      warnings: computed.warnings,
+      settings,
+    },
+    computed.values,
+  );
+  deps.log?.info({ runId, horizon: req.horizon, root, origin: window.origin.toISOString(), series: computed.series, fallbacks: computed.fallbacks, method: computed.reconciliationApplied }, 'forecast run stored');
+  return {
+    runId,
+    issuedAt,
+    origin: window.origin,
+    horizon: req.horizon,
+    series: computed.series,
+    fallbacks: computed.fallbacks,
+    method: computed.reconciliationApplied,
+    inputsHash: computed.inputsHash,
+    warnings: computed.warnings,
+  };
+}
+
+/** The summing matrix of the stored topology under `root`, and those nodes as the run records them (root first, parents first). */
+async function hierarchyOf(db: Db, config: Config, rootId: string | undefined): Promise<{ sm: SummingMatrix; nodes: RunNode[] }> {
+  const topology = await loadStoredTopology(db, config.timeZone);
+  let sm: SummingMatrix;
+  try {
+    sm = summingMatrix(topology.nodes, rootId);
+  } catch (e) {
+    if (isGridcastError(e) && e.code === 'TOPOLOGY_UNKNOWN_NODE') {
+      throw new GridcastError('HIERARCHY_UNKNOWN_ROOT', `The run root '${rootId}' is not a node of the stored topology (see 'gridcast topology show').`, { root: rootId });
+    }
+    throw e;
+  }
+  const inRun = new Set(sm.rows);
+  const nodes = topology.nodes
+    .filter((n) => inRun.has(n.id))
+    .map((n): RunNode => ({
+      id: n.id,
+      parent: n.id === sm.rows[0] ? null : n.parent,
+      unit: n.unit,
+      timeZone: n.timeZone,
+      ...(n.sharing ? { sharing: n.sharing } : {}),
+    }));
+  return { sm, nodes };
+}
+
+export interface Reproduction {
+  runId: number;
+  /** Same inputs hash, same model versions, same rows and labels, every number equal. */
+  identical: boolean;
+  inputsHashMatches: boolean;
+  modelVersionsMatch: boolean;
+  codeVersionMatches: boolean;
+  /** Largest absolute difference over the mean, base mean and quantiles of the common rows. */
+  maxAbsDiff: number;
+  /** Rows present in only one of the two, and common rows whose model labels differ. */
+  rowsDiffering: number;
+  values: number;
+}
+
+/**
+ * Makes a stored run again from what it recorded (C3): its hierarchy and settings, origin, the
+ * store as known at its issue time, its registered model versions (whatever the champion is now),
+ * and a refit of the default model for series it fitted (deterministic on the same inputs).
+ * Stores nothing; reports whether every number is identical.
+ */
+export async function reproduceRun(deps: Pick<RunDeps, 'db'>, runId: number): Promise<Reproduction> {
+  const { db } = deps;
+  const run = await readRun(db, runId);
+  if (run.status !== 'succeeded') throw new GridcastError('RUN_NOT_REPRODUCIBLE', `Run ${runId} did not succeed: there is nothing to reproduce.`, { runId });
+  const plan = (id: string): SeriesPlan => {
+    const v = run.modelVersions[id];
+    return v === undefined || v.startsWith('fit:') ? { fit: run.settings.defaultModel } : { champion: v };
+  };
+  const computed = await computeRun(
+    db,
+    { horizon: run.horizon, root: run.root, method: run.reconciliation, origin: run.origin, windowStart: run.windowStart, windowEnd: run.windowEnd, knownAt: run.issuedAt, settings: run.settings, plan },
+    { loadArtifact: (id) => loadArtifact(db, id) },
+  );
+  const stored = new Map((await readForecasts(db, runId)).map((r) => [`${r.seriesId}\0${r.grain}\0${r.targetTs.getTime()}`, r]));
+  let maxAbsDiff = 0;
+  let rowsDiffering = 0;
+  const keys = run.settings.quantiles.map(String);
+  for (const v of computed.values) {
+    const s = stored.get(`${v.seriesId}\0${v.grain}\0${v.targetTs.getTime()}`);
+    if (!s) {
+      rowsDiffering++;
+      continue;
+    }
+    stored.delete(`${v.seriesId}\0${v.grain}\0${v.targetTs.getTime()}`);
+    if (s.model !== v.model || s.modelVersion !== v.modelVersion || s.fallbackReason !== v.fallbackReason) rowsDiffering++;
+    const diffs = [v.mean - s.mean, v.baseMean - s.baseMean, ...keys.map((k, i) => v.q[i] - s.quantiles[k])];
+    for (const d of diffs) maxAbsDiff = Math.max(maxAbsDiff, Number.isNaN(d) ? Infinity : Math.abs(d));
+  }
+  rowsDiffering += stored.size;
+  const inputsHashMatches = computed.inputsHash === run.inputsHash;
+  const modelVersionsMatch = JSON.stringify(sortedEntries(computed.modelVersions)) === JSON.stringify(sortedEntries(run.modelVersions));
+  return {
+    runId,
+    identical: inputsHashMatches && modelVersionsMatch && rowsDiffering === 0 && maxAbsDiff === 0,
+    inputsHashMatches,
+    modelVersionsMatch,
+    codeVersionMatches: run.settings.codeVersion === CODE_VERSION,
+    maxAbsDiff,
+    rowsDiffering,
+    values: computed.values.length,
+  };
+}
+
+const sortedEntries = (o: Record<string, string>) => Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1));
