@@ -1,0 +1,212 @@
+import { GridcastError } from '../../core/errors.ts';
+import type { Config } from '../../core/config.ts';
+import type { Covariates, Forecaster, Series } from '../../core/types.ts';
+import { appendAudit } from '../../store/audit.repository.ts';
+import type { Db, Queryable } from '../../store/db.ts';
+import { championOf, createModel, getVersion, insertVersion, setStatus, type ModelVersion } from '../../store/registry.repository.ts';
+import { loadRunInputs, TEMPERATURE } from '../inputs.ts';
+import { scoreNamedBacktest, type NamedBacktest } from './backtest.ts';
+import { latestDataHour, resolveSeries } from './series.ts';
+
+/** Builds the forecaster of a model kind (the composition root passes the catalog with the configured holidays). */
+export type ForecasterFactory = (kind: string, params: Record<string, unknown>) => Forecaster;
+
+export interface TrainRequest {
+  /** Logical model name, e.g. 'load-day-ahead'. */
+  model: string;
+  /** Target family of a new model (default: the kind of the first series, e.g. 'load'). */
+  family?: string;
+  description?: string;
+  kind: string;
+  params?: Record<string, unknown>;
+  /** The series to train on, else the subtree of `root`, else of config.forecast.root / the sole hierarchy. */
+  seriesIds?: string[];
+  root?: string;
+  /** End of the training window (a whole hour); default: the end of the hour of the latest actual. */
+  trainEnd?: Date;
+  /** Default config.forecast.historyDays. */
+  historyDays?: number;
+  backtest?: NamedBacktest;
+  actor: string;
+  /** git commit or package version of the code that trains. */
+  codeVersion: string;
+}
+
+export interface TrainResult {
+  version: ModelVersion;
+  /** Series of the window without any value (left out of the fit). */
+  skipped: string[];
+}
+
+const HOUR_MS = 3_600_000;
+
+const required = (value: string | undefined, code: string, what: string) => {
+  if (!value?.trim()) throw new GridcastError(code, `${what} is required`);
+  return value.trim();
+};
+
+/**
+ * Fits a model on the store's history up to trainEnd and registers it as a candidate with its
+ * audit entry ('register'). The data hash is the inputs hash of loadRunInputs over the training
+ * window (origin = trainEnd, no horizon): loading the same window as of the registration time
+ * gives it again. With `backtest`, the named rolling-origin backtest over the end of the window is
+ * scored first and stored in metrics under its name.
+ */
+export async function trainModel(db: Db, config: Config, req: TrainRequest, build: ForecasterFactory): Promise<TrainResult> {
+  const actor = required(req.actor, 'ACTOR_REQUIRED', 'who trains (--by)');
+  const { ids, rows } = await resolveSeries(db, { seriesIds: req.seriesIds, root: req.root, defaultRoot: config.forecast.root });
+  const historyDays = req.historyDays ?? config.forecast.historyDays;
+  const trainEnd = req.trainEnd ?? (await latestDataHour(db, ids));
+  if (!trainEnd) throw new GridcastError('TRAIN_NO_DATA', `no actuals for ${ids.join(', ')}: ingest data before training`, { seriesIds: ids });
+  if (trainEnd.getTime() % HOUR_MS !== 0) throw new GridcastError('TRAIN_END_INVALID', `the end of training must be a whole UTC hour, got ${trainEnd.toISOString()}`);
+  const forecaster = build(req.kind, req.params ?? {});
+
+  const inputs = await loadRunInputs(db, { seriesIds: ids, origin: trainEnd, historyDays, horizonSteps: 0 });
+  const history: Series[] = [];
+  const covariates = new Map<string, Covariates>();
+  const skipped: string[] = [];
+  for (const id of ids) {
+    const s = inputs.history.get(id)!;
+    const first = s.values.findIndex((v) => !Number.isNaN(v));
+    if (first < 0) {
+      skipped.push(id);
+      continue;
+    }
+    // Leading hours before a series' first value are not history (a node connected later).
+    history.push({ ...s, start: new Date(s.start.getTime() + first * HOUR_MS), values: s.values.slice(first) });
+    const t = inputs.fitCovariates.get(id)?.future?.[TEMPERATURE];
+    if (t) covariates.set(id, { future: { [TEMPERATURE]: t.slice(first) } });
+  }
+  if (history.length === 0) {
+    throw new GridcastError('TRAIN_NO_DATA', `no actuals for ${ids.join(', ')} in the ${historyDays} days before ${trainEnd.toISOString()}`, { seriesIds: ids });
+  }
+  const metrics = req.backtest ? { [req.backtest.name]: await scoreNamedBacktest(forecaster, history, covariates, req.backtest) } : null;
+  const fitted = await forecaster.fit(history, covariates.size ? covariates : undefined);
+  const features = [
+    'calendar',
+    ...(config.forecast.holidays ? [`holidays:${config.forecast.holidays}`] : []),
+    ...(forecaster.capabilities.futureCovariates && covariates.size ? [TEMPERATURE] : []),
+  ];
+  const trainStart = new Date(trainEnd.getTime() - historyDays * 24 * HOUR_MS);
+  const version = await db.transaction(async (tx) => {
+    await createModel(tx, { name: req.model, family: req.family ?? rows[0].kind, ...(req.description ? { description: req.description } : {}) });
+    const v = await insertVersion(tx, {
+      model: req.model,
+      kind: req.kind,
+      spec: fitted.spec,
+      features,
+      seriesIds: history.map((s) => s.id),
+      trainStart,
+      trainEnd,
+      dataHash: inputs.hash,
+      codeVersion: req.codeVersion,
+      artifact: fitted.toArtifact(),
+      metrics,
+      createdBy: actor,
+    });
+    await appendAudit(tx, {
+      actor,
+      action: 'register',
+      entity: 'model_version',
+      entityId: v.id,
+      toStatus: 'candidate',
+      reason: `trained ${req.kind} on ${history.length} series`,
+      details: { kind: req.kind, dataHash: inputs.hash, codeVersion: req.codeVersion, trainStart, trainEnd, skipped, ...(req.backtest ? { backtest: req.backtest.name } : {}) },
+    });
+    return v;
+  });
+  return { version, skipped };
+}
+
+/**
+ * The seam for the promotion rule (D5): the monitoring issue plugs in the paired test on shadow
+ * errors and the sign-off. It runs inside the promotion's transaction.
+ */
+export interface PromotionGate {
+  name: string;
+  check(q: Queryable, candidate: ModelVersion, champion: ModelVersion | null): Promise<{ allowed: boolean; detail: string }>;
+}
+
+export const NO_GATE: PromotionGate = {
+  name: 'none',
+  check: async () => ({ allowed: true, detail: 'no gate configured' }),
+};
+
+export interface StatusChange {
+  actor: string;
+  reason: string;
+}
+
+async function lockedVersion(tx: Queryable, id: string): Promise<ModelVersion> {
+  const v = await getVersion(tx, id);
+  if (!v) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${id}' (see 'gridcast models list')`, { id });
+  // Status changes of one model are serialised on its row, so two promotions cannot both win.
+  await tx.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [v.model]);
+  return (await getVersion(tx, id))!;
+}
+
+/**
+ * Makes a candidate or shadow version the champion of its model, in one transaction: the gate
+ * decides, the current champion is retired (audit 'retire', replacedBy) and the version becomes
+ * champion (audit 'promote' with previousChampion, which one-step rollback reads). A refusal by
+ * the gate is audited ('promote-refused') and raised as PROMOTION_REFUSED.
+ */
+export async function promoteVersion(db: Db, id: string, by: StatusChange & { gate?: PromotionGate }): Promise<{ version: ModelVersion; previousChampion: ModelVersion | null }> {
+  const actor = required(by.actor, 'ACTOR_REQUIRED', 'who promotes (--by)');
+  const reason = required(by.reason, 'REASON_REQUIRED', 'a reason (--reason)');
+  const gate = by.gate ?? NO_GATE;
+  const outcome = await db.transaction(async (tx) => {
+    const v = await lockedVersion(tx, id);
+    if (v.status === 'retired') {
+      throw new GridcastError('VERSION_RETIRED', `${id} is retired and cannot be promoted; train a new version (rollback restores a previous champion)`, { id });
+    }
+    if (v.status === 'champion') throw new GridcastError('VERSION_ALREADY_CHAMPION', `${id} is already the champion of ${v.model}`, { id });
+    const champion = await championOf(tx, v.model, true);
+    const verdict = await gate.check(tx, v, champion);
+    if (!verdict.allowed) {
+      await appendAudit(tx, {
+        actor,
+        action: 'promote-refused',
+        entity: 'model_version',
+        entityId: id,
+        fromStatus: v.status,
+        toStatus: v.status,
+        reason,
+        details: { gate: gate.name, gateDetail: verdict.detail, champion: champion?.id ?? null },
+      });
+      return { refused: verdict.detail };
+    }
+    if (champion) await setStatus(tx, champion.id, 'retired', { actor, reason, action: 'retire', details: { replacedBy: id } });
+    const { version } = await setStatus(tx, id, 'champion', {
+      actor,
+      reason,
+      action: 'promote',
+      details: { previousChampion: champion?.id ?? null, gate: gate.name, gateDetail: verdict.detail },
+    });
+    return { version, previousChampion: champion };
+  });
+  if ('refused' in outcome) throw new GridcastError('PROMOTION_REFUSED', `promotion of ${id} refused by the ${gate.name} gate: ${outcome.refused}`, { id, gate: gate.name });
+  return outcome;
+}
+
+/** A candidate starts shadow scoring (D5): its forecasts are stored, never published. */
+export async function setShadow(db: Db, id: string, by: StatusChange): Promise<ModelVersion> {
+  const actor = required(by.actor, 'ACTOR_REQUIRED', 'who changes the status (--by)');
+  const reason = required(by.reason, 'REASON_REQUIRED', 'a reason (--reason)');
+  return db.transaction(async (tx) => {
+    const v = await lockedVersion(tx, id);
+    if (v.status !== 'candidate') throw new GridcastError('VERSION_STATUS_INVALID', `${id} is ${v.status}: only a candidate can go into shadow`, { id, status: v.status });
+    return (await setStatus(tx, id, 'shadow', { actor, reason, action: 'shadow' })).version;
+  });
+}
+
+/** Retires a version; retiring the champion leaves its model without one (runs use the default model). */
+export async function retireVersion(db: Db, id: string, by: StatusChange): Promise<ModelVersion> {
+  const actor = required(by.actor, 'ACTOR_REQUIRED', 'who retires (--by)');
+  const reason = required(by.reason, 'REASON_REQUIRED', 'a reason (--reason)');
+  return db.transaction(async (tx) => {
+    const v = await lockedVersion(tx, id);
+    if (v.status === 'retired') throw new GridcastError('VERSION_RETIRED', `${id} is already retired`, { id });
+    return (await setStatus(tx, id, 'retired', { actor, reason, action: 'retire', details: { wasChampion: v.status === 'champion' } })).version;
+  });
+}

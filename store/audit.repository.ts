@@ -1,0 +1,72 @@
+import type { Queryable } from './db.ts';
+
+/** One row of the append-only audit log (D7): who did what to which entity, when and why. */
+export interface AuditEntry {
+  id: number;
+  at: Date;
+  actor: string;
+  /** e.g. 'register', 'promote', 'retire', 'shadow', 'promote-refused'. */
+  action: string;
+  /** e.g. 'model_version'. */
+  entity: string;
+  entityId: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'fromStatus' | 'toStatus' | 'reason' | 'details'> &
+  Partial<Pick<AuditEntry, 'fromStatus' | 'toStatus' | 'reason' | 'details'>>;
+
+interface DbRow {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string;
+  from_status: string | null;
+  to_status: string | null;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+const COLUMNS = 'id, at, actor, action, entity, entity_id, from_status, to_status, reason, details';
+
+const fromDb = (r: DbRow): AuditEntry => ({
+  id: r.id,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  entity: r.entity,
+  entityId: r.entity_id,
+  fromStatus: r.from_status,
+  toStatus: r.to_status,
+  reason: r.reason,
+  details: r.details ?? {},
+});
+
+/** Appends one entry; call it in the transaction of the change it records, so both commit or neither. */
+export async function appendAudit(q: Queryable, e: NewAuditEntry): Promise<AuditEntry> {
+  const { rows } = await q.query<DbRow>(
+    `INSERT INTO audit_log (actor, action, entity, entity_id, from_status, to_status, reason, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) RETURNING ${COLUMNS}`,
+    [e.actor, e.action, e.entity, e.entityId, e.fromStatus ?? null, e.toStatus ?? null, e.reason ?? null, JSON.stringify(e.details ?? {})],
+  );
+  return fromDb(rows[0]);
+}
+
+/** Entries oldest first, optionally of one entity (and id), at most `limit` of the most recent. */
+export async function listAudit(q: Queryable, filter: { entity?: string; entityId?: string; entityPrefix?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+  const { rows } = await q.query<DbRow>(
+    `SELECT * FROM (
+       SELECT ${COLUMNS} FROM audit_log
+       WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2)
+         AND ($3::text IS NULL OR starts_with(entity_id, $3))
+       ORDER BY id DESC LIMIT $4) AS recent
+     ORDER BY id`,
+    [filter.entity ?? null, filter.entityId ?? null, filter.entityPrefix ?? null, filter.limit ?? 1000],
+  );
+  return rows.map(fromDb);
+}

@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { GridcastError } from '../core/errors.ts';
+import type { ForecasterSpec, ModelArtifact } from '../core/types.ts';
+import { appendAudit, type AuditEntry } from './audit.repository.ts';
+import type { Queryable } from './db.ts';
+
+export const VERSION_STATUSES = ['candidate', 'shadow', 'champion', 'retired'] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
+
+export interface ModelRecord {
+  name: string;
+  family: string;
+  description: string | null;
+  createdAt: Date;
+}
+
+export interface ModelVersion {
+  /** '<model>@<n>', e.g. 'load@3'. */
+  id: string;
+  model: string;
+  version: number;
+  kind: string;
+  spec: ForecasterSpec;
+  features: string[];
+  seriesIds: string[];
+  trainStart: Date;
+  trainEnd: Date;
+  dataHash: string;
+  codeVersion: string;
+  metrics: Record<string, unknown> | null;
+  status: VersionStatus;
+  /** When the status last changed (registration for a candidate). */
+  statusAt: Date;
+  createdAt: Date;
+  createdBy: string;
+}
+
+export type NewVersion = Omit<ModelVersion, 'id' | 'version' | 'status' | 'statusAt' | 'createdAt'> & { artifact: ModelArtifact };
+
+interface DbRow {
+  id: string;
+  model: string;
+  version: number;
+  kind: string;
+  spec: ForecasterSpec;
+  features: string[];
+  series_ids: string[];
+  train_start: Date;
+  train_end: Date;
+  data_hash: string;
+  code_version: string;
+  metrics: Record<string, unknown> | null;
+  status: VersionStatus;
+  status_at: Date;
+  created_at: Date;
+  created_by: string;
+}
+
+const COLUMN_NAMES = ['id', 'model', 'version', 'kind', 'spec', 'features', 'series_ids', 'train_start', 'train_end', 'data_hash', 'code_version',
+  'metrics', 'status', 'status_at', 'created_at', 'created_by'];
+// Every column but the artifact, which only loadArtifact reads.
+const COLUMNS = COLUMN_NAMES.join(', ');
+
+const fromDb = (r: DbRow): ModelVersion => ({
+  id: r.id,
+  model: r.model,
+  version: r.version,
+  kind: r.kind,
+  spec: r.spec,
+  features: r.features,
+  seriesIds: r.series_ids,
+  trainStart: r.train_start,
+  trainEnd: r.train_end,
+  dataHash: r.data_hash,
+  codeVersion: r.code_version,
+  metrics: r.metrics,
+  status: r.status,
+  statusAt: r.status_at,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+});
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Creates the logical model if it does not exist; an existing one must be of the same family. */
+export async function createModel(q: Queryable, m: { name: string; family: string; description?: string }): Promise<ModelRecord> {
+  if (!MODEL_NAME.test(m.name)) {
+    throw new GridcastError('MODEL_NAME_INVALID', `model name '${m.name}' must start with a letter or digit and hold only letters, digits, '.', '_' and '-'`, { name: m.name });
+  }
+  await q.query('INSERT INTO models (name, family, description) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [m.name, m.family, m.description ?? null]);
+  const model = (await getModel(q, m.name))!;
+  if (model.family !== m.family) {
+    throw new GridcastError('MODEL_FAMILY_MISMATCH', `model '${m.name}' belongs to the family '${model.family}', not '${m.family}'; use another model name`, { name: m.name, family: model.family });
+  }
+  return model;
+}
+
+export async function getModel(q: Queryable, name: string): Promise<ModelRecord | null> {
+  const { rows } = await q.query<{ name: string; family: string; description: string | null; created_at: Date }>(
+    'SELECT name, family, description, created_at FROM models WHERE name = $1',
+    [name],
+  );
+  return rows[0] ? { name: rows[0].name, family: rows[0].family, description: rows[0].description, createdAt: rows[0].created_at } : null;
+}
+
+/** The artifact as stored: gzip of its JSON, and the sha256 of that JSON checked on load. */
+function packArtifact(a: ModelArtifact): { bytes: Buffer; sha256: string } {
+  const json = JSON.stringify(a);
+  return { bytes: gzipSync(json), sha256: createHash('sha256').update(json).digest('hex') };
+}
+
+/**
+ * Registers a version as 'candidate' under the next number of its model (the number is taken by
+ * the same statement that inserts, so concurrent registrations never collide).
+ */
+export async function insertVersion(q: Queryable, v: NewVersion): Promise<ModelVersion> {
+  const { bytes, sha256 } = packArtifact(v.artifact);
+  const { rows } = await q.query<DbRow>(
+    `WITH n AS (UPDATE models SET last_version = last_version + 1 WHERE name = $1 RETURNING last_version AS v)
+     INSERT INTO model_versions (id, model, version, kind, spec, features, series_ids, train_start, train_end, data_hash,
+       code_version, artifact, artifact_sha256, metrics, created_by)
+     SELECT $1 || '@' || n.v::text, $1, n.v, $2, $3::jsonb, $4::jsonb, $5::text[], $6, $7, $8, $9, $10::bytea, $11, $12::jsonb, $13 FROM n
+     RETURNING ${COLUMNS}`,
+    [
+      v.model,
+      v.kind,
+      JSON.stringify(v.spec),
+      JSON.stringify(v.features),
+      v.seriesIds,
+      v.trainStart,
+      v.trainEnd,
+      v.dataHash,
+      v.codeVersion,
+      bytes,
+      sha256,
+      v.metrics === null ? null : JSON.stringify(v.metrics),
+      v.createdBy,
+    ],
+  );
+  if (rows.length === 0) throw new GridcastError('MODEL_NOT_FOUND', `no model '${v.model}': create it before registering a version`, { model: v.model });
+  return fromDb(rows[0]);
+}
+
+export async function getVersion(q: Queryable, id: string): Promise<ModelVersion | null> {
+  const { rows } = await q.query<DbRow>(`SELECT ${COLUMNS} FROM model_versions WHERE id = $1`, [id]);
+  return rows[0] ? fromDb(rows[0]) : null;
+}
+
+/** The stored artifact, checked against its sha256 (ARTIFACT_CORRUPT when it does not match). */
+export async function loadArtifact(q: Queryable, id: string): Promise<ModelArtifact> {
+  const { rows } = await q.query<{ artifact: Uint8Array; artifact_sha256: string }>('SELECT artifact, artifact_sha256 FROM model_versions WHERE id = $1', [id]);
+  if (!rows[0]) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${id}' (see 'gridcast models list')`, { id });
+  let json: string;
+  try {
+    json = gunzipSync(rows[0].artifact).toString('utf8');
+  } catch (e) {
+    throw new GridcastError('ARTIFACT_CORRUPT', `the artifact of ${id} cannot be decompressed (${(e as Error).message}); retrain the model`, { id });
+  }
+  if (createHash('sha256').update(json).digest('hex') !== rows[0].artifact_sha256) {
+    throw new GridcastError('ARTIFACT_CORRUPT', `the artifact of ${id} does not match its sha256; retrain the model`, { id });
+  }
+  return JSON.parse(json) as ModelArtifact;
+}
+
+/** Versions newest first, optionally of one model and/or status. */
+export async function listVersions(q: Queryable, filter: { model?: string; status?: VersionStatus } = {}): Promise<ModelVersion[]> {
+  const { rows } = await q.query<DbRow>(
+    `SELECT ${COLUMNS} FROM model_versions WHERE ($1::text IS NULL OR model = $1) AND ($2::text IS NULL OR status = $2)
+     ORDER BY created_at DESC, model, version DESC`,
+    [filter.model ?? null, filter.status ?? null],
+  );
+  return rows.map(fromDb);
+}
+
+/** The champion of a model, or null. `forUpdate` locks it (inside a transaction). */
+export async function championOf(q: Queryable, model: string, forUpdate = false): Promise<ModelVersion | null> {
+  const { rows } = await q.query<DbRow>(`SELECT ${COLUMNS} FROM model_versions WHERE model = $1 AND status = 'champion' ${forUpdate ? 'FOR UPDATE' : ''}`, [model]);
+  return rows[0] ? fromDb(rows[0]) : null;
+}
+
+/**
+ * The champion version covering each series (series without one are absent). A series'
+ * champion is the champion of a model whose series_ids hold it. Models may overlap (one for a
+ * region, one for the whole grid): the most recently promoted champion wins, since it is the
+ * latest decision of a person; ties go to the highest id.
+ */
+export async function championsFor(q: Queryable, seriesIds: string[]): Promise<Map<string, ModelVersion>> {
+  const { rows } = await q.query<DbRow & { sid: string }>(
+    `SELECT DISTINCT ON (s.sid) s.sid, ${COLUMN_NAMES.map((c) => `v.${c}`).join(', ')}
+     FROM model_versions v CROSS JOIN LATERAL unnest(v.series_ids) AS s(sid)
+     WHERE v.status = 'champion' AND v.series_ids && $1::text[] AND s.sid = ANY($1::text[])
+     ORDER BY s.sid, v.status_at DESC, v.id DESC`,
+    [seriesIds],
+  );
+  return new Map(rows.map((r) => [r.sid, fromDb(r)]));
+}
+
+/**
+ * Sets the status of a version and appends the audit row (who, why, from → to) with it: call it
+ * inside a transaction. Transition rules are the registry service's; this only records.
+ */
+export async function setStatus(
+  tx: Queryable,
+  id: string,
+  to: VersionStatus,
+  by: { actor: string; reason: string; action?: string; details?: Record<string, unknown> },
+): Promise<{ version: ModelVersion; audit: AuditEntry }> {
+  const { rows: before } = await tx.query<{ status: VersionStatus }>('SELECT status FROM model_versions WHERE id = $1 FOR UPDATE', [id]);
+  if (!before[0]) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${id}' (see 'gridcast models list')`, { id });
+  const { rows } = await tx.query<DbRow>(`UPDATE model_versions SET status = $2, status_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, to]);
+  const audit = await appendAudit(tx, {
+    actor: by.actor,
+    action: by.action ?? to,
+    entity: 'model_version',
+    entityId: id,
+    fromStatus: before[0].status,
+    toStatus: to,
+    reason: by.reason,
+    details: by.details ?? {},
+  });
+  return { version: fromDb(rows[0]), audit };
+}
