@@ -1,7 +1,7 @@
 import type { ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 import type { SummingMatrix } from '../../core/hierarchy.ts';
-import { reconcileQuantiles, reconcileVector } from './apply.ts';
+import { applyProjection } from './apply.ts';
 import { bottomUp } from './methods/bottom-up.ts';
 import { mintShrink } from './methods/mint-shrink.ts';
 import { ols } from './methods/ols.ts';
@@ -48,30 +48,24 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const st = structureOf(sm);
   const outcome = project(st, input);
   const n = sm.rows.length;
-  // Per level, one array reference per row: the step loop below then only does indexed reads.
   const base = sm.rows.map((id) => input.base.get(id)!);
-  const baseMean = base.map((b) => b.mean);
-  const baseQ = levels.map((l) => base.map((b) => b.quantiles[l]));
-  const outMean = sm.rows.map(() => new Float64Array(horizon));
-  const outQ = levels.map(() => sm.rows.map(() => new Float64Array(horizon)));
-  const yhat = new Float64Array(n);
-  for (let h = 0; h < horizon; h++) {
-    for (let i = 0; i < n; i++) yhat[i] = baseMean[i][h];
-    const mean = reconcileVector(sm, outcome.projection, yhat);
-    for (let i = 0; i < n; i++) outMean[i][h] = mean[i];
-    if (levels.length === 0) continue;
-    const perLevel = baseQ.map((rows) => {
-      const y = new Float64Array(n);
-      for (let i = 0; i < n; i++) y[i] = rows[i][h];
-      return y;
-    });
-    reconcileQuantiles(sm, outcome.projection, perLevel).forEach((y, q) => {
-      const rows = outQ[q];
-      for (let i = 0; i < n; i++) rows[i][h] = y[i];
-    });
-  }
+  const column = (get: (f: NodeForecast) => Float64Array, h: number) => {
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) y[i] = get(base[i])[h];
+    return y;
+  };
+  const steps = Array.from({ length: horizon }, (_, h) => h);
+  const out = applyProjection(sm, outcome.projection, {
+    mean: steps.map((h) => column((f) => f.mean, h)),
+    quantiles: levels.map((l) => steps.map((h) => column((f) => f.quantiles[l], h))),
+  });
+  const row = (vectors: Float64Array[], i: number) => {
+    const r = new Float64Array(vectors.length);
+    for (let h = 0; h < vectors.length; h++) r[h] = vectors[h][i];
+    return r;
+  };
   const values = new Map<string, NodeForecast>(
-    sm.rows.map((id, i) => [id, { mean: outMean[i], quantiles: Object.fromEntries(levels.map((l, q) => [l, outQ[q][i]])) }]),
+    sm.rows.map((id, i) => [id, { mean: row(out.mean, i), quantiles: Object.fromEntries(levels.map((l, q) => [l, row(out.quantiles[q], i)])) }]),
   );
   return {
     values,

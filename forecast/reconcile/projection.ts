@@ -2,10 +2,12 @@
  * What every reconciliation method computes: the projection P (m × n) from base forecasts of all
  * rows to coherent bottom values, as an operator. A dense P has m·n entries (10⁸ for 10,000
  * feeders), so methods return the product instead; apply.ts then does ỹ = S·(P·ŷ) once for all.
+ * The operator takes every vector of a run at once (each step's mean and quantiles) because
+ * MinT's low-rank term reads the whole residual matrix per call: one pass instead of one per vector.
  */
 export interface Projection {
-  /** P·ŷ: `yhat` has one value per sm.rows entry (rows order); returns the m bottom values (cols order). */
-  bottom(yhat: Float64Array): Float64Array;
+  /** P·ŷ for each ŷ (one value per sm.rows entry, rows order); returns the m bottom values (cols order) of each. */
+  bottoms(yhats: Float64Array[]): Float64Array[];
 }
 
 export interface MethodOutcome {

@@ -4,5 +4,5 @@ import type { Structure } from '../structure.ts';
 /** P = [0 | I_m]: the bottom base forecasts as they are; aggregates are their sums. */
 export function bottomUp(st: Structure): MethodOutcome {
   const { a, m } = st;
-  return { projection: { bottom: (yhat) => yhat.slice(a, a + m) }, applied: 'bottom-up', warnings: [] };
+  return { projection: { bottoms: (yhats) => yhats.map((y) => y.slice(a, a + m)) }, applied: 'bottom-up', warnings: [] };
 }

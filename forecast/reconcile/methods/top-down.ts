@@ -14,13 +14,14 @@ export function topDown(st: Structure, history: Map<string, Float64Array>): Meth
   const root = sm.rows[0];
   const rootHist = history.get(root)!;
   const bottoms = sm.cols.map((id) => history.get(id)!);
+  const skip = Uint8Array.from(rootHist, (y) => (Number.isFinite(y) && y !== 0 ? 0 : 1));
+  for (const b of bottoms) for (let t = 0; t < b.length; t++) if (!Number.isFinite(b[t])) skip[t] = 1;
   const p = new Float64Array(m);
   let used = 0;
   for (let t = 0; t < rootHist.length; t++) {
-    const y = rootHist[t];
-    if (!Number.isFinite(y) || y === 0 || !bottoms.every((b) => Number.isFinite(b[t]))) continue;
+    if (skip[t]) continue;
     used++;
-    for (let j = 0; j < m; j++) p[j] += bottoms[j][t] / y;
+    for (let j = 0; j < m; j++) p[j] += bottoms[j][t] / rootHist[t];
   }
   if (used === 0) {
     throw new GridcastError('RECONCILE_NEEDS_HISTORY', `Top-down needs at least one history step where '${root}' is non-zero and every bottom series has a value; none has.`, { root });
@@ -36,7 +37,7 @@ export function topDown(st: Structure, history: Map<string, Float64Array>): Meth
   for (let j = 0; j < m; j++) p[j] /= sum;
   return {
     // The root is row 0: sm.rows lists aggregates top-down.
-    projection: { bottom: (yhat) => p.map((pj) => pj * yhat[0]) },
+    projection: { bottoms: (yhats) => yhats.map((y) => p.map((pj) => pj * y[0])) },
     applied: `top-down (average historical proportions over ${used} steps)`,
     warnings,
   };
