@@ -1,0 +1,126 @@
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { loadConfig } from '../../core/config.ts';
+import { GridcastError } from '../../core/errors.ts';
+import { retireVersion, setShadow } from '../../forecast/registry/service.ts';
+import { listAudit } from '../../store/audit.repository.ts';
+import { openStore } from '../../store/open.ts';
+import { getVersion, listVersions, VERSION_STATUSES, type ModelVersion } from '../../store/registry.repository.ts';
+
+export const summary = 'the model registry: list versions, show one, print the audit log, put a version in shadow or retire it';
+
+const USAGE = `usage: gridcast models [list] [--model NAME] [--status ${VERSION_STATUSES.join('|')}]
+       gridcast models show VERSION
+       gridcast models audit [VERSION|MODEL] [--limit N]
+       gridcast models shadow VERSION --reason TEXT [--by USER]
+       gridcast models retire VERSION --reason TEXT [--by USER]`;
+
+/** Who acts: --by, else the login user. */
+export const actorOf = (by: string | undefined) => by ?? userInfo().username;
+
+export function badArgs(message: string, usage: string): number {
+  console.error(`gridcast: error BAD_ARGUMENTS: ${message}\n${usage}`);
+  return 2;
+}
+
+/** Columns padded to their widest cell. */
+export function printTable(head: string[], rows: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd());
+}
+
+const fmt = (v: unknown, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '—');
+const day = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
+
+interface ScoreLike {
+  mape?: number | null;
+  mae?: number;
+  rmse?: number;
+  pinball?: number | null;
+  coverage?: number | null;
+  n?: number;
+  error?: string;
+}
+
+/** One row per scored series (and 'all' first) of a backtest stored in metrics. */
+export function printBacktest(name: string, m: { horizon: number; origins: number; from: string; to: string; all: ScoreLike | null; series: Record<string, ScoreLike> }): void {
+  console.log(`backtest ${name}: ${m.origins} origins × ${m.horizon} h, ${m.from} … ${m.to}`);
+  const rows = [['all', m.all ?? {}] as const, ...Object.entries(m.series).sort(([x], [y]) => (x < y ? -1 : 1))].map(([id, s]) =>
+    s.error ? [id, `error: ${s.error}`, '', '', '', '', ''] : [id, fmt(s.mape), fmt(s.mae, 3), fmt(s.rmse, 3), fmt(s.pinball, 3), fmt(s.coverage, 1), String(s.n ?? '')],
+  );
+  printTable(['series', 'MAPE %', 'MAE', 'RMSE', 'pinball', 'P10-P90 cov %', 'targets'], rows);
+}
+
+/** MAPE of the first backtest stored with a version, for the list. */
+const headlineMape = (v: ModelVersion) => {
+  const first = Object.entries(v.metrics ?? {})[0] as [string, { all?: ScoreLike }] | undefined;
+  return first ? `${fmt(first[1].all?.mape)} (${first[0]})` : '';
+};
+
+const Options = z.object({
+  model: z.string().min(1).optional(),
+  status: z.enum(VERSION_STATUSES, { error: `--status must be one of ${VERSION_STATUSES.join(', ')}` }).optional(),
+  limit: z.string().regex(/^\d+$/, '--limit must be a whole number').transform(Number).optional(),
+  reason: z.string().optional(),
+  by: z.string().min(1, '--by must name someone').optional(),
+});
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: Object.fromEntries(['model', 'status', 'limit', 'reason', 'by'].map((k) => [k, { type: 'string' as const }])) });
+  } catch (e) {
+    return badArgs((e as Error).message, USAGE);
+  }
+  const [action = 'list', target, ...rest] = parsed.positionals;
+  const opts = Options.safeParse(parsed.values);
+  if (!opts.success) return badArgs(opts.error.issues.map((i) => i.message).join('; '), USAGE);
+  const o = opts.data;
+  if (rest.length > 0 || !['list', 'show', 'audit', 'shadow', 'retire'].includes(action)) return badArgs(`unknown arguments: ${parsed.positionals.join(' ')}`, USAGE);
+  if (['show', 'shadow', 'retire'].includes(action) && !target) return badArgs(`'models ${action}' needs a VERSION, e.g. load@3`, USAGE);
+  if (['shadow', 'retire'].includes(action) && !o.reason?.trim()) return badArgs(`--reason is required to ${action} a version`, USAGE);
+
+  const db = await openStore(loadConfig());
+  try {
+    if (action === 'list') {
+      const versions = await listVersions(db, { ...(o.model ? { model: o.model } : {}), ...(o.status ? { status: o.status } : {}) });
+      if (versions.length === 0) console.log('no model versions (train one with gridcast train)');
+      else
+        printTable(
+          ['version', 'status', 'kind', 'series', 'train end', 'created', 'by', 'MAPE % (backtest)'],
+          versions.map((v) => [v.id, v.status, v.kind, String(v.seriesIds.length), day(v.trainEnd), day(v.createdAt), v.createdBy, headlineMape(v)]),
+        );
+    } else if (action === 'show') {
+      const v = await getVersion(db, target!);
+      if (!v) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${target}' (see 'gridcast models list')`, { id: target });
+      const lines: Array<[string, string]> = [
+        ['version', v.id],
+        ['status', `${v.status} since ${v.statusAt.toISOString()}`],
+        ['kind', `${v.kind} (spec v${v.spec.version}) ${JSON.stringify(v.spec.params)}`],
+        ['features', v.features.join(', ')],
+        ['series', v.seriesIds.join(', ')],
+        ['training window', `${v.trainStart.toISOString()} … ${v.trainEnd.toISOString()}`],
+        ['data sha256', v.dataHash],
+        ['code version', v.codeVersion],
+        ['created', `${v.createdAt.toISOString()} by ${v.createdBy}`],
+      ];
+      for (const [k, val] of lines) console.log(`${k.padEnd(16)} ${val}`);
+      for (const [name, m] of Object.entries(v.metrics ?? {})) printBacktest(name, m as Parameters<typeof printBacktest>[1]);
+    } else if (action === 'audit') {
+      const filter = target ? (target.includes('@') ? { entityId: target } : { entityPrefix: `${target}@` }) : {};
+      const entries = await listAudit(db, { ...filter, ...(o.limit ? { limit: o.limit } : {}) });
+      printTable(
+        ['at', 'actor', 'action', 'entity', 'from', 'to', 'reason', 'details'],
+        entries.map((e) => [e.at.toISOString(), e.actor, e.action, e.entityId, e.fromStatus ?? '', e.toStatus ?? '', e.reason ?? '', JSON.stringify(e.details)]),
+      );
+    } else {
+      const by = { actor: actorOf(o.by), reason: o.reason! };
+      const v = action === 'shadow' ? await setShadow(db, target!, by) : await retireVersion(db, target!, by);
+      console.log(`${v.id} is now ${v.status}`);
+    }
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

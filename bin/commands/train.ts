@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { loadConfig } from '../../core/config.ts';
+import { trainModel } from '../../forecast/registry/service.ts';
+import { openStore } from '../../store/open.ts';
+import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
+import { actorOf, badArgs, printBacktest } from './models.ts';
+
+export const summary = 'fit a model on the stored history and register it as a candidate (optionally scored on a named backtest)';
+
+const USAGE = `usage: gridcast train --model NAME --kind KIND [--params JSON] [--series ID[,ID...] | --root NODE]
+         [--train-end T] [--history-days N] [--backtest NAME --origins N [--horizon H] [--refit-every K]]
+         [--family F] [--description TEXT] [--by USER]
+  KIND: ${BACKTEST_MODELS.join(', ')}
+  --series/--root: the series trained (default: the configured forecast root, or the sole hierarchy)
+  --train-end: end of the training window, a whole hour (default: end of the hour of the latest actual)
+  --history-days: days of history before it (default: forecast.historyDays of the configuration)
+  --backtest: name under which the rolling-origin scores over the end of the window are stored
+    (N origins at local midnight, H hours each, default 24; observed weather over the horizons)`;
+
+const positiveInt = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `--${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n > 0, `--${name} must be greater than 0`);
+
+const Args = z
+  .object({
+    model: z.string({ error: '--model is required' }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, '--model must hold only letters, digits, ".", "_" and "-"'),
+    kind: z.enum(BACKTEST_MODELS, { error: `--kind must be one of ${BACKTEST_MODELS.join(', ')}` }),
+    params: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (s === undefined) return {};
+        try {
+          const v = JSON.parse(s) as unknown;
+          if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: 'custom', message: '--params must be a JSON object, e.g. {"period":"week"}' });
+        return {};
+      }),
+    series: z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .refine((ids) => ids.length > 0, '--series must name at least one series')
+      .optional(),
+    root: z.string().min(1).optional(),
+    'train-end': z
+      .string()
+      .refine((s) => !Number.isNaN(Date.parse(s)), '--train-end must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z')
+      .transform((s) => new Date(s))
+      .refine((d) => d.getTime() % 3_600_000 === 0, '--train-end must be a whole UTC hour')
+      .optional(),
+    'history-days': positiveInt('history-days').optional(),
+    backtest: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, '--backtest must be a name such as last-28-days').optional(),
+    origins: positiveInt('origins').optional(),
+    horizon: positiveInt('horizon').default(24),
+    'refit-every': positiveInt('refit-every').optional(),
+    family: z.string().min(1).optional(),
+    description: z.string().optional(),
+    by: z.string().min(1, '--by must name someone').optional(),
+  })
+  .refine((a) => !(a.series && a.root), '--series and --root exclude each other')
+  .refine((a) => !a.backtest === !a.origins, '--backtest NAME and --origins N go together');
+
+/** The commit the code runs from, else the package version: recorded with every trained version. */
+function codeVersion(): string {
+  const root = new URL('../../', import.meta.url);
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
+    return `v${pkg.version}`;
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: Object.fromEntries(
+        ['model', 'kind', 'params', 'series', 'root', 'train-end', 'history-days', 'backtest', 'origins', 'horizon', 'refit-every', 'family', 'description', 'by'].map((k) => [
+          k,
+          { type: 'string' as const },
+        ]),
+      ),
+    }));
+  } catch (e) {
+    return badArgs((e as Error).message, USAGE);
+  }
+  const parsed = Args.safeParse(values);
+  if (!parsed.success) return badArgs(parsed.error.issues.map((i) => i.message).join('; '), USAGE);
+  const a = parsed.data;
+  const config = loadConfig();
+  const db = await openStore(config);
+  try {
+    const holidays = config.forecast.holidays;
+    const { version: v, skipped } = await trainModel(
+      db,
+      config,
+      {
+        model: a.model,
+        kind: a.kind,
+        params: a.params,
+        ...(a.series ? { seriesIds: a.series } : {}),
+        ...(a.root ? { root: a.root } : {}),
+        ...(a['train-end'] ? { trainEnd: a['train-end'] } : {}),
+        ...(a['history-days'] ? { historyDays: a['history-days'] } : {}),
+        ...(a.backtest ? { backtest: { name: a.backtest, origins: a.origins!, horizon: a.horizon, ...(a['refit-every'] ? { refitEvery: a['refit-every'] } : {}) } } : {}),
+        ...(a.family ? { family: a.family } : {}),
+        ...(a.description ? { description: a.description } : {}),
+        actor: actorOf(a.by),
+        codeVersion: codeVersion(),
+      },
+      (kind, params) => forecasterFor(kind, params, holidays ? { holidays } : {}),
+    );
+    console.log(`registered ${v.id} (${v.status}): ${v.kind} on ${v.seriesIds.length} series, ${v.trainStart.toISOString()} … ${v.trainEnd.toISOString()}`);
+    console.log(`data sha256 ${v.dataHash}, code ${v.codeVersion}, by ${v.createdBy}`);
+    if (skipped.length) console.log(`left out (no actuals in the window): ${skipped.join(', ')}`);
+    for (const [name, m] of Object.entries(v.metrics ?? {})) printBacktest(name, m as Parameters<typeof printBacktest>[1]);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
