@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { forecasterFor } from '../bin/lib/models.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { loadRunInputs } from '../forecast/inputs.ts';
-import { promoteVersion, retireVersion, setShadow, trainModel, type PromotionGate, type TrainRequest } from '../forecast/registry/service.ts';
+import { previousChampion, promoteVersion, retireVersion, setShadow, trainModel, type PromotionGate, type TrainRequest } from '../forecast/registry/service.ts';
 import { readTopologyFile } from '../ingest/topology/read.ts';
 import { saveTopology } from '../ingest/topology/store.ts';
 import { fromArtifact } from '../models/catalog.ts';
@@ -87,12 +87,15 @@ describe.each(backends)('model registry on %s', (kind) => {
     const before = new Date(Date.now() - 1000);
     const first = await promoteVersion(db, 'grid-load@1', { actor: 'bob', reason: 'first model of the grid' });
     expect(first.previousChampion).toBeNull();
+    expect(await previousChampion(db, 'grid-load')).toBeNull();
     expect(first.version.status).toBe('champion');
     const second = await promoteVersion(db, 'grid-load@2', { actor: 'carol', reason: 'profile beats naive on last-3-days' });
     expect(second.previousChampion!.id).toBe('grid-load@1');
     expect((await getVersion(db, 'grid-load@1'))!.status).toBe('retired');
     expect((await getVersion(db, 'grid-load@2'))!.status).toBe('champion');
     expect((await listVersions(db, { model: 'grid-load', status: 'champion' })).map((v) => v.id)).toEqual(['grid-load@2']);
+    // What a one-step rollback would restore.
+    expect((await previousChampion(db, 'grid-load'))!.id).toBe('grid-load@1');
 
     const audit = await listAudit(db, { entity: 'model_version', entityPrefix: 'grid-load@' });
     const changes = audit.filter((e) => e.action !== 'register').map((e) => [e.entityId, e.action, e.fromStatus, e.toStatus, e.actor, e.reason]);

@@ -189,6 +189,21 @@ export async function promoteVersion(db: Db, id: string, by: StatusChange & { ga
   return outcome;
 }
 
+/**
+ * The champion the current one replaced — what a one-step rollback restores — read from the
+ * audit of the current champion's promotion; null without a champion or a predecessor.
+ */
+export async function previousChampion(q: Queryable, model: string): Promise<ModelVersion | null> {
+  const current = await championOf(q, model);
+  if (!current) return null;
+  const { rows } = await q.query<{ id: string | null }>(
+    `SELECT details->>'previousChampion' AS id FROM audit_log
+     WHERE entity = 'model_version' AND entity_id = $1 AND action = 'promote' ORDER BY id DESC LIMIT 1`,
+    [current.id],
+  );
+  return rows[0]?.id ? getVersion(q, rows[0].id) : null;
+}
+
 /** A candidate starts shadow scoring (D5): its forecasts are stored, never published. */
 export async function setShadow(db: Db, id: string, by: StatusChange): Promise<ModelVersion> {
   const actor = required(by.actor, 'ACTOR_REQUIRED', 'who changes the status (--by)');
