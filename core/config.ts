@@ -83,13 +83,15 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   /**
-   * Scheduled jobs (E2): cron (node-cron, seconds allowed) and deadline per job. A forecast job
-   * exists per horizon; `enabled: false` removes a job.
+   * Scheduled jobs (E2, D6) by name: `aggregates-flush`, `scada-imputation`, `forecast-<horizon>`
+   * and `http-poll:<url>` per polled endpoint (jobs/registry.ts has the defaults). `cron` is
+   * node-cron syntax in `timeZone` (5 fields, or 6 with seconds first); a run not finished
+   * `deadlineSec` after its tick is recorded late; `enabled: false` removes the job.
    */
   jobs: z
     .record(
       z.string(),
-      z.object({
+      z.strictObject({
         cron: z.string().optional(),
         deadlineSec: z.number().int().positive().optional(),
         enabled: z.boolean().default(true),

@@ -15,8 +15,8 @@ export function imputationJob(
     cron?: string;
     windowSec?: number;
     lagSec?: number;
-    /** Nothing before this is imputed (e.g. a coarse simulated history whose cadence differs from live data). */
-    since?: Date;
+    /** Nothing before this is imputed (e.g. a coarse simulated history whose cadence differs from live data); read at each run. */
+    since?: () => Date | undefined;
     settings?: Partial<ImputationSettings>;
   } = {},
 ): Job {
@@ -28,9 +28,10 @@ export function imputationJob(
     cron: opts.cron ?? '0 * * * * *',
     deadlineMs: 50_000,
     async run({ scheduledAt }) {
-      if (opts.since && scheduledAt.getTime() - lagMs <= opts.since.getTime()) return;
+      const since = opts.since?.();
+      if (since && scheduledAt.getTime() - lagMs <= since.getTime()) return;
       const { results, errors } = await imputeRecent(db, {
-        from: new Date(Math.max(scheduledAt.getTime() - lagMs - windowMs, opts.since?.getTime() ?? -Infinity)),
+        from: new Date(Math.max(scheduledAt.getTime() - lagMs - windowMs, since?.getTime() ?? -Infinity)),
         to: new Date(scheduledAt.getTime() - lagMs),
         actor: 'gridcast:scada-imputation-job',
         settings: opts.settings,

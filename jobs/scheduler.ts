@@ -148,7 +148,9 @@ export function createScheduler(opts: {
         try {
           const outcome = await Promise.race([run.then(() => 'done' as const), aborted]);
           if (outcome === 'stopped') {
-            await Promise.race([run.catch(() => {}), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
+            // A run that still completes is kept: withdrawing it would have the tick run twice.
+            const settled = await Promise.race([run.then(() => 'done' as const, () => 'failed' as const), new Promise<'gone'>((r) => setTimeout(() => r('gone'), STOP_GRACE_MS))]);
+            if (settled === 'done') return { status: now().getTime() > deadline.getTime() ? 'late' : 'succeeded', attempts, error: null };
             return { status: 'interrupted', attempts, error: 'the instance stopped during the run' };
           }
           if (outcome === 'late') return { status: 'late', attempts, error: `not finished ${job.deadlineMs} ms after ${scheduledAt.toISOString()}` };

@@ -10,7 +10,6 @@ import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
 import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
 import { dbCommitter } from '../../ingest/scada/commit.ts';
-import { startHttpPoller, type HttpPoller } from '../../ingest/scada/http-poll.ts';
 import type { Log } from '../../ingest/scada/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../../ingest/scada/mqtt.ts';
 import { backfillSimulated, startLiveFeed, type LiveFeed } from '../../ingest/scada/sim-feed.ts';
@@ -18,8 +17,7 @@ import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
 import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../../ingest/topology/store.ts';
-import { aggregatesFlushJob } from '../../jobs/aggregates.job.ts';
-import { imputationJob } from '../../jobs/imputation.job.ts';
+import { configuredJobs, type ConfiguredJobs } from '../../jobs/registry.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
@@ -42,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
   const config = values.config ? loadConfig(process.env, readConfigFile(values.config)) : loadConfig();
   const db = await openStore(config);
   const state = { lastIngestAt: null as Date | null };
-  const parts: { subscriber?: MqttSubscriber; poller?: HttpPoller; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
+  const parts: { subscriber?: MqttSubscriber; polls?: ConfiguredJobs['polls']; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
 
   const app = await buildApp({
     logger: { level: config.logLevel },
@@ -54,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
       lastIngestAt: () => latest([state.lastIngestAt, parts.subscriber?.stats().lastCommitAt ?? null, parts.buffer?.stats().lastCommitAt ?? null]),
       sources: () => [
         ...(parts.subscriber ? [{ name: 'mqtt', ...parts.subscriber.stats() }] : []),
-        ...(parts.poller ? [{ name: 'http-poll', polls: parts.poller.lastResults() }] : []),
+        ...(parts.polls ? [{ name: 'http-poll', polls: parts.polls.lastResults() }] : []),
         ...(parts.feed ? [{ name: 'simulator', ...parts.feed.stats() }] : []),
         ...(parts.buffer ? [{ name: 'direct', ...parts.buffer.stats() }] : []),
       ],
@@ -70,7 +68,6 @@ export async function run(args: string[]): Promise<number> {
     await parts.feed?.stop();
     await parts.simPublisher?.endAsync();
     await parts.subscriber?.stop();
-    await parts.poller?.stop();
     await parts.buffer?.close().catch(() => {});
     await db.close();
   };
@@ -88,7 +85,13 @@ export async function run(args: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
   });
 
+  let liveSince: Date | undefined;
   try {
+    // Built first, so a bad `jobs` entry stops the start before any backfill.
+    const { jobs, polls } = configuredJobs({
+      db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http') : undefined,
+    });
+    parts.polls = polls;
     if ((await listSeries(db)).length === 0) {
       const file = config.simulator.topology;
       const { inserted } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
@@ -103,19 +106,14 @@ export async function run(args: string[]): Promise<number> {
         url: mqttUrl, topics, clientId: clientId ?? `gridcast-${hostname()}`, commit: dbCommitter(db, 'mqtt'), log, flushMs, maxPoints,
       });
     }
-    if (config.httpPoll.length > 0) {
-      parts.poller = startHttpPoller(config.httpPoll, dbCommitter(db, 'http'), log);
-    }
-    let liveSince: Date | undefined;
     if (!config.mqtt && config.httpPoll.length === 0 && config.simulator.enabled) {
+      // The simulated history is coarse on purpose: only the live 10-s telemetry is imputed.
       liveSince = await startSimulator(db, config, log, parts, state);
     }
-    // The simulated history is coarse on purpose: only the live 10-s telemetry is imputed.
-    const { cron, windowSec, ...settings } = config.imputation;
-    scheduler = createScheduler({
-      db, jobs: [imputationJob(db, log, { since: liveSince, cron, windowSec, settings }), aggregatesFlushJob(db)], log, instance: `${hostname()}:${process.pid}`,
-    });
-    scheduler.start();
+    // HTTP endpoints are polled by the scheduler: one instance polls each tick.
+    scheduler = createScheduler({ db, jobs, log, instance: `${hostname()}:${process.pid}`, timeZone: config.timeZone });
+    await scheduler.start();
+    log.info({ jobs: jobs.map((j) => ({ name: j.name, cron: j.cron, deadlineSec: j.deadlineMs / 1000 })), timeZone: config.timeZone }, 'jobs scheduled');
   } catch (e) {
     await shutdown().catch(() => {});
     throw e;

@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPg, type Db } from '../store/db.ts';
+import { silentLog, type Log } from '../ingest/scada/log.ts';
+import { backends, freshDb } from '../test/db.ts';
+import { createScheduler, type Job } from './scheduler.ts';
+
+const rowsOf = async (db: Db, job: string) =>
+  (
+    await db.query<{ t: Date; status: string; instance: string }>('SELECT scheduled_at AS t, status, instance FROM job_runs WHERE job = $1 ORDER BY 1', [job])
+  ).rows.map((r) => [r.t.toISOString(), r.status, r.instance]);
+
+/** A second gridcast instance's handle on the same store: another pool on PostgreSQL, the same PGlite. */
+async function sameStore(db: Db): Promise<{ db: Db; close(): Promise<void> }> {
+  if (db.kind === 'pglite') return { db, close: async () => {} };
+  const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0].s;
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const other = await openPg(url.toString(), 2);
+  return { db: other, close: () => other.close() };
+}
+
+function recordingLog(): Log & { lines: Array<{ level: string; msg?: string; obj: object }> } {
+  const lines: Array<{ level: string; msg?: string; obj: object }> = [];
+  return {
+    lines,
+    info: (obj, msg) => lines.push({ level: 'info', msg, obj }),
+    warn: (obj, msg) => lines.push({ level: 'warn', msg, obj }),
+    error: (obj, msg) => lines.push({ level: 'error', msg, obj }),
+  };
+}
+
+describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await freshDb(kind);
+  });
+  afterEach(() => db.close());
+
+  it('runs the latest unrun tick while its deadline is ahead, and records older unrun ticks once as missed', async () => {
+    let clock = new Date('2026-01-12T10:12:00Z');
+    const ran: string[] = [];
+    const job: Job = {
+      name: 'hourly', cron: '0 5 * * * *', deadlineMs: 15 * 60_000,
+      run: async ({ scheduledAt, deadline }) => {
+        ran.push(`${scheduledAt.toISOString()} by ${deadline.toISOString()}`);
+      },
+    };
+    const log = recordingLog();
+    const a = createScheduler({ db, jobs: [job], log, instance: 'a', timeZone: 'Europe/Paris', now: () => clock });
+
+    // A new job: its latest tick is caught up, nothing before it counts as missed.
+    expect(await a.catchUp('hourly')).toEqual({ missed: [], ran: { tick: new Date('2026-01-12T10:05:00Z'), outcome: 'succeeded' } });
+    expect(ran).toEqual(['2026-01-12T10:05:00.000Z by 2026-01-12T10:20:00.000Z']);
+    expect(log.lines.some((l) => l.level === 'warn' && /caught up/.test(l.msg ?? ''))).toBe(true);
+
+    // The tick ran: nothing to do until the next one.
+    clock = new Date('2026-01-12T10:40:00Z');
+    expect(await a.catchUp('hourly')).toEqual({ missed: [], ran: null });
+
+    // Down for three hours: 11:05 and 12:05 are past their deadline, 13:05 is still on time.
+    clock = new Date('2026-01-12T13:10:00Z');
+    const after = await a.catchUp('hourly');
+    expect(after.missed).toEqual([new Date('2026-01-12T12:05:00Z'), new Date('2026-01-12T11:05:00Z')]);
+    expect(after.ran).toEqual({ tick: new Date('2026-01-12T13:05:00Z'), outcome: 'succeeded' });
+    expect(log.lines.filter((l) => l.level === 'error' && /missed/.test(l.msg ?? ''))).toHaveLength(1);
+    expect(await rowsOf(db, 'hourly')).toEqual([
+      ['2026-01-12T10:05:00.000Z', 'succeeded', 'a'],
+      ['2026-01-12T11:05:00.000Z', 'missed', 'a'],
+      ['2026-01-12T12:05:00.000Z', 'missed', 'a'],
+      ['2026-01-12T13:05:00.000Z', 'succeeded', 'a'],
+    ]);
+    expect(ran).toHaveLength(2);
+
+    // Two instances looking at the same outage record each missed tick once between them.
+    const other = await sameStore(db);
+    try {
+      const b = createScheduler({ db: other.db, jobs: [job], log: silentLog, instance: 'b', timeZone: 'Europe/Paris', now: () => clock });
+      clock = new Date('2026-01-12T16:30:00Z');
+      const [fromA, fromB] = await Promise.all([a.catchUp('hourly'), b.catchUp('hourly')]);
+      const all = [...fromA.missed, ...fromB.missed].map((d) => d.toISOString()).sort();
+      expect(all).toEqual(['2026-01-12T14:05:00.000Z', '2026-01-12T15:05:00.000Z', '2026-01-12T16:05:00.000Z']);
+      expect(await a.catchUp('hourly')).toEqual({ missed: [], ran: null });
+      expect(ran).toHaveLength(2);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('reads cron expressions in the configured zone', async () => {
+    const ticks: string[] = [];
+    const job: Job = { name: 'morning', cron: '0 0 9 * * *', deadlineMs: 3_600_000, run: async ({ scheduledAt }) => void ticks.push(scheduledAt.toISOString()) };
+    // 09:30 in Paris in winter (UTC+1), then in summer (UTC+2).
+    for (const now of ['2026-01-12T08:30:00Z', '2026-07-13T07:30:00Z']) {
+      const s = createScheduler({ db, jobs: [job], log: silentLog, instance: 'a', timeZone: 'Europe/Paris', now: () => new Date(now) });
+      await s.catchUp('morning');
+    }
+    expect(ticks).toEqual(['2026-01-12T08:00:00.000Z', '2026-07-13T07:00:00.000Z']);
+  });
+
+  it('on start catches up and records the gap, then runs every tick once', async () => {
+    const job: Job = { name: 'every-second', cron: '* * * * * *', deadlineMs: 800, run: async () => {} };
+    // The job last ran ten seconds ago: the ticks since were missed while no instance was up.
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    await db.query(`INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at) VALUES ('every-second', $1, 'gone', 'succeeded', now())`, [new Date(start - 10_000)]);
+    const s = createScheduler({ db, jobs: [job], log: silentLog, instance: 'a' });
+    await s.start();
+    await new Promise((r) => setTimeout(r, 2500));
+    await s.stop();
+    const rows = (await db.query<{ t: Date; status: string }>(`SELECT scheduled_at AS t, status FROM job_runs WHERE job = 'every-second' ORDER BY 1`)).rows;
+    const times = rows.map((r) => r.t.getTime());
+    // One row per second, no gap, from the last run before the start to the last tick fired.
+    expect(times).toEqual(Array.from({ length: times.length }, (_, i) => start - 10_000 + i * 1000));
+    expect(times.length).toBeGreaterThanOrEqual(12);
+    const status = new Map(rows.map((r) => [r.t.getTime(), r.status]));
+    for (let t = start - 9000; t <= start - 1000; t += 1000) expect(status.get(t), new Date(t).toISOString()).toBe('missed');
+    expect(rows.slice(-2).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+  });
+
+  it('withdraws the claim of a run the shutdown interrupts, so the tick can be caught up', async () => {
+    const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
+    let calls = 0;
+    const job: Job = {
+      name: 'long', cron: '0 0 0 1 1 *', deadlineMs: 3_600_000,
+      run: ({ signal }) => {
+        calls++;
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      },
+    };
+    const a = createScheduler({ db, jobs: [job], log: silentLog, instance: 'a' });
+    const outcome = a.runTick('long', tick);
+    await new Promise((r) => setTimeout(r, 200));
+    await a.stop();
+    expect(await outcome).toBe('interrupted');
+    expect(await rowsOf(db, 'long')).toEqual([]);
+
+    const finishing: Job = { ...job, run: async () => void calls++ };
+    const b = createScheduler({ db, jobs: [finishing], log: silentLog, instance: 'b', now: () => new Date(tick.getTime() + 60_000) });
+    expect(await b.runTick('long', tick)).toBe('succeeded');
+    expect(calls).toBe(2);
+    expect(await rowsOf(db, 'long')).toEqual([[tick.toISOString(), 'succeeded', 'b']]);
+  });
+});
