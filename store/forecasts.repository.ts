@@ -311,3 +311,19 @@ function addShares(rows: ForecastRow[], shares: Map<string, Share[]>, rule: Allo
     return out;
   });
 }
+
+export interface SeriesLabel {
+  seriesId: string;
+  model: string;
+  modelVersion: string;
+  fallbackReason: string | null;
+}
+
+/** What produced each series of a run (one model per series and run). */
+export async function runSeriesLabels(q: Queryable, runId: number): Promise<SeriesLabel[]> {
+  const { rows } = await q.query<{ series_id: string; model: string; model_version: string; fallback_reason: string | null }>(
+    `SELECT DISTINCT ON (series_id) series_id, model, model_version, fallback_reason FROM forecasts WHERE run_id = $1 ORDER BY series_id, grain, target_ts`,
+    [runId],
+  );
+  return rows.map((r) => ({ seriesId: r.series_id, model: r.model, modelVersion: r.model_version, fallbackReason: r.fallback_reason }));
+}

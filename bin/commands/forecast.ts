@@ -1,0 +1,180 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { HORIZONS, loadConfig, RECONCILIATION_METHODS } from '../../core/config.ts';
+import { GridcastError } from '../../core/errors.ts';
+import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
+import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
+import { openStore } from '../../store/open.ts';
+
+export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
+
+const USAGE = `usage: gridcast forecast --horizon H [--as-of T] [--root NODE] [--method M] [--allocation A] [--series ID[,ID...]]
+       gridcast forecast show (RUN_ID | --latest --horizon H) [--series ID] [--grain 1h|1d] [--allocation A|none] [--format csv|json]
+       gridcast forecast reproduce RUN_ID
+  H: ${HORIZONS.join(', ')}
+  M: ${RECONCILIATION_METHODS.join(', ')} (default: config forecast.reconciliation)
+  A: average or worst-case, how substation views spread moving loads (show: default the run's own)
+  --as-of: the time the run is made as of (default now); the model sees data before that hour
+  --series: series the run must cover (an error names any that are not under the root)`;
+
+const instant = (name: string) =>
+  z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), `--${name} must be an ISO 8601 time, e.g. 2026-03-29T06:00:00Z`)
+    .transform((s) => new Date(s));
+const horizon = z.enum(HORIZONS, { error: `--horizon must be one of ${HORIZONS.join(', ')}` });
+const allocation = z.enum(['average', 'worst-case'], { error: '--allocation must be average or worst-case' });
+const runId = z
+  .string({ error: 'a RUN_ID is required' })
+  .regex(/^\d+$/, 'RUN_ID must be a run number')
+  .transform(Number);
+
+const RunArgs = z.strictObject({
+  horizon: z.string({ error: '--horizon is required' }).pipe(horizon),
+  'as-of': instant('as-of').optional(),
+  root: z.string().min(1).optional(),
+  method: z.enum(RECONCILIATION_METHODS, { error: `--method must be one of ${RECONCILIATION_METHODS.join(', ')}` }).optional(),
+  allocation: allocation.optional(),
+  series: z
+    .string()
+    .transform((s) => s.split(',').filter(Boolean))
+    .optional(),
+});
+
+const ShowArgs = z
+  .strictObject({
+    id: runId.optional(),
+    latest: z.boolean().optional(),
+    horizon: horizon.optional(),
+    series: z.string().min(1).optional(),
+    grain: z.enum(['1h', '1d'], { error: '--grain must be 1h or 1d' }).optional(),
+    allocation: z.union([allocation, z.literal('none')], { error: '--allocation must be average, worst-case or none' }).optional(),
+    format: z.enum(['csv', 'json'], { error: '--format must be csv or json' }).default('csv'),
+  })
+  .refine((a) => (a.id === undefined) !== !a.latest, 'give either a RUN_ID or --latest')
+  .refine((a) => !a.latest || a.horizon !== undefined, '--latest needs --horizon');
+
+const OPTIONS = {
+  horizon: { type: 'string' },
+  'as-of': { type: 'string' },
+  root: { type: 'string' },
+  method: { type: 'string' },
+  allocation: { type: 'string' },
+  series: { type: 'string' },
+  latest: { type: 'boolean' },
+  grain: { type: 'string' },
+  format: { type: 'string' },
+} as const;
+
+const usage = (message: string) => {
+  console.error(`gridcast: error BAD_ARGUMENTS: ${message}\n${USAGE}`);
+  return 2;
+};
+const issues = (e: z.ZodError) => e.issues.map((i) => i.message).join('; ');
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [action, ...rest] = positionals;
+  if (action === 'show') {
+    if (rest.length > 1) return usage(`unexpected argument '${rest[1]}'`);
+    const a = ShowArgs.safeParse({ ...values, ...(rest[0] !== undefined ? { id: rest[0] } : {}) });
+    return a.success ? withStore((db) => show(db, a.data)) : usage(issues(a.error));
+  }
+  if (action === 'reproduce') {
+    if (rest.length !== 1 || Object.keys(values).length > 0) return usage('reproduce takes one RUN_ID and no options');
+    const id = runId.safeParse(rest[0]);
+    return id.success ? withStore((db) => reproduce(db, id.data)) : usage(issues(id.error));
+  }
+  if (action !== undefined) return usage(`unknown action '${action}'`);
+  const a = RunArgs.safeParse(values);
+  if (!a.success) return usage(issues(a.error));
+  const config = loadConfig();
+  return withStore(async (db) => {
+    const s = await runForecast(
+      { db, config },
+      {
+        horizon: a.data.horizon,
+        ...(a.data['as-of'] ? { asOf: a.data['as-of'] } : {}),
+        ...(a.data.root ? { root: a.data.root } : {}),
+        ...(a.data.method ? { method: a.data.method } : {}),
+        ...(a.data.allocation ? { allocation: a.data.allocation } : {}),
+        ...(a.data.series ? { series: a.data.series } : {}),
+      },
+    );
+    const run = await readRun(db, s.runId);
+    console.log(`run ${s.runId} stored: ${s.horizon} from ${run.windowStart.toISOString()} to ${run.windowEnd.toISOString()} (origin ${s.origin.toISOString()}), ${s.series} series, ${s.fallbacks} on a fallback`);
+    console.log(`reconciliation: ${s.method}; inputs ${s.inputsHash}`);
+    printTable(
+      ['series', 'model', 'version', 'fallback'],
+      (await runSeriesLabels(db, s.runId)).map((l) => [l.seriesId, l.model, l.modelVersion.replace(/^(fit:[^:]+:[0-9a-f]{12})[0-9a-f]+$/, '$1…'), l.fallbackReason ?? '']),
+    );
+    for (const w of s.warnings) console.error(`warning: ${w}`);
+    return 0;
+  }, config);
+}
+
+async function withStore(fn: (db: Awaited<ReturnType<typeof openStore>>) => Promise<number>, config = loadConfig()): Promise<number> {
+  const db = await openStore(config);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function show(db: Awaited<ReturnType<typeof openStore>>, a: z.infer<typeof ShowArgs>): Promise<number> {
+  let run: RunRecord;
+  if (a.id !== undefined) run = await readRun(db, a.id);
+  else {
+    const latest = await latestRun(db, a.horizon!);
+    if (!latest) throw new GridcastError('RUN_NOT_FOUND', `There is no ${a.horizon} run yet.`, { horizon: a.horizon });
+    run = latest;
+  }
+  const rule = a.allocation ?? run.allocation;
+  const rows = await readForecasts(db, run.id, {
+    ...(a.series ? { seriesId: a.series } : {}),
+    ...(a.grain ? { grain: a.grain } : {}),
+    ...(rule !== 'none' ? { allocation: rule } : {}),
+  });
+  process.stdout.write(a.format === 'json' ? JSON.stringify({ run, rows }) + '\n' : toCsv(rows, run.settings.quantiles));
+  return 0;
+}
+
+/** `series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated`. */
+function toCsv(rows: ForecastRow[], levels: number[]): string {
+  const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+  const head = ['series_id', 'grain', 'ts', 'mean', ...levels.map((l) => `p${Number((l * 100).toPrecision(6))}`), 'model', 'model_version', 'fallback_reason', 'allocated'];
+  const lines = rows.map((r) =>
+    [
+      r.seriesId,
+      r.grain,
+      r.targetTs.toISOString(),
+      r.mean,
+      ...levels.map((l) => r.quantiles[String(l)]),
+      r.model,
+      r.modelVersion,
+      cell(r.fallbackReason ?? ''),
+      r.allocated ? `${r.allocated.rule}:${r.allocated.movingLoads.join('+')}` : '',
+    ].join(','),
+  );
+  return [head.join(','), ...lines].join('\n') + '\n';
+}
+
+async function reproduce(db: Awaited<ReturnType<typeof openStore>>, id: number): Promise<number> {
+  const r = await reproduceRun({ db }, id);
+  console.log(`run ${id}: ${r.identical ? 'identical' : 'DIFFERENT'} (${r.values} values; largest difference ${r.maxAbsDiff}; rows differing ${r.rowsDiffering})`);
+  console.log(`inputs hash ${r.inputsHashMatches ? 'matches' : 'differs'}; model versions ${r.modelVersionsMatch ? 'match' : 'differ'}; code version ${r.codeVersionMatches ? 'matches' : 'differs'}`);
+  return r.identical ? 0 : 1;
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  console.log(head.map((h, i) => h.padEnd(w[i])).join('  ').trimEnd());
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd());
+}
