@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPg, type Db } from '../store/db.ts';
 import { silentLog, type Log } from '../ingest/scada/log.ts';
 import { backends, freshDb } from '../test/db.ts';
@@ -30,11 +30,12 @@ function recordingLog(): Log & { lines: Array<{ level: string; msg?: string; obj
 }
 
 describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
+  // One store for the file: each test has its own job names.
   let db: Db;
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await freshDb(kind);
   });
-  afterEach(() => db.close());
+  afterAll(() => db.close());
 
   it('runs the latest unrun tick while its deadline is ahead, and records older unrun ticks once as missed', async () => {
     let clock = new Date('2026-01-12T10:12:00Z');
@@ -88,11 +89,11 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
 
   it('reads cron expressions in the configured zone', async () => {
     const ticks: string[] = [];
-    const job: Job = { name: 'morning', cron: '0 0 9 * * *', deadlineMs: 3_600_000, run: async ({ scheduledAt }) => void ticks.push(scheduledAt.toISOString()) };
     // 09:30 in Paris in winter (UTC+1), then in summer (UTC+2).
-    for (const now of ['2026-01-12T08:30:00Z', '2026-07-13T07:30:00Z']) {
+    for (const [name, now] of [['morning-winter', '2026-01-12T08:30:00Z'], ['morning-summer', '2026-07-13T07:30:00Z']]) {
+      const job: Job = { name, cron: '0 0 9 * * *', deadlineMs: 3_600_000, run: async ({ scheduledAt }) => void ticks.push(scheduledAt.toISOString()) };
       const s = createScheduler({ db, jobs: [job], log: silentLog, instance: 'a', timeZone: 'Europe/Paris', now: () => new Date(now) });
-      await s.catchUp('morning');
+      await s.catchUp(name);
     }
     expect(ticks).toEqual(['2026-01-12T08:00:00.000Z', '2026-07-13T07:00:00.000Z']);
   });
@@ -113,7 +114,9 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     expect(times.length).toBeGreaterThanOrEqual(12);
     const status = new Map(rows.map((r) => [r.t.getTime(), r.status]));
     for (let t = start - 9000; t <= start - 1000; t += 1000) expect(status.get(t), new Date(t).toISOString()).toBe('missed');
-    expect(rows.slice(-2).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    // The ticks fired after the start ran (a tick fired past its deadline by a loaded machine is recorded missed).
+    const ranSince = rows.filter((r) => r.t.getTime() >= start && r.status === 'succeeded');
+    expect(ranSince.length, JSON.stringify(rows.map((r) => [r.t.getTime() - start, r.status]))).toBeGreaterThanOrEqual(2);
   });
 
   it('withdraws the claim of a run the shutdown interrupts, so the tick can be caught up', async () => {

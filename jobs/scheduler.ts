@@ -214,13 +214,14 @@ export function createScheduler(opts: {
   }
 
   /** Records, once across instances, the ticks in (last row, at] whose deadline passed unrun. Returns them and the ticks looked at. */
-  async function recordMissed(job: Job, at: Date): Promise<{ missed: Date[]; ticks: Date[]; hasHistory: boolean }> {
+  async function recordMissed(job: Job, at: Date): Promise<{ missed: Date[]; ticks: Date[] }> {
     const last = (await db.query<{ t: Date | null }>('SELECT max(scheduled_at) AS t FROM job_runs WHERE job = $1', [job.name])).rows[0].t;
     const task = tasks.get(job.name)!;
-    const ticks = ticksBack(job.cron, timeZone, (d) => task.match(d), at, { after: last, max: MAX_MISSED });
-    if (last === null) return { missed: [], ticks, hasHistory: false };
+    // Without history only the latest tick matters (it may be caught up).
+    const ticks = ticksBack(job.cron, timeZone, (d) => task.match(d), at, { after: last, max: last === null ? 1 : MAX_MISSED });
+    if (last === null) return { missed: [], ticks };
     const overdue = ticks.filter((t) => t.getTime() + job.deadlineMs <= at.getTime());
-    if (overdue.length === 0) return { missed: [], ticks, hasHistory: true };
+    if (overdue.length === 0) return { missed: [], ticks };
     const r = await db.query<{ scheduled_at: Date }>(
       `INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at, error)
        SELECT $1, t, $3, 'missed', now(), $4 FROM unnest($2::timestamptz[]) AS t
@@ -234,7 +235,7 @@ export function createScheduler(opts: {
         'job ticks missed: no run before their deadline',
       );
     }
-    return { missed, ticks, hasHistory: true };
+    return { missed, ticks };
   }
 
   async function catchUp(jobName: string): Promise<CatchUp> {
