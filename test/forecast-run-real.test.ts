@@ -14,8 +14,9 @@ import { coherenceViolations, dailyViolations } from './fixtures/runs/grid.ts';
 
 /**
  * A day-ahead run on GEFCom2012 (Hong, Pinson & Fan, IJF 2014) through the real CLI: hierarchy.json
- * (system → z1…z20), 8 weeks of hourly load of the 21 series (the reported system total is the
- * top of the hierarchy, measured on its own), MinT with shrinkage, and the profile model.
+ * (system → z1…z20), a year of hourly load of the 21 series (the reported system total is the
+ * top of the hierarchy, measured on its own), a GAM per series fitted in the run on that year, and
+ * MinT with shrinkage on the GAMs' residuals.
  * GEFCom has no weather forecasts and hierarchy.json names no station, so this run has no
  * weather at all: nothing is passed off as a forecast. z3 and z7 are the same series, which
  * makes the residual covariance singular: MinT must still give finite, coherent numbers.
@@ -24,7 +25,7 @@ const exec = promisify(execFile);
 const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
 const H = 3_600_000;
 const AS_OF = '2008-06-20T12:00:00Z';
-const HISTORY_DAYS = 56;
+const HISTORY_DAYS = 365;
 const FROM = Date.parse(AS_OF) - (HISTORY_DAYS + 1) * 24 * H;
 const ZONES = Array.from({ length: 20 }, (_, i) => `z${i + 1}`);
 const utcHours = (day: Date) => Array.from({ length: 24 }, (_, h) => new Date(day.getTime() + h * H));
@@ -49,7 +50,7 @@ describe.skipIf(!process.env.GRIDCAST_SHARED_DATA).each(backends)('a day-ahead r
     const lines = gunzipSync(readFileSync(join(data, 'load.csv.gz'))).toString('utf8').split('\n');
     const subset = lines.filter((l, i) => i > 0 && l && Date.parse(l.split(',')[1]) >= FROM && Date.parse(l.split(',')[1]) < Date.parse(AS_OF));
     writeFileSync(join(dir, 'load.csv'), [lines[0], ...subset].join('\n') + '\n');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ forecast: { defaultModel: { kind: 'profile' }, historyDays: HISTORY_DAYS, holidays: 'US' } }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ forecast: { defaultModel: { kind: 'gam' }, historyDays: HISTORY_DAYS, holidays: 'US' } }));
     await gridcast('topology', 'load', join(data, 'hierarchy.json'));
     await gridcast('ingest', 'csv', join(dir, 'load.csv'));
     const made = await gridcast('forecast', '--horizon', 'day-ahead', '--as-of', AS_OF, '--method', 'mint-shrink');
@@ -82,6 +83,11 @@ describe.skipIf(!process.env.GRIDCAST_SHARED_DATA).each(backends)('a day-ahead r
     const { violations, checks } = coherenceViolations(rows, run.settings.nodes, 1e-6);
     expect(violations).toEqual([]);
     expect(checks).toBe(25 * 4);
+    // The GAMs fit log(load), so the base forecasts of the zones did not add up to the system's.
+    const baseGap = rows
+      .filter((r) => r.grain === '1h' && r.seriesId === 'system')
+      .map((s) => Math.abs(s.baseMean - rows.filter((z) => z.grain === '1h' && z.seriesId !== 'system' && z.targetTs.getTime() === s.targetTs.getTime()).reduce((a, z) => a + z.baseMean, 0)));
+    expect(Math.max(...baseGap)).toBeGreaterThan(100);
   });
 
   it('hourly values average to the daily ones (kW), and the run reproduces identically', async () => {

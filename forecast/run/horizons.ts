@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Horizon } from '../../core/config.ts';
+import { HORIZONS, type Horizon } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 
 const HOUR_MS = 3_600_000;
@@ -35,6 +35,7 @@ export const INTRADAY_HOURS = 6;
 const DAYS: Record<Exclude<Horizon, 'intraday'>, number> = { 'day-ahead': 1, 'week-ahead': 7, 'mid-term': 364 };
 
 export function runWindow(horizon: Horizon, asOf: Date, timeZone: string): RunWindow {
+  if (!HORIZONS.includes(horizon)) throw new GridcastError('RUN_HORIZON_INVALID', `Unknown horizon '${horizon}'; use one of ${HORIZONS.join(', ')}.`, { horizon });
   const t = asOf.getTime();
   if (!Number.isFinite(t)) throw new GridcastError('RUN_AS_OF_INVALID', 'The as-of time is not a valid date.');
   const origin = Math.floor(t / HOUR_MS) * HOUR_MS;
