@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { RECONCILIATION_METHODS } from '../core/config.ts';
+import { loadRunInputs } from '../forecast/inputs.ts';
+import { promoteVersion, trainModel } from '../forecast/registry/service.ts';
 import { runForecast, reproduceRun } from '../forecast/run/service.ts';
 import { saveTopology } from '../ingest/topology/store.ts';
+import { buildForecaster } from '../models/auto.ts';
 import { validateTopology } from '../ingest/topology/validate.ts';
 import type { Db } from '../store/db.ts';
 import { latestRun, readForecasts, readRun, type ForecastRow } from '../store/forecasts.repository.ts';
@@ -163,5 +166,32 @@ describe.each(backends)('forecast runs on %s', (kind) => {
     }
     expect(s.fallbacks).toBe(2);
     expect(coherenceViolations(rows, (await readRun(db, s.runId)).settings.nodes).violations).toEqual([]);
+  });
+
+  // Last: the champions it promotes change what later runs fit.
+  it('uses the champion of the registry, conditioned on the history up to the origin; a reproduction keeps the recorded version', async () => {
+    const train = (params: Record<string, unknown>) =>
+      trainModel(db, config, { model: 'substations', kind: 'profile', params, seriesIds: ['ss2', 'ss3'], trainEnd: new Date('2025-03-20T00:00:00Z'), historyDays: 21, actor: 'test', codeVersion: 'test' }, (k, p) =>
+        buildForecaster({ kind: k, params: p }),
+      );
+    const first = (await train({ weeks: 3 })).version;
+    await promoteVersion(db, first.id, { actor: 'test', reason: 'test' });
+    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' });
+    const run = await readRun(db, s.runId);
+    expect([run.modelVersions.ss2, run.modelVersions.ss3]).toEqual(['substations@1', 'substations@1']);
+    expect(run.modelVersions.grid).toMatch(/^fit:seasonal-naive:/);
+    const ss2 = (await readForecasts(db, s.runId, { seriesId: 'ss2', grain: '1h' }));
+    expect(ss2.every((r) => r.model === 'profile' && r.modelVersion === 'substations@1' && r.fallbackReason === null)).toBe(true);
+    // Conditioned: the same profile fitted on the run's own history (up to the origin), not the one stored at training.
+    const inputs = await loadRunInputs(db, { seriesIds: ['ss2'], origin: run.origin, historyDays: run.settings.historyDays, horizonSteps: run.settings.horizonSteps, asOf: run.issuedAt });
+    const fresh = await (await buildForecaster({ kind: 'profile', params: { weeks: 3 } }).fit([inputs.history.get('ss2')!])).predict(run.settings.horizonSteps);
+    expect(ss2.map((r) => r.baseMean)).toEqual([...fresh[0].mean.slice(run.settings.windowOffset)]);
+
+    const second = (await train({ weeks: 1 })).version;
+    await promoteVersion(db, second.id, { actor: 'test', reason: 'test' });
+    const r = await reproduceRun({ db }, s.runId);
+    expect(r).toMatchObject({ identical: true, modelVersionsMatch: true, maxAbsDiff: 0 });
+    const next = await readRun(db, (await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' })).runId);
+    expect(next.modelVersions.ss2).toBe('substations@2');
   });
 });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Config, Horizon, ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { summingMatrix, type AllocationRule, type SummingMatrix } from '../../core/hierarchy.ts';
@@ -6,6 +5,7 @@ import { loadStoredTopology } from '../../ingest/topology/store.ts';
 import type { Db } from '../../store/db.ts';
 import { readForecasts, readRun, saveRun, type RunNode, type RunSettings } from '../../store/forecasts.repository.ts';
 import { championsFor, loadArtifact } from '../../store/registry.repository.ts';
+import { CODE_VERSION } from './code-version.ts';
 import { runWindow } from './horizons.ts';
 import { computeRun, type RunSpec } from './pipeline.ts';
 import { scenarioYears } from './scenarios.ts';
@@ -56,12 +56,6 @@ export interface RunDeps {
 
 /** Climatic scenario years a mid-term run asks for; years without observed temperature are left out. */
 export const MID_TERM_SCENARIOS = 10;
-
-/** package name@version: recorded with each run so a reproduction can tell when the code changed. */
-export const CODE_VERSION = (() => {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-  return `${pkg.name}@${pkg.version}`;
-})();
 
 /**
  * Makes a forecast run and stores it (C1–C3): the stored topology under the root, inputs as
