@@ -153,6 +153,25 @@ describe.each(backends)('forecast runs on %s', (kind) => {
     expect(dailyViolations(rows, parisHours)).toEqual([]);
   });
 
+  it('week-ahead beyond the weather forecast: the weather model falls back, labelled, and the run says why; intraday has no whole day', async () => {
+    const gam = { kind: 'gam', params: { halfLivesHours: [24], hourKnots: 8, tempKnots: 5, tempHourKnots: 5, inertiaKnots: 4, tempSeasonKnots: 0 } };
+    const week = await runForecast({ db, config: forecastConfig({ defaultModel: gam }) }, { horizon: 'week-ahead', asOf: AS_OF_MARCH, root: 'south', method: 'bottom-up' });
+    // The forecast issued before the origin covers 60 hours of the 182 the run needs.
+    expect(week.warnings).toContain('no complete weather forecast issued at or before 2025-03-29T10:00:00.000Z for 2 series (south, ss3): their models take the weather-free path');
+    const rows = await readForecasts(db, week.runId);
+    expect(rows.filter((r) => r.grain === '1d')).toHaveLength(2 * 7);
+    for (const r of rows) {
+      expect(r.model).toBe('seasonal-naive');
+      expect(r.fallbackReason).toBe('model-failed (gam: COVARIATE_MISSING_VALUES)');
+    }
+    expect(dailyViolations(rows, parisHours)).toEqual([]);
+
+    const intraday = await runForecast({ db, config }, { horizon: 'intraday', asOf: new Date('2025-03-29T10:20:00Z'), method: 'wls' });
+    const hours = await readForecasts(db, intraday.runId, { seriesId: 'grid' });
+    expect(hours.map((r) => [r.grain, r.targetTs.toISOString()])).toEqual(Array.from({ length: 6 }, (_, k) => ['1h', new Date(Date.UTC(2025, 2, 29, 11 + k)).toISOString()]));
+    expect(coherenceViolations(await readForecasts(db, intraday.runId), (await readRun(db, intraday.runId)).settings.nodes).violations).toEqual([]);
+  });
+
   it('forecasts a node never measured as zero, labelled, and stays coherent', async () => {
     await saveTopology(db, validateTopology({ ...TOPOLOGY, nodes: [...TOPOLOGY.nodes, { id: 'ss4', parent: 'north', kind: 'load', unit: 'MW' }] }));
     const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' });
