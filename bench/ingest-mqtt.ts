@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freshDb } from '../test/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
-import { silentLog } from '../ingest/scada/log.ts';
+import { silentLog } from '../core/log.ts';
 import { startMqttSubscriber } from '../ingest/scada/mqtt.ts';
 
 /**

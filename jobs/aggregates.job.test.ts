@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backends, freshDb } from '../test/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
-import { silentLog } from '../ingest/scada/log.ts';
+import { silentLog } from '../core/log.ts';
 import { createScheduler } from './scheduler.ts';
 import { aggregatesFlushJob } from './aggregates.job.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPg, type Db } from '../store/db.ts';
-import { silentLog, type Log } from '../ingest/scada/log.ts';
+import { silentLog, type Log } from '../core/log.ts';
 import { backends, freshDb } from '../test/db.ts';
 import { createScheduler, type Job } from './scheduler.ts';
 

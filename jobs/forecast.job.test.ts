@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../core/config.ts';
-import { silentLog } from '../ingest/scada/log.ts';
+import { silentLog } from '../core/log.ts';
 import { backfillSimulated } from '../ingest/scada/sim-feed.ts';
 import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../ingest/simulator/simulator.ts';
-import { loadStoredTopology, saveTopology } from '../ingest/topology/store.ts';
+import { loadStoredTopology, saveTopology } from '../store/topology.repository.ts';
 import type { Db } from '../store/db.ts';
 import { freshDb } from '../test/db.ts';
 import { FORECAST_SCHEDULES, forecastJobs } from './forecast.job.ts';

@@ -1,7 +1,7 @@
 import { HORIZONS, type Config, type Horizon } from '../core/config.ts';
 import type { Db } from '../store/db.ts';
 import { runForecast } from '../forecast/run/service.ts';
-import type { Log } from '../ingest/scada/log.ts';
+import type { Log } from '../core/log.ts';
 import type { Job } from './scheduler.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { CommitRows } from '../ingest/scada/buffer.ts';
 import { pollOnce, type HttpPollTarget, type PollResult } from '../ingest/scada/http-poll.ts';
-import type { Log } from '../ingest/scada/log.ts';
+import type { Log } from '../core/log.ts';
 import type { Job } from './scheduler.ts';
 
 /** Below the default 10-s poll period, so a slow endpoint is reported before the next tick. */

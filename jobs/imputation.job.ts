@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.ts';
 import { imputeRecent, type ImputationSettings } from '../ingest/impute/impute.ts';
-import type { Log } from '../ingest/scada/log.ts';
+import type { Log } from '../core/log.ts';
 import type { Job } from './scheduler.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HORIZONS, loadConfig, type Config } from '../core/config.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
-import { silentLog } from '../ingest/scada/log.ts';
+import { silentLog } from '../core/log.ts';
 import type { Db } from '../store/db.ts';
 import { backends, freshDb } from '../test/db.ts';
 import { FORECAST_SCHEDULES, forecastJobName } from './forecast.job.ts';

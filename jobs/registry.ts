@@ -3,7 +3,7 @@ import { GridcastError } from '../core/errors.ts';
 import type { Db } from '../store/db.ts';
 import type { CommitRows } from '../ingest/scada/buffer.ts';
 import type { PollResult } from '../ingest/scada/http-poll.ts';
-import type { Log } from '../ingest/scada/log.ts';
+import type { Log } from '../core/log.ts';
 import { aggregatesFlushJob } from './aggregates.job.ts';
 import { forecastJobs } from './forecast.job.ts';
 import { httpPollJobs } from './http-poll.job.ts';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPg, type Db } from '../store/db.ts';
-import { silentLog } from '../ingest/scada/log.ts';
+import { silentLog } from '../core/log.ts';
 import { backends, freshDb } from '../test/db.ts';
 import { createScheduler, type Job } from './scheduler.ts';
 

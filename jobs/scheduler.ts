@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { GridcastError } from '../core/errors.ts';
 import type { Db, Queryable } from '../store/db.ts';
-import type { Log } from '../ingest/scada/log.ts';
+import type { Log } from '../core/log.ts';
 import { cronProblem, ticksBack } from './ticks.ts';
 
 export interface JobContext {

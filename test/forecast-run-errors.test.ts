@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GridcastError } from '../core/errors.ts';
 import { runForecast } from '../forecast/run/service.ts';
-import { saveTopology } from '../ingest/topology/store.ts';
-import { validateTopology } from '../ingest/topology/validate.ts';
+import { saveTopology } from '../store/topology.repository.ts';
+import { validateTopology } from '../core/topology/validate.ts';
 import type { Db } from '../store/db.ts';
 import { readRun, saveRun, type ForecastValue, type NewRun } from '../store/forecasts.repository.ts';
 import { backends, freshDb } from './db.ts';

@@ -5,7 +5,7 @@ import { ConfigSchema } from '../core/config.ts';
 import { loadRunInputs } from '../forecast/inputs.ts';
 import { previousChampion, promoteVersion, retireVersion, setShadow, trainModel, type PromotionGate, type TrainRequest } from '../forecast/registry/service.ts';
 import { readTopologyFile } from '../ingest/topology/read.ts';
-import { saveTopology } from '../ingest/topology/store.ts';
+import { saveTopology } from '../store/topology.repository.ts';
 import { fromArtifact } from '../models/catalog.ts';
 import { listAudit } from '../store/audit.repository.ts';
 import type { Db } from '../store/db.ts';

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
-import { pollOnce, startHttpPoller } from '../ingest/scada/http-poll.ts';
-import type { Log } from '../ingest/scada/log.ts';
+import { pollOnce } from '../ingest/scada/http-poll.ts';
+import type { Log } from '../core/log.ts';
 import { backends, freshDb } from './db.ts';
 
 const T0 = Date.parse('2026-02-02T08:00:00Z');
@@ -68,17 +68,5 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
     expect(await pollOnce({ url: 'http://127.0.0.1:1/' }, commit, log)).toMatchObject({ ok: false });
     expect(errors).toHaveLength(4);
     expect(await rows()).toEqual([]);
-  });
-
-  it('polls on its cron schedule until stopped', async () => {
-    const poller = startHttpPoller([{ url: `${base}/points`, cron: '* * * * * *' }, { url: `${base}/error`, cron: '* * * * * *' }], dbCommitter(db, 'http'), log);
-    const end = Date.now() + 10_000;
-    while (poller.lastResults().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    await poller.stop();
-    expect(poller.lastResults().map((r) => [r.url.replace(base, ''), r.ok]).sort()).toEqual([['/error', false], ['/points', true]]);
-    expect(await rows()).toHaveLength(2);
-    const after = hits;
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(hits).toBe(after);
   });
 });

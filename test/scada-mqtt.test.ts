@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
-import { silentLog } from '../ingest/scada/log.ts';
+import { silentLog } from '../core/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../ingest/scada/mqtt.ts';
 import { compileTopics, routeTopic } from '../ingest/scada/topics.ts';
 import { backends, freshDb } from './db.ts';

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { createIngestBuffer } from '../ingest/scada/buffer.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
-import { silentLog } from '../ingest/scada/log.ts';
+import { silentLog } from '../core/log.ts';
 import { backfillSimulated, startLiveFeed } from '../ingest/scada/sim-feed.ts';
 import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../ingest/simulator/simulator.ts';
-import { saveTopology } from '../ingest/topology/store.ts';
+import { saveTopology } from '../store/topology.repository.ts';
 import { backends, freshDb } from './db.ts';
 
 describe.each(backends)('simulated telemetry feed (%s)', (kind) => {

@@ -8,7 +8,7 @@ import { deriveRegionalBalance } from '../ingest/prepare/balance-store.ts';
 import { disaggregateWithdrawal } from '../ingest/prepare/disaggregate-store.ts';
 import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../ingest/simulator/simulator.ts';
-import { saveTopology } from '../ingest/topology/store.ts';
+import { saveTopology } from '../store/topology.repository.ts';
 import { backends, freshDb } from './db.ts';
 
 const topology = readDefaultGrid();

@@ -6,7 +6,7 @@ import { createCalendar } from '../ingest/simulator/calendar.ts';
 import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { substationLoad } from '../ingest/simulator/load.ts';
 import { createSimulator, type SimBatch } from '../ingest/simulator/simulator.ts';
-import { validateTopology } from '../ingest/topology/validate.ts';
+import { validateTopology } from '../core/topology/validate.ts';
 
 const topology = readDefaultGrid();
 const clean = createSimulator({ seed: 7, topology, faults: false });

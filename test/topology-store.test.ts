@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { listSeries } from '../store/series.repository.ts';
 import { parseTopology } from '../ingest/topology/read.ts';
-import { loadStoredTopology, saveTopology } from '../ingest/topology/store.ts';
+import { loadStoredTopology, saveTopology } from '../store/topology.repository.ts';
 import { backends, freshDb } from './db.ts';
 
 const YAML = `

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parseTopology, readTopologyFile } from '../ingest/topology/read.ts';
-import { validateTopology } from '../ingest/topology/validate.ts';
+import { validateTopology } from '../core/topology/validate.ts';
 
 const base = () => ({
   timeZone: 'Europe/Paris',

@@ -10,13 +10,13 @@ import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
 import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
 import { dbCommitter } from '../../ingest/scada/commit.ts';
-import type { Log } from '../../ingest/scada/log.ts';
+import type { Log } from '../../core/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../../ingest/scada/mqtt.ts';
 import { backfillSimulated, startLiveFeed, type LiveFeed } from '../../ingest/scada/sim-feed.ts';
 import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
 import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
-import { loadStoredTopology, saveTopology } from '../../ingest/topology/store.ts';
+import { loadStoredTopology, saveTopology } from '../../store/topology.repository.ts';
 import { configuredJobs, type ConfiguredJobs } from '../../jobs/registry.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 

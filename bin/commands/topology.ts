@@ -3,7 +3,7 @@ import { loadConfig } from '../../core/config.ts';
 import { openStore } from '../../store/open.ts';
 import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { renderTopology } from '../../ingest/topology/render.ts';
-import { loadStoredTopology, saveTopology } from '../../ingest/topology/store.ts';
+import { loadStoredTopology, saveTopology } from '../../store/topology.repository.ts';
 
 export const summary = 'load a topology file (JSON/YAML) into the store, or show the stored (or a file\'s) hierarchy';
 

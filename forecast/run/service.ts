@@ -1,7 +1,7 @@
 import type { Config, Horizon, ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { summingMatrix, type AllocationRule, type SummingMatrix } from '../../core/hierarchy.ts';
-import { loadStoredTopology } from '../../ingest/topology/store.ts';
+import { loadStoredTopology } from '../../store/topology.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { readForecasts, readRun, saveRun, type RunNode, type RunSettings } from '../../store/forecasts.repository.ts';
 import { championsFor, loadArtifact } from '../../store/registry.repository.ts';

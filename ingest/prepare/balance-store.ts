@@ -2,7 +2,7 @@ import type { Db } from '../../store/db.ts';
 import { insertMeasurements, type MeasurementInput } from '../../store/measurements.repository.ts';
 import { queryMeasurements } from '../../store/query.repository.ts';
 import { getSeries, upsertSeries } from '../../store/series.repository.ts';
-import { loadStoredTopology } from '../topology/store.ts';
+import { loadStoredTopology } from '../../store/topology.repository.ts';
 import { balanceTerms, regionalConsumption } from './balance.ts';
 
 export const balanceSeriesId = (region: string) => `${region}:balance`;

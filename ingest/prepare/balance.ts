@@ -1,5 +1,5 @@
 import { GridcastError } from '../../core/errors.ts';
-import type { Topology } from '../topology/schema.ts';
+import type { Topology } from '../../core/topology/schema.ts';
 
 /**
  * Regional balance (A6): consumption = local production − net exports, where each region

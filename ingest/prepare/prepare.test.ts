@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateTopology } from '../topology/validate.ts';
+import { validateTopology } from '../../core/topology/validate.ts';
 import { balanceTerms, regionalConsumption } from './balance.ts';
 import { consumptionFromWithdrawal, interpolateAt, pvFromClearSky, pvFromIrradiance } from './disaggregate.ts';
 import { checkRedundancy, fillFromRedundant, redundantLookup, valueAtOtherEnd } from './redundancy.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createIngestBuffer } from './buffer.ts';
-import { silentLog } from './log.ts';
+import { silentLog } from '../../core/log.ts';
 import type { MeasurementRow } from './point.ts';
 
 const row = (i: number): MeasurementRow => ({ seriesId: 's', ts: new Date(i * 10_000), value: i });

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
-import { GridcastError } from '../../core/errors.ts';
 import type { CommitRows } from './buffer.ts';
-import type { Log } from './log.ts';
+import type { Log } from '../../core/log.ts';
 import { HttpPollBody } from './point.ts';
 
 export interface HttpPollTarget {
@@ -55,32 +53,4 @@ export async function pollOnce(target: { url: string }, commit: CommitRows, log:
   } catch (e) {
     return fail(`write failed: ${(e as Error).message}`);
   }
-}
-
-export interface HttpPoller {
-  stop(): Promise<void>;
-  lastResults(): PollResult[];
-}
-
-/** Polls every target on its own cron schedule; a poll still running when the next tick fires is not overlapped. */
-export function startHttpPoller(targets: HttpPollTarget[], commit: CommitRows, log: Log, timeoutMs = 5000): HttpPoller {
-  const last = new Map<string, PollResult>();
-  const tasks: ScheduledTask[] = targets.map((t) => {
-    if (!cron.validate(t.cron)) {
-      throw new GridcastError('CONFIG_INVALID', `httpPoll cron '${t.cron}' for ${t.url} is not a valid cron expression.`);
-    }
-    return cron.schedule(
-      t.cron,
-      async () => {
-        last.set(t.url, await pollOnce(t, commit, log, timeoutMs));
-      },
-      { name: `http-poll ${t.url}`, noOverlap: true },
-    );
-  });
-  return {
-    lastResults: () => [...last.values()],
-    async stop() {
-      await Promise.all(tasks.map((task) => task.destroy()));
-    },
-  };
 }

@@ -2,7 +2,7 @@ import mqtt, { type MqttClient, type Packet } from 'mqtt';
 import { z } from 'zod';
 import { GridcastError } from '../../core/errors.ts';
 import { createIngestBuffer, type CommitRows, type IngestStats } from './buffer.ts';
-import type { Log } from './log.ts';
+import type { Log } from '../../core/log.ts';
 import { MqttPayload, type MeasurementRow } from './point.ts';
 import { compileTopics, routeTopic } from './topics.ts';
 

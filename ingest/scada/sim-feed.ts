@@ -5,7 +5,7 @@ import { insertMeasurements } from '../../store/measurements.repository.ts';
 import { insertWeatherObs } from '../../store/weather.repository.ts';
 import type { Simulator, SimBatch } from '../simulator/simulator.ts';
 import type { IngestBuffer } from './buffer.ts';
-import type { Log } from './log.ts';
+import type { Log } from '../../core/log.ts';
 
 // One transaction and one ledger batch per simulated week: fewer, larger aggregate refreshes.
 const CHUNK_MS = 7 * 86_400_000;

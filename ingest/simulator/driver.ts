@@ -1,5 +1,5 @@
 import { readTopologyFile } from '../topology/read.ts';
-import type { Topology } from '../topology/schema.ts';
+import type { Topology } from '../../core/topology/schema.ts';
 import { readDefaultGrid } from './default-grid.ts';
 import { createSimulator, type SimBatch, type Simulator } from './simulator.ts';
 

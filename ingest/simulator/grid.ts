@@ -1,6 +1,6 @@
 import { GridcastError } from '../../core/errors.ts';
 import { buildTree, leaves } from '../../core/hierarchy.ts';
-import type { Topology, TopologyNode } from '../topology/schema.ts';
+import type { Topology, TopologyNode } from '../../core/topology/schema.ts';
 import { uniform, streamKey } from './random.ts';
 import type { LoadShape } from './load.ts';
 import type { Station } from './weather.ts';

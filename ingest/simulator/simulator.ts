@@ -1,6 +1,6 @@
 import { GridcastError } from '../../core/errors.ts';
 import { PERFORMANCE_RATIO } from '../prepare/disaggregate.ts';
-import type { Topology } from '../topology/schema.ts';
+import type { Topology } from '../../core/topology/schema.ts';
 import { createCalendar, type LocalTime } from './calendar.ts';
 import { readGrid, type Grid } from './grid.ts';
 import { substationLoad, trainTimetable } from './load.ts';

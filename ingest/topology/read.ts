@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { GridcastError } from '../../core/errors.ts';
-import type { Topology } from './schema.ts';
-import { validateTopology } from './validate.ts';
+import type { Topology } from '../../core/topology/schema.ts';
+import { validateTopology } from '../../core/topology/validate.ts';
 
 /** Parses topology text: JSON for .json, YAML otherwise (YAML also reads JSON). */
 export function parseTopology(text: string, source = 'topology'): Topology {

@@ -1,5 +1,5 @@
 import { buildTree } from '../../core/hierarchy.ts';
-import type { Topology, TopologyNode } from './schema.ts';
+import type { Topology, TopologyNode } from '../../core/topology/schema.ts';
 
 const describe = (n: TopologyNode): string => {
   const bits = [`${n.kind}, ${n.unit}`];

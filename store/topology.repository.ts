@@ -1,7 +1,7 @@
-import type { Db, Queryable } from '../../store/db.ts';
-import { listSeries, upsertSeries, type SeriesRow } from '../../store/series.repository.ts';
-import type { Topology, TopologyNode } from './schema.ts';
-import { validateTopology } from './validate.ts';
+import type { Db, Queryable } from './db.ts';
+import { listSeries, upsertSeries, type SeriesRow } from './series.repository.ts';
+import type { Topology, TopologyNode } from '../core/topology/schema.ts';
+import { validateTopology } from '../core/topology/validate.ts';
 
 /** Moving-load sharing is kept in attrs.sharing, the only place the series table has for it. */
 const toRow = (n: TopologyNode): SeriesRow => ({

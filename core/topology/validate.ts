@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { GridcastError } from '../../core/errors.ts';
-import { buildTree, lowestCommonAncestor, ancestors, type Tree } from '../../core/hierarchy.ts';
+import { GridcastError } from '../errors.ts';
+import { buildTree, lowestCommonAncestor, ancestors, type Tree } from '../hierarchy.ts';
 import { TopologyFileSchema, UNITS_BY_KIND, type Topology, type TopologyNode, type TopologyNodeInput } from './schema.ts';
 
 const fail = (code: string, nodeId: string, message: string, extra: Record<string, unknown> = {}): never => {
