@@ -1,5 +1,6 @@
 import type { Config, Horizon, ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
+import type { Log } from '../../core/log.ts';
 import { summingMatrix, type AllocationRule, type SummingMatrix } from '../../core/hierarchy.ts';
 import { loadStoredTopology } from '../../store/topology.repository.ts';
 import type { Db } from '../../store/db.ts';
@@ -41,16 +42,10 @@ export interface RunSummary {
   warnings: string[];
 }
 
-/** pino's shape (the composition root passes its logger). */
-export interface RunLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
 export interface RunDeps {
   db: Db;
   config: Config;
-  log?: RunLog;
+  log?: Log;
   now?: () => Date;
 }
 
