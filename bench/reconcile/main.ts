@@ -3,7 +3,7 @@
  * Fan, IJF 30(2), 2014): accuracy per level of the base day-ahead forecasts and of every method,
  * and the time to reconcile a synthetic 10,000-bottom hierarchy.
  *
- * The base forecasts (the long part, about a minute per series on 2 cores) are stored per series
+ * The base forecasts (the long part: 1–4 min per series on the shared 2 cores, 43 min of fitting for all 21) are stored per series
  * under .bench-out/reconcile/ and reused; BENCH_SERIES=z1,z2 runs some of them only (several
  * processes can share the work), BENCH_BASE_ONLY=1 stops after them.
  *
