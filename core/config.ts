@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { GridcastError } from './errors.ts';
 
 /** Spatial reconciliation methods (forecast/reconcile implements them). */
-export const RECONCILIATION_METHODS = ['bottom-up', 'top-down', 'ols', 'wls', 'mint-shrink'] as const;
+export const RECONCILIATION_METHODS = ['bottom-up', 'top-down', 'ols', 'wls', 'wls-var', 'mint-shrink'] as const;
 export type ReconciliationMethod = (typeof RECONCILIATION_METHODS)[number];
 
 /** Forecast horizons (B1); each has its own run cadence and deadline. */

@@ -6,7 +6,7 @@ import { bottomUp } from './methods/bottom-up.ts';
 import { mintShrink } from './methods/mint-shrink.ts';
 import { ols } from './methods/ols.ts';
 import { topDown } from './methods/top-down.ts';
-import { wlsStructural } from './methods/wls.ts';
+import { wlsStructural, wlsVar } from './methods/wls.ts';
 import type { MethodOutcome } from './projection.ts';
 import { structureOf, type Structure } from './structure.ts';
 
@@ -89,6 +89,10 @@ function project(st: Structure, input: ReconcileInput): MethodOutcome {
       return ols(st);
     case 'wls':
       return wlsStructural(st);
+    case 'wls-var': {
+      const residuals = requireSeries(input.residuals, st.sm.rows, 'RECONCILE_NEEDS_RESIDUALS', 'in-sample or backtest residuals');
+      return wlsVar(st, residuals);
+    }
     case 'mint-shrink': {
       const residuals = requireSeries(input.residuals, st.sm.rows, 'RECONCILE_NEEDS_RESIDUALS', 'in-sample or backtest residuals');
       return mintShrink(st, residuals);

@@ -14,15 +14,16 @@ export function wlsStructural(st: Structure): MethodOutcome {
 }
 
 /**
- * Variance scaling: W = diag(residual variance of each row). The fallback of MinT-shrink when
- * the full covariance cannot be used; `reason` says why, for `applied` and the warning.
+ * Variance scaling (MinT with a diagonal covariance): W = diag(residual variance of each row).
+ * Also the fallback of MinT-shrink when the full covariance cannot be used; `fallbackReason`
+ * says why, for `applied` and the warning.
  */
-export function wlsVar(st: Structure, residuals: Map<string, Float64Array>, reason: string): MethodOutcome {
+export function wlsVar(st: Structure, residuals: Map<string, Float64Array>, fallbackReason?: string): MethodOutcome {
   const { variance, unknown } = seriesVariances(st.sm, residuals);
-  const warnings = [`mint-shrink fell back to wls-var: ${reason}.`];
+  const warnings = fallbackReason ? [`mint-shrink fell back to wls-var: ${fallbackReason}.`] : [];
   if (unknown.length > 0) {
     const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
     warnings.push(`No usable residual variance for ${shown}: weighted as the least certain series.`);
   }
-  return { projection: diagonalGls(st, variance), applied: `wls-var (${reason})`, warnings };
+  return { projection: diagonalGls(st, variance), applied: fallbackReason ? `wls-var (${fallbackReason})` : 'wls-var', warnings };
 }
