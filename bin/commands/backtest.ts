@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
+import { jsonObjectArg } from '../lib/args.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { runBacktest, type OriginResult } from '../../forecast/backtest/driver.ts';
 import { placeOrigins } from '../../forecast/backtest/origins.ts';
@@ -44,20 +45,7 @@ const Args = z.object({
   'time-zone': z.string().default('UTC'),
   holidays: z.string().regex(/^[A-Z]{2}$/, '--holidays must be a two-letter country code, e.g. US').optional(),
   'refit-every': positiveInt('refit-every').optional(),
-  params: z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (s === undefined) return {};
-      try {
-        const v = JSON.parse(s) as unknown;
-        if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: 'custom', message: '--params must be a JSON object, e.g. {"windowDays":28}' });
-      return {};
-    }),
+  params: jsonObjectArg('params', '{"windowDays":28}'),
 });
 
 export async function run(args: string[]): Promise<number> {

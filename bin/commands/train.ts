@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { jsonObjectArg } from '../lib/args.ts';
+import { CODE_VERSION } from '../../forecast/run/code-version.ts';
 import { loadConfig } from '../../core/config.ts';
 import { trainModel } from '../../forecast/registry/service.ts';
 import { openStore } from '../../store/open.ts';
@@ -31,20 +31,7 @@ const Args = z
   .object({
     model: z.string({ error: '--model is required' }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, '--model must hold only letters, digits, ".", "_" and "-"'),
     kind: z.enum(BACKTEST_MODELS, { error: `--kind must be one of ${BACKTEST_MODELS.join(', ')}` }),
-    params: z
-      .string()
-      .optional()
-      .transform((s, ctx) => {
-        if (s === undefined) return {};
-        try {
-          const v = JSON.parse(s) as unknown;
-          if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-        } catch {
-          // reported below
-        }
-        ctx.addIssue({ code: 'custom', message: '--params must be a JSON object, e.g. {"period":"week"}' });
-        return {};
-      }),
+    params: jsonObjectArg('params', '{"period":"week"}'),
     series: z
       .string()
       .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
@@ -69,16 +56,6 @@ const Args = z
   .refine((a) => !(a.series && a.root), '--series and --root exclude each other')
   .refine((a) => !a.backtest === !a.origins, '--backtest NAME and --origins N go together');
 
-/** The commit the code runs from, else the package version: recorded with every trained version. */
-function codeVersion(): string {
-  const root = new URL('../../', import.meta.url);
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
-    return `v${pkg.version}`;
-  }
-}
 
 export async function run(args: string[]): Promise<number> {
   let values;
@@ -117,7 +94,7 @@ export async function run(args: string[]): Promise<number> {
         ...(a.family ? { family: a.family } : {}),
         ...(a.description ? { description: a.description } : {}),
         actor: actorOf(a.by),
-        codeVersion: codeVersion(),
+        codeVersion: CODE_VERSION,
       },
       (kind, params) => forecasterFor(kind, params, holidays ? { holidays } : {}),
     );

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 /**
  * The code a run was made with, recorded in its settings so a reproduction can say whether the
  * code changed since: the git commit of the checkout, else the package version (an install
- * without .git). The same rule as the code version of trained models (bin/commands/train.ts).
+ * without .git). Trained model versions record the same value.
  */
 export const CODE_VERSION: string = (() => {
   const root = new URL('../../', import.meta.url);
