@@ -6,6 +6,7 @@
 # It writes test/fixtures/reconcile/seven-node.json: a 7-node hierarchy (T → A, B; A → AA, AB;
 # B → BA, BB) with seeded base forecasts (mean and P10/P50/P90), residuals (two of them missing)
 # and history, and the reconciled values of every method computed here the textbook way, dense:
+# quantiles as in forecast/reconcile/apply.ts (bottom base spreads around the reconciled means);
 # P = (S' W^-1 S)^-1 S' W^-1 with solve(), the Schäfer–Strimmer lambda from corpcor, and the
 # shrunk covariance from corpcor's cov.shrink. gridcast computes the same numbers through the
 # constraint form and a Gram-matrix lambda, so agreement checks both.
@@ -26,7 +27,8 @@ shape <- 1 + 0.2 * sin(2 * pi * (8:(7 + H)) / 24)
 truth <- outer(shape, bottom_level) %*% t(S) # H × n
 mean <- truth + matrix(rnorm(H * n, 0, 3), H, n)
 # Aggregate bands narrower than the sum of their bottoms' (errors partly cancel), and AB's band
-# narrow, so the projected bottom quantiles cross somewhere and the rearrangement is exercised.
+# narrow, so AB's P10 or P90 sits on the wrong side of its mean somewhere (the noise is larger than
+# its half-band) and the sorting across levels is exercised.
 spread <- as.vector(S %*% c(2, 1.5, 3, 2.5)) * c(0.3, 0.45, 0.45, 1, 0.1, 1, 1)
 quantiles <- lapply(z, function(zq) mean + outer(rep(1, H), zq * spread) + matrix(rnorm(H * n, 0, 0.5), H, n))
 
@@ -70,19 +72,24 @@ attr(W_shr, "lambda.var.estimated") <- NULL
 Sigma <- cov(X)
 stopifnot(isTRUE(all.equal(W_shr, lambda * diag(diag(Sigma)) + (1 - lambda) * Sigma, check.attributes = FALSE, tolerance = 1e-12)))
 P_mint <- gls(W_shr)
+# wls-var: W = diag of each series' residual variance over its own non-missing values (divisor
+# count − 1), as forecast/reconcile/residuals.ts seriesVariances.
+P_wlsvar <- gls(diag(apply(res, 2, var, na.rm = TRUE)))
 
 node_values <- function(mean_m, q_list) {
   setNames(lapply(seq_len(n), function(i) list(mean = mean_m[, i], quantiles = setNames(lapply(q_list, function(q) q[, i]), levels))), ids)
 }
 reconcile <- function(P) {
-  m_out <- t(S %*% P %*% t(mean))
-  b_q <- lapply(quantiles, function(q) P %*% t(q)) # each m × H
-  # Rearrangement: sort each bottom's values across the levels at every step.
+  b <- P %*% t(mean) # m × H reconciled bottom means
+  # Each bottom keeps its own base spread around its reconciled mean, sorted across the levels at
+  # every step; aggregates are sums of those bottom quantiles (their base quantiles are not used).
+  bottom_rows <- 4:7
+  b_q <- lapply(quantiles, function(q) b + t(q[, bottom_rows] - mean[, bottom_rows]))
   for (j in 1:4) for (h in 1:H) {
-    v <- sort(sapply(b_q, function(b) b[j, h]))
+    v <- sort(sapply(b_q, function(bq) bq[j, h]))
     for (k in seq_along(levels)) b_q[[k]][j, h] <- v[k]
   }
-  node_values(m_out, lapply(b_q, function(b) t(S %*% b)))
+  node_values(t(S %*% b), lapply(b_q, function(bq) t(S %*% bq)))
 }
 series <- function(mat) setNames(lapply(seq_len(n), function(i) mat[, i]), ids)
 
@@ -101,6 +108,7 @@ fixture <- list(
     "top-down" = reconcile(P_td),
     "ols" = reconcile(P_ols),
     "wls" = reconcile(P_wls),
+    "wls-var" = reconcile(P_wlsvar),
     "mint-shrink" = reconcile(P_mint)
   )
 )

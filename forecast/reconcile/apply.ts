@@ -11,26 +11,33 @@ export interface RunVectors {
 /**
  * ỹ = S·P·ŷ for every vector of a run, the one place coherent values are produced.
  *
- * Quantiles: P is applied to each quantile vector, then each bottom series' values are sorted
- * across the levels at every step (rearrangement, Chernozhukov, Fernández-Val & Galichon 2010),
- * and only then summed by S. Every aggregate is a sum of non-crossing bottom quantiles, so all
- * levels are coherent and non-crossing. Summing quantiles treats the bottoms as comonotonic:
- * aggregate bands are the widest the bottom bands allow (conservative).
+ * Quantiles: only the mean is projected (b = P·ŷ_mean). Each bottom series keeps its own base
+ * spread around its reconciled mean, b_q = b + (ŷ_q − ŷ_mean) with that bottom's base quantile and
+ * base mean, its values are sorted across the levels at every step (a base quantile may sit on the
+ * wrong side of the base mean), and S sums them: ỹ_q = S·b_q. Hence, for every method alike:
+ * - every level is coherent and non-crossing at every node, by construction;
+ * - bottom bands are the base models' calibrated bands moved to the reconciled mean. Projecting each
+ *   quantile vector with P instead pushed the narrower (diversified) aggregate bands down into the
+ *   bottoms: GEFCom2012 zones covered 64–68 % with a nominal P10–P90 under OLS, WLS and MinT;
+ * - aggregate bands are sums of bottom quantiles (comonotonic bottoms): conservative, wider than
+ *   nominal at the top (94 % P10–P90 coverage on GEFCom2012's system);
+ * - aggregate base quantiles are not used, only aggregate base means (through P).
  */
 export function applyProjection(sm: SummingMatrix, p: Projection, v: RunVectors): RunVectors {
-  const steps = v.mean.length;
-  const bottoms = p.bottoms([...v.mean, ...v.quantiles.flat()]);
-  const mean = bottoms.slice(0, steps);
-  const quantiles = v.quantiles.map((_, q) => bottoms.slice(steps * (q + 1), steps * (q + 2)));
+  const mean = p.bottoms(v.mean);
+  const a = sm.rows.length - sm.cols.length;
   const m = sm.cols.length;
-  const column = new Float64Array(quantiles.length);
-  for (let h = 0; h < steps; h++) {
+  const levels = v.quantiles.length;
+  const quantiles = v.quantiles.map((level) => level.map(() => new Float64Array(m)));
+  const column = new Float64Array(levels);
+  mean.forEach((b, h) => {
+    const baseMean = v.mean[h];
     for (let j = 0; j < m; j++) {
-      for (let q = 0; q < quantiles.length; q++) column[q] = quantiles[q][h][j];
+      for (let q = 0; q < levels; q++) column[q] = b[j] + (v.quantiles[q][h][a + j] - baseMean[a + j]);
       column.sort();
-      for (let q = 0; q < quantiles.length; q++) quantiles[q][h][j] = column[q];
+      for (let q = 0; q < levels; q++) quantiles[q][h][j] = column[q];
     }
-  }
+  });
   return { mean: mean.map((b) => aggregate(sm, b)), quantiles: quantiles.map((level) => level.map((b) => aggregate(sm, b))) };
 }
 

@@ -270,19 +270,56 @@ describe('reconcile: MinT-shrink never returns NaN', () => {
   });
 });
 
-describe('reconcile: quantiles', () => {
-  it('rearranges a bottom whose projected quantiles cross, so every level stays ordered', () => {
-    const sm = summingMatrix([{ id: 'T' }, { id: 'A', parent: 'T' }, { id: 'B', parent: 'T' }]);
-    // T's band is far narrower than A + B: OLS raises A's P10 and lowers its P90 past each other.
-    const f = (mean: number, lo: number, mid: number, hi: number) => ({ mean: Float64Array.of(mean), quantiles: { '0.1': Float64Array.of(lo), '0.5': Float64Array.of(mid), '0.9': Float64Array.of(hi) } });
-    const base = new Map([['T', f(20, 19.9, 20, 20.1)], ['A', f(10, 9.9, 10, 10.1)], ['B', f(10, 5, 10, 15)]]);
-    const r = reconcile({ sm, method: 'ols', base });
-    const a = r.values.get('A')!.quantiles;
-    expect(a['0.1'][0]).toBeLessThanOrEqual(a['0.5'][0]);
-    expect(a['0.5'][0]).toBeLessThanOrEqual(a['0.9'][0]);
-    // Without rearrangement A's P10 would be 9.9 + (19.9 − 14.9)/3 > 10.1 + (20.1 − 25.1)/3.
-    expect(a['0.9'][0]).toBeCloseTo(9.9 + 5 / 3, 12);
+describe('reconcile: quantiles keep each bottom\'s base spread around its reconciled mean', () => {
+  const sm = summingMatrix(randomTree(50, 7));
+  const inputs = randomInputs(sm, 11);
+  const a = sm.rows.length - sm.cols.length;
+
+  it.each(RECONCILIATION_METHODS)('%s: b_q − b = ŷ_q − ŷ_mean for every bottom, level and step when the base quantiles are sorted', (method) => {
+    const base = new Map(
+      [...inputs.base].map(([id, f]) => {
+        const sorted = LEVELS.map((l) => f.quantiles[l].slice());
+        for (let h = 0; h < f.mean.length; h++) {
+          const col = sorted.map((q) => q[h]).sort((x, y) => x - y);
+          col.forEach((v, q) => (sorted[q][h] = v));
+        }
+        return [id, { mean: f.mean, quantiles: Object.fromEntries(LEVELS.map((l, q) => [l, sorted[q]])) }];
+      }),
+    );
+    const r = reconcile({ sm, method, ...inputs, base });
     expectCoherent(sm, r);
+    for (const id of sm.rows.slice(a)) {
+      const got = r.values.get(id)!;
+      const want = base.get(id)!;
+      for (const l of LEVELS) {
+        got.quantiles[l].forEach((v, h) => {
+          const spread = want.quantiles[l][h] - want.mean[h];
+          expect(Math.abs(v - got.mean[h] - spread), `${id} q${l} step ${h}`).toBeLessThan(1e-9 * Math.max(1, Math.abs(got.mean[h])));
+        });
+      }
+    }
+  });
+
+  it('aggregate base quantiles are not used: changing them changes no reconciled quantile', () => {
+    const shift = (f: NodeForecast): NodeForecast => ({ mean: f.mean, quantiles: Object.fromEntries(LEVELS.map((l, q) => [l, f.quantiles[l].map((v) => v + (q + 1) * 7)])) });
+    const moved = new Map([...inputs.base].map(([id, f], i) => [id, i < a ? shift(f) : f]));
+    const before = reconcile({ sm, method: 'mint-shrink', ...inputs });
+    const after = reconcile({ sm, method: 'mint-shrink', ...inputs, base: moved });
+    for (const id of sm.rows) for (const l of LEVELS) expect(after.values.get(id)!.quantiles[l]).toEqual(before.values.get(id)!.quantiles[l]);
+  });
+
+  it('a base quantile on the wrong side of the base mean: hand-computed OLS values, sorted, coherent', () => {
+    const tree = summingMatrix([{ id: 'T' }, { id: 'A', parent: 'T' }, { id: 'B', parent: 'T' }]);
+    const f = (mean: number, lo: number, mid: number, hi: number) => ({ mean: Float64Array.of(mean), quantiles: { '0.1': Float64Array.of(lo), '0.5': Float64Array.of(mid), '0.9': Float64Array.of(hi) } });
+    // B's P10 (11) sits above its mean (10) and above its P50 (10.5): offsets +1, +0.5, +2 sort to +0.5, +1, +2.
+    const base = new Map([['T', f(20, 19.9, 20, 20.1)], ['A', f(4, 3, 4, 5)], ['B', f(10, 11, 10.5, 12)]]);
+    const r = reconcile({ sm: tree, method: 'ols', base });
+    // OLS with ŷ = (20, 4, 10): b = ŷ_bottom + (20 − 14)/3 = (6, 12).
+    const want = { A: [5, 6, 7], B: [12.5, 13, 14], T: [17.5, 19, 21] };
+    for (const [id, values] of Object.entries(want)) {
+      LEVELS.forEach((l, q) => expect(r.values.get(id)!.quantiles[l][0], `${id} q${l}`).toBeCloseTo(values[q], 12));
+    }
+    expectCoherent(tree, r);
   });
 });
 
@@ -316,8 +353,9 @@ describe('reconcile: input errors', () => {
     base.set(sm.rows[1], { ...f, mean: f.mean.map((v, h) => (h === 2 ? Number.NaN : v)) });
     expect(codeOf(() => reconcile({ sm, method: 'bottom-up', base }))).toEqual({ code: 'RECONCILE_NONFINITE_BASE', nodeId: sm.rows[1] });
   });
-  it('mint-shrink needs residuals for every node, top-down needs history', () => {
+  it('mint-shrink and wls-var need residuals for every node, top-down needs history', () => {
     expect(codeOf(() => reconcile({ sm, method: 'mint-shrink', base: inputs.base }))?.code).toBe('RECONCILE_NEEDS_RESIDUALS');
+    expect(codeOf(() => reconcile({ sm, method: 'wls-var', base: inputs.base }))?.code).toBe('RECONCILE_NEEDS_RESIDUALS');
     const residuals = new Map(inputs.residuals);
     residuals.delete(sm.rows[0]);
     expect(codeOf(() => reconcile({ sm, method: 'mint-shrink', base: inputs.base, residuals }))).toEqual({ code: 'RECONCILE_NEEDS_RESIDUALS', nodeId: sm.rows[0] });

@@ -52,6 +52,12 @@ describe('reconciliation against the R reference (7-node hierarchy)', () => {
     expect(r.warnings).toEqual([`mint-shrink: ${total - fx.residualStepsUsed} of ${total} residual time steps dropped (some series had no residual there).`]);
   });
 
+  it('wls-var reports no warning: each variance uses its own series\' non-missing residuals', () => {
+    const r = reconcile({ sm, method: 'wls-var', base, residuals: series(fx.residuals) });
+    expect(r.applied).toBe('wls-var');
+    expect(r.warnings).toEqual([]);
+  });
+
   it('top-down reports the history it used and the scaling of the proportions', () => {
     const r = reconcile({ sm, method: 'top-down', base, history: series(fx.history) });
     expect(r.applied).toBe(`top-down (average historical proportions over ${fx.historyStepsUsed} steps)`);
