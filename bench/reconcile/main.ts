@@ -174,7 +174,7 @@ const report = [
     `the same ${origins.length} origins for all 21 series, ${PLAN.everyDays} days apart from ${day(first)} to ${day(last)}; ` +
     `the GAM is refitted every ${PLAN.refitEvery} origins and conditioned on the new data in between, the ARIMA on its residuals refitted at every origin; ` +
     `temperature: mean of the 11 stations, observed over the horizon ("perfect" weather); US federal holidays. ` +
-    `Quantiles: each level projected like the mean, bottom values rearranged across levels, then summed (forecast/reconcile/apply.ts). ` +
+    `Quantiles: each bottom keeps its base spread around its reconciled mean, sorted across levels, then summed (forecast/reconcile/apply.ts). ` +
     `MinT's covariance: the in-sample residuals of the base model (gam-arima exposes its GAM's, over the whole history of the model that made each origin's forecast: freshly fitted or conditioned) over the ${PLAN.residualDays} days before each origin, time-aligned across the 21 series; ` +
     `top-down's proportions: the actuals over the same ${PLAN.residualDays} days. Nothing is tuned to the test period.`,
   '',
