@@ -6,6 +6,7 @@ import { silentLog } from '../core/log.ts';
 import { backfillSimulated, startLiveFeed } from '../ingest/scada/sim-feed.ts';
 import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../ingest/simulator/simulator.ts';
+import { FORECAST_HOURS } from '../ingest/simulator/weather-forecast.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { backends, freshDb } from './db.ts';
 
@@ -31,6 +32,44 @@ describe.each(backends)('simulated telemetry feed (%s)', (kind) => {
     expect(again.skippedChunks).toBeGreaterThan(0);
     const weather = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM weather_obs');
     expect(weather.rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('stores the weather forecasts issued over the backfill, idempotently', async () => {
+    const forecasts = () =>
+      db.query<{ n: number; late: number; last: Date; reach: Date; sum: number }>(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE issued_at > target_ts)::int AS late, max(issued_at) AS last,
+           max(target_ts) AS reach, sum(value)::float8 AS sum FROM weather_fc`,
+      );
+    const now = new Date('2026-03-11T12:00:00Z');
+    // The backfill starts on a week boundary counted from the epoch (a Thursday): 2026-03-05.
+    const expected = sim.weatherForecasts(new Date('2026-03-05T00:00:00Z'), new Date(now.getTime() + 1));
+    const first = (await forecasts()).rows[0];
+    expect(first.n).toBe(expected.length);
+    expect(first.n).toBeGreaterThanOrEqual(3 * 4 * sim.stationIds.length * FORECAST_HOURS);
+    expect(first.late).toBe(0);
+    // The issue at `now` itself is written: runs at this origin see the days ahead.
+    expect(first.last).toEqual(now);
+    expect(first.reach.getTime()).toBe(now.getTime() + (FORECAST_HOURS - 1) * 3_600_000);
+    expect(first.sum).toBeCloseTo(expected.reduce((a, f) => a + f.value, 0), 3);
+
+    // A later restart rewrites the current week: the same forecasts, plus only the issues since.
+    await backfillSimulated(db, sim, { seed: 7, days: 3, stepSec: 3600, now: new Date(now.getTime() + 3_600_000), log: silentLog });
+    expect((await forecasts()).rows[0]).toEqual(first);
+    await backfillSimulated(db, sim, { seed: 7, days: 3, stepSec: 3600, now: new Date(now.getTime() + 6 * 3_600_000), log: silentLog });
+    const later = (await forecasts()).rows[0];
+    expect(later.n).toBe(first.n + sim.stationIds.length * FORECAST_HOURS);
+    expect(later.late).toBe(0);
+  });
+
+  it('writes a forecast issue live once its time has passed', async () => {
+    const issue = Math.floor(Date.now() / 21_600_000) * 21_600_000;
+    const since = new Date(issue - 60_000);
+    const buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator'), log: silentLog, source: 'simulator', flushMs: 20 });
+    const feed = startLiveFeed({ db, sim, stepSec: 3600, tickMs: 60_000, log: silentLog, since, target: { buffer } });
+    await feed.stop();
+    await buffer.close();
+    const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM weather_fc WHERE issued_at = $1', [new Date(issue)]);
+    expect(r.rows[0].n).toBe(sim.stationIds.length * FORECAST_HOURS);
   });
 
   it('writes live ticks straight through the ingest buffer when there is no broker', async () => {

@@ -6,6 +6,7 @@ import { readGrid, type Grid } from './grid.ts';
 import { substationLoad, trainTimetable } from './load.ts';
 import { gauss, smoothNoise, streamKey, uniform } from './random.ts';
 import { createWeather, type Station } from './weather.ts';
+import { createWeatherForecaster, issueTimes } from './weather-forecast.ts';
 
 export interface SimulatorOptions {
   seed: number;
@@ -29,6 +30,14 @@ export interface SimWeather {
   variable: 'temperature' | 'irradiance';
   value: number;
 }
+/** A temperature forecast as the simulated weather service issued it (no MQTT topic: written directly). */
+export interface SimWeatherForecast {
+  stationId: string;
+  variable: 'temperature';
+  issuedAt: Date;
+  targetTs: Date;
+  value: number;
+}
 export interface SimBatch {
   measurements: SimMeasurement[];
   weather: SimWeather[];
@@ -46,6 +55,8 @@ export interface Simulator {
   chunks(from: Date, to: Date, stepSec: number, chunkSec?: number): Generator<SimBatch>;
   /** Noise- and fault-free values at one instant, in the series' units (a test oracle). */
   trueValues(ts: Date): Map<string, number>;
+  /** Temperature forecasts of every station issued in [from, to), hourly targets (see weather-forecast.ts). */
+  weatherForecasts(from: Date, to: Date): SimWeatherForecast[];
 }
 
 const HOUR = 3_600_000;
@@ -163,6 +174,19 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
 
   const round = (v: number) => Math.round(v * 1000) / 1000;
 
+  const forecaster = createWeatherForecaster(seed, weather.temperature);
+  const weatherForecasts = (from: Date, to: Date): SimWeatherForecast[] => {
+    const out: SimWeatherForecast[] = [];
+    for (const issued of issueTimes(from.getTime(), to.getTime())) {
+      const issuedAt = new Date(issued);
+      for (const s of grid.stations) {
+        if (!grid.declaredStations.includes(s.id)) continue;
+        for (const p of forecaster(s, issued)) out.push({ stationId: s.id, variable: 'temperature', issuedAt, targetTs: new Date(p.targetMs), value: round(p.value) });
+      }
+    }
+    return out;
+  };
+
   function* chunks(from: Date, to: Date, stepSec: number, chunkSec = 3600): Generator<SimBatch> {
     if (!(Number.isInteger(stepSec) && stepSec > 0)) throw new GridcastError('SIMULATOR_STEP', `stepSec must be a positive integer, got ${stepSec}.`);
     const stepMs = stepSec * 1000;
@@ -213,6 +237,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       return all;
     },
     trueValues: (ts) => trueValues(ts.getTime()),
+    weatherForecasts,
   };
 }
 
