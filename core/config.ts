@@ -29,7 +29,7 @@ export const ConfigSchema = z.object({
     .object({
       enabled: z.boolean().default(true),
       seed: z.number().int().default(42),
-      backfillDays: z.number().int().min(0).default(60),
+      backfillDays: z.number().int().min(0).default(120),
       /** Wall-clock ms between live ticks. */
       tickMs: z.number().int().positive().default(10_000),
       /** Topology file to simulate; the built-in default grid otherwise. */
