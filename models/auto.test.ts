@@ -21,6 +21,19 @@ describe('auto model choice', () => {
     expect(candidates(hourly(5), undefined, DEFAULT_AUTO).map((c) => c.ref.kind)).toEqual(['seasonal-naive', 'shallow-history']);
   });
 
+  it('measures the weather share over the observed load hours, not over an empty start of the window', () => {
+    // 120 observed days at the end of a 3-year window, weather present exactly where load is.
+    const data = hourly(120);
+    const values = new Float64Array(3 * 365 * 24).fill(Number.NaN);
+    values.set(data.values, values.length - data.values.length);
+    const s = { ...data, values };
+    const temperature = values.map((v) => (Number.isFinite(v) ? 10 : Number.NaN));
+    expect(candidates(s, { future: { temperature } }, DEFAULT_AUTO)[0]).toEqual({ ref: DEFAULT_AUTO.primary });
+    // Weather on only half of those hours is still incomplete.
+    const half = temperature.map((v, i) => (i % 2 ? Number.NaN : v));
+    expect(candidates(s, { future: { temperature: half } }, DEFAULT_AUTO)[0].reason).toBe('weather-incomplete (50 % observed)');
+  });
+
   it('labels a short-history forecast with the model that made it and why', async () => {
     const f = await createAutoForecaster().fit([hourly(5)]);
     const [fc] = await f.predict(24);

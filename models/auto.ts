@@ -76,7 +76,9 @@ export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams
   const perDay = stepsPerDay(s.stepSec);
   const days = finiteCount(s.values) / perDay;
   const w = cov?.future?.[p.weather] ?? cov?.past?.[p.weather];
-  const weatherShare = w && w.length === s.values.length ? finiteCount(w) / Math.max(1, w.length) : 0;
+  // Share of the observed load hours that have weather: a history window longer than the data
+  // (a new grid, a store started recently) must not count its empty years against the weather.
+  const weatherShare = w && w.length === s.values.length ? w.filter((x, i) => Number.isFinite(x) && Number.isFinite(s.values[i])).length / Math.max(1, finiteCount(s.values)) : 0;
   const out: Choice[] = [];
   let why: string | undefined;
   if (days < p.minGamDays) why = `short-history (${days.toFixed(0)} d < ${p.minGamDays} d)`;
