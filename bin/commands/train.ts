@@ -56,7 +56,6 @@ const Args = z
   .refine((a) => !(a.series && a.root), '--series and --root exclude each other')
   .refine((a) => !a.backtest === !a.origins, '--backtest NAME and --origins N go together');
 
-
 export async function run(args: string[]): Promise<number> {
   let values;
   try {
