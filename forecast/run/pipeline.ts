@@ -9,7 +9,9 @@ import { loadRunInputs, TEMPERATURE, type RunInputs } from '../inputs.ts';
 import { reconcile, type NodeForecast, type ReconcileInput, type ReconcileResult } from '../reconcile/index.ts';
 import { toDaily } from '../reconcile/temporal.ts';
 import { overScenarios } from './scenarios.ts';
-import { forecastGroup, planLabel, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
+import { runWorker } from '../../core/worker.ts';
+import type { GroupsJob } from './groups.worker.ts';
+import { fallbackGroup, planLabel, type GroupContext, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
  * The computation of a run, shared by a new run and its reproduction: inputs from the store,
@@ -47,8 +49,11 @@ export interface PipelineDeps {
 
 /** In-sample residuals handed to MinT: the last 60 days, enough for a stable covariance, recent enough to be current. */
 const RESIDUAL_DAYS = 60;
-/** Series fitted at once: ARIMA fits run in worker threads, so two overlap on a 2-core machine. */
+/** Worker threads fitting series at once: two keep a 2-core machine busy. */
 const CONCURRENCY = 2;
+const GROUPS_WORKER = new URL('./groups.worker.ts', import.meta.url);
+/** A share of a run's series that has not answered in this time gets fallbacks (a hung fit must not hold the run). */
+const WORKER_TIMEOUT_MS = 30 * 60_000;
 const HOUR_MS = 3_600_000;
 
 export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDeps): Promise<ComputedRun> {
@@ -92,10 +97,7 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
   }
   const ctx = { horizonSteps: settings.horizonSteps, levels: settings.quantiles, ...(settings.holidays ? { holidays: settings.holidays } : {}), loadArtifact: deps.loadArtifact };
   const results = new Map<string, SeriesForecast>();
-  await inPool([...groups.values()], CONCURRENCY, async (g) => {
-    if (deps.signal?.aborted) throw new GridcastError('RUN_ABORTED', 'The forecast run was cancelled; nothing was stored.');
-    for (const r of await forecastGroup(g.plan, g.ids.map((id) => data.get(id)!), ctx)) results.set(r.id, r);
-  });
+  for (const r of await baseForecasts([...groups.values()], data, ctx, deps.signal)) results.set(r.id, r);
 
   const windowSteps = (spec.windowEnd.getTime() - spec.windowStart.getTime()) / HOUR_MS;
   const from = settings.windowOffset;
@@ -204,10 +206,40 @@ function rightAligned(a: Float64Array, n: number): Float64Array {
   return out;
 }
 
-async function inPool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+/**
+ * Fits and predicts in CONCURRENCY worker threads, each taking a share of the groups: a GAM fit is
+ * seconds of synchronous work, and on the main thread it would stall the API, ingestion and every
+ * other job's timer for the whole run. A worker that dies or overruns WORKER_TIMEOUT_MS costs only
+ * its series, which get labelled fallbacks.
+ */
+async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>, data: Map<string, SeriesData>, ctx: GroupContext, signal?: AbortSignal): Promise<SeriesForecast[]> {
+  const aborted = () => new GridcastError('RUN_ABORTED', 'The forecast run was cancelled; nothing was stored.');
+  if (signal?.aborted) throw aborted();
+  const prepared: GroupsJob['groups'] = [];
+  for (const g of groups) {
+    const series = g.ids.map((id) => data.get(id)!);
+    if (!('champion' in g.plan)) {
+      prepared.push({ plan: g.plan, series });
+      continue;
+    }
+    try {
+      prepared.push({ plan: g.plan, series, artifact: await ctx.loadArtifact(g.plan.champion) });
+    } catch (e) {
+      prepared.push({ plan: g.plan, series, artifactError: { code: isGridcastError(e) ? e.code : 'ARTIFACT_UNREADABLE', message: (e as Error).message } });
+    }
+  }
+  const shares = Array.from({ length: Math.min(CONCURRENCY, prepared.length) }, (_, w) => prepared.filter((_, i) => i % CONCURRENCY === w));
+  const settled = await Promise.all(
+    shares.map(async (share) => {
+      const job: GroupsJob = { groups: share, horizonSteps: ctx.horizonSteps, levels: ctx.levels, ...(ctx.holidays ? { holidays: ctx.holidays } : {}) };
+      try {
+        return await runWorker<SeriesForecast[]>(GROUPS_WORKER, job, WORKER_TIMEOUT_MS);
+      } catch (e) {
+        const out = await Promise.all(share.map((g) => fallbackGroup(g.series, e, ctx, 'champion' in g.plan ? g.plan.champion : g.plan.fit.kind)));
+        return out.flat();
+      }
+    }),
+  );
+  if (signal?.aborted) throw aborted();
+  return settled.flat();
 }

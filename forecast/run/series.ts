@@ -112,6 +112,12 @@ export async function forecastGroup(plan: SeriesPlan, group: SeriesData[], ctx: 
   return out;
 }
 
+/** Labelled fallbacks for every series of a group whose model could not run at all (e.g. its worker died). */
+export function fallbackGroup(group: SeriesData[], e: unknown, ctx: GroupContext, kind: string): Promise<SeriesForecast[]> {
+  const why = { label: `${kind}: ${errCode(e)}`, text: `${kind}: ${errText(e)}` };
+  return Promise.all(group.map((s) => fallback(s, why, ctx)));
+}
+
 const withReason = (r: string | undefined) => (r ? { fallbackReason: r } : {});
 
 function invalid(fs: Forecast[], ctx: GroupContext): string | undefined {
