@@ -1,7 +1,8 @@
 import { GridcastError } from '../core/errors.ts';
 import { worstQuality, type Quality } from '../core/quality.ts';
 import type { Queryable } from '../store/db.ts';
-import { isEnergyUnit, queryMeasurements } from '../store/query.repository.ts';
+import { isEnergyUnit } from '../core/units.ts';
+import { queryMeasurements } from '../store/query.repository.ts';
 import type { SeriesRow } from '../store/series.repository.ts';
 
 /** Dense hourly actuals of one series over a window: NaN and no quality where unknown. */

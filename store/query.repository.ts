@@ -2,6 +2,7 @@ import { GridcastError } from '../core/errors.ts';
 import { Quality, worstQuality } from '../core/quality.ts';
 import { aggregateSql, GRAIN_SECONDS, type AggregateGrain } from './aggregates.ts';
 import type { Queryable } from './db.ts';
+import { isEnergyUnit } from '../core/units.ts';
 
 export type Grain = 'raw' | AggregateGrain;
 export const GRAINS: readonly Grain[] = ['raw', '5m', '1h', '1d'];
@@ -51,8 +52,6 @@ interface SeriesInfo {
   children: string[];
 }
 
-/** Energy units are summed over a bucket; anything else (power, temperature…) is averaged. */
-export const isEnergyUnit = (unit: string): boolean => /wh$/i.test(unit.trim());
 
 /**
  * Actuals of one series at a grain (A4, A5, A6, A8). The source is, in order: its own

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
-import { jsonObjectArg } from '../lib/args.ts';
+import { jsonObjectArg, stringOptions } from '../lib/args.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { runBacktest, type OriginResult } from '../../forecast/backtest/driver.ts';
 import { placeOrigins } from '../../forecast/backtest/origins.ts';
@@ -53,9 +53,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args,
-      options: Object.fromEntries(
-        ['input', 'series', 'model', 'horizon', 'origins', 'out', 'weather', 'station', 'weather-forecast', 'origin-step', 'time-zone', 'holidays', 'refit-every', 'params'].map((k) => [k, { type: 'string' as const }]),
-      ),
+      options: stringOptions(Args),
     }));
   } catch (e) {
     console.error(`gridcast: error BAD_ARGUMENTS: ${(e as Error).message}\n${USAGE}`);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { jsonObjectArg } from '../lib/args.ts';
+import { jsonObjectArg, stringOptions } from '../lib/args.ts';
 import { CODE_VERSION } from '../../forecast/run/code-version.ts';
 import { loadConfig } from '../../core/config.ts';
 import { trainModel } from '../../forecast/registry/service.ts';
@@ -61,12 +61,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args,
-      options: Object.fromEntries(
-        ['model', 'kind', 'params', 'series', 'root', 'train-end', 'history-days', 'backtest', 'origins', 'horizon', 'refit-every', 'family', 'description', 'by'].map((k) => [
-          k,
-          { type: 'string' as const },
-        ]),
-      ),
+      options: stringOptions(Args),
     }));
   } catch (e) {
     return badArgs((e as Error).message, USAGE);

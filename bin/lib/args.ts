@@ -16,3 +16,7 @@ export const jsonObjectArg = (name: string, example: string) =>
       ctx.addIssue({ code: 'custom', message: `--${name} must be a JSON object, e.g. ${example}` });
       return {};
     });
+
+/** parseArgs options for a command whose every option is a string, named by its zod schema's keys. */
+export const stringOptions = (schema: { shape: Record<string, unknown> }): Record<string, { type: 'string' }> =>
+  Object.fromEntries(Object.keys(schema.shape).map((k) => [k, { type: 'string' as const }]));

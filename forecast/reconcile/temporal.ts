@@ -1,12 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import { GridcastError } from '../../core/errors.ts';
-
-/**
- * Energy units (kWh, MWh, …) add up over a day; power and anything else (kW, MW, °C) is an
- * average. The same rule as store's isEnergyUnit, repeated because reconcile/ is pure and must
- * not pull in the store layer.
- */
-const isEnergyUnit = (unit: string): boolean => /wh$/i.test(unit.trim());
+import { isEnergyUnit } from '../../core/units.ts';
 
 /**
  * Daily values of a sub-daily forecast on the local calendar (C2): energy units sum, power units

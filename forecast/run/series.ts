@@ -3,7 +3,7 @@ import type { Covariates, FittedForecaster, Forecast, ModelArtifact, Series } fr
 import { dataHash } from '../../models/artifact.ts';
 import { buildForecaster } from '../../models/auto.ts';
 import { finiteCount } from '../../models/timeindex.ts';
-import { defaultForecaster, loadFitted, type ModelSpecRef } from './models.ts';
+import { configuredForecaster, loadFitted, type ModelSpecRef } from '../../models/configured.ts';
 
 /**
  * Base forecasts of a run, one group of series at a time, never aborting the run: a group is the
@@ -75,7 +75,7 @@ export async function forecastGroup(plan: SeriesPlan, group: SeriesData[], ctx: 
       if (!stored.condition) throw new Error(`${stored.spec.kind} cannot be conditioned on new history`);
       fitted = await stored.condition(histories, covMap((s) => s.fitCovariates));
     } else {
-      fitted = await defaultForecaster(plan.fit, ctx.holidays).fit(histories, covMap((s) => s.fitCovariates));
+      fitted = await configuredForecaster(plan.fit, ctx.holidays).fit(histories, covMap((s) => s.fitCovariates));
     }
     produced = new Map(ids.map((id) => [id, []]));
     const wanted = new Map(group.map((s) => [s.history.id, s.predictCovariates.length]));

@@ -1,3 +1,4 @@
+import { isEnergyUnit } from '../../core/units.ts';
 import { GridcastError } from '../../core/errors.ts';
 import type { Db } from '../../store/db.ts';
 import { insertMeasurements, type MeasurementInput } from '../../store/measurements.repository.ts';
@@ -33,7 +34,7 @@ export async function disaggregateWithdrawal(db: Db, seriesId: string, from: Dat
   if (typeof capacity !== 'number' || capacity <= 0) {
     throw new GridcastError('DISAGGREGATION_NO_PV', `Series '${seriesId}' has no attrs.pvCapacity: nothing to subtract.`, { seriesId });
   }
-  if (/wh$/i.test(node.unit)) {
+  if (isEnergyUnit(node.unit)) {
     throw new GridcastError('DISAGGREGATION_UNIT', `Series '${seriesId}' is in ${node.unit} (energy); disaggregation works on power series (W, kW, MW).`, { seriesId });
   }
   const station = await stationOf(db, node);

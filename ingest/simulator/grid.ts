@@ -1,3 +1,4 @@
+import { isEnergyUnit } from '../../core/units.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { buildTree, leaves } from '../../core/hierarchy.ts';
 import type { Topology, TopologyNode } from '../../core/topology/schema.ts';
@@ -65,7 +66,7 @@ interface SimHints {
 const hints = (n: TopologyNode): SimHints => (typeof n.attrs.sim === 'object' && n.attrs.sim !== null ? (n.attrs.sim as SimHints) : {});
 
 const unitScale = (unit: string) => {
-  const energy = /wh$/i.test(unit);
+  const energy = isEnergyUnit(unit);
   const prefix = unit.replace(/wh?$/i, '');
   const factor = prefix === 'G' ? 1e-3 : prefix === 'M' ? 1 : prefix === 'k' ? 1e3 : 1e6;
   return { factor, energy };

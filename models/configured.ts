@@ -1,6 +1,6 @@
-import type { FittedForecaster, Forecaster, ModelArtifact } from '../../core/types.ts';
-import { autoFromArtifact, buildForecaster, createAutoForecaster, DEFAULT_AUTO } from '../../models/auto.ts';
-import { fromArtifact } from '../../models/catalog.ts';
+import type { FittedForecaster, Forecaster, ModelArtifact } from '../core/types.ts';
+import { autoFromArtifact, buildForecaster, createAutoForecaster, DEFAULT_AUTO } from './auto.ts';
+import { fromArtifact } from './catalog.ts';
 
 export interface ModelSpecRef {
   kind: string;
@@ -8,10 +8,11 @@ export interface ModelSpecRef {
 }
 
 /**
- * The forecaster of the configured default model. Wherever a GAM is built, its calendar knows
- * the configured country's public holidays; 'gam-arima' without a base means ARIMA on that GAM.
+ * A model as gridcast builds it for runs, training and backtests: wherever a GAM is built, its
+ * calendar knows the configured country's public holidays, and 'gam-arima' without a base means
+ * ARIMA on that GAM (the catalog's own default base is a profile, for use without weather).
  */
-export function defaultForecaster(spec: ModelSpecRef, holidays?: string): Forecaster {
+export function configuredForecaster(spec: ModelSpecRef, holidays?: string): Forecaster {
   const gam = { kind: 'gam', params: holidays ? { calendar: { country: holidays } } : {} };
   const { kind, params } = spec;
   if (kind === 'auto') {
