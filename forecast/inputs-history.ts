@@ -44,16 +44,17 @@ export class HourlyLoader {
     for (const list of this.children.values()) list.sort();
   }
 
-  load(id: string): Promise<Hourly> {
+  /** `visiting`: the roll-up chain above this node, to refuse a cycle. */
+  load(id: string, visiting: ReadonlySet<string> = new Set()): Promise<Hourly> {
     let p = this.memo.get(id);
     if (!p) {
-      p = this.compute(id, new Set());
+      p = this.compute(id, visiting);
       this.memo.set(id, p);
     }
     return p;
   }
 
-  private async compute(id: string, visiting: Set<string>): Promise<Hourly> {
+  private async compute(id: string, visiting: ReadonlySet<string>): Promise<Hourly> {
     const row = this.topology.get(id);
     if (!row) throw new GridcastError('SERIES_NOT_FOUND', `Unknown series '${id}': create it (topology) before forecasting it.`, { seriesId: id });
     const { rows } = await this.q.query<{ measured: boolean; metered: boolean }>(
@@ -129,20 +130,13 @@ export class HourlyLoader {
   }
 
   /** A6: the sum of the children, unknown where any child is; quality the worst of 'derived' and theirs. */
-  private async rollUp(id: string, kids: string[], visiting: Set<string>): Promise<Hourly> {
+  private async rollUp(id: string, kids: string[], visiting: ReadonlySet<string>): Promise<Hourly> {
     const units = new Set(kids.map((k) => this.topology.get(k)!.unit));
     if (units.size > 1) {
       throw new GridcastError('ROLLUP_UNIT_MISMATCH', `Children of ${id} mix units (${[...units].join(', ')}); give them one unit to sum them.`, { seriesId: id });
     }
     const parts: Hourly[] = [];
-    for (const k of kids) {
-      let p = this.memo.get(k);
-      if (!p) {
-        p = this.compute(k, visiting);
-        this.memo.set(k, p);
-      }
-      parts.push(await p);
-    }
+    for (const k of kids) parts.push(await this.load(k, visiting));
     const out = this.empty();
     for (let i = 0; i < this.steps; i++) {
       let sum = 0;
