@@ -5,6 +5,7 @@ import type { Covariates, Series } from '../core/types.ts';
 import { dataHash } from '../models/artifact.ts';
 import type { Queryable } from '../store/db.ts';
 import { listSeries, type SeriesRow } from '../store/series.repository.ts';
+import { weatherFcKnownAt, weatherObsKnownAt } from '../store/weather.repository.ts';
 import { HourlyLoader, unpack } from './inputs-history.ts';
 
 export interface InputRequest {
@@ -132,15 +133,14 @@ export function weatherStation(topology: Map<string, SeriesRow>, id: string): st
   return undefined;
 }
 
-const received = (asOf: Date | undefined, param: string) => (asOf ? `AND received_at <= ${param}` : '');
 
 /** Hourly mean of the observations of [from, from + steps h). */
 async function hourlyObservations(q: Queryable, station: string, from: number, steps: number, asOf?: Date): Promise<Float64Array> {
   const out = new Float64Array(steps).fill(Number.NaN);
   const { rows } = await q.query<{ t: string | null; v: string | null }>(
     `SELECT string_agg((extract(epoch FROM b)::int8 / 3600)::text, ',') AS t, string_agg(v::text, ',') AS v
-     FROM (SELECT date_bin('1 hour', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, avg(value) AS v FROM weather_obs
-       WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < $4 ${received(asOf, '$5')}
+     FROM (SELECT date_bin('1 hour', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, avg(value) AS v FROM ${asOf ? weatherObsKnownAt('$5') : 'weather_obs'} AS w
+       WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < $4
        GROUP BY 1) AS o`,
     [station, TEMPERATURE, new Date(from), new Date(from + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
   );
@@ -159,8 +159,8 @@ async function latestForecasts(q: Queryable, station: string, origin: number, st
   if (steps === 0) return out;
   const { rows } = await q.query<{ h: Date; v: number }>(
     `SELECT date_bin('1 hour', target_ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h, avg(value) AS v FROM (
-       SELECT DISTINCT ON (target_ts) target_ts, value FROM weather_fc
-       WHERE station_id = $1 AND variable = $2 AND issued_at <= $3 AND target_ts >= $3 AND target_ts < $4 ${received(asOf, '$5')}
+       SELECT DISTINCT ON (target_ts) target_ts, value FROM ${asOf ? weatherFcKnownAt('$5') : 'weather_fc'} AS w
+       WHERE station_id = $1 AND variable = $2 AND issued_at <= $3 AND target_ts >= $3 AND target_ts < $4
        ORDER BY target_ts, issued_at DESC) AS latest
      GROUP BY 1`,
     [station, TEMPERATURE, new Date(origin), new Date(origin + steps * HOUR_MS), ...(asOf ? [asOf] : [])],

@@ -1,3 +1,4 @@
+import { GridcastError } from '../core/errors.ts';
 import type { Quality } from '../core/quality.ts';
 import { refreshAggregates } from './aggregates.ts';
 import type { Queryable } from './db.ts';
@@ -15,13 +16,104 @@ export const MADE_QUALITIES: readonly Quality[] = ['imputed', 'estimated', 'deri
 const MADE_SQL = MADE_QUALITIES.map((q) => `'${q}'`).join(', ');
 
 /**
- * The merge rule shared by the live write and the CSV merge (`m` = stored row, `excluded` = new):
- *  - a measured row is never replaced (raw telemetry is kept as received, A2);
- *  - a gridcast-made row is replaced by a measured one, or by a newer gridcast-made one that differs;
- *  - an identical row is left untouched, so re-sending changes nothing (not even received_at).
+ * What to do when a measured value arrives for a (series, ts) that already holds a different
+ * measured value: keep both, the new one served and the old one as a revision (default), or
+ * refuse the whole batch (strict feeds: VALUE_CONFLICT, nothing written).
  */
-export const MEASUREMENT_MERGE_WHERE = `m.quality IN (${MADE_SQL})
-  AND (m.value, m.quality, m.method) IS DISTINCT FROM (excluded.value, excluded.quality, excluded.method)`;
+export type OnConflict = 'revise' | 'reject';
+export const ON_CONFLICT: readonly OnConflict[] = ['revise', 'reject'];
+
+/**
+ * The merge rule shared by every write path (`m` = stored row, `x` = incoming row). The incoming
+ * row replaces the stored one when they differ, except that a gridcast-made row never replaces a
+ * measured one; the replaced row is kept in measurement_revisions (A2). An identical row changes
+ * nothing, so re-sending is a no-op (not even received_at moves).
+ */
+const replaces = (m: string, x: string) => `(${m}.value, ${m}.quality, ${m}.method) IS DISTINCT FROM (${x}.value, ${x}.quality, ${x}.method)
+  AND NOT (${m}.quality NOT IN (${MADE_SQL}) AND ${x}.quality IN (${MADE_SQL}))`;
+/** The replacement is a revision of a measured value (as opposed to a gridcast-made one being replaced). */
+const revisesMeasured = (m: string) => `${m}.quality NOT IN (${MADE_SQL})`;
+
+/** How many notes on revised rows a report carries (the first ones, in input order). */
+export const REVISION_NOTES = 10;
+
+export interface RevisionNote {
+  seriesId: string;
+  ts: Date;
+  oldValue: number;
+  newValue: number;
+  oldQuality: Quality;
+  newQuality: Quality;
+  /** CSV line, or position in a live batch. */
+  ord: number;
+}
+
+export interface MergeOutcome {
+  /** Rows inserted or replaced. */
+  written: number;
+  /** Measured values replaced by a different measured value (the old ones kept as revisions). */
+  revised: number;
+  /** The first revisions, in input order. */
+  revisions: RevisionNote[];
+}
+
+/**
+ * Merges `incoming` — a relation with columns (series_id, ts, value, quality, method, ord), one
+ * row per key — into measurements under the rule above, moving every replaced row into
+ * measurement_revisions first. With onConflict 'reject', a measured value that would be revised
+ * throws VALUE_CONFLICT (naming the first ones with `describe(ord)`) before anything is written.
+ * Run it inside the batch's transaction.
+ */
+async function mergeMeasurements(
+  q: Queryable,
+  incoming: { sql: string; params: unknown[] },
+  batchId: number | null,
+  onConflict: OnConflict,
+  describe: (ord: number) => string,
+): Promise<MergeOutcome> {
+  const { params } = incoming;
+  const withBatch = [...params, batchId];
+  const batchParam = `$${withBatch.length}::bigint`;
+  const clash = `FROM ${incoming.sql} AS x JOIN measurements m ON m.series_id = x.series_id AND m.ts = x.ts WHERE ${replaces('m', 'x')}`;
+  const { rows: notes } = await q.query<RevisionNote & { total: number }>(
+    `SELECT x.series_id AS "seriesId", x.ts, m.value AS "oldValue", x.value AS "newValue", m.quality AS "oldQuality",
+        x.quality AS "newQuality", x.ord::int8 AS ord, count(*) OVER ()::int8 AS total
+     ${clash} AND ${revisesMeasured('m')}
+     ORDER BY x.ord LIMIT ${REVISION_NOTES}`,
+    params,
+  );
+  const revised = notes[0]?.total ?? 0;
+  const revisions = notes.map(({ total: _, ...n }) => n);
+  if (revised > 0 && onConflict === 'reject') throw valueConflict(revised, revisions, describe);
+  await q.query(
+    `INSERT INTO measurement_revisions (series_id, ts, value, quality, method, batch_id, received_at, superseded_at, superseded_by)
+     SELECT m.series_id, m.ts, m.value, m.quality, m.method, m.batch_id, m.received_at, now(), ${batchParam} ${clash}`,
+    withBatch,
+  );
+  const r = await q.query(
+    `INSERT INTO measurements AS m (series_id, ts, value, quality, method, batch_id)
+     SELECT series_id, ts, value, quality, method, ${batchParam} FROM ${incoming.sql} AS x
+     ON CONFLICT (series_id, ts) DO UPDATE
+       SET value = excluded.value, quality = excluded.quality, method = excluded.method,
+           batch_id = excluded.batch_id, received_at = excluded.received_at
+       WHERE ${replaces('m', 'excluded')}`,
+    withBatch,
+  );
+  return { written: r.rowCount, revised, revisions };
+}
+
+/** The error of a strict batch that would revise stored values; `describe` names where each row came from. */
+export function valueConflict(revised: number, revisions: RevisionNote[], describe: (ord: number) => string): GridcastError {
+  const first = revisions.map(
+    (n) => `${describe(n.ord)}: ${n.seriesId} ${n.ts.toISOString()} is stored as ${n.oldValue} (${n.oldQuality}), received ${n.newValue} (${n.newQuality})`,
+  );
+  const more = revised > first.length ? `\n... and ${revised - first.length} more` : '';
+  return new GridcastError(
+    'VALUE_CONFLICT',
+    `${revised} row(s) would change a stored value and --on-conflict is reject, so nothing was written; send them with --on-conflict revise to keep both versions:\n${first.join('\n')}${more}`,
+    { revised, revisions },
+  );
+}
 
 const isMade = (q: Quality | undefined) => q !== undefined && MADE_QUALITIES.includes(q);
 
@@ -40,38 +132,37 @@ function oneByKey(rows: MeasurementInput[]): MeasurementInput[] {
 }
 
 /**
- * Idempotent upsert for live paths (MQTT, HTTP poll, simulator, imputation). A measured row
- * ('ok'/'suspect') is never overwritten by a gridcast-made one (imputed/estimated/derived); a
- * gridcast-made row IS replaced when the measured value arrives later. Re-sending the same point
- * changes nothing. Refreshes the aggregates of the touched range in the same transaction, so call
- * it inside db.transaction(). `written` counts rows inserted or replaced.
+ * The live write path (MQTT, HTTP poll, simulator, imputation, derived series) under the merge
+ * rule. Refreshes the aggregates of the touched range in the same transaction, so call it inside
+ * db.transaction(). `written` counts rows inserted or replaced; revision notes give the position
+ * of the point in `rows`.
  */
-export async function insertMeasurements(q: Queryable, rows: MeasurementInput[], batchId: number | null = null): Promise<{ written: number }> {
-  if (rows.length === 0) return { written: 0 };
+export async function insertMeasurements(
+  q: Queryable,
+  rows: MeasurementInput[],
+  batchId: number | null = null,
+  onConflict: OnConflict = 'revise',
+): Promise<MergeOutcome> {
+  if (rows.length === 0) return { written: 0, revised: 0, revisions: [] };
   const unique = oneByKey(rows);
-  const { rows: out } = await q.query<{ ids: string[] | null; lo: Date | null; hi: Date | null; n: number }>(
-    `WITH w AS (
-       INSERT INTO measurements AS m (series_id, ts, value, quality, method, batch_id)
-       SELECT sid, ts, v, q, meth, $6::bigint
-       FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::text[], $5::text[]) AS u(sid, ts, v, q, meth)
-       ON CONFLICT (series_id, ts) DO UPDATE
-         SET value = excluded.value, quality = excluded.quality, method = excluded.method,
-             batch_id = excluded.batch_id, received_at = excluded.received_at
-         WHERE ${MEASUREMENT_MERGE_WHERE}
-       RETURNING m.series_id, m.ts)
-     SELECT array_agg(DISTINCT series_id) AS ids, min(ts) AS lo, max(ts) AS hi, count(*)::int AS n FROM w`,
-    [
-      unique.map((r) => r.seriesId),
-      unique.map((r) => r.ts),
-      unique.map((r) => r.value),
-      unique.map((r) => r.quality ?? 'ok'),
-      unique.map((r) => r.method ?? null),
-      batchId,
-    ],
-  );
-  const { ids, lo, hi, n } = out[0];
-  if (n > 0 && ids && lo && hi) await refreshAggregates(q, { seriesIds: ids, from: lo, to: hi });
-  return { written: n };
+  const position = new Map(rows.map((r, i) => [r, i]));
+  const incoming = `(SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::text[], $5::text[], $6::int8[])
+    AS u(series_id, ts, value, quality, method, ord))`;
+  const params = [
+    unique.map((r) => r.seriesId),
+    unique.map((r) => r.ts),
+    unique.map((r) => r.value),
+    unique.map((r) => r.quality ?? 'ok'),
+    unique.map((r) => r.method ?? null),
+    unique.map((r) => position.get(r)!),
+  ];
+  const out = await mergeMeasurements(q, { sql: incoming, params }, batchId, onConflict, (i) => `point ${i}`);
+  if (out.written > 0) {
+    let [lo, hi] = [Infinity, -Infinity];
+    for (const r of unique) [lo, hi] = [Math.min(lo, r.ts.getTime()), Math.max(hi, r.ts.getTime())];
+    await refreshAggregates(q, { seriesIds: [...new Set(unique.map((r) => r.seriesId))].sort(), from: new Date(lo), to: new Date(hi) });
+  }
+  return out;
 }
 
 /** Columns of a staging relation of measurements (TEMP table filled by COPY, see ingest/csv). */
@@ -80,22 +171,23 @@ export const measurementStageDdl = (name: string) =>
   `CREATE TEMP TABLE ${name} (series_id text NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL, quality text NOT NULL, line bigint NOT NULL) ON COMMIT DROP`;
 
 /**
- * Merges a staged batch into `measurements` with the live merge rule. Returns the rows written
- * (inserted or replaced). A key repeated within the staging table makes PostgreSQL raise 21000
- * ("cannot affect row a second time"): callers run it under a savepoint and report duplicates.
+ * Merges a staged batch (one row per key: check stagedDuplicates first) into `measurements`
+ * under the merge rule; revision notes carry the file line. `file` names the lines of a
+ * VALUE_CONFLICT.
  */
-export async function mergeStagedMeasurements(q: Queryable, stage: string, batchId: number): Promise<number> {
-  const r = await q.query(
-    `INSERT INTO measurements AS m (series_id, ts, value, quality, batch_id)
-     SELECT series_id, ts, value, quality, $1::bigint FROM ${stage}
-     ON CONFLICT (series_id, ts) DO UPDATE
-       SET value = excluded.value, quality = excluded.quality, method = excluded.method,
-           batch_id = excluded.batch_id, received_at = excluded.received_at
-       WHERE ${MEASUREMENT_MERGE_WHERE}`,
-    [batchId],
-  );
-  return r.rowCount;
+export async function mergeStagedMeasurements(q: Queryable, stage: string, batchId: number, onConflict: OnConflict = 'revise', file = 'batch'): Promise<MergeOutcome> {
+  const incoming = `(SELECT series_id, ts, value, quality, NULL::text AS method, line AS ord FROM ${stage})`;
+  return mergeMeasurements(q, { sql: incoming, params: [] }, batchId, onConflict, (line) => `${file}:${line}`);
 }
+
+/**
+ * The measurements known at `asOf` (a SQL parameter such as '$4'): each key's current row if it
+ * was received by then, else the revision that was the latest then. Columns (series_id, ts,
+ * value, quality, method); filter it on series_id and ts like the table itself.
+ */
+export const measurementsKnownAt = (asOf: string) => `(SELECT series_id, ts, value, quality, method FROM measurements WHERE received_at <= ${asOf}
+  UNION ALL
+  SELECT series_id, ts, value, quality, method FROM measurement_revisions WHERE received_at <= ${asOf} AND superseded_at > ${asOf})`;
 
 /** Keys present more than once in a staging relation, with their lines, first ones first. */
 export async function stagedDuplicates(q: Queryable, stage: string, key: string[], limit: number): Promise<Array<{ key: string; lines: number[] }>> {
@@ -144,16 +236,16 @@ export async function quarantineStaged(q: Queryable, stage: string, batchId: num
  * Moves a quarantined batch into measurements (same merge rule as any write) and refreshes the
  * aggregates; returns the rows written and the range touched.
  */
-export async function releaseQuarantined(q: Queryable, batchId: number): Promise<{ rows: number; written: number }> {
+export async function releaseQuarantined(q: Queryable, batchId: number): Promise<{ rows: number } & MergeOutcome> {
   const { rows } = await q.query<{ ids: string[] | null; lo: Date | null; hi: Date | null; n: number }>(
     `SELECT array_agg(DISTINCT series_id) AS ids, min(ts) AS lo, max(ts) AS hi, count(*)::int AS n FROM ingest_quarantine WHERE batch_id = $1`,
     [batchId],
   );
   const { ids, lo, hi, n } = rows[0];
-  const written = await mergeStagedMeasurements(q, `(SELECT * FROM ingest_quarantine WHERE batch_id = ${Number(batchId)}) AS qb`, batchId);
+  const merged = await mergeStagedMeasurements(q, `(SELECT * FROM ingest_quarantine WHERE batch_id = ${Number(batchId)}) AS qb`, batchId);
   await q.query('DELETE FROM ingest_quarantine WHERE batch_id = $1', [batchId]);
   if (ids && lo && hi) await refreshAggregates(q, { seriesIds: ids, from: lo, to: hi });
-  return { rows: n, written };
+  return { rows: n, ...merged };
 }
 
 export interface SeriesUnit {

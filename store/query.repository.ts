@@ -2,6 +2,7 @@ import { GridcastError } from '../core/errors.ts';
 import { Quality, worstQuality } from '../core/quality.ts';
 import { aggregateSql, GRAIN_SECONDS, type AggregateGrain } from './aggregates.ts';
 import type { Queryable } from './db.ts';
+import { measurementsKnownAt } from './measurements.repository.ts';
 import { isEnergyUnit } from '../core/units.ts';
 
 export type Grain = 'raw' | AggregateGrain;
@@ -111,8 +112,8 @@ async function queryOwnMeasurements(q: Queryable, s: SeriesInfo, query: Measurem
   const { from, to, grain, asOf } = query;
   if (grain === 'raw') {
     const { rows } = await q.query<{ ts: Date; value: number; quality: Quality; method: string | null }>(
-      `SELECT ts, value, quality, method FROM measurements
-       WHERE series_id = $1 AND ts >= $2 AND ts < $3 ${asOf ? 'AND received_at <= $4' : ''} ORDER BY ts`,
+      `SELECT ts, value, quality, method FROM ${asOf ? measurementsKnownAt('$4') : 'measurements'} AS m
+       WHERE series_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts`,
       asOf ? [s.id, from, to, asOf] : [s.id, from, to],
     );
     return rows.map((r) => ({ seriesId: s.id, ts: r.ts, value: r.value, quality: r.quality, method: r.method }));
@@ -120,10 +121,10 @@ async function queryOwnMeasurements(q: Queryable, s: SeriesInfo, query: Measurem
   let rows: AggRow[];
   if (asOf) {
     // The stored aggregates reflect everything received; an as-of view is recomputed from the
-    // raw points received by then, with the same SQL.
+    // raw points known then (revisions included), with the same SQL.
     const points = `SELECT series_id, ts, value, quality, method, $5::text AS tz, NULL::int AS interval_sec,
         NULL::text AS status
-      FROM measurements WHERE series_id = $1 AND ts >= $2 AND ts < $3::timestamptz + ${lookahead(grain)} AND received_at <= $4`;
+      FROM ${measurementsKnownAt('$4')} AS m WHERE series_id = $1 AND ts >= $2 AND ts < $3::timestamptz + ${lookahead(grain)}`;
     rows = (
       await q.query<AggRow>(
         `SELECT * FROM (${aggregateSql(grain, points)}) AS a WHERE bucket >= $2 AND bucket < $3 ORDER BY bucket`,

@@ -1,3 +1,4 @@
+import { REVISION_NOTES, valueConflict, type MergeOutcome, type OnConflict, type RevisionNote } from './measurements.repository.ts';
 import type { Queryable } from './db.ts';
 
 export interface WeatherObsInput {
@@ -16,41 +17,88 @@ export interface WeatherForecastInput {
   value: number;
 }
 
-/** Merge clauses shared with the CSV path: a corrected value replaces the stored one; the same value changes nothing. */
-export const WEATHER_OBS_CONFLICT = `ON CONFLICT (station_id, variable, ts) DO UPDATE
-  SET value = excluded.value, batch_id = excluded.batch_id, received_at = excluded.received_at
-  WHERE w.value IS DISTINCT FROM excluded.value`;
-export const WEATHER_FC_CONFLICT = `ON CONFLICT (station_id, variable, issued_at, target_ts) DO UPDATE
-  SET value = excluded.value, batch_id = excluded.batch_id, received_at = excluded.received_at
-  WHERE w.value IS DISTINCT FROM excluded.value`;
+/** Key columns of each weather table; `ts` is the target time of a forecast. */
+const TABLES = {
+  obs: { table: 'weather_obs', key: ['station_id', 'variable', 'ts'], ts: 'ts', issued: 'NULL::timestamptz' },
+  fc: { table: 'weather_fc', key: ['station_id', 'variable', 'issued_at', 'target_ts'], ts: 'target_ts', issued: 'w.issued_at' },
+} as const;
+type WeatherTable = keyof typeof TABLES;
+
+/**
+ * Merges `incoming` (station_id, variable, ts, [issued_at,] value, ord; one row per key) into a
+ * weather table: a new key is inserted, a different value for a stored key replaces it and the
+ * stored one is kept in weather_revisions (A11: models are trained on what was known then), the
+ * same value changes nothing. With onConflict 'reject' a different value throws VALUE_CONFLICT.
+ */
+async function mergeWeather(
+  q: Queryable,
+  which: WeatherTable,
+  incoming: { sql: string; params: unknown[] },
+  batchId: number | null,
+  onConflict: OnConflict,
+  describe: (ord: number) => string,
+): Promise<MergeOutcome> {
+  const t = TABLES[which];
+  // The incoming relation names a forecast's target time `ts`, like an observation's.
+  const on = t.key.map((k) => `w.${k} = x.${k === 'target_ts' ? 'ts' : k}`).join(' AND ');
+  const clash = `FROM ${incoming.sql} AS x JOIN ${t.table} w ON ${on} WHERE w.value IS DISTINCT FROM x.value`;
+  const { rows: notes } = await q.query<{ station: string; variable: string; ts: Date; oldValue: number; newValue: number; ord: number; total: number }>(
+    `SELECT x.station_id AS station, x.variable, x.ts, w.value AS "oldValue", x.value AS "newValue", x.ord::int8 AS ord,
+        count(*) OVER ()::int8 AS total
+     ${clash} ORDER BY x.ord LIMIT ${REVISION_NOTES}`,
+    incoming.params,
+  );
+  const revised = notes[0]?.total ?? 0;
+  const revisions: RevisionNote[] = notes.map((n) => ({
+    seriesId: `${n.station}/${n.variable}`,
+    ts: n.ts,
+    oldValue: n.oldValue,
+    newValue: n.newValue,
+    oldQuality: 'ok',
+    newQuality: 'ok',
+    ord: n.ord,
+  }));
+  if (revised > 0 && onConflict === 'reject') throw valueConflict(revised, revisions, describe);
+  const withBatch = [...incoming.params, batchId];
+  const batchParam = `$${withBatch.length}::bigint`;
+  await q.query(
+    `INSERT INTO weather_revisions (station_id, variable, issued_at, ts, value, batch_id, received_at, superseded_at, superseded_by)
+     SELECT w.station_id, w.variable, ${t.issued}, w.${t.ts}, w.value, w.batch_id, w.received_at, now(), ${batchParam} ${clash}`,
+    withBatch,
+  );
+  const cols = which === 'fc' ? 'station_id, variable, issued_at, target_ts' : 'station_id, variable, ts';
+  const src = which === 'fc' ? 'station_id, variable, issued_at, ts' : 'station_id, variable, ts';
+  const r = await q.query(
+    `INSERT INTO ${t.table} AS w (${cols}, value, batch_id)
+     SELECT ${src}, value, ${batchParam} FROM ${incoming.sql} AS x
+     ON CONFLICT (${t.key.join(', ')}) DO UPDATE
+       SET value = excluded.value, batch_id = excluded.batch_id, received_at = excluded.received_at
+       WHERE w.value IS DISTINCT FROM excluded.value`,
+    withBatch,
+  );
+  return { written: r.rowCount, revised, revisions };
+}
 
 /** The last of repeated keys wins: one statement may not update a row twice. */
 function lastByKey<T>(rows: T[], key: (r: T) => string): T[] {
   return [...new Map(rows.map((r) => [key(r), r])).values()];
 }
 
-export async function insertWeatherObs(q: Queryable, rows: WeatherObsInput[], batchId: number | null = null): Promise<{ written: number }> {
-  if (rows.length === 0) return { written: 0 };
+export async function insertWeatherObs(q: Queryable, rows: WeatherObsInput[], batchId: number | null = null, onConflict: OnConflict = 'revise'): Promise<MergeOutcome> {
+  if (rows.length === 0) return { written: 0, revised: 0, revisions: [] };
   const u = lastByKey(rows, (r) => `${r.stationId}\u0000${r.variable}\u0000${r.ts.getTime()}`);
-  const r = await q.query(
-    `INSERT INTO weather_obs AS w (station_id, variable, ts, value, batch_id)
-     SELECT *, $5::bigint FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])
-     ${WEATHER_OBS_CONFLICT}`,
-    [u.map((r) => r.stationId), u.map((r) => r.variable), u.map((r) => r.ts), u.map((r) => r.value), batchId],
-  );
-  return { written: r.rowCount };
+  const sql = `(SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::int8[]) AS u(station_id, variable, ts, value, ord))`;
+  const params = [u.map((r) => r.stationId), u.map((r) => r.variable), u.map((r) => r.ts), u.map((r) => r.value), u.map((_, i) => i)];
+  return mergeWeather(q, 'obs', { sql, params }, batchId, onConflict, (i) => `point ${i}`);
 }
 
-export async function insertWeatherForecasts(q: Queryable, rows: WeatherForecastInput[], batchId: number | null = null): Promise<{ written: number }> {
-  if (rows.length === 0) return { written: 0 };
+export async function insertWeatherForecasts(q: Queryable, rows: WeatherForecastInput[], batchId: number | null = null, onConflict: OnConflict = 'revise'): Promise<MergeOutcome> {
+  if (rows.length === 0) return { written: 0, revised: 0, revisions: [] };
   const u = lastByKey(rows, (r) => `${r.stationId}\u0000${r.variable}\u0000${r.issuedAt.getTime()}\u0000${r.targetTs.getTime()}`);
-  const r = await q.query(
-    `INSERT INTO weather_fc AS w (station_id, variable, issued_at, target_ts, value, batch_id)
-     SELECT *, $6::bigint FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[])
-     ${WEATHER_FC_CONFLICT}`,
-    [u.map((r) => r.stationId), u.map((r) => r.variable), u.map((r) => r.issuedAt), u.map((r) => r.targetTs), u.map((r) => r.value), batchId],
-  );
-  return { written: r.rowCount };
+  const sql = `(SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[], $6::int8[])
+    AS u(station_id, variable, issued_at, ts, value, ord))`;
+  const params = [u.map((r) => r.stationId), u.map((r) => r.variable), u.map((r) => r.issuedAt), u.map((r) => r.targetTs), u.map((r) => r.value), u.map((_, i) => i)];
+  return mergeWeather(q, 'fc', { sql, params }, batchId, onConflict, (i) => `point ${i}`);
 }
 
 /** Staged weather rows: an observation when issued_at is null, else a forecast as issued. */
@@ -59,19 +107,33 @@ export const weatherStageDdl = (name: string) =>
   `CREATE TEMP TABLE ${name} (station_id text NOT NULL, variable text NOT NULL, ts timestamptz NOT NULL, issued_at timestamptz,
      value float8 NOT NULL, line bigint NOT NULL) ON COMMIT DROP`;
 
-/** Merges staged weather rows; a key repeated in the stage raises 21000 (see mergeStagedMeasurements). */
-export async function mergeStagedWeather(q: Queryable, stage: string, batchId: number): Promise<number> {
-  const obs = await q.query(
-    `INSERT INTO weather_obs AS w (station_id, variable, ts, value, batch_id)
-     SELECT station_id, variable, ts, value, $1::bigint FROM ${stage} WHERE issued_at IS NULL
-     ${WEATHER_OBS_CONFLICT}`,
-    [batchId],
+/** Merges staged weather rows (one per key: check stagedDuplicates first); notes carry the file line. */
+export async function mergeStagedWeather(q: Queryable, stage: string, batchId: number, onConflict: OnConflict = 'revise', file = 'batch'): Promise<MergeOutcome> {
+  const at = (line: number) => `${file}:${line}`;
+  const obs = await mergeWeather(q, 'obs', { sql: `(SELECT station_id, variable, ts, value, line AS ord FROM ${stage} WHERE issued_at IS NULL)`, params: [] }, batchId, onConflict, at);
+  const fc = await mergeWeather(
+    q,
+    'fc',
+    { sql: `(SELECT station_id, variable, issued_at, ts, value, line AS ord FROM ${stage} WHERE issued_at IS NOT NULL)`, params: [] },
+    batchId,
+    onConflict,
+    at,
   );
-  const fc = await q.query(
-    `INSERT INTO weather_fc AS w (station_id, variable, issued_at, target_ts, value, batch_id)
-     SELECT station_id, variable, issued_at, ts, value, $1::bigint FROM ${stage} WHERE issued_at IS NOT NULL
-     ${WEATHER_FC_CONFLICT}`,
-    [batchId],
-  );
-  return obs.rowCount + fc.rowCount;
+  return {
+    written: obs.written + fc.written,
+    revised: obs.revised + fc.revised,
+    revisions: [...obs.revisions, ...fc.revisions].sort((a, b) => a.ord - b.ord).slice(0, REVISION_NOTES),
+  };
 }
+
+/**
+ * Weather known at `asOf` (a SQL parameter): the current rows received by then and the revisions
+ * that were the latest then. Observations: (station_id, variable, ts, value); forecasts:
+ * (station_id, variable, issued_at, target_ts, value).
+ */
+export const weatherObsKnownAt = (asOf: string) => `(SELECT station_id, variable, ts, value FROM weather_obs WHERE received_at <= ${asOf}
+  UNION ALL
+  SELECT station_id, variable, ts, value FROM weather_revisions WHERE issued_at IS NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
+export const weatherFcKnownAt = (asOf: string) => `(SELECT station_id, variable, issued_at, target_ts, value FROM weather_fc WHERE received_at <= ${asOf}
+  UNION ALL
+  SELECT station_id, variable, issued_at, ts AS target_ts, value FROM weather_revisions WHERE issued_at IS NOT NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;

@@ -77,20 +77,24 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     expect(await count('ingest_batches')).toBe(1);
   });
 
-  it('merges a file overlapping stored points: measured points stay, imputed ones are replaced', async () => {
+  it('merges a file overlapping stored points: a different measured value is a revision, imputed ones are replaced', async () => {
     await db.exec(`INSERT INTO measurements (series_id, ts, value, quality, method) VALUES
       ('sub-a', '2026-01-01T00:00:00Z', 1, 'ok', NULL), ('sub-a', '2026-01-01T00:01:00Z', 2, 'imputed', 'locf')`);
     const r = await ingestCsvFile(
       db,
       csvFile('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,10\nsub-a,2026-01-01T00:01:00Z,20\nsub-a,2026-01-01T00:02:00Z,30\n'),
     );
-    expect(r).toMatchObject({ status: 'committed', rows: 3, written: 2 });
+    expect(r).toMatchObject({ status: 'committed', rows: 3, written: 3, revised: 1, revisions: [{ seriesId: 'sub-a', oldValue: 1, newValue: 10, ord: 2 }] });
     expect((await db.query(`SELECT value, quality, method FROM measurements ORDER BY ts`)).rows).toEqual([
-      { value: 1, quality: 'ok', method: null },
+      { value: 10, quality: 'ok', method: null },
       { value: 20, quality: 'ok', method: null },
       { value: 30, quality: 'ok', method: null },
     ]);
-    expect((await db.query(`SELECT n, sum FROM measurements_5m`)).rows).toEqual([{ n: 3, sum: 51 }]);
+    expect((await db.query(`SELECT n, sum FROM measurements_5m`)).rows).toEqual([{ n: 3, sum: 60 }]);
+    expect((await db.query(`SELECT value, quality, superseded_by FROM measurement_revisions WHERE superseded_by = $1 ORDER BY ts`, [r.batchId])).rows).toEqual([
+      { value: 1, quality: 'ok', superseded_by: r.batchId },
+      { value: 2, quality: 'imputed', superseded_by: r.batchId },
+    ]);
   });
 
   it('reads gzip files, recognised by their content', async () => {
@@ -186,7 +190,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     expect(await count('ingest_quarantine')).toBe(2);
     expect((await ingestCsvFile(db, jumped)).status).toBe('already-ingested');
 
-    expect(await releaseQuarantine(db, r.batchId)).toEqual({ rows: 2, written: 2 });
+    expect(await releaseQuarantine(db, r.batchId)).toMatchObject({ rows: 2, written: 2, revised: 0 });
     expect(await count('measurements')).toBe(50);
     expect(await count('ingest_quarantine')).toBe(0);
     expect((await db.query(`SELECT status FROM ingest_batches WHERE id = $1`, [r.batchId])).rows).toEqual([{ status: 'committed' }]);

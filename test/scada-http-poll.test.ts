@@ -22,6 +22,7 @@ beforeAll(async () => {
     if (req.url === '/points') {
       json(200, { points: [{ seriesId: 'feeder-1', ts: new Date(T0).toISOString(), value: 3.5 }, { seriesId: 'feeder-2', ts: T0, value: 4, quality: 'suspect' }] });
     } else if (req.url === '/array') json(200, [{ seriesId: 'feeder-3', ts: T0, value: 1 }]);
+    else if (req.url === '/corrected') json(200, [{ seriesId: 'feeder-1', ts: T0, value: 3.75 }]);
     else if (req.url === '/error') json(503, { error: 'maintenance' });
     else if (req.url === '/invalid') json(200, { points: [{ seriesId: 'feeder-1', ts: T0, value: null }] });
     else if (req.url === '/slow') setTimeout(() => json(200, []), 2000);
@@ -58,6 +59,19 @@ describe.each(backends)('HTTP poller (%s)', (kind) => {
     expect(await rows()).toEqual([['feeder-1', 3.5, 'ok'], ['feeder-2', 4, 'suspect'], ['feeder-3', 1, 'ok']]);
     const batches = await db.query<{ source: string; row_count: number }>(`SELECT source, row_count FROM ingest_batches ORDER BY id`);
     expect(batches.rows).toEqual([{ source: 'http', row_count: 2 }, { source: 'http', row_count: 1 }]);
+  });
+
+  it('keeps a value the endpoint corrects as a revision, says so in the batch report and the log', async () => {
+    const warnings: string[] = [];
+    const commit = dbCommitter(db, 'http', { ...log, warn: (_o, msg) => warnings.push(msg ?? '') });
+    await pollOnce({ url: `${base}/points` }, commit, log);
+    expect(await pollOnce({ url: `${base}/corrected` }, commit, log)).toMatchObject({ ok: true, points: 1, written: 1 });
+    expect(await rows()).toEqual([['feeder-1', 3.75, 'ok'], ['feeder-2', 4, 'suspect']]);
+    const { rows: kept } = await db.query(`SELECT value, superseded_by FROM measurement_revisions WHERE series_id = 'feeder-1' AND ts = $1`, [new Date(T0)]);
+    const last = (await db.query<{ id: number; report: { revised: number; revisions: Array<{ oldValue: number; newValue: number }> } }>(`SELECT id, report FROM ingest_batches ORDER BY id DESC LIMIT 1`)).rows[0];
+    expect(kept).toContainEqual({ value: 3.5, superseded_by: last.id });
+    expect(last.report).toMatchObject({ revised: 1, revisions: [{ oldValue: 3.5, newValue: 3.75 }] });
+    expect(warnings).toEqual([expect.stringContaining('1 received point(s) changed stored values')]);
   });
 
   it('logs 5xx, invalid bodies and timeouts as failed polls and writes nothing', async () => {

@@ -8,14 +8,17 @@ import { ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
 import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
 import { flushAggregates } from '../../store/aggregates.ts';
+import { ON_CONFLICT, type OnConflict } from '../../store/measurements.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch';
 
-const USAGE = `usage: gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}] [--progress]
+const USAGE = `usage: gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}] [--on-conflict revise|reject] [--progress]
        gridcast ingest release BATCH_ID
 --progress prints progress lines on stderr when it is not a terminal (a terminal gets a bar)
+--on-conflict: a value received again for a stored (series, time) with a different number is kept
+  as a revision and served from now on (revise, the default), or rejects the file (reject)
 formats (header line required, times ISO 8601 with Z or an offset, plain or gzip):
   measurements  ${formatLine('measurements')}
   weather       ${formatLine('weather')}
@@ -28,7 +31,7 @@ const EXIT_QUARANTINED = 3;
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, progress: { type: 'boolean' }, help: { type: 'boolean' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, 'on-conflict': { type: 'string' }, progress: { type: 'boolean' }, help: { type: 'boolean' } } });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -44,7 +47,12 @@ export async function run(args: string[]): Promise<number> {
       console.error(`--kind must be one of ${CSV_KINDS.join(', ')}\n${USAGE}`);
       return 2;
     }
-    return ingestCsv(target, kind.data, parsed.values.progress === true);
+    const onConflict = z.enum(ON_CONFLICT as [OnConflict, ...OnConflict[]]).default('revise').safeParse(parsed.values['on-conflict']);
+    if (!onConflict.success) {
+      console.error(`--on-conflict must be one of ${ON_CONFLICT.join(', ')}\n${USAGE}`);
+      return 2;
+    }
+    return ingestCsv(target, kind.data, onConflict.data, parsed.values.progress === true);
   }
   if (sub === 'release' && target && /^\d+$/.test(target) && extra.length === 0) return release(Number(target));
   console.error(USAGE);
@@ -71,11 +79,11 @@ function progressReporter(file: string, lines: boolean): ((read: number, total: 
   };
 }
 
-async function ingestCsv(file: string, kind: CsvKind | undefined, progressLines: boolean): Promise<number> {
+async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: OnConflict, progressLines: boolean): Promise<number> {
   const t0 = performance.now();
   const db = await openStore(loadConfig());
   try {
-    const r = await ingestCsvFile(db, file, { kind, onProgress: progressReporter(file, progressLines), deferAggregates: true });
+    const r = await ingestCsvFile(db, file, { kind, onConflict, onProgress: progressReporter(file, progressLines), deferAggregates: true });
     if (r.status === 'already-ingested') {
       console.log(`${file}: already ingested as batch ${r.batchId} (${r.kind}, ${r.rows} rows, ${r.firstStatus}); nothing written`);
       return 0;
@@ -85,7 +93,11 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, progressLines:
       return EXIT_QUARANTINED;
     }
     const committedSec = (performance.now() - t0) / 1000;
-    console.log(`${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${r.written} written, ${r.rows - r.written} already stored; ${Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')}`);
+    console.log(
+      `${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${r.written - r.revised} new, ${r.revised} revised, ${r.rows - r.written} unchanged; ${Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')}`,
+    );
+    for (const n of r.revisions) console.log(`${file}:${n.ord}: revised ${n.seriesId} ${n.ts.toISOString()}: ${n.oldValue} -> ${n.newValue} (the old value is kept as a revision)`);
+    if (r.revised > r.revisions.length) console.log(`${file}: ... and ${r.revised - r.revisions.length} more revised rows`);
     if (r.kind === 'measurements') {
       const t1 = performance.now();
       const marks = await storeAggregates(db);
@@ -118,7 +130,7 @@ async function release(batchId: number): Promise<number> {
   const db = await openStore(loadConfig());
   try {
     const r = await releaseQuarantine(db, batchId);
-    console.log(`batch ${batchId} released: ${r.rows} rows, ${r.written} written to measurements`);
+    console.log(`batch ${batchId} released: ${r.rows} rows, ${r.written - r.revised} new, ${r.revised} revised (old values kept as revisions), ${r.rows - r.written} unchanged`);
     return 0;
   } finally {
     await db.close();

@@ -89,7 +89,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     // Built first, so a bad `jobs` entry stops the start before any backfill.
     const { jobs, polls } = configuredJobs({
-      db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http') : undefined,
+      db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http', log) : undefined,
     });
     parts.polls = polls;
     if ((await listSeries(db)).length === 0) {
@@ -103,7 +103,7 @@ export async function run(args: string[]): Promise<number> {
     if (config.mqtt) {
       const { url: mqttUrl, topics, clientId, flushMs, maxPoints } = config.mqtt;
       parts.subscriber = await startMqttSubscriber({
-        url: mqttUrl, topics, clientId: clientId ?? `gridcast-${hostname()}`, commit: dbCommitter(db, 'mqtt'), log, flushMs, maxPoints,
+        url: mqttUrl, topics, clientId: clientId ?? `gridcast-${hostname()}`, commit: dbCommitter(db, 'mqtt', log), log, flushMs, maxPoints,
       });
     }
     if (!config.mqtt && config.httpPoll.length === 0 && config.simulator.enabled) {
@@ -144,7 +144,7 @@ async function startSimulator(
   const topicPrefix = `gridcast/sim/${tag}`;
   try {
     parts.subscriber = await startMqttSubscriber({
-      url: broker, topics: { [`${topicPrefix}/+/p`]: '{1}' }, clientId: `gridcast-sim-${tag}`, commit: dbCommitter(db, 'mqtt'), log, connectTimeoutMs: 2000,
+      url: broker, topics: { [`${topicPrefix}/+/p`]: '{1}' }, clientId: `gridcast-sim-${tag}`, commit: dbCommitter(db, 'mqtt', log), log, connectTimeoutMs: 2000,
     });
     parts.simPublisher = await mqtt.connectAsync(broker, { protocolVersion: 5, clientId: `gridcast-sim-pub-${tag}`, connectTimeout: 2000 });
     parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { mqtt: parts.simPublisher, topicPrefix } });
@@ -153,7 +153,7 @@ async function startSimulator(
     await parts.subscriber?.stop().catch(() => {});
     parts.subscriber = undefined;
     log.warn({ broker, err: (e as Error).message }, 'no MQTT broker: simulated telemetry is written directly');
-    parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator'), log, source: 'simulator' });
+    parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator', log), log, source: 'simulator' });
     parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { buffer: parts.buffer } });
   }
   return now;

@@ -14,7 +14,9 @@ import {
   MEASUREMENT_STAGE_COLUMNS,
   measurementStageDdl,
   mergeStagedMeasurements,
+  type OnConflict,
   quarantineStaged,
+  type RevisionNote,
   stagedDuplicates,
 } from '../../store/measurements.repository.ts';
 import { METERING_STAGE_COLUMNS, meteringStageDdl, mergeStagedMetering } from '../../store/metering.repository.ts';
@@ -42,14 +44,34 @@ export interface IngestCsvOptions {
    * flushAggregates() (`gridcast ingest csv` does; else the aggregates-flush job will).
    */
   deferAggregates?: boolean;
+  /**
+   * Measurements: a row whose measured value differs from the stored one is kept as a revision
+   * (default 'revise'), or rejects the whole file with VALUE_CONFLICT ('reject', strict feeds).
+   */
+  onConflict?: OnConflict;
 }
 
 /** Milliseconds spent per phase of a batch (the bench prints them). */
 export type Timings = Partial<Record<'hash' | 'stage' | 'validate' | 'merge' | 'aggregates', number>>;
 
+/**
+ * rows = data lines of the file; written = rows inserted or replacing a stored value; revised =
+ * rows that replaced a different measured value (kept as a revision), the first ones in
+ * `revisions` with their line; the other rows were already stored as sent.
+ */
 export type IngestCsvResult =
-  | { status: 'committed' | 'quarantined'; batchId: number; kind: CsvKind; rows: number; written: number; issues: Issue[]; timings: Timings }
-  | { status: 'already-ingested'; batchId: number; kind: CsvKind; rows: number; written: 0; issues: Issue[]; firstStatus: string; timings: Timings };
+  | {
+      status: 'committed' | 'quarantined';
+      batchId: number;
+      kind: CsvKind;
+      rows: number;
+      written: number;
+      revised: number;
+      revisions: RevisionNote[];
+      issues: Issue[];
+      timings: Timings;
+    }
+  | { status: 'already-ingested'; batchId: number; kind: CsvKind; rows: number; written: 0; revised: 0; revisions: []; issues: Issue[]; firstStatus: string; timings: Timings };
 
 const stageOf = {
   measurements: { ddl: measurementStageDdl, columns: MEASUREMENT_STAGE_COLUMNS, key: ['series_id', 'ts'] },
@@ -93,7 +115,7 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
     const batchId = await claimBatch(tx, { source: 'csv', batchKey, kind });
     if (batchId === null) {
       const b = (await findBatchByKey(tx, batchKey))!;
-      return { status: 'already-ingested', batchId: b.id, kind, rows: b.rowCount, written: 0, issues: [], firstStatus: b.status, timings };
+      return { status: 'already-ingested', batchId: b.id, kind, rows: b.rowCount, written: 0, revised: 0, revisions: [], issues: [], firstStatus: b.status, timings };
     }
     const catalog = await loadSeriesUnits(tx);
 
@@ -107,8 +129,8 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
       if (!direct.clash && jumps.length === 0) {
         await refreshMeasured(tx, direct.stats, opts.deferAggregates === true);
         lap('aggregates');
-        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows } });
-        return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, issues: [], timings };
+        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows, revised: 0 } });
+        return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, revised: 0, revisions: [], issues: [], timings };
       }
       await tx.query('ROLLBACK TO SAVEPOINT ingest_direct');
     }
@@ -124,16 +146,16 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
     if (jumps.length > 0) {
       await quarantineStaged(tx, STAGE, batchId);
       await finishBatch(tx, batchId, { status: 'quarantined', rowCount: staged.rows, report: { file, issues: jumps } });
-      return { status: 'quarantined', batchId, kind, rows: staged.rows, written: 0, issues: jumps, timings };
+      return { status: 'quarantined', batchId, kind, rows: staged.rows, written: 0, revised: 0, revisions: [], issues: jumps, timings };
     }
-    const written = await merge(tx, kind, batchId);
+    const { written, revised, revisions } = await merge(tx, kind, batchId, opts.onConflict ?? 'revise', file);
     lap('merge');
     if (kind === 'measurements') {
       await refreshMeasured(tx, staged.stats, opts.deferAggregates === true);
       lap('aggregates');
     }
-    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written } });
-    return { status: 'committed', batchId, kind, rows: staged.rows, written, issues: [], timings };
+    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written, revised, revisions } });
+    return { status: 'committed', batchId, kind, rows: staged.rows, written, revised, revisions, issues: [], timings };
   });
 }
 
@@ -287,10 +309,10 @@ async function refreshMeasured(tx: Queryable, stats: Map<string, SeriesStats>, d
   await (defer ? markAggregates : refreshAggregates)(tx, { seriesIds: [...stats.keys()], from: new Date(from), to: new Date(to) });
 }
 
-async function merge(tx: Queryable, kind: CsvKind, batchId: number): Promise<number> {
-  if (kind === 'measurements') return mergeStagedMeasurements(tx, STAGE, batchId);
-  if (kind === 'weather') return mergeStagedWeather(tx, STAGE, batchId);
-  return mergeStagedMetering(tx, STAGE, batchId);
+async function merge(tx: Queryable, kind: CsvKind, batchId: number, onConflict: OnConflict, file: string): Promise<{ written: number; revised: number; revisions: RevisionNote[] }> {
+  if (kind === 'measurements') return mergeStagedMeasurements(tx, STAGE, batchId, onConflict, file);
+  if (kind === 'weather') return mergeStagedWeather(tx, STAGE, batchId, onConflict, file);
+  return { written: await mergeStagedMetering(tx, STAGE, batchId), revised: 0, revisions: [] };
 }
 
 async function findDuplicates(tx: Queryable, kind: CsvKind): Promise<Issue[]> {
