@@ -2,6 +2,7 @@ import { GridcastError } from '../core/errors.ts';
 import { worstQuality, type Quality } from '../core/quality.ts';
 import type { Queryable } from '../store/db.ts';
 import { isEnergyUnit } from '../core/units.ts';
+import { grainStored } from '../store/aggregates.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
 import type { SeriesRow } from '../store/series.repository.ts';
 
@@ -76,10 +77,14 @@ export class HourlyLoader {
   private async measured(row: SeriesRow): Promise<Hourly> {
     const to = this.from + this.steps * HOUR_MS;
     const out = this.empty();
+    // A series storing no hourly buckets has at most one point per hour (migration 051): that
+    // point is the hour's mean and sum.
+    const hourly = (await grainStored(this.q, row.id, '1h'))
+      ? `SELECT bucket, ${isEnergyUnit(row.unit) ? 'sum' : 'avg'} AS v, quality FROM measurements_1h WHERE series_id = $1 AND bucket >= $2 AND bucket < $3`
+      : `SELECT date_bin('1 hour', ts, ${EPOCH}) AS bucket, value AS v, quality FROM measurements WHERE series_id = $1 AND ts >= $2 AND ts < $3`;
     const { rows } = await this.q.query<{ t: string | null; v: string | null; qual: string | null }>(
-      `SELECT string_agg((extract(epoch FROM bucket)::int8 / 3600)::text, ',') AS t,
-              string_agg(${isEnergyUnit(row.unit) ? 'sum' : 'avg'}::text, ',') AS v, string_agg(quality, ',') AS qual
-       FROM measurements_1h WHERE series_id = $1 AND bucket >= $2 AND bucket < $3`,
+      `SELECT string_agg((extract(epoch FROM bucket)::int8 / 3600)::text, ',') AS t, string_agg(v::text, ',') AS v, string_agg(quality, ',') AS qual
+       FROM (${hourly}) AS h`,
       [row.id, new Date(this.from), new Date(to)],
     );
     const hours = unpack(rows[0].t);

@@ -85,15 +85,52 @@ const utcHi = (g: UtcGrain) => `(date_bin(${binInterval[g]}, $3::timestamptz, ${
 const dayLo = `((($2::timestamptz AT TIME ZONE t.tz)::date)::timestamp AT TIME ZONE t.tz)`;
 const dayHi = `(((($3::timestamptz AT TIME ZONE t.tz)::date + 1))::timestamp AT TIME ZONE t.tz)`;
 
-async function recomputeUtc(q: Queryable, grain: UtcGrain, params: unknown[]): Promise<void> {
+async function recomputeUtc(q: Queryable, grain: UtcGrain, params: [string[], Date, Date]): Promise<void> {
+  const ids = await storingSeries(q, grain, params[0], `m.ts >= ${utcLo(grain)} AND m.ts < ${utcHi(grain)}`, params.slice(1));
+  if (ids.length === 0) return;
+  const p = [ids, params[1], params[2]];
   const table = `measurements_${grain}`;
-  await q.query(`DELETE FROM ${table} WHERE series_id = ANY($1::text[]) AND bucket >= ${utcLo(grain)} AND bucket < ${utcHi(grain)}`, params);
+  await q.query(`DELETE FROM ${table} WHERE series_id = ANY($1::text[]) AND bucket >= ${utcLo(grain)} AND bucket < ${utcHi(grain)}`, p);
   await q.query(
     `INSERT INTO ${table} (series_id, bucket, ${COLUMNS})
      SELECT series_id, bucket, ${COLUMNS}
      FROM (${aggregateSql(grain, measurementPoints(`m.ts >= ${utcLo(grain)} AND m.ts < ${utcHi(grain)}`))}) AS a`,
-    params,
+    p,
   );
+}
+
+/**
+ * Of `ids`, the series whose `grain` is stored (migration 051): those already storing it, and
+ * those whose raw points matching `where` (over `measurements m`, parameters $2... = `params`)
+ * now put two points in one bucket. A series starting to store a grain gets its whole history
+ * stored at that grain here; the others are read from their raw points at that grain.
+ */
+async function storingSeries(q: Queryable, grain: UtcGrain, ids: string[], where: string, params: unknown[]): Promise<string[]> {
+  const { rows: promoted } = await q.query<{ series_id: string }>(
+    `INSERT INTO aggregate_grains (series_id, grain)
+     SELECT DISTINCT m.series_id, '${grain}' FROM measurements m
+     WHERE m.series_id = ANY($1::text[]) AND ${where}
+       AND NOT EXISTS (SELECT 1 FROM aggregate_grains g WHERE g.series_id = m.series_id AND g.grain = '${grain}')
+     GROUP BY m.series_id, date_bin(${binInterval[grain]}, m.ts, ${EPOCH}) HAVING count(*) > 1
+     ON CONFLICT DO NOTHING RETURNING series_id`,
+    [ids, ...params],
+  );
+  for (const { series_id: id } of promoted) {
+    const { rows } = await q.query<{ lo: Date; hi: Date }>('SELECT min(ts) AS lo, max(ts) AS hi FROM measurements WHERE series_id = $1', [id]);
+    await recomputeUtc(q, grain, [[id], rows[0].lo, rows[0].hi]);
+  }
+  const { rows } = await q.query<{ series_id: string }>(
+    `SELECT series_id FROM aggregate_grains WHERE grain = '${grain}' AND series_id = ANY($1::text[]) ORDER BY series_id`,
+    [ids],
+  );
+  return rows.map((r) => r.series_id);
+}
+
+/** Whether `grain` of the series is stored (else its buckets are computed from the raw points: migration 051). */
+export async function grainStored(q: Queryable, seriesId: string, grain: AggregateGrain): Promise<boolean> {
+  if (grain === '1d') return true;
+  const { rows } = await q.query('SELECT 1 FROM aggregate_grains WHERE series_id = $1 AND grain = $2', [seriesId, grain]);
+  return rows.length > 0;
 }
 
 async function recomputeDays(q: Queryable, params: unknown[]): Promise<void> {
@@ -169,7 +206,7 @@ export async function refreshAggregates(q: Queryable, range: { seriesIds: string
   // shared bucket without the other's uncommitted points (or collide on its key). Locks are
   // taken in the sorted array's order, the same in every caller, so refreshes do not deadlock.
   await lockSeries(q, ids);
-  const params = [ids, range.from, range.to];
+  const params: [string[], Date, Date] = [ids, range.from, range.to];
   const span = range.to.getTime() - range.from.getTime();
   if (span >= GRAIN_SECONDS['1d'] * 1000) await q.query(BULK_WORK_MEM);
   await recomputeUtc(q, '5m', params);
@@ -215,7 +252,19 @@ export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
     await tx.query(BULK_WORK_MEM);
     await lockSeries(tx, [...new Set(rows.map((r) => r.series_id))].sort());
     for (const grain of ['5m', '1h', '1d'] as const) {
-      const ranges = disjointRanges(rows.filter((r) => r.grain === grain));
+      let ranges = disjointRanges(rows.filter((r) => r.grain === grain));
+      if (grain !== '1d' && ranges.length > 0) {
+        // Marks of series that do not store this grain only need clearing.
+        const rel = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
+        const storing = new Set(
+          await storingSeries(tx, grain, [...new Set(ranges.map((m) => m.sid))], `EXISTS (SELECT 1 FROM ${rel} WHERE mk.sid = m.series_id AND m.ts >= mk.b AND m.ts < mk.e)`, [
+            ranges.map((m) => m.sid),
+            ranges.map((m) => m.b),
+            ranges.map((m) => m.e),
+          ]),
+        );
+        ranges = ranges.filter((m) => storing.has(m.sid));
+      }
       if (ranges.length === 0) continue;
       const ids = [...new Set(ranges.map((m) => m.sid))];
       const params = [ids, ranges.map((m) => m.sid), ranges.map((m) => m.b), ranges.map((m) => m.e)];
@@ -251,7 +300,7 @@ export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
  */
 export async function rebuildAggregates(q: Queryable, seriesIds: string[]): Promise<void> {
   for (const id of new Set(seriesIds)) {
-    for (const table of ['measurements_5m', 'measurements_1h', 'measurements_1d']) {
+    for (const table of ['measurements_5m', 'measurements_1h', 'measurements_1d', 'aggregate_grains']) {
       await q.query(`DELETE FROM ${table} WHERE series_id = $1`, [id]);
     }
     const { rows } = await q.query<{ lo: Date | null; hi: Date | null }>(

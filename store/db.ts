@@ -122,10 +122,17 @@ function wrapPglite(db: PgliteLike): Queryable {
   };
 }
 
+/**
+ * PGlite runs one backend without a checkpointer: WAL grows until max_wal_size (1 GB by default)
+ * before a checkpoint lets segments go, so a bulk import left hundreds of MB of WAL on disk
+ * (GEFCom2012: 369 MB beside 389 MB of data). A small ceiling makes it checkpoint as it goes.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'max_wal_size=64MB', '-c', 'min_wal_size=32MB'];
+
 /** dataDir undefined → in-memory (tests). */
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = new PGlite(dataDir);
+  const db = new PGlite(dataDir, { startParams: PGLITE_START_PARAMS });
   await db.waitReady;
   await db.exec(`SET TimeZone = 'UTC'`);
   return {
@@ -134,6 +141,14 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     transaction: (fn) => db.transaction((tx) => fn(wrapPglite(tx))),
     close: () => db.close(),
   };
+}
+
+/**
+ * After a bulk write on the embedded store: a checkpoint, so the WAL segments of the import can be
+ * recycled (a PostgreSQL server's checkpointer does this by itself).
+ */
+export async function checkpointAfterBulkWrite(db: Db): Promise<void> {
+  if (db.kind === 'pglite') await db.exec('CHECKPOINT');
 }
 
 export function openDb(opts: { databaseUrl?: string; dataDir?: string }): Promise<Db> {

@@ -1,6 +1,6 @@
 import { GridcastError } from '../core/errors.ts';
 import { Quality, worstQuality } from '../core/quality.ts';
-import { aggregateSql, GRAIN_SECONDS, type AggregateGrain } from './aggregates.ts';
+import { aggregateSql, GRAIN_SECONDS, grainStored, type AggregateGrain } from './aggregates.ts';
 import type { Queryable } from './db.ts';
 import { measurementsKnownAt } from './measurements.repository.ts';
 import { isEnergyUnit } from '../core/units.ts';
@@ -119,16 +119,17 @@ async function queryOwnMeasurements(q: Queryable, s: SeriesInfo, query: Measurem
     return rows.map((r) => ({ seriesId: s.id, ts: r.ts, value: r.value, quality: r.quality, method: r.method }));
   }
   let rows: AggRow[];
-  if (asOf) {
-    // The stored aggregates reflect everything received; an as-of view is recomputed from the
-    // raw points known then (revisions included), with the same SQL.
-    const points = `SELECT series_id, ts, value, quality, method, $5::text AS tz, NULL::int AS interval_sec,
+  if (asOf || !(await grainStored(q, s.id, grain))) {
+    // The stored aggregates reflect everything received, and a grain no bucket of which holds
+    // two points is not stored (migration 051): compute the buckets from the raw points known
+    // then (revisions included), with the same SQL.
+    const points = `SELECT series_id, ts, value, quality, method, $4::text AS tz, NULL::int AS interval_sec,
         NULL::text AS status
-      FROM ${measurementsKnownAt('$4')} AS m WHERE series_id = $1 AND ts >= $2 AND ts < $3::timestamptz + ${lookahead(grain)}`;
+      FROM ${asOf ? measurementsKnownAt('$5') : 'measurements'} AS m WHERE series_id = $1 AND ts >= $2 AND ts < $3::timestamptz + ${lookahead(grain)}`;
     rows = (
       await q.query<AggRow>(
         `SELECT * FROM (${aggregateSql(grain, points)}) AS a WHERE bucket >= $2 AND bucket < $3 ORDER BY bucket`,
-        [s.id, from, to, asOf, s.time_zone],
+        [s.id, from, to, s.time_zone, ...(asOf ? [asOf] : [])],
       )
     ).rows;
   } else {

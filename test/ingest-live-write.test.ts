@@ -23,7 +23,12 @@ describe.each(backends)('insertMeasurements, the live write path (%s)', (kind) =
   beforeEach(async () => {
     caseStart = await now();
   });
-  const now = async () => (await db.query<{ t: Date }>(`SELECT clock_timestamp() AS t`)).rows[0].t;
+  // PGlite's clock ticks in milliseconds: step past the instant read, so later writes are later.
+  const now = async () => {
+    const t = (await db.query<{ t: Date }>(`SELECT clock_timestamp() AS t`)).rows[0].t;
+    await new Promise((r) => setTimeout(r, 5));
+    return t;
+  };
   const revisionsOf = async (ts: Date) =>
     (await db.query(`SELECT value, quality FROM measurement_revisions WHERE series_id = 's1' AND ts = $1 AND superseded_at >= $2 ORDER BY superseded_at`, [ts, caseStart])).rows;
   const stored = async () =>

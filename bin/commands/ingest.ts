@@ -9,7 +9,7 @@ import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
 import { flushAggregates } from '../../store/aggregates.ts';
 import { ON_CONFLICT, type OnConflict } from '../../store/measurements.repository.ts';
-import type { Db } from '../../store/db.ts';
+import { checkpointAfterBulkWrite, type Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch';
@@ -103,6 +103,7 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
       const marks = await storeAggregates(db);
       console.log(`${file}: committed ${r.rows} rows in ${committedSec.toFixed(2)} s, aggregates stored in ${((performance.now() - t1) / 1000).toFixed(2)} s (${marks} dirty marks)`);
     }
+    await checkpointAfterBulkWrite(db);
     return 0;
   } catch (e) {
     if (isGridcastError(e) && Array.isArray(e.details.issues)) {
