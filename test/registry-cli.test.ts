@@ -94,6 +94,6 @@ it.concurrent.each([
 ])('gridcast %j is refused with exit code 2', async (args, message) => {
   const r = await spawn({}, args);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^gridcast: error BAD_ARGUMENTS: /);
+  expect(r.stderr).toMatch(/^gridcast: error USAGE: /);
   expect(r.stderr).toMatch(message);
 });
