@@ -25,6 +25,6 @@ describe('loadConfig', () => {
 
   it('rejects an invalid value with a message naming the key', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/port/);
-    expect(() => loadConfig({ GRIDCAST_CONFIG: '/nonexistent/gridcast.json' })).toThrow(/Cannot read the config file/);
+    expect(() => loadConfig({ GRIDCAST_CONFIG: '/nonexistent/gridcast.json' })).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND', message: '/nonexistent/gridcast.json: no such config file' }));
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GridcastError } from './errors.ts';
+import { checkTextFile } from './text-file.ts';
 
 /** Spatial reconciliation methods (forecast/reconcile implements them). */
 export const RECONCILIATION_METHODS = ['bottom-up', 'top-down', 'ols', 'wls', 'wls-var', 'mint-shrink'] as const;
@@ -103,11 +104,12 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 /** Reads a JSON or YAML config file (the `--config` flag or GRIDCAST_CONFIG). */
 export function readConfigFile(path: string): Record<string, unknown> {
+  checkTextFile(path, 'config file', { gzip: false });
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new GridcastError('CONFIG_NOT_FOUND', `Cannot read the config file ${path}: ${(e as Error).message}`, { path });
+    throw new GridcastError('FILE_UNREADABLE', `Cannot read the config file ${path}: ${(e as Error).message}`, { path });
   }
   const yaml = /\.ya?ml$/i.test(path);
   try {

@@ -21,13 +21,13 @@ const failed = (p: Promise<unknown>) => p.then(() => undefined, (e: { code: numb
 describe('gridcast forecast arguments', () => {
   // Each spawn costs seconds: one bad run and one bad show (the zod schemas list every other reason).
   it.each([
-    [['--horizon', 'weekly', '--as-of', 'yesterday'], '--horizon must be one of intraday, day-ahead, week-ahead, mid-term; --as-of must be an ISO 8601 time'],
-    [['show', '--latest'], '--latest needs --horizon'],
-  ])('%j → exit 2 with the reason and the usage', async (args, reason) => {
+    [['--horizon', 'weekly', '--as-of', 'yesterday'], '--horizon must be one of intraday, day-ahead, week-ahead, mid-term; --as-of must be an ISO 8601 time', 'usage: gridcast forecast --horizon H'],
+    [['show', '--latest'], '--latest needs --horizon', 'usage: gridcast forecast show (RUN_ID'],
+  ])('%j → exit 2 with the reason and the usage', async (args, reason, usage) => {
     const e = await failed(exec('node', [CLI, 'forecast', ...args], { env: { ...process.env, GRIDCAST_CONFIG: configFile } }));
     expect(e?.code).toBe(2);
-    expect(e?.stderr).toContain(`gridcast: error BAD_ARGUMENTS: ${reason}`);
-    expect(e?.stderr).toContain('usage: gridcast forecast --horizon H');
+    expect(e?.stderr).toContain(`gridcast: error USAGE: ${reason}`);
+    expect(e?.stderr).toContain(`\n${usage}`);
   });
 });
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { forecasterFor } from '../bin/lib/models.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { loadRunInputs } from '../forecast/inputs.ts';
+import { originsAfter } from '../forecast/registry/backtest.ts';
 import { previousChampion, promoteVersion, retireVersion, setShadow, trainModel, type PromotionGate, type TrainRequest } from '../forecast/registry/service.ts';
 import { readTopologyFile } from '../ingest/topology/read.ts';
 import { saveTopology } from '../store/topology.repository.ts';
@@ -53,7 +54,9 @@ describe.each(backends)('model registry on %s', (kind) => {
   afterAll(() => db?.close());
 
   it('trains and registers a candidate with its window, data hash, code version, metrics and audit entry', async () => {
-    const { version: v } = await trainModel(db, config, request({ backtest: { name: 'last-3-days', origins: 3, horizon: 24 } }), build);
+    // The backtest scores the actuals after the window: it ends 3 days and an hour before the data does.
+    const end = Date.parse('2025-01-30T00:00:00Z');
+    const { version: v } = await trainModel(db, config, request({ trainEnd: new Date(end), backtest: { name: 'next-3-days', origins: 3, horizon: 24 } }), build);
     expect(v.id).toBe('grid-load@1');
     expect(v.status).toBe('candidate');
     expect(v.seriesIds).toEqual(['feeder.a', 'feeder.b', 'grid']);
@@ -62,28 +65,45 @@ describe.each(backends)('model registry on %s', (kind) => {
     expect(v.features).toEqual(['calendar']);
     expect(v.codeVersion).toBe('test-0');
     expect(v.createdBy).toBe('alice');
-    // Default end: the end of the hour of the latest actual.
-    const end = Date.parse(START) + DAYS * 24 * H;
     expect(v.trainEnd.getTime()).toBe(end);
     expect(v.trainStart.getTime()).toBe(end - DAYS * 24 * H);
     const inputs = await loadRunInputs(db, { seriesIds: v.seriesIds, origin: v.trainEnd, historyDays: DAYS, horizonSteps: 0 });
     expect(v.dataHash).toBe(inputs.hash);
-    const bt = v.metrics!['last-3-days'] as { all: { mape: number; n: number; coverage: number }; series: Record<string, { mape: number }>; from: string; to: string };
+    const bt = v.metrics!['next-3-days'] as { all: { mape: number; n: number; coverage: number }; series: Record<string, { mape: number }>; from: string; to: string };
     expect(bt.all.n).toBe(3 * 24 * 3);
     expect(bt.all.mape).toBeGreaterThan(0);
     expect(bt.all.mape).toBeLessThan(10);
     expect(Object.keys(bt.series).sort()).toEqual(['feeder.a', 'feeder.b', 'grid']);
-    // Origins are local midnights (the topology's Europe/Paris, UTC+1 in winter): the last one whose 24 h fit.
-    expect(bt.to).toBe('2025-02-01T23:00:00.000Z');
+    // Origins are the first local midnights after the window (the topology's Europe/Paris, UTC+1 in winter).
+    expect([bt.from, bt.to]).toEqual(['2025-01-30T23:00:00.000Z', '2025-02-01T23:00:00.000Z']);
     const [entry] = await listAudit(db, { entity: 'model_version', entityId: v.id });
     expect(entry).toMatchObject({ actor: 'alice', action: 'register', fromStatus: null, toStatus: 'candidate' });
     expect(entry.details).toMatchObject({ dataHash: v.dataHash, codeVersion: 'test-0' });
     expect((await getVersion(db, v.id))!.metrics).toEqual(v.metrics);
   });
 
+  it('refuses a backtest without enough actuals after the training window, naming the dates, and registers nothing', async () => {
+    // The actuals end 2025-02-03T00:00Z; three Paris midnights after 2025-01-31 need them to 2025-02-03T23:00Z.
+    const refused = trainModel(db, config, request({ model: 'no-room', trainEnd: new Date('2025-01-31T00:00:00Z'), backtest: { name: 'next-3-days', origins: 3, horizon: 24 } }), build);
+    await expect(refused).rejects.toMatchObject({
+      code: 'BACKTEST_TOO_FEW_DATA',
+      message: expect.stringContaining(
+        'which ends 2025-01-31T00:00:00.000Z: origins 2025-01-31T23:00:00.000Z … 2025-02-02T23:00:00.000Z, 24 h each, need actuals up to 2025-02-03T23:00:00.000Z, but the actuals of these series end 2025-02-03T00:00:00.000Z',
+      ),
+    });
+    // By default the window ends with the actuals: nothing is left to score.
+    await expect(trainModel(db, config, request({ model: 'no-room', backtest: { name: 'next-day', origins: 1, horizon: 24 } }), build)).rejects.toMatchObject({
+      code: 'BACKTEST_TOO_FEW_DATA',
+      message: expect.stringContaining('which ends 2025-02-03T00:00:00.000Z: origins 2025-02-03T23:00:00.000Z … 2025-02-03T23:00:00.000Z, 24 h each, need actuals up to 2025-02-04T23:00:00.000Z, but the actuals of these series end before it (none after it)'),
+    });
+    expect(await listVersions(db, { model: 'no-room' })).toEqual([]);
+  });
+
   it('promotes with a reason, retires the previous champion, and audits who, when and why', async () => {
     const { version: v2 } = await trainModel(db, config, request({ kind: 'profile', params: { windowDays: 14 } }), build);
     expect(v2.id).toBe('grid-load@2');
+    // Default end: the end of the hour of the latest actual.
+    expect(v2.trainEnd.getTime()).toBe(Date.parse(START) + DAYS * 24 * H);
     const before = new Date(Date.now() - 1000);
     const first = await promoteVersion(db, 'grid-load@1', { actor: 'bob', reason: 'first model of the grid' });
     expect(first.previousChampion).toBeNull();
@@ -186,4 +206,12 @@ describe.each(backends)('model registry on %s', (kind) => {
     await expect(createModel(db, { name: 'bad name', family: 'load' })).rejects.toMatchObject({ code: 'MODEL_NAME_INVALID' });
     await expect(insertVersion(db, { ...base, model: 'ghost', artifact, metrics: null, createdBy: 'frank' })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
+});
+
+it('places named-backtest origins at the first local midnights at or after the end of training, across DST', () => {
+  const at = (t: string, n: number) => originsAfter(new Date(t), n, 'Europe/Paris').map((ms) => new Date(ms).toISOString());
+  // An origin at the end of training itself sees exactly the training window.
+  expect(at('2025-01-29T23:00:00Z', 2)).toEqual(['2025-01-29T23:00:00.000Z', '2025-01-30T23:00:00.000Z']);
+  expect(at('2025-01-30T00:00:00Z', 1)).toEqual(['2025-01-30T23:00:00.000Z']);
+  expect(at('2025-03-29T12:00:00Z', 2)).toEqual(['2025-03-29T23:00:00.000Z', '2025-03-30T22:00:00.000Z']);
 });

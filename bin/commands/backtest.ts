@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
 import { jsonObjectArg, stringOptions } from '../lib/args.ts';
+import { usageError } from '../lib/cli.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { runBacktest, type OriginResult } from '../../forecast/backtest/driver.ts';
 import { placeOrigins } from '../../forecast/backtest/origins.ts';
@@ -13,7 +14,7 @@ import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
 
 export const summary = 'rolling-origin backtest of a model on a CSV series (no database): forecasts CSV + accuracy table';
 
-const USAGE = `usage: gridcast backtest --input FILE.csv --series ID --model NAME --horizon H --origins N --out OUT.csv
+export const usage = `usage: gridcast backtest --input FILE.csv --series ID --model NAME --horizon H --origins N --out OUT.csv
          [--weather W.csv [--station ID[,ID...]|mean] [--weather-forecast WF.csv]] [--origin-step STEPS]
          [--time-zone ZONE] [--holidays COUNTRY] [--refit-every K] [--params JSON]
   NAME: ${BACKTEST_MODELS.join(', ')}
@@ -56,19 +57,12 @@ export async function run(args: string[]): Promise<number> {
       options: stringOptions(Args),
     }));
   } catch (e) {
-    console.error(`gridcast: error BAD_ARGUMENTS: ${(e as Error).message}\n${USAGE}`);
-    return 2;
+    throw usageError((e as Error).message);
   }
   const parsed = Args.safeParse(values);
-  if (!parsed.success) {
-    console.error(`gridcast: error BAD_ARGUMENTS: ${parsed.error.issues.map((i) => i.message).join('; ')}\n${USAGE}`);
-    return 2;
-  }
+  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
   const a = parsed.data;
-  if ((a.station || a['weather-forecast']) && !a.weather) {
-    console.error(`gridcast: error BAD_ARGUMENTS: --station and --weather-forecast need --weather\n${USAGE}`);
-    return 2;
-  }
+  if ((a.station || a['weather-forecast']) && !a.weather) throw usageError('--station and --weather-forecast need --weather');
   const forecaster = forecasterFor(a.model, a.params, a.holidays ? { holidays: a.holidays } : {});
   const series = loadSeriesCsv(a.input, { ids: [a.series], timeZone: a['time-zone'] }).get(a.series)!;
 

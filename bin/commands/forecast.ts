@@ -5,17 +5,28 @@ import { GridcastError } from '../../core/errors.ts';
 import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
 import { openStore } from '../../store/open.ts';
+import { usageError, usageText } from '../lib/cli.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
-const USAGE = `usage: gridcast forecast --horizon H [--as-of T] [--root NODE] [--method M] [--allocation A] [--series ID[,ID...]]
-       gridcast forecast show (RUN_ID | --latest --horizon H) [--series ID] [--grain 1h|1d] [--allocation A|none] [--format csv|json]
-       gridcast forecast reproduce RUN_ID
-  H: ${HORIZONS.join(', ')}
+const RUN = 'gridcast forecast --horizon H [--as-of T] [--root NODE] [--method M] [--allocation A] [--series ID[,ID...]]';
+const SHOW = 'gridcast forecast show (RUN_ID | --latest --horizon H) [--series ID] [--grain 1h|1d] [--allocation A|none] [--format csv|json]';
+const REPRODUCE = 'gridcast forecast reproduce RUN_ID';
+const H = `  H: ${HORIZONS.join(', ')}`;
+const A = '  A: average or worst-case, how substation views spread moving loads (show: default the run\'s own)';
+
+export const usage = usageText(
+  [RUN, SHOW, REPRODUCE],
+  `${H}
   M: ${RECONCILIATION_METHODS.join(', ')} (default: config forecast.reconciliation)
-  A: average or worst-case, how substation views spread moving loads (show: default the run's own)
+${A}
   --as-of: the time the run is made as of (default now); the model sees data before that hour
-  --series: series the run must cover (an error names any that are not under the root)`;
+  --series: series the run must cover (an error names any that are not under the root)`,
+);
+export const subcommands = {
+  show: usageText([SHOW], `  prints a stored run (CSV, or JSON with the run record)\n${H}\n${A}`),
+  reproduce: usageText([REPRODUCE], '  runs a stored run again from its recorded inputs and compares every number (exit 1 when different)'),
+};
 
 const instant = (name: string) =>
   z
@@ -66,10 +77,6 @@ const OPTIONS = {
   format: { type: 'string' },
 } as const;
 
-const usage = (message: string) => {
-  console.error(`gridcast: error BAD_ARGUMENTS: ${message}\n${USAGE}`);
-  return 2;
-};
 const issues = (e: z.ZodError) => e.issues.map((i) => i.message).join('; ');
 
 export async function run(args: string[]): Promise<number> {
@@ -77,23 +84,25 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    return usage((e as Error).message);
+    throw usageError((e as Error).message);
   }
   const { values, positionals } = parsed;
   const [action, ...rest] = positionals;
   if (action === 'show') {
-    if (rest.length > 1) return usage(`unexpected argument '${rest[1]}'`);
+    if (rest.length > 1) throw usageError(`unexpected argument '${rest[1]}'`);
     const a = ShowArgs.safeParse({ ...values, ...(rest[0] !== undefined ? { id: rest[0] } : {}) });
-    return a.success ? withStore((db) => show(db, a.data)) : usage(issues(a.error));
+    if (!a.success) throw usageError(issues(a.error));
+    return withStore((db) => show(db, a.data));
   }
   if (action === 'reproduce') {
-    if (rest.length !== 1 || Object.keys(values).length > 0) return usage('reproduce takes one RUN_ID and no options');
+    if (rest.length !== 1 || Object.keys(values).length > 0) throw usageError('reproduce takes one RUN_ID and no options');
     const id = runId.safeParse(rest[0]);
-    return id.success ? withStore((db) => reproduce(db, id.data)) : usage(issues(id.error));
+    if (!id.success) throw usageError(issues(id.error));
+    return withStore((db) => reproduce(db, id.data));
   }
-  if (action !== undefined) return usage(`unknown action '${action}'`);
+  if (action !== undefined) throw usageError(`unknown action '${action}'`);
   const a = RunArgs.safeParse(values);
-  if (!a.success) return usage(issues(a.error));
+  if (!a.success) throw usageError(issues(a.error));
   const config = loadConfig();
   return withStore(async (db) => {
     const s = await runForecast(

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../../core/config.ts';
-import { isGridcastError } from '../../core/errors.ts';
+import { checkTextFile } from '../../core/text-file.ts';
+import { usageError, usageText } from '../lib/cli.ts';
 import { CSV_KINDS, formatLine, type CsvKind } from '../../ingest/csv/format.ts';
 import { ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
 import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
@@ -14,16 +15,25 @@ import { openStore } from '../../store/open.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch';
 
-const USAGE = `usage: gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}] [--on-conflict revise|reject] [--progress]
-       gridcast ingest release BATCH_ID
---progress prints progress lines on stderr when it is not a terminal (a terminal gets a bar)
---on-conflict: a value received again for a stored (series, time) with a different number is kept
-  as a revision and served from now on (revise, the default), or rejects the file (reject)
-formats (header line required, times ISO 8601 with Z or an offset, plain or gzip):
+const FORMATS = `formats (header line required, times ISO 8601 with Z or an offset, plain or gzip):
   measurements  ${formatLine('measurements')}
   weather       ${formatLine('weather')}
-  metering      ${formatLine('metering')}
-exit codes: 0 committed or already ingested, 1 rejected (nothing written), 2 usage, 3 quarantined`;
+  metering      ${formatLine('metering')}`;
+const EXIT_CODES = 'exit codes: 0 committed or already ingested, 1 rejected (nothing written), 2 usage, 3 quarantined';
+const CSV = `gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}] [--on-conflict revise|reject] [--progress]`;
+const RELEASE = 'gridcast ingest release BATCH_ID';
+
+const CSV_NOTES = `--progress prints progress lines on stderr when it is not a terminal (a terminal gets a bar)
+--on-conflict: a value received again for a stored (series, time) with a different number is kept
+  as a revision and served from now on (revise, the default), or rejects the file (reject)
+${FORMATS}
+${EXIT_CODES}`;
+
+export const subcommands = {
+  csv: usageText([CSV], CSV_NOTES),
+  release: usageText([RELEASE], '  stores the rows of a quarantined batch in measurements, once checked'),
+};
+export const usage = usageText([CSV, RELEASE], CSV_NOTES);
 
 /** Exit code of a batch held in quarantine: distinct from a rejection, since the rows are stored. */
 const EXIT_QUARANTINED = 3;
@@ -31,32 +41,24 @@ const EXIT_QUARANTINED = 3;
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, 'on-conflict': { type: 'string' }, progress: { type: 'boolean' }, help: { type: 'boolean' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, 'on-conflict': { type: 'string' }, progress: { type: 'boolean' } } });
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
+    throw usageError((e as Error).message);
   }
   const [sub, target, ...extra] = parsed.positionals;
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (sub === 'csv' && target && extra.length === 0) {
+  if (sub !== 'csv' && sub !== 'release') throw usageError(sub ? `unknown action '${sub}': csv or release` : 'give an action: csv or release');
+  if (!target) throw usageError(sub === 'csv' ? 'ingest csv needs a FILE' : 'ingest release needs a BATCH_ID');
+  if (extra.length > 0) throw usageError(`unexpected argument '${extra[0]}'${sub === 'csv' ? ' (one FILE per command: each file is one batch)' : ''}`);
+  if (sub === 'csv') {
     const kind = z.enum(CSV_KINDS as [CsvKind, ...CsvKind[]]).optional().safeParse(parsed.values.kind);
-    if (!kind.success) {
-      console.error(`--kind must be one of ${CSV_KINDS.join(', ')}\n${USAGE}`);
-      return 2;
-    }
+    if (!kind.success) throw usageError(`--kind must be one of ${CSV_KINDS.join(', ')}`);
     const onConflict = z.enum(ON_CONFLICT as [OnConflict, ...OnConflict[]]).default('revise').safeParse(parsed.values['on-conflict']);
-    if (!onConflict.success) {
-      console.error(`--on-conflict must be one of ${ON_CONFLICT.join(', ')}\n${USAGE}`);
-      return 2;
-    }
+    if (!onConflict.success) throw usageError(`--on-conflict must be one of ${ON_CONFLICT.join(', ')}`);
     return ingestCsv(target, kind.data, onConflict.data, parsed.values.progress === true);
   }
-  if (sub === 'release' && target && /^\d+$/.test(target) && extra.length === 0) return release(Number(target));
-  console.error(USAGE);
-  return 2;
+  if (parsed.values.kind !== undefined || parsed.values.progress || parsed.values['on-conflict'] !== undefined) throw usageError('--kind, --on-conflict and --progress go with ingest csv');
+  if (!/^\d+$/.test(target)) throw usageError(`BATCH_ID must be a batch number, got '${target}'`);
+  return release(Number(target));
 }
 
 /** A bar on a terminal; with --progress and no terminal, a line per 5 % for logs and scripts; else silent. */
@@ -80,6 +82,8 @@ function progressReporter(file: string, lines: boolean): ((read: number, total: 
 }
 
 async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: OnConflict, progressLines: boolean): Promise<number> {
+  // Before the store is opened: a mistyped path or a binary file must not create or migrate one.
+  checkTextFile(file, 'CSV file');
   const t0 = performance.now();
   const db = await openStore(loadConfig());
   try {
@@ -105,12 +109,6 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
     }
     await checkpointAfterBulkWrite(db);
     return 0;
-  } catch (e) {
-    if (isGridcastError(e) && Array.isArray(e.details.issues)) {
-      console.error(e.message);
-      return 1;
-    }
-    throw e;
   } finally {
     await db.close();
   }

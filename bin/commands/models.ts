@@ -6,23 +6,31 @@ import { GridcastError } from '../../core/errors.ts';
 import { retireVersion, setShadow } from '../../forecast/registry/service.ts';
 import { listAudit } from '../../store/audit.repository.ts';
 import { openStore } from '../../store/open.ts';
+import { naturalCompare } from '../../core/natural-sort.ts';
+import { usageError, usageText } from '../lib/cli.ts';
 import { getVersion, listVersions, VERSION_STATUSES, type ModelVersion } from '../../store/registry.repository.ts';
 
 export const summary = 'the model registry: list versions, show one, print the audit log, put a version in shadow or retire it';
 
-const USAGE = `usage: gridcast models [list] [--model NAME] [--status ${VERSION_STATUSES.join('|')}]
-       gridcast models show VERSION
-       gridcast models audit [VERSION|MODEL] [--limit N]
-       gridcast models shadow VERSION --reason TEXT [--by USER]
-       gridcast models retire VERSION --reason TEXT [--by USER]`;
+const SYNOPSES = {
+  list: `gridcast models [list] [--model NAME] [--status ${VERSION_STATUSES.join('|')}]`,
+  show: 'gridcast models show VERSION',
+  audit: 'gridcast models audit [VERSION|MODEL] [--limit N]',
+  shadow: 'gridcast models shadow VERSION --reason TEXT [--by USER]',
+  retire: 'gridcast models retire VERSION --reason TEXT [--by USER]',
+};
+const VERSION_NOTE = '  VERSION: MODEL@N as listed by gridcast models, e.g. load@3';
+export const subcommands = {
+  list: usageText([SYNOPSES.list], '  the registered versions, newest first, with the MAPE of their first backtest'),
+  show: usageText([SYNOPSES.show], `  a version's spec, features, training window, data hash and backtest scores\n${VERSION_NOTE}`),
+  audit: usageText([SYNOPSES.audit], '  the audit log (every status change), of one version or model, at most N most recent entries'),
+  shadow: usageText([SYNOPSES.shadow], `  a candidate starts shadow scoring: its forecasts are stored, never published\n${VERSION_NOTE}`),
+  retire: usageText([SYNOPSES.retire], `  retires a version (retiring the champion leaves its model without one)\n${VERSION_NOTE}`),
+};
+export const usage = usageText(Object.values(SYNOPSES), VERSION_NOTE);
 
 /** Who acts: --by, else the login user. */
 export const actorOf = (by: string | undefined) => by ?? userInfo().username;
-
-export function badArgs(message: string, usage: string): number {
-  console.error(`gridcast: error BAD_ARGUMENTS: ${message}\n${usage}`);
-  return 2;
-}
 
 /** Columns padded to their widest cell. */
 export function printTable(head: string[], rows: string[][]): void {
@@ -46,7 +54,7 @@ interface ScoreLike {
 /** One row per scored series (and 'all' first) of a backtest stored in metrics. */
 export function printBacktest(name: string, m: { horizon: number; origins: number; from: string; to: string; all: ScoreLike | null; series: Record<string, ScoreLike> }): void {
   console.log(`backtest ${name}: ${m.origins} origins × ${m.horizon} h, ${m.from} … ${m.to}`);
-  const rows = [['all', m.all ?? {}] as const, ...Object.entries(m.series).sort(([x], [y]) => (x < y ? -1 : 1))].map(([id, s]) =>
+  const rows = [['all', m.all ?? {}] as const, ...Object.entries(m.series).sort(([x], [y]) => naturalCompare(x, y))].map(([id, s]) =>
     s.error ? [id, `error: ${s.error}`, '', '', '', '', ''] : [id, fmt(s.mape), fmt(s.mae, 3), fmt(s.rmse, 3), fmt(s.pinball, 3), fmt(s.coverage, 1), String(s.n ?? '')],
   );
   printTable(['series', 'MAPE %', 'MAE', 'RMSE', 'pinball', 'P10-P90 cov %', 'targets'], rows);
@@ -71,15 +79,15 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: Object.fromEntries(['model', 'status', 'limit', 'reason', 'by'].map((k) => [k, { type: 'string' as const }])) });
   } catch (e) {
-    return badArgs((e as Error).message, USAGE);
+    throw usageError((e as Error).message);
   }
   const [action = 'list', target, ...rest] = parsed.positionals;
   const opts = Options.safeParse(parsed.values);
-  if (!opts.success) return badArgs(opts.error.issues.map((i) => i.message).join('; '), USAGE);
+  if (!opts.success) throw usageError(opts.error.issues.map((i) => i.message).join('; '));
   const o = opts.data;
-  if (rest.length > 0 || !['list', 'show', 'audit', 'shadow', 'retire'].includes(action)) return badArgs(`unknown arguments: ${parsed.positionals.join(' ')}`, USAGE);
-  if (['show', 'shadow', 'retire'].includes(action) && !target) return badArgs(`'models ${action}' needs a VERSION, e.g. load@3`, USAGE);
-  if (['shadow', 'retire'].includes(action) && !o.reason?.trim()) return badArgs(`--reason is required to ${action} a version`, USAGE);
+  if (rest.length > 0 || !Object.hasOwn(subcommands, action)) throw usageError(`unknown arguments: ${parsed.positionals.join(' ')}`);
+  if (['show', 'shadow', 'retire'].includes(action) && !target) throw usageError(`'models ${action}' needs a VERSION, e.g. load@3`);
+  if (['shadow', 'retire'].includes(action) && !o.reason?.trim()) throw usageError(`--reason is required to ${action} a version`);
 
   const db = await openStore(loadConfig());
   try {

@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { openStore } from '../../store/open.ts';
+import { usageError, usageText } from '../lib/cli.ts';
 import { GRAINS, queryMeasurements, type MeasurementRow } from '../../store/query.repository.ts';
 
 export const summary = 'print actuals of a series: raw, 5m, 1h or local-day buckets (metering: best or as-of version)';
 
-const USAGE = 'usage: gridcast query --series ID --from T --to T --grain raw|5m|1h|1d [--as-of T] [--format csv|json]';
+export const usage = usageText(['gridcast query --series ID --from T --to T --grain raw|5m|1h|1d [--as-of T] [--format csv|json]']);
 
 const instant = (name: string) =>
   z
@@ -38,14 +39,10 @@ export async function run(args: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
+    throw usageError((e as Error).message);
   }
   const parsed = Args.safeParse(values);
-  if (!parsed.success) {
-    console.error(`${parsed.error.issues.map((i) => i.message).join('\n')}\n${USAGE}`);
-    return 2;
-  }
+  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
   const a = parsed.data;
   const db = await openStore(loadConfig());
   try {

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadConfig, readConfigFile, type Config } from '../../core/config.ts';
 import { openStore } from '../../store/open.ts';
+import { usageError, usageText } from '../lib/cli.ts';
+import { assertPortFree } from '../lib/port.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { buildApp } from '../../api/app.ts';
@@ -22,7 +24,7 @@ import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
-const USAGE = 'usage: gridcast start [--config file.json|file.yaml]   (env: GRIDCAST_CONFIG, DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL)';
+export const usage = usageText(['gridcast start [--config file.json|file.yaml]'], '  env: GRIDCAST_CONFIG, DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL (see the README)');
 
 const SIM_STEP_SEC = 10;
 // The history is written at a whole number of quarter hours chosen to keep it near this many
@@ -34,10 +36,11 @@ export async function run(args: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({ args, options: { config: { type: 'string' } } }));
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
+    throw usageError((e as Error).message);
   }
   const config = values.config ? loadConfig(process.env, readConfigFile(values.config)) : loadConfig();
+  // Before the store is opened: a busy port must not cost a migration or a backfill.
+  await assertPortFree(config.host, config.port);
   const db = await openStore(config);
   const state = { lastIngestAt: null as Date | null };
   const parts: { subscriber?: MqttSubscriber; polls?: ConfiguredJobs['polls']; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
@@ -94,8 +97,8 @@ export async function run(args: string[]): Promise<number> {
     parts.polls = polls;
     if ((await listSeries(db)).length === 0) {
       const file = config.simulator.topology;
-      const { inserted } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
-      log.info({ series: inserted, topology: file ?? 'default grid' }, 'store had no topology: loaded the simulated grid');
+      const { added } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
+      log.info({ series: added.length, topology: file ?? 'default grid' }, 'store had no topology: loaded the simulated grid');
     }
     const { url } = await listen(app, { host: config.host, port: config.port });
     log.info({ url, db: db.kind }, 'gridcast listening');

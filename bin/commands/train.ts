@@ -6,19 +6,21 @@ import { loadConfig } from '../../core/config.ts';
 import { trainModel } from '../../forecast/registry/service.ts';
 import { openStore } from '../../store/open.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
-import { actorOf, badArgs, printBacktest } from './models.ts';
+import { usageError } from '../lib/cli.ts';
+import { actorOf, printBacktest } from './models.ts';
 
 export const summary = 'fit a model on the stored history and register it as a candidate (optionally scored on a named backtest)';
 
-const USAGE = `usage: gridcast train --model NAME --kind KIND [--params JSON] [--series ID[,ID...] | --root NODE]
+export const usage = `usage: gridcast train --model NAME --kind KIND [--params JSON] [--series ID[,ID...] | --root NODE]
          [--train-end T] [--history-days N] [--backtest NAME --origins N [--horizon H] [--refit-every K]]
          [--family F] [--description TEXT] [--by USER]
   KIND: ${BACKTEST_MODELS.join(', ')}
   --series/--root: the series trained (default: the configured forecast root, or the sole hierarchy)
   --train-end: end of the training window, a whole hour (default: end of the hour of the latest actual)
   --history-days: days of history before it (default: forecast.historyDays of the configuration)
-  --backtest: name under which the rolling-origin scores over the end of the window are stored
-    (N origins at local midnight, H hours each, default 24; observed weather over the horizons)`;
+  --backtest: name under which the out-of-sample scores are stored: N origins at the first local
+    midnights at or after --train-end, H hours each (default 24), observed weather over the horizons;
+    it needs that many actuals after --train-end (refused otherwise: it never scores the training data)`;
 
 const positiveInt = (name: string) =>
   z
@@ -64,10 +66,10 @@ export async function run(args: string[]): Promise<number> {
       options: stringOptions(Args),
     }));
   } catch (e) {
-    return badArgs((e as Error).message, USAGE);
+    throw usageError((e as Error).message);
   }
   const parsed = Args.safeParse(values);
-  if (!parsed.success) return badArgs(parsed.error.issues.map((i) => i.message).join('; '), USAGE);
+  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
   const a = parsed.data;
   const config = loadConfig();
   const db = await openStore(config);

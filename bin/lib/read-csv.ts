@@ -3,14 +3,16 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { GridcastError } from '../../core/errors.ts';
+import { checkTextFile } from '../../core/text-file.ts';
 
 /** Text of a CSV file, gunzipped when it starts with the gzip magic bytes (whatever its name). */
 function readText(file: string): string {
+  checkTextFile(file, 'CSV file');
   let buf: Buffer;
   try {
     buf = readFileSync(file);
   } catch (e) {
-    throw new GridcastError('FILE_NOT_FOUND', `cannot read '${file}': ${(e as Error).message}`, { file });
+    throw new GridcastError('FILE_UNREADABLE', `cannot read '${file}': ${(e as Error).message}`, { file });
   }
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
@@ -28,9 +30,10 @@ function readText(file: string): string {
  * of a large file stays cheap.
  */
 export function readCsv<T>(file: string, columns: string[], row: z.ZodType<T>, keep: (first: string) => boolean = () => true): T[] {
+  const text = readText(file);
   let records: string[][];
   try {
-    records = parse(readText(file), { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+    records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
   } catch (e) {
     throw new GridcastError('MALFORMED_CSV', `'${file}' is not valid CSV: ${(e as Error).message}`, { file });
   }

@@ -49,8 +49,8 @@ const required = (value: string | undefined, code: string, what: string) => {
  * Fits a model on the store's history up to trainEnd and registers it as a candidate with its
  * audit entry ('register'). The data hash is the inputs hash of loadRunInputs over the training
  * window (origin = trainEnd, no horizon): loading the same window as of the registration time
- * gives it again. With `backtest`, the named rolling-origin backtest over the end of the window is
- * scored first and stored in metrics under its name.
+ * gives it again. With `backtest`, the named rolling-origin backtest over the actuals after the
+ * window (out of sample) is scored first and stored in metrics under its name.
  */
 export async function trainModel(db: Db, config: Config, req: TrainRequest, build: ForecasterFactory): Promise<TrainResult> {
   const actor = required(req.actor, 'ACTOR_REQUIRED', 'who trains (--by)');
@@ -60,6 +60,8 @@ export async function trainModel(db: Db, config: Config, req: TrainRequest, buil
   if (!trainEnd) throw new GridcastError('TRAIN_NO_DATA', `no actuals for ${ids.join(', ')}: ingest data before training`, { seriesIds: ids });
   if (trainEnd.getTime() % HOUR_MS !== 0) throw new GridcastError('TRAIN_END_INVALID', `the end of training must be a whole UTC hour, got ${trainEnd.toISOString()}`);
   const forecaster = build(req.kind, req.params ?? {});
+  // First: a backtest refused for want of actuals after the window costs no training.
+  const metrics = req.backtest ? { [req.backtest.name]: await scoreNamedBacktest(db, forecaster, { seriesIds: ids, trainEnd, historyDays }, req.backtest) } : null;
 
   const inputs = await loadRunInputs(db, { seriesIds: ids, origin: trainEnd, historyDays, horizonSteps: 0 });
   const history: Series[] = [];
@@ -80,7 +82,6 @@ export async function trainModel(db: Db, config: Config, req: TrainRequest, buil
   if (history.length === 0) {
     throw new GridcastError('TRAIN_NO_DATA', `no actuals for ${ids.join(', ')} in the ${historyDays} days before ${trainEnd.toISOString()}`, { seriesIds: ids });
   }
-  const metrics = req.backtest ? { [req.backtest.name]: await scoreNamedBacktest(forecaster, history, covariates, req.backtest) } : null;
   const fitted = await forecaster.fit(history, covariates.size ? covariates : undefined);
   const features = [
     'calendar',

@@ -29,7 +29,7 @@ export function readHeader(file: string, header: string[], wanted?: CsvKind): { 
   const kind = wanted ?? detected;
   const { required, optional } = FORMATS[kind];
   const fail = (why: string) => {
-    throw new GridcastError('CSV_HEADER_INVALID', `${file}:1: CSV_HEADER_INVALID ${why}; a ${kind} file starts with the header ${formatLine(kind)}`, {
+    throw new GridcastError('CSV_HEADER_INVALID', `${file}:1: ${why}; a ${kind} file starts with the header ${formatLine(kind)}`, {
       file,
       line: 1,
     });

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { GridcastError } from '../../core/errors.ts';
+import { checkTextFile } from '../../core/text-file.ts';
 import { markAggregates, refreshAggregates } from '../../store/aggregates.ts';
 import { claimBatch, findBatchByKey, finishBatch } from '../../store/batches.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
@@ -93,6 +94,7 @@ const stageOf = {
  * through a staging table, where duplicates are reported with their lines and rows are merged.
  */
 export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions = {}): Promise<IngestCsvResult> {
+  checkTextFile(file, 'CSV file');
   const size = (await stat(file).catch(() => {
     throw new GridcastError('FILE_NOT_FOUND', `${file}: no such file`, { file });
   })).size;
@@ -207,7 +209,7 @@ async function readFileHeader(src: Source, wanted: CsvKind | undefined): Promise
   } finally {
     pass.close();
   }
-  throw new GridcastError('CSV_HEADER_INVALID', `${src.file}:1: CSV_HEADER_INVALID the file is empty; it needs a header line`, { file: src.file, line: 1 });
+  throw new GridcastError('CSV_HEADER_INVALID', `${src.file}:1: the file is empty; it needs a header line`, { file: src.file, line: 1 });
 }
 
 interface PassResult {

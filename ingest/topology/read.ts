@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { GridcastError } from '../../core/errors.ts';
+import { checkTextFile } from '../../core/text-file.ts';
 import type { Topology } from '../../core/topology/schema.ts';
 import { validateTopology } from '../../core/topology/validate.ts';
 
@@ -17,11 +18,12 @@ export function parseTopology(text: string, source = 'topology'): Topology {
 }
 
 export function readTopologyFile(path: string): Topology {
+  checkTextFile(path, 'topology file', { gzip: false });
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new GridcastError('TOPOLOGY_FILE_UNREADABLE', `Cannot read topology file ${path}: ${(e as Error).message}`, { path });
+    throw new GridcastError('FILE_UNREADABLE', `cannot read the topology file ${path}: ${(e as Error).message}`, { file: path });
   }
   return parseTopology(text, path);
 }

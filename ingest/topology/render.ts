@@ -1,4 +1,5 @@
 import { buildTree } from '../../core/hierarchy.ts';
+import { naturalCompare } from '../../core/natural-sort.ts';
 import type { Topology, TopologyNode } from '../../core/topology/schema.ts';
 
 const describe = (n: TopologyNode): string => {
@@ -11,18 +12,23 @@ const describe = (n: TopologyNode): string => {
   return `${n.id}${n.name ? ` "${n.name}"` : ''} (${bits.join('; ')})`;
 };
 
-/** The hierarchy as an indented tree, then the series outside it (stations, flows, production). */
+/**
+ * The hierarchy as an indented tree, then the series outside it (stations, flows, production).
+ * Siblings are in natural order (z2 before z10), whatever the order of the file or the store.
+ */
 export function renderTopology(t: Topology): string {
   const byId = new Map(t.nodes.map((n) => [n.id, n]));
   const tree = buildTree(t.nodes);
+  const sorted = (ids: string[]) => [...ids].sort(naturalCompare);
   const lines: string[] = [];
   const walk = (id: string, depth: number) => {
     lines.push(`${'  '.repeat(depth)}${describe(byId.get(id)!)}`);
-    for (const c of tree.children.get(id)!) walk(c, depth + 1);
+    for (const c of sorted(tree.children.get(id)!)) walk(c, depth + 1);
   };
-  const hierarchies = tree.roots.filter((r) => tree.children.get(r)!.length > 0);
+  const roots = sorted(tree.roots);
+  const hierarchies = roots.filter((r) => tree.children.get(r)!.length > 0);
   for (const r of hierarchies) walk(r, 0);
-  const loose = tree.roots.filter((r) => tree.children.get(r)!.length === 0);
+  const loose = roots.filter((r) => tree.children.get(r)!.length === 0);
   if (loose.length > 0) {
     lines.push('', 'outside the hierarchy:');
     for (const id of loose) lines.push(`  ${describe(byId.get(id)!)}`);
