@@ -15,7 +15,7 @@ const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
  * (series, ts) is served, 16000 stays as a revision readable with --as-of, the report says so;
  * an identical re-send is a no-op; a strict feed refuses the change with VALUE_CONFLICT.
  */
-describe.each(backends)('gridcast ingest csv: corrected values are revisions (%s)', (kind) => {
+describe.each(backends)('gridcast ingest csv: corrected values are revisions (%s)', { timeout: 180_000 }, (kind) => {
   let store: Awaited<ReturnType<typeof cliStore>>;
   const dir = mkdtempSync(join(tmpdir(), 'gridcast-revisions-'));
   const file = (name: string, body: string) => {
