@@ -102,7 +102,7 @@ export async function runCsvIngestBench(opts: CsvBenchOptions = {}): Promise<Csv
     const aggSec = Number(/aggregates stored in ([\d.]+) s/.exec(stdout)?.[1]);
     if (!Number.isFinite(aggSec)) throw new Error(`gridcast did not report its aggregate time:\n${stdout}`);
     const commitSec = gridcastSec - aggSec;
-    const phases = /already stored; (.*)$/m.exec(stdout)?.[1];
+    const phases = /unchanged; (.*)$/m.exec(stdout)?.[1];
     return [
       { tool: `psql \\copy (${mb.toFixed(0)} MB)`, rows, seconds: psqlSec, rowsPerSec: rows / psqlSec, ratio: 1 },
       { tool: 'gridcast ingest csv, until commit', rows, seconds: commitSec, rowsPerSec: rows / commitSec, ratio: psqlSec / commitSec, phases },
