@@ -1,6 +1,7 @@
 import type { Db, Queryable } from './db.ts';
 import { listSeries, upsertSeries, type SeriesRow } from './series.repository.ts';
 import type { Topology, TopologyNode } from '../core/topology/schema.ts';
+import { DERIVED_STEP_SEC, derivedSeries, type DerivedSeries } from '../core/topology/derived.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 
 /** Moving-load sharing is kept in attrs.sharing, the only place the series table has for it. */
@@ -15,9 +16,35 @@ const toRow = (n: TopologyNode): SeriesRow => ({
   attrs: n.sharing ? { ...n.attrs, sharing: n.sharing } : n.attrs,
 });
 
-/** Stores a validated topology in `series` (upsert, one transaction). */
+export const derivedRow = (d: DerivedSeries): SeriesRow => ({
+  id: d.id,
+  parent: null,
+  kind: d.kind,
+  unit: d.unit,
+  timeZone: d.timeZone,
+  weatherStation: d.weatherStation,
+  attrs: { derived: true, of: d.of, role: d.role, stepSec: DERIVED_STEP_SEC },
+});
+
+/**
+ * Stores a validated topology in `series` (upsert, one transaction), with the series derived
+ * from it (core/topology/derived.ts), so they can be queried before the job first fills them.
+ * The counts are those of the topology's own nodes.
+ */
 export function saveTopology(db: Db, topology: Topology): Promise<{ inserted: number; updated: number }> {
-  return db.transaction((tx) => upsertSeries(tx, topology.nodes.map(toRow)));
+  return db.transaction(async (tx) => {
+    const counts = await upsertSeries(tx, topology.nodes.map(toRow));
+    await upsertSeries(tx, derivedSeries(topology).map(derivedRow));
+    return counts;
+  });
+}
+
+/** Creates the derived series of a topology that are not stored yet (a store whose topology predates them). */
+export async function ensureDerivedSeries(db: Db, topology: Topology): Promise<number> {
+  const have = new Set((await listSeries(db)).map((r) => r.id));
+  const missing = derivedSeries(topology).filter((d) => !have.has(d.id));
+  if (missing.length > 0) await db.transaction((tx) => upsertSeries(tx, missing.map(derivedRow)));
+  return missing.length;
 }
 
 /**

@@ -5,6 +5,7 @@ import { GridcastError } from '../../core/errors.ts';
 import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
 import { openStore } from '../../store/open.ts';
+import { timeInZone } from '../../core/time-input.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -17,11 +18,6 @@ const USAGE = `usage: gridcast forecast --horizon H [--as-of T] [--root NODE] [-
   --as-of: the time the run is made as of (default now); the model sees data before that hour
   --series: series the run must cover (an error names any that are not under the root)`;
 
-const instant = (name: string) =>
-  z
-    .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), `--${name} must be an ISO 8601 time, e.g. 2026-03-29T06:00:00Z`)
-    .transform((s) => new Date(s));
 const horizon = z.enum(HORIZONS, { error: `--horizon must be one of ${HORIZONS.join(', ')}` });
 const allocation = z.enum(['average', 'worst-case'], { error: '--allocation must be average or worst-case' });
 const runId = z
@@ -31,7 +27,7 @@ const runId = z
 
 const RunArgs = z.strictObject({
   horizon: z.string({ error: '--horizon is required' }).pipe(horizon),
-  'as-of': instant('as-of').optional(),
+  'as-of': z.string().optional(),
   root: z.string().min(1).optional(),
   method: z.enum(RECONCILIATION_METHODS, { error: `--method must be one of ${RECONCILIATION_METHODS.join(', ')}` }).optional(),
   allocation: allocation.optional(),
@@ -95,12 +91,14 @@ export async function run(args: string[]): Promise<number> {
   const a = RunArgs.safeParse(values);
   if (!a.success) return usage(issues(a.error));
   const config = loadConfig();
+  // The time rule of core/time-input.ts; a date is a local day of the grid's zone.
+  const asOf = a.data['as-of'] === undefined ? undefined : timeInZone(a.data['as-of'], config.timeZone, '--as-of');
   return withStore(async (db) => {
     const s = await runForecast(
       { db, config },
       {
         horizon: a.data.horizon,
-        ...(a.data['as-of'] ? { asOf: a.data['as-of'] } : {}),
+        ...(asOf ? { asOf } : {}),
         ...(a.data.root ? { root: a.data.root } : {}),
         ...(a.data.method ? { method: a.data.method } : {}),
         ...(a.data.allocation ? { allocation: a.data.allocation } : {}),
