@@ -19,9 +19,10 @@ import type { Queryable } from './db.ts';
 export type PointTimesSql = (lo: string, hi: string) => string;
 
 const SAMPLE = 51;
-const median = (gaps: string) =>
-  `(SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY gap) FROM (
-     SELECT extract(epoch FROM ts - lag(ts) OVER (ORDER BY ts))::float8 AS gap FROM (${gaps}) AS p) AS g WHERE gap > 0)`;
+/** The median spacing of the points selected by `points` (ordered, limited), when they show at least two spacings. */
+const median = (points: string) =>
+  `(SELECT CASE WHEN count(*) >= 2 THEN percentile_disc(0.5) WITHIN GROUP (ORDER BY gap) END FROM (
+     SELECT extract(epoch FROM ts - lag(ts) OVER (ORDER BY ts))::float8 AS gap FROM (${points}) AS p) AS g WHERE gap > 0)`;
 
 /** The cadence in seconds at the start of any bucket in [from, to) (null when no two points tell it). */
 export type StepAt = (bucketStart: Date) => number | null;

@@ -263,11 +263,12 @@ async function queryWeather(q: Queryable, s: SeriesInfo, query: MeasurementQuery
   if (!(await hasWeatherVariable(q, s.id, variable, !!issuedBefore))) {
     const known = await weatherVariables(q, s.id);
     // An empty station is an empty answer; a variable it never had is a mistake worth naming.
-    if (known.length > 0) {
+    if (known.observed.length + known.forecast.length > 0) {
+      const list = (l: string[]) => (l.length ? l.join(', ') : 'none');
       throw new GridcastError(
         'WEATHER_VARIABLE_UNKNOWN',
-        `Station ${s.id} has no ${issuedBefore ? 'forecasts' : 'observations'} of '${variable}'; it has: ${known.join(', ')}.`,
-        { seriesId: s.id, variable, known },
+        `Station ${s.id} has no ${issuedBefore ? 'forecasts' : 'observations'} of '${variable}' (observed: ${list(known.observed)}; forecast: ${list(known.forecast)}).`,
+        { seriesId: s.id, variable, ...known },
       );
     }
   }

@@ -141,13 +141,14 @@ export function weatherTimes(r: WeatherRead): { sql: (lo: string, hi: string) =>
     : { sql: (lo, hi) => `SELECT ts FROM weather_obs WHERE station_id = $1 AND variable = $2 AND ts >= ${lo} AND ts < ${hi}`, params: [r.stationId, r.variable] };
 }
 
-/** The variables a station has observations or forecasts of. */
-export async function weatherVariables(q: Queryable, stationId: string): Promise<string[]> {
-  const { rows } = await q.query<{ variable: string }>(
-    `SELECT variable FROM weather_obs WHERE station_id = $1 UNION SELECT variable FROM weather_fc WHERE station_id = $1 ORDER BY 1`,
+/** The variables a station has observations, and forecasts, of. */
+export async function weatherVariables(q: Queryable, stationId: string): Promise<{ observed: string[]; forecast: string[] }> {
+  const { rows } = await q.query<{ variable: string; forecast: boolean }>(
+    `SELECT DISTINCT variable, false AS forecast FROM weather_obs WHERE station_id = $1
+     UNION SELECT DISTINCT variable, true FROM weather_fc WHERE station_id = $1 ORDER BY 1`,
     [stationId],
   );
-  return rows.map((r) => r.variable);
+  return { observed: rows.filter((r) => !r.forecast).map((r) => r.variable), forecast: rows.filter((r) => r.forecast).map((r) => r.variable) };
 }
 
 /** Whether the station has any observation (or forecast) of the variable: a key lookup. */

@@ -83,7 +83,7 @@ export function toCsv(rows: MeasurementRow[], grain: Grain, forecasts = false): 
 }
 
 /** Every field of the rows, numbers with all their digits; `quality` as served (partial buckets read 'partial'). */
-function toJson(rows: MeasurementRow[]): string {
+export function toJson(rows: MeasurementRow[]): string {
   return (
     JSON.stringify(
       rows.map((r) => ({ ...r, ts: r.ts.toISOString(), quality: servedQuality(r.quality, r.partial), ...(r.issuedAt && { issuedAt: r.issuedAt.toISOString() }) })),
