@@ -244,11 +244,15 @@ function inProgressAfter(query: MeasurementQuery): Date {
   return query.asOf && query.asOf < now ? query.asOf : now;
 }
 
-/** n, what n should be (from the bucket's span in seconds), and whether the bucket is partial. */
+/**
+ * n, what n should be (from the bucket's span in seconds), and whether the bucket is partial. A
+ * forecast vintage is whole once issued: its buckets in the future are not "in progress".
+ */
 function counted(s: SeriesInfo, grain: AggregateGrain, ts: Date, n: number, expectedFor: (spanSec: number) => number | null, query: MeasurementQuery) {
   const end = bucketEnd(s, grain, ts);
   const expected = expectedFor((end.getTime() - ts.getTime()) / 1000);
-  return { n, expected, partial: end > inProgressAfter(query) || (expected !== null && n < expected) };
+  const inProgress = !query.issuedBefore && end > inProgressAfter(query);
+  return { n, expected, partial: inProgress || (expected !== null && n < expected) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from './db.ts';
 import { listSeries, upsertSeries, type SeriesRow } from './series.repository.ts';
 import type { Topology, TopologyNode } from '../core/topology/schema.ts';
-import { DERIVED_STEP_SEC, derivedSeries, type DerivedSeries } from '../core/topology/derived.ts';
+import { derivedSeries, type DerivedSeries } from '../core/topology/derived.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 
 /** Moving-load sharing is kept in attrs.sharing, the only place the series table has for it. */
@@ -23,7 +23,7 @@ export const derivedRow = (d: DerivedSeries): SeriesRow => ({
   unit: d.unit,
   timeZone: d.timeZone,
   weatherStation: d.weatherStation,
-  attrs: { derived: true, of: d.of, role: d.role, stepSec: DERIVED_STEP_SEC },
+  attrs: { derived: true, of: d.of, role: d.role },
 });
 
 /**

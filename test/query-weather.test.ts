@@ -102,6 +102,9 @@ describe.each(backends)('weather stations are queryable on %s', (kind) => {
       expect(await queryMeasurements(db, { ...range, grain: '1h', issuedBefore: new Date('2026-06-20T00:00:00Z') })).toEqual([]);
       const days = await queryMeasurements(db, { ...range, from: new Date('2026-06-20T22:00:00Z'), grain: '1d', issuedBefore: SECOND_ISSUE });
       expect(days).toMatchObject([{ date: '2026-06-21', value: (20 + 21 + 22 + 13 + 14 + 15) / 6, n: 6, expected: 24, partial: true }]);
+      // A vintage is whole once issued: hours ahead of now are not in progress.
+      const ahead = await queryMeasurements(db, { ...range, grain: '1h', issuedBefore: SECOND_ISSUE, now: new Date(T0) });
+      expect(ahead.map((r) => [r.n, r.expected, r.partial])).toEqual(Array(6).fill([1, 1, false]));
     });
 
     it('names what a station has when asked for a variable it never had, and refuses weather options on other series', async () => {
