@@ -34,12 +34,19 @@ export async function cadence(
   if (opts.declaredSec) return () => opts.declaredSec;
   const k = opts.params.length;
   const [from, to, tz] = [`$${k + 1}::timestamptz`, `$${k + 2}::timestamptz`, `$${k + 3}::text`];
+  // Only the days holding points are sampled: a query over decades costs what its data costs.
+  const { rows: span } = await q.query<{ lo: Date | null; hi: Date | null }>(
+    `SELECT min(ts) AS lo, max(ts) AS hi FROM (${opts.pointTimes(`$${k + 1}::timestamptz`, `$${k + 2}::timestamptz`)}) AS p`,
+    [...opts.params, opts.from, opts.to],
+  );
+  const lo = span[0].lo ?? opts.from;
+  const hi = span[0].hi ? new Date(span[0].hi.getTime() + 1) : opts.to;
   const { rows } = await q.query<{ day: string; step: number | null }>(
     `SELECT to_char(d, 'YYYY-MM-DD') AS day,
        ${median(`${opts.pointTimes(`(d::date::timestamp AT TIME ZONE ${tz})`, `((d::date + 1)::timestamp AT TIME ZONE ${tz})`)} ORDER BY ts LIMIT ${SAMPLE}`)} AS step
      FROM generate_series((${from} AT TIME ZONE ${tz})::date, ((${to} - INTERVAL '1 millisecond') AT TIME ZONE ${tz})::date, INTERVAL '1 day') AS d
      ORDER BY d`,
-    [...opts.params, opts.from, opts.to, opts.zone],
+    [...opts.params, lo, hi, opts.zone],
   );
   const steps = rows.map((r) => (r.step === null ? null : Number(r.step)));
   // Days without a figure take the nearest earlier one, leading ones the first later one.

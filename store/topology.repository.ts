@@ -16,7 +16,7 @@ const toRow = (n: TopologyNode): SeriesRow => ({
   attrs: n.sharing ? { ...n.attrs, sharing: n.sharing } : n.attrs,
 });
 
-export const derivedRow = (d: DerivedSeries): SeriesRow => ({
+const derivedRow = (d: DerivedSeries): SeriesRow => ({
   id: d.id,
   parent: null,
   kind: d.kind,
