@@ -2,7 +2,7 @@ import { GridcastError } from '../core/errors.ts';
 import { Quality, worstQuality } from '../core/quality.ts';
 import { localDate, nextLocalMidnight, resolveTimeInput, type TimeInput } from '../core/time-input.ts';
 import { aggregateSql, GRAIN_SECONDS, type AggregateGrain } from './aggregates.ts';
-import { cadence, expectedCount, type StepAt } from './cadence.ts';
+import { cadence, expectedCount } from './cadence.ts';
 import type { Queryable } from './db.ts';
 import { isEnergyUnit } from '../core/units.ts';
 import { hasWeatherVariable, readWeather, weatherAggregatePoints, weatherTimes, weatherVariables, type WeatherRead } from './weather.repository.ts';
@@ -84,9 +84,10 @@ interface SeriesInfo {
 
 
 /**
- * Actuals of one series at a grain (A4, A5, A6, A8). The source is, in order: its own
- * measurements, else its metering rows (best version, or as of asOf), else the sum of its
- * children (roll-up). Throws SERIES_NOT_FOUND for an unknown id.
+ * Actuals of one series at a grain (A4, A5, A6, A8, A11). The source is, in order: a weather
+ * station's observations (or forecast vintage), its own measurements, else its metering rows
+ * (best version, or as of asOf), else the sum of its children (roll-up). Buckets carry their
+ * completeness (n, expected, partial). Throws SERIES_NOT_FOUND for an unknown id.
  */
 export async function queryMeasurements(q: Queryable, query: MeasurementQuery): Promise<MeasurementRow[]> {
   if (!(query.from < query.to)) {

@@ -6,6 +6,7 @@ import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
 import { openStore } from '../../store/open.ts';
 import { timeInZone } from '../../core/time-input.ts';
+import { csvNumber } from '../../core/number-format.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -153,8 +154,8 @@ function toCsv(rows: ForecastRow[], levels: number[]): string {
       r.seriesId,
       r.grain,
       r.targetTs.toISOString(),
-      r.mean,
-      ...levels.map((l) => r.quantiles[String(l)]),
+      csvNumber(r.mean),
+      ...levels.map((l) => (r.quantiles[String(l)] === undefined ? '' : csvNumber(r.quantiles[String(l)]))),
       r.model,
       r.modelVersion,
       cell(r.fallbackReason ?? ''),
