@@ -17,3 +17,13 @@ export type Quality = z.infer<typeof Quality>;
 const severity: Record<Quality, number> = { ok: 0, derived: 1, estimated: 2, imputed: 3, suspect: 4 };
 export const worstQuality = (a: Quality, b: Quality): Quality => (severity[a] >= severity[b] ? a : b);
 export const qualitySeverity = (q: Quality): number => severity[q];
+
+/**
+ * The quality a query serves for a bucket. A partial bucket (fewer points than its cadence
+ * expects, a roll-up lacking a child, or the bucket still in progress) is never 'ok': it reads
+ * 'partial', unless its points are worse than that ('suspect'). Stored points never carry it.
+ */
+export const ServedQuality = z.enum([...Quality.options, 'partial']);
+export type ServedQuality = z.infer<typeof ServedQuality>;
+export const servedQuality = (quality: Quality, partial: boolean | undefined): ServedQuality =>
+  partial && severity[quality] < severity.suspect ? 'partial' : quality;

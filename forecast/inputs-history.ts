@@ -125,8 +125,10 @@ export class HourlyLoader {
     out.values.fill(Number.NaN, a, b);
     out.quality.fill(undefined, a, b);
     const rows = await queryMeasurements(this.q, { seriesId: id, from: new Date(lo), to: new Date(hi), grain: '1h', ...(this.asOf ? { asOf: this.asOf } : {}) });
+    const energy = isEnergyUnit(this.topology.get(id)!.unit);
     for (const r of rows) {
-      if (r.value === null || r.partial || !Number.isFinite(r.value)) continue;
+      // A partial energy sum misses intervals; a partial mean (e.g. the hour in progress) is kept, as in the stored buckets.
+      if (r.value === null || (r.partial && energy) || !Number.isFinite(r.value)) continue;
       const i = (r.ts.getTime() - this.from) / HOUR_MS;
       out.values[i] = r.value;
       out.quality[i] = r.quality;

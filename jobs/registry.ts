@@ -5,6 +5,7 @@ import type { CommitRows } from '../ingest/scada/buffer.ts';
 import type { PollResult } from '../ingest/scada/http-poll.ts';
 import type { Log } from '../core/log.ts';
 import { aggregatesFlushJob } from './aggregates.job.ts';
+import { derivedSeriesJob } from './derived-series.job.ts';
 import { forecastJobs } from './forecast.job.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
@@ -38,6 +39,7 @@ export function configuredJobs(deps: {
     ...(polls?.jobs ?? []),
     aggregatesFlushJob(db),
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
+    derivedSeriesJob(db, log),
     ...forecastJobs({ db, config, log }),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };

@@ -2,6 +2,7 @@ import type { Db, Queryable } from './db.ts';
 import { listSeries, upsertSeries, type SeriesRow } from './series.repository.ts';
 import { naturalCompare } from '../core/natural-sort.ts';
 import type { Topology, TopologyNode } from '../core/topology/schema.ts';
+import { derivedSeries, type DerivedSeries } from '../core/topology/derived.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 
 /** Moving-load sharing is kept in attrs.sharing, the only place the series table has for it. */
@@ -14,6 +15,16 @@ const toRow = (n: TopologyNode): SeriesRow => ({
   weatherStation: n.weatherStation,
   name: n.name,
   attrs: n.sharing ? { ...n.attrs, sharing: n.sharing } : n.attrs,
+});
+
+const derivedRow = (d: DerivedSeries): SeriesRow => ({
+  id: d.id,
+  parent: null,
+  kind: d.kind,
+  unit: d.unit,
+  timeZone: d.timeZone,
+  weatherStation: d.weatherStation,
+  attrs: { derived: true, of: d.of, role: d.role },
 });
 
 /** A field of a node whose stored value differs from the file's (`attrs.<key>` for an attribute). */
@@ -79,6 +90,9 @@ export function saveTopology(db: Db, topology: Topology): Promise<TopologyChange
     }
     // Parents come before their children in topology.nodes, as the foreign key needs.
     await upsertSeries(tx, writes);
+    // The series derived from it (core/topology/derived.ts), so they can be queried before the job first fills them.
+    const derived = derivedSeries(topology).map(derivedRow);
+    await upsertSeries(tx, derived.filter((r) => !stored.has(r.id) || fieldChanges(stored.get(r.id)!, r).length > 0));
     const inFile = new Set(topology.nodes.map((n) => n.id));
     const underFile = (r: SeriesRow): boolean => {
       for (let p = r.parent, seen = 0; p && seen < stored.size; p = stored.get(p)?.parent ?? null, seen++) if (inFile.has(p)) return true;
@@ -90,6 +104,14 @@ export function saveTopology(db: Db, topology: Topology): Promise<TopologyChange
     changes.notInFile.sort(naturalCompare);
     return changes;
   });
+}
+
+/** Creates the derived series of a topology that are not stored yet (a store whose topology predates them). */
+export async function ensureDerivedSeries(db: Db, topology: Topology): Promise<number> {
+  const have = new Set((await listSeries(db)).map((r) => r.id));
+  const missing = derivedSeries(topology).filter((d) => !have.has(d.id));
+  if (missing.length > 0) await db.transaction((tx) => upsertSeries(tx, missing.map(derivedRow)));
+  return missing.length;
 }
 
 /**

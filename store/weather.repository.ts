@@ -127,13 +127,98 @@ export async function mergeStagedWeather(q: Queryable, stage: string, batchId: n
 }
 
 /**
- * Weather known at `asOf` (a SQL parameter): the current rows received by then and the revisions
- * that were the latest then. Observations: (station_id, variable, ts, value); forecasts:
- * (station_id, variable, issued_at, target_ts, value).
+ * Weather known at `asOf` (a SQL parameter; NULL = everything stored now): the current rows
+ * received by then and the revisions that were the latest then. Observations: (station_id,
+ * variable, ts, value); forecasts: (station_id, variable, issued_at, target_ts, value).
  */
-export const weatherObsKnownAt = (asOf: string) => `(SELECT station_id, variable, ts, value FROM weather_obs WHERE received_at <= ${asOf}
+export const weatherObsKnownAt = (asOf: string) => `(SELECT station_id, variable, ts, value FROM weather_obs WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
   UNION ALL
-  SELECT station_id, variable, ts, value FROM weather_revisions WHERE issued_at IS NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
-export const weatherFcKnownAt = (asOf: string) => `(SELECT station_id, variable, issued_at, target_ts, value FROM weather_fc WHERE received_at <= ${asOf}
+  SELECT station_id, variable, ts, value FROM weather_revisions
+  WHERE ${asOf}::timestamptz IS NOT NULL AND issued_at IS NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
+export const weatherFcKnownAt = (asOf: string) => `(SELECT station_id, variable, issued_at, target_ts, value FROM weather_fc WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
   UNION ALL
-  SELECT station_id, variable, issued_at, ts AS target_ts, value FROM weather_revisions WHERE issued_at IS NOT NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
+  SELECT station_id, variable, issued_at, ts AS target_ts, value FROM weather_revisions
+  WHERE ${asOf}::timestamptz IS NOT NULL AND issued_at IS NOT NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
+
+/** What to read of one station's variable: observations, or the forecasts as issued at or before `issuedBefore`. */
+export interface WeatherRead {
+  stationId: string;
+  variable: string;
+  from: Date;
+  to: Date;
+  /** Only rows received at or before this time. */
+  asOf?: Date;
+  /** Forecasts instead of observations: for each target, the latest issue at or before this time (a vintage). */
+  issuedBefore?: Date;
+}
+
+export interface WeatherPoint {
+  ts: Date;
+  value: number;
+  /** Forecasts: the issue time of the value. */
+  issuedAt?: Date;
+}
+
+// $1 station, $2 variable, $3 from, $4 to, $5 asOf, and for forecasts $6 issuedBefore; `until` bounds ts (or target_ts).
+const params = (r: WeatherRead) => [r.stationId, r.variable, r.from, r.to, r.asOf ?? null, ...(r.issuedBefore ? [r.issuedBefore] : [])];
+const obsSql = (until: string) => `SELECT ts, value FROM ${weatherObsKnownAt('$5')} AS w
+  WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < ${until}`;
+const vintageSql = (until: string) => `SELECT DISTINCT ON (target_ts) target_ts AS ts, value, issued_at FROM ${weatherFcKnownAt('$5')} AS w
+  WHERE station_id = $1 AND variable = $2 AND target_ts >= $3 AND target_ts < ${until} AND issued_at <= $6
+  ORDER BY target_ts, issued_at DESC`;
+
+/** Observations, or a forecast vintage, in [from, to), by time. */
+export async function readWeather(q: Queryable, r: WeatherRead): Promise<WeatherPoint[]> {
+  if (r.issuedBefore) {
+    const { rows } = await q.query<{ ts: Date; value: number; issued_at: Date }>(vintageSql('$4'), params(r));
+    return rows.map((x) => ({ ts: x.ts, value: x.value, issuedAt: x.issued_at }));
+  }
+  const { rows } = await q.query<{ ts: Date; value: number }>(`${obsSql('$4')} ORDER BY ts`, params(r));
+  return rows;
+}
+
+/**
+ * The same points as aggregateSql input (store/aggregates.ts) in the zone `zone`: observations
+ * are quality 'ok', forecast values 'estimated' with method 'forecast'. `until` replaces the upper
+ * bound (a bucket starting before `to` takes its points up to its end). $1..$4 are as above.
+ */
+export function weatherAggregatePoints(r: WeatherRead, until: string, zone: string): { sql: string; params: unknown[] } {
+  const p = params(r);
+  const tz = `$${p.length + 1}::text`;
+  const sql = r.issuedBefore
+    ? `SELECT $1::text AS series_id, ts, value, 'estimated'::text AS quality, 'forecast'::text AS method, ${tz} AS tz,
+         NULL::int AS interval_sec, NULL::text AS status FROM (${vintageSql(until)}) AS v`
+    : `SELECT $1::text AS series_id, ts, value, 'ok'::text AS quality, NULL::text AS method, ${tz} AS tz,
+         NULL::int AS interval_sec, NULL::text AS status FROM (${obsSql(until)}) AS o`;
+  return { sql, params: [...p, zone] };
+}
+
+/** For store/cadence.ts: the times of the points readWeather would return, in [lo, hi). */
+export function weatherTimes(r: WeatherRead): { sql: (lo: string, hi: string) => string; params: unknown[] } {
+  return r.issuedBefore
+    ? {
+        sql: (lo, hi) => `SELECT DISTINCT target_ts AS ts FROM weather_fc
+          WHERE station_id = $1 AND variable = $2 AND issued_at <= $3 AND target_ts >= ${lo} AND target_ts < ${hi}`,
+        params: [r.stationId, r.variable, r.issuedBefore],
+      }
+    : { sql: (lo, hi) => `SELECT ts FROM weather_obs WHERE station_id = $1 AND variable = $2 AND ts >= ${lo} AND ts < ${hi}`, params: [r.stationId, r.variable] };
+}
+
+/** The variables a station has observations, and forecasts, of. */
+export async function weatherVariables(q: Queryable, stationId: string): Promise<{ observed: string[]; forecast: string[] }> {
+  const { rows } = await q.query<{ variable: string; forecast: boolean }>(
+    `SELECT DISTINCT variable, false AS forecast FROM weather_obs WHERE station_id = $1
+     UNION SELECT DISTINCT variable, true FROM weather_fc WHERE station_id = $1 ORDER BY 1`,
+    [stationId],
+  );
+  return { observed: rows.filter((r) => !r.forecast).map((r) => r.variable), forecast: rows.filter((r) => r.forecast).map((r) => r.variable) };
+}
+
+/** Whether the station has any observation (or forecast) of the variable: a key lookup. */
+export async function hasWeatherVariable(q: Queryable, stationId: string, variable: string, forecast: boolean): Promise<boolean> {
+  const { rows } = await q.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${forecast ? 'weather_fc' : 'weather_obs'} WHERE station_id = $1 AND variable = $2) AS found`,
+    [stationId, variable],
+  );
+  return rows[0].found;
+}

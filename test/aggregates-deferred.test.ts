@@ -54,7 +54,7 @@ function expected(all: Point[], seriesId: string, grain: (typeof GRAINS)[number]
 }
 
 const answers = async (db: Db, seriesId: string, grain: (typeof GRAINS)[number]) =>
-  (await queryMeasurements(db, { seriesId, grain, ...range })).map((r) => [r.ts.getTime(), r.value, r.p95, r.count, r.min, r.max, r.quality]);
+  (await queryMeasurements(db, { seriesId, grain, ...range })).map((r) => [r.ts.getTime(), r.value, r.p95, r.n, r.min, r.max, r.quality]);
 
 const stored = async (db: Db) => {
   const out: unknown[] = [];

@@ -46,7 +46,7 @@ function expectSame(rows: MeasurementRow[], expected: Map<number, Bucket>, pick:
     const b = expected.get(r.ts.getTime())!;
     const ok =
       // Exact equality: the SQL sums in time order, as this computation does, so the bits agree.
-      r.value === pick(b) && r.p95 === b.p95 && r.min === b.min && r.max === b.max && r.count === b.n && r.quality === b.quality && r.method === b.methods;
+      r.value === pick(b) && r.p95 === b.p95 && r.min === b.min && r.max === b.max && r.n === b.n && r.quality === b.quality && r.method === b.methods;
     if (!ok) expect({ at: r.ts.toISOString(), ...r }).toEqual({ at: r.ts.toISOString(), expected: b });
   }
 }
@@ -90,7 +90,7 @@ describe.each(backends)('aggregates across DST on %s', (kind) => {
     expect(inDay(spring, 23)).toBe(23 * 12);
     // 25 h minus the 40-minute gap (8 buckets).
     expect(inDay(autumn, 25)).toBe(25 * 12 - 8);
-    expect(spring.count).toBe(mw.filter((p) => p.ts >= spring.ts.getTime() && p.ts < spring.ts.getTime() + 23 * 3.6e6).length);
+    expect(spring.n).toBe(mw.filter((p) => p.ts >= spring.ts.getTime() && p.ts < spring.ts.getTime() + 23 * 3.6e6).length);
   });
 
   it('5-min, hourly and local-day values of a power series equal an independent computation', async () => {

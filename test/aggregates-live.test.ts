@@ -34,7 +34,7 @@ describe.each(backends)('aggregates of a live feed on %s', (kind) => {
     const hours = [...bucketsOf(POINTS, utcBin(3.6e6)).values()].map((b) => [b.start, b.avg, b.p95, b.n]);
     const days = [...bucketsOf(POINTS, localDay(ZONE)).values()].map((b) => [b.start, b.avg, b.p95, b.n]);
     const got = async (grain: '1h' | '1d') =>
-      (await queryMeasurements(db, { ...range, grain })).map((r) => [r.ts.getTime(), r.value, r.p95, r.count]);
+      (await queryMeasurements(db, { ...range, grain })).map((r) => [r.ts.getTime(), r.value, r.p95, r.n]);
     expect(await got('1h')).toEqual(hours);
     expect(await got('1d')).toEqual(days);
   };

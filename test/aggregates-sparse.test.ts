@@ -36,10 +36,10 @@ describe.each(backends)('aggregates of sparse series (%s)', (kind) => {
     expect([await rows('measurements_5m'), await rows('measurements_1h'), await rows('measurements_1d')]).toEqual([0, 0, 3]);
     expect(await grains()).toEqual([]);
     const byHour = await read('1h', 3);
-    expect(byHour.map((b) => [b.ts.getTime(), b.value, b.count])).toEqual(points.map((p) => [p.ts.getTime(), p.value, 1]));
+    expect(byHour.map((b) => [b.ts.getTime(), b.value, b.n])).toEqual(points.map((p) => [p.ts.getTime(), p.value, 1]));
     expect((await read('5m', 3)).map((b) => b.value)).toEqual(points.map((p) => p.value));
     const days = await read('1d', 3);
-    expect(days.map((d) => d.count)).toEqual([24, 24, 24]);
+    expect(days.map((d) => d.n)).toEqual([24, 24, 24]);
   });
 
   it('starts storing a grain, for the whole history, once a bucket holds two points; the numbers do not change', async () => {
@@ -51,7 +51,7 @@ describe.each(backends)('aggregates of sparse series (%s)', (kind) => {
     expect([await rows('measurements_5m'), await rows('measurements_1h')]).toEqual([0, 72 + 24]);
     const after = await read('1h', 4);
     expect(after.slice(0, 72)).toEqual(before);
-    expect(after.slice(72).map((b) => b.count)).toEqual(new Array(24).fill(6));
+    expect(after.slice(72).map((b) => b.n)).toEqual(new Array(24).fill(6));
     expect(after[72].value).toBeCloseTo(50 + 2.5, 12);
   });
 

@@ -56,7 +56,7 @@ describe.each(backends)('insertMeasurements, the live write path (%s)', (kind) =
     expect((await asOf(before)).map((p) => p.value)).toEqual([16000]);
     expect((await asOf(await now())).map((p) => p.value)).toEqual([17000, 1]);
     const fiveMin = await queryMeasurements(db, { seriesId: 's1', from: at(0), to: at(5), grain: '5m', asOf: before });
-    expect(fiveMin.map((b) => [b.value, b.count])).toEqual([[16000, 1]]);
+    expect(fiveMin.map((b) => [b.value, b.n])).toEqual([[16000, 1]]);
   });
 
   it('refuses a revision with onConflict reject, naming the point, and writes nothing', async () => {

@@ -23,9 +23,17 @@ describe.each(backends)('gridcast query on %s', (kind) => {
   });
   afterAll(() => store?.cleanup());
 
-  it('prints 5-min buckets as CSV with p95', async () => {
+  it('prints 5-min buckets as CSV with their completeness and p95', async () => {
     const { stdout } = await gridcast('--series', 's1', '--from', '2026-03-29T00:00:00Z', '--to', '2026-03-30T00:00:00Z', '--grain', '5m');
-    expect(stdout).toBe(['series_id,ts,value,quality,p95', 's1,2026-03-29T00:00:00.000Z,15,ok,19.5', 's1,2026-03-29T00:05:00.000Z,40,imputed,40', ''].join('\n'));
+    // Points 2 and 3 min apart: the cadence is 2 min, so a 5-min bucket expects 2 points.
+    expect(stdout).toBe(
+      [
+        'series_id,ts,value,quality,n,expected,partial,p95',
+        's1,2026-03-29T00:00:00.000Z,15,ok,2,2,false,19.5',
+        's1,2026-03-29T00:05:00.000Z,40,partial,1,2,true,40',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('prints raw points as JSON with the imputation method', async () => {

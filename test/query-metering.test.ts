@@ -65,7 +65,7 @@ describe.each(backends)('metering versions on %s', (kind) => {
       ['2026-01-10T01:00:00.000Z', 24 + 25 + 16 + 17, 'provisional', false],
     ]);
     const days = await queryMeasurements(db, { ...range, grain: '1d', asOf: new Date('2026-01-12T00:00:00Z') });
-    expect(days.map((d) => [d.value, d.count, d.partial])).toEqual([[10 + 11 + 12 + 13 + 14 + 15 + 16 + 17, 8, true]]);
+    expect(days.map((d) => [d.value, d.n, d.partial])).toEqual([[10 + 11 + 12 + 13 + 14 + 15 + 16 + 17, 8, true]]);
   });
 
   it('sums whole local days of 92 and 100 quarter-hours across the DST changes', async () => {
@@ -81,7 +81,7 @@ describe.each(backends)('metering versions on %s', (kind) => {
     await db.copyCsv('metering', ['series_id', 'interval_start', 'interval_sec', 'value', 'status', 'version', 'method'], lines.join('\n') + '\n');
     const rows = await queryMeasurements(db, { seriesId: 'm-paris', from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z'), grain: '1d' });
     const sum = (n: number) => Array.from({ length: n }, (_, i) => i % 7).reduce((a, b) => a + b, 0);
-    expect(rows.map((r) => [r.ts.toISOString(), r.count, r.value, r.partial, r.status])).toEqual([
+    expect(rows.map((r) => [r.ts.toISOString(), r.n, r.value, r.partial, r.status])).toEqual([
       ['2026-03-28T23:00:00.000Z', 92, sum(92), false, 'validated'],
       ['2026-10-24T22:00:00.000Z', 100, sum(100), false, 'validated'],
     ]);

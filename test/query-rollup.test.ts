@@ -43,7 +43,7 @@ describe.each(backends)('roll-up and flags on %s', (kind) => {
     const hourly = await queryMeasurements(db, { ...range, seriesId: 'nation', grain: '1h' });
     // Hour 0: mean of a (100..103) + mean of b (200..203) + mean of c (300..303).
     expect(hourly[0]).toMatchObject({ value: 101.5 + 201.5 + 301.5, quality: 'derived', method: null });
-    expect(hourly[0].partial).toBeUndefined();
+    expect(hourly[0]).toMatchObject({ partial: false, n: 2, expected: 2 });
   });
 
   it('a bucket a child lacks is flagged, with no partial sum', async () => {

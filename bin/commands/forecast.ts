@@ -6,6 +6,8 @@ import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
+import { timeInZone } from '../../core/time-input.ts';
+import { csvNumber } from '../../core/number-format.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -28,11 +30,6 @@ export const subcommands = {
   reproduce: usageText([REPRODUCE], '  runs a stored run again from its recorded inputs and compares every number (exit 1 when different)'),
 };
 
-const instant = (name: string) =>
-  z
-    .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), `--${name} must be an ISO 8601 time, e.g. 2026-03-29T06:00:00Z`)
-    .transform((s) => new Date(s));
 const horizon = z.enum(HORIZONS, { error: `--horizon must be one of ${HORIZONS.join(', ')}` });
 const allocation = z.enum(['average', 'worst-case'], { error: '--allocation must be average or worst-case' });
 const runId = z
@@ -42,7 +39,7 @@ const runId = z
 
 const RunArgs = z.strictObject({
   horizon: z.string({ error: '--horizon is required' }).pipe(horizon),
-  'as-of': instant('as-of').optional(),
+  'as-of': z.string().optional(),
   root: z.string().min(1).optional(),
   method: z.enum(RECONCILIATION_METHODS, { error: `--method must be one of ${RECONCILIATION_METHODS.join(', ')}` }).optional(),
   allocation: allocation.optional(),
@@ -104,12 +101,14 @@ export async function run(args: string[]): Promise<number> {
   const a = RunArgs.safeParse(values);
   if (!a.success) throw usageError(issues(a.error));
   const config = loadConfig();
+  // The time rule of core/time-input.ts; a date is a local day of the grid's zone.
+  const asOf = a.data['as-of'] === undefined ? undefined : timeInZone(a.data['as-of'], config.timeZone, '--as-of');
   return withStore(async (db) => {
     const s = await runForecast(
       { db, config },
       {
         horizon: a.data.horizon,
-        ...(a.data['as-of'] ? { asOf: a.data['as-of'] } : {}),
+        ...(asOf ? { asOf } : {}),
         ...(a.data.root ? { root: a.data.root } : {}),
         ...(a.data.method ? { method: a.data.method } : {}),
         ...(a.data.allocation ? { allocation: a.data.allocation } : {}),
@@ -164,8 +163,8 @@ function toCsv(rows: ForecastRow[], levels: number[]): string {
       r.seriesId,
       r.grain,
       r.targetTs.toISOString(),
-      r.mean,
-      ...levels.map((l) => r.quantiles[String(l)]),
+      csvNumber(r.mean),
+      ...levels.map((l) => (r.quantiles[String(l)] === undefined ? '' : csvNumber(r.quantiles[String(l)]))),
       r.model,
       r.modelVersion,
       cell(r.fallbackReason ?? ''),

@@ -1,70 +1,93 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
+import { csvNumber } from '../../core/number-format.ts';
+import { servedQuality } from '../../core/quality.ts';
+import { parseTimeInput } from '../../core/time-input.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
-import { GRAINS, queryMeasurements, type MeasurementRow } from '../../store/query.repository.ts';
+import { stringOptions } from '../lib/args.ts';
+import { GRAINS, querySeries, type Grain, type MeasurementRow } from '../../store/query.repository.ts';
 
-export const summary = 'print actuals of a series: raw, 5m, 1h or local-day buckets (metering: best or as-of version)';
+export const summary = 'print actuals of a series or weather station: raw, 5m, 1h or local-day buckets with their completeness';
 
-export const usage = usageText(['gridcast query --series ID --from T --to T --grain raw|5m|1h|1d [--as-of T] [--format csv|json]']);
-
-const instant = (name: string) =>
-  z
-    .string({ error: `--${name} is required` })
-    .refine((s) => !Number.isNaN(Date.parse(s)), `--${name} must be an ISO 8601 time, e.g. 2026-03-29T00:00:00Z`)
-    .transform((s) => new Date(s));
+export const usage = usageText(
+  [
+    'gridcast query --series ID --from T --to T --grain raw|5m|1h|1d [--as-of T] [--format csv|json]',
+    'gridcast query --series STATION [--variable temperature] [--issued-before T] ...',
+  ],
+  `  T: an instant with its offset (2026-12-03T00:00:00Z, 2026-12-03T01:00+01:00) or a date alone
+     (2026-12-03): the local midnight starting that day in the series' time zone`,
+);
 
 const Args = z.object({
   series: z.string({ error: '--series is required' }).min(1),
-  from: instant('from'),
-  to: instant('to'),
-  grain: z.enum(GRAINS as [string, ...string[]], { error: `--grain must be one of ${GRAINS.join(', ')}` }).transform((g) => g as (typeof GRAINS)[number]),
-  'as-of': instant('as-of').optional(),
+  from: z.string({ error: '--from is required' }),
+  to: z.string({ error: '--to is required' }),
+  grain: z.enum(GRAINS as [Grain, ...Grain[]], { error: `--grain must be one of ${GRAINS.join(', ')}` }),
+  'as-of': z.string().optional(),
+  'issued-before': z.string().optional(),
+  variable: z.string().min(1).optional(),
   format: z.enum(['csv', 'json'], { error: '--format must be csv or json' }).default('csv'),
 });
 
 export async function run(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        series: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        grain: { type: 'string' },
-        'as-of': { type: 'string' },
-        format: { type: 'string' },
-      },
-    }));
+    ({ values } = parseArgs({ args, options: stringOptions(Args) }));
   } catch (e) {
     throw usageError((e as Error).message);
   }
   const parsed = Args.safeParse(values);
   if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
   const a = parsed.data;
+  // Read before the store opens: a time without an offset (TS_NO_OFFSET) fails at once.
+  const time = (name: 'from' | 'to' | 'as-of' | 'issued-before') => {
+    const text = a[name];
+    return text === undefined ? undefined : parseTimeInput(text, `--${name}`);
+  };
+  const [from, to, asOf, issuedBefore] = [time('from')!, time('to')!, time('as-of'), time('issued-before')];
   const db = await openStore(loadConfig());
   try {
-    const rows = await queryMeasurements(db, { seriesId: a.series, from: a.from, to: a.to, grain: a.grain, asOf: a['as-of'] });
-    process.stdout.write(a.format === 'json' ? toJson(rows) : toCsv(rows, a.grain !== 'raw'));
+    const { rows } = await querySeries(db, {
+      seriesId: a.series,
+      from,
+      to,
+      grain: a.grain,
+      ...(asOf && { asOf }),
+      ...(issuedBefore && { issuedBefore }),
+      ...(a.variable && { variable: a.variable }),
+    });
+    process.stdout.write(a.format === 'json' ? toJson(rows) : toCsv(rows, a.grain, issuedBefore !== undefined));
     return 0;
   } finally {
     await db.close();
   }
 }
 
-/** `series_id,ts,value,quality[,p95]`; an unknown (roll-up with a missing child) value is empty. */
-export function toCsv(rows: MeasurementRow[], withP95: boolean): string {
-  const head = withP95 ? 'series_id,ts,value,quality,p95' : 'series_id,ts,value,quality';
+/**
+ * Raw: `series_id,ts,value,quality`. Buckets: `series_id,ts[,date],value,quality,n,expected,partial,p95`
+ * (`date` for local days). Weather forecasts add `issued_at` at the raw grain. An unknown value
+ * (a roll-up lacking a child) is empty; a partial bucket's quality reads `partial`.
+ */
+export function toCsv(rows: MeasurementRow[], grain: Grain, forecasts = false): string {
+  const num = (x: number | null | undefined) => (x === null || x === undefined ? '' : csvNumber(x));
+  const raw = grain === 'raw';
+  const head = ['series_id', 'ts', ...(grain === '1d' ? ['date'] : []), 'value', 'quality', ...(raw ? [] : ['n', 'expected', 'partial', 'p95']), ...(raw && forecasts ? ['issued_at'] : [])];
   const lines = rows.map((r) => {
-    const cells = [r.seriesId, r.ts.toISOString(), r.value ?? '', r.quality];
-    if (withP95) cells.push(r.p95 ?? '');
+    const cells = [r.seriesId, r.ts.toISOString(), ...(grain === '1d' ? [r.date ?? ''] : []), num(r.value), servedQuality(r.quality, r.partial)];
+    if (!raw) cells.push(String(r.n ?? ''), r.expected === null || r.expected === undefined ? '' : String(r.expected), String(!!r.partial), num(r.p95));
+    if (raw && forecasts) cells.push(r.issuedAt?.toISOString() ?? '');
     return cells.join(',');
   });
-  return [head, ...lines].join('\n') + '\n';
+  return [head.join(','), ...lines].join('\n') + '\n';
 }
 
-function toJson(rows: MeasurementRow[]): string {
-  return JSON.stringify(rows.map((r) => ({ ...r, ts: r.ts.toISOString() }))) + '\n';
+/** Every field of the rows, numbers with all their digits; `quality` as served (partial buckets read 'partial'). */
+export function toJson(rows: MeasurementRow[]): string {
+  return (
+    JSON.stringify(
+      rows.map((r) => ({ ...r, ts: r.ts.toISOString(), quality: servedQuality(r.quality, r.partial), ...(r.issuedAt && { issuedAt: r.issuedAt.toISOString() }) })),
+    ) + '\n'
+  );
 }

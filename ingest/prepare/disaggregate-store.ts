@@ -1,34 +1,29 @@
 import { isEnergyUnit } from '../../core/units.ts';
 import { GridcastError } from '../../core/errors.ts';
-import type { Db } from '../../store/db.ts';
-import { insertMeasurements, type MeasurementInput } from '../../store/measurements.repository.ts';
-import { getSeries, upsertSeries, type SeriesRow } from '../../store/series.repository.ts';
-import { consumptionFromWithdrawal, interpolateAt, pvFromClearSky, pvFromIrradiance } from './disaggregate.ts';
+import { worstQuality } from '../../core/quality.ts';
+import { derivedSeriesId } from '../../core/topology/derived.ts';
+import type { Queryable } from '../../store/db.ts';
+import type { MeasurementInput } from '../../store/measurements.repository.ts';
+import { queryMeasurements } from '../../store/query.repository.ts';
+import { getSeries, type SeriesRow } from '../../store/series.repository.ts';
+import { readWeather } from '../../store/weather.repository.ts';
+import { consumptionFromWithdrawal, estimatePv } from './disaggregate.ts';
 
-/** Ids of the series derived from a withdrawal: kept beside it, without parent so roll-ups never add them. */
-export const pvSeriesId = (withdrawalId: string) => `${withdrawalId}:pv`;
-export const consumptionSeriesId = (withdrawalId: string) => `${withdrawalId}:consumption`;
-
-/** Irradiance observations further apart than this leave the PV estimate missing rather than interpolated. */
+/** Irradiance observations further apart than this leave a point to the clear-sky estimate rather than interpolated. */
 const MAX_IRRADIANCE_GAP_MS = 2 * 3_600_000;
-
-export interface DisaggregationResult {
-  pvSeriesId: string;
-  consumptionSeriesId: string;
-  points: number;
-  /** 'pv-estimate' (measured irradiance) or 'pv-clear-sky' (no irradiance, model × typical clearness). */
-  method: 'pv-estimate' | 'pv-clear-sky';
-}
+const STEP_MS = 300_000;
 
 /**
- * Estimates the PV behind a withdrawal series over [from, to) and stores it (quality
- * 'estimated') with the consumption (quality 'derived', method 'withdrawal-plus-pv'), in one
- * transaction. Measured withdrawal points flagged 'suspect' are left out. The irradiance is
- * that of the node's weather station (or its nearest ancestor's); without any observation in
- * range it falls back to clear sky at the station's position (attrs.latitude/longitude).
+ * The PV behind a withdrawal series and the consumption it hides (A7) on the withdrawal's 5-min
+ * buckets starting in [from, to). The PV is estimated at the middle of each bucket from the
+ * irradiance of the node's weather station (or its nearest ancestor's), method 'pv-estimate';
+ * where the station has no irradiance around it, from clear sky at the station's position, method
+ * 'pv-clear-sky'. PV points are 'estimated'; consumption = withdrawal + PV is 'derived' (or worse,
+ * e.g. 'imputed' when the withdrawal bucket holds imputed points). Suspect buckets are left out.
+ * Returns the points; the caller stores them.
  */
-export async function disaggregateWithdrawal(db: Db, seriesId: string, from: Date, to: Date): Promise<DisaggregationResult> {
-  const node = await getSeries(db, seriesId);
+export async function disaggregateWithdrawal(q: Queryable, seriesId: string, from: Date, to: Date): Promise<MeasurementInput[]> {
+  const node = await getSeries(q, seriesId);
   if (!node) throw new GridcastError('SERIES_NOT_FOUND', `Unknown series '${seriesId}': load the topology first.`, { seriesId });
   const capacity = node.attrs.pvCapacity;
   if (typeof capacity !== 'number' || capacity <= 0) {
@@ -37,61 +32,42 @@ export async function disaggregateWithdrawal(db: Db, seriesId: string, from: Dat
   if (isEnergyUnit(node.unit)) {
     throw new GridcastError('DISAGGREGATION_UNIT', `Series '${seriesId}' is in ${node.unit} (energy); disaggregation works on power series (W, kW, MW).`, { seriesId });
   }
-  const station = await stationOf(db, node);
-
-  const { rows } = await db.query<{ ts: Date; value: number }>(
-    `SELECT ts, value FROM measurements WHERE series_id = $1 AND ts >= $2 AND ts < $3 AND quality <> 'suspect' ORDER BY ts`,
-    [seriesId, from, to],
-  );
-  const ts = Float64Array.from(rows, (r) => r.ts.getTime());
-  const withdrawal = Float64Array.from(rows, (r) => r.value);
-  const obs = await db.query<{ ts: Date; value: number }>(
-    `SELECT ts, value FROM weather_obs WHERE station_id = $1 AND variable = 'irradiance' AND ts >= $2 AND ts <= $3 ORDER BY ts`,
-    [station.id, new Date(from.getTime() - MAX_IRRADIANCE_GAP_MS), new Date(to.getTime() + MAX_IRRADIANCE_GAP_MS)],
-  );
-  let pv: Float64Array;
-  let method: DisaggregationResult['method'];
-  if (obs.rows.length > 0) {
-    const irr = interpolateAt(Float64Array.from(obs.rows, (r) => r.ts.getTime()), Float64Array.from(obs.rows, (r) => r.value), ts, MAX_IRRADIANCE_GAP_MS);
-    pv = pvFromIrradiance(irr, capacity);
-    method = 'pv-estimate';
-  } else {
-    const { latitude, longitude } = station.attrs as { latitude?: number; longitude?: number };
-    if (latitude === undefined || longitude === undefined) {
-      throw new GridcastError('DISAGGREGATION_NO_IRRADIANCE', `No irradiance for station '${station.id}' in range and no latitude/longitude for a clear-sky estimate.`, { seriesId, stationId: station.id });
-    }
-    pv = pvFromClearSky(ts, latitude, longitude, capacity);
-    method = 'pv-clear-sky';
-  }
-  const consumption = consumptionFromWithdrawal(withdrawal, pv);
-
-  const derived = (id: string, kind: SeriesRow['kind'], m: string): SeriesRow => ({
-    id,
-    parent: null,
-    kind,
-    unit: node.unit,
-    timeZone: node.timeZone,
-    ...(node.weatherStation && { weatherStation: node.weatherStation }),
-    attrs: { derived: true, of: seriesId, method: m },
+  const station = await stationOf(q, node);
+  const buckets = (await queryMeasurements(q, { seriesId, from, to, grain: '5m' })).filter((r) => r.value !== null && r.quality !== 'suspect');
+  const mid = Float64Array.from(buckets, (b) => b.ts.getTime() + STEP_MS / 2);
+  const obs = await readWeather(q, {
+    stationId: station.id,
+    variable: 'irradiance',
+    from: new Date(from.getTime() - MAX_IRRADIANCE_GAP_MS),
+    to: new Date(to.getTime() + STEP_MS + MAX_IRRADIANCE_GAP_MS),
   });
-  const points: MeasurementInput[] = [];
-  for (let i = 0; i < ts.length; i++) {
-    if (Number.isNaN(pv[i])) continue;
-    const at = new Date(ts[i]);
-    points.push({ seriesId: pvSeriesId(seriesId), ts: at, value: pv[i], quality: 'estimated', method });
-    points.push({ seriesId: consumptionSeriesId(seriesId), ts: at, value: consumption[i], quality: 'derived', method: 'withdrawal-plus-pv' });
+  const { latitude, longitude } = station.attrs as { latitude?: number; longitude?: number };
+  const position = latitude !== undefined && longitude !== undefined ? { latitude, longitude } : undefined;
+  const { pv, clearSky } = estimatePv(
+    mid,
+    { ts: Float64Array.from(obs, (o) => o.ts.getTime()), values: Float64Array.from(obs, (o) => o.value) },
+    capacity,
+    position,
+    MAX_IRRADIANCE_GAP_MS,
+  );
+  if (buckets.length > 0 && pv.some(Number.isNaN)) {
+    throw new GridcastError(
+      'DISAGGREGATION_NO_IRRADIANCE',
+      `No irradiance at station '${station.id}' for part of ${from.toISOString()}–${to.toISOString()} and no latitude/longitude for a clear-sky estimate.`,
+      { seriesId, stationId: station.id },
+    );
   }
-  await db.transaction(async (tx) => {
-    await upsertSeries(tx, [derived(pvSeriesId(seriesId), 'generation', method), derived(consumptionSeriesId(seriesId), 'load', 'withdrawal-plus-pv')]);
-    await insertMeasurements(tx, points);
-  });
-  return { pvSeriesId: pvSeriesId(seriesId), consumptionSeriesId: consumptionSeriesId(seriesId), points: points.length / 2, method };
+  const consumption = consumptionFromWithdrawal(Float64Array.from(buckets, (b) => b.value!), pv);
+  return buckets.flatMap((b, i): MeasurementInput[] => [
+    { seriesId: derivedSeriesId(seriesId, 'pv'), ts: b.ts, value: pv[i], quality: 'estimated', method: clearSky[i] ? 'pv-clear-sky' : 'pv-estimate' },
+    { seriesId: derivedSeriesId(seriesId, 'consumption'), ts: b.ts, value: consumption[i], quality: worstQuality('derived', b.quality), method: 'withdrawal-plus-pv' },
+  ]);
 }
 
-async function stationOf(db: Db, node: SeriesRow): Promise<SeriesRow> {
-  for (let cur: SeriesRow | undefined = node; cur; cur = cur.parent ? await getSeries(db, cur.parent) : undefined) {
+async function stationOf(q: Queryable, node: SeriesRow): Promise<SeriesRow> {
+  for (let cur: SeriesRow | undefined = node; cur; cur = cur.parent ? await getSeries(q, cur.parent) : undefined) {
     if (cur.weatherStation) {
-      const station = await getSeries(db, cur.weatherStation);
+      const station = await getSeries(q, cur.weatherStation);
       if (station) return station;
     }
   }

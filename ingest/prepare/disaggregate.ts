@@ -48,3 +48,34 @@ export function interpolateAt(obsTs: ArrayLike<number>, obsValues: ArrayLike<num
   }
   return out;
 }
+
+/** Past the last observation (the next one not in yet), its value is held this long. */
+export const IRRADIANCE_HOLD_MS = 15 * 60_000;
+
+/**
+ * PV at each instant: from the measured irradiance, interpolated between observations at most
+ * maxGapMs apart, or held up to IRRADIANCE_HOLD_MS after the last one; where there is none, from
+ * clear sky × the typical clearness at the station's position (`clearSky` marks those points);
+ * NaN where neither is possible (no position).
+ */
+export function estimatePv(
+  tsMs: ArrayLike<number>,
+  irradiance: { ts: ArrayLike<number>; values: ArrayLike<number> },
+  capacity: number,
+  position: { latitude: number; longitude: number } | undefined,
+  maxGapMs: number,
+): { pv: Float64Array; clearSky: Uint8Array } {
+  const g = interpolateAt(irradiance.ts, irradiance.values, tsMs, maxGapMs);
+  const last = irradiance.ts.length - 1;
+  for (let i = 0; i < g.length; i++) {
+    if (Number.isNaN(g[i]) && last >= 0 && tsMs[i] > irradiance.ts[last] && tsMs[i] - irradiance.ts[last] <= IRRADIANCE_HOLD_MS) g[i] = irradiance.values[last];
+  }
+  const pv = pvFromIrradiance(g, capacity);
+  const clearSky = new Uint8Array(pv.length);
+  for (let i = 0; i < pv.length; i++) {
+    if (!Number.isNaN(pv[i]) || !position) continue;
+    pv[i] = pvFromClearSky([tsMs[i]], position.latitude, position.longitude, capacity)[0];
+    clearSky[i] = 1;
+  }
+  return { pv, clearSky };
+}

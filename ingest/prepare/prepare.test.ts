@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateTopology } from '../../core/topology/validate.ts';
 import { balanceTerms, regionalConsumption } from './balance.ts';
-import { consumptionFromWithdrawal, interpolateAt, pvFromClearSky, pvFromIrradiance } from './disaggregate.ts';
-import { checkRedundancy, fillFromRedundant, redundantLookup, valueAtOtherEnd } from './redundancy.ts';
+import { consumptionFromWithdrawal, estimatePv, interpolateAt, pvFromClearSky, pvFromIrradiance } from './disaggregate.ts';
+import { redundantLookup, valueAtOtherEnd } from './redundancy.ts';
 
 const near = (a: ArrayLike<number>, b: number[]) => expect(Array.from(a).map((x) => Math.round(x * 1e9) / 1e9)).toEqual(b);
 
@@ -76,21 +76,31 @@ describe('redundancy (A3)', () => {
     expect(valueAtOtherEnd(-100, 0.02, 'to')).toBeCloseTo(-98);
   });
 
-  it('flags disagreement beyond losses + tolerance, not the losses themselves, nor missing points', () => {
-    const a = [100, 100, -50, 100, NaN];
-    const b = [98, 90, -51.02, 98.9, 40];
-    const { suspect, residual } = checkRedundancy(a, b, 0.02, 1);
-    expect([...suspect]).toEqual([0, 1, 0, 0, 0]);
-    expect(residual[1]).toBeCloseTo(-8);
-  });
-
-  it('fills one end from the other and says which points it filled', () => {
-    const { values, filled } = fillFromRedundant([NaN, 5, NaN], [98, 7, NaN], 0.02, 'from');
-    near(values, [100, 5, NaN]);
-    expect([...filled]).toEqual([1, 0, 0]);
+  it('fills one end from the other through the losses, with the inputs for the audit log', () => {
     const lookup = redundantLookup({ seriesId: 'ab.b', points: new Map([[1000, 98]]) }, 0.02, 'from');
     expect(lookup(1000)!.value).toBeCloseTo(100);
     expect(lookup(1000)!.inputs).toMatchObject({ redundantWith: 'ab.b', otherValue: 98 });
     expect(lookup(2000)).toBeUndefined();
+  });
+});
+
+describe('PV estimate of the derived-series job (A7)', () => {
+  const h = 3_600_000;
+  const noon = Date.UTC(2026, 5, 21, 12, 0);
+  const paris = { latitude: 48.85, longitude: 2.35 };
+
+  it('interpolates measured irradiance, holds the last observation briefly, then falls back to clear sky, labelled', () => {
+    const obs = { ts: [noon, noon + h / 6], values: [800, 600] };
+    const ts = [noon + h / 12, noon + h / 6 + 10 * 60_000, noon + h];
+    const { pv, clearSky } = estimatePv(ts, obs, 10, paris, 2 * h);
+    near(pv.slice(0, 2), [(10 * 0.85 * 700) / 1000, (10 * 0.85 * 600) / 1000]);
+    expect([...clearSky]).toEqual([0, 0, 1]);
+    expect(pv[2]).toBeCloseTo(pvFromClearSky([noon + h], paris.latitude, paris.longitude, 10)[0]);
+  });
+
+  it('leaves a point unknown when there is neither irradiance nor a position', () => {
+    const { pv, clearSky } = estimatePv([noon], { ts: [], values: [] }, 10, undefined, 2 * h);
+    expect(Number.isNaN(pv[0])).toBe(true);
+    expect([...clearSky]).toEqual([0]);
   });
 });
