@@ -54,7 +54,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     const file = csvFile(
       'series_id,ts,value,quality\n' +
         'sub-a,2026-03-29T00:59:59.123456Z,0.1,ok\n' +
-        'sub-a,2026-03-29T03:00:00+02:00,-1.5e-7,suspect\n' +
+        'sub-a,2026-03-29T03:00:00+02:00,1.5e-7,suspect\n' +
         'sub-b,2026-03-29T01:00:00Z,123456.78901234567,\n',
     );
     const first = await ingestCsvFile(db, file);
@@ -66,7 +66,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     const rows = (await read()).rows;
     expect(rows).toEqual([
       { series_id: 'sub-a', ts: '2026-03-29T00:59:59.123456', value: 0.1, quality: 'ok', batch_id: first.batchId },
-      { series_id: 'sub-a', ts: '2026-03-29T01:00:00.000000', value: -1.5e-7, quality: 'suspect', batch_id: first.batchId },
+      { series_id: 'sub-a', ts: '2026-03-29T01:00:00.000000', value: 1.5e-7, quality: 'suspect', batch_id: first.batchId },
       { series_id: 'sub-b', ts: '2026-03-29T01:00:00.000000', value: 123456.78901234567, quality: 'ok', batch_id: first.batchId },
     ]);
     expect((await db.query(`SELECT n FROM measurements_5m WHERE series_id = 'sub-a' ORDER BY bucket`)).rows).toEqual([{ n: 1 }, { n: 1 }]);
@@ -186,7 +186,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     expect(await count('ingest_quarantine')).toBe(2);
     expect((await ingestCsvFile(db, jumped)).status).toBe('already-ingested');
 
-    expect(await releaseQuarantine(db, r.batchId)).toEqual({ rows: 2, written: 2 });
+    expect(await releaseQuarantine(db, r.batchId)).toEqual({ rows: 2, written: 2, suspect: { flagged: 0, first: [] } });
     expect(await count('measurements')).toBe(50);
     expect(await count('ingest_quarantine')).toBe(0);
     expect((await db.query(`SELECT status FROM ingest_batches WHERE id = $1`, [r.batchId])).rows).toEqual([{ status: 'committed' }]);

@@ -7,6 +7,7 @@ import { CSV_KINDS, formatLine, type CsvKind } from '../../ingest/csv/format.ts'
 import { ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
 import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
+import type { SuspectReport } from '../../ingest/validate/suspect.ts';
 import { flushAggregates } from '../../store/aggregates.ts';
 import type { Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
@@ -86,6 +87,7 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, progressLines:
     }
     const committedSec = (performance.now() - t0) / 1000;
     console.log(`${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${r.written} written, ${r.rows - r.written} already stored; ${Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')}`);
+    if (r.suspect?.flagged) console.log(suspectLines(file, r.suspect));
     if (r.kind === 'measurements') {
       const t1 = performance.now();
       const marks = await storeAggregates(db);
@@ -114,11 +116,21 @@ async function storeAggregates(db: Db): Promise<number> {
   return total;
 }
 
+/** The points marked suspect, as the batch report records them: how many, then the first ones. */
+function suspectLines(what: string, s: SuspectReport): string {
+  const more = s.flagged > s.first.length ? `; the first ${s.first.length}` : '';
+  return [
+    `${what}: ${s.flagged} point${s.flagged > 1 ? 's' : ''} marked suspect (isolated spikes and drops; values kept as received, all in suspect_log)${more}:`,
+    ...s.first.map((p) => `  ${p.seriesId} ${p.ts} ${p.value} ${p.why}`),
+  ].join('\n');
+}
+
 async function release(batchId: number): Promise<number> {
   const db = await openStore(loadConfig());
   try {
     const r = await releaseQuarantine(db, batchId);
     console.log(`batch ${batchId} released: ${r.rows} rows, ${r.written} written to measurements`);
+    if (r.suspect.flagged) console.log(suspectLines(`batch ${batchId}`, r.suspect));
     return 0;
   } finally {
     await db.close();

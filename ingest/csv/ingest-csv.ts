@@ -21,6 +21,7 @@ import { METERING_STAGE_COLUMNS, meteringStageDdl, mergeStagedMetering } from '.
 import { mergeStagedWeather, WEATHER_STAGE_COLUMNS, weatherStageDdl } from '../../store/weather.repository.ts';
 import { formatIssues, MAX_ISSUES, type Issue } from '../validate/issues.ts';
 import { levelJumps } from '../validate/level-jumps.ts';
+import { flagBatchSpikes, type SuspectReport } from '../validate/suspect.ts';
 import { readHeader, type CsvKind } from './format.ts';
 import { numberedRecords, type NumberedRecord } from './records.ts';
 import { rowChecker, type SeriesStats } from './rows.ts';
@@ -48,7 +49,7 @@ export interface IngestCsvOptions {
 export type Timings = Partial<Record<'hash' | 'stage' | 'validate' | 'merge' | 'aggregates', number>>;
 
 export type IngestCsvResult =
-  | { status: 'committed' | 'quarantined'; batchId: number; kind: CsvKind; rows: number; written: number; issues: Issue[]; timings: Timings }
+  | { status: 'committed' | 'quarantined'; batchId: number; kind: CsvKind; rows: number; written: number; issues: Issue[]; timings: Timings; suspect?: SuspectReport }
   | { status: 'already-ingested'; batchId: number; kind: CsvKind; rows: number; written: 0; issues: Issue[]; firstStatus: string; timings: Timings };
 
 const stageOf = {
@@ -105,10 +106,12 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
       const jumps = direct.clash ? [] : await levelJumps(tx, direct.stats);
       lap('validate');
       if (!direct.clash && jumps.length === 0) {
+        const suspect = await flagBatchSpikes(tx, direct.stats, catalog, batchId);
+        lap('validate');
         await refreshMeasured(tx, direct.stats, opts.deferAggregates === true);
         lap('aggregates');
-        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows } });
-        return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, issues: [], timings };
+        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows, suspect } });
+        return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, issues: [], timings, suspect };
       }
       await tx.query('ROLLBACK TO SAVEPOINT ingest_direct');
     }
@@ -128,12 +131,15 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
     }
     const written = await merge(tx, kind, batchId);
     lap('merge');
+    let suspect: SuspectReport | undefined;
     if (kind === 'measurements') {
+      suspect = await flagBatchSpikes(tx, staged.stats, catalog, batchId);
+      lap('validate');
       await refreshMeasured(tx, staged.stats, opts.deferAggregates === true);
       lap('aggregates');
     }
-    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written } });
-    return { status: 'committed', batchId, kind, rows: staged.rows, written, issues: [], timings };
+    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written, suspect } });
+    return { status: 'committed', batchId, kind, rows: staged.rows, written, issues: [], timings, suspect };
   });
 }
 
