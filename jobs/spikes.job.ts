@@ -3,7 +3,7 @@ import type { Log } from '../core/log.ts';
 import { flagRecentSpikes } from '../ingest/validate/suspect.ts';
 import type { Job } from './scheduler.ts';
 
-export const SPIKES_JOB = 'scada-spikes';
+const SPIKES_JOB = 'scada-spikes';
 
 /**
  * Live point check (A9): every minute, the isolated spikes and drops of the last `windowSec` of

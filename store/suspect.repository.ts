@@ -13,6 +13,21 @@ export interface PointColumns {
 
 const MEASURED = `quality IN ('ok', 'suspect')`;
 
+/**
+ * Runs f with PostgreSQL's JIT off in the caller's transaction, then restores the setting: these
+ * are index probes of a few milliseconds whose cost estimate (a thousand series right after a
+ * bulk COPY, before any ANALYZE) passes the JIT thresholds, and compiling took 300 ms.
+ */
+async function withoutJit<T>(q: Queryable, f: () => Promise<T>): Promise<T> {
+  const before = (await q.query<{ jit: string }>(`SELECT current_setting('jit') AS jit`)).rows[0].jit;
+  await q.query(`SET LOCAL jit = off`);
+  try {
+    return await f();
+  } finally {
+    await q.query(`SELECT set_config('jit', $1, true)`, [before]);
+  }
+}
+
 const columns = (rows: Array<{ ts: Date; value: number }>): PointColumns => ({
   t: Float64Array.from(rows, (r) => r.ts.getTime()),
   v: Float64Array.from(rows, (r) => r.value),
@@ -24,23 +39,24 @@ const columns = (rows: Array<{ ts: Date; value: number }>): PointColumns => ({
  */
 export async function measuredAround(
   q: Queryable,
-  spans: Array<{ seriesId: string; from: Date; to: Date }>,
-  counts: { before: number; after: number },
+  spans: Array<{ seriesId: string; from: Date; to: Date; before: number; after: number }>,
 ): Promise<Map<string, { before: PointColumns; after: PointColumns }>> {
   const out = new Map<string, { before: PointColumns; after: PointColumns }>();
   if (spans.length === 0) return out;
-  const { rows } = await q.query<{ sid: string; ts: Date; value: number; side: number }>(
-    `SELECT s.sid, p.ts, p.value, p.side
-     FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS s(sid, lo, hi)
-     CROSS JOIN LATERAL (
-       (SELECT m.ts, m.value, -1 AS side FROM measurements m
-         WHERE m.series_id = s.sid AND m.ts < s.lo AND m.${MEASURED} ORDER BY m.ts DESC LIMIT $4)
-       UNION ALL
-       (SELECT m.ts, m.value, 1 AS side FROM measurements m
-         WHERE m.series_id = s.sid AND m.ts > s.hi AND m.${MEASURED} ORDER BY m.ts LIMIT $5)
-     ) AS p
-     ORDER BY s.sid, p.ts`,
-    [spans.map((s) => s.seriesId), spans.map((s) => s.from), spans.map((s) => s.to), counts.before, counts.after],
+  const { rows } = await withoutJit(q, () =>
+    q.query<{ sid: string; ts: Date; value: number; side: number }>(
+      `SELECT s.sid, p.ts, p.value, p.side
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::int[]) AS s(sid, lo, hi, nb, na)
+       CROSS JOIN LATERAL (
+         (SELECT m.ts, m.value, -1 AS side FROM measurements m
+           WHERE m.series_id = s.sid AND m.ts < s.lo AND m.${MEASURED} ORDER BY m.ts DESC LIMIT s.nb)
+         UNION ALL
+         (SELECT m.ts, m.value, 1 AS side FROM measurements m
+           WHERE m.series_id = s.sid AND m.ts > s.hi AND m.${MEASURED} ORDER BY m.ts LIMIT s.na)
+       ) AS p
+       ORDER BY s.sid, p.ts`,
+      [spans.map((s) => s.seriesId), spans.map((s) => s.from), spans.map((s) => s.to), spans.map((s) => s.before), spans.map((s) => s.after)],
+    ),
   );
   const bySeries = new Map<string, typeof rows>();
   for (const r of rows) {
@@ -62,11 +78,13 @@ export async function measuredAround(
 export async function* measuredPages(q: Queryable, seriesId: string, from: Date, to: Date, limit: number): AsyncGenerator<PointColumns> {
   let after: string | null = null;
   for (;;) {
-    const { rows }: { rows: Array<{ ts: Date; exact: string; value: number }> } = await q.query(
-      `SELECT ts, ts::text AS exact, value FROM measurements
-       WHERE series_id = $1 AND ts >= $2 AND ts <= $3 AND ($4::timestamptz IS NULL OR ts > $4::timestamptz) AND ${MEASURED}
-       ORDER BY ts LIMIT $5`,
-      [seriesId, from, to, after, limit],
+    const { rows }: { rows: Array<{ ts: Date; exact: string; value: number }> } = await withoutJit(q, () =>
+      q.query(
+        `SELECT ts, ts::text AS exact, value FROM measurements
+         WHERE series_id = $1 AND ts >= $2 AND ts <= $3 AND ($4::timestamptz IS NULL OR ts > $4::timestamptz) AND ${MEASURED}
+         ORDER BY ts LIMIT $5`,
+        [seriesId, from, to, after, limit],
+      ),
     );
     if (rows.length > 0) yield columns(rows);
     if (rows.length < limit) return;
@@ -90,27 +108,29 @@ export interface SuspectMark {
  */
 export async function markSuspect(q: Queryable, marks: SuspectMark[], by: { batchId: number | null; actor: string }): Promise<SuspectMark[]> {
   if (marks.length === 0) return [];
-  const { rows } = await q.query<{ i: number }>(
-    `WITH f AS (
-       SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::text[], $5::text[]) WITH ORDINALITY AS f(sid, ms, v, reason, detail, i)),
-     u AS (
-       UPDATE measurements m SET quality = 'suspect' FROM f
-        WHERE m.series_id = f.sid AND m.ts >= to_timestamp(f.ms / 1000) AND m.ts < to_timestamp((f.ms + 1) / 1000)
-          AND m.value = f.v AND m.quality = 'ok'
-       RETURNING m.series_id, m.ts, m.value, f.reason, f.detail, f.i),
-     logged AS (
-       INSERT INTO suspect_log (batch_id, series_id, ts, value, reason, detail, actor)
-       SELECT $6::bigint, series_id, ts, value, reason, detail::jsonb, $7 FROM u)
-     SELECT i::int FROM u`,
-    [
-      marks.map((m) => m.seriesId),
-      marks.map((m) => m.ts),
-      marks.map((m) => m.value),
-      marks.map((m) => m.reason),
-      marks.map((m) => JSON.stringify(m.detail)),
-      by.batchId,
-      by.actor,
-    ],
+  const { rows } = await withoutJit(q, () =>
+    q.query<{ i: number }>(
+      `WITH f AS (
+         SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::text[], $5::text[]) WITH ORDINALITY AS f(sid, ms, v, reason, detail, i)),
+       u AS (
+         UPDATE measurements m SET quality = 'suspect' FROM f
+          WHERE m.series_id = f.sid AND m.ts >= to_timestamp(f.ms / 1000) AND m.ts < to_timestamp((f.ms + 1) / 1000)
+            AND m.value = f.v AND m.quality = 'ok'
+         RETURNING m.series_id, m.ts, m.value, f.reason, f.detail, f.i),
+       logged AS (
+         INSERT INTO suspect_log (batch_id, series_id, ts, value, reason, detail, actor)
+         SELECT $6::bigint, series_id, ts, value, reason, detail::jsonb, $7 FROM u)
+       SELECT i::int FROM u`,
+      [
+        marks.map((m) => m.seriesId),
+        marks.map((m) => m.ts),
+        marks.map((m) => m.value),
+        marks.map((m) => m.reason),
+        marks.map((m) => JSON.stringify(m.detail)),
+        by.batchId,
+        by.actor,
+      ],
+    ),
   );
   return rows
     .map((r) => marks[r.i - 1])

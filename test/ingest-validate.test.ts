@@ -137,7 +137,7 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
       const expected = {
         flagged: 2,
         first: [
-          { seriesId: 'z1', ts: iso(T0 + 200 * HOUR), value: spike, why: expect.stringMatching(/^spike: above both neighbours \(\d+ before, \d+ after\), [\d.]+ typical steps away$/) },
+          { seriesId: 'z1', ts: iso(T0 + 200 * HOUR), value: spike, why: expect.stringMatching(/^spike: above both neighbours \(\d+ before, \d+ after\), [\d.]+x the typical deviation$/) },
           { seriesId: 'z2', ts: iso(T0 + 431 * HOUR), value: drop, why: expect.stringMatching(/^drop: below both neighbours/) },
         ],
       };

@@ -48,7 +48,7 @@ describe.runIf(!!process.env.GRIDCAST_SHARED_DATA)('isolated spikes on real load
     expect(tried).toBeGreaterThan(4000);
     expect(missed.length / tried).toBeLessThan(0.005);
     // Only where the series itself swings by half from hour to hour: z4 (a few hundred kW) and the industrial z9.
-    expect([...new Set(missed)].sort()).toEqual(['z4', 'z9']);
+    expect(missed.filter((id) => id !== 'z4' && id !== 'z9')).toEqual([]);
   });
 
   it('BigDEAL 2022: no flag on the three LDC loads', () => {

@@ -63,8 +63,9 @@ const stageOf = {
  * validated, rows are streamed by COPY, aggregates are refreshed (or marked: deferAggregates), and the batch is recorded under
  * sha256(file) + kind. Any invalid line rejects the whole file (GridcastError INGEST_REJECTED
  * listing `file:line: CODE what`) and nothing is written; a batch whose level jumps against
- * recent history is committed to quarantine instead. A file already ingested is reported as
- * such and changes nothing. Memory stays bounded whatever the file size.
+ * recent history is committed to quarantine instead. Isolated spikes and drops of a committed
+ * batch of measurements are marked suspect (result and report: `suspect`). A file already
+ * ingested is reported as such and changes nothing. Memory stays bounded whatever the file size.
  *
  * Measurements first try the fast path: COPY straight into `measurements` under a savepoint, as
  * fast as psql's \copy. Any clash of keys (a duplicate within the file, or a point already

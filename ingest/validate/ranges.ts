@@ -52,7 +52,7 @@ export interface RangedSeries {
 }
 
 /** True when a load node declares generation behind its meter, so its net withdrawal may go negative. */
-export function isNetLoad(attrs: Record<string, unknown> | undefined): boolean {
+function isNetLoad(attrs: Record<string, unknown> | undefined): boolean {
   if (!attrs) return false;
   return attrs.netLoad === true || (typeof attrs.pvCapacity === 'number' && attrs.pvCapacity > 0);
 }
@@ -87,10 +87,4 @@ export function outOfRangeIssue(seriesId: string, s: RangedSeries, r: Range, tex
       : ': generation cannot be negative (declare attrs.range.min if this meter reads auxiliary consumption)';
   }
   return { code: 'OUT_OF_RANGE', message: `value ${text} of series '${seriesId}' (${s.kind}) is outside its range [${r.min}, ${r.max}] ${s.unit}${hint}` };
-}
-
-/** The OUT_OF_RANGE issue of a value of a series, or undefined when it is in range. */
-export function rangeIssue(seriesId: string, s: RangedSeries, value: number): Omit<Issue, 'line'> | undefined {
-  const r = seriesRange(s);
-  return outOfRange(value, r) ? outOfRangeIssue(seriesId, s, r, String(value)) : undefined;
 }

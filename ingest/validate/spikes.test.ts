@@ -41,7 +41,7 @@ describe('isolated spikes and drops', () => {
       [431, 'drop'],
     ]);
     const [spike] = isolatedSpikes(t, v);
-    expect(spike.steps).toBeGreaterThan(50);
+    expect(spike.deviations).toBeGreaterThan(50);
   });
 
   it('finds them where the ramp is steepest too, and at 5-min and 10-s cadences', () => {
@@ -119,7 +119,7 @@ describe('isolated spikes and drops', () => {
     expect(found(t, quiet)).toEqual([]);
     const flat = t.map(() => 20);
     flat[250] = 35;
-    expect(isolatedSpikes(t, flat)).toEqual([{ index: 250, kind: 'spike', steps: Infinity }]);
+    expect(isolatedSpikes(t, flat)).toEqual([{ index: 250, kind: 'spike', deviations: Infinity }]);
   });
 
   it('uses the declared cadence, and judges only the indices asked for', () => {

@@ -31,9 +31,15 @@ export interface SuspectReport {
 }
 
 /** Points listed in a report; the rest are counted (every one is in suspect_log). */
-export const LISTED = 10;
+const LISTED = 10;
 /** Points read from the store at a time when the caller does not hold them. */
 const PAGE = 200_000;
+/**
+ * The fewest points a span is judged among (stored ones before it are added): enough for a typical
+ * deviation (two days of hourly load; judging GEFCom2012 one daily file at a time this way flags
+ * fewer points than judging it whole), while a big batch reads only two stored points before it.
+ */
+const MIN_WINDOW = 48;
 
 /**
  * Marks the isolated spikes and drops (ingest/validate/spikes.ts) of each span suspect, keeping
@@ -49,7 +55,12 @@ export async function flagSpikes(
   spans: CheckedSpan[],
   by: { batchId: number | null; actor: string; pageSize?: number },
 ): Promise<SuspectReport> {
-  const around = await measuredAround(q, spans, { before: BLOCK, after: 2 });
+  // Before the span: the two points its first judgements need, and more for a short span so that
+  // it is judged among MIN_WINDOW points at least. After it: the first point and its successor.
+  const around = await measuredAround(
+    q,
+    spans.map((s) => ({ ...s, before: Math.max(2, MIN_WINDOW - (s.points?.n ?? 0)), after: 2 })),
+  );
   const marks: SuspectMark[] = [];
   for (const span of spans) {
     const { before, after } = around.get(span.seriesId)!;
@@ -68,7 +79,7 @@ export async function flagSpikes(
           ts: w.t[i],
           value: w.v[i],
           reason: s.kind,
-          detail: { before: w.v[i - 1], after: w.v[i + 1], steps: Number.isFinite(s.steps) ? Number(s.steps.toFixed(1)) : null },
+          detail: { before: w.v[i - 1], after: w.v[i + 1], deviations: Number.isFinite(s.deviations) ? Number(s.deviations.toFixed(1)) : null },
         });
       }
       carry = tail(w, BLOCK + 1);
@@ -84,10 +95,10 @@ export async function flagSpikes(
   };
 }
 
-/** `spike: above both neighbours (1700 before, 1720 after), 41 typical steps away`. */
+/** `spike: above both neighbours (1700 before, 1720 after), 41x the typical deviation`. */
 function explain(m: SuspectMark): string {
-  const { before, after, steps } = m.detail as { before: number; after: number; steps: number | null };
-  const far = steps === null ? 'on an otherwise flat stretch' : `${steps} typical steps away`;
+  const { before, after, deviations } = m.detail as { before: number; after: number; deviations: number | null };
+  const far = deviations === null ? 'on an otherwise flat stretch' : `${deviations}x the typical deviation`;
   return `${m.reason}: ${m.reason === 'spike' ? 'above' : 'below'} both neighbours (${before} before, ${after} after), ${far}`;
 }
 
@@ -133,7 +144,7 @@ export function flagBatchSpikes(q: Queryable, stats: Map<string, SeriesStats>, c
   return flagSpikes(q, spans, { batchId, actor: 'csv' });
 }
 
-export function declaredStepSec(attrs: Record<string, unknown> | undefined): number | undefined {
+function declaredStepSec(attrs: Record<string, unknown> | undefined): number | undefined {
   const step = Number(attrs?.stepSec);
   return Number.isFinite(step) && step > 0 ? step : undefined;
 }
