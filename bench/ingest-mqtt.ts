@@ -5,6 +5,7 @@ import { freshDb } from '../test/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
 import { silentLog } from '../core/log.ts';
 import { startMqttSubscriber } from '../ingest/scada/mqtt.ts';
+import { rangeScreen } from '../ingest/scada/screen.ts';
 
 /**
  * MQTT ingest rate: a publisher sends N points (QoS 1) to the broker; the subscriber commits
@@ -55,6 +56,7 @@ export async function runMqttIngestBench(opts: MqttBenchOptions = {}): Promise<M
     clientId: `gridcast-bench-${run}`,
     commit: dbCommitter(db, 'mqtt'),
     log: silentLog,
+    screen: rangeScreen(db, { log: silentLog, source: 'mqtt' }),
     flushMs: opts.flushMs ?? 200,
     maxPoints: opts.maxPoints ?? 5000,
     sessionExpirySec: 60,

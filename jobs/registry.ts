@@ -3,12 +3,14 @@ import { GridcastError } from '../core/errors.ts';
 import type { Db } from '../store/db.ts';
 import type { CommitRows } from '../ingest/scada/buffer.ts';
 import type { PollResult } from '../ingest/scada/http-poll.ts';
+import { rangeScreen } from '../ingest/scada/screen.ts';
 import type { Log } from '../core/log.ts';
 import { aggregatesFlushJob } from './aggregates.job.ts';
 import { derivedSeriesJob } from './derived-series.job.ts';
 import { forecastJobs } from './forecast.job.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
+import { spikesJob } from './spikes.job.ts';
 import type { Job } from './scheduler.ts';
 import { cronProblem } from './ticks.ts';
 
@@ -34,12 +36,14 @@ export function configuredJobs(deps: {
 }): ConfiguredJobs {
   const { db, config, log } = deps;
   const { cron, windowSec, ...settings } = config.imputation;
-  const polls = config.httpPoll.length > 0 && deps.pollCommit ? httpPollJobs(config.httpPoll, deps.pollCommit, log) : null;
+  const polls =
+    config.httpPoll.length > 0 && deps.pollCommit ? httpPollJobs(config.httpPoll, deps.pollCommit, log, rangeScreen(db, { log, source: 'http' })) : null;
   const jobs = [
     ...(polls?.jobs ?? []),
     aggregatesFlushJob(db),
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
     derivedSeriesJob(db, log),
+    spikesJob(db, log),
     ...forecastJobs({ db, config, log }),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };

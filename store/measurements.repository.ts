@@ -27,9 +27,12 @@ export const ON_CONFLICT: readonly OnConflict[] = ['revise', 'reject'];
  * The merge rule shared by every write path (`m` = stored row, `x` = incoming row). The incoming
  * row replaces the stored one when they differ, except that a gridcast-made row never replaces a
  * measured one; the replaced row is kept in measurement_revisions (A2). An identical row changes
- * nothing, so re-sending is a no-op (not even received_at moves).
+ * nothing, so re-sending is a no-op (not even received_at moves). A point validation marked
+ * `suspect` (ingest/validate) that comes again as `ok` with the same value is identical too: the
+ * mark stays, rather than each re-send flipping it back and forth through revisions.
  */
-const replaces = (m: string, x: string) => `(${m}.value, ${m}.quality, ${m}.method) IS DISTINCT FROM (${x}.value, ${x}.quality, ${x}.method)
+const replaces = (m: string, x: string) => `((${m}.value, ${m}.method) IS DISTINCT FROM (${x}.value, ${x}.method)
+    OR (${m}.quality <> ${x}.quality AND NOT (${m}.quality = 'suspect' AND ${x}.quality = 'ok')))
   AND NOT (${m}.quality NOT IN (${MADE_SQL}) AND ${x}.quality IN (${MADE_SQL}))`;
 /** The replacement is a revision of a measured value (as opposed to a gridcast-made one being replaced). */
 const revisesMeasured = (m: string) => `${m}.quality NOT IN (${MADE_SQL})`;

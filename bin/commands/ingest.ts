@@ -8,6 +8,7 @@ import { CSV_KINDS, formatLine, type CsvKind } from '../../ingest/csv/format.ts'
 import { ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
 import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
+import type { SuspectReport } from '../../ingest/validate/suspect.ts';
 import { flushAggregates } from '../../store/aggregates.ts';
 import { ON_CONFLICT, type OnConflict } from '../../store/measurements.repository.ts';
 import { checkpointAfterBulkWrite, type Db } from '../../store/db.ts';
@@ -102,6 +103,7 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
     );
     for (const n of r.revisions) console.log(`${file}:${n.ord}: revised ${n.seriesId} ${n.ts.toISOString()}: ${n.oldValue} -> ${n.newValue} (the old value is kept as a revision)`);
     if (r.revised > r.revisions.length) console.log(`${file}: ... and ${r.revised - r.revisions.length} more revised rows`);
+    if (r.suspect?.flagged) console.log(suspectLines(file, r.suspect));
     if (r.kind === 'measurements') {
       const t1 = performance.now();
       const marks = await storeAggregates(db);
@@ -125,11 +127,21 @@ async function storeAggregates(db: Db): Promise<number> {
   return total;
 }
 
+/** The points marked suspect, as the batch report records them: how many, then the first ones. */
+function suspectLines(what: string, s: SuspectReport): string {
+  const more = s.flagged > s.first.length ? `; the first ${s.first.length}` : '';
+  return [
+    `${what}: ${s.flagged} point${s.flagged > 1 ? 's' : ''} marked suspect (isolated spikes and drops; values kept as received, all in suspect_log)${more}:`,
+    ...s.first.map((p) => `  ${p.seriesId} ${p.ts} ${p.value} ${p.why}`),
+  ].join('\n');
+}
+
 async function release(batchId: number): Promise<number> {
   const db = await openStore(loadConfig());
   try {
     const r = await releaseQuarantine(db, batchId);
     console.log(`batch ${batchId} released: ${r.rows} rows, ${r.written - r.revised} new, ${r.revised} revised (old values kept as revisions), ${r.rows - r.written} unchanged`);
+    if (r.suspect.flagged) console.log(suspectLines(`batch ${batchId}`, r.suspect));
     return 0;
   } finally {
     await db.close();

@@ -12,6 +12,7 @@ import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
 import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
 import { dbCommitter } from '../../ingest/scada/commit.ts';
+import { rangeScreen } from '../../ingest/scada/screen.ts';
 import type { Log } from '../../core/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../../ingest/scada/mqtt.ts';
 import { backfillSimulated, startLiveFeed, type LiveFeed } from '../../ingest/scada/sim-feed.ts';
@@ -107,6 +108,7 @@ export async function run(args: string[]): Promise<number> {
       const { url: mqttUrl, topics, clientId, flushMs, maxPoints } = config.mqtt;
       parts.subscriber = await startMqttSubscriber({
         url: mqttUrl, topics, clientId: clientId ?? `gridcast-${hostname()}`, commit: dbCommitter(db, 'mqtt', log), log, flushMs, maxPoints,
+        screen: rangeScreen(db, { log, source: 'mqtt' }),
       });
     }
     if (!config.mqtt && config.httpPoll.length === 0 && config.simulator.enabled) {
@@ -148,6 +150,7 @@ async function startSimulator(
   try {
     parts.subscriber = await startMqttSubscriber({
       url: broker, topics: { [`${topicPrefix}/+/p`]: '{1}' }, clientId: `gridcast-sim-${tag}`, commit: dbCommitter(db, 'mqtt', log), log, connectTimeoutMs: 2000,
+      screen: rangeScreen(db, { log, source: 'mqtt' }),
     });
     parts.simPublisher = await mqtt.connectAsync(broker, { protocolVersion: 5, clientId: `gridcast-sim-pub-${tag}`, connectTimeout: 2000 });
     parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { mqtt: parts.simPublisher, topicPrefix } });
@@ -156,7 +159,7 @@ async function startSimulator(
     await parts.subscriber?.stop().catch(() => {});
     parts.subscriber = undefined;
     log.warn({ broker, err: (e as Error).message }, 'no MQTT broker: simulated telemetry is written directly');
-    parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator', log), log, source: 'simulator' });
+    parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator', log), log, source: 'simulator', screen: rangeScreen(db, { log, source: 'simulator' }) });
     parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { buffer: parts.buffer } });
   }
   return now;

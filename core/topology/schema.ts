@@ -23,8 +23,12 @@ export const UNITS_BY_KIND: Record<NodeKind, readonly string[]> = {
 const Id = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'ids use letters, digits and _ . : - only');
 
 const Attrs = z.looseObject({
-  /** Installed distributed PV behind this withdrawal, in the node's unit (A7). */
+  /** Installed distributed PV behind this withdrawal, in the node's unit (A7); makes the load a net load. */
   pvCapacity: z.number().nonnegative().optional(),
+  /** load: generation behind the meter (PV, CHP, braking trains), so the measured value may go negative. */
+  netLoad: z.boolean().optional(),
+  /** The plausible range of the measured values, replacing the one of the unit and kind (ingest/validate/ranges.ts). */
+  range: z.strictObject({ min: z.number().optional(), max: z.number().optional() }).optional(),
   /** generation/flow: the node (usually a region) where the series sits, for balances (A6). */
   site: Id.optional(),
   /** flow: line ends; positive values flow from → to, at either end. */

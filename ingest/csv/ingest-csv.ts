@@ -24,6 +24,7 @@ import { METERING_STAGE_COLUMNS, meteringStageDdl, mergeStagedMetering } from '.
 import { mergeStagedWeather, WEATHER_STAGE_COLUMNS, weatherStageDdl } from '../../store/weather.repository.ts';
 import { formatIssues, MAX_ISSUES, type Issue } from '../validate/issues.ts';
 import { levelJumps } from '../validate/level-jumps.ts';
+import { flagBatchSpikes, type SuspectReport } from '../validate/suspect.ts';
 import { readHeader, type CsvKind } from './format.ts';
 import { numberedRecords, type NumberedRecord } from './records.ts';
 import { rowChecker, type SeriesStats } from './rows.ts';
@@ -71,6 +72,7 @@ export type IngestCsvResult =
       revisions: RevisionNote[];
       issues: Issue[];
       timings: Timings;
+      suspect?: SuspectReport;
     }
   | { status: 'already-ingested'; batchId: number; kind: CsvKind; rows: number; written: 0; revised: 0; revisions: []; issues: Issue[]; firstStatus: string; timings: Timings };
 
@@ -85,8 +87,9 @@ const stageOf = {
  * validated, rows are streamed by COPY, aggregates are refreshed (or marked: deferAggregates), and the batch is recorded under
  * sha256(file) + kind. Any invalid line rejects the whole file (GridcastError INGEST_REJECTED
  * listing `file:line: CODE what`) and nothing is written; a batch whose level jumps against
- * recent history is committed to quarantine instead. A file already ingested is reported as
- * such and changes nothing. Memory stays bounded whatever the file size.
+ * recent history is committed to quarantine instead. Isolated spikes and drops of a committed
+ * batch of measurements are marked suspect (result and report: `suspect`). A file already
+ * ingested is reported as such and changes nothing. Memory stays bounded whatever the file size.
  *
  * Measurements first try the fast path: COPY straight into `measurements` under a savepoint, as
  * fast as psql's \copy. Any clash of keys (a duplicate within the file, or a point already
@@ -129,10 +132,12 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
       const jumps = direct.clash ? [] : await levelJumps(tx, direct.stats);
       lap('validate');
       if (!direct.clash && jumps.length === 0) {
+        const suspect = await flagBatchSpikes(tx, direct.stats, catalog, batchId);
+        lap('validate');
         await refreshMeasured(tx, direct.stats, opts.deferAggregates === true);
         lap('aggregates');
-        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows, revised: 0 } });
-        return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, revised: 0, revisions: [], issues: [], timings };
+        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows, revised: 0, suspect } });
+        return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, revised: 0, revisions: [], issues: [], timings, suspect };
       }
       await tx.query('ROLLBACK TO SAVEPOINT ingest_direct');
     }
@@ -152,12 +157,15 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
     }
     const { written, revised, revisions } = await merge(tx, kind, batchId, opts.onConflict ?? 'revise', file);
     lap('merge');
+    let suspect: SuspectReport | undefined;
     if (kind === 'measurements') {
+      suspect = await flagBatchSpikes(tx, staged.stats, catalog, batchId);
+      lap('validate');
       await refreshMeasured(tx, staged.stats, opts.deferAggregates === true);
       lap('aggregates');
     }
-    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written, revised, revisions } });
-    return { status: 'committed', batchId, kind, rows: staged.rows, written, revised, revisions, issues: [], timings };
+    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written, revised, revisions, suspect } });
+    return { status: 'committed', batchId, kind, rows: staged.rows, written, revised, revisions, issues: [], timings, suspect };
   });
 }
 

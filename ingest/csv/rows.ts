@@ -1,50 +1,55 @@
 import type { SeriesUnit } from '../../store/measurements.repository.ts';
 import type { Issue } from '../validate/issues.ts';
-import { rangeFor, normaliseUnit, WEATHER_VARIABLE_UNITS, type Range } from '../validate/ranges.ts';
+import { normaliseUnit, outOfRange, outOfRangeIssue, seriesRange, variableRange, type Range } from '../validate/ranges.ts';
+import { addPoint, seriesPoints, type SeriesPoints } from '../validate/spikes.ts';
 import { checkTimestamp, checkValue, clip } from '../validate/values.ts';
 import type { ColumnIndex, CsvKind } from './format.ts';
 
-/** Per-series figures of a batch: the range to re-aggregate and the level to compare with history. */
+/**
+ * Per-series figures of a batch: the range to re-aggregate, the level to compare with history,
+ * and (measurements) the points themselves for the spike check, while the whole batch fits in
+ * HELD_POINTS; beyond that `points` is dropped and the check reads them back from the store.
+ */
 export interface SeriesStats {
   n: number;
   sum: number;
   minTs: number;
   maxTs: number;
   firstLine: number;
+  points?: SeriesPoints;
 }
+
+/** 16 bytes a point: 80 MB at most, so memory stays bounded whatever the file size. */
+const HELD_POINTS = 5_000_000;
 
 /** Turns one parsed record into CSV text for COPY (without the last column and newline) or the reason it is wrong. */
 export type RowCheck = (rec: string[], line: number) => string | Omit<Issue, 'line'>;
 
-interface Known {
-  series: SeriesUnit;
-  range: Range | undefined;
-}
-
 const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-const outOfRange = (v: number, r: Range | undefined) => r !== undefined && (v < r.min || v > r.max);
-const rangeText = (r: Range, unit: string) => `[${r.min}, ${r.max}] ${unit}`;
 
 export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, SeriesUnit>, stats: Map<string, SeriesStats>): RowCheck {
-  const known = new Map<string, Known>();
-  const lookup = (id: string): Known | undefined => {
+  // The range of each series is worked out once, on its first row.
+  const known = new Map<string, SeriesUnit & { range?: Range }>();
+  const lookup = (id: string) => {
     let k = known.get(id);
     if (!k) {
       const series = catalog.get(id);
       if (!series) return undefined;
-      k = { series, range: rangeFor(series.unit, series.attrs) };
-      known.set(id, k);
+      known.set(id, (k = { ...series, range: seriesRange(series) }));
     }
     return k;
   };
+  let held = kind === 'measurements' ? 0 : Infinity;
   const track = (id: string, ts: number, v: number, line: number) => {
-    const s = stats.get(id);
-    if (!s) stats.set(id, { n: 1, sum: v, minTs: ts, maxTs: ts, firstLine: line });
-    else {
-      s.n++;
-      s.sum += v;
-      if (ts < s.minTs) s.minTs = ts;
-      if (ts > s.maxTs) s.maxTs = ts;
+    let s = stats.get(id);
+    if (!s) stats.set(id, (s = { n: 0, sum: 0, minTs: ts, maxTs: ts, firstLine: line, points: held < HELD_POINTS ? seriesPoints() : undefined }));
+    s.n++;
+    s.sum += v;
+    if (ts < s.minTs) s.minTs = ts;
+    if (ts > s.maxTs) s.maxTs = ts;
+    if (s.points) {
+      if (++held <= HELD_POINTS) addPoint(s.points, ts, v);
+      else for (const x of stats.values()) delete x.points;
     }
   };
 
@@ -62,12 +67,10 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
       if (quality !== 'ok' && quality !== 'suspect') {
         return { code: 'QUALITY_INVALID', message: `quality '${clip(quality)}' must be ok or suspect (other flags are set by gridcast itself)` };
       }
-      if (iU >= 0 && normaliseUnit(rec[iU]) !== normaliseUnit(k.series.unit)) {
-        return { code: 'UNIT_MISMATCH', message: `unit '${clip(rec[iU])}' differs from the unit of series '${id}' (${k.series.unit})` };
+      if (iU >= 0 && normaliseUnit(rec[iU]) !== normaliseUnit(k.unit)) {
+        return { code: 'UNIT_MISMATCH', message: `unit '${clip(rec[iU])}' differs from the unit of series '${id}' (${k.unit})` };
       }
-      if (outOfRange(v.value, k.range)) {
-        return { code: 'OUT_OF_RANGE', message: `value ${rec[iV]} is outside the plausible range ${rangeText(k.range!, k.series.unit)} of series '${id}'` };
-      }
+      if (outOfRange(v.value, k.range)) return outOfRangeIssue(id, k, k.range, rec[iV]);
       track(id, ts.value, v.value, line);
       return `${csvField(id)},${rec[iTs]},${rec[iV]},${quality}`;
     };
@@ -79,7 +82,7 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
       const id = rec[iId];
       const k = lookup(id);
       if (!k) return { code: 'UNKNOWN_SERIES', message: `weather station '${clip(id)}' does not exist: create it as a series of kind weather` };
-      if (k.series.kind !== 'weather') return { code: 'NOT_A_WEATHER_STATION', message: `series '${id}' is of kind ${k.series.kind}, not weather` };
+      if (k.kind !== 'weather') return { code: 'NOT_A_WEATHER_STATION', message: `series '${id}' is of kind ${k.kind}, not weather` };
       const variable = rec[iVar];
       if (!/^[a-z][a-z0-9_]{0,62}$/.test(variable)) {
         return { code: 'VARIABLE_INVALID', message: `variable '${clip(variable)}' must be a lower-case name such as temperature` };
@@ -94,10 +97,9 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
       }
       const v = checkValue(rec[iV]);
       if (!v.ok) return v.issue;
-      const unit = WEATHER_VARIABLE_UNITS[variable];
-      const range = unit ? rangeFor(unit) : undefined;
-      if (outOfRange(v.value, range)) {
-        return { code: 'OUT_OF_RANGE', message: `${variable} ${rec[iV]} is outside the plausible range ${rangeText(range!, unit!)}` };
+      const known = variableRange(variable);
+      if (known && outOfRange(v.value, known.range)) {
+        return { code: 'OUT_OF_RANGE', message: `${variable} ${rec[iV]} of station '${id}' is outside its range [${known.range.min}, ${known.range.max}] ${known.unit}` };
       }
       track(id, ts.value, v.value, line);
       return `${csvField(id)},${variable},${rec[iTs]},${issued},${rec[iV]}`;
@@ -127,9 +129,7 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
       if (!t.ok) return t.issue;
       received = rec[iRcv];
     }
-    if (outOfRange(v.value, k.range)) {
-      return { code: 'OUT_OF_RANGE', message: `value ${rec[iV]} is outside the plausible range ${rangeText(k.range!, k.series.unit)} of series '${id}'` };
-    }
+    if (outOfRange(v.value, k.range)) return outOfRangeIssue(id, k, k.range, rec[iV]);
     track(id, ts.value, v.value, line);
     return `${csvField(id)},${rec[iStart]},${len},${rec[iV]},${status},${received}`;
   };

@@ -28,8 +28,9 @@ export function findGaps(measured: { ts: number; value: number }[], stepMs: numb
 }
 
 /** The cadence of a series seen from its points: the median spacing (robust to gaps). */
-export function medianStepMs(ts: number[]): number | null {
+export function medianStepMs(ts: ArrayLike<number>): number | null {
   if (ts.length < 3) return null;
-  const d = ts.slice(1).map((t, i) => t - ts[i]).sort((a, b) => a - b);
-  return d[Math.floor(d.length / 2)];
+  const d = new Float64Array(ts.length - 1);
+  for (let i = 1; i < ts.length; i++) d[i - 1] = ts[i] - ts[i - 1];
+  return d.sort()[Math.floor(d.length / 2)];
 }

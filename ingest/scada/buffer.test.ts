@@ -51,6 +51,32 @@ describe('ingest buffer', () => {
     await buf.close();
   });
 
+  it('writes only what the screen accepts, counts the rest once, and acknowledges after the commit', async () => {
+    let fail = true;
+    const commits: number[][] = [];
+    const acks: number[] = [];
+    const buf = createIngestBuffer({
+      source: 't', log: silentLog, flushMs: 60_000, retryMs: 60_000,
+      screen: async (rows) => ({
+        accepted: rows.filter((r) => r.value >= 0),
+        rejected: rows.filter((r) => r.value < 0).map((r) => ({ row: r, issue: { code: 'OUT_OF_RANGE' as const, message: 'negative' } })),
+      }),
+      commit: async (rows) => {
+        if (fail) throw new Error('db down');
+        commits.push(rows.map((r) => r.value));
+        return rows.length;
+      },
+    });
+    buf.add([row(1), { ...row(2), value: -5 }, row(3)], () => acks.push(1));
+    await expect(buf.flush()).rejects.toThrow('db down');
+    fail = false;
+    await buf.flush();
+    expect(commits).toEqual([[1, 3]]);
+    expect(acks).toEqual([1]);
+    expect(buf.stats()).toMatchObject({ pending: 0, committedPoints: 2, rejectedPoints: 1 });
+    await buf.close();
+  });
+
   it('commits on the timer without an explicit flush', async () => {
     const committed: number[] = [];
     const buf = createIngestBuffer({ source: 't', log: silentLog, flushMs: 20, commit: async (rows) => (committed.push(rows.length), rows.length) });

@@ -1,5 +1,6 @@
 import type { Log } from '../../core/log.ts';
 import type { MeasurementRow } from './point.ts';
+import type { ScreenRows } from './screen.ts';
 
 /**
  * Commits one batch: every row in one transaction, or none. Returns the rows written. A batch
@@ -20,6 +21,8 @@ export interface IngestBuffer {
 export interface IngestStats {
   pending: number;
   committedPoints: number;
+  /** Points refused by the screen (out of their physical range), never written. */
+  rejectedPoints: number;
   flushes: number;
   failedFlushes: number;
   lastCommitAt: Date | null;
@@ -31,11 +34,14 @@ export interface IngestStats {
  * after the commit holding those rows, which is how the MQTT subscriber acknowledges a message
  * only once its points are durable. A failed commit keeps the rows (and their callbacks) at the
  * head of the queue and retries after `retryMs`: a database outage delays data, it never drops it.
+ * With a `screen`, each batch is checked first: refused points are counted (the screen logs
+ * them) and never written, nor retried.
  */
 export function createIngestBuffer(opts: {
   commit: CommitRows;
   log: Log;
   source: string;
+  screen?: ScreenRows;
   flushMs?: number;
   maxPoints?: number;
   retryMs?: number;
@@ -48,7 +54,7 @@ export function createIngestBuffer(opts: {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> = Promise.resolve();
   let closed = false;
-  const stats: IngestStats = { pending: 0, committedPoints: 0, flushes: 0, failedFlushes: 0, lastCommitAt: null };
+  const stats: IngestStats = { pending: 0, committedPoints: 0, rejectedPoints: 0, flushes: 0, failedFlushes: 0, lastCommitAt: null };
 
   const schedule = (ms: number) => {
     if (!timer && !closed) timer = setTimeout(() => void flush().catch(() => {}), ms);
@@ -60,11 +66,16 @@ export function createIngestBuffer(opts: {
       timer = null;
     }
     if (rows.length === 0 && callbacks.length === 0) return;
-    const batch = rows;
+    let batch = rows;
     const done = callbacks;
     rows = [];
     callbacks = [];
     try {
+      if (opts.screen && batch.length > 0) {
+        const { accepted, rejected } = await opts.screen(batch);
+        batch = accepted;
+        stats.rejectedPoints += rejected.length;
+      }
       if (batch.length > 0) stats.committedPoints += await opts.commit(batch);
       stats.flushes++;
       stats.lastCommitAt = new Date();

@@ -4,6 +4,7 @@ import { GridcastError } from '../../core/errors.ts';
 import { createIngestBuffer, type CommitRows, type IngestStats } from './buffer.ts';
 import type { Log } from '../../core/log.ts';
 import { MqttPayload, type MeasurementRow } from './point.ts';
+import type { ScreenRows } from './screen.ts';
 import { compileTopics, routeTopic } from './topics.ts';
 
 export interface MqttSubscriberOptions {
@@ -14,6 +15,8 @@ export interface MqttSubscriberOptions {
   clientId: string;
   commit: CommitRows;
   log: Log;
+  /** Checks each batch before it is written (the physical ranges); refused points are counted and logged. */
+  screen?: ScreenRows;
   flushMs?: number;
   maxPoints?: number;
   /** How long the broker keeps the session while gridcast is down (s). */
@@ -52,7 +55,9 @@ type SendPacket = (packet: Packet, cb?: (err?: Error) => void, ...rest: unknown[
 export async function startMqttSubscriber(opts: MqttSubscriberOptions): Promise<MqttSubscriber> {
   const routes = compileTopics(opts.topics);
   const counts = { messages: 0, invalid: 0, unrouted: 0 };
-  const buffer = createIngestBuffer({ commit: opts.commit, log: opts.log, source: 'mqtt', flushMs: opts.flushMs, maxPoints: opts.maxPoints });
+  const buffer = createIngestBuffer({
+    commit: opts.commit, log: opts.log, source: 'mqtt', screen: opts.screen, flushMs: opts.flushMs, maxPoints: opts.maxPoints,
+  });
   const client: MqttClient = mqtt.connect(opts.url, {
     clientId: opts.clientId,
     clean: false,
