@@ -75,7 +75,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     const fiveMin = await queryMeasurements(db, { seriesId: 'sub-a', from: new Date('2026-03-29T00:00:00Z'), to: new Date('2026-03-29T02:00:00Z'), grain: '5m' });
     expect(fiveMin.map((b) => [b.ts.toISOString(), b.n, b.value, b.quality])).toEqual([
       ['2026-03-29T00:55:00.000Z', 1, 0.1, 'ok'],
-      ['2026-03-29T01:00:00.000Z', 1, -1.5e-7, 'suspect'],
+      ['2026-03-29T01:00:00.000Z', 1, 1.5e-7, 'suspect'],
     ]);
 
     const again = await ingestCsvFile(db, file);

@@ -67,6 +67,17 @@ describe.each(backends)('insertMeasurements, the live write path (%s)', (kind) =
     expect(await stored()).toEqual([{ ts: at(0), value: 5, quality: 'ok', method: null }]);
   });
 
+  it('keeps a suspect mark when the same value comes again as ok; a sender flagging a point suspect is a revision', async () => {
+    await db.transaction((tx) => insertMeasurements(tx, [{ seriesId: 's1', ts: at(0), value: 5 }, { seriesId: 's1', ts: at(1), value: 6 }]));
+    await db.query(`UPDATE measurements SET quality = 'suspect' WHERE ts = $1`, [at(0)]); // as validation marks a spike
+    const again = await db.transaction((tx) => insertMeasurements(tx, [{ seriesId: 's1', ts: at(0), value: 5 }]));
+    expect(again).toEqual({ written: 0, revised: 0, revisions: [] });
+    const flagged = await db.transaction((tx) => insertMeasurements(tx, [{ seriesId: 's1', ts: at(1), value: 6, quality: 'suspect' }]));
+    expect(flagged.revised).toBe(1);
+    expect((await stored()).map((p) => p.quality)).toEqual(['suspect', 'suspect']);
+    expect(await revisionsOf(at(1))).toEqual([{ value: 6, quality: 'ok' }]);
+  });
+
   it('never lets anything change or delete a revision', async () => {
     await db.transaction((tx) => insertMeasurements(tx, [{ seriesId: 's1', ts: at(0), value: 5 }]));
     await db.transaction((tx) => insertMeasurements(tx, [{ seriesId: 's1', ts: at(0), value: 6 }]));
