@@ -25,8 +25,8 @@ async function seed(db: Db): Promise<void> {
   await db.query(
     `INSERT INTO series (id, parent_id, kind, unit, time_zone, weather_station) VALUES
       ('st1', NULL, 'weather', 'degC', 'UTC', NULL), ('st2', NULL, 'weather', 'degC', 'UTC', NULL),
-      ('grid', NULL, 'load', 'MW', 'Europe/Paris', 'st1'), ('a', 'grid', 'load', 'MW', 'Europe/Paris', NULL),
-      ('c', 'grid', 'load', 'MW', 'Europe/Paris', NULL), ('m', NULL, 'load', 'MWh', 'Europe/Berlin', 'st2'),
+      ('grid', NULL, 'load', 'MW', 'Europe/Paris', '"st1"'), ('a', 'grid', 'load', 'MW', 'Europe/Paris', NULL),
+      ('c', 'grid', 'load', 'MW', 'Europe/Paris', NULL), ('m', NULL, 'load', 'MWh', 'Europe/Berlin', '"st2"'),
       ('x', NULL, 'load', 'MW', 'UTC', NULL)`,
   );
   const points: MeasurementInput[] = [];

@@ -4,6 +4,7 @@ import type { Db } from '../../store/db.ts';
 import { insertMeasurements, type MeasurementInput } from '../../store/measurements.repository.ts';
 import { getSeries, upsertSeries, type SeriesRow } from '../../store/series.repository.ts';
 import { consumptionFromWithdrawal, interpolateAt, pvFromClearSky, pvFromIrradiance } from './disaggregate.ts';
+import { mainStation } from '../../core/topology/weather.ts';
 
 /** Ids of the series derived from a withdrawal: kept beside it, without parent so roll-ups never add them. */
 export const pvSeriesId = (withdrawalId: string) => `${withdrawalId}:pv`;
@@ -90,8 +91,9 @@ export async function disaggregateWithdrawal(db: Db, seriesId: string, from: Dat
 
 async function stationOf(db: Db, node: SeriesRow): Promise<SeriesRow> {
   for (let cur: SeriesRow | undefined = node; cur; cur = cur.parent ? await getSeries(db, cur.parent) : undefined) {
-    if (cur.weatherStation) {
-      const station = await getSeries(db, cur.weatherStation);
+    const own = mainStation(cur.weatherStation);
+    if (own) {
+      const station = await getSeries(db, own);
       if (station) return station;
     }
   }
