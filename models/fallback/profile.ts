@@ -43,6 +43,37 @@ export function averageProfile(values: Float64Array, firstMs: number, stepSec: n
   return { mean: out, count: cnt };
 }
 
+/**
+ * The profile's residual at every step of the history: the value minus the profile as it stood
+ * just before that step (same day type and local time over the `window` preceding steps), NaN
+ * where that cell is still empty. The residuals then cover the whole history, as a GAM's do, and
+ * mean what the model's forecast errors mean: MinT needs them over its whole window, and ARIMA on
+ * the profile over its own. O(n): the window's cell sums move one step at a time.
+ */
+export function rollingProfileErrors(values: Float64Array, firstMs: number, stepSec: number, timeZone: string, window: number): Float64Array {
+  const perDay = stepsPerDay(stepSec);
+  const { slot, dayType } = localSlots(firstMs, stepSec, values.length, timeZone);
+  const sum = new Float64Array(DAY_TYPES * perDay);
+  const cnt = new Float64Array(DAY_TYPES * perDay);
+  const cellOf = (t: number) => dayType[t] * perDay + slot[t];
+  const out = new Float64Array(values.length).fill(Number.NaN);
+  for (let t = 0; t < values.length; t++) {
+    const added = t - 1;
+    if (added >= 0 && Number.isFinite(values[added])) {
+      sum[cellOf(added)] += values[added];
+      cnt[cellOf(added)]++;
+    }
+    const gone = t - 1 - window;
+    if (gone >= 0 && Number.isFinite(values[gone])) {
+      sum[cellOf(gone)] -= values[gone];
+      cnt[cellOf(gone)]--;
+    }
+    const c = cellOf(t);
+    if (cnt[c] > 0 && Number.isFinite(values[t])) out[t] = values[t] - sum[c] / cnt[c];
+  }
+  return out;
+}
+
 export const profileModel: PerSeriesModel<ProfileParams, State> = {
   kind: 'profile',
   version: 1,
@@ -56,16 +87,15 @@ export const profileModel: PerSeriesModel<ProfileParams, State> = {
     const recent = s.values.subarray(from);
     const { mean: profile, count } = averageProfile(recent, firstMs, s.stepSec, s.timeZone ?? 'UTC');
     const { slot, dayType } = localSlots(firstMs, s.stepSec, recent.length, s.timeZone ?? 'UTC');
-    const residuals = new Float64Array(n).fill(Number.NaN);
     const bySlot: number[][] = Array.from({ length: perDay }, () => []);
     for (let t = 0; t < recent.length; t++) {
       const cell = dayType[t] * perDay + slot[t];
       const e = recent[t] - profile[cell];
-      residuals[from + t] = e;
       // Leave-one-out error (the cell mean without this value): in-sample residuals understate
       // the error of a mean over only 4 weekends.
       if (Number.isFinite(e)) bySlot[slot[t]].push(count[cell] > 1 ? (e * count[cell]) / (count[cell] - 1) : e);
     }
+    const residuals = rollingProfileErrors(s.values, s.start.getTime(), s.stepSec, s.timeZone ?? 'UTC', p.weeks * 7 * perDay);
     return { state: { profile, errors: errorQuantiles(bySlot) }, residuals };
   },
   predictOne(f, horizon, _cov, levels) {
