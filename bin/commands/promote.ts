@@ -7,18 +7,20 @@ import { actorOf, badArgs } from './models.ts';
 
 export const summary = 'make a model version the champion of its model (the previous champion is retired), with a reason';
 
-const USAGE = 'usage: gridcast promote VERSION --reason TEXT [--by USER]   (VERSION as listed by gridcast models, e.g. load@3)';
+const USAGE = `usage: gridcast promote VERSION --reason TEXT [--by USER] [--replace-overlap]   (VERSION as listed by gridcast models, e.g. load@3)
+  --replace-overlap: VERSION serves the series it shares with another model's champion (refused otherwise: CHAMPION_OVERLAP)`;
 
 const Args = z.object({
   version: z.string({ error: 'VERSION is required' }).regex(/^[^@\s]+@\d+$/, 'VERSION must look like MODEL@N, e.g. load@3'),
   reason: z.string({ error: '--reason is required: say why this version should serve' }).trim().min(1, '--reason must not be empty'),
   by: z.string().min(1, '--by must name someone').optional(),
+  'replace-overlap': z.boolean().optional(),
 });
 
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' }, 'replace-overlap': { type: 'boolean' } } });
   } catch (e) {
     return badArgs((e as Error).message, USAGE);
   }
@@ -27,10 +29,15 @@ export async function run(args: string[]): Promise<number> {
   if (!a.success) return badArgs(a.error.issues.map((i) => i.message).join('; '), USAGE);
   const db = await openStore(loadConfig());
   try {
-    const { version, previousChampion } = await promoteVersion(db, a.data.version, { actor: actorOf(a.data.by), reason: a.data.reason });
+    const { version, previousChampion, overlaps } = await promoteVersion(db, a.data.version, {
+      actor: actorOf(a.data.by),
+      reason: a.data.reason,
+      ...(a.data['replace-overlap'] ? { replaceOverlap: true } : {}),
+    });
     console.log(
       `${version.id} is now the champion of ${version.model}` + (previousChampion ? ` (${previousChampion.id} retired; it stays in the registry)` : ' (it had no champion)'),
     );
+    for (const o of overlaps) console.log(`it now serves ${o.series.join(', ')} instead of ${o.id} (--replace-overlap; audited)`);
     return 0;
   } finally {
     await db.close();
