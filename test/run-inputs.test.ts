@@ -127,6 +127,20 @@ describe.each(backends)('loadRunInputs on %s', (kind) => {
     }
   });
 
+  it('records each series\' weather input, warns WEATHER_UNMAPPED for one without, and takes a recorded input over the topology', async () => {
+    const r = await loadRunInputs(db, request());
+    expect(r.weather.get('a')).toEqual({ stations: [{ station: 'st1', weight: 1 }], from: 'ancestor grid' });
+    expect(r.weather.get('m')).toEqual({ stations: [{ station: 'st2', weight: 1 }], from: 'own' });
+    expect(r.weather.get('x')).toBeNull();
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/^WEATHER_UNMAPPED: 1 series \(x\) have no weather input although 2 weather stations are stored/);
+    // A champion trained on st2 for c is fed st2, and the run says the topology differs.
+    const recorded = await loadRunInputs(db, request({ weather: { c: { stations: [{ station: 'st2', weight: 1 }], from: 'own' } } }));
+    expect(recorded.fitCovariates.get('c')!.future!.temperature).toEqual(r.fitCovariates.get('m')!.future!.temperature);
+    expect(recorded.warnings).toContain('WEATHER_INPUT_RECORDED: 1 series use the weather recorded with their model or run, not the topology\'s as it stands: c st2 (topology: st1, from ancestor grid)');
+    expect(recorded.hash).not.toBe(r.hash);
+  });
+
   it('uses the latest weather forecast issued at or before the origin, never a later one', async () => {
     const r = await loadRunInputs(db, request());
     const t = r.predictCovariates.get('c')!.future!.temperature;
