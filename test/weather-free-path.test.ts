@@ -7,7 +7,7 @@ import { configuredForecaster } from '../models/configured.ts';
 import type { Db } from '../store/db.ts';
 import { readForecasts, readRun } from '../store/forecasts.repository.ts';
 import { insertMeasurements, type MeasurementInput } from '../store/measurements.repository.ts';
-import { createModel, getVersion, insertVersion, loadArtifact } from '../store/registry.repository.ts';
+import { createModel, getVersion, insertVersion, loadArtifact, loadCompanionArtifact } from '../store/registry.repository.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { insertWeatherForecasts, insertWeatherObs } from '../store/weather.repository.ts';
 import { backends, freshDb } from './db.ts';
@@ -42,7 +42,8 @@ async function seed(db: Db): Promise<void> {
     db,
     validateTopology({
       timeZone: 'UTC',
-      weatherStations: ['s1', 's2'],
+      // s3 never observes anything.
+      weatherStations: ['s1', 's2', 's3'],
       nodes: [
         { id: 'grid', kind: 'load', unit: 'MW' },
         { id: 'f1', parent: 'grid', kind: 'load', unit: 'MW', weatherStation: 's1' },
@@ -131,5 +132,18 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
       expect([r.model, r.modelVersion]).toEqual(['gam', 'legacy@1/weather-free']);
       expect(r.fallbackReason).toBe(`weather-free companion fitted in the run (no complete weather forecast issued at or before ${asOf.toISOString()})`);
     }
+  }, 60_000);
+
+  it('a champion whose stations observed nothing over the history takes its companion too, and the run says why', async () => {
+    const v = (await getVersion(db, 'feeders@1'))!;
+    await createModel(db, { name: 'blind', family: 'load' });
+    const weather = { f1: { stations: [{ station: 's3', weight: 1 }], from: 'own' } };
+    const { id } = await insertVersion(db, { ...v, model: 'blind', seriesIds: ['f1'], weather, artifact: await loadArtifact(db, v.id), companion: (await loadCompanionArtifact(db, v.id))! });
+    await promoteVersion(db, id, { actor: 'test', reason: 'recorded on s3', replaceOverlap: true });
+    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: new Date(END) });
+    const f1 = await readForecasts(db, s.runId, { seriesId: 'f1', grain: '1h' });
+    for (const r of f1) expect([r.model, r.modelVersion, r.fallbackReason]).toEqual(['gam', 'blind@1/weather-free', 'weather-free companion (no observed temperature over the history)']);
+    expect(s.warnings).toContain('WEATHER_HISTORY_MISSING: no observed temperature over the history for 1 series whose model uses weather: f1 ran on the weather-free companion (gam)');
+    expect(s.warnings.some((w) => w.startsWith('WEATHER_INPUT_RECORDED: 1 series use the weather recorded with their model or run'))).toBe(true);
   }, 60_000);
 });

@@ -18,7 +18,7 @@ export interface BacktestMetrics {
   horizon: number;
   origins: number;
   refitEvery: number;
-  /** Weather over the horizons: observations ("perfect" weather) or none for models without covariates. */
+  /** Weather over the horizons: observations ("perfect" weather), or none (a model without covariates, or series without weather). */
   weather: 'observed' | 'none';
   /** First and last origin over all series (ISO). */
   from: string;
@@ -37,7 +37,8 @@ const DEFAULT_REFIT_EVERY = 7;
  */
 export async function scoreNamedBacktest(forecaster: Forecaster, history: Series[], covariates: Map<string, Covariates>, spec: NamedBacktest): Promise<BacktestMetrics> {
   const refitEvery = spec.refitEvery ?? DEFAULT_REFIT_EVERY;
-  const useWeather = forecaster.capabilities.futureCovariates;
+  // Weather is used only by a model that takes it, for series that have it.
+  const useWeather = forecaster.capabilities.futureCovariates && history.some((s) => covariates.get(s.id)?.future?.[TEMPERATURE]);
   const all: OriginResult[] = [];
   const series: BacktestMetrics['series'] = {};
   for (const s of history) {

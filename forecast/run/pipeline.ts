@@ -13,7 +13,7 @@ import { runWorker } from '../../core/worker.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
-import { fallbackGroup, planLabel, weatherFreeLabel, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
+import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
  * The computation of a run, shared by a new run and its reproduction: inputs from the store,
@@ -96,7 +96,7 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
       return [id, { history: inputs.history.get(id)!, ...fit, predictCovariates: p.predict }];
     }),
   );
-  for (const [id, p] of paths) if (p.weatherFree) plans.set(id, { ...plans.get(id)!, weatherFree: p.weatherFree });
+  for (const [id, p] of paths) if (p.weatherFree) plans.set(id, { ...plans.get(id)!, weatherFree: p.weatherFree.why });
 
   // Series sharing a champion (and a weather path) are conditioned together; every other series is fitted alone.
   const groups = new Map<string, { plan: SeriesPlan; ids: string[] }>();
@@ -110,7 +110,7 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
   const ctx: GroupContext = { horizonSteps: settings.horizonSteps, levels: settings.quantiles, ...(settings.holidays ? { holidays: settings.holidays } : {}) };
   const results = new Map<string, SeriesForecast>();
   for (const r of await baseForecasts([...groups.values()], data, ctx, deps)) results.set(r.id, r);
-  warnings.push(...weatherPathWarnings(spec, paths, results));
+  warnings.push(...weatherPathWarnings(paths, results));
 
   const windowSteps = (spec.windowEnd.getTime() - spec.windowStart.getTime()) / HOUR_MS;
   const from = settings.windowOffset;
@@ -174,27 +174,40 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
 interface WeatherPath {
   /** One covariate set per prediction: the weather forecast, or one per climatic scenario. */
   predict: Array<Covariates | undefined>;
-  /** Set when the model needs weather it does not have over the horizon: why (the weather-free companion serves). */
-  weatherFree?: string;
+  /** Set when the model needs weather it does not have: why, and the code of the run's warning (the weather-free companion serves). */
+  weatherFree?: { code: string; why: string };
 }
+
+/** Why a series takes the weather-free path, with the code of the run's warning about it. */
+const NO_HISTORY = { code: 'WEATHER_HISTORY_MISSING', why: 'no observed temperature over the history' };
+const NO_SCENARIO = { code: 'WEATHER_SCENARIOS_MISSING', why: 'no past year with complete observed temperature to replay' };
+const noForecast = (origin: Date) => ({ code: 'WEATHER_FORECAST_MISSING', why: `no complete weather forecast issued at or before ${origin.toISOString()}` });
 
 /**
  * The weather each series predicts with. Short horizons: the weather forecast as issued before
  * the origin. Mid-term: one set per scenario year whose replayed temperature is complete for
  * every series that has a weather input. A series whose model needs weather and has none of
- * these takes its weather-free companion.
+ * these, or a champion trained with weather whose stations observed nothing over the history,
+ * takes its weather-free companion.
  */
 function weatherPaths(spec: RunSpec, inputs: RunInputs, plans: Map<string, SeriesPlan>, warnings: string[]): Map<string, WeatherPath> {
   const ids = [...inputs.history.keys()];
   const complete = (c: Covariates | undefined) => !!c?.future?.[TEMPERATURE] && c.future[TEMPERATURE].every(Number.isFinite);
+  const observed = (id: string) => !!inputs.fitCovariates.get(id)?.future?.[TEMPERATURE]?.some(Number.isFinite);
   const withWeather = ids.filter((id) => inputs.fitCovariates.has(id));
   const needs = needsWeather(spec.settings.holidays);
+  // A champion cannot drop the temperature it was trained on; a model fitted here simply fits without it.
+  const blind = (id: string) => {
+    const plan = plans.get(id)!;
+    return 'champion' in plan && plan.weather && !observed(id);
+  };
   if (spec.horizon !== 'mid-term') {
-    const why = `no complete weather forecast issued at or before ${spec.origin.toISOString()}`;
+    const late = noForecast(spec.origin);
     return new Map(
       ids.map((id): [string, WeatherPath] => {
         const cov = inputs.predictCovariates.get(id);
-        return [id, withWeather.includes(id) && !complete(cov) && needs(plans.get(id)!) ? { predict: [undefined], weatherFree: why } : { predict: [cov] }];
+        if (blind(id)) return [id, { predict: [undefined], weatherFree: NO_HISTORY }];
+        return [id, observed(id) && !complete(cov) && needs(plans.get(id)!) ? { predict: [undefined], weatherFree: late } : { predict: [cov] }];
       }),
     );
   }
@@ -202,12 +215,12 @@ function weatherPaths(spec: RunSpec, inputs: RunInputs, plans: Map<string, Serie
   const usable = years.filter(([, cov]) => withWeather.every((id) => complete(cov.get(id))));
   const dropped = years.filter(([, cov]) => !usable.some(([, u]) => u === cov)).map(([y]) => y);
   if (dropped.length > 0) warnings.push(`climatic scenario years without complete observed temperature, left out: ${dropped.join(', ')}`);
-  const why = 'no past year with complete observed temperature to replay';
   return new Map(
     ids.map((id): [string, WeatherPath] => {
+      if (blind(id)) return [id, { predict: [undefined], weatherFree: NO_HISTORY }];
       if (!inputs.fitCovariates.has(id)) return [id, { predict: [undefined] }];
       if (usable.length > 0) return [id, { predict: usable.map(([, cov]) => cov.get(id)) }];
-      return [id, needs(plans.get(id)!) ? { predict: [undefined], weatherFree: why } : { predict: [undefined] }];
+      return [id, needs(plans.get(id)!) ? { predict: [undefined], weatherFree: NO_SCENARIO } : { predict: [undefined] }];
     }),
   );
 }
@@ -225,21 +238,23 @@ function needsWeather(holidays: string | undefined): (plan: SeriesPlan) => boole
 
 /**
  * What the series without the weather their model needs ran on, read from their labels (never
- * predicted beforehand): the weather-free companion, or the fallback that replaced it.
+ * predicted beforehand): the weather-free companion, or the fallback that replaced it. One coded
+ * warning per reason.
  */
-function weatherPathWarnings(spec: RunSpec, paths: Map<string, WeatherPath>, results: Map<string, SeriesForecast>): string[] {
-  const byOutcome = new Map<string, string[]>();
+function weatherPathWarnings(paths: Map<string, WeatherPath>, results: Map<string, SeriesForecast>): string[] {
+  const byReason = new Map<string, { code: string; why: string; byOutcome: Map<string, string[]> }>();
   for (const [id, p] of paths) {
     if (!p.weatherFree) continue;
     const r = results.get(id)!;
-    const outcome = r.fallbackReason?.startsWith(weatherFreeLabel('').split(' (')[0]) ? `the weather-free companion (${r.model})` : `${r.model} (${r.fallbackReason ?? 'unlabelled'})`;
-    byOutcome.set(outcome, [...(byOutcome.get(outcome) ?? []), id]);
+    const outcome = r.fallbackReason?.startsWith(WEATHER_FREE_COMPANION) ? `the weather-free companion (${r.model})` : `${r.model} (${r.fallbackReason ?? 'unlabelled'})`;
+    const entry = byReason.get(p.weatherFree.code) ?? { ...p.weatherFree, byOutcome: new Map<string, string[]>() };
+    entry.byOutcome.set(outcome, [...(entry.byOutcome.get(outcome) ?? []), id]);
+    byReason.set(p.weatherFree.code, entry);
   }
-  if (byOutcome.size === 0) return [];
-  const n = [...byOutcome.values()].reduce((a, ids) => a + ids.length, 0);
-  const code = spec.horizon === 'mid-term' ? 'WEATHER_SCENARIOS_MISSING' : 'WEATHER_FORECAST_MISSING';
-  const what = spec.horizon === 'mid-term' ? 'no past year with complete observed temperature to replay' : `no complete weather forecast issued at or before ${spec.origin.toISOString()}`;
-  return [`${code}: ${what} for ${n} series whose model uses weather: ${[...byOutcome].map(([o, ids]) => `${list(ids)} ran on ${o}`).join('; ')}`];
+  return [...byReason.values()].map(({ code, why, byOutcome }) => {
+    const n = [...byOutcome.values()].reduce((a, ids) => a + ids.length, 0);
+    return `${code}: ${why} for ${n} series whose model uses weather: ${[...byOutcome].map(([o, ids]) => `${list(ids)} ran on ${o}`).join('; ')}`;
+  });
 }
 
 /**

@@ -86,8 +86,10 @@ export function planLabel(plan: SeriesPlan, s: SeriesData): string {
   return fitLabel(plan.fit.kind, s);
 }
 
-/** The label of a forecast made on the weather-free path. */
-export const weatherFreeLabel = (why: string, fittedInRun = false) => `weather-free companion${fittedInRun ? ' fitted in the run' : ''} (${why})`;
+/** How the label of a forecast made on the weather-free path starts. */
+export const WEATHER_FREE_COMPANION = 'weather-free companion';
+
+const weatherFreeLabel = (why: string, fittedInRun = false) => `${WEATHER_FREE_COMPANION}${fittedInRun ? ' fitted in the run' : ''} (${why})`;
 
 export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promise<SeriesForecast[]> {
   const { plan, series: group } = g;
