@@ -214,6 +214,7 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
       return out;
     },
     residuals: () => new Map(choices.map((ch) => [ch.id, ch.chosen.residuals().get(ch.id) ?? new Float64Array(0)])),
+    historyErrors: () => new Map(choices.map((ch) => [ch.id, (ch.chosen.historyErrors?.() ?? ch.chosen.residuals()).get(ch.id) ?? new Float64Array(0)])),
     toArtifact: () =>
       makeArtifact(spec, window, hash, {
         series: choices.map((ch) => ({

@@ -53,7 +53,7 @@ export interface SeriesForecast {
   /** Registry version id, or 'fit:<kind>:<dataHash>' of the model fitted in the run. */
   modelVersion: string;
   fallbackReason?: string;
-  /** In-sample residuals ending at the origin (NaN where none). */
+  /** Errors over the history ending at the origin, for the reconciliation (NaN where none): FittedForecaster.historyErrors, else residuals. */
   residuals: Float64Array;
   /** Why models failed, in full, for the run's warnings. */
   failures: string[];
@@ -143,7 +143,7 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
         model: fs[0].model,
         modelVersion: planLabel(plan, s),
         ...withReason(joinReasons(pathLabel, ...fs.map((f) => f.fallbackReason))),
-        residuals: fitted.residuals().get(id) ?? new Float64Array(0),
+        residuals: historyErrors(fitted, id),
         failures: [],
       });
     } else {
@@ -162,6 +162,9 @@ export function fallbackGroup(group: SeriesData[], e: unknown, ctx: GroupContext
 }
 
 const withReason = (r: string | undefined) => (r ? { fallbackReason: r } : {});
+
+/** What the reconciliation weighs a series by: its errors over the whole history, else its residuals. */
+const historyErrors = (f: FittedForecaster, id: string) => (f.historyErrors?.() ?? f.residuals()).get(id) ?? new Float64Array(0);
 
 function invalid(fs: Forecast[], ctx: GroupContext): string | undefined {
   for (const f of fs) {
@@ -190,7 +193,7 @@ async function fallback(s: SeriesData, why: { label: string; text: string }, ctx
         model: f.model,
         modelVersion: fitLabel(spec.kind, { ...s, fitCovariates: undefined }),
         fallbackReason: joinReasons(...labels, f.fallbackReason),
-        residuals: fitted.residuals().get(id) ?? new Float64Array(0),
+        residuals: historyErrors(fitted, id),
         failures,
       };
     } catch (e) {

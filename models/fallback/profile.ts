@@ -44,11 +44,12 @@ export function averageProfile(values: Float64Array, firstMs: number, stepSec: n
 }
 
 /**
- * The profile's residual at every step of the history: the value minus the profile as it stood
+ * Errors of the profile at every step of the history: the value minus the profile as it stood
  * just before that step (same day type and local time over the `window` preceding steps), NaN
- * where that cell is still empty. The residuals then cover the whole history, as a GAM's do, and
- * mean what the model's forecast errors mean: MinT needs them over its whole window, and ARIMA on
- * the profile over its own. O(n): the window's cell sums move one step at a time.
+ * where that cell is still empty. The profile's residuals cover only its last weeks (what ARIMA on
+ * it is fitted on: measured on GEFCom2012, longer residual windows make its forecasts worse);
+ * these cover the whole history for the reconciliation's covariance. O(n): the window's cell sums
+ * move one step at a time.
  */
 export function rollingProfileErrors(values: Float64Array, firstMs: number, stepSec: number, timeZone: string, window: number): Float64Array {
   const perDay = stepsPerDay(stepSec);
@@ -87,16 +88,18 @@ export const profileModel: PerSeriesModel<ProfileParams, State> = {
     const recent = s.values.subarray(from);
     const { mean: profile, count } = averageProfile(recent, firstMs, s.stepSec, s.timeZone ?? 'UTC');
     const { slot, dayType } = localSlots(firstMs, s.stepSec, recent.length, s.timeZone ?? 'UTC');
+    const residuals = new Float64Array(n).fill(Number.NaN);
     const bySlot: number[][] = Array.from({ length: perDay }, () => []);
     for (let t = 0; t < recent.length; t++) {
       const cell = dayType[t] * perDay + slot[t];
       const e = recent[t] - profile[cell];
+      residuals[from + t] = e;
       // Leave-one-out error (the cell mean without this value): in-sample residuals understate
       // the error of a mean over only 4 weekends.
       if (Number.isFinite(e)) bySlot[slot[t]].push(count[cell] > 1 ? (e * count[cell]) / (count[cell] - 1) : e);
     }
-    const residuals = rollingProfileErrors(s.values, s.start.getTime(), s.stepSec, s.timeZone ?? 'UTC', p.weeks * 7 * perDay);
-    return { state: { profile, errors: errorQuantiles(bySlot) }, residuals };
+    const errors = rollingProfileErrors(s.values, s.start.getTime(), s.stepSec, s.timeZone ?? 'UTC', p.weeks * 7 * perDay);
+    return { state: { profile, errors: errorQuantiles(bySlot) }, residuals, errors };
   },
   predictOne(f, horizon, _cov, levels) {
     const perDay = stepsPerDay(f.stepSec);
