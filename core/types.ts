@@ -84,6 +84,11 @@ export interface FittedForecaster<P = unknown> {
   predict(horizon: number, covariates?: Map<string, Covariates>, quantiles?: number[]): Promise<Forecast[]>;
   /** In-sample residuals per series, for MinT and ARIMA-on-residuals. */
   residuals(): Map<string, Float64Array>;
+  /**
+   * Optional: errors over the whole history, for the reconciliation's covariance, from a model
+   * whose residuals() cover only part of it (a profile explains only its last weeks). Default: residuals().
+   */
+  historyErrors?(): Map<string, Float64Array>;
   toArtifact(): ModelArtifact;
 }
 

@@ -6,6 +6,7 @@ import { dataHash } from '../models/artifact.ts';
 import type { Queryable } from '../store/db.ts';
 import { listSeries, type SeriesRow } from '../store/series.repository.ts';
 import { weatherFcKnownAt, weatherObsKnownAt } from '../store/weather.repository.ts';
+import { blendStations, describeWeather, resolveWeather, weatherKey, type WeatherInput, type WeatherNode } from '../core/topology/weather.ts';
 import { HourlyLoader, unpack } from './inputs-history.ts';
 
 export interface InputRequest {
@@ -24,13 +25,22 @@ export interface InputRequest {
    * what was known then; it is not the origin, since imported history was received after its origins.
    */
   asOf?: Date;
+  /**
+   * Weather inputs to use instead of resolving the topology's, for the series present here (null:
+   * none): a reproduction passes its run's, a run its champions' (what they were trained on).
+   */
+  weather?: Record<string, WeatherInput | null>;
 }
 
 export interface RunInputs {
   stepSec: 3600;
   /** Hourly, [origin - historyDays, origin), NaN where missing; Series.timeZone from topology. */
   history: Map<string, Series>;
-  /** { future: { temperature } } aligned with history (observations), only for series with a weather station. */
+  /** The stations (and weights) making each series' temperature, null where it has none: recorded by runs and the registry. */
+  weather: Map<string, WeatherInput | null>;
+  /** Coded warnings on the weather inputs (WEATHER_UNMAPPED, WEATHER_NO_OBSERVATIONS), for the command's output and the record. */
+  warnings: string[];
+  /** { future: { temperature } } aligned with history (observations), only for series with a weather input. */
   fitCovariates: Map<string, Covariates>;
   /** { future: { temperature } } of length horizonSteps from the latest forecast issued <= origin for each target (NaN where none). */
   predictCovariates: Map<string, Covariates>;
@@ -49,7 +59,9 @@ export const TEMPERATURE = 'temperature';
 /**
  * Loads what a forecast run (or a training) needs from the store: hourly actuals through
  * queryMeasurements (own measurements, best metering version, or roll-up of children), and the
- * temperature of each series' weather station — the node's own or its nearest ancestor's.
+ * temperature of each series: the weighted mean of the stations its weather input names
+ * (core/topology/weather.ts: own source, else descendants', else a moving load's substations',
+ * else an ancestor's).
  */
 export async function loadRunInputs(q: Queryable, req: InputRequest): Promise<RunInputs> {
   validate(req);
@@ -76,22 +88,25 @@ export async function loadRunInputs(q: Queryable, req: InputRequest): Promise<Ru
     quality.set(id, counts);
   }
 
-  const stationOf = new Map<string, string>();
-  for (const id of ids) {
-    const st = weatherStation(topology, id);
-    if (st) stationOf.set(id, st);
-  }
-  const stations = [...new Set(stationOf.values())].sort();
+  const { weather, warnings } = await weatherInputs(topology, ids, loader, req);
+  const stations = [...new Set([...weather.values()].flatMap((w) => w?.stations.map((s) => s.station) ?? []))].sort();
   const obsHistory = new Map<string, Float64Array>();
   const fcHorizon = new Map<string, Float64Array>();
   for (const st of stations) {
     obsHistory.set(st, await hourlyObservations(q, st, from, steps, req.asOf));
     fcHorizon.set(st, await latestForecasts(q, st, origin, req.horizonSteps, req.asOf));
   }
-  const perSeries = (byStation: Map<string, Float64Array>) =>
-    new Map([...stationOf].map(([id, st]): [string, Covariates] => [id, { future: { [TEMPERATURE]: byStation.get(st)!.slice() } }]));
-  const fitCovariates = perSeries(obsHistory);
-  const predictCovariates = perSeries(fcHorizon);
+  const mapped = [...weather].filter((e): e is [string, WeatherInput] => e[1] !== null);
+  const perSeries = (byStation: Map<string, Float64Array>, length: number) =>
+    new Map(mapped.map(([id, w]): [string, Covariates] => [id, { future: { [TEMPERATURE]: blendStations(w.stations, byStation, length) } }]));
+  const fitCovariates = perSeries(obsHistory, steps);
+  const predictCovariates = perSeries(fcHorizon, req.horizonSteps);
+  const blind = mapped.filter(([id]) => steps > 0 && !fitCovariates.get(id)!.future![TEMPERATURE].some(Number.isFinite));
+  if (blind.length > 0) {
+    warnings.push(
+      `WEATHER_NO_OBSERVATIONS: ${count(blind.length)} (${list(blind.map(([id]) => id))}) map to stations without a temperature observation between ${new Date(from).toISOString()} and ${new Date(origin).toISOString()} (${list([...new Set(blind.flatMap(([, w]) => w.stations.map((s) => s.station)))])}): their models run without weather; ingest the stations' observations.`,
+    );
+  }
 
   let scenarios: Map<number, Map<string, Covariates>> | undefined;
   if (req.scenarioYears) {
@@ -99,11 +114,11 @@ export async function loadRunInputs(q: Queryable, req: InputRequest): Promise<Ru
     for (const year of [...new Set(req.scenarioYears)].sort((a, b) => a - b)) {
       const byStation = new Map<string, Float64Array>();
       for (const st of stations) byStation.set(st, await replayedYear(q, st, origin, req.horizonSteps, year, req.asOf));
-      scenarios.set(year, perSeries(byStation));
+      scenarios.set(year, perSeries(byStation, req.horizonSteps));
     }
   }
 
-  const inputs = { stepSec: STEP_SEC, history, fitCovariates, predictCovariates, ...(scenarios ? { scenarios } : {}), quality } as const;
+  const inputs = { stepSec: STEP_SEC, history, weather, warnings, fitCovariates, predictCovariates, ...(scenarios ? { scenarios } : {}), quality } as const;
   return { ...inputs, hash: inputsHash(inputs, origin, req.horizonSteps) };
 }
 
@@ -123,14 +138,73 @@ function validate(req: InputRequest): void {
   }
 }
 
-/** The node's station, else its nearest ancestor's; undefined when none up to the root. */
-export function weatherStation(topology: Map<string, SeriesRow>, id: string): string | undefined {
-  const seen = new Set<string>();
-  for (let n = topology.get(id); n && !seen.has(n.id); n = n.parent ? topology.get(n.parent) : undefined) {
-    if (n.weatherStation) return n.weatherStation;
-    seen.add(n.id);
+const count = (n: number) => `${n} series`;
+const list = (ids: string[]) => (ids.length > 5 ? `${ids.slice(0, 5).join(', ')}, …` : ids.join(', '));
+
+/**
+ * The weather input of each series: the request's where given, else resolved on the stored
+ * topology, with its children's mean load over the window weighting an aggregate's stations. A
+ * series left without any while weather stations exist is named in WEATHER_UNMAPPED.
+ */
+async function weatherInputs(
+  topology: Map<string, SeriesRow>,
+  ids: string[],
+  loader: HourlyLoader,
+  req: InputRequest,
+): Promise<{ weather: Map<string, WeatherInput | null>; warnings: string[] }> {
+  const rows = [...topology.values()].filter((r) => !r.attrs.derived);
+  const stations = rows.filter((r) => r.kind === 'weather').map((r) => r.id);
+  const nodes: WeatherNode[] = rows.map((r) => {
+    const sharing = r.attrs.sharing as { substations?: string[] } | undefined;
+    return { id: r.id, parent: r.parent, ...(r.weatherStation !== undefined ? { weatherStation: r.weatherStation } : {}), ...(sharing?.substations ? { substations: sharing.substations } : {}) };
+  });
+  const given = req.weather ?? {};
+  // First pass: which children's loads weigh an aggregate; then their mean load over the window.
+  const asked = new Set<string>();
+  resolveWeather(nodes, { stations, loadOf: (id) => void asked.add(id) }, ids);
+  const loads = new Map<string, number>();
+  for (const id of [...asked].sort()) {
+    const v = (await loader.load(id)).values;
+    let sum = 0;
+    let n = 0;
+    for (const x of v) {
+      if (!Number.isFinite(x)) continue;
+      sum += x;
+      n++;
+    }
+    if (n > 0) loads.set(id, sum / n);
   }
-  return undefined;
+  const resolved = resolveWeather(nodes, { stations, loadOf: (id) => loads.get(id) }, ids);
+  const weather = new Map(ids.map((id) => [id, Object.hasOwn(given, id) ? given[id] : resolved.get(id)!]));
+  const warnings: string[] = [];
+  const stationSet = (w: WeatherInput | null | undefined) => (w ? w.stations.map((x) => x.station).join(',') : '');
+  const overridden = ids.filter((id) => Object.hasOwn(given, id) && stationSet(given[id]) !== stationSet(resolved.get(id)));
+  if (overridden.length > 0) {
+    warnings.push(
+      `WEATHER_INPUT_RECORDED: ${count(overridden.length)} use the weather recorded with their model or run, not the topology's as it stands: ${overridden
+        .slice(0, 5)
+        .map((id) => `${id} ${describeWeather(given[id])} (topology: ${describeWeather(resolved.get(id))})`)
+        .join('; ')}${overridden.length > 5 ? '; …' : ''}`,
+    );
+  }
+  const unmapped = ids.filter((id) => weather.get(id) === null && topology.get(id)!.kind !== 'weather');
+  if (unmapped.length > 0 && stations.length > 0) {
+    warnings.push(
+      `WEATHER_UNMAPPED: ${count(unmapped.length)} (${list(unmapped)}) have no weather input although ${stations.length} weather station${stations.length > 1 ? 's are' : ' is'} stored: their models run on the calendar alone. Give them (or an ancestor) a weatherStation in the topology — a station, a weighted list or mean — or load it with 'gridcast topology load FILE --weather mean'.`,
+    );
+  }
+  return { weather, warnings };
+}
+
+/** A series' weather inputs grouped for people: `mean of 11 stations (s1 … s11): system, z1, …`. */
+export function describeWeatherInputs(weather: ReadonlyMap<string, WeatherInput | null> | Record<string, WeatherInput | null>): string[] {
+  const entries = weather instanceof Map ? [...weather] : Object.entries(weather);
+  const groups = new Map<string, string[]>();
+  for (const [id, w] of entries.sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const d = describeWeather(w);
+    groups.set(d, [...(groups.get(d) ?? []), id]);
+  }
+  return [...groups].map(([d, ids]) => `${d}: ${ids.length > 8 ? `${ids.slice(0, 8).join(', ')}, … (${ids.length} series)` : ids.join(', ')}`);
 }
 
 
@@ -204,7 +278,7 @@ function inputsHash(inputs: Omit<RunInputs, 'hash'>, origin: number, horizonStep
   const history = [...inputs.history.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   const horizon = history.map((s) => ({ id: s.id, start: new Date(origin), stepSec: STEP_SEC, values: new Float64Array(horizonSteps) }));
   h.update(`gridcast-run-inputs\0v1\0`);
-  for (const s of history) h.update(`zone\0${s.id}\0${s.timeZone ?? ''}\0`);
+  for (const s of history) h.update(`zone\0${s.id}\0${s.timeZone ?? ''}\0weather\0${weatherKey(inputs.weather.get(s.id))}\0`);
   h.update(`history\0${dataHash(history, inputs.fitCovariates)}\0`);
   h.update(`horizon\0${dataHash(horizon, inputs.predictCovariates)}\0`);
   for (const [year, cov] of [...(inputs.scenarios ?? new Map<number, Map<string, Covariates>>())].sort(([a], [b]) => a - b)) {

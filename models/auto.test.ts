@@ -74,4 +74,25 @@ describe('auto model choice', () => {
     expect([late.model, late.fallbackReason]).toEqual(['profile', expect.stringMatching(/^model-failed \(gam: /)]);
     expect(late.mean.every(Number.isFinite)).toBe(true);
   });
+
+  it('fits the GAM on the original scale, labelled, when the load is often zero (a train line at night), and keeps it in its artifact', async () => {
+    const s = hourly(35);
+    // No trains from 01:00 to 04:59: 4 hours of 24 are zero.
+    for (let i = 0; i < s.values.length; i++) if (i % 24 >= 1 && i % 24 < 5) s.values[i] = 0;
+    const temperature = Float64Array.from(s.values, (_, i) => 10 + 5 * Math.sin((i / 24 / 30) * 2 * Math.PI));
+    const gam = { kind: 'gam', params: { minHistoryDays: 28, halfLivesHours: [24], hourKnots: 8, tempKnots: 5, tempHourKnots: 5, inertiaKnots: 4, tempSeasonKnots: 0 } };
+    expect(candidates(s, { future: { temperature } }, { ...DEFAULT_AUTO, minGamDays: 30, primary: gam })[0]).toEqual({
+      ref: { kind: 'gam', params: { ...gam.params, logTarget: false } },
+      variant: 'original scale: 17 % of hours ≤ 0',
+    });
+    const auto = createAutoForecaster({ minGamDays: 30, primary: gam, noWeather: { kind: 'profile' } });
+    const f = await auto.fit([s], new Map([['s', { future: { temperature } }]]));
+    const next = new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]);
+    const [fc] = await f.predict(24, next);
+    expect([fc.model, fc.fallbackReason]).toEqual(['gam (original scale: 17 % of hours ≤ 0)', undefined]);
+    expect(fc.mean.every(Number.isFinite)).toBe(true);
+    const [again] = await autoFromArtifact(JSON.parse(JSON.stringify(f.toArtifact()))).predict(24, next);
+    expect(again.model).toBe(fc.model);
+    expect(Array.from(again.mean)).toEqual(Array.from(fc.mean));
+  });
 });

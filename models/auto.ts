@@ -3,7 +3,7 @@ import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, typ
 import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
 import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
 import { createGamArimaForecaster } from './gam-arima.ts';
-import { createGamForecaster, type GamForecasterParams } from './gam/gam-forecaster.ts';
+import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
 
 type Params = Record<string, unknown>;
@@ -45,6 +45,8 @@ interface Choice {
   ref: ModelRef;
   /** Why the primary model was not even tried (absent when it was; a failed fit is labelled at fit). */
   reason?: string;
+  /** How the model was adapted to the series, appended to Forecast.model (e.g. a GAM on the original scale). */
+  variant?: string;
 }
 
 const KIND = 'auto';
@@ -56,6 +58,20 @@ const baseKind = (ref: ModelRef) => {
   return typeof b === 'string' ? b : (b as ModelRef | undefined)?.kind ?? 'profile';
 };
 const refOf = (b: unknown): ModelRef => (typeof b === 'string' ? { kind: b } : (b as ModelRef));
+
+/**
+ * The reference with its GAM fitted on the original scale (identity link) instead of log(load):
+ * what a series with zero or negative hours (a train line at night, net load) needs. Undefined
+ * when the reference has no log-scale GAM.
+ */
+function onOriginalScale(ref: ModelRef): ModelRef | undefined {
+  if (ref.kind === 'gam') return ref.params?.logTarget === false ? undefined : { ...ref, params: { ...ref.params, logTarget: false } };
+  if (ref.kind === 'gam-arima' && baseKind(ref) === 'gam') {
+    const base = onOriginalScale(refOf(ref.params?.base));
+    return base ? { ...ref, params: { ...ref.params, base } } : undefined;
+  }
+  return undefined;
+}
 
 /**
  * The forecaster of a model reference: the catalog's, except the GAM (and gam-arima on it), built
@@ -83,7 +99,12 @@ export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams
   let why: string | undefined;
   if (days < p.minGamDays) why = `short-history (${days.toFixed(0)} d < ${p.minGamDays} d)`;
   else if (usesWeather(p.primary) && weatherShare < p.minWeatherShare) why = w ? `weather-incomplete (${(100 * weatherShare).toFixed(0)} % observed)` : 'no-weather';
-  if (!why) out.push({ ref: p.primary });
+  // log(load) cannot model a load that is often zero or negative: the same GAM on the original scale can.
+  let nonPositive = 0;
+  for (const v of s.values) if (v <= 0) nonPositive++;
+  const share = nonPositive / Math.max(1, finiteCount(s.values));
+  const original = share > MAX_NONPOSITIVE_SHARE ? onOriginalScale(p.primary) : undefined;
+  if (!why) out.push(original ? { ref: original, variant: `original scale: ${Math.max(1, Math.round(100 * share))} % of hours ≤ 0` } : { ref: p.primary });
   const skipped = why ? { reason: why } : {};
   if (days >= p.minProfileDays) out.push({ ref: p.noWeather, ...skipped });
   out.push({ ref: p.safety, ...skipped });
@@ -96,6 +117,7 @@ interface SeriesChoice {
   nextMs: number;
   chosen: FittedForecaster;
   reason?: string;
+  variant?: string;
   safety?: FittedForecaster;
   /** Candidates that failed to fit, with their error. */
   failures: string[];
@@ -111,7 +133,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   const failures: string[] = [];
   const list = candidates(s, c, p);
   for (let i = 0; i < list.length; i++) {
-    const { ref, reason } = list[i];
+    const { ref, reason, variant } = list[i];
     try {
       const chosen = await build(ref).fit([s], one);
       const safetyRef = list.slice(i + 1).find((x) => !usesWeather(x.ref));
@@ -124,7 +146,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
         }
       }
       const label = [reason, i > 0 && failures.length > 0 ? `model-failed (${failures[failures.length - 1]})` : ''].filter(Boolean).join('; ');
-      return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(safety ? { safety } : {}), failures };
+      return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(variant ? { variant } : {}), ...(safety ? { safety } : {}), failures };
     } catch (e) {
       failures.push(`${ref.kind}: ${errText(e)}`);
     }
@@ -160,9 +182,12 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
     spec,
     async condition(history, covariates) {
       const moved: SeriesChoice[] = [];
+      const unknown = history.find((h) => !choices.some((ch) => ch.id === h.id));
+      if (unknown) throw new GridcastError('CONDITION_MISMATCH', `auto was not fitted on series '${unknown.id}'`, { seriesId: unknown.id });
+      // Only the series given: a run may serve some of a version's series with it and others otherwise.
       for (const ch of choices) {
         const s = history.find((h) => h.id === ch.id);
-        if (!s) throw new GridcastError('CONDITION_MISMATCH', `auto: condition() needs the history of series '${ch.id}'`, { seriesId: ch.id });
+        if (!s) continue;
         const c = covariates?.get(s.id);
         const one = c ? new Map([[s.id, c]]) : undefined;
         const move = (f: FittedForecaster) => (f.condition ? f.condition([s], one) : buildForecaster({ kind: f.spec.kind, params: f.spec.params as Params }).fit([s], one));
@@ -178,7 +203,7 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
         try {
           const [f] = await ch.chosen.predict(horizon, one, quantiles);
           const reason = [ch.reason, f.fallbackReason].filter(Boolean).join('; ');
-          out.push({ ...f, ...(reason ? { fallbackReason: reason } : {}) });
+          out.push({ ...f, ...(ch.variant ? { model: `${f.model} (${ch.variant})` } : {}), ...(reason ? { fallbackReason: reason } : {}) });
         } catch (e) {
           // A bad horizon is the caller's mistake, not a model failure to hide behind a fallback.
           if (!ch.safety || (isGridcastError(e) && e.code === 'INVALID_HORIZON')) throw e;
@@ -189,6 +214,7 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
       return out;
     },
     residuals: () => new Map(choices.map((ch) => [ch.id, ch.chosen.residuals().get(ch.id) ?? new Float64Array(0)])),
+    historyErrors: () => new Map(choices.map((ch) => [ch.id, (ch.chosen.historyErrors?.() ?? ch.chosen.residuals()).get(ch.id) ?? new Float64Array(0)])),
     toArtifact: () =>
       makeArtifact(spec, window, hash, {
         series: choices.map((ch) => ({
@@ -196,6 +222,7 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
           nextMs: ch.nextMs,
           chosen: ch.chosen.toArtifact(),
           ...(ch.reason ? { reason: ch.reason } : {}),
+          ...(ch.variant ? { variant: ch.variant } : {}),
           ...(ch.safety ? { safety: ch.safety.toArtifact() } : {}),
           failures: ch.failures,
         })),
@@ -208,6 +235,7 @@ interface StoredChoice {
   nextMs: number;
   chosen: ModelArtifact;
   reason?: string;
+  variant?: string;
   safety?: ModelArtifact;
   failures: string[];
 }

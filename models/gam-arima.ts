@@ -229,6 +229,7 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
       });
     },
     residuals: () => baseFit.residuals(),
+    historyErrors: () => baseFit.historyErrors?.() ?? baseFit.residuals(),
     toArtifact: () => makeArtifact(spec, window, hash, { base: baseFit.toArtifact(), series }),
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GridcastError } from '../core/errors.ts';
 import { HORIZONS, RECONCILIATION_METHODS, type Horizon } from '../core/config.ts';
 import type { AllocationRule } from '../core/hierarchy.ts';
+import { WeatherInputSchema } from '../core/topology/weather.ts';
 import type { Db, Queryable } from './db.ts';
 
 /**
@@ -38,6 +39,8 @@ export const RunSettingsSchema = z.object({
   scenarioYears: z.array(z.number().int()).optional(),
   /** The time the run was asked for (the origin is its hour). */
   asOf: z.string(),
+  /** The stations (and weights) making each series' temperature, null where none: a reproduction uses the same. */
+  weather: z.record(z.string(), WeatherInputSchema.nullable()).optional(),
   codeVersion: z.string(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GridcastError } from '../core/errors.ts';
 import type { ForecasterSpec, ModelArtifact } from '../core/types.ts';
+import type { WeatherInput } from '../core/topology/weather.ts';
 import { appendAudit, type AuditEntry } from './audit.repository.ts';
 import type { Queryable } from './db.ts';
 
@@ -29,6 +30,12 @@ export interface ModelVersion {
   dataHash: string;
   codeVersion: string;
   metrics: Record<string, unknown> | null;
+  /** The weather each series was trained on (null: none): runs feed the champion the same. */
+  weather: Record<string, WeatherInput | null>;
+  /** Coded warnings of the training (e.g. WEATHER_UNMAPPED). */
+  warnings: string[];
+  /** A weather-free companion (the same spec fitted without weather) is stored with the version. */
+  hasCompanion: boolean;
   status: VersionStatus;
   /** When the status last changed (registration for a candidate). */
   statusAt: Date;
@@ -36,7 +43,7 @@ export interface ModelVersion {
   createdBy: string;
 }
 
-export type NewVersion = Omit<ModelVersion, 'id' | 'version' | 'status' | 'statusAt' | 'createdAt'> & { artifact: ModelArtifact };
+export type NewVersion = Omit<ModelVersion, 'id' | 'version' | 'status' | 'statusAt' | 'createdAt' | 'hasCompanion'> & { artifact: ModelArtifact; companion?: ModelArtifact };
 
 interface DbRow {
   id: string;
@@ -51,6 +58,9 @@ interface DbRow {
   data_hash: string;
   code_version: string;
   metrics: Record<string, unknown> | null;
+  weather: Record<string, WeatherInput | null>;
+  warnings: string[];
+  has_companion: boolean;
   status: VersionStatus;
   status_at: Date;
   created_at: Date;
@@ -58,9 +68,9 @@ interface DbRow {
 }
 
 const COLUMN_NAMES = ['id', 'model', 'version', 'kind', 'spec', 'features', 'series_ids', 'train_start', 'train_end', 'data_hash', 'code_version',
-  'metrics', 'status', 'status_at', 'created_at', 'created_by'];
-// Every column but the artifact, which only loadArtifact reads.
-const COLUMNS = COLUMN_NAMES.join(', ');
+  'metrics', 'weather', 'warnings', 'status', 'status_at', 'created_at', 'created_by'];
+// Every column but the artifacts, which only loadArtifact reads.
+const COLUMNS = [...COLUMN_NAMES, '(companion_sha256 IS NOT NULL) AS has_companion'].join(', ');
 
 const fromDb = (r: DbRow): ModelVersion => ({
   id: r.id,
@@ -75,6 +85,9 @@ const fromDb = (r: DbRow): ModelVersion => ({
   dataHash: r.data_hash,
   codeVersion: r.code_version,
   metrics: r.metrics,
+  weather: r.weather ?? {},
+  warnings: r.warnings ?? [],
+  hasCompanion: r.has_companion,
   status: r.status,
   statusAt: r.status_at,
   createdAt: r.created_at,
@@ -116,11 +129,13 @@ function packArtifact(a: ModelArtifact): { bytes: Buffer; sha256: string } {
  */
 export async function insertVersion(q: Queryable, v: NewVersion): Promise<ModelVersion> {
   const { bytes, sha256 } = packArtifact(v.artifact);
+  const companion = v.companion ? packArtifact(v.companion) : null;
   const { rows } = await q.query<DbRow>(
     `WITH n AS (UPDATE models SET last_version = last_version + 1 WHERE name = $1 RETURNING last_version AS v)
      INSERT INTO model_versions (id, model, version, kind, spec, features, series_ids, train_start, train_end, data_hash,
-       code_version, artifact, artifact_sha256, metrics, created_by)
-     SELECT $1 || '@' || n.v::text, $1, n.v, $2, $3::jsonb, $4::jsonb, $5::text[], $6, $7, $8, $9, $10::bytea, $11, $12::jsonb, $13 FROM n
+       code_version, artifact, artifact_sha256, metrics, created_by, weather, warnings, companion_artifact, companion_sha256)
+     SELECT $1 || '@' || n.v::text, $1, n.v, $2, $3::jsonb, $4::jsonb, $5::text[], $6, $7, $8, $9, $10::bytea, $11, $12::jsonb, $13,
+       $14::jsonb, $15::jsonb, $16::bytea, $17 FROM n
      RETURNING ${COLUMNS}`,
     [
       v.model,
@@ -136,6 +151,10 @@ export async function insertVersion(q: Queryable, v: NewVersion): Promise<ModelV
       sha256,
       v.metrics === null ? null : JSON.stringify(v.metrics),
       v.createdBy,
+      JSON.stringify(v.weather),
+      JSON.stringify(v.warnings),
+      companion?.bytes ?? null,
+      companion?.sha256 ?? null,
     ],
   );
   if (rows.length === 0) throw new GridcastError('MODEL_NOT_FOUND', `no model '${v.model}': create it before registering a version`, { model: v.model });
@@ -151,14 +170,25 @@ export async function getVersion(q: Queryable, id: string): Promise<ModelVersion
 export async function loadArtifact(q: Queryable, id: string): Promise<ModelArtifact> {
   const { rows } = await q.query<{ artifact: Uint8Array; artifact_sha256: string }>('SELECT artifact, artifact_sha256 FROM model_versions WHERE id = $1', [id]);
   if (!rows[0]) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${id}' (see 'gridcast models list')`, { id });
+  return unpackArtifact(id, 'artifact', rows[0].artifact, rows[0].artifact_sha256);
+}
+
+/** The version's weather-free companion, checked like the artifact; null when it has none. */
+export async function loadCompanionArtifact(q: Queryable, id: string): Promise<ModelArtifact | null> {
+  const { rows } = await q.query<{ artifact: Uint8Array | null; sha256: string | null }>('SELECT companion_artifact AS artifact, companion_sha256 AS sha256 FROM model_versions WHERE id = $1', [id]);
+  if (!rows[0]) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${id}' (see 'gridcast models list')`, { id });
+  return rows[0].artifact && rows[0].sha256 ? unpackArtifact(id, 'weather-free companion', rows[0].artifact, rows[0].sha256) : null;
+}
+
+function unpackArtifact(id: string, what: string, bytes: Uint8Array, sha256: string): ModelArtifact {
   let json: string;
   try {
-    json = gunzipSync(rows[0].artifact).toString('utf8');
+    json = gunzipSync(bytes).toString('utf8');
   } catch (e) {
-    throw new GridcastError('ARTIFACT_CORRUPT', `the artifact of ${id} cannot be decompressed (${(e as Error).message}); retrain the model`, { id });
+    throw new GridcastError('ARTIFACT_CORRUPT', `the ${what} of ${id} cannot be decompressed (${(e as Error).message}); retrain the model`, { id });
   }
-  if (createHash('sha256').update(json).digest('hex') !== rows[0].artifact_sha256) {
-    throw new GridcastError('ARTIFACT_CORRUPT', `the artifact of ${id} does not match its sha256; retrain the model`, { id });
+  if (createHash('sha256').update(json).digest('hex') !== sha256) {
+    throw new GridcastError('ARTIFACT_CORRUPT', `the ${what} of ${id} does not match its sha256; retrain the model`, { id });
   }
   return JSON.parse(json) as ModelArtifact;
 }
@@ -179,15 +209,28 @@ export async function championOf(q: Queryable, model: string, forUpdate = false)
   return rows[0] ? fromDb(rows[0]) : null;
 }
 
+/** Champions of models other than `model` that cover any of `seriesIds`, with the series they share. */
+export async function overlappingChampions(q: Queryable, model: string, seriesIds: string[]): Promise<Array<{ id: string; series: string[] }>> {
+  const { rows } = await q.query<{ id: string; series: string[] }>(
+    `SELECT v.id, array_agg(s.sid ORDER BY s.sid) AS series
+     FROM model_versions v CROSS JOIN LATERAL unnest(v.series_ids) AS s(sid)
+     WHERE v.status = 'champion' AND v.model <> $1 AND s.sid = ANY($2::text[])
+     GROUP BY v.id ORDER BY v.id`,
+    [model, seriesIds],
+  );
+  return rows;
+}
+
 /**
  * The champion version covering each series (series without one are absent). A series'
- * champion is the champion of a model whose series_ids hold it. Models may overlap (one for a
- * region, one for the whole grid): the most recently promoted champion wins, since it is the
- * latest decision of a person; ties go to the highest id.
+ * champion is the champion of a model whose series_ids hold it. Models overlap (one for a
+ * region, one for the whole grid) only when a promotion said so explicitly (--replace-overlap):
+ * the most recently promoted champion wins, since that was the latest decision of a person;
+ * ties go to the highest id.
  */
 export async function championsFor(q: Queryable, seriesIds: string[]): Promise<Map<string, ModelVersion>> {
   const { rows } = await q.query<DbRow & { sid: string }>(
-    `SELECT DISTINCT ON (s.sid) s.sid, ${COLUMN_NAMES.map((c) => `v.${c}`).join(', ')}
+    `SELECT DISTINCT ON (s.sid) s.sid, ${COLUMN_NAMES.map((c) => `v.${c}`).join(', ')}, (v.companion_sha256 IS NOT NULL) AS has_companion
      FROM model_versions v CROSS JOIN LATERAL unnest(v.series_ids) AS s(sid)
      WHERE v.status = 'champion' AND v.series_ids && $1::text[] AND s.sid = ANY($1::text[])
      ORDER BY s.sid, v.status_at DESC, v.id DESC`,

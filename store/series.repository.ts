@@ -1,3 +1,4 @@
+import type { WeatherSource } from '../core/topology/schema.ts';
 import type { Queryable } from './db.ts';
 
 /**
@@ -11,7 +12,8 @@ export interface SeriesRow {
   kind: 'load' | 'generation' | 'flow' | 'weather';
   unit: string;
   timeZone: string;
-  weatherStation?: string;
+  /** A station id, a weighted list of stations, or 'mean' (see core/topology/weather.ts). */
+  weatherStation?: WeatherSource;
   name?: string;
   attrs: Record<string, unknown>;
 }
@@ -22,7 +24,7 @@ interface DbRow {
   kind: SeriesRow['kind'];
   unit: string;
   time_zone: string;
-  weather_station: string | null;
+  weather_station: WeatherSource | null;
   name: string | null;
   attrs: Record<string, unknown>;
 }
@@ -39,7 +41,7 @@ const fromDb = (r: DbRow): SeriesRow => ({
 });
 
 const UPSERT = `INSERT INTO series (id, parent_id, kind, unit, time_zone, weather_station, name, attrs, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, now())
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, now())
   ON CONFLICT (id) DO UPDATE SET parent_id = EXCLUDED.parent_id, kind = EXCLUDED.kind, unit = EXCLUDED.unit,
     time_zone = EXCLUDED.time_zone, weather_station = EXCLUDED.weather_station, name = EXCLUDED.name,
     attrs = EXCLUDED.attrs, updated_at = now()
@@ -59,7 +61,7 @@ export async function upsertSeries(tx: Queryable, rows: readonly SeriesRow[]): P
       r.kind,
       r.unit,
       r.timeZone,
-      r.weatherStation ?? null,
+      r.weatherStation === undefined ? null : JSON.stringify(r.weatherStation),
       r.name ?? null,
       JSON.stringify(r.attrs),
     ]);

@@ -67,7 +67,7 @@ describe.skipIf(!process.env.GRIDCAST_SHARED_DATA).each(backends)('a day-ahead r
   });
 
   it('stores every series of the hierarchy, 24 hours and one day each, all finite, by MinT', () => {
-    expect(run.reconciliationApplied).toMatch(/^mint-shrink \(lambda [0-9.]+\)$/);
+    expect(run.reconciliationApplied).toMatch(/^mint-shrink \(lambda [0-9.]+, 1440 residual steps\)$/);
     expect(Object.keys(run.modelVersions).sort()).toEqual(['system', ...ZONES].sort());
     for (const id of ['system', ...ZONES]) {
       expect(rows.filter((r) => r.seriesId === id && r.grain === '1h')).toHaveLength(24);

@@ -153,16 +153,17 @@ describe.each(backends)('forecast runs on %s', (kind) => {
     expect(dailyViolations(rows, parisHours)).toEqual([]);
   });
 
-  it('week-ahead beyond the weather forecast: the weather model falls back, labelled, and the run says why; intraday has no whole day', async () => {
+  it('week-ahead beyond the weather forecast: the weather model runs without weather, labelled, and the run says so; intraday has no whole day', async () => {
     const gam = { kind: 'gam', params: { halfLivesHours: [24], hourKnots: 8, tempKnots: 5, tempHourKnots: 5, inertiaKnots: 4, tempSeasonKnots: 0 } };
     const week = await runForecast({ db, config: forecastConfig({ defaultModel: gam }) }, { horizon: 'week-ahead', asOf: AS_OF_MARCH, root: 'south', method: 'bottom-up' });
     // The forecast issued before the origin covers 60 hours of the 182 the run needs.
-    expect(week.warnings).toContain('no complete weather forecast issued at or before 2025-03-29T10:00:00.000Z for 2 series (south, ss3): their models take the weather-free path');
+    const why = 'no complete weather forecast issued at or before 2025-03-29T10:00:00.000Z';
+    expect(week.warnings).toContain(`WEATHER_FORECAST_MISSING: ${why} for 2 series whose model uses weather: south, ss3 ran on the weather-free companion (gam)`);
     const rows = await readForecasts(db, week.runId);
     expect(rows.filter((r) => r.grain === '1d')).toHaveLength(2 * 7);
     for (const r of rows) {
-      expect(r.model).toBe('seasonal-naive');
-      expect(r.fallbackReason).toBe('model-failed (gam: COVARIATE_MISSING_VALUES)');
+      expect(r.model).toBe('gam');
+      expect(r.fallbackReason).toBe(`weather-free companion (${why})`);
     }
     expect(dailyViolations(rows, parisHours)).toEqual([]);
 

@@ -25,8 +25,8 @@ async function seed(db: Db): Promise<void> {
   await db.query(
     `INSERT INTO series (id, parent_id, kind, unit, time_zone, weather_station) VALUES
       ('st1', NULL, 'weather', 'degC', 'UTC', NULL), ('st2', NULL, 'weather', 'degC', 'UTC', NULL),
-      ('grid', NULL, 'load', 'MW', 'Europe/Paris', 'st1'), ('a', 'grid', 'load', 'MW', 'Europe/Paris', NULL),
-      ('c', 'grid', 'load', 'MW', 'Europe/Paris', NULL), ('m', NULL, 'load', 'MWh', 'Europe/Berlin', 'st2'),
+      ('grid', NULL, 'load', 'MW', 'Europe/Paris', '"st1"'), ('a', 'grid', 'load', 'MW', 'Europe/Paris', NULL),
+      ('c', 'grid', 'load', 'MW', 'Europe/Paris', NULL), ('m', NULL, 'load', 'MWh', 'Europe/Berlin', '"st2"'),
       ('x', NULL, 'load', 'MW', 'UTC', NULL)`,
   );
   const points: MeasurementInput[] = [];
@@ -125,6 +125,20 @@ describe.each(backends)('loadRunInputs on %s', (kind) => {
       expect(a[i]).toBeCloseTo((st1At(t) + st1At(t + H / 2)) / 2, 10);
       expect(m[i]).toBeCloseTo(-a[i], 10);
     }
+  });
+
+  it('records each series\' weather input, warns WEATHER_UNMAPPED for one without, and takes a recorded input over the topology', async () => {
+    const r = await loadRunInputs(db, request());
+    expect(r.weather.get('a')).toEqual({ stations: [{ station: 'st1', weight: 1 }], from: 'ancestor grid' });
+    expect(r.weather.get('m')).toEqual({ stations: [{ station: 'st2', weight: 1 }], from: 'own' });
+    expect(r.weather.get('x')).toBeNull();
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/^WEATHER_UNMAPPED: 1 series \(x\) have no weather input although 2 weather stations are stored/);
+    // A champion trained on st2 for c is fed st2, and the run says the topology differs.
+    const recorded = await loadRunInputs(db, request({ weather: { c: { stations: [{ station: 'st2', weight: 1 }], from: 'own' } } }));
+    expect(recorded.fitCovariates.get('c')!.future!.temperature).toEqual(r.fitCovariates.get('m')!.future!.temperature);
+    expect(recorded.warnings).toContain('WEATHER_INPUT_RECORDED: 1 series use the weather recorded with their model or run, not the topology\'s as it stands: c st2 (topology: st1, from ancestor grid)');
+    expect(recorded.hash).not.toBe(r.hash);
   });
 
   it('uses the latest weather forecast issued at or before the origin, never a later one', async () => {

@@ -80,4 +80,19 @@ describe.each(backends)('topology store round trip (%s)', (kind) => {
     expect((await listSeries(db)).map((r) => r.id)).toContain('s1');
   });
 
+  it('keeps a weighted station list and mean, and reads a station id stored before they existed', async () => {
+    db = await freshDb(kind);
+    const t = parseTopology(
+      YAML.replace('{ id: north, parent: nation, kind: load, unit: MW }', '{ id: north, parent: nation, kind: load, unit: MW, weatherStation: [{ station: ws1, weight: 0.6 }, { station: ws2, weight: 0.4 }] }')
+        .replace('{ id: south, parent: nation, kind: load, unit: MW }', '{ id: south, parent: nation, kind: load, unit: MW, weatherStation: mean }')
+        .replace('weatherStations: [{ id: ws1, latitude: 48.8, longitude: 2.3 }]', 'weatherStations: [{ id: ws1, latitude: 48.8, longitude: 2.3 }, ws2]'),
+      'grid.yaml',
+    );
+    await saveTopology(db, t);
+    const back = await loadStoredTopology(db);
+    expect(back.nodes.find((n) => n.id === 'north')!.weatherStation).toEqual([{ station: 'ws1', weight: 0.6 }, { station: 'ws2', weight: 0.4 }]);
+    expect(back.nodes.find((n) => n.id === 'south')!.weatherStation).toBe('mean');
+    expect(back.nodes.find((n) => n.id === 'n1')!.weatherStation).toBe('ws1');
+    expect(back.nodes.find((n) => n.id === 's1')!.weatherStation).toBeUndefined();
+  });
 });

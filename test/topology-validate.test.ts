@@ -64,6 +64,33 @@ describe('topology validation', () => {
     expect(errorOf(u)).toMatchObject({ code: 'TOPOLOGY_UNKNOWN_WEATHER_STATION', details: { nodeId: 'n2' } });
   });
 
+  it('accepts a weighted station list and mean; refuses an unknown or repeated station, a bad weight, and a station named mean', () => {
+    const t = base();
+    t.weatherStations.push({ id: 'ws2', latitude: 45, longitude: 5 });
+    t.nodes[1] = { ...t.nodes[1], weatherStation: [{ station: 'ws1', weight: 3 }, { station: 'ws2', weight: 1 }] };
+    t.nodes[2] = { ...t.nodes[2], weatherStation: 'mean' };
+    const v = validateTopology(t);
+    expect(v.nodes.find((n) => n.id === 'north')!.weatherStation).toEqual([{ station: 'ws1', weight: 3 }, { station: 'ws2', weight: 1 }]);
+    expect(v.nodes.find((n) => n.id === 'south')!.weatherStation).toBe('mean');
+    const unknown = base();
+    unknown.nodes[1] = { ...unknown.nodes[1], weatherStation: [{ station: 'ws1', weight: 1 }, { station: 'ws9', weight: 1 }] };
+    expect(errorOf(unknown)).toMatchObject({ code: 'TOPOLOGY_UNKNOWN_WEATHER_STATION', details: { nodeId: 'north', weatherStation: 'ws9' } });
+    const twice = base();
+    twice.nodes[1] = { ...twice.nodes[1], weatherStation: [{ station: 'ws1', weight: 1 }, { station: 'ws1', weight: 2 }] };
+    expect(errorOf(twice)).toMatchObject({ code: 'TOPOLOGY_INVALID', details: { nodeId: 'north' } });
+    const zero = base();
+    zero.nodes[1] = { ...zero.nodes[1], weatherStation: [{ station: 'ws1', weight: 0 }] };
+    expect(errorOf(zero).code).toBe('TOPOLOGY_INVALID');
+    const reserved = base();
+    reserved.weatherStations.push({ id: 'mean', latitude: 1, longitude: 1 });
+    expect(errorOf(reserved)).toMatchObject({ code: 'TOPOLOGY_RESERVED_ID', details: { nodeId: 'mean' } });
+  });
+
+  it('loads a file that only declares weather stations, and refuses an empty one', () => {
+    expect(validateTopology({ weatherStations: ['s1', 's2'] }).nodes.map((n) => [n.id, n.kind])).toEqual([['s1', 'weather'], ['s2', 'weather']]);
+    expect(errorOf({ timeZone: 'UTC' }).code).toBe('TOPOLOGY_INVALID');
+  });
+
   it('reports a unit that does not fit the kind, or differs from the parent', () => {
     const t = base();
     t.nodes[5] = { ...t.nodes[5], unit: '°C' };

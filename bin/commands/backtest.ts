@@ -10,6 +10,7 @@ import { placeOrigins } from '../../forecast/backtest/origins.ts';
 import { scoreBacktest, scoreByHorizon, type BacktestScore } from '../../forecast/backtest/score.ts';
 import { loadSeriesCsv } from '../lib/load-series.ts';
 import { loadWeatherCsv, pickStations, weatherOnSeries } from '../lib/load-weather.ts';
+import { describeWeather } from '../../core/topology/weather.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
 
 export const summary = 'rolling-origin backtest of a model on a CSV series (no database): forecasts CSV + accuracy table';
@@ -68,14 +69,20 @@ export async function run(args: string[]): Promise<number> {
 
   let future: Record<string, Float64Array> | undefined;
   let futureForecast: Record<string, Float64Array> | undefined;
+  let weatherUsed = 'none (no --weather given: the model runs on the calendar alone)';
   if (a.weather) {
     const w = loadWeatherCsv(a.weather);
     const stations = pickStations(w, a.station, a.weather);
     future = { temperature: weatherOnSeries(series, w, stations) };
+    const described = (ids: string[]) => describeWeather({ stations: ids.map((station) => ({ station, weight: 1 / ids.length })), from: 'own' });
+    weatherUsed = `observed temperature, ${described(stations)} (${a.weather})`;
     if (a['weather-forecast']) {
       const wf = loadWeatherCsv(a['weather-forecast']);
-      futureForecast = { temperature: weatherOnSeries(series, wf, pickStations(wf, a.station, a['weather-forecast'])) };
+      const fcStations = pickStations(wf, a.station, a['weather-forecast']);
+      futureForecast = { temperature: weatherOnSeries(series, wf, fcStations) };
+      weatherUsed += `; over the horizons, forecast temperature, ${described(fcStations)} (${a['weather-forecast']})`;
     }
+    if (!forecaster.capabilities.futureCovariates) weatherUsed += `, not used: ${a.model} takes no weather`;
   }
 
   const origins = placeOrigins({
@@ -104,6 +111,7 @@ export async function run(args: string[]): Promise<number> {
   }
   await writeForecasts(a.out, a.model, results, series.id);
   printSummary(series.id, a.model, scoreBacktest(results), results);
+  console.log(`weather: ${weatherUsed}`);
   return 0;
 }
 

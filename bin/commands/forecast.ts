@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HORIZONS, loadConfig, RECONCILIATION_METHODS } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
+import { describeWeatherInputs } from '../../forecast/inputs.ts';
 import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
@@ -118,6 +119,8 @@ export async function run(args: string[]): Promise<number> {
     const run = await readRun(db, s.runId);
     console.log(`run ${s.runId} stored: ${s.horizon} from ${run.windowStart.toISOString()} to ${run.windowEnd.toISOString()} (origin ${s.origin.toISOString()}), ${s.series} series, ${s.fallbacks} on a fallback`);
     console.log(`reconciliation: ${s.method}; inputs ${s.inputsHash}`);
+    const weather = describeWeatherInputs(s.weather);
+    weather.forEach((line, i) => console.log(`${i === 0 ? 'weather:' : '        '} ${line}`));
     printTable(
       ['series', 'model', 'version', 'fallback'],
       (await runSeriesLabels(db, s.runId)).map((l) => [l.seriesId, l.model, l.modelVersion.replace(/^(fit:[^:]+:[0-9a-f]{12})[0-9a-f]+$/, '$1…'), l.fallbackReason ?? '']),

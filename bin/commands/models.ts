@@ -9,6 +9,7 @@ import { openStore } from '../../store/open.ts';
 import { naturalCompare } from '../../core/natural-sort.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { getVersion, listVersions, VERSION_STATUSES, type ModelVersion } from '../../store/registry.repository.ts';
+import { describeWeatherInputs } from '../../forecast/inputs.ts';
 
 export const summary = 'the model registry: list versions, show one, print the audit log, put a version in shadow or retire it';
 
@@ -52,12 +53,22 @@ interface ScoreLike {
 }
 
 /** One row per scored series (and 'all' first) of a backtest stored in metrics. */
-export function printBacktest(name: string, m: { horizon: number; origins: number; from: string; to: string; all: ScoreLike | null; series: Record<string, ScoreLike> }): void {
-  console.log(`backtest ${name}: ${m.origins} origins × ${m.horizon} h, ${m.from} … ${m.to}`);
+export function printBacktest(name: string, m: { horizon: number; origins: number; from: string; to: string; weather?: string; all: ScoreLike | null; series: Record<string, ScoreLike> }): void {
+  console.log(`backtest ${name}: ${m.origins} origins × ${m.horizon} h, ${m.from} … ${m.to}${m.weather ? `, weather ${m.weather}` : ''}`);
   const rows = [['all', m.all ?? {}] as const, ...Object.entries(m.series).sort(([x], [y]) => naturalCompare(x, y))].map(([id, s]) =>
     s.error ? [id, `error: ${s.error}`, '', '', '', '', ''] : [id, fmt(s.mape), fmt(s.mae, 3), fmt(s.rmse, 3), fmt(s.pinball, 3), fmt(s.coverage, 1), String(s.n ?? '')],
   );
   printTable(['series', 'MAPE %', 'MAE', 'RMSE', 'pinball', 'P10-P90 cov %', 'targets'], rows);
+}
+
+/** The weather a version was trained on, grouped by input; and its weather-free companion. */
+export function weatherLines(v: ModelVersion): string[] {
+  const inputs = describeWeatherInputs(v.weather);
+  if (inputs.length === 0) return [`weather          none: ${v.kind} was trained on the calendar alone`];
+  return [
+    ...inputs.map((line, i) => `${i === 0 ? 'weather' : ''}`.padEnd(17) + line),
+    `${'weather-free'.padEnd(16)} ${v.hasCompanion ? 'companion stored (serves runs whose horizon has no weather forecast)' : 'no companion stored'}`,
+  ];
 }
 
 /** MAPE of the first backtest stored with a version, for the list. */
@@ -114,6 +125,8 @@ export async function run(args: string[]): Promise<number> {
         ['created', `${v.createdAt.toISOString()} by ${v.createdBy}`],
       ];
       for (const [k, val] of lines) console.log(`${k.padEnd(16)} ${val}`);
+      for (const line of weatherLines(v)) console.log(line);
+      for (const w of v.warnings) console.log(`${'warning'.padEnd(16)} ${w}`);
       for (const [name, m] of Object.entries(v.metrics ?? {})) printBacktest(name, m as Parameters<typeof printBacktest>[1]);
     } else if (action === 'audit') {
       const filter = target ? (target.includes('@') ? { entityId: target } : { entityPrefix: `${target}@` }) : {};

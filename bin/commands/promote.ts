@@ -9,20 +9,23 @@ import { actorOf } from './models.ts';
 export const summary = 'make a model version the champion of its model (the previous champion is retired), with a reason';
 
 export const usage = usageText(
-  ['gridcast promote VERSION --reason TEXT [--by USER]'],
-  '  VERSION: MODEL@N as listed by gridcast models, e.g. load@3\n  --by: who promotes (default: the login user); the change and its reason go to the audit log',
+  ['gridcast promote VERSION --reason TEXT [--by USER] [--replace-overlap]'],
+  `  VERSION: MODEL@N as listed by gridcast models, e.g. load@3
+  --by: who promotes (default: the login user); the change and its reason go to the audit log
+  --replace-overlap: VERSION serves the series it shares with another model's champion (refused otherwise: CHAMPION_OVERLAP)`,
 );
 
 const Args = z.object({
   version: z.string({ error: 'VERSION is required' }).regex(/^[^@\s]+@\d+$/, 'VERSION must look like MODEL@N, e.g. load@3'),
   reason: z.string({ error: '--reason is required: say why this version should serve' }).trim().min(1, '--reason must not be empty'),
   by: z.string().min(1, '--by must name someone').optional(),
+  'replace-overlap': z.boolean().optional(),
 });
 
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' }, 'replace-overlap': { type: 'boolean' } } });
   } catch (e) {
     throw usageError((e as Error).message);
   }
@@ -31,10 +34,15 @@ export async function run(args: string[]): Promise<number> {
   if (!a.success) throw usageError(a.error.issues.map((i) => i.message).join('; '));
   const db = await openStore(loadConfig());
   try {
-    const { version, previousChampion } = await promoteVersion(db, a.data.version, { actor: actorOf(a.data.by), reason: a.data.reason });
+    const { version, previousChampion, overlaps } = await promoteVersion(db, a.data.version, {
+      actor: actorOf(a.data.by),
+      reason: a.data.reason,
+      ...(a.data['replace-overlap'] ? { replaceOverlap: true } : {}),
+    });
     console.log(
       `${version.id} is now the champion of ${version.model}` + (previousChampion ? ` (${previousChampion.id} retired; it stays in the registry)` : ' (it had no champion)'),
     );
+    for (const o of overlaps) console.log(`it now serves ${o.series.join(', ')} instead of ${o.id} (--replace-overlap; audited)`);
     return 0;
   } finally {
     await db.close();

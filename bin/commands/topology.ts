@@ -3,25 +3,29 @@ import { loadConfig } from '../../core/config.ts';
 import { openStore } from '../../store/open.ts';
 import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { renderTopology } from '../../ingest/topology/render.ts';
+import { fillWeather } from '../../core/topology/weather.ts';
 import { loadStoredTopology, saveTopology, type TopologyChanges } from '../../store/topology.repository.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 
 export const summary = 'load a topology file (JSON/YAML) into the store, or show the stored (or a file\'s) hierarchy';
 
+const WEATHER = `  --weather: nodes the file leaves without any weather input (none of their own, their
+    descendants', substations' or ancestors') take the mean of every station, or STATION`;
 export const subcommands = {
   load: usageText(
-    ['gridcast topology load FILE [--dry-run]'],
+    ['gridcast topology load FILE [--dry-run] [--weather mean|STATION]'],
     `  stores the nodes of FILE that are new or changed and prints what changed (nothing is written when nothing changed)
-  --dry-run: validate FILE only; nothing is stored`,
+  --dry-run: validate FILE only; nothing is stored
+${WEATHER}`,
   ),
   show: usageText(['gridcast topology show [FILE]'], '  prints the stored hierarchy (or that of FILE) as a tree, siblings in natural order (z2 before z10)'),
 };
-export const usage = usageText(['gridcast topology load FILE [--dry-run]', 'gridcast topology show [FILE]']);
+export const usage = usageText(['gridcast topology load FILE [--dry-run] [--weather mean|STATION]', 'gridcast topology show [FILE]'], WEATHER);
 
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, weather: { type: 'string' } } });
   } catch (e) {
     throw usageError((e as Error).message);
   }
@@ -34,7 +38,13 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(renderTopology(readTopologyFile(file)));
     return 0;
   }
-  const topology = action === 'load' ? readTopologyFile(file) : undefined;
+  if (parsed.values.weather !== undefined && action !== 'load') throw usageError("--weather goes with 'topology load'");
+  let topology = action === 'load' ? readTopologyFile(file) : undefined;
+  if (topology && parsed.values.weather !== undefined) {
+    const { topology: filled, filled: ids } = fillWeather(topology, parsed.values.weather);
+    topology = filled;
+    console.log(`--weather ${parsed.values.weather}: ${ids.length} node${ids.length === 1 ? '' : 's'} without weather input take it${ids.length ? ` (${ids.length > 8 ? `${ids.slice(0, 8).join(', ')}, …` : ids.join(', ')})` : ''}`);
+  }
   if (topology && parsed.values['dry-run']) {
     console.log(`${file}: valid, ${topology.nodes.length} nodes (nothing stored: --dry-run)`);
     return 0;

@@ -8,7 +8,7 @@ import { openStore } from '../../store/open.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
 import { usageError } from '../lib/cli.ts';
-import { actorOf, printBacktest } from './models.ts';
+import { actorOf, printBacktest, weatherLines } from './models.ts';
 
 export const summary = 'fit a model on the stored history and register it as a candidate (optionally scored on a named backtest)';
 
@@ -94,7 +94,9 @@ export async function run(args: string[]): Promise<number> {
     );
     console.log(`registered ${v.id} (${v.status}): ${v.kind} on ${v.seriesIds.length} series, ${v.trainStart.toISOString()} … ${v.trainEnd.toISOString()}`);
     console.log(`data sha256 ${v.dataHash}, code ${v.codeVersion}, by ${v.createdBy}`);
+    for (const line of weatherLines(v)) console.log(line);
     if (skipped.length) console.log(`left out (no actuals in the window): ${skipped.join(', ')}`);
+    for (const w of v.warnings) console.error(`warning: ${w}`);
     for (const [name, m] of Object.entries(v.metrics ?? {})) printBacktest(name, m as Parameters<typeof printBacktest>[1]);
     return 0;
   } finally {

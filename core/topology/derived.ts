@@ -1,5 +1,5 @@
 import { isEnergyUnit } from '../units.ts';
-import type { Topology, TopologyNode } from './schema.ts';
+import type { Topology, TopologyNode, WeatherSource } from './schema.ts';
 
 /**
  * The series gridcast derives from measured ones (A6, A7), named after the node they come from.
@@ -24,7 +24,7 @@ export interface DerivedSeries {
   kind: 'load' | 'generation';
   unit: string;
   timeZone: string;
-  weatherStation?: string;
+  weatherStation?: WeatherSource;
 }
 
 export function derivedSeries(topology: Topology): DerivedSeries[] {

@@ -22,6 +22,21 @@ export const UNITS_BY_KIND: Record<NodeKind, readonly string[]> = {
 
 const Id = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'ids use letters, digits and _ . : - only');
 
+/** `weatherStation: mean`: the mean of every weather station of the store (what the GEFCom benchmarks use). */
+export const MEAN_OF_STATIONS = 'mean';
+
+/**
+ * Where a node's temperature comes from: one station id, a weighted list of stations
+ * (`[{ station: s1, weight: 0.6 }, { station: s2, weight: 0.4 }]`, weights relative), or `mean`.
+ */
+export const WeatherSourceSchema = z.union([
+  Id,
+  z
+    .array(z.strictObject({ station: Id, weight: z.number().positive('a station weight must be greater than 0').finite() }))
+    .min(1, 'a weighted station list needs at least one station'),
+]);
+export type WeatherSource = z.infer<typeof WeatherSourceSchema>;
+
 const Attrs = z.looseObject({
   /** Installed distributed PV behind this withdrawal, in the node's unit (A7); makes the load a net load. */
   pvCapacity: z.number().nonnegative().optional(),
@@ -54,7 +69,7 @@ export const TopologyNodeSchema = z.strictObject({
   kind: z.enum(NODE_KINDS),
   unit: z.string().min(1),
   timeZone: z.string().optional(),
-  weatherStation: Id.optional(),
+  weatherStation: WeatherSourceSchema.optional(),
   name: z.string().optional(),
   /** A moving load (B8): the substations it can draw from; its parent defaults to their lowest common ancestor. */
   sharing: z
@@ -79,12 +94,15 @@ const WeatherStationSchema = z.union([
   }),
 ]);
 
-export const TopologyFileSchema = z.strictObject({
-  /** Default zone of every node (IANA), e.g. Europe/Paris. */
-  timeZone: z.string().default('UTC'),
-  weatherStations: z.array(WeatherStationSchema).default([]),
-  nodes: z.array(TopologyNodeSchema).min(1, 'a topology has at least one node'),
-});
+export const TopologyFileSchema = z
+  .strictObject({
+    /** Default zone of every node (IANA), e.g. Europe/Paris. */
+    timeZone: z.string().default('UTC'),
+    weatherStations: z.array(WeatherStationSchema).default([]),
+    /** May be empty in a file that only declares weather stations (e.g. beside GEFCom's hierarchy.json). */
+    nodes: z.array(TopologyNodeSchema).default([]),
+  })
+  .refine((f) => f.nodes.length + f.weatherStations.length > 0, 'a topology has at least one node or weather station');
 
 /** A validated topology: every node has its parent resolved and its own time zone. */
 export interface TopologyNode {
@@ -93,7 +111,7 @@ export interface TopologyNode {
   kind: NodeKind;
   unit: string;
   timeZone: string;
-  weatherStation?: string;
+  weatherStation?: WeatherSource;
   name?: string;
   sharing?: { substations: string[]; allocation: 'average' | 'worst-case' };
   attrs: NodeAttrs;

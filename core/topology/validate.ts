@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GridcastError } from '../errors.ts';
 import { buildTree, lowestCommonAncestor, ancestors, type Tree } from '../hierarchy.ts';
-import { TopologyFileSchema, UNITS_BY_KIND, type Topology, type TopologyNode, type TopologyNodeInput } from './schema.ts';
+import { MEAN_OF_STATIONS, TopologyFileSchema, UNITS_BY_KIND, type Topology, type TopologyNode, type TopologyNodeInput } from './schema.ts';
 
 const fail = (code: string, nodeId: string, message: string, extra: Record<string, unknown> = {}): never => {
   throw new GridcastError(code, `Topology node '${nodeId}': ${message}`, { nodeId, ...extra });
@@ -38,12 +38,10 @@ export function validateTopology(input: unknown, source = 'topology'): Topology 
       fail('TOPOLOGY_UNIT_KIND', n.id, `unit '${n.unit}' does not fit kind '${n.kind}' (expected one of ${UNITS_BY_KIND[n.kind].join(', ')}).`, { unit: n.unit, kind: n.kind });
     }
     if (n.timeZone) checkTimeZone(n.timeZone, n.id);
-    if (n.weatherStation !== undefined) {
-      const station = byId.get(n.weatherStation);
-      if (!station || station.kind !== 'weather') {
-        fail('TOPOLOGY_UNKNOWN_WEATHER_STATION', n.id, `weather station '${n.weatherStation}' is not declared as a node of kind 'weather'.`, { weatherStation: n.weatherStation });
-      }
+    if (n.kind === 'weather' && n.id === MEAN_OF_STATIONS) {
+      fail('TOPOLOGY_RESERVED_ID', n.id, `'${MEAN_OF_STATIONS}' is reserved (weatherStation: ${MEAN_OF_STATIONS} means every station); give the station another id.`);
     }
+    checkWeatherSource(n, byId);
     if (n.parent) {
       const p = byId.get(n.parent)!;
       if (n.kind === 'weather' || p.kind !== n.kind) {
@@ -90,6 +88,21 @@ export function validateTopology(input: unknown, source = 'topology'): Topology 
     };
   });
   return { timeZone: file.timeZone, nodes };
+}
+
+/** A station id, `mean`, or a weighted list of distinct declared stations. */
+function checkWeatherSource(n: TopologyNodeInput, byId: Map<string, TopologyNodeInput>): void {
+  const source = n.weatherStation;
+  if (source === undefined || source === MEAN_OF_STATIONS) return;
+  const ids = typeof source === 'string' ? [source] : source.map((s) => s.station);
+  for (const id of ids) {
+    const station = byId.get(id);
+    if (!station || station.kind !== 'weather') {
+      fail('TOPOLOGY_UNKNOWN_WEATHER_STATION', n.id, `weather station '${id}' is not declared as a node of kind 'weather' (declare it under weatherStations, or use weatherStation: ${MEAN_OF_STATIONS}).`, { weatherStation: id });
+    }
+  }
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) fail('TOPOLOGY_INVALID', n.id, `weather station '${twice}' is listed twice; give it one weight.`, { weatherStation: twice });
 }
 
 function stationNode(s: z.infer<typeof TopologyFileSchema>['weatherStations'][number]): TopologyNodeInput {

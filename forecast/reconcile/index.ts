@@ -21,8 +21,10 @@ export interface ReconcileInput {
   method: ReconciliationMethod;
   /** One entry per sm.rows id (aggregates and bottom). */
   base: Map<string, NodeForecast>;
-  /** Per sm.rows id, same length, time-aligned; NaN allowed (mint-shrink). */
+  /** Per sm.rows id, same length, time-aligned, ending at the origin; NaN allowed (mint-shrink). */
   residuals?: Map<string, Float64Array>;
+  /** Residual steps wls-var and mint-shrink use: the latest ones (complete ones, for MinT). Default: all. */
+  residualWindow?: number;
   /** Per sm.rows id (at least the root and the bottoms), time-aligned actuals (top-down). */
   history?: Map<string, Float64Array>;
 }
@@ -91,11 +93,11 @@ function project(st: Structure, input: ReconcileInput): MethodOutcome {
       return wlsStructural(st);
     case 'wls-var': {
       const residuals = requireSeries(input.residuals, st.sm.rows, 'RECONCILE_NEEDS_RESIDUALS', 'in-sample or backtest residuals');
-      return wlsVar(st, residuals);
+      return wlsVar(st, residuals, undefined, input.residualWindow);
     }
     case 'mint-shrink': {
       const residuals = requireSeries(input.residuals, st.sm.rows, 'RECONCILE_NEEDS_RESIDUALS', 'in-sample or backtest residuals');
-      return mintShrink(st, residuals);
+      return mintShrink(st, residuals, input.residualWindow);
     }
     default:
       throw new GridcastError('RECONCILE_UNKNOWN_METHOD', `Unknown reconciliation method '${String(input.method)}'.`, { method: input.method });

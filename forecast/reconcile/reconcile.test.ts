@@ -252,6 +252,23 @@ describe('reconcile: MinT-shrink never returns NaN', () => {
     expectCoherent(sm, r);
   });
 
+  it('with a window, takes the latest complete steps: a step where one series lacks its residual costs nothing when older ones exist', () => {
+    // 100 steps; the last 30 each miss a residual in one series (a missing actual), and the window wants 60.
+    const long = randomInputs(sm, 6, 4, 100);
+    const holed = new Map([...long.residuals].map(([id, s], i) => [id, s.map((v, t) => (t >= 70 && t % sm.rows.length === i ? Number.NaN : v))]));
+    const r = reconcile({ sm, method: 'mint-shrink', base: long.base, residuals: holed, residualWindow: 60 });
+    expect(r.warnings).toEqual([]);
+    expect(r.applied).toBe(`mint-shrink (lambda ${r.lambda!.toFixed(3)}, 60 residual steps)`);
+    // The same as MinT on exactly those 60 steps.
+    const complete = [...Array(100).keys()].filter((t) => sm.rows.every((id) => Number.isFinite(holed.get(id)![t]))).slice(-60);
+    const same = reconcile({ sm, method: 'mint-shrink', base: long.base, residuals: new Map([...holed].map(([id, s]) => [id, Float64Array.from(complete, (t) => s[t])])) });
+    expect(r.lambda).toBe(same.lambda);
+    for (const id of sm.rows) expect(r.values.get(id)!.mean).toEqual(same.values.get(id)!.mean);
+    // Not enough complete steps: said, with the series that lacked residuals.
+    const short = reconcile({ sm, method: 'mint-shrink', base: long.base, residuals: holed, residualWindow: 90 });
+    expect(short.warnings[0]).toMatch(/^mint-shrink: only 70 of the 90 residual time steps wanted are complete; steps without a residual per series: /);
+  });
+
   it('all-zero residuals: no variance known anywhere, equal weights (the OLS result) and a warning', () => {
     const residuals = new Map(sm.rows.map((id) => [id, new Float64Array(60)]));
     const r = reconcile({ sm, method: 'mint-shrink', base: inputs.base, residuals });

@@ -24,7 +24,7 @@ export interface BacktestMetrics {
   horizon: number;
   origins: number;
   refitEvery: number;
-  /** Weather over the horizons: observations ("perfect" weather) or none for models without covariates. */
+  /** Weather over the horizons: observations ("perfect" weather), or none (a model without covariates, or series without weather). */
   weather: 'observed' | 'none';
   /** First and last origin over all series (ISO). */
   from: string;
@@ -75,7 +75,6 @@ const tooFewData = (spec: NamedBacktest, w: TrainingWindow, origins: number[], a
  */
 export async function scoreNamedBacktest(db: Queryable, forecaster: Forecaster, w: TrainingWindow, spec: NamedBacktest): Promise<BacktestMetrics> {
   const refitEvery = spec.refitEvery ?? DEFAULT_REFIT_EVERY;
-  const useWeather = forecaster.capabilities.futureCovariates;
   const zones = new Map((await listSeries(db)).map((r) => [r.id, r.timeZone]));
   const originsOf = (id: string) => originsAfter(w.trainEnd, spec.origins, zones.get(id) ?? 'UTC');
   const targetsEnd = (origins: number[]) => origins.at(-1)! + spec.horizon * HOUR_MS;
@@ -91,6 +90,8 @@ export async function scoreNamedBacktest(db: Queryable, forecaster: Forecaster, 
   const end = Math.min(needEnd, dataEnd);
   const days = Math.ceil((end - trainStart) / (24 * HOUR_MS));
   const inputs = await loadRunInputs(db, { seriesIds: w.seriesIds, origin: new Date(end), historyDays: days, horizonSteps: 0 });
+  // Weather is used only by a model that takes it, for series that have it.
+  const useWeather = forecaster.capabilities.futureCovariates && w.seriesIds.some((id) => inputs.fitCovariates.get(id)?.future?.[TEMPERATURE]);
 
   const all: OriginResult[] = [];
   const series: BacktestMetrics['series'] = {};

@@ -3,7 +3,7 @@ import type { Config } from '../../core/config.ts';
 import type { Covariates, Forecaster, Series } from '../../core/types.ts';
 import { appendAudit } from '../../store/audit.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
-import { championOf, createModel, getVersion, insertVersion, setStatus, type ModelVersion } from '../../store/registry.repository.ts';
+import { championOf, createModel, getVersion, insertVersion, overlappingChampions, setStatus, type ModelVersion } from '../../store/registry.repository.ts';
 import { loadRunInputs, TEMPERATURE } from '../inputs.ts';
 import { scoreNamedBacktest, type NamedBacktest } from './backtest.ts';
 import { latestDataHour, resolveSeries } from './series.ts';
@@ -47,7 +47,8 @@ const required = (value: string | undefined, code: string, what: string) => {
 
 /**
  * Fits a model on the store's history up to trainEnd and registers it as a candidate with its
- * audit entry ('register'). The data hash is the inputs hash of loadRunInputs over the training
+ * audit entry ('register'), with the weather each series was trained on, the training's coded
+ * warnings (WEATHER_UNMAPPED…) and, for a model trained with weather, its weather-free companion. The data hash is the inputs hash of loadRunInputs over the training
  * window (origin = trainEnd, no horizon): loading the same window as of the registration time
  * gives it again. With `backtest`, the named rolling-origin backtest over the actuals after the
  * window (out of sample) is scored first and stored in metrics under its name.
@@ -83,11 +84,13 @@ export async function trainModel(db: Db, config: Config, req: TrainRequest, buil
     throw new GridcastError('TRAIN_NO_DATA', `no actuals for ${ids.join(', ')} in the ${historyDays} days before ${trainEnd.toISOString()}`, { seriesIds: ids });
   }
   const fitted = await forecaster.fit(history, covariates.size ? covariates : undefined);
-  const features = [
-    'calendar',
-    ...(config.forecast.holidays ? [`holidays:${config.forecast.holidays}`] : []),
-    ...(forecaster.capabilities.futureCovariates && covariates.size ? [TEMPERATURE] : []),
-  ];
+  const withWeather = forecaster.capabilities.futureCovariates && covariates.size > 0;
+  // What serves a run whose horizon has no weather forecast: the same spec, fitted without weather.
+  const companion = withWeather ? (await build(req.kind, req.params ?? {}).fit(history)).toArtifact() : undefined;
+  const features = ['calendar', ...(config.forecast.holidays ? [`holidays:${config.forecast.holidays}`] : []), ...(withWeather ? [TEMPERATURE] : [])];
+  const weather = withWeather ? Object.fromEntries(history.map((s) => [s.id, inputs.weather.get(s.id) ?? null])) : {};
+  // Weather warnings concern models that read weather; a seasonal naive has nothing to lose.
+  const warnings = forecaster.capabilities.futureCovariates ? inputs.warnings : [];
   const trainStart = new Date(trainEnd.getTime() - historyDays * 24 * HOUR_MS);
   const version = await db.transaction(async (tx) => {
     await createModel(tx, { name: req.model, family: req.family ?? rows[0].kind, ...(req.description ? { description: req.description } : {}) });
@@ -102,7 +105,10 @@ export async function trainModel(db: Db, config: Config, req: TrainRequest, buil
       dataHash: inputs.hash,
       codeVersion: req.codeVersion,
       artifact: fitted.toArtifact(),
+      ...(companion ? { companion } : {}),
       metrics,
+      weather,
+      warnings,
       createdBy: actor,
     });
     await appendAudit(tx, {
@@ -112,7 +118,17 @@ export async function trainModel(db: Db, config: Config, req: TrainRequest, buil
       entityId: v.id,
       toStatus: 'candidate',
       reason: `trained ${req.kind} on ${history.length} series`,
-      details: { kind: req.kind, dataHash: inputs.hash, codeVersion: req.codeVersion, trainStart, trainEnd, skipped, ...(req.backtest ? { backtest: req.backtest.name } : {}) },
+      details: {
+        kind: req.kind,
+        dataHash: inputs.hash,
+        codeVersion: req.codeVersion,
+        trainStart,
+        trainEnd,
+        skipped,
+        weather: withWeather ? 'temperature' : 'none',
+        ...(warnings.length ? { warnings } : {}),
+        ...(req.backtest ? { backtest: req.backtest.name } : {}),
+      },
     });
     return v;
   });
@@ -151,8 +167,16 @@ async function lockedVersion(tx: Queryable, id: string): Promise<ModelVersion> {
  * decides, the current champion is retired (audit 'retire', replacedBy) and the version becomes
  * champion (audit 'promote' with previousChampion, which one-step rollback reads). A refusal by
  * the gate is audited ('promote-refused') and raised as PROMOTION_REFUSED.
+ *
+ * A version covering series that the champion of another model already serves is refused
+ * (CHAMPION_OVERLAP, audited) unless `replaceOverlap` says it takes those series over; the
+ * promotion's audit then lists them. Which champion serves a series is never decided silently.
  */
-export async function promoteVersion(db: Db, id: string, by: StatusChange & { gate?: PromotionGate }): Promise<{ version: ModelVersion; previousChampion: ModelVersion | null }> {
+export async function promoteVersion(
+  db: Db,
+  id: string,
+  by: StatusChange & { gate?: PromotionGate; replaceOverlap?: boolean },
+): Promise<{ version: ModelVersion; previousChampion: ModelVersion | null; overlaps: Array<{ id: string; series: string[] }> }> {
   const actor = required(by.actor, 'ACTOR_REQUIRED', 'who promotes (--by)');
   const reason = required(by.reason, 'REASON_REQUIRED', 'a reason (--reason)');
   const gate = by.gate ?? NO_GATE;
@@ -163,18 +187,16 @@ export async function promoteVersion(db: Db, id: string, by: StatusChange & { ga
     }
     if (v.status === 'champion') throw new GridcastError('VERSION_ALREADY_CHAMPION', `${id} is already the champion of ${v.model}`, { id });
     const champion = await championOf(tx, v.model, true);
+    const overlaps = await overlappingChampions(tx, v.model, v.seriesIds);
+    const refuse = async (details: Record<string, unknown>) =>
+      appendAudit(tx, { actor, action: 'promote-refused', entity: 'model_version', entityId: id, fromStatus: v.status, toStatus: v.status, reason, details: { ...details, champion: champion?.id ?? null } });
+    if (overlaps.length > 0 && !by.replaceOverlap) {
+      await refuse({ code: 'CHAMPION_OVERLAP', overlaps });
+      return { overlapRefused: overlaps };
+    }
     const verdict = await gate.check(tx, v, champion);
     if (!verdict.allowed) {
-      await appendAudit(tx, {
-        actor,
-        action: 'promote-refused',
-        entity: 'model_version',
-        entityId: id,
-        fromStatus: v.status,
-        toStatus: v.status,
-        reason,
-        details: { gate: gate.name, gateDetail: verdict.detail, champion: champion?.id ?? null },
-      });
+      await refuse({ gate: gate.name, gateDetail: verdict.detail });
       return { refused: verdict.detail };
     }
     if (champion) await setStatus(tx, champion.id, 'retired', { actor, reason, action: 'retire', details: { replacedBy: id } });
@@ -182,10 +204,19 @@ export async function promoteVersion(db: Db, id: string, by: StatusChange & { ga
       actor,
       reason,
       action: 'promote',
-      details: { previousChampion: champion?.id ?? null, gate: gate.name, gateDetail: verdict.detail },
+      details: { previousChampion: champion?.id ?? null, gate: gate.name, gateDetail: verdict.detail, ...(overlaps.length ? { replacesOverlap: overlaps } : {}) },
     });
-    return { version, previousChampion: champion };
+    return { version, previousChampion: champion, overlaps };
   });
+  if ('overlapRefused' in outcome) {
+    const o = outcome.overlapRefused!;
+    const shared = o.map((c) => `${c.id} (${c.series.length > 5 ? `${c.series.slice(0, 5).join(', ')}, … ${c.series.length} series` : c.series.join(', ')})`).join('; ');
+    throw new GridcastError(
+      'CHAMPION_OVERLAP',
+      `${id} covers series already served by another model's champion: ${shared}. Promote with --replace-overlap to have ${id} serve them (the other champion keeps the rest), or retire ${o.map((c) => c.id).join(', ')} first; nothing was changed.`,
+      { id, overlaps: o },
+    );
+  }
   if ('refused' in outcome) throw new GridcastError('PROMOTION_REFUSED', `promotion of ${id} refused by the ${gate.name} gate: ${outcome.refused}`, { id, gate: gate.name });
   return outcome;
 }

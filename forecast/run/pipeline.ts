@@ -11,7 +11,9 @@ import { toDaily } from '../reconcile/temporal.ts';
 import { overScenarios } from './scenarios.ts';
 import { runWorker } from '../../core/worker.ts';
 import type { GroupsJob } from './groups.worker.ts';
-import { fallbackGroup, planLabel, type GroupContext, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
+import { configuredForecaster } from '../../models/configured.ts';
+import type { WeatherInput } from '../../core/topology/weather.ts';
+import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
  * The computation of a run, shared by a new run and its reproduction: inputs from the store,
@@ -28,8 +30,10 @@ export interface RunSpec {
   /** Knowledge time: the store as it was then (the run's issue time). */
   knownAt: Date;
   settings: RunSettings;
-  /** Registry version (champion) or the default model, per series. */
+  /** Registry version (champion) or the default model, per series (the pipeline adds the weather-free path). */
   plan(seriesId: string): SeriesPlan;
+  /** Weather inputs to use for these series instead of the topology's: a reproduction's, the champions' training inputs. */
+  weather?: Record<string, WeatherInput | null>;
 }
 
 export interface ComputedRun {
@@ -38,12 +42,16 @@ export interface ComputedRun {
   modelVersions: Record<string, string>;
   reconciliationApplied: string;
   warnings: string[];
+  /** The weather input of every series (null: none), as used: recorded in the run's settings. */
+  weather: Record<string, WeatherInput | null>;
   series: number;
   fallbacks: number;
 }
 
 export interface PipelineDeps {
   loadArtifact(versionId: string): Promise<ModelArtifact>;
+  /** The version's weather-free companion (stored at training), null when it has none. */
+  loadCompanion(versionId: string): Promise<ModelArtifact | null>;
   signal?: AbortSignal;
 }
 
@@ -68,6 +76,7 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
     horizonSteps: settings.horizonSteps,
     ...(settings.scenarioYears ? { scenarioYears: settings.scenarioYears } : {}),
     asOf: spec.knownAt,
+    ...(spec.weather ? { weather: spec.weather } : {}),
   });
   if ([...inputs.history.values()].every((s) => finiteCount(s.values) === 0)) {
     const from = new Date(spec.origin.getTime() - settings.historyDays * 86_400_000);
@@ -77,27 +86,31 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
       { root: spec.root, from: from.toISOString(), to: spec.origin.toISOString() },
     );
   }
-  const warnings: string[] = [];
-  const predict = predictCovariates(spec, inputs, warnings);
+  const warnings: string[] = [...inputs.warnings];
+  const plans = new Map(sm.rows.map((id) => [id, spec.plan(id)]));
+  const paths = weatherPaths(spec, inputs, plans, warnings);
   const data = new Map(
-    sm.rows.map((id): [string, SeriesData] => [
-      id,
-      { history: inputs.history.get(id)!, ...(inputs.fitCovariates.has(id) ? { fitCovariates: inputs.fitCovariates.get(id)! } : {}), predictCovariates: predict.get(id)! },
-    ]),
+    sm.rows.map((id): [string, SeriesData] => {
+      const p = paths.get(id)!;
+      const fit = !p.weatherFree && inputs.fitCovariates.has(id) ? { fitCovariates: inputs.fitCovariates.get(id)! } : {};
+      return [id, { history: inputs.history.get(id)!, ...fit, predictCovariates: p.predict }];
+    }),
   );
+  for (const [id, p] of paths) if (p.weatherFree) plans.set(id, { ...plans.get(id)!, weatherFree: p.weatherFree.why });
 
-  // Series sharing a champion are conditioned together; every other series is fitted alone.
+  // Series sharing a champion (and a weather path) are conditioned together; every other series is fitted alone.
   const groups = new Map<string, { plan: SeriesPlan; ids: string[] }>();
   for (const id of sm.rows) {
-    const plan = spec.plan(id);
-    const key = 'champion' in plan ? `champion\0${plan.champion}` : `fit\0${id}`;
+    const plan = plans.get(id)!;
+    const key = 'champion' in plan ? `champion\0${plan.champion}\0${plan.weatherFree ?? ''}` : `fit\0${id}`;
     const g = groups.get(key) ?? { plan, ids: [] };
     g.ids.push(id);
     groups.set(key, g);
   }
-  const ctx = { horizonSteps: settings.horizonSteps, levels: settings.quantiles, ...(settings.holidays ? { holidays: settings.holidays } : {}), loadArtifact: deps.loadArtifact };
+  const ctx: GroupContext = { horizonSteps: settings.horizonSteps, levels: settings.quantiles, ...(settings.holidays ? { holidays: settings.holidays } : {}) };
   const results = new Map<string, SeriesForecast>();
-  for (const r of await baseForecasts([...groups.values()], data, ctx, deps.signal)) results.set(r.id, r);
+  for (const r of await baseForecasts([...groups.values()], data, ctx, deps)) results.set(r.id, r);
+  warnings.push(...weatherPathWarnings(paths, results));
 
   const windowSteps = (spec.windowEnd.getTime() - spec.windowStart.getTime()) / HOUR_MS;
   const from = settings.windowOffset;
@@ -109,14 +122,15 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
     const summary = fs.some((f) => !sameValues(f.mean, fs[0].mean)) ? overScenarios(fs.map((f) => f.mean), settings.quantiles) : fs[0];
     base.set(id, { mean: slice(summary.mean), quantiles: Object.fromEntries(settings.quantiles.map((l) => [String(l), slice(summary.quantiles[String(l)])])) });
   }
-  const residualSteps = RESIDUAL_DAYS * 24;
-  const residuals = new Map(sm.rows.map((id) => [id, rightAligned(results.get(id)!.residuals, residualSteps)]));
+  // Whole histories: MinT takes its window from the latest steps where every series has a residual.
+  const historySteps = settings.historyDays * 24;
+  const residuals = new Map(sm.rows.map((id) => [id, rightAligned(results.get(id)!.residuals, historySteps)]));
   // A node never measured in the window (forecast as zero) weighs nothing in top-down proportions.
   const history = new Map(sm.rows.map((id) => {
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, history });
+  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history });
   warnings.push(...rec.warnings);
 
   const fallbacks = sm.rows.filter((id) => results.get(id)!.fallbackReason);
@@ -148,36 +162,99 @@ export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDep
   return {
     values,
     inputsHash: inputs.hash,
-    modelVersions: Object.fromEntries(sm.rows.map((id) => [id, planLabel(spec.plan(id), data.get(id)!)])),
+    modelVersions: Object.fromEntries(sm.rows.map((id) => [id, planLabel(plans.get(id)!, data.get(id)!)])),
     reconciliationApplied: rec.applied,
     warnings,
+    weather: Object.fromEntries(inputs.weather),
     series: sm.rows.length,
     fallbacks: fallbacks.length,
   };
 }
 
+interface WeatherPath {
+  /** One covariate set per prediction: the weather forecast, or one per climatic scenario. */
+  predict: Array<Covariates | undefined>;
+  /** Set when the model needs weather it does not have: why, and the code of the run's warning (the weather-free companion serves). */
+  weatherFree?: { code: string; why: string };
+}
+
+/** Why a series takes the weather-free path, with the code of the run's warning about it. */
+const NO_HISTORY = { code: 'WEATHER_HISTORY_MISSING', why: 'no observed temperature over the history' };
+const NO_SCENARIO = { code: 'WEATHER_SCENARIOS_MISSING', why: 'no past year with complete observed temperature to replay' };
+const noForecast = (origin: Date) => ({ code: 'WEATHER_FORECAST_MISSING', why: `no complete weather forecast issued at or before ${origin.toISOString()}` });
+
 /**
- * The covariates of each prediction, per series. Short horizons: the weather forecast as issued
- * before the origin. Mid-term: one set per scenario year whose replayed temperature is complete
- * for every series that has a station (the others predict once, without weather).
+ * The weather each series predicts with. Short horizons: the weather forecast as issued before
+ * the origin. Mid-term: one set per scenario year whose replayed temperature is complete for
+ * every series that has a weather input. A series whose model needs weather and has none of
+ * these, or a champion trained with weather whose stations observed nothing over the history,
+ * takes its weather-free companion.
  */
-function predictCovariates(spec: RunSpec, inputs: RunInputs, warnings: string[]): Map<string, Array<Covariates | undefined>> {
+function weatherPaths(spec: RunSpec, inputs: RunInputs, plans: Map<string, SeriesPlan>, warnings: string[]): Map<string, WeatherPath> {
   const ids = [...inputs.history.keys()];
   const complete = (c: Covariates | undefined) => !!c?.future?.[TEMPERATURE] && c.future[TEMPERATURE].every(Number.isFinite);
-  const withStation = ids.filter((id) => inputs.fitCovariates.has(id));
+  const observed = (id: string) => !!inputs.fitCovariates.get(id)?.future?.[TEMPERATURE]?.some(Number.isFinite);
+  const withWeather = ids.filter((id) => inputs.fitCovariates.has(id));
+  const needs = needsWeather(spec.settings.holidays);
+  // A champion cannot drop the temperature it was trained on; a model fitted here simply fits without it.
+  const blind = (id: string) => {
+    const plan = plans.get(id)!;
+    return 'champion' in plan && plan.weather && !observed(id);
+  };
   if (spec.horizon !== 'mid-term') {
-    const late = withStation.filter((id) => !complete(inputs.predictCovariates.get(id)));
-    if (late.length > 0) {
-      warnings.push(`no complete weather forecast issued at or before ${spec.origin.toISOString()} for ${late.length} series (${list(late)}): their models take the weather-free path`);
-    }
-    return new Map(ids.map((id) => [id, [inputs.predictCovariates.get(id)]]));
+    const late = noForecast(spec.origin);
+    return new Map(
+      ids.map((id): [string, WeatherPath] => {
+        const cov = inputs.predictCovariates.get(id);
+        if (blind(id)) return [id, { predict: [undefined], weatherFree: NO_HISTORY }];
+        return [id, observed(id) && !complete(cov) && needs(plans.get(id)!) ? { predict: [undefined], weatherFree: late } : { predict: [cov] }];
+      }),
+    );
   }
   const years = [...(inputs.scenarios ?? new Map<number, Map<string, Covariates>>()).entries()];
-  const usable = years.filter(([, cov]) => withStation.every((id) => complete(cov.get(id))));
+  const usable = years.filter(([, cov]) => withWeather.every((id) => complete(cov.get(id))));
   const dropped = years.filter(([, cov]) => !usable.some(([, u]) => u === cov)).map(([y]) => y);
   if (dropped.length > 0) warnings.push(`climatic scenario years without complete observed temperature, left out: ${dropped.join(', ')}`);
-  if (withStation.length > 0 && usable.length === 0) warnings.push('no climatic scenario could be replayed: every series takes the weather-free path');
-  return new Map(ids.map((id) => [id, inputs.fitCovariates.has(id) && usable.length > 0 ? usable.map(([, cov]) => cov.get(id)) : [undefined]]));
+  return new Map(
+    ids.map((id): [string, WeatherPath] => {
+      if (blind(id)) return [id, { predict: [undefined], weatherFree: NO_HISTORY }];
+      if (!inputs.fitCovariates.has(id)) return [id, { predict: [undefined] }];
+      if (usable.length > 0) return [id, { predict: usable.map(([, cov]) => cov.get(id)) }];
+      return [id, needs(plans.get(id)!) ? { predict: [undefined], weatherFree: NO_SCENARIO } : { predict: [undefined] }];
+    }),
+  );
+}
+
+/** Whether a plan's model predicts from weather: a champion trained with it, or a default model that takes covariates. */
+function needsWeather(holidays: string | undefined): (plan: SeriesPlan) => boolean {
+  const byKind = new Map<string, boolean>();
+  return (plan) => {
+    if ('champion' in plan) return plan.weather;
+    const key = JSON.stringify(plan.fit);
+    if (!byKind.has(key)) byKind.set(key, configuredForecaster(plan.fit, holidays).capabilities.futureCovariates);
+    return byKind.get(key)!;
+  };
+}
+
+/**
+ * What the series without the weather their model needs ran on, read from their labels (never
+ * predicted beforehand): the weather-free companion, or the fallback that replaced it. One coded
+ * warning per reason.
+ */
+function weatherPathWarnings(paths: Map<string, WeatherPath>, results: Map<string, SeriesForecast>): string[] {
+  const byReason = new Map<string, { code: string; why: string; byOutcome: Map<string, string[]> }>();
+  for (const [id, p] of paths) {
+    if (!p.weatherFree) continue;
+    const r = results.get(id)!;
+    const outcome = r.fallbackReason?.startsWith(WEATHER_FREE_COMPANION) ? `the weather-free companion (${r.model})` : `${r.model} (${r.fallbackReason ?? 'unlabelled'})`;
+    const entry = byReason.get(p.weatherFree.code) ?? { ...p.weatherFree, byOutcome: new Map<string, string[]>() };
+    entry.byOutcome.set(outcome, [...(entry.byOutcome.get(outcome) ?? []), id]);
+    byReason.set(p.weatherFree.code, entry);
+  }
+  return [...byReason.values()].map(({ code, why, byOutcome }) => {
+    const n = [...byOutcome.values()].reduce((a, ids) => a + ids.length, 0);
+    return `${code}: ${why} for ${n} series whose model uses weather: ${[...byOutcome].map(([o, ids]) => `${list(ids)} ran on ${o}`).join('; ')}`;
+  });
 }
 
 /**
@@ -212,10 +289,10 @@ function rightAligned(a: Float64Array, n: number): Float64Array {
  * other job's timer for the whole run. A worker that dies or overruns WORKER_TIMEOUT_MS costs only
  * its series, which get labelled fallbacks.
  */
-async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>, data: Map<string, SeriesData>, ctx: GroupContext, signal?: AbortSignal): Promise<SeriesForecast[]> {
+async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>, data: Map<string, SeriesData>, ctx: GroupContext, deps: PipelineDeps): Promise<SeriesForecast[]> {
   const aborted = () => new GridcastError('RUN_ABORTED', 'The forecast run was cancelled; nothing was stored.');
-  if (signal?.aborted) throw aborted();
-  const prepared: GroupsJob['groups'] = [];
+  if (deps.signal?.aborted) throw aborted();
+  const prepared: PreparedGroup[] = [];
   for (const g of groups) {
     const series = g.ids.map((id) => data.get(id)!);
     if (!('champion' in g.plan)) {
@@ -223,7 +300,8 @@ async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>,
       continue;
     }
     try {
-      prepared.push({ plan: g.plan, series, artifact: await ctx.loadArtifact(g.plan.champion) });
+      const companion = g.plan.weatherFree ? await deps.loadCompanion(g.plan.champion) : null;
+      prepared.push(companion ? { plan: g.plan, series, artifact: companion, companion: true } : { plan: g.plan, series, artifact: await deps.loadArtifact(g.plan.champion) });
     } catch (e) {
       prepared.push({ plan: g.plan, series, artifactError: { code: isGridcastError(e) ? e.code : 'ARTIFACT_UNREADABLE', message: (e as Error).message } });
     }
@@ -240,6 +318,6 @@ async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>,
       }
     }),
   );
-  if (signal?.aborted) throw aborted();
+  if (deps.signal?.aborted) throw aborted();
   return settled.flat();
 }

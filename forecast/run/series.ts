@@ -1,4 +1,4 @@
-import { isGridcastError } from '../../core/errors.ts';
+import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import type { Covariates, FittedForecaster, Forecast, ModelArtifact, Series } from '../../core/types.ts';
 import { dataHash } from '../../models/artifact.ts';
 import { buildForecaster } from '../../models/auto.ts';
@@ -11,9 +11,32 @@ import { configuredForecaster, loadFitted, type ModelSpecRef } from '../../model
  * series fitted with the default model. A series whose model fails to load, fit or predict, or
  * predicts a non-finite value, falls back to seasonal naive (a week back), then shallow-history,
  * and as a last resort to zero when it has no observed value at all; every fallback is labelled.
+ *
+ * A group whose model needs weather it does not have over the horizon (no forecast issued, no
+ * climatic scenario) takes its weather-free companion instead, labelled as such: a champion's
+ * companion stored with the version at training (the same spec fitted without weather), else
+ * that spec fitted in the run; a default model is fitted without weather.
  */
 
-export type SeriesPlan = { champion: string } | { fit: ModelSpecRef };
+export type SeriesPlan =
+  | {
+      champion: string;
+      /** The version was trained with weather (its predictions need it). */
+      weather: boolean;
+      /** Set when the weather-free companion serves: why. */
+      weatherFree?: string;
+    }
+  | { fit: ModelSpecRef; weatherFree?: string };
+
+/** A group as the parent prepared it (a worker has no store): the champion's artifact, or its companion's. */
+export interface PreparedGroup {
+  plan: SeriesPlan;
+  series: SeriesData[];
+  artifact?: ModelArtifact;
+  /** The artifact is the version's weather-free companion (else, on a weather-free plan, the spec to fit without weather). */
+  companion?: boolean;
+  artifactError?: { code: string; message: string };
+}
 
 export interface SeriesData {
   history: Series;
@@ -30,7 +53,7 @@ export interface SeriesForecast {
   /** Registry version id, or 'fit:<kind>:<dataHash>' of the model fitted in the run. */
   modelVersion: string;
   fallbackReason?: string;
-  /** In-sample residuals ending at the origin (NaN where none). */
+  /** Errors over the history ending at the origin, for the reconciliation (NaN where none): FittedForecaster.historyErrors, else residuals. */
   residuals: Float64Array;
   /** Why models failed, in full, for the run's warnings. */
   failures: string[];
@@ -40,7 +63,6 @@ export interface GroupContext {
   horizonSteps: number;
   levels: number[];
   holidays?: string;
-  loadArtifact(versionId: string): Promise<ModelArtifact>;
 }
 
 const FALLBACKS: ModelSpecRef[] = [
@@ -55,27 +77,47 @@ const one = (id: string, c: Covariates | undefined) => (c ? new Map([[id, c]]) :
 const fitLabel = (kind: string, s: SeriesData) => `fit:${kind}:${dataHash([s.history], one(s.history.id, s.fitCovariates))}`;
 const joinReasons = (...r: Array<string | undefined>) => [...new Set(r.filter((x): x is string => !!x))].join('; ') || undefined;
 
+/** Suffix of a champion's label in model_versions when its weather-free companion served. */
+export const WEATHER_FREE = '/weather-free';
+
 /** The plan's label in model_versions: what a reproduction loads or refits. */
 export function planLabel(plan: SeriesPlan, s: SeriesData): string {
-  return 'champion' in plan ? plan.champion : fitLabel(plan.fit.kind, s);
+  if ('champion' in plan) return plan.weatherFree ? `${plan.champion}${WEATHER_FREE}` : plan.champion;
+  return fitLabel(plan.fit.kind, s);
 }
 
-export async function forecastGroup(plan: SeriesPlan, group: SeriesData[], ctx: GroupContext): Promise<SeriesForecast[]> {
+/** How the label of a forecast made on the weather-free path starts. */
+export const WEATHER_FREE_COMPANION = 'weather-free companion';
+
+const weatherFreeLabel = (why: string, fittedInRun = false) => `${WEATHER_FREE_COMPANION}${fittedInRun ? ' fitted in the run' : ''} (${why})`;
+
+export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promise<SeriesForecast[]> {
+  const { plan, series: group } = g;
   const ids = group.map((s) => s.history.id);
   const covMap = (pick: (s: SeriesData) => Covariates | undefined) =>
     new Map(group.flatMap((s): Array<[string, Covariates]> => (pick(s) ? [[s.history.id, pick(s)!]] : [])));
   let failure: { label: string; text: string } | undefined;
   let produced: Map<string, Forecast[]> | undefined;
   let fitted: FittedForecaster | undefined;
+  let pathLabel: string | undefined;
   const kind = 'champion' in plan ? plan.champion : plan.fit.kind;
   try {
     const histories = group.map((s) => s.history);
     if ('champion' in plan) {
-      const stored = loadFitted(await ctx.loadArtifact(plan.champion));
-      if (!stored.condition) throw new Error(`${stored.spec.kind} cannot be conditioned on new history`);
-      fitted = await stored.condition(histories, covMap((s) => s.fitCovariates));
+      if (!g.artifact) throw new GridcastError(g.artifactError?.code ?? 'ARTIFACT_MISSING', g.artifactError?.message ?? 'the artifact was not loaded');
+      if (plan.weatherFree && !g.companion) {
+        // A version trained before companions were stored: its own spec, fitted here without weather.
+        fitted = await configuredForecaster({ kind: g.artifact.spec.kind, params: g.artifact.spec.params as Record<string, unknown> }, ctx.holidays).fit(histories);
+        pathLabel = weatherFreeLabel(plan.weatherFree, true);
+      } else {
+        const stored = loadFitted(g.artifact);
+        if (!stored.condition) throw new Error(`${stored.spec.kind} cannot be conditioned on new history`);
+        fitted = await stored.condition(histories, covMap((s) => s.fitCovariates));
+        if (plan.weatherFree) pathLabel = weatherFreeLabel(plan.weatherFree);
+      }
     } else {
       fitted = await configuredForecaster(plan.fit, ctx.holidays).fit(histories, covMap((s) => s.fitCovariates));
+      if (plan.weatherFree) pathLabel = weatherFreeLabel(plan.weatherFree);
     }
     produced = new Map(ids.map((id) => [id, []]));
     const wanted = new Map(group.map((s) => [s.history.id, s.predictCovariates.length]));
@@ -86,7 +128,8 @@ export async function forecastGroup(plan: SeriesPlan, group: SeriesData[], ctx: 
       }
     }
   } catch (e) {
-    failure = { label: `${kind}: ${errCode(e)}`, text: `${kind}: ${errText(e)}` };
+    const what = plan.weatherFree ? `${kind} weather-free companion` : kind;
+    failure = { label: `${what}: ${errCode(e)}`, text: `${what}: ${errText(e)}` };
   }
   const out: SeriesForecast[] = [];
   for (const s of group) {
@@ -99,8 +142,8 @@ export async function forecastGroup(plan: SeriesPlan, group: SeriesData[], ctx: 
         forecasts: fs,
         model: fs[0].model,
         modelVersion: planLabel(plan, s),
-        ...withReason(joinReasons(...fs.map((f) => f.fallbackReason))),
-        residuals: fitted.residuals().get(id) ?? new Float64Array(0),
+        ...withReason(joinReasons(pathLabel, ...fs.map((f) => f.fallbackReason))),
+        residuals: historyErrors(fitted, id),
         failures: [],
       });
     } else {
@@ -119,6 +162,9 @@ export function fallbackGroup(group: SeriesData[], e: unknown, ctx: GroupContext
 }
 
 const withReason = (r: string | undefined) => (r ? { fallbackReason: r } : {});
+
+/** What the reconciliation weighs a series by: its errors over the whole history, else its residuals. */
+const historyErrors = (f: FittedForecaster, id: string) => (f.historyErrors?.() ?? f.residuals()).get(id) ?? new Float64Array(0);
 
 function invalid(fs: Forecast[], ctx: GroupContext): string | undefined {
   for (const f of fs) {
@@ -147,7 +193,7 @@ async function fallback(s: SeriesData, why: { label: string; text: string }, ctx
         model: f.model,
         modelVersion: fitLabel(spec.kind, { ...s, fitCovariates: undefined }),
         fallbackReason: joinReasons(...labels, f.fallbackReason),
-        residuals: fitted.residuals().get(id) ?? new Float64Array(0),
+        residuals: historyErrors(fitted, id),
         failures,
       };
     } catch (e) {

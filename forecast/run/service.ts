@@ -5,12 +5,14 @@ import { summingMatrix, type AllocationRule, type SummingMatrix } from '../../co
 import { loadStoredTopology } from '../../store/topology.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { readForecasts, readRun, saveRun, type RunNode, type RunSettings } from '../../store/forecasts.repository.ts';
-import { championsFor, loadArtifact } from '../../store/registry.repository.ts';
+import { championsFor, getVersion, loadArtifact, loadCompanionArtifact, type ModelVersion } from '../../store/registry.repository.ts';
+import { TEMPERATURE } from '../inputs.ts';
+import type { WeatherInput } from '../../core/topology/weather.ts';
 import { CODE_VERSION } from './code-version.ts';
 import { runWindow } from './horizons.ts';
 import { computeRun, type RunSpec } from './pipeline.ts';
 import { scenarioYears } from './scenarios.ts';
-import type { SeriesPlan } from './series.ts';
+import { WEATHER_FREE, type SeriesPlan } from './series.ts';
 
 export interface RunRequest {
   horizon: Horizon;
@@ -40,6 +42,8 @@ export interface RunSummary {
   method: string;
   inputsHash: string;
   warnings: string[];
+  /** The weather input of every series (null: none), as recorded in the run's settings. */
+  weather: Record<string, WeatherInput | null>;
 }
 
 export interface RunDeps {
@@ -86,10 +90,13 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   const champions = await championsFor(db, sm.rows);
   const plan = (id: string): SeriesPlan => {
     const v = champions.get(id);
-    return v ? { champion: v.id } : { fit: f.defaultModel };
+    return v ? championPlan(v) : { fit: f.defaultModel };
   };
-  const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt: issuedAt, settings, plan };
-  const computed = await computeRun(db, spec, { loadArtifact: (id) => loadArtifact(db, id), ...(req.signal ? { signal: req.signal } : {}) });
+  // A champion is fed the weather it was trained on (its record), whatever the topology says now.
+  const weather = Object.fromEntries([...champions].filter(([id, v]) => Object.hasOwn(v.weather, id)).map(([id, v]) => [id, v.weather[id]]));
+  const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt: issuedAt, settings, plan, weather };
+  const computed = await computeRun(db, spec, { ...registryArtifacts(db), ...(req.signal ? { signal: req.signal } : {}) });
+  settings.weather = computed.weather;
   for (const w of computed.warnings) deps.log?.warn({ horizon: req.horizon, root, origin: window.origin.toISOString() }, w);
   const runId = await saveRun(
     db,
@@ -123,8 +130,14 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     method: computed.reconciliationApplied,
     inputsHash: computed.inputsHash,
     warnings: computed.warnings,
+    weather: computed.weather,
   };
 }
+
+/** A champion's plan: whether its predictions need weather (it was trained with temperature). */
+const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE) });
+
+const registryArtifacts = (db: Db) => ({ loadArtifact: (id: string) => loadArtifact(db, id), loadCompanion: (id: string) => loadCompanionArtifact(db, id) });
 
 /** The summing matrix of the stored topology under `root`, and those nodes as the run records them (root first, parents first). */
 async function hierarchyOf(db: Db, config: Config, rootId: string | undefined): Promise<{ sm: SummingMatrix; nodes: RunNode[] }> {
@@ -175,14 +188,33 @@ export async function reproduceRun(deps: Pick<RunDeps, 'db'>, runId: number): Pr
   const { db } = deps;
   const run = await readRun(db, runId);
   if (run.status !== 'succeeded') throw new GridcastError('RUN_NOT_REPRODUCIBLE', `Run ${runId} did not succeed: there is nothing to reproduce.`, { runId });
+  const versions = new Map<string, ModelVersion>();
+  for (const label of new Set(Object.values(run.modelVersions))) {
+    if (label.startsWith('fit:') || label === 'none') continue;
+    const id = label.endsWith(WEATHER_FREE) ? label.slice(0, -WEATHER_FREE.length) : label;
+    const v = await getVersion(db, id);
+    if (!v) throw new GridcastError('VERSION_NOT_FOUND', `run ${runId} used model version '${id}', which the registry does not hold: it cannot be reproduced.`, { runId, id });
+    versions.set(label, v);
+  }
   const plan = (id: string): SeriesPlan => {
-    const v = run.modelVersions[id];
-    return v === undefined || v.startsWith('fit:') ? { fit: run.settings.defaultModel } : { champion: v };
+    const v = versions.get(run.modelVersions[id]);
+    return v ? championPlan(v) : { fit: run.settings.defaultModel };
   };
   const computed = await computeRun(
     db,
-    { horizon: run.horizon, root: run.root, method: run.reconciliation, origin: run.origin, windowStart: run.windowStart, windowEnd: run.windowEnd, knownAt: run.issuedAt, settings: run.settings, plan },
-    { loadArtifact: (id) => loadArtifact(db, id) },
+    {
+      horizon: run.horizon,
+      root: run.root,
+      method: run.reconciliation,
+      origin: run.origin,
+      windowStart: run.windowStart,
+      windowEnd: run.windowEnd,
+      knownAt: run.issuedAt,
+      settings: run.settings,
+      plan,
+      ...(run.settings.weather ? { weather: run.settings.weather } : {}),
+    },
+    registryArtifacts(db),
   );
   const stored = new Map((await readForecasts(db, runId)).map((r) => [`${r.seriesId}\0${r.grain}\0${r.targetTs.getTime()}`, r]));
   let maxAbsDiff = 0;

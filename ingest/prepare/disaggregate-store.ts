@@ -8,6 +8,7 @@ import { queryMeasurements } from '../../store/query.repository.ts';
 import { getSeries, type SeriesRow } from '../../store/series.repository.ts';
 import { readWeather } from '../../store/weather.repository.ts';
 import { consumptionFromWithdrawal, estimatePv } from './disaggregate.ts';
+import { mainStation } from '../../core/topology/weather.ts';
 
 /** Irradiance observations further apart than this leave a point to the clear-sky estimate rather than interpolated. */
 const MAX_IRRADIANCE_GAP_MS = 2 * 3_600_000;
@@ -66,8 +67,9 @@ export async function disaggregateWithdrawal(q: Queryable, seriesId: string, fro
 
 async function stationOf(q: Queryable, node: SeriesRow): Promise<SeriesRow> {
   for (let cur: SeriesRow | undefined = node; cur; cur = cur.parent ? await getSeries(q, cur.parent) : undefined) {
-    if (cur.weatherStation) {
-      const station = await getSeries(q, cur.weatherStation);
+    const own = mainStation(cur.weatherStation);
+    if (own) {
+      const station = await getSeries(q, own);
       if (station) return station;
     }
   }

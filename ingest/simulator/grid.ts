@@ -4,6 +4,7 @@ import { buildTree, leaves } from '../../core/hierarchy.ts';
 import type { Topology, TopologyNode } from '../../core/topology/schema.ts';
 import { uniform, streamKey } from './random.ts';
 import type { LoadShape } from './load.ts';
+import { mainStation } from '../../core/topology/weather.ts';
 import type { Station } from './weather.ts';
 
 /**
@@ -87,7 +88,8 @@ export function readGrid(topology: Topology, seed: number): Grid {
   const stationById = new Map(stations.map((s) => [s.id, s]));
   const stationOf = (n: TopologyNode): Station => {
     for (let cur: TopologyNode | undefined = n; cur; cur = cur.parent ? byId.get(cur.parent) : undefined) {
-      if (cur.weatherStation) return stationById.get(cur.weatherStation)!;
+      const own = mainStation(cur.weatherStation);
+      if (own) return stationById.get(own)!;
     }
     return stations[0];
   };

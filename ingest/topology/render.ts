@@ -4,7 +4,7 @@ import type { Topology, TopologyNode } from '../../core/topology/schema.ts';
 
 const describe = (n: TopologyNode): string => {
   const bits = [`${n.kind}, ${n.unit}`];
-  if (n.weatherStation) bits.push(`weather ${n.weatherStation}`);
+  if (n.weatherStation) bits.push(`weather ${typeof n.weatherStation === 'string' ? n.weatherStation : n.weatherStation.map((w) => `${w.station} ×${w.weight}`).join(' + ')}`);
   if (n.sharing) bits.push(`moving load over ${n.sharing.substations.join('+')} (${n.sharing.allocation})`);
   if (n.attrs.pvCapacity !== undefined) bits.push(`PV ${n.attrs.pvCapacity} ${n.unit}`);
   if (n.attrs.site) bits.push(`at ${n.attrs.site}`);

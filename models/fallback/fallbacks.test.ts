@@ -80,6 +80,28 @@ describe('average profile', () => {
   });
 });
 
+describe('profile history errors', () => {
+  it('cover the whole history, each the error of the profile of the weeks before that hour; residuals stay the fit\'s own weeks', async () => {
+    const s = simulatedLoad(70);
+    s.values[40 * 24 + 3] = Number.NaN;
+    const fitted = await createProfileForecaster({ weeks: 4 }).fit([s]);
+    const e = fitted.historyErrors!().get(s.id)!;
+    expect(e).toHaveLength(s.values.length);
+    // Defined from the first day every cell of the profile has a value (a week), except at the missing hour.
+    const undefinedAt = [...e.keys()].filter((t) => Number.isNaN(e[t]));
+    expect(undefinedAt.filter((t) => t >= 7 * 24)).toEqual([40 * 24 + 3]);
+    // At 9:00 on day 50 (a Tuesday): the value minus the mean of the weekdays' 9:00 over the 28 days before.
+    const t = 50 * 24 + 9;
+    const before = [];
+    for (let d = 1; d <= 28; d++) if (new Date(s.start.getTime() + (t - d * 24) * 3_600_000).getUTCDay() % 6 !== 0) before.push(s.values[t - d * 24]);
+    expect(e[t]).toBeCloseTo(s.values[t] - before.reduce((a, v) => a + v, 0) / before.length, 9);
+    // What ARIMA on the profile is fitted on is unchanged: the last 4 weeks only.
+    const r = fitted.residuals().get(s.id)!;
+    expect(r.slice(0, 42 * 24).every(Number.isNaN)).toBe(true);
+    expect(r.slice(42 * 24).every(Number.isFinite)).toBe(true);
+  });
+});
+
 describe('sharing key', () => {
   it('takes a share of the parent forecast, per time of day', async () => {
     const parent = simulatedLoad(20, { id: 'region' });

@@ -13,6 +13,8 @@ export interface SeriesFit<S> {
   stepSec: number;
   timeZone: string;
   residuals: Float64Array;
+  /** Errors over the whole history where residuals cover less (see FittedForecaster.historyErrors); not stored in the artifact. */
+  errors?: Float64Array;
   state: S;
 }
 
@@ -27,7 +29,7 @@ export interface PerSeriesModel<P, S> {
   kind: string;
   version: number;
   capabilities(params: P): Capabilities;
-  fitOne(s: Series, covariates: Covariates | undefined, params: P): { state: S; residuals: Float64Array };
+  fitOne(s: Series, covariates: Covariates | undefined, params: P): { state: S; residuals: Float64Array; errors?: Float64Array };
   predictOne(fit: SeriesFit<S>, horizon: number, covariates: Covariates | undefined, levels: number[], params: P): SeriesPrediction;
 }
 
@@ -49,8 +51,8 @@ export function perSeriesForecaster<P extends FallbackParams, S>(m: PerSeriesMod
     async fit(history, covariates) {
       if (history.length === 0) throw new GridcastError('NO_SERIES', `${m.kind}: fit() needs at least one series`);
       const fits = history.map((s) => {
-        const { state, residuals } = m.fitOne(s, covariates?.get(s.id), params);
-        return { id: s.id, nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone: s.timeZone ?? 'UTC', residuals, state };
+        const { state, residuals, errors } = m.fitOne(s, covariates?.get(s.id), params);
+        return { id: s.id, nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone: s.timeZone ?? 'UTC', residuals, ...(errors ? { errors } : {}), state };
       });
       return fitted(m, params, fits, trainWindow(history), dataHash(history, covariates));
     },
@@ -90,7 +92,9 @@ function fitted<P extends FallbackParams, S>(
       });
     },
     residuals: () => new Map(fits.map((f) => [f.id, f.residuals])),
-    toArtifact: () => makeArtifact(spec, window, hash, { fits }),
+    historyErrors: () => new Map(fits.map((f) => [f.id, f.errors ?? f.residuals])),
+    // History errors serve the run that fitted the model; a stored model is refitted (conditioned) before a run.
+    toArtifact: () => makeArtifact(spec, window, hash, { fits: fits.map(({ errors: _errors, ...f }) => f) }),
   };
   return self;
 }

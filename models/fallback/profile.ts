@@ -43,6 +43,38 @@ export function averageProfile(values: Float64Array, firstMs: number, stepSec: n
   return { mean: out, count: cnt };
 }
 
+/**
+ * Errors of the profile at every step of the history: the value minus the profile as it stood
+ * just before that step (same day type and local time over the `window` preceding steps), NaN
+ * where that cell is still empty. The profile's residuals cover only its last weeks (what ARIMA on
+ * it is fitted on: measured on GEFCom2012, longer residual windows make its forecasts worse);
+ * these cover the whole history for the reconciliation's covariance. O(n): the window's cell sums
+ * move one step at a time.
+ */
+export function rollingProfileErrors(values: Float64Array, firstMs: number, stepSec: number, timeZone: string, window: number): Float64Array {
+  const perDay = stepsPerDay(stepSec);
+  const { slot, dayType } = localSlots(firstMs, stepSec, values.length, timeZone);
+  const sum = new Float64Array(DAY_TYPES * perDay);
+  const cnt = new Float64Array(DAY_TYPES * perDay);
+  const cellOf = (t: number) => dayType[t] * perDay + slot[t];
+  const out = new Float64Array(values.length).fill(Number.NaN);
+  for (let t = 0; t < values.length; t++) {
+    const added = t - 1;
+    if (added >= 0 && Number.isFinite(values[added])) {
+      sum[cellOf(added)] += values[added];
+      cnt[cellOf(added)]++;
+    }
+    const gone = t - 1 - window;
+    if (gone >= 0 && Number.isFinite(values[gone])) {
+      sum[cellOf(gone)] -= values[gone];
+      cnt[cellOf(gone)]--;
+    }
+    const c = cellOf(t);
+    if (cnt[c] > 0 && Number.isFinite(values[t])) out[t] = values[t] - sum[c] / cnt[c];
+  }
+  return out;
+}
+
 export const profileModel: PerSeriesModel<ProfileParams, State> = {
   kind: 'profile',
   version: 1,
@@ -66,7 +98,8 @@ export const profileModel: PerSeriesModel<ProfileParams, State> = {
       // the error of a mean over only 4 weekends.
       if (Number.isFinite(e)) bySlot[slot[t]].push(count[cell] > 1 ? (e * count[cell]) / (count[cell] - 1) : e);
     }
-    return { state: { profile, errors: errorQuantiles(bySlot) }, residuals };
+    const errors = rollingProfileErrors(s.values, s.start.getTime(), s.stepSec, s.timeZone ?? 'UTC', p.weeks * 7 * perDay);
+    return { state: { profile, errors: errorQuantiles(bySlot) }, residuals, errors };
   },
   predictOne(f, horizon, _cov, levels) {
     const perDay = stepsPerDay(f.stepSec);

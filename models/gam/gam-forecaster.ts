@@ -52,6 +52,9 @@ export function createGamForecaster(params: Partial<GamForecasterParams> = {}): 
   };
 }
 
+/** Share of zero or negative hours above which log(load) is refused (a few metering glitches are dropped). */
+export const MAX_NONPOSITIVE_SHARE = 0.01;
+
 function transform(p: GamForecasterParams, y: Float64Array, id: string): Float64Array {
   if (!p.logTarget) return y;
   let bad = 0;
@@ -61,8 +64,8 @@ function transform(p: GamForecasterParams, y: Float64Array, id: string): Float64
     return v > 0 ? Math.log(v) : Number.NaN;
   });
   // A few zero hours (a metering glitch) are dropped; a load that is often zero is not log-modelled.
-  if (bad > 0.01 * finiteCount(y)) {
-    throw new GridcastError('GAM_NONPOSITIVE_LOAD', `gam: series '${id}' has ${bad} zero or negative values; fit it with logTarget: false`, { seriesId: id, nonPositive: bad });
+  if (bad > MAX_NONPOSITIVE_SHARE * finiteCount(y)) {
+    throw new GridcastError('GAM_NONPOSITIVE_LOAD', `gam: series '${id}' has ${bad} zero or negative values; fit it with logTarget: false (the auto model does so itself)`, { seriesId: id, nonPositive: bad });
   }
   return out;
 }

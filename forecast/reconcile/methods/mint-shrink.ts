@@ -25,17 +25,23 @@ const MIN_PIVOT = 1e-10;
  * intensity. W is used only through W·U = λ·D·U + (1−λ)/(T−1)·X·(XᵀU), rank T on top of a
  * diagonal, so no n × n matrix exists at any point.
  *
+ * With a `window`, the covariance is that of the latest `window` complete steps; `applied` says
+ * how many were used and a warning names the series lacking residuals when fewer exist.
  * Falls back to wls-var, with a warning, when fewer than MIN_RESIDUAL_STEPS steps are complete
  * or UᵀWU is not safely positive definite; the result is always finite.
  */
-export function mintShrink(st: Structure, residuals: Map<string, Float64Array>): MethodOutcome {
-  const r = completeResiduals(st.sm, residuals);
+export function mintShrink(st: Structure, residuals: Map<string, Float64Array>, window = Infinity): MethodOutcome {
+  const r = completeResiduals(st.sm, residuals, window);
   const warnings: string[] = [];
-  if (r.dropped > 0) {
+  const lacking = [...r.missing].sort((a, b) => b[1] - a[1]).map(([id, m]) => `${id} (${m})`);
+  const named = lacking.length > 5 ? `${lacking.slice(0, 5).join(', ')} and ${lacking.length - 5} more` : lacking.join(', ');
+  if (!Number.isFinite(window) && r.dropped > 0) {
     warnings.push(`mint-shrink: ${r.dropped} of ${r.dropped + r.steps} residual time steps dropped (some series had no residual there).`);
+  } else if (Number.isFinite(window) && r.steps < window) {
+    warnings.push(`mint-shrink: only ${r.steps} of the ${window} residual time steps wanted are complete; steps without a residual per series: ${named}.`);
   }
   if (r.steps < MIN_RESIDUAL_STEPS) {
-    const fb = wlsVar(st, residuals, `only ${r.steps} complete residual steps`);
+    const fb = wlsVar(st, residuals, `only ${r.steps} complete residual steps`, window);
     return { ...fb, warnings: [...warnings, ...fb.warnings] };
   }
   const lambda = shrinkageIntensity(r.x, st.n, r.steps);
@@ -43,8 +49,9 @@ export function mintShrink(st: Structure, residuals: Map<string, Float64Array>):
   const lowRank = lambda < 1 ? { scale: (1 - lambda) / (r.steps - 1), x: r.x, steps: r.steps } : undefined;
   const projection = glsProjection(st, { diag, lowRank }, MIN_PIVOT);
   if (!projection) {
-    const fb = wlsVar(st, residuals, `covariance singular, lambda ${lambda.toFixed(3)}`);
+    const fb = wlsVar(st, residuals, `covariance singular, lambda ${lambda.toFixed(3)}`, window);
     return { ...fb, lambda, warnings: [...warnings, ...fb.warnings] };
   }
-  return { projection, applied: `mint-shrink (lambda ${lambda.toFixed(3)})`, lambda, warnings };
+  const used = Number.isFinite(window) ? `, ${r.steps} residual steps` : '';
+  return { projection, applied: `mint-shrink (lambda ${lambda.toFixed(3)}${used})`, lambda, warnings };
 }

@@ -18,8 +18,8 @@ export function wlsStructural(st: Structure): MethodOutcome {
  * Also the fallback of MinT-shrink when the full covariance cannot be used; `fallbackReason`
  * says why, for `applied` and the warning.
  */
-export function wlsVar(st: Structure, residuals: Map<string, Float64Array>, fallbackReason?: string): MethodOutcome {
-  const { variance, unknown } = seriesVariances(st.sm, residuals);
+export function wlsVar(st: Structure, residuals: Map<string, Float64Array>, fallbackReason?: string, window = Infinity): MethodOutcome {
+  const { variance, unknown } = seriesVariances(st.sm, residuals, window);
   const warnings = fallbackReason ? [`mint-shrink fell back to wls-var: ${fallbackReason}.`] : [];
   if (unknown.length > 0) {
     const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
