@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { GridcastError } from '../core/errors.ts';
 import type { Db, Queryable } from '../store/db.ts';
+import { ADVISORY_LOCK } from '../store/locks.ts';
 import type { Log } from '../core/log.ts';
 import { cronProblem, ticksBack } from './ticks.ts';
 
@@ -46,15 +47,14 @@ export interface Scheduler {
   catchUp(jobName: string): Promise<CatchUp>;
 }
 
-// Advisory locks of jobs use this first key; the second is a hash of the job name.
-const JOB_LOCK_NAMESPACE = 7_351_002;
 // At most this many unrun ticks of one job are recorded as missed at once (a long outage of a
 // frequent job would otherwise write thousands of rows).
 const MAX_MISSED = 1000;
 // On stop, a running job gets this long after its signal is aborted to wind down.
 const STOP_GRACE_MS = 5000;
 
-function lockKey(name: string): number {
+/** Second key of a job's advisory lock (FNV-1a of its name). */
+export function jobLockKey(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h | 0;
@@ -185,7 +185,7 @@ export function createScheduler(opts: {
       if (db.kind === 'pg') {
         outcome = await db
           .transaction(async (tx) => {
-            const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [JOB_LOCK_NAMESPACE, lockKey(job.name)]);
+            const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [ADVISORY_LOCK.jobs, jobLockKey(job.name)]);
             if (!lock.rows[0].got || !(await claim(tx, job, scheduledAt))) return 'skipped';
             const r = await execute(job, scheduledAt);
             // Rolling back withdraws the claim: the tick is free for a catch-up.
