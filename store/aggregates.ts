@@ -262,3 +262,8 @@ export async function rebuildAggregates(q: Queryable, seriesIds: string[]): Prom
     await refreshAggregates(q, { seriesIds: [id], from: lo, to: new Date(Math.max(hi.getTime(), lo.getTime() + 86_400_000)) });
   }
 }
+
+/** How many dirty marks wait for flushAggregates(). */
+export async function pendingAggregateMarks(q: Queryable): Promise<number> {
+  return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM aggregates_dirty')).rows[0].n;
+}

@@ -3,14 +3,14 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadConfig, readConfigFile, type Config } from '../../core/config.ts';
-import { openStore } from '../../store/open.ts';
+import { finishPendingAggregates, openStore } from '../../store/open.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
 import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
 import { dbCommitter } from '../../ingest/scada/commit.ts';
-import type { Log } from '../../core/log.ts';
+import { silentLog, type Log } from '../../core/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../../ingest/scada/mqtt.ts';
 import { backfillSimulated, startLiveFeed, type LiveFeed } from '../../ingest/scada/sim-feed.ts';
 import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
@@ -38,7 +38,8 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const config = values.config ? loadConfig(process.env, readConfigFile(values.config)) : loadConfig();
-  const db = await openStore(config);
+  // Pending aggregates are stored below, all of them, once the log exists.
+  const db = await openStore(config, { pendingAggregatesBudgetMs: 0, log: silentLog });
   const state = { lastIngestAt: null as Date | null };
   const parts: { subscriber?: MqttSubscriber; polls?: ConfiguredJobs['polls']; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
 
@@ -92,6 +93,7 @@ export async function run(args: string[]): Promise<number> {
       db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http') : undefined,
     });
     parts.polls = polls;
+    await finishPendingAggregates(db, Infinity, log);
     if ((await listSeries(db)).length === 0) {
       const file = config.simulator.topology;
       const { inserted } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
