@@ -5,6 +5,7 @@ import { GridcastError } from '../../core/errors.ts';
 import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
 import { openStore } from '../../store/open.ts';
+import { noRunYet } from '../../jobs/forecast.job.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -133,7 +134,7 @@ async function show(db: Awaited<ReturnType<typeof openStore>>, a: z.infer<typeof
   if (a.id !== undefined) run = await readRun(db, a.id);
   else {
     const latest = await latestRun(db, a.horizon!);
-    if (!latest) throw new GridcastError('RUN_NOT_FOUND', `There is no ${a.horizon} run yet.`, { horizon: a.horizon });
+    if (!latest) throw noRunYet(loadConfig(), a.horizon!, new Date());
     run = latest;
   }
   const rule = a.allocation ?? run.allocation;
