@@ -63,3 +63,11 @@ export function prettyLogStream(out: NodeJS.WritableStream & { isTTY?: boolean }
     },
   };
 }
+
+/**
+ * Where `gridcast start` writes its log: readable lines for `pretty`, or for `auto` when `out` is
+ * a terminal; undefined for JSON lines (pino's own destination, for collectors and `jq`).
+ */
+export function logDestination(format: 'auto' | 'json' | 'pretty', out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
+  return format === 'pretty' || (format === 'auto' && out.isTTY === true) ? prettyLogStream(out) : undefined;
+}
