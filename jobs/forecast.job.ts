@@ -1,11 +1,10 @@
-import { DateTime } from 'luxon';
 import { HORIZONS, type Config, type Horizon } from '../core/config.ts';
 import { GridcastError } from '../core/errors.ts';
 import type { Db } from '../store/db.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import type { Log } from '../core/log.ts';
 import type { Job } from './scheduler.ts';
-import { nextTick } from './ticks.ts';
+import { localTick, nextTick } from './ticks.ts';
 
 /**
  * Default schedule of the forecast run of each horizon (B1, D6), in the grid's local time.
@@ -63,11 +62,10 @@ export function noRunYet(config: Config, horizon: Horizon, now: Date): GridcastE
   }
   const cron = override?.cron ?? FORECAST_SCHEDULES[horizon].cron;
   const at = nextTick(cron, config.timeZone, now);
-  const when = at ? DateTime.fromJSDate(at, { zone: config.timeZone }).toISO({ suppressMilliseconds: true }) : null;
   const first = FIRST_START_HORIZONS.includes(horizon) ? ' (on the first start of a new store, right after the backfill)' : '';
   return new GridcastError(
     'RUN_NOT_FOUND',
-    `There is no ${horizon} run yet. While gridcast start runs, job ${job} makes one${first} and then on schedule: the next is due at ${when ?? 'no future time'} (cron '${cron}', ${config.timeZone}). ${makeNow}`,
+    `There is no ${horizon} run yet. While gridcast start runs, job ${job} makes one${first} and then on schedule: the next is due at ${at ? localTick(at, config.timeZone) : 'no future time'} (cron '${cron}', ${config.timeZone}). ${makeNow}`,
     { horizon, job, nextRun: at?.toISOString() ?? null },
   );
 }

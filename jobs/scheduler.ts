@@ -3,7 +3,7 @@ import { GridcastError } from '../core/errors.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { ADVISORY_LOCK } from '../store/locks.ts';
 import type { Log } from '../core/log.ts';
-import { cronProblem, ticksBack } from './ticks.ts';
+import { cronProblem, localTick, ticksBack } from './ticks.ts';
 
 export interface JobContext {
   /** The cron tick this run belongs to (whole second, same on every instance). */
@@ -122,6 +122,9 @@ export function createScheduler(opts: {
     ]),
   );
 
+  /** The job's next tick; null before start() and after stop(). */
+  const nextOf = (job: Job) => (stopping ? null : tasks.get(job.name)!.getNextRun());
+
   function track(p: Promise<unknown>): void {
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
@@ -218,7 +221,10 @@ export function createScheduler(opts: {
       }
       if (outcome === 'late') log.error({ job: job.name, scheduledAt, deadlineMs: job.deadlineMs }, 'job run late: not finished by its deadline');
       else if (outcome === 'interrupted') log.warn({ job: job.name, scheduledAt }, 'job run interrupted by the shutdown; the tick can be caught up');
-      else if (outcome !== 'skipped') log.info({ job: job.name, scheduledAt, outcome, instance: opts.instance }, 'job run');
+      else if (outcome !== 'skipped') {
+        const next = nextOf(job);
+        log.info({ job: job.name, scheduledAt, outcome, instance: opts.instance, ...(next ? { next: localTick(next, timeZone) } : {}) }, 'job run');
+      }
       return outcome;
     } finally {
       running.delete(job.name);
@@ -331,7 +337,7 @@ export function createScheduler(opts: {
       for (const job of opts.jobs) await tasks.get(job.name)!.start();
     },
     nextTicks() {
-      return opts.jobs.map((job) => ({ job: job.name, at: stopping ? null : tasks.get(job.name)!.getNextRun() }));
+      return opts.jobs.map((job) => ({ job: job.name, at: nextOf(job) }));
     },
     async stop() {
       stopping = true;

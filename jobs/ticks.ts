@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { CronExpressionParser } from 'cron-parser';
 import cron from 'node-cron';
 
@@ -65,4 +66,9 @@ export function nextTick(expression: string, timeZone: string, after: Date): Dat
   } finally {
     void task.destroy();
   }
+}
+
+/** A tick as people read it in the grid's zone: `2026-12-06T17:05:00+01:00`. */
+export function localTick(d: Date, timeZone: string): string {
+  return DateTime.fromJSDate(d, { zone: timeZone }).toISO({ suppressMilliseconds: true }) ?? d.toISOString();
 }
