@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Config } from '../core/config.ts';
 import { cliLog, type Log } from '../core/log.ts';
 import { flushAggregates, pendingAggregateMarks } from './aggregates.ts';
@@ -33,13 +34,15 @@ export async function openStore(
  * down while marks stay. Works in growing batches until none is left or `budgetMs` has passed
  * (a batch under way is finished), so a short command is delayed by about the budget at most;
  * what is left waits for the next command, or for `gridcast start`, which finishes everything.
- * Says what it did when that took noticeable time or left marks behind.
+ * Stops early when `signal` aborts. Says what it did when that took noticeable time or left marks behind.
  */
-export async function finishPendingAggregates(db: Db, budgetMs: number, log: Log): Promise<{ marks: number; left: number; ms: number }> {
+export async function finishPendingAggregates(db: Db, budgetMs: number, log: Log, signal?: AbortSignal): Promise<{ marks: number; left: number; ms: number }> {
   const t0 = performance.now();
   let marks = 0;
   let limit = 16;
-  while (performance.now() - t0 < budgetMs) {
+  while (performance.now() - t0 < budgetMs && !signal?.aborted) {
+    // A turn of the event loop between batches (PGlite never waits on I/O), so a signal is heard.
+    await setImmediate();
     const t = performance.now();
     const n = await flushAggregates(db, limit);
     if (n === 0) break;

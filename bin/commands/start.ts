@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
-import { loadConfig, readConfigFile, type Config } from '../../core/config.ts';
+import { HORIZONS, loadConfig, readConfigFile, type Config } from '../../core/config.ts';
 import { finishPendingAggregates, openStore } from '../../store/open.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import type { Db } from '../../store/db.ts';
@@ -19,12 +19,13 @@ import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../../store/topology.repository.ts';
 import { configuredJobs, type ConfiguredJobs } from '../../jobs/registry.ts';
+import { forecastJobName } from '../../jobs/forecast.job.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 import { localTick } from '../../jobs/ticks.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
-const USAGE = 'usage: gridcast start [--config file.json|file.yaml]   (env: GRIDCAST_CONFIG, DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL)';
+const USAGE = 'usage: gridcast start [--config file.json|file.yaml]   (env: GRIDCAST_CONFIG, DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL, LOG_FORMAT)';
 
 const SIM_STEP_SEC = 10;
 // The simulated history is written at the live feed's finest aggregate grain, so history and live
@@ -120,7 +121,8 @@ export async function run(args: string[]): Promise<number> {
       db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http') : undefined,
     });
     parts.polls = polls;
-    await finishPendingAggregates(db, Infinity, log);
+    await finishPendingAggregates(db, Infinity, log, abort.signal);
+    if (abort.signal.aborted) return;
     if ((await listSeries(db)).length === 0) {
       const file = config.simulator.topology;
       const { inserted } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
@@ -145,7 +147,7 @@ export async function run(args: string[]): Promise<number> {
     const local = (d: Date | null) => (d ? localTick(d, config.timeZone) : null);
     const next = new Map(scheduler.nextTicks().map((t) => [t.job, local(t.at)]));
     log.info({ jobs: jobs.map((j) => ({ name: j.name, cron: j.cron, deadlineSec: j.deadlineMs / 1000, next: next.get(j.name) })), timeZone: config.timeZone }, 'jobs scheduled');
-    const forecasts = jobs.filter((j) => j.name.startsWith('forecast-'));
+    const forecasts = jobs.filter((j) => HORIZONS.some((h) => forecastJobName(h) === j.name));
     if (forecasts.length > 0) log.info(Object.fromEntries(forecasts.map((j) => [j.name, next.get(j.name)])), 'next scheduled forecast runs');
   })();
   try {

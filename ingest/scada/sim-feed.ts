@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { GridcastError } from '../../core/errors.ts';
 import type { Db } from '../../store/db.ts';
@@ -34,6 +35,9 @@ export async function backfillSimulated(
   const first = Math.floor((end - opts.days * 86_400_000) / CHUNK_MS) * CHUNK_MS;
   if (first < end) opts.log.info({ days: opts.days, stepSec: opts.stepSec, from: new Date(first), to: new Date(end) }, 'writing the simulated history');
   for (let day = first; day < end; day += CHUNK_MS) {
+    // PGlite answers in the same thread without waiting on I/O: without a turn of the event loop
+    // between days, a signal, a timer or an HTTP request would wait for the whole backfill.
+    await setImmediate();
     if (opts.signal?.aborted) throw new GridcastError('BACKFILL_ABORTED', `The simulated backfill stopped at ${new Date(day).toISOString()}; a restart continues it.`);
     const to = Math.min(end, day + CHUNK_MS);
     const whole = to === day + CHUNK_MS;
