@@ -37,8 +37,11 @@ const writeConfig = (backfillDays: number) =>
     }),
   );
 const children: ChildProcess[] = [];
+// gridcast's own pids (from its log): killing npm alone would orphan them if a test fails.
+const gridcastPids = new Set<number>();
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const pid of gridcastPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -54,7 +57,12 @@ function npmStart(port: number) {
     run.output += d;
     const all = (partial + d.toString()).split('\n');
     partial = all.pop()!;
-    for (const l of all) if (l.startsWith('{')) run.lines.push(JSON.parse(l) as LogLine);
+    for (const l of all) {
+      if (!l.startsWith('{')) continue;
+      const line = JSON.parse(l) as LogLine;
+      gridcastPids.add(line.pid);
+      run.lines.push(line);
+    }
   });
   child.stderr!.on('data', (d) => (run.output += d));
   return run;
