@@ -35,6 +35,29 @@ describe.each(backends)('GET /health (%s)', (kind) => {
     await a.close();
   });
 
+  it('logs /health polls at debug and other requests at info', async () => {
+    const lines: Array<{ level: number; msg: string; url?: string; req?: { url: string } }> = [];
+    const stream = { write: (l: string) => void lines.push(JSON.parse(l)) };
+    const at = async (level: string) => {
+      lines.length = 0;
+      const a = await buildApp({ logger: { level, stream }, health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
+      await a.inject({ method: 'GET', url: '/health' });
+      await a.inject({ method: 'GET', url: '/elsewhere' });
+      await a.close();
+      return lines.filter((l) => /request/.test(l.msg)).map((l) => [l.level, l.msg, l.url ?? l.req?.url ?? '']);
+    };
+    expect(await at('info')).toEqual([
+      [30, 'incoming request', '/elsewhere'],
+      [30, 'request completed', ''],
+    ]);
+    expect(await at('debug')).toEqual([
+      [20, 'incoming request', '/health'],
+      [20, 'request completed', ''],
+      [30, 'incoming request', '/elsewhere'],
+      [30, 'request completed', ''],
+    ]);
+  });
+
   it('hides the details of unexpected errors behind one 500', async () => {
     const a = await app(null);
     a.get('/boom', async () => {

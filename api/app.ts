@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isGridcastError } from '../core/errors.ts';
 import { healthRoutes, type HealthSource } from './routes/health.ts';
@@ -8,13 +8,28 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
+// Polled every few seconds by load balancers and monitors: their requests log at debug, not info.
+const POLLED = new Set(['/health']);
+
+class QuietPolls extends LogController {
+  private polled = (req: FastifyRequest) => POLLED.has(req.url.split('?')[0]);
+  override incomingRequest(req: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (this.polled(req)) req.log.debug({ req }, 'incoming request');
+    else super.incomingRequest(req, reply, metadata);
+  }
+  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (this.polled(req) && !error) reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    else super.requestCompleted(error, req, reply, metadata);
+  }
+}
+
 /**
  * Builds the fastify app without listening (api/server.ts listens; tests use app.inject).
  * Every route validates with zod schemas. One error handler: a GridcastError is the client's
  * to fix and is returned with its code; anything else is logged and answered as an opaque 500.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false });
+  const app = Fastify({ logger: deps.logger ?? false, logController: new QuietPolls() });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err, req, reply) => {

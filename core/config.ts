@@ -23,6 +23,8 @@ export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().default('127.0.0.1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `gridcast start` log lines: JSON, readable text, or auto (text on a terminal, JSON otherwise). */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** Grid time zone used for local-day aggregation and calendars. */
   timeZone: z.string().default('Europe/Paris'),
   /** Run the built-in grid simulator when no live source is configured. */
@@ -132,6 +134,7 @@ export function loadConfig(
     port: env.PORT || undefined,
     host: env.HOST || undefined,
     logLevel: env.LOG_LEVEL || undefined,
+    logFormat: env.LOG_FORMAT || undefined,
     timeZone: env.GRIDCAST_TZ || undefined,
   };
   const merged = { ...(file ?? {}), ...Object.fromEntries(Object.entries(fromEnv).filter(([, v]) => v !== undefined)) };

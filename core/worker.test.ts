@@ -13,4 +13,11 @@ describe('runWorker', () => {
   it('terminates a hung worker at the timeout', async () => {
     await expect(runWorker(square, 'hang', 1_500)).rejects.toMatchObject({ code: 'WORKER_TIMEOUT' });
   });
+  it('terminates a worker when its signal aborts (a shutdown does not wait for it)', async () => {
+    const stop = new AbortController();
+    const answer = runWorker(square, 'hang', 600_000, stop.signal);
+    stop.abort();
+    await expect(answer).rejects.toMatchObject({ code: 'WORKER_ABORTED' });
+    await expect(runWorker(square, 7, 20_000, stop.signal)).rejects.toMatchObject({ code: 'WORKER_ABORTED' });
+  });
 });

@@ -6,11 +6,12 @@ const TSX_API = import.meta.resolve('tsx/esm/api');
 
 /**
  * Runs a worker module (a .ts file that answers one `workerData` message with one
- * postMessage) and resolves with its answer. The worker is terminated on timeout, so a
- * hung synchronous library (the arima wasm, a long training) can never block the caller.
+ * postMessage) and resolves with its answer. The worker is terminated on timeout, or when
+ * `signal` aborts (WORKER_ABORTED: a shutdown does not wait for a long fit), so a hung
+ * synchronous library (the arima wasm, a long training) can never block the caller.
  * TypeScript workers get tsx's loader, since gridcast runs from source.
  */
-export function runWorker<T>(moduleUrl: URL, data: unknown, timeoutMs: number): Promise<T> {
+export function runWorker<T>(moduleUrl: URL, data: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
   const path = fileURLToPath(moduleUrl);
   return new Promise<T>((resolve, reject) => {
     const worker = path.endsWith('.ts')
@@ -21,10 +22,12 @@ export function runWorker<T>(moduleUrl: URL, data: unknown, timeoutMs: number): 
         )
       : new Worker(path, { workerData: data });
     let settled = false;
+    const onAbort = () => finish(() => reject(new GridcastError('WORKER_ABORTED', `${path}: cancelled`)));
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       fn();
       void worker.terminate();
     };
@@ -32,6 +35,8 @@ export function runWorker<T>(moduleUrl: URL, data: unknown, timeoutMs: number): 
       () => finish(() => reject(new GridcastError('WORKER_TIMEOUT', `${path} did not answer within ${timeoutMs} ms`))),
       timeoutMs,
     );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (msg: { ok: boolean; value?: T; error?: { code?: string; message: string } }) =>
       finish(() =>
         msg.ok ? resolve(msg.value as T) : reject(new GridcastError(msg.error?.code ?? 'WORKER_FAILED', msg.error?.message ?? 'worker failed')),

@@ -19,6 +19,12 @@ async function sameStore(db: Db): Promise<{ db: Db; close(): Promise<void> }> {
   return { db: other, close: () => other.close() };
 }
 
+async function until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !done(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+  }
+}
+
 function recordingLog(): Log & { lines: Array<{ level: string; msg?: string; obj: object }> } {
   const lines: Array<{ level: string; msg?: string; obj: object }> = [];
   return {
@@ -52,7 +58,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     // A new job: its latest tick is caught up, nothing before it counts as missed.
     expect(await a.catchUp('hourly')).toEqual({ missed: [], ran: { tick: new Date('2026-01-12T10:05:00Z'), outcome: 'succeeded' } });
     expect(ran).toEqual(['2026-01-12T10:05:00.000Z by 2026-01-12T10:20:00.000Z']);
-    expect(log.lines.some((l) => l.level === 'warn' && /caught up/.test(l.msg ?? ''))).toBe(true);
+    expect(log.lines.some((l) => l.level === 'info' && /caught up/.test(l.msg ?? ''))).toBe(true);
 
     // The tick ran: nothing to do until the next one.
     clock = new Date('2026-01-12T10:40:00Z');
@@ -63,7 +69,8 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     const after = await a.catchUp('hourly');
     expect(after.missed).toEqual([new Date('2026-01-12T12:05:00Z'), new Date('2026-01-12T11:05:00Z')]);
     expect(after.ran).toEqual({ tick: new Date('2026-01-12T13:05:00Z'), outcome: 'succeeded' });
-    expect(log.lines.filter((l) => l.level === 'error' && /missed/.test(l.msg ?? ''))).toHaveLength(1);
+    // Down while nothing ran: a warning, not an error.
+    expect(log.lines.filter((l) => /missed/.test(l.msg ?? '')).map((l) => l.level)).toEqual(['warn']);
     expect(await rowsOf(db, 'hourly')).toEqual([
       ['2026-01-12T10:05:00.000Z', 'succeeded', 'a'],
       ['2026-01-12T11:05:00.000Z', 'missed', 'a'],
@@ -117,6 +124,63 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     // The ticks fired after the start ran (a tick fired past its deadline by a loaded machine is recorded missed).
     const ranSince = rows.filter((r) => r.t.getTime() >= start && r.status === 'succeeded');
     expect(ranSince.length, JSON.stringify(rows.map((r) => [r.t.getTime() - start, r.status]))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('on an ordinary restart reports the ticks missed meanwhile as one warning with their count', async () => {
+    const log = recordingLog();
+    const jobs: Job[] = [
+      { name: 'restart-minutely', cron: '0 * * * * *', deadlineMs: 50_000, run: async () => {} },
+      { name: 'restart-hourly', cron: '0 5 * * * *', deadlineMs: 15 * 60_000, run: async () => {} },
+    ];
+    const clock = new Date('2026-01-12T13:10:30Z');
+    // Both last ran at 10:05; the instance was stopped from then until 13:10:30.
+    for (const j of jobs) {
+      await db.query(`INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at) VALUES ($1, '2026-01-12T10:05:00Z', 'gone', 'succeeded', now())`, [j.name]);
+    }
+    const s = createScheduler({ db, jobs, log, instance: 'a', now: () => clock });
+    await s.start();
+    await s.stop();
+    expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
+    const warnings = log.lines.filter((l) => l.level === 'warn');
+    // 10:06 … 13:09 for the minutely job (184 ticks), 11:05 and 12:05 for the hourly one (13:10 and 13:05 are caught up).
+    expect(warnings).toEqual([
+      expect.objectContaining({ msg: expect.stringMatching(/missed/), obj: { missed: 186, since: new Date('2026-01-12T10:06:00Z'), jobs: { 'restart-minutely': 184, 'restart-hourly': 2 } } }),
+    ]);
+  });
+
+  it('runs a first-start job at once on a store where it never ran, one after the other, and not again on a restart', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const jobs: Job[] = [
+      // Yearly: its latest tick is long past, so a first start runs it now.
+      { name: 'first-a', cron: '0 0 0 1 1 *', deadlineMs: 60_000, runOnFirstStart: true, run: async ({ scheduledAt }) => {
+        order.push(`a ${scheduledAt.toISOString()}`, 'a waits');
+        await gate;
+      } },
+      { name: 'first-b', cron: '0 0 0 1 1 *', deadlineMs: 60_000, runOnFirstStart: true, run: async () => void order.push('b') },
+      { name: 'not-first', cron: '0 0 0 1 1 *', deadlineMs: 60_000, run: async () => void order.push('never') },
+    ];
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const s = createScheduler({ db, jobs, log: silentLog, instance: 'a' });
+    await s.start();
+    await until(() => order.length >= 2);
+    // b waits for a.
+    expect(order.slice(1)).toEqual(['a waits']);
+    release();
+    await until(() => order.length >= 3);
+    await s.stop();
+    const at = Date.parse(order[0].slice(2));
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(order.slice(1)).toEqual(['a waits', 'b']);
+    expect((await rowsOf(db, 'first-a')).map((r) => r[1])).toEqual(['succeeded']);
+
+    // Restarted: both ran on this store, nothing runs before its tick.
+    const again = createScheduler({ db, jobs, log: silentLog, instance: 'a' });
+    await again.start();
+    await again.stop();
+    expect(order).toHaveLength(3);
+    expect(s.nextTicks()).toEqual(jobs.map((j) => ({ job: j.name, at: null })));
   });
 
   it('withdraws the claim of a run the shutdown interrupts, so the tick can be caught up', async () => {

@@ -7,7 +7,7 @@ import { createSimulator } from '../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../store/topology.repository.ts';
 import type { Db } from '../store/db.ts';
 import { freshDb } from '../test/db.ts';
-import { FORECAST_SCHEDULES, forecastJobs } from './forecast.job.ts';
+import { FORECAST_SCHEDULES, forecastJobs, noRunYet } from './forecast.job.ts';
 import { createScheduler } from './scheduler.ts';
 
 describe('forecast jobs', () => {
@@ -45,5 +45,27 @@ describe('forecast jobs', () => {
     ]);
     const status = await db.query<{ status: string }>(`SELECT status FROM job_runs WHERE job = 'forecast-day-ahead'`);
     expect(status.rows).toEqual([{ status: 'succeeded' }]);
+  });
+});
+
+describe('a horizon without any run', () => {
+  const now = new Date('2026-01-12T10:20:00Z'); // 11:20 in Paris
+
+  it('names the next scheduled run of its job, and how to make one now', () => {
+    const e = noRunYet(loadConfig({}, {}), 'intraday', now);
+    expect(e.code).toBe('RUN_NOT_FOUND');
+    expect(e.message).toBe(
+      "There is no intraday run yet. While gridcast start runs, job forecast-intraday makes one (on the first start of a new store, right after the backfill) " +
+        "and then on schedule: the next is due at 2026-01-12T12:05:00+01:00 (cron '0 5 * * * *', Europe/Paris). To make one now: gridcast forecast --horizon intraday.",
+    );
+    expect(e.details).toEqual({ horizon: 'intraday', job: 'forecast-intraday', nextRun: '2026-01-12T11:05:00.000Z' });
+    // Mondays at 03:00: the next is a week later.
+    expect(noRunYet(loadConfig({}, {}), 'mid-term', now).details.nextRun).toBe('2026-01-19T02:00:00.000Z');
+  });
+
+  it('follows the configured schedule, and says when the job is disabled', () => {
+    const config = loadConfig({}, { jobs: { 'forecast-day-ahead': { cron: '0 30 7 * * *' }, 'forecast-week-ahead': { enabled: false } } });
+    expect(noRunYet(config, 'day-ahead', now).details.nextRun).toBe('2026-01-13T06:30:00.000Z');
+    expect(noRunYet(config, 'week-ahead', now).message).toMatch(/^There is no week-ahead run yet, and gridcast start makes none: its job is disabled \(jobs.forecast-week-ahead.enabled: false\)\. To make one now: gridcast forecast --horizon week-ahead\.$/);
   });
 });

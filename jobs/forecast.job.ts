@@ -1,8 +1,10 @@
 import { HORIZONS, type Config, type Horizon } from '../core/config.ts';
+import { GridcastError } from '../core/errors.ts';
 import type { Db } from '../store/db.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import type { Log } from '../core/log.ts';
 import type { Job } from './scheduler.ts';
+import { localTick, nextTick } from './ticks.ts';
 
 /**
  * Default schedule of the forecast run of each horizon (B1, D6), in the grid's local time.
@@ -22,6 +24,13 @@ export const FORECAST_SCHEDULES: Record<Horizon, { cron: string; deadlineSec: nu
 export const forecastJobName = (h: Horizon) => `forecast-${h}`;
 
 /**
+ * The short-term horizons (B1) a new installation runs at once on its first start, right after
+ * the backfill, instead of waiting up to an hour (intraday) or a day for their first tick.
+ * Mid-term runs ten climatic scenarios and waits for its Monday tick.
+ */
+export const FIRST_START_HORIZONS: readonly Horizon[] = ['intraday', 'day-ahead', 'week-ahead'];
+
+/**
  * One job per horizon. The run is made as of its tick, not of the wall clock: a run retried,
  * or caught up after a restart, forecasts the same window from the same origin as it would have
  * on time (its inputs are those known when it actually runs).
@@ -34,7 +43,29 @@ export function forecastJobs(deps: { db: Db; config: Config; log: Log }): Job[] 
     // A forecast run is long: one retry, a minute later, if the first attempt failed early.
     retries: 1,
     retryDelayMs: 60_000,
+    runOnFirstStart: FIRST_START_HORIZONS.includes(horizon),
     run: ({ scheduledAt, deadline, signal }) =>
       runForecast({ db: deps.db, config: deps.config, log: deps.log }, { horizon, asOf: scheduledAt, scheduledAt, deadline, signal }),
   }));
+}
+
+/**
+ * RUN_NOT_FOUND for a horizon without any run, naming when `gridcast start` makes the next one
+ * under this configuration (or that its job is disabled) and how to make one now.
+ */
+export function noRunYet(config: Config, horizon: Horizon, now: Date): GridcastError {
+  const job = forecastJobName(horizon);
+  const override = config.jobs[job];
+  const makeNow = `To make one now: gridcast forecast --horizon ${horizon}.`;
+  if (override && !override.enabled) {
+    return new GridcastError('RUN_NOT_FOUND', `There is no ${horizon} run yet, and gridcast start makes none: its job is disabled (jobs.${job}.enabled: false). ${makeNow}`, { horizon, job });
+  }
+  const cron = override?.cron ?? FORECAST_SCHEDULES[horizon].cron;
+  const at = nextTick(cron, config.timeZone, now);
+  const first = FIRST_START_HORIZONS.includes(horizon) ? ' (on the first start of a new store, right after the backfill)' : '';
+  return new GridcastError(
+    'RUN_NOT_FOUND',
+    `There is no ${horizon} run yet. While gridcast start runs, job ${job} makes one${first} and then on schedule: the next is due at ${at ? localTick(at, config.timeZone) : 'no future time'} (cron '${cron}', ${config.timeZone}). ${makeNow}`,
+    { horizon, job, nextRun: at?.toISOString() ?? null },
+  );
 }

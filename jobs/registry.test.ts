@@ -28,6 +28,8 @@ describe('jobs from the configuration', () => {
     for (const h of HORIZONS) {
       expect(jobs.get(forecastJobName(h))).toMatchObject({ cron: FORECAST_SCHEDULES[h].cron, deadlineMs: FORECAST_SCHEDULES[h].deadlineSec * 1000 });
     }
+    // A new store shows short-term forecasts at once; mid-term waits for its Monday tick.
+    expect(HORIZONS.filter((h) => jobs.get(forecastJobName(h))!.runOnFirstStart)).toEqual(['intraday', 'day-ahead', 'week-ahead']);
     expect(jobs.get('scada-imputation')!.cron).toBe(c.imputation.cron);
   });
 

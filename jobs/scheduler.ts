@@ -1,8 +1,9 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { GridcastError } from '../core/errors.ts';
 import type { Db, Queryable } from '../store/db.ts';
+import { ADVISORY_LOCK } from '../store/locks.ts';
 import type { Log } from '../core/log.ts';
-import { cronProblem, ticksBack } from './ticks.ts';
+import { cronProblem, localTick, ticksBack } from './ticks.ts';
 
 export interface JobContext {
   /** The cron tick this run belongs to (whole second, same on every instance). */
@@ -23,6 +24,12 @@ export interface Job {
   /** Further attempts after a failure, within the deadline (default 2). */
   retries?: number;
   retryDelayMs?: number;
+  /**
+   * Run once as soon as the scheduler starts on a store where this job never ran, instead of
+   * waiting for its first tick (a new installation shows the job's output at once). Such first
+   * runs go one after the other, in the order of the jobs.
+   */
+  runOnFirstStart?: boolean;
 }
 
 /** 'interrupted': the instance stopped during the run; the claim is withdrawn so the tick can be caught up. */
@@ -36,8 +43,13 @@ export interface CatchUp {
 }
 
 export interface Scheduler {
-  /** Catches up every job (in the background), then fires the cron ticks. */
+  /**
+   * Records the ticks missed while no instance ran (one warning with the count), starts the
+   * catch-up and first-start runs in the background, then fires the cron ticks.
+   */
   start(): Promise<void>;
+  /** The next tick of each job (null once stopped). */
+  nextTicks(): Array<{ job: string; at: Date | null }>;
   /** Stops the ticks, aborts running jobs and waits for them to wind down. */
   stop(): Promise<void>;
   /** Claims and runs one tick of a job. */
@@ -46,15 +58,15 @@ export interface Scheduler {
   catchUp(jobName: string): Promise<CatchUp>;
 }
 
-// Advisory locks of jobs use this first key; the second is a hash of the job name.
-const JOB_LOCK_NAMESPACE = 7_351_002;
 // At most this many unrun ticks of one job are recorded as missed at once (a long outage of a
 // frequent job would otherwise write thousands of rows).
 const MAX_MISSED = 1000;
-// On stop, a running job gets this long after its signal is aborted to wind down.
-const STOP_GRACE_MS = 5000;
+// On stop, a running job gets this long after its signal is aborted to wind down (the whole
+// shutdown of `gridcast start` must stay under 5 s).
+const STOP_GRACE_MS = 2000;
 
-function lockKey(name: string): number {
+/** Second key of a job's advisory lock (FNV-1a of its name). */
+export function jobLockKey(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h | 0;
@@ -109,6 +121,9 @@ export function createScheduler(opts: {
       }),
     ]),
   );
+
+  /** The job's next tick; null before start() and after stop(). */
+  const nextOf = (job: Job) => (stopping ? null : tasks.get(job.name)!.getNextRun());
 
   function track(p: Promise<unknown>): void {
     inFlight.add(p);
@@ -185,7 +200,7 @@ export function createScheduler(opts: {
       if (db.kind === 'pg') {
         outcome = await db
           .transaction(async (tx) => {
-            const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [JOB_LOCK_NAMESPACE, lockKey(job.name)]);
+            const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [ADVISORY_LOCK.jobs, jobLockKey(job.name)]);
             if (!lock.rows[0].got || !(await claim(tx, job, scheduledAt))) return 'skipped';
             const r = await execute(job, scheduledAt);
             // Rolling back withdraws the claim: the tick is free for a catch-up.
@@ -206,22 +221,28 @@ export function createScheduler(opts: {
       }
       if (outcome === 'late') log.error({ job: job.name, scheduledAt, deadlineMs: job.deadlineMs }, 'job run late: not finished by its deadline');
       else if (outcome === 'interrupted') log.warn({ job: job.name, scheduledAt }, 'job run interrupted by the shutdown; the tick can be caught up');
-      else if (outcome !== 'skipped') log.info({ job: job.name, scheduledAt, outcome, instance: opts.instance }, 'job run');
+      else if (outcome !== 'skipped') {
+        const next = nextOf(job);
+        log.info({ job: job.name, scheduledAt, outcome, instance: opts.instance, ...(next ? { next: localTick(next, timeZone) } : {}) }, 'job run');
+      }
       return outcome;
     } finally {
       running.delete(job.name);
     }
   }
 
-  /** Records, once across instances, the ticks in (last row, at] whose deadline passed unrun. Returns them and the ticks looked at. */
-  async function recordMissed(job: Job, at: Date): Promise<{ missed: Date[]; ticks: Date[] }> {
+  /**
+   * Records, once across instances, the ticks in (last row, at] whose deadline passed unrun.
+   * Returns them (newest first), the ticks looked at, and the job's last tick in job_runs (null: it never ran here).
+   */
+  async function recordMissed(job: Job, at: Date): Promise<{ missed: Date[]; ticks: Date[]; last: Date | null }> {
     const last = (await db.query<{ t: Date | null }>('SELECT max(scheduled_at) AS t FROM job_runs WHERE job = $1', [job.name])).rows[0].t;
     const task = tasks.get(job.name)!;
     // Without history only the latest tick matters (it may be caught up).
     const ticks = ticksBack(job.cron, timeZone, (d) => task.match(d), at, { after: last, max: last === null ? 1 : MAX_MISSED });
-    if (last === null) return { missed: [], ticks };
+    if (last === null) return { missed: [], ticks, last };
     const overdue = ticks.filter((t) => t.getTime() + job.deadlineMs <= at.getTime());
-    if (overdue.length === 0) return { missed: [], ticks };
+    if (overdue.length === 0) return { missed: [], ticks, last };
     const r = await db.query<{ scheduled_at: Date }>(
       `INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at, error)
        SELECT $1, t, $3, 'missed', now(), $4 FROM unnest($2::timestamptz[]) AS t
@@ -229,29 +250,56 @@ export function createScheduler(opts: {
       [job.name, overdue, opts.instance, `no run within ${job.deadlineMs} ms of the tick`],
     );
     const missed = r.rows.map((x) => x.scheduled_at).sort((a, b) => b.getTime() - a.getTime());
-    if (missed.length > 0) {
-      log.error(
-        { job: job.name, missed: missed.length, latest: missed[0], oldest: missed[missed.length - 1], capped: ticks.length === MAX_MISSED },
-        'job ticks missed: no run before their deadline',
-      );
-    }
-    return { missed, ticks };
+    return { missed, ticks, last };
+  }
+
+  const missedFields = (job: Job, missed: Date[], ticks: Date[]) => ({
+    job: job.name, missed: missed.length, latest: missed[0], oldest: missed[missed.length - 1], capped: ticks.length === MAX_MISSED,
+  });
+
+  /** The latest tick if it still has time before its deadline: no instance ran it, this one may. */
+  const catchable = (job: Job, ticks: Date[], at: Date) => {
+    const latest = ticks[0];
+    return latest && latest.getTime() + job.deadlineMs > at.getTime() ? latest : null;
+  };
+
+  async function runCaughtUp(job: Job, tick: Date): Promise<TickOutcome> {
+    const outcome = await runTick(job.name, tick);
+    if (outcome !== 'skipped') log.info({ job: job.name, scheduledAt: tick, outcome }, 'job tick caught up: no instance had run it');
+    return outcome;
   }
 
   async function catchUp(jobName: string): Promise<CatchUp> {
     const job = jobNamed(jobName);
     const at = now();
     const { missed, ticks } = await recordMissed(job, at);
-    const latest = ticks[0];
-    if (!latest || latest.getTime() + job.deadlineMs <= at.getTime()) return { missed, ran: null };
-    const outcome = await runTick(job.name, latest);
-    if (outcome !== 'skipped') log.warn({ job: job.name, scheduledAt: latest, outcome }, 'job tick caught up: no instance had run it');
-    return { missed, ran: { tick: latest, outcome } };
+    if (missed.length > 0) log.warn(missedFields(job, missed, ticks), 'job ticks missed while no instance ran: recorded as missed');
+    const latest = catchable(job, ticks, at);
+    if (!latest) return { missed, ran: null };
+    return { missed, ran: { tick: latest, outcome: await runCaughtUp(job, latest) } };
+  }
+
+  /** First-start runs, one after the other: the latest tick if it can still be caught up, else a tick now. */
+  async function firstRuns(runs: Array<{ job: Job; tick: Date | null }>): Promise<void> {
+    for (const { job, tick } of runs) {
+      if (stopping) return;
+      // Another instance may have run it meanwhile.
+      if ((await db.query('SELECT 1 FROM job_runs WHERE job = $1 LIMIT 1', [job.name])).rows.length > 0) continue;
+      if (tick) {
+        await runCaughtUp(job, tick);
+        continue;
+      }
+      const at = new Date(Math.floor(now().getTime() / 1000) * 1000);
+      log.info({ job: job.name, scheduledAt: at }, 'first start: running the job now rather than at its first tick');
+      await runTick(job.name, at);
+    }
   }
 
   async function onTick(job: Job, tick: Date): Promise<void> {
     try {
-      await recordMissed(job, now());
+      // This instance was up: a tick gone past its deadline unrun means the job overran or the machine stalled.
+      const { missed, ticks } = await recordMissed(job, now());
+      if (missed.length > 0) log.error(missedFields(job, missed, ticks), 'job ticks missed: no run before their deadline');
       await runTick(job.name, tick);
     } catch (e) {
       log.error({ job: job.name, scheduledAt: tick, err: (e as Error).message }, 'job tick could not be claimed');
@@ -267,10 +315,29 @@ export function createScheduler(opts: {
         // before it died. Dropping it lets the tick be caught up or recorded as missed.
         await db.query(`DELETE FROM job_runs WHERE status = 'running'`);
       }
-      for (const job of opts.jobs) {
-        track(catchUp(job.name).catch((e: Error) => log.error({ job: job.name, err: e.message }, 'job catch-up failed')));
-        await tasks.get(job.name)!.start();
+      // Ticks that passed while no instance ran are recorded first, before any tick fires.
+      const at = now();
+      const looked = [];
+      for (const job of opts.jobs) looked.push({ job, ...(await recordMissed(job, at)) });
+      const missed = looked.filter((l) => l.missed.length > 0);
+      if (missed.length > 0) {
+        const oldest = new Date(Math.min(...missed.map((l) => l.missed[l.missed.length - 1].getTime())));
+        log.warn(
+          { missed: missed.reduce((n, l) => n + l.missed.length, 0), since: oldest, jobs: Object.fromEntries(missed.map((l) => [l.job.name, l.missed.length])) },
+          'job ticks passed while no gridcast instance ran: recorded as missed',
+        );
       }
+      const first: Array<{ job: Job; tick: Date | null }> = [];
+      for (const { job, ticks, last } of looked) {
+        const tick = catchable(job, ticks, at);
+        if (job.runOnFirstStart && last === null) first.push({ job, tick });
+        else if (tick) track(runCaughtUp(job, tick).catch((e: Error) => log.error({ job: job.name, err: e.message }, 'job catch-up failed')));
+      }
+      if (first.length > 0) track(firstRuns(first).catch((e: Error) => log.error({ err: e.message }, 'first-start runs failed')));
+      for (const job of opts.jobs) await tasks.get(job.name)!.start();
+    },
+    nextTicks() {
+      return opts.jobs.map((job) => ({ job: job.name, at: nextOf(job) }));
     },
     async stop() {
       stopping = true;

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { CronExpressionParser } from 'cron-parser';
 import cron from 'node-cron';
 
@@ -44,4 +45,30 @@ export function ticksBack(
     if (firesAt(d)) ticks.push(d);
   }
   return ticks;
+}
+
+/** The first instant after `after` at which node-cron fires `expression` in `timeZone` (null if none within 10,000 candidates). */
+export function nextTick(expression: string, timeZone: string, after: Date): Date | null {
+  // A stopped task is only node-cron's matcher: it never fires.
+  const task = cron.createTask(expression, () => {}, { timezone: timeZone });
+  try {
+    const it = CronExpressionParser.parse(expression, { tz: timeZone, currentDate: after });
+    for (let seen = 0; seen < 10_000; seen++) {
+      let d: Date;
+      try {
+        d = it.next().toDate();
+      } catch {
+        return null; // past the latest date cron-parser represents
+      }
+      if (task.match(d)) return d;
+    }
+    return null;
+  } finally {
+    void task.destroy();
+  }
+}
+
+/** A tick as people read it in the grid's zone: `2026-12-06T17:05:00+01:00`. */
+export function localTick(d: Date, timeZone: string): string {
+  return DateTime.fromJSDate(d, { zone: timeZone }).toISO({ suppressMilliseconds: true }) ?? d.toISOString();
 }

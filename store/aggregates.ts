@@ -1,5 +1,6 @@
 import { Quality, qualitySeverity } from '../core/quality.ts';
 import type { Db, Queryable } from './db.ts';
+import { ADVISORY_LOCK } from './locks.ts';
 
 /**
  * Temporal aggregation of measurements (A5). Semantics, shared by the stored tables
@@ -72,11 +73,8 @@ const COLUMNS = 'n, avg, sum, min, max, p95, quality, methods';
 /** Sorts of a bulk recompute (a million points) stay in memory instead of spilling to disk. */
 const BULK_WORK_MEM = `SET LOCAL work_mem = '256MB'`;
 
-
-// Arbitrary constant: the advisory-lock namespace of aggregate refreshes.
-const AGGREGATE_LOCK = 7_351_002;
 const lockSeries = (q: Queryable, sortedIds: string[]) =>
-  q.query(`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCK}, hashtext(sid)) FROM unnest($1::text[]) AS sid`, [sortedIds]);
+  q.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.aggregates}, hashtext(sid)) FROM unnest($1::text[]) AS sid`, [sortedIds]);
 
 type UtcGrain = Exclude<AggregateGrain, '1d'>;
 const utcLo = (g: UtcGrain) => `date_bin(${binInterval[g]}, $2::timestamptz, ${EPOCH})`;
@@ -312,4 +310,9 @@ export async function rebuildAggregates(q: Queryable, seriesIds: string[]): Prom
     // A full-range refresh recomputes every grain in place (a short history only gets marks).
     await refreshAggregates(q, { seriesIds: [id], from: lo, to: new Date(Math.max(hi.getTime(), lo.getTime() + 86_400_000)) });
   }
+}
+
+/** How many dirty marks wait for flushAggregates(). */
+export async function pendingAggregateMarks(q: Queryable): Promise<number> {
+  return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM aggregates_dirty')).rows[0].n;
 }

@@ -3,6 +3,7 @@ import { from as copyFromStream } from 'pg-copy-streams';
 import { mkdirSync } from 'node:fs';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { GridcastError } from '../core/errors.ts';
+import { lockStoreDir, type StoreLock } from './store-lock.ts';
 
 /**
  * The one small query interface every repository uses. Two implementations:
@@ -129,17 +130,42 @@ function wrapPglite(db: PgliteLike): Queryable {
  */
 const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'max_wal_size=64MB', '-c', 'min_wal_size=32MB'];
 
-/** dataDir undefined → in-memory (tests). */
+/**
+ * dataDir undefined → in-memory (tests). A directory is locked for this process first
+ * (STORE_LOCKED if another process has it open), and released on close.
+ */
 export async function openPglite(dataDir?: string): Promise<Db> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = new PGlite(dataDir, { startParams: PGLITE_START_PARAMS });
-  await db.waitReady;
-  await db.exec(`SET TimeZone = 'UTC'`);
+  let lock: StoreLock | undefined;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    lock = lockStoreDir(dataDir);
+  }
+  let db: PGlite;
+  try {
+    db = new PGlite(dataDir, { startParams: PGLITE_START_PARAMS });
+    await db.waitReady;
+    await db.exec(`SET TimeZone = 'UTC'`);
+  } catch (e) {
+    lock?.release();
+    // The engine reports a damaged or foreign directory as a bare wasm abort: say what it means instead.
+    throw new GridcastError(
+      'STORE_OPEN_FAILED',
+      `The embedded store ${dataDir ?? '(in memory)'} could not be opened (${(e as Error).message.split('\n')[0]}). ` +
+        'If it was written by two processes at once or by another PGlite version, restore it from a backup or move it aside to start a new store.',
+      { dataDir },
+    );
+  }
   return {
     kind: 'pglite',
     ...wrapPglite(db),
     transaction: (fn) => db.transaction((tx) => fn(wrapPglite(tx))),
-    close: () => db.close(),
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 

@@ -3,11 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { GridcastError } from '../core/errors.ts';
 import type { Db } from './db.ts';
+import { ADVISORY_LOCK } from './locks.ts';
 import { timescaleAvailable } from './timescale.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
-// Arbitrary constant: serialises migrations when several gridcast instances start together.
-const MIGRATION_LOCK = 7_351_001;
 
 export type Backend = 'timescale' | 'plain';
 
@@ -53,7 +52,7 @@ export async function migrate(db: Db): Promise<string[]> {
   const backend: Backend = (await timescaleAvailable(db)) ? 'timescale' : 'plain';
   const applied: string[] = [];
   await db.transaction(async (tx) => {
-    if (db.kind === 'pg') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    if (db.kind === 'pg') await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.migration]);
     const done = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     for (const { version, files } of plan) {
       const file = files[backend];

@@ -169,7 +169,8 @@ describe.each(backends)('forecast runs on %s', (kind) => {
 
     const intraday = await runForecast({ db, config }, { horizon: 'intraday', asOf: new Date('2025-03-29T10:20:00Z'), method: 'wls' });
     const hours = await readForecasts(db, intraday.runId, { seriesId: 'grid' });
-    expect(hours.map((r) => [r.grain, r.targetTs.toISOString()])).toEqual(Array.from({ length: 6 }, (_, k) => ['1h', new Date(Date.UTC(2025, 2, 29, 11 + k)).toISOString()]));
+    // The hour in progress (10:00) and the 6 after it.
+    expect(hours.map((r) => [r.grain, r.targetTs.toISOString()])).toEqual(Array.from({ length: 7 }, (_, k) => ['1h', new Date(Date.UTC(2025, 2, 29, 10 + k)).toISOString()]));
     expect(coherenceViolations(await readForecasts(db, intraday.runId), (await readRun(db, intraday.runId)).settings.nodes).violations).toEqual([]);
   });
 

@@ -60,7 +60,10 @@ const DONE_MESSAGES = ['job run', 'job run late: not finished by its deadline'];
 const INTERRUPTED = 'job run interrupted by the shutdown; the tick can be caught up';
 
 const FLUSH_EVERY_SEC = 2;
-const FORECAST_EVERY_SEC = 4;
+const FORECAST_EVERY_SEC = 6;
+// A tick's row is written by its own run or, once its deadline has passed, by the next tick: ticks
+// this close to the stop may have neither yet (and the event loop of a loaded machine lags).
+const END_MARGIN_MS = 3000;
 
 // Two processes cannot share one PGlite store, so this needs the real PostgreSQL.
 describe.skipIf(!process.env.TEST_DATABASE_URL)('two gridcast instances on one PostgreSQL', () => {
@@ -99,12 +102,12 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two gridcast instances on one P
     const b = startInstance(configFile, scratch.url, await freePort());
     instances.push(b);
     const scheduled = Math.max(...(await Promise.all([until(a, 'jobs scheduled', 30_000), until(b, 'jobs scheduled', 30_000)])).map((l) => l.time));
-    await new Promise((r) => setTimeout(r, 11_000));
+    await new Promise((r) => setTimeout(r, 13_000));
     // The first stops: the second must carry on alone, which shows it was competing for every tick.
     const aStoppedAt = Date.now();
     a.child.kill('SIGTERM');
     expect(await a.exited, a.output.slice(-3000)).toBe(0);
-    await new Promise((r) => setTimeout(r, 6000));
+    await new Promise((r) => setTimeout(r, 10_000));
     const stoppedAt = Date.now();
     b.child.kill('SIGTERM');
     expect(await b.exited, b.output.slice(-3000)).toBe(0);
@@ -132,10 +135,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two gridcast instances on one P
         const have = new Set(rows.filter((r) => r.job === job).map((r) => r.t.getTime()));
         const step = every * 1000;
         const ticks: number[] = [];
-        for (let t = Math.ceil((scheduled + 1000) / step) * step; t + step + 1000 < stoppedAt; t += step) ticks.push(t);
+        for (let t = Math.ceil((scheduled + 1000) / step) * step; t + step + END_MARGIN_MS < stoppedAt; t += step) ticks.push(t);
         expect(ticks.length).toBeGreaterThanOrEqual(job === 'aggregates-flush' ? 5 : 2);
         expect(ticks.filter((t) => !have.has(t)).map((t) => new Date(t).toISOString()), job).toEqual([]);
-        expect(rows.some((r) => r.job === job && r.status === 'succeeded'), job).toBe(true);
+        // Ran to its end, on time or not: a loaded machine makes runs late, which is not what this test is about.
+        expect(rows.some((r) => r.job === job && ['succeeded', 'late'].includes(r.status)), job).toBe(true);
       }
 
       // The work itself happened once per tick: one stored forecast per succeeded tick, made as of

@@ -20,7 +20,7 @@ describe.each(backends)('simulated telemetry feed (%s)', (kind) => {
   });
   afterAll(() => db.close());
 
-  it('backfills whole weeks once: a restart skips them', async () => {
+  it('backfills whole days once: a restart skips them', async () => {
     const now = new Date('2026-03-11T12:00:00Z');
     const first = await backfillSimulated(db, sim, { seed: 7, days: 3, stepSec: 3600, now, log: silentLog });
     expect(first.skippedChunks).toBe(0);
@@ -41,8 +41,8 @@ describe.each(backends)('simulated telemetry feed (%s)', (kind) => {
            max(target_ts) AS reach, sum(value)::float8 AS sum FROM weather_fc`,
       );
     const now = new Date('2026-03-11T12:00:00Z');
-    // The backfill starts on a week boundary counted from the epoch (a Thursday): 2026-03-05.
-    const expected = sim.weatherForecasts(new Date('2026-03-05T00:00:00Z'), new Date(now.getTime() + 1));
+    // The backfill starts at the UTC midnight before now - 3 days.
+    const expected = sim.weatherForecasts(new Date('2026-03-08T00:00:00Z'), new Date(now.getTime() + 1));
     const first = (await forecasts()).rows[0];
     expect(first.n).toBe(expected.length);
     expect(first.n).toBeGreaterThanOrEqual(3 * 4 * sim.stationIds.length * FORECAST_HOURS);
@@ -52,7 +52,7 @@ describe.each(backends)('simulated telemetry feed (%s)', (kind) => {
     expect(first.reach.getTime()).toBe(now.getTime() + (FORECAST_HOURS - 1) * 3_600_000);
     expect(first.sum).toBeCloseTo(expected.reduce((a, f) => a + f.value, 0), 3);
 
-    // A later restart rewrites the current week: the same forecasts, plus only the issues since.
+    // A later restart rewrites the current day: the same forecasts, plus only the issues since.
     await backfillSimulated(db, sim, { seed: 7, days: 3, stepSec: 3600, now: new Date(now.getTime() + 3_600_000), log: silentLog });
     expect((await forecasts()).rows[0]).toEqual(first);
     await backfillSimulated(db, sim, { seed: 7, days: 3, stepSec: 3600, now: new Date(now.getTime() + 6 * 3_600_000), log: silentLog });
@@ -85,5 +85,16 @@ describe.each(backends)('simulated telemetry feed (%s)', (kind) => {
     );
     expect(r.rows[0]).toEqual({ n: feed.stats().points, series: sim.seriesIds.length });
     expect(r.rows[0].n).toBeGreaterThanOrEqual(6 * sim.seriesIds.length);
+  });
+
+  // Last: it writes another seed's history into the shared store.
+  it('ends where the live feed starts, and stops between days when asked', async () => {
+    const now = new Date('2026-03-11T12:03:20Z');
+    const stop = new AbortController();
+    stop.abort();
+    await expect(backfillSimulated(db, sim, { seed: 8, days: 3, stepSec: 300, now, log: silentLog, signal: stop.signal })).rejects.toMatchObject({ code: 'BACKFILL_ABORTED' });
+    const done = await backfillSimulated(db, sim, { seed: 8, days: 1, stepSec: 300, now, log: silentLog });
+    // The live feed starts at the end: the last 5-min step before now.
+    expect(done.end).toEqual(new Date('2026-03-11T12:00:00Z'));
   });
 });

@@ -25,10 +25,10 @@ describe.each(backends)('gridcast start (%s)', (kind) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves /health, backfills the simulated grid, ingests live ticks and stops cleanly on SIGTERM', async () => {
+  it('serves /health, backfills the simulated grid at 5-min steps up to the live feed, ingests live ticks and stops cleanly on SIGTERM', async () => {
     dir = mkdtempSync(join(tmpdir(), 'gridcast-start-'));
     const configFile = join(dir, 'gridcast.json');
-    writeFileSync(configFile, JSON.stringify({ simulator: { backfillDays: 2, tickMs: 1000 } }));
+    writeFileSync(configFile, JSON.stringify({ simulator: { backfillDays: 2, tickMs: 1000 }, forecast: { defaultModel: { kind: 'seasonal-naive' } } }));
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), GRIDCAST_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn' };
     delete env.DATABASE_URL;
@@ -67,18 +67,24 @@ describe.each(backends)('gridcast start (%s)', (kind) => {
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);
 
-    // The data is in the store: coarse history over two days and 10-s live points.
+    // The data is in the store: two days of history at 5-min steps, then 10-s live points, with no
+    // 5-minute bucket empty in between (the simulator's sensor gaps are per series).
     const db = kind === 'pg' ? pgDb! : await openPglite(join(dir, 'data'));
     try {
-      const r = await db.query<{ n: number; series: number; first: Date; last: Date; live: number }>(
-        `SELECT count(*)::int AS n, count(DISTINCT series_id)::int AS series, min(ts) AS first, max(ts) AS last,
-                count(*) FILTER (WHERE extract(epoch FROM ts)::bigint % 900 <> 0)::int AS live FROM measurements`,
+      const r = await db.query<{ n: number; series: number; first: Date; last: Date; live: number; empty: number }>(
+        `WITH b AS (SELECT DISTINCT date_bin('5 minutes', ts, '2000-01-01Z') AS b FROM measurements)
+         SELECT count(*)::int AS n, count(DISTINCT series_id)::int AS series, min(ts) AS first, max(ts) AS last,
+                count(*) FILTER (WHERE extract(epoch FROM ts)::bigint % 300 <> 0)::int AS live,
+                (SELECT count(*)::int FROM generate_series((SELECT min(b) FROM b), (SELECT max(b) FROM b), INTERVAL '5 minutes') AS g
+                 WHERE g NOT IN (SELECT b FROM b)) AS empty
+         FROM measurements`,
       );
       const s = r.rows[0];
       expect(s.series).toBeGreaterThan(10);
-      expect(Date.now() - s.first.getTime()).toBeGreaterThan(2 * 86_400_000 - 900_000);
+      expect(Date.now() - s.first.getTime()).toBeGreaterThan(2 * 86_400_000 - 300_000);
       expect(Date.now() - s.last.getTime()).toBeLessThan(120_000);
       expect(s.live).toBeGreaterThan(0);
+      expect(s.empty).toBe(0);
       const topo = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM series');
       expect(topo.rows[0].n).toBeGreaterThan(s.series - 1);
     } finally {

@@ -9,6 +9,7 @@ import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { csvNumber } from '../../core/number-format.ts';
+import { noRunYet } from '../../jobs/forecast.job.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -144,7 +145,7 @@ async function show(db: Awaited<ReturnType<typeof openStore>>, a: z.infer<typeof
   if (a.id !== undefined) run = await readRun(db, a.id);
   else {
     const latest = await latestRun(db, a.horizon!);
-    if (!latest) throw new GridcastError('RUN_NOT_FOUND', `There is no ${a.horizon} run yet.`, { horizon: a.horizon });
+    if (!latest) throw noRunYet(loadConfig(), a.horizon!, new Date());
     run = latest;
   }
   const rule = a.allocation ?? run.allocation;

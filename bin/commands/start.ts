@@ -2,18 +2,19 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
-import { loadConfig, readConfigFile, type Config } from '../../core/config.ts';
-import { openStore } from '../../store/open.ts';
+import { HORIZONS, loadConfig, readConfigFile, type Config } from '../../core/config.ts';
+import { finishPendingAggregates, openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { assertPortFree } from '../lib/port.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import type { Db } from '../../store/db.ts';
+import { GRAIN_SECONDS } from '../../store/aggregates.ts';
 import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
 import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
 import { dbCommitter } from '../../ingest/scada/commit.ts';
 import { rangeScreen } from '../../ingest/scada/screen.ts';
-import type { Log } from '../../core/log.ts';
+import { logDestination, silentLog, type Log } from '../../core/log.ts';
 import { startMqttSubscriber, type MqttSubscriber } from '../../ingest/scada/mqtt.ts';
 import { backfillSimulated, startLiveFeed, type LiveFeed } from '../../ingest/scada/sim-feed.ts';
 import { readDefaultGrid } from '../../ingest/simulator/default-grid.ts';
@@ -21,16 +22,20 @@ import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../../store/topology.repository.ts';
 import { configuredJobs, type ConfiguredJobs } from '../../jobs/registry.ts';
+import { forecastJobName } from '../../jobs/forecast.job.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
+import { localTick } from '../../jobs/ticks.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
-export const usage = usageText(['gridcast start [--config file.json|file.yaml]'], '  env: GRIDCAST_CONFIG, DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL (see the README)');
+export const usage = usageText(['gridcast start [--config file.json|file.yaml]'], '  env: GRIDCAST_CONFIG, DATABASE_URL, GRIDCAST_DATA_DIR, PORT, HOST, LOG_LEVEL, LOG_FORMAT (see the README)');
 
 const SIM_STEP_SEC = 10;
-// The history is written at a whole number of quarter hours chosen to keep it near this many
-// points, so start-up takes seconds, not minutes, whatever backfillDays is.
-const BACKFILL_POINTS = 100_000;
+// The simulated history is written at the live feed's finest aggregate grain, so history and live
+// telemetry read as one series at every grain a query or a model uses.
+const SIM_HISTORY_STEP_SEC = GRAIN_SECONDS['5m'];
+// A stop must be done within 5 s: past this, gridcast exits anyway (PGlite recovers like after a crash).
+const SHUTDOWN_LIMIT_MS = 4500;
 
 export async function run(args: string[]): Promise<number> {
   let values;
@@ -42,12 +47,14 @@ export async function run(args: string[]): Promise<number> {
   const config = values.config ? loadConfig(process.env, readConfigFile(values.config)) : loadConfig();
   // Before the store is opened: a busy port must not cost a migration or a backfill.
   await assertPortFree(config.host, config.port);
-  const db = await openStore(config);
+  // Pending aggregates are stored below, all of them, once the log exists.
+  const db = await openStore(config, { pendingAggregatesBudgetMs: 0, log: silentLog });
   const state = { lastIngestAt: null as Date | null };
   const parts: { subscriber?: MqttSubscriber; polls?: ConfiguredJobs['polls']; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
 
+  const destination = logDestination(config.logFormat);
   const app = await buildApp({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },
     health: {
       dbKind: db.kind,
       pingDb: async () => {
@@ -65,37 +72,61 @@ export async function run(args: string[]): Promise<number> {
   const log: Log = app.log;
 
   let scheduler: Scheduler | undefined;
-  const shutdown = async () => {
-    log.info({}, 'shutting down');
-    await app.close();
-    await scheduler?.stop();
-    await parts.feed?.stop();
-    await parts.simPublisher?.endAsync();
-    await parts.subscriber?.stop();
-    await parts.buffer?.close().catch(() => {});
-    await db.close();
+  // Each part is stopped even when an earlier one fails; the store is closed last.
+  const stopPart = async (part: string, fn: () => Promise<unknown> | undefined) => {
+    try {
+      await fn();
+    } catch (e) {
+      log.error({ part, err: (e as Error).message }, 'stopping a part failed');
+    }
   };
-  const stopped = new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      log.info({ signal: sig }, 'signal received');
-      shutdown().then(resolve, (e: Error) => {
-        log.error({ err: e.message }, 'shutdown failed');
-        resolve();
-      });
+  let closing: Promise<void> | undefined;
+  const shutdown = () =>
+    (closing ??= (async () => {
+      await stopPart('api', () => app.close());
+      await stopPart('jobs', () => scheduler?.stop());
+      await stopPart('simulator', () => parts.feed?.stop());
+      await stopPart('simulator publisher', () => parts.simPublisher?.endAsync());
+      await stopPart('mqtt', () => parts.subscriber?.stop());
+      await stopPart('ingest buffer', () => parts.buffer?.close());
+      await stopPart('store', () => db.close());
+    })());
+
+  // A signal during the start-up (the backfill takes a minute on a first start) stops it between steps.
+  const abort = new AbortController();
+  let startup: Promise<void> = Promise.resolve();
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const stopped = new Promise<number>((resolve) => {
+    onSignal = (signal) => {
+      if (abort.signal.aborted) return void log.info({ signal }, 'already stopping');
+      abort.abort();
+      const t0 = performance.now();
+      log.info({ signal }, 'stopping');
+      setTimeout(() => {
+        log.error({ signal, limitSec: SHUTDOWN_LIMIT_MS / 1000 }, 'gridcast stopped: shutdown unfinished at the limit, exiting now');
+        process.exit(1);
+      }, SHUTDOWN_LIMIT_MS).unref();
+      void startup
+        .catch(() => {})
+        .then(shutdown)
+        .then(() => {
+          log.info({ signal, seconds: Math.round(performance.now() - t0) / 1000 }, 'gridcast stopped');
+          resolve(0);
+        });
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const s of signals) process.on(s, onSignal);
   });
 
-  let liveSince: Date | undefined;
-  try {
+  startup = (async () => {
     // Built first, so a bad `jobs` entry stops the start before any backfill.
+    let liveSince: Date | undefined;
     const { jobs, polls } = configuredJobs({
       db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http', log) : undefined,
     });
     parts.polls = polls;
+    await finishPendingAggregates(db, Infinity, log, abort.signal);
+    if (abort.signal.aborted) return;
     if ((await listSeries(db)).length === 0) {
       const file = config.simulator.topology;
       const { added } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
@@ -112,19 +143,32 @@ export async function run(args: string[]): Promise<number> {
       });
     }
     if (!config.mqtt && config.httpPoll.length === 0 && config.simulator.enabled) {
-      // The simulated history is coarse on purpose: only the live 10-s telemetry is imputed.
-      liveSince = await startSimulator(db, config, log, parts, state);
+      liveSince = await startSimulator(db, config, log, parts, state, abort.signal);
     }
+    if (abort.signal.aborted) return;
     // HTTP endpoints are polled by the scheduler: one instance polls each tick.
     scheduler = createScheduler({ db, jobs, log, instance: `${hostname()}:${process.pid}`, timeZone: config.timeZone });
     await scheduler.start();
-    log.info({ jobs: jobs.map((j) => ({ name: j.name, cron: j.cron, deadlineSec: j.deadlineMs / 1000 })), timeZone: config.timeZone }, 'jobs scheduled');
+    const local = (d: Date | null) => (d ? localTick(d, config.timeZone) : null);
+    const next = new Map(scheduler.nextTicks().map((t) => [t.job, local(t.at)]));
+    log.info({ jobs: jobs.map((j) => ({ name: j.name, cron: j.cron, deadlineSec: j.deadlineMs / 1000, next: next.get(j.name) })), timeZone: config.timeZone }, 'jobs scheduled');
+    const forecasts = jobs.filter((j) => HORIZONS.some((h) => forecastJobName(h) === j.name));
+    if (forecasts.length > 0) log.info(Object.fromEntries(forecasts.map((j) => [j.name, next.get(j.name)])), 'next scheduled forecast runs');
+  })();
+  try {
+    await startup;
   } catch (e) {
-    await shutdown().catch(() => {});
-    throw e;
+    if (!abort.signal.aborted) {
+      for (const s of signals) process.off(s, onSignal);
+      await shutdown();
+      throw e;
+    }
   }
-  await stopped;
-  return 0;
+  const code = await stopped;
+  for (const s of signals) process.off(s, onSignal);
+  // Whatever still holds the event loop (a broker reconnect timer, a stuck socket) does not keep a stopped gridcast alive.
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
 }
 
 async function startSimulator(
@@ -133,17 +177,17 @@ async function startSimulator(
   log: Log,
   parts: { subscriber?: MqttSubscriber; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient },
   state: { lastIngestAt: Date | null },
+  signal: AbortSignal,
 ): Promise<Date> {
   const sim = createSimulator({ seed: config.simulator.seed, topology: await loadStoredTopology(db, config.timeZone) });
   const broker = config.simulator.mqttUrl;
-  const now = new Date();
   const t0 = Date.now();
   const days = config.simulator.backfillDays;
-  const stepSec = 900 * Math.max(1, Math.ceil((days * 86_400 * sim.seriesIds.length) / BACKFILL_POINTS / 900));
-  await backfillSimulated(db, sim, { seed: config.simulator.seed, days, stepSec, now, log });
+  const { end } = await backfillSimulated(db, sim, { seed: config.simulator.seed, days, stepSec: SIM_HISTORY_STEP_SEC, now: new Date(), log, signal });
   state.lastIngestAt = new Date();
-  log.info({ seconds: (Date.now() - t0) / 1000 }, 'backfill done');
+  log.info({ seconds: (Date.now() - t0) / 1000, liveFrom: end }, 'backfill done');
 
+  // The live feed starts where the history ends: no gap, no overlap.
   // Topics and client id are tied to this store, so two instances on one broker do not mix their grids.
   const tag = createHash('sha256').update(config.databaseUrl ?? config.dataDir).digest('hex').slice(0, 10);
   const topicPrefix = `gridcast/sim/${tag}`;
@@ -153,16 +197,16 @@ async function startSimulator(
       screen: rangeScreen(db, { log, source: 'mqtt' }),
     });
     parts.simPublisher = await mqtt.connectAsync(broker, { protocolVersion: 5, clientId: `gridcast-sim-pub-${tag}`, connectTimeout: 2000 });
-    parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { mqtt: parts.simPublisher, topicPrefix } });
+    parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: end, target: { mqtt: parts.simPublisher, topicPrefix } });
     log.info({ broker, topicPrefix }, 'simulated telemetry goes through MQTT');
   } catch (e) {
     await parts.subscriber?.stop().catch(() => {});
     parts.subscriber = undefined;
     log.warn({ broker, err: (e as Error).message }, 'no MQTT broker: simulated telemetry is written directly');
     parts.buffer = createIngestBuffer({ commit: dbCommitter(db, 'simulator', log), log, source: 'simulator', screen: rangeScreen(db, { log, source: 'simulator' }) });
-    parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: now, target: { buffer: parts.buffer } });
+    parts.feed = startLiveFeed({ db, sim, stepSec: SIM_STEP_SEC, tickMs: config.simulator.tickMs, log, since: end, target: { buffer: parts.buffer } });
   }
-  return now;
+  return end;
 }
 
 function latest(dates: Array<Date | null>): Date | null {

@@ -10,15 +10,15 @@ const window = (...a: Parameters<typeof runWindow>) => {
 };
 
 describe('run windows', () => {
-  it('intraday: the 6 hours from the as-of time rounded up; the origin is its hour', () => {
+  it('intraday: the hour in progress and the 6 after it; the origin is the start of the hour in progress', () => {
     expect(window('intraday', new Date('2025-06-10T10:20:00Z'), 'Europe/Paris')).toEqual({
       origin: '2025-06-10T10:00:00.000Z',
-      start: '2025-06-10T11:00:00.000Z',
+      start: '2025-06-10T10:00:00.000Z',
       end: '2025-06-10T17:00:00.000Z',
       horizonSteps: 7,
-      offset: 1,
+      offset: 0,
     });
-    expect(window('intraday', new Date('2025-06-10T10:00:00Z'), 'UTC')).toMatchObject({ start: '2025-06-10T10:00:00.000Z', horizonSteps: 6, offset: 0 });
+    expect(window('intraday', new Date('2025-06-10T10:00:00Z'), 'UTC')).toMatchObject({ start: '2025-06-10T10:00:00.000Z', end: '2025-06-10T17:00:00.000Z', offset: 0 });
   });
 
   it.each([

@@ -10,7 +10,8 @@ const HOUR_MS = 3_600_000;
  * - The origin is the as-of time T floored to the hour: the model sees complete hourly buckets
  *   strictly before it (a bucket still filling would bias the last value) and weather forecasts
  *   issued at or before it.
- * - intraday: the 6 hours from T rounded up to the hour (a run at 10:20 covers 11:00–17:00).
+ * - intraday: the hour in progress and the 6 after it (a run at 10:20 covers 10:00–17:00): the
+ *   hour an operator is in is forecast too, from the history before it.
  * - day-ahead: the next local day of the grid zone, 23, 24 or 25 hours.
  * - week-ahead: the next 7 local days.
  * - mid-term: the next 52 weeks (364 local days), one model run per climatic scenario year.
@@ -31,6 +32,7 @@ export interface RunWindow {
   offset: number;
 }
 
+/** Whole hours an intraday run covers after the hour in progress. */
 export const INTRADAY_HOURS = 6;
 const DAYS: Record<Exclude<Horizon, 'intraday'>, number> = { 'day-ahead': 1, 'week-ahead': 7, 'mid-term': 364 };
 
@@ -42,8 +44,8 @@ export function runWindow(horizon: Horizon, asOf: Date, timeZone: string): RunWi
   let start: number;
   let end: number;
   if (horizon === 'intraday') {
-    start = Math.ceil(t / HOUR_MS) * HOUR_MS;
-    end = start + INTRADAY_HOURS * HOUR_MS;
+    start = origin;
+    end = origin + (1 + INTRADAY_HOURS) * HOUR_MS;
   } else {
     const local = DateTime.fromMillis(t, { zone: timeZone });
     if (!local.isValid) throw new GridcastError('INVALID_TIME_ZONE', `unknown time zone '${timeZone}'; use an IANA name such as 'Europe/Paris'`, { timeZone });

@@ -311,8 +311,9 @@ async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>,
     shares.map(async (share) => {
       const job: GroupsJob = { groups: share, horizonSteps: ctx.horizonSteps, levels: ctx.levels, ...(ctx.holidays ? { holidays: ctx.holidays } : {}) };
       try {
-        return await runWorker<SeriesForecast[]>(GROUPS_WORKER, job, WORKER_TIMEOUT_MS);
+        return await runWorker<SeriesForecast[]>(GROUPS_WORKER, job, WORKER_TIMEOUT_MS, deps.signal);
       } catch (e) {
+        if (deps.signal?.aborted) throw aborted();
         const out = await Promise.all(share.map((g) => fallbackGroup(g.series, e, ctx, 'champion' in g.plan ? g.plan.champion : g.plan.fit.kind)));
         return out.flat();
       }

@@ -100,8 +100,6 @@ export async function startMqttSubscriber(opts: MqttSubscriberOptions): Promise<
     }
     buffer.add(rows);
   });
-  client.on('error', (e) => opts.log.error({ err: e.message, url: opts.url }, 'MQTT error'));
-
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error) => {
       client.end(true);
@@ -115,6 +113,8 @@ export async function startMqttSubscriber(opts: MqttSubscriberOptions): Promise<
       resolve();
     });
   });
+  // Errors once connected (the broker going away, reconnects failing); a failed first connection is the thrown MQTT_UNREACHABLE.
+  client.on('error', (e) => opts.log.error({ err: e.message, url: opts.url }, 'MQTT error'));
   await client.subscribeAsync(Object.fromEntries(routes.map((r) => [r.filter, { qos: 1 as const }])));
   opts.log.info({ url: opts.url, topics: Object.keys(opts.topics) }, 'MQTT subscriber started');
 

@@ -1,4 +1,6 @@
+import { setImmediate } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
+import { GridcastError } from '../../core/errors.ts';
 import type { Db } from '../../store/db.ts';
 import { claimBatch, finishBatch } from '../../store/batches.repository.ts';
 import { insertMeasurements } from '../../store/measurements.repository.ts';
@@ -7,28 +9,36 @@ import type { Simulator, SimBatch } from '../simulator/simulator.ts';
 import type { IngestBuffer } from './buffer.ts';
 import type { Log } from '../../core/log.ts';
 
-// One transaction and one ledger batch per simulated week: fewer, larger aggregate refreshes.
-const CHUNK_MS = 7 * 86_400_000;
+// One transaction and one ledger batch per simulated day: at 5-min steps a day of the default
+// grid is ~7,000 points, so a stop during the backfill waits a second, not a week's worth.
+const CHUNK_MS = 86_400_000;
 // Past forecasts only serve runs with a past origin (catch-up, --as-of); writing them for the
 // whole history would add ~2 s of start-up per 60 days (≈2,600 rows per simulated day).
 const FORECAST_BACKFILL_MS = 28 * 86_400_000;
 
 /**
- * Writes the simulator's history over [now - days, now) at a coarse step, one transaction per
- * simulated week, with the weather forecasts issued in that week over the last 28 days (the last
- * week's up to now, so the latest issue covers the days ahead). Each whole week is a ledger batch keyed by (seed,
- * week, step), so a restart skips the weeks already written; only the current partial week is
- * written again (idempotently).
+ * Writes the simulator's history over [now - days, end) at stepSec, end being `now` floored to
+ * the step (the live feed starts there), one transaction per simulated day, with the weather
+ * forecasts issued in that day over the last 28 days (the last day's up to now, so the latest
+ * issue covers the days ahead). Each whole day is a ledger batch keyed by (seed, day, step), so a
+ * restart skips the days already written; only the current partial day is written again
+ * (idempotently). Stops between days when `signal` aborts (BACKFILL_ABORTED).
  */
 export async function backfillSimulated(
   db: Db,
   sim: Simulator,
-  opts: { seed: number; days: number; stepSec: number; now: Date; log: Log },
-): Promise<{ points: number; skippedChunks: number }> {
+  opts: { seed: number; days: number; stepSec: number; now: Date; log: Log; signal?: AbortSignal },
+): Promise<{ points: number; skippedChunks: number; end: Date }> {
   const end = Math.floor(opts.now.getTime() / (opts.stepSec * 1000)) * opts.stepSec * 1000;
   let points = 0;
   let skippedChunks = 0;
-  for (let day = Math.floor((end - opts.days * 86_400_000) / CHUNK_MS) * CHUNK_MS; day < end; day += CHUNK_MS) {
+  const first = Math.floor((end - opts.days * 86_400_000) / CHUNK_MS) * CHUNK_MS;
+  if (first < end) opts.log.info({ days: opts.days, stepSec: opts.stepSec, from: new Date(first), to: new Date(end) }, 'writing the simulated history');
+  for (let day = first; day < end; day += CHUNK_MS) {
+    // PGlite answers in the same thread without waiting on I/O: without a turn of the event loop
+    // between days, a signal, a timer or an HTTP request would wait for the whole backfill.
+    await setImmediate();
+    if (opts.signal?.aborted) throw new GridcastError('BACKFILL_ABORTED', `The simulated backfill stopped at ${new Date(day).toISOString()}; a restart continues it.`);
     const to = Math.min(end, day + CHUNK_MS);
     const whole = to === day + CHUNK_MS;
     const key = `simulator:backfill:${opts.seed}:${opts.stepSec}:${new Date(day).toISOString()}${whole ? '' : `:${to}`}`;
@@ -48,7 +58,7 @@ export async function backfillSimulated(
     else points += written;
   }
   opts.log.info({ days: opts.days, stepSec: opts.stepSec, points, skippedChunks }, 'simulated history written');
-  return { points, skippedChunks };
+  return { points, skippedChunks, end: new Date(end) };
 }
 
 export interface LiveFeed {
