@@ -57,7 +57,7 @@ export async function finishPendingAggregates(db: Db, budgetMs: number, log: Log
       { stored: marks, left, seconds: ms / 1000 },
       `${left} aggregate marks still pending (queries stay exact, only slower); the next command or 'gridcast start' stores them`,
     );
-  } else if (ms >= 1000) {
+  } else if (marks > 0 && ms >= 1000) {
     log.info({ stored: marks, seconds: ms / 1000 }, 'stored the aggregates an earlier write left pending');
   }
   return { marks, left, ms };
