@@ -89,7 +89,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('advisory locks on PostgreSQL', 
         await tx.query(`SET LOCAL lock_timeout = '5s'`);
         return insertMeasurements(tx, [{ seriesId: 'ss.lille-1', ts: new Date('2026-01-01T00:00:00Z'), value: 1 }]);
       });
-      expect(written).toEqual({ written: 1 });
+      expect(written).toMatchObject({ written: 1 });
     } finally {
       release();
       expect(await outcome).toBe('succeeded');

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../store/db.ts';
+import { queryMeasurements } from '../store/query.repository.ts';
 import { cliStore, createSeries } from './aggregates-fixtures.ts';
 import { backends } from './db.ts';
 
@@ -24,19 +26,32 @@ describe.each(backends)('gridcast ingest csv: corrected values are revisions (%s
     return f;
   };
   const gridcast = (...args: string[]) => run('node', [CLI, ...args], { env: { ...process.env, ...store.env } });
-  const query = async (...extra: string[]) =>
+  // The CLI's own `query --as-of` once; other reads in process (each CLI start costs seconds).
+  const cliQuery = async (...extra: string[]) =>
     (await gridcast('query', '--series', 'z1', '--from', '2009-01-10T00:00:00Z', '--to', '2009-01-10T02:00:00Z', '--grain', 'raw', ...extra)).stdout
       .trim()
       .split('\n')
       .slice(1)
       .map((l) => l.split(',').slice(2, 4).join(','));
-  const now = async () => {
+  const withDb = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
     const db = await store.open();
     try {
-      return (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0].t.toISOString();
+      return await fn(db);
     } finally {
       await db.close();
     }
+  };
+  const query = (asOf?: string) =>
+    withDb(async (db) =>
+      (await queryMeasurements(db, { seriesId: 'z1', from: new Date('2009-01-10T00:00:00Z'), to: new Date('2009-01-10T02:00:00Z'), grain: 'raw', ...(asOf ? { asOf: new Date(asOf) } : {}) })).map(
+        (r) => `${r.value},${r.quality}`,
+      ),
+    );
+  // PGlite's clock ticks in milliseconds: step past the instant read, so later writes are later.
+  const now = async () => {
+    const t = await withDb(async (db) => (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0].t.toISOString());
+    await new Promise((r) => setTimeout(r, 5));
+    return t;
   };
 
   beforeAll(async () => {
@@ -60,9 +75,9 @@ describe.each(backends)('gridcast ingest csv: corrected values are revisions (%s
     expect(second.stdout).toContain(`b.csv:3: revised z1 2009-01-10T00:00:00.000Z: 16000 -> 17000`);
     const after = await now();
 
+    expect(await cliQuery('--as-of', between)).toEqual(['16000,ok']);
     expect(await query()).toEqual(['17000,ok', '15000,ok']);
-    expect(await query('--as-of', between)).toEqual(['16000,ok']);
-    expect(await query('--as-of', after)).toEqual(['17000,ok', '15000,ok']);
+    expect(await query(after)).toEqual(['17000,ok', '15000,ok']);
   });
 
   it('treats an identical re-send as a no-op', async () => {
@@ -88,11 +103,19 @@ describe.each(backends)('gridcast ingest csv: corrected values are revisions (%s
     const relaxed = await gridcast('ingest', 'csv', strict);
     expect(relaxed.stdout).toContain('2 rows, 1 new, 1 revised, 0 unchanged');
   });
+});
 
-  it('refuses an unknown --on-conflict value as a usage error', async () => {
-    await expect(gridcast('ingest', 'csv', file('e.csv', 'z1,2009-01-10T00:00:00Z,1\n'), '--on-conflict', 'overwrite')).rejects.toMatchObject({
+// Checked before any store is opened: one run suffices.
+it('refuses an unknown --on-conflict value as a usage error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridcast-revisions-usage-'));
+  try {
+    const f = join(dir, 'e.csv');
+    writeFileSync(f, 'series_id,ts,value\nz1,2009-01-10T00:00:00Z,1\n');
+    await expect(run('node', [CLI, 'ingest', 'csv', f, '--on-conflict', 'overwrite'])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--on-conflict must be one of revise, reject'),
     });
-  });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
