@@ -16,8 +16,10 @@ const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
  * A corrected value is never dropped (issue 8, item 1): the second file's 17000 for a stored
  * (series, ts) is served, 16000 stays as a revision readable with --as-of, the report says so;
  * an identical re-send is a no-op; a strict feed refuses the change with VALUE_CONFLICT.
+ * The CLI's reports on one backend (PostgreSQL when there is one: a CLI start on PGlite costs
+ * seconds more); the rule itself runs on both in ingest-live-write and ingest-sigkill.
  */
-describe.each(backends)('gridcast ingest csv: corrected values are revisions (%s)', { timeout: 180_000 }, (kind) => {
+describe.each(backends.slice(-1))('gridcast ingest csv: corrected values are revisions (%s)', { timeout: 180_000 }, (kind) => {
   let store: Awaited<ReturnType<typeof cliStore>>;
   const dir = mkdtempSync(join(tmpdir(), 'gridcast-revisions-'));
   const file = (name: string, body: string) => {
