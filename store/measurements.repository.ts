@@ -77,7 +77,12 @@ async function mergeMeasurements(
   const { params } = incoming;
   const withBatch = [...params, batchId];
   const batchParam = `$${withBatch.length}::bigint`;
-  const clash = `FROM ${incoming.sql} AS x JOIN measurements m ON m.series_id = x.series_id AND m.ts = x.ts WHERE ${replaces('m', 'x')}`;
+  // The span of the incoming rows, spelled out so the stored rows are read through the key's
+  // range: without statistics (PGlite never analyses) a join of a few thousand rows was planned as
+  // a scan of the whole table, 0.5 s per batch on 1 M points.
+  const span = `m.series_id = ANY(ARRAY(SELECT DISTINCT series_id FROM ${incoming.sql} AS b))
+    AND m.ts >= (SELECT min(ts) FROM ${incoming.sql} AS b) AND m.ts <= (SELECT max(ts) FROM ${incoming.sql} AS b)`;
+  const clash = `FROM ${incoming.sql} AS x JOIN measurements m ON m.series_id = x.series_id AND m.ts = x.ts AND ${span} WHERE ${replaces('m', 'x')}`;
   const { rows: notes } = await q.query<RevisionNote & { total: number }>(
     `SELECT x.series_id AS "seriesId", x.ts, m.value AS "oldValue", x.value AS "newValue", m.quality AS "oldQuality",
         x.quality AS "newQuality", x.ord::int8 AS ord, count(*) OVER ()::int8 AS total

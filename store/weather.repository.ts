@@ -41,7 +41,10 @@ async function mergeWeather(
   const t = TABLES[which];
   // The incoming relation names a forecast's target time `ts`, like an observation's.
   const on = t.key.map((k) => `w.${k} = x.${k === 'target_ts' ? 'ts' : k}`).join(' AND ');
-  const clash = `FROM ${incoming.sql} AS x JOIN ${t.table} w ON ${on} WHERE w.value IS DISTINCT FROM x.value`;
+  // Read through the key's range (see mergeMeasurements).
+  const span = `w.station_id = ANY(ARRAY(SELECT DISTINCT station_id FROM ${incoming.sql} AS b))
+    AND w.${t.ts} >= (SELECT min(ts) FROM ${incoming.sql} AS b) AND w.${t.ts} <= (SELECT max(ts) FROM ${incoming.sql} AS b)`;
+  const clash = `FROM ${incoming.sql} AS x JOIN ${t.table} w ON ${on} AND ${span} WHERE w.value IS DISTINCT FROM x.value`;
   const { rows: notes } = await q.query<{ station: string; variable: string; ts: Date; oldValue: number; newValue: number; ord: number; total: number }>(
     `SELECT x.station_id AS station, x.variable, x.ts, w.value AS "oldValue", x.value AS "newValue", x.ord::int8 AS ord,
         count(*) OVER ()::int8 AS total

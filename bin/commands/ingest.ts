@@ -11,7 +11,7 @@ import { formatIssues } from '../../ingest/validate/issues.ts';
 import type { SuspectReport } from '../../ingest/validate/suspect.ts';
 import { flushAggregates } from '../../store/aggregates.ts';
 import { ON_CONFLICT, type OnConflict } from '../../store/measurements.repository.ts';
-import { checkpointAfterBulkWrite, type Db } from '../../store/db.ts';
+import { checkpointEmbedded, type Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch';
@@ -109,7 +109,7 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
       const marks = await storeAggregates(db);
       console.log(`${file}: committed ${r.rows} rows in ${committedSec.toFixed(2)} s, aggregates stored in ${((performance.now() - t1) / 1000).toFixed(2)} s (${marks} dirty marks)`);
     }
-    await checkpointAfterBulkWrite(db);
+    await checkpointEmbedded(db, { analyze: true });
     return 0;
   } finally {
     await db.close();

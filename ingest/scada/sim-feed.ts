@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { GridcastError } from '../../core/errors.ts';
-import type { Db } from '../../store/db.ts';
+import { checkpointEmbedded, type Db } from '../../store/db.ts';
 import { claimBatch, finishBatch } from '../../store/batches.repository.ts';
 import { insertMeasurements } from '../../store/measurements.repository.ts';
 import { insertWeatherForecasts, insertWeatherObs } from '../../store/weather.repository.ts';
@@ -56,7 +56,9 @@ export async function backfillSimulated(
     });
     if (written === null) skippedChunks++;
     else points += written;
+    if ((day - first) % (10 * CHUNK_MS) === 0) await checkpointEmbedded(db);
   }
+  await checkpointEmbedded(db, { analyze: points > 0 });
   opts.log.info({ days: opts.days, stepSec: opts.stepSec, points, skippedChunks }, 'simulated history written');
   return { points, skippedChunks, end: new Date(end) };
 }
