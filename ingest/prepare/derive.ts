@@ -13,11 +13,11 @@ export interface DeriveSettings {
   overlapSec: number;
   /** Points of the last seconds may still be in flight: not derived yet (default 60 s). */
   lagSec: number;
-  /** One transaction per this many days of a catch-up (default 7). */
+  /** One transaction per this many days of a catch-up (default 1: short transactions let the other jobs and live ingest through on the one embedded connection). */
   chunkDays: number;
 }
 
-const DEFAULTS: DeriveSettings = { overlapSec: 7200, lagSec: 60, chunkDays: 7 };
+const DEFAULTS: DeriveSettings = { overlapSec: 7200, lagSec: 60, chunkDays: 1 };
 const STEP_MS = DERIVED_STEP_SEC * 1000;
 
 export interface DeriveOutcome {
