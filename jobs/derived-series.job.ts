@@ -18,7 +18,13 @@ export function derivedSeriesJob(db: Db, log: Log, cron = '40 * * * * *'): Job {
     async run({ scheduledAt, signal }) {
       const { results, problems } = await deriveSeries(db, { now: scheduledAt, signal });
       const points = results.reduce((n, r) => n + r.points, 0);
-      if (points > 0) log.info({ job: 'derived-series', points, series: results.filter((r) => r.points > 0).flatMap((r) => r.seriesIds) }, 'derived series updated');
+      const behind = results.filter((r) => r.behind).flatMap((r) => r.seriesIds);
+      if (points > 0) {
+        log.info(
+          { job: 'derived-series', points, series: results.filter((r) => r.points > 0).flatMap((r) => r.seriesIds), ...(behind.length && { behind }) },
+          behind.length ? 'derived series updated; catching up with the history, a week per run' : 'derived series updated',
+        );
+      }
       if (problems.length > 0) {
         throw new Error(`could not derive ${problems.map((p) => `${p.seriesIds.join('+')}: ${p.code} ${p.message}`).join('; ')}`);
       }

@@ -13,16 +13,22 @@ export interface DeriveSettings {
   overlapSec: number;
   /** Points of the last seconds may still be in flight: not derived yet (default 60 s). */
   lagSec: number;
-  /** One transaction per this many days of a catch-up (default 1: short transactions let the other jobs and live ingest through on the one embedded connection). */
+  /** One transaction per this many days of a catch-up (default 7). */
   chunkDays: number;
+  /**
+   * A run takes each family at most this many days forward (default 7); a family further behind
+   * goes on at the next run. A first start has 120 days of history to derive: in one run it held
+   * the embedded store for minutes, delaying the first forecasts and the other jobs' ticks.
+   */
+  catchUpDays: number;
 }
 
-const DEFAULTS: DeriveSettings = { overlapSec: 7200, lagSec: 60, chunkDays: 1 };
+const DEFAULTS: DeriveSettings = { overlapSec: 7200, lagSec: 60, chunkDays: 7, catchUpDays: 7 };
 const STEP_MS = DERIVED_STEP_SEC * 1000;
 
 export interface DeriveOutcome {
   /** Per derived family (a withdrawal's PV + consumption, or a region's balance): points written over [from, to). */
-  results: Array<{ seriesIds: string[]; from: Date; to: Date; points: number }>;
+  results: Array<{ seriesIds: string[]; from: Date; to: Date; points: number; behind?: boolean }>;
   /** Families that could not be derived, with the coded reason (e.g. BALANCE_INCOMPLETE). */
   problems: Array<{ seriesIds: string[]; code: string; message: string }>;
 }
@@ -65,9 +71,10 @@ export async function deriveSeries(db: Db, opts: { now: Date; signal?: AbortSign
         start = Math.min(...firsts.map((d) => d.getTime()));
       }
       start = Math.floor(start / STEP_MS) * STEP_MS;
+      const until = Math.min(end, start + settings.catchUpDays * 86_400_000);
       let points = 0;
-      for (let lo = start; lo < end && !opts.signal?.aborted; ) {
-        const hi = Math.min(end, lo + settings.chunkDays * 86_400_000);
+      for (let lo = start; lo < until && !opts.signal?.aborted; ) {
+        const hi = Math.min(until, lo + settings.chunkDays * 86_400_000);
         const rows = await derive(new Date(lo), new Date(hi));
         await db.transaction(async (tx) => {
           await insertMeasurements(tx, rows);
@@ -76,7 +83,7 @@ export async function deriveSeries(db: Db, opts: { now: Date; signal?: AbortSign
         points += rows.length;
         lo = hi;
       }
-      if (start < end) outcome.results.push({ seriesIds, from: new Date(start), to: new Date(end), points });
+      if (start < end) outcome.results.push({ seriesIds, from: new Date(start), to: new Date(until), points, ...(until < end ? { behind: true } : {}) });
     } catch (e) {
       if (!isGridcastError(e)) throw e;
       outcome.problems.push({ seriesIds, code: e.code, message: e.message });
