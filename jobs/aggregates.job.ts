@@ -12,6 +12,7 @@ export function aggregatesFlushJob(db: Db, cron = '30 * * * * *'): Job {
     name: 'aggregates-flush',
     cron,
     deadlineMs: 50_000,
+    housekeeping: true,
     async run({ signal }) {
       while (!signal.aborted && (await flushAggregates(db)) > 0);
       await checkpointEmbedded(db);

@@ -148,6 +148,32 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     ]);
   });
 
+  it('reports ticks a stalled instance missed as errors, and as warnings for a housekeeping job', async () => {
+    const log = recordingLog();
+    // The first run of each blocks the event loop, as the embedded store does on a long query:
+    // the ticks of the next seconds cannot fire and pass their deadline unrun.
+    const stallOnce = () => {
+      let stalled = false;
+      return async () => {
+        if (stalled) return;
+        stalled = true;
+        for (const end = Date.now() + 2200; Date.now() < end; );
+      };
+    };
+    const jobs: Job[] = [
+      { name: 'stall-product', cron: '* * * * * *', deadlineMs: 500, run: stallOnce() },
+      { name: 'stall-chore', cron: '* * * * * *', deadlineMs: 500, housekeeping: true, run: stallOnce() },
+    ];
+    const s = createScheduler({ db, jobs, log, instance: 'a' });
+    await s.start();
+    const missedOf = (job: string) => log.lines.filter((l) => (l.obj as { job?: string }).job === job && /missed/.test(l.msg ?? ''));
+    await until(() => missedOf('stall-product').length > 0 && missedOf('stall-chore').length > 0, 15_000);
+    await s.stop();
+    expect(missedOf('stall-product').map((l) => l.level)).toContain('error');
+    expect(missedOf('stall-chore').length).toBeGreaterThan(0);
+    expect(missedOf('stall-chore').every((l) => l.level === 'warn')).toBe(true);
+  });
+
   it('runs a first-start job at once on a store where it never ran, one after the other, and not again on a restart', async () => {
     const order: string[] = [];
     let release!: () => void;

@@ -14,6 +14,7 @@ export function derivedSeriesJob(db: Db, log: Log, cron = '40 * * * * *'): Job {
     name: 'derived-series',
     cron,
     deadlineMs: 50_000,
+    housekeeping: true,
     retries: 0,
     async run({ scheduledAt, signal }) {
       const { results, problems } = await deriveSeries(db, { now: scheduledAt, signal });

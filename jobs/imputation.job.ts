@@ -27,6 +27,7 @@ export function imputationJob(
     name: 'scada-imputation',
     cron: opts.cron ?? '0 * * * * *',
     deadlineMs: 50_000,
+    housekeeping: true,
     async run({ scheduledAt }) {
       const since = opts.since?.();
       if (since && scheduledAt.getTime() - lagMs <= since.getTime()) return;

@@ -30,6 +30,12 @@ export interface Job {
    * runs go one after the other, in the order of the jobs.
    */
   runOnFirstStart?: boolean;
+  /**
+   * The job keeps the store tidy and its next tick redoes what a missed one would have done
+   * (flushes, derived series, screens): a late or missed tick is a warning. Ticks of jobs whose
+   * output someone waits for (forecasts, polls) are errors.
+   */
+  housekeeping?: boolean;
 }
 
 /** 'interrupted': the instance stopped during the run; the claim is withdrawn so the tick can be caught up. */
@@ -219,7 +225,7 @@ export function createScheduler(opts: {
         else await record(db, job, scheduledAt, r);
         outcome = r.status;
       }
-      if (outcome === 'late') log.error({ job: job.name, scheduledAt, deadlineMs: job.deadlineMs }, 'job run late: not finished by its deadline');
+      if (outcome === 'late') overdueLog(job, { job: job.name, scheduledAt, deadlineMs: job.deadlineMs }, 'job run late: not finished by its deadline');
       else if (outcome === 'interrupted') log.warn({ job: job.name, scheduledAt }, 'job run interrupted by the shutdown; the tick can be caught up');
       else if (outcome !== 'skipped') {
         const next = nextOf(job);
@@ -252,6 +258,9 @@ export function createScheduler(opts: {
     const missed = r.rows.map((x) => x.scheduled_at).sort((a, b) => b.getTime() - a.getTime());
     return { missed, ticks, last };
   }
+
+  /** How loud a late or missed tick of a running instance is. */
+  const overdueLog = (job: Job, obj: object, msg: string) => (job.housekeeping ? log.warn(obj, msg) : log.error(obj, msg));
 
   const missedFields = (job: Job, missed: Date[], ticks: Date[]) => ({
     job: job.name, missed: missed.length, latest: missed[0], oldest: missed[missed.length - 1], capped: ticks.length === MAX_MISSED,
@@ -299,7 +308,7 @@ export function createScheduler(opts: {
     try {
       // This instance was up: a tick gone past its deadline unrun means the job overran or the machine stalled.
       const { missed, ticks } = await recordMissed(job, now());
-      if (missed.length > 0) log.error(missedFields(job, missed, ticks), 'job ticks missed: no run before their deadline');
+      if (missed.length > 0) overdueLog(job, missedFields(job, missed, ticks), 'job ticks missed: no run before their deadline');
       await runTick(job.name, tick);
     } catch (e) {
       log.error({ job: job.name, scheduledAt: tick, err: (e as Error).message }, 'job tick could not be claimed');

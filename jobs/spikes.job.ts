@@ -18,6 +18,7 @@ export function spikesJob(db: Db, log: Log, opts: { windowSec?: number; lagSec?:
     name: SPIKES_JOB,
     cron: '45 * * * * *',
     deadlineMs: 50_000,
+    housekeeping: true,
     async run({ scheduledAt }) {
       const to = new Date(scheduledAt.getTime() - lagMs);
       const r = await flagRecentSpikes(db, { from: new Date(to.getTime() - windowMs), to, actor: 'gridcast:scada-spikes-job' });
