@@ -15,7 +15,18 @@ const COVERS: Record<Role, readonly Role[]> = {
 /** Whether a key with role `held` may call a route that needs `needed`. */
 export const covers = (held: Role, needed: Role): boolean => COVERS[held].includes(needed);
 
+/** Who called: the API key that authenticated the request. */
+export interface Principal {
+  keyId: string;
+  name: string;
+  role: Role;
+}
+
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every route that is not public. */
+    principal?: Principal;
+  }
   interface FastifyContextConfig {
     /** The least role a key needs for this route (default viewer). */
     role?: Role;
