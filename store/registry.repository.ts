@@ -203,6 +203,11 @@ export async function listVersions(q: Queryable, filter: { model?: string; statu
   return rows.map(fromDb);
 }
 
+/** Locks the model's row until the end of the transaction: status changes of one model are serialised on it. */
+export async function lockModel(tx: Queryable, model: string): Promise<void> {
+  await tx.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [model]);
+}
+
 /** The champion of a model, or null. `forUpdate` locks it (inside a transaction). */
 export async function championOf(q: Queryable, model: string, forUpdate = false): Promise<ModelVersion | null> {
   const { rows } = await q.query<DbRow>(`SELECT ${COLUMNS} FROM model_versions WHERE model = $1 AND status = 'champion' ${forUpdate ? 'FOR UPDATE' : ''}`, [model]);
