@@ -4,7 +4,7 @@ import type { Queryable } from '../store/db.ts';
 import { isEnergyUnit } from '../core/units.ts';
 import { seriesSources, storedHours, unsettledHours } from '../store/hourly.repository.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
-import type { SeriesRow } from '../store/series.repository.ts';
+import type { SeriesRow } from '../core/series.ts';
 
 /** Dense hourly actuals of one series over a window: NaN and no quality where unknown. */
 export interface Hourly {

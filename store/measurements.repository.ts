@@ -1,3 +1,4 @@
+import type { SeriesUnit } from '../core/series.ts';
 import { GridcastError } from '../core/errors.ts';
 import type { Quality } from '../core/quality.ts';
 import { refreshAggregates } from './aggregates.ts';
@@ -256,12 +257,8 @@ export async function releaseQuarantined(q: Queryable, batchId: number): Promise
   return { rows: n, ...merged };
 }
 
-export interface SeriesUnit {
-  id: string;
-  kind: string;
-  unit: string;
-  attrs: Record<string, unknown>;
-}
+// ingest/csv/rows.ts, reworked by the API write routes of issue 9, still imports SeriesUnit from here.
+export type { SeriesUnit } from '../core/series.ts';
 
 /** What ingestion validates ids, units and ranges against (topology owns the rows). */
 export async function loadSeriesUnits(q: Queryable): Promise<Map<string, SeriesUnit>> {

@@ -1,6 +1,7 @@
 import { GridcastError } from '../../core/errors.ts';
 import type { Queryable } from '../../store/db.ts';
-import { listSeries, type SeriesRow } from '../../store/series.repository.ts';
+import { listSeries } from '../../store/series.repository.ts';
+import type { SeriesRow } from '../../core/series.ts';
 import { latestActualAt } from '../../store/query.repository.ts';
 
 /** Nodes of the grid a model can target: topology nodes that are not weather stations nor derived series. */

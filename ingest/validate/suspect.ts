@@ -1,6 +1,7 @@
 import { markAggregates } from '../../store/aggregates.ts';
 import type { Db, Queryable } from '../../store/db.ts';
-import { loadSeriesUnits, type SeriesUnit } from '../../store/measurements.repository.ts';
+import { loadSeriesUnits } from '../../store/measurements.repository.ts';
+import type { SeriesUnit } from '../../core/series.ts';
 import { markSuspect, measuredAround, measuredPages, type PointColumns, type SuspectMark } from '../../store/suspect.repository.ts';
 import type { SeriesStats } from '../csv/rows.ts';
 import { seriesMeasuredIn } from '../../store/imputation.repository.ts';
