@@ -1,3 +1,4 @@
+import type { Quality } from './quality.ts';
 import type { NodeKind, WeatherSource } from './topology/schema.ts';
 
 /**
@@ -18,3 +19,12 @@ export interface SeriesRow {
 
 /** What ingestion validates ids, units and ranges against. */
 export type SeriesUnit = Pick<SeriesRow, 'id' | 'kind' | 'unit' | 'attrs'>;
+
+/** A point to store in a series. */
+export interface MeasurementInput {
+  seriesId: string;
+  ts: Date;
+  value: number;
+  quality?: Quality;
+  method?: string | null;
+}

@@ -1,16 +1,9 @@
-import type { SeriesUnit } from '../core/series.ts';
+import type { MeasurementInput, SeriesUnit } from '../core/series.ts';
 import { GridcastError } from '../core/errors.ts';
 import type { Quality } from '../core/quality.ts';
 import { refreshAggregates } from './aggregates.ts';
 import type { Queryable } from './db.ts';
 
-export interface MeasurementInput {
-  seriesId: string;
-  ts: Date;
-  value: number;
-  quality?: Quality;
-  method?: string | null;
-}
 
 /** Qualities gridcast produces itself; a measured point ('ok', 'suspect') always takes precedence. */
 export const MADE_QUALITIES: readonly Quality[] = ['imputed', 'estimated', 'derived'];

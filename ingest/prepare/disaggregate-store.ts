@@ -3,7 +3,7 @@ import { GridcastError } from '../../core/errors.ts';
 import { worstQuality } from '../../core/quality.ts';
 import { derivedSeriesId } from '../../core/topology/derived.ts';
 import type { Queryable } from '../../store/db.ts';
-import type { MeasurementInput } from '../../store/measurements.repository.ts';
+import type { MeasurementInput } from '../../core/series.ts';
 import { queryMeasurements } from '../../store/query.repository.ts';
 import { getSeries } from '../../store/series.repository.ts';
 import type { SeriesRow } from '../../core/series.ts';
