@@ -134,11 +134,11 @@ export async function mergeStagedWeather(q: Queryable, stage: string, batchId: n
  * received by then and the revisions that were the latest then. Observations: (station_id,
  * variable, ts, value); forecasts: (station_id, variable, issued_at, target_ts, value).
  */
-export const weatherObsKnownAt = (asOf: string) => `(SELECT station_id, variable, ts, value FROM weather_obs WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
+const weatherObsKnownAt = (asOf: string) => `(SELECT station_id, variable, ts, value FROM weather_obs WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
   UNION ALL
   SELECT station_id, variable, ts, value FROM weather_revisions
   WHERE ${asOf}::timestamptz IS NOT NULL AND issued_at IS NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
-export const weatherFcKnownAt = (asOf: string) => `(SELECT station_id, variable, issued_at, target_ts, value FROM weather_fc WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
+const weatherFcKnownAt = (asOf: string) => `(SELECT station_id, variable, issued_at, target_ts, value FROM weather_fc WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
   UNION ALL
   SELECT station_id, variable, issued_at, ts AS target_ts, value FROM weather_revisions
   WHERE ${asOf}::timestamptz IS NOT NULL AND issued_at IS NOT NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
