@@ -23,7 +23,8 @@ export interface MovingLoadSharing {
   allocation?: AllocationRule;
 }
 
-export type AllocationRule = 'average' | 'worst-case';
+export const ALLOCATION_RULES = ['average', 'worst-case'] as const;
+export type AllocationRule = (typeof ALLOCATION_RULES)[number];
 
 export interface Tree {
   /** Node ids in input order. */

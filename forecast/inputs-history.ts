@@ -2,9 +2,9 @@ import { GridcastError } from '../core/errors.ts';
 import { worstQuality, type Quality } from '../core/quality.ts';
 import type { Queryable } from '../store/db.ts';
 import { isEnergyUnit } from '../core/units.ts';
-import { grainStored } from '../store/aggregates.ts';
+import { seriesSources, storedHours, unsettledHours } from '../store/hourly.repository.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
-import type { SeriesRow } from '../store/series.repository.ts';
+import type { SeriesRow } from '../core/series.ts';
 
 /** Dense hourly actuals of one series over a window: NaN and no quality where unknown. */
 export interface Hourly {
@@ -13,13 +13,6 @@ export interface Hourly {
 }
 
 const HOUR_MS = 3_600_000;
-
-/**
- * Columns packed by string_agg: one text per column instead of one JS object per row, which is
- * what makes reading years of hours fast on PGlite. float8::text is the shortest exact form.
- */
-export const unpack = (packed: string | null): string[] => (packed ? packed.split(',') : []);
-const EPOCH = `TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
 
 /**
  * Hourly actuals with the semantics of queryMeasurements at grain '1h' (own measurements, else
@@ -58,12 +51,9 @@ export class HourlyLoader {
   private async compute(id: string, visiting: ReadonlySet<string>): Promise<Hourly> {
     const row = this.topology.get(id);
     if (!row) throw new GridcastError('SERIES_NOT_FOUND', `Unknown series '${id}': create it (topology) before forecasting it.`, { seriesId: id });
-    const { rows } = await this.q.query<{ measured: boolean; metered: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM measurements WHERE series_id = $1) AS measured, EXISTS (SELECT 1 FROM metering WHERE series_id = $1) AS metered`,
-      [id],
-    );
-    if (rows[0].measured) return this.measured(row);
-    if (rows[0].metered) return this.exact(id, this.empty(), this.from, this.from + this.steps * HOUR_MS);
+    const sources = await seriesSources(this.q, id);
+    if (sources.measured) return this.measured(row);
+    if (sources.metered) return this.exact(id, this.empty(), this.from, this.from + this.steps * HOUR_MS);
     const kids = this.children.get(id) ?? [];
     if (kids.length === 0) return this.empty();
     if (visiting.has(id)) throw new GridcastError('TOPOLOGY_CYCLE', `Series ${id} is its own ancestor through parent_id; fix the topology.`, { seriesId: id });
@@ -77,44 +67,20 @@ export class HourlyLoader {
   private async measured(row: SeriesRow): Promise<Hourly> {
     const to = this.from + this.steps * HOUR_MS;
     const out = this.empty();
-    // A series storing no hourly buckets has at most one point per hour (migration 051): that
-    // point is the hour's mean and sum.
-    const hourly = (await grainStored(this.q, row.id, '1h'))
-      ? `SELECT bucket, ${isEnergyUnit(row.unit) ? 'sum' : 'avg'} AS v, quality FROM measurements_1h WHERE series_id = $1 AND bucket >= $2 AND bucket < $3`
-      : `SELECT date_bin('1 hour', ts, ${EPOCH}) AS bucket, value AS v, quality FROM measurements WHERE series_id = $1 AND ts >= $2 AND ts < $3`;
-    const { rows } = await this.q.query<{ t: string | null; v: string | null; qual: string | null }>(
-      `SELECT string_agg((extract(epoch FROM bucket)::int8 / 3600)::text, ',') AS t, string_agg(v::text, ',') AS v, string_agg(quality, ',') AS qual
-       FROM (${hourly}) AS h`,
-      [row.id, new Date(this.from), new Date(to)],
-    );
-    const hours = unpack(rows[0].t);
-    const values = unpack(rows[0].v);
-    const quality = unpack(rows[0].qual);
+    const stored = await storedHours(this.q, row, this.from, to);
     const first = this.from / HOUR_MS;
-    for (let k = 0; k < hours.length; k++) {
-      const i = Number(hours[k]) - first;
-      out.values[i] = Number(values[k]);
-      out.quality[i] = quality[k] as Quality;
+    for (let k = 0; k < stored.hour.length; k++) {
+      const i = stored.hour[k] - first;
+      out.values[i] = stored.value[k];
+      out.quality[i] = stored.quality[k];
     }
     for (const [lo, hi] of await this.exactRanges(row.id, to)) await this.exact(row.id, out, lo, hi);
     return out;
   }
 
-  /** Hour ranges the stored buckets cannot answer: dirty marks, and points received after asOf. */
+  /** Hour ranges the stored buckets cannot answer, clipped to the window. */
   private async exactRanges(id: string, to: number): Promise<Array<[number, number]>> {
-    const { rows: dirty } = await this.q.query<{ bucket: Date; bucket_end: Date }>(
-      `SELECT bucket, bucket_end FROM aggregates_dirty WHERE series_id = $1 AND grain = '1h' AND bucket < $3 AND bucket_end > $2`,
-      [id, new Date(this.from), new Date(to)],
-    );
-    const ranges = dirty.map((d): [number, number] => [d.bucket.getTime(), d.bucket_end.getTime()]);
-    if (this.asOf) {
-      const { rows: late } = await this.q.query<{ lo: Date | null; hi: Date | null }>(
-        `SELECT date_bin('1 hour', min(ts), ${EPOCH}) AS lo, date_bin('1 hour', max(ts), ${EPOCH}) + INTERVAL '1 hour' AS hi
-         FROM measurements WHERE series_id = $1 AND ts >= $2 AND ts < $3 AND received_at > $4`,
-        [id, new Date(this.from), new Date(to), this.asOf],
-      );
-      if (late[0].lo && late[0].hi) ranges.push([late[0].lo.getTime(), late[0].hi.getTime()]);
-    }
+    const ranges = await unsettledHours(this.q, id, this.from, to, this.asOf);
     return ranges.map(([lo, hi]): [number, number] => [Math.max(lo, this.from), Math.min(hi, to)]).filter(([lo, hi]) => lo < hi);
   }
 

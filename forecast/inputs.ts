@@ -4,10 +4,11 @@ import { GridcastError } from '../core/errors.ts';
 import type { Covariates, Series } from '../core/types.ts';
 import { dataHash } from '../models/artifact.ts';
 import type { Queryable } from '../store/db.ts';
-import { listSeries, type SeriesRow } from '../store/series.repository.ts';
-import { weatherFcKnownAt, weatherObsKnownAt } from '../store/weather.repository.ts';
+import { listSeries } from '../store/series.repository.ts';
+import type { SeriesRow } from '../core/series.ts';
+import { hourlyLatestWeatherFc, hourlyWeatherObs } from '../store/weather.repository.ts';
 import { blendStations, describeWeather, resolveWeather, weatherKey, type WeatherInput, type WeatherNode } from '../core/topology/weather.ts';
-import { HourlyLoader, unpack } from './inputs-history.ts';
+import { HourlyLoader } from './inputs-history.ts';
 
 export interface InputRequest {
   seriesIds: string[];
@@ -93,8 +94,8 @@ export async function loadRunInputs(q: Queryable, req: InputRequest): Promise<Ru
   const obsHistory = new Map<string, Float64Array>();
   const fcHorizon = new Map<string, Float64Array>();
   for (const st of stations) {
-    obsHistory.set(st, await hourlyObservations(q, st, from, steps, req.asOf));
-    fcHorizon.set(st, await latestForecasts(q, st, origin, req.horizonSteps, req.asOf));
+    obsHistory.set(st, await hourlyWeatherObs(q, st, TEMPERATURE, from, steps, req.asOf));
+    fcHorizon.set(st, await hourlyLatestWeatherFc(q, st, TEMPERATURE, origin, req.horizonSteps, req.asOf));
   }
   const mapped = [...weather].filter((e): e is [string, WeatherInput] => e[1] !== null);
   const perSeries = (byStation: Map<string, Float64Array>, length: number) =>
@@ -207,42 +208,6 @@ export function describeWeatherInputs(weather: ReadonlyMap<string, WeatherInput 
   return [...groups].map(([d, ids]) => `${d}: ${ids.length > 8 ? `${ids.slice(0, 8).join(', ')}, … (${ids.length} series)` : ids.join(', ')}`);
 }
 
-
-/** Hourly mean of the observations of [from, from + steps h). */
-async function hourlyObservations(q: Queryable, station: string, from: number, steps: number, asOf?: Date): Promise<Float64Array> {
-  const out = new Float64Array(steps).fill(Number.NaN);
-  const { rows } = await q.query<{ t: string | null; v: string | null }>(
-    `SELECT string_agg((extract(epoch FROM b)::int8 / 3600)::text, ',') AS t, string_agg(v::text, ',') AS v
-     FROM (SELECT date_bin('1 hour', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, avg(value) AS v FROM ${asOf ? weatherObsKnownAt('$5') : 'weather_obs'} AS w
-       WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < $4
-       GROUP BY 1) AS o`,
-    [station, TEMPERATURE, new Date(from), new Date(from + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
-  );
-  const hours = unpack(rows[0].t);
-  const values = unpack(rows[0].v);
-  for (let k = 0; k < hours.length; k++) out[Number(hours[k]) - from / HOUR_MS] = Number(values[k]);
-  return out;
-}
-
-/**
- * For each target hour of [origin, origin + steps h): the value of the latest forecast issued at
- * or before the origin (hourly mean when a forecast has several values in the hour).
- */
-async function latestForecasts(q: Queryable, station: string, origin: number, steps: number, asOf?: Date): Promise<Float64Array> {
-  const out = new Float64Array(steps).fill(Number.NaN);
-  if (steps === 0) return out;
-  const { rows } = await q.query<{ h: Date; v: number }>(
-    `SELECT date_bin('1 hour', target_ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h, avg(value) AS v FROM (
-       SELECT DISTINCT ON (target_ts) target_ts, value FROM ${asOf ? weatherFcKnownAt('$5') : 'weather_fc'} AS w
-       WHERE station_id = $1 AND variable = $2 AND issued_at <= $3 AND target_ts >= $3 AND target_ts < $4
-       ORDER BY target_ts, issued_at DESC) AS latest
-     GROUP BY 1`,
-    [station, TEMPERATURE, new Date(origin), new Date(origin + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
-  );
-  for (const r of rows) out[(r.h.getTime() - origin) / HOUR_MS] = r.v;
-  return out;
-}
-
 /**
  * Observed temperature of `year` on the target calendar: each target hour takes the observation
  * of the same UTC month, day and hour, the first target's year mapped to `year` and later years
@@ -263,7 +228,7 @@ async function replayedYear(q: Queryable, station: string, origin: number, steps
   // Non-decreasing: only a Feb 29 mapped to Feb 28 repeats an hour.
   const lo = source[0];
   const hours = (source[steps - 1] - lo) / HOUR_MS + 1;
-  const obs = await hourlyObservations(q, station, lo, hours, asOf);
+  const obs = await hourlyWeatherObs(q, station, TEMPERATURE, lo, hours, asOf);
   for (let k = 0; k < steps; k++) out[k] = obs[(source[k] - lo) / HOUR_MS];
   return out;
 }

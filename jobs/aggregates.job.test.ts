@@ -3,6 +3,7 @@ import { backends, freshDb } from '../test/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
 import { silentLog } from '../core/log.ts';
 import { createScheduler } from './scheduler.ts';
+import { jobRunsRepository } from '../store/job-runs.repository.ts';
 import { aggregatesFlushJob } from './aggregates.job.ts';
 
 describe.each(backends)('aggregates-flush job on %s', (kind) => {
@@ -19,7 +20,7 @@ describe.each(backends)('aggregates-flush job on %s', (kind) => {
       const marks = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM aggregates_dirty')).rows[0].n;
       expect(await marks()).toBeGreaterThan(0);
 
-      const scheduler = createScheduler({ db, jobs: [aggregatesFlushJob(db)], log: silentLog, instance: 'test' });
+      const scheduler = createScheduler({ runs: jobRunsRepository(db), jobs: [aggregatesFlushJob(db)], log: silentLog, instance: 'test' });
       expect(await scheduler.runTick('aggregates-flush', new Date())).toBe('succeeded');
 
       expect(await marks()).toBe(0);

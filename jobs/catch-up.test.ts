@@ -3,6 +3,7 @@ import { openPg, type Db } from '../store/db.ts';
 import { silentLog, type Log } from '../core/log.ts';
 import { backends, freshDb } from '../test/db.ts';
 import { createScheduler, type Job } from './scheduler.ts';
+import { jobRunsRepository } from '../store/job-runs.repository.ts';
 
 const rowsOf = async (db: Db, job: string) =>
   (
@@ -53,7 +54,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
       },
     };
     const log = recordingLog();
-    const a = createScheduler({ db, jobs: [job], log, instance: 'a', timeZone: 'Europe/Paris', now: () => clock });
+    const a = createScheduler({ runs: jobRunsRepository(db), jobs: [job], log, instance: 'a', timeZone: 'Europe/Paris', now: () => clock });
 
     // A new job: its latest tick is caught up, nothing before it counts as missed.
     expect(await a.catchUp('hourly')).toEqual({ missed: [], ran: { tick: new Date('2026-01-12T10:05:00Z'), outcome: 'succeeded' } });
@@ -82,7 +83,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     // Two instances looking at the same outage record each missed tick once between them.
     const other = await sameStore(db);
     try {
-      const b = createScheduler({ db: other.db, jobs: [job], log: silentLog, instance: 'b', timeZone: 'Europe/Paris', now: () => clock });
+      const b = createScheduler({ runs: jobRunsRepository(other.db), jobs: [job], log: silentLog, instance: 'b', timeZone: 'Europe/Paris', now: () => clock });
       clock = new Date('2026-01-12T16:30:00Z');
       const [fromA, fromB] = await Promise.all([a.catchUp('hourly'), b.catchUp('hourly')]);
       const all = [...fromA.missed, ...fromB.missed].map((d) => d.toISOString()).sort();
@@ -99,7 +100,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     // 09:30 in Paris in winter (UTC+1), then in summer (UTC+2).
     for (const [name, now] of [['morning-winter', '2026-01-12T08:30:00Z'], ['morning-summer', '2026-07-13T07:30:00Z']]) {
       const job: Job = { name, cron: '0 0 9 * * *', deadlineMs: 3_600_000, run: async ({ scheduledAt }) => void ticks.push(scheduledAt.toISOString()) };
-      const s = createScheduler({ db, jobs: [job], log: silentLog, instance: 'a', timeZone: 'Europe/Paris', now: () => new Date(now) });
+      const s = createScheduler({ runs: jobRunsRepository(db), jobs: [job], log: silentLog, instance: 'a', timeZone: 'Europe/Paris', now: () => new Date(now) });
       await s.catchUp(name);
     }
     expect(ticks).toEqual(['2026-01-12T08:00:00.000Z', '2026-07-13T07:00:00.000Z']);
@@ -110,7 +111,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     // The job last ran ten seconds ago: the ticks since were missed while no instance was up.
     const start = Math.floor(Date.now() / 1000) * 1000;
     await db.query(`INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at) VALUES ('every-second', $1, 'gone', 'succeeded', now())`, [new Date(start - 10_000)]);
-    const s = createScheduler({ db, jobs: [job], log: silentLog, instance: 'a' });
+    const s = createScheduler({ runs: jobRunsRepository(db), jobs: [job], log: silentLog, instance: 'a' });
     await s.start();
     await new Promise((r) => setTimeout(r, 2500));
     await s.stop();
@@ -137,7 +138,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     for (const j of jobs) {
       await db.query(`INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at) VALUES ($1, '2026-01-12T10:05:00Z', 'gone', 'succeeded', now())`, [j.name]);
     }
-    const s = createScheduler({ db, jobs, log, instance: 'a', now: () => clock });
+    const s = createScheduler({ runs: jobRunsRepository(db), jobs, log, instance: 'a', now: () => clock });
     await s.start();
     await s.stop();
     expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
@@ -164,7 +165,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
       { name: 'stall-product', cron: '* * * * * *', deadlineMs: 500, run: stallOnce() },
       { name: 'stall-chore', cron: '* * * * * *', deadlineMs: 500, housekeeping: true, run: stallOnce() },
     ];
-    const s = createScheduler({ db, jobs, log, instance: 'a' });
+    const s = createScheduler({ runs: jobRunsRepository(db), jobs, log, instance: 'a' });
     await s.start();
     const missedOf = (job: string) => log.lines.filter((l) => (l.obj as { job?: string }).job === job && /missed/.test(l.msg ?? ''));
     await until(() => missedOf('stall-product').length > 0 && missedOf('stall-chore').length > 0, 15_000);
@@ -188,7 +189,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
       { name: 'not-first', cron: '0 0 0 1 1 *', deadlineMs: 60_000, run: async () => void order.push('never') },
     ];
     const before = Math.floor(Date.now() / 1000) * 1000;
-    const s = createScheduler({ db, jobs, log: silentLog, instance: 'a' });
+    const s = createScheduler({ runs: jobRunsRepository(db), jobs, log: silentLog, instance: 'a' });
     await s.start();
     await until(() => order.length >= 2);
     // b waits for a.
@@ -202,7 +203,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     expect((await rowsOf(db, 'first-a')).map((r) => r[1])).toEqual(['succeeded']);
 
     // Restarted: both ran on this store, nothing runs before its tick.
-    const again = createScheduler({ db, jobs, log: silentLog, instance: 'a' });
+    const again = createScheduler({ runs: jobRunsRepository(db), jobs, log: silentLog, instance: 'a' });
     await again.start();
     await again.stop();
     expect(order).toHaveLength(3);
@@ -219,7 +220,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
         return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
       },
     };
-    const a = createScheduler({ db, jobs: [job], log: silentLog, instance: 'a' });
+    const a = createScheduler({ runs: jobRunsRepository(db), jobs: [job], log: silentLog, instance: 'a' });
     const outcome = a.runTick('long', tick);
     await new Promise((r) => setTimeout(r, 200));
     await a.stop();
@@ -227,7 +228,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     expect(await rowsOf(db, 'long')).toEqual([]);
 
     const finishing: Job = { ...job, run: async () => void calls++ };
-    const b = createScheduler({ db, jobs: [finishing], log: silentLog, instance: 'b', now: () => new Date(tick.getTime() + 60_000) });
+    const b = createScheduler({ runs: jobRunsRepository(db), jobs: [finishing], log: silentLog, instance: 'b', now: () => new Date(tick.getTime() + 60_000) });
     expect(await b.runTick('long', tick)).toBe('succeeded');
     expect(calls).toBe(2);
     expect(await rowsOf(db, 'long')).toEqual([[tick.toISOString(), 'succeeded', 'b']]);

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts';
 import { freshDb } from '../test/db.ts';
 import { FORECAST_SCHEDULES, forecastJobs, noRunYet } from './forecast.job.ts';
 import { createScheduler } from './scheduler.ts';
+import { jobRunsRepository } from '../store/job-runs.repository.ts';
 
 describe('forecast jobs', () => {
   let db: Db;
@@ -26,7 +27,7 @@ describe('forecast jobs', () => {
   it('makes a run caught up 40 minutes late as of its tick: same origin and window as on time', async () => {
     const clock = new Date(tick.getTime() + 40 * 60_000);
     const jobs = forecastJobs({ db, config, log: silentLog }).filter((j) => j.name === 'forecast-day-ahead');
-    const s = createScheduler({ db, jobs, log: silentLog, instance: 'a', timeZone: config.timeZone, now: () => clock });
+    const s = createScheduler({ runs: jobRunsRepository(db), jobs, log: silentLog, instance: 'a', timeZone: config.timeZone, now: () => clock });
     expect(await s.catchUp('forecast-day-ahead')).toEqual({ missed: [], ran: { tick, outcome: 'succeeded' } });
 
     const runs = await db.query<{ horizon: string; origin: Date; window_start: Date; window_end: Date; scheduled_at: Date; deadline: Date }>(

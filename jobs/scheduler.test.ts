@@ -3,6 +3,7 @@ import { openPg, type Db } from '../store/db.ts';
 import { silentLog } from '../core/log.ts';
 import { backends, freshDb } from '../test/db.ts';
 import { createScheduler, type Job } from './scheduler.ts';
+import { jobRunsRepository } from '../store/job-runs.repository.ts';
 
 const runsOf = async (db: Db) =>
   (await db.query<{ job: string; status: string; attempts: number; error: string | null }>('SELECT job, status, attempts, error FROM job_runs ORDER BY job, scheduled_at')).rows;
@@ -27,7 +28,7 @@ describe.each(backends)('job scheduler (%s)', (kind) => {
       { name: 'broken', cron: '* * * * *', deadlineMs: 5000, retries: 1, retryDelayMs: 10, run: () => Promise.reject(new Error('always')) },
       { name: 'slow', cron: '* * * * *', deadlineMs: 50, run: (ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => setTimeout(r, 10))) },
     ];
-    const s = createScheduler({ db, jobs, log: silentLog, instance: 'a' });
+    const s = createScheduler({ runs: jobRunsRepository(db), jobs, log: silentLog, instance: 'a' });
     const tick = new Date();
     tick.setMilliseconds(0);
     expect(await s.runTick('ok', tick)).toBe('succeeded');
@@ -69,8 +70,8 @@ describe.runIf(backends.includes('pg'))('two instances on one PostgreSQL', () =>
         await new Promise((r) => setTimeout(r, 100));
       },
     });
-    const sa = createScheduler({ db: a, jobs: [job('a')], log: silentLog, instance: 'a' });
-    const sb = createScheduler({ db: b, jobs: [job('b')], log: silentLog, instance: 'b' });
+    const sa = createScheduler({ runs: jobRunsRepository(a), jobs: [job('a')], log: silentLog, instance: 'a' });
+    const sb = createScheduler({ runs: jobRunsRepository(b), jobs: [job('b')], log: silentLog, instance: 'b' });
     await sa.start();
     await sb.start();
     await new Promise((r) => setTimeout(r, 4200));

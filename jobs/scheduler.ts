@@ -1,7 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { GridcastError } from '../core/errors.ts';
-import type { Db, Queryable } from '../store/db.ts';
-import { ADVISORY_LOCK } from '../store/locks.ts';
+import type { JobRunsRepository, RunOutcome, RunOutcomeStatus } from '../core/job-runs.ts';
 import type { Log } from '../core/log.ts';
 import { cronProblem, localTick, ticksBack } from './ticks.ts';
 
@@ -38,8 +37,8 @@ export interface Job {
   housekeeping?: boolean;
 }
 
-/** 'interrupted': the instance stopped during the run; the claim is withdrawn so the tick can be caught up. */
-export type TickOutcome = 'succeeded' | 'failed' | 'late' | 'skipped' | 'interrupted';
+/** 'skipped': another run holds the job or the tick was claimed already. */
+export type TickOutcome = RunOutcomeStatus | 'skipped';
 
 export interface CatchUp {
   /** Ticks recorded as missed now (newest first). */
@@ -71,33 +70,23 @@ const MAX_MISSED = 1000;
 // shutdown of `gridcast start` must stay under 5 s).
 const STOP_GRACE_MS = 2000;
 
-/** Second key of a job's advisory lock (FNV-1a of its name). */
-export function jobLockKey(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
-
 class Stopping extends Error {}
 
 /**
  * Runs jobs on cron schedules with one runner per job across instances.
  *
- * On PostgreSQL a tick is claimed inside a transaction that first takes
- * pg_try_advisory_xact_lock(namespace, hash(job)) — so two instances never run the same job at
- * the same time — and then inserts the (job, tick) row of job_runs — so a tick an instance
- * already ran is not run again by one whose timer fired a little later. The transaction stays
- * open for the run and commits the outcome: if the runner dies, both the lock and the claim
- * vanish and another instance may catch the tick up. PGlite is one process holding one
- * transaction at a time, so there the claim row plus an in-process guard give the same rule.
+ * A tick runs inside `runs.withClaim`: the claim (on PostgreSQL an advisory lock plus the
+ * (job, tick) row, in a transaction kept open for the run — see store/job-runs.repository.ts)
+ * holds for the whole run, so a dead runner frees the tick for another instance. Within one
+ * instance a job never runs twice at once (an in-process guard).
  *
  * Ticks nobody ran (every instance down, or the job still busy with an earlier tick) are found
- * from job_runs at start and at every tick: the latest is run late if its deadline is still
- * ahead ("catch-up"), the older ones are recorded once as 'missed'. A job with no row at all is
- * new: nothing before its first tick counts as missed.
+ * from the job's last recorded tick at start and at every tick: the latest is run late if its
+ * deadline is still ahead ("catch-up"), the older ones are recorded once as 'missed'. A job with
+ * no record at all is new: nothing before its first tick counts as missed.
  */
 export function createScheduler(opts: {
-  db: Db;
+  runs: JobRunsRepository;
   jobs: Job[];
   log: Log;
   instance: string;
@@ -105,7 +94,7 @@ export function createScheduler(opts: {
   timeZone?: string;
   now?: () => Date;
 }): Scheduler {
-  const { db, log } = opts;
+  const { runs, log } = opts;
   const timeZone = opts.timeZone ?? 'UTC';
   const now = opts.now ?? (() => new Date());
   const jobs = new Map(opts.jobs.map((j) => [j.name, j]));
@@ -142,17 +131,7 @@ export function createScheduler(opts: {
     return job;
   }
 
-  async function claim(q: Queryable, job: Job, scheduledAt: Date): Promise<boolean> {
-    const r = await q.query(
-      `INSERT INTO job_runs (job, scheduled_at, instance, status) VALUES ($1, $2, $3, 'running') ON CONFLICT DO NOTHING RETURNING job`,
-      [job.name, scheduledAt, opts.instance],
-    );
-    return r.rows.length === 1;
-  }
-
-  type Execution = { status: Exclude<TickOutcome, 'skipped'>; attempts: number; error: string | null };
-
-  async function execute(job: Job, scheduledAt: Date): Promise<Execution> {
+  async function execute(job: Job, scheduledAt: Date): Promise<RunOutcome> {
     const deadline = new Date(scheduledAt.getTime() + job.deadlineMs);
     const controller = new AbortController();
     executing.add(controller);
@@ -192,39 +171,13 @@ export function createScheduler(opts: {
     }
   }
 
-  const record = (q: Queryable, job: Job, scheduledAt: Date, r: Execution) =>
-    q.query(`UPDATE job_runs SET status = $3, attempts = $4, error = $5, finished_at = now() WHERE job = $1 AND scheduled_at = $2`, [
-      job.name, scheduledAt, r.status, r.attempts, r.error,
-    ]);
-
   async function runTick(jobName: string, scheduledAt: Date): Promise<TickOutcome> {
     const job = jobNamed(jobName);
     if (stopping || running.has(job.name)) return 'skipped';
     running.add(job.name);
     try {
-      let outcome: TickOutcome;
-      if (db.kind === 'pg') {
-        outcome = await db
-          .transaction(async (tx) => {
-            const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [ADVISORY_LOCK.jobs, jobLockKey(job.name)]);
-            if (!lock.rows[0].got || !(await claim(tx, job, scheduledAt))) return 'skipped';
-            const r = await execute(job, scheduledAt);
-            // Rolling back withdraws the claim: the tick is free for a catch-up.
-            if (r.status === 'interrupted') throw new Stopping();
-            await record(tx, job, scheduledAt, r);
-            return r.status;
-          })
-          .catch((e: unknown) => {
-            if (e instanceof Stopping) return 'interrupted' as const;
-            throw e;
-          });
-      } else {
-        if (!(await claim(db, job, scheduledAt))) return 'skipped';
-        const r = await execute(job, scheduledAt);
-        if (r.status === 'interrupted') await db.query('DELETE FROM job_runs WHERE job = $1 AND scheduled_at = $2', [job.name, scheduledAt]);
-        else await record(db, job, scheduledAt, r);
-        outcome = r.status;
-      }
+      const r = await runs.withClaim(job.name, scheduledAt, opts.instance, () => execute(job, scheduledAt));
+      const outcome: TickOutcome = r ? r.status : 'skipped';
       if (outcome === 'late') overdueLog(job, { job: job.name, scheduledAt, deadlineMs: job.deadlineMs }, 'job run late: not finished by its deadline');
       else if (outcome === 'interrupted') log.warn({ job: job.name, scheduledAt }, 'job run interrupted by the shutdown; the tick can be caught up');
       else if (outcome !== 'skipped') {
@@ -239,23 +192,18 @@ export function createScheduler(opts: {
 
   /**
    * Records, once across instances, the ticks in (last row, at] whose deadline passed unrun.
-   * Returns them (newest first), the ticks looked at, and the job's last tick in job_runs (null: it never ran here).
+   * Returns them (newest first), the ticks looked at, and the job's last recorded tick (null: it never ran here).
    */
   async function recordMissed(job: Job, at: Date): Promise<{ missed: Date[]; ticks: Date[]; last: Date | null }> {
-    const last = (await db.query<{ t: Date | null }>('SELECT max(scheduled_at) AS t FROM job_runs WHERE job = $1', [job.name])).rows[0].t;
+    const last = await runs.lastTick(job.name);
     const task = tasks.get(job.name)!;
     // Without history only the latest tick matters (it may be caught up).
     const ticks = ticksBack(job.cron, timeZone, (d) => task.match(d), at, { after: last, max: last === null ? 1 : MAX_MISSED });
     if (last === null) return { missed: [], ticks, last };
     const overdue = ticks.filter((t) => t.getTime() + job.deadlineMs <= at.getTime());
     if (overdue.length === 0) return { missed: [], ticks, last };
-    const r = await db.query<{ scheduled_at: Date }>(
-      `INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at, error)
-       SELECT $1, t, $3, 'missed', now(), $4 FROM unnest($2::timestamptz[]) AS t
-       ON CONFLICT DO NOTHING RETURNING scheduled_at`,
-      [job.name, overdue, opts.instance, `no run within ${job.deadlineMs} ms of the tick`],
-    );
-    const missed = r.rows.map((x) => x.scheduled_at).sort((a, b) => b.getTime() - a.getTime());
+    const recorded = await runs.recordMissed(job.name, overdue, opts.instance, `no run within ${job.deadlineMs} ms of the tick`);
+    const missed = recorded.sort((a, b) => b.getTime() - a.getTime());
     return { missed, ticks, last };
   }
 
@@ -289,11 +237,11 @@ export function createScheduler(opts: {
   }
 
   /** First-start runs, one after the other: the latest tick if it can still be caught up, else a tick now. */
-  async function firstRuns(runs: Array<{ job: Job; tick: Date | null }>): Promise<void> {
-    for (const { job, tick } of runs) {
+  async function firstRuns(pending: Array<{ job: Job; tick: Date | null }>): Promise<void> {
+    for (const { job, tick } of pending) {
       if (stopping) return;
       // Another instance may have run it meanwhile.
-      if ((await db.query('SELECT 1 FROM job_runs WHERE job = $1 LIMIT 1', [job.name])).rows.length > 0) continue;
+      if ((await runs.lastTick(job.name)) !== null) continue;
       if (tick) {
         await runCaughtUp(job, tick);
         continue;
@@ -319,11 +267,8 @@ export function createScheduler(opts: {
     runTick,
     catchUp,
     async start() {
-      if (db.kind === 'pglite') {
-        // One process owns a PGlite store: a 'running' row is a run this instance never finished
-        // before it died. Dropping it lets the tick be caught up or recorded as missed.
-        await db.query(`DELETE FROM job_runs WHERE status = 'running'`);
-      }
+      // A claim left by a runner that died lets the tick be caught up or recorded as missed.
+      await runs.releaseStaleClaims();
       // Ticks that passed while no instance ran are recorded first, before any tick fires.
       const at = now();
       const looked = [];

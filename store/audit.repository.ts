@@ -70,3 +70,13 @@ export async function listAudit(q: Queryable, filter: { entity?: string; entityI
   );
   return rows.map(fromDb);
 }
+
+/** The champion a version replaced, as recorded by its latest promotion ('previousChampion'); null if none. */
+export async function replacedChampionId(q: Queryable, versionId: string): Promise<string | null> {
+  const { rows } = await q.query<{ id: string | null }>(
+    `SELECT details->>'previousChampion' AS id FROM audit_log
+     WHERE entity = 'model_version' AND entity_id = $1 AND action = 'promote' ORDER BY id DESC LIMIT 1`,
+    [versionId],
+  );
+  return rows[0]?.id ?? null;
+}

@@ -182,6 +182,11 @@ export async function checkpointEmbedded(db: Db, opts: { analyze?: boolean } = {
   await db.exec('CHECKPOINT');
 }
 
+/** One round trip to the store (a health check): throws when it cannot answer. */
+export async function pingStore(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
+
 export function openDb(opts: { databaseUrl?: string; dataDir?: string }): Promise<Db> {
   return opts.databaseUrl ? openPg(opts.databaseUrl) : openPglite(opts.dataDir);
 }

@@ -1,15 +1,9 @@
+import type { MeasurementInput, SeriesUnit } from '../core/series.ts';
 import { GridcastError } from '../core/errors.ts';
 import type { Quality } from '../core/quality.ts';
 import { refreshAggregates } from './aggregates.ts';
 import type { Queryable } from './db.ts';
 
-export interface MeasurementInput {
-  seriesId: string;
-  ts: Date;
-  value: number;
-  quality?: Quality;
-  method?: string | null;
-}
 
 /** Qualities gridcast produces itself; a measured point ('ok', 'suspect') always takes precedence. */
 export const MADE_QUALITIES: readonly Quality[] = ['imputed', 'estimated', 'derived'];
@@ -256,12 +250,8 @@ export async function releaseQuarantined(q: Queryable, batchId: number): Promise
   return { rows: n, ...merged };
 }
 
-export interface SeriesUnit {
-  id: string;
-  kind: string;
-  unit: string;
-  attrs: Record<string, unknown>;
-}
+// ingest/csv/rows.ts, reworked by the API write routes of issue 9, still imports SeriesUnit from here.
+export type { SeriesUnit } from '../core/series.ts';
 
 /** What ingestion validates ids, units and ranges against (topology owns the rows). */
 export async function loadSeriesUnits(q: Queryable): Promise<Map<string, SeriesUnit>> {

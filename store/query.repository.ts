@@ -415,3 +415,20 @@ async function rollUp(q: Queryable, s: SeriesInfo, query: MeasurementQuery, visi
       };
     });
 }
+
+/**
+ * The latest actual of any of the series: its last measurement, or the last millisecond of its
+ * last metering interval; null when none has data. One index probe per series (ORDER BY ... DESC
+ * LIMIT 1), not a scan of the tables.
+ */
+export async function latestActualAt(q: Queryable, seriesIds: string[]): Promise<Date | null> {
+  const { rows } = await q.query<{ t: Date | null }>(
+    `SELECT max(t) AS t FROM unnest($1::text[]) AS s(id), LATERAL (
+       SELECT (SELECT ts FROM measurements WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) AS t
+       UNION ALL
+       SELECT (SELECT interval_start + interval_sec * INTERVAL '1 second' - INTERVAL '1 millisecond'
+               FROM metering WHERE series_id = s.id ORDER BY interval_start DESC LIMIT 1)) AS x`,
+    [seriesIds],
+  );
+  return rows[0]?.t ?? null;
+}

@@ -3,47 +3,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { GridcastError } from '../core/errors.ts';
 import type { ForecasterSpec, ModelArtifact } from '../core/types.ts';
 import type { WeatherInput } from '../core/topology/weather.ts';
+import type { ModelRecord, ModelVersion, NewVersion, VersionStatus } from '../core/registry.ts';
 import { appendAudit, type AuditEntry } from './audit.repository.ts';
 import type { Queryable } from './db.ts';
-
-export const VERSION_STATUSES = ['candidate', 'shadow', 'champion', 'retired'] as const;
-export type VersionStatus = (typeof VERSION_STATUSES)[number];
-
-export interface ModelRecord {
-  name: string;
-  family: string;
-  description: string | null;
-  createdAt: Date;
-}
-
-export interface ModelVersion {
-  /** '<model>@<n>', e.g. 'load@3'. */
-  id: string;
-  model: string;
-  version: number;
-  kind: string;
-  spec: ForecasterSpec;
-  features: string[];
-  seriesIds: string[];
-  trainStart: Date;
-  trainEnd: Date;
-  dataHash: string;
-  codeVersion: string;
-  metrics: Record<string, unknown> | null;
-  /** The weather each series was trained on (null: none): runs feed the champion the same. */
-  weather: Record<string, WeatherInput | null>;
-  /** Coded warnings of the training (e.g. WEATHER_UNMAPPED). */
-  warnings: string[];
-  /** A weather-free companion (the same spec fitted without weather) is stored with the version. */
-  hasCompanion: boolean;
-  status: VersionStatus;
-  /** When the status last changed (registration for a candidate). */
-  statusAt: Date;
-  createdAt: Date;
-  createdBy: string;
-}
-
-export type NewVersion = Omit<ModelVersion, 'id' | 'version' | 'status' | 'statusAt' | 'createdAt' | 'hasCompanion'> & { artifact: ModelArtifact; companion?: ModelArtifact };
 
 interface DbRow {
   id: string;
@@ -201,6 +163,11 @@ export async function listVersions(q: Queryable, filter: { model?: string; statu
     [filter.model ?? null, filter.status ?? null],
   );
   return rows.map(fromDb);
+}
+
+/** Locks the model's row until the end of the transaction: status changes of one model are serialised on it. */
+export async function lockModel(tx: Queryable, model: string): Promise<void> {
+  await tx.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [model]);
 }
 
 /** The champion of a model, or null. `forUpdate` locks it (inside a transaction). */

@@ -1,22 +1,11 @@
 import type { WeatherSource } from '../core/topology/schema.ts';
+import type { SeriesRow } from '../core/series.ts';
 import type { Queryable } from './db.ts';
 
 /**
- * The `series` table: one row per topology node (the node's own measured series) and one
- * per derived series (PV estimate, consumption), the latter without parent so roll-ups
- * never add them. Topology-level validation happens before these functions are called.
+ * The `series` table (rows as core/series.ts SeriesRow). Topology-level validation happens
+ * before these functions are called.
  */
-export interface SeriesRow {
-  id: string;
-  parent: string | null;
-  kind: 'load' | 'generation' | 'flow' | 'weather';
-  unit: string;
-  timeZone: string;
-  /** A station id, a weighted list of stations, or 'mean' (see core/topology/weather.ts). */
-  weatherStation?: WeatherSource;
-  name?: string;
-  attrs: Record<string, unknown>;
-}
 
 interface DbRow {
   id: string;

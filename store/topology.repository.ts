@@ -1,5 +1,6 @@
 import type { Db, Queryable } from './db.ts';
-import { listSeries, upsertSeries, type SeriesRow } from './series.repository.ts';
+import { listSeries, upsertSeries } from './series.repository.ts';
+import type { SeriesRow } from '../core/series.ts';
 import { naturalCompare } from '../core/natural-sort.ts';
 import type { Topology, TopologyNode } from '../core/topology/schema.ts';
 import { derivedSeries, type DerivedSeries } from '../core/topology/derived.ts';

@@ -134,11 +134,11 @@ export async function mergeStagedWeather(q: Queryable, stage: string, batchId: n
  * received by then and the revisions that were the latest then. Observations: (station_id,
  * variable, ts, value); forecasts: (station_id, variable, issued_at, target_ts, value).
  */
-export const weatherObsKnownAt = (asOf: string) => `(SELECT station_id, variable, ts, value FROM weather_obs WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
+const weatherObsKnownAt = (asOf: string) => `(SELECT station_id, variable, ts, value FROM weather_obs WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
   UNION ALL
   SELECT station_id, variable, ts, value FROM weather_revisions
   WHERE ${asOf}::timestamptz IS NOT NULL AND issued_at IS NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
-export const weatherFcKnownAt = (asOf: string) => `(SELECT station_id, variable, issued_at, target_ts, value FROM weather_fc WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
+const weatherFcKnownAt = (asOf: string) => `(SELECT station_id, variable, issued_at, target_ts, value FROM weather_fc WHERE ${asOf}::timestamptz IS NULL OR received_at <= ${asOf}
   UNION ALL
   SELECT station_id, variable, issued_at, ts AS target_ts, value FROM weather_revisions
   WHERE ${asOf}::timestamptz IS NOT NULL AND issued_at IS NOT NULL AND received_at <= ${asOf} AND superseded_at > ${asOf})`;
@@ -224,4 +224,47 @@ export async function hasWeatherVariable(q: Queryable, stationId: string, variab
     [stationId, variable],
   );
   return rows[0].found;
+}
+
+const HOUR_MS = 3_600_000;
+const splitPacked = (packed: string | null): string[] => (packed ? packed.split(',') : []);
+
+/**
+ * Hourly mean of a station's observed `variable` over [from, from + steps h), NaN where none
+ * (known at `asOf` when given). Packed by string_agg: one text per column instead of one JS
+ * object per row, which is what makes reading years of hours fast on PGlite.
+ */
+export async function hourlyWeatherObs(q: Queryable, station: string, variable: string, from: number, steps: number, asOf?: Date): Promise<Float64Array> {
+  const out = new Float64Array(steps).fill(Number.NaN);
+  const { rows } = await q.query<{ t: string | null; v: string | null }>(
+    `SELECT string_agg((extract(epoch FROM b)::int8 / 3600)::text, ',') AS t, string_agg(v::text, ',') AS v
+     FROM (SELECT date_bin('1 hour', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, avg(value) AS v FROM ${asOf ? weatherObsKnownAt('$5') : 'weather_obs'} AS w
+       WHERE station_id = $1 AND variable = $2 AND ts >= $3 AND ts < $4
+       GROUP BY 1) AS o`,
+    [station, variable, new Date(from), new Date(from + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
+  );
+  const hours = splitPacked(rows[0].t);
+  const values = splitPacked(rows[0].v);
+  for (let k = 0; k < hours.length; k++) out[Number(hours[k]) - from / HOUR_MS] = Number(values[k]);
+  return out;
+}
+
+/**
+ * For each target hour of [origin, origin + steps h): the station's `variable` from the latest
+ * forecast issued at or before the origin (hourly mean when a forecast has several values in the
+ * hour), NaN where none; known at `asOf` when given.
+ */
+export async function hourlyLatestWeatherFc(q: Queryable, station: string, variable: string, origin: number, steps: number, asOf?: Date): Promise<Float64Array> {
+  const out = new Float64Array(steps).fill(Number.NaN);
+  if (steps === 0) return out;
+  const { rows } = await q.query<{ h: Date; v: number }>(
+    `SELECT date_bin('1 hour', target_ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h, avg(value) AS v FROM (
+       SELECT DISTINCT ON (target_ts) target_ts, value FROM ${asOf ? weatherFcKnownAt('$5') : 'weather_fc'} AS w
+       WHERE station_id = $1 AND variable = $2 AND issued_at <= $3 AND target_ts >= $3 AND target_ts < $4
+       ORDER BY target_ts, issued_at DESC) AS latest
+     GROUP BY 1`,
+    [station, variable, new Date(origin), new Date(origin + steps * HOUR_MS), ...(asOf ? [asOf] : [])],
+  );
+  for (const r of rows) out[(r.h.getTime() - origin) / HOUR_MS] = r.v;
+  return out;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../core/log.ts';
-import { createScheduler, jobLockKey } from '../jobs/scheduler.ts';
+import { createScheduler } from '../jobs/scheduler.ts';
+import { jobLockKey, jobRunsRepository } from '../store/job-runs.repository.ts';
 import { openPg, type Db } from '../store/db.ts';
 import { ADVISORY_LOCK } from '../store/locks.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
@@ -75,7 +76,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('advisory locks on PostgreSQL', 
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
     const scheduler = createScheduler({
-      db,
+      runs: jobRunsRepository(db),
       log: silentLog,
       instance: 'a',
       jobs: [{ name, cron: '0 0 0 1 1 *', deadlineMs: 600_000, run: () => new Promise<void>((r) => ((release = r), started())) }],

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushAggregates, markAggregates, refreshAggregates } from '../store/aggregates.ts';
 import type { Db } from '../store/db.ts';
-import { insertMeasurements, type MeasurementInput } from '../store/measurements.repository.ts';
+import { insertMeasurements } from '../store/measurements.repository.ts';
+import type { MeasurementInput } from '../core/series.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
 import { backends, freshDb } from './db.ts';
 

@@ -4,7 +4,8 @@ import { runForecast } from '../forecast/run/service.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 import type { Db } from '../store/db.ts';
-import { readRun, saveRun, type ForecastValue, type NewRun } from '../store/forecasts.repository.ts';
+import { readRun, saveRun } from '../store/forecasts.repository.ts';
+import type { ForecastValue, NewRun } from '../core/forecast-run.ts';
 import { backends, freshDb } from './db.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
 

@@ -8,7 +8,8 @@ import { saveTopology } from '../store/topology.repository.ts';
 import { buildForecaster } from '../models/auto.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 import type { Db } from '../store/db.ts';
-import { latestRun, readForecasts, readRun, type ForecastRow } from '../store/forecasts.repository.ts';
+import { latestRun, readForecasts, readRun } from '../store/forecasts.repository.ts';
+import type { ForecastRow } from '../core/forecast-run.ts';
 import { backends, freshDb } from './db.ts';
 import { AS_OF_MARCH, AS_OF_OCTOBER, coherenceViolations, dailyViolations, forecastConfig, seedGrid, TOPOLOGY } from './fixtures/runs/grid.ts';
 

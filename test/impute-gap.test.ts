@@ -4,7 +4,7 @@ import { insertMeasurements } from '../store/measurements.repository.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
 import { findBatch } from '../store/batches.repository.ts';
 import { imputeRecent, imputeSeries } from '../ingest/impute/impute.ts';
-import { listGapFills } from '../ingest/impute/imputation.repository.ts';
+import { listGapFills } from '../store/imputation.repository.ts';
 import { backends, freshDb } from './db.ts';
 
 const STEP = 10_000;

@@ -4,7 +4,8 @@ import { validateTopology } from '../core/topology/validate.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import type { Db } from '../store/db.ts';
 import { readRun } from '../store/forecasts.repository.ts';
-import { insertMeasurements, type MeasurementInput } from '../store/measurements.repository.ts';
+import { insertMeasurements } from '../store/measurements.repository.ts';
+import type { MeasurementInput } from '../core/series.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { backends, freshDb } from './db.ts';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRunInputs, type InputRequest } from '../forecast/inputs.ts';
 import type { Db } from '../store/db.ts';
-import { insertMeasurements, type MeasurementInput } from '../store/measurements.repository.ts';
+import { insertMeasurements } from '../store/measurements.repository.ts';
+import type { MeasurementInput } from '../core/series.ts';
 import { insertMeteringVersions } from '../store/metering.repository.ts';
 import { insertWeatherForecasts, insertWeatherObs } from '../store/weather.repository.ts';
 import { backends, freshDb } from './db.ts';

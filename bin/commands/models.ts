@@ -8,7 +8,8 @@ import { listAudit } from '../../store/audit.repository.ts';
 import { openStore } from '../../store/open.ts';
 import { naturalCompare } from '../../core/natural-sort.ts';
 import { usageError, usageText } from '../lib/cli.ts';
-import { getVersion, listVersions, VERSION_STATUSES, type ModelVersion } from '../../store/registry.repository.ts';
+import { getVersion, listVersions } from '../../store/registry.repository.ts';
+import { VERSION_STATUSES, type ModelVersion } from '../../core/registry.ts';
 import { describeWeatherInputs } from '../../forecast/inputs.ts';
 
 export const summary = 'the model registry: list versions, show one, print the audit log, put a version in shadow or retire it';

@@ -7,7 +7,7 @@ import { finishPendingAggregates, openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { assertPortFree } from '../lib/port.ts';
 import { listSeries } from '../../store/series.repository.ts';
-import type { Db } from '../../store/db.ts';
+import { pingStore, type Db } from '../../store/db.ts';
 import { GRAIN_SECONDS } from '../../store/aggregates.ts';
 import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
@@ -24,6 +24,7 @@ import { loadStoredTopology, saveTopology } from '../../store/topology.repositor
 import { configuredJobs, type ConfiguredJobs } from '../../jobs/registry.ts';
 import { forecastJobName } from '../../jobs/forecast.job.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
+import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import { localTick } from '../../jobs/ticks.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
@@ -57,9 +58,7 @@ export async function run(args: string[]): Promise<number> {
     logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },
     health: {
       dbKind: db.kind,
-      pingDb: async () => {
-        await db.query('SELECT 1');
-      },
+      pingDb: () => pingStore(db),
       lastIngestAt: () => latest([state.lastIngestAt, parts.subscriber?.stats().lastCommitAt ?? null, parts.buffer?.stats().lastCommitAt ?? null]),
       sources: () => [
         ...(parts.subscriber ? [{ name: 'mqtt', ...parts.subscriber.stats() }] : []),
@@ -147,7 +146,7 @@ export async function run(args: string[]): Promise<number> {
     }
     if (abort.signal.aborted) return;
     // HTTP endpoints are polled by the scheduler: one instance polls each tick.
-    scheduler = createScheduler({ db, jobs, log, instance: `${hostname()}:${process.pid}`, timeZone: config.timeZone });
+    scheduler = createScheduler({ runs: jobRunsRepository(db), jobs, log, instance: `${hostname()}:${process.pid}`, timeZone: config.timeZone });
     await scheduler.start();
     const local = (d: Date | null) => (d ? localTick(d, config.timeZone) : null);
     const next = new Map(scheduler.nextTicks().map((t) => [t.job, local(t.at)]));

@@ -1,6 +1,8 @@
 import { GridcastError } from '../../core/errors.ts';
 import type { Queryable } from '../../store/db.ts';
-import { listSeries, type SeriesRow } from '../../store/series.repository.ts';
+import { listSeries } from '../../store/series.repository.ts';
+import type { SeriesRow } from '../../core/series.ts';
+import { latestActualAt } from '../../store/query.repository.ts';
 
 /** Nodes of the grid a model can target: topology nodes that are not weather stations nor derived series. */
 const isTarget = (r: SeriesRow) => r.kind !== 'weather' && !r.attrs.derived;
@@ -61,16 +63,7 @@ export async function latestDataHour(q: Queryable, ids: string[]): Promise<Date 
     all.add(id);
     stack.push(...(children.get(id) ?? []));
   }
-  // One index probe per series (ORDER BY ... DESC LIMIT 1), not a scan of the tables.
-  const { rows: last } = await q.query<{ t: Date | null }>(
-    `SELECT max(t) AS t FROM unnest($1::text[]) AS s(id), LATERAL (
-       SELECT (SELECT ts FROM measurements WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) AS t
-       UNION ALL
-       SELECT (SELECT interval_start + interval_sec * INTERVAL '1 second' - INTERVAL '1 millisecond'
-               FROM metering WHERE series_id = s.id ORDER BY interval_start DESC LIMIT 1)) AS x`,
-    [[...all]],
-  );
-  const t = last[0]?.t;
+  const t = await latestActualAt(q, [...all]);
   if (!t) return null;
   return new Date(Math.floor(t.getTime() / 3_600_000) * 3_600_000 + 3_600_000);
 }

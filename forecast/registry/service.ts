@@ -1,9 +1,10 @@
 import { GridcastError } from '../../core/errors.ts';
 import type { Config } from '../../core/config.ts';
 import type { Covariates, Forecaster, Series } from '../../core/types.ts';
-import { appendAudit } from '../../store/audit.repository.ts';
+import { appendAudit, replacedChampionId } from '../../store/audit.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
-import { championOf, createModel, getVersion, insertVersion, overlappingChampions, setStatus, type ModelVersion } from '../../store/registry.repository.ts';
+import { championOf, createModel, getVersion, insertVersion, lockModel, overlappingChampions, setStatus } from '../../store/registry.repository.ts';
+import type { ModelVersion } from '../../core/registry.ts';
 import { loadRunInputs, TEMPERATURE } from '../inputs.ts';
 import { scoreNamedBacktest, type NamedBacktest } from './backtest.ts';
 import { latestDataHour, resolveSeries } from './series.ts';
@@ -158,7 +159,7 @@ async function lockedVersion(tx: Queryable, id: string): Promise<ModelVersion> {
   const v = await getVersion(tx, id);
   if (!v) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${id}' (see 'gridcast models list')`, { id });
   // Status changes of one model are serialised on its row, so two promotions cannot both win.
-  await tx.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [v.model]);
+  await lockModel(tx, v.model);
   return (await getVersion(tx, id))!;
 }
 
@@ -228,12 +229,8 @@ export async function promoteVersion(
 export async function previousChampion(q: Queryable, model: string): Promise<ModelVersion | null> {
   const current = await championOf(q, model);
   if (!current) return null;
-  const { rows } = await q.query<{ id: string | null }>(
-    `SELECT details->>'previousChampion' AS id FROM audit_log
-     WHERE entity = 'model_version' AND entity_id = $1 AND action = 'promote' ORDER BY id DESC LIMIT 1`,
-    [current.id],
-  );
-  return rows[0]?.id ? getVersion(q, rows[0].id) : null;
+  const previous = await replacedChampionId(q, current.id);
+  return previous ? getVersion(q, previous) : null;
 }
 
 /** A candidate starts shadow scoring (D5): its forecasts are stored, never published. */

@@ -4,7 +4,7 @@ import { summingMatrix } from '../../core/hierarchy.ts';
 import type { Covariates, ModelArtifact } from '../../core/types.ts';
 import { finiteCount } from '../../models/timeindex.ts';
 import type { Queryable } from '../../store/db.ts';
-import type { ForecastValue, RunSettings } from '../../store/forecasts.repository.ts';
+import type { ForecastValue, RunSettings } from '../../core/forecast-run.ts';
 import { loadRunInputs, TEMPERATURE, type RunInputs } from '../inputs.ts';
 import { reconcile, type NodeForecast, type ReconcileInput, type ReconcileResult } from '../reconcile/index.ts';
 import { toDaily } from '../reconcile/temporal.ts';

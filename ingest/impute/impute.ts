@@ -4,8 +4,9 @@ import { claimBatch, finishBatch } from '../../store/batches.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { insertMeasurements } from '../../store/measurements.repository.ts';
 import { findGaps, medianStepMs } from './gaps.ts';
-import { insertGapFills, loadAnchor, loadProfileCells, loadWindow, seriesImputationMeta, seriesMeasuredIn } from './imputation.repository.ts';
-import { planImputation, type GapFill, type RedundantLookup } from './plan.ts';
+import { insertGapFills, loadAnchor, loadProfileCells, loadWindow, seriesImputationMeta, seriesMeasuredIn } from '../../store/imputation.repository.ts';
+import { planImputation, type RedundantLookup } from './plan.ts';
+import type { GapFill } from '../../core/imputation.ts';
 import { buildProfile } from './profile.ts';
 import { redundantLookup } from '../prepare/redundancy.ts';
 

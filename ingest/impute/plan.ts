@@ -1,8 +1,7 @@
 import type { MeasurementRow } from '../scada/point.ts';
 import { findGaps } from './gaps.ts';
 import { profileValue, type Profile } from './profile.ts';
-
-export type ImputationMethod = 'locf' | 'profile' | 'redundancy';
+import type { GapFill, ImputationMethod } from '../../core/imputation.ts';
 
 /** A value from the redundant measurement of the same quantity (A3), with what it was computed from. */
 export type RedundantLookup = (tsMs: number) => { value: number; inputs: Record<string, unknown> } | undefined;
@@ -10,17 +9,6 @@ export type RedundantLookup = (tsMs: number) => { value: number; inputs: Record<
 export interface ImputationRules {
   /** Gaps up to this length (s) repeat the last value; longer ones use the typical profile. */
   locfMaxSec: number;
-}
-
-/** One audited fill: a run of points of one gap filled by one method. */
-export interface GapFill {
-  seriesId: string;
-  gapStart: Date;
-  /** Exclusive end of the whole gap as known at imputation time (the next measured point, or `to` if still open). */
-  gapEnd: Date;
-  method: ImputationMethod;
-  points: number;
-  inputs: Record<string, unknown>;
 }
 
 /**

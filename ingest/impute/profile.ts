@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { DayType, ProfileCell } from '../../core/imputation.ts';
 
 /**
  * The typical profile of a series: mean measured value per (day type, time-of-day slot) in
@@ -6,15 +7,6 @@ import { DateTime } from 'luxon';
  * public holidays are not told apart here (they are rare in a few weeks of history and the
  * forecast models handle them).
  */
-export type DayType = 'wd' | 'sat' | 'sun';
-
-export interface ProfileCell {
-  dayType: DayType;
-  slot: number;
-  mean: number;
-  n: number;
-}
-
 export interface Profile {
   slotSec: number;
   timeZone: string;

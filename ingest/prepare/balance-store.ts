@@ -2,7 +2,7 @@ import { worstQuality, type Quality } from '../../core/quality.ts';
 import { derivedSeriesId } from '../../core/topology/derived.ts';
 import type { Topology } from '../../core/topology/schema.ts';
 import type { Queryable } from '../../store/db.ts';
-import type { MeasurementInput } from '../../store/measurements.repository.ts';
+import type { MeasurementInput } from '../../core/series.ts';
 import { queryMeasurements } from '../../store/query.repository.ts';
 import { balanceTerms, regionalConsumption } from './balance.ts';
 

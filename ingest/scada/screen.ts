@@ -1,6 +1,7 @@
 import type { Log } from '../../core/log.ts';
 import type { Queryable } from '../../store/db.ts';
-import { loadSeriesUnits, type SeriesUnit } from '../../store/measurements.repository.ts';
+import { loadSeriesUnits } from '../../store/measurements.repository.ts';
+import type { SeriesUnit } from '../../core/series.ts';
 import type { Issue } from '../validate/issues.ts';
 import { outOfRange, outOfRangeIssue, seriesRange, type Range } from '../validate/ranges.ts';
 import type { MeasurementRow } from './point.ts';

@@ -1,9 +1,10 @@
 import { markAggregates } from '../../store/aggregates.ts';
 import type { Db, Queryable } from '../../store/db.ts';
-import { loadSeriesUnits, type SeriesUnit } from '../../store/measurements.repository.ts';
+import { loadSeriesUnits } from '../../store/measurements.repository.ts';
+import type { SeriesUnit } from '../../core/series.ts';
 import { markSuspect, measuredAround, measuredPages, type PointColumns, type SuspectMark } from '../../store/suspect.repository.ts';
 import type { SeriesStats } from '../csv/rows.ts';
-import { seriesMeasuredIn } from '../impute/imputation.repository.ts';
+import { seriesMeasuredIn } from '../../store/imputation.repository.ts';
 import { BLOCK, isolatedSpikes, sortedPoints, type SeriesPoints } from './spikes.ts';
 
 /** A stretch of one series to check: [from, to], with its points when the caller holds them. */

@@ -1,15 +1,7 @@
-import type { Queryable } from '../../store/db.ts';
-import type { GapFill } from './plan.ts';
-import type { DayType, ProfileCell } from './profile.ts';
+import type { Queryable } from './db.ts';
+import type { DayType, GapFill, ImputationLogEntry, ImputationMeta, ProfileCell } from '../core/imputation.ts';
 
 /** Reads and the audit write imputation needs; everything else goes through the store's write path. */
-
-export interface ImputationMeta {
-  timeZone: string;
-  stepSec: number | null;
-  /** A line end measured redundantly at the other end (topology attrs, A3). */
-  redundancy: { otherId: string; lossFactor: number; end: 'from' | 'to' } | null;
-}
 
 export async function seriesImputationMeta(q: Queryable, seriesId: string): Promise<ImputationMeta | null> {
   const r = await q.query<{ time_zone: string; attrs: Record<string, unknown> }>(`SELECT time_zone, attrs FROM series WHERE id = $1`, [seriesId]);
@@ -81,13 +73,6 @@ export async function insertGapFills(q: Queryable, fills: GapFill[], batchId: nu
        FROM jsonb_array_elements($3::jsonb) AS f`,
     [batchId, actor, JSON.stringify(fills)],
   );
-}
-
-export interface ImputationLogEntry extends GapFill {
-  id: number;
-  batchId: number | null;
-  actor: string;
-  createdAt: Date;
 }
 
 export async function listGapFills(q: Queryable, seriesId: string, from: Date, to: Date): Promise<ImputationLogEntry[]> {

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import type { Horizon, RECONCILIATION_METHODS } from './config.ts';
+import { ALLOCATION_RULES, type AllocationRule } from './hierarchy.ts';
+import { WeatherInputSchema } from './topology/weather.ts';
+
+/** Forecast runs (C3) and their values, as the forecast pipeline makes them and the store keeps them. */
+
+/** One node of the hierarchy a run covered, as it was when the run was made. */
+const RunNodeSchema = z.object({
+  id: z.string(),
+  parent: z.string().nullable(),
+  unit: z.string(),
+  timeZone: z.string(),
+  sharing: z.object({ substations: z.array(z.string()), allocation: z.enum(ALLOCATION_RULES) }).optional(),
+});
+
+/** Everything besides the store's data that a run used: enough to make it again. */
+export const RunSettingsSchema = z.object({
+  /** The hierarchy under the run's root, parents first. */
+  nodes: z.array(RunNodeSchema),
+  /** Quantile levels, in the order of forecasts.q. */
+  quantiles: z.array(z.number()),
+  historyDays: z.number().int().positive(),
+  /** Hourly steps predicted from the origin (the window ends with the last one). */
+  horizonSteps: z.number().int().positive(),
+  /** Steps from the origin to the first stored hour. */
+  windowOffset: z.number().int().nonnegative(),
+  /** The model fitted for a series without a champion. */
+  defaultModel: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()) }),
+  holidays: z.string().optional(),
+  /** Mid-term: the past years whose temperatures were replayed. */
+  scenarioYears: z.array(z.number().int()).optional(),
+  /** The time the run was asked for (the origin is its hour). */
+  asOf: z.string(),
+  /** The stations (and weights) making each series' temperature, null where none: a reproduction uses the same. */
+  weather: z.record(z.string(), WeatherInputSchema.nullable()).optional(),
+  codeVersion: z.string(),
+});
+export type RunSettings = z.infer<typeof RunSettingsSchema>;
+export type RunNode = z.infer<typeof RunNodeSchema>;
+
+export interface NewRun {
+  issuedAt: Date;
+  origin: Date;
+  horizon: Horizon;
+  root: string;
+  windowStart: Date;
+  windowEnd: Date;
+  reconciliation: (typeof RECONCILIATION_METHODS)[number];
+  reconciliationApplied: string;
+  scheduledAt?: Date;
+  deadline?: Date;
+  inputsHash: string;
+  modelVersions: Record<string, string>;
+  allocation: AllocationRule;
+  warnings: string[];
+  settings: RunSettings;
+}
+
+export interface RunRecord extends NewRun {
+  id: number;
+  status: 'succeeded' | 'failed';
+}
+
+export type ForecastGrain = '1h' | '1d';
+
+export interface ForecastValue {
+  seriesId: string;
+  grain: ForecastGrain;
+  targetTs: Date;
+  mean: number;
+  /** In the order of the run's settings.quantiles. */
+  q: number[];
+  model: string;
+  modelVersion: string;
+  fallbackReason: string | null;
+  baseMean: number;
+}
+
+export interface ForecastRow extends Omit<ForecastValue, 'q'> {
+  /** Keyed by level as written in the run's settings ('0.1', '0.5', …). */
+  quantiles: Record<string, number>;
+  /** Set on an allocation view: the moving loads whose share was added to this row. */
+  allocated?: { rule: AllocationRule; movingLoads: string[] };
+}
+

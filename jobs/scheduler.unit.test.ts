@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { silentLog } from '../core/log.ts';
+import { fakeJobRuns } from '../test/fakes/job-runs.ts';
+import { createScheduler, type Job } from './scheduler.ts';
+
+// The scheduler's rules against an in-memory job_runs: no database, no waiting on real ticks.
+
+const hourly = (run: Job['run'], extra: Partial<Job> = {}): Job => ({ name: 'hourly', cron: '0 5 * * * *', deadlineMs: 15 * 60_000, run, ...extra });
+// Never fires during a test: only catch-up, first-start runs and runTick run it.
+const yearly = (name: string, run: Job['run'], extra: Partial<Job> = {}): Job => ({ name, cron: '0 0 0 1 1 *', deadlineMs: 60_000, run, ...extra });
+
+async function until(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !done(); await new Promise((r) => setTimeout(r, 5))) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+  }
+}
+
+const statuses = (runs: ReturnType<typeof fakeJobRuns>, job: string) =>
+  [...runs.rows.values()].filter((r) => r.job === job).sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime()).map((r) => [r.scheduledAt.toISOString(), r.status]);
+
+describe('scheduler rules (in-memory job runs)', () => {
+  it('catches up the latest tick within its deadline; older unrun ticks are recorded missed once', async () => {
+    const runs = fakeJobRuns();
+    let clock = new Date('2026-01-12T10:12:00Z');
+    const ran: string[] = [];
+    const s = createScheduler({ runs, jobs: [hourly(async ({ scheduledAt }) => void ran.push(scheduledAt.toISOString()))], log: silentLog, instance: 'a', now: () => clock });
+
+    // New job: nothing before its first tick counts as missed.
+    expect(await s.catchUp('hourly')).toEqual({ missed: [], ran: { tick: new Date('2026-01-12T10:05:00Z'), outcome: 'succeeded' } });
+    clock = new Date('2026-01-12T13:10:00Z');
+    const after = await s.catchUp('hourly');
+    expect(after.missed).toEqual([new Date('2026-01-12T12:05:00Z'), new Date('2026-01-12T11:05:00Z')]);
+    expect(after.ran).toEqual({ tick: new Date('2026-01-12T13:05:00Z'), outcome: 'succeeded' });
+    // Looking again records nothing twice and runs nothing twice.
+    expect(await s.catchUp('hourly')).toEqual({ missed: [], ran: null });
+    expect(ran).toEqual(['2026-01-12T10:05:00.000Z', '2026-01-12T13:05:00.000Z']);
+    expect(statuses(runs, 'hourly')).toEqual([
+      ['2026-01-12T10:05:00.000Z', 'succeeded'],
+      ['2026-01-12T11:05:00.000Z', 'missed'],
+      ['2026-01-12T12:05:00.000Z', 'missed'],
+      ['2026-01-12T13:05:00.000Z', 'succeeded'],
+    ]);
+  });
+
+  it('a tick past its deadline is recorded missed, not run', async () => {
+    const runs = fakeJobRuns();
+    await runs.recordMissed('hourly', [new Date('2026-01-12T09:05:00Z')], 'gone', 'x');
+    let ran = 0;
+    const s = createScheduler({ runs, jobs: [hourly(async () => void ran++)], log: silentLog, instance: 'a', now: () => new Date('2026-01-12T10:30:00Z') });
+    expect(await s.catchUp('hourly')).toEqual({ missed: [new Date('2026-01-12T10:05:00Z')], ran: null });
+    expect(ran).toBe(0);
+  });
+
+  it('two instances on one ledger record each missed tick once and run a tick once', async () => {
+    const runs = fakeJobRuns();
+    await runs.recordMissed('hourly', [new Date('2026-01-12T09:05:00Z')], 'gone', 'x');
+    const clock = () => new Date('2026-01-12T13:10:00Z');
+    let ran = 0;
+    const job = hourly(async () => void (ran++, await new Promise((r) => setTimeout(r, 10))));
+    const a = createScheduler({ runs, jobs: [job], log: silentLog, instance: 'a', now: clock });
+    const b = createScheduler({ runs, jobs: [job], log: silentLog, instance: 'b', now: clock });
+    const [fa, fb] = await Promise.all([a.catchUp('hourly'), b.catchUp('hourly')]);
+    expect([...fa.missed, ...fb.missed].map((d) => d.toISOString()).sort()).toEqual([
+      '2026-01-12T10:05:00.000Z', '2026-01-12T11:05:00.000Z', '2026-01-12T12:05:00.000Z',
+    ]);
+    expect([fa.ran?.outcome, fb.ran?.outcome].sort()).toEqual(['skipped', 'succeeded']);
+    expect(ran).toBe(1);
+  });
+
+  it('retries a failing run within its deadline and records the attempts', async () => {
+    const runs = fakeJobRuns();
+    let calls = 0;
+    const flaky = yearly('flaky', async () => {
+      if (++calls < 3) throw new Error(`boom ${calls}`);
+    }, { retryDelayMs: 1 });
+    const broken = yearly('broken', async () => {
+      throw new Error('always');
+    }, { retryDelayMs: 1, retries: 1 });
+    const s = createScheduler({ runs, jobs: [flaky, broken], log: silentLog, instance: 'a' });
+    const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
+    expect(await s.runTick('flaky', tick)).toBe('succeeded');
+    expect(await s.runTick('broken', tick)).toBe('failed');
+    expect(await runs.lastRuns()).toMatchObject([
+      { job: 'broken', status: 'failed', attempts: 2, error: 'always' },
+      { job: 'flaky', status: 'succeeded', attempts: 3, error: null },
+    ]);
+    // A claimed tick is not run again.
+    expect(await s.runTick('flaky', tick)).toBe('skipped');
+    expect(calls).toBe(3);
+  });
+
+  it('a run still going at its deadline is late, and its signal is aborted', async () => {
+    const runs = fakeJobRuns();
+    let aborted = false;
+    const slow = yearly('slow', ({ signal }) => new Promise<void>((r) => signal.addEventListener('abort', () => ((aborted = true), setTimeout(r, 5)))), { deadlineMs: 30 });
+    const s = createScheduler({ runs, jobs: [slow], log: silentLog, instance: 'a' });
+    expect(await s.runTick('slow', new Date())).toBe('late');
+    expect(aborted).toBe(true);
+    expect((await runs.lastRuns())[0]).toMatchObject({ status: 'late', error: expect.stringMatching(/not finished 30 ms after/) });
+  });
+
+  it('a run interrupted by stop withdraws its claim, so the tick can be caught up', async () => {
+    const runs = fakeJobRuns();
+    const stuck = yearly('stuck', () => new Promise<void>(() => {}));
+    const s = createScheduler({ runs, jobs: [stuck], log: silentLog, instance: 'a' });
+    const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const outcome = s.runTick('stuck', tick);
+    await until(() => runs.rows.size === 1);
+    await s.stop();
+    expect(await outcome).toBe('interrupted');
+    expect(runs.rows.size).toBe(0);
+  }, 10_000);
+
+  it('on a first start runs the jobs that never ran, one after the other, and not those that did', async () => {
+    const runs = fakeJobRuns();
+    await runs.recordMissed('ran-before', [new Date('2020-01-01T00:00:00Z')], 'gone', 'x');
+    const order: string[] = [];
+    let active = 0;
+    const track = (name: string) => async () => {
+      expect(active).toBe(0);
+      active++;
+      order.push(name);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+    };
+    const jobs = [
+      yearly('first', track('first'), { runOnFirstStart: true }),
+      yearly('second', track('second'), { runOnFirstStart: true }),
+      yearly('ran-before', track('ran-before'), { runOnFirstStart: true }),
+      yearly('not-asked', track('not-asked')),
+    ];
+    const s = createScheduler({ runs, jobs, log: silentLog, instance: 'a' });
+    await s.start();
+    await until(() => order.length === 2);
+    await s.stop();
+    expect(order).toEqual(['first', 'second']);
+    expect((await runs.lastRuns()).map((r) => [r.job, r.status])).toEqual([
+      ['first', 'succeeded'], ['ran-before', 'missed'], ['second', 'succeeded'],
+    ]);
+  });
+
+  it('drops stale claims at start', async () => {
+    const runs = fakeJobRuns();
+    runs.rows.set('x', { job: 'dead', scheduledAt: new Date('2026-01-01T00:00:00Z'), instance: 'gone', status: 'running', attempts: 0, startedAt: new Date(), finishedAt: null, error: null });
+    const s = createScheduler({ runs, jobs: [yearly('other', async () => {})], log: silentLog, instance: 'a' });
+    await s.start();
+    await s.stop();
+    expect(runs.rows.size).toBe(0);
+  });
+});
