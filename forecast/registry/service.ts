@@ -3,7 +3,7 @@ import type { Config } from '../../core/config.ts';
 import type { Covariates, Forecaster, Series } from '../../core/types.ts';
 import { appendAudit } from '../../store/audit.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
-import { championOf, createModel, getVersion, insertVersion, overlappingChampions, setStatus, type ModelVersion } from '../../store/registry.repository.ts';
+import { championOf, createModel, getVersion, lockModel, insertVersion, overlappingChampions, setStatus, type ModelVersion } from '../../store/registry.repository.ts';
 import { loadRunInputs, TEMPERATURE } from '../inputs.ts';
 import { scoreNamedBacktest, type NamedBacktest } from './backtest.ts';
 import { latestDataHour, resolveSeries } from './series.ts';
@@ -255,5 +255,49 @@ export async function retireVersion(db: Db, id: string, by: StatusChange): Promi
     const v = await lockedVersion(tx, id);
     if (v.status === 'retired') throw new GridcastError('VERSION_RETIRED', `${id} is already retired`, { id });
     return (await setStatus(tx, id, 'retired', { actor, reason, action: 'retire', details: { wasChampion: v.status === 'champion' } })).version;
+  });
+}
+
+/**
+ * One-step rollback: the current champion of `model` is retired and the champion it replaced
+ * serves again, in one transaction (audit 'retire' with rolledBackTo, then 'rollback'). The
+ * restored version's own promotion names its predecessor, so a further rollback goes one step
+ * further back. Without a champion or a predecessor: NO_PREVIOUS_CHAMPION. The restored version
+ * follows the overlap rule of a promotion (CHAMPION_OVERLAP unless `replaceOverlap`).
+ */
+export async function rollbackModel(
+  db: Db,
+  model: string,
+  by: StatusChange & { replaceOverlap?: boolean },
+): Promise<{ version: ModelVersion; replaced: ModelVersion }> {
+  const actor = required(by.actor, 'ACTOR_REQUIRED', 'who rolls back (--by)');
+  const reason = required(by.reason, 'REASON_REQUIRED', 'a reason (--reason)');
+  return db.transaction(async (tx) => {
+    if (!(await lockModel(tx, model))) throw new GridcastError('MODEL_NOT_FOUND', `no model '${model}' (see 'gridcast models list')`, { model });
+    const current = await championOf(tx, model, true);
+    const previous = await previousChampion(tx, model);
+    if (!current || !previous) {
+      throw new GridcastError(
+        'NO_PREVIOUS_CHAMPION',
+        current ? `${current.id} replaced no champion: there is nothing to roll back to` : `${model} has no champion: there is nothing to roll back`,
+        { model, champion: current?.id ?? null },
+      );
+    }
+    const overlaps = await overlappingChampions(tx, model, previous.seriesIds);
+    if (overlaps.length > 0 && !by.replaceOverlap) {
+      throw new GridcastError(
+        'CHAMPION_OVERLAP',
+        `${previous.id} covers series now served by another model's champion (${overlaps.map((o) => o.id).join(', ')}): roll back with replaceOverlap to have it serve them again, or retire those first; nothing was changed.`,
+        { id: previous.id, overlaps },
+      );
+    }
+    await setStatus(tx, current.id, 'retired', { actor, reason, action: 'retire', details: { rolledBackTo: previous.id } });
+    const { version } = await setStatus(tx, previous.id, 'champion', {
+      actor,
+      reason,
+      action: 'rollback',
+      details: { replaced: current.id, ...(overlaps.length ? { replacesOverlap: overlaps } : {}) },
+    });
+    return { version, replaced: current };
   });
 }
