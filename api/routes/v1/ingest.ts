@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { GridcastError } from '../../../core/errors.ts';
-import type { CsvKind } from '../../../ingest/csv/format.ts';
+import { formatLine, type CsvKind } from '../../../ingest/csv/format.ts';
 import { ingestBatch, type IngestCsvResult } from '../../../ingest/csv/ingest-csv.ts';
 import { csvTextSource, jsonRowsSource, type BatchSource, type JsonRow } from '../../../ingest/csv/source.ts';
 import type { Db } from '../../../store/db.ts';
@@ -111,7 +111,8 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsyncZod =>
             tags: ['ingest'],
             headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(200).optional() }),
             querystring: z.object({ onConflict: z.enum(ON_CONFLICT).default('revise') }),
-            body: z.union([z.array(ROWS[kind]), z.instanceof(Buffer).describe('text/csv')]),
+            consumes: ['application/json', 'text/csv'],
+            body: z.union([z.array(ROWS[kind]), z.instanceof(Buffer).meta({ type: 'string', description: `text/csv: the header line ${formatLine(kind)} and one row a line` })]),
             response: { 200: BatchReport, 201: BatchReport },
           },
         },
