@@ -118,7 +118,7 @@ export function valueConflict(revised: number, revisions: RevisionNote[], descri
   const more = revised > first.length ? `\n... and ${revised - first.length} more` : '';
   return new GridcastError(
     'VALUE_CONFLICT',
-    `${revised} row(s) would change a stored value and --on-conflict is reject, so nothing was written; send them with --on-conflict revise to keep both versions:\n${first.join('\n')}${more}`,
+    `${revised} row(s) would change a stored value and the conflict rule is reject (--on-conflict reject, ?onConflict=reject), so nothing was written; send them with the rule revise to keep both versions:\n${first.join('\n')}${more}`,
     { revised, revisions },
   );
 }
