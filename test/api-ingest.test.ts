@@ -4,6 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.ts';
 import { BatchReport } from '../api/routes/v1/ingest.ts';
 import { ConfigSchema } from '../core/config.ts';
+import { ingestBatch } from '../ingest/csv/ingest-csv.ts';
+import { jsonRowsSource } from '../ingest/csv/source.ts';
 import type { Db } from '../store/db.ts';
 import { authAs } from './api-auth.ts';
 import { backends, freshDb } from './db.ts';
@@ -184,6 +186,16 @@ describe.each(backends)('POST /api/v1/ingest/* (%s)', (kind) => {
     const again = await post('measurements', [{ series_id: 'sub-a', ts: '2026-03-01T00:00:00Z', value: 101 }]);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ status: 'already-ingested', firstStatus: 'committed', new: 0, replayed: false });
+  });
+
+  it("scopes idempotency keys by the API key: another client's same key is another batch", async () => {
+    const rows = [{ series_id: 'sub-a', ts: '2026-03-01T00:00:00Z', value: 100 }];
+    const as = (scope: string) => ingestBatch(db, jsonRowsSource('request body', 'measurements', rows), { kind: 'measurements', idempotencyKey: 'nightly', idempotencyScope: scope });
+    const a = await as('key-a');
+    const b = await as('key-b');
+    expect(b.batchId).not.toBe(a.batchId);
+    expect(b).toMatchObject({ status: 'committed', written: 0 });
+    expect(await as('key-a')).toMatchObject({ batchId: a.batchId, replayed: true });
   });
 
   it('reports a level jump as quarantined and a retry under its key as the same quarantine', async () => {

@@ -150,4 +150,20 @@ describe.each(backends)('registry routes of /api/v1 (%s)', (kind) => {
     expect(one.json().nextCursor).toBeNull();
     for (const bad of ['limit=0', 'limit=501', 'cursor=x', 'colour=red']) expectProblem(await get(`/audit?${bad}`), 'REQUEST_INVALID');
   });
+
+  it('names the API key behind the request in the audit entry', async () => {
+    const keyed = await buildApp({ health, db, config });
+    // What the auth hook does for a request with a valid key.
+    keyed.addHook('onRequest', async (req) => {
+      req.principal = { keyId: 'k-17', name: 'ops-bot', role: 'data-scientist' };
+    });
+    try {
+      const res = await keyed.inject({ method: 'POST', url: '/api/v1/models/feeder-a/versions/1/retire', headers: scientist, payload: { reason: 'feeder model withdrawn' } });
+      expect(res.statusCode, res.body).toBe(200);
+    } finally {
+      await keyed.close();
+    }
+    const [entry] = await listAudit(db, { entityId: 'feeder-a@1', limit: 1 });
+    expect(entry).toMatchObject({ action: 'retire', actor: 'apikey:ops-bot', reason: 'feeder model withdrawn' });
+  });
 });

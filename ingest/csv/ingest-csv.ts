@@ -54,6 +54,8 @@ export interface IngestCsvOptions {
 export interface IngestBatchOptions extends Omit<IngestCsvOptions, 'onProgress'> {
   /** The client's key for this batch (API Idempotency-Key): a retry returns the first batch's report. */
   idempotencyKey?: string;
+  /** Whose keys these are (the API key's id): two clients choosing the same key do not collide. */
+  idempotencyScope?: string;
 }
 
 /** Milliseconds spent per phase of a batch (the bench prints them). */
@@ -130,7 +132,7 @@ export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOpt
   return db.transaction(async (tx) => {
     const header = await readFileHeader(src, opts.kind);
     const kind = header.kind;
-    const batchKey = opts.idempotencyKey !== undefined ? `idempotency:${opts.idempotencyKey}` : `${src.keyPrefix}:${kind}:${src.contentHash}`;
+    const batchKey = opts.idempotencyKey !== undefined ? `idempotency:${opts.idempotencyScope ?? ''}:${opts.idempotencyKey}` : `${src.keyPrefix}:${kind}:${src.contentHash}`;
     const batchId = await claimBatch(tx, { source: src.adapter, batchKey, kind });
     if (batchId === null) return replayed((await findBatchByKey(tx, batchKey))!, src, kind, opts.idempotencyKey, timings);
     const catalog = await loadSeriesUnits(tx);

@@ -122,7 +122,7 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsyncZod =>
           if (Buffer.isBuffer(req.body) && !/^text\/csv\b/i.test(req.headers['content-type'] ?? '')) {
             throw new GridcastError('BODY_INVALID', 'the body must be a JSON array of rows or text/csv', {});
           }
-          const r = await ingestBatch(deps.db, src, { kind, onConflict: req.query.onConflict, ...(key ? { idempotencyKey: key } : {}) });
+          const r = await ingestBatch(deps.db, src, { kind, onConflict: req.query.onConflict, ...(key ? { idempotencyKey: key, ...(req.principal ? { idempotencyScope: req.principal.keyId } : {}) } : {}) });
           const report = batchReport(r);
           if (report.replayed) reply.header('idempotent-replayed', 'true');
           return reply.code(r.status === 'already-ingested' ? 200 : 201).send(report);
