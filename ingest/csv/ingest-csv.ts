@@ -9,7 +9,10 @@ import { markAggregates, refreshAggregates } from '../../store/aggregates.ts';
 import { claimBatch, findBatchByKey, finishBatch, type BatchRecord } from '../../store/batches.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
 import {
+  abandonDirectCopy,
+  beginDirectCopy,
   loadSeriesUnits,
+  MEASUREMENT_DIRECT_COPY,
   type SeriesUnit,
   MEASUREMENT_STAGE_COLUMNS,
   measurementStageDdl,
@@ -83,6 +86,13 @@ export type IngestCsvResult =
     }
   | { status: 'already-ingested'; batchId: number; kind: CsvKind; rows: number; written: 0; revised: 0; revisions: []; issues: Issue[]; firstStatus: string; timings: Timings };
 
+/** What a batch did to the store, as `gridcast ingest csv` and the API report it. */
+export function batchCounts(r: IngestCsvResult): { new: number; revised: number; unchanged: number } {
+  if (r.status === 'committed') return { new: r.written - r.revised, revised: r.revised, unchanged: r.rows - r.written };
+  // Quarantined rows are held, not stored; an input already ingested changes nothing.
+  return { new: 0, revised: 0, unchanged: r.status === 'already-ingested' ? r.rows : 0 };
+}
+
 const stageOf = {
   measurements: { ddl: measurementStageDdl, columns: MEASUREMENT_STAGE_COLUMNS, key: ['series_id', 'ts'] },
   weather: { ddl: weatherStageDdl, columns: WEATHER_STAGE_COLUMNS, key: ['station_id', 'variable', 'ts', 'issued_at'] },
@@ -139,8 +149,8 @@ export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOpt
     const recorded = { file, contentHash: src.contentHash };
 
     if (kind === 'measurements') {
-      await tx.query('SAVEPOINT ingest_direct');
-      const direct = await readPass(tx, src, header, catalog, { table: 'measurements', columns: DIRECT_COLUMNS, tail: () => `,${batchId}\n` });
+      await beginDirectCopy(tx);
+      const direct = await readPass(tx, src, header, catalog, { ...MEASUREMENT_DIRECT_COPY, tail: () => `,${batchId}\n` });
       lap('stage');
       if (direct.issues.length > 0) throw rejected(file, direct.issues);
       const jumps = direct.clash ? [] : await levelJumps(tx, direct.stats);
@@ -153,7 +163,7 @@ export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOpt
         await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { ...recorded, written: direct.rows, revised: 0, suspect } });
         return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, revised: 0, revisions: [], issues: [], timings, suspect };
       }
-      await tx.query('ROLLBACK TO SAVEPOINT ingest_direct');
+      await abandonDirectCopy(tx);
     }
 
     await tx.exec(stageOf[kind].ddl(STAGE));
@@ -215,7 +225,6 @@ function replayed(b: BatchRecord, src: BatchSource, kind: CsvKind, idempotencyKe
   };
 }
 
-const DIRECT_COLUMNS = ['series_id', 'ts', 'value', 'quality', 'batch_id'];
 const UNIQUE_VIOLATION = '23505';
 
 function openPass(file: string, gzip: boolean, size: number, onProgress?: IngestCsvOptions['onProgress']): Pass {

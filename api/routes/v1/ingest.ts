@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { formatLine, type CsvKind } from '../../../ingest/csv/format.ts';
-import { ingestBatch, type IngestCsvResult } from '../../../ingest/csv/ingest-csv.ts';
+import { batchCounts, ingestBatch, type IngestCsvResult } from '../../../ingest/csv/ingest-csv.ts';
 import { csvTextSource, jsonRowsSource, type BatchSource, type JsonRow } from '../../../ingest/csv/source.ts';
 import type { Db } from '../../../store/db.ts';
 import { ON_CONFLICT } from '../../../store/measurements.repository.ts';
@@ -61,9 +61,7 @@ export function batchReport(r: IngestCsvResult): BatchReport {
     kind: r.kind,
     status: r.status,
     rows: r.rows,
-    new: r.written - r.revised,
-    revised: r.revised,
-    unchanged: r.status === 'quarantined' ? 0 : r.rows - r.written,
+    ...batchCounts(r),
     revisions: r.revisions.map((n) => ({
       line: n.ord,
       seriesId: n.seriesId,
