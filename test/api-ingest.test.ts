@@ -212,6 +212,17 @@ describe.each(backends)('POST /api/v1/ingest/* (%s)', (kind) => {
     expect(await count('ingest_quarantine')).toBe(2);
   });
 
+  it('refuses a JSON body over api.bodyLimitBytes with 413', async () => {
+    const rows = Array.from({ length: 30_000 }, (_, i) => ({ series_id: 'sub-a', ts: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(), value: i }));
+    const res = await post('measurements', rows);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toMatch(/BODY_TOO_LARGE/);
+    expect(await count('ingest_batches')).toBe(0);
+    // The same rows in batches under the limit go in.
+    for (const half of [rows.slice(0, 15_000), rows.slice(15_000)]) expect((await post('measurements', half)).statusCode).toBe(201);
+    expect(await count('measurements')).toBe(30_000);
+  });
+
   it('refuses a body over api.bodyLimitBytes with 413 and writes nothing (100 MB, streamed)', async () => {
     const config = ConfigSchema.parse({});
     const bodyLimit = config.api.bodyLimitBytes;
