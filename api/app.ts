@@ -1,11 +1,19 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isGridcastError } from '../core/errors.ts';
+import type { Config } from '../core/config.ts';
+import type { Db } from '../store/db.ts';
 import { healthRoutes, type HealthSource } from './routes/health.ts';
+import { ingestRoutes } from './routes/v1/ingest.ts';
+import { registryRoutes } from './routes/v1/registry.ts';
+import { runRoutes } from './routes/v1/runs.ts';
 
 export interface AppDeps {
   health: HealthSource;
   logger?: FastifyServerOptions['logger'];
+  /** The store and configuration the /api/v1 routes serve; without them only /health is served. */
+  db?: Db;
+  config?: Config;
 }
 
 // Polled every few seconds by load balancers and monitors: their requests log at debug, not info.
@@ -36,6 +44,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (hasZodFastifySchemaValidationErrors(err)) {
       return reply.code(400).send({ code: 'REQUEST_INVALID', message: err.message, details: { issues: err.validation } });
     }
+    // fastify's own client errors (413 body too large, 415 media type…) keep their status.
+    const client = err as { statusCode?: unknown; code?: string; message?: string };
+    if (typeof client.statusCode === 'number' && client.statusCode >= 400 && client.statusCode < 500) {
+      return reply.code(client.statusCode).send({ code: client.code, message: client.message, details: {} });
+    }
     if (isGridcastError(err)) {
       const status = /_NOT_FOUND$/.test(err.code) ? 404 : 400;
       return reply.code(status).send({ code: err.code, message: err.message, details: err.details });
@@ -44,5 +57,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ code: 'INTERNAL', message: 'Internal error; see the server log.' });
   });
   await app.register(healthRoutes(deps.health));
+  if (deps.db && deps.config) {
+    const { db, config } = deps;
+    await app.register(ingestRoutes({ db, bodyLimitBytes: config.api.bodyLimitBytes }), { prefix: '/api/v1' });
+    await app.register(runRoutes({ db, config }), { prefix: '/api/v1' });
+    await app.register(registryRoutes({ db }), { prefix: '/api/v1' });
+  }
   return app;
 }

@@ -85,6 +85,13 @@ export const ConfigSchema = z.object({
       movingLoadAllocation: z.enum(['average', 'worst-case']).default('average'),
     })
     .prefault({}),
+  /** REST API v1. */
+  api: z
+    .object({
+      /** Largest request body (an ingested CSV or JSON batch); larger ones are refused with 413, nothing written. */
+      bodyLimitBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    })
+    .prefault({}),
   /**
    * Scheduled jobs (E2, D6) by name: `aggregates-flush`, `scada-imputation`, `forecast-<horizon>`
    * and `http-poll:<url>` per polled endpoint (jobs/registry.ts has the defaults). `cron` is

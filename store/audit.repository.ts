@@ -57,16 +57,19 @@ export async function appendAudit(q: Queryable, e: NewAuditEntry): Promise<Audit
   return fromDb(rows[0]);
 }
 
-/** Entries oldest first, optionally of one entity (and id), at most `limit` of the most recent. */
-export async function listAudit(q: Queryable, filter: { entity?: string; entityId?: string; entityPrefix?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+/**
+ * Entries oldest first, optionally of one entity (and id), at most `limit` of the most recent;
+ * with `beforeId`, of those older than that entry (the next page back).
+ */
+export async function listAudit(q: Queryable, filter: { entity?: string; entityId?: string; entityPrefix?: string; beforeId?: number; limit?: number } = {}): Promise<AuditEntry[]> {
   const { rows } = await q.query<DbRow>(
     `SELECT * FROM (
        SELECT ${COLUMNS} FROM audit_log
        WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2)
-         AND ($3::text IS NULL OR starts_with(entity_id, $3))
+         AND ($3::text IS NULL OR starts_with(entity_id, $3)) AND ($5::bigint IS NULL OR id < $5)
        ORDER BY id DESC LIMIT $4) AS recent
      ORDER BY id`,
-    [filter.entity ?? null, filter.entityId ?? null, filter.entityPrefix ?? null, filter.limit ?? 1000],
+    [filter.entity ?? null, filter.entityId ?? null, filter.entityPrefix ?? null, filter.limit ?? 1000, filter.beforeId ?? null],
   );
   return rows.map(fromDb);
 }

@@ -112,7 +112,7 @@ export function valueConflict(revised: number, revisions: RevisionNote[], descri
   const more = revised > first.length ? `\n... and ${revised - first.length} more` : '';
   return new GridcastError(
     'VALUE_CONFLICT',
-    `${revised} row(s) would change a stored value and --on-conflict is reject, so nothing was written; send them with --on-conflict revise to keep both versions:\n${first.join('\n')}${more}`,
+    `${revised} row(s) would change a stored value and the conflict rule is reject (--on-conflict reject, ?onConflict=reject), so nothing was written; send them with the rule revise to keep both versions:\n${first.join('\n')}${more}`,
     { revised, revisions },
   );
 }
@@ -168,6 +168,18 @@ export async function insertMeasurements(
 }
 
 /** Columns of a staging relation of measurements (TEMP table filled by COPY, see ingest/csv). */
+/**
+ * The fast path of a batch of measurements: COPY straight into measurements (with the batch id)
+ * under a savepoint, abandoned when a key is already stored or the batch must be staged after all.
+ */
+export const MEASUREMENT_DIRECT_COPY = { table: 'measurements', columns: ['series_id', 'ts', 'value', 'quality', 'batch_id'] } as const;
+export async function beginDirectCopy(tx: Queryable): Promise<void> {
+  await tx.query('SAVEPOINT ingest_direct');
+}
+export async function abandonDirectCopy(tx: Queryable): Promise<void> {
+  await tx.query('ROLLBACK TO SAVEPOINT ingest_direct');
+}
+
 export const MEASUREMENT_STAGE_COLUMNS = ['series_id', 'ts', 'value', 'quality', 'line'] as const;
 export const measurementStageDdl = (name: string) =>
   `CREATE TEMP TABLE ${name} (series_id text NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL, quality text NOT NULL, line bigint NOT NULL) ON COMMIT DROP`;

@@ -79,6 +79,19 @@ export async function getModel(q: Queryable, name: string): Promise<ModelRecord 
   return rows[0] ? { name: rows[0].name, family: rows[0].family, description: rows[0].description, createdAt: rows[0].created_at } : null;
 }
 
+/** Every model, by name. */
+export async function listModels(q: Queryable): Promise<ModelRecord[]> {
+  const { rows } = await q.query<{ name: string; family: string; description: string | null; created_at: Date }>(
+    'SELECT name, family, description, created_at FROM models ORDER BY name',
+  );
+  return rows.map((r) => ({ name: r.name, family: r.family, description: r.description, createdAt: r.created_at }));
+}
+
+/** Locks a model's row until the end of the transaction (status changes of one model are serialised on it); false when there is no such model. */
+export async function lockModel(q: Queryable, name: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [name])).rows.length > 0;
+}
+
 /** The artifact as stored: gzip of its JSON, and the sha256 of that JSON checked on load. */
 function packArtifact(a: ModelArtifact): { bytes: Buffer; sha256: string } {
   const json = JSON.stringify(a);
@@ -163,11 +176,6 @@ export async function listVersions(q: Queryable, filter: { model?: string; statu
     [filter.model ?? null, filter.status ?? null],
   );
   return rows.map(fromDb);
-}
-
-/** Locks the model's row until the end of the transaction: status changes of one model are serialised on it. */
-export async function lockModel(tx: Queryable, model: string): Promise<void> {
-  await tx.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [model]);
 }
 
 /** The champion of a model, or null. `forUpdate` locks it (inside a transaction). */

@@ -31,9 +31,7 @@ const NOT_SOURCE = new Set(['node_modules', 'test', 'bench', 'deploy', '.git']);
 const IMPORT_EXCEPTIONS: ReadonlyArray<readonly [string, string, string]> = [];
 
 /** Files outside store/ that still hold SQL: [file, why]. */
-const SQL_EXCEPTIONS: ReadonlyArray<readonly [string, string]> = [
-  ['ingest/csv/ingest-csv.ts', 'a savepoint around the direct write; ingest/csv is reworked by the API write routes of issue 9, which move it into the store'],
-];
+const SQL_EXCEPTIONS: ReadonlyArray<readonly [string, string]> = [];
 
 /**
  * A string or template literal opening with a SQL statement: upper-case keywords followed by what

@@ -5,7 +5,7 @@ import { loadConfig } from '../../core/config.ts';
 import { checkTextFile } from '../../core/text-file.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { CSV_KINDS, formatLine, type CsvKind } from '../../ingest/csv/format.ts';
-import { ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
+import { batchCounts, ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
 import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
 import type { SuspectReport } from '../../ingest/validate/suspect.ts';
@@ -98,8 +98,9 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
       return EXIT_QUARANTINED;
     }
     const committedSec = (performance.now() - t0) / 1000;
+    const counts = batchCounts(r);
     console.log(
-      `${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${r.written - r.revised} new, ${r.revised} revised, ${r.rows - r.written} unchanged; ${Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')}`,
+      `${file}: committed batch ${r.batchId} (${r.kind}): ${r.rows} rows, ${counts.new} new, ${counts.revised} revised, ${counts.unchanged} unchanged; ${Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')}`,
     );
     for (const n of r.revisions) console.log(`${file}:${n.ord}: revised ${n.seriesId} ${n.ts.toISOString()}: ${n.oldValue} -> ${n.newValue} (the old value is kept as a revision)`);
     if (r.revised > r.revisions.length) console.log(`${file}: ... and ${r.revised - r.revisions.length} more revised rows`);

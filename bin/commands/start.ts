@@ -55,6 +55,8 @@ export async function run(args: string[]): Promise<number> {
 
   const destination = logDestination(config.logFormat);
   const app = await buildApp({
+    db,
+    config,
     logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },
     health: {
       dbKind: db.kind,

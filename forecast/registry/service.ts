@@ -254,3 +254,47 @@ export async function retireVersion(db: Db, id: string, by: StatusChange): Promi
     return (await setStatus(tx, id, 'retired', { actor, reason, action: 'retire', details: { wasChampion: v.status === 'champion' } })).version;
   });
 }
+
+/**
+ * One-step rollback: the current champion of `model` is retired and the champion it replaced
+ * serves again, in one transaction (audit 'retire' with rolledBackTo, then 'rollback'). The
+ * restored version's own promotion names its predecessor, so a further rollback goes one step
+ * further back. Without a champion or a predecessor: NO_PREVIOUS_CHAMPION. The restored version
+ * follows the overlap rule of a promotion (CHAMPION_OVERLAP unless `replaceOverlap`).
+ */
+export async function rollbackModel(
+  db: Db,
+  model: string,
+  by: StatusChange & { replaceOverlap?: boolean },
+): Promise<{ version: ModelVersion; replaced: ModelVersion }> {
+  const actor = required(by.actor, 'ACTOR_REQUIRED', 'who rolls back (--by)');
+  const reason = required(by.reason, 'REASON_REQUIRED', 'a reason (--reason)');
+  return db.transaction(async (tx) => {
+    if (!(await lockModel(tx, model))) throw new GridcastError('MODEL_NOT_FOUND', `no model '${model}' (see 'gridcast models list')`, { model });
+    const current = await championOf(tx, model, true);
+    const previous = await previousChampion(tx, model);
+    if (!current || !previous) {
+      throw new GridcastError(
+        'NO_PREVIOUS_CHAMPION',
+        current ? `${current.id} replaced no champion: there is nothing to roll back to` : `${model} has no champion: there is nothing to roll back`,
+        { model, champion: current?.id ?? null },
+      );
+    }
+    const overlaps = await overlappingChampions(tx, model, previous.seriesIds);
+    if (overlaps.length > 0 && !by.replaceOverlap) {
+      throw new GridcastError(
+        'CHAMPION_OVERLAP',
+        `${previous.id} covers series now served by another model's champion (${overlaps.map((o) => o.id).join(', ')}): roll back with replaceOverlap to have it serve them again, or retire those first; nothing was changed.`,
+        { id: previous.id, overlaps },
+      );
+    }
+    await setStatus(tx, current.id, 'retired', { actor, reason, action: 'retire', details: { rolledBackTo: previous.id } });
+    const { version } = await setStatus(tx, previous.id, 'champion', {
+      actor,
+      reason,
+      action: 'rollback',
+      details: { replaced: current.id, ...(overlaps.length ? { replacesOverlap: overlaps } : {}) },
+    });
+    return { version, replaced: current };
+  });
+}

@@ -10,6 +10,13 @@ const FORMATS: Record<CsvKind, { required: string[]; optional: string[] }> = {
   metering: { required: ['series_id', 'interval_start', 'interval_sec', 'value', 'status'], optional: ['received_at'] },
 };
 
+/** Every column of each format, in the documented order. */
+export const COLUMNS: Record<CsvKind, readonly string[]> = {
+  measurements: [...FORMATS.measurements.required, ...FORMATS.measurements.optional],
+  weather: [...FORMATS.weather.required, ...FORMATS.weather.optional],
+  metering: [...FORMATS.metering.required, ...FORMATS.metering.optional],
+};
+
 export const formatLine = (kind: CsvKind) => {
   const f = FORMATS[kind];
   return [...f.required, ...f.optional.map((c) => `[${c}]`)].join(',');

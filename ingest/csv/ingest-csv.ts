@@ -3,14 +3,16 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { parse } from 'csv-parse';
 import { GridcastError } from '../../core/errors.ts';
 import { checkTextFile } from '../../core/text-file.ts';
 import { markAggregates, refreshAggregates } from '../../store/aggregates.ts';
-import { claimBatch, findBatchByKey, finishBatch } from '../../store/batches.repository.ts';
+import { claimBatch, findBatchByKey, finishBatch, type BatchRecord } from '../../store/batches.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
 import {
+  abandonDirectCopy,
+  beginDirectCopy,
   loadSeriesUnits,
+  MEASUREMENT_DIRECT_COPY,
   type SeriesUnit,
   MEASUREMENT_STAGE_COLUMNS,
   measurementStageDdl,
@@ -26,11 +28,10 @@ import { formatIssues, MAX_ISSUES, type Issue } from '../validate/issues.ts';
 import { levelJumps } from '../validate/level-jumps.ts';
 import { flagBatchSpikes, type SuspectReport } from '../validate/suspect.ts';
 import { readHeader, type CsvKind } from './format.ts';
-import { numberedRecords, type NumberedRecord } from './records.ts';
+import { numberedRecords } from './records.ts';
+import { csvParser, MAX_LINE_BYTES, type BatchSource, type Pass } from './source.ts';
 import { rowChecker, type SeriesStats } from './rows.ts';
 
-/** Longest accepted line: far above any real row, small enough that a runaway line fails at once. */
-export const MAX_LINE_BYTES = 1 << 20;
 /** Staging rows are sent to the database in COPY chunks of about this many characters. */
 const COPY_CHUNK_CHARS = 1 << 20;
 const STAGE = 'ingest_stage';
@@ -53,6 +54,13 @@ export interface IngestCsvOptions {
   onConflict?: OnConflict;
 }
 
+export interface IngestBatchOptions extends Omit<IngestCsvOptions, 'onProgress'> {
+  /** The client's key for this batch (API Idempotency-Key): a retry returns the first batch's report. */
+  idempotencyKey?: string;
+  /** Whose keys these are (the API key's id): two clients choosing the same key do not collide. */
+  idempotencyScope?: string;
+}
+
 /** Milliseconds spent per phase of a batch (the bench prints them). */
 export type Timings = Partial<Record<'hash' | 'stage' | 'validate' | 'merge' | 'aggregates', number>>;
 
@@ -73,8 +81,17 @@ export type IngestCsvResult =
       issues: Issue[];
       timings: Timings;
       suspect?: SuspectReport;
+      /** The report of the batch first stored under the same idempotency key; nothing written now. */
+      replayed?: true;
     }
   | { status: 'already-ingested'; batchId: number; kind: CsvKind; rows: number; written: 0; revised: 0; revisions: []; issues: Issue[]; firstStatus: string; timings: Timings };
+
+/** What a batch did to the store, as `gridcast ingest csv` and the API report it. */
+export function batchCounts(r: IngestCsvResult): { new: number; revised: number; unchanged: number } {
+  if (r.status === 'committed') return { new: r.written - r.revised, revised: r.revised, unchanged: r.rows - r.written };
+  // Quarantined rows are held, not stored; an input already ingested changes nothing.
+  return { new: 0, revised: 0, unchanged: r.status === 'already-ingested' ? r.rows : 0 };
+}
 
 const stageOf = {
   measurements: { ddl: measurementStageDdl, columns: MEASUREMENT_STAGE_COLUMNS, key: ['series_id', 'ts'] },
@@ -101,32 +118,39 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
   const size = (await stat(file).catch(() => {
     throw new GridcastError('FILE_NOT_FOUND', `${file}: no such file`, { file });
   })).size;
-  const timings: Timings = {};
+  const t = performance.now();
+  const fileHash = await sha256File(file);
+  const gzip = await isGzip(file);
+  const src: BatchSource = { name: file, adapter: 'csv', keyPrefix: 'csv', contentHash: fileHash, open: () => openPass(file, gzip, size, opts.onProgress) };
+  return ingestBatch(db, src, opts, { hash: Math.round(performance.now() - t) });
+}
+
+/**
+ * The one ingestion path of the CLI and the API: a batch of records (the header record first)
+ * from any source that can be read twice, validated, stored and recorded under its batch key.
+ * The batch key is the idempotency key when one is given (a retry with the same content returns
+ * the first batch's report; other content is IDEMPOTENCY_KEY_REUSED), else the content hash.
+ */
+export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOptions = {}, timings: Timings = {}): Promise<IngestCsvResult> {
+  const file = src.name;
   let t = performance.now();
   const lap = (phase: keyof Timings) => {
     const now = performance.now();
     timings[phase] = (timings[phase] ?? 0) + Math.round(now - t);
     t = now;
   };
-  const fileHash = await sha256File(file);
-  lap('hash');
-  const gzip = await isGzip(file);
-  const src: Source = { file, fileHash, open: () => openPass(file, gzip, size, opts.onProgress) };
-
   return db.transaction(async (tx) => {
     const header = await readFileHeader(src, opts.kind);
     const kind = header.kind;
-    const batchKey = `csv:${kind}:${fileHash}`;
-    const batchId = await claimBatch(tx, { source: 'csv', batchKey, kind });
-    if (batchId === null) {
-      const b = (await findBatchByKey(tx, batchKey))!;
-      return { status: 'already-ingested', batchId: b.id, kind, rows: b.rowCount, written: 0, revised: 0, revisions: [], issues: [], firstStatus: b.status, timings };
-    }
+    const batchKey = opts.idempotencyKey !== undefined ? `idempotency:${opts.idempotencyScope ?? ''}:${opts.idempotencyKey}` : `${src.keyPrefix}:${kind}:${src.contentHash}`;
+    const batchId = await claimBatch(tx, { source: src.adapter, batchKey, kind });
+    if (batchId === null) return replayed((await findBatchByKey(tx, batchKey))!, src, kind, opts.idempotencyKey, timings);
     const catalog = await loadSeriesUnits(tx);
+    const recorded = { file, contentHash: src.contentHash };
 
     if (kind === 'measurements') {
-      await tx.query('SAVEPOINT ingest_direct');
-      const direct = await readPass(tx, src, header, catalog, { table: 'measurements', columns: DIRECT_COLUMNS, tail: () => `,${batchId}\n` });
+      await beginDirectCopy(tx);
+      const direct = await readPass(tx, src, header, catalog, { ...MEASUREMENT_DIRECT_COPY, tail: () => `,${batchId}\n` });
       lap('stage');
       if (direct.issues.length > 0) throw rejected(file, direct.issues);
       const jumps = direct.clash ? [] : await levelJumps(tx, direct.stats);
@@ -136,10 +160,10 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
         lap('validate');
         await refreshMeasured(tx, direct.stats, opts.deferAggregates === true);
         lap('aggregates');
-        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { file, written: direct.rows, revised: 0, suspect } });
+        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { ...recorded, written: direct.rows, revised: 0, suspect } });
         return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, revised: 0, revisions: [], issues: [], timings, suspect };
       }
-      await tx.query('ROLLBACK TO SAVEPOINT ingest_direct');
+      await abandonDirectCopy(tx);
     }
 
     await tx.exec(stageOf[kind].ddl(STAGE));
@@ -152,7 +176,7 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
     lap('validate');
     if (jumps.length > 0) {
       await quarantineStaged(tx, STAGE, batchId);
-      await finishBatch(tx, batchId, { status: 'quarantined', rowCount: staged.rows, report: { file, issues: jumps } });
+      await finishBatch(tx, batchId, { status: 'quarantined', rowCount: staged.rows, report: { ...recorded, issues: jumps } });
       return { status: 'quarantined', batchId, kind, rows: staged.rows, written: 0, revised: 0, revisions: [], issues: jumps, timings };
     }
     const { written, revised, revisions } = await merge(tx, kind, batchId, opts.onConflict ?? 'revise', file);
@@ -164,26 +188,44 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
       await refreshMeasured(tx, staged.stats, opts.deferAggregates === true);
       lap('aggregates');
     }
-    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { file, written, revised, revisions, suspect } });
+    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { ...recorded, written, revised, revisions, suspect } });
     return { status: 'committed', batchId, kind, rows: staged.rows, written, revised, revisions, issues: [], timings, suspect };
   });
 }
 
-const DIRECT_COLUMNS = ['series_id', 'ts', 'value', 'quality', 'batch_id'];
+/**
+ * A batch key already recorded. Under an idempotency key the same content gets the first batch's
+ * report again, and other content is refused; under a content hash it is reported as already
+ * ingested (the CLI's rule for a file sent twice).
+ */
+function replayed(b: BatchRecord, src: BatchSource, kind: CsvKind, idempotencyKey: string | undefined, timings: Timings): IngestCsvResult {
+  if (idempotencyKey === undefined) {
+    return { status: 'already-ingested', batchId: b.id, kind, rows: b.rowCount, written: 0, revised: 0, revisions: [], issues: [], firstStatus: b.status, timings };
+  }
+  if (b.report.contentHash !== src.contentHash || b.kind !== kind || b.status === 'rejected') {
+    throw new GridcastError(
+      'IDEMPOTENCY_KEY_REUSED',
+      `Idempotency-Key '${idempotencyKey}' was used for batch ${b.id} (${b.kind}) with other content: send this batch under a new key`,
+      { idempotencyKey, batchId: b.id },
+    );
+  }
+  const r = b.report as { written?: number; revised?: number; revisions?: RevisionNote[]; issues?: Issue[]; suspect?: SuspectReport };
+  return {
+    status: b.status,
+    batchId: b.id,
+    kind,
+    rows: b.rowCount,
+    written: r.written ?? 0,
+    revised: r.revised ?? 0,
+    revisions: r.revisions ?? [],
+    issues: r.issues ?? [],
+    timings,
+    ...(r.suspect ? { suspect: r.suspect } : {}),
+    replayed: true,
+  };
+}
+
 const UNIQUE_VIOLATION = '23505';
-
-interface Source {
-  file: string;
-  fileHash: string;
-  open: () => Pass;
-}
-
-/** One read of the file: its records with line numbers, and the hash of the bytes read. */
-interface Pass {
-  batches: AsyncIterable<NumberedRecord[]>;
-  digest: () => string;
-  close: () => void;
-}
 
 function openPass(file: string, gzip: boolean, size: number, onProgress?: IngestCsvOptions['onProgress']): Pass {
   const hash = createHash('sha256');
@@ -194,7 +236,7 @@ function openPass(file: string, gzip: boolean, size: number, onProgress?: Ingest
     read += b.length;
     onProgress?.(read, size);
   });
-  const parser = parse({ relax_column_count: true, max_record_size: MAX_LINE_BYTES });
+  const parser = csvParser();
   const input: Readable = gzip ? raw.pipe(createGunzip()) : raw;
   input.on('error', (e) => parser.destroy(e));
   input.pipe(parser);
@@ -208,16 +250,16 @@ function openPass(file: string, gzip: boolean, size: number, onProgress?: Ingest
   };
 }
 
-async function readFileHeader(src: Source, wanted: CsvKind | undefined): Promise<ReturnType<typeof readHeader>> {
+async function readFileHeader(src: BatchSource, wanted: CsvKind | undefined): Promise<ReturnType<typeof readHeader>> {
   const pass = src.open();
   try {
-    for await (const [{ record }] of pass.batches) return readHeader(src.file, record, wanted);
+    for await (const [{ record }] of pass.batches) return readHeader(src.name, record, wanted);
   } catch (e) {
-    throw parseFailure(src.file, e, []);
+    throw parseFailure(src.name, e, []);
   } finally {
     pass.close();
   }
-  throw new GridcastError('CSV_HEADER_INVALID', `${src.file}:1: the file is empty; it needs a header line`, { file: src.file, line: 1 });
+  throw new GridcastError('CSV_HEADER_INVALID', `${src.name}:1: the file is empty; it needs a header line`, { file: src.name, line: 1 });
 }
 
 interface PassResult {
@@ -235,7 +277,7 @@ interface PassResult {
  */
 async function readPass(
   tx: Queryable,
-  src: Source,
+  src: BatchSource,
   header: ReturnType<typeof readHeader>,
   catalog: Map<string, SeriesUnit>,
   target: { table: string; columns: readonly string[]; tail: (line: number) => string },
@@ -298,12 +340,12 @@ async function readPass(
     if (issues.length === 0 && !clash) {
       await flush();
       await settle();
-      if (!clash && pass.digest() !== src.fileHash) {
-        throw new GridcastError('FILE_CHANGED', `${src.file} changed while it was being read; run the import again once it is complete`, { file: src.file });
+      if (!clash && pass.digest() !== src.contentHash) {
+        throw new GridcastError('FILE_CHANGED', `${src.name} changed while it was being read; run the import again once it is complete`, { file: src.name });
       }
     }
   } catch (e) {
-    throw parseFailure(src.file, e, issues);
+    throw parseFailure(src.name, e, issues);
   } finally {
     pass.close();
     await inflight.catch(() => {});

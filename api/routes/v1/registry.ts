@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { WeatherInputSchema } from '../../../core/topology/weather.ts';
+import { auditPage, modelDetail, modelSummaries } from '../../../forecast/registry/catalog.ts';
+import { promoteVersion, retireVersion, rollbackModel, setShadow } from '../../../forecast/registry/service.ts';
+import type { AuditEntry } from '../../../store/audit.repository.ts';
+import type { Db } from '../../../store/db.ts';
+import { VERSION_STATUSES, type ModelRecord, type ModelVersion } from '../../../core/registry.ts';
+
+export interface RegistryRoutesDeps {
+  db: Db;
+}
+
+/** Largest audit page. */
+export const AUDIT_MAX_LIMIT = 500;
+
+const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a model name: letters, digits, _ . -');
+
+const Model = z.object({ name: z.string(), family: z.string(), description: z.string().nullable(), createdAt: z.string() });
+
+export const ModelSummaryView = Model.extend({
+  champion: z.string().nullable(),
+  versions: z.object(Object.fromEntries(VERSION_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof VERSION_STATUSES)[number], z.ZodNumber>),
+});
+
+export const VersionView = z.object({
+  id: z.string(),
+  model: z.string(),
+  version: z.number().int(),
+  status: z.enum(VERSION_STATUSES),
+  statusAt: z.string(),
+  kind: z.string(),
+  spec: z.object({ kind: z.string(), version: z.number(), params: z.unknown() }),
+  features: z.array(z.string()),
+  seriesIds: z.array(z.string()),
+  trainStart: z.string(),
+  trainEnd: z.string(),
+  dataHash: z.string(),
+  codeVersion: z.string(),
+  metrics: z.record(z.string(), z.unknown()).nullable().describe('backtest scores by backtest name'),
+  weather: z.record(z.string(), WeatherInputSchema.nullable()).describe('the weather each series was trained on (null: none)'),
+  hasWeatherFreeCompanion: z.boolean(),
+  warnings: z.array(z.string()),
+  createdAt: z.string(),
+  createdBy: z.string(),
+});
+
+export const AuditView = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  entity: z.string(),
+  entityId: z.string(),
+  fromStatus: z.string().nullable(),
+  toStatus: z.string().nullable(),
+  reason: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const modelView = (m: ModelRecord) => ({ ...m, createdAt: m.createdAt.toISOString() });
+export const versionView = (v: ModelVersion): z.infer<typeof VersionView> => ({
+  id: v.id,
+  model: v.model,
+  version: v.version,
+  status: v.status,
+  statusAt: v.statusAt.toISOString(),
+  kind: v.kind,
+  spec: v.spec,
+  features: v.features,
+  seriesIds: v.seriesIds,
+  trainStart: v.trainStart.toISOString(),
+  trainEnd: v.trainEnd.toISOString(),
+  dataHash: v.dataHash,
+  codeVersion: v.codeVersion,
+  metrics: v.metrics,
+  weather: v.weather,
+  hasWeatherFreeCompanion: v.hasCompanion,
+  warnings: v.warnings,
+  createdAt: v.createdAt.toISOString(),
+  createdBy: v.createdBy,
+});
+const auditView = (e: AuditEntry) => ({ ...e, at: e.at.toISOString() });
+
+/**
+ * Who acts, for the audit log: the API key behind the request. The auth hook sets the principal
+ * on every non-public route; an app built without it records the change as unauthenticated.
+ */
+export const actorOf = (req: FastifyRequest) => (req.principal ? `apikey:${req.principal.name}` : 'apikey:(none)');
+
+const VersionParams = z.object({ name: ModelName, version: z.coerce.number().int().positive() });
+const Change = z.strictObject({ reason: z.string().trim().min(1).describe('why: recorded in the audit log') });
+const OverlapChange = Change.extend({
+  replaceOverlap: z.boolean().default(false).describe("take over the series another model's champion serves (CHAMPION_OVERLAP otherwise)"),
+});
+const Overlap = z.object({ id: z.string(), series: z.array(z.string()) });
+
+/** The model registry: models, versions and the audit log (viewer); status changes (data-scientist). */
+export const registryRoutes = (deps: RegistryRoutesDeps): FastifyPluginAsyncZod =>
+  async function registry(app) {
+    const { db } = deps;
+    app.get(
+      '/models',
+      { config: { role: 'viewer' }, schema: { summary: 'Models of the registry, with their champion and version counts', tags: ['registry'], response: { 200: z.object({ items: z.array(ModelSummaryView) }) } } },
+      async () => ({ items: (await modelSummaries(db)).map((m) => ({ ...modelView(m), champion: m.champion, versions: m.versions })) }),
+    );
+
+    app.get(
+      '/models/:name',
+      {
+        config: { role: 'viewer' },
+        schema: {
+          summary: 'A model and its versions (newest first) with status, backtest metrics and the weather they were trained on',
+          tags: ['registry'],
+          params: z.object({ name: ModelName }),
+          response: { 200: z.object({ model: Model, versions: z.array(VersionView) }) },
+        },
+      },
+      async (req) => {
+        const d = await modelDetail(db, req.params.name);
+        return { model: modelView(d.model), versions: d.versions.map(versionView) };
+      },
+    );
+
+    app.get(
+      '/audit',
+      {
+        config: { role: 'viewer' },
+        schema: {
+          summary: 'The audit log, newest first, by pages',
+          description: `Pass nextCursor as cursor for the next (older) page. limit at most ${AUDIT_MAX_LIMIT}.`,
+          tags: ['registry'],
+          querystring: z.strictObject({
+            entity: z.string().min(1).optional().describe('e.g. model_version'),
+            entityId: z.string().min(1).optional().describe('e.g. load@3'),
+            model: ModelName.optional().describe('entries of the versions of this model'),
+            cursor: z.coerce.number().int().positive().optional(),
+            limit: z.coerce.number().int().min(1).max(AUDIT_MAX_LIMIT).default(100),
+          }),
+          response: { 200: z.object({ items: z.array(AuditView), nextCursor: z.string().nullable() }) },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const page = await auditPage(db, {
+          ...(q.entity ? { entity: q.entity } : {}),
+          ...(q.entityId ? { entityId: q.entityId } : {}),
+          ...(q.model ? { model: q.model } : {}),
+          ...(q.cursor !== undefined ? { before: q.cursor } : {}),
+          limit: q.limit,
+        });
+        return { items: page.entries.map(auditView), nextCursor: page.next === null ? null : String(page.next) };
+      },
+    );
+
+    const versionChange = { config: { role: 'data-scientist' as const }, tags: ['registry'] };
+    app.post(
+      '/models/:name/versions/:version/promote',
+      {
+        config: versionChange.config,
+        schema: {
+          summary: 'Make a candidate or shadow version the champion (the current champion is retired)',
+          tags: versionChange.tags,
+          params: VersionParams,
+          body: OverlapChange,
+          response: { 200: z.object({ version: VersionView, previousChampion: VersionView.nullable(), overlaps: z.array(Overlap) }) },
+        },
+      },
+      async (req) => {
+        const r = await promoteVersion(db, `${req.params.name}@${req.params.version}`, {
+          actor: actorOf(req),
+          reason: req.body.reason,
+          ...(req.body.replaceOverlap ? { replaceOverlap: true } : {}),
+        });
+        return { version: versionView(r.version), previousChampion: r.previousChampion && versionView(r.previousChampion), overlaps: r.overlaps };
+      },
+    );
+
+    app.post(
+      '/models/:name/rollback',
+      {
+        config: versionChange.config,
+        schema: {
+          summary: 'Roll a model back one step: its champion is retired and the champion it replaced serves again',
+          tags: versionChange.tags,
+          params: z.object({ name: ModelName }),
+          body: OverlapChange,
+          response: { 200: z.object({ version: VersionView, replaced: VersionView }) },
+        },
+      },
+      async (req) => {
+        const r = await rollbackModel(db, req.params.name, { actor: actorOf(req), reason: req.body.reason, ...(req.body.replaceOverlap ? { replaceOverlap: true } : {}) });
+        return { version: versionView(r.version), replaced: versionView(r.replaced) };
+      },
+    );
+
+    for (const [action, change, summary] of [
+      ['shadow', setShadow, 'Put a candidate in shadow: its forecasts are stored and scored, never published'],
+      ['retire', retireVersion, 'Retire a version (retiring the champion leaves its model without one)'],
+    ] as const) {
+      app.post(
+        `/models/:name/versions/:version/${action}`,
+        {
+          config: versionChange.config,
+          schema: { summary, tags: versionChange.tags, params: VersionParams, body: Change, response: { 200: z.object({ version: VersionView }) } },
+        },
+        async (req) => ({ version: versionView(await change(db, `${req.params.name}@${req.params.version}`, { actor: actorOf(req), reason: req.body.reason })) }),
+      );
+    }
+  };

@@ -1,0 +1,56 @@
+import { GridcastError } from '../../core/errors.ts';
+import { listAudit, type AuditEntry } from '../../store/audit.repository.ts';
+import type { Queryable } from '../../store/db.ts';
+import { getModel, listModels, listVersions } from '../../store/registry.repository.ts';
+import type { ModelRecord, ModelVersion, VersionStatus } from '../../core/registry.ts';
+
+/** A model with how many versions it has in each status and its champion. */
+export interface ModelSummary extends ModelRecord {
+  champion: string | null;
+  versions: Record<VersionStatus, number>;
+}
+
+/** Every model of the registry, by name. */
+export async function modelSummaries(q: Queryable): Promise<ModelSummary[]> {
+  const [models, versions] = await Promise.all([listModels(q), listVersions(q)]);
+  return models.map((m) => {
+    const own = versions.filter((v) => v.model === m.name);
+    const count = (s: VersionStatus) => own.filter((v) => v.status === s).length;
+    return {
+      ...m,
+      champion: own.find((v) => v.status === 'champion')?.id ?? null,
+      versions: { candidate: count('candidate'), shadow: count('shadow'), champion: count('champion'), retired: count('retired') },
+    };
+  });
+}
+
+/** A model and its versions, newest first; MODEL_NOT_FOUND for an unknown name. */
+export async function modelDetail(q: Queryable, name: string): Promise<{ model: ModelRecord; versions: ModelVersion[] }> {
+  const model = await getModel(q, name);
+  if (!model) throw new GridcastError('MODEL_NOT_FOUND', `no model '${name}' (see GET /api/v1/models or 'gridcast models list')`, { model: name });
+  return { model, versions: await listVersions(q, { model: name }) };
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  entries: AuditEntry[];
+  /** The id to pass as `before` for the next (older) page; null on the last page. */
+  next: number | null;
+}
+
+/**
+ * The audit log newest first, a page of `limit` entries older than entry `before`, of one
+ * entity kind, entity id, or the versions of one model.
+ */
+export async function auditPage(q: Queryable, f: { entity?: string; entityId?: string; model?: string; before?: number; limit: number }): Promise<AuditPage> {
+  const rows = await listAudit(q, {
+    ...(f.entity ? { entity: f.entity } : {}),
+    ...(f.entityId ? { entityId: f.entityId } : {}),
+    ...(f.model ? { entityPrefix: `${f.model}@` } : {}),
+    ...(f.before !== undefined ? { beforeId: f.before } : {}),
+    // One more than asked tells whether an older page exists.
+    limit: f.limit + 1,
+  });
+  const entries = rows.reverse().slice(0, f.limit);
+  return { entries, next: rows.length > f.limit ? entries[entries.length - 1].id : null };
+}

@@ -1,0 +1,170 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../api/app.ts';
+import { AuditView, ModelSummaryView, VersionView } from '../api/routes/v1/registry.ts';
+import { forecasterFor } from '../bin/lib/models.ts';
+import { ConfigSchema } from '../core/config.ts';
+import { trainModel, type TrainRequest } from '../forecast/registry/service.ts';
+import { readTopologyFile } from '../ingest/topology/read.ts';
+import { listAudit } from '../store/audit.repository.ts';
+import type { Db } from '../store/db.ts';
+import { insertMeasurements } from '../store/measurements.repository.ts';
+import type { MeasurementInput } from '../core/series.ts';
+import { getVersion } from '../store/registry.repository.ts';
+import { saveTopology } from '../store/topology.repository.ts';
+import { authAs } from './api-auth.ts';
+import { expectProblem } from './api-problem.ts';
+import { simulatedLoad } from './backtest-fixtures.ts';
+import { backends, freshDb } from './db.ts';
+
+const health = { dbKind: 'pglite' as const, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] };
+const TOPOLOGY = fileURLToPath(new URL('./fixtures/registry/grid.yaml', import.meta.url));
+const START = '2025-01-06T00:00:00Z';
+const DAYS = 14;
+const H = 3_600_000;
+const config = ConfigSchema.parse({});
+
+const train = (db: Db, over: Partial<TrainRequest> = {}) =>
+  trainModel(db, config, { model: 'grid-load', kind: 'seasonal-naive', root: 'grid', historyDays: DAYS, actor: 'alice', codeVersion: 'test-0', ...over }, (k, p) => forecasterFor(k, p));
+
+describe.each(backends)('registry routes of /api/v1 (%s)', (kind) => {
+  let db: Db;
+  let app: FastifyInstance;
+  let viewer: Record<string, string>;
+  let scientist: Record<string, string>;
+  beforeAll(async () => {
+    db = await freshDb(kind);
+    await saveTopology(db, readTopologyFile(TOPOLOGY));
+    const points: MeasurementInput[] = [];
+    for (const [id, level] of [['feeder.a', 100], ['feeder.b', 60]] as const) {
+      const s = simulatedLoad(id, START, DAYS * 24, level);
+      for (let i = 0; i < s.values.length; i++) points.push({ seriesId: id, ts: new Date(s.start.getTime() + i * H), value: s.values[i] });
+    }
+    await db.transaction((tx) => insertMeasurements(tx, points));
+    for (let i = 0; i < 3; i++) await train(db);
+    await train(db, { model: 'feeder-a', seriesIds: ['feeder.a'], root: undefined });
+    app = await buildApp({ health, db, config });
+    viewer = await authAs(db, 'viewer');
+    scientist = await authAs(db, 'data-scientist');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+  });
+
+  const get = (url: string) => app.inject({ method: 'GET', url: `/api/v1${url}`, headers: viewer });
+  const post = (url: string, payload: object) => app.inject({ method: 'POST', url: `/api/v1${url}`, headers: scientist, payload });
+  const status = async (id: string) => (await getVersion(db, id))?.status;
+
+  it('lists models with their champion and version counts, and shows a model with its versions', async () => {
+    const list = await get('/models');
+    expect(list.statusCode).toBe(200);
+    const items = list.json().items.map((m: unknown) => ModelSummaryView.parse(m));
+    expect(items.map((m: { name: string; champion: string | null; versions: Record<string, number> }) => [m.name, m.champion, m.versions.candidate])).toEqual([
+      ['feeder-a', null, 1],
+      ['grid-load', null, 3],
+    ]);
+    const one = await get('/models/grid-load');
+    expect(one.statusCode).toBe(200);
+    const versions = one.json().versions.map((v: unknown) => VersionView.parse(v));
+    expect(versions.map((v: { id: string; status: string }) => [v.id, v.status])).toEqual([
+      ['grid-load@3', 'candidate'],
+      ['grid-load@2', 'candidate'],
+      ['grid-load@1', 'candidate'],
+    ]);
+    expect(versions[0]).toMatchObject({ kind: 'seasonal-naive', seriesIds: ['feeder.a', 'feeder.b', 'grid'], createdBy: 'alice', metrics: null, weather: {} });
+    expectProblem(await get('/models/nope'), 'MODEL_NOT_FOUND');
+    expectProblem(await get('/models/bad%20name'), 'REQUEST_INVALID');
+  });
+
+  it('promotes, shadows, rolls back one step and retires, naming the API key in the audit log', async () => {
+    const first = await post('/models/grid-load/versions/1/promote', { reason: 'first model' });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ version: { id: 'grid-load@1', status: 'champion' }, previousChampion: null, overlaps: [] });
+    expectProblem(await post('/models/grid-load/versions/1/promote', { reason: 'again' }), 'VERSION_ALREADY_CHAMPION');
+    expectProblem(await post('/models/grid-load/versions/9/promote', { reason: 'none such' }), 'VERSION_NOT_FOUND');
+    expectProblem(await post('/models/grid-load/versions/2/promote', {}), 'REQUEST_INVALID');
+    expectProblem(await post('/models/grid-load/versions/2/promote', { reason: '  ' }), 'REQUEST_INVALID');
+    expectProblem(await post('/models/grid-load/versions/two/promote', { reason: 'x' }), 'REQUEST_INVALID');
+
+    const shadow = await post('/models/grid-load/versions/2/shadow', { reason: 'score it' });
+    expect(shadow.json()).toMatchObject({ version: { id: 'grid-load@2', status: 'shadow' } });
+    expectProblem(await post('/models/grid-load/versions/2/shadow', { reason: 'again' }), 'VERSION_STATUS_INVALID');
+    const second = await post('/models/grid-load/versions/2/promote', { reason: 'better in shadow' });
+    expect(second.json()).toMatchObject({ version: { id: 'grid-load@2', status: 'champion' }, previousChampion: { id: 'grid-load@1', status: 'champion' } });
+    expect(await status('grid-load@1')).toBe('retired');
+
+    const back = await post('/models/grid-load/rollback', { reason: 'worse in production' });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json()).toMatchObject({ version: { id: 'grid-load@1', status: 'champion' }, replaced: { id: 'grid-load@2' } });
+    expect([await status('grid-load@1'), await status('grid-load@2')]).toEqual(['champion', 'retired']);
+    // grid-load@1 replaced no champion: one step further back there is nothing.
+    expectProblem(await post('/models/grid-load/rollback', { reason: 'again' }), 'NO_PREVIOUS_CHAMPION');
+    expectProblem(await post('/models/feeder-a/rollback', { reason: 'no champion' }), 'NO_PREVIOUS_CHAMPION');
+    expectProblem(await post('/models/nope/rollback', { reason: 'x' }), 'MODEL_NOT_FOUND');
+
+    expect((await post('/models/grid-load/versions/3/retire', { reason: 'superseded' })).json()).toMatchObject({ version: { status: 'retired' } });
+    expectProblem(await post('/models/grid-load/versions/3/promote', { reason: 'x' }), 'VERSION_RETIRED');
+    expectProblem(await post('/models/grid-load/versions/3/retire', { reason: 'x' }), 'VERSION_RETIRED');
+
+    const audit = await listAudit(db, { entityPrefix: 'grid-load@' });
+    const changes = audit.filter((e) => e.action !== 'register');
+    expect(changes.map((e) => [e.action, e.entityId])).toEqual([
+      ['promote', 'grid-load@1'],
+      ['shadow', 'grid-load@2'],
+      ['retire', 'grid-load@1'],
+      ['promote', 'grid-load@2'],
+      ['retire', 'grid-load@2'],
+      ['rollback', 'grid-load@1'],
+      ['retire', 'grid-load@3'],
+    ]);
+    // The key that made the change (its name once API keys authenticate requests).
+    for (const e of changes) expect(e.actor).toMatch(/^apikey:/);
+  });
+
+  it("refuses a promotion over another model's champion unless replaceOverlap says so", async () => {
+    const refused = await post('/models/feeder-a/versions/1/promote', { reason: 'feeder model' });
+    expect(expectProblem(refused, 'CHAMPION_OVERLAP')).toMatchObject({ overlaps: [{ id: 'grid-load@1', series: ['feeder.a'] }] });
+    expect(await status('feeder-a@1')).toBe('candidate');
+    const taken = await post('/models/feeder-a/versions/1/promote', { reason: 'feeder model', replaceOverlap: true });
+    expect(taken.statusCode).toBe(200);
+    expect(taken.json()).toMatchObject({ version: { id: 'feeder-a@1', status: 'champion' }, overlaps: [{ id: 'grid-load@1', series: ['feeder.a'] }] });
+  });
+
+  it('pages the audit log newest first by cursor, filtered by model or entity', async () => {
+    const all = (await listAudit(db, { entityPrefix: 'grid-load@' })).reverse();
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/audit?model=grid-load&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { items: unknown[]; nextCursor: string | null };
+      expect(body.items.length).toBeLessThanOrEqual(4);
+      seen.push(...body.items.map((e) => AuditView.parse(e).id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all.map((e) => e.id));
+    expect(seen.length).toBeGreaterThan(8);
+    const one = await get('/audit?entityId=feeder-a@1&entity=model_version');
+    expect(one.json().items.map((e: { action: string }) => e.action)).toEqual(['promote', 'promote-refused', 'register']);
+    expect(one.json().nextCursor).toBeNull();
+    for (const bad of ['limit=0', 'limit=501', 'cursor=x', 'colour=red']) expectProblem(await get(`/audit?${bad}`), 'REQUEST_INVALID');
+  });
+
+  it('names the API key behind the request in the audit entry', async () => {
+    const keyed = await buildApp({ health, db, config });
+    // What the auth hook does for a request with a valid key.
+    keyed.addHook('onRequest', async (req) => {
+      req.principal = { keyId: 'k-17', name: 'ops-bot', role: 'data-scientist' };
+    });
+    try {
+      const res = await keyed.inject({ method: 'POST', url: '/api/v1/models/feeder-a/versions/1/retire', headers: scientist, payload: { reason: 'feeder model withdrawn' } });
+      expect(res.statusCode, res.body).toBe(200);
+    } finally {
+      await keyed.close();
+    }
+    const [entry] = await listAudit(db, { entityId: 'feeder-a@1', limit: 1 });
+    expect(entry).toMatchObject({ action: 'retire', actor: 'apikey:ops-bot', reason: 'feeder model withdrawn' });
+  });
+});
