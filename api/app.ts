@@ -2,9 +2,17 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isGridcastError } from '../core/errors.ts';
 import { healthRoutes, type HealthSource } from './routes/health.ts';
+import type { ReadServices } from './read-services.ts';
+import { actualsRoutes } from './routes/v1/actuals.ts';
+import { forecastsRoutes } from './routes/v1/forecasts.ts';
+import { jobsRoutes } from './routes/v1/jobs.ts';
+import { runsRoutes } from './routes/v1/runs.ts';
+import { topologyRoutes } from './routes/v1/topology.ts';
 
 export interface AppDeps {
   health: HealthSource;
+  /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs); absent, they are not served. */
+  reads?: ReadServices;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -44,5 +52,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ code: 'INTERNAL', message: 'Internal error; see the server log.' });
   });
   await app.register(healthRoutes(deps.health));
+  if (deps.reads) {
+    const r = deps.reads;
+    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs)]) {
+      await app.register(routes, { prefix: '/api/v1' });
+    }
+  }
   return app;
 }

@@ -1,0 +1,47 @@
+import type { Config } from '../../core/config.ts';
+import { silentLog } from '../../core/log.ts';
+import { createActualsService } from '../../ingest/actuals.service.ts';
+import { createTopologyReader } from '../../ingest/topology/topology.service.ts';
+import { createRunReader } from '../../forecast/run/read-runs.service.ts';
+import { createJobsStatus, type JobDefinition } from '../../jobs/status.service.ts';
+import { noRunYet } from '../../jobs/forecast.job.ts';
+import { configuredJobs } from '../../jobs/registry.ts';
+import type { Db } from '../../store/db.ts';
+import { querySeries } from '../../store/query.repository.ts';
+import { latestRun, listRuns, readForecasts, readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
+import { listSeries } from '../../store/series.repository.ts';
+import { lastJobRuns } from '../../store/job-runs.repository.ts';
+import type { ReadServices } from '../../api/read-services.ts';
+
+export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
+
+export const runReader = (db: Db, config: Config) =>
+  createRunReader({
+    runs: {
+      readRun: (id) => readRun(db, id),
+      latestRun: (h, before) => latestRun(db, h, before),
+      listRuns: (o) => listRuns(db, o),
+      readForecasts: (id, o) => readForecasts(db, id, o),
+      runSeriesLabels: (id) => runSeriesLabels(db, id),
+    },
+    timeZone: config.timeZone,
+    noRunYet: (h, now) => noRunYet(config, h, now),
+  });
+
+/**
+ * The read services over one store. `scheduler` is the running one (gridcast start); without it
+ * the jobs listed are those this config would schedule, their next ticks computed from the cron.
+ */
+export function readServices(
+  db: Db,
+  config: Config,
+  scheduler?: { jobs: () => JobDefinition[]; nextTicks: () => Array<{ job: string; at: Date | null }> | null },
+): ReadServices {
+  const jobs = scheduler?.jobs ?? (() => configuredJobs({ db, config, log: silentLog }).jobs);
+  return {
+    topology: createTopologyReader({ listSeries: () => listSeries(db) }),
+    actuals: actualsService(db),
+    runs: runReader(db, config),
+    jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: { lastJobRuns: () => lastJobRuns(db) }, ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
+  };
+}
