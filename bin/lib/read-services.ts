@@ -2,7 +2,7 @@ import type { Config } from '../../core/config.ts';
 import { silentLog } from '../../core/log.ts';
 import { createActualsService } from '../../ingest/actuals.service.ts';
 import { createTopologyReader } from '../../ingest/topology/topology.service.ts';
-import { createRunReader } from '../../forecast/run/read-runs.service.ts';
+import { createRunReader, type RunReaderCache } from '../../forecast/run/read-runs.service.ts';
 import { createJobsStatus, type JobDefinition } from '../../jobs/status.service.ts';
 import { noRunYet } from '../../jobs/forecast.job.ts';
 import { configuredJobs } from '../../jobs/registry.ts';
@@ -15,8 +15,9 @@ import type { ReadServices } from '../../api/read-services.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
 
-export const runReader = (db: Db, config: Config) =>
+export const runReader = (db: Db, config: Config, cache?: RunReaderCache) =>
   createRunReader({
+    ...(cache && { cache }),
     runs: {
       readRun: (id) => readRun(db, id),
       latestRun: (h, before) => latestRun(db, h, before),
@@ -28,8 +29,11 @@ export const runReader = (db: Db, config: Config) =>
     noRunYet: (h, now) => noRunYet(config, h, now),
   });
 
+/** A server answers the same reads many times a second: a new run shows within a second. */
+const SERVER_CACHE: RunReaderCache = { latestTtlMs: 1000, maxViews: 256 };
+
 /**
- * The read services over one store. `scheduler` is the running one (gridcast start); without it
+ * The read services of the API over one store. `scheduler` is the running one (gridcast start); without it
  * the jobs listed are those this config would schedule, their next ticks computed from the cron.
  */
 export function readServices(
@@ -41,7 +45,7 @@ export function readServices(
   return {
     topology: createTopologyReader({ listSeries: () => listSeries(db) }),
     actuals: actualsService(db),
-    runs: runReader(db, config),
+    runs: runReader(db, config, SERVER_CACHE),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: { lastJobRuns: () => lastJobRuns(db) }, ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }

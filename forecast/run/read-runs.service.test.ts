@@ -58,4 +58,33 @@ describe('run reader', () => {
     expect((await reader().list({ limit: 10 })).map((r) => r.id)).toEqual([3, 2, 1]);
     expect((await reader().list({ horizon: 'day-ahead', beforeId: 2, limit: 10 })).map((r) => r.id)).toEqual([1]);
   });
+
+  it('with a cache, reuses the latest run for latestTtlMs and a view until evicted; a failed view is not kept', async () => {
+    const stored = [...RUNS];
+    const repo = fakeRuns(stored);
+    let reads = 0;
+    const readForecasts = repo.readForecasts;
+    repo.readForecasts = async (id, opts) => {
+      reads++;
+      if (opts.seriesId === 'nope') throw new GridcastError('RUN_SERIES_NOT_FOUND', 'no such series');
+      return readForecasts(id, opts);
+    };
+    let t = Date.parse('2026-12-03T00:00:00Z');
+    const r = createRunReader({ runs: repo, timeZone: 'UTC', noRunYet, now: () => new Date(t), cache: { latestTtlMs: 1000, maxViews: 2 } });
+    expect((await r.forecasts({ horizon: 'day-ahead' })).run.id).toBe(2);
+    stored.push(run(4, '2026-12-03T09:00Z', '2026-12-03T09:05Z'));
+    t += 999;
+    expect((await r.forecasts({ horizon: 'day-ahead' })).run.id).toBe(2);
+    expect(reads).toBe(1);
+    t += 1;
+    expect((await r.forecasts({ horizon: 'day-ahead' })).run.id).toBe(4);
+    expect(reads).toBe(2);
+    // Run 2's view was the least recently used of three: evicted, read again.
+    await r.forecasts({ runId: 1 });
+    await r.forecasts({ runId: 2 });
+    expect(reads).toBe(4);
+    await expect(r.forecasts({ runId: 4 }, { seriesId: 'nope' })).rejects.toMatchObject({ code: 'RUN_SERIES_NOT_FOUND' });
+    await expect(r.forecasts({ runId: 4 }, { seriesId: 'nope' })).rejects.toMatchObject({ code: 'RUN_SERIES_NOT_FOUND' });
+    expect(reads).toBe(6);
+  });
 });

@@ -30,14 +30,79 @@ export interface ForecastsQuery {
  * `noRunYet` says why there is no run of a horizon yet and when the next is due (the
  * scheduler's knowledge, supplied by the composition root: jobs/forecast.job.ts noRunYet).
  */
-export function createRunReader(deps: { runs: RunsRepository; timeZone: string; noRunYet: (horizon: Horizon, now: Date) => GridcastError; now?: () => Date }) {
-  const { runs } = deps;
+export interface RunReaderCache {
+  /** How long the answer to "which run is the latest of a horizon" is reused: a new run shows after at most this. */
+  latestTtlMs: number;
+  /** Views (run, node, grain, allocation) kept; a stored run never changes, so a view never goes stale. */
+  maxViews: number;
+}
+
+export function createRunReader(deps: {
+  runs: RunsRepository;
+  timeZone: string;
+  noRunYet: (horizon: Horizon, now: Date) => GridcastError;
+  now?: () => Date;
+  /** For a server answering the same reads many times a second (bench/api.ts); a CLI call reads once. */
+  cache?: RunReaderCache;
+}) {
+  const { runs, cache } = deps;
   const now = deps.now ?? (() => new Date());
+  const latest = new Map<Horizon, { at: number; run: RunRecord | null }>();
+  const views = new Map<string, Promise<{ run: RunRecord; rows: ForecastRow[] }>>();
+
+  const records = new Map<number, RunRecord>();
+  async function readRun(runId: number): Promise<RunRecord> {
+    const hit = records.get(runId);
+    if (hit) return hit;
+    const run = await runs.readRun(runId);
+    if (cache) {
+      records.set(runId, run);
+      if (records.size > cache.maxViews) records.delete(records.keys().next().value!);
+    }
+    return run;
+  }
+
+  async function latestRun(horizon: Horizon, before?: Date): Promise<RunRecord | null> {
+    if (!cache || before) return runs.latestRun(horizon, before);
+    const t = now().getTime();
+    const hit = latest.get(horizon);
+    if (hit && t - hit.at < cache.latestTtlMs) return hit.run;
+    const run = await runs.latestRun(horizon);
+    latest.set(horizon, { at: t, run });
+    return run;
+  }
+
+  async function view(run: RunRecord, query: ForecastsQuery): Promise<{ run: RunRecord; rows: ForecastRow[] }> {
+    const rule = query.allocation ?? run.allocation;
+    const read = async () => ({
+      run,
+      rows: await runs.readForecasts(run.id, {
+        ...(query.seriesId !== undefined ? { seriesId: query.seriesId } : {}),
+        ...(query.grain ? { grain: query.grain } : {}),
+        ...(rule !== 'none' ? { allocation: rule } : {}),
+      }),
+    });
+    if (!cache) return read();
+    const key = JSON.stringify([run.id, query.seriesId ?? null, query.grain ?? null, rule]);
+    let hit = views.get(key);
+    if (hit) {
+      // Most recently used last: the first key is the one to drop.
+      views.delete(key);
+    } else {
+      const reading = read();
+      // A failed read (unknown node) is not kept.
+      reading.catch(() => views.get(key) === reading && views.delete(key));
+      hit = reading;
+    }
+    views.set(key, hit);
+    if (views.size > cache.maxViews) views.delete(views.keys().next().value!);
+    return hit;
+  }
 
   async function choose(choice: RunChoice): Promise<RunRecord> {
-    if ('runId' in choice) return runs.readRun(choice.runId);
+    if ('runId' in choice) return readRun(choice.runId);
     const before = choice.issuedBefore && resolveTimeInput(choice.issuedBefore, deps.timeZone);
-    const run = await runs.latestRun(choice.horizon, before);
+    const run = await latestRun(choice.horizon, before);
     if (run) return run;
     if (before === undefined) throw deps.noRunYet(choice.horizon, now());
     throw new GridcastError('RUN_NOT_FOUND', `No ${choice.horizon} run was issued before ${before.toISOString()}.`, {
@@ -50,14 +115,7 @@ export function createRunReader(deps: { runs: RunsRepository; timeZone: string; 
     choose,
     /** A run and its values (ordered by series, grain, time), viewed with the run's allocation rule unless told otherwise. */
     async forecasts(choice: RunChoice, query: ForecastsQuery = {}): Promise<{ run: RunRecord; rows: ForecastRow[] }> {
-      const run = await choose(choice);
-      const rule = query.allocation ?? run.allocation;
-      const rows = await runs.readForecasts(run.id, {
-        ...(query.seriesId !== undefined ? { seriesId: query.seriesId } : {}),
-        ...(query.grain ? { grain: query.grain } : {}),
-        ...(rule !== 'none' ? { allocation: rule } : {}),
-      });
-      return { run, rows };
+      return view(await choose(choice), query);
     },
     /** Runs newest first; `beforeId` continues a list. */
     list: (opts: { horizon?: Horizon; beforeId?: number; limit: number }) => runs.listRuns(opts),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HORIZONS } from '../../../core/config.ts';
 import { parseTimeInput } from '../../../core/time-input.ts';
@@ -50,18 +51,34 @@ export const forecastsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
     const tags = ['forecasts'];
     const config = { role: 'viewer' as const };
 
-    const page = async (choice: RunChoice, q: z.infer<typeof ViewQuery>) => {
+    // A stored run never changes: a page is validated and serialized once, then served as text.
+    // Keyed by the service's cached rows of the view, so pages go when the view is evicted.
+    const serialized = new WeakMap<ForecastRow[], Map<string, string>>();
+
+    const page = async (choice: RunChoice, q: z.infer<typeof ViewQuery>): Promise<string> => {
       const cursor = q.cursor ? decodeCursor(q.cursor, Cursor) : null;
       const view: ForecastsQuery = { ...(q.node && { seriesId: q.node }), ...(q.grain && { grain: q.grain }), ...(q.allocation && { allocation: q.allocation }) };
       const { run, rows } = await runs.forecasts(cursor ? { runId: cursor.runId } : choice, view);
       const offset = cursor?.offset ?? 0;
       const end = offset + q.limit;
-      return {
-        run: runMeta(run),
-        values: rows.slice(offset, end).map(value),
-        nextCursor: rows.length > end ? encodeCursor({ runId: run.id, offset: end }) : null,
-      };
+      const pages = serialized.get(rows) ?? new Map<string, string>();
+      serialized.set(rows, pages);
+      const key = `${offset}:${q.limit}`;
+      let text = pages.get(key);
+      if (text === undefined) {
+        const values = rows.slice(offset, end);
+        text = JSON.stringify(
+          ForecastPage.parse({
+            run: runMeta(run, new Set(values.map((v) => v.seriesId))),
+            values: values.map(value),
+            nextCursor: rows.length > end ? encodeCursor({ runId: run.id, offset: end }) : null,
+          }),
+        );
+        pages.set(key, text);
+      }
+      return text;
     };
+    const send = (reply: FastifyReply, text: string) => reply.type('application/json; charset=utf-8').send(text);
 
     app.get(
       '/forecasts/latest',
@@ -77,16 +94,16 @@ export const forecastsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
           response: { 200: ForecastPage },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const { horizon, issuedBefore } = req.query;
         const before = issuedBefore === undefined ? undefined : parseTimeInput(issuedBefore, 'issuedBefore');
-        return page({ horizon, ...(before && { issuedBefore: before }) }, req.query);
+        return send(reply, await page({ horizon, ...(before && { issuedBefore: before }) }, req.query));
       },
     );
 
     app.get(
       '/runs/:id/forecasts',
       { config, schema: { summary: 'The values of one run', tags, params: z.object({ id: RunId }), querystring: ViewQuery, response: { 200: ForecastPage } } },
-      async (req) => page({ runId: req.params.id }, req.query),
+      async (req, reply) => send(reply, await page({ runId: req.params.id }, req.query)),
     );
   };

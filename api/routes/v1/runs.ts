@@ -22,7 +22,7 @@ export const RunMeta = z.object({
   method: z.object({
     reconciliation: z.object({ asked: z.enum(RECONCILIATION_METHODS), applied: z.string() }),
     defaultModel: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()) }).describe('The model fitted for a series without a champion.'),
-    models: z.record(z.string(), z.string()).describe('Series → the model version that made its forecast.'),
+    models: z.record(z.string(), z.string()).describe('Series → the model version that made its forecast (forecast pages: the series of the page).'),
   }),
   allocation: z.enum(['average', 'worst-case']).describe('How substation views spread moving loads by default.'),
   quantiles: z.array(z.number()).describe('The quantile levels stored with every value.'),
@@ -32,7 +32,8 @@ export const RunMeta = z.object({
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 
-export const runMeta = (r: RunRecord): RunMeta => ({
+/** A run's metadata; `series` limits the models listed to the series a page holds. */
+export const runMeta = (r: RunRecord, series?: Set<string>): RunMeta => ({
   id: r.id,
   horizon: r.horizon,
   status: r.status,
@@ -44,7 +45,11 @@ export const runMeta = (r: RunRecord): RunMeta => ({
   root: r.root,
   scheduledAt: r.scheduledAt?.toISOString() ?? null,
   deadline: r.deadline?.toISOString() ?? null,
-  method: { reconciliation: { asked: r.reconciliation, applied: r.reconciliationApplied }, defaultModel: r.settings.defaultModel, models: r.modelVersions },
+  method: {
+    reconciliation: { asked: r.reconciliation, applied: r.reconciliationApplied },
+    defaultModel: r.settings.defaultModel,
+    models: series ? Object.fromEntries(Object.entries(r.modelVersions).filter(([id]) => series.has(id))) : r.modelVersions,
+  },
   allocation: r.allocation,
   quantiles: r.settings.quantiles,
   inputsHash: r.inputsHash,
@@ -75,7 +80,7 @@ export const runsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
         const beforeId = cursor ? decodeCursor(cursor, Cursor).beforeId : undefined;
         const page = await runs.list({ ...(horizon && { horizon }), ...(beforeId !== undefined && { beforeId }), limit: limit + 1 });
         const shown = page.slice(0, limit);
-        return { runs: shown.map(runMeta), nextCursor: page.length > limit ? encodeCursor({ beforeId: shown[shown.length - 1].id }) : null };
+        return { runs: shown.map((r) => runMeta(r)), nextCursor: page.length > limit ? encodeCursor({ beforeId: shown[shown.length - 1].id }) : null };
       },
     );
     app.get(
