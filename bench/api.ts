@@ -14,6 +14,7 @@ import { openPg, openPglite, type Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { loadStoredTopology, saveTopology } from '../store/topology.repository.ts';
 import { authAs } from '../test/api-auth.ts';
+import { scratchSchema } from '../test/db.ts';
 
 /**
  * API load: GET /api/v1/forecasts/latest for one node and for the whole hierarchy, against a
@@ -34,17 +35,18 @@ const { values } = parseArgs({
 const HISTORY_DAYS = 28;
 const config = ConfigSchema.parse({ timeZone: 'Europe/Paris', forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: HISTORY_DAYS } });
 
-async function storeWithRun(): Promise<{ db: Db; series: number }> {
+/** PGlite in memory, or a scratch schema of the PostgreSQL database at --database-url (dropped at the end). */
+async function storeWithRun(): Promise<{ db: Db; series: number; drop: () => Promise<void> }> {
   const url = values['database-url'];
-  const db = url ? await openPg(url, 4) : await openPglite();
+  const scratch = url ? await scratchSchema(url, 'bench_api') : null;
+  const db = scratch ? await openPg(scratch.url, 4) : await openPglite();
   await migrate(db);
-  if (url) await db.exec('TRUNCATE series, forecast_runs CASCADE');
   await saveTopology(db, readDefaultGrid());
   const sim = createSimulator({ seed: 1, topology: await loadStoredTopology(db, config.timeZone) });
   const now = new Date();
   await backfillSimulated(db, sim, { seed: 1, days: HISTORY_DAYS + 2, stepSec: 3600, now, log: silentLog });
   const run = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: now });
-  return { db, series: run.series };
+  return { db, series: run.series, drop: async () => scratch?.drop() };
 }
 
 interface Result {
@@ -67,7 +69,7 @@ async function load(name: string, url: string, headers: Record<string, string>):
 }
 
 const t0 = Date.now();
-const { db, series } = await storeWithRun();
+const { db, series, drop } = await storeWithRun();
 console.log(`store: ${db.kind}, simulated grid, one day-ahead run over ${series} series (set up in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 const app = await buildApp({ reads: readServices(db, config), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
 app.get('/hello', { config: { public: true } }, async () => ({ hello: 'world' }));
@@ -94,4 +96,5 @@ try {
 } finally {
   await app.close();
   await db.close();
+  await drop();
 }
