@@ -1,10 +1,9 @@
 import { servedQuality, type ServedQuality } from '../core/quality.ts';
-import type { TimeInput } from '../core/time-input.ts';
 import type { MeasurementRow, SeriesQuery } from '../store/query.repository.ts';
 
 /** The store read behind actuals: store/query.repository.ts querySeries over a connection. */
 export interface ActualsRepository {
-  querySeries(query: SeriesQuery): Promise<{ timeZone: string; from: Date; to: Date; rows: MeasurementRow[] }>;
+  querySeries(query: SeriesQuery): Promise<ActualsRead>;
 }
 
 /** A row as served to a reader (CLI JSON, API): times as ISO-8601 UTC, quality as served. */
@@ -26,7 +25,7 @@ export interface ActualsRead {
  */
 export function createActualsService(repo: ActualsRepository) {
   return {
-    read(query: Omit<SeriesQuery, 'from' | 'to'> & { from: TimeInput; to: TimeInput }): Promise<ActualsRead> {
+    read(query: SeriesQuery): Promise<ActualsRead> {
       return repo.querySeries(query);
     },
   };

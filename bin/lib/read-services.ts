@@ -41,7 +41,8 @@ export function readServices(
   config: Config,
   scheduler?: { jobs: () => JobDefinition[]; nextTicks: () => Array<{ job: string; at: Date | null }> | null },
 ): ReadServices {
-  const jobs = scheduler?.jobs ?? (() => configuredJobs({ db, config, log: silentLog }).jobs);
+  let configured: JobDefinition[] | undefined;
+  const jobs = scheduler?.jobs ?? (() => (configured ??= configuredJobs({ db, config, log: silentLog }).jobs));
   return {
     topology: createTopologyReader({ listSeries: () => listSeries(db) }),
     actuals: actualsService(db),
