@@ -6,10 +6,18 @@ import type { Db } from '../store/db.ts';
 import { healthRoutes, type HealthSource } from './routes/health.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
 import { registryRoutes } from './routes/v1/registry.ts';
-import { runRoutes } from './routes/v1/runs.ts';
+import { runTriggerRoutes } from './routes/v1/run-trigger.ts';
+import type { ReadServices } from './read-services.ts';
+import { actualsRoutes } from './routes/v1/actuals.ts';
+import { forecastsRoutes } from './routes/v1/forecasts.ts';
+import { jobsRoutes } from './routes/v1/jobs.ts';
+import { runsRoutes } from './routes/v1/runs.ts';
+import { topologyRoutes } from './routes/v1/topology.ts';
 
 export interface AppDeps {
   health: HealthSource;
+  /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs); absent, they are not served. */
+  reads?: ReadServices;
   logger?: FastifyServerOptions['logger'];
   /** The store and configuration the /api/v1 routes serve; without them only /health is served. */
   db?: Db;
@@ -60,8 +68,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.db && deps.config) {
     const { db, config } = deps;
     await app.register(ingestRoutes({ db, bodyLimitBytes: config.api.bodyLimitBytes }), { prefix: '/api/v1' });
-    await app.register(runRoutes({ db, config }), { prefix: '/api/v1' });
+    await app.register(runTriggerRoutes({ db, config }), { prefix: '/api/v1' });
     await app.register(registryRoutes({ db }), { prefix: '/api/v1' });
+  }
+  if (deps.reads) {
+    const r = deps.reads;
+    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs)]) {
+      await app.register(routes, { prefix: '/api/v1' });
+    }
   }
   return app;
 }

@@ -11,7 +11,6 @@ import type { Db, Queryable } from './db.ts';
  */
 
 // bin/commands/forecast.ts, reworked by the API helpers of issue 9, still imports these from here.
-export type { ForecastRow, RunRecord } from '../core/forecast-run.ts';
 
 const COLUMNS = ['run_id', 'series_id', 'grain', 'target_ts', 'mean', 'q', 'model', 'model_version', 'fallback_reason', 'base_mean'];
 const CHUNK_ROWS = 20_000;
@@ -130,14 +129,28 @@ export async function readRun(q: Queryable, runId: number): Promise<RunRecord> {
   return runFromDb(res.rows[0]);
 }
 
-/** The succeeded run of the horizon with the latest origin (the last issued among equals), or null. */
-export async function latestRun(q: Queryable, horizon: Horizon): Promise<RunRecord | null> {
+/**
+ * The succeeded run of the horizon with the latest origin (the last issued among equals), or
+ * null. With issuedBefore, among the runs issued before that time: the run a reader had then.
+ */
+export async function latestRun(q: Queryable, horizon: Horizon, issuedBefore?: Date): Promise<RunRecord | null> {
   if (!HORIZONS.includes(horizon)) throw new GridcastError('RUN_HORIZON_INVALID', `Unknown horizon '${horizon}'; use one of ${HORIZONS.join(', ')}.`, { horizon });
   const res = await q.query<RunDbRow>(
-    `SELECT * FROM forecast_runs WHERE horizon = $1 AND status = 'succeeded' ORDER BY origin DESC, id DESC LIMIT 1`,
-    [horizon],
+    `SELECT * FROM forecast_runs WHERE horizon = $1 AND status = 'succeeded' AND ($2::timestamptz IS NULL OR issued_at < $2)
+     ORDER BY origin DESC, id DESC LIMIT 1`,
+    [horizon, issuedBefore ?? null],
   );
   return res.rows.length ? runFromDb(res.rows[0]) : null;
+}
+
+/** Runs newest first (by id), optionally of one horizon and below an id (paging). */
+export async function listRuns(q: Queryable, opts: { horizon?: Horizon; beforeId?: number; limit: number }): Promise<RunRecord[]> {
+  const res = await q.query<RunDbRow>(
+    `SELECT * FROM forecast_runs WHERE ($1::text IS NULL OR horizon = $1) AND ($2::bigint IS NULL OR id < $2)
+     ORDER BY id DESC LIMIT $3`,
+    [opts.horizon ?? null, opts.beforeId ?? null, opts.limit],
+  );
+  return res.rows.map(runFromDb);
 }
 
 export interface ForecastQuery {

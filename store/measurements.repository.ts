@@ -263,7 +263,6 @@ export async function releaseQuarantined(q: Queryable, batchId: number): Promise
 }
 
 // ingest/csv/rows.ts, reworked by the API write routes of issue 9, still imports SeriesUnit from here.
-export type { SeriesUnit } from '../core/series.ts';
 
 /** What ingestion validates ids, units and ranges against (topology owns the rows). */
 export async function loadSeriesUnits(q: Queryable): Promise<Map<string, SeriesUnit>> {

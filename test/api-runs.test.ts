@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.ts';
-import { RunCreated } from '../api/routes/v1/runs.ts';
+import { RunCreated } from '../api/routes/v1/run-trigger.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import type { Db } from '../store/db.ts';
 import { readForecasts, readRun } from '../store/forecasts.repository.ts';

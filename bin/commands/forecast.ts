@@ -4,12 +4,13 @@ import { HORIZONS, loadConfig, RECONCILIATION_METHODS } from '../../core/config.
 import { GridcastError } from '../../core/errors.ts';
 import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { describeWeatherInputs } from '../../forecast/inputs.ts';
-import { latestRun, readForecasts, readRun, runSeriesLabels, type ForecastRow, type RunRecord } from '../../store/forecasts.repository.ts';
+import { readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
+import type { ForecastRow } from '../../core/forecast-run.ts';
+import { runReader } from '../lib/read-services.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { csvNumber } from '../../core/number-format.ts';
-import { noRunYet } from '../../jobs/forecast.job.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -141,18 +142,10 @@ async function withStore(fn: (db: Awaited<ReturnType<typeof openStore>>) => Prom
 }
 
 async function show(db: Awaited<ReturnType<typeof openStore>>, a: z.infer<typeof ShowArgs>): Promise<number> {
-  let run: RunRecord;
-  if (a.id !== undefined) run = await readRun(db, a.id);
-  else {
-    const latest = await latestRun(db, a.horizon!);
-    if (!latest) throw noRunYet(loadConfig(), a.horizon!, new Date());
-    run = latest;
-  }
-  const rule = a.allocation ?? run.allocation;
-  const rows = await readForecasts(db, run.id, {
+  const { run, rows } = await runReader(db, loadConfig()).forecasts(a.id !== undefined ? { runId: a.id } : { horizon: a.horizon! }, {
     ...(a.series ? { seriesId: a.series } : {}),
     ...(a.grain ? { grain: a.grain } : {}),
-    ...(rule !== 'none' ? { allocation: rule } : {}),
+    ...(a.allocation ? { allocation: a.allocation } : {}),
   });
   process.stdout.write(a.format === 'json' ? JSON.stringify({ run, rows }) + '\n' : toCsv(rows, run.settings.quantiles));
   return 0;

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { csvNumber } from '../../core/number-format.ts';
 import { servedQuality } from '../../core/quality.ts';
+import { servedActual } from '../../ingest/actuals.service.ts';
+import { actualsService } from '../lib/read-services.ts';
 import { parseTimeInput } from '../../core/time-input.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { stringOptions } from '../lib/args.ts';
-import { GRAINS, querySeries, type Grain, type MeasurementRow } from '../../store/query.repository.ts';
+import { GRAINS, type Grain, type MeasurementRow } from '../../store/query.repository.ts';
 
 export const summary = 'print actuals of a series or weather station: raw, 5m, 1h or local-day buckets with their completeness';
 
@@ -49,7 +51,7 @@ export async function run(args: string[]): Promise<number> {
   const [from, to, asOf, issuedBefore] = [time('from')!, time('to')!, time('as-of'), time('issued-before')];
   const db = await openStore(loadConfig());
   try {
-    const { rows } = await querySeries(db, {
+    const { rows } = await actualsService(db).read({
       seriesId: a.series,
       from,
       to,
@@ -87,7 +89,7 @@ export function toCsv(rows: MeasurementRow[], grain: Grain, forecasts = false): 
 export function toJson(rows: MeasurementRow[]): string {
   return (
     JSON.stringify(
-      rows.map((r) => ({ ...r, ts: r.ts.toISOString(), quality: servedQuality(r.quality, r.partial), ...(r.issuedAt && { issuedAt: r.issuedAt.toISOString() }) })),
+      rows.map(servedActual),
     ) + '\n'
   );
 }

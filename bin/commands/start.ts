@@ -26,6 +26,7 @@ import { forecastJobName } from '../../jobs/forecast.job.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import { localTick } from '../../jobs/ticks.ts';
+import { readServices } from '../lib/read-services.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
@@ -54,9 +55,12 @@ export async function run(args: string[]): Promise<number> {
   const parts: { subscriber?: MqttSubscriber; polls?: ConfiguredJobs['polls']; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
 
   const destination = logDestination(config.logFormat);
+  // Filled once the jobs are configured and the scheduler runs (below); /api/v1/jobs reads them.
+  const scheduled: { jobs: ConfiguredJobs['jobs']; scheduler?: Scheduler } = { jobs: [] };
   const app = await buildApp({
     db,
     config,
+    reads: readServices(db, config, { jobs: () => scheduled.jobs, nextTicks: () => scheduled.scheduler?.nextTicks() ?? null }),
     logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },
     health: {
       dbKind: db.kind,
@@ -126,6 +130,7 @@ export async function run(args: string[]): Promise<number> {
       db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http', log) : undefined,
     });
     parts.polls = polls;
+    scheduled.jobs = jobs;
     await finishPendingAggregates(db, Infinity, log, abort.signal);
     if (abort.signal.aborted) return;
     if ((await listSeries(db)).length === 0) {
@@ -150,6 +155,7 @@ export async function run(args: string[]): Promise<number> {
     // HTTP endpoints are polled by the scheduler: one instance polls each tick.
     scheduler = createScheduler({ runs: jobRunsRepository(db), jobs, log, instance: `${hostname()}:${process.pid}`, timeZone: config.timeZone });
     await scheduler.start();
+    scheduled.scheduler = scheduler;
     const local = (d: Date | null) => (d ? localTick(d, config.timeZone) : null);
     const next = new Map(scheduler.nextTicks().map((t) => [t.job, local(t.at)]));
     log.info({ jobs: jobs.map((j) => ({ name: j.name, cron: j.cron, deadlineSec: j.deadlineMs / 1000, next: next.get(j.name) })), timeZone: config.timeZone }, 'jobs scheduled');

@@ -8,12 +8,12 @@ import { checkTextFile } from '../../core/text-file.ts';
 import { markAggregates, refreshAggregates } from '../../store/aggregates.ts';
 import { claimBatch, findBatchByKey, finishBatch, type BatchRecord } from '../../store/batches.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
+import type { SeriesUnit } from '../../core/series.ts';
 import {
   abandonDirectCopy,
   beginDirectCopy,
   loadSeriesUnits,
   MEASUREMENT_DIRECT_COPY,
-  type SeriesUnit,
   MEASUREMENT_STAGE_COLUMNS,
   measurementStageDdl,
   mergeStagedMeasurements,

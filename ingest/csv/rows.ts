@@ -1,4 +1,4 @@
-import type { SeriesUnit } from '../../store/measurements.repository.ts';
+import type { SeriesUnit } from '../../core/series.ts';
 import type { Issue } from '../validate/issues.ts';
 import { normaliseUnit, outOfRange, outOfRangeIssue, seriesRange, variableRange, type Range } from '../validate/ranges.ts';
 import { addPoint, seriesPoints, type SeriesPoints } from '../validate/spikes.ts';

@@ -1,75 +1,107 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { HORIZONS, RECONCILIATION_METHODS, type Config } from '../../../core/config.ts';
-import { GridcastError } from '../../../core/errors.ts';
-import { checkInstant } from '../../../core/time-input.ts';
-import { WeatherInputSchema } from '../../../core/topology/weather.ts';
-import { runForecast } from '../../../forecast/run/service.ts';
-import type { Db } from '../../../store/db.ts';
+import { HORIZONS, RECONCILIATION_METHODS } from '../../../core/config.ts';
+import type { RunReader } from '../../../forecast/run/read-runs.service.ts';
+import type { RunRecord } from '../../../core/forecast-run.ts';
+import { decodeCursor, encodeCursor, NextCursor, pageQuery } from '../../paging.ts';
 
-export interface RunRoutesDeps {
-  db: Db;
-  config: Config;
-}
+export const RunId = z.coerce.number().int().positive();
 
-export const TriggerRunBody = z.strictObject({
+export const RunMeta = z.object({
+  id: z.number(),
   horizon: z.enum(HORIZONS),
-  asOf: z.string().optional().describe('ISO 8601 with Z or an offset: replay the run as of this time (its origin is that hour); default now'),
-  root: z.string().min(1).optional().describe('root of the hierarchy to forecast; default forecast.root or the sole hierarchy'),
-  method: z.enum(RECONCILIATION_METHODS).optional().describe('spatial reconciliation; default forecast.reconciliation'),
-  series: z.array(z.string().min(1)).min(1).optional().describe('series the run must cover (each a node under the root)'),
-});
-
-export const RunCreated = z.object({
-  runId: z.number().int(),
-  issuedAt: z.string(),
-  origin: z.string(),
-  horizon: z.enum(HORIZONS),
-  series: z.number().int(),
-  fallbacks: z.number().int(),
-  method: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  issuedAt: z.string().describe('When the run was stored.'),
+  origin: z.string().describe('The hour the models saw data up to.'),
+  asOf: z.string().describe('The time the run was asked for.'),
+  windowStart: z.string(),
+  windowEnd: z.string(),
+  root: z.string(),
+  scheduledAt: z.string().nullable().describe('The job tick that made it; null for a run made by hand.'),
+  deadline: z.string().nullable(),
+  method: z.object({
+    reconciliation: z.object({ asked: z.enum(RECONCILIATION_METHODS), applied: z.string() }),
+    defaultModel: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()) }).describe('The model fitted for a series without a champion.'),
+    models: z.record(z.string(), z.string()).describe('Series → the model version that made its forecast (forecast pages: the series of the page).'),
+  }),
+  allocation: z.enum(['average', 'worst-case']).describe('How substation views spread moving loads by default.'),
+  quantiles: z.array(z.number()).describe('The quantile levels stored with every value.'),
   inputsHash: z.string(),
+  codeVersion: z.string(),
   warnings: z.array(z.string()),
-  weather: z.record(z.string(), WeatherInputSchema.nullable()),
+});
+export type RunMeta = z.infer<typeof RunMeta>;
+
+/** A run's metadata; `series` limits the models listed to the series a page holds. */
+export const runMeta = (r: RunRecord, series?: Set<string>): RunMeta => ({
+  id: r.id,
+  horizon: r.horizon,
+  status: r.status,
+  issuedAt: r.issuedAt.toISOString(),
+  origin: r.origin.toISOString(),
+  asOf: r.settings.asOf,
+  windowStart: r.windowStart.toISOString(),
+  windowEnd: r.windowEnd.toISOString(),
+  root: r.root,
+  scheduledAt: r.scheduledAt?.toISOString() ?? null,
+  deadline: r.deadline?.toISOString() ?? null,
+  method: {
+    reconciliation: { asked: r.reconciliation, applied: r.reconciliationApplied },
+    defaultModel: r.settings.defaultModel,
+    models: series ? Object.fromEntries(Object.entries(r.modelVersions).filter(([id]) => series.has(id))) : r.modelVersions,
+  },
+  allocation: r.allocation,
+  quantiles: r.settings.quantiles,
+  inputsHash: r.inputsHash,
+  codeVersion: r.settings.codeVersion,
+  warnings: r.warnings,
 });
 
-/**
- * POST /runs makes a run now, through the service the scheduled forecast job calls, and answers
- * when it is stored (201): the run and all its values are stored in one transaction, so there is
- * no run id to point to before then, and a caller that triggers a run wants its numbers.
- */
-export const runRoutes = (deps: RunRoutesDeps): FastifyPluginAsyncZod =>
-  async function runs(app) {
-    app.post(
+const Cursor = z.object({ beforeId: z.number().int() });
+
+/** GET /runs (newest first) and /runs/{id}. */
+export const runsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
+  async function runsV1(app) {
+    const tags = ['runs'];
+    const config = { role: 'viewer' as const };
+    app.get(
       '/runs',
       {
-        config: { role: 'operator' },
+        config,
         schema: {
-          summary: 'Make and store a forecast run now',
-          description:
-            'Synchronous: answers 201 once the run is stored (seconds for intraday and day-ahead, longer for mid-term), with a Location to GET /api/v1/runs/{id}. ' +
-            'The same service as the scheduled forecast job, so the numbers are those a scheduled run with the same asOf would store.',
-          tags: ['runs'],
-          body: TriggerRunBody,
-          response: { 201: RunCreated },
+          summary: 'Stored forecast runs, newest first',
+          tags,
+          querystring: z.object({ horizon: z.enum(HORIZONS).optional() }).extend(pageQuery(50).shape),
+          response: { 200: z.object({ runs: z.array(RunMeta), nextCursor: NextCursor }) },
         },
       },
-      async (req, reply) => {
-        const b = req.body;
-        let asOf: Date | undefined;
-        if (b.asOf !== undefined) {
-          const t = checkInstant(b.asOf);
-          if (!t.ok) throw new GridcastError('AS_OF_INVALID', `asOf '${b.asOf}' ${t.problem}`, { asOf: b.asOf });
-          asOf = new Date(t.ms);
-        }
-        const s = await runForecast(
-          { db: deps.db, config: deps.config, log: req.log },
-          { horizon: b.horizon, ...(asOf ? { asOf } : {}), ...(b.root ? { root: b.root } : {}), ...(b.method ? { method: b.method } : {}), ...(b.series ? { series: b.series } : {}) },
-        );
-        return reply
-          .code(201)
-          .header('location', `/api/v1/runs/${s.runId}`)
-          .send({ ...s, issuedAt: s.issuedAt.toISOString(), origin: s.origin.toISOString() });
+      async (req) => {
+        const { horizon, limit, cursor } = req.query;
+        const beforeId = cursor ? decodeCursor(cursor, Cursor).beforeId : undefined;
+        const page = await runs.list({ ...(horizon && { horizon }), ...(beforeId !== undefined && { beforeId }), limit: limit + 1 });
+        const shown = page.slice(0, limit);
+        return { runs: shown.map((r) => runMeta(r)), nextCursor: page.length > limit ? encodeCursor({ beforeId: shown[shown.length - 1].id }) : null };
+      },
+    );
+    app.get(
+      '/runs/:id',
+      {
+        config,
+        schema: {
+          summary: 'One run: its metadata and what produced each series',
+          tags,
+          params: z.object({ id: RunId }),
+          response: {
+            200: z.object({
+              run: RunMeta,
+              series: z.array(z.object({ seriesId: z.string(), model: z.string(), modelVersion: z.string(), fallbackReason: z.string().nullable() })),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const { run, series } = await runs.detail(req.params.id);
+        return { run: runMeta(run), series };
       },
     );
   };

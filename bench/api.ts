@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { parseArgs, promisify } from 'node:util';
+import { buildApp } from '../api/app.ts';
+import { listen } from '../api/server.ts';
+import { readServices } from '../bin/lib/read-services.ts';
+import { ConfigSchema } from '../core/config.ts';
+import { silentLog } from '../core/log.ts';
+import { runForecast } from '../forecast/run/service.ts';
+import { backfillSimulated } from '../ingest/scada/sim-feed.ts';
+import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
+import { createSimulator } from '../ingest/simulator/simulator.ts';
+import { openPg, openPglite, type Db } from '../store/db.ts';
+import { migrate } from '../store/migrate.ts';
+import { loadStoredTopology, saveTopology } from '../store/topology.repository.ts';
+import { authAs } from '../test/api-auth.ts';
+import { scratchSchema } from '../test/db.ts';
+
+/**
+ * API load: GET /api/v1/forecasts/latest for one node and for the whole hierarchy, against a
+ * fastify hello-world route of the same app in the same process. The store holds the simulated
+ * grid (npm start's default topology) and one day-ahead run made by the forecast service;
+ * autocannon runs in a child process over loopback. Targets: one node ≥ 0.3x hello-world req/s
+ * and p99 < 50 ms.
+ * Usage: npm run bench:api -- [--duration S] [--connections N] [--database-url URL]
+ */
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+    'database-url': { type: 'string' },
+  },
+});
+
+const HISTORY_DAYS = 28;
+const config = ConfigSchema.parse({ timeZone: 'Europe/Paris', forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: HISTORY_DAYS } });
+
+/** PGlite in memory, or a scratch schema of the PostgreSQL database at --database-url (dropped at the end). */
+async function storeWithRun(): Promise<{ db: Db; series: number; drop: () => Promise<void> }> {
+  const url = values['database-url'];
+  const scratch = url ? await scratchSchema(url, 'bench_api') : null;
+  const db = scratch ? await openPg(scratch.url, 4) : await openPglite();
+  await migrate(db);
+  await saveTopology(db, readDefaultGrid());
+  const sim = createSimulator({ seed: 1, topology: await loadStoredTopology(db, config.timeZone) });
+  const now = new Date();
+  await backfillSimulated(db, sim, { seed: 1, days: HISTORY_DAYS + 2, stepSec: 3600, now, log: silentLog });
+  const run = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: now });
+  return { db, series: run.series, drop: async () => scratch?.drop() };
+}
+
+interface Result {
+  name: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  bytes: number;
+}
+
+const exec = promisify(execFile);
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+async function load(name: string, url: string, headers: Record<string, string>): Promise<Result> {
+  const args = [AUTOCANNON, '--json', '-c', values.connections!, '-d', values.duration!, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  const { stdout } = await exec(process.execPath, args, { maxBuffer: 1 << 24 });
+  const r = JSON.parse(stdout);
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+  return { name, reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: r.throughput.average / r.requests.average };
+}
+
+const t0 = Date.now();
+const { db, series, drop } = await storeWithRun();
+console.log(`store: ${db.kind}, simulated grid, one day-ahead run over ${series} series (set up in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+const app = await buildApp({ reads: readServices(db, config), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
+app.get('/hello', { config: { public: true } }, async () => ({ hello: 'world' }));
+const { url: base } = await listen(app, { host: '127.0.0.1', port: 0 });
+// The one place the request headers come from: the API key of a viewer once keys exist.
+const headers = await authAs(db, 'viewer');
+try {
+  const node = 'ss.paris-nord';
+  const results = [
+    await load('hello-world', `${base}/hello`, {}),
+    await load(`forecasts/latest, one node (${node})`, `${base}/api/v1/forecasts/latest?horizon=day-ahead&node=${node}`, headers),
+    await load('forecasts/latest, whole hierarchy', `${base}/api/v1/forecasts/latest?horizon=day-ahead`, headers),
+  ];
+  const hello = results[0].reqPerSec;
+  console.log(`\nautocannon -c ${values.connections} -d ${values.duration} (child process, loopback), ${new Date().toISOString()}\n`);
+  console.log('| route | req/s | p50 ms | p99 ms | bytes/answer | vs hello-world |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    console.log(`| ${r.name} | ${r.reqPerSec.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.bytes.toFixed(0)} | ${(r.reqPerSec / hello).toFixed(2)}x |`);
+  }
+  const one = results[1];
+  const ok = one.reqPerSec / hello >= 0.3 && one.p99 < 50;
+  console.log(`\none node: ${(one.reqPerSec / hello).toFixed(2)}x hello-world (target ≥ 0.3x), p99 ${one.p99} ms (target < 50 ms): ${ok ? 'met' : 'NOT MET'}`);
+} finally {
+  await app.close();
+  await db.close();
+  await drop();
+}

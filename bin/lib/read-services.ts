@@ -1,0 +1,52 @@
+import type { Config } from '../../core/config.ts';
+import { silentLog } from '../../core/log.ts';
+import { createActualsService } from '../../ingest/actuals.service.ts';
+import { createTopologyReader } from '../../ingest/topology/topology.service.ts';
+import { createRunReader, type RunReaderCache } from '../../forecast/run/read-runs.service.ts';
+import { createJobsStatus, type JobDefinition } from '../../jobs/status.service.ts';
+import { noRunYet } from '../../jobs/forecast.job.ts';
+import { configuredJobs } from '../../jobs/registry.ts';
+import type { Db } from '../../store/db.ts';
+import { querySeries } from '../../store/query.repository.ts';
+import { latestRun, listRuns, readForecasts, readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
+import { listSeries } from '../../store/series.repository.ts';
+import { jobRunsRepository } from '../../store/job-runs.repository.ts';
+import type { ReadServices } from '../../api/read-services.ts';
+
+export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
+
+export const runReader = (db: Db, config: Config, cache?: RunReaderCache) =>
+  createRunReader({
+    ...(cache && { cache }),
+    runs: {
+      readRun: (id) => readRun(db, id),
+      latestRun: (h, before) => latestRun(db, h, before),
+      listRuns: (o) => listRuns(db, o),
+      readForecasts: (id, o) => readForecasts(db, id, o),
+      runSeriesLabels: (id) => runSeriesLabels(db, id),
+    },
+    timeZone: config.timeZone,
+    noRunYet: (h, now) => noRunYet(config, h, now),
+  });
+
+/** A server answers the same reads many times a second: a new run shows within a second. */
+const SERVER_CACHE: RunReaderCache = { latestTtlMs: 1000, maxViews: 256 };
+
+/**
+ * The read services of the API over one store. `scheduler` is the running one (gridcast start); without it
+ * the jobs listed are those this config would schedule, their next ticks computed from the cron.
+ */
+export function readServices(
+  db: Db,
+  config: Config,
+  scheduler?: { jobs: () => JobDefinition[]; nextTicks: () => Array<{ job: string; at: Date | null }> | null },
+): ReadServices {
+  let configured: JobDefinition[] | undefined;
+  const jobs = scheduler?.jobs ?? (() => (configured ??= configuredJobs({ db, config, log: silentLog }).jobs));
+  return {
+    topology: createTopologyReader({ listSeries: () => listSeries(db) }),
+    actuals: actualsService(db),
+    runs: runReader(db, config, SERVER_CACHE),
+    jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
+  };
+}

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { buildApp } from '../api/app.ts';
+import { readServices } from '../bin/lib/read-services.ts';
+import { runForecast } from '../forecast/run/service.ts';
+import { readForecasts } from '../store/forecasts.repository.ts';
+import { authAs } from './api-auth.ts';
+import { cliStore } from './aggregates-fixtures.ts';
+import { backends } from './db.ts';
+import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
+
+const exec = promisify(execFile);
+const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
+const config = forecastConfig();
+
+interface CliRow {
+  seriesId: string;
+  grain: string;
+  targetTs: string;
+  mean: number;
+  quantiles: Record<string, number>;
+  model: string;
+  modelVersion: string;
+  fallbackReason: string | null;
+  baseMean: number;
+  allocated?: unknown;
+}
+
+/**
+ * REQUIREMENTS C3: for one stored run, GET /api/v1/forecasts/latest, `gridcast forecast show
+ * --latest --format json` and the stored rows carry the same numbers bit for bit; so do
+ * GET /api/v1/series/{id}/actuals and `gridcast query --format json`. The CLI runs as a real
+ * subprocess on the same store.
+ */
+describe.each(backends)('the API and the CLI serve identical numbers (%s)', (kind) => {
+  let store: Awaited<ReturnType<typeof cliStore>>;
+  const gridcast = async (...args: string[]) => JSON.parse((await exec('node', [CLI, ...args], { env: { ...process.env, ...store.env } })).stdout);
+
+  beforeAll(async () => {
+    store = await cliStore(kind);
+    const db = await store.open();
+    try {
+      await seedGrid(db, { climate: false });
+      await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH });
+    } finally {
+      await db.close();
+    }
+  }, 180_000);
+  afterAll(() => store?.cleanup());
+
+  it('latest forecast and actuals, bit for bit', async () => {
+    // The CLI first: an embedded store takes one process at a time.
+    const shown: { run: { id: number; issuedAt: string; inputsHash: string }; rows: CliRow[] } = await gridcast('forecast', 'show', '--latest', '--horizon', 'day-ahead', '--format', 'json');
+    const asStored: { rows: CliRow[] } = await gridcast('forecast', 'show', '--latest', '--horizon', 'day-ahead', '--allocation', 'none', '--format', 'json');
+    const queries = [
+      ['grid', '2025-03-27', '2025-03-29', '1h'],
+      ['south', '2025-03-20', '2025-03-29', '1d'],
+      ['ss2', '2025-03-28T00:00:00Z', '2025-03-28T06:00:00+01:00', 'raw'],
+    ];
+    const queried: unknown[] = [];
+    for (const [series, from, to, grain] of queries) queried.push(await gridcast('query', '--series', series, '--from', from, '--to', to, '--grain', grain, '--format', 'json'));
+
+    const db = await store.open();
+    const app = await buildApp({ health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
+    try {
+      const get = async (url: string) => {
+        const res = await app.inject({ method: 'GET', url, headers: { ...(await authAs(db, 'viewer')) } });
+        expect(res.statusCode).toBe(200);
+        return res.json();
+      };
+      const api = (allocation = '') => get(`/api/v1/forecasts/latest?horizon=day-ahead${allocation}`);
+      const apiValue = (r: CliRow) => {
+        const { targetTs, baseMean: _, ...rest } = r;
+        return { ...rest, ts: targetTs };
+      };
+      const latest = await api();
+      expect(latest.run).toMatchObject({ id: shown.run.id, issuedAt: shown.run.issuedAt, inputsHash: shown.run.inputsHash });
+      expect(shown.rows.length).toBeGreaterThan(100);
+      expect(latest.values).toEqual(shown.rows.map(apiValue));
+      const none = await api('&allocation=none');
+      expect(none.values).toEqual(asStored.rows.map(apiValue));
+
+      // The stored rows, read back through the repository.
+      const stored = await readForecasts(db, shown.run.id);
+      expect(none.values).toEqual(
+        stored.map((r) => ({ seriesId: r.seriesId, grain: r.grain, ts: r.targetTs.toISOString(), mean: r.mean, quantiles: r.quantiles, model: r.model, modelVersion: r.modelVersion, fallbackReason: r.fallbackReason })),
+      );
+      // Bit for bit: every number as an IEEE 754 double, not only equal within a tolerance.
+      const bits = (xs: number[]) => Buffer.from(Float64Array.from(xs).buffer).toString('hex');
+      const numbers = (rows: Array<{ mean: number; quantiles: Record<string, number> }>) => rows.flatMap((r) => [r.mean, ...Object.values(r.quantiles)]);
+      expect(bits(numbers(none.values))).toBe(bits(numbers(stored)));
+      expect(bits(numbers(latest.values))).toBe(bits(numbers(shown.rows)));
+
+      for (const [i, [series, from, to, grain]] of queries.entries()) {
+        const body = await get(`/api/v1/series/${series}/actuals?start=${encodeURIComponent(from)}&end=${encodeURIComponent(to)}&grain=${grain}`);
+        expect((queried[i] as unknown[]).length).toBeGreaterThan(0);
+        expect(body.values).toEqual(queried[i]);
+      }
+    } finally {
+      await app.close();
+      await db.close();
+    }
+  }, 120_000);
+});
