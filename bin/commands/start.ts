@@ -11,6 +11,8 @@ import type { Db } from '../../store/db.ts';
 import { GRAIN_SECONDS } from '../../store/aggregates.ts';
 import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
+import { storeAppDeps } from '../lib/app-deps.ts';
+import { ensureAdminKey } from '../lib/bootstrap-key.ts';
 import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
 import { dbCommitter } from '../../ingest/scada/commit.ts';
 import { rangeScreen } from '../../ingest/scada/screen.ts';
@@ -53,7 +55,10 @@ export async function run(args: string[]): Promise<number> {
   const parts: { subscriber?: MqttSubscriber; polls?: ConfiguredJobs['polls']; feed?: LiveFeed; buffer?: IngestBuffer; simPublisher?: MqttClient } = {};
 
   const destination = logDestination(config.logFormat);
+  const storeDeps = storeAppDeps(db);
   const app = await buildApp({
+    ...storeDeps,
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
     logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },
     health: {
       dbKind: db.kind,
@@ -132,6 +137,7 @@ export async function run(args: string[]): Promise<number> {
       const { added } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
       log.info({ series: added.length, topology: file ?? 'default grid' }, 'store had no topology: loaded the simulated grid');
     }
+    await ensureAdminKey(storeDeps.apiKeys, config.dataDir, log);
     const { url } = await listen(app, { host: config.host, port: config.port });
     log.info({ url, db: db.kind }, 'gridcast listening');
 
