@@ -94,7 +94,7 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
     expect(doc).toMatchObject({ openapi: '3.1.0', components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } } });
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/metrics', '/api/v1/openapi.json', '/api/v1/things/{id}']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/metrics', '/api/v1/openapi.json', '/api/v1/apikeys', '/api/v1/apikeys/{key}', '/api/v1/things/{id}']));
     expect(doc.paths['/health'].get.security).toEqual([]);
     expect(doc.paths['/api/v1/things/{id}'].post['x-role']).toBe('operator');
   });
@@ -119,7 +119,7 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
         checked++;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(3);
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 
   it('audits a mutation that reached its handler, with who, what and the status', async () => {
@@ -142,6 +142,35 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     ]);
     expect(entries[0].details).toMatchObject({ role: 'operator', method: 'POST', params: { id: 't1' }, query: { dry: 'no' }, keyId: expect.any(String) });
     expect(entries[0].at).toBeInstanceOf(Date);
+  });
+
+  it('lets an admin create, list and revoke keys over the API, the key shown once and revoked at once', async () => {
+    const admin = await authAs(db, 'admin');
+    const created = await app.inject({ method: 'POST', url: '/api/v1/apikeys', payload: { name: 'dashboard', role: 'viewer' }, headers: admin });
+    expect(created.statusCode).toBe(201);
+    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/apikeys', 201, created.json());
+    const { key, id } = created.json() as { key: string; id: string };
+    const bearer = { authorization: `Bearer ${key}` };
+    expect((await app.inject({ url: '/metrics', headers: bearer })).statusCode).toBe(200);
+    const taken = await app.inject({ method: 'POST', url: '/api/v1/apikeys', payload: { name: 'dashboard', role: 'admin' }, headers: admin });
+    expect(taken.statusCode).toBe(409);
+    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/apikeys', 409, taken.json());
+    const list = await app.inject({ url: '/api/v1/apikeys', headers: admin });
+    expectResponseMatchesOpenApi(doc, 'GET', '/api/v1/apikeys', 200, list.json());
+    expect(list.json()).toContainEqual(expect.objectContaining({ id, name: 'dashboard', role: 'viewer', lastUsedAt: expect.any(String), revokedAt: null }));
+    expect(list.body).not.toContain(key);
+    const revoked = await app.inject({ method: 'DELETE', url: '/api/v1/apikeys/dashboard', headers: admin });
+    expect(revoked.statusCode).toBe(200);
+    expectResponseMatchesOpenApi(doc, 'DELETE', '/api/v1/apikeys/:key', 200, revoked.json());
+    expect((await app.inject({ url: '/metrics', headers: bearer })).statusCode).toBe(401);
+    const gone = await app.inject({ method: 'DELETE', url: '/api/v1/apikeys/dashboard', headers: admin });
+    expect(gone.statusCode).toBe(404);
+    expectResponseMatchesOpenApi(doc, 'DELETE', '/api/v1/apikeys/:key', 404, gone.json());
+    const audit = (await listAudit(db, { entity: 'api-request' })).filter((e) => e.action.includes('/apikeys'));
+    expect(audit.map((e) => [e.action, e.details.status])).toEqual([
+      ['POST /api/v1/apikeys', 201], ['POST /api/v1/apikeys', 409], ['DELETE /api/v1/apikeys/:key', 200], ['DELETE /api/v1/apikeys/:key', 404],
+    ]);
+    expect(JSON.stringify(audit)).not.toContain(key);
   });
 
   it('answers coded errors with their status, and hides server-fault details', async () => {

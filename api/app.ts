@@ -10,6 +10,7 @@ import { auditMutations, type AuditSink } from './audit.ts';
 import { registerMetrics, type MetricsSource } from './metrics.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { apiKeyRoutes } from './routes/v1/apikeys.ts';
 import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
 import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
 
@@ -103,5 +104,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes(registry));
   await app.register(docsRoutes);
   await app.register(openApiRoutes, { prefix: '/api/v1' });
+  await app.register(apiKeyRoutes(deps.apiKeys), { prefix: '/api/v1' });
   return app;
 }
