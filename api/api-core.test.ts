@@ -188,6 +188,9 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     const huge = await app.inject({ method: 'POST', url: '/api/v1/things/t', payload: JSON.stringify({ n: 1, pad: 'x'.repeat(2 * 1024 * 1024) }), headers: { ...h, 'content-type': 'application/json' } });
     expect(huge.statusCode).toBe(413);
     expect(huge.json()).toMatchObject({ code: 'BODY_TOO_LARGE', type: '/docs#problem-BODY_TOO_LARGE' });
+    const csv = await app.inject({ method: 'POST', url: '/api/v1/things/t', payload: 'n\n1\n', headers: { ...h, 'content-type': 'text/csv' } });
+    expect(csv.statusCode).toBe(415);
+    expect(csv.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
     const unknown = await app.inject({ url: '/api/v1/nothing-here' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND', instance: '/api/v1/nothing-here' });

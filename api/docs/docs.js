@@ -19,7 +19,14 @@
     if (!ref || !ref.startsWith('#/')) return schema;
     return ref.slice(2).split('/').reduce((o, k) => (o ? o[k] : undefined), doc) || schema;
   };
-  const schemaBlock = (doc, schema) => el('pre', {}, JSON.stringify(deref(doc, schema), null, 2));
+  // Components are inlined where they are referenced (a few levels deep; a cycle stays a $ref).
+  const inline = (doc, schema, depth = 0) => {
+    if (Array.isArray(schema)) return schema.map((s) => inline(doc, s, depth));
+    if (!schema || typeof schema !== 'object') return schema;
+    if (schema.$ref && depth < 4) return inline(doc, deref(doc, schema), depth + 1);
+    return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inline(doc, v, depth)]));
+  };
+  const schemaBlock = (doc, schema) => el('pre', {}, JSON.stringify(inline(doc, schema), null, 2));
 
   function renderOperation(doc, path, method, op) {
     const box = el('div', { class: 'op', id: `op-${method}-${path}` });
