@@ -240,8 +240,13 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(res.headers['content-type']).toMatch(problemJson);
     expect(res.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', details: { limitPerMinute: 2 } });
     expectResponseMatchesOpenApi(doc, 'GET', '/metrics', 429, res.json());
-    // Another key has its own budget.
-    expect((await limited.inject({ url: '/metrics', headers: await authAs(db, 'admin') })).statusCode).toBe(200);
+    // Another key has its own budget; a mutation refused by the limit reached no handler and is not audited.
+    const admin = await authAs(db, 'admin');
+    const posts = [];
+    for (let i = 0; i < 3; i++) posts.push((await limited.inject({ method: 'POST', url: '/api/v1/things/limited', payload: { n: i }, headers: admin })).statusCode);
+    expect(posts).toEqual([200, 200, 429]);
+    const audited = (await listAudit(db, { entity: 'api-request' })).filter((e) => e.entityId === '/api/v1/things/limited');
+    expect(audited.map((e) => e.details.status)).toEqual([200, 200]);
     await limited.close();
   });
 });

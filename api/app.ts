@@ -76,6 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const fastifyCode = err.code && FASTIFY_CODES[err.code];
     if (fastifyCode) return send(fastifyCode, err.message);
+    // Fastify's other refusals of a request (a bad URL, a wrong content type header) are the client's.
+    if (err.code?.startsWith('FST_ERR_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send('REQUEST_INVALID', err.message);
     req.log.error({ err }, 'request failed');
     return send('INTERNAL', 'Internal error; see the server log.', undefined, 500);
   });

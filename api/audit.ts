@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 
 /** One API request as the audit log records it (the composition root writes it with store/audit.repository.ts). */
 export interface ApiAuditEntry {
@@ -24,8 +24,16 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export function auditMutations(app: FastifyInstance, sink: AuditSink): void {
   const reached = new WeakSet<FastifyRequest>();
-  app.addHook('preHandler', async (req) => {
-    if (MUTATING.has(req.method) && req.principal && req.routeOptions.url?.startsWith('/api/v1/')) reached.add(req);
+  // The handler itself marks the request: route-level hooks (the rate limit's) run after app-level
+  // ones, so only the handler knows that every check before it passed.
+  app.addHook('onRoute', (route) => {
+    const methods = ([] as string[]).concat(route.method);
+    if (!route.url.startsWith('/api/v1/') || !methods.some((m) => MUTATING.has(m))) return;
+    const handler = route.handler as (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => unknown;
+    route.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      if (req.principal) reached.add(req);
+      return handler.call(this, req, reply);
+    } as RouteHandlerMethod;
   });
   app.addHook('onSend', async (req, reply, payload) => {
     if (!reached.has(req) || !req.principal) return payload;
