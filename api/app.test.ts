@@ -4,7 +4,7 @@ import { backends } from '../test/db.ts';
 import { buildApp } from './app.ts';
 import { HealthResponse } from './routes/health.ts';
 import { ApiKeyService } from './auth/api-key.service.ts';
-import { fakeApiKeyRepository } from './auth/fake-api-keys.ts';
+import { fakeApiKeyRepository } from '../test/fake-api-keys.ts';
 
 // /health and unknown paths need no key: a service over an empty in-memory repository is enough here.
 const noKeys = { apiKeys: new ApiKeyService(fakeApiKeyRepository()), audit: async () => {} };

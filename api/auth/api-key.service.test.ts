@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeyService, nodeKeyCrypto, VERIFIED_KEY_TTL_MS, type KeyCrypto } from './api-key.service.ts';
-import { fakeApiKeyRepository } from './fake-api-keys.ts';
+import { fakeApiKeyRepository } from '../../test/fake-api-keys.ts';
 
 /** Real randomness and comparison, a fast stand-in for scrypt that counts its calls, and a settable clock. */
 function testCrypto() {

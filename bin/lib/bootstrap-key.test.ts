@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyService } from '../../api/auth/api-key.service.ts';
-import { fakeApiKeyRepository } from '../../api/auth/fake-api-keys.ts';
+import { fakeApiKeyRepository } from '../../test/fake-api-keys.ts';
 import { ensureAdminKey } from './bootstrap-key.ts';
 
 describe('ensureAdminKey', () => {

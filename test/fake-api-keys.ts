@@ -1,5 +1,5 @@
-import { GridcastError } from '../../core/errors.ts';
-import type { ApiKeyRepository } from './api-key.service.ts';
+import { GridcastError } from '../core/errors.ts';
+import type { ApiKeyRepository } from '../api/auth/api-key.service.ts';
 
 type Row = Awaited<ReturnType<ApiKeyRepository['insert']>> & { salt: string; hash: string };
 
