@@ -64,8 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const send = (code: string, detail: string, details?: Record<string, unknown>, status?: number) =>
-      reply.code(status ?? statusOf(code)).type(PROBLEM_CONTENT_TYPE).send(problem(code, detail, path(req), details, status));
+    const send = (code: string, detail: string, details?: Record<string, unknown>) =>
+      reply.code(statusOf(code)).type(PROBLEM_CONTENT_TYPE).send(problem(code, detail, path(req), details));
     if (hasZodFastifySchemaValidationErrors(err)) {
       return send('REQUEST_INVALID', `The request does not match the route's schema: ${err.message}`, { issues: err.validation });
     }
@@ -79,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Fastify's other refusals of a request (a bad URL, a wrong content type header) are the client's.
     if (err.code?.startsWith('FST_ERR_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send('REQUEST_INVALID', err.message);
     req.log.error({ err }, 'request failed');
-    return send('INTERNAL', 'Internal error; see the server log.', undefined, 500);
+    return send('INTERNAL', 'Internal error; see the server log.');
   });
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem('ROUTE_NOT_FOUND', `No route ${req.method} ${path(req)}; GET /docs lists the API.`, path(req))),
@@ -102,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   auditMutations(app, deps.audit);
   const registry = registerMetrics(app, deps.metrics);
 
+  // Routes come after the hooks above: their onRoute hooks document, rate-limit and audit each route.
   await app.register(healthRoutes(deps.health));
   await app.register(metricsRoutes(registry));
   await app.register(docsRoutes);

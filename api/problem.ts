@@ -100,7 +100,8 @@ export type Problem = z.infer<typeof Problem>;
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** The body of a problem: `details` only for client errors, whose context is the client's own input. */
-export function problem(code: string, detail: string, instance: string, details?: Record<string, unknown>, status = statusOf(code)): Problem {
+export function problem(code: string, detail: string, instance: string, details?: Record<string, unknown>): Problem {
+  const status = statusOf(code);
   const body: Problem = { type: problemType(code), title: titleOf(status), status, detail, code, instance };
   if (status < 500 && details && Object.keys(details).length > 0) body.details = details;
   return body;
