@@ -11,6 +11,7 @@ import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { GridcastError } from '../core/errors.ts';
 import { covers, ROLES } from './auth/roles.ts';
 import { buildApp } from './app.ts';
+import { Problem } from './problem.ts';
 
 /** The app over `db`, plus test-only routes: a mutating operator route whose handler can fail on demand. */
 async function appOver(db: Db, opts: { rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
@@ -29,7 +30,7 @@ async function appOver(db: Db, opts: { rateLimitPerMinute?: number } = {}): Prom
             summary: 'Test-only mutation', tags: ['test'],
             params: z.object({ id: z.string() }),
             body: z.object({ n: z.number(), fail: z.string().optional() }),
-            response: { 200: z.object({ id: z.string(), n: z.number() }) },
+            response: { 200: z.object({ id: z.string(), n: z.number() }), 404: Problem },
           },
         },
         async (req) => {
@@ -182,6 +183,10 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     });
     const notFound = await app.inject({ method: 'POST', url: '/api/v1/things/t', payload: { n: 1, fail: 'RUN_NOT_FOUND' }, headers: h });
     expect(notFound.json()).toMatchObject({ status: 404, code: 'RUN_NOT_FOUND', details: { secret: 'internal-path' } });
+    expect(notFound.headers['content-type']).toMatch(problemJson);
+    // A route's own `404: Problem` is documented as problem+json too.
+    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/things/:id', 404, notFound.json());
+    expect(Object.keys((doc.paths['/api/v1/things/{id}'].post as { responses: Record<string, { content: object }> }).responses['404'].content)).toEqual(['application/problem+json']);
     const badJson = await app.inject({ method: 'POST', url: '/api/v1/things/t', payload: '{"n":', headers: { ...h, 'content-type': 'application/json' } });
     expect(badJson.statusCode).toBe(400);
     expect(badJson.json()).toMatchObject({ code: 'REQUEST_INVALID' });

@@ -10,6 +10,13 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 const problemResponse = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } } });
 
 /**
+ * Route-specific error answers for a route's `response` schema, e.g.
+ * `response: { 200: Run, ...problemResponses({ 404: 'No run has this id (RUN_NOT_FOUND)' }) }`.
+ */
+export const problemResponses = (byStatus: Record<number, string>) =>
+  Object.fromEntries(Object.entries(byStatus).map(([status, description]) => [status, problemResponse(description)]));
+
+/**
  * Adds the problem+json answers every route can give to its schema, so the OpenAPI document lists
  * them without each route repeating them: 400 when it validates input, 401/403 unless public,
  * 429 (rate limit), any other 4xx and 5xx. A route keeps the ones it declares itself (e.g. 404).
@@ -19,6 +26,8 @@ export function documentErrors(app: FastifyInstance): void {
     const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string, unknown> };
     if (schema.hide) return;
     const response = (schema.response ??= {});
+    // A bare `404: Problem` is sent and documented as application/problem+json like the rest.
+    for (const [status, r] of Object.entries(response)) if (r === Problem) response[status] = problemResponse(`Problem (${status})`);
     const add = (status: string, description: string) => {
       if (!(status in response)) response[status] = problemResponse(description);
     };

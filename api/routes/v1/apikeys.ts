@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ROLES } from '../../auth/roles.ts';
 import { KeyName, type ApiKeyInfo, type ApiKeyService } from '../../auth/api-key.service.ts';
-import { Problem, PROBLEM_CONTENT_TYPE } from '../../problem.ts';
+import { problemResponses } from '../../openapi.ts';
 
 const ApiKey = z
   .object({
@@ -20,9 +20,6 @@ const CreatedApiKey = ApiKey.extend({ key: z.string().describe('The key itself: 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const shown = (k: ApiKeyInfo) => ({ ...k, createdAt: k.createdAt.toISOString(), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt) });
 
-const problems = (statuses: Record<number, string>) =>
-  Object.fromEntries(Object.entries(statuses).map(([s, description]) => [s, { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } } }]));
-
 /** /api/v1/apikeys: what `gridcast apikey` does, for admins, while a server holds the embedded store. */
 export const apiKeyRoutes = (keys: ApiKeyService): FastifyPluginAsyncZod =>
   async function apikeys(app) {
@@ -39,7 +36,7 @@ export const apiKeyRoutes = (keys: ApiKeyService): FastifyPluginAsyncZod =>
           summary: 'Create an API key; the key is in this answer only',
           tags: ['apikeys'],
           body: z.object({ name: KeyName, role: z.enum(ROLES) }),
-          response: { 201: CreatedApiKey, ...problems({ 409: 'An active key has this name (APIKEY_NAME_TAKEN)' }) },
+          response: { 201: CreatedApiKey, ...problemResponses({ 409: 'An active key has this name (APIKEY_NAME_TAKEN)' }) },
         },
       },
       async (req, reply) => {
@@ -55,7 +52,7 @@ export const apiKeyRoutes = (keys: ApiKeyService): FastifyPluginAsyncZod =>
           summary: 'Revoke an API key by id or name',
           tags: ['apikeys'],
           params: z.object({ key: z.string().min(1).describe('The id or the name of an active key') }),
-          response: { 200: ApiKey, ...problems({ 404: 'No active key has this id or name (APIKEY_NOT_FOUND)' }) },
+          response: { 200: ApiKey, ...problemResponses({ 404: 'No active key has this id or name (APIKEY_NOT_FOUND)' }) },
         },
       },
       async (req) => shown(await keys.revoke(req.params.key)),
