@@ -234,6 +234,23 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 
+  it('answers 429 to a client IP that keeps presenting invalid keys, before checking them', async () => {
+    const guarded = await appOver(db);
+    const viewer = await authAs(db, 'viewer');
+    // Verified in this app before the flood: a known key keeps working.
+    expect((await guarded.inject({ url: '/metrics', headers: viewer })).statusCode).toBe(200);
+    const guess = (i: number) => ({ authorization: `Bearer gck_${'0'.repeat(12)}_${String(i).padStart(43, 'A')}` });
+    const codes = [];
+    for (let i = 0; i < 21; i++) codes.push((await guarded.inject({ url: '/metrics', headers: guess(i) })).statusCode);
+    expect(codes).toEqual([...Array(20).fill(401), 429]);
+    const blocked = await guarded.inject({ url: '/metrics', headers: await authAs(db, 'operator') });
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
+    expect(blocked.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((await guarded.inject({ url: '/metrics', headers: viewer })).statusCode).toBe(200);
+    await guarded.close();
+  });
+
   it('limits each key to its requests per minute, answering 429 with Retry-After', async () => {
     const limited = await appOver(db, { rateLimitPerMinute: 2 });
     const viewer = await authAs(db, 'viewer');
