@@ -27,8 +27,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
-// Polled every few seconds by load balancers and monitors: their requests log at debug, not info.
-const POLLED = new Set(['/health']);
+// Polled every few seconds by load balancers, monitors and Prometheus: their requests log at debug, not info.
+const POLLED = new Set(['/health', '/metrics']);
 
 class QuietPolls extends LogController {
   private polled = (req: FastifyRequest) => POLLED.has(req.url.split('?')[0]);
