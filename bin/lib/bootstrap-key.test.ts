@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,5 +34,12 @@ describe('ensureAdminKey', () => {
     expect(await ensureAdminKey(keys, dataDir, log)).toBeNull();
     await keys.revoke('boss');
     expect(await ensureAdminKey(keys, dataDir, log)).toBe(join(dataDir, 'admin.key'));
+  });
+
+  it('takes the key back and says what to do when the file cannot be written', async () => {
+    const { dataDir, keys, log } = setup();
+    writeFileSync(dataDir, 'a file where the data directory should be');
+    await expect(ensureAdminKey(keys, dataDir, log)).rejects.toMatchObject({ code: 'ADMIN_KEY_UNWRITABLE', message: expect.stringContaining('gridcast apikey create') });
+    expect(await keys.hasActiveAdmin()).toBe(false);
   });
 });

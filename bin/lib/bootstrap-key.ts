@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ApiKeyService } from '../../api/auth/api-key.service.ts';
-import { isGridcastError } from '../../core/errors.ts';
+import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import type { Log } from '../../core/log.ts';
 
 export const BOOTSTRAP_KEY_NAME = 'admin-bootstrap';
@@ -24,9 +24,19 @@ export async function ensureAdminKey(keys: ApiKeyService, dataDir: string, log: 
     throw e;
   }
   const path = adminKeyPath(dataDir);
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, `${key}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path, `${key}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  } catch (e) {
+    // A key nobody can read would stop every later start from making one: take it back.
+    await keys.revoke(BOOTSTRAP_KEY_NAME);
+    throw new GridcastError(
+      'ADMIN_KEY_UNWRITABLE',
+      `No admin API key exists and the first one cannot be written to ${path} (${(e as Error).message}). Make ${dataDir} writable, or create an admin key with 'gridcast apikey create --name NAME --role admin' (with gridcast stopped when the store is embedded).`,
+      { path },
+    );
+  }
   log.info({ path }, 'no active admin API key: created one and wrote it to this file (readable by this user only)');
   return path;
 }
