@@ -3,6 +3,11 @@ import { openPg, openPglite, type Db } from '../store/db.ts';
 import { backends } from '../test/db.ts';
 import { buildApp } from './app.ts';
 import { HealthResponse } from './routes/health.ts';
+import { ApiKeyService } from './auth/api-key.service.ts';
+import { fakeApiKeyRepository } from '../test/fake-api-keys.ts';
+
+// /health and unknown paths need no key: a service over an empty in-memory repository is enough here.
+const noKeys = { apiKeys: new ApiKeyService(fakeApiKeyRepository()), audit: async () => {} };
 
 describe.each(backends)('GET /health (%s)', (kind) => {
   let db: Db;
@@ -16,6 +21,7 @@ describe.each(backends)('GET /health (%s)', (kind) => {
 
   const app = (lastIngestAt: Date | null) =>
     buildApp({
+      ...noKeys,
       health: {
         dbKind: db.kind,
         pingDb: async () => {
@@ -40,7 +46,7 @@ describe.each(backends)('GET /health (%s)', (kind) => {
     const stream = { write: (l: string) => void lines.push(JSON.parse(l)) };
     const at = async (level: string) => {
       lines.length = 0;
-      const a = await buildApp({ logger: { level, stream }, health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
+      const a = await buildApp({ ...noKeys, logger: { level, stream }, health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
       await a.inject({ method: 'GET', url: '/health' });
       await a.inject({ method: 'GET', url: '/elsewhere' });
       await a.close();
@@ -60,11 +66,13 @@ describe.each(backends)('GET /health (%s)', (kind) => {
 
   it('hides the details of unexpected errors behind one 500', async () => {
     const a = await app(null);
-    a.get('/boom', async () => {
+    a.get('/boom', { config: { public: true } }, async () => {
       throw new Error('secret internals');
     });
     const res = await a.inject({ method: 'GET', url: '/boom' });
     expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toEqual({ type: '/docs#problem-INTERNAL', title: 'Internal Server Error', status: 500, detail: 'Internal error; see the server log.', code: 'INTERNAL', instance: '/boom' });
     expect(res.body).not.toContain('secret');
     await a.close();
   });

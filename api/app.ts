@@ -1,13 +1,24 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isGridcastError } from '../core/errors.ts';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/config.ts';
+import { GridcastError, isGridcastError } from '../core/errors.ts';
+import { healthRoutes, type HealthSource } from './routes/health.ts';
+import { authenticate } from './auth/hook.ts';
+import type { ApiKeyService } from './auth/api-key.service.ts';
+import { auditMutations, type AuditSink } from './audit.ts';
+import { registerMetrics, type MetricsSource } from './metrics.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { apiKeyRoutes } from './routes/v1/apikeys.ts';
+import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
+import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../store/db.ts';
-import { healthRoutes, type HealthSource } from './routes/health.ts';
+import type { ReadServices } from './read-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
 import { registryRoutes } from './routes/v1/registry.ts';
 import { runTriggerRoutes } from './routes/v1/run-trigger.ts';
-import type { ReadServices } from './read-services.ts';
 import { actualsRoutes } from './routes/v1/actuals.ts';
 import { forecastsRoutes } from './routes/v1/forecasts.ts';
 import { jobsRoutes } from './routes/v1/jobs.ts';
@@ -16,6 +27,14 @@ import { topologyRoutes } from './routes/v1/topology.ts';
 
 export interface AppDeps {
   health: HealthSource;
+  /** Verifies the Bearer key of every non-public request. */
+  apiKeys: ApiKeyService;
+  /** Where mutating /api/v1 requests are recorded (the audit log). */
+  audit: AuditSink;
+  /** Store-side numbers of /metrics; without it /metrics has the HTTP and process metrics only. */
+  metrics?: MetricsSource;
+  /** Requests per minute per API key (per client IP without a key). */
+  rateLimitPerMinute?: number;
   /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs); absent, they are not served. */
   reads?: ReadServices;
   logger?: FastifyServerOptions['logger'];
@@ -24,8 +43,8 @@ export interface AppDeps {
   config?: Config;
 }
 
-// Polled every few seconds by load balancers and monitors: their requests log at debug, not info.
-const POLLED = new Set(['/health']);
+// Polled every few seconds by load balancers, monitors and Prometheus: their requests log at debug, not info.
+const POLLED = new Set(['/health', '/metrics']);
 
 class QuietPolls extends LogController {
   private polled = (req: FastifyRequest) => POLLED.has(req.url.split('?')[0]);
@@ -39,32 +58,72 @@ class QuietPolls extends LogController {
   }
 }
 
+/** Fastify's own request errors (bad JSON, a body over the limit, an unknown content type) as gridcast codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST_INVALID',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'REQUEST_INVALID',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'REQUEST_INVALID',
+};
+
+const path = (req: FastifyRequest) => req.url.split('?')[0];
+
 /**
  * Builds the fastify app without listening (api/server.ts listens; tests use app.inject).
- * Every route validates with zod schemas. One error handler: a GridcastError is the client's
- * to fix and is returned with its code; anything else is logged and answered as an opaque 500.
+ * Every route validates with zod schemas and needs an API key of its role (auth/hook.ts) unless
+ * it is public. One error handler answers every failure as RFC 9457 problem+json: a coded error
+ * with the status of its code (problem.ts), anything else as an opaque 500 whose details go to the log.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, logController: new QuietPolls() });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((err, req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const send = (code: string, detail: string, details?: Record<string, unknown>) =>
+      reply.code(statusOf(code)).type(PROBLEM_CONTENT_TYPE).send(problem(code, detail, path(req), details));
     if (hasZodFastifySchemaValidationErrors(err)) {
-      return reply.code(400).send({ code: 'REQUEST_INVALID', message: err.message, details: { issues: err.validation } });
-    }
-    // fastify's own client errors (413 body too large, 415 media type…) keep their status.
-    const client = err as { statusCode?: unknown; code?: string; message?: string };
-    if (typeof client.statusCode === 'number' && client.statusCode >= 400 && client.statusCode < 500) {
-      return reply.code(client.statusCode).send({ code: client.code, message: client.message, details: {} });
+      return send('REQUEST_INVALID', `The request does not match the route's schema: ${err.message}`, { issues: err.validation });
     }
     if (isGridcastError(err)) {
-      const status = /_NOT_FOUND$/.test(err.code) ? 404 : 400;
-      return reply.code(status).send({ code: err.code, message: err.message, details: err.details });
+      const status = statusOf(err.code);
+      if (status >= 500) req.log.error({ err, code: err.code, details: err.details }, 'request failed');
+      return send(err.code, err.message, err.details);
     }
+    const fastifyCode = err.code && FASTIFY_CODES[err.code];
+    if (fastifyCode) return send(fastifyCode, err.message);
+    // Fastify's other refusals of a request (a bad URL, a wrong content type header) are the client's.
+    if (err.code?.startsWith('FST_ERR_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send('REQUEST_INVALID', err.message);
     req.log.error({ err }, 'request failed');
-    return reply.code(500).send({ code: 'INTERNAL', message: 'Internal error; see the server log.' });
+    return send('INTERNAL', 'Internal error; see the server log.');
   });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem('ROUTE_NOT_FOUND', `No route ${req.method} ${path(req)}; GET /docs lists the API.`, path(req))),
+  );
+
+  documentErrors(app);
+  await registerOpenApi(app);
+  authenticate(app, deps.apiKeys);
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    // After the auth hook, so a key's requests count against the key wherever they come from.
+    hook: 'preHandler',
+    keyGenerator: (req) => (req.principal ? `key:${req.principal.keyId}` : `ip:${req.ip}`),
+    errorResponseBuilder: (_req, ctx) =>
+      new GridcastError('RATE_LIMITED', `Over the limit of ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s.`, {
+        limitPerMinute: ctx.max, retryAfterSec: Math.ceil(ctx.ttl / 1000),
+      }),
+  });
+  auditMutations(app, deps.audit);
+  const registry = registerMetrics(app, deps.metrics);
+
+  // Routes come after the hooks above: their onRoute hooks document, rate-limit and audit each route.
   await app.register(healthRoutes(deps.health));
+  await app.register(metricsRoutes(registry));
+  await app.register(docsRoutes);
+  await app.register(openApiRoutes, { prefix: '/api/v1' });
+  await app.register(apiKeyRoutes(deps.apiKeys), { prefix: '/api/v1' });
   if (deps.db && deps.config) {
     const { db, config } = deps;
     await app.register(ingestRoutes({ db, bodyLimitBytes: config.api.bodyLimitBytes }), { prefix: '/api/v1' });

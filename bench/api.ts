@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { createRequire } from 'node:module';
 import { parseArgs, promisify } from 'node:util';
 import { buildApp } from '../api/app.ts';
@@ -71,7 +72,7 @@ async function load(name: string, url: string, headers: Record<string, string>):
 const t0 = Date.now();
 const { db, series, drop } = await storeWithRun();
 console.log(`store: ${db.kind}, simulated grid, one day-ahead run over ${series} series (set up in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-const app = await buildApp({ reads: readServices(db, config), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
+const app = await buildApp({ ...storeAppDeps(db), reads: readServices(db, config), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
 app.get('/hello', { config: { public: true } }, async () => ({ hello: 'world' }));
 const { url: base } = await listen(app, { host: '127.0.0.1', port: 0 });
 // The one place the request headers come from: the API key of a viewer once keys exist.

@@ -12,6 +12,9 @@ export type ReconciliationMethod = (typeof RECONCILIATION_METHODS)[number];
 export const HORIZONS = ['intraday', 'day-ahead', 'week-ahead', 'mid-term'] as const;
 export type Horizon = (typeof HORIZONS)[number];
 
+/** Requests per minute per API key: far above a control room's polling, low enough to stop a runaway script. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+
 /**
  * Configuration, read once at start from the environment (and an optional JSON file
  * named by GRIDCAST_CONFIG), validated here; nothing else reads process.env.
@@ -27,6 +30,15 @@ export const ConfigSchema = z.object({
   logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** Grid time zone used for local-day aggregation and calendars. */
   timeZone: z.string().default('Europe/Paris'),
+  /** The REST API (api/): limits applied to every client. */
+  api: z
+    .object({
+      /** Requests per minute per API key (per client IP for requests without a key); over it → 429 with Retry-After. */
+      rateLimitPerMinute: z.number().int().positive().default(DEFAULT_RATE_LIMIT_PER_MINUTE),
+      /** Largest request body (an ingested CSV or JSON batch); larger ones are refused with 413, nothing written. */
+      bodyLimitBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    })
+    .prefault({}),
   /** Run the built-in grid simulator when no live source is configured. */
   simulator: z
     .object({
@@ -83,13 +95,6 @@ export const ConfigSchema = z.object({
       quantiles: z.array(z.number().gt(0).lt(1)).min(1).default([0.1, 0.5, 0.9]),
       /** Moving loads at substation level in stored views: average shares or the full load. */
       movingLoadAllocation: z.enum(['average', 'worst-case']).default('average'),
-    })
-    .prefault({}),
-  /** REST API v1. */
-  api: z
-    .object({
-      /** Largest request body (an ingested CSV or JSON batch); larger ones are refused with 413, nothing written. */
-      bodyLimitBytes: z.number().int().positive().default(32 * 1024 * 1024),
     })
     .prefault({}),
   /**

@@ -34,6 +34,8 @@ export interface Db extends Queryable {
   /** Runs fn in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connections of the pg pool (for /metrics); PGlite has one in-process connection and no pool. */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }
 
 const INT8_OID = 20;
@@ -97,6 +99,7 @@ export async function openPg(url: string, max = 10): Promise<Db> {
     copyCsv: (table, columns, csv) => transaction((tx) => tx.copyCsv(table, columns, csv)),
     transaction,
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
 import { readServices } from '../bin/lib/read-services.ts';
@@ -30,7 +31,7 @@ describe.each(backends)('read routes of /api/v1 (%s)', (kind) => {
     const late = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH });
     runs = { early: early.runId, late: late.runId };
     await db.query(`INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at, attempts) VALUES ('forecast-day-ahead', '2025-03-29T09:00:00Z', 'test', 'succeeded', '2025-03-29T09:01:00Z', 1)`);
-    app = await buildApp({ health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
+    app = await buildApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
   }, 180_000);
   afterAll(async () => {
     await app?.close();

@@ -70,7 +70,7 @@ mkdirSync(files.dir);
 describe('gridcast --help', () => {
   it('answers --help, -h and help on every command and sub-command with its usage, exit 0, without opening a store', async () => {
     const names = commandNames();
-    expect(names).toEqual(expect.arrayContaining(['forecast', 'ingest', 'models', 'query', 'start', 'topology', 'train']));
+    expect(names).toEqual(expect.arrayContaining(['apikey', 'forecast', 'ingest', 'models', 'query', 'start', 'topology', 'train']));
     const overview = await inProcess(['help']);
     expect(overview.code).toBe(0);
     for (const name of names) {
@@ -117,6 +117,8 @@ describe('gridcast error format', () => {
     expectError(r, 'USAGE', 2);
     expect(r.stderr).toContain('--from is required; --to is required; --grain must be one of raw, 5m, 1h, 1d\nusage: gridcast query');
     expectError(await inProcess(['topology']), 'USAGE', 2);
+    expectError(await inProcess(['apikey', 'create', '--name', 'x', '--role', 'root']), 'USAGE', 2);
+    expectError(await inProcess(['apikey', 'revoke']), 'USAGE', 2);
     expectError(await inProcess(['ingest', 'csv']), 'USAGE', 2);
     expect(existsSync(NO_STORE)).toBe(false);
   });
@@ -124,7 +126,7 @@ describe('gridcast error format', () => {
   it('prints an unknown command as UNKNOWN_COMMAND, exit 2, from the real command', async () => {
     const r = await gridcast(['nope']);
     expectError(r, 'UNKNOWN_COMMAND', 2);
-    expect(r.stderr).toContain("unknown command 'nope'; the commands are backtest, ");
+    expect(r.stderr).toContain("unknown command 'nope'; the commands are apikey, backtest, ");
   });
 
   it('refuses a directory or a binary file with a code and without echoing its bytes', async () => {

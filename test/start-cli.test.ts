@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net.ts';
@@ -63,6 +63,16 @@ describe.each(backends)('gridcast start (%s)', (kind) => {
     const live = health!.sources.find((s) => s.name === 'mqtt' || s.name === 'direct');
     expect(live, JSON.stringify(health)).toBeDefined();
     expect(Number(live!.committedPoints)).toBeGreaterThan(0);
+
+    // A store without an admin key gets one, in a file only this user reads; everything but /health needs it.
+    const keyFile = join(dir, 'data', 'admin.key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = readFileSync(keyFile, 'utf8').trim();
+    expect(output).not.toContain(key);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain(`gridcast_store_info{kind="${kind}"} 1`);
 
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);

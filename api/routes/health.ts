@@ -28,7 +28,7 @@ export const healthRoutes = (source: HealthSource): FastifyPluginAsyncZod =>
   async function health(app) {
     app.get(
       '/health',
-      { schema: { summary: 'Liveness and ingest status', tags: ['health'], response: { 200: HealthResponse, 503: HealthResponse } } },
+      { config: { public: true }, schema: { summary: 'Liveness and ingest status', tags: ['health'], response: { 200: HealthResponse, 503: HealthResponse } } },
       async (_req, reply) => {
         let dbError: string | undefined;
         try {

@@ -11,6 +11,8 @@ import { pingStore, type Db } from '../../store/db.ts';
 import { GRAIN_SECONDS } from '../../store/aggregates.ts';
 import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
+import { storeAppDeps } from '../lib/app-deps.ts';
+import { ensureAdminKey } from '../lib/bootstrap-key.ts';
 import { createIngestBuffer, type IngestBuffer } from '../../ingest/scada/buffer.ts';
 import { dbCommitter } from '../../ingest/scada/commit.ts';
 import { rangeScreen } from '../../ingest/scada/screen.ts';
@@ -57,10 +59,13 @@ export async function run(args: string[]): Promise<number> {
   const destination = logDestination(config.logFormat);
   // Filled once the jobs are configured and the scheduler runs (below); /api/v1/jobs reads them.
   const scheduled: { jobs: ConfiguredJobs['jobs']; scheduler?: Scheduler } = { jobs: [] };
+  const storeDeps = storeAppDeps(db);
   const app = await buildApp({
+    ...storeDeps,
     db,
     config,
     reads: readServices(db, config, { jobs: () => scheduled.jobs, nextTicks: () => scheduled.scheduler?.nextTicks() ?? null }),
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
     logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },
     health: {
       dbKind: db.kind,
@@ -138,6 +143,7 @@ export async function run(args: string[]): Promise<number> {
       const { added } = await saveTopology(db, file ? readTopologyFile(file) : readDefaultGrid());
       log.info({ series: added.length, topology: file ?? 'default grid' }, 'store had no topology: loaded the simulated grid');
     }
+    await ensureAdminKey(storeDeps.apiKeys, config.dataDir, log);
     const { url } = await listen(app, { host: config.host, port: config.port });
     log.info({ url, db: db.kind }, 'gridcast listening');
 

@@ -1,0 +1,108 @@
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * What /metrics reads from the store at scrape time (store/metrics.repository.ts). Each read is
+ * one query on a small table or an indexed range (the last day), so a scrape stays cheap however
+ * long the history grows.
+ */
+export interface MetricsSource {
+  /** Ingest batches started in the last 24 h. */
+  ingestBatches(): Promise<Array<{ source: string; kind: string; status: string; batches: number; rows: number }>>;
+  /** Job runs scheduled in the last 24 h. */
+  jobRuns(): Promise<Array<{ job: string; status: string; runs: number }>>;
+  /** The last finished run of each job (of the last 24 h), with its duration. */
+  lastJobRuns(): Promise<Array<{ job: string; status: string; seconds: number }>>;
+  /** Forecast runs issued (by origin) in the last 24 h. */
+  forecastRuns(): Promise<Array<{ horizon: string; status: string; runs: number }>>;
+  /** Series served by a fallback model in the latest successful run of each horizon. */
+  latestRunFallbacks(): Promise<Array<{ horizon: string; runId: number; series: number }>>;
+  /** The store's connections: a pg pool's counts; PGlite has no pool, only its kind. */
+  pool(): { kind: 'pg' | 'pglite'; total?: number; idle?: number; waiting?: number };
+}
+
+const DAY = '24h';
+
+/** A registry of this app (not prom-client's global one, so apps built in one process do not mix). */
+export function registerMetrics(app: FastifyInstance, source?: MetricsSource): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    latency.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  if (!source) return registry;
+
+  new Gauge({
+    name: 'gridcast_ingest_batches', help: `Ingest batches started in the last ${DAY}, by source, kind and status (rejected = refused, nothing written)`,
+    labelNames: ['source', 'kind', 'status'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await source.ingestBatches()) this.set({ source: r.source, kind: r.kind, status: r.status }, r.batches);
+    },
+  });
+  new Gauge({
+    name: 'gridcast_ingest_rows', help: `Rows of the ingest batches started in the last ${DAY}, by source, kind and status`,
+    labelNames: ['source', 'kind', 'status'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await source.ingestBatches()) this.set({ source: r.source, kind: r.kind, status: r.status }, r.rows);
+    },
+  });
+  new Gauge({
+    name: 'gridcast_job_runs', help: `Job runs scheduled in the last ${DAY}, by job and status (running, succeeded, failed, late, missed)`,
+    labelNames: ['job', 'status'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await source.jobRuns()) this.set({ job: r.job, status: r.status }, r.runs);
+    },
+  });
+  new Gauge({
+    name: 'gridcast_job_last_run_duration_seconds', help: 'Duration of the last finished run of each job (forecast-<horizon> jobs are the forecast runs)',
+    labelNames: ['job', 'status'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await source.lastJobRuns()) this.set({ job: r.job, status: r.status }, r.seconds);
+    },
+  });
+  new Gauge({
+    name: 'gridcast_forecast_runs', help: `Forecast runs with an origin in the last ${DAY}, by horizon and status`,
+    labelNames: ['horizon', 'status'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await source.forecastRuns()) this.set({ horizon: r.horizon, status: r.status }, r.runs);
+    },
+  });
+  new Gauge({
+    name: 'gridcast_forecast_fallback_series', help: 'Series forecast by a fallback model in the latest successful run of each horizon',
+    labelNames: ['horizon', 'run_id'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await source.latestRunFallbacks()) this.set({ horizon: r.horizon, run_id: String(r.runId) }, r.series);
+    },
+  });
+  new Gauge({
+    name: 'gridcast_store_connections', help: 'Store connections of the pg pool by state (total, idle, waiting clients); absent on PGlite',
+    labelNames: ['state'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      const p = source.pool();
+      for (const state of ['total', 'idle', 'waiting'] as const) if (p[state] !== undefined) this.set({ state }, p[state]);
+    },
+  });
+  new Gauge({
+    name: 'gridcast_store_info', help: 'The store backend: pg (PostgreSQL pool) or pglite (embedded, one connection)',
+    labelNames: ['kind'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      this.set({ kind: source.pool().kind }, 1);
+    },
+  });
+  return registry;
+}
