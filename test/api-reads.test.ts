@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Response } from 'light-my-request';
+import { expectProblem } from './api-problem.ts';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
@@ -18,10 +20,7 @@ describe.each(backends)('read routes of /api/v1 (%s)', (kind) => {
   let app: FastifyInstance;
   let runs: { early: number; late: number };
   const get = async (url: string) => app.inject({ method: 'GET', url, headers: { ...(await authAs(db, 'viewer')) } });
-  const bad = (res: { statusCode: number; json(): { code: string } }, code: string) => {
-    expect([400, 422]).toContain(res.statusCode);
-    expect(res.json().code).toBe(code);
-  };
+  const bad = (res: Response, code: string) => void expectProblem(res, code);
 
   beforeAll(async () => {
     db = await freshDb(kind);
@@ -183,7 +182,7 @@ describe.each(backends)('read routes of /api/v1 (%s)', (kind) => {
     it('says when the next run is due when a horizon has none yet', async () => {
       const res = await get('/api/v1/forecasts/latest?horizon=intraday');
       expect(res.statusCode).toBe(404);
-      expect(res.json()).toMatchObject({ code: 'RUN_NOT_FOUND', message: expect.stringMatching(/There is no intraday run yet\. .*the next is due at /), details: { nextRun: expect.any(String) } });
+      expect(res.json()).toMatchObject({ code: 'RUN_NOT_FOUND', detail: expect.stringMatching(/There is no intraday run yet\. .*the next is due at /), details: { nextRun: expect.any(String) } });
     });
 
     it('refuses bad parameters and unknown runs or nodes', async () => {
