@@ -168,7 +168,7 @@ describe.each(backends)('missed and caught-up ticks (%s)', (kind) => {
     const s = createScheduler({ runs: jobRunsRepository(db), jobs, log, instance: 'a' });
     await s.start();
     const missedOf = (job: string) => log.lines.filter((l) => (l.obj as { job?: string }).job === job && /missed/.test(l.msg ?? ''));
-    await until(() => missedOf('stall-product').length > 0 && missedOf('stall-chore').length > 0, 15_000);
+    await until(() => missedOf('stall-product').length > 0 && missedOf('stall-chore').length > 0, 40_000);
     await s.stop();
     expect(missedOf('stall-product').map((l) => l.level)).toContain('error');
     expect(missedOf('stall-chore').length).toBeGreaterThan(0);
