@@ -8,7 +8,7 @@ import { usageError, usageText } from '../lib/cli.ts';
 import { assertPortFree } from '../lib/port.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import { pingStore, type Db } from '../../store/db.ts';
-import { GRAIN_SECONDS } from '../../store/aggregates.ts';
+import { GRAIN_SECONDS } from '../../core/grain.ts';
 import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
 import { storeAppDeps } from '../lib/app-deps.ts';

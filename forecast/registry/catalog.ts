@@ -1,5 +1,6 @@
 import { GridcastError } from '../../core/errors.ts';
-import { listAudit, type AuditEntry } from '../../store/audit.repository.ts';
+import type { AuditEntry } from '../../core/audit.ts';
+import { listAudit } from '../../store/audit.repository.ts';
 import type { Queryable } from '../../store/db.ts';
 import { getModel, listModels, listVersions } from '../../store/registry.repository.ts';
 import type { ModelRecord, ModelVersion, VersionStatus } from '../../core/registry.ts';

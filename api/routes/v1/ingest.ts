@@ -4,7 +4,7 @@ import { formatLine, type CsvKind } from '../../../ingest/csv/format.ts';
 import { batchCounts, ingestBatch, type IngestCsvResult } from '../../../ingest/csv/ingest-csv.ts';
 import { csvTextSource, jsonRowsSource, type BatchSource, type JsonRow } from '../../../ingest/csv/source.ts';
 import type { Db } from '../../../store/db.ts';
-import { ON_CONFLICT } from '../../../store/measurements.repository.ts';
+import { ON_CONFLICT } from '../../../core/revision.ts';
 
 export interface IngestRoutesDeps {
   db: Db;

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { WeatherInputSchema } from '../../../core/topology/weather.ts';
 import { auditPage, modelDetail, modelSummaries } from '../../../forecast/registry/catalog.ts';
 import { promoteVersion, retireVersion, rollbackModel, setShadow } from '../../../forecast/registry/service.ts';
-import type { AuditEntry } from '../../../store/audit.repository.ts';
+import type { AuditEntry } from '../../../core/audit.ts';
 import type { Db } from '../../../store/db.ts';
 import { VERSION_STATUSES, type ModelRecord, type ModelVersion } from '../../../core/registry.ts';
 
