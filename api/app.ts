@@ -13,9 +13,8 @@ import { docsRoutes } from './routes/docs.ts';
 import { apiKeyRoutes } from './routes/v1/apikeys.ts';
 import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
 import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
-import type { Config } from '../core/config.ts';
-import type { Db } from '../store/db.ts';
 import type { ReadServices } from './read-services.ts';
+import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
 import { registryRoutes } from './routes/v1/registry.ts';
 import { runTriggerRoutes } from './routes/v1/run-trigger.ts';
@@ -37,10 +36,9 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
   /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs); absent, they are not served. */
   reads?: ReadServices;
+  /** The write routes of /api/v1 (ingest, POST /runs) and the registry; absent, they are not served. */
+  writes?: WriteServices;
   logger?: FastifyServerOptions['logger'];
-  /** The store and configuration the /api/v1 routes serve; without them only /health is served. */
-  db?: Db;
-  config?: Config;
 }
 
 // Polled every few seconds by load balancers, monitors and Prometheus: their requests log at debug, not info.
@@ -124,11 +122,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes);
   await app.register(openApiRoutes, { prefix: '/api/v1' });
   await app.register(apiKeyRoutes(deps.apiKeys), { prefix: '/api/v1' });
-  if (deps.db && deps.config) {
-    const { db, config } = deps;
-    await app.register(ingestRoutes({ db, bodyLimitBytes: config.api.bodyLimitBytes }), { prefix: '/api/v1' });
-    await app.register(runTriggerRoutes({ db, config }), { prefix: '/api/v1' });
-    await app.register(registryRoutes({ db }), { prefix: '/api/v1' });
+  if (deps.writes) {
+    const w = deps.writes;
+    await app.register(ingestRoutes({ ingest: w.ingest, bodyLimitBytes: w.bodyLimitBytes }), { prefix: '/api/v1' });
+    await app.register(runTriggerRoutes(w.runs), { prefix: '/api/v1' });
+    await app.register(registryRoutes(w.registry), { prefix: '/api/v1' });
   }
   if (deps.reads) {
     const r = deps.reads;

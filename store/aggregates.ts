@@ -1,3 +1,4 @@
+import { GRAIN_SECONDS, type AggregateGrain } from '../core/grain.ts';
 import { Quality, qualitySeverity } from '../core/quality.ts';
 import type { Db, Queryable } from './db.ts';
 import { ADVISORY_LOCK } from './locks.ts';
@@ -15,9 +16,6 @@ import { ADVISORY_LOCK } from './locks.ts';
  *    (linear interpolation at rank 0.95 * (n - 1)), quality = worst point quality, methods =
  *    distinct methods of the points, sorted and comma-separated.
  */
-export type AggregateGrain = '5m' | '1h' | '1d';
-
-export const GRAIN_SECONDS: Record<AggregateGrain, number> = { '5m': 300, '1h': 3600, '1d': 86_400 };
 
 const EPOCH = `TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
 const binInterval: Record<Exclude<AggregateGrain, '1d'>, string> = { '5m': `INTERVAL '5 minutes'`, '1h': `INTERVAL '1 hour'` };

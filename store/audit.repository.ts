@@ -1,23 +1,5 @@
+import type { AuditEntry, NewAuditEntry } from '../core/audit.ts';
 import type { Queryable } from './db.ts';
-
-/** One row of the append-only audit log (D7): who did what to which entity, when and why. */
-export interface AuditEntry {
-  id: number;
-  at: Date;
-  actor: string;
-  /** e.g. 'register', 'promote', 'retire', 'shadow', 'promote-refused'. */
-  action: string;
-  /** e.g. 'model_version'. */
-  entity: string;
-  entityId: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-  reason: string | null;
-  details: Record<string, unknown>;
-}
-
-export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'fromStatus' | 'toStatus' | 'reason' | 'details'> &
-  Partial<Pick<AuditEntry, 'fromStatus' | 'toStatus' | 'reason' | 'details'>>;
 
 interface DbRow {
   id: number;

@@ -1,21 +1,14 @@
 import type { MeasurementInput, SeriesUnit } from '../core/series.ts';
 import { GridcastError } from '../core/errors.ts';
+import type { OnConflict } from '../core/revision.ts';
 import type { Quality } from '../core/quality.ts';
 import { refreshAggregates } from './aggregates.ts';
 import type { Queryable } from './db.ts';
-
 
 /** Qualities gridcast produces itself; a measured point ('ok', 'suspect') always takes precedence. */
 export const MADE_QUALITIES: readonly Quality[] = ['imputed', 'estimated', 'derived'];
 const MADE_SQL = MADE_QUALITIES.map((q) => `'${q}'`).join(', ');
 
-/**
- * What to do when a measured value arrives for a (series, ts) that already holds a different
- * measured value: keep both, the new one served and the old one as a revision (default), or
- * refuse the whole batch (strict feeds: VALUE_CONFLICT, nothing written).
- */
-export type OnConflict = 'revise' | 'reject';
-export const ON_CONFLICT: readonly OnConflict[] = ['revise', 'reject'];
 
 /**
  * The merge rule shared by every write path (`m` = stored row, `x` = incoming row). The incoming

@@ -1,15 +1,13 @@
 import { GridcastError } from '../core/errors.ts';
 import { Quality, worstQuality } from '../core/quality.ts';
 import { localDate, nextLocalMidnight, resolveTimeInput, type TimeInput } from '../core/time-input.ts';
-import { aggregateSql, GRAIN_SECONDS, grainStored, type AggregateGrain } from './aggregates.ts';
+import { GRAIN_SECONDS, type AggregateGrain, type Grain } from '../core/grain.ts';
+import { aggregateSql, grainStored } from './aggregates.ts';
 import { cadence, expectedCount } from './cadence.ts';
 import type { Queryable } from './db.ts';
 import { measurementsKnownAt } from './measurements.repository.ts';
 import { isEnergyUnit } from '../core/units.ts';
 import { hasWeatherVariable, readWeather, weatherAggregatePoints, weatherTimes, weatherVariables, type WeatherRead } from './weather.repository.ts';
-
-export type Grain = 'raw' | AggregateGrain;
-export const GRAINS: readonly Grain[] = ['raw', '5m', '1h', '1d'];
 
 export type MeteringStatus = 'provisional' | 'validated' | 'imputed';
 

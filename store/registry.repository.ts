@@ -4,7 +4,8 @@ import { GridcastError } from '../core/errors.ts';
 import type { ForecasterSpec, ModelArtifact } from '../core/types.ts';
 import type { WeatherInput } from '../core/topology/weather.ts';
 import type { ModelRecord, ModelVersion, NewVersion, VersionStatus } from '../core/registry.ts';
-import { appendAudit, type AuditEntry } from './audit.repository.ts';
+import type { AuditEntry } from '../core/audit.ts';
+import { appendAudit } from './audit.repository.ts';
 import type { Queryable } from './db.ts';
 
 interface DbRow {

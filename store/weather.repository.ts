@@ -1,4 +1,5 @@
-import { REVISION_NOTES, valueConflict, type MergeOutcome, type OnConflict, type RevisionNote } from './measurements.repository.ts';
+import type { OnConflict } from '../core/revision.ts';
+import { REVISION_NOTES, valueConflict, type MergeOutcome, type RevisionNote } from './measurements.repository.ts';
 import type { Queryable } from './db.ts';
 
 export interface WeatherObsInput {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
+import { writeServices } from '../bin/lib/write-services.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ describe.each(backends.slice(-1))('a CSV file through the API and through gridca
   });
 
   it('stores the same rows and reports the same numbers', async () => {
-    const app = await buildApp({ ...storeAppDeps(apiDb), health: { dbKind: apiDb.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, db: apiDb, config: ConfigSchema.parse({}) });
+    const app = await buildApp({ ...storeAppDeps(apiDb), health: { dbKind: apiDb.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, writes: writeServices(apiDb, ConfigSchema.parse({})) });
     const operator = await authAs(apiDb, 'operator');
     const fromApi: number[][] = [];
     const fromCli: number[][] = [];

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
+import { writeServices } from '../bin/lib/write-services.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.ts';
@@ -23,7 +24,7 @@ describe.each(backends)('POST /api/v1/ingest/* (%s)', (kind) => {
     db = await freshDb(kind);
     await db.exec(`INSERT INTO series (id, kind, unit, time_zone, attrs) VALUES
       ('sub-a', 'load', 'MW', 'Europe/Paris', '{}'), ('meter-1', 'load', 'MWh', 'Europe/Paris', '{}'), ('st-1', 'weather', '°C', 'Europe/Paris', '{}')`);
-    app = await buildApp({ ...storeAppDeps(db), health, db, config: ConfigSchema.parse({ api: { bodyLimitBytes: 1024 * 1024 } }) });
+    app = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, ConfigSchema.parse({ api: { bodyLimitBytes: 1024 * 1024 } })) });
     operator = await authAs(db, 'operator');
   });
   beforeEach(() =>
@@ -227,7 +228,7 @@ describe.each(backends)('POST /api/v1/ingest/* (%s)', (kind) => {
   it('refuses a body over api.bodyLimitBytes with 413 and writes nothing (100 MB, streamed)', async () => {
     const config = ConfigSchema.parse({});
     const bodyLimit = config.api.bodyLimitBytes;
-    const big = await buildApp({ ...storeAppDeps(db), health, db, config });
+    const big = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
     try {
       const LINE = 'sub-a,2026-03-01T00:00:00.000Z,123.456\n';
       const total = 100 * 1024 * 1024;

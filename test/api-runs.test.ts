@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
+import { writeServices } from '../bin/lib/write-services.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.ts';
 import { RunCreated } from '../api/routes/v1/run-trigger.ts';
@@ -21,7 +22,7 @@ describe.each(backends)('POST /api/v1/runs (%s)', (kind) => {
   beforeAll(async () => {
     db = await freshDb(kind);
     await seedGrid(db, { climate: false });
-    app = await buildApp({ ...storeAppDeps(db), health, db, config });
+    app = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
     operator = await authAs(db, 'operator');
   });
   afterAll(async () => {

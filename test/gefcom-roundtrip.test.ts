@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { Db } from '../store/db.ts';
-import { queryMeasurements, type Grain } from '../store/query.repository.ts';
+import type { Grain } from '../core/grain.ts';
+import { queryMeasurements } from '../store/query.repository.ts';
 import { backends } from './db.ts';
 import { bucketsOf, cliStore, utcBin, type Point } from './aggregates-fixtures.ts';
 

@@ -10,7 +10,7 @@ import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
 import type { SuspectReport } from '../../ingest/validate/suspect.ts';
 import { flushAggregates } from '../../store/aggregates.ts';
-import { ON_CONFLICT, type OnConflict } from '../../store/measurements.repository.ts';
+import { ON_CONFLICT, type OnConflict } from '../../core/revision.ts';
 import { checkpointEmbedded, type Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 
@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
   if (sub === 'csv') {
     const kind = z.enum(CSV_KINDS as [CsvKind, ...CsvKind[]]).optional().safeParse(parsed.values.kind);
     if (!kind.success) throw usageError(`--kind must be one of ${CSV_KINDS.join(', ')}`);
-    const onConflict = z.enum(ON_CONFLICT as [OnConflict, ...OnConflict[]]).default('revise').safeParse(parsed.values['on-conflict']);
+    const onConflict = z.enum(ON_CONFLICT).default('revise').safeParse(parsed.values['on-conflict']);
     if (!onConflict.success) throw usageError(`--on-conflict must be one of ${ON_CONFLICT.join(', ')}`);
     return ingestCsv(target, kind.data, onConflict.data, parsed.values.progress === true);
   }

@@ -9,7 +9,8 @@ import { parseTimeInput } from '../../core/time-input.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { stringOptions } from '../lib/args.ts';
-import { GRAINS, type Grain, type MeasurementRow } from '../../store/query.repository.ts';
+import { GRAINS, type Grain } from '../../core/grain.ts';
+import type { MeasurementRow } from '../../store/query.repository.ts';
 
 export const summary = 'print actuals of a series or weather station: raw, 5m, 1h or local-day buckets with their completeness';
 
@@ -26,7 +27,7 @@ const Args = z.object({
   series: z.string({ error: '--series is required' }).min(1),
   from: z.string({ error: '--from is required' }),
   to: z.string({ error: '--to is required' }),
-  grain: z.enum(GRAINS as [Grain, ...Grain[]], { error: `--grain must be one of ${GRAINS.join(', ')}` }),
+  grain: z.enum(GRAINS, { error: `--grain must be one of ${GRAINS.join(', ')}` }),
   'as-of': z.string().optional(),
   'issued-before': z.string().optional(),
   variable: z.string().min(1).optional(),

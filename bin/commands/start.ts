@@ -8,7 +8,7 @@ import { usageError, usageText } from '../lib/cli.ts';
 import { assertPortFree } from '../lib/port.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import { pingStore, type Db } from '../../store/db.ts';
-import { GRAIN_SECONDS } from '../../store/aggregates.ts';
+import { GRAIN_SECONDS } from '../../core/grain.ts';
 import { buildApp } from '../../api/app.ts';
 import { listen } from '../../api/server.ts';
 import { storeAppDeps } from '../lib/app-deps.ts';
@@ -29,6 +29,7 @@ import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import { localTick } from '../../jobs/ticks.ts';
 import { readServices } from '../lib/read-services.ts';
+import { writeServices } from '../lib/write-services.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
@@ -62,8 +63,7 @@ export async function run(args: string[]): Promise<number> {
   const storeDeps = storeAppDeps(db);
   const app = await buildApp({
     ...storeDeps,
-    db,
-    config,
+    writes: writeServices(db, config),
     reads: readServices(db, config, { jobs: () => scheduled.jobs, nextTicks: () => scheduled.scheduler?.nextTicks() ?? null }),
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },

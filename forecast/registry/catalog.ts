@@ -1,5 +1,6 @@
 import { GridcastError } from '../../core/errors.ts';
-import { listAudit, type AuditEntry } from '../../store/audit.repository.ts';
+import type { AuditEntry } from '../../core/audit.ts';
+import { listAudit } from '../../store/audit.repository.ts';
 import type { Queryable } from '../../store/db.ts';
 import { getModel, listModels, listVersions } from '../../store/registry.repository.ts';
 import type { ModelRecord, ModelVersion, VersionStatus } from '../../core/registry.ts';
@@ -38,11 +39,19 @@ export interface AuditPage {
   next: number | null;
 }
 
+export interface AuditFilter {
+  entity?: string;
+  entityId?: string;
+  model?: string;
+  before?: number;
+  limit: number;
+}
+
 /**
  * The audit log newest first, a page of `limit` entries older than entry `before`, of one
  * entity kind, entity id, or the versions of one model.
  */
-export async function auditPage(q: Queryable, f: { entity?: string; entityId?: string; model?: string; before?: number; limit: number }): Promise<AuditPage> {
+export async function auditPage(q: Queryable, f: AuditFilter): Promise<AuditPage> {
   const rows = await listAudit(q, {
     ...(f.entity ? { entity: f.entity } : {}),
     ...(f.entityId ? { entityId: f.entityId } : {}),

@@ -9,6 +9,7 @@ import { markAggregates, refreshAggregates } from '../../store/aggregates.ts';
 import { claimBatch, findBatchByKey, finishBatch, type BatchRecord } from '../../store/batches.repository.ts';
 import type { Db, Queryable } from '../../store/db.ts';
 import type { SeriesUnit } from '../../core/series.ts';
+import type { OnConflict } from '../../core/revision.ts';
 import {
   abandonDirectCopy,
   beginDirectCopy,
@@ -17,7 +18,6 @@ import {
   MEASUREMENT_STAGE_COLUMNS,
   measurementStageDdl,
   mergeStagedMeasurements,
-  type OnConflict,
   quarantineStaged,
   type RevisionNote,
   stagedDuplicates,

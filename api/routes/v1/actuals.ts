@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ServedQuality } from '../../../core/quality.ts';
 import { parseTimeInput } from '../../../core/time-input.ts';
 import { servedActual, type ActualsService } from '../../../ingest/actuals.service.ts';
-import { GRAINS, type Grain } from '../../../store/query.repository.ts';
+import { GRAINS } from '../../../core/grain.ts';
 import { decodeCursor, encodeCursor, NextCursor, pageQuery } from '../../paging.ts';
 
 const TIME = "An instant with its offset (2026-12-03T00:00:00Z) or a date (2026-12-03: the local midnight starting that day in the series' zone); a time without offset is refused (TS_NO_OFFSET).";
@@ -31,7 +31,7 @@ const ActualsQuery = z
   .object({
     start: z.string().describe(`Start of the half-open interval [start, end). ${TIME}`),
     end: z.string().describe(`End (excluded). ${TIME}`),
-    grain: z.enum(GRAINS as [Grain, ...Grain[]]),
+    grain: z.enum(GRAINS),
     asOf: z.string().optional().describe('Only data received at or before this time (the versions known then).'),
     variable: z.string().min(1).optional().describe('Weather stations: the variable (default temperature).'),
     issuedBefore: z.string().optional().describe('Weather stations: the forecasts as issued before this time instead of the observations.'),
@@ -59,7 +59,7 @@ export const actualsRoutes = (actuals: ActualsService): FastifyPluginAsyncZod =>
           response: {
             200: z.object({
               seriesId: z.string(),
-              grain: z.enum(GRAINS as [Grain, ...Grain[]]),
+              grain: z.enum(GRAINS),
               timeZone: z.string(),
               start: z.string(),
               end: z.string(),

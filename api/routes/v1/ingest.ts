@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { formatLine, type CsvKind } from '../../../ingest/csv/format.ts';
-import { batchCounts, ingestBatch, type IngestCsvResult } from '../../../ingest/csv/ingest-csv.ts';
+import { batchCounts, type IngestCsvResult } from '../../../ingest/csv/ingest-csv.ts';
 import { csvTextSource, jsonRowsSource, type BatchSource, type JsonRow } from '../../../ingest/csv/source.ts';
-import type { Db } from '../../../store/db.ts';
-import { ON_CONFLICT } from '../../../store/measurements.repository.ts';
+import { ON_CONFLICT } from '../../../core/revision.ts';
+import type { IngestService } from '../../write-services.ts';
 
 export interface IngestRoutesDeps {
-  db: Db;
+  ingest: IngestService;
   /** config.api.bodyLimitBytes. */
   bodyLimitBytes: number;
 }
@@ -117,7 +117,7 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsyncZod =>
           const key = req.headers['idempotency-key'];
           // Only the text/csv parser gives a Buffer; a JSON body is an array by its schema.
           const src: BatchSource = Buffer.isBuffer(req.body) ? csvTextSource('request body', req.body) : jsonRowsSource('request body', kind, req.body);
-          const r = await ingestBatch(deps.db, src, { kind, onConflict: req.query.onConflict, ...(key ? { idempotencyKey: key, ...(req.principal ? { idempotencyScope: req.principal.keyId } : {}) } : {}) });
+          const r = await deps.ingest(src, { kind, onConflict: req.query.onConflict, ...(key ? { idempotencyKey: key, ...(req.principal ? { idempotencyScope: req.principal.keyId } : {}) } : {}) });
           const report = batchReport(r);
           if (report.replayed) reply.header('idempotent-replayed', 'true');
           return reply.code(r.status === 'already-ingested' ? 200 : 201).send(report);

@@ -2,15 +2,9 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { WeatherInputSchema } from '../../../core/topology/weather.ts';
-import { auditPage, modelDetail, modelSummaries } from '../../../forecast/registry/catalog.ts';
-import { promoteVersion, retireVersion, rollbackModel, setShadow } from '../../../forecast/registry/service.ts';
-import type { AuditEntry } from '../../../store/audit.repository.ts';
-import type { Db } from '../../../store/db.ts';
+import type { AuditEntry } from '../../../core/audit.ts';
 import { VERSION_STATUSES, type ModelRecord, type ModelVersion } from '../../../core/registry.ts';
-
-export interface RegistryRoutesDeps {
-  db: Db;
-}
+import type { RegistryService } from '../../write-services.ts';
 
 /** Largest audit page. */
 export const AUDIT_MAX_LIMIT = 500;
@@ -97,13 +91,12 @@ const OverlapChange = Change.extend({
 const Overlap = z.object({ id: z.string(), series: z.array(z.string()) });
 
 /** The model registry: models, versions and the audit log (viewer); status changes (data-scientist). */
-export const registryRoutes = (deps: RegistryRoutesDeps): FastifyPluginAsyncZod =>
+export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =>
   async function registry(app) {
-    const { db } = deps;
     app.get(
       '/models',
       { config: { role: 'viewer' }, schema: { summary: 'Models of the registry, with their champion and version counts', tags: ['registry'], response: { 200: z.object({ items: z.array(ModelSummaryView) }) } } },
-      async () => ({ items: (await modelSummaries(db)).map((m) => ({ ...modelView(m), champion: m.champion, versions: m.versions })) }),
+      async () => ({ items: (await models.modelSummaries()).map((m) => ({ ...modelView(m), champion: m.champion, versions: m.versions })) }),
     );
 
     app.get(
@@ -118,7 +111,7 @@ export const registryRoutes = (deps: RegistryRoutesDeps): FastifyPluginAsyncZod 
         },
       },
       async (req) => {
-        const d = await modelDetail(db, req.params.name);
+        const d = await models.modelDetail(req.params.name);
         return { model: modelView(d.model), versions: d.versions.map(versionView) };
       },
     );
@@ -143,7 +136,7 @@ export const registryRoutes = (deps: RegistryRoutesDeps): FastifyPluginAsyncZod 
       },
       async (req) => {
         const q = req.query;
-        const page = await auditPage(db, {
+        const page = await models.auditPage({
           ...(q.entity ? { entity: q.entity } : {}),
           ...(q.entityId ? { entityId: q.entityId } : {}),
           ...(q.model ? { model: q.model } : {}),
@@ -168,7 +161,7 @@ export const registryRoutes = (deps: RegistryRoutesDeps): FastifyPluginAsyncZod 
         },
       },
       async (req) => {
-        const r = await promoteVersion(db, `${req.params.name}@${req.params.version}`, {
+        const r = await models.promote(`${req.params.name}@${req.params.version}`, {
           actor: actorOf(req),
           reason: req.body.reason,
           ...(req.body.replaceOverlap ? { replaceOverlap: true } : {}),
@@ -190,14 +183,14 @@ export const registryRoutes = (deps: RegistryRoutesDeps): FastifyPluginAsyncZod 
         },
       },
       async (req) => {
-        const r = await rollbackModel(db, req.params.name, { actor: actorOf(req), reason: req.body.reason, ...(req.body.replaceOverlap ? { replaceOverlap: true } : {}) });
+        const r = await models.rollback(req.params.name, { actor: actorOf(req), reason: req.body.reason, ...(req.body.replaceOverlap ? { replaceOverlap: true } : {}) });
         return { version: versionView(r.version), replaced: versionView(r.replaced) };
       },
     );
 
     for (const [action, change, summary] of [
-      ['shadow', setShadow, 'Put a candidate in shadow: its forecasts are stored and scored, never published'],
-      ['retire', retireVersion, 'Retire a version (retiring the champion leaves its model without one)'],
+      ['shadow', models.shadow, 'Put a candidate in shadow: its forecasts are stored and scored, never published'],
+      ['retire', models.retire, 'Retire a version (retiring the champion leaves its model without one)'],
     ] as const) {
       app.post(
         `/models/:name/versions/:version/${action}`,
@@ -205,7 +198,7 @@ export const registryRoutes = (deps: RegistryRoutesDeps): FastifyPluginAsyncZod 
           config: versionChange.config,
           schema: { summary, tags: versionChange.tags, params: VersionParams, body: Change, response: { 200: z.object({ version: VersionView }) } },
         },
-        async (req) => ({ version: versionView(await change(db, `${req.params.name}@${req.params.version}`, { actor: actorOf(req), reason: req.body.reason })) }),
+        async (req) => ({ version: versionView(await change(`${req.params.name}@${req.params.version}`, { actor: actorOf(req), reason: req.body.reason })) }),
       );
     }
   };

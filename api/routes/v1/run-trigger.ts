@@ -1,16 +1,10 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { HORIZONS, RECONCILIATION_METHODS, type Config } from '../../../core/config.ts';
+import { HORIZONS, RECONCILIATION_METHODS } from '../../../core/config.ts';
 import { GridcastError } from '../../../core/errors.ts';
 import { checkInstant } from '../../../core/time-input.ts';
 import { WeatherInputSchema } from '../../../core/topology/weather.ts';
-import { runForecast } from '../../../forecast/run/service.ts';
-import type { Db } from '../../../store/db.ts';
-
-export interface RunRoutesDeps {
-  db: Db;
-  config: Config;
-}
+import type { RunTrigger } from '../../write-services.ts';
 
 export const TriggerRunBody = z.strictObject({
   horizon: z.enum(HORIZONS),
@@ -38,7 +32,7 @@ export const RunCreated = z.object({
  * when it is stored (201): the run and all its values are stored in one transaction, so there is
  * no run id to point to before then, and a caller that triggers a run wants its numbers.
  */
-export const runTriggerRoutes = (deps: RunRoutesDeps): FastifyPluginAsyncZod =>
+export const runTriggerRoutes = (run: RunTrigger): FastifyPluginAsyncZod =>
   async function runs(app) {
     app.post(
       '/runs',
@@ -62,9 +56,9 @@ export const runTriggerRoutes = (deps: RunRoutesDeps): FastifyPluginAsyncZod =>
           if (!t.ok) throw new GridcastError('AS_OF_INVALID', `asOf '${b.asOf}' ${t.problem}`, { asOf: b.asOf });
           asOf = new Date(t.ms);
         }
-        const s = await runForecast(
-          { db: deps.db, config: deps.config, log: req.log },
+        const s = await run(
           { horizon: b.horizon, ...(asOf ? { asOf } : {}), ...(b.root ? { root: b.root } : {}), ...(b.method ? { method: b.method } : {}), ...(b.series ? { series: b.series } : {}) },
+          req.log,
         );
         return reply
           .code(201)
