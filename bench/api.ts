@@ -72,10 +72,11 @@ async function load(name: string, url: string, headers: Record<string, string>):
 const t0 = Date.now();
 const { db, series, drop } = await storeWithRun();
 console.log(`store: ${db.kind}, simulated grid, one day-ahead run over ${series} series (set up in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-const app = await buildApp({ ...storeAppDeps(db), reads: readServices(db, config), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
+// The limiter runs on every request as in production, with a limit the load never reaches.
+const app = await buildApp({ ...storeAppDeps(db), rateLimitPerMinute: 1e9, reads: readServices(db, config), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
 app.get('/hello', { config: { public: true } }, async () => ({ hello: 'world' }));
 const { url: base } = await listen(app, { host: '127.0.0.1', port: 0 });
-// The one place the request headers come from: the API key of a viewer once keys exist.
+// A viewer's API key, checked by the auth hook on every request (scrypt once, then its cache).
 const headers = await authAs(db, 'viewer');
 try {
   const node = 'ss.paris-nord';
