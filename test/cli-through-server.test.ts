@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,12 @@ describe('read commands through a running gridcast start', () => {
     const wrong = await gridcast(READS[5], { GRIDCAST_API_KEY: 'gck_wrong' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^gridcast: error UNAUTHENTICATED: .*\(API key from the environment \(GRIDCAST_API_KEY\)\)\n$/m);
+
+    // Without a key at hand, the command says how to get one.
+    renameSync(join(data, 'admin.key'), join(dir, 'admin.key'));
+    const keyless = await gridcast(READS[5]).finally(() => renameSync(join(dir, 'admin.key'), join(data, 'admin.key')));
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toMatch(/^gridcast: error STORE_LOCKED: The store .* in use by gridcast process \d+ .* no API key is at hand: set GRIDCAST_API_KEY to a key with the viewer role/);
 
     // The run's full record is in the store only: the JSON of forecast show names the API route instead.
     const json = await gridcast(['forecast', 'show', '--latest', '--horizon', 'day-ahead', '--format', 'json']);

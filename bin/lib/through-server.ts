@@ -59,7 +59,7 @@ function serverApi(config: Config, locked: GridcastError): ServerApi {
   const owner = storeOwner(config.dataDir);
   const cannot = (why: string) =>
     new GridcastError('STORE_LOCKED', `${locked.message} ${why}`, { ...locked.details, ...(owner?.url ? { url: owner.url } : {}) });
-  if (!owner?.url) throw cannot('Its owner serves no API to read through (a gridcast start reads are routed through once it listens).');
+  if (!owner?.url) throw cannot('That process serves no API to read through (gridcast start does, once it listens).');
   const key = config.apiKey ? { key: config.apiKey, from: 'the environment (GRIDCAST_API_KEY)' } : adminKey(config.dataDir);
   if (!key) {
     throw cannot(
