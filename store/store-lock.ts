@@ -7,7 +7,7 @@ import { GridcastError } from '../core/errors.ts';
  * The exclusive lock of an embedded (PGlite) store directory. PGlite is PostgreSQL compiled to
  * wasm inside one process: a second process opening the same directory corrupts it or aborts
  * in wasm. The owner is a file `gridcast.lock` in the directory holding its pid, host, boot id
- * and command. It is created atomically (a hard link of a complete file: it never exists
+ * and command, and once `gridcast start` listens, the URL of its API (announceStoreUrl). It is created atomically (a hard link of a complete file: it never exists
  * half-written), removed on close or on exit, and taken over when its owner is gone: a process
  * that no longer exists, or a lock written before the machine last booted.
  */

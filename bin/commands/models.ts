@@ -115,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
     await db.close();
   }
 
-  /** Printed from what was read in full: an error leaves no partial table. */
+  /** list, show and audit: one printing code whether the registry is read from the store or through a server. */
   async function print(reads: RegistryReads): Promise<number> {
     if (action === 'list') {
       const versions = await reads.versions({ ...(o.model ? { model: o.model } : {}), ...(o.status ? { status: o.status } : {}) });
