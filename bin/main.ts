@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { loadConfig } from '../core/config.ts';
 import { GridcastError } from '../core/errors.ts';
 import { formatError, wantsHelp, type CommandModule } from './lib/cli.ts';
+import { withApiRoute } from './lib/write-routes.ts';
 
 /**
  * The `gridcast` command. Each sub-command lives in bin/commands/<name>.ts and exports a
@@ -75,7 +76,8 @@ export async function runCli(argv: readonly string[], io: Io = stdio): Promise<n
       return 0;
     }
     return await command.run(args);
-  } catch (e) {
+  } catch (caught) {
+    const e = withApiRoute(caught, argv);
     const { text, exitCode } = formatError(e, { usage, debug: !(e instanceof GridcastError) && debugEnabled() });
     io.err(text);
     return exitCode;

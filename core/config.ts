@@ -23,6 +23,8 @@ export const ConfigSchema = z.object({
   /** postgres://... ; absent → embedded PGlite in dataDir. */
   databaseUrl: z.string().url().optional(),
   dataDir: z.string().default('./data'),
+  /** The API key read commands use through a running server (GRIDCAST_API_KEY); default the store's admin.key. */
+  apiKey: z.string().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().default('127.0.0.1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -143,6 +145,7 @@ export function loadConfig(
   const fromEnv: Record<string, unknown> = {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.GRIDCAST_DATA_DIR || undefined,
+    apiKey: env.GRIDCAST_API_KEY || undefined,
     port: env.PORT || undefined,
     host: env.HOST || undefined,
     logLevel: env.LOG_LEVEL || undefined,

@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { GridcastError } from '../core/errors.ts';
@@ -7,7 +7,7 @@ import { GridcastError } from '../core/errors.ts';
  * The exclusive lock of an embedded (PGlite) store directory. PGlite is PostgreSQL compiled to
  * wasm inside one process: a second process opening the same directory corrupts it or aborts
  * in wasm. The owner is a file `gridcast.lock` in the directory holding its pid, host, boot id
- * and command. It is created atomically (a hard link of a complete file: it never exists
+ * and command, and once `gridcast start` listens, the URL of its API (announceStoreUrl). It is created atomically (a hard link of a complete file: it never exists
  * half-written), removed on close or on exit, and taken over when its owner is gone: a process
  * that no longer exists, or a lock written before the machine last booted.
  */
@@ -19,6 +19,8 @@ interface Owner {
   bootId: string | null;
   command: string;
   since: string;
+  /** Where the owner serves the REST API, once it listens (gridcast start): the CLI reads through it. */
+  url?: string;
 }
 
 export interface StoreLock {
@@ -27,9 +29,9 @@ export interface StoreLock {
 }
 
 /** Lock files this process holds (a second open of the same directory in-process is refused too). */
-const held = new Map<string, string>();
+const held = new Map<string, { text: string }>();
 process.once('exit', () => {
-  for (const [path, text] of held) removeIfUnchanged(path, text);
+  for (const [path, { text }] of held) removeIfUnchanged(path, text);
 });
 
 function bootId(): string | null {
@@ -104,10 +106,35 @@ function lockedError(dir: string, path: string, o: Owner | null): GridcastError 
   );
 }
 
+/**
+ * Records in the lock this process holds on `dir` the URL its API listens on, so a command that
+ * finds the store locked can read through the server instead. The file is replaced by a rename:
+ * a reader sees the old owner or the new one, never half of it.
+ */
+export function announceStoreUrl(dir: string, url: string): void {
+  const path = resolve(dir, STORE_LOCK_FILE);
+  const mine = held.get(path);
+  if (mine === undefined) return;
+  const next = JSON.stringify({ ...(JSON.parse(mine.text) as Owner), url }) + '\n';
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, next);
+  renameSync(tmp, path);
+  mine.text = next;
+}
+
+/** The live process holding the store directory `dir` and the URL it serves, if any. */
+export function storeOwner(dir: string): { pid: number; url: string | null } | null {
+  const path = resolve(dir, STORE_LOCK_FILE);
+  if (held.has(path)) return null;
+  const found = readOwner(path);
+  if (!found?.owner || !ownerAlive(found.owner)) return null;
+  return { pid: found.owner.pid, url: typeof found.owner.url === 'string' ? found.owner.url : null };
+}
+
 /** Takes the lock of the store directory `dir`, or throws STORE_LOCKED naming its owner. */
 export function lockStoreDir(dir: string): StoreLock {
   const path = resolve(dir, STORE_LOCK_FILE);
-  if (held.has(path)) throw lockedError(dir, path, JSON.parse(held.get(path)!) as Owner);
+  if (held.has(path)) throw lockedError(dir, path, JSON.parse(held.get(path)!.text) as Owner);
   const owner: Owner = { pid: process.pid, host: hostname(), bootId: bootId(), command: process.argv.slice(2).join(' '), since: new Date().toISOString() };
   const text = JSON.stringify(owner) + '\n';
   const tmp = `${path}.${process.pid}.tmp`;
@@ -117,13 +144,14 @@ export function lockStoreDir(dir: string): StoreLock {
     for (let round = 0; round < 2; round++) {
       try {
         createExclusive(path, tmp, text);
-        held.set(path, text);
+        const mine = { text };
+        held.set(path, mine);
         return {
           path,
           release() {
-            if (held.get(path) !== text) return;
+            if (held.get(path) !== mine) return;
             held.delete(path);
-            removeIfUnchanged(path, text);
+            removeIfUnchanged(path, mine.text);
           },
         };
       } catch (e) {

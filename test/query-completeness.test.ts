@@ -1,3 +1,4 @@
+import { servedActual } from '../ingest/actuals.service.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { queryMeasurements, type MeasurementQuery } from '../store/query.repository.ts';
@@ -62,12 +63,12 @@ describe.each(backends)('completeness of served buckets on %s', (kind) => {
       ['2026-03-30', 6, 24, true, 'ok'],
     ]);
     // Printed: the partial day is never 'ok'.
-    expect(toCsv(days, '1d').split('\n').slice(1, 4)).toEqual([
+    expect(toCsv(days.map(servedActual), '1d').split('\n').slice(1, 4)).toEqual([
       'h,2026-03-27T23:00:00.000Z,2026-03-28,100,ok,24,24,false,100',
       'h,2026-03-28T23:00:00.000Z,2026-03-29,100,ok,23,23,false,100',
       'h,2026-03-29T22:00:00.000Z,2026-03-30,100,partial,6,24,true,100',
     ]);
-    expect(JSON.parse(toJson(days))[2]).toMatchObject({ date: '2026-03-30', quality: 'partial', n: 6, expected: 24, partial: true });
+    expect(JSON.parse(toJson(days.map(servedActual)))[2]).toMatchObject({ date: '2026-03-30', quality: 'partial', n: 6, expected: 24, partial: true });
   });
 
   it('the bucket in progress is partial even when it holds every point so far', async () => {
@@ -95,8 +96,8 @@ describe.each(backends)('completeness of served buckets on %s', (kind) => {
       [null, 1, 2, true, ['b']],
       [30, 2, 2, false, undefined],
     ]);
-    expect(toCsv(hours, '1h').split('\n')[2]).toBe('nation,2026-02-02T01:00:00.000Z,,partial,1,2,true,');
-    expect(JSON.parse(toJson(hours))[1]).toMatchObject({ value: null, quality: 'partial', n: 1, expected: 2, partial: true, missing: ['b'] });
+    expect(toCsv(hours.map(servedActual), '1h').split('\n')[2]).toBe('nation,2026-02-02T01:00:00.000Z,,partial,1,2,true,');
+    expect(JSON.parse(toJson(hours.map(servedActual)))[1]).toMatchObject({ value: null, quality: 'partial', n: 1, expected: 2, partial: true, missing: ['b'] });
   });
 
   it('follows a change of cadence day by day, and a declared cadence over the data', async () => {
@@ -113,7 +114,7 @@ describe.each(backends)('completeness of served buckets on %s', (kind) => {
   it('prints numbers without float noise in CSV and with every digit in JSON', async () => {
     const rows = await q({ seriesId: 'noise', from: new Date('2026-02-02T10:00:00Z'), to: new Date('2026-02-02T10:05:00Z'), grain: '5m' });
     expect(rows[0].value).toBe((0.1 + 0.2) / 2);
-    expect(toCsv(rows, '5m').split('\n')[1]).toBe('noise,2026-02-02T10:00:00.000Z,0.15,ok,2,2,false,0.195');
-    expect(toJson(rows)).toContain('"value":0.15000000000000002');
+    expect(toCsv(rows.map(servedActual), '5m').split('\n')[1]).toBe('noise,2026-02-02T10:00:00.000Z,0.15,ok,2,2,false,0.195');
+    expect(toJson(rows.map(servedActual))).toContain('"value":0.15000000000000002');
   });
 });

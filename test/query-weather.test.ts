@@ -1,3 +1,4 @@
+import { servedActual } from '../ingest/actuals.service.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -94,7 +95,7 @@ describe.each(backends)('weather stations are queryable on %s', (kind) => {
         [14, FIRST_ISSUE],
         [15, FIRST_ISSUE],
       ]);
-      expect(toCsv(after, 'raw', true).split('\n').slice(0, 2)).toEqual([
+      expect(toCsv(after.map(servedActual), 'raw', true).split('\n').slice(0, 2)).toEqual([
         'series_id,ts,value,quality,issued_at',
         'ws,2026-06-21T00:00:00.000Z,20,estimated,2026-06-21T00:00:00.000Z',
       ]);

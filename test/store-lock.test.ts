@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isGridcastError } from '../core/errors.ts';
 import { openPglite } from '../store/db.ts';
-import { STORE_LOCK_FILE } from '../store/store-lock.ts';
+import { announceStoreUrl, STORE_LOCK_FILE } from '../store/store-lock.ts';
 
 /**
  * One process at a time on an embedded store: a second `gridcast` command gets STORE_LOCKED
@@ -70,5 +70,13 @@ describe('embedded store lock', () => {
       expect(await codeOf(openPglite(data))).toBe('STORE_LOCKED');
       rmSync(join(data, STORE_LOCK_FILE));
     }
+  });
+
+  it('records the URL its owner serves, and is still released on close', async () => {
+    const db = await openPglite(data);
+    announceStoreUrl(data, 'http://127.0.0.1:8123');
+    expect(JSON.parse(readFileSync(join(data, STORE_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, url: 'http://127.0.0.1:8123' });
+    await db.close();
+    expect(existsSync(join(data, STORE_LOCK_FILE))).toBe(false);
   });
 });

@@ -5,7 +5,10 @@ import { GridcastError } from '../../core/errors.ts';
 import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { describeWeatherInputs } from '../../forecast/inputs.ts';
 import { readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
-import type { ForecastRow } from '../../core/forecast-run.ts';
+import { forecastValue, type ForecastValue } from '../../api/routes/v1/forecasts.ts';
+import type { RunMeta } from '../../api/routes/v1/runs.ts';
+import { MAX_LIMIT } from '../../api/paging.ts';
+import { readStoreOrServer } from '../lib/through-server.ts';
 import { runReader } from '../lib/read-services.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
@@ -92,7 +95,7 @@ export async function run(args: string[]): Promise<number> {
     if (rest.length > 1) throw usageError(`unexpected argument '${rest[1]}'`);
     const a = ShowArgs.safeParse({ ...values, ...(rest[0] !== undefined ? { id: rest[0] } : {}) });
     if (!a.success) throw usageError(issues(a.error));
-    return withStore((db) => show(db, a.data));
+    return show(a.data);
   }
   if (action === 'reproduce') {
     if (rest.length !== 1 || Object.keys(values).length > 0) throw usageError('reproduce takes one RUN_ID and no options');
@@ -141,25 +144,52 @@ async function withStore(fn: (db: Awaited<ReturnType<typeof openStore>>) => Prom
   }
 }
 
-async function show(db: Awaited<ReturnType<typeof openStore>>, a: z.infer<typeof ShowArgs>): Promise<number> {
-  const { run, rows } = await runReader(db, loadConfig()).forecasts(a.id !== undefined ? { runId: a.id } : { horizon: a.horizon! }, {
-    ...(a.series ? { seriesId: a.series } : {}),
-    ...(a.grain ? { grain: a.grain } : {}),
-    ...(a.allocation ? { allocation: a.allocation } : {}),
-  });
-  process.stdout.write(a.format === 'json' ? JSON.stringify({ run, rows }) + '\n' : toCsv(rows, run.settings.quantiles));
+async function show(a: z.infer<typeof ShowArgs>): Promise<number> {
+  const view = { ...(a.series ? { seriesId: a.series } : {}), ...(a.grain ? { grain: a.grain } : {}), ...(a.allocation ? { allocation: a.allocation } : {}) };
+  const config = loadConfig();
+  const text = await readStoreOrServer(
+    config,
+    async (db) => {
+      const { run, rows } = await runReader(db, config).forecasts(a.id !== undefined ? { runId: a.id } : { horizon: a.horizon! }, view);
+      return a.format === 'json' ? JSON.stringify({ run, rows }) + '\n' : toCsv(rows.map(forecastValue), run.settings.quantiles);
+    },
+    async (api) => {
+      const path = a.id !== undefined ? `/runs/${a.id}/forecasts` : '/forecasts/latest';
+      // The JSON prints the run's whole record and stored rows; the API serves the run's metadata and values.
+      if (a.format === 'json') {
+        throw new GridcastError(
+          'STORE_LOCKED',
+          `The store is held by the gridcast server at ${api.url}, and 'forecast show --format json' prints the run's full record, which only the store holds. ` +
+            `The API serves the run's metadata and values as JSON: GET ${api.url}/api/v1${path}${a.id === undefined ? `?horizon=${a.horizon}` : ''}, or use --format csv.`,
+          { url: api.url },
+        );
+      }
+      const query = { horizon: a.horizon, node: a.series, grain: a.grain, allocation: a.allocation, limit: MAX_LIMIT };
+      const values: ForecastValue[] = [];
+      let quantiles: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await api.get<{ run: RunMeta; values: ForecastValue[]; nextCursor: string | null }>(path, { ...query, cursor });
+        quantiles = page.run.quantiles;
+        values.push(...page.values);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return toCsv(values, quantiles);
+    },
+  );
+  process.stdout.write(text);
   return 0;
 }
 
 /** `series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated`. */
-function toCsv(rows: ForecastRow[], levels: number[]): string {
+function toCsv(rows: ForecastValue[], levels: number[]): string {
   const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
   const head = ['series_id', 'grain', 'ts', 'mean', ...levels.map((l) => `p${Number((l * 100).toPrecision(6))}`), 'model', 'model_version', 'fallback_reason', 'allocated'];
   const lines = rows.map((r) =>
     [
       r.seriesId,
       r.grain,
-      r.targetTs.toISOString(),
+      r.ts,
       csvNumber(r.mean),
       ...levels.map((l) => (r.quantiles[String(l)] === undefined ? '' : csvNumber(r.quantiles[String(l)]))),
       r.model,

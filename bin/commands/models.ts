@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { retireVersion, setShadow } from '../../forecast/registry/service.ts';
-import { listAudit } from '../../store/audit.repository.ts';
 import { openStore } from '../../store/open.ts';
 import { naturalCompare } from '../../core/natural-sort.ts';
 import { usageError, usageText } from '../lib/cli.ts';
-import { getVersion, listVersions } from '../../store/registry.repository.ts';
+import { serverRegistryReads, storeRegistryReads, type RegistryReads } from '../lib/registry-reads.ts';
+import { readStoreOrServer } from '../lib/through-server.ts';
 import { VERSION_STATUSES, type ModelVersion } from '../../core/registry.ts';
 import { describeWeatherInputs } from '../../forecast/inputs.ts';
 
@@ -101,10 +101,24 @@ export async function run(args: string[]): Promise<number> {
   if (['show', 'shadow', 'retire'].includes(action) && !target) throw usageError(`'models ${action}' needs a VERSION, e.g. load@3`);
   if (['shadow', 'retire'].includes(action) && !o.reason?.trim()) throw usageError(`--reason is required to ${action} a version`);
 
-  const db = await openStore(loadConfig());
+  const config = loadConfig();
+  if (action === 'list' || action === 'show' || action === 'audit') {
+    return readStoreOrServer(config, (db) => print(storeRegistryReads(db)), (api) => print(serverRegistryReads(api)));
+  }
+  const db = await openStore(config);
   try {
+    const by = { actor: actorOf(o.by), reason: o.reason! };
+    const v = action === 'shadow' ? await setShadow(db, target!, by) : await retireVersion(db, target!, by);
+    console.log(`${v.id} is now ${v.status}`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+
+  /** list, show and audit: one printing code whether the registry is read from the store or through a server. */
+  async function print(reads: RegistryReads): Promise<number> {
     if (action === 'list') {
-      const versions = await listVersions(db, { ...(o.model ? { model: o.model } : {}), ...(o.status ? { status: o.status } : {}) });
+      const versions = await reads.versions({ ...(o.model ? { model: o.model } : {}), ...(o.status ? { status: o.status } : {}) });
       if (versions.length === 0) console.log('no model versions (train one with gridcast train)');
       else
         printTable(
@@ -112,7 +126,7 @@ export async function run(args: string[]): Promise<number> {
           versions.map((v) => [v.id, v.status, v.kind, String(v.seriesIds.length), day(v.trainEnd), day(v.createdAt), v.createdBy, headlineMape(v)]),
         );
     } else if (action === 'show') {
-      const v = await getVersion(db, target!);
+      const v = await reads.version(target!);
       if (!v) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${target}' (see 'gridcast models list')`, { id: target });
       const lines: Array<[string, string]> = [
         ['version', v.id],
@@ -129,20 +143,14 @@ export async function run(args: string[]): Promise<number> {
       for (const line of weatherLines(v)) console.log(line);
       for (const w of v.warnings) console.log(`${'warning'.padEnd(16)} ${w}`);
       for (const [name, m] of Object.entries(v.metrics ?? {})) printBacktest(name, m as Parameters<typeof printBacktest>[1]);
-    } else if (action === 'audit') {
-      const filter = target ? (target.includes('@') ? { entityId: target } : { entityPrefix: `${target}@` }) : {};
-      const entries = await listAudit(db, { ...filter, ...(o.limit ? { limit: o.limit } : {}) });
+    } else {
+      const filter = target ? (target.includes('@') ? { entityId: target } : { model: target }) : {};
+      const entries = await reads.audit({ ...filter, ...(o.limit ? { limit: o.limit } : {}) });
       printTable(
         ['at', 'actor', 'action', 'entity', 'from', 'to', 'reason', 'details'],
         entries.map((e) => [e.at.toISOString(), e.actor, e.action, e.entityId, e.fromStatus ?? '', e.toStatus ?? '', e.reason ?? '', JSON.stringify(e.details)]),
       );
-    } else {
-      const by = { actor: actorOf(o.by), reason: o.reason! };
-      const v = action === 'shadow' ? await setShadow(db, target!, by) : await retireVersion(db, target!, by);
-      console.log(`${v.id} is now ${v.status}`);
     }
     return 0;
-  } finally {
-    await db.close();
   }
 }

@@ -2,15 +2,15 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { csvNumber } from '../../core/number-format.ts';
-import { servedQuality } from '../../core/quality.ts';
-import { servedActual } from '../../ingest/actuals.service.ts';
+import { servedActual, type ServedActual } from '../../ingest/actuals.service.ts';
+import { ActualValue } from '../../api/routes/v1/actuals.ts';
+import { MAX_LIMIT } from '../../api/paging.ts';
+import { readStoreOrServer } from '../lib/through-server.ts';
 import { actualsService } from '../lib/read-services.ts';
 import { parseTimeInput } from '../../core/time-input.ts';
-import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { stringOptions } from '../lib/args.ts';
 import { GRAINS, type Grain } from '../../core/grain.ts';
-import type { MeasurementRow } from '../../store/query.repository.ts';
 
 export const summary = 'print actuals of a series or weather station: raw, 5m, 1h or local-day buckets with their completeness';
 
@@ -50,22 +50,35 @@ export async function run(args: string[]): Promise<number> {
     return text === undefined ? undefined : parseTimeInput(text, `--${name}`);
   };
   const [from, to, asOf, issuedBefore] = [time('from')!, time('to')!, time('as-of'), time('issued-before')];
-  const db = await openStore(loadConfig());
-  try {
-    const { rows } = await actualsService(db).read({
-      seriesId: a.series,
-      from,
-      to,
-      grain: a.grain,
-      ...(asOf && { asOf }),
-      ...(issuedBefore && { issuedBefore }),
-      ...(a.variable && { variable: a.variable }),
-    });
-    process.stdout.write(a.format === 'json' ? toJson(rows) : toCsv(rows, a.grain, issuedBefore !== undefined));
-    return 0;
-  } finally {
-    await db.close();
-  }
+  const served = await readStoreOrServer(
+    loadConfig(),
+    async (db) => {
+      const { rows } = await actualsService(db).read({
+        seriesId: a.series,
+        from,
+        to,
+        grain: a.grain,
+        ...(asOf && { asOf }),
+        ...(issuedBefore && { issuedBefore }),
+        ...(a.variable && { variable: a.variable }),
+      });
+      return rows.map(servedActual);
+    },
+    async (api) => {
+      // The API reads the times as given, like the lines above.
+      const query = { start: a.from, end: a.to, grain: a.grain, asOf: a['as-of'], issuedBefore: a['issued-before'], variable: a.variable, limit: MAX_LIMIT };
+      const all: ServedActual[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await api.get<{ values: ServedActual[]; nextCursor: string | null }>(`/series/${encodeURIComponent(a.series)}/actuals`, { ...query, cursor });
+        all.push(...page.values);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return all;
+    },
+  );
+  process.stdout.write(a.format === 'json' ? toJson(served) : toCsv(served, a.grain, issuedBefore !== undefined));
+  return 0;
 }
 
 /**
@@ -73,24 +86,25 @@ export async function run(args: string[]): Promise<number> {
  * (`date` for local days). Weather forecasts add `issued_at` at the raw grain. An unknown value
  * (a roll-up lacking a child) is empty; a partial bucket's quality reads `partial`.
  */
-export function toCsv(rows: MeasurementRow[], grain: Grain, forecasts = false): string {
+export function toCsv(rows: ServedActual[], grain: Grain, forecasts = false): string {
   const num = (x: number | null | undefined) => (x === null || x === undefined ? '' : csvNumber(x));
   const raw = grain === 'raw';
   const head = ['series_id', 'ts', ...(grain === '1d' ? ['date'] : []), 'value', 'quality', ...(raw ? [] : ['n', 'expected', 'partial', 'p95']), ...(raw && forecasts ? ['issued_at'] : [])];
   const lines = rows.map((r) => {
-    const cells = [r.seriesId, r.ts.toISOString(), ...(grain === '1d' ? [r.date ?? ''] : []), num(r.value), servedQuality(r.quality, r.partial)];
+    const cells = [r.seriesId, r.ts, ...(grain === '1d' ? [r.date ?? ''] : []), num(r.value), r.quality];
     if (!raw) cells.push(String(r.n ?? ''), r.expected === null || r.expected === undefined ? '' : String(r.expected), String(!!r.partial), num(r.p95));
-    if (raw && forecasts) cells.push(r.issuedAt?.toISOString() ?? '');
+    if (raw && forecasts) cells.push(r.issuedAt ?? '');
     return cells.join(',');
   });
   return [head.join(','), ...lines].join('\n') + '\n';
 }
 
-/** Every field of the rows, numbers with all their digits; `quality` as served (partial buckets read 'partial'). */
-export function toJson(rows: MeasurementRow[]): string {
-  return (
-    JSON.stringify(
-      rows.map(servedActual),
-    ) + '\n'
-  );
+/**
+ * Every field of the rows, numbers with all their digits, in the order of the API's values: the
+ * same bytes whether the rows came from the store or through a server.
+ */
+export function toJson(rows: ServedActual[]): string {
+  return JSON.stringify(rows.map((r) => Object.fromEntries(FIELDS.flatMap((k) => (k in r ? [[k, r[k]]] : []))))) + '\n';
 }
+
+const FIELDS = Object.keys(ActualValue.shape) as Array<keyof ServedActual>;

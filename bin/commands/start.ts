@@ -30,6 +30,8 @@ import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import { localTick } from '../../jobs/ticks.ts';
 import { readServices } from '../lib/read-services.ts';
 import { writeServices } from '../lib/write-services.ts';
+import { announceStoreUrl } from '../../store/store-lock.ts';
+import { loopbackUrl } from '../lib/through-server.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
@@ -144,8 +146,10 @@ export async function run(args: string[]): Promise<number> {
       log.info({ series: added.length, topology: file ?? 'default grid' }, 'store had no topology: loaded the simulated grid');
     }
     await ensureAdminKey(storeDeps.apiKeys, config.dataDir, log);
-    const { url } = await listen(app, { host: config.host, port: config.port });
+    const { url, port } = await listen(app, { host: config.host, port: config.port });
     log.info({ url, db: db.kind }, 'gridcast listening');
+    // Read commands that find the embedded store locked read through this server (bin/lib/through-server.ts).
+    if (!config.databaseUrl) announceStoreUrl(config.dataDir, loopbackUrl(config.host, port));
 
     if (config.mqtt) {
       const { url: mqttUrl, topics, clientId, flushMs, maxPoints } = config.mqtt;

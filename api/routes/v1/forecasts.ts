@@ -33,7 +33,10 @@ const ViewQuery = z
 /** A page of a run's values: the cursor holds the run, so the pages of "latest" stay on one run. */
 const Cursor = z.object({ runId: z.number().int(), offset: z.number().int().nonnegative() });
 
-const value = (r: ForecastRow): z.infer<typeof ForecastValue> => ({
+export type ForecastValue = z.infer<typeof ForecastValue>;
+
+/** A value as served (the API, and `gridcast forecast show` whichever way it read the run). */
+export const forecastValue = (r: ForecastRow): ForecastValue => ({
   seriesId: r.seriesId,
   grain: r.grain,
   ts: r.targetTs.toISOString(),
@@ -70,7 +73,7 @@ export const forecastsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
         text = JSON.stringify(
           ForecastPage.parse({
             run: runMeta(run, new Set(values.map((v) => v.seriesId))),
-            values: values.map(value),
+            values: values.map(forecastValue),
             nextCursor: rows.length > end ? encodeCursor({ runId: run.id, offset: end }) : null,
           }),
         );
