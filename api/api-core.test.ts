@@ -29,7 +29,7 @@ async function appOver(db: Db, opts: { rateLimitPerMinute?: number } = {}): Prom
             summary: 'Test-only mutation', tags: ['test'],
             params: z.object({ id: z.string() }),
             body: z.object({ n: z.number(), fail: z.string().optional() }),
-            response: { 200: z.object({ id: z.string(), n: z.number() }), 404: Problem },
+            response: { 200: z.object({ id: z.string(), n: z.number() }), 404: Problem, 409: Problem },
           },
         },
         async (req) => {

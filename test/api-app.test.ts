@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ApiKeyService } from '../api/auth/api-key.service.ts';
 import { fakeApiKeyRepository } from './fake-api-keys.ts';
 import { testApp } from './api-app.ts';
+import { Problem } from '../api/problem.ts';
+import { GridcastError } from '../core/errors.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,7 +36,11 @@ describe('testApp: every injected answer is checked against the OpenAPI document
     app.get('/contract/status', { ...opts, schema: { response: { 200: z.object({ n: z.number() }) } as Record<number, unknown> } }, async (_req, reply) => reply.code(202).send({ n: 1 }));
     app.get('/contract/type', opts, async (_req, reply) => reply.type('text/plain').send('1'));
     app.get('/contract/not-json', opts, async (_req, reply) => reply.type('application/json').send('{n:1'));
-    app.get('/contract/bad-problem', { config: { public: true } }, async (_req, reply) => reply.code(409).type('application/problem+json').send('{"detail":"no code"}'));
+    const conflict = { config: { public: true as const }, schema: { response: { 409: Problem } } };
+    app.get('/contract/bad-problem', conflict, async (_req, reply) => reply.code(409).type('application/problem+json').send('{"detail":"no code"}'));
+    app.get('/contract/undeclared-404', conflict, async () => {
+      throw new GridcastError('RUN_NOT_FOUND', 'no such run');
+    });
     app.get('/contract/empty', { ...opts, schema: { response: { 200: z.object({ n: z.number() }) } as Record<number, unknown> } }, async (_req, reply) => reply.code(204).send());
   });
   afterAll(async () => {
@@ -58,6 +64,10 @@ describe('testApp: every injected answer is checked against the OpenAPI document
   it('fails an answer whose content type is not documented, or whose JSON is not JSON', async () => {
     await expect(app.inject({ url: '/contract/type' })).rejects.toThrow(/documents text\/plain \(has application\/json\)/);
     await expect(app.inject({ url: '/contract/not-json' })).rejects.toThrow(/says application\/json but its body is not JSON/);
+  });
+
+  it('fails a client error the route does not declare by its number, though the 4XX range documents any', async () => {
+    await expect(app.inject({ url: '/contract/undeclared-404' })).rejects.toThrow(/GET \/contract\/undeclared-404 documents status 404/);
   });
 
   it('fails a problem answer that is not a problem', async () => {
