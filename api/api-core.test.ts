@@ -4,18 +4,17 @@ import { z } from 'zod';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { backends, freshDb } from '../test/db.ts';
 import { authAs } from '../test/api-auth.ts';
-import { expectResponseMatchesOpenApi } from '../test/openapi.ts';
 import type { Db } from '../store/db.ts';
 import { listAudit } from '../store/audit.repository.ts';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { GridcastError } from '../core/errors.ts';
 import { covers, ROLES } from './auth/roles.ts';
-import { buildApp } from './app.ts';
+import { testApp } from '../test/api-app.ts';
 import { Problem } from './problem.ts';
 
 /** The app over `db`, plus test-only routes: a mutating operator route whose handler can fail on demand. */
 async function appOver(db: Db, opts: { rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
-  const app = await buildApp({
+  const app = await testApp({
     ...storeAppDeps(db),
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 10_000,
     health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] },
@@ -30,7 +29,7 @@ async function appOver(db: Db, opts: { rateLimitPerMinute?: number } = {}): Prom
             summary: 'Test-only mutation', tags: ['test'],
             params: z.object({ id: z.string() }),
             body: z.object({ n: z.number(), fail: z.string().optional() }),
-            response: { 200: z.object({ id: z.string(), n: z.number() }), 404: Problem },
+            response: { 200: z.object({ id: z.string(), n: z.number() }), 404: Problem, 409: Problem },
           },
         },
         async (req) => {
@@ -70,7 +69,6 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(res.headers['content-type']).toMatch(problemJson);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="gridcast"');
     expect(res.json()).toMatchObject({ type: '/docs#problem-UNAUTHENTICATED', title: 'Unauthorized', status: 401, code: 'UNAUTHENTICATED', instance: '/metrics' });
-    expectResponseMatchesOpenApi(doc, 'GET', '/metrics', 401, res.json());
     const bad = await app.inject({ url: '/metrics', headers: { authorization: 'Bearer gck_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
     expect(bad.statusCode).toBe(401);
     expect(bad.headers['www-authenticate']).toContain('error="invalid_token"');
@@ -79,7 +77,6 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
   it('keeps /health and /docs open', async () => {
     const health = await app.inject({ url: '/health' });
     expect(health.statusCode).toBe(200);
-    expectResponseMatchesOpenApi(doc, 'GET', '/health', 200, health.json());
     const docs = await app.inject({ url: '/docs' });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['content-type']).toMatch(/^text\/html/);
@@ -126,14 +123,11 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
   it('audits a mutation that reached its handler, with who, what and the status', async () => {
     const ok = await app.inject({ method: 'POST', url: '/api/v1/things/t1?dry=no', payload: { n: 1 }, headers: await authAs(db, 'operator') });
     expect(ok.statusCode).toBe(200);
-    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/things/:id', 200, ok.json());
     const conflict = await app.inject({ method: 'POST', url: '/api/v1/things/t2', payload: { n: 2, fail: 'VERSION_RETIRED' }, headers: await authAs(db, 'admin') });
     expect(conflict.statusCode).toBe(409);
-    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/things/:id', 409, conflict.json());
     // Refused before the handler: nothing to audit.
     const invalid = await app.inject({ method: 'POST', url: '/api/v1/things/t3', payload: { n: 'x' }, headers: await authAs(db, 'operator') });
     expect(invalid.statusCode).toBe(400);
-    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/things/:id', 400, invalid.json());
     await app.inject({ method: 'POST', url: '/api/v1/things/t4', payload: { n: 4 }, headers: await authAs(db, 'viewer') });
 
     const entries = await listAudit(db, { entity: 'api-request' });
@@ -149,24 +143,19 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     const admin = await authAs(db, 'admin');
     const created = await app.inject({ method: 'POST', url: '/api/v1/apikeys', payload: { name: 'dashboard', role: 'viewer' }, headers: admin });
     expect(created.statusCode).toBe(201);
-    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/apikeys', 201, created.json());
     const { key, id } = created.json() as { key: string; id: string };
     const bearer = { authorization: `Bearer ${key}` };
     expect((await app.inject({ url: '/metrics', headers: bearer })).statusCode).toBe(200);
     const taken = await app.inject({ method: 'POST', url: '/api/v1/apikeys', payload: { name: 'dashboard', role: 'admin' }, headers: admin });
     expect(taken.statusCode).toBe(409);
-    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/apikeys', 409, taken.json());
     const list = await app.inject({ url: '/api/v1/apikeys', headers: admin });
-    expectResponseMatchesOpenApi(doc, 'GET', '/api/v1/apikeys', 200, list.json());
     expect(list.json()).toContainEqual(expect.objectContaining({ id, name: 'dashboard', role: 'viewer', lastUsedAt: expect.any(String), revokedAt: null }));
     expect(list.body).not.toContain(key);
     const revoked = await app.inject({ method: 'DELETE', url: '/api/v1/apikeys/dashboard', headers: admin });
     expect(revoked.statusCode).toBe(200);
-    expectResponseMatchesOpenApi(doc, 'DELETE', '/api/v1/apikeys/:key', 200, revoked.json());
     expect((await app.inject({ url: '/metrics', headers: bearer })).statusCode).toBe(401);
     const gone = await app.inject({ method: 'DELETE', url: '/api/v1/apikeys/dashboard', headers: admin });
     expect(gone.statusCode).toBe(404);
-    expectResponseMatchesOpenApi(doc, 'DELETE', '/api/v1/apikeys/:key', 404, gone.json());
     const audit = (await listAudit(db, { entity: 'api-request' })).filter((e) => e.action.includes('/apikeys'));
     expect(audit.map((e) => [e.action, e.details.status])).toEqual([
       ['POST /api/v1/apikeys', 201], ['POST /api/v1/apikeys', 409], ['DELETE /api/v1/apikeys/:key', 200], ['DELETE /api/v1/apikeys/:key', 404],
@@ -185,7 +174,6 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(notFound.json()).toMatchObject({ status: 404, code: 'RUN_NOT_FOUND', details: { secret: 'internal-path' } });
     expect(notFound.headers['content-type']).toMatch(problemJson);
     // A route's own `404: Problem` is documented as problem+json too.
-    expectResponseMatchesOpenApi(doc, 'POST', '/api/v1/things/:id', 404, notFound.json());
     expect(Object.keys((doc.paths['/api/v1/things/{id}'].post as { responses: Record<string, { content: object }> }).responses['404'].content)).toEqual(['application/problem+json']);
     const badJson = await app.inject({ method: 'POST', url: '/api/v1/things/t', payload: '{"n":', headers: { ...h, 'content-type': 'application/json' } });
     expect(badJson.statusCode).toBe(400);
@@ -261,7 +249,6 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(res.headers['retry-after']).toMatch(/^\d+$/);
     expect(res.headers['content-type']).toMatch(problemJson);
     expect(res.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', details: { limitPerMinute: 2 } });
-    expectResponseMatchesOpenApi(doc, 'GET', '/metrics', 429, res.json());
     // Another key has its own budget; a mutation refused by the limit reached no handler and is not audited.
     const admin = await authAs(db, 'admin');
     const posts = [];

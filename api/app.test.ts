@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPg, openPglite, type Db } from '../store/db.ts';
 import { backends } from '../test/db.ts';
-import { buildApp } from './app.ts';
+import { testApp } from '../test/api-app.ts';
 import { HealthResponse } from './routes/health.ts';
 import { ApiKeyService } from './auth/api-key.service.ts';
 import { fakeApiKeyRepository } from '../test/fake-api-keys.ts';
@@ -20,7 +20,7 @@ describe.each(backends)('GET /health (%s)', (kind) => {
   });
 
   const app = (lastIngestAt: Date | null) =>
-    buildApp({
+    testApp({
       ...noKeys,
       health: {
         dbKind: db.kind,
@@ -46,7 +46,7 @@ describe.each(backends)('GET /health (%s)', (kind) => {
     const stream = { write: (l: string) => void lines.push(JSON.parse(l)) };
     const at = async (level: string) => {
       lines.length = 0;
-      const a = await buildApp({ ...noKeys, logger: { level, stream }, health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
+      const a = await testApp({ ...noKeys, logger: { level, stream }, health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
       await a.inject({ method: 'GET', url: '/health' });
       await a.inject({ method: 'GET', url: '/elsewhere' });
       await a.close();

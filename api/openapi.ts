@@ -18,8 +18,9 @@ export const problemResponses = (byStatus: Record<number, string>) =>
 
 /**
  * Adds the problem+json answers every route can give to its schema, so the OpenAPI document lists
- * them without each route repeating them: 400 when it validates input, 401/403 unless public,
- * 429 (rate limit), any other 4xx and 5xx. A route keeps the ones it declares itself (e.g. 404).
+ * them without each route repeating them: 400 when it validates input, 413/415 when it takes a
+ * body, 401/403 unless public, 429 (rate limit), any other 4xx and 5xx. A route declares the
+ * errors of its own (e.g. 404 for an unknown id) and keeps them.
  */
 export function documentErrors(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
@@ -32,6 +33,10 @@ export function documentErrors(app: FastifyInstance): void {
       if (!(status in response)) response[status] = problemResponse(description);
     };
     if (schema.querystring || schema.params || schema.body || schema.headers) add('400', 'The request does not match the schema (REQUEST_INVALID)');
+    if (schema.body) {
+      add('413', 'The body is over the size limit (BODY_TOO_LARGE); nothing is written');
+      add('415', 'The body has a content type the route does not take (UNSUPPORTED_MEDIA_TYPE)');
+    }
     if (route.config?.public) {
       schema.security = [];
     } else {

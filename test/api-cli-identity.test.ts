@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../api/app.ts';
+import { testApp } from './api-app.ts';
 import { ConfigSchema } from '../core/config.ts';
 import type { Db } from '../store/db.ts';
 import { authAs } from './api-auth.ts';
@@ -72,7 +72,7 @@ describe.each(backends.slice(-1))('a CSV file through the API and through gridca
   });
 
   it('stores the same rows and reports the same numbers', async () => {
-    const app = await buildApp({ ...storeAppDeps(apiDb), health: { dbKind: apiDb.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, writes: writeServices(apiDb, ConfigSchema.parse({})) });
+    const app = await testApp({ ...storeAppDeps(apiDb), health: { dbKind: apiDb.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, writes: writeServices(apiDb, ConfigSchema.parse({})) });
     const operator = await authAs(apiDb, 'operator');
     const fromApi: number[][] = [];
     const fromCli: number[][] = [];

@@ -3,7 +3,7 @@ import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { writeServices } from '../bin/lib/write-services.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../api/app.ts';
+import { testApp } from './api-app.ts';
 import { BatchReport } from '../api/routes/v1/ingest.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { ingestBatch } from '../ingest/csv/ingest-csv.ts';
@@ -24,7 +24,7 @@ describe.each(backends)('POST /api/v1/ingest/* (%s)', (kind) => {
     db = await freshDb(kind);
     await db.exec(`INSERT INTO series (id, kind, unit, time_zone, attrs) VALUES
       ('sub-a', 'load', 'MW', 'Europe/Paris', '{}'), ('meter-1', 'load', 'MWh', 'Europe/Paris', '{}'), ('st-1', 'weather', '°C', 'Europe/Paris', '{}')`);
-    app = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, ConfigSchema.parse({ api: { bodyLimitBytes: 1024 * 1024 } })) });
+    app = await testApp({ ...storeAppDeps(db), health, writes: writeServices(db, ConfigSchema.parse({ api: { bodyLimitBytes: 1024 * 1024 } })) });
     operator = await authAs(db, 'operator');
   });
   beforeEach(() =>
@@ -228,7 +228,7 @@ describe.each(backends)('POST /api/v1/ingest/* (%s)', (kind) => {
   it('refuses a body over api.bodyLimitBytes with 413 and writes nothing (100 MB, streamed)', async () => {
     const config = ConfigSchema.parse({});
     const bodyLimit = config.api.bodyLimitBytes;
-    const big = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
+    const big = await testApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
     try {
       const LINE = 'sub-a,2026-03-01T00:00:00.000Z,123.456\n';
       const total = 100 * 1024 * 1024;

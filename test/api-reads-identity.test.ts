@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { buildApp } from '../api/app.ts';
+import { testApp } from './api-app.ts';
 import { readServices } from '../bin/lib/read-services.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { readForecasts } from '../store/forecasts.repository.ts';
@@ -63,7 +63,7 @@ describe.each(backends)('the API and the CLI serve identical numbers (%s)', (kin
     for (const [series, from, to, grain] of queries) queried.push(await gridcast('query', '--series', series, '--from', from, '--to', to, '--grain', grain, '--format', 'json'));
 
     const db = await store.open();
-    const app = await buildApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
+    const app = await testApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
     try {
       const get = async (url: string) => {
         const res = await app.inject({ method: 'GET', url, headers: { ...(await authAs(db, 'viewer')) } });

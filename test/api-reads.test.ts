@@ -3,7 +3,7 @@ import type { Response } from 'light-my-request';
 import { expectProblem } from './api-problem.ts';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../api/app.ts';
+import { testApp } from './api-app.ts';
 import { readServices } from '../bin/lib/read-services.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { readForecasts } from '../store/forecasts.repository.ts';
@@ -30,7 +30,7 @@ describe.each(backends)('read routes of /api/v1 (%s)', (kind) => {
     const late = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH });
     runs = { early: early.runId, late: late.runId };
     await db.query(`INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at, attempts) VALUES ('forecast-day-ahead', '2025-03-29T09:00:00Z', 'test', 'succeeded', '2025-03-29T09:01:00Z', 1)`);
-    app = await buildApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
+    app = await testApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
   }, 180_000);
   afterAll(async () => {
     await app?.close();

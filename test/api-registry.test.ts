@@ -3,7 +3,7 @@ import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { writeServices } from '../bin/lib/write-services.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../api/app.ts';
+import { testApp } from './api-app.ts';
 import { AuditView, ModelSummaryView, VersionView } from '../api/routes/v1/registry.ts';
 import { forecasterFor } from '../bin/lib/models.ts';
 import { ConfigSchema } from '../core/config.ts';
@@ -46,7 +46,7 @@ describe.each(backends)('registry routes of /api/v1 (%s)', (kind) => {
     await db.transaction((tx) => insertMeasurements(tx, points));
     for (let i = 0; i < 3; i++) await train(db);
     await train(db, { model: 'feeder-a', seriesIds: ['feeder.a'], root: undefined });
-    app = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
+    app = await testApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
     viewer = await authAs(db, 'viewer');
     scientist = await authAs(db, 'data-scientist');
   });
@@ -155,7 +155,7 @@ describe.each(backends)('registry routes of /api/v1 (%s)', (kind) => {
   });
 
   it('names the API key behind the request in the audit entry', async () => {
-    const keyed = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
+    const keyed = await testApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
     // What the auth hook does for a request with a valid key.
     keyed.addHook('onRequest', async (req) => {
       req.principal = { keyId: 'k-17', name: 'ops-bot', role: 'data-scientist' };

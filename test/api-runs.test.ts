@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { writeServices } from '../bin/lib/write-services.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../api/app.ts';
+import { testApp } from './api-app.ts';
 import { RunCreated } from '../api/routes/v1/run-trigger.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import type { Db } from '../store/db.ts';
@@ -22,7 +22,7 @@ describe.each(backends)('POST /api/v1/runs (%s)', (kind) => {
   beforeAll(async () => {
     db = await freshDb(kind);
     await seedGrid(db, { climate: false });
-    app = await buildApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
+    app = await testApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });
     operator = await authAs(db, 'operator');
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { freshDb } from '../../test/db.ts';
 import { authAs } from '../../test/api-auth.ts';
 import { storeAppDeps } from '../../bin/lib/app-deps.ts';
 import type { Db } from '../../store/db.ts';
-import { buildApp } from '../app.ts';
+import { testApp } from '../../test/api-app.ts';
 
 /** The few DOM calls docs.js makes, recorded as a tree whose text can be read back. */
 class Node {
@@ -31,7 +31,7 @@ describe('the /docs page script', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     db = await freshDb('pglite');
-    app = await buildApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
+    app = await testApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });
   });
   afterAll(async () => {
     await app?.close();
@@ -42,6 +42,7 @@ describe('the /docs page script', () => {
     const nodes: Record<string, Node> = {};
     const storage: Record<string, string> = storedKey ? { 'gridcast.apiKey': storedKey } : {};
     const requests: Array<Record<string, string>> = [];
+    const answered: Array<Promise<unknown>> = [];
     const script = (await app.inject({ url: '/docs/docs.js' })).body;
     vm.runInNewContext(script, {
       document: { getElementById: (id: string) => (nodes[id] ??= new Node()), createElement: () => new Node() },
@@ -49,11 +50,14 @@ describe('the /docs page script', () => {
       location: { hash: '' },
       fetch: async (url: string, init: { headers: Record<string, string> }) => {
         requests.push(init.headers);
-        const res = await app.inject({ url, headers: init.headers });
-        return { ok: res.statusCode < 300, status: res.statusCode, statusText: '', json: async () => res.json() };
+        const res = app.inject({ url, headers: init.headers });
+        answered.push(res);
+        return res.then((r) => ({ ok: r.statusCode < 300, status: r.statusCode, statusText: '', json: async () => r.json() }));
       },
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // The script renders a few awaits after its fetch answers; a macrotask later it is done.
+    await Promise.all(answered);
+    await new Promise((r) => setTimeout(r, 20));
     return { nodes, storage, requests };
   }
 

@@ -5,6 +5,7 @@ import { parseTimeInput } from '../../../core/time-input.ts';
 import { servedActual, type ActualsService } from '../../../ingest/actuals.service.ts';
 import { GRAINS } from '../../../core/grain.ts';
 import { decodeCursor, encodeCursor, NextCursor, pageQuery } from '../../paging.ts';
+import { problemResponses } from '../../openapi.ts';
 
 const TIME = "An instant with its offset (2026-12-03T00:00:00Z) or a date (2026-12-03: the local midnight starting that day in the series' zone); a time without offset is refused (TS_NO_OFFSET).";
 
@@ -65,6 +66,10 @@ export const actualsRoutes = (actuals: ActualsService): FastifyPluginAsyncZod =>
               end: z.string(),
               values: z.array(ActualValue),
               nextCursor: NextCursor,
+            }),
+            ...problemResponses({
+              404: 'No stored series or weather station has this id (SERIES_NOT_FOUND)',
+              422: 'A weather variable was asked of a node that is not a weather station (NOT_A_WEATHER_STATION)',
             }),
           },
         },

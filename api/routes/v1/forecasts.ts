@@ -7,6 +7,7 @@ import type { ForecastsQuery, RunChoice, RunReader } from '../../../forecast/run
 import type { ForecastRow } from '../../../core/forecast-run.ts';
 import { decodeCursor, encodeCursor, MAX_LIMIT, NextCursor, pageQuery } from '../../paging.ts';
 import { RunId, RunMeta, runMeta } from './runs.ts';
+import { problemResponses } from '../../openapi.ts';
 
 export const ForecastValue = z.object({
   seriesId: z.string(),
@@ -94,7 +95,7 @@ export const forecastsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
             horizon: z.enum(HORIZONS),
             issuedBefore: z.string().optional().describe("The latest run issued before this time: an instant with its offset, or a date (local midnight in the grid's zone)."),
           }),
-          response: { 200: ForecastPage },
+          response: { 200: ForecastPage, ...problemResponses({ 404: 'No run of this horizon (issued before issuedBefore) (RUN_NOT_FOUND), or the run has no such node (RUN_SERIES_NOT_FOUND)' }) },
         },
       },
       async (req, reply) => {
@@ -106,7 +107,7 @@ export const forecastsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
 
     app.get(
       '/runs/:id/forecasts',
-      { config, schema: { summary: 'The values of one run', tags, params: z.object({ id: RunId }), querystring: ViewQuery, response: { 200: ForecastPage } } },
+      { config, schema: { summary: 'The values of one run', tags, params: z.object({ id: RunId }), querystring: ViewQuery, response: { 200: ForecastPage, ...problemResponses({ 404: 'No run has this id (RUN_NOT_FOUND), or it has no such node (RUN_SERIES_NOT_FOUND)' }) } } },
       async (req, reply) => send(reply, await page({ runId: req.params.id }, req.query)),
     );
   };

@@ -5,6 +5,7 @@ import { batchCounts, type IngestCsvResult } from '../../../ingest/csv/ingest-cs
 import { csvTextSource, jsonRowsSource, type BatchSource, type JsonRow } from '../../../ingest/csv/source.ts';
 import { ON_CONFLICT } from '../../../core/revision.ts';
 import type { IngestService } from '../../write-services.ts';
+import { problemResponses } from '../../openapi.ts';
 
 export interface IngestRoutesDeps {
   ingest: IngestService;
@@ -110,7 +111,14 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsyncZod =>
             querystring: z.object({ onConflict: z.enum(ON_CONFLICT).default('revise') }),
             consumes: ['application/json', 'text/csv'],
             body: z.union([z.array(ROWS[kind]), z.instanceof(Buffer).meta({ type: 'string', description: `text/csv: the header line ${formatLine(kind)} and one row a line` })]),
-            response: { 200: BatchReport, 201: BatchReport },
+            response: {
+              200: BatchReport,
+              201: BatchReport,
+              ...problemResponses({
+                409: 'A value differs from the stored one under onConflict=reject (VALUE_CONFLICT), or the Idempotency-Key was used for other content (IDEMPOTENCY_KEY_REUSED)',
+                422: 'A row is invalid: the batch is rejected whole and nothing is written (INGEST_REJECTED)',
+              }),
+            },
           },
         },
         async (req, reply) => {

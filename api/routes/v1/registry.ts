@@ -5,6 +5,7 @@ import { WeatherInputSchema } from '../../../core/topology/weather.ts';
 import type { AuditEntry } from '../../../core/audit.ts';
 import { VERSION_STATUSES, type ModelRecord, type ModelVersion } from '../../../core/registry.ts';
 import type { RegistryService } from '../../write-services.ts';
+import { problemResponses } from '../../openapi.ts';
 
 /** Largest audit page. */
 export const AUDIT_MAX_LIMIT = 500;
@@ -107,7 +108,7 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
           summary: 'A model and its versions (newest first) with status, backtest metrics and the weather they were trained on',
           tags: ['registry'],
           params: z.object({ name: ModelName }),
-          response: { 200: z.object({ model: Model, versions: z.array(VersionView) }) },
+          response: { 200: z.object({ model: Model, versions: z.array(VersionView) }), ...problemResponses({ 404: 'No model has this name (MODEL_NOT_FOUND)' }) },
         },
       },
       async (req) => {
@@ -148,6 +149,7 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
     );
 
     const versionChange = { config: { role: 'data-scientist' as const }, tags: ['registry'] };
+    const NO_VERSION = 'No model has this name (MODEL_NOT_FOUND), or it has no such version (VERSION_NOT_FOUND)';
     app.post(
       '/models/:name/versions/:version/promote',
       {
@@ -157,7 +159,13 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
           tags: versionChange.tags,
           params: VersionParams,
           body: OverlapChange,
-          response: { 200: z.object({ version: VersionView, previousChampion: VersionView.nullable(), overlaps: z.array(Overlap) }) },
+          response: {
+            200: z.object({ version: VersionView, previousChampion: VersionView.nullable(), overlaps: z.array(Overlap) }),
+            ...problemResponses({
+              404: NO_VERSION,
+              409: 'The version is already the champion (VERSION_ALREADY_CHAMPION) or retired (VERSION_RETIRED), or its series overlap another champion without replaceOverlap (CHAMPION_OVERLAP)',
+            }),
+          },
         },
       },
       async (req) => {
@@ -179,7 +187,10 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
           tags: versionChange.tags,
           params: z.object({ name: ModelName }),
           body: OverlapChange,
-          response: { 200: z.object({ version: VersionView, replaced: VersionView }) },
+          response: {
+            200: z.object({ version: VersionView, replaced: VersionView }),
+            ...problemResponses({ 404: 'No model has this name (MODEL_NOT_FOUND)', 409: 'The model has no champion, or its champion replaced none (NO_PREVIOUS_CHAMPION), or the one it replaced overlaps another champion without replaceOverlap (CHAMPION_OVERLAP)' }),
+          },
         },
       },
       async (req) => {
@@ -196,7 +207,13 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
         `/models/:name/versions/:version/${action}`,
         {
           config: versionChange.config,
-          schema: { summary, tags: versionChange.tags, params: VersionParams, body: Change, response: { 200: z.object({ version: VersionView }) } },
+          schema: {
+            summary,
+            tags: versionChange.tags,
+            params: VersionParams,
+            body: Change,
+            response: { 200: z.object({ version: VersionView }), ...problemResponses({ 404: NO_VERSION, 409: 'The version is retired (VERSION_RETIRED) or its status does not allow this change (VERSION_STATUS_INVALID)' }) },
+          },
         },
         async (req) => ({ version: versionView(await change(`${req.params.name}@${req.params.version}`, { actor: actorOf(req), reason: req.body.reason })) }),
       );

@@ -5,6 +5,7 @@ import { GridcastError } from '../../../core/errors.ts';
 import { checkInstant } from '../../../core/time-input.ts';
 import { WeatherInputSchema } from '../../../core/topology/weather.ts';
 import type { RunTrigger } from '../../write-services.ts';
+import { problemResponses } from '../../openapi.ts';
 
 export const TriggerRunBody = z.strictObject({
   horizon: z.enum(HORIZONS),
@@ -45,7 +46,10 @@ export const runTriggerRoutes = (run: RunTrigger): FastifyPluginAsyncZod =>
             'The same service as the scheduled forecast job, so the numbers are those a scheduled run with the same asOf would store.',
           tags: ['runs'],
           body: TriggerRunBody,
-          response: { 201: RunCreated },
+          response: {
+            201: RunCreated,
+            ...problemResponses({ 404: 'No stored node is this root (HIERARCHY_UNKNOWN_ROOT)', 422: 'The stored data cannot make this run, e.g. a series of the hierarchy has no history (HIERARCHY_MISSING_SERIES)' }),
+          },
         },
       },
       async (req, reply) => {

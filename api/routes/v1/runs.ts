@@ -4,6 +4,7 @@ import { HORIZONS, RECONCILIATION_METHODS } from '../../../core/config.ts';
 import type { RunReader } from '../../../forecast/run/read-runs.service.ts';
 import type { RunRecord } from '../../../core/forecast-run.ts';
 import { decodeCursor, encodeCursor, NextCursor, pageQuery } from '../../paging.ts';
+import { problemResponses } from '../../openapi.ts';
 
 export const RunId = z.coerce.number().int().positive();
 
@@ -96,6 +97,7 @@ export const runsRoutes = (runs: RunReader): FastifyPluginAsyncZod =>
               run: RunMeta,
               series: z.array(z.object({ seriesId: z.string(), model: z.string(), modelVersion: z.string(), fallbackReason: z.string().nullable() })),
             }),
+            ...problemResponses({ 404: 'No run has this id (RUN_NOT_FOUND)' }),
           },
         },
       },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { TopologyReader } from '../../../ingest/topology/topology.service.ts';
 import { decodeCursor, encodeCursor, NextCursor, pageQuery } from '../../paging.ts';
+import { problemResponses } from '../../openapi.ts';
 
 const WeatherSource = z.union([z.string(), z.array(z.object({ station: z.string(), weight: z.number() }))]);
 
@@ -33,6 +34,7 @@ export const topologyRoutes = (topology: TopologyReader): FastifyPluginAsyncZod 
   async function topologyV1(app) {
     const tags = ['topology'];
     const config = { role: 'viewer' as const };
+    const noNode = problemResponses({ 404: 'No stored node has this id (SERIES_NOT_FOUND)' });
 
     app.get(
       '/topology/nodes',
@@ -48,13 +50,13 @@ export const topologyRoutes = (topology: TopologyReader): FastifyPluginAsyncZod 
 
     app.get(
       '/topology/nodes/:id',
-      { config, schema: { summary: 'One node', tags, params: NodeParams, response: { 200: NodeView } } },
+      { config, schema: { summary: 'One node', tags, params: NodeParams, response: { 200: NodeView, ...noNode } } },
       async (req) => topology.node(req.params.id),
     );
 
     app.get(
       '/topology/nodes/:id/children',
-      { config, schema: { summary: "A node's children (the nodes that sum into it)", tags, params: NodeParams, response: { 200: z.object({ id: z.string(), children: z.array(NodeView) }) } } },
+      { config, schema: { summary: "A node's children (the nodes that sum into it)", tags, params: NodeParams, response: { 200: z.object({ id: z.string(), children: z.array(NodeView) }), ...noNode } } },
       async (req) => {
         const node = await topology.node(req.params.id);
         const byId = new Map((await topology.nodes()).map((n) => [n.id, n]));
@@ -70,7 +72,7 @@ export const topologyRoutes = (topology: TopologyReader): FastifyPluginAsyncZod 
           summary: 'The summing structure: for each aggregate, the bottom series that sum into it',
           tags,
           querystring: z.object({ root: z.string().min(1).optional().describe('Default: the one hierarchy of the store.') }),
-          response: { 200: SummingStructure },
+          response: { 200: SummingStructure, ...problemResponses({ 404: 'No stored node is this root (SERIES_NOT_FOUND)' }) },
         },
       },
       async (req) => topology.summing(req.query.root),
