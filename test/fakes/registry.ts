@@ -19,7 +19,7 @@ const copy = <T>(x: T): T => structuredClone(x);
  * serialises only those of one model, on its row lock) on a copy that replaces the state when
  * they resolve, so reads outside see only committed changes. `now` stamps statusAt and audit times.
  */
-export function fakeRegistry({ now = () => new Date() }: { now?: () => Date } = {}): RegistryRepository & { state: () => State } {
+export function fakeRegistry({ now = () => new Date() }: { now?: () => Date } = {}): RegistryRepository {
   let committed: State = { models: new Map(), versions: new Map(), audit: [] };
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -131,7 +131,6 @@ export function fakeRegistry({ now = () => new Date() }: { now?: () => Date } = 
 
   return {
     ...queries(() => committed),
-    state: () => committed,
     transaction<T>(fn: (tx: RegistryTransaction) => Promise<T>): Promise<T> {
       const run = queue.then(async () => {
         const working = copy(committed);
