@@ -4,7 +4,7 @@ import type { IngestBatchOptions, IngestCsvResult, Timings } from '../ingest/csv
 import type { BatchSource } from '../ingest/csv/source.ts';
 import type { RunRequest, RunSummary } from '../forecast/run/service.ts';
 import type { AuditFilter, AuditPage, ModelSummary } from '../forecast/registry/catalog.ts';
-import type { StatusChange } from '../forecast/registry/service.ts';
+import type { RegistryStatusService } from '../forecast/registry/status-changes.ts';
 
 /** The batch service of `gridcast ingest csv` (ingestBatch) over the store. */
 export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timings?: Timings) => Promise<IngestCsvResult>;
@@ -12,15 +12,11 @@ export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timing
 /** The service of the scheduled forecast job (runForecast) over the store and configuration; `log` is the request's. */
 export type RunTrigger = (req: RunRequest, log: Log) => Promise<RunSummary>;
 
-/** The model registry over the store: its catalog (forecast/registry/catalog.ts) and status changes (forecast/registry/service.ts). */
-export interface RegistryService {
+/** The model registry over the store: its catalog (forecast/registry/catalog.ts) and status changes (forecast/registry/status-changes.ts). */
+export interface RegistryService extends Pick<RegistryStatusService, 'promote' | 'rollback' | 'shadow' | 'retire'> {
   modelSummaries: () => Promise<ModelSummary[]>;
   modelDetail: (name: string) => Promise<{ model: ModelRecord; versions: ModelVersion[] }>;
   auditPage: (f: AuditFilter) => Promise<AuditPage>;
-  promote: (id: string, by: StatusChange & { replaceOverlap?: boolean }) => Promise<{ version: ModelVersion; previousChampion: ModelVersion | null; overlaps: Array<{ id: string; series: string[] }> }>;
-  rollback: (model: string, by: StatusChange & { replaceOverlap?: boolean }) => Promise<{ version: ModelVersion; replaced: ModelVersion }>;
-  shadow: (id: string, by: StatusChange) => Promise<ModelVersion>;
-  retire: (id: string, by: StatusChange) => Promise<ModelVersion>;
 }
 
 /** The services behind the write routes of /api/v1 and the registry, built by the composition root (bin/lib/write-services.ts). */

@@ -16,3 +16,15 @@ export interface AuditEntry {
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'fromStatus' | 'toStatus' | 'reason' | 'details'> &
   Partial<Pick<AuditEntry, 'fromStatus' | 'toStatus' | 'reason' | 'details'>>;
+
+/**
+ * Which entries to list: of one entity kind, id or id prefix (the versions of a model are
+ * '<model>@…'), older than entry `beforeId`, at most the `limit` most recent (default 1000).
+ */
+export interface AuditQuery {
+  entity?: string;
+  entityId?: string;
+  entityPrefix?: string;
+  beforeId?: number;
+  limit?: number;
+}

@@ -1,4 +1,4 @@
-import type { AuditEntry, NewAuditEntry } from '../core/audit.ts';
+import type { AuditEntry, AuditQuery, NewAuditEntry } from '../core/audit.ts';
 import type { Queryable } from './db.ts';
 
 interface DbRow {
@@ -43,7 +43,7 @@ export async function appendAudit(q: Queryable, e: NewAuditEntry): Promise<Audit
  * Entries oldest first, optionally of one entity (and id), at most `limit` of the most recent;
  * with `beforeId`, of those older than that entry (the next page back).
  */
-export async function listAudit(q: Queryable, filter: { entity?: string; entityId?: string; entityPrefix?: string; beforeId?: number; limit?: number } = {}): Promise<AuditEntry[]> {
+export async function listAudit(q: Queryable, filter: AuditQuery = {}): Promise<AuditEntry[]> {
   const { rows } = await q.query<DbRow>(
     `SELECT * FROM (
        SELECT ${COLUMNS} FROM audit_log

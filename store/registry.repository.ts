@@ -3,10 +3,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { GridcastError } from '../core/errors.ts';
 import type { ForecasterSpec, ModelArtifact } from '../core/types.ts';
 import type { WeatherInput } from '../core/topology/weather.ts';
-import type { ModelRecord, ModelVersion, NewVersion, VersionStatus } from '../core/registry.ts';
-import type { AuditEntry } from '../core/audit.ts';
-import { appendAudit } from './audit.repository.ts';
-import type { Queryable } from './db.ts';
+import type { ModelRecord, ModelVersion, NewVersion, RecordedChange, RegistryQueries, RegistryRepository, RegistryTransaction, VersionStatus } from '../core/registry.ts';
+import { appendAudit, listAudit, replacedChampionId } from './audit.repository.ts';
+import type { Db, Queryable } from './db.ts';
 
 interface DbRow {
   id: string;
@@ -219,16 +218,11 @@ export async function championsFor(q: Queryable, seriesIds: string[]): Promise<M
  * Sets the status of a version and appends the audit row (who, why, from → to) with it: call it
  * inside a transaction. Transition rules are the registry service's; this only records.
  */
-export async function setStatus(
-  tx: Queryable,
-  id: string,
-  to: VersionStatus,
-  by: { actor: string; reason: string; action?: string; details?: Record<string, unknown> },
-): Promise<{ version: ModelVersion; audit: AuditEntry }> {
+export async function setStatus(tx: Queryable, id: string, to: VersionStatus, by: RecordedChange): Promise<ModelVersion> {
   const { rows: before } = await tx.query<{ status: VersionStatus }>('SELECT status FROM model_versions WHERE id = $1 FOR UPDATE', [id]);
   if (!before[0]) throw new GridcastError('VERSION_NOT_FOUND', `no model version '${id}' (see 'gridcast models list')`, { id });
   const { rows } = await tx.query<DbRow>(`UPDATE model_versions SET status = $2, status_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, to]);
-  const audit = await appendAudit(tx, {
+  await appendAudit(tx, {
     actor: by.actor,
     action: by.action ?? to,
     entity: 'model_version',
@@ -238,5 +232,39 @@ export async function setStatus(
     reason: by.reason,
     details: by.details ?? {},
   });
-  return { version: fromDb(rows[0]), audit };
+  return fromDb(rows[0]);
+}
+
+const queries = (q: Queryable, inTransaction: boolean): RegistryQueries => ({
+  models: () => listModels(q),
+  model: (name) => getModel(q, name),
+  versions: (filter) => listVersions(q, filter),
+  version: (id) => getVersion(q, id),
+  champion: (model) => championOf(q, model, inTransaction),
+  replacedChampion: (id) => replacedChampionId(q, id),
+  audit: (filter) => listAudit(q, filter),
+});
+
+/**
+ * The registry on either backend. A unit of work is one database transaction: lockModel takes
+ * the model's row lock (SELECT … FOR UPDATE) and the champion read inside it locks the champion
+ * row, so concurrent status changes of one model queue up behind each other.
+ */
+export function registryRepository(db: Db): RegistryRepository {
+  return {
+    ...queries(db, false),
+    transaction: (fn) =>
+      db.transaction((tx) => {
+        const unit: RegistryTransaction = {
+          ...queries(tx, true),
+          lockModel: (name) => lockModel(tx, name),
+          createModel: (m) => createModel(tx, m),
+          insertVersion: (v) => insertVersion(tx, v),
+          overlappingChampions: (model, seriesIds) => overlappingChampions(tx, model, seriesIds),
+          setStatus: (id, to, change) => setStatus(tx, id, to, change),
+          appendAudit: (e) => appendAudit(tx, e),
+        };
+        return fn(unit);
+      }),
+  };
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { RECONCILIATION_METHODS } from '../core/config.ts';
 import { loadRunInputs } from '../forecast/inputs.ts';
-import { promoteVersion, trainModel } from '../forecast/registry/service.ts';
+import { registryServiceOf } from '../bin/lib/registry-service.ts';
+import { trainModel } from '../forecast/registry/service.ts';
 import { runForecast, reproduceRun } from '../forecast/run/service.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { buildForecaster } from '../models/auto.ts';
@@ -197,7 +198,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
         buildForecaster({ kind: k, params: p }),
       );
     const first = (await train({ weeks: 3 })).version;
-    await promoteVersion(db, first.id, { actor: 'test', reason: 'test' });
+    await registryServiceOf(db).promote(first.id, { actor: 'test', reason: 'test' });
     const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' });
     const run = await readRun(db, s.runId);
     expect([run.modelVersions.ss2, run.modelVersions.ss3]).toEqual(['substations@1', 'substations@1']);
@@ -210,7 +211,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
     expect(ss2.map((r) => r.baseMean)).toEqual([...fresh[0].mean.slice(run.settings.windowOffset)]);
 
     const second = (await train({ weeks: 1 })).version;
-    await promoteVersion(db, second.id, { actor: 'test', reason: 'test' });
+    await registryServiceOf(db).promote(second.id, { actor: 'test', reason: 'test' });
     const r = await reproduceRun({ db }, s.runId);
     expect(r).toMatchObject({ identical: true, modelVersionsMatch: true, maxAbsDiff: 0 });
     const next = await readRun(db, (await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' })).runId);

@@ -4,7 +4,9 @@ import { forecasterFor } from '../bin/lib/models.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { loadRunInputs } from '../forecast/inputs.ts';
 import { originsAfter } from '../forecast/registry/backtest.ts';
-import { previousChampion, promoteVersion, retireVersion, setShadow, trainModel, type PromotionGate, type TrainRequest } from '../forecast/registry/service.ts';
+import { registryServiceOf } from '../bin/lib/registry-service.ts';
+import { trainModel, type TrainRequest } from '../forecast/registry/service.ts';
+import { registryStatusService, type PromotionGate } from '../forecast/registry/status-changes.ts';
 import { readTopologyFile } from '../ingest/topology/read.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { fromArtifact } from '../models/catalog.ts';
@@ -12,7 +14,7 @@ import { listAudit } from '../store/audit.repository.ts';
 import type { Db } from '../store/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
 import type { MeasurementInput } from '../core/series.ts';
-import { championsFor, createModel, getVersion, insertVersion, listVersions, loadArtifact } from '../store/registry.repository.ts';
+import { championsFor, createModel, getVersion, insertVersion, listVersions, loadArtifact, registryRepository } from '../store/registry.repository.ts';
 import { insertWeatherObs } from '../store/weather.repository.ts';
 import { simulatedLoad } from './backtest-fixtures.ts';
 import { backends, freshDb } from './db.ts';
@@ -106,17 +108,17 @@ describe.each(backends)('model registry on %s', (kind) => {
     // Default end: the end of the hour of the latest actual.
     expect(v2.trainEnd.getTime()).toBe(Date.parse(START) + DAYS * 24 * H);
     const before = new Date(Date.now() - 1000);
-    const first = await promoteVersion(db, 'grid-load@1', { actor: 'bob', reason: 'first model of the grid' });
+    const first = await registryServiceOf(db).promote('grid-load@1', { actor: 'bob', reason: 'first model of the grid' });
     expect(first.previousChampion).toBeNull();
-    expect(await previousChampion(db, 'grid-load')).toBeNull();
+    expect(await registryServiceOf(db).previousChampion('grid-load')).toBeNull();
     expect(first.version.status).toBe('champion');
-    const second = await promoteVersion(db, 'grid-load@2', { actor: 'carol', reason: 'profile beats naive on last-3-days' });
+    const second = await registryServiceOf(db).promote('grid-load@2', { actor: 'carol', reason: 'profile beats naive on last-3-days' });
     expect(second.previousChampion!.id).toBe('grid-load@1');
     expect((await getVersion(db, 'grid-load@1'))!.status).toBe('retired');
     expect((await getVersion(db, 'grid-load@2'))!.status).toBe('champion');
     expect((await listVersions(db, { model: 'grid-load', status: 'champion' })).map((v) => v.id)).toEqual(['grid-load@2']);
     // What a one-step rollback would restore.
-    expect((await previousChampion(db, 'grid-load'))!.id).toBe('grid-load@1');
+    expect((await registryServiceOf(db).previousChampion('grid-load'))!.id).toBe('grid-load@1');
 
     const audit = await listAudit(db, { entity: 'model_version', entityPrefix: 'grid-load@' });
     const changes = audit.filter((e) => e.action !== 'register').map((e) => [e.entityId, e.action, e.fromStatus, e.toStatus, e.actor, e.reason]);
@@ -136,24 +138,24 @@ describe.each(backends)('model registry on %s', (kind) => {
   });
 
   it('refuses to promote a retired, unknown or champion version, or without a reason', async () => {
-    await expect(promoteVersion(db, 'grid-load@1', { actor: 'bob', reason: 'back' })).rejects.toMatchObject({ code: 'VERSION_RETIRED' });
-    await expect(promoteVersion(db, 'grid-load@9', { actor: 'bob', reason: 'x' })).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
-    await expect(promoteVersion(db, 'grid-load@2', { actor: 'bob', reason: 'again' })).rejects.toMatchObject({ code: 'VERSION_ALREADY_CHAMPION' });
-    await expect(promoteVersion(db, 'grid-load@2', { actor: 'bob', reason: '  ' })).rejects.toMatchObject({ code: 'REASON_REQUIRED' });
+    await expect(registryServiceOf(db).promote('grid-load@1', { actor: 'bob', reason: 'back' })).rejects.toMatchObject({ code: 'VERSION_RETIRED' });
+    await expect(registryServiceOf(db).promote('grid-load@9', { actor: 'bob', reason: 'x' })).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
+    await expect(registryServiceOf(db).promote('grid-load@2', { actor: 'bob', reason: 'again' })).rejects.toMatchObject({ code: 'VERSION_ALREADY_CHAMPION' });
+    await expect(registryServiceOf(db).promote('grid-load@2', { actor: 'bob', reason: '  ' })).rejects.toMatchObject({ code: 'REASON_REQUIRED' });
   });
 
   it('lets a gate refuse a promotion, which is audited and changes nothing', async () => {
     const { version: v3 } = await trainModel(db, config, request(), build);
-    const gate: PromotionGate = { name: 'paired-test', check: async (_q, c, champ) => ({ allowed: false, detail: `${c.id} not better than ${champ?.id}` }) };
-    await expect(promoteVersion(db, v3.id, { actor: 'dave', reason: 'try', gate })).rejects.toMatchObject({ code: 'PROMOTION_REFUSED' });
+    const gate: PromotionGate = { name: 'paired-test', check: async (c, champ) => ({ allowed: false, detail: `${c.id} not better than ${champ?.id}` }) };
+    await expect(registryStatusService({ registry: registryRepository(db), gate }).promote(v3.id, { actor: 'dave', reason: 'try' })).rejects.toMatchObject({ code: 'PROMOTION_REFUSED' });
     expect((await getVersion(db, v3.id))!.status).toBe('candidate');
     expect((await getVersion(db, 'grid-load@2'))!.status).toBe('champion');
     const last = (await listAudit(db, { entityId: v3.id })).at(-1)!;
     expect(last).toMatchObject({ action: 'promote-refused', actor: 'dave', reason: 'try' });
     expect(last.details).toMatchObject({ gate: 'paired-test', gateDetail: 'grid-load@3 not better than grid-load@2' });
-    await expect(setShadow(db, 'grid-load@2', { actor: 'dave', reason: 'x' })).rejects.toMatchObject({ code: 'VERSION_STATUS_INVALID' });
-    expect((await setShadow(db, v3.id, { actor: 'dave', reason: 'score it beside the champion' })).status).toBe('shadow');
-    expect((await retireVersion(db, v3.id, { actor: 'dave', reason: 'enough' })).status).toBe('retired');
+    await expect(registryServiceOf(db).shadow('grid-load@2', { actor: 'dave', reason: 'x' })).rejects.toMatchObject({ code: 'VERSION_STATUS_INVALID' });
+    expect((await registryServiceOf(db).shadow(v3.id, { actor: 'dave', reason: 'score it beside the champion' })).status).toBe('shadow');
+    expect((await registryServiceOf(db).retire(v3.id, { actor: 'dave', reason: 'enough' })).status).toBe('retired');
   });
 
   it('keeps the audit log and the versions append-only', async () => {
@@ -191,7 +193,7 @@ describe.each(backends)('model registry on %s', (kind) => {
   it('refuses a champion over series another champion serves, unless told it replaces it there (audited)', async () => {
     const { version: a } = await trainModel(db, config, request({ model: 'feeder-a', seriesIds: ['feeder.a'], root: undefined }), build);
     expect((await championsFor(db, ['feeder.a'])).get('feeder.a')!.id).toBe('grid-load@2');
-    await expect(promoteVersion(db, a.id, { actor: 'erin', reason: 'dedicated model' })).rejects.toMatchObject({
+    await expect(registryServiceOf(db).promote(a.id, { actor: 'erin', reason: 'dedicated model' })).rejects.toMatchObject({
       code: 'CHAMPION_OVERLAP',
       details: { id: a.id, overlaps: [{ id: 'grid-load@2', series: ['feeder.a'] }] },
     });
@@ -200,7 +202,7 @@ describe.each(backends)('model registry on %s', (kind) => {
     const [refused] = (await listAudit(db, { entity: 'model_version', entityId: a.id })).filter((e) => e.action === 'promote-refused');
     expect(refused).toMatchObject({ actor: 'erin', details: { code: 'CHAMPION_OVERLAP', overlaps: [{ id: 'grid-load@2', series: ['feeder.a'] }] } });
 
-    const promoted = await promoteVersion(db, a.id, { actor: 'erin', reason: 'dedicated model', replaceOverlap: true });
+    const promoted = await registryServiceOf(db).promote(a.id, { actor: 'erin', reason: 'dedicated model', replaceOverlap: true });
     expect(promoted.overlaps).toEqual([{ id: 'grid-load@2', series: ['feeder.a'] }]);
     const [entry] = (await listAudit(db, { entity: 'model_version', entityId: a.id })).filter((e) => e.action === 'promote');
     expect(entry.details).toMatchObject({ replacesOverlap: [{ id: 'grid-load@2', series: ['feeder.a'] }] });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../core/config.ts';
 import { validateTopology } from '../core/topology/validate.ts';
-import { promoteVersion, trainModel } from '../forecast/registry/service.ts';
+import { registryServiceOf } from '../bin/lib/registry-service.ts';
+import { trainModel } from '../forecast/registry/service.ts';
 import { reproduceRun, runForecast } from '../forecast/run/service.ts';
 import { configuredForecaster } from '../models/configured.ts';
 import type { Db } from '../store/db.ts';
@@ -73,7 +74,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
       { model: 'feeders', kind: 'gam', params: GAM, seriesIds: ['f1', 'f2'], trainEnd: new Date(END), historyDays: DAYS, actor: 'test', codeVersion: 'test' },
       build,
     );
-    await promoteVersion(db, version.id, { actor: 'test', reason: 'weather model' });
+    await registryServiceOf(db).promote(version.id, { actor: 'test', reason: 'weather model' });
   }, 120_000);
   afterAll(() => db?.close());
 
@@ -124,7 +125,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
     const v = (await getVersion(db, 'feeders@1'))!;
     await createModel(db, { name: 'legacy', family: 'load' });
     const { id } = await insertVersion(db, { ...v, model: 'legacy', artifact: await loadArtifact(db, v.id) });
-    await promoteVersion(db, id, { actor: 'test', reason: 'older version', replaceOverlap: true });
+    await registryServiceOf(db).promote(id, { actor: 'test', reason: 'older version', replaceOverlap: true });
     // A day earlier: the forecast above was issued after that origin, so none is visible.
     const asOf = new Date(END - 24 * H);
     const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf });
@@ -140,7 +141,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
     await createModel(db, { name: 'blind', family: 'load' });
     const weather = { f1: { stations: [{ station: 's3', weight: 1 }], from: 'own' } };
     const { id } = await insertVersion(db, { ...v, model: 'blind', seriesIds: ['f1'], weather, artifact: await loadArtifact(db, v.id), companion: (await loadCompanionArtifact(db, v.id))! });
-    await promoteVersion(db, id, { actor: 'test', reason: 'recorded on s3', replaceOverlap: true });
+    await registryServiceOf(db).promote(id, { actor: 'test', reason: 'recorded on s3', replaceOverlap: true });
     const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: new Date(END) });
     const f1 = await readForecasts(db, s.runId, { seriesId: 'f1', grain: '1h' });
     for (const r of f1) expect([r.model, r.modelVersion, r.fallbackReason]).toEqual(['gam', 'blind@1/weather-free', 'weather-free companion (no observed temperature over the history)']);

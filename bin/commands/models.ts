@@ -3,10 +3,11 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
-import { retireVersion, setShadow } from '../../forecast/registry/service.ts';
 import { openStore } from '../../store/open.ts';
+import { registryRepository } from '../../store/registry.repository.ts';
 import { naturalCompare } from '../../core/natural-sort.ts';
 import { usageError, usageText } from '../lib/cli.ts';
+import { registryServiceOf } from '../lib/registry-service.ts';
 import { serverRegistryReads, storeRegistryReads, type RegistryReads } from '../lib/registry-reads.ts';
 import { readStoreOrServer } from '../lib/through-server.ts';
 import { VERSION_STATUSES, type ModelVersion } from '../../core/registry.ts';
@@ -103,12 +104,13 @@ export async function run(args: string[]): Promise<number> {
 
   const config = loadConfig();
   if (action === 'list' || action === 'show' || action === 'audit') {
-    return readStoreOrServer(config, (db) => print(storeRegistryReads(db)), (api) => print(serverRegistryReads(api)));
+    return readStoreOrServer(config, (db) => print(storeRegistryReads(registryRepository(db))), (api) => print(serverRegistryReads(api)));
   }
   const db = await openStore(config);
   try {
     const by = { actor: actorOf(o.by), reason: o.reason! };
-    const v = action === 'shadow' ? await setShadow(db, target!, by) : await retireVersion(db, target!, by);
+    const registry = registryServiceOf(db);
+    const v = action === 'shadow' ? await registry.shadow(target!, by) : await registry.retire(target!, by);
     console.log(`${v.id} is now ${v.status}`);
     return 0;
   } finally {

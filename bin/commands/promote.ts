@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
-import { promoteVersion } from '../../forecast/registry/service.ts';
 import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
+import { registryServiceOf } from '../lib/registry-service.ts';
 import { actorOf } from './models.ts';
 
 export const summary = 'make a model version the champion of its model (the previous champion is retired), with a reason';
@@ -34,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
   if (!a.success) throw usageError(a.error.issues.map((i) => i.message).join('; '));
   const db = await openStore(loadConfig());
   try {
-    const { version, previousChampion, overlaps } = await promoteVersion(db, a.data.version, {
+    const { version, previousChampion, overlaps } = await registryServiceOf(db).promote(a.data.version, {
       actor: actorOf(a.data.by),
       reason: a.data.reason,
       ...(a.data['replace-overlap'] ? { replaceOverlap: true } : {}),

@@ -1,11 +1,8 @@
 import type { z } from 'zod';
 import type { AuditView, ModelSummaryView, VersionView } from '../../api/routes/v1/registry.ts';
 import { isGridcastError } from '../../core/errors.ts';
-import type { ModelVersion, VersionStatus } from '../../core/registry.ts';
-import { listAudit } from '../../store/audit.repository.ts';
+import type { ModelVersion, RegistryQueries, VersionStatus } from '../../core/registry.ts';
 import type { AuditEntry } from '../../core/audit.ts';
-import type { Db } from '../../store/db.ts';
-import { getVersion, listVersions } from '../../store/registry.repository.ts';
 import type { ServerApi } from './through-server.ts';
 
 /** What `gridcast models list|show|audit` read, from the store or through a running server. */
@@ -20,10 +17,10 @@ const AUDIT_LIMIT = 1000;
 /** The API's largest audit page (api/routes/v1/registry.ts AUDIT_MAX_LIMIT). */
 const AUDIT_PAGE = 500;
 
-export const storeRegistryReads = (db: Db): RegistryReads => ({
-  versions: (filter) => listVersions(db, filter),
-  version: (id) => getVersion(db, id),
-  audit: ({ entityId, model, limit }) => listAudit(db, { ...(entityId ? { entityId } : {}), ...(model ? { entityPrefix: `${model}@` } : {}), limit: limit ?? AUDIT_LIMIT }),
+export const storeRegistryReads = (registry: RegistryQueries): RegistryReads => ({
+  versions: (filter) => registry.versions(filter),
+  version: (id) => registry.version(id),
+  audit: ({ entityId, model, limit }) => registry.audit({ ...(entityId ? { entityId } : {}), ...(model ? { entityPrefix: `${model}@` } : {}), limit: limit ?? AUDIT_LIMIT }),
 });
 
 const fromView = (v: z.infer<typeof VersionView>): ModelVersion => {

@@ -2,24 +2,27 @@ import type { Config } from '../../core/config.ts';
 import { ingestBatch } from '../../ingest/csv/ingest-csv.ts';
 import { runForecast } from '../../forecast/run/service.ts';
 import { auditPage, modelDetail, modelSummaries } from '../../forecast/registry/catalog.ts';
-import { promoteVersion, retireVersion, rollbackModel, setShadow } from '../../forecast/registry/service.ts';
+import { registryStatusService } from '../../forecast/registry/status-changes.ts';
 import type { Db } from '../../store/db.ts';
+import { registryRepository } from '../../store/registry.repository.ts';
 import type { WriteServices } from '../../api/write-services.ts';
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
+  const registry = registryRepository(db);
+  const changes = registryStatusService({ registry });
   return {
     ingest: (src, opts, timings) => ingestBatch(db, src, opts, timings),
     bodyLimitBytes: config.api.bodyLimitBytes,
     runs: (req, log) => runForecast({ db, config, log }, req),
     registry: {
-      modelSummaries: () => modelSummaries(db),
-      modelDetail: (name) => modelDetail(db, name),
-      auditPage: (f) => auditPage(db, f),
-      promote: (id, by) => promoteVersion(db, id, by),
-      rollback: (model, by) => rollbackModel(db, model, by),
-      shadow: (id, by) => setShadow(db, id, by),
-      retire: (id, by) => retireVersion(db, id, by),
+      modelSummaries: () => modelSummaries(registry),
+      modelDetail: (name) => modelDetail(registry, name),
+      auditPage: (f) => auditPage(registry, f),
+      promote: changes.promote,
+      rollback: changes.rollback,
+      shadow: changes.shadow,
+      retire: changes.retire,
     },
   };
 }

@@ -1,9 +1,6 @@
 import { GridcastError } from '../../core/errors.ts';
 import type { AuditEntry } from '../../core/audit.ts';
-import { listAudit } from '../../store/audit.repository.ts';
-import type { Queryable } from '../../store/db.ts';
-import { getModel, listModels, listVersions } from '../../store/registry.repository.ts';
-import type { ModelRecord, ModelVersion, VersionStatus } from '../../core/registry.ts';
+import type { ModelRecord, ModelVersion, RegistryQueries, VersionStatus } from '../../core/registry.ts';
 
 /** A model with how many versions it has in each status and its champion. */
 export interface ModelSummary extends ModelRecord {
@@ -12,8 +9,8 @@ export interface ModelSummary extends ModelRecord {
 }
 
 /** Every model of the registry, by name. */
-export async function modelSummaries(q: Queryable): Promise<ModelSummary[]> {
-  const [models, versions] = await Promise.all([listModels(q), listVersions(q)]);
+export async function modelSummaries(q: RegistryQueries): Promise<ModelSummary[]> {
+  const [models, versions] = await Promise.all([q.models(), q.versions()]);
   return models.map((m) => {
     const own = versions.filter((v) => v.model === m.name);
     const count = (s: VersionStatus) => own.filter((v) => v.status === s).length;
@@ -26,10 +23,10 @@ export async function modelSummaries(q: Queryable): Promise<ModelSummary[]> {
 }
 
 /** A model and its versions, newest first; MODEL_NOT_FOUND for an unknown name. */
-export async function modelDetail(q: Queryable, name: string): Promise<{ model: ModelRecord; versions: ModelVersion[] }> {
-  const model = await getModel(q, name);
+export async function modelDetail(q: RegistryQueries, name: string): Promise<{ model: ModelRecord; versions: ModelVersion[] }> {
+  const model = await q.model(name);
   if (!model) throw new GridcastError('MODEL_NOT_FOUND', `no model '${name}' (see GET /api/v1/models or 'gridcast models list')`, { model: name });
-  return { model, versions: await listVersions(q, { model: name }) };
+  return { model, versions: await q.versions({ model: name }) };
 }
 
 export interface AuditPage {
@@ -51,8 +48,8 @@ export interface AuditFilter {
  * The audit log newest first, a page of `limit` entries older than entry `before`, of one
  * entity kind, entity id, or the versions of one model.
  */
-export async function auditPage(q: Queryable, f: AuditFilter): Promise<AuditPage> {
-  const rows = await listAudit(q, {
+export async function auditPage(q: RegistryQueries, f: AuditFilter): Promise<AuditPage> {
+  const rows = await q.audit({
     ...(f.entity ? { entity: f.entity } : {}),
     ...(f.entityId ? { entityId: f.entityId } : {}),
     ...(f.model ? { entityPrefix: `${f.model}@` } : {}),
