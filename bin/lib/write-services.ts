@@ -5,13 +5,14 @@ import { auditPage, modelDetail, modelSummaries } from '../../forecast/registry/
 import { promoteVersion, retireVersion, rollbackModel, setShadow } from '../../forecast/registry/service.ts';
 import type { Db } from '../../store/db.ts';
 import type { WriteServices } from '../../api/write-services.ts';
+import { runDeps } from './run-deps.ts';
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
   return {
     ingest: (src, opts, timings) => ingestBatch(db, src, opts, timings),
     bodyLimitBytes: config.api.bodyLimitBytes,
-    runs: (req, log) => runForecast({ db, config, log }, req),
+    runs: (req, log) => runForecast(runDeps(db, config, log), req),
     registry: {
       modelSummaries: () => modelSummaries(db),
       modelDetail: (name) => modelDetail(db, name),
