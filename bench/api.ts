@@ -16,6 +16,7 @@ import { migrate } from '../store/migrate.ts';
 import { loadStoredTopology, saveTopology } from '../store/topology.repository.ts';
 import { authAs } from '../test/api-auth.ts';
 import { scratchSchema } from '../test/db.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 /**
  * API load: GET /api/v1/forecasts/latest for one node and for the whole hierarchy, against a
@@ -46,7 +47,7 @@ async function storeWithRun(): Promise<{ db: Db; series: number; drop: () => Pro
   const sim = createSimulator({ seed: 1, topology: await loadStoredTopology(db, config.timeZone) });
   const now = new Date();
   await backfillSimulated(db, sim, { seed: 1, days: HISTORY_DAYS + 2, stepSec: 3600, now, log: silentLog });
-  const run = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: now });
+  const run = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: now });
   return { db, series: run.series, drop: async () => scratch?.drop() };
 }
 

@@ -10,6 +10,7 @@ import { freshDb } from '../test/db.ts';
 import { FORECAST_SCHEDULES, forecastJobs, noRunYet } from './forecast.job.ts';
 import { createScheduler } from './scheduler.ts';
 import { jobRunsRepository } from '../store/job-runs.repository.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 describe('forecast jobs', () => {
   let db: Db;
@@ -26,7 +27,7 @@ describe('forecast jobs', () => {
 
   it('makes a run caught up 40 minutes late as of its tick: same origin and window as on time', async () => {
     const clock = new Date(tick.getTime() + 40 * 60_000);
-    const jobs = forecastJobs({ db, config, log: silentLog }).filter((j) => j.name === 'forecast-day-ahead');
+    const jobs = forecastJobs(runDeps(db, config, silentLog)).filter((j) => j.name === 'forecast-day-ahead');
     const s = createScheduler({ runs: jobRunsRepository(db), jobs, log: silentLog, instance: 'a', timeZone: config.timeZone, now: () => clock });
     expect(await s.catchUp('forecast-day-ahead')).toEqual({ missed: [], ran: { tick, outcome: 'succeeded' } });
 

@@ -1,8 +1,7 @@
 import { HORIZONS, type Config, type Horizon } from '../core/config.ts';
 import { GridcastError } from '../core/errors.ts';
-import type { Db } from '../store/db.ts';
 import { runForecast } from '../forecast/run/service.ts';
-import type { Log } from '../core/log.ts';
+import type { RunDeps } from '../forecast/run/ports.ts';
 import type { Job } from './scheduler.ts';
 import { localTick, nextTick } from './ticks.ts';
 
@@ -35,7 +34,7 @@ export const FIRST_START_HORIZONS: readonly Horizon[] = ['intraday', 'day-ahead'
  * or caught up after a restart, forecasts the same window from the same origin as it would have
  * on time (its inputs are those known when it actually runs).
  */
-export function forecastJobs(deps: { db: Db; config: Config; log: Log }): Job[] {
+export function forecastJobs(deps: RunDeps): Job[] {
   return HORIZONS.map((horizon) => ({
     name: forecastJobName(horizon),
     cron: FORECAST_SCHEDULES[horizon].cron,
@@ -45,7 +44,7 @@ export function forecastJobs(deps: { db: Db; config: Config; log: Log }): Job[] 
     retryDelayMs: 60_000,
     runOnFirstStart: FIRST_START_HORIZONS.includes(horizon),
     run: ({ scheduledAt, deadline, signal }) =>
-      runForecast({ db: deps.db, config: deps.config, log: deps.log }, { horizon, asOf: scheduledAt, scheduledAt, deadline, signal }),
+      runForecast(deps, { horizon, asOf: scheduledAt, scheduledAt, deadline, signal }),
   }));
 }
 

@@ -11,6 +11,7 @@ import { httpPollJobName } from './http-poll.job.ts';
 import { configuredJobs } from './registry.ts';
 import { createScheduler } from './scheduler.ts';
 import { jobRunsRepository } from '../store/job-runs.repository.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 const config = (file: Record<string, unknown>): Config => loadConfig({}, file);
 
@@ -20,7 +21,7 @@ describe('jobs from the configuration', () => {
     db = await freshDb('pglite');
   });
   afterAll(() => db.close());
-  const jobsOf = (c: Config) => configuredJobs({ db, config: c, log: silentLog, pollCommit: dbCommitter(db, 'http') }).jobs;
+  const jobsOf = (c: Config) => configuredJobs({ db, config: c, log: silentLog, run: runDeps(db, c, silentLog), pollCommit: dbCommitter(db, 'http') }).jobs;
 
   it('has the built-in jobs with their default schedules', () => {
     const c = config({ imputation: { cron: '15 * * * * *' } });
@@ -96,7 +97,7 @@ describe.each(backends)('HTTP poll jobs (%s)', (kind) => {
 
   it('polls through the scheduler: a failed poll is retried within the deadline and the outcome recorded', async () => {
     const c = config({ httpPoll: [{ url: `${base}/ok` }, { url: `${base}/flaky` }, { url: 'http://127.0.0.1:1/down' }] });
-    const { jobs, polls } = configuredJobs({ db, config: c, log: silentLog, pollCommit: dbCommitter(db, 'http') });
+    const { jobs, polls } = configuredJobs({ db, config: c, log: silentLog, run: runDeps(db, c, silentLog), pollCommit: dbCommitter(db, 'http') });
     const s = createScheduler({ runs: jobRunsRepository(db), jobs: jobs.map((j) => ({ ...j, retryDelayMs: 20 })), log: silentLog, instance: 'a' });
     const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
     expect(await s.runTick(httpPollJobName(`${base}/ok`), tick)).toBe('succeeded');

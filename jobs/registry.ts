@@ -8,6 +8,7 @@ import type { Log } from '../core/log.ts';
 import { aggregatesFlushJob } from './aggregates.job.ts';
 import { derivedSeriesJob } from './derived-series.job.ts';
 import { forecastJobs } from './forecast.job.ts';
+import type { RunDeps } from '../forecast/run/ports.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
@@ -29,6 +30,8 @@ export function configuredJobs(deps: {
   db: Db;
   config: Config;
   log: Log;
+  /** The ports of the forecast runs (bin/lib/run-deps.ts). */
+  run: RunDeps;
   /** Live SCADA starts here (known once the simulator has started): the imputation leaves older, coarse history alone. */
   liveSince?: () => Date | undefined;
   /** Where polled points go; the poll jobs exist only with it. */
@@ -44,7 +47,7 @@ export function configuredJobs(deps: {
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
     derivedSeriesJob(db, log),
     spikesJob(db, log),
-    ...forecastJobs({ db, config, log }),
+    ...forecastJobs(deps.run),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }

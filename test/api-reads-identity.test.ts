@@ -10,6 +10,7 @@ import { authAs } from './api-auth.ts';
 import { cliStore } from './aggregates-fixtures.ts';
 import { backends } from './db.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 const exec = promisify(execFile);
 const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
@@ -43,7 +44,7 @@ describe.each(backends)('the API and the CLI serve identical numbers (%s)', (kin
     const db = await store.open();
     try {
       await seedGrid(db, { climate: false });
-      await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH });
+      await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH });
     } finally {
       await db.close();
     }

@@ -11,6 +11,7 @@ import type { Db } from '../store/db.ts';
 import { authAs } from './api-auth.ts';
 import { backends, freshDb } from './db.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 const DAY = 86_400_000;
 const config = forecastConfig();
@@ -26,8 +27,8 @@ describe.each(backends)('read routes of /api/v1 (%s)', (kind) => {
     db = await freshDb(kind);
     await seedGrid(db, { climate: false });
     // Issued one after the other: the earlier run has the earlier origin too.
-    const early = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: new Date(AS_OF_MARCH.getTime() - DAY) });
-    const late = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH });
+    const early = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: new Date(AS_OF_MARCH.getTime() - DAY) });
+    const late = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH });
     runs = { early: early.runId, late: late.runId };
     await db.query(`INSERT INTO job_runs (job, scheduled_at, instance, status, finished_at, attempts) VALUES ('forecast-day-ahead', '2025-03-29T09:00:00Z', 'test', 'succeeded', '2025-03-29T09:01:00Z', 1)`);
     app = await testApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });

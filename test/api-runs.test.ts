@@ -11,6 +11,7 @@ import { authAs } from './api-auth.ts';
 import { expectProblem } from './api-problem.ts';
 import { backends, freshDb } from './db.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 const health = { dbKind: 'pglite' as const, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] };
 
@@ -42,7 +43,7 @@ describe.each(backends)('POST /api/v1/runs (%s)', (kind) => {
     const run = await readRun(db, body.runId);
     expect(run.inputsHash).toBe(body.inputsHash);
 
-    const direct = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'bottom-up' });
+    const direct = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'bottom-up' });
     expect(direct.inputsHash).toBe(body.inputsHash);
     const numbers = async (id: number) => (await readForecasts(db, id)).map((r) => [r.seriesId, r.grain, r.targetTs.toISOString(), r.mean, r.quantiles, r.model, r.fallbackReason]);
     expect(await numbers(body.runId)).toEqual(await numbers(direct.runId));

@@ -12,6 +12,7 @@ import { openStore } from '../store/open.ts';
 import { storeOwner } from '../store/store-lock.ts';
 import { freePort } from './net.ts';
 import { AS_OF_MARCH, HISTORY_DAYS, seedGrid } from './fixtures/runs/grid.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 /**
  * While `gridcast start` holds an embedded store, `query`, `forecast show` and `models` read
@@ -72,7 +73,7 @@ describe('read commands through a running gridcast start', () => {
       const build = (kind: string, params: Record<string, unknown>) => forecasterFor(kind, params, { holidays: 'FR' });
       await trainModel(db, config, { model: 'grid', kind: 'seasonal-naive', seriesIds: ['ss2', 'ss3'], trainEnd: new Date('2025-03-29T00:00:00Z'), actor: 'alice', codeVersion: 'test' }, build);
       await registryServiceOf(db).promote('grid@1', { actor: 'carol', reason: 'first model' });
-      await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH });
+      await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH });
     } finally {
       await db.close();
     }

@@ -15,6 +15,7 @@ import { configuredJobs } from '../jobs/registry.ts';
 import { loadConfig } from '../core/config.ts';
 import { backends, freshDb } from './db.ts';
 import { cliStore } from './aggregates-fixtures.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
@@ -63,7 +64,7 @@ describe.each(backends)('derived series produced by the running system (%s)', (k
 
   it('the derived-series job stores an estimated PV and a derived consumption that recovers the load behind the withdrawal', async () => {
     await write(db, batch1);
-    const job = configuredJobs({ db, config: loadConfig({}), log: silentLog }).jobs.find((j) => j.name === 'derived-series')!;
+    const job = configuredJobs({ db, config: loadConfig({}), log: silentLog, run: runDeps(db, loadConfig({}), silentLog) }).jobs.find((j) => j.name === 'derived-series')!;
     await job.run({ scheduledAt: after(day1.to), deadline: new Date(day1.to.getTime() + 110_000), signal: new AbortController().signal });
 
     const pvHours = await queryMeasurements(db, { seriesId: 'ss.aix:pv', ...day1, grain: '1h' });

@@ -8,6 +8,7 @@ import { readRun, saveRun } from '../store/forecasts.repository.ts';
 import type { ForecastValue, NewRun } from '../core/forecast-run.ts';
 import { backends, freshDb } from './db.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
@@ -33,14 +34,14 @@ describe.each(backends)('bad forecast-run input on %s', (kind) => {
       const topology = { timeZone: 'Europe/Paris', nodes: nodes.map((n) => ({ ...n, kind: 'load', unit: 'MW' })) };
       expect(await codeOf((async () => saveTopology(db, validateTopology(topology)))())).toBe(code);
       expect(await count(db, 'series')).toBe(0);
-      expect(await codeOf(runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH }))).toBe('TOPOLOGY_INVALID');
+      expect(await codeOf(runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH }))).toBe('TOPOLOGY_INVALID');
       expect(await count(db, 'forecast_runs')).toBe(0);
     });
 
     it('a cycle written into the series table by hand: the run re-validates and refuses it', async () => {
       await db.query(`INSERT INTO series (id, kind, unit) VALUES ('a', 'load', 'MW'), ('b', 'load', 'MW')`);
       await db.query(`UPDATE series SET parent_id = CASE id WHEN 'a' THEN 'b' ELSE 'a' END`);
-      expect(await codeOf(runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH }))).toBe('TOPOLOGY_CYCLE');
+      expect(await codeOf(runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH }))).toBe('TOPOLOGY_CYCLE');
       expect(await count(db, 'forecast_runs')).toBe(0);
     });
   });
@@ -58,18 +59,18 @@ describe.each(backends)('bad forecast-run input on %s', (kind) => {
     });
 
     it('a root that is not in the hierarchy', async () => {
-      expect(await codeOf(runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, root: 'nowhere' }))).toBe('HIERARCHY_UNKNOWN_ROOT');
+      expect(await codeOf(runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, root: 'nowhere' }))).toBe('HIERARCHY_UNKNOWN_ROOT');
     });
 
     it('a series asked for that is not under the root', async () => {
-      const e = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, root: 'south', series: ['ss3', 'ss2', 'ghost'] }).catch((x: GridcastError) => x);
+      const e = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, root: 'south', series: ['ss3', 'ss2', 'ghost'] }).catch((x: GridcastError) => x);
       expect(e).toBeInstanceOf(GridcastError);
       expect((e as GridcastError).code).toBe('HIERARCHY_MISSING_SERIES');
       expect((e as GridcastError).details).toEqual({ root: 'south', missing: ['ss2', 'ghost'] });
     });
 
     it('a time with no data: RUN_NO_DATA naming the range', async () => {
-      const e = await runForecast({ db, config }, { horizon: 'week-ahead', asOf: new Date('2019-06-01T08:00:00Z') }).catch((x: GridcastError) => x);
+      const e = await runForecast(runDeps(db, config), { horizon: 'week-ahead', asOf: new Date('2019-06-01T08:00:00Z') }).catch((x: GridcastError) => x);
       expect((e as GridcastError).code).toBe('RUN_NO_DATA');
       expect((e as GridcastError).details).toEqual({ root: 'grid', from: '2019-04-27T08:00:00.000Z', to: '2019-06-01T08:00:00.000Z' });
       expect((e as GridcastError).message).toContain('nothing was stored');
@@ -78,7 +79,7 @@ describe.each(backends)('bad forecast-run input on %s', (kind) => {
     it('a cancelled run', async () => {
       const abort = new AbortController();
       abort.abort();
-      expect(await codeOf(runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, signal: abort.signal }))).toBe('RUN_ABORTED');
+      expect(await codeOf(runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, signal: abort.signal }))).toBe('RUN_ABORTED');
     });
 
     it('a value that cannot be stored, after many were copied: the whole run is rolled back', async () => {

@@ -12,6 +12,7 @@ import type { ForecastRow, RunRecord } from '../core/forecast-run.ts';
 import { cliStore } from './aggregates-fixtures.ts';
 import { backends } from './db.ts';
 import { coherenceViolations, dailyViolations } from './fixtures/runs/grid.ts';
+import { reproduceDeps } from '../bin/lib/run-deps.ts';
 
 /**
  * A day-ahead run on GEFCom2012 (Hong, Pinson & Fan, IJF 2014) through the real CLI: hierarchy.json
@@ -93,7 +94,7 @@ describe.skipIf(!process.env.GRIDCAST_SHARED_DATA).each(backends)('a day-ahead r
 
   it('hourly values average to the daily ones (kW), and the run reproduces identically', async () => {
     expect(dailyViolations(rows, utcHours)).toEqual([]);
-    const r = await reproduceRun({ db }, run.id);
+    const r = await reproduceRun(reproduceDeps(db), run.id);
     expect(r).toMatchObject({ identical: true, maxAbsDiff: 0, rowsDiffering: 0, values: 21 * 25 });
   });
 });

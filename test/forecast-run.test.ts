@@ -13,6 +13,7 @@ import { latestRun, readForecasts, readRun } from '../store/forecasts.repository
 import type { ForecastRow } from '../core/forecast-run.ts';
 import { backends, freshDb } from './db.ts';
 import { AS_OF_MARCH, AS_OF_OCTOBER, coherenceViolations, dailyViolations, forecastConfig, seedGrid, TOPOLOGY } from './fixtures/runs/grid.ts';
+import { reproduceDeps, runDeps } from '../bin/lib/run-deps.ts';
 
 /** Hour starts of the Paris local day starting at `dayStart`. */
 const parisHours = (dayStart: Date): Date[] => {
@@ -39,7 +40,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
   afterAll(() => db?.close());
 
   it.each(RECONCILIATION_METHODS)('day-ahead on a 23-hour day with %s: children sum to parents for the mean and each quantile, hourly and daily', async (method) => {
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, method });
     runs.set(method, s.runId);
     const run = await readRun(db, s.runId);
     expect(run.reconciliation).toBe(method);
@@ -105,7 +106,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
   });
 
   it('day-ahead on the 25-hour day of October, with the latest run of the horizon', async () => {
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_OCTOBER, method: 'wls' });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_OCTOBER, method: 'wls' });
     expect((await latestRun(db, 'day-ahead'))!.id).toBe(s.runId);
     const run = await readRun(db, s.runId);
     const rows = await readForecasts(db, s.runId);
@@ -117,11 +118,11 @@ describe.each(backends)('forecast runs on %s', (kind) => {
 
   it('reproduces a stored run identically, and finds a changed number', async () => {
     const id = runs.get('mint-shrink')!;
-    const r = await reproduceRun({ db }, id);
+    const r = await reproduceRun(reproduceDeps(db), id);
     expect(r).toMatchObject({ identical: true, inputsHashMatches: true, modelVersionsMatch: true, maxAbsDiff: 0, rowsDiffering: 0, values: 7 * 24 });
     const topDown = runs.get('top-down')!;
     await db.query(`UPDATE forecasts SET q[2] = q[2] + 1e-9 WHERE run_id = $1 AND series_id = 'ss2' AND grain = '1h' AND target_ts = $2`, [topDown, new Date('2025-03-30T05:00:00Z')]);
-    const changed = await reproduceRun({ db }, topDown);
+    const changed = await reproduceRun(reproduceDeps(db), topDown);
     expect(changed.identical).toBe(false);
     expect(changed.inputsHashMatches).toBe(true);
     expect(changed.maxAbsDiff).toBeGreaterThan(0);
@@ -131,7 +132,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
   it('mid-term: the model runs once per past year with complete weather, and P10/P50/P90 are taken over those years', async () => {
     // A small GAM with temperature: the scenarios differ only through the weather they replay.
     const gam = { kind: 'gam', params: { halfLivesHours: [24], hourKnots: 8, tempKnots: 5, tempHourKnots: 5, inertiaKnots: 4, tempSeasonKnots: 0 } };
-    const s = await runForecast({ db, config: forecastConfig({ defaultModel: gam }) }, { horizon: 'mid-term', asOf: AS_OF_MARCH, root: 'south', method: 'bottom-up' });
+    const s = await runForecast(runDeps(db, forecastConfig({ defaultModel: gam })), { horizon: 'mid-term', asOf: AS_OF_MARCH, root: 'south', method: 'bottom-up' });
     const run = await readRun(db, s.runId);
     expect(run.settings.scenarioYears).toEqual([2024, 2023, 2022, 2021, 2020, 2019, 2018, 2017, 2016, 2015]);
     expect(s.warnings).toContain('climatic scenario years without complete observed temperature, left out: 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022');
@@ -157,7 +158,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
 
   it('week-ahead beyond the weather forecast: the weather model runs without weather, labelled, and the run says so; intraday has no whole day', async () => {
     const gam = { kind: 'gam', params: { halfLivesHours: [24], hourKnots: 8, tempKnots: 5, tempHourKnots: 5, inertiaKnots: 4, tempSeasonKnots: 0 } };
-    const week = await runForecast({ db, config: forecastConfig({ defaultModel: gam }) }, { horizon: 'week-ahead', asOf: AS_OF_MARCH, root: 'south', method: 'bottom-up' });
+    const week = await runForecast(runDeps(db, forecastConfig({ defaultModel: gam })), { horizon: 'week-ahead', asOf: AS_OF_MARCH, root: 'south', method: 'bottom-up' });
     // The forecast issued before the origin covers 60 hours of the 182 the run needs.
     const why = 'no complete weather forecast issued at or before 2025-03-29T10:00:00.000Z';
     expect(week.warnings).toContain(`WEATHER_FORECAST_MISSING: ${why} for 2 series whose model uses weather: south, ss3 ran on the weather-free companion (gam)`);
@@ -169,7 +170,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
     }
     expect(dailyViolations(rows, parisHours)).toEqual([]);
 
-    const intraday = await runForecast({ db, config }, { horizon: 'intraday', asOf: new Date('2025-03-29T10:20:00Z'), method: 'wls' });
+    const intraday = await runForecast(runDeps(db, config), { horizon: 'intraday', asOf: new Date('2025-03-29T10:20:00Z'), method: 'wls' });
     const hours = await readForecasts(db, intraday.runId, { seriesId: 'grid' });
     // The hour in progress (10:00) and the 6 after it.
     expect(hours.map((r) => [r.grain, r.targetTs.toISOString()])).toEqual(Array.from({ length: 7 }, (_, k) => ['1h', new Date(Date.UTC(2025, 2, 29, 10 + k)).toISOString()]));
@@ -178,7 +179,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
 
   it('forecasts a node never measured as zero, labelled, and stays coherent', async () => {
     await saveTopology(db, validateTopology({ ...TOPOLOGY, nodes: [...TOPOLOGY.nodes, { id: 'ss4', parent: 'north', kind: 'load', unit: 'MW' }] }));
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' });
     const rows = await readForecasts(db, s.runId);
     const ss4 = rows.filter((r) => r.seriesId === 'ss4');
     expect(ss4).toHaveLength(24);
@@ -199,7 +200,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
       );
     const first = (await train({ weeks: 3 })).version;
     await registryServiceOf(db).promote(first.id, { actor: 'test', reason: 'test' });
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' });
     const run = await readRun(db, s.runId);
     expect([run.modelVersions.ss2, run.modelVersions.ss3]).toEqual(['substations@1', 'substations@1']);
     expect(run.modelVersions.grid).toMatch(/^fit:seasonal-naive:/);
@@ -212,9 +213,9 @@ describe.each(backends)('forecast runs on %s', (kind) => {
 
     const second = (await train({ weeks: 1 })).version;
     await registryServiceOf(db).promote(second.id, { actor: 'test', reason: 'test' });
-    const r = await reproduceRun({ db }, s.runId);
+    const r = await reproduceRun(reproduceDeps(db), s.runId);
     expect(r).toMatchObject({ identical: true, modelVersionsMatch: true, maxAbsDiff: 0 });
-    const next = await readRun(db, (await runForecast({ db, config }, { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' })).runId);
+    const next = await readRun(db, (await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH, method: 'ols' })).runId);
     expect(next.modelVersions.ss2).toBe('substations@2');
   });
 });

@@ -25,6 +25,7 @@ import { insertMeasurements } from '../store/measurements.repository.ts';
 import { queryMeasurements } from '../store/query.repository.ts';
 import { cliStore } from './aggregates-fixtures.ts';
 import { backends, freshDb } from './db.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridcast-validate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -240,7 +241,7 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       try {
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-        const { jobs, polls } = configuredJobs({ db, config: loadConfig({}, { httpPoll: [{ url }] }), log, pollCommit: dbCommitter(db, 'http') });
+        const { jobs, polls } = configuredJobs({ db, config: loadConfig({}, { httpPoll: [{ url }] }), log, run: runDeps(db, loadConfig({}), log), pollCommit: dbCommitter(db, 'http') });
         const tick = new Date();
         await jobs.find((j) => j.name === httpPollJobName(url))!.run({ scheduledAt: tick, deadline: new Date(tick.getTime() + 9000), signal: new AbortController().signal });
         expect(polls!.lastResults()).toEqual([expect.objectContaining({ ok: true, points: 3, written: 2, rejected: 1 })]);

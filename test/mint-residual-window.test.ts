@@ -8,6 +8,7 @@ import { insertMeasurements } from '../store/measurements.repository.ts';
 import type { MeasurementInput } from '../core/series.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { backends, freshDb } from './db.ts';
+import { runDeps } from '../bin/lib/run-deps.ts';
 
 /**
  * Item 12: MinT must get its whole residual window (60 days of hourly steps). On the simulated
@@ -51,7 +52,7 @@ describe.each(backends)('the MinT residual window on %s', (kind) => {
 
   it('uses 1,440 complete residual steps though the profile was fitted on 4 weeks and one feeder misses hours', async () => {
     const config = ConfigSchema.parse({ forecast: { defaultModel: { kind: 'profile', params: { weeks: 4 } }, historyDays: DAYS, reconciliation: 'mint-shrink' } });
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: new Date(END) });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: new Date(END) });
     const run = await readRun(db, s.runId);
     expect(run.reconciliationApplied).toMatch(/^mint-shrink \(lambda [0-9.]+, 1440 residual steps\)$/);
     expect(s.warnings).toEqual([]);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
 import { pollOnce } from '../ingest/scada/http-poll.ts';

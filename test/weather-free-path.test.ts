@@ -13,6 +13,7 @@ import { createModel, getVersion, insertVersion, loadArtifact, loadCompanionArti
 import { saveTopology } from '../store/topology.repository.ts';
 import { insertWeatherForecasts, insertWeatherObs } from '../store/weather.repository.ts';
 import { backends, freshDb } from './db.ts';
+import { reproduceDeps, runDeps } from '../bin/lib/run-deps.ts';
 
 /**
  * Item 3: a champion trained with weather, and runs with observed temperatures but no weather
@@ -89,7 +90,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
   });
 
   it('with observed temperatures only, serves the companion, labelled, and the warning says what ran', async () => {
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: new Date(END) });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: new Date(END) });
     const run = await readRun(db, s.runId);
     expect(run.modelVersions).toMatchObject({ f1: 'feeders@1/weather-free', f2: 'feeders@1/weather-free' });
     const rows = await readForecasts(db, s.runId, { grain: '1h' });
@@ -107,7 +108,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
     // The run records the weather of every series; the root's comes from its feeders.
     expect(run.settings.weather!.grid).toMatchObject({ from: 'descendants' });
     expect(run.warnings).toEqual(s.warnings);
-    expect(await reproduceRun({ db }, s.runId)).toMatchObject({ identical: true });
+    expect(await reproduceRun(reproduceDeps(db), s.runId)).toMatchObject({ identical: true });
   }, 60_000);
 
   it('with a weather forecast issued, serves the champion itself with weather', async () => {
@@ -115,7 +116,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
       Array.from({ length: 48 }, (_, k) => ({ stationId, variable: 'temperature', issuedAt: new Date(END - H), targetTs: new Date(END + k * H), value: temp(stationId, END + k * H) })),
     );
     await insertWeatherForecasts(db, fc);
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: new Date(END) });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: new Date(END) });
     const rows = await readForecasts(db, s.runId, { grain: '1h' });
     for (const r of rows.filter((x) => x.seriesId !== 'grid')) expect([r.model, r.modelVersion, r.fallbackReason]).toEqual(['gam', 'feeders@1', null]);
     expect(s.warnings.some((w) => w.startsWith('WEATHER_FORECAST_MISSING'))).toBe(false);
@@ -128,7 +129,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
     await registryServiceOf(db).promote(id, { actor: 'test', reason: 'older version', replaceOverlap: true });
     // A day earlier: the forecast above was issued after that origin, so none is visible.
     const asOf = new Date(END - 24 * H);
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf });
     const f1 = await readForecasts(db, s.runId, { seriesId: 'f1', grain: '1h' });
     for (const r of f1) {
       expect([r.model, r.modelVersion]).toEqual(['gam', 'legacy@1/weather-free']);
@@ -142,7 +143,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
     const weather = { f1: { stations: [{ station: 's3', weight: 1 }], from: 'own' } };
     const { id } = await insertVersion(db, { ...v, model: 'blind', seriesIds: ['f1'], weather, artifact: await loadArtifact(db, v.id), companion: (await loadCompanionArtifact(db, v.id))! });
     await registryServiceOf(db).promote(id, { actor: 'test', reason: 'recorded on s3', replaceOverlap: true });
-    const s = await runForecast({ db, config }, { horizon: 'day-ahead', asOf: new Date(END) });
+    const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: new Date(END) });
     const f1 = await readForecasts(db, s.runId, { seriesId: 'f1', grain: '1h' });
     for (const r of f1) expect([r.model, r.modelVersion, r.fallbackReason]).toEqual(['gam', 'blind@1/weather-free', 'weather-free companion (no observed temperature over the history)']);
     expect(s.warnings).toContain('WEATHER_HISTORY_MISSING: no observed temperature over the history for 1 series whose model uses weather: f1 ran on the weather-free companion (gam)');

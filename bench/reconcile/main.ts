@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { summingMatrix, type HierarchyNode } from '../../core/hierarchy.ts';
-import { RECONCILIATION_METHODS, type ReconciliationMethod } from '../../core/config.ts';
+import { RECONCILIATION_METHODS } from '../../core/config.ts';
 import { reconcile, type NodeForecast } from '../../forecast/reconcile/index.ts';
 import { gefcom2012, sharedDataDir } from '../datasets.ts';
 import { baseOf, HORIZON, originIndices, OUT_DIR, type BasePlan, type SeriesBase } from './base.ts';

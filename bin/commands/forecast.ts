@@ -14,6 +14,7 @@ import { openStore } from '../../store/open.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { csvNumber } from '../../core/number-format.ts';
+import { reproduceDeps, runDeps } from '../lib/run-deps.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -111,7 +112,7 @@ export async function run(args: string[]): Promise<number> {
   const asOf = a.data['as-of'] === undefined ? undefined : timeInZone(a.data['as-of'], config.timeZone, '--as-of');
   return withStore(async (db) => {
     const s = await runForecast(
-      { db, config },
+      runDeps(db, config),
       {
         horizon: a.data.horizon,
         ...(asOf ? { asOf } : {}),
@@ -202,7 +203,7 @@ function toCsv(rows: ForecastValue[], levels: number[]): string {
 }
 
 async function reproduce(db: Awaited<ReturnType<typeof openStore>>, id: number): Promise<number> {
-  const r = await reproduceRun({ db }, id);
+  const r = await reproduceRun(reproduceDeps(db), id);
   console.log(`run ${id}: ${r.identical ? 'identical' : 'DIFFERENT'} (${r.values} values; largest difference ${r.maxAbsDiff}; rows differing ${r.rowsDiffering})`);
   console.log(`inputs hash ${r.inputsHashMatches ? 'matches' : 'differs'}; model versions ${r.modelVersionsMatch ? 'match' : 'differ'}; code version ${r.codeVersionMatches ? 'matches' : 'differs'}`);
   return r.identical ? 0 : 1;

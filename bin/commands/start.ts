@@ -32,6 +32,7 @@ import { readServices } from '../lib/read-services.ts';
 import { writeServices } from '../lib/write-services.ts';
 import { announceStoreUrl } from '../../store/store-lock.ts';
 import { loopbackUrl } from '../lib/through-server.ts';
+import { runDeps } from '../lib/run-deps.ts';
 
 export const summary = 'run gridcast: store, REST API, ingestion (MQTT, HTTP poll, or the simulated grid) and scheduled jobs';
 
@@ -134,7 +135,7 @@ export async function run(args: string[]): Promise<number> {
     // Built first, so a bad `jobs` entry stops the start before any backfill.
     let liveSince: Date | undefined;
     const { jobs, polls } = configuredJobs({
-      db, config, log, liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http', log) : undefined,
+      db, config, log, run: runDeps(db, config, log), liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http', log) : undefined,
     });
     parts.polls = polls;
     scheduled.jobs = jobs;

@@ -12,6 +12,7 @@ import { latestRun, listRuns, readForecasts, readRun, runSeriesLabels } from '..
 import { listSeries } from '../../store/series.repository.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import type { ReadServices } from '../../api/read-services.ts';
+import { runDeps } from './run-deps.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
 
@@ -42,7 +43,7 @@ export function readServices(
   scheduler?: { jobs: () => JobDefinition[]; nextTicks: () => Array<{ job: string; at: Date | null }> | null },
 ): ReadServices {
   let configured: JobDefinition[] | undefined;
-  const jobs = scheduler?.jobs ?? (() => (configured ??= configuredJobs({ db, config, log: silentLog }).jobs));
+  const jobs = scheduler?.jobs ?? (() => (configured ??= configuredJobs({ db, config, log: silentLog, run: runDeps(db, config, silentLog) }).jobs));
   return {
     topology: createTopologyReader({ listSeries: () => listSeries(db) }),
     actuals: actualsService(db),

@@ -6,6 +6,7 @@ import { registryStatusService } from '../../forecast/registry/status-changes.ts
 import type { Db } from '../../store/db.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
 import type { WriteServices } from '../../api/write-services.ts';
+import { runDeps } from './run-deps.ts';
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
@@ -14,7 +15,7 @@ export function writeServices(db: Db, config: Config): WriteServices {
   return {
     ingest: (src, opts, timings) => ingestBatch(db, src, opts, timings),
     bodyLimitBytes: config.api.bodyLimitBytes,
-    runs: (req, log) => runForecast({ db, config, log }, req),
+    runs: (req, log) => runForecast(runDeps(db, config, log), req),
     registry: {
       modelSummaries: () => modelSummaries(registry),
       modelDetail: (name) => modelDetail(registry, name),

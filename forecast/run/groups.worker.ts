@@ -1,5 +1,5 @@
 import { serveWorker } from '../../core/worker.ts';
-import { forecastGroup, type PreparedGroup, type SeriesForecast } from './series.ts';
+import { forecastGroups, type PreparedGroup, type SeriesForecast } from './series.ts';
 
 /** One share of a run's groups, with the champions' artifacts read by the parent (a worker has no store). */
 export interface GroupsJob {
@@ -9,9 +9,6 @@ export interface GroupsJob {
   holidays?: string;
 }
 
-void serveWorker(async (job: GroupsJob): Promise<SeriesForecast[]> => {
-  const out: SeriesForecast[] = [];
-  const ctx = { horizonSteps: job.horizonSteps, levels: job.levels, ...(job.holidays ? { holidays: job.holidays } : {}) };
-  for (const g of job.groups) out.push(...(await forecastGroup(g, ctx)));
-  return out;
-});
+void serveWorker((job: GroupsJob): Promise<SeriesForecast[]> =>
+  forecastGroups(job.groups, { horizonSteps: job.horizonSteps, levels: job.levels, ...(job.holidays ? { holidays: job.holidays } : {}) }),
+);

@@ -3,16 +3,15 @@ import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { summingMatrix } from '../../core/hierarchy.ts';
 import type { Covariates, ModelArtifact } from '../../core/types.ts';
 import { finiteCount } from '../../models/timeindex.ts';
-import type { Queryable } from '../../store/db.ts';
 import type { ForecastValue, RunSettings } from '../../core/forecast-run.ts';
-import { loadRunInputs, TEMPERATURE, type RunInputs } from '../inputs.ts';
+import { TEMPERATURE, type RunInputs } from '../inputs.ts';
 import { reconcile, type NodeForecast, type ReconcileInput, type ReconcileResult } from '../reconcile/index.ts';
 import { toDaily } from '../reconcile/temporal.ts';
 import { overScenarios } from './scenarios.ts';
-import { runWorker } from '../../core/worker.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
+import type { GroupsRunner, RunInputsSource } from './ports.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
@@ -49,6 +48,8 @@ export interface ComputedRun {
 }
 
 export interface PipelineDeps {
+  inputs: RunInputsSource;
+  workers: GroupsRunner;
   loadArtifact(versionId: string): Promise<ModelArtifact>;
   /** The version's weather-free companion (stored at training), null when it has none. */
   loadCompanion(versionId: string): Promise<ModelArtifact | null>;
@@ -59,17 +60,14 @@ export interface PipelineDeps {
 const RESIDUAL_DAYS = 60;
 /** Worker threads fitting series at once: two keep a 2-core machine busy. */
 const CONCURRENCY = 2;
-const GROUPS_WORKER = new URL('./groups.worker.ts', import.meta.url);
-/** A share of a run's series that has not answered in this time gets fallbacks (a hung fit must not hold the run). */
-const WORKER_TIMEOUT_MS = 30 * 60_000;
 const HOUR_MS = 3_600_000;
 
-export async function computeRun(db: Queryable, spec: RunSpec, deps: PipelineDeps): Promise<ComputedRun> {
+export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<ComputedRun> {
   const { settings } = spec;
   const sm = summingMatrix(settings.nodes, spec.root);
   const nodeOf = new Map(settings.nodes.map((n) => [n.id, n]));
   const zone = nodeOf.get(spec.root)!.timeZone;
-  const inputs = await loadRunInputs(db, {
+  const inputs = await deps.inputs.load({
     seriesIds: sm.rows,
     origin: spec.origin,
     historyDays: settings.historyDays,
@@ -286,8 +284,8 @@ function rightAligned(a: Float64Array, n: number): Float64Array {
 /**
  * Fits and predicts in CONCURRENCY worker threads, each taking a share of the groups: a GAM fit is
  * seconds of synchronous work, and on the main thread it would stall the API, ingestion and every
- * other job's timer for the whole run. A worker that dies or overruns WORKER_TIMEOUT_MS costs only
- * its series, which get labelled fallbacks.
+ * other job's timer for the whole run. A worker that dies or overruns its timeout costs only its
+ * series, which get labelled fallbacks.
  */
 async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>, data: Map<string, SeriesData>, ctx: GroupContext, deps: PipelineDeps): Promise<SeriesForecast[]> {
   const aborted = () => new GridcastError('RUN_ABORTED', 'The forecast run was cancelled; nothing was stored.');
@@ -311,7 +309,7 @@ async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>,
     shares.map(async (share) => {
       const job: GroupsJob = { groups: share, horizonSteps: ctx.horizonSteps, levels: ctx.levels, ...(ctx.holidays ? { holidays: ctx.holidays } : {}) };
       try {
-        return await runWorker<SeriesForecast[]>(GROUPS_WORKER, job, WORKER_TIMEOUT_MS, deps.signal);
+        return await deps.workers(job, deps.signal);
       } catch (e) {
         if (deps.signal?.aborted) throw aborted();
         const out = await Promise.all(share.map((g) => fallbackGroup(g.series, e, ctx, 'champion' in g.plan ? g.plan.champion : g.plan.fit.kind)));

@@ -155,6 +155,13 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
   return out;
 }
 
+/** Base forecasts of several groups, one after the other (a worker's share of a run). */
+export async function forecastGroups(groups: PreparedGroup[], ctx: GroupContext): Promise<SeriesForecast[]> {
+  const out: SeriesForecast[] = [];
+  for (const g of groups) out.push(...(await forecastGroup(g, ctx)));
+  return out;
+}
+
 /** Labelled fallbacks for every series of a group whose model could not run at all (e.g. its worker died). */
 export function fallbackGroup(group: SeriesData[], e: unknown, ctx: GroupContext, kind: string): Promise<SeriesForecast[]> {
   const why = { label: `${kind}: ${errCode(e)}`, text: `${kind}: ${errText(e)}` };

@@ -1,18 +1,15 @@
 import type { Config, Horizon, ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
-import type { Log } from '../../core/log.ts';
 import { summingMatrix, type AllocationRule, type SummingMatrix } from '../../core/hierarchy.ts';
-import { loadStoredTopology } from '../../store/topology.repository.ts';
-import type { Db } from '../../store/db.ts';
-import { readForecasts, readRun, saveRun } from '../../store/forecasts.repository.ts';
 import type { RunNode, RunSettings } from '../../core/forecast-run.ts';
-import { championsFor, getVersion, loadArtifact, loadCompanionArtifact } from '../../store/registry.repository.ts';
 import type { ModelVersion } from '../../core/registry.ts';
+import type { RunStore } from '../../core/run-store.ts';
 import { TEMPERATURE } from '../inputs.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { CODE_VERSION } from './code-version.ts';
 import { runWindow } from './horizons.ts';
-import { computeRun, type RunSpec } from './pipeline.ts';
+import { computeRun, type PipelineDeps, type RunSpec } from './pipeline.ts';
+import type { RunDeps } from './ports.ts';
 import { scenarioYears } from './scenarios.ts';
 import { WEATHER_FREE, type SeriesPlan } from './series.ts';
 
@@ -48,13 +45,6 @@ export interface RunSummary {
   weather: Record<string, WeatherInput | null>;
 }
 
-export interface RunDeps {
-  db: Db;
-  config: Config;
-  log?: Log;
-  now?: () => Date;
-}
-
 /** Climatic scenario years a mid-term run asks for; years without observed temperature are left out. */
 export const MID_TERM_SCENARIOS = 10;
 
@@ -66,11 +56,11 @@ export const MID_TERM_SCENARIOS = 10;
  * A bad request or a store without data for the window throws a coded error and stores nothing.
  */
 export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSummary> {
-  const { db, config } = deps;
-  const issuedAt = (deps.now ?? (() => new Date()))();
+  const { store, config } = deps;
+  const issuedAt = deps.now();
   const asOf = req.asOf ?? issuedAt;
   const f = config.forecast;
-  const { sm, nodes } = await hierarchyOf(db, config, req.root ?? f.root);
+  const { sm, nodes } = await hierarchyOf(store, config, req.root ?? f.root);
   const root = sm.rows[0];
   const missing = (req.series ?? []).filter((id) => !sm.rows.includes(id));
   if (missing.length > 0) {
@@ -89,7 +79,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     asOf: asOf.toISOString(),
     codeVersion: CODE_VERSION,
   };
-  const champions = await championsFor(db, sm.rows);
+  const champions = await store.champions(sm.rows);
   const plan = (id: string): SeriesPlan => {
     const v = champions.get(id);
     return v ? championPlan(v) : { fit: f.defaultModel };
@@ -97,11 +87,10 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   // A champion is fed the weather it was trained on (its record), whatever the topology says now.
   const weather = Object.fromEntries([...champions].filter(([id, v]) => Object.hasOwn(v.weather, id)).map(([id, v]) => [id, v.weather[id]]));
   const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt: issuedAt, settings, plan, weather };
-  const computed = await computeRun(db, spec, { ...registryArtifacts(db), ...(req.signal ? { signal: req.signal } : {}) });
+  const computed = await computeRun(spec, { ...pipelineDeps(deps), ...(req.signal ? { signal: req.signal } : {}) });
   settings.weather = computed.weather;
   for (const w of computed.warnings) deps.log?.warn({ horizon: req.horizon, root, origin: window.origin.toISOString() }, w);
-  const runId = await saveRun(
-    db,
+  const runId = await store.saveRun(
     {
       issuedAt,
       origin: window.origin,
@@ -139,11 +128,16 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
 /** A champion's plan: whether its predictions need weather (it was trained with temperature). */
 const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE) });
 
-const registryArtifacts = (db: Db) => ({ loadArtifact: (id: string) => loadArtifact(db, id), loadCompanion: (id: string) => loadCompanionArtifact(db, id) });
+const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>): PipelineDeps => ({
+  inputs: deps.inputs,
+  workers: deps.workers,
+  loadArtifact: (id) => deps.store.artifact(id),
+  loadCompanion: (id) => deps.store.companion(id),
+});
 
 /** The summing matrix of the stored topology under `root`, and those nodes as the run records them (root first, parents first). */
-async function hierarchyOf(db: Db, config: Config, rootId: string | undefined): Promise<{ sm: SummingMatrix; nodes: RunNode[] }> {
-  const topology = await loadStoredTopology(db, config.timeZone);
+async function hierarchyOf(store: RunStore, config: Config, rootId: string | undefined): Promise<{ sm: SummingMatrix; nodes: RunNode[] }> {
+  const topology = await store.topology(config.timeZone);
   let sm: SummingMatrix;
   try {
     sm = summingMatrix(topology.nodes, rootId);
@@ -186,15 +180,15 @@ export interface Reproduction {
  * and a refit of the default model for series it fitted (deterministic on the same inputs).
  * Stores nothing; reports whether every number is identical.
  */
-export async function reproduceRun(deps: Pick<RunDeps, 'db'>, runId: number): Promise<Reproduction> {
-  const { db } = deps;
-  const run = await readRun(db, runId);
+export async function reproduceRun(deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>, runId: number): Promise<Reproduction> {
+  const { store } = deps;
+  const run = await store.readRun(runId);
   if (run.status !== 'succeeded') throw new GridcastError('RUN_NOT_REPRODUCIBLE', `Run ${runId} did not succeed: there is nothing to reproduce.`, { runId });
   const versions = new Map<string, ModelVersion>();
   for (const label of new Set(Object.values(run.modelVersions))) {
     if (label.startsWith('fit:') || label === 'none') continue;
     const id = label.endsWith(WEATHER_FREE) ? label.slice(0, -WEATHER_FREE.length) : label;
-    const v = await getVersion(db, id);
+    const v = await store.version(id);
     if (!v) throw new GridcastError('VERSION_NOT_FOUND', `run ${runId} used model version '${id}', which the registry does not hold: it cannot be reproduced.`, { runId, id });
     versions.set(label, v);
   }
@@ -203,7 +197,6 @@ export async function reproduceRun(deps: Pick<RunDeps, 'db'>, runId: number): Pr
     return v ? championPlan(v) : { fit: run.settings.defaultModel };
   };
   const computed = await computeRun(
-    db,
     {
       horizon: run.horizon,
       root: run.root,
@@ -216,9 +209,9 @@ export async function reproduceRun(deps: Pick<RunDeps, 'db'>, runId: number): Pr
       plan,
       ...(run.settings.weather ? { weather: run.settings.weather } : {}),
     },
-    registryArtifacts(db),
+    pipelineDeps(deps),
   );
-  const stored = new Map((await readForecasts(db, runId)).map((r) => [`${r.seriesId}\0${r.grain}\0${r.targetTs.getTime()}`, r]));
+  const stored = new Map((await store.readValues(runId)).map((r) => [`${r.seriesId}\0${r.grain}\0${r.targetTs.getTime()}`, r]));
   let maxAbsDiff = 0;
   let rowsDiffering = 0;
   const keys = run.settings.quantiles.map(String);

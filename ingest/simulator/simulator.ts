@@ -2,7 +2,7 @@ import { GridcastError } from '../../core/errors.ts';
 import { PERFORMANCE_RATIO } from '../prepare/disaggregate.ts';
 import type { Topology } from '../../core/topology/schema.ts';
 import { createCalendar, type LocalTime } from './calendar.ts';
-import { readGrid, type Grid } from './grid.ts';
+import { readGrid } from './grid.ts';
 import { substationLoad, trainTimetable } from './load.ts';
 import { gauss, smoothNoise, streamKey, uniform } from './random.ts';
 import { createWeather, type Station } from './weather.ts';

@@ -1,0 +1,29 @@
+import type { Config } from '../../core/config.ts';
+import type { Log } from '../../core/log.ts';
+import type { RunStore } from '../../core/run-store.ts';
+import type { InputRequest, RunInputs } from '../inputs.ts';
+import type { GroupsJob } from './groups.worker.ts';
+import type { SeriesForecast } from './series.ts';
+
+/** The inputs of a run window as the store knew them at `asOf` (forecast/inputs.ts loadRunInputs over the store). */
+export interface RunInputsSource {
+  load(req: InputRequest): Promise<RunInputs>;
+}
+
+/**
+ * Fits and predicts one share of a run's groups off the main thread (forecast/run/workers.ts). It
+ * rejects when the share cannot answer (a dead or overrunning worker, cancellation): the run then
+ * labels fallbacks for that share.
+ */
+export type GroupsRunner = (job: GroupsJob, signal?: AbortSignal) => Promise<SeriesForecast[]>;
+
+/** Everything a run touches besides its request: the store, the inputs, the workers and the clock. */
+export interface RunDeps {
+  store: RunStore;
+  inputs: RunInputsSource;
+  workers: GroupsRunner;
+  config: Config;
+  /** The run's issue time. */
+  now: () => Date;
+  log?: Log;
+}
