@@ -1,21 +1,14 @@
 import type { Quality } from './quality.ts';
-import type { NodeKind, WeatherSource } from './topology/schema.ts';
+import type { TopologyNode } from './topology/schema.ts';
 
 /**
  * A stored series: one per topology node (the node's own measured series) and one per derived
- * series (PV estimate, consumption), the latter without parent so roll-ups never add them.
+ * series (PV estimate, consumption), the latter without parent so roll-ups never add them. What
+ * the node's sharing and attributes say is kept in `attrs`.
  */
-export interface SeriesRow {
-  id: string;
-  parent: string | null;
-  kind: NodeKind;
-  unit: string;
-  timeZone: string;
-  /** A station id, a weighted list of stations, or 'mean' (see core/topology/weather.ts). */
-  weatherStation?: WeatherSource;
-  name?: string;
+export type SeriesRow = Pick<TopologyNode, 'id' | 'parent' | 'kind' | 'unit' | 'timeZone' | 'weatherStation' | 'name'> & {
   attrs: Record<string, unknown>;
-}
+};
 
 /** What ingestion validates ids, units and ranges against. */
 export type SeriesUnit = Pick<SeriesRow, 'id' | 'kind' | 'unit' | 'attrs'>;
