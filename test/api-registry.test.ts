@@ -8,6 +8,7 @@ import { AuditView, ModelSummaryView, VersionView } from '../api/routes/v1/regis
 import { forecasterFor } from '../bin/lib/models.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { trainModel, type TrainRequest } from '../forecast/registry/service.ts';
+import { trainDeps } from '../bin/lib/train-deps.ts';
 import { readTopologyFile } from '../ingest/topology/read.ts';
 import { listAudit } from '../store/audit.repository.ts';
 import type { Db } from '../store/db.ts';
@@ -28,7 +29,7 @@ const H = 3_600_000;
 const config = ConfigSchema.parse({});
 
 const train = (db: Db, over: Partial<TrainRequest> = {}) =>
-  trainModel(db, config, { model: 'grid-load', kind: 'seasonal-naive', root: 'grid', historyDays: DAYS, actor: 'alice', codeVersion: 'test-0', ...over }, (k, p) => forecasterFor(k, p));
+  trainModel(trainDeps(db, config), { model: 'grid-load', kind: 'seasonal-naive', root: 'grid', historyDays: DAYS, actor: 'alice', codeVersion: 'test-0', ...over }, (k, p) => forecasterFor(k, p));
 
 describe.each(backends)('registry routes of /api/v1 (%s)', (kind) => {
   let db: Db;

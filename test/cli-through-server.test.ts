@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../core/config.ts';
 import { registryServiceOf } from '../bin/lib/registry-service.ts';
 import { trainModel } from '../forecast/registry/service.ts';
+import { trainDeps } from '../bin/lib/train-deps.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { forecasterFor } from '../bin/lib/models.ts';
 import { openStore } from '../store/open.ts';
@@ -71,7 +72,7 @@ describe('read commands through a running gridcast start', () => {
     try {
       await seedGrid(db, { climate: false });
       const build = (kind: string, params: Record<string, unknown>) => forecasterFor(kind, params, { holidays: 'FR' });
-      await trainModel(db, config, { model: 'grid', kind: 'seasonal-naive', seriesIds: ['ss2', 'ss3'], trainEnd: new Date('2025-03-29T00:00:00Z'), actor: 'alice', codeVersion: 'test' }, build);
+      await trainModel(trainDeps(db, config), { model: 'grid', kind: 'seasonal-naive', seriesIds: ['ss2', 'ss3'], trainEnd: new Date('2025-03-29T00:00:00Z'), actor: 'alice', codeVersion: 'test' }, build);
       await registryServiceOf(db).promote('grid@1', { actor: 'carol', reason: 'first model' });
       await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH });
     } finally {

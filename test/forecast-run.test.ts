@@ -4,6 +4,7 @@ import { RECONCILIATION_METHODS } from '../core/config.ts';
 import { loadRunInputs } from '../forecast/inputs.ts';
 import { registryServiceOf } from '../bin/lib/registry-service.ts';
 import { trainModel } from '../forecast/registry/service.ts';
+import { trainDeps } from '../bin/lib/train-deps.ts';
 import { runForecast, reproduceRun } from '../forecast/run/service.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { buildForecaster } from '../models/auto.ts';
@@ -195,7 +196,7 @@ describe.each(backends)('forecast runs on %s', (kind) => {
   // Last: the champions it promotes change what later runs fit.
   it('uses the champion of the registry, conditioned on the history up to the origin; a reproduction keeps the recorded version', async () => {
     const train = (params: Record<string, unknown>) =>
-      trainModel(db, config, { model: 'substations', kind: 'profile', params, seriesIds: ['ss2', 'ss3'], trainEnd: new Date('2025-03-20T00:00:00Z'), historyDays: 21, actor: 'test', codeVersion: 'test' }, (k, p) =>
+      trainModel(trainDeps(db, config), { model: 'substations', kind: 'profile', params, seriesIds: ['ss2', 'ss3'], trainEnd: new Date('2025-03-20T00:00:00Z'), historyDays: 21, actor: 'test', codeVersion: 'test' }, (k, p) =>
         buildForecaster({ kind: k, params: p }),
       );
     const first = (await train({ weeks: 3 })).version;

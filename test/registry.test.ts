@@ -6,6 +6,7 @@ import { loadRunInputs } from '../forecast/inputs.ts';
 import { originsAfter } from '../forecast/registry/backtest.ts';
 import { registryServiceOf } from '../bin/lib/registry-service.ts';
 import { trainModel, type TrainRequest } from '../forecast/registry/service.ts';
+import { trainDeps } from '../bin/lib/train-deps.ts';
 import { registryStatusService, type PromotionGate } from '../forecast/registry/status-changes.ts';
 import { readTopologyFile } from '../ingest/topology/read.ts';
 import { saveTopology } from '../store/topology.repository.ts';
@@ -59,7 +60,7 @@ describe.each(backends)('model registry on %s', (kind) => {
   it('trains and registers a candidate with its window, data hash, code version, metrics and audit entry', async () => {
     // The backtest scores the actuals after the window: it ends 3 days and an hour before the data does.
     const end = Date.parse('2025-01-30T00:00:00Z');
-    const { version: v } = await trainModel(db, config, request({ trainEnd: new Date(end), backtest: { name: 'next-3-days', origins: 3, horizon: 24 } }), build);
+    const { version: v } = await trainModel(trainDeps(db, config), request({ trainEnd: new Date(end), backtest: { name: 'next-3-days', origins: 3, horizon: 24 } }), build);
     expect(v.id).toBe('grid-load@1');
     expect(v.status).toBe('candidate');
     expect(v.seriesIds).toEqual(['feeder.a', 'feeder.b', 'grid']);
@@ -87,7 +88,7 @@ describe.each(backends)('model registry on %s', (kind) => {
 
   it('refuses a backtest without enough actuals after the training window, naming the dates, and registers nothing', async () => {
     // The actuals end 2025-02-03T00:00Z; three Paris midnights after 2025-01-31 need them to 2025-02-03T23:00Z.
-    const refused = trainModel(db, config, request({ model: 'no-room', trainEnd: new Date('2025-01-31T00:00:00Z'), backtest: { name: 'next-3-days', origins: 3, horizon: 24 } }), build);
+    const refused = trainModel(trainDeps(db, config), request({ model: 'no-room', trainEnd: new Date('2025-01-31T00:00:00Z'), backtest: { name: 'next-3-days', origins: 3, horizon: 24 } }), build);
     await expect(refused).rejects.toMatchObject({
       code: 'BACKTEST_TOO_FEW_DATA',
       message: expect.stringContaining(
@@ -95,7 +96,7 @@ describe.each(backends)('model registry on %s', (kind) => {
       ),
     });
     // By default the window ends with the actuals: nothing is left to score.
-    await expect(trainModel(db, config, request({ model: 'no-room', backtest: { name: 'next-day', origins: 1, horizon: 24 } }), build)).rejects.toMatchObject({
+    await expect(trainModel(trainDeps(db, config), request({ model: 'no-room', backtest: { name: 'next-day', origins: 1, horizon: 24 } }), build)).rejects.toMatchObject({
       code: 'BACKTEST_TOO_FEW_DATA',
       message: expect.stringContaining('which ends 2025-02-03T00:00:00.000Z: origins 2025-02-03T23:00:00.000Z … 2025-02-03T23:00:00.000Z, 24 h each, need actuals up to 2025-02-04T23:00:00.000Z, but the actuals of these series end before it (none after it)'),
     });
@@ -103,7 +104,7 @@ describe.each(backends)('model registry on %s', (kind) => {
   });
 
   it('promotes with a reason, retires the previous champion, and audits who, when and why', async () => {
-    const { version: v2 } = await trainModel(db, config, request({ kind: 'profile', params: { windowDays: 14 } }), build);
+    const { version: v2 } = await trainModel(trainDeps(db, config), request({ kind: 'profile', params: { windowDays: 14 } }), build);
     expect(v2.id).toBe('grid-load@2');
     // Default end: the end of the hour of the latest actual.
     expect(v2.trainEnd.getTime()).toBe(Date.parse(START) + DAYS * 24 * H);
@@ -145,7 +146,7 @@ describe.each(backends)('model registry on %s', (kind) => {
   });
 
   it('lets a gate refuse a promotion, which is audited and changes nothing', async () => {
-    const { version: v3 } = await trainModel(db, config, request(), build);
+    const { version: v3 } = await trainModel(trainDeps(db, config), request(), build);
     const gate: PromotionGate = { name: 'paired-test', check: async (c, champ) => ({ allowed: false, detail: `${c.id} not better than ${champ?.id}` }) };
     await expect(registryStatusService({ registry: registryRepository(db), gate }).promote(v3.id, { actor: 'dave', reason: 'try' })).rejects.toMatchObject({ code: 'PROMOTION_REFUSED' });
     expect((await getVersion(db, v3.id))!.status).toBe('candidate');
@@ -191,7 +192,7 @@ describe.each(backends)('model registry on %s', (kind) => {
   });
 
   it('refuses a champion over series another champion serves, unless told it replaces it there (audited)', async () => {
-    const { version: a } = await trainModel(db, config, request({ model: 'feeder-a', seriesIds: ['feeder.a'], root: undefined }), build);
+    const { version: a } = await trainModel(trainDeps(db, config), request({ model: 'feeder-a', seriesIds: ['feeder.a'], root: undefined }), build);
     expect((await championsFor(db, ['feeder.a'])).get('feeder.a')!.id).toBe('grid-load@2');
     await expect(registryServiceOf(db).promote(a.id, { actor: 'erin', reason: 'dedicated model' })).rejects.toMatchObject({
       code: 'CHAMPION_OVERLAP',

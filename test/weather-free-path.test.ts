@@ -3,6 +3,7 @@ import { ConfigSchema } from '../core/config.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 import { registryServiceOf } from '../bin/lib/registry-service.ts';
 import { trainModel } from '../forecast/registry/service.ts';
+import { trainDeps } from '../bin/lib/train-deps.ts';
 import { reproduceRun, runForecast } from '../forecast/run/service.ts';
 import { configuredForecaster } from '../models/configured.ts';
 import type { Db } from '../store/db.ts';
@@ -70,8 +71,7 @@ describe.each(backends)('a weather-trained champion without a weather forecast o
     db = await freshDb(kind);
     await seed(db);
     const { version } = await trainModel(
-      db,
-      config,
+      trainDeps(db, config),
       { model: 'feeders', kind: 'gam', params: GAM, seriesIds: ['f1', 'f2'], trainEnd: new Date(END), historyDays: DAYS, actor: 'test', codeVersion: 'test' },
       build,
     );

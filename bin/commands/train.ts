@@ -7,6 +7,7 @@ import { trainModel } from '../../forecast/registry/service.ts';
 import { openStore } from '../../store/open.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
+import { trainDeps } from '../lib/train-deps.ts';
 import { usageError } from '../lib/cli.ts';
 import { actorOf, printBacktest, weatherLines } from './models.ts';
 
@@ -74,8 +75,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const holidays = config.forecast.holidays;
     const { version: v, skipped } = await trainModel(
-      db,
-      config,
+      trainDeps(db, config),
       {
         model: a.model,
         kind: a.kind,

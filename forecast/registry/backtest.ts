@@ -1,11 +1,10 @@
 import { DateTime } from 'luxon';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import type { Forecaster, Series } from '../../core/types.ts';
-import type { Queryable } from '../../store/db.ts';
-import { listSeries } from '../../store/series.repository.ts';
 import { runBacktest, type OriginResult } from '../backtest/driver.ts';
 import { scoreBacktest, type BacktestScore } from '../backtest/score.ts';
-import { loadRunInputs, TEMPERATURE } from '../inputs.ts';
+import { TEMPERATURE } from '../inputs.ts';
+import type { TrainingInputs } from './ports.ts';
 import { latestDataHour } from './series.ts';
 
 /**
@@ -73,14 +72,14 @@ const tooFewData = (spec: NamedBacktest, w: TrainingWindow, origins: number[], a
  * backtested (too short, weather missing, its actuals end early) is recorded with its error and
  * the others are still scored; BACKTEST_FAILED when none could be.
  */
-export async function scoreNamedBacktest(db: Queryable, forecaster: Forecaster, w: TrainingWindow, spec: NamedBacktest): Promise<BacktestMetrics> {
+export async function scoreNamedBacktest(source: TrainingInputs, forecaster: Forecaster, w: TrainingWindow, spec: NamedBacktest): Promise<BacktestMetrics> {
   const refitEvery = spec.refitEvery ?? DEFAULT_REFIT_EVERY;
-  const zones = new Map((await listSeries(db)).map((r) => [r.id, r.timeZone]));
+  const zones = new Map((await source.series()).map((r) => [r.id, r.timeZone]));
   const originsOf = (id: string) => originsAfter(w.trainEnd, spec.origins, zones.get(id) ?? 'UTC');
   const targetsEnd = (origins: number[]) => origins.at(-1)! + spec.horizon * HOUR_MS;
 
   // Refused before anything is loaded when no series can have its test set.
-  const dataEnd = (await latestDataHour(db, w.seriesIds))?.getTime() ?? null;
+  const dataEnd = (await latestDataHour(source, w.seriesIds))?.getTime() ?? null;
   const needEnd = Math.max(...w.seriesIds.map((id) => targetsEnd(originsOf(id))));
   if (dataEnd === null || w.seriesIds.every((id) => targetsEnd(originsOf(id)) > dataEnd)) {
     throw tooFewData(spec, w, originsOf(w.seriesIds[0]), dataEnd !== null && dataEnd > w.trainEnd.getTime() ? dataEnd : null, w.seriesIds.length > 1 ? 'these series' : w.seriesIds[0]);
@@ -89,7 +88,7 @@ export async function scoreNamedBacktest(db: Queryable, forecaster: Forecaster, 
   const trainStart = w.trainEnd.getTime() - w.historyDays * 24 * HOUR_MS;
   const end = Math.min(needEnd, dataEnd);
   const days = Math.ceil((end - trainStart) / (24 * HOUR_MS));
-  const inputs = await loadRunInputs(db, { seriesIds: w.seriesIds, origin: new Date(end), historyDays: days, horizonSteps: 0 });
+  const inputs = await source.load({ seriesIds: w.seriesIds, origin: new Date(end), historyDays: days, horizonSteps: 0 });
   // Weather is used only by a model that takes it, for series that have it.
   const useWeather = forecaster.capabilities.futureCovariates && w.seriesIds.some((id) => inputs.fitCovariates.get(id)?.future?.[TEMPERATURE]);
 

@@ -1,8 +1,6 @@
 import { GridcastError } from '../../core/errors.ts';
-import type { Queryable } from '../../store/db.ts';
-import { listSeries } from '../../store/series.repository.ts';
 import type { SeriesRow } from '../../core/series.ts';
-import { latestActualAt } from '../../store/query.repository.ts';
+import type { TrainingInputs } from './ports.ts';
 
 /** Nodes of the grid a model can target: topology nodes that are not weather stations nor derived series. */
 const isTarget = (r: SeriesRow) => r.kind !== 'weather' && !r.attrs.derived;
@@ -11,8 +9,7 @@ const isTarget = (r: SeriesRow) => r.kind !== 'weather' && !r.attrs.derived;
  * The series a model is trained on: the ids given, else the subtree of `root`, else the subtree
  * of the default root (config) or of the sole hierarchy in the store.
  */
-export async function resolveSeries(q: Queryable, sel: { seriesIds?: string[]; root?: string; defaultRoot?: string }): Promise<{ ids: string[]; rows: SeriesRow[] }> {
-  const rows = await listSeries(q);
+export function resolveSeries(rows: SeriesRow[], sel: { seriesIds?: string[]; root?: string; defaultRoot?: string }): { ids: string[]; rows: SeriesRow[] } {
   const byId = new Map(rows.map((r) => [r.id, r]));
   if (sel.seriesIds?.length) {
     const ids = [...new Set(sel.seriesIds)].sort();
@@ -51,8 +48,8 @@ export async function resolveSeries(q: Queryable, sel: { seriesIds?: string[]; r
  * End of the hour holding the latest actual of the series or of any of their descendants (what a
  * roll-up is made of): the default end of a training window. Null when there is no data at all.
  */
-export async function latestDataHour(q: Queryable, ids: string[]): Promise<Date | null> {
-  const rows = await listSeries(q);
+export async function latestDataHour(inputs: Pick<TrainingInputs, 'series' | 'latestActualAt'>, ids: string[]): Promise<Date | null> {
+  const rows = await inputs.series();
   const children = new Map<string, string[]>();
   for (const r of rows) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.id]);
   const all = new Set<string>();
@@ -63,7 +60,7 @@ export async function latestDataHour(q: Queryable, ids: string[]): Promise<Date 
     all.add(id);
     stack.push(...(children.get(id) ?? []));
   }
-  const t = await latestActualAt(q, [...all]);
+  const t = await inputs.latestActualAt([...all]);
   if (!t) return null;
   return new Date(Math.floor(t.getTime() / 3_600_000) * 3_600_000 + 3_600_000);
 }

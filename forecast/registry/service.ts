@@ -1,11 +1,9 @@
 import { GridcastError } from '../../core/errors.ts';
-import type { Config } from '../../core/config.ts';
 import type { Covariates, Forecaster, Series } from '../../core/types.ts';
-import type { Db } from '../../store/db.ts';
-import { registryRepository } from '../../store/registry.repository.ts';
 import type { ModelVersion } from '../../core/registry.ts';
-import { loadRunInputs, TEMPERATURE } from '../inputs.ts';
+import { TEMPERATURE } from '../inputs.ts';
 import { scoreNamedBacktest, type NamedBacktest } from './backtest.ts';
+import type { TrainDeps } from './ports.ts';
 import { required } from './required.ts';
 import { latestDataHour, resolveSeries } from './series.ts';
 
@@ -42,25 +40,25 @@ export interface TrainResult {
 const HOUR_MS = 3_600_000;
 
 /**
- * Fits a model on the store's history up to trainEnd and registers it as a candidate with its
+ * Fits a model on the stored history up to trainEnd and registers it as a candidate with its
  * audit entry ('register'), with the weather each series was trained on, the training's coded
- * warnings (WEATHER_UNMAPPED…) and, for a model trained with weather, its weather-free companion. The data hash is the inputs hash of loadRunInputs over the training
+ * warnings (WEATHER_UNMAPPED…) and, for a model trained with weather, its weather-free companion. The data hash is the inputs hash of the training
  * window (origin = trainEnd, no horizon): loading the same window as of the registration time
  * gives it again. With `backtest`, the named rolling-origin backtest over the actuals after the
  * window (out of sample) is scored first and stored in metrics under its name.
  */
-export async function trainModel(db: Db, config: Config, req: TrainRequest, build: ForecasterFactory): Promise<TrainResult> {
+export async function trainModel({ registry, inputs: source, config }: TrainDeps, req: TrainRequest, build: ForecasterFactory): Promise<TrainResult> {
   const actor = required(req.actor, 'ACTOR_REQUIRED', 'who trains (--by)');
-  const { ids, rows } = await resolveSeries(db, { seriesIds: req.seriesIds, root: req.root, defaultRoot: config.forecast.root });
+  const { ids, rows } = resolveSeries(await source.series(), { seriesIds: req.seriesIds, root: req.root, defaultRoot: config.forecast.root });
   const historyDays = req.historyDays ?? config.forecast.historyDays;
-  const trainEnd = req.trainEnd ?? (await latestDataHour(db, ids));
+  const trainEnd = req.trainEnd ?? (await latestDataHour(source, ids));
   if (!trainEnd) throw new GridcastError('TRAIN_NO_DATA', `no actuals for ${ids.join(', ')}: ingest data before training`, { seriesIds: ids });
   if (trainEnd.getTime() % HOUR_MS !== 0) throw new GridcastError('TRAIN_END_INVALID', `the end of training must be a whole UTC hour, got ${trainEnd.toISOString()}`);
   const forecaster = build(req.kind, req.params ?? {});
   // First: a backtest refused for want of actuals after the window costs no training.
-  const metrics = req.backtest ? { [req.backtest.name]: await scoreNamedBacktest(db, forecaster, { seriesIds: ids, trainEnd, historyDays }, req.backtest) } : null;
+  const metrics = req.backtest ? { [req.backtest.name]: await scoreNamedBacktest(source, forecaster, { seriesIds: ids, trainEnd, historyDays }, req.backtest) } : null;
 
-  const inputs = await loadRunInputs(db, { seriesIds: ids, origin: trainEnd, historyDays, horizonSteps: 0 });
+  const inputs = await source.load({ seriesIds: ids, origin: trainEnd, historyDays, horizonSteps: 0 });
   const history: Series[] = [];
   const covariates = new Map<string, Covariates>();
   const skipped: string[] = [];
@@ -88,7 +86,7 @@ export async function trainModel(db: Db, config: Config, req: TrainRequest, buil
   // Weather warnings concern models that read weather; a seasonal naive has nothing to lose.
   const warnings = forecaster.capabilities.futureCovariates ? inputs.warnings : [];
   const trainStart = new Date(trainEnd.getTime() - historyDays * 24 * HOUR_MS);
-  const version = await registryRepository(db).transaction(async (tx) => {
+  const version = await registry.transaction(async (tx) => {
     await tx.createModel({ name: req.model, family: req.family ?? rows[0].kind, ...(req.description ? { description: req.description } : {}) });
     const v = await tx.insertVersion({
       model: req.model,

@@ -18,9 +18,10 @@ export interface FakeSeries {
 /**
  * The run inputs of generated series, in memory, shaped as forecast/inputs.ts loadRunInputs
  * shapes them (hourly history before the origin, temperature covariates only for series with a
- * weather input, a hash over everything). Every request is kept in `asked`.
+ * weather input, a hash over everything, WEATHER_UNMAPPED for series without weather when
+ * `weatherStations` are stored). Every request is kept in `asked`.
  */
-export function fakeRunInputs(series: Record<string, FakeSeries>, timeZone = 'Europe/Paris'): RunInputsSource & { asked: InputRequest[] } {
+export function fakeRunInputs(series: Record<string, FakeSeries>, timeZone = 'Europe/Paris', { weatherStations = 0 } = {}): RunInputsSource & { asked: InputRequest[] } {
   const asked: InputRequest[] = [];
   return {
     asked,
@@ -43,11 +44,13 @@ export function fakeRunInputs(series: Record<string, FakeSeries>, timeZone = 'Eu
       }
       const hash = createHash('sha256');
       for (const id of ids) hash.update(id).update(new Uint8Array(history.get(id)!.values.buffer)).update(JSON.stringify([...(fitCovariates.get(id)?.future?.temperature ?? [])]));
+      const unmapped = ids.filter((id) => !series[id].temperature);
+      const warnings = unmapped.length > 0 && weatherStations > 0 ? [`WEATHER_UNMAPPED: ${unmapped.join(', ')} have no weather input although ${weatherStations} weather stations are stored`] : [];
       const inputs: RunInputs = {
         stepSec: 3600,
         history,
         weather: new Map(ids.map((id) => [id, series[id].temperature ? { stations: [{ station: `st-${id}`, weight: 1 }], from: 'own' } : null])),
-        warnings: [],
+        warnings,
         fitCovariates,
         predictCovariates,
         quality: new Map(ids.map((id) => [id, { imputed: 0, suspect: 0, missing: history.get(id)!.values.filter(Number.isNaN).length }])),

@@ -1,0 +1,17 @@
+import type { Config } from '../../core/config.ts';
+import { loadRunInputs } from '../../forecast/inputs.ts';
+import type { TrainDeps, TrainingInputs } from '../../forecast/registry/ports.ts';
+import type { Db } from '../../store/db.ts';
+import { latestActualAt } from '../../store/query.repository.ts';
+import { registryRepository } from '../../store/registry.repository.ts';
+import { listSeries } from '../../store/series.repository.ts';
+
+/** The stored data training reads: the series, their latest actual and the inputs of a window, as stored now. */
+export function trainingInputs(db: Db): TrainingInputs {
+  return { series: () => listSeries(db), latestActualAt: (ids) => latestActualAt(db, ids), load: (req) => loadRunInputs(db, req) };
+}
+
+/** The ports of training over one store: its registry repository and its data. */
+export function trainDeps(db: Db, config: Config): TrainDeps {
+  return { registry: registryRepository(db), inputs: trainingInputs(db), config };
+}
