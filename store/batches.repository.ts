@@ -1,5 +1,4 @@
 import type { BatchRecord, BatchStatus } from '../core/ingest-store.ts';
-export type { BatchRecord, BatchStatus };
 import type { Queryable } from './db.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { BatchKind, IngestStore, IngestUnit, RowSink, SpikeStore } from '../core/ingest-store.ts';
+import type { IngestStore, IngestUnit, RowSink, SpikeStore } from '../core/ingest-store.ts';
 import { markAggregates, refreshAggregates } from './aggregates.ts';
 import { claimBatch, findBatchByKey, finishBatch } from './batches.repository.ts';
 import type { Db, Queryable } from './db.ts';
@@ -47,11 +47,6 @@ export function ingestStore(db: Db): IngestStore {
 }
 
 function ingestUnit(tx: Queryable): IngestUnit {
-  let staged: BatchKind | null = null;
-  const stage = (): string => {
-    if (staged === null) throw new Error('no rows staged in this batch');
-    return STAGE;
-  };
   return {
     ...spikeStore(tx),
     seriesUnits: () => loadSeriesUnits(tx),
@@ -66,18 +61,17 @@ function ingestUnit(tx: Queryable): IngestUnit {
     abandonDirect: () => abandonDirectCopy(tx),
     async beginStage(kind) {
       await tx.exec(stageOf[kind].ddl(STAGE));
-      staged = kind;
       return copySink(tx, STAGE, stageOf[kind].columns, (line) => `,${line}\n`, false);
     },
-    stagedDuplicates: (kind, limit) => stagedDuplicates(tx, stage(), [...stageOf[kind].key], limit),
+    stagedDuplicates: (kind, limit) => stagedDuplicates(tx, STAGE, [...stageOf[kind].key], limit),
     recentLevels: (before, days) => recentLevels(tx, before, days),
     async quarantineStaged(batchId) {
-      await quarantineStaged(tx, stage(), batchId);
+      await quarantineStaged(tx, STAGE, batchId);
     },
     async mergeStaged(kind, batchId, onConflict, file) {
-      if (kind === 'measurements') return mergeStagedMeasurements(tx, stage(), batchId, onConflict, file);
-      if (kind === 'weather') return mergeStagedWeather(tx, stage(), batchId, onConflict, file);
-      return { written: await mergeStagedMetering(tx, stage(), batchId), revised: 0, revisions: [] };
+      if (kind === 'measurements') return mergeStagedMeasurements(tx, STAGE, batchId, onConflict, file);
+      if (kind === 'weather') return mergeStagedWeather(tx, STAGE, batchId, onConflict, file);
+      return { written: await mergeStagedMetering(tx, STAGE, batchId), revised: 0, revisions: [] };
     },
     refreshAggregates: (range) => refreshAggregates(tx, range),
     finishBatch: (id, r) => finishBatch(tx, id, r),

@@ -1,5 +1,4 @@
 import type { MergeOutcome, RecentLevel, RevisionNote } from '../core/ingest-store.ts';
-export type { MergeOutcome, RecentLevel, RevisionNote };
 import type { MeasurementInput, SeriesUnit } from '../core/series.ts';
 import { GridcastError } from '../core/errors.ts';
 import type { OnConflict } from '../core/revision.ts';

@@ -1,5 +1,4 @@
 import type { PointColumns, SuspectMark } from '../core/ingest-store.ts';
-export type { PointColumns, SuspectMark };
 import type { Queryable } from './db.ts';
 
 /**
