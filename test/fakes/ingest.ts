@@ -65,8 +65,9 @@ const KEY: Record<BatchKind, number[]> = { measurements: [0, 1], weather: [0, 1,
  * merge under the revision rule (a different measured value is kept as a revision; with 'reject'
  * VALUE_CONFLICT before anything is written), only 'ok' points with the value judged turn
  * suspect. Batches run one at a time on a copy that replaces the state when they resolve, so a
- * batch that throws leaves nothing. Staged weather and metering rows are kept by their key
- * columns as text. `now` stamps batches.
+ * batch that throws leaves nothing. Weather and metering rows are kept by their key columns as
+ * text, a changed value counted as written but not as a revision (the revision rule is tested on
+ * measurements). `now` stamps batches.
  */
 export function fakeIngest({ series = [], now = () => new Date() }: { series?: SeriesUnit[]; now?: () => Date } = {}): IngestStore & { state: () => State; add: (points: Array<Omit<FakePoint, 'batchId'>>) => void } {
   let committed: State = {
