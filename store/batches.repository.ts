@@ -1,18 +1,5 @@
+import type { BatchRecord, BatchStatus } from '../core/ingest-store.ts';
 import type { Queryable } from './db.ts';
-
-export type BatchStatus = 'committed' | 'rejected' | 'quarantined';
-
-export interface BatchRecord {
-  id: number;
-  source: string;
-  batchKey: string;
-  kind: string;
-  status: BatchStatus;
-  rowCount: number;
-  report: Record<string, unknown>;
-  startedAt: Date;
-  finishedAt: Date | null;
-}
 
 /**
  * Claims `batchKey` inside the caller's transaction. Returns the new batch id, or null when the

@@ -1,3 +1,4 @@
+import type { MergeOutcome, RecentLevel, RevisionNote } from '../core/ingest-store.ts';
 import type { MeasurementInput, SeriesUnit } from '../core/series.ts';
 import { GridcastError } from '../core/errors.ts';
 import type { OnConflict } from '../core/revision.ts';
@@ -26,26 +27,6 @@ const revisesMeasured = (m: string) => `${m}.quality NOT IN (${MADE_SQL})`;
 
 /** How many notes on revised rows a report carries (the first ones, in input order). */
 export const REVISION_NOTES = 10;
-
-export interface RevisionNote {
-  seriesId: string;
-  ts: Date;
-  oldValue: number;
-  newValue: number;
-  oldQuality: Quality;
-  newQuality: Quality;
-  /** CSV line, or position in a live batch. */
-  ord: number;
-}
-
-export interface MergeOutcome {
-  /** Rows inserted or replaced. */
-  written: number;
-  /** Measured values replaced by a different measured value (the old ones kept as revisions). */
-  revised: number;
-  /** The first revisions, in input order. */
-  revisions: RevisionNote[];
-}
 
 /**
  * Merges `incoming` — a relation with columns (series_id, ts, value, quality, method, ord), one
@@ -203,13 +184,6 @@ export async function stagedDuplicates(q: Queryable, stage: string, key: string[
      FROM ${stage} GROUP BY ${key.join(', ')} HAVING count(*) > 1 ORDER BY min(line) LIMIT ${Number(limit)}`,
   );
   return rows.map((r) => ({ key: r.key, lines: r.lines.map(Number) }));
-}
-
-export interface RecentLevel {
-  seriesId: string;
-  n: number;
-  mean: number;
-  sd: number;
 }
 
 /**

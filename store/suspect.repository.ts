@@ -1,3 +1,4 @@
+import type { PointColumns, SuspectMark } from '../core/ingest-store.ts';
 import type { Queryable } from './db.ts';
 
 /**
@@ -5,11 +6,6 @@ import type { Queryable } from './db.ts';
  * and inside a span, and marking points suspect with their audit row (suspect_log). Measured =
  * quality 'ok' or 'suspect'; gridcast-made points (imputed, estimated, derived) are not data to judge.
  */
-
-export interface PointColumns {
-  t: Float64Array;
-  v: Float64Array;
-}
 
 const MEASURED = `quality IN ('ok', 'suspect')`;
 
@@ -90,15 +86,6 @@ export async function* measuredPages(q: Queryable, seriesId: string, from: Date,
     if (rows.length < limit) return;
     after = rows[rows.length - 1].exact;
   }
-}
-
-export interface SuspectMark {
-  seriesId: string;
-  /** Epoch ms; the stored time may carry microseconds within that millisecond. */
-  ts: number;
-  value: number;
-  reason: 'spike' | 'drop';
-  detail: Record<string, unknown>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { OnConflict } from '../core/revision.ts';
-import { REVISION_NOTES, valueConflict, type MergeOutcome, type RevisionNote } from './measurements.repository.ts';
+import type { MergeOutcome, RevisionNote } from '../core/ingest-store.ts';
+import { REVISION_NOTES, valueConflict } from './measurements.repository.ts';
 import type { Queryable } from './db.ts';
 
 export interface WeatherObsInput {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestCsvFile } from '../ingest/csv/ingest-csv.ts';
+import { ingestStore } from '../store/ingest.repository.ts';
 import { flushAggregates } from '../store/aggregates.ts';
 import type { Db } from '../store/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
@@ -77,8 +78,8 @@ describe.each(backends)('bulk import with deferred aggregates on %s', (kind) => 
   beforeAll(async () => {
     [inline, deferred] = [await freshDb(kind), await freshDb(kind)];
     for (const db of [inline, deferred]) await createSeries(db, SERIES);
-    expect((await ingestCsvFile(inline, file)).status).toBe('committed');
-    expect((await ingestCsvFile(deferred, file, { deferAggregates: true })).status).toBe('committed');
+    expect((await ingestCsvFile(ingestStore(inline), file)).status).toBe('committed');
+    expect((await ingestCsvFile(ingestStore(deferred), file, { deferAggregates: true })).status).toBe('committed');
   });
   afterAll(async () => {
     await inline?.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Log } from '../core/log.ts';
 import { ingestCsvFile } from '../ingest/csv/ingest-csv.ts';
+import { ingestStore } from '../store/ingest.repository.ts';
 import type { Db } from '../store/db.ts';
 import { openStore } from '../store/open.ts';
 import { backends } from './db.ts';
@@ -45,7 +46,7 @@ describe.each(backends)('aggregates left pending by a killed import (%s)', (kind
       // The import commits its rows with marks only; the process dies before it stores them.
       let db = await store.open();
       await createSeries(db, SERIES.map((id) => ({ id, unit: 'MW' })));
-      expect((await ingestCsvFile(db, file, { deferAggregates: true })).status).toBe('committed');
+      expect((await ingestCsvFile(ingestStore(db), file, { deferAggregates: true })).status).toBe('committed');
       const killed = await state(db);
       expect(killed.marks).toBeGreaterThan(0);
       expect(killed.h).toBe(0);

@@ -7,6 +7,7 @@ import { testApp } from './api-app.ts';
 import { BatchReport } from '../api/routes/v1/ingest.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { ingestBatch } from '../ingest/csv/ingest-csv.ts';
+import { ingestStore } from '../store/ingest.repository.ts';
 import { jsonRowsSource } from '../ingest/csv/source.ts';
 import type { Db } from '../store/db.ts';
 import { authAs } from './api-auth.ts';
@@ -192,7 +193,7 @@ describe.each(backends)('POST /api/v1/ingest/* (%s)', (kind) => {
 
   it("scopes idempotency keys by the API key: another client's same key is another batch", async () => {
     const rows = [{ series_id: 'sub-a', ts: '2026-03-01T00:00:00Z', value: 100 }];
-    const as = (scope: string) => ingestBatch(db, jsonRowsSource('request body', 'measurements', rows), { kind: 'measurements', idempotencyKey: 'nightly', idempotencyScope: scope });
+    const as = (scope: string) => ingestBatch(ingestStore(db), jsonRowsSource('request body', 'measurements', rows), { kind: 'measurements', idempotencyKey: 'nightly', idempotencyScope: scope });
     const a = await as('key-a');
     const b = await as('key-b');
     expect(b.batchId).not.toBe(a.batchId);

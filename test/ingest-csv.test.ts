@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GridcastError } from '../core/errors.ts';
 import { ingestCsvFile } from '../ingest/csv/ingest-csv.ts';
+import { ingestStore } from '../store/ingest.repository.ts';
 import { releaseQuarantine } from '../ingest/csv/quarantine.ts';
 import type { Issue } from '../ingest/validate/issues.ts';
 import type { Db } from '../store/db.ts';
@@ -22,7 +23,7 @@ const csvFile = (text: string, gzip = false) => {
 
 /** The issues of a rejected import (it must be rejected). */
 async function rejection(db: Db, file: string): Promise<Issue[]> {
-  const e = await ingestCsvFile(db, file).then(
+  const e = await ingestCsvFile(ingestStore(db), file).then(
     () => expect.unreachable('the file should have been rejected'),
     (err: unknown) => err,
   );
@@ -58,7 +59,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
         'sub-a,2026-03-29T03:00:00+02:00,1.5e-7,suspect\n' +
         'sub-b,2026-03-29T01:00:00Z,123456.78901234567,\n',
     );
-    const first = await ingestCsvFile(db, file);
+    const first = await ingestCsvFile(ingestStore(db), file);
     expect(first).toMatchObject({ status: 'committed', kind: 'measurements', rows: 3, written: 3 });
     const read = () =>
       db.query<{ series_id: string; ts: string; value: number; quality: string; batch_id: number }>(
@@ -78,7 +79,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
       ['2026-03-29T01:00:00.000Z', 1, 1.5e-7, 'suspect'],
     ]);
 
-    const again = await ingestCsvFile(db, file);
+    const again = await ingestCsvFile(ingestStore(db), file);
     expect(again).toMatchObject({ status: 'already-ingested', batchId: first.batchId, rows: 3, written: 0 });
     expect((await read()).rows).toEqual(rows);
     expect(await count('ingest_batches')).toBe(1);
@@ -87,8 +88,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
   it('merges a file overlapping stored points: a different measured value is a revision, imputed ones are replaced', async () => {
     await db.exec(`INSERT INTO measurements (series_id, ts, value, quality, method) VALUES
       ('sub-a', '2026-01-01T00:00:00Z', 1, 'ok', NULL), ('sub-a', '2026-01-01T00:01:00Z', 2, 'imputed', 'locf')`);
-    const r = await ingestCsvFile(
-      db,
+    const r = await ingestCsvFile(ingestStore(db),
       csvFile('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,10\nsub-a,2026-01-01T00:01:00Z,20\nsub-a,2026-01-01T00:02:00Z,30\n'),
     );
     expect(r).toMatchObject({ status: 'committed', rows: 3, written: 3, revised: 1, revisions: [{ seriesId: 'sub-a', oldValue: 1, newValue: 10, ord: 2 }] });
@@ -105,7 +105,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
   });
 
   it('reads gzip files, recognised by their content', async () => {
-    const r = await ingestCsvFile(db, csvFile('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,5\n', true));
+    const r = await ingestCsvFile(ingestStore(db), csvFile('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,5\n', true));
     expect(r).toMatchObject({ status: 'committed', rows: 1 });
     expect(await count('measurements')).toBe(1);
   });
@@ -137,7 +137,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
   });
 
   it('rejects a file without the header line', async () => {
-    const e = await ingestCsvFile(db, csvFile('sub-a,2026-01-01T00:00:00Z,1\n')).catch((err: unknown) => err);
+    const e = await ingestCsvFile(ingestStore(db), csvFile('sub-a,2026-01-01T00:00:00Z,1\n')).catch((err: unknown) => err);
     expect(e).toMatchObject({ code: 'CSV_HEADER_INVALID', details: { line: 1 } });
     await nothingWritten();
   });
@@ -157,8 +157,8 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
 
   it('keeps every metering version: provisional then validated for the same interval are versions 1 and 2', async () => {
     const header = 'series_id,interval_start,interval_sec,value,status,received_at\n';
-    await ingestCsvFile(db, csvFile(header + 'meter-1,2026-03-01T00:00:00Z,900,1.25,provisional,2026-03-01T00:20:00Z\n'));
-    const r = await ingestCsvFile(db, csvFile(header + 'meter-1,2026-03-01T00:00:00Z,900,1.5,validated,2026-03-05T08:00:00Z\n'));
+    await ingestCsvFile(ingestStore(db), csvFile(header + 'meter-1,2026-03-01T00:00:00Z,900,1.25,provisional,2026-03-01T00:20:00Z\n'));
+    const r = await ingestCsvFile(ingestStore(db), csvFile(header + 'meter-1,2026-03-01T00:00:00Z,900,1.5,validated,2026-03-05T08:00:00Z\n'));
     expect(r).toMatchObject({ status: 'committed', kind: 'metering', written: 1 });
     const { rows } = await db.query(`SELECT version, status, value, received_at FROM metering ORDER BY version`);
     expect(rows).toEqual([
@@ -168,8 +168,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
   });
 
   it('stores weather observations and forecasts as issued, and checks stations', async () => {
-    const r = await ingestCsvFile(
-      db,
+    const r = await ingestCsvFile(ingestStore(db),
       csvFile('station_id,ts,variable,value,issued_at\nst-1,2026-03-01T12:00:00Z,temperature,11.5,\nst-1,2026-03-02T12:00:00Z,temperature,13.25,2026-03-01T06:00:00Z\n'),
     );
     expect(r).toMatchObject({ status: 'committed', kind: 'weather', rows: 2, written: 2 });
@@ -187,15 +186,15 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
   it('holds a batch whose level jumps against recent history in quarantine until released', async () => {
     const hist = ['series_id,ts,value'];
     for (let h = 0; h < 48; h++) hist.push(`sub-a,${new Date(Date.UTC(2026, 2, 1, h)).toISOString()},${100 + (h % 24)}`);
-    await ingestCsvFile(db, csvFile(hist.join('\n') + '\n'));
+    await ingestCsvFile(ingestStore(db), csvFile(hist.join('\n') + '\n'));
     // A scaling error: 50 times the level, yet within the plausible range of a MW series.
     const jumped = csvFile('series_id,ts,value\nsub-a,2026-03-03T00:00:00Z,5000\nsub-a,2026-03-03T01:00:00Z,5050\n');
-    const r = await ingestCsvFile(db, jumped);
+    const r = await ingestCsvFile(ingestStore(db), jumped);
     expect(r).toMatchObject({ status: 'quarantined', rows: 2, written: 0 });
     expect(r.issues).toEqual([{ line: 2, code: 'LEVEL_JUMP', message: expect.stringContaining("'sub-a'") }]);
     expect(await count('measurements')).toBe(48);
     expect(await count('ingest_quarantine')).toBe(2);
-    expect((await ingestCsvFile(db, jumped)).status).toBe('already-ingested');
+    expect((await ingestCsvFile(ingestStore(db), jumped)).status).toBe('already-ingested');
 
     expect(await releaseQuarantine(db, r.batchId)).toMatchObject({ rows: 2, written: 2, revised: 0, suspect: { flagged: 0, first: [] } });
     expect(await count('measurements')).toBe(50);

@@ -11,6 +11,7 @@ import { loadConfig } from '../core/config.ts';
 import { GridcastError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 import { ingestCsvFile } from '../ingest/csv/ingest-csv.ts';
+import { ingestStore, spikeStore } from '../store/ingest.repository.ts';
 import { releaseQuarantine } from '../ingest/csv/quarantine.ts';
 import { dbCommitter } from '../ingest/scada/commit.ts';
 import { startMqttSubscriber } from '../ingest/scada/mqtt.ts';
@@ -62,7 +63,7 @@ function zoneRows(from: number, to: number, changed: Record<string, Record<numbe
 }
 
 async function rejection(db: Db, file: string): Promise<Issue[]> {
-  const e = await ingestCsvFile(db, file).then(
+  const e = await ingestCsvFile(ingestStore(db), file).then(
     () => expect.unreachable('the file should have been rejected'),
     (err: unknown) => err,
   );
@@ -94,7 +95,7 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
   describe('physical ranges', () => {
     it('rejects a single negative value in a load series, naming file:line, series, value and range; nothing is committed', async () => {
       const file = csvFile(['series_id,ts,value', 'ld-1,2026-01-01T00:00:00Z,120', 'ld-1,2026-01-01T01:00:00Z,-5000', 'ld-1,2026-01-01T02:00:00Z,118']);
-      const e = (await ingestCsvFile(db, file).catch((err: unknown) => err)) as GridcastError;
+      const e = (await ingestCsvFile(ingestStore(db), file).catch((err: unknown) => err)) as GridcastError;
       expect(e).toBeInstanceOf(GridcastError);
       expect(e.code).toBe('INGEST_REJECTED');
       expect(e.message).toContain(`${file}:3: OUT_OF_RANGE value -5000 of series 'ld-1' (load) is outside its range [0, 100000] MW`);
@@ -111,7 +112,7 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
         'line-1,2026-06-01T12:00:00Z,-300',
         'ld-noisy,2026-06-01T12:00:00Z,-0.004',
       ]);
-      expect(await ingestCsvFile(db, ok)).toMatchObject({ status: 'committed', written: 4 });
+      expect(await ingestCsvFile(ingestStore(db), ok)).toMatchObject({ status: 'committed', written: 4 });
       const issues = await rejection(db, csvFile(['series_id,ts,value', 'gen-1,2026-06-01T12:00:00Z,-2', 'ld-noisy,2026-06-01T12:00:00Z,-0.5', 'ld-1,2026-06-01T12:00:00Z,2e5']));
       expect(issues).toEqual([
         { line: 2, code: 'OUT_OF_RANGE', message: expect.stringContaining("value -2 of series 'gen-1' (generation) is outside its range [0, 100000] MW: generation cannot be negative") },
@@ -131,7 +132,7 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
   describe('isolated spikes and drops in a CSV batch', () => {
     it('marks one 3x spike and one drop to 0.2x of four normal weeks suspect, keeps the values, and reports them', async () => {
       const file = csvFile(['series_id,ts,value', ...zoneRows(0, 28 * 24, { z1: { 200: 3 }, z2: { 431: 0.2 } })]);
-      const r = await ingestCsvFile(db, file);
+      const r = await ingestCsvFile(ingestStore(db), file);
       const spike = Math.round(zoneLoad(200, 16_000) * 3);
       const drop = Math.round(zoneLoad(431, 170_000) * 0.2);
       expect(r).toMatchObject({ status: 'committed', rows: 2 * 28 * 24, written: 2 * 28 * 24 });
@@ -175,9 +176,9 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
 
     it('judges the last point of a file when the next file brings its successor', async () => {
       // Day 1..14 end on a spike at hour 335; the next file starts at hour 336.
-      const first = await ingestCsvFile(db, csvFile(['series_id,ts,value', ...zoneRows(0, 336, { z1: { 335: 3 } })]));
+      const first = await ingestCsvFile(ingestStore(db), csvFile(['series_id,ts,value', ...zoneRows(0, 336, { z1: { 335: 3 } })]));
       expect(first.status === 'committed' && first.suspect?.flagged).toBe(0);
-      const second = await ingestCsvFile(db, csvFile(['series_id,ts,value', ...zoneRows(336, 400, { z2: { 336: 0.2 } })]));
+      const second = await ingestCsvFile(ingestStore(db), csvFile(['series_id,ts,value', ...zoneRows(336, 400, { z2: { 336: 0.2 } })]));
       expect(second.status === 'committed' && second.suspect?.first.map((p) => [p.seriesId, p.ts])).toEqual([
         ['z1', iso(T0 + 335 * HOUR)],
         ['z2', iso(T0 + 336 * HOUR)],
@@ -188,8 +189,8 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
     });
 
     it('checks a batch that takes the staging path (overlapping stored points) the same way', async () => {
-      await ingestCsvFile(db, csvFile(['series_id,ts,value', ...zoneRows(0, 200)]));
-      const r = await ingestCsvFile(db, csvFile(['series_id,ts,value', ...zoneRows(100, 400, { z1: { 300: 3 } })]));
+      await ingestCsvFile(ingestStore(db), csvFile(['series_id,ts,value', ...zoneRows(0, 200)]));
+      const r = await ingestCsvFile(ingestStore(db), csvFile(['series_id,ts,value', ...zoneRows(100, 400, { z1: { 300: 3 } })]));
       expect(r).toMatchObject({ status: 'committed', written: 2 * 200 });
       expect(r.status === 'committed' && r.suspect?.first.map((p) => p.ts)).toEqual([iso(T0 + 300 * HOUR)]);
     });
@@ -198,14 +199,14 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
       const rows = zoneRows(0, 28 * 24, { z1: Object.fromEntries(Array.from({ length: 300 }, (_, k) => [372 + k, 2.7])) }).filter(
         (l) => !(l.startsWith('z2,') && Date.parse(l.split(',')[1]) >= T0 + 100 * HOUR && Date.parse(l.split(',')[1]) < T0 + 110 * HOUR),
       );
-      const r = await ingestCsvFile(db, csvFile(['series_id,ts,value', ...rows]));
+      const r = await ingestCsvFile(ingestStore(db), csvFile(['series_id,ts,value', ...rows]));
       expect(r.status === 'committed' && r.suspect).toEqual({ flagged: 0, first: [] });
     });
 
     it('checks a released quarantined batch, and reads points from the store page by page when it does not hold them', async () => {
-      await ingestCsvFile(db, csvFile(['series_id,ts,value', ...zoneRows(0, 48)]));
+      await ingestCsvFile(ingestStore(db), csvFile(['series_id,ts,value', ...zoneRows(0, 48)]));
       // Ten times the level (a unit error?), with one spike on top: held back first.
-      const held = await ingestCsvFile(db, csvFile(['series_id,ts,value', ...zoneRows(48, 400, { z1: Object.fromEntries(Array.from({ length: 352 }, (_, k) => [48 + k, k === 200 ? 30 : 10])) })]));
+      const held = await ingestCsvFile(ingestStore(db), csvFile(['series_id,ts,value', ...zoneRows(48, 400, { z1: Object.fromEntries(Array.from({ length: 352 }, (_, k) => [48 + k, k === 200 ? 30 : 10])) })]));
       expect(held.status).toBe('quarantined');
       expect(await count('suspect_log')).toBe(0);
       const released = await releaseQuarantine(db, held.batchId);
@@ -216,7 +217,7 @@ describe.each(backends)('physical ranges and point checks (%s)', (kind) => {
       // The same judgement from the store in pages of 50 points as from points held in memory.
       await db.exec(`UPDATE measurements SET quality = 'ok'`);
       const paged = await db.transaction((tx) =>
-        flagSpikes(tx, [{ seriesId: 'z1', from: new Date(T0), to: new Date(T0 + 400 * HOUR) }], { batchId: null, actor: 'test', pageSize: 50 }),
+        flagSpikes(spikeStore(tx), [{ seriesId: 'z1', from: new Date(T0), to: new Date(T0 + 400 * HOUR) }], { batchId: null, actor: 'test', pageSize: 50 }),
       );
       expect(paged.first.map((p) => p.ts)).toEqual([iso(T0 + 248 * HOUR)]);
     });

@@ -13,6 +13,7 @@ import { flushAggregates } from '../../store/aggregates.ts';
 import { ON_CONFLICT, type OnConflict } from '../../core/revision.ts';
 import { checkpointEmbedded, type Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
+import { ingestStore } from '../../store/ingest.repository.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch';
 
@@ -88,7 +89,7 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
   const t0 = performance.now();
   const db = await openStore(loadConfig());
   try {
-    const r = await ingestCsvFile(db, file, { kind, onConflict, onProgress: progressReporter(file, progressLines), deferAggregates: true });
+    const r = await ingestCsvFile(ingestStore(db), file, { kind, onConflict, onProgress: progressReporter(file, progressLines), deferAggregates: true });
     if (r.status === 'already-ingested') {
       console.log(`${file}: already ingested as batch ${r.batchId} (${r.kind}, ${r.rows} rows, ${r.firstStatus}); nothing written`);
       return 0;

@@ -4,6 +4,7 @@ import { runForecast } from '../../forecast/run/service.ts';
 import { auditPage, modelDetail, modelSummaries } from '../../forecast/registry/catalog.ts';
 import { registryStatusService } from '../../forecast/registry/status-changes.ts';
 import type { Db } from '../../store/db.ts';
+import { ingestStore } from '../../store/ingest.repository.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
 import type { WriteServices } from '../../api/write-services.ts';
 import { runDeps } from './run-deps.ts';
@@ -13,7 +14,7 @@ export function writeServices(db: Db, config: Config): WriteServices {
   const registry = registryRepository(db);
   const changes = registryStatusService({ registry });
   return {
-    ingest: (src, opts, timings) => ingestBatch(db, src, opts, timings),
+    ingest: (src, opts, timings) => ingestBatch(ingestStore(db), src, opts, timings),
     bodyLimitBytes: config.api.bodyLimitBytes,
     runs: (req, log) => runForecast(runDeps(db, config, log), req),
     registry: {

@@ -5,25 +5,9 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GridcastError } from '../../core/errors.ts';
 import { checkTextFile } from '../../core/text-file.ts';
-import { markAggregates, refreshAggregates } from '../../store/aggregates.ts';
-import { claimBatch, findBatchByKey, finishBatch, type BatchRecord } from '../../store/batches.repository.ts';
-import type { Db, Queryable } from '../../store/db.ts';
+import type { AggregateRange, BatchRecord, IngestStore, IngestUnit, RevisionNote, RowSink } from '../../core/ingest-store.ts';
 import type { SeriesUnit } from '../../core/series.ts';
 import type { OnConflict } from '../../core/revision.ts';
-import {
-  abandonDirectCopy,
-  beginDirectCopy,
-  loadSeriesUnits,
-  MEASUREMENT_DIRECT_COPY,
-  MEASUREMENT_STAGE_COLUMNS,
-  measurementStageDdl,
-  mergeStagedMeasurements,
-  quarantineStaged,
-  type RevisionNote,
-  stagedDuplicates,
-} from '../../store/measurements.repository.ts';
-import { METERING_STAGE_COLUMNS, meteringStageDdl, mergeStagedMetering } from '../../store/metering.repository.ts';
-import { mergeStagedWeather, WEATHER_STAGE_COLUMNS, weatherStageDdl } from '../../store/weather.repository.ts';
 import { formatIssues, MAX_ISSUES, type Issue } from '../validate/issues.ts';
 import { levelJumps } from '../validate/level-jumps.ts';
 import { flagBatchSpikes, type SuspectReport } from '../validate/suspect.ts';
@@ -34,7 +18,6 @@ import { rowChecker, type SeriesStats } from './rows.ts';
 
 /** Staging rows are sent to the database in COPY chunks of about this many characters. */
 const COPY_CHUNK_CHARS = 1 << 20;
-const STAGE = 'ingest_stage';
 
 export interface IngestCsvOptions {
   kind?: CsvKind;
@@ -93,12 +76,6 @@ export function batchCounts(r: IngestCsvResult): { new: number; revised: number;
   return { new: 0, revised: 0, unchanged: r.status === 'already-ingested' ? r.rows : 0 };
 }
 
-const stageOf = {
-  measurements: { ddl: measurementStageDdl, columns: MEASUREMENT_STAGE_COLUMNS, key: ['series_id', 'ts'] },
-  weather: { ddl: weatherStageDdl, columns: WEATHER_STAGE_COLUMNS, key: ['station_id', 'variable', 'ts', 'issued_at'] },
-  metering: { ddl: meteringStageDdl, columns: METERING_STAGE_COLUMNS, key: ['series_id', 'interval_start', 'status', 'received_at'] },
-} as const;
-
 /**
  * Imports one CSV file (plain or gzip) as one batch in one transaction (A9): every line is
  * validated, rows are streamed by COPY, aggregates are refreshed (or marked: deferAggregates), and the batch is recorded under
@@ -113,7 +90,7 @@ const stageOf = {
  * stored, which needs the merge rule) or a level jump rolls that back and the file is read again
  * through a staging table, where duplicates are reported with their lines and rows are merged.
  */
-export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions = {}): Promise<IngestCsvResult> {
+export async function ingestCsvFile(store: IngestStore, file: string, opts: IngestCsvOptions = {}): Promise<IngestCsvResult> {
   checkTextFile(file, 'CSV file');
   const size = (await stat(file).catch(() => {
     throw new GridcastError('FILE_NOT_FOUND', `${file}: no such file`, { file });
@@ -122,7 +99,7 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
   const fileHash = await sha256File(file);
   const gzip = await isGzip(file);
   const src: BatchSource = { name: file, adapter: 'csv', keyPrefix: 'csv', contentHash: fileHash, open: () => openPass(file, gzip, size, opts.onProgress) };
-  return ingestBatch(db, src, opts, { hash: Math.round(performance.now() - t) });
+  return ingestBatch(store, src, opts, { hash: Math.round(performance.now() - t) });
 }
 
 /**
@@ -131,7 +108,7 @@ export async function ingestCsvFile(db: Db, file: string, opts: IngestCsvOptions
  * The batch key is the idempotency key when one is given (a retry with the same content returns
  * the first batch's report; other content is IDEMPOTENCY_KEY_REUSED), else the content hash.
  */
-export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOptions = {}, timings: Timings = {}): Promise<IngestCsvResult> {
+export async function ingestBatch(store: IngestStore, src: BatchSource, opts: IngestBatchOptions = {}, timings: Timings = {}): Promise<IngestCsvResult> {
   const file = src.name;
   let t = performance.now();
   const lap = (phase: keyof Timings) => {
@@ -139,18 +116,17 @@ export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOpt
     timings[phase] = (timings[phase] ?? 0) + Math.round(now - t);
     t = now;
   };
-  return db.transaction(async (tx) => {
+  return store.batch(async (tx) => {
     const header = await readFileHeader(src, opts.kind);
     const kind = header.kind;
     const batchKey = opts.idempotencyKey !== undefined ? `idempotency:${opts.idempotencyScope ?? ''}:${opts.idempotencyKey}` : `${src.keyPrefix}:${kind}:${src.contentHash}`;
-    const batchId = await claimBatch(tx, { source: src.adapter, batchKey, kind });
-    if (batchId === null) return replayed((await findBatchByKey(tx, batchKey))!, src, kind, opts.idempotencyKey, timings);
-    const catalog = await loadSeriesUnits(tx);
+    const batchId = await tx.claimBatch({ source: src.adapter, batchKey, kind });
+    if (batchId === null) return replayed((await tx.findBatch(batchKey))!, src, kind, opts.idempotencyKey, timings);
+    const catalog = await tx.seriesUnits();
     const recorded = { file, contentHash: src.contentHash };
 
     if (kind === 'measurements') {
-      await beginDirectCopy(tx);
-      const direct = await readPass(tx, src, header, catalog, { ...MEASUREMENT_DIRECT_COPY, tail: () => `,${batchId}\n` });
+      const direct = await readPass(await tx.beginDirect(batchId), src, header, catalog);
       lap('stage');
       if (direct.issues.length > 0) throw rejected(file, direct.issues);
       const jumps = direct.clash ? [] : await levelJumps(tx, direct.stats);
@@ -160,14 +136,13 @@ export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOpt
         lap('validate');
         await refreshMeasured(tx, direct.stats, opts.deferAggregates === true);
         lap('aggregates');
-        await finishBatch(tx, batchId, { status: 'committed', rowCount: direct.rows, report: { ...recorded, written: direct.rows, revised: 0, suspect } });
+        await tx.finishBatch(batchId, { status: 'committed', rowCount: direct.rows, report: { ...recorded, written: direct.rows, revised: 0, suspect } });
         return { status: 'committed', batchId, kind, rows: direct.rows, written: direct.rows, revised: 0, revisions: [], issues: [], timings, suspect };
       }
-      await abandonDirectCopy(tx);
+      await tx.abandonDirect();
     }
 
-    await tx.exec(stageOf[kind].ddl(STAGE));
-    const staged = await readPass(tx, src, header, catalog, { table: STAGE, columns: [...stageOf[kind].columns], tail: (line) => `,${line}\n` });
+    const staged = await readPass(await tx.beginStage(kind), src, header, catalog);
     lap('stage');
     if (staged.issues.length > 0) throw rejected(file, staged.issues);
     const duplicates = await findDuplicates(tx, kind);
@@ -175,11 +150,11 @@ export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOpt
     const jumps = kind === 'measurements' ? await levelJumps(tx, staged.stats) : [];
     lap('validate');
     if (jumps.length > 0) {
-      await quarantineStaged(tx, STAGE, batchId);
-      await finishBatch(tx, batchId, { status: 'quarantined', rowCount: staged.rows, report: { ...recorded, issues: jumps } });
+      await tx.quarantineStaged(batchId);
+      await tx.finishBatch(batchId, { status: 'quarantined', rowCount: staged.rows, report: { ...recorded, issues: jumps } });
       return { status: 'quarantined', batchId, kind, rows: staged.rows, written: 0, revised: 0, revisions: [], issues: jumps, timings };
     }
-    const { written, revised, revisions } = await merge(tx, kind, batchId, opts.onConflict ?? 'revise', file);
+    const { written, revised, revisions } = await tx.mergeStaged(kind, batchId, opts.onConflict ?? 'revise', file);
     lap('merge');
     let suspect: SuspectReport | undefined;
     if (kind === 'measurements') {
@@ -188,7 +163,7 @@ export async function ingestBatch(db: Db, src: BatchSource, opts: IngestBatchOpt
       await refreshMeasured(tx, staged.stats, opts.deferAggregates === true);
       lap('aggregates');
     }
-    await finishBatch(tx, batchId, { status: 'committed', rowCount: staged.rows, report: { ...recorded, written, revised, revisions, suspect } });
+    await tx.finishBatch(batchId, { status: 'committed', rowCount: staged.rows, report: { ...recorded, written, revised, revisions, suspect } });
     return { status: 'committed', batchId, kind, rows: staged.rows, written, revised, revisions, issues: [], timings, suspect };
   });
 }
@@ -224,8 +199,6 @@ function replayed(b: BatchRecord, src: BatchSource, kind: CsvKind, idempotencyKe
     replayed: true,
   };
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 function openPass(file: string, gzip: boolean, size: number, onProgress?: IngestCsvOptions['onProgress']): Pass {
   const hash = createHash('sha256');
@@ -275,13 +248,7 @@ interface PassResult {
  * chunks (awaiting each chunk keeps memory bounded: the parser waits). After the first issue,
  * nothing more is copied (the batch is rejected) but reading goes on to report more issues.
  */
-async function readPass(
-  tx: Queryable,
-  src: BatchSource,
-  header: ReturnType<typeof readHeader>,
-  catalog: Map<string, SeriesUnit>,
-  target: { table: string; columns: readonly string[]; tail: (line: number) => string },
-): Promise<PassResult> {
+async function readPass(sink: RowSink, src: BatchSource, header: ReturnType<typeof readHeader>, catalog: Map<string, SeriesUnit>): Promise<PassResult> {
   const issues: Issue[] = [];
   const stats = new Map<string, SeriesStats>();
   const check = rowChecker(header.kind, header.index, catalog, stats);
@@ -291,15 +258,12 @@ async function readPass(
   let pendingChars = 0;
   let clash = false;
   // One COPY in flight while the next chunk is parsed: the database and the parser work in parallel.
-  let inflight: Promise<void> = Promise.resolve();
+  let inflight: Promise<boolean> = Promise.resolve(true);
   const settle = async () => {
     try {
-      await inflight;
-    } catch (e) {
-      if ((e as { code?: string }).code !== UNIQUE_VIOLATION || target.table === STAGE) throw e;
-      clash = true;
+      if (!(await inflight)) clash = true;
     } finally {
-      inflight = Promise.resolve();
+      inflight = Promise.resolve(true);
     }
   };
   const flush = async () => {
@@ -308,7 +272,7 @@ async function readPass(
     const csv = pending.join('');
     pending = [];
     pendingChars = 0;
-    inflight = tx.copyCsv(target.table, [...target.columns], csv);
+    inflight = sink.write(csv);
     inflight.catch(() => {}); // handled by settle(); avoids an unhandled rejection meanwhile
   };
   const pass = src.open();
@@ -327,7 +291,7 @@ async function readPass(
           if (typeof out === 'string') {
             rows++;
             if (issues.length === 0) {
-              pending.push(out + target.tail(line));
+              pending.push(out + sink.end(line));
               pendingChars += out.length;
             }
           } else issues.push({ line, ...out });
@@ -354,21 +318,16 @@ async function readPass(
 }
 
 /** Aggregates (or, deferred, dirty marks) of the series and span of a committed batch of measurements. */
-async function refreshMeasured(tx: Queryable, stats: Map<string, SeriesStats>, defer: boolean): Promise<void> {
+async function refreshMeasured(tx: IngestUnit, stats: Map<string, SeriesStats>, defer: boolean): Promise<void> {
   if (stats.size === 0) return;
   let [from, to] = [Infinity, -Infinity];
   for (const s of stats.values()) [from, to] = [Math.min(from, s.minTs), Math.max(to, s.maxTs)];
-  await (defer ? markAggregates : refreshAggregates)(tx, { seriesIds: [...stats.keys()], from: new Date(from), to: new Date(to) });
+  const range: AggregateRange = { seriesIds: [...stats.keys()], from: new Date(from), to: new Date(to) };
+  await (defer ? tx.markAggregates(range) : tx.refreshAggregates(range));
 }
 
-async function merge(tx: Queryable, kind: CsvKind, batchId: number, onConflict: OnConflict, file: string): Promise<{ written: number; revised: number; revisions: RevisionNote[] }> {
-  if (kind === 'measurements') return mergeStagedMeasurements(tx, STAGE, batchId, onConflict, file);
-  if (kind === 'weather') return mergeStagedWeather(tx, STAGE, batchId, onConflict, file);
-  return { written: await mergeStagedMetering(tx, STAGE, batchId), revised: 0, revisions: [] };
-}
-
-async function findDuplicates(tx: Queryable, kind: CsvKind): Promise<Issue[]> {
-  const dups = await stagedDuplicates(tx, STAGE, [...stageOf[kind].key], MAX_ISSUES);
+async function findDuplicates(tx: IngestUnit, kind: CsvKind): Promise<Issue[]> {
+  const dups = await tx.stagedDuplicates(kind, MAX_ISSUES);
   return dups.map((d) => ({
     line: d.lines[1],
     code: 'DUPLICATE_ROW' as const,

@@ -1,7 +1,8 @@
 import { GridcastError } from '../../core/errors.ts';
 import { findBatch, finishBatch } from '../../store/batches.repository.ts';
 import type { Db } from '../../store/db.ts';
-import { releaseQuarantined, type MergeOutcome } from '../../store/measurements.repository.ts';
+import type { MergeOutcome } from '../../core/ingest-store.ts';
+import { releaseQuarantined } from '../../store/measurements.repository.ts';
 import { quarantinedSpans } from '../../store/suspect.repository.ts';
 import { flagStoredSpikes, type SuspectReport } from '../validate/suspect.ts';
 

@@ -1,5 +1,4 @@
-import type { Queryable } from '../../store/db.ts';
-import { recentLevels } from '../../store/measurements.repository.ts';
+import type { IngestUnit } from '../../core/ingest-store.ts';
 import type { SeriesStats } from '../csv/rows.ts';
 import type { Issue } from './issues.ts';
 
@@ -13,9 +12,8 @@ const MIN_HISTORY_POINTS = 24;
  * catches unit and scaling errors and swapped ids (×10, ×1000, sign flips) while a real step —
  * a large consumer shutting down, a 2.7x rupture — passes, for rupture detection to see.
  */
-export async function levelJumps(q: Queryable, stats: Map<string, SeriesStats>): Promise<Issue[]> {
-  const levels = await recentLevels(
-    q,
+export async function levelJumps(store: Pick<IngestUnit, 'recentLevels'>, stats: Map<string, SeriesStats>): Promise<Issue[]> {
+  const levels = await store.recentLevels(
     [...stats].map(([seriesId, s]) => ({ seriesId, ts: new Date(s.minTs) })),
     HISTORY_DAYS,
   );

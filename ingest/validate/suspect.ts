@@ -1,8 +1,8 @@
-import { markAggregates } from '../../store/aggregates.ts';
+import type { PointColumns, SpikeStore, SuspectMark } from '../../core/ingest-store.ts';
 import type { Db, Queryable } from '../../store/db.ts';
+import { spikeStore } from '../../store/ingest.repository.ts';
 import { loadSeriesUnits } from '../../store/measurements.repository.ts';
 import type { SeriesUnit } from '../../core/series.ts';
-import { markSuspect, measuredAround, measuredPages, type PointColumns, type SuspectMark } from '../../store/suspect.repository.ts';
 import type { SeriesStats } from '../csv/rows.ts';
 import { seriesMeasuredIn } from '../../store/imputation.repository.ts';
 import { BLOCK, isolatedSpikes, sortedPoints, type SeriesPoints } from './spikes.ts';
@@ -52,14 +52,13 @@ const MIN_WINDOW = 48;
  * in the transaction that wrote the span's points.
  */
 export async function flagSpikes(
-  q: Queryable,
+  store: SpikeStore,
   spans: CheckedSpan[],
   by: { batchId: number | null; actor: string; pageSize?: number },
 ): Promise<SuspectReport> {
   // Before the span: the two points its first judgements need, and more for a short span so that
   // it is judged among MIN_WINDOW points at least. After it: the first point and its successor.
-  const around = await measuredAround(
-    q,
+  const around = await store.measuredAround(
     spans.map((s) => ({ ...s, before: Math.max(2, MIN_WINDOW - (s.points?.n ?? 0)), after: 2 })),
   );
   const marks: SuspectMark[] = [];
@@ -67,7 +66,7 @@ export async function flagSpikes(
     const { before, after } = around.get(span.seriesId)!;
     const inner: AsyncIterable<PointColumns> | Iterable<PointColumns> = span.points
       ? [sortedPoints(span.points)]
-      : measuredPages(q, span.seriesId, span.from, span.to, by.pageSize ?? PAGE);
+      : store.measuredPages(span.seriesId, span.from, span.to, by.pageSize ?? PAGE);
     const stepMs = span.stepSec ? span.stepSec * 1000 : undefined;
     // Each window is judged from its first point that has not been judged yet (the last point of
     // the window before, or the stored point just before the span) up to its last but one.
@@ -88,8 +87,8 @@ export async function flagSpikes(
     for await (const page of inner) judge(concat(carry, page));
     judge(concat(carry, after));
   }
-  const changed = await markSuspect(q, marks, by);
-  await markChangedAggregates(q, changed);
+  const changed = await store.markSuspect(marks, by);
+  await markChangedAggregates(store, changed);
   return {
     flagged: changed.length,
     first: changed.slice(0, LISTED).map((m) => ({ seriesId: m.seriesId, ts: new Date(m.ts).toISOString(), value: m.value, why: explain(m) })),
@@ -117,7 +116,7 @@ function concat(a: PointColumns, b: PointColumns): PointColumns {
 const tail = (w: PointColumns, n: number): PointColumns => ({ t: w.t.slice(-n), v: w.v.slice(-n) });
 
 /** The buckets of the points changed are recomputed from raw (marks; flushed like any batch's). */
-async function markChangedAggregates(q: Queryable, changed: SuspectMark[]): Promise<void> {
+async function markChangedAggregates(store: SpikeStore, changed: SuspectMark[]): Promise<void> {
   // One mark per run of points less than a day apart, rather than one per point.
   const DAY = 86_400_000;
   const runs: Array<{ seriesId: string; from: number; to: number }> = [];
@@ -126,7 +125,7 @@ async function markChangedAggregates(q: Queryable, changed: SuspectMark[]): Prom
     if (run && run.seriesId === c.seriesId && c.ts - run.to < DAY) run.to = c.ts;
     else runs.push({ seriesId: c.seriesId, from: c.ts, to: c.ts });
   }
-  for (const r of runs) await markAggregates(q, { seriesIds: [r.seriesId], from: new Date(r.from), to: new Date(r.to) });
+  for (const r of runs) await store.markAggregates({ seriesIds: [r.seriesId], from: new Date(r.from), to: new Date(r.to) });
 }
 
 /**
@@ -134,7 +133,7 @@ async function markChangedAggregates(q: Queryable, changed: SuspectMark[]): Prom
  * batch's span, from the points the read pass held (or from the store when the file was too big
  * to hold), at the series' declared cadence.
  */
-export function flagBatchSpikes(q: Queryable, stats: Map<string, SeriesStats>, catalog: Map<string, SeriesUnit>, batchId: number): Promise<SuspectReport> {
+export function flagBatchSpikes(store: SpikeStore, stats: Map<string, SeriesStats>, catalog: Map<string, SeriesUnit>, batchId: number): Promise<SuspectReport> {
   const spans = [...stats].map(([seriesId, s]): CheckedSpan => ({
     seriesId,
     from: new Date(s.minTs),
@@ -142,7 +141,7 @@ export function flagBatchSpikes(q: Queryable, stats: Map<string, SeriesStats>, c
     points: s.points,
     stepSec: declaredStepSec(catalog.get(seriesId)?.attrs),
   }));
-  return flagSpikes(q, spans, { batchId, actor: 'csv' });
+  return flagSpikes(store, spans, { batchId, actor: 'csv' });
 }
 
 function declaredStepSec(attrs: Record<string, unknown> | undefined): number | undefined {
@@ -156,7 +155,7 @@ function declaredStepSec(attrs: Record<string, unknown> | undefined): number | u
  */
 export async function flagStoredSpikes(q: Queryable, spans: Array<{ seriesId: string; from: Date; to: Date }>, by: { batchId: number | null; actor: string }): Promise<SuspectReport> {
   const catalog = await loadSeriesUnits(q);
-  return flagSpikes(q, spans.map((s) => ({ ...s, stepSec: declaredStepSec(catalog.get(s.seriesId)?.attrs) })), by);
+  return flagSpikes(spikeStore(q), spans.map((s) => ({ ...s, stepSec: declaredStepSec(catalog.get(s.seriesId)?.attrs) })), by);
 }
 
 /**
