@@ -39,54 +39,31 @@ export function registerMetrics(app: FastifyInstance, source?: MetricsSource): R
   });
   if (!source) return registry;
 
-  new Gauge({
-    name: 'gridcast_ingest_batches', help: `Ingest batches started in the last ${DAY}, by source, kind and status (rejected = refused, nothing written)`,
-    labelNames: ['source', 'kind', 'status'] as const, registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await source.ingestBatches()) this.set({ source: r.source, kind: r.kind, status: r.status }, r.batches);
-    },
-  });
-  new Gauge({
-    name: 'gridcast_ingest_rows', help: `Rows of the ingest batches started in the last ${DAY}, by source, kind and status`,
-    labelNames: ['source', 'kind', 'status'] as const, registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await source.ingestBatches()) this.set({ source: r.source, kind: r.kind, status: r.status }, r.rows);
-    },
-  });
-  new Gauge({
-    name: 'gridcast_job_runs', help: `Job runs scheduled in the last ${DAY}, by job and status (running, succeeded, failed, late, missed)`,
-    labelNames: ['job', 'status'] as const, registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await source.jobRuns()) this.set({ job: r.job, status: r.status }, r.runs);
-    },
-  });
-  new Gauge({
-    name: 'gridcast_job_last_run_duration_seconds', help: 'Duration of the last finished run of each job (forecast-<horizon> jobs are the forecast runs)',
-    labelNames: ['job', 'status'] as const, registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await source.lastJobRuns()) this.set({ job: r.job, status: r.status }, r.seconds);
-    },
-  });
-  new Gauge({
-    name: 'gridcast_forecast_runs', help: `Forecast runs with an origin in the last ${DAY}, by horizon and status`,
-    labelNames: ['horizon', 'status'] as const, registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await source.forecastRuns()) this.set({ horizon: r.horizon, status: r.status }, r.runs);
-    },
-  });
-  new Gauge({
-    name: 'gridcast_forecast_fallback_series', help: 'Series forecast by a fallback model in the latest successful run of each horizon',
-    labelNames: ['horizon', 'run_id'] as const, registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of await source.latestRunFallbacks()) this.set({ horizon: r.horizon, run_id: String(r.runId) }, r.series);
-    },
-  });
+  /** A gauge set at each scrape from the rows one store read returns. */
+  const fromStore = <R, L extends string>(
+    name: string, help: string, labelNames: readonly L[], read: () => Promise<R[]>, labels: (r: R) => Record<L, string>, value: (r: R) => number,
+  ) =>
+    new Gauge({
+      name, help, labelNames, registers: [registry],
+      async collect() {
+        this.reset();
+        for (const r of await read()) this.set(labels(r), value(r));
+      },
+    });
+  const batchLabels = (r: { source: string; kind: string; status: string }) => ({ source: r.source, kind: r.kind, status: r.status });
+
+  fromStore('gridcast_ingest_batches', `Ingest batches started in the last ${DAY}, by source, kind and status (rejected = refused, nothing written)`,
+    ['source', 'kind', 'status'], () => source.ingestBatches(), batchLabels, (r) => r.batches);
+  fromStore('gridcast_ingest_rows', `Rows of the ingest batches started in the last ${DAY}, by source, kind and status`,
+    ['source', 'kind', 'status'], () => source.ingestBatches(), batchLabels, (r) => r.rows);
+  fromStore('gridcast_job_runs', `Job runs scheduled in the last ${DAY}, by job and status (running, succeeded, failed, late, missed)`,
+    ['job', 'status'], () => source.jobRuns(), (r) => ({ job: r.job, status: r.status }), (r) => r.runs);
+  fromStore('gridcast_job_last_run_duration_seconds', 'Duration of the last finished run of each job (forecast-<horizon> jobs are the forecast runs)',
+    ['job', 'status'], () => source.lastJobRuns(), (r) => ({ job: r.job, status: r.status }), (r) => r.seconds);
+  fromStore('gridcast_forecast_runs', `Forecast runs with an origin in the last ${DAY}, by horizon and status`,
+    ['horizon', 'status'], () => source.forecastRuns(), (r) => ({ horizon: r.horizon, status: r.status }), (r) => r.runs);
+  fromStore('gridcast_forecast_fallback_series', 'Series forecast by a fallback model in the latest successful run of each horizon',
+    ['horizon', 'run_id'], () => source.latestRunFallbacks(), (r) => ({ horizon: r.horizon, run_id: String(r.runId) }), (r) => r.series);
   new Gauge({
     name: 'gridcast_store_connections', help: 'Store connections of the pg pool by state (total, idle, waiting clients); absent on PGlite',
     labelNames: ['state'] as const, registers: [registry],
