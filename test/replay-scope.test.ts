@@ -4,7 +4,9 @@ import { migrate } from '../store/migrate.ts';
 import { openReplayScope } from '../store/replay.repository.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { runDeps } from '../bin/lib/run-deps.ts';
-import { backends, scratchSchema } from './db.ts';
+import { backends, freshDb, scratchSchema } from './db.ts';
+import { championsAsOf, championsFor, registryRepository } from '../store/registry.repository.ts';
+import { newVersion } from './fakes/registry.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
 
 const config = forecastConfig();
@@ -61,5 +63,40 @@ describe.each(backends)('a replay scope (%s)', (kind) => {
     const kept = await db.query(`SELECT 1 FROM information_schema.schemata WHERE schema_name = $1`, [scope.schema]);
     expect(kept.rows).toHaveLength(1);
     await db.exec(`DROP SCHEMA ${scope.schema} CASCADE`);
+  });
+});
+
+describe.each(backends)('champions as of a past time (%s)', (kind) => {
+  it('answers the champion each series had at the time, from the audited status changes', async () => {
+    const db = await freshDb(kind);
+    try {
+      const repo = registryRepository(db);
+      await repo.transaction(async (tx) => {
+        await tx.createModel({ name: 'grid', family: 'load' });
+        await tx.insertVersion(newVersion('grid', ['a', 'b']));
+        await tx.insertVersion(newVersion('grid', ['a', 'b']));
+      });
+      const stamp = async () => (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0].t;
+      const pause = () => new Promise((r) => setTimeout(r, 30));
+      const before = await stamp();
+      await pause();
+      await repo.transaction((tx) => tx.setStatus('grid@1', 'champion', { actor: 'bob', reason: 'first', action: 'promote' }));
+      await pause();
+      const first = await stamp();
+      await pause();
+      await repo.transaction(async (tx) => {
+        await tx.setStatus('grid@1', 'retired', { actor: 'carol', reason: 'better', action: 'retire' });
+        await tx.setStatus('grid@2', 'champion', { actor: 'carol', reason: 'better', action: 'promote' });
+      });
+      await pause();
+      const second = await stamp();
+      const ids = async (at: Date) => Object.fromEntries([...(await championsAsOf(db, ['a', 'b', 'z'], at))].map(([s, v]) => [s, v.id]));
+      expect(await ids(before)).toEqual({});
+      expect(await ids(first)).toEqual({ a: 'grid@1', b: 'grid@1' });
+      expect(await ids(second)).toEqual({ a: 'grid@2', b: 'grid@2' });
+      expect(await ids(second)).toEqual(Object.fromEntries([...(await championsFor(db, ['a', 'b', 'z']))].map(([s, v]) => [s, v.id])));
+    } finally {
+      await db.close();
+    }
   });
 });
