@@ -13,8 +13,12 @@ import { listSeries } from '../../store/series.repository.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import type { ReadServices } from '../../api/read-services.ts';
 import { runDeps } from './run-deps.ts';
+import { createEventReader } from '../../monitoring/events.service.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) });
+
+export const eventReader = (db: Db, config: Config) => createEventReader({ events: eventsRepository(db), timeZone: config.timeZone });
 
 export const runReader = (db: Db, config: Config, cache?: RunReaderCache) =>
   createRunReader({
@@ -48,6 +52,7 @@ export function readServices(
     topology: createTopologyReader({ listSeries: () => listSeries(db) }),
     actuals: actualsService(db),
     runs: runReader(db, config, SERVER_CACHE),
+    events: eventReader(db, config),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }
