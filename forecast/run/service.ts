@@ -94,7 +94,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   const champions = req.fallback ? new Map<string, ModelVersion>() : await store.champions(sm.rows);
   const plan = (id: string): SeriesPlan => {
     const v = champions.get(id);
-    return v ? championPlan(v) : { fit: f.defaultModel };
+    return v ? championPlan(v) : { fit: settings.defaultModel };
   };
   // A champion is fed the weather it was trained on (its record), whatever the topology says now.
   const weather = Object.fromEntries([...champions].filter(([id, v]) => Object.hasOwn(v.weather, id)).map(([id, v]) => [id, v.weather[id]]));
