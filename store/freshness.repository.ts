@@ -21,7 +21,7 @@ export const freshnessRepository = (q: Queryable) => ({
 
   /**
    * The latest measured (not gridcast-made) raw value at or before `at` of each series named, or
-   * by default of every leaf of the topology that is not a weather station (aggregates are derived).
+   * by default of every measured leaf of the topology: not a weather station, not a series gridcast derives (aggregates, balances).
    */
   async scadaLatest(seriesIds: string[] | null, at: Date): Promise<Array<{ seriesId: string; ts: Date | null }>> {
     const { rows } = await q.query<{ series_id: string; ts: Date | null }>(
@@ -29,7 +29,8 @@ export const freshnessRepository = (q: Queryable) => ({
          SELECT id FROM unnest($1::text[]) AS id
          UNION ALL
          SELECT s.id FROM series s
-         WHERE $1::text[] IS NULL AND s.kind <> 'weather' AND NOT EXISTS (SELECT 1 FROM series c WHERE c.parent_id = s.id))
+         WHERE $1::text[] IS NULL AND s.kind <> 'weather' AND (s.attrs -> 'derived') IS DISTINCT FROM 'true'::jsonb
+           AND NOT EXISTS (SELECT 1 FROM series c WHERE c.parent_id = s.id))
        SELECT w.id AS series_id,
               (SELECT max(m.ts) FROM measurements m WHERE m.series_id = w.id AND m.ts <= $2 AND m.quality <> ALL($3::text[])) AS ts
        FROM watched w ORDER BY w.id`,
