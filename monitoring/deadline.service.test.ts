@@ -10,6 +10,10 @@ import { fakeRunInputs, type FakeSeries } from '../test/fakes/run-inputs.ts';
 import { fakeRunStore } from '../test/fakes/run-store.ts';
 import { inProcessGroups } from '../test/fakes/run-workers.ts';
 import { deadlinePlan, deadlineService, type InputFreshness } from './deadline.service.ts';
+import { forecastJobs } from '../jobs/forecast.job.ts';
+import { createScheduler } from '../jobs/scheduler.ts';
+import { fakeJobRuns } from '../test/fakes/job-runs.ts';
+import { silentLog } from '../core/log.ts';
 
 // The deadline policy on a fake clock, an in-memory store and event log: an hour's deadline in microseconds.
 
@@ -181,5 +185,23 @@ describe('deadline policy (fake clock, in-memory store and events)', () => {
     expect(await b.clock.drive(b.start())).toEqual({ published: 'none', runId: null, lateRunId: null });
     expect(b.kinds().map(([k, s]) => `${k}/${s}`)).toEqual(['input-late/warning', 'run-late/alarm', 'deadline-missed/alarm']);
     expect((await b.events.list({ kinds: ['deadline-missed'] }))[0].detail).toMatchObject({ reason: 'the fallback could not be made', error: 'store down' });
+  });
+});
+
+describe('missed forecast ticks (scheduler hook)', () => {
+  it('a tick no instance ran before its deadline is one deadline-missed alarm, written once across instances', async () => {
+    const { events, run } = setup();
+    const clock = fakeClock(new Date('2026-01-14T08:30:00Z'));
+    const svc = deadlineService({ run, fallbackRun: run, events, freshness: fakeFreshness({ weather: {}, scada: {} }), clock, config });
+    const runs = fakeJobRuns();
+    // The last run was on the 12th; the tick of the 13th passed with every instance down.
+    await runs.recordMissed('forecast-day-ahead', [TICK], 'gone', 'x');
+    const jobs = forecastJobs(run, svc).filter((j) => j.name === 'forecast-day-ahead').map((j) => ({ ...j, run: async () => {} }));
+    const schedulers = ['a', 'b'].map((instance) => createScheduler({ runs, jobs, log: silentLog, instance, timeZone: ZONE, now: () => clock.now() }));
+    await Promise.all(schedulers.map((s) => s.catchUp('forecast-day-ahead')));
+    const missed = await events.list({ kinds: ['deadline-missed'] });
+    expect(missed.map((e) => [e.severity, e.detail.scheduledAt, e.detail.deadline])).toEqual([
+      ['alarm', '2026-01-13T08:00:00.000Z', '2026-01-13T09:00:00.000Z'],
+    ]);
   });
 });
