@@ -106,12 +106,18 @@ export const ConfigSchema = z.object({
    */
   deadlines: z
     .object({
-      /** A weather station whose latest temperature forecast was issued longer ago than this is late (the simulated service issues every 6 h). */
+      /** A weather station whose latest temperature forecast was issued longer ago than this is late (the simulated service issues every 6 h); one that never had one is not watched. */
       weatherMaxAgeSec: z.number().int().positive().default(12 * 3600),
-      /** A monitored series whose latest measured raw value is older than this is stale. */
+      /** A monitored series whose latest measured raw value is older than this is stale (one never measured is not watched). */
       scadaMaxAgeSec: z.number().int().positive().default(30 * 60),
       /** Series whose SCADA freshness is checked; default: every measured leaf of the topology (not weather stations). */
       scadaSeries: z.array(z.string()).optional(),
+      /**
+       * Late inputs the run waits for until the early warning, then replaces by the fallback. Others
+       * are a warning only: the model runs on what there is (a stale SCADA feed leaves the history a
+       * few hours short, which the models bridge).
+       */
+      waitFor: z.array(z.enum(['weather-forecast', 'scada'])).default(['weather-forecast']),
       /** How often late inputs are looked at again while the run waits for them. */
       pollSec: z.number().int().positive().default(60),
       /** The fast model published when the run cannot make its deadline. */

@@ -133,13 +133,34 @@ describe('deadline policy (fake clock, in-memory store and events)', () => {
   });
 
   it('SCADA going stale while the weather is waited for is reported at the early warning', async () => {
-    const { clock, start, events } = setup({ weather: null, scada: new Date(TICK.getTime() - 40 * MIN) });
+    const { clock, start, events } = setup({ weather: new Date(TICK.getTime() - 13 * HOUR), scada: new Date(TICK.getTime() - 40 * MIN) });
     await clock.drive(start());
     const late = (await events.list({ kinds: ['input-late'] })).reverse().map((e) => [e.detail.input, e.detail.check, e.at.toISOString()]);
     // SCADA is 40 minutes old at the tick (max 1 h), 70 at the early warning.
     expect(late).toEqual([['weather-forecast', 'start', at(0)], ['scada', 'lead', at(30 * MIN)]]);
-    const [weather] = await events.list({ kinds: ['input-late'], to: new Date(TICK.getTime() + 1) });
-    expect(weather.detail).toMatchObject({ lastSeen: null, late: [{ id: 's1', lastSeen: null }] });
+    const [scada] = await events.list({ kinds: ['input-late'] });
+    expect(scada.detail).toMatchObject({ lastSeen: new Date(TICK.getTime() - 40 * MIN).toISOString(), late: [{ id: 'a' }], count: 1 });
+  });
+
+  it('stale SCADA alone is a warning: the model run goes on; a feed that never existed is not watched', async () => {
+    const { clock, start, kinds, store } = setup({ weather: null, scada: new Date(TICK.getTime() - 3 * HOUR) });
+    expect(await clock.drive(start())).toEqual({ published: 'run', runId: 1, lateRunId: null });
+    // Station s1 never issued a forecast: nothing about it.
+    expect(kinds()).toEqual([['input-late', 'warning', at(0)]]);
+    expect((await store.readValues(1)).every((v) => v.fallbackReason === null)).toBe(true);
+  });
+
+  it('without the budget (a replay), a slow model run is waited for, however long it takes', async () => {
+    const slow = gatedWorkers();
+    const clock = fakeClock(TICK);
+    const events = fakeEvents();
+    const store = fakeRunStore({ topology: TOPOLOGY });
+    const run: RunDeps = { store, inputs: fakeRunInputs(SERIES), workers: slow.workers, config, now: () => clock.now() };
+    const svc = deadlineService({ run, fallbackRun: run, events, freshness: fakeFreshness({ weather: {}, scada: {} }), clock, config, enforceBudget: false });
+    const p = svc.run({ horizon: 'day-ahead', scheduledAt: TICK, deadline: DEADLINE, signal: new AbortController().signal });
+    setTimeout(slow.open, 50);
+    expect(await clock.drive(p)).toEqual({ published: 'run', runId: 1, lateRunId: null });
+    expect(events.rows).toEqual([]);
   });
 
   it('a slow model run: the fallback at the end of the budget; the run finishing later is stored with its own, later issue time', async () => {
@@ -179,7 +200,7 @@ describe('deadline policy (fake clock, in-memory store and events)', () => {
     expect(a.kinds()).toEqual([['run-late', 'alarm', at(0)], ['fallback-published', 'warning', at(0)]]);
     expect((await a.events.list({ kinds: ['run-late'] }))[0].detail).toMatchObject({ reason: 'run-failed', error: 'disk full' });
 
-    const b = setup({ weather: null });
+    const b = setup({ weather: new Date(TICK.getTime() - 13 * HOUR) });
     const save = b.store.saveRun.bind(b.store);
     b.store.saveRun = async (r, v) => (r.settings.fallbackReason ? Promise.reject(new Error('store down')) : save(r, v));
     expect(await b.clock.drive(b.start())).toEqual({ published: 'none', runId: null, lateRunId: null });
