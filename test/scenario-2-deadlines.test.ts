@@ -27,8 +27,7 @@ import { fakeEvents } from './fakes/events.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-// Stored rows are received at the wall-clock time: the tick comes after the backfill writes them.
-const TICK = new Date(Math.ceil(Date.now() / MIN) * MIN + MIN);
+const ceilMinute = () => new Date(Math.ceil(Date.now() / MIN) * MIN);
 
 async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
   for (const end = Date.now() + timeoutMs; !done(); await new Promise((r) => setTimeout(r, 10))) {
@@ -38,12 +37,15 @@ async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
 
 describe.each(backends)('scenario 2: deadlines (%s)', (kind) => {
   let db: Db;
+  // Stored rows are received at the wall-clock time: the tick comes after the backfill has written them.
+  let TICK: Date;
   const base = { forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: 16, reconciliation: 'bottom-up' } };
   beforeAll(async () => {
     db = await freshDb(kind);
     await saveTopology(db, readDefaultGrid());
     const sim = createSimulator({ seed: 11, topology: await loadStoredTopology(db, 'Europe/Paris') });
-    await backfillSimulated(db, sim, { seed: 11, days: 16, stepSec: 900, now: TICK, log: silentLog });
+    await backfillSimulated(db, sim, { seed: 11, days: 16, stepSec: 900, now: ceilMinute(), log: silentLog });
+    TICK = ceilMinute();
   }, 240_000);
   afterAll(() => db?.close());
 
