@@ -69,6 +69,10 @@ describe.each(backends)('scenario 2: deadlines (%s)', (kind) => {
     const scada = await fresh.scadaLatest(null, TICK);
     expect(scada.length).toBeGreaterThan(0);
     expect(scada.every((s) => s.ts !== null && TICK.getTime() - s.ts.getTime() <= HOUR)).toBe(true);
+    // Derived series (balances, aggregates) are not watched by default; a configured list is taken as given.
+    expect(scada.some((s) => s.seriesId.endsWith(':balance') || s.seriesId === 'fr')).toBe(false);
+    const named = await fresh.scadaLatest(['ss.aix', 'fr.north:balance'], TICK);
+    expect(named.map((s) => [s.seriesId, s.ts === null])).toEqual([['fr.north:balance', true], ['ss.aix', false]]);
 
     const { clock, events, run, svc, kinds } = wiring(config);
     const jobs = forecastJobs(run, svc).filter((j) => j.name === 'forecast-day-ahead');
