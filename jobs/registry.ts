@@ -14,6 +14,11 @@ import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
 import type { Job } from './scheduler.ts';
 import { cronProblem } from './ticks.ts';
+import type { EventLog } from '../core/events.ts';
+import { systemClock } from '../core/clock.ts';
+import { inlineGroups } from '../forecast/run/workers.ts';
+import { deadlineService, type DeadlineService } from '../monitoring/deadline.service.ts';
+import { freshnessRepository } from '../store/freshness.repository.ts';
 
 export interface ConfiguredJobs {
   jobs: Job[];
@@ -36,6 +41,8 @@ export function configuredJobs(deps: {
   liveSince?: () => Date | undefined;
   /** Where polled points go; the poll jobs exist only with it. */
   pollCommit?: CommitRows;
+  /** The event log: with it, the forecast jobs run under the deadline policy (monitoring/deadline.service.ts). */
+  events?: EventLog;
 }): ConfiguredJobs {
   const { db, config, log } = deps;
   const { cron, windowSec, ...settings } = config.imputation;
@@ -47,7 +54,7 @@ export function configuredJobs(deps: {
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
     derivedSeriesJob(db, log),
     spikesJob(db, log),
-    ...forecastJobs(deps.run),
+    ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log)),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }
@@ -78,4 +85,9 @@ export function applyJobConfig(jobs: Job[], overrides: Config['jobs'], timeZone:
     }
     return [configured];
   });
+}
+
+/** The deadline policy over the store: the model run's ports, a fallback computed in this thread, the wall clock. */
+function forecastDeadlines(db: Db, config: Config, run: RunDeps, events: EventLog, log: Log): DeadlineService {
+  return deadlineService({ run, fallbackRun: { ...run, workers: inlineGroups }, events, freshness: freshnessRepository(db), clock: systemClock, config, log });
 }
