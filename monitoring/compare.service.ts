@@ -99,3 +99,40 @@ export async function compareVersions(repo: ComparisonRepository, q: { champion:
     issueStepHours: step,
   };
 }
+
+const testView = (t: PairedTest | null) => (t ? { dm: t.statistic, pValue: t.pValue, h: t.h, n: t.n, meanLossDiff: t.meanLossDiff, ci: t.ci, level: t.level } : null);
+
+/**
+ * The comparison as the CLI (--format json) and GET /api/v1/models/{name}/compare report it:
+ * top-level `dm`, `pValue` (two-sided), `h`, `n`, `meanLossDiff` are dm.test(champion_error,
+ * challenger_error, h = h, power = 2) over exactly `errors` (the --errors-out rows, in order);
+ * null statistics with fewer than 3 pairs.
+ */
+export function comparisonReport(c: Comparison, withErrors: boolean) {
+  const t = testView(c.test);
+  return {
+    champion: c.champion,
+    challenger: c.challenger,
+    from: c.from.toISOString(),
+    to: c.to.toISOString(),
+    loss: 'squared error (power 2); meanLossDiff = champion − challenger, positive when the challenger is better',
+    alternative: 'two.sided' as const,
+    dm: t?.dm ?? null,
+    pValue: t?.pValue ?? null,
+    h: t?.h ?? null,
+    n: c.errors.length,
+    meanLossDiff: t?.meanLossDiff ?? null,
+    ci: t?.ci ?? null,
+    level: t?.level ?? null,
+    issueStepHours: c.issueStepHours,
+    perLead: c.perLead.map((p) => ({ lead: p.lead, ...testView(p)! })),
+    daily: testView(c.daily),
+    ...(withErrors ? { errors: c.errors.map((e) => ({ ts: e.ts.toISOString(), seriesId: e.seriesId, lead: e.lead, championError: e.championError, challengerError: e.challengerError })) } : {}),
+  };
+}
+export type ComparisonReport = ReturnType<typeof comparisonReport>;
+
+/** The --errors-out CSV: one row per paired error, in the order the test read them. */
+export function pairedErrorsCsv(errors: NonNullable<ComparisonReport['errors']>): string {
+  return ['ts,series_id,lead,champion_error,challenger_error', ...errors.map((e) => `${e.ts},${/[",\n]/.test(e.seriesId) ? `"${e.seriesId.replaceAll('"', '""')}"` : e.seriesId},${e.lead},${e.championError},${e.challengerError}`)].join('\n') + '\n';
+}

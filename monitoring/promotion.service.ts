@@ -96,18 +96,19 @@ export function promotionService(deps: PromotionDeps) {
   }
 
   /** The admin's sign-off of proposal `id`: promotes if its test passed and the champion is still the one it was tested against. */
-  async function signoff(id: number, by: { actor: string; reason?: string; replaceOverlap?: boolean }): Promise<{ proposal: PromotionProposal; promotion: Promotion }> {
+  async function signoff(id: number, by: { actor: string; reason?: string; replaceOverlap?: boolean; model?: string }): Promise<{ proposal: PromotionProposal; promotion: Promotion }> {
     const actor = required(by.actor, 'ACTOR_REQUIRED', 'who signs off (--by)');
     const p = await proposals.get(id);
-    if (!p) throw new GridcastError('PROPOSAL_NOT_FOUND', `no promotion proposal ${id} (list them: GET /api/v1/models/{name}/proposals)`, { id });
+    if (!p || (by.model !== undefined && p.model !== by.model)) throw new GridcastError('PROPOSAL_NOT_FOUND', `no promotion proposal ${id} (list them: GET /api/v1/models/{name}/proposals)`, { id });
     if (p.decision) throw new GridcastError('PROPOSAL_DECIDED', `proposal ${id} was already decided (${p.decision.outcome} by ${p.decision.by}); propose again`, { id, outcome: p.decision.outcome });
     if (rule.twoPerson && p.championId !== null && actor === p.proposedBy) {
       throw new GridcastError('SIGNOFF_BY_PROPOSER', `${actor} proposed ${p.versionId} and cannot sign it off: promotion.twoPerson asks another admin to sign off`, { id, actor });
     }
     const details = { proposal: p.id, proposedBy: p.proposedBy, signedBy: actor, test: p.test, ...(by.reason ? { signoffReason: by.reason } : {}) };
     if (!p.test.passed) {
+      const status = (await registry.version(p.versionId))?.status ?? null;
       await registry.transaction((tx) =>
-        tx.appendAudit({ actor, action: 'promote-refused', entity: 'model_version', entityId: p.versionId, reason: p.reason, details: { ...details, gate: 'paired-test', gateDetail: p.test.reason } }),
+        tx.appendAudit({ actor, action: 'promote-refused', entity: 'model_version', entityId: p.versionId, fromStatus: status, toStatus: status, reason: p.reason, details: { ...details, gate: 'paired-test', gateDetail: p.test.reason } }),
       );
       return refused(p, actor, p.test.reason, details);
     }
