@@ -50,19 +50,12 @@ export interface ChampionPeriod {
 export function promotionService(deps: PromotionDeps) {
   const { registry, proposals, events, rule } = deps;
 
-  /** When the candidate went into shadow (its latest 'shadow' audit entry), else its registration. */
-  async function shadowStart(v: ModelVersion): Promise<Date> {
-    const entries = await registry.audit({ entity: 'model_version', entityId: v.id });
-    const shadow = entries.filter((e) => e.toStatus === 'shadow').at(-1);
-    return shadow?.at ?? v.createdAt;
-  }
-
   async function evaluate(v: ModelVersion, champion: ModelVersion | null): Promise<PromotionTest> {
     const base = { rule: rule.rule, alpha: rule.alpha, margin: rule.margin, minPairs: rule.minPairs };
     if (!champion) return { ...base, passed: true, compared: false, reason: `${v.model} has no champion: the first one needs the sign-off only` };
-    const from = await shadowStart(v);
+    // Every shadow run of the challenger is of its shadow period; targets up to now have actuals.
+    const from = new Date(0);
     const to = deps.now();
-    if (!(from < to)) return { ...base, passed: false, compared: true, n: 0, reason: `${v.id} has no shadow period yet` };
     const c = await compareVersions(deps.comparison, { champion: champion.id, challenger: v.id, from, to });
     const verdict = promotionVerdict(c.errors.map((e) => e.championError), c.errors.map((e) => e.challengerError), c.test?.hRequested ?? 1, rule);
     return { ...verdict, from: from.toISOString(), to: to.toISOString() };
