@@ -23,7 +23,13 @@ import { promotionsRepository } from '../store/promotions.repository.ts';
 import { registryRepository } from '../store/registry.repository.ts';
 import { authAs } from './api-auth.ts';
 import { testApp } from './api-app.ts';
-import { backends, freshDb } from './db.ts';
+import { backends } from './db.ts';
+import { cliStore } from './aggregates-fixtures.ts';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fakeEvents } from './fakes/events.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
 
@@ -59,8 +65,10 @@ describe.each(backends)('scenario 8: champion / challenger on %s', (kind) => {
   const promotion = () =>
     promotionService({ registry: registryRepository(db), proposals: promotionsRepository(db), comparison: comparisonRepository(db), events, rule: promotionConfig, now: () => new Date() });
 
+  let store: Awaited<ReturnType<typeof cliStore>>;
   beforeAll(async () => {
-    db = await freshDb(kind);
+    store = await cliStore(kind);
+    db = await store.open();
     await seedGrid(db, { climate: false });
     champion = await train(3);
     challenger = await train(1);
@@ -68,9 +76,13 @@ describe.each(backends)('scenario 8: champion / challenger on %s', (kind) => {
     await registryStatusService({ registry: registryRepository(db) }).shadow(challenger, { actor: 'ds', reason: 'challenger' });
     app = await testApp({ ...storeAppDeps(db), health, writes: writeServices(db, { ...config, promotion: promotionConfig }) });
   }, 120_000);
+  let handedOver = false;
   afterAll(async () => {
-    await app?.close();
-    await db?.close();
+    if (!handedOver) {
+      await app?.close();
+      await db?.close();
+    }
+    await store?.cleanup();
   });
 
   it('runs the challenger in shadow for several days: stored on the same inputs, never published; its crash leaves the champion as it is', async () => {
@@ -160,4 +172,30 @@ describe.each(backends)('scenario 8: champion / challenger on %s', (kind) => {
     ]);
     expect(history[1].test).toMatchObject({ passed: true, n: 240 });
   });
+
+  it('gridcast models compare prints, as JSON, the test of exactly the paired errors it writes', async () => {
+    // The embedded store takes one process: hand it over to the command.
+    handedOver = true;
+    await app.close();
+    await db.close();
+    const out = join(mkdtempSync(join(tmpdir(), 'gridcast-compare-')), 'errors.csv');
+    const cli = fileURLToPath(new URL('../bin/gridcast.mjs', import.meta.url));
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, [cli, 'models', 'compare', champion, challenger, '--format', 'json', '--errors-out', out], { env: { ...process.env, FORCE_COLOR: '0', ...store.env } }, (err, stdout, stderr) =>
+        done({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('ts,series_id,lead,champion_error,challenger_error');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows).toHaveLength(report.n);
+    expect(report.n).toBe(240);
+    const t = dmTest(rows.map((x) => Number(x[3])), rows.map((x) => Number(x[4])), { h: report.h, power: 2 });
+    expect([report.dm, report.pValue, report.meanLossDiff]).toEqual([t.statistic, t.pValue, t.meanLossDiff]);
+    expect(Number.isInteger(report.h)).toBe(true);
+    console.log(`scenario 8 (${kind}): DM ${report.dm} p ${report.pValue} h ${report.h} n ${report.n} meanLossDiff ${report.meanLossDiff} ci ${report.ci}; daily ${JSON.stringify(report.daily)}`);
+  }, 120_000);
 });

@@ -12,7 +12,7 @@ import { serverRegistryReads, storeRegistryReads, type RegistryReads } from '../
 import { readStoreOrServer } from '../lib/through-server.ts';
 import { VERSION_STATUSES, type ModelVersion } from '../../core/registry.ts';
 import { describeWeatherInputs } from '../../forecast/inputs.ts';
-import { run as runCompare, SYNOPSIS as COMPARE_SYNOPSIS, usage as compareUsage } from './models-compare.ts';
+import { run as runCompare, SYNOPSIS as COMPARE_SYNOPSIS, usage as compareUsage } from '../lib/compare-command.ts';
 import { promotionServiceOf } from '../lib/promotion-service.ts';
 
 export const summary = 'the model registry: list versions, show one, print the audit log, put a version in shadow or retire it';

@@ -5,9 +5,9 @@ import { loadConfig } from '../../core/config.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { compareVersions, comparisonReport, pairedErrorsCsv, type ComparisonReport } from '../../monitoring/compare.service.ts';
 import { comparisonRepository } from '../../store/comparison.repository.ts';
-import { usageError, usageText } from '../lib/cli.ts';
-import { readStoreOrServer } from '../lib/through-server.ts';
-import { printTable } from './models.ts';
+import { usageError, usageText } from './cli.ts';
+import { readStoreOrServer } from './through-server.ts';
+import { printTable } from '../commands/models.ts';
 
 export const SYNOPSIS = 'gridcast models compare CHAMPION CHALLENGER [--from T] [--to T] [--format text|json] [--errors-out FILE.csv]';
 export const usage = usageText(
