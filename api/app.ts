@@ -17,6 +17,7 @@ import type { ReadServices } from './read-services.ts';
 import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
 import { registryRoutes } from './routes/v1/registry.ts';
+import { promotionRoutes } from './routes/v1/promotion.ts';
 import { runTriggerRoutes } from './routes/v1/run-trigger.ts';
 import { actualsRoutes } from './routes/v1/actuals.ts';
 import { forecastsRoutes } from './routes/v1/forecasts.ts';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(ingestRoutes({ ingest: w.ingest, bodyLimitBytes: w.bodyLimitBytes }), { prefix: '/api/v1' });
     await app.register(runTriggerRoutes(w.runs), { prefix: '/api/v1' });
     await app.register(registryRoutes(w.registry), { prefix: '/api/v1' });
+    await app.register(promotionRoutes(w.registry), { prefix: '/api/v1' });
   }
   if (deps.reads) {
     const r = deps.reads;

@@ -5,6 +5,8 @@ import type { BatchSource } from '../ingest/csv/source.ts';
 import type { RunRequest, RunSummary } from '../forecast/run/service.ts';
 import type { AuditFilter, AuditPage, ModelSummary } from '../forecast/registry/catalog.ts';
 import type { RegistryStatusService } from '../forecast/registry/status-changes.ts';
+import type { Comparison } from '../monitoring/compare.service.ts';
+import type { PromotionService } from '../monitoring/promotion.service.ts';
 
 /** The batch service of `gridcast ingest csv` (ingestBatch) over the store. */
 export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timings?: Timings) => Promise<IngestCsvResult>;
@@ -12,8 +14,14 @@ export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timing
 /** The service of the scheduled forecast job (runForecast) over the store and configuration; `log` is the request's. */
 export type RunTrigger = (req: RunRequest, log: Log) => Promise<RunSummary>;
 
-/** The model registry over the store: its catalog (forecast/registry/catalog.ts) and status changes (forecast/registry/status-changes.ts). */
-export interface RegistryService extends Pick<RegistryStatusService, 'promote' | 'rollback' | 'shadow' | 'retire'> {
+/**
+ * The model registry over the store: its catalog (forecast/registry/catalog.ts), status changes
+ * (forecast/registry/status-changes.ts), and promotion with the paired test and sign-off
+ * (monitoring/promotion.service.ts: promote, rollback, propose, signoff, proposals, history).
+ */
+export interface RegistryService extends Pick<RegistryStatusService, 'shadow' | 'retire'>, Pick<PromotionService, 'promote' | 'rollback' | 'propose' | 'signoff' | 'proposals' | 'history'> {
+  /** The paired comparison of two versions (monitoring/compare.service.ts). */
+  compare: (q: { champion: string; challenger: string; from: Date; to: Date }) => Promise<Comparison>;
   modelSummaries: () => Promise<ModelSummary[]>;
   modelDetail: (name: string) => Promise<{ model: ModelRecord; versions: ModelVersion[] }>;
   auditPage: (f: AuditFilter) => Promise<AuditPage>;

@@ -134,6 +134,26 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   /**
+   * Champion / challenger (D5): the paired test a shadow version must pass to be promoted
+   * (monitoring/promotion.ts), and who signs off.
+   */
+  promotion: z
+    .object({
+      /** 'better': the challenger's squared-error loss is significantly lower; 'non-inferior': not higher than the champion's by more than `margin`. */
+      rule: z.enum(['better', 'non-inferior']).default('better'),
+      /** One-sided level of the Diebold–Mariano test. */
+      alpha: z.number().gt(0).lt(1).default(0.05),
+      /** Non-inferior: the challenger's mean squared error may exceed the champion's by this fraction. */
+      margin: z.number().min(0).lt(1).default(0.05),
+      /** Fewer paired errors than this never pass. */
+      minPairs: z.number().int().positive().default(72),
+      /** The admin who signs off must not be the proposer (then the CLI, one person, cannot promote over a champion). */
+      twoPerson: z.boolean().default(false),
+      /** A shadow run still computing after this long is cut off (shadow-failed). */
+      shadowTimeoutSec: z.number().positive().default(600),
+    })
+    .prefault({}),
+  /**
    * Scheduled jobs (E2, D6) by name: `aggregates-flush`, `scada-imputation`, `forecast-<horizon>`
    * and `http-poll:<url>` per polled endpoint (jobs/registry.ts has the defaults). `cron` is
    * node-cron syntax in `timeZone` (5 fields, or 6 with seconds first); a run not finished

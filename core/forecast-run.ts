@@ -59,6 +59,11 @@ export interface NewRun {
   allocation: AllocationRule;
   warnings: string[];
   settings: RunSettings;
+  /**
+   * Set on a shadow run (D5): the published run whose inputs, origin and issue time it shares,
+   * and the shadow version it scores. A shadow run is never read as a published forecast.
+   */
+  shadowOf?: { runId: number; version: string };
 }
 
 export interface RunRecord extends NewRun {

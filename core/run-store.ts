@@ -13,6 +13,8 @@ export interface RunStore {
   topology(defaultTimeZone: string): Promise<Topology>;
   /** The champion of each of the series that has one. */
   champions(seriesIds: string[]): Promise<Map<string, ModelVersion>>;
+  /** Versions in shadow covering any of the series: each scores every run on the same inputs (D5). */
+  shadows(seriesIds: string[]): Promise<ModelVersion[]>;
   /** A registered version, null when the registry does not hold it. */
   version(id: string): Promise<ModelVersion | null>;
   /** The version's fitted artifact (VERSION_NOT_FOUND, or a coded error when it is unreadable). */

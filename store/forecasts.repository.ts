@@ -52,8 +52,8 @@ export function saveRun(db: Db, run: NewRun, values: readonly ForecastValue[]): 
 async function insertRun(q: Queryable, r: NewRun, status: RunRecord['status']): Promise<number> {
   const res = await q.query<{ id: number }>(
     `INSERT INTO forecast_runs (issued_at, origin, horizon, root, window_start, window_end, reconciliation, reconciliation_applied,
-       status, scheduled_at, deadline, inputs_hash, model_versions, allocation, warnings, settings)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15::jsonb, $16::jsonb) RETURNING id`,
+       status, scheduled_at, deadline, inputs_hash, model_versions, allocation, warnings, settings, role, shadow_of, shadow_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15::jsonb, $16::jsonb, $17, $18, $19) RETURNING id`,
     [
       r.issuedAt,
       r.origin,
@@ -71,6 +71,9 @@ async function insertRun(q: Queryable, r: NewRun, status: RunRecord['status']): 
       r.allocation,
       JSON.stringify(r.warnings),
       JSON.stringify(r.settings),
+      r.shadowOf ? 'shadow' : 'published',
+      r.shadowOf?.runId ?? null,
+      r.shadowOf?.version ?? null,
     ],
   );
   return res.rows[0].id;
@@ -94,6 +97,8 @@ interface RunDbRow {
   allocation: AllocationRule;
   warnings: string[];
   settings: unknown;
+  shadow_of: number | null;
+  shadow_version: string | null;
 }
 
 function runFromDb(r: RunDbRow): RunRecord {
@@ -119,6 +124,7 @@ function runFromDb(r: RunDbRow): RunRecord {
     allocation: r.allocation,
     warnings: r.warnings,
     settings: settings.data,
+    ...(r.shadow_of !== null && r.shadow_version !== null ? { shadowOf: { runId: Number(r.shadow_of), version: r.shadow_version } } : {}),
   };
 }
 
@@ -130,23 +136,23 @@ export async function readRun(q: Queryable, runId: number): Promise<RunRecord> {
 }
 
 /**
- * The succeeded run of the horizon with the latest origin (the last issued among equals), or
+ * The succeeded published run (never a shadow run) of the horizon with the latest origin (the last issued among equals), or
  * null. With issuedBefore, among the runs issued before that time: the run a reader had then.
  */
 export async function latestRun(q: Queryable, horizon: Horizon, issuedBefore?: Date): Promise<RunRecord | null> {
   if (!HORIZONS.includes(horizon)) throw new GridcastError('RUN_HORIZON_INVALID', `Unknown horizon '${horizon}'; use one of ${HORIZONS.join(', ')}.`, { horizon });
   const res = await q.query<RunDbRow>(
-    `SELECT * FROM forecast_runs WHERE horizon = $1 AND status = 'succeeded' AND ($2::timestamptz IS NULL OR issued_at < $2)
+    `SELECT * FROM forecast_runs WHERE horizon = $1 AND status = 'succeeded' AND role = 'published' AND ($2::timestamptz IS NULL OR issued_at < $2)
      ORDER BY origin DESC, id DESC LIMIT 1`,
     [horizon, issuedBefore ?? null],
   );
   return res.rows.length ? runFromDb(res.rows[0]) : null;
 }
 
-/** Runs newest first (by id), optionally of one horizon and below an id (paging). */
+/** Published runs newest first (by id), optionally of one horizon and below an id (paging); shadow runs are not listed. */
 export async function listRuns(q: Queryable, opts: { horizon?: Horizon; beforeId?: number; limit: number }): Promise<RunRecord[]> {
   const res = await q.query<RunDbRow>(
-    `SELECT * FROM forecast_runs WHERE ($1::text IS NULL OR horizon = $1) AND ($2::bigint IS NULL OR id < $2)
+    `SELECT * FROM forecast_runs WHERE role = 'published' AND ($1::text IS NULL OR horizon = $1) AND ($2::bigint IS NULL OR id < $2)
      ORDER BY id DESC LIMIT $3`,
     [opts.horizon ?? null, opts.beforeId ?? null, opts.limit],
   );

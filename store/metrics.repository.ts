@@ -35,7 +35,7 @@ export const metricsRepository = (q: Queryable) => ({
   async forecastRuns() {
     const { rows } = await q.query<{ horizon: string; status: string; runs: number }>(
       `SELECT horizon, status, count(*)::int AS runs FROM forecast_runs
-       WHERE horizon = ANY($1::text[]) AND origin > now() - interval '1 day' GROUP BY horizon, status ORDER BY horizon, status`,
+       WHERE role = 'published' AND horizon = ANY($1::text[]) AND origin > now() - interval '1 day' GROUP BY horizon, status ORDER BY horizon, status`,
       [HORIZONS],
     );
     return rows;
@@ -57,7 +57,7 @@ export const metricsRepository = (q: Queryable) => ({
               (SELECT count(DISTINCT f.series_id)::int FROM forecasts f WHERE f.run_id = r.id AND f.fallback_reason IS NOT NULL) AS series
        FROM unnest($1::text[]) AS h(horizon)
        CROSS JOIN LATERAL (
-         SELECT id FROM forecast_runs WHERE horizon = h.horizon AND status = 'succeeded' ORDER BY origin DESC, id DESC LIMIT 1) r
+         SELECT id FROM forecast_runs WHERE horizon = h.horizon AND status = 'succeeded' AND role = 'published' ORDER BY origin DESC, id DESC LIMIT 1) r
        ORDER BY h.horizon`,
       [HORIZONS],
     );

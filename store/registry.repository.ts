@@ -214,6 +214,16 @@ export async function championsFor(q: Queryable, seriesIds: string[]): Promise<M
   return new Map(rows.map((r) => [r.sid, fromDb(r)]));
 }
 
+/** Versions in shadow (D5) covering any of the series, oldest status change first. */
+export async function shadowsFor(q: Queryable, seriesIds: string[]): Promise<ModelVersion[]> {
+  const { rows } = await q.query<DbRow>(
+    `SELECT ${COLUMN_NAMES.map((c) => `v.${c}`).join(', ')}, (v.companion_sha256 IS NOT NULL) AS has_companion
+     FROM model_versions v WHERE v.status = 'shadow' AND v.series_ids && $1::text[] ORDER BY v.status_at, v.id`,
+    [seriesIds],
+  );
+  return rows.map(fromDb);
+}
+
 /**
  * championsFor as the registry stood at `at`, read from the audit log (every status change is
  * audited with its time): a version is champion at `at` when its last status change at or before

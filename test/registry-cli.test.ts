@@ -56,19 +56,23 @@ describe(`gridcast train / promote / models on ${kind}`, () => {
     expect(t2.stdout).toContain('registered grid@2 (candidate): profile on 2 series, 2025-01-12T00:00:00.000Z … 2025-01-26T00:00:00.000Z');
 
     expect((await gridcast('promote', 'grid@1', '--reason', 'first model', '--by', 'carol')).stdout).toContain('grid@1 is now the champion of grid (it had no champion)');
+    // Over a champion the paired test decides: grid@2 never ran in shadow, so it has no paired errors.
     const p2 = await gridcast('promote', 'grid@2', '--reason', 'profile is steadier');
-    expect(p2.stdout).toContain('grid@2 is now the champion of grid (grid@1 retired; it stays in the registry)');
+    expect(p2.code).toBe(1);
+    expect(p2.stderr).toMatch(/^gridcast: error PROMOTION_REFUSED: promotion of grid@2 refused: 0 paired errors, fewer than the 72 required/);
 
     const again = await gridcast('promote', 'grid@1', '--reason', 'back');
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^gridcast: error VERSION_RETIRED: /);
+    expect(again.stderr).toMatch(/^gridcast: error VERSION_ALREADY_CHAMPION: /);
+    const retired = await gridcast('models', 'retire', 'grid@2', '--reason', 'not better');
+    expect(retired.stdout).toContain('grid@2 is now retired');
 
     const list = (await gridcast('models', 'list')).stdout.split('\n');
     expect(list[0]).toMatch(/^version\s+status\s+kind/);
-    expect(list.find((l) => l.startsWith('grid@1'))).toMatch(/grid@1\s+retired\s+seasonal-naive\s+3\s.*alice\s+[\d.]+ \(next-2-days\)/);
-    expect(list.find((l) => l.startsWith('grid@2'))).toMatch(/grid@2\s+champion\s+profile\s+2\s/);
+    expect(list.find((l) => l.startsWith('grid@1'))).toMatch(/grid@1\s+champion\s+seasonal-naive\s+3\s.*alice\s+[\d.]+ \(next-2-days\)/);
+    expect(list.find((l) => l.startsWith('grid@2'))).toMatch(/grid@2\s+retired\s+profile\s+2\s/);
 
-    const show = (await gridcast('models', 'show', 'grid@1')).stdout;
+    const show = (await gridcast('models', 'show', 'grid@2')).stdout;
     expect(show).toMatch(/^data sha256\s+[0-9a-f]{64}$/m);
     expect(show).toMatch(/^code version\s+\S+$/m);
     expect(show).toMatch(/^status\s+retired since /m);
@@ -79,9 +83,11 @@ describe(`gridcast train / promote / models on ${kind}`, () => {
     expect(rows).toEqual([
       ['alice', 'register', 'grid@1', 'candidate', 'trained seasonal-naive on 3 series'],
       [me, 'register', 'grid@2', 'candidate', 'trained profile on 2 series'],
+      ['carol', 'propose', 'grid@1', 'candidate', 'candidate'],
       ['carol', 'promote', 'grid@1', 'candidate', 'champion'],
-      [me, 'retire', 'grid@1', 'champion', 'retired'],
-      [me, 'promote', 'grid@2', 'candidate', 'champion'],
+      [me, 'propose', 'grid@2', 'candidate', 'candidate'],
+      [me, 'promote-refused', 'grid@2', 'candidate', 'candidate'],
+      [me, 'retire', 'grid@2', 'candidate', 'retired'],
     ]);
   });
 });

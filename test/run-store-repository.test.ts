@@ -5,6 +5,7 @@ import type { RunStore } from '../core/run-store.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 import type { Db } from '../store/db.ts';
 import { runStoreRepository } from '../store/run-store.repository.ts';
+import { latestRun, listRuns } from '../store/forecasts.repository.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { backends, freshDb } from './db.ts';
 import { fakeRunStore } from './fakes/run-store.ts';
@@ -100,5 +101,17 @@ describe.each([...backends, 'fake' as const])('run store (%s)', (kind) => {
     await expect(store.artifact('load@1')).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
     await expect(store.companion('load@1')).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
     expect(await store.champions(['grid', 'a'])).toEqual(new Map());
+    expect(await store.shadows(['grid', 'a'])).toEqual([]);
+  });
+
+  it('keeps a shadow run apart: linked to its published run, never the latest nor listed', async () => {
+    const published = await store.saveRun({ ...run(), origin: new Date('2026-01-13T08:00:00Z') }, [value('a', 0, 10)]);
+    const shadow = await store.saveRun({ ...run(), origin: new Date('2026-01-13T08:00:00Z'), shadowOf: { runId: published, version: 'load@2' } }, [value('a', 0, 12)]);
+    expect((await store.readRun(shadow)).shadowOf).toEqual({ runId: published, version: 'load@2' });
+    expect((await store.readRun(published)).shadowOf).toBeUndefined();
+    if (!db) return;
+    expect((await latestRun(db, 'day-ahead'))!.id).toBe(published);
+    expect((await latestRun(db, 'day-ahead', new Date('2026-01-12T09:00:00Z')))!.id).toBe(published);
+    expect((await listRuns(db, { limit: 10 })).map((r) => r.id)).not.toContain(shadow);
   });
 });

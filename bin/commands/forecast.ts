@@ -112,8 +112,9 @@ export async function run(args: string[]): Promise<number> {
   // The time rule of core/time-input.ts; a date is a local day of the grid's zone.
   const asOf = a.data['as-of'] === undefined ? undefined : timeInZone(a.data['as-of'], config.timeZone, '--as-of');
   return withStore(async (db) => {
+    const deps = runDeps(db, config);
     const s = await runForecast(
-      runDeps(db, config),
+      deps,
       {
         horizon: a.data.horizon,
         ...(asOf ? { asOf } : {}),
@@ -134,6 +135,10 @@ export async function run(args: string[]): Promise<number> {
       (await runSeriesLabels(db, s.runId)).map((l) => [l.seriesId, l.model, l.modelVersion.replace(/^(fit:[^:]+:[0-9a-f]{12})[0-9a-f]+$/, '$1…'), l.fallbackReason ?? '']),
     );
     for (const w of s.warnings) console.error(`warning: ${w}`);
+    // The published run is stored and printed; shadow versions score it now, before the store closes.
+    for (const o of await deps.shadows.idle()) {
+      console.log(o.status === 'stored' ? `shadow ${o.version}: run ${o.runId} stored (not published)${o.failedSeries.length ? `; fell back on ${o.failedSeries.join(', ')}` : ''}` : `shadow ${o.version}: ${o.status} (${o.error}); the published run is unaffected`);
+    }
     return 0;
   }, config);
 }

@@ -12,6 +12,8 @@ import { serverRegistryReads, storeRegistryReads, type RegistryReads } from '../
 import { readStoreOrServer } from '../lib/through-server.ts';
 import { VERSION_STATUSES, type ModelVersion } from '../../core/registry.ts';
 import { describeWeatherInputs } from '../../forecast/inputs.ts';
+import { run as runCompare, SYNOPSIS as COMPARE_SYNOPSIS, usage as compareUsage } from '../lib/compare-command.ts';
+import { promotionServiceOf } from '../lib/promotion-service.ts';
 
 export const summary = 'the model registry: list versions, show one, print the audit log, put a version in shadow or retire it';
 
@@ -21,6 +23,9 @@ const SYNOPSES = {
   audit: 'gridcast models audit [VERSION|MODEL] [--limit N]',
   shadow: 'gridcast models shadow VERSION --reason TEXT [--by USER]',
   retire: 'gridcast models retire VERSION --reason TEXT [--by USER]',
+  rollback: 'gridcast models rollback MODEL --reason TEXT [--by USER]',
+  history: 'gridcast models history MODEL',
+  compare: COMPARE_SYNOPSIS,
 };
 const VERSION_NOTE = '  VERSION: MODEL@N as listed by gridcast models, e.g. load@3';
 export const subcommands = {
@@ -29,6 +34,9 @@ export const subcommands = {
   audit: usageText([SYNOPSES.audit], '  the audit log (every status change), of one version or model, at most N most recent entries'),
   shadow: usageText([SYNOPSES.shadow], `  a candidate starts shadow scoring: its forecasts are stored, never published\n${VERSION_NOTE}`),
   retire: usageText([SYNOPSES.retire], `  retires a version (retiring the champion leaves its model without one)\n${VERSION_NOTE}`),
+  rollback: usageText([SYNOPSES.rollback], '  one step back: the champion is retired and the champion it replaced serves again (audited, a rollback event)'),
+  history: usageText([SYNOPSES.history], '  which version was champion from when to when, who proposed and signed off, why, and the paired test'),
+  compare: compareUsage,
 };
 export const usage = usageText(Object.values(SYNOPSES), VERSION_NOTE);
 
@@ -88,6 +96,7 @@ const Options = z.object({
 });
 
 export async function run(args: string[]): Promise<number> {
+  if (args[0] === 'compare') return runCompare(args.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: Object.fromEntries(['model', 'status', 'limit', 'reason', 'by'].map((k) => [k, { type: 'string' as const }])) });
@@ -100,7 +109,8 @@ export async function run(args: string[]): Promise<number> {
   const o = opts.data;
   if (rest.length > 0 || !Object.hasOwn(subcommands, action)) throw usageError(`unknown arguments: ${parsed.positionals.join(' ')}`);
   if (['show', 'shadow', 'retire'].includes(action) && !target) throw usageError(`'models ${action}' needs a VERSION, e.g. load@3`);
-  if (['shadow', 'retire'].includes(action) && !o.reason?.trim()) throw usageError(`--reason is required to ${action} a version`);
+  if (['shadow', 'retire', 'rollback'].includes(action) && !o.reason?.trim()) throw usageError(`--reason is required to ${action} ${action === 'rollback' ? 'a model' : 'a version'}`);
+  if (['rollback', 'history'].includes(action) && !target) throw usageError(`'models ${action}' needs a MODEL, e.g. load`);
 
   const config = loadConfig();
   if (action === 'list' || action === 'show' || action === 'audit') {
@@ -109,6 +119,20 @@ export async function run(args: string[]): Promise<number> {
   const db = await openStore(config);
   try {
     const by = { actor: actorOf(o.by), reason: o.reason! };
+    if (action === 'rollback') {
+      const r = await promotionServiceOf(db, config).rollback(target!, by);
+      console.log(`${r.version.id} is the champion of ${r.version.model} again (${r.replaced.id} retired)`);
+      return 0;
+    }
+    if (action === 'history') {
+      const periods = await promotionServiceOf(db, config).history(target!);
+      if (periods.length === 0) console.log(`${target} has never had a champion`);
+      printTable(
+        ['version', 'from', 'to', 'how', 'proposed by', 'signed by', 'DM', 'p-value', 'pairs', 'reason'],
+        periods.map((p) => [p.version, day(p.from), p.to ? day(p.to) : 'now', p.how, p.proposedBy ?? '', p.signedBy ?? p.by, fmt(p.test?.dm, 3), fmt(p.test?.pValue, 4), String(p.test?.n ?? ''), p.reason ?? '']),
+      );
+      return 0;
+    }
     const registry = registryServiceOf(db);
     const v = action === 'shadow' ? await registry.shadow(target!, by) : await registry.retire(target!, by);
     console.log(`${v.id} is now ${v.status}`);

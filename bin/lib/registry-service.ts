@@ -2,5 +2,5 @@ import { registryStatusService, type RegistryStatusService } from '../../forecas
 import type { Db } from '../../store/db.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
 
-/** The registry's status changes over the store (no promotion gate until monitoring brings one). */
+/** The registry's status changes over the store: shadow and retire (promotion and rollback go through bin/lib/promotion-service.ts, with the paired test and its events). */
 export const registryServiceOf = (db: Db): RegistryStatusService => registryStatusService({ registry: registryRepository(db) });

@@ -7,6 +7,7 @@ import type { Job } from '../../jobs/scheduler.ts';
 import type { Db } from '../../store/db.ts';
 import { championsAsOf } from '../../store/registry.repository.ts';
 import { runDeps } from './run-deps.ts';
+import { runStoreRepository } from '../../store/run-store.repository.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
 import { loadRunInputs, type InputRequest } from '../../forecast/inputs.ts';
 
@@ -33,13 +34,15 @@ export type Knowledge = (typeof KNOWLEDGE)[number];
  */
 export function replayJobsOf(db: Db, config: Config, clock: ReplayClock, opts: { horizons: readonly Horizon[]; knowledge: Knowledge; log?: Log }): Job[] {
   const log = opts.log ?? silentLog;
-  const deps = runDeps(db, config, log);
-  const run = {
-    ...deps,
+  const store = runStoreRepository(db);
+  const run = runDeps(db, config, log, {
     now: clock.now,
-    store: { ...deps.store, champions: (ids: string[]) => championsAsOf(db, ids, clock.now()) },
+    store: { ...store, champions: (ids: string[]) => championsAsOf(db, ids, clock.now()) },
     ...(opts.knowledge === 'timestamps' && { inputs: { load: (req: InputRequest) => loadRunInputs(db, { ...req, asOf: undefined }) } }),
-  };
+  });
   const names = new Set([...opts.horizons.map(forecastJobName), ...REPLAYED_MONITORING_JOBS]);
-  return configuredJobs({ db, config, log, run, events: eventsRepository(db), replayClock: clock }).jobs.filter((j) => names.has(j.name));
+  // A tick is over once the shadow runs it started are: the next tick's clock must not be theirs.
+  return configuredJobs({ db, config, log, run, events: eventsRepository(db), replayClock: clock })
+    .jobs.filter((j) => names.has(j.name))
+    .map((j) => ({ ...j, run: async (ctx) => j.run(ctx).finally(() => run.shadows.idle()) }));
 }

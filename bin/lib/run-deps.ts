@@ -4,6 +4,8 @@ import { loadRunInputs } from '../../forecast/inputs.ts';
 import type { RunDeps } from '../../forecast/run/ports.ts';
 import { threadGroups } from '../../forecast/run/workers.ts';
 import type { Db } from '../../store/db.ts';
+import { shadowScoring, type ShadowScoring } from '../../forecast/run/shadow.service.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 import { runStoreRepository } from '../../store/run-store.repository.ts';
 
 /** What reproducing a stored run needs over one store (its settings come from the run, not the configuration). */
@@ -11,7 +13,14 @@ export function reproduceDeps(db: Db): Pick<RunDeps, 'store' | 'inputs' | 'worke
   return { store: runStoreRepository(db), inputs: { load: (req) => loadRunInputs(db, req) }, workers: threadGroups };
 }
 
-/** The ports of a forecast run over one store: its repositories, the inputs as stored, worker threads and the wall clock. */
-export function runDeps(db: Db, config: Config, log?: Log): RunDeps {
-  return { ...reproduceDeps(db), config, now: () => new Date(), ...(log ? { log } : {}) };
+/**
+ * The ports of a forecast run over one store: its repositories, the inputs as stored, worker
+ * threads, the wall clock (or the overrides: a replay's clock, champions and inputs), and shadow scoring of the versions in shadow (a command waits for it
+ * with `shadows.idle()` before closing the store).
+ */
+export function runDeps(db: Db, config: Config, log?: Log, overrides: Partial<Pick<RunDeps, 'store' | 'inputs' | 'now'>> = {}): RunDeps & { shadows: ShadowScoring } {
+  const base = { ...reproduceDeps(db), ...(overrides.store && { store: overrides.store }), ...(overrides.inputs && { inputs: overrides.inputs }) };
+  const now = overrides.now ?? (() => new Date());
+  const shadows = shadowScoring({ ...base, events: eventsRepository(db), now, timeoutMs: config.promotion.shadowTimeoutSec * 1000, ...(log ? { log } : {}) });
+  return { ...base, config, now, shadows, ...(log ? { log } : {}) };
 }

@@ -10,11 +10,15 @@ import type { WriteServices } from '../../api/write-services.ts';
 import { runDeps } from './run-deps.ts';
 import { fallbackSwitchesOf } from '../../jobs/registry.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
+import { promotionServiceOf } from './promotion-service.ts';
+import { compareVersions } from '../../monitoring/compare.service.ts';
+import { comparisonRepository } from '../../store/comparison.repository.ts';
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
   const registry = registryRepository(db);
   const changes = registryStatusService({ registry });
+  const promotion = promotionServiceOf(db, config);
   return {
     ingest: (src, opts, timings) => ingestBatch(ingestStore(db), src, opts, timings),
     bodyLimitBytes: config.api.bodyLimitBytes,
@@ -27,8 +31,13 @@ export function writeServices(db: Db, config: Config): WriteServices {
       modelSummaries: () => modelSummaries(registry),
       modelDetail: (name) => modelDetail(registry, name),
       auditPage: (f) => auditPage(registry, f),
-      promote: changes.promote,
-      rollback: changes.rollback,
+      promote: promotion.promote,
+      rollback: promotion.rollback,
+      propose: promotion.propose,
+      signoff: promotion.signoff,
+      proposals: promotion.proposals,
+      history: promotion.history,
+      compare: (q) => compareVersions(comparisonRepository(db), q),
       shadow: changes.shadow,
       retire: changes.retire,
     },

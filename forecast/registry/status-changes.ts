@@ -20,6 +20,8 @@ export const NO_GATE: PromotionGate = {
 export interface StatusChange {
   actor: string;
   reason: string;
+  /** Recorded with the change's audit entry (a promotion's proposal, sign-off and test). */
+  details?: Record<string, unknown>;
 }
 
 export interface Promotion {
@@ -91,7 +93,7 @@ export function registryStatusService({ registry, gate = NO_GATE }: { registry: 
         }
         const verdict = await gate.check(v, champion);
         if (!verdict.allowed) {
-          await refuse({ gate: gate.name, gateDetail: verdict.detail });
+          await refuse({ ...by.details, gate: gate.name, gateDetail: verdict.detail });
           return { refused: verdict.detail };
         }
         if (champion) await tx.setStatus(champion.id, 'retired', { actor, reason, action: 'retire', details: { replacedBy: id } });
@@ -99,7 +101,7 @@ export function registryStatusService({ registry, gate = NO_GATE }: { registry: 
           actor,
           reason,
           action: 'promote',
-          details: { previousChampion: champion?.id ?? null, gate: gate.name, gateDetail: verdict.detail, ...(overlaps.length ? { replacesOverlap: overlaps } : {}) },
+          details: { ...by.details, previousChampion: champion?.id ?? null, gate: gate.name, gateDetail: verdict.detail, ...(overlaps.length ? { replacesOverlap: overlaps } : {}) },
         });
         return { version, previousChampion: champion, overlaps };
       });
@@ -174,7 +176,7 @@ export function registryStatusService({ registry, gate = NO_GATE }: { registry: 
           actor,
           reason,
           action: 'rollback',
-          details: { replaced: current.id, ...(overlaps.length ? { replacesOverlap: overlaps } : {}) },
+          details: { ...by.details, replaced: current.id, ...(overlaps.length ? { replacesOverlap: overlaps } : {}) },
         });
         return { version, replaced: current };
       });

@@ -26,4 +26,9 @@ export interface RunDeps {
   /** The run's issue time. */
   now: () => Date;
   log?: Log;
+  /**
+   * Shadow scoring (forecast/run/shadow.service.ts): told of each stored run, it makes the
+   * shadow versions' runs on the same inputs in the background; the run does not wait for it.
+   */
+  shadows?: { afterRun(runId: number): void };
 }

@@ -38,6 +38,19 @@ export interface RunReaderCache {
   maxViews: number;
 }
 
+/**
+ * A shadow run (D5) is never served as a forecast, even asked for by id: its values are only
+ * read paired with the champion's (gridcast models compare).
+ */
+function published(run: RunRecord): RunRecord {
+  if (!run.shadowOf) return run;
+  throw new GridcastError(
+    'RUN_NOT_FOUND',
+    `Run ${run.id} is a shadow run of ${run.shadowOf.version} (shadowing run ${run.shadowOf.runId}): shadow forecasts are not published; compare them with 'gridcast models compare'.`,
+    { runId: run.id, shadowOf: run.shadowOf.runId, version: run.shadowOf.version },
+  );
+}
+
 export function createRunReader(deps: {
   runs: RunsRepository;
   timeZone: string;
@@ -101,7 +114,7 @@ export function createRunReader(deps: {
   }
 
   async function choose(choice: RunChoice): Promise<RunRecord> {
-    if ('runId' in choice) return readRun(choice.runId);
+    if ('runId' in choice) return published(await readRun(choice.runId));
     const before = choice.issuedBefore && resolveTimeInput(choice.issuedBefore, deps.timeZone);
     const run = await latestRun(choice.horizon, before);
     if (run) return run;
@@ -122,7 +135,7 @@ export function createRunReader(deps: {
     list: (opts: { horizon?: Horizon; beforeId?: number; limit: number }) => runs.listRuns(opts),
     /** A run and what produced each of its series. */
     async detail(runId: number): Promise<{ run: RunRecord; series: SeriesLabel[] }> {
-      const run = await runs.readRun(runId);
+      const run = published(await runs.readRun(runId));
       return { run, series: await runs.runSeriesLabels(runId) };
     },
   };

@@ -125,6 +125,8 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     computed.values,
   );
   deps.log?.info({ runId, horizon: req.horizon, root, origin: window.origin.toISOString(), series: computed.series, fallbacks: computed.fallbacks, method: computed.reconciliationApplied }, 'forecast run stored');
+  // Only once the published run is stored, and without waiting: a challenger cannot delay or change it (D5).
+  deps.shadows?.afterRun(runId);
   return {
     runId,
     issuedAt,
@@ -140,9 +142,9 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
 }
 
 /** A champion's plan: whether its predictions need weather (it was trained with temperature). */
-const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE) });
+export const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE) });
 
-const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>): PipelineDeps => ({
+export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>): PipelineDeps => ({
   inputs: deps.inputs,
   workers: deps.workers,
   loadArtifact: (id) => deps.store.artifact(id),

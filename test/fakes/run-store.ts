@@ -39,6 +39,12 @@ export function fakeRunStore(init: FakeRunStoreInit): RunStore & { runs: Map<num
       }
       return out;
     },
+    async shadows(seriesIds: string[]) {
+      return [...versions.values()]
+        .map((v) => v.version)
+        .filter((v) => v.status === 'shadow' && v.seriesIds.some((id) => seriesIds.includes(id)))
+        .sort((a, b) => a.statusAt.getTime() - b.statusAt.getTime());
+    },
     async version(id: string) {
       return versions.get(id)?.version ?? null;
     },

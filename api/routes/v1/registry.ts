@@ -153,9 +153,11 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
     app.post(
       '/models/:name/versions/:version/promote',
       {
-        config: versionChange.config,
+        // Proposing and signing off in one call: an admin's (the sign-off), refused over a champion with promotion.twoPerson.
+        config: { role: 'admin' as const },
         schema: {
-          summary: 'Make a candidate or shadow version the champion (the current champion is retired)',
+          summary: 'Propose and sign off in one call (admin): a first champion is promoted; over a champion the paired test on the shadow period must pass',
+          description: 'With promotion.twoPerson this is refused over a champion (PROMOTION_SIGNOFF_REQUIRED): POST …/proposals, then another admin POST …/proposals/{id}/signoff.',
           tags: versionChange.tags,
           params: VersionParams,
           body: OverlapChange,
@@ -163,7 +165,7 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
             200: z.object({ version: VersionView, previousChampion: VersionView.nullable(), overlaps: z.array(Overlap) }),
             ...problemResponses({
               404: NO_VERSION,
-              409: 'The version is already the champion (VERSION_ALREADY_CHAMPION) or retired (VERSION_RETIRED), or its series overlap another champion without replaceOverlap (CHAMPION_OVERLAP)',
+              409: 'The version is already the champion (VERSION_ALREADY_CHAMPION) or retired (VERSION_RETIRED), its series overlap another champion without replaceOverlap (CHAMPION_OVERLAP), the paired test did not pass (PROMOTION_REFUSED), or two people are required (PROMOTION_SIGNOFF_REQUIRED)',
             }),
           },
         },
