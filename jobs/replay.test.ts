@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GridcastError } from '../core/errors.ts';
-import { replayClock, replayJobs, replayTicks } from './replay.ts';
+import { lifeCycleEvents, replayClock, replayJobs, replayTicks } from './replay.ts';
 import type { Job } from './scheduler.ts';
 
 const job = (name: string, cron: string, run: Job['run'] = async () => {}): Job => ({ name, cron, run, deadlineMs: 3_600_000 });
@@ -42,5 +42,24 @@ describe('replay of scheduled jobs', () => {
     const jobs = [job('a', '0 0 * * * *', async () => void (++n === 2 && ctl.abort()))];
     await replayJobs(jobs, { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z'), timeZone: 'UTC', clock: replayClock(new Date(0)), signal: ctl.signal });
     expect(n).toBe(2);
+  });
+
+  it('replays the promotions and rollbacks people made in the period as events, from the audit log', () => {
+    const entry = (id: number, at: string, action: string, entityId: string) => ({
+      id, at: new Date(at), actor: 'ana', action, entity: 'model_version', entityId, fromStatus: 'shadow', toStatus: 'champion', reason: 'better', details: { previousChampion: 'load@1' },
+    });
+    const audit = [
+      entry(1, '2025-01-01T00:00:00Z', 'promote', 'load@1'),
+      entry(2, '2025-02-01T00:00:00Z', 'promote', 'load@2'),
+      entry(3, '2025-02-02T00:00:00Z', 'retire', 'load@2'),
+      entry(4, '2025-02-02T00:00:00Z', 'rollback', 'load@1'),
+      entry(5, '2025-03-01T00:00:00Z', 'promote', 'load@3'),
+    ];
+    const events = lifeCycleEvents(audit, new Date('2025-01-15T00:00:00Z'), new Date('2025-03-01T00:00:00Z'));
+    expect(events.map((e) => [e.kind, e.modelVersion, e.at.toISOString()])).toEqual([
+      ['promotion', 'load@2', '2025-02-01T00:00:00.000Z'],
+      ['rollback', 'load@1', '2025-02-02T00:00:00.000Z'],
+    ]);
+    expect(events[0].detail).toEqual({ actor: 'ana', reason: 'better', fromStatus: 'shadow', previousChampion: 'load@1' });
   });
 });

@@ -1,4 +1,6 @@
+import type { AuditEntry } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
+import type { NewEvent } from '../core/events.ts';
 import type { Job } from './scheduler.ts';
 import { nextTick } from './ticks.ts';
 
@@ -68,4 +70,20 @@ export async function replayJobs(
     opts.onTick?.(tick);
   }
   return done;
+}
+
+/**
+ * The promotions and rollbacks people made in [from, to), from the registry's audit log, as the
+ * events the live system raised when they were made: a replay uses the champions of each time,
+ * so its event log shows when they changed, and why.
+ */
+export function lifeCycleEvents(audit: readonly AuditEntry[], from: Date, to: Date): NewEvent[] {
+  return audit
+    .filter((e) => e.entity === 'model_version' && (e.action === 'promote' || e.action === 'rollback') && e.at >= from && e.at < to)
+    .map((e) => ({
+      at: e.at,
+      kind: e.action === 'promote' ? ('promotion' as const) : ('rollback' as const),
+      modelVersion: e.entityId,
+      detail: { actor: e.actor, reason: e.reason, fromStatus: e.fromStatus, ...e.details },
+    }));
 }

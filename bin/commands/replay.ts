@@ -5,7 +5,8 @@ import { HORIZONS, loadConfig, type Horizon } from '../../core/config.ts';
 import { EVENT_KINDS } from '../../core/events.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { eventView } from '../../api/routes/v1/events.ts';
-import { replayClock, replayJobs } from '../../jobs/replay.ts';
+import { lifeCycleEvents, replayClock, replayJobs } from '../../jobs/replay.ts';
+import { registryRepository } from '../../store/registry.repository.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
 import { openStore } from '../../store/open.ts';
 import { openReplayScope } from '../../store/replay.repository.ts';
@@ -74,7 +75,9 @@ export async function run(args: string[]): Promise<number> {
         clock,
         onTick: (t) => process.stderr.write(`${t.at.toISOString()} ${t.job} ${t.status}${t.error ? ` ${t.error.code}: ${t.error.message}` : ''}\n`),
       });
-      const events = (await eventsRepository(scope.db).list({ from, to, limit: Number.MAX_SAFE_INTEGER })).reverse().map(eventView);
+      const log = eventsRepository(scope.db);
+      for (const e of lifeCycleEvents(await registryRepository(scope.db).audit({ entity: 'model_version', limit: Number.MAX_SAFE_INTEGER }), from, to)) await log.append(e);
+      const events = (await log.list({ from, to, limit: Number.MAX_SAFE_INTEGER })).reverse().map(eventView);
       if (a['events-out']) writeFileSync(a['events-out'], eventsCsv(events));
       const byJob = new Map<string, { ok: number; failed: number }>();
       for (const t of ticks) {
