@@ -35,6 +35,8 @@ export const RunSettingsSchema = z.object({
   /** The stations (and weights) making each series' temperature, null where none: a reproduction uses the same. */
   weather: z.record(z.string(), WeatherInputSchema.nullable()).optional(),
   codeVersion: z.string(),
+  /** Series the rupture monitor moved off their usual plan: the model fitted, and the start of the history it saw. */
+  monitored: z.record(z.string(), z.object({ fit: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()) }), since: z.string().optional() })).optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 export type RunNode = z.infer<typeof RunNodeSchema>;

@@ -12,6 +12,9 @@ import type { RunDeps } from '../forecast/run/ports.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
+import { rupturesJob } from './ruptures.job.ts';
+import type { EventLog } from '../core/events.ts';
+import { monitorStateRepository, residualSource } from '../store/monitor-state.repository.ts';
 import type { Job } from './scheduler.ts';
 import { cronProblem } from './ticks.ts';
 
@@ -36,6 +39,8 @@ export function configuredJobs(deps: {
   liveSince?: () => Date | undefined;
   /** Where polled points go; the poll jobs exist only with it. */
   pollCommit?: CommitRows;
+  /** The event log (store/events.repository.ts); the rupture monitor runs only with it. */
+  events?: EventLog;
 }): ConfiguredJobs {
   const { db, config, log } = deps;
   const { cron, windowSec, ...settings } = config.imputation;
@@ -48,6 +53,7 @@ export function configuredJobs(deps: {
     derivedSeriesJob(db, log),
     spikesJob(db, log),
     ...forecastJobs(deps.run),
+    ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, log }, log)] : []),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }

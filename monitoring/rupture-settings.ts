@@ -7,7 +7,13 @@ import { z } from 'zod';
  * returns.
  */
 export const ruptureSettingsSchema = z.object({
-  k: z.number().positive().default(0.5),
+  /**
+   * CUSUM allowance as a share of the smallest shift worth acting on (minRelativeShift of the
+   * level): Page's k = δ/2 for a shift δ. Set in standard deviations of hourly residuals instead,
+   * k would let the slow weather-driven biases of a day-ahead forecast accumulate, and the
+   * calibrated h would have to be huge.
+   */
+  allowance: z.number().positive().default(0.5),
   alarmsPerYear: z.number().positive().default(1),
   calibrationDays: z.number().int().min(7).default(90),
   minCalibrationDays: z.number().int().min(2).default(14),
@@ -18,7 +24,6 @@ export const ruptureSettingsSchema = z.object({
   confirmPoints: z.number().int().positive().default(6),
   minRelativeShift: z.number().positive().default(0.1),
   returnAfterDays: z.number().int().positive().default(14),
-  fallbackDays: z.number().int().positive().default(7),
 });
 
 export type RuptureSettings = z.infer<typeof ruptureSettingsSchema>;

@@ -181,11 +181,13 @@ function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previou
   // A residual scale of zero (a constant series forecast exactly) would make every deviation infinite.
   const sc = scale > 0 ? scale : Math.max(1e-9, Math.abs(center) * 1e-3, 1e-9);
   const z = r.map((x) => (x - center) / sc);
-  const cal = calibrateThreshold(z, { k: s.k, alarmsPerYear: s.alarmsPerYear, blockLength: Math.min(s.blockHours, Math.floor(z.length / 2)), years: s.simulatedYears, seed: s.seed });
+  const level = hours.reduce((a, h) => a + Math.abs(h.forecast), 0) / hours.length;
+  const k = (s.allowance * s.minRelativeShift * level) / sc;
+  const cal = calibrateThreshold(z, { k, alarmsPerYear: s.alarmsPerYear, blockLength: Math.min(s.blockHours, Math.floor(z.length / 2)), years: s.simulatedYears, seed: s.seed });
   return {
     center,
     scale: sc,
-    k: s.k,
+    k,
     h: cal.h,
     calibratedAlarmsPerYear: cal.alarmsPerYear,
     calibratedOn: cal.sample,

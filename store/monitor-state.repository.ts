@@ -47,7 +47,8 @@ const HOUR_MS = 3_600_000;
 
 /**
  * Published day-ahead forecasts against measured actuals. The forecast of an hour is the one of
- * the latest succeeded day-ahead run issued before that hour (what was published for it); the
+ * the succeeded day-ahead run with the latest origin before that hour (what was published for it;
+ * by origin rather than issue time, so a replay that runs the past today reads the same); the
  * actual is the stored hourly bucket (mean, or sum for an energy unit), as the run inputs read it.
  */
 export function residualSource(q: Queryable): ResidualSource {
@@ -66,8 +67,8 @@ export function residualSource(q: Queryable): ResidualSource {
         `SELECT DISTINCT ON (f.target_ts) f.target_ts, f.mean, f.model_version, f.fallback_reason
          FROM forecasts f JOIN forecast_runs r ON r.id = f.run_id
          WHERE f.series_id = $1 AND f.grain = '1h' AND f.target_ts >= $2 AND f.target_ts < $3
-           AND r.horizon = 'day-ahead' AND r.status = 'succeeded' AND r.issued_at <= f.target_ts
-         ORDER BY f.target_ts, r.issued_at DESC, r.id DESC`,
+           AND r.horizon = 'day-ahead' AND r.status = 'succeeded' AND r.origin <= f.target_ts
+         ORDER BY f.target_ts, r.origin DESC, r.id DESC`,
         [seriesId, from, to],
       );
       if (rows.length === 0) return [];

@@ -4,6 +4,7 @@ import { loadRunInputs } from '../../forecast/inputs.ts';
 import type { RunDeps } from '../../forecast/run/ports.ts';
 import { threadGroups } from '../../forecast/run/workers.ts';
 import type { Db } from '../../store/db.ts';
+import { monitorStateRepository } from '../../store/monitor-state.repository.ts';
 import { runStoreRepository } from '../../store/run-store.repository.ts';
 
 /** What reproducing a stored run needs over one store (its settings come from the run, not the configuration). */
@@ -13,5 +14,5 @@ export function reproduceDeps(db: Db): Pick<RunDeps, 'store' | 'inputs' | 'worke
 
 /** The ports of a forecast run over one store: its repositories, the inputs as stored, worker threads and the wall clock. */
 export function runDeps(db: Db, config: Config, log?: Log): RunDeps {
-  return { ...reproduceDeps(db), config, now: () => new Date(), ...(log ? { log } : {}) };
+  return { ...reproduceDeps(db), config, now: () => new Date(), monitor: monitorStateRepository(db), ...(log ? { log } : {}) };
 }
