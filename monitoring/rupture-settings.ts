@@ -15,7 +15,7 @@ export const ruptureSettingsSchema = z.object({
    */
   allowance: z.number().positive().default(0.5),
   alarmsPerYear: z.number().positive().default(1),
-  calibrationDays: z.number().int().min(7).default(90),
+  calibrationDays: z.number().int().min(7).default(365),
   minCalibrationDays: z.number().int().min(2).default(14),
   recalibrateDays: z.number().int().positive().default(30),
   blockHours: z.number().int().positive().default(168),
