@@ -74,7 +74,7 @@ describe('threshold calibration by block bootstrap', () => {
   it('on iid N(0,1) residuals with ARL0 ≈ 465 wanted, lands near the textbook h = 5', () => {
     const draw = normalDraws(seededRandom(11));
     const z = Float64Array.from({ length: 20_000 }, draw);
-    const c = calibrateThreshold(z, { alarmsPerYear: 8760 / 465, blockLength: 1, years: 30, seed: 5 });
+    const c = calibrateThreshold(z, { alarmsPerYear: 8760 / 465, blockLength: 1, years: 30, seed: 5, inSample: false });
     expect(c.h).toBeGreaterThan(4.5);
     expect(c.h).toBeLessThan(5.6);
   });
@@ -91,6 +91,17 @@ describe('threshold calibration by block bootstrap', () => {
     const fresh = new Float64Array(8760 * 10);
     for (let t = 1; t < fresh.length; t++) fresh[t] = 0.9 * fresh[t - 1] + Math.sqrt(1 - 0.81) * rand();
     expect(cusumAlarms(fresh, { k: 0.5, h: c.h }).count / 10).toBeLessThan(2);
+  });
+
+  it('raises h to meet the target on the sample itself when its persistence outlasts the blocks', () => {
+    // regimes of a month above, then a month below, the centre: week blocks glue them at random
+    const draw = normalDraws(seededRandom(17));
+    const z = Float64Array.from({ length: 8760 }, (_, t) => (Math.floor(t / (30 * 24)) % 2 ? -0.8 : 0.8) + draw());
+    const c = calibrateThreshold(z, { seed: 3 });
+    expect(c.hSample).toBeGreaterThan(c.hBootstrap);
+    expect(c.h).toBe(c.hSample);
+    expect(cusumAlarms(z, { k: 0.5, h: c.h }).count).toBeLessThanOrEqual(1);
+    expect(cusumAlarms(z, { k: 0.5, h: c.hBootstrap }).count).toBeGreaterThan(1);
   });
 });
 
