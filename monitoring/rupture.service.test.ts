@@ -9,14 +9,16 @@ const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 /** Hourly day-ahead residual hours: a daily profile forecast, AR(1) errors of 4 % of level, an optional step and spike. */
-function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt?: number; seed: number }): ResidualHour[] {
+function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt?: number; seed: number; adaptAt?: number }): ResidualHour[] {
   const draw = normalDraws(seededRandom(opts.seed));
   let e = 0;
   return Array.from({ length: hours }, (_, t) => {
-    const forecast = 100 + 20 * Math.sin((2 * Math.PI * (t % 24)) / 24);
+    const base = 100 + 20 * Math.sin((2 * Math.PI * (t % 24)) / 24);
+    const level = (from?: number) => (from !== undefined && t >= from ? 1 + (opts.step ?? 0) : 1);
+    // from adaptAt on, what is published (the fallback, then the model refitted after the rupture) has the new level
+    const forecast = base * level(opts.adaptAt);
     e = 0.8 * e + 0.6 * 4 * draw();
-    let actual = forecast + e;
-    if (opts.stepAt !== undefined && t >= opts.stepAt) actual *= 1 + (opts.step ?? 0);
+    let actual = base * level(opts.stepAt) + e;
     if (t === opts.spikeAt) actual *= 3;
     return { ts: new Date(T0 + t * HOUR), actual, forecast, modelVersion: 'load@3', fallbackReason: null };
   });
@@ -38,7 +40,7 @@ describe('rupture service', () => {
   it('detects a 30 % step down within a day, switches to the fallback with events, and returns after 14 days', async () => {
     const stepAt = 40 * 24 + 7;
     const series = new Map([
-      ['a', simulate(60 * 24, { stepAt, step: -0.3, seed: 1 })],
+      ['a', simulate(60 * 24, { stepAt, step: -0.3, seed: 1, adaptAt: stepAt + 48 })],
       ['b', simulate(60 * 24, { seed: 2, spikeAt: 45 * 24 })],
     ]);
     const { states, events } = await hourly(series, 20 * 24, stepAt + 16 * 24);
@@ -58,7 +60,8 @@ describe('rupture service', () => {
     const off = events.rows.find((e) => e.kind === 'fallback-off')!;
     expect(off.seriesId).toBe('a');
     expect((off.at.getTime() - Date.parse(r.detail.ruptureAt as string)) / 86_400_000).toBeGreaterThanOrEqual(14);
-    expect(states.rows.get('a')).toMatchObject({ mode: 'model', detector: null, ruptureAt: new Date(r.detail.ruptureAt as string) });
+    // recalibrated at once on the residuals before the rupture
+    expect(states.rows.get('a')).toMatchObject({ mode: 'model', detector: { pending: null }, ruptureAt: new Date(r.detail.ruptureAt as string) });
     expect(states.rows.get('b')!.mode).toBe('model');
   });
 

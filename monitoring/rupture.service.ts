@@ -41,8 +41,8 @@ const iso = (d: Date) => d.toISOString();
  * at least confirmPoints hours since the estimated change), then a `rupture` and a `fallback-on`
  * event are appended and the series is put on the fallback, which the next run serves
  * (forecast/run/monitor-plan.ts). After returnAfterDays of post-rupture history the series returns
- * to its model with a `fallback-off` event, the detector is recalibrated on the residuals that
- * follow.
+ * to its model with a `fallback-off` event, and the detector is recalibrated at once on the last
+ * year of residuals without those from the rupture to the return.
  */
 export async function detectRuptures(deps: RuptureDeps): Promise<RuptureCheck> {
   const s = deps.settings ?? DEFAULT_RUPTURE_SETTINGS;
@@ -95,8 +95,11 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
   const due = !detector || (!detector.pending && now.getTime() - Date.parse(detector.calibratedAt) >= s.recalibrateDays * DAY_MS);
   let modelVersion = st?.modelVersion ?? null;
   if (due) {
-    const from = new Date(Math.max(now.getTime() - s.calibrationDays * DAY_MS, since.getTime()));
-    const hours = await deps.residuals.dayAhead(id, from, now);
+    // The last year, less the hours from the last rupture to the return (the broken model, then the fallback).
+    const gap = st?.ruptureAt ? [st.ruptureAt.getTime(), since.getTime()] : null;
+    const hours = (await deps.residuals.dayAhead(id, new Date(now.getTime() - s.calibrationDays * DAY_MS), now)).filter(
+      (h) => !gap || h.ts.getTime() < gap[0] || h.ts.getTime() >= gap[1],
+    );
     if (hours.length < s.minCalibrationDays * 24) {
       if (!st) await deps.states.save({ seriesId: id, mode: 'model', since: now, ruptureAt: null, detector: null, modelVersion: null }, now);
       return 'uncalibrated';
