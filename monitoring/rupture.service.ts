@@ -186,7 +186,10 @@ function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previou
   const z = r.map((x) => (x - center) / sc);
   const level = hours.reduce((a, h) => a + Math.abs(h.forecast), 0) / hours.length;
   const k = (s.allowance * s.minRelativeShift * level) / sc;
-  const cal = calibrateThreshold(z, { k, alarmsPerYear: s.alarmsPerYear, blockLength: Math.min(s.blockHours, Math.floor(z.length / 2)), years: s.simulatedYears, seed: s.seed });
+  // The target is false fallback switches: alarms the confirmation would act on, on these residuals.
+  const confirm = { points: s.confirmPoints, minRelativeShift: s.minRelativeShift, relative: (x: number) => (x * sc + center) / level };
+  // h never below 5 (ARL0 ≈ 465 h for iid residuals at k = 0.5): the confirmation filters alarms, it does not replace the chart.
+  const cal = calibrateThreshold(z, { k, confirm, hMin: 5, alarmsPerYear: s.alarmsPerYear, blockLength: Math.min(s.blockHours, Math.floor(z.length / 2)), years: s.simulatedYears, seed: s.seed });
   return {
     center,
     scale: sc,

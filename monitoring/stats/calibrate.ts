@@ -1,4 +1,5 @@
 import { cusumAlarms } from './cusum.ts';
+import { median } from './robust.ts';
 import { seededRandom } from './rng.ts';
 
 export interface CalibrationParams {
@@ -18,6 +19,12 @@ export interface CalibrationParams {
   hMax: number;
   /** Also require the target on the sample itself (see calibrateThreshold). */
   inSample: boolean;
+  /**
+   * Count only the alarms the confirmation would act on (see confirmedAlarms): the target is then
+   * false fallback switches, not raw alarms. `relative` maps a standardised residual back to a
+   * share of the level (z·scale + centre) / level.
+   */
+  confirm?: { points: number; minRelativeShift: number; relative: (z: number) => number };
 }
 
 export const DEFAULT_CALIBRATION: CalibrationParams = { k: 0.5, alarmsPerYear: 1, stepsPerYear: 8760, blockLength: 168, years: 20, seed: 1, hMin: 1, hMax: 1000, inSample: true };
@@ -52,6 +59,38 @@ export function blockBootstrap(z: ArrayLike<number>, length: number, blockLength
   return out;
 }
 
+/**
+ * Alarms of the chart over `z` that the confirmation of an alarm would act on, as the monitor
+ * runs it: at an alarm, the points from the estimated change to at least `points` after it; the
+ * alarm counts when their median share of the level reaches the minimum on the alarm's side; the
+ * chart restarts after the last point read either way.
+ */
+export function confirmedAlarms(z: ArrayLike<number>, k: number, h: number, c: NonNullable<CalibrationParams['confirm']>): number {
+  let up = 0;
+  let down = 0;
+  let upRun = 0;
+  let downRun = 0;
+  let count = 0;
+  for (let t = 0; t < z.length; t++) {
+    const v = z[t];
+    if (!Number.isFinite(v)) continue;
+    up = Math.max(0, up + v - k);
+    down = Math.max(0, down - v - k);
+    upRun = up > 0 ? upRun + 1 : 0;
+    downRun = down > 0 ? downRun + 1 : 0;
+    if (up <= h && down <= h) continue;
+    const side = up > h ? 1 : -1;
+    const from = t - (side > 0 ? upRun : downRun) + 1;
+    const to = Math.min(z.length - 1, Math.max(t, from + c.points - 1));
+    const window: number[] = [];
+    for (let i = Math.max(0, from); i <= to; i++) if (Number.isFinite(z[i])) window.push(c.relative(z[i]));
+    if (window.length >= c.points && side * median(window) >= c.minRelativeShift) count++;
+    up = down = upRun = downRun = 0;
+    t = to;
+  }
+  return count;
+}
+
 /** Smallest h in [lo, hi] whose alarm rate is at most the target, by bisection (the rate falls as h grows). */
 function smallestH(rate: (h: number) => number, target: number, lo: number, hi: number): number {
   if (rate(lo) <= target) return lo;
@@ -80,10 +119,11 @@ export function calibrateThreshold(z: ArrayLike<number>, params: Partial<Calibra
   if (finite.length < 2 * p.blockLength) throw new RangeError(`calibration needs at least ${2 * p.blockLength} residuals, got ${finite.length}`);
   const rand = seededRandom(p.seed);
   const paths = Array.from({ length: p.years }, () => blockBootstrap(finite, p.stepsPerYear, p.blockLength, rand));
-  const rate = (h: number) => paths.reduce((a, path) => a + cusumAlarms(path, { k: p.k, h }).count, 0) / p.years;
+  const alarms = (path: ArrayLike<number>, h: number) => (p.confirm ? confirmedAlarms(path, p.k, h, p.confirm) : cusumAlarms(path, { k: p.k, h }).count);
+  const rate = (h: number) => paths.reduce((a, path) => a + alarms(path, h), 0) / p.years;
   const bootstrap = smallestH(rate, p.alarmsPerYear, p.hMin, p.hMax);
   const allowed = p.inSample ? Math.floor((p.alarmsPerYear * finite.length) / p.stepsPerYear) : Number.POSITIVE_INFINITY;
-  const sample = Number.isFinite(allowed) ? smallestH((h) => cusumAlarms(finite, { k: p.k, h }).count, allowed, p.hMin, p.hMax) : p.hMin;
+  const sample = Number.isFinite(allowed) ? smallestH((h) => alarms(finite, h), allowed, p.hMin, p.hMax) : p.hMin;
   const h = Math.max(bootstrap, sample);
   return { h, alarmsPerYear: rate(h), sample: finite.length, hBootstrap: bootstrap, hSample: sample };
 }

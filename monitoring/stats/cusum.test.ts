@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { calibrateThreshold, blockBootstrap } from './calibrate.ts';
+import { calibrateThreshold, blockBootstrap, confirmedAlarms } from './calibrate.ts';
 import { confirmShift } from './confirm.ts';
 import { CUSUM_START, cusumAlarms, cusumRun, cusumStep } from './cusum.ts';
 import { normalDraws, seededRandom } from './rng.ts';
@@ -102,6 +102,19 @@ describe('threshold calibration by block bootstrap', () => {
     expect(c.h).toBe(c.hSample);
     expect(cusumAlarms(z, { k: 0.5, h: c.h }).count).toBeLessThanOrEqual(1);
     expect(cusumAlarms(z, { k: 0.5, h: c.hBootstrap }).count).toBeGreaterThan(1);
+  });
+});
+
+describe('confirmed alarms, as calibration counts them', () => {
+  it('counts a sustained shift and not a spike, restarting after each alarm', () => {
+    const c = { points: 2, minRelativeShift: 0.1, relative: (z: number) => z / 10 };
+    // S+ = 0, 0, 2.5, 5 > 4 at step 3; excursion from step 2: median share of [3, 3] = 0.3 ≥ 0.1
+    expect(confirmedAlarms([0, 0, 3, 3, 3, 0, 0], 0.5, 4, c)).toBe(1);
+    expect(confirmedAlarms([0, 0, 3, 3, 3, 0, 0], 0.5, 4, { ...c, minRelativeShift: 0.5 })).toBe(0);
+    // a spike crosses h at once; the 4 points from it have median share 0
+    expect(confirmedAlarms([0, 20, 0, 0, 0, 0], 0.5, 4, { ...c, points: 4 })).toBe(0);
+    // the side must match: an upward alarm with a downward median does not count
+    expect(confirmedAlarms([0, 20, -3, -3, -3, 0], 0.5, 4, { ...c, points: 4 })).toBe(0);
   });
 });
 
