@@ -1,22 +1,22 @@
 /**
  * Rupture detection and the fallback switch (REQUIREMENTS D3) on real load: GEFCom2012 (Hong,
  * Pinson & Fan, IJF 30(2), 2014). Three parts, all with the production service
- * (monitoring/rupture.service.ts, default settings: thresholds calibrated per series by the
- * block bootstrap, never tuned here) called every hour, and the run's plan for a monitored
+ * (monitoring/rupture.service.ts, default settings: thresholds calibrated per series by its rule,
+ * never tuned here) called every hour, and the run's plan for a monitored
  * series (forecast/run/monitor-plan.ts) choosing each day's day-ahead forecast:
  *
  * 1. Steps of −10, −20, −30 and −50 % injected into real zones (several zones × several dates
  *    and hours): detection delay, share detected within 24 h, and MAPE over the 28 days after
  *    the step of the monitored system (switching to the fallback and back) against the same
  *    model unmonitored.
- * 2. The same zones without a step, 2005-01 to 2008-06: false fallback switches per series-year.
+ * 2. The same zones without a step, 2006-01 to 2008-06: false fallback switches per series-year.
  * 3. Zone 10's real jump (×3.5 on 2008-01-02): delay and MAPE.
  *
  * The day-ahead model is cheap but honest: the project's GAM (temperature and calendar with US
  * federal holidays, as configured for this utility; mean of
  * the 11 stations, observed temperature over the horizon) fitted on the 364 days before each
- * calendar year (below a year the GAM has no annual trend to extrapolate),
- * rescaled every day at 09:00 to the level of the last week, for the next local day. A weather-free
+ * calendar year (below a year the GAM has no annual trend to extrapolate), rescaled every day at
+ * 09:00 to the level of the last week, for the next local day. A weather-free
  * profile gives hourly residuals of ~15 % of the level, against which a 30 % step is 2 σ: with
  * it the detector needs days (README).
  *
@@ -259,7 +259,7 @@ const years = quiet.reduce((a, q) => a + q.years, 0);
 const sw = quiet.reduce((a, q) => a + q.switches, 0);
 const quietLines = [
   '',
-  '| no step (same zones, 2005-01 to 2008-06) | series-years monitored | false fallback switches | per series-year | alarms dismissed by the confirmation |',
+  '| no step (same zones, 2006-01 to 2008-06) | series-years monitored | false fallback switches | per series-year | alarms dismissed by the confirmation |',
   '|---|---:|---:|---:|---:|',
   `| ${INJECT_SERIES.join(', ')} | ${years.toFixed(1)} | ${sw} | ${(sw / years).toFixed(2)} | ${quiet.reduce((a, q) => a + q.dismissed, 0)} |`,
   '',
