@@ -39,6 +39,8 @@ export const RunSettingsSchema = z.object({
   fallbackReason: z.string().optional(),
   /** The store as known at this time made the inputs, when the run was issued later (published on completion). */
   knownAt: z.string().optional(),
+  /** Series the rupture monitor moved off their usual plan: the model fitted, and the start of the history it saw. */
+  monitored: z.record(z.string(), z.object({ fit: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()) }), since: z.string().optional() })).optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 export type RunNode = z.infer<typeof RunNodeSchema>;

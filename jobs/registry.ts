@@ -12,11 +12,13 @@ import type { RunDeps } from '../forecast/run/ports.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
+import { rupturesJob } from './ruptures.job.ts';
+import type { EventLog } from '../core/events.ts';
+import { monitorStateRepository, residualSource } from '../store/monitor-state.repository.ts';
 import type { Job } from './scheduler.ts';
 import { recordFallbackSwitches } from '../monitoring/fallback-switches.ts';
 import { latestRun, readRun, runSeriesLabels } from '../store/forecasts.repository.ts';
 import { cronProblem } from './ticks.ts';
-import type { EventLog } from '../core/events.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { inlineGroups } from '../forecast/run/workers.ts';
 import { deadlineService, type DeadlineService } from '../monitoring/deadline.service.ts';
@@ -43,7 +45,7 @@ export function configuredJobs(deps: {
   liveSince?: () => Date | undefined;
   /** Where polled points go; the poll jobs exist only with it. */
   pollCommit?: CommitRows;
-  /** The event log: with it, the forecast jobs run under the deadline policy (monitoring/deadline.service.ts). */
+  /** The event log: with it, the forecast jobs run under the deadline policy (monitoring/deadline.service.ts) and the rupture monitor runs. */
   events?: EventLog;
   /** A replay's clock (its waits move the replayed time) instead of the wall clock; the run is then not raced against its budget. */
   replayClock?: Clock;

@@ -9,7 +9,12 @@ const run = { id: 7, horizon: 'day-ahead' as const, issuedAt: new Date('2025-03-
 
 describe('fallback switches between two published runs', () => {
   it('raises fallback-on for a series that left its model and fallback-off for one back on it', () => {
-    const events = fallbackSwitches([model('a'), fallback('b', 'short-history'), model('c'), fallback('d', 'rupture')], [fallback('a', 'model-failed'), model('b'), model('c'), fallback('d', 'short-history')], run);
+    const events = fallbackSwitches(
+      [model('a'), fallback('b', 'short-history'), model('c'), fallback('d', 'rupture'), model('e'), fallback('f', 'rupture (since 2025-03-20T00:00:00.000Z)')],
+      [fallback('a', 'model-failed'), model('b'), model('c'), fallback('d', 'short-history'), fallback('e', 'rupture (since 2025-03-28T00:00:00.000Z)'), model('f')],
+      run,
+    );
+    // e and f: switches the rupture monitor made and announced itself.
     expect(events).toEqual([
       { at: run.issuedAt, kind: 'fallback-on', severity: 'warning', seriesId: 'a', modelVersion: 'fit:shallow-history:abc', runId: 7, detail: { horizon: 'day-ahead', model: 'shallow-history', reason: 'model-failed' } },
       { at: run.issuedAt, kind: 'fallback-off', severity: 'info', seriesId: 'b', modelVersion: 'load@2', runId: 7, detail: { horizon: 'day-ahead', model: 'gam', previousFallback: 'shallow-history', previousReason: 'short-history' } },
@@ -25,9 +30,9 @@ describe('fallback switches between two published runs', () => {
     const record = (id: number, issuedAt: string, fallbackReason?: string) => ({ id, horizon: 'day-ahead', issuedAt: new Date(issuedAt), settings: { ...(fallbackReason && { fallbackReason }) } }) as RunRecord;
     const runs = new Map([
       [1, { run: record(1, '2025-03-28T08:00:00Z'), labels: [model('a'), fallback('b', 'short-history')] }],
-      [2, { run: record(2, '2025-03-29T08:00:00Z'), labels: [fallback('a', 'rupture'), model('b')] }],
+      [2, { run: record(2, '2025-03-29T08:00:00Z'), labels: [fallback('a', 'model-failed'), model('b')] }],
       [3, { run: record(3, '2025-03-30T08:00:00Z', 'deadline: inputs late'), labels: [fallback('a', 'deadline: inputs late'), fallback('b', 'deadline: inputs late')] }],
-      [4, { run: record(4, '2025-03-31T08:00:00Z'), labels: [fallback('a', 'rupture'), fallback('b', 'short-history')] }],
+      [4, { run: record(4, '2025-03-31T08:00:00Z'), labels: [fallback('a', 'model-failed'), fallback('b', 'short-history')] }],
     ]);
     const events = fakeEvents();
     const deps = {

@@ -14,7 +14,8 @@ export interface SeriesSource {
  * The switches between a series' own model and a labelled fallback from one published run of a
  * horizon to the next: `fallback-on` when a series is on a fallback now and was not before (or
  * the horizon had no run before), `fallback-off` when it is back on its model. A series that
- * stays on a fallback for another reason is not a switch; nor is one absent from either run.
+ * stays on a fallback for another reason is not a switch; nor is one absent from either run, nor a
+ * switch the rupture monitor made (it raised fallback-on / fallback-off itself).
  */
 export function fallbackSwitches(previous: readonly SeriesSource[] | null, current: readonly SeriesSource[], run: { id: number; horizon: Horizon; issuedAt: Date }): NewEvent[] {
   const before = new Map((previous ?? []).map((s) => [s.seriesId, s]));
@@ -25,11 +26,15 @@ export function fallbackSwitches(previous: readonly SeriesSource[] | null, curre
     const on = s.fallbackReason !== null;
     const wasOn = was ? was.fallbackReason !== null : false;
     if (on === wasOn) continue;
+    // The rupture monitor announces its own switches, with the detector's statistic, when it decides them.
+    if (byRuptureMonitor(on ? s.fallbackReason : was!.fallbackReason)) continue;
     const detail = { horizon: run.horizon, model: s.model, ...(on ? { reason: s.fallbackReason } : { previousFallback: was!.model, previousReason: was!.fallbackReason }) };
     events.push({ at: run.issuedAt, kind: on ? 'fallback-on' : 'fallback-off', severity: on ? 'warning' : 'info', seriesId: s.seriesId, modelVersion: s.modelVersion, runId: run.id, detail });
   }
   return events;
 }
+
+const byRuptureMonitor = (reason: string | null | undefined) => reason?.startsWith('rupture') ?? false;
 
 /** The published runs a switch is judged on: store/forecasts.repository.ts over a connection. */
 export interface PublishedRuns {

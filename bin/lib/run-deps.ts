@@ -6,6 +6,7 @@ import { threadGroups } from '../../forecast/run/workers.ts';
 import type { Db } from '../../store/db.ts';
 import { shadowScoring, type ShadowScoring } from '../../forecast/run/shadow.service.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
+import { monitorStateRepository } from '../../store/monitor-state.repository.ts';
 import { runStoreRepository } from '../../store/run-store.repository.ts';
 
 /** What reproducing a stored run needs over one store (its settings come from the run, not the configuration). */
@@ -22,5 +23,5 @@ export function runDeps(db: Db, config: Config, log?: Log, overrides: Partial<Pi
   const base = { ...reproduceDeps(db), ...(overrides.store && { store: overrides.store }), ...(overrides.inputs && { inputs: overrides.inputs }) };
   const now = overrides.now ?? (() => new Date());
   const shadows = shadowScoring({ ...base, events: eventsRepository(db), now, timeoutMs: config.promotion.shadowTimeoutSec * 1000, ...(log ? { log } : {}) });
-  return { ...base, config, now, shadows, ...(log ? { log } : {}) };
+  return { ...base, config, now, shadows, monitor: monitorStateRepository(db), ...(log ? { log } : {}) };
 }

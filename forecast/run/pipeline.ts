@@ -11,6 +11,7 @@ import { overScenarios } from './scenarios.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
+import { historySince } from './monitor-plan.ts';
 import type { GroupsRunner, RunInputsSource } from './ports.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
@@ -91,7 +92,8 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     sm.rows.map((id): [string, SeriesData] => {
       const p = paths.get(id)!;
       const fit = !p.weatherFree && inputs.fitCovariates.has(id) ? { fitCovariates: inputs.fitCovariates.get(id)! } : {};
-      return [id, { history: inputs.history.get(id)!, ...fit, predictCovariates: p.predict }];
+      const plan = plans.get(id)!;
+      return [id, historySince({ history: inputs.history.get(id)!, ...fit, predictCovariates: p.predict }, 'fit' in plan ? plan.since : undefined)];
     }),
   );
   for (const [id, p] of paths) if (p.weatherFree) plans.set(id, { ...plans.get(id)!, weatherFree: p.weatherFree.why });

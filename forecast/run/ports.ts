@@ -3,6 +3,7 @@ import type { Log } from '../../core/log.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import type { InputRequest, RunInputs } from '../inputs.ts';
 import type { GroupsJob } from './groups.worker.ts';
+import type { MonitorView } from './monitor-plan.ts';
 import type { SeriesForecast } from './series.ts';
 
 /** The inputs of a run window as the store knew them at `asOf` (forecast/inputs.ts loadRunInputs over the store). */
@@ -31,4 +32,6 @@ export interface RunDeps {
    * shadow versions' runs on the same inputs in the background; the run does not wait for it.
    */
   shadows?: { afterRun(runId: number): void };
+  /** The rupture monitor's state of the series (store/monitor-state.repository.ts); without it every series runs its usual plan. */
+  monitor?: { states(seriesIds: string[]): Promise<Map<string, MonitorView>> };
 }

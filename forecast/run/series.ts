@@ -26,7 +26,12 @@ export type SeriesPlan =
       /** Set when the weather-free companion serves: why. */
       weatherFree?: string;
     }
-  | { fit: ModelSpecRef; weatherFree?: string };
+  | {
+      fit: ModelSpecRef;
+      weatherFree?: string;
+      /** Fit on the history from this time only (ISO): the data after a confirmed rupture. */
+      since?: string;
+    };
 
 /** A group as the parent prepared it (a worker has no store): the champion's artifact, or its companion's. */
 export interface PreparedGroup {

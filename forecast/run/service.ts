@@ -9,6 +9,7 @@ import { TEMPERATURE } from '../inputs.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { CODE_VERSION } from './code-version.ts';
 import { runWindow } from './horizons.ts';
+import { monitoredPlan, RUPTURE_FALLBACK_DAYS } from './monitor-plan.ts';
 import { computeRun, type PipelineDeps, type RunSpec } from './pipeline.ts';
 import type { RunDeps } from './ports.ts';
 import { scenarioYears } from './scenarios.ts';
@@ -92,9 +93,12 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     codeVersion: CODE_VERSION,
   };
   const champions = req.fallback ? new Map<string, ModelVersion>() : await store.champions(sm.rows);
+  // A deadline fallback run is the fallback model everywhere: no champion, no monitor plan.
+  const monitored = req.fallback ? {} : await monitoredPlans(deps, sm.rows, champions, window.origin);
+  if (Object.keys(monitored).length > 0) settings.monitored = monitored;
   const plan = (id: string): SeriesPlan => {
     const v = champions.get(id);
-    return v ? championPlan(v) : { fit: settings.defaultModel };
+    return monitored[id] ?? (v ? championPlan(v) : { fit: settings.defaultModel });
   };
   // A champion is fed the weather it was trained on (its record), whatever the topology says now.
   const weather = Object.fromEntries([...champions].filter(([id, v]) => Object.hasOwn(v.weather, id)).map(([id, v]) => [id, v.weather[id]]));
@@ -139,6 +143,19 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     warnings: computed.warnings,
     weather: computed.weather,
   };
+}
+
+/** Plans the rupture monitor sets (forecast/run/monitor-plan.ts), recorded in the run's settings so a reproduction makes the same. */
+async function monitoredPlans(deps: RunDeps, ids: string[], champions: Map<string, ModelVersion>, origin: Date): Promise<NonNullable<RunSettings['monitored']>> {
+  if (!deps.monitor) return {};
+  const states = await deps.monitor.states(ids);
+  const out: NonNullable<RunSettings['monitored']> = {};
+  for (const id of ids) {
+    const trainStart = champions.get(id)?.trainStart;
+    const p = monitoredPlan(states.get(id), { origin, defaultModel: deps.config.forecast.defaultModel, historyDays: deps.config.forecast.historyDays, fallbackDays: RUPTURE_FALLBACK_DAYS, ...(trainStart ? { championTrainStart: trainStart } : {}) });
+    if (p) out[id] = p;
+  }
+  return out;
 }
 
 /** A champion's plan: whether its predictions need weather (it was trained with temperature). */
@@ -210,7 +227,7 @@ export async function reproduceRun(deps: Pick<RunDeps, 'store' | 'inputs' | 'wor
   }
   const plan = (id: string): SeriesPlan => {
     const v = versions.get(run.modelVersions[id]);
-    return v ? championPlan(v) : { fit: run.settings.defaultModel };
+    return run.settings.monitored?.[id] ?? (v ? championPlan(v) : { fit: run.settings.defaultModel });
   };
   const computed = await computeRun(
     {

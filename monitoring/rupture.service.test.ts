@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { ResidualHour } from '../core/monitor-state.ts';
+import { fakeEvents } from '../test/fakes/events.ts';
+import { fakeMonitorState, fakeResiduals } from '../test/fakes/monitor-state.ts';
+import { detectRuptures } from './rupture.service.ts';
+import { normalDraws, seededRandom } from './stats/rng.ts';
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+/** Hourly day-ahead residual hours: a daily profile forecast, AR(1) errors of 4 % of level, an optional step and spike. */
+function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt?: number; seed: number; adaptAt?: number }): ResidualHour[] {
+  const draw = normalDraws(seededRandom(opts.seed));
+  let e = 0;
+  return Array.from({ length: hours }, (_, t) => {
+    const base = 100 + 20 * Math.sin((2 * Math.PI * (t % 24)) / 24);
+    const level = (from?: number) => (from !== undefined && t >= from ? 1 + (opts.step ?? 0) : 1);
+    // from adaptAt on, what is published (the fallback, then the model refitted after the rupture) has the new level
+    const forecast = base * level(opts.adaptAt);
+    e = 0.8 * e + 0.6 * 4 * draw();
+    let actual = base * level(opts.stepAt) + e;
+    if (t === opts.spikeAt) actual *= 3;
+    return { ts: new Date(T0 + t * HOUR), actual, forecast, modelVersion: 'load@3', fallbackReason: null };
+  });
+}
+
+async function hourly(series: Map<string, ResidualHour[]>, fromHour: number, toHour: number) {
+  const states = fakeMonitorState();
+  const events = fakeEvents();
+  for (let t = fromHour; t <= toHour; t++) {
+    // the residual of hour t-1 is known at hour t
+    const now = new Date(T0 + t * HOUR);
+    const visible = new Map([...series].map(([id, hs]) => [id, hs.filter((h) => h.ts.getTime() < now.getTime())]));
+    await detectRuptures({ states, residuals: fakeResiduals(visible), events, now: () => now });
+  }
+  return { states, events };
+}
+
+describe('rupture service', () => {
+  it('detects a 30 % step down within a day, switches to the fallback with events, and returns after 14 days', async () => {
+    const stepAt = 40 * 24 + 7;
+    const series = new Map([
+      ['a', simulate(60 * 24, { stepAt, step: -0.3, seed: 1, adaptAt: stepAt + 48 })],
+      ['b', simulate(60 * 24, { seed: 2, spikeAt: 45 * 24 })],
+    ]);
+    const { states, events } = await hourly(series, 20 * 24, stepAt + 16 * 24);
+    const ruptures = events.rows.filter((e) => e.kind === 'rupture');
+    expect(ruptures.map((e) => e.seriesId)).toEqual(['a']);
+    const r = ruptures[0];
+    const delayHours = (r.at.getTime() - (T0 + stepAt * HOUR)) / HOUR;
+    expect(delayHours).toBeLessThanOrEqual(24);
+    expect(r.modelVersion).toBe('load@3');
+    expect(r.detail).toMatchObject({ detector: 'cusum', side: 'down', statistic: expect.any(Number), threshold: expect.any(Number) });
+    expect(r.detail.statistic as number).toBeGreaterThan(r.detail.threshold as number);
+    expect(r.detail.shift as number).toBeLessThan(-0.2);
+    // the estimated change is close to the true step
+    expect(Math.abs(Date.parse(r.detail.ruptureAt as string) - (T0 + stepAt * HOUR)) / HOUR).toBeLessThanOrEqual(6);
+    const on = events.rows.find((e) => e.kind === 'fallback-on')!;
+    expect(on).toMatchObject({ seriesId: 'a', modelVersion: 'load@3', at: r.at, detail: { reason: 'rupture' } });
+    const off = events.rows.find((e) => e.kind === 'fallback-off')!;
+    expect(off.seriesId).toBe('a');
+    expect((off.at.getTime() - Date.parse(r.detail.ruptureAt as string)) / 86_400_000).toBeGreaterThanOrEqual(14);
+    // recalibrated at once on the residuals before the rupture
+    expect(states.rows.get('a')).toMatchObject({ mode: 'model', detector: { pending: null }, ruptureAt: new Date(r.detail.ruptureAt as string) });
+    expect(states.rows.get('b')!.mode).toBe('model');
+  });
+
+  it('leaves a series without enough residuals uncalibrated', async () => {
+    const states = fakeMonitorState();
+    const now = new Date(T0 + 5 * 24 * HOUR);
+    const r = await detectRuptures({ states, residuals: fakeResiduals(new Map([['c', simulate(5 * 24, { seed: 3 })]])), events: fakeEvents(), now: () => now });
+    expect(r).toMatchObject({ checked: 1, uncalibrated: ['c'], ruptures: [] });
+    expect(states.rows.get('c')).toMatchObject({ mode: 'model', detector: null });
+  });
+});

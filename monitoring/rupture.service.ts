@@ -1,0 +1,205 @@
+import type { EventLog } from '../core/events.ts';
+import type { Log } from '../core/log.ts';
+import type { DetectorState, MonitorStateStore, ResidualHour, ResidualSource, SeriesMonitorState } from '../core/monitor-state.ts';
+import { DEFAULT_RUPTURE_SETTINGS, type RuptureSettings } from './rupture-settings.ts';
+import { calibrateThreshold } from './stats/calibrate.ts';
+import { confirmShift } from './stats/confirm.ts';
+import { CUSUM_START, cusumRun } from './stats/cusum.ts';
+import { robustStandardise } from './stats/robust.ts';
+
+export interface RuptureDeps {
+  states: MonitorStateStore;
+  residuals: ResidualSource;
+  events: EventLog;
+  now: () => Date;
+  settings?: RuptureSettings;
+  log?: Log;
+}
+
+export interface RuptureCheck {
+  checked: number;
+  /** Series without enough residuals yet to calibrate on. */
+  uncalibrated: string[];
+  ruptures: string[];
+  returned: string[];
+  dismissed: string[];
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const iso = (d: Date) => d.toISOString();
+
+/**
+ * Online rupture detection (D3) over the residuals of the published day-ahead forecasts
+ * (actual − forecast, hourly). Day-ahead rather than one-step residuals: they are what was
+ * published, they exist for every series and every model without refitting, and a level shift
+ * shows in them fully until the model catches up.
+ *
+ * Per series, each check: (re)calibrates the standardisation and the CUSUM threshold on the
+ * series' own residuals when due; feeds the hours since the last check to a two-sided CUSUM;
+ * an alarm waits for confirmation (median shift of at least minRelativeShift of the level over
+ * at least confirmPoints hours since the estimated change), then a `rupture` and a `fallback-on`
+ * event are appended and the series is put on the fallback, which the next run serves
+ * (forecast/run/monitor-plan.ts). After returnAfterDays of post-rupture history the series returns
+ * to its model with a `fallback-off` event, and the detector is recalibrated at once on the last
+ * year of residuals without those from the rupture to the return.
+ */
+export async function detectRuptures(deps: RuptureDeps): Promise<RuptureCheck> {
+  const s = deps.settings ?? DEFAULT_RUPTURE_SETTINGS;
+  const now = deps.now();
+  const out: RuptureCheck = { checked: 0, uncalibrated: [], ruptures: [], returned: [], dismissed: [] };
+  const ids = await deps.residuals.forecastSeries(new Date(now.getTime() - s.calibrationDays * DAY_MS), now);
+  const states = await deps.states.states(ids);
+  for (const id of ids) {
+    out.checked++;
+    const st = states.get(id);
+    if (st?.mode === 'fallback') {
+      if (await maybeReturn(deps, s, st, now)) out.returned.push(id);
+      continue;
+    }
+    const r = await checkSeries(deps, s, id, st, now);
+    if (r === 'uncalibrated') out.uncalibrated.push(id);
+    if (r === 'rupture') out.ruptures.push(id);
+    if (r === 'dismissed') out.dismissed.push(id);
+  }
+  return out;
+}
+
+async function maybeReturn(deps: RuptureDeps, s: RuptureSettings, st: SeriesMonitorState, now: Date): Promise<boolean> {
+  const ruptureAt = st.ruptureAt ?? st.since;
+  const days = (now.getTime() - ruptureAt.getTime()) / DAY_MS;
+  if (days < s.returnAfterDays) return false;
+  await deps.states.save({ seriesId: st.seriesId, mode: 'model', since: now, ruptureAt, detector: null, modelVersion: st.modelVersion }, now);
+  await deps.events.append({
+    at: now,
+    kind: 'fallback-off',
+    severity: 'info',
+    seriesId: st.seriesId,
+    modelVersion: st.modelVersion,
+    detail: {
+      reason: `${Math.floor(days)} days of history since the rupture (${s.returnAfterDays} needed): the model returns, fitted on post-rupture history only`,
+      ruptureAt: iso(ruptureAt),
+      fallbackSince: iso(st.since),
+      postRuptureDays: Math.floor(days),
+    },
+  });
+  deps.log?.info({ seriesId: st.seriesId, ruptureAt: iso(ruptureAt) }, 'series back on its model after a rupture');
+  return true;
+}
+
+type Outcome = 'uncalibrated' | 'quiet' | 'pending' | 'rupture' | 'dismissed';
+
+async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st: SeriesMonitorState | undefined, now: Date): Promise<Outcome> {
+  let detector = st?.detector ?? null;
+  const since = st?.since ?? new Date(0);
+  const due = !detector || (!detector.pending && now.getTime() - Date.parse(detector.calibratedAt) >= s.recalibrateDays * DAY_MS);
+  let modelVersion = st?.modelVersion ?? null;
+  if (due) {
+    // The last year, less the hours from the last rupture to the return (the broken model, then the fallback).
+    const gap = st?.ruptureAt ? [st.ruptureAt.getTime(), since.getTime()] : null;
+    const hours = (await deps.residuals.dayAhead(id, new Date(now.getTime() - s.calibrationDays * DAY_MS), now)).filter(
+      (h) => !gap || h.ts.getTime() < gap[0] || h.ts.getTime() >= gap[1],
+    );
+    if (hours.length < s.minCalibrationDays * 24) {
+      if (!st) await deps.states.save({ seriesId: id, mode: 'model', since: now, ruptureAt: null, detector: null, modelVersion: null }, now);
+      return 'uncalibrated';
+    }
+    detector = calibrate(hours, s, now, detector);
+    modelVersion = hours[hours.length - 1].modelVersion;
+  }
+  const d = detector!;
+  const save = (patch: Partial<Omit<SeriesMonitorState, 'updatedAt'>>) =>
+    deps.states.save({ seriesId: id, mode: 'model', since, ruptureAt: st?.ruptureAt ?? null, detector: d, modelVersion, ...patch }, now);
+
+  if (!d.pending) {
+    const from = d.lastTs ? new Date(Date.parse(d.lastTs) + HOUR_MS) : now;
+    const hours = await deps.residuals.dayAhead(id, from, now);
+    if (hours.length > 0) {
+      modelVersion = hours[hours.length - 1].modelVersion;
+      const z = hours.map((h) => (h.actual - h.forecast - d.center) / d.scale);
+      const run = cusumRun(z, { k: d.k, h: d.h }, d.cusum);
+      d.cusum = run.state;
+      d.lastTs = iso(hours[run.read - 1].ts);
+      if (run.alarm) {
+        const a = run.alarm;
+        const at = hours[a.index].ts;
+        const excursion = a.side === 'up' ? run.state.upRun : run.state.downRun;
+        d.pending = { at: iso(at), side: a.side, statistic: a.statistic, changeAt: iso(new Date(at.getTime() - (excursion - 1) * HOUR_MS)) };
+      }
+    }
+  }
+  if (!d.pending) {
+    await save({});
+    return 'quiet';
+  }
+  const p = d.pending;
+  const after = await deps.residuals.dayAhead(id, new Date(p.changeAt), now);
+  const c = confirmShift(after.map((h) => h.actual), after.map((h) => h.forecast), p.side, { points: s.confirmPoints, minRelativeShift: s.minRelativeShift });
+  if (c.status === 'pending') {
+    await save({});
+    return 'pending';
+  }
+  if (c.status === 'dismissed') {
+    deps.log?.info({ seriesId: id, ...p, relativeShift: c.relativeShift }, 'rupture alarm not confirmed: detector restarted');
+    d.cusum = { ...CUSUM_START };
+    d.pending = null;
+    d.lastTs = iso(after[after.length - 1].ts);
+    await save({});
+    return 'dismissed';
+  }
+  const ruptureAt = new Date(p.changeAt);
+  const detail = {
+    reason: `level shift of ${(c.relativeShift * 100).toFixed(1)} % confirmed over ${c.points} hours`,
+    detector: 'cusum',
+    statistic: p.statistic,
+    threshold: d.h,
+    k: d.k,
+    side: p.side,
+    alarmAt: p.at,
+    ruptureAt: p.changeAt,
+    shift: c.relativeShift,
+    confirmPoints: c.points,
+    calibratedAlarmsPerYear: d.calibratedAlarmsPerYear,
+  };
+  await deps.events.append({ at: now, kind: 'rupture', severity: 'alarm', seriesId: id, modelVersion, detail });
+  await deps.events.append({
+    at: now,
+    kind: 'fallback-on',
+    severity: 'warning',
+    seriesId: id,
+    modelVersion,
+    detail: { ...detail, reason: 'rupture', fallback: 'shallow-history on post-rupture data', returnAfterDays: s.returnAfterDays },
+  });
+  d.cusum = { ...CUSUM_START };
+  d.pending = null;
+  await save({ mode: 'fallback', since: now, ruptureAt });
+  deps.log?.warn({ seriesId: id, modelVersion, ...detail }, 'rupture confirmed: series on the fallback from the next run');
+  return 'rupture';
+}
+
+/** Standardisation and threshold from the series' own residuals (a pending alarm's state is kept). */
+function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previous: DetectorState | null): DetectorState {
+  const r = hours.map((h) => h.actual - h.forecast);
+  const { center, scale } = robustStandardise(r);
+  // A residual scale of zero (a constant series forecast exactly) would make every deviation infinite.
+  const sc = scale > 0 ? scale : Math.max(1e-9, Math.abs(center) * 1e-3, 1e-9);
+  const z = r.map((x) => (x - center) / sc);
+  const level = hours.reduce((a, h) => a + Math.abs(h.forecast), 0) / hours.length;
+  const k = (s.allowance * s.minRelativeShift * level) / sc;
+  // The target is false fallback switches: alarms the confirmation would act on, on these residuals.
+  const confirm = { points: s.confirmPoints, minRelativeShift: s.minRelativeShift, relative: (x: number) => (x * sc + center) / level };
+  // h never below 5 (ARL0 ≈ 465 h for iid residuals at k = 0.5): the confirmation filters alarms, it does not replace the chart.
+  const cal = calibrateThreshold(z, { k, confirm, hMin: 5, alarmsPerYear: s.alarmsPerYear, blockLength: Math.min(s.blockHours, Math.floor(z.length / 2)), years: s.simulatedYears, seed: s.seed });
+  return {
+    center,
+    scale: sc,
+    k,
+    h: cal.h,
+    calibratedAlarmsPerYear: cal.alarmsPerYear,
+    calibratedOn: cal.sample,
+    calibratedAt: iso(now),
+    cusum: previous?.cusum ?? { ...CUSUM_START },
+    lastTs: previous?.lastTs ?? iso(hours[hours.length - 1].ts),
+    pending: null,
+  };
+}
