@@ -75,6 +75,8 @@ export interface ForecastValue {
   modelVersion: string;
   fallbackReason: string | null;
   baseMean: number;
+  /** Labels on the value, e.g. 'out-of-range' (an input beyond the model's training range); absent or empty: none. */
+  flags?: string[];
 }
 
 export interface ForecastRow extends Omit<ForecastValue, 'q'> {

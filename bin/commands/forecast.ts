@@ -131,6 +131,9 @@ export async function run(args: string[]): Promise<number> {
       ['series', 'model', 'version', 'fallback'],
       (await runSeriesLabels(db, s.runId)).map((l) => [l.seriesId, l.model, l.modelVersion.replace(/^(fit:[^:]+:[0-9a-f]{12})[0-9a-f]+$/, '$1…'), l.fallbackReason ?? '']),
     );
+    for (const o of s.outOfRange) {
+      console.log(`out-of-range: ${o.seriesId}: ${o.hours} h of temperature outside the training range ${o.range.min.toFixed(1)}…${o.range.max.toFixed(1)} °C of ${o.modelVersion} (forecast ${o.lowest.toFixed(1)}…${o.highest.toFixed(1)} °C from ${o.first}); those values are flagged`);
+    }
     for (const w of s.warnings) console.error(`warning: ${w}`);
     return 0;
   }, config);
@@ -182,10 +185,10 @@ async function show(a: z.infer<typeof ShowArgs>): Promise<number> {
   return 0;
 }
 
-/** `series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated`. */
+/** `series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated,flags` (flags joined by '+'). */
 function toCsv(rows: ForecastValue[], levels: number[]): string {
   const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  const head = ['series_id', 'grain', 'ts', 'mean', ...levels.map((l) => `p${Number((l * 100).toPrecision(6))}`), 'model', 'model_version', 'fallback_reason', 'allocated'];
+  const head = ['series_id', 'grain', 'ts', 'mean', ...levels.map((l) => `p${Number((l * 100).toPrecision(6))}`), 'model', 'model_version', 'fallback_reason', 'allocated', 'flags'];
   const lines = rows.map((r) =>
     [
       r.seriesId,
@@ -197,6 +200,7 @@ function toCsv(rows: ForecastValue[], levels: number[]): string {
       r.modelVersion,
       cell(r.fallbackReason ?? ''),
       r.allocated ? `${r.allocated.rule}:${r.allocated.movingLoads.join('+')}` : '',
+      (r.flags ?? []).join('+'),
     ].join(','),
   );
   return [head.join(','), ...lines].join('\n') + '\n';

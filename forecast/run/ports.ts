@@ -1,4 +1,5 @@
 import type { Config } from '../../core/config.ts';
+import type { EventLog } from '../../core/events.ts';
 import type { Log } from '../../core/log.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import type { InputRequest, RunInputs } from '../inputs.ts';
@@ -26,4 +27,6 @@ export interface RunDeps {
   /** The run's issue time. */
   now: () => Date;
   log?: Log;
+  /** Where a run's `out-of-range` events go; without it they are only flags on the values. */
+  events?: EventLog;
 }
