@@ -79,7 +79,9 @@ export interface ForecastValue {
   flags?: string[];
 }
 
-export interface ForecastRow extends Omit<ForecastValue, 'q'> {
+export interface ForecastRow extends Omit<ForecastValue, 'q' | 'flags'> {
+  /** As stored: empty when the value carries no label. */
+  flags: string[];
   /** Keyed by level as written in the run's settings ('0.1', '0.5', …). */
   quantiles: Record<string, number>;
   /** Set on an allocation view: the moving loads whose share was added to this row. */

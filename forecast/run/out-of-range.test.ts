@@ -7,12 +7,12 @@ const START = Date.UTC(2026, 0, 1);
 
 describe('temperature outside the training range', () => {
   const history = Float64Array.from([5, Number.NaN, 30, 12, -3, 18, 40]);
-  it('takes the range over the version’s training window, else over the whole history', () => {
+  it('takes the range over the version’s training window, or the whole history for a model fitted in the run', () => {
     const iso = (h: number) => new Date(START + h * HOUR).toISOString();
     expect(trainingRange(history, START, { start: iso(1), end: iso(4) })).toEqual({ min: 12, max: 30 });
     expect(trainingRange(history, START)).toEqual({ min: -3, max: 40 });
-    // A version trained before the run's history began: the history is what is known of it.
-    expect(trainingRange(history, START, { start: iso(-100), end: iso(-50) })).toEqual({ min: -3, max: 40 });
+    // A version trained before the run's history began: unknown, not judged against other data.
+    expect(trainingRange(history, START, { start: iso(-100), end: iso(-50) })).toBeNull();
     expect(trainingRange(Float64Array.from([Number.NaN]), START)).toBeNull();
   });
   it('flags a step when any path leaves the range, at either end; the bounds themselves are inside', () => {

@@ -6,7 +6,7 @@
  *
  * The training range is the min/max of the observed temperature over the model version's
  * training window, taken from the run's own history (the same stations the version was trained
- * on, since a champion is fed its recorded weather). A GAM's outer temperature knots hold the
+ * on, since a champion is fed its recorded weather; the default 3-year history covers it). A GAM's outer temperature knots hold the
  * same numbers, but only for GAMs; this works for every kind and for artifacts stored before
  * anyone looked. A model fitted in the run was trained on the whole history. Pure: arrays in,
  * flags out.
@@ -35,8 +35,10 @@ export interface OutOfRangeSeries {
 
 /**
  * min/max of the finite temperatures of an hourly history from `startMs` within the training
- * window [start, end); the whole history when the window is not given or does not overlap it
- * (a version trained before the run's history starts). Null without any finite value.
+ * window [start, end) (the whole history for a model fitted in the run). Null without any finite
+ * value there, e.g. a version trained before the run's history starts (historyDays shorter than
+ * its age): its range is then unknown and nothing is flagged, rather than judged against data it
+ * never saw.
  */
 export function trainingRange(temperature: Float64Array, startMs: number, window?: { start: string; end: string }): TemperatureRange | null {
   const within = (from: number, to: number) => {
@@ -50,13 +52,10 @@ export function trainingRange(temperature: Float64Array, startMs: number, window
     }
     return min <= max ? { min, max } : null;
   };
-  if (window) {
-    const from = Math.ceil((Date.parse(window.start) - startMs) / 3_600_000);
-    const to = Math.ceil((Date.parse(window.end) - startMs) / 3_600_000);
-    const r = within(from, to);
-    if (r) return r;
-  }
-  return within(0, temperature.length);
+  if (!window) return within(0, temperature.length);
+  const from = Math.ceil((Date.parse(window.start) - startMs) / 3_600_000);
+  const to = Math.ceil((Date.parse(window.end) - startMs) / 3_600_000);
+  return within(from, to);
 }
 
 /** Per step: whether any of the prediction paths' temperatures (forecast, or each scenario) lies outside the range. */
