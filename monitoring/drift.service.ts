@@ -16,7 +16,8 @@
  *  - does it matter? PSI ≥ `psi` or W1 / σ_reference ≥ `wasserstein` (config). These effect sizes
  *    are computed on the hourly values of the matched days: an effect size is not biased by
  *    autocorrelation, and on 14 daily means a 10-bin PSI would be ≈ 0.8 from sampling noise alone.
- * Each drifted feature appends one `drift` event with its statistics and thresholds.
+ * Each drifted feature appends one `drift` event with its statistics and thresholds (when the
+ * caller gives an event log: the daily job does, the command prints a report).
  */
 import type { Config } from '../core/config.ts';
 import { GridcastError } from '../core/errors.ts';
@@ -80,6 +81,8 @@ export interface SeriesDrift {
 
 export interface DriftReport {
   at: Date;
+  /** End of the recent window. */
+  asOf: Date;
   settings: DriftSettings;
   series: SeriesDrift[];
   /** Series asked for or under the topology that were not tested, and why. */
@@ -89,7 +92,8 @@ export interface DriftReport {
 export interface DriftDeps {
   store: Pick<RunStore, 'topology' | 'champions'>;
   inputs: RunInputsSource;
-  events: EventLog;
+  /** Where drift events go (the daily job); absent: a report only (`gridcast drift`, so a look by hand does not repeat the job's alarms). */
+  events?: EventLog;
   config: Config;
   now: () => Date;
   log?: Log;
@@ -124,7 +128,7 @@ export async function detectDrift(deps: DriftDeps, req: DriftRequest = {}): Prom
     }
     series.push(s);
     for (const f of s.features.filter((x) => x.drift)) {
-      await deps.events.append({
+      await deps.events?.append({
         at,
         kind: 'drift',
         severity: 'warning',
@@ -148,7 +152,7 @@ export async function detectDrift(deps: DriftDeps, req: DriftRequest = {}): Prom
     }
     if (s.drifted.length > 0) deps.log?.warn({ seriesId: id, modelVersion: v.id, features: s.drifted }, 'input drift');
   }
-  return { at, settings, series, skipped };
+  return { at, asOf, settings, series, skipped };
 }
 
 async function seriesDrift(deps: DriftDeps, settings: DriftSettings, id: string, v: ModelVersion, asOf: Date): Promise<SeriesDrift | { reason: string }> {

@@ -1,4 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cliStore } from './aggregates-fixtures.ts';
 import { ConfigSchema } from '../core/config.ts';
 import type { MeasurementInput } from '../core/series.ts';
 import { validateTopology } from '../core/topology/validate.ts';
@@ -18,7 +24,6 @@ import { insertMeasurements } from '../store/measurements.repository.ts';
 import { runStoreRepository } from '../store/run-store.repository.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { insertWeatherForecasts, insertWeatherObs } from '../store/weather.repository.ts';
-import { freshDb } from './db.ts';
 import { fakeEvents } from './fakes/events.ts';
 
 /**
@@ -54,9 +59,16 @@ const config = ConfigSchema.parse({
   forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: 420, reconciliation: 'bottom-up' },
 });
 /** The forecast day is the peak of the heatwave: twice the excess of the fortnight before. */
+const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
+const exec = promisify(execFile);
+const configDir = mkdtempSync(join(tmpdir(), 'gridcast-scenario-9-'));
+const configFile = join(configDir, 'config.json');
+writeFileSync(configFile, JSON.stringify({ timeZone: ZONE, forecast: config.forecast }));
+afterAll(() => rmSync(configDir, { recursive: true, force: true }));
 const heated = (ts: number, v: number) => (ts >= TO ? v + 2 * HEAT : ts >= HEAT_FROM ? v + HEAT : v);
 
 describe('scenario 9: a heatwave beyond the training range', () => {
+  let store: Awaited<ReturnType<typeof cliStore>>;
   let db: Db;
   let championId: string;
   /** Observed temperature as stored, by hour. */
@@ -65,7 +77,8 @@ describe('scenario 9: a heatwave beyond the training range', () => {
   const forecast = new Map<number, number>();
 
   beforeAll(async () => {
-    db = await freshDb('pglite');
+    store = await cliStore('pglite');
+    db = await store.open();
     await saveTopology(db, TOPOLOGY);
     const sim = createSimulator({ seed: 42, topology: TOPOLOGY, faults: false, weatherStepSec: 3600 });
     for (const batch of sim.chunks(new Date(FROM), new Date(TO), 3600, 60 * 86_400)) {
@@ -88,7 +101,10 @@ describe('scenario 9: a heatwave beyond the training range', () => {
     expect(version.features).toContain('temperature');
     await registryServiceOf(db).promote(version.id, { actor: 'test', reason: 'summer model' });
   }, 300_000);
-  afterAll(() => db?.close());
+  afterAll(async () => {
+    await db?.close();
+    await store?.cleanup();
+  });
 
   const driftDeps = (now: Date) => ({ store: runStoreRepository(db), inputs: { load: (req: Parameters<typeof loadRunInputs>[1]) => loadRunInputs(db, req) }, config, now: () => now });
 
@@ -148,4 +164,20 @@ describe('scenario 9: a heatwave beyond the training range', () => {
       expect(e.detail.highest as number).toBeGreaterThan(hi);
     }
   }, 180_000);
+
+  it('gridcast drift prints the same statistics, per feature', async () => {
+    await db.close();
+    const env = { ...process.env, ...store.env, GRIDCAST_CONFIG: configFile };
+    const json = JSON.parse((await exec('node', [CLI, 'drift', '--as-of', AS_OF.toISOString(), '--format', 'json'], { env })).stdout);
+    const table = (await exec('node', [CLI, 'drift', '--series', 'ss.a', '--as-of', AS_OF.toISOString()], { env })).stdout;
+    process.stderr.write(table);
+    db = await store.open();
+    const report = await detectDrift({ ...driftDeps(AS_OF) });
+    expect(json.series.map((s: { seriesId: string }) => s.seriesId)).toEqual(['ss.a', 'ss.b']);
+    const fromCli = json.series[0].features.find((f: { feature: string }) => f.feature === 'temperature');
+    const fromService = report.series[0].features.find((f) => f.feature === 'temperature')!;
+    expect(fromCli).toEqual(JSON.parse(JSON.stringify(fromService)));
+    expect(table).toMatch(/^ss\.a +substations@1 +temperature +ks +14 +31 .* DRIFT$/m);
+    expect(table).toContain('ss.a: recent 2026-07-0');
+  }, 120_000);
 });
