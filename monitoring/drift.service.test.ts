@@ -9,6 +9,7 @@ import { fakeRunInputs, type FakeSeries } from '../test/fakes/run-inputs.ts';
 import { fakeRunStore } from '../test/fakes/run-store.ts';
 import { dailyInputs } from './drift-features.ts';
 import { CALENDAR_MIX, detectDrift, type DriftDeps } from './drift.service.ts';
+import { driftJob } from '../jobs/drift.job.ts';
 import { ksTest } from './stats/ks.ts';
 import { normalisedWasserstein } from './stats/wasserstein.ts';
 
@@ -162,5 +163,16 @@ describe('input drift against a season-matched reference', () => {
   it('refuses an unknown series by name', async () => {
     const { deps } = setup(weather());
     await expect(detectDrift(deps, { seriesIds: ['z9'] })).rejects.toMatchObject({ code: 'SERIES_NOT_FOUND' });
+  });
+
+  it('the daily job compares the fortnight before its tick and records the drift', async () => {
+    const { deps, events } = setup(weather({ from: new Date('2026-07-05T00:00:00Z'), deltaC: 8 }));
+    const tick = new Date('2026-07-04T04:30:00Z');
+    const before = (await driftJob(deps).run({ scheduledAt: tick, deadline: new Date(tick.getTime() + 1800_000), signal: new AbortController().signal })) as Awaited<ReturnType<typeof detectDrift>>;
+    expect(before.asOf).toEqual(tick);
+    expect(before.series[0].recent.to.getTime()).toBeLessThanOrEqual(tick.getTime());
+    expect(events.rows).toEqual([]);
+    await driftJob(deps).run({ scheduledAt: NOW, deadline: NOW, signal: new AbortController().signal });
+    expect(events.rows.some((e) => e.kind === 'drift' && e.detail.feature === 'temperature')).toBe(true);
   });
 });

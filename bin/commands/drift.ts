@@ -46,6 +46,7 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
+const day = (d: Date) => d.toISOString().slice(0, 10);
 const num = (v: number | null, digits = 3) => (v === null || Number.isNaN(v) ? '' : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(digits));
 
 /** One line per series and feature, then the series not tested and why. */
@@ -73,7 +74,10 @@ function table(r: DriftReport): string {
     `drift as of ${r.asOf.toISOString()}: alpha ${r.settings.alpha} (Holm), psi >= ${r.settings.psi} or w1/sd >= ${r.settings.wasserstein}; last ${r.settings.windowDays} days against the same months of each champion's training`,
     line(head),
     ...rows.map(line),
-    ...r.series.map((s) => `${s.seriesId}: recent ${s.recent.from.toISOString().slice(0, 10)}…${s.recent.to.toISOString().slice(0, 10)}, reference months ${s.reference.months.join(',') || '-'} (${s.reference.days} days of ${s.reference.trainStart.toISOString().slice(0, 10)}…${s.reference.trainEnd.toISOString().slice(0, 10)})`),
+    ...r.series.map(
+      (s) =>
+        `${s.seriesId}: recent ${day(s.recent.from)} to ${day(new Date(s.recent.to.getTime() - 86_400_000))}, reference months ${s.reference.months.join(',') || '-'} (${s.reference.days} days of ${day(s.reference.trainStart)} to ${day(s.reference.trainEnd)})`,
+    ),
     ...r.skipped.map((s) => `${s.seriesId}: not tested (${s.reason})`),
   ];
   return out.join('\n') + '\n';
