@@ -203,6 +203,7 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
               ($1, 'b', '1h', now(), 1, '{}', 'm', 'v', NULL, 1)`,
       [rows[0].id],
     );
+    await db.query(`INSERT INTO events (at, kind) VALUES (now(), 'rupture'), (now(), 'rupture'), (now(), 'drift')`);
     await app.inject({ url: '/health' });
     const res = await app.inject({ url: '/metrics', headers: await authAs(db, 'viewer') });
     expect(res.statusCode).toBe(200);
@@ -216,6 +217,10 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(text).toContain('gridcast_job_last_run_duration_seconds{job="forecast-day-ahead",status="succeeded"} 42');
     expect(text).toContain('gridcast_forecast_runs{horizon="day-ahead",status="succeeded"} 1');
     expect(text).toContain(`gridcast_forecast_fallback_series{horizon="day-ahead",run_id="${rows[0].id}"} 1`);
+    expect(text).toContain('# TYPE gridcast_events_total counter');
+    expect(text).toContain('gridcast_events_total{kind="rupture"} 2');
+    expect(text).toContain('gridcast_events_total{kind="drift"} 1');
+    expect(text).toContain('gridcast_events_total{kind="rollback"} 0');
     expect(text).toContain(`gridcast_store_info{kind="${kind}"} 1`);
     if (kind === 'pg') expect(text).toMatch(/^gridcast_store_connections\{state="total"\} \d+$/m);
     else expect(text).not.toContain('gridcast_store_connections{');

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -17,6 +17,8 @@ export interface MetricsSource {
   forecastRuns(): Promise<Array<{ horizon: string; status: string; runs: number }>>;
   /** Series served by a fallback model in the latest successful run of each horizon. */
   latestRunFallbacks(): Promise<Array<{ horizon: string; runId: number; series: number }>>;
+  /** Events of each kind ever appended to the event log (append-only, so the counts only grow). */
+  eventCounts(): Promise<Array<{ kind: string; events: number }>>;
   /** The store's connections: a pg pool's counts; PGlite has no pool, only its kind. */
   pool(): { kind: 'pg' | 'pglite'; total?: number; idle?: number; waiting?: number };
 }
@@ -64,6 +66,16 @@ export function registerMetrics(app: FastifyInstance, source?: MetricsSource): R
     ['horizon', 'status'], () => source.forecastRuns(), (r) => ({ horizon: r.horizon, status: r.status }), (r) => r.runs);
   fromStore('gridcast_forecast_fallback_series', 'Series forecast by a fallback model in the latest successful run of each horizon',
     ['horizon', 'run_id'], () => source.latestRunFallbacks(), (r) => ({ horizon: r.horizon, run_id: String(r.runId) }), (r) => r.series);
+  // A counter, not a gauge: the event log is append-only, so each kind's count only grows, and
+  // rate()/increase() over it give alarms per hour. Read from the store so every instance agrees.
+  new Counter({
+    name: 'gridcast_events_total', help: 'Events appended to the monitoring event log, by kind (rupture, fallback-on, drift, deadline-missed, retrain-proposal, promotion, …)',
+    labelNames: ['kind'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await source.eventCounts()) this.inc({ kind: r.kind }, r.events);
+    },
+  });
   new Gauge({
     name: 'gridcast_store_connections', help: 'Store connections of the pg pool by state (total, idle, waiting clients); absent on PGlite',
     labelNames: ['state'] as const, registers: [registry],

@@ -2,6 +2,7 @@ import type { ActualsService } from '../ingest/actuals.service.ts';
 import type { TopologyReader } from '../ingest/topology/topology.service.ts';
 import type { RunReader } from '../forecast/run/read-runs.service.ts';
 import type { JobsStatus } from '../jobs/status.service.ts';
+import type { EventReader } from '../monitoring/events.service.ts';
 
 /** The services behind the read routes of /api/v1, built by the composition root (bin/lib/read-services.ts). */
 export interface ReadServices {
@@ -9,4 +10,5 @@ export interface ReadServices {
   actuals: ActualsService;
   runs: RunReader;
   jobs: JobsStatus;
+  events: EventReader;
 }

@@ -14,6 +14,7 @@ import { storeOwner } from '../store/store-lock.ts';
 import { freePort } from './net.ts';
 import { AS_OF_MARCH, HISTORY_DAYS, seedGrid } from './fixtures/runs/grid.ts';
 import { runDeps } from '../bin/lib/run-deps.ts';
+import { eventsRepository } from '../store/events.repository.ts';
 
 /**
  * While `gridcast start` holds an embedded store, `query`, `forecast show` and `models` read
@@ -53,6 +54,11 @@ const READS = [
   ['models', 'show', 'grid@1'],
   ['models', 'audit'],
   ['models', 'audit', 'grid', '--limit', '1'],
+  ['forecast', 'show', '--latest', '--horizon', 'day-ahead', '--format', 'json'],
+  ['forecast', 'show', '1', '--series', 'ss2', '--allocation', 'none', '--format', 'json'],
+  ['events'],
+  ['events', '--kind', 'rupture,fallback-on', '--format', 'csv'],
+  ['events', '--series', 'ss2', '--from', '2025-03-28', '--to', '2025-03-29T12:00:00Z', '--format', 'json'],
 ];
 const FAILURES = [
   ['query', '--series', 'nowhere', '--from', '2025-03-27', '--to', '2025-03-28', '--grain', '1h'],
@@ -75,6 +81,10 @@ describe('read commands through a running gridcast start', () => {
       await trainModel(trainDeps(db, config), { model: 'grid', kind: 'seasonal-naive', seriesIds: ['ss2', 'ss3'], trainEnd: new Date('2025-03-29T00:00:00Z'), actor: 'alice', codeVersion: 'test' }, build);
       await registryServiceOf(db).promote('grid@1', { actor: 'carol', reason: 'first model' });
       await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH });
+      const log = eventsRepository(db);
+      await log.append({ at: new Date('2025-03-28T09:00:00Z'), kind: 'rupture', seriesId: 'ss2', modelVersion: 'grid@1', detail: { statistic: 6.2, reason: 'level, shift' } });
+      await log.append({ at: new Date('2025-03-29T06:00:00Z'), kind: 'fallback-on', seriesId: 'ss2', runId: 1 });
+      await log.append({ at: new Date('2025-03-29T07:00:00Z'), kind: 'drift', seriesId: 'grid', detail: { feature: 'temperature' } });
     } finally {
       await db.close();
     }
@@ -110,6 +120,9 @@ describe('read commands through a running gridcast start', () => {
     expect(JSON.parse(out(1)).length).toBeGreaterThan(5);
     expect(out(3).split('\n').length).toBeGreaterThan(100);
     expect(out(5)).toMatch(/^grid@1\s+champion\s+seasonal-naive\s+2\s/m);
+    expect(out(10).split('\n').map((l) => l.split(/\s+/)[1])).toEqual(['kind', 'drift', 'fallback-on', 'rupture', undefined]);
+    expect(out(11)).toBe('at,kind,series_id,model_version,detail\n2025-03-29T06:00:00.000Z,fallback-on,ss2,,{}\n2025-03-28T09:00:00.000Z,rupture,ss2,grid@1,"{""reason"":""level, shift"",""statistic"":6.2}"\n');
+    expect(JSON.parse(out(12)).map((e: { kind: string }) => e.kind)).toEqual(['fallback-on', 'rupture']);
     expect(out(8)).toMatch(/\sapikey|carol\s+promote\s+grid@1\s+candidate\s+champion\s+first model/);
     for (const [i, code] of [[0, 'SERIES_NOT_FOUND'], [1, 'RUN_NOT_FOUND'], [2, 'VERSION_NOT_FOUND']] as const) {
       const r = through.get(FAILURES[i].join(' '))!;
@@ -128,10 +141,6 @@ describe('read commands through a running gridcast start', () => {
     expect(keyless.code).toBe(1);
     expect(keyless.stderr).toMatch(/^gridcast: error STORE_LOCKED: The store .* in use by gridcast process \d+ .* no API key is at hand: set GRIDCAST_API_KEY to a key with the viewer role/);
 
-    // The run's full record is in the store only: the JSON of forecast show names the API route instead.
-    const json = await gridcast(['forecast', 'show', '--latest', '--horizon', 'day-ahead', '--format', 'json']);
-    expect(json.code).toBe(1);
-    expect(json.stderr).toContain(`GET ${url}/api/v1/forecasts/latest?horizon=day-ahead`);
   }, 120_000);
 
   it('refuses writes with STORE_LOCKED naming the API route that does the same', async () => {

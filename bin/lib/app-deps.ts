@@ -5,6 +5,7 @@ import { apiKeysRepository } from '../../store/api-keys.repository.ts';
 import { appendAudit } from '../../store/audit.repository.ts';
 import type { Db } from '../../store/db.ts';
 import { metricsRepository } from '../../store/metrics.repository.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 
 /** The API key service over the store (`gridcast start`, `gridcast apikey`). */
 export const apiKeyService = (db: Db) => new ApiKeyService(apiKeysRepository(db));
@@ -19,6 +20,7 @@ export function storeAppDeps(db: Db): { apiKeys: ApiKeyService; audit: AuditSink
     },
     metrics: {
       ...metrics,
+      eventCounts: () => eventsRepository(db).countsByKind(),
       pool: () => ({ kind: db.kind, ...db.poolStats?.() }),
     },
   };

@@ -7,14 +7,18 @@ import { createJobsStatus, type JobDefinition } from '../../jobs/status.service.
 import { noRunYet } from '../../jobs/forecast.job.ts';
 import { configuredJobs } from '../../jobs/registry.ts';
 import type { Db } from '../../store/db.ts';
-import { querySeries } from '../../store/query.repository.ts';
+import { querySeries, seriesBounds } from '../../store/query.repository.ts';
 import { latestRun, listRuns, readForecasts, readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import type { ReadServices } from '../../api/read-services.ts';
 import { runDeps } from './run-deps.ts';
+import { createEventReader } from '../../monitoring/events.service.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 
-export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
+export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) });
+
+export const eventReader = (db: Db, config: Config) => createEventReader({ events: eventsRepository(db), timeZone: config.timeZone });
 
 export const runReader = (db: Db, config: Config, cache?: RunReaderCache) =>
   createRunReader({
@@ -48,6 +52,7 @@ export function readServices(
     topology: createTopologyReader({ listSeries: () => listSeries(db) }),
     actuals: actualsService(db),
     runs: runReader(db, config, SERVER_CACHE),
+    events: eventReader(db, config),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }

@@ -4,6 +4,7 @@ import { loadRunInputs } from '../../forecast/inputs.ts';
 import type { RunDeps } from '../../forecast/run/ports.ts';
 import { threadGroups } from '../../forecast/run/workers.ts';
 import type { Db } from '../../store/db.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 import { runStoreRepository } from '../../store/run-store.repository.ts';
 
 /** What reproducing a stored run needs over one store (its settings come from the run, not the configuration). */
@@ -11,7 +12,10 @@ export function reproduceDeps(db: Db): Pick<RunDeps, 'store' | 'inputs' | 'worke
   return { store: runStoreRepository(db), inputs: { load: (req) => loadRunInputs(db, req) }, workers: threadGroups };
 }
 
-/** The ports of a forecast run over one store: its repositories, the inputs as stored, worker threads and the wall clock. */
+/**
+ * The ports of a forecast run over one store: its repositories, the inputs as stored, worker
+ * threads, the wall clock and the event log (out-of-range events; the drift job shares it).
+ */
 export function runDeps(db: Db, config: Config, log?: Log): RunDeps {
-  return { ...reproduceDeps(db), config, now: () => new Date(), ...(log ? { log } : {}) };
+  return { ...reproduceDeps(db), config, now: () => new Date(), events: eventsRepository(db), ...(log ? { log } : {}) };
 }
