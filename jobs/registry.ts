@@ -14,7 +14,14 @@ import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
 import type { Job } from './scheduler.ts';
+import { recordFallbackSwitches } from '../monitoring/fallback-switches.ts';
+import { latestRun, readRun, runSeriesLabels } from '../store/forecasts.repository.ts';
 import { cronProblem } from './ticks.ts';
+import type { EventLog } from '../core/events.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { inlineGroups } from '../forecast/run/workers.ts';
+import { deadlineService, type DeadlineService } from '../monitoring/deadline.service.ts';
+import { freshnessRepository } from '../store/freshness.repository.ts';
 
 export interface ConfiguredJobs {
   jobs: Job[];
@@ -37,6 +44,10 @@ export function configuredJobs(deps: {
   liveSince?: () => Date | undefined;
   /** Where polled points go; the poll jobs exist only with it. */
   pollCommit?: CommitRows;
+  /** The event log: with it, the forecast jobs run under the deadline policy (monitoring/deadline.service.ts). */
+  events?: EventLog;
+  /** A replay's clock (its waits move the replayed time) instead of the wall clock; the run is then not raced against its budget. */
+  replayClock?: Clock;
 }): ConfiguredJobs {
   const { db, config, log } = deps;
   const { cron, windowSec, ...settings } = config.imputation;
@@ -48,9 +59,9 @@ export function configuredJobs(deps: {
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
     derivedSeriesJob(db, log),
     spikesJob(db, log),
-    ...forecastJobs(deps.run),
-    // Drift reads what a run reads; its events go where the runs' do.
-    driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...(deps.run.events ? { events: deps.run.events } : {}) }),
+    ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
+    // Drift reads what a run reads; its events go to the jobs' event log.
+    driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }
@@ -80,5 +91,23 @@ export function applyJobConfig(jobs: Job[], overrides: Config['jobs'], timeZone:
       );
     }
     return [configured];
+  });
+}
+
+/** The deadline policy over the store: the model run's ports, a fallback computed in this thread, the wall clock. */
+/** After a run is stored: the fallback-on / fallback-off events of its series against the previous published run. */
+export const fallbackSwitchesOf = (db: Db, events: EventLog) => (runId: number) =>
+  recordFallbackSwitches({ runs: { readRun: (id) => readRun(db, id), latestRun: (h, before) => latestRun(db, h, before), runSeriesLabels: (id) => runSeriesLabels(db, id) }, events }, runId);
+
+function forecastDeadlines(db: Db, config: Config, run: RunDeps, events: EventLog, log: Log, replayClock?: Clock): DeadlineService {
+  return deadlineService({
+    run,
+    fallbackRun: { ...run, workers: inlineGroups },
+    events,
+    freshness: freshnessRepository(db),
+    clock: replayClock ?? systemClock,
+    config,
+    log,
+    ...(replayClock && { enforceBudget: false }),
   });
 }

@@ -1,15 +1,25 @@
+import type { Clock } from '../core/clock.ts';
 import type { Job } from './scheduler.ts';
 import { nextTick } from './ticks.ts';
 
-/** The clock of a replay: the services read it as their `now`, the replay moves it from tick to tick. */
-export interface ReplayClock {
-  now(): Date;
+/**
+ * The clock of a replay: the services read it as their `now`, the replay moves it from tick to
+ * tick, and a service's wait (the deadline policy's early warning) moves it forward at once.
+ */
+export interface ReplayClock extends Clock {
   set(at: Date): void;
 }
 
 export function replayClock(start: Date): ReplayClock {
   let t = start.getTime();
-  return { now: () => new Date(t), set: (at) => void (t = at.getTime()) };
+  return {
+    now: () => new Date(t),
+    set: (at) => void (t = at.getTime()),
+    async sleepUntil(at, signal) {
+      if (signal?.aborted) throw signal.reason;
+      t = Math.max(t, at.getTime());
+    },
+  };
 }
 
 export interface ReplayedTick {

@@ -22,10 +22,12 @@ describe('fallback switches between two published runs', () => {
   });
 
   it('compares a stored run with the run of its horizon published before it and appends the switches', async () => {
-    const record = (id: number, issuedAt: string) => ({ id, horizon: 'day-ahead', issuedAt: new Date(issuedAt) }) as RunRecord;
+    const record = (id: number, issuedAt: string, fallbackReason?: string) => ({ id, horizon: 'day-ahead', issuedAt: new Date(issuedAt), settings: { ...(fallbackReason && { fallbackReason }) } }) as RunRecord;
     const runs = new Map([
       [1, { run: record(1, '2025-03-28T08:00:00Z'), labels: [model('a'), fallback('b', 'short-history')] }],
       [2, { run: record(2, '2025-03-29T08:00:00Z'), labels: [fallback('a', 'rupture'), model('b')] }],
+      [3, { run: record(3, '2025-03-30T08:00:00Z', 'deadline: inputs late'), labels: [fallback('a', 'deadline: inputs late'), fallback('b', 'deadline: inputs late')] }],
+      [4, { run: record(4, '2025-03-31T08:00:00Z'), labels: [fallback('a', 'rupture'), fallback('b', 'short-history')] }],
     ]);
     const events = fakeEvents();
     const deps = {
@@ -41,6 +43,9 @@ describe('fallback switches between two published runs', () => {
       ['fallback-on', 'a', 2],
       ['fallback-off', 'b', 2],
     ]);
-    expect(events.rows).toHaveLength(3);
+    // A deadline fallback run switches nothing; the run after it is compared with run 2.
+    expect(await recordFallbackSwitches(deps, 3)).toEqual([]);
+    expect((await recordFallbackSwitches(deps, 4)).map((e) => [e.kind, e.seriesId, e.runId])).toEqual([['fallback-on', 'b', 4]]);
+    expect(events.rows).toHaveLength(4);
   });
 });

@@ -41,13 +41,21 @@ export interface PublishedRuns {
 /**
  * Appends the fallback switches of a stored run against the run of its horizon published before
  * it, so an operator sees in the event log when a series left its model and when it came back,
- * whatever made it (too little history, a failing model, a rupture, a deadline).
+ * whatever made it (too little history, a failing model, a rupture). A deadline fallback run
+ * (every series on the fallback, announced by its `fallback-published` event) is no switch of
+ * its series, and the run after it is compared with the last run that was not one.
  */
 export async function recordFallbackSwitches(deps: { runs: PublishedRuns; events: EventLog }, runId: number): Promise<MonitoringEvent[]> {
   const run = await deps.runs.readRun(runId);
-  const previous = await deps.runs.latestRun(run.horizon, run.issuedAt);
+  if (run.settings.fallbackReason) return [];
+  let previous = await deps.runs.latestRun(run.horizon, run.issuedAt);
+  for (let hops = 0; previous?.settings.fallbackReason && hops < MAX_DEADLINE_FALLBACKS_BACK; hops++) previous = await deps.runs.latestRun(run.horizon, previous.issuedAt);
+  if (previous?.settings.fallbackReason) previous = null;
   const [before, now] = await Promise.all([previous && previous.id !== run.id ? deps.runs.runSeriesLabels(previous.id) : null, deps.runs.runSeriesLabels(runId)]);
   const out: MonitoringEvent[] = [];
   for (const e of fallbackSwitches(before, now, run)) out.push(await deps.events.append(e));
   return out;
 }
+
+/** Deadline fallbacks in a row looked past to find the last model run (a day of hourly intraday runs). */
+const MAX_DEADLINE_FALLBACKS_BACK = 24;

@@ -14,6 +14,8 @@ import { usageError, usageText } from '../lib/cli.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { csvNumber } from '../../core/number-format.ts';
 import { reproduceDeps, runDeps } from '../lib/run-deps.ts';
+import { fallbackSwitchesOf } from '../../jobs/registry.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -121,6 +123,7 @@ export async function run(args: string[]): Promise<number> {
         ...(a.data.series ? { series: a.data.series } : {}),
       },
     );
+    await fallbackSwitchesOf(db, eventsRepository(db))(s.runId);
     const run = await readRun(db, s.runId);
     console.log(`run ${s.runId} stored: ${s.horizon} from ${run.windowStart.toISOString()} to ${run.windowEnd.toISOString()} (origin ${s.origin.toISOString()}), ${s.series} series, ${s.fallbacks} on a fallback`);
     console.log(`reconciliation: ${s.method}; inputs ${s.inputsHash}`);

@@ -8,6 +8,7 @@ import type { Job } from '../../jobs/scheduler.ts';
 import type { Db } from '../../store/db.ts';
 import { championsAsOf } from '../../store/registry.repository.ts';
 import { runDeps } from './run-deps.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 import { loadRunInputs, type InputRequest } from '../../forecast/inputs.ts';
 
 /**
@@ -41,5 +42,5 @@ export function replayJobsOf(db: Db, config: Config, clock: ReplayClock, opts: {
     ...(opts.knowledge === 'timestamps' && { inputs: { load: (req: InputRequest) => loadRunInputs(db, { ...req, asOf: undefined }) } }),
   };
   const names = new Set([...opts.horizons.map(forecastJobName), ...REPLAYED_MONITORING_JOBS]);
-  return configuredJobs({ db, config, log, run }).jobs.filter((j) => names.has(j.name));
+  return configuredJobs({ db, config, log, run, events: eventsRepository(db), replayClock: clock }).jobs.filter((j) => names.has(j.name));
 }
