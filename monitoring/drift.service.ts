@@ -25,6 +25,7 @@ import type { EventLog } from '../core/events.ts';
 import type { Log } from '../core/log.ts';
 import type { ModelVersion } from '../core/registry.ts';
 import type { RunStore } from '../core/run-store.ts';
+import { resolveTimeInput, type TimeInput } from '../core/time-input.ts';
 import { TEMPERATURE as TEMPERATURE_INPUT } from '../forecast/inputs.ts';
 import type { RunInputsSource } from '../forecast/run/ports.ts';
 import { dailyInputs, dayTypeCounts, seasonMatched, type DailyInputs } from './drift-features.ts';
@@ -105,6 +106,14 @@ export interface DriftRequest {
   /** End of the recent window; default now. */
   asOf?: Date;
 }
+
+/** The report as a person asks for it (the API, `gridcast drift`): a date is local midnight of the grid's zone. No events: the daily job records them. */
+export type DriftReader = (req: { seriesIds?: string[]; asOf?: TimeInput }) => Promise<DriftReport>;
+
+export const createDriftReader =
+  (deps: Omit<DriftDeps, 'events'>): DriftReader =>
+  (req) =>
+    detectDrift(deps, { ...(req.seriesIds && { seriesIds: req.seriesIds }), ...(req.asOf && { asOf: resolveTimeInput(req.asOf, deps.config.timeZone) }) });
 
 export async function detectDrift(deps: DriftDeps, req: DriftRequest = {}): Promise<DriftReport> {
   const at = deps.now();

@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliStore } from './aggregates-fixtures.ts';
+import { storeAppDeps } from '../bin/lib/app-deps.ts';
+import { readServices } from '../bin/lib/read-services.ts';
+import { testApp } from './api-app.ts';
+import { authAs } from './api-auth.ts';
+import { expectProblem } from './api-problem.ts';
 import { ConfigSchema } from '../core/config.ts';
 import type { MeasurementInput } from '../core/series.ts';
 import { validateTopology } from '../core/topology/validate.ts';
@@ -178,5 +183,21 @@ describe('scenario 9: a heatwave beyond the training range', () => {
     expect(fromCli).toEqual(JSON.parse(JSON.stringify(fromService)));
     expect(table).toMatch(/^ss\.a +substations@1 +temperature +ks +14 +31 .* DRIFT$/m);
     expect(table).toContain('ss.a: recent 2026-07-06 to 2026-07-19, reference months 7 (31 days of 2025-06-01 to 2025-09-01)');
-  }, 120_000);
+
+    // The API serves the same report (the CLI reads it there while a server holds the store).
+    const app = await testApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });
+    try {
+      const headers = await authAs(db, 'viewer');
+      const res = await app.inject({ method: 'GET', url: `/api/v1/drift?series=ss.a&asOf=${encodeURIComponent(AS_OF.toISOString())}`, headers });
+      expect(res.statusCode).toBe(200);
+      const served = res.json();
+      expect(served.series).toHaveLength(1);
+      expect(served.series[0].features).toEqual(json.series[0].features);
+      const unknown = await app.inject({ method: 'GET', url: '/api/v1/drift?series=nowhere', headers });
+      expect(unknown.statusCode).toBe(404);
+      expectProblem(unknown, 'SERIES_NOT_FOUND');
+    } finally {
+      await app.close();
+    }
+  }, 180_000);
 });

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
-import { timeInZone } from '../../core/time-input.ts';
-import { detectDrift, type DriftReport } from '../../monitoring/drift.service.ts';
-import { openStore } from '../../store/open.ts';
+import { parseTimeInput } from '../../core/time-input.ts';
+import { driftView, type DriftView } from '../../api/routes/v1/drift.ts';
 import { usageError, usageText } from '../lib/cli.ts';
-import { runDeps } from '../lib/run-deps.ts';
+import { driftReader } from '../lib/read-services.ts';
+import { readStoreOrServer } from '../lib/through-server.ts';
 
 export const summary = "input drift of each champion's features against a season-matched reference from its training data";
 
@@ -15,7 +15,7 @@ export const usage = usageText(
   calendar months of the champion's training window: KS on daily means (chi-square for the
   day-type mix), Holm-corrected; PSI and W1/sd on the hours. DRIFT needs p_holm < drift.alpha
   AND psi >= drift.psi or w1/sd >= drift.wasserstein (config; defaults 0.05, 0.2, 0.5).
-  A report only: the daily 'drift' job records the drift events.`,
+  A report only: the daily 'drift' job records the drift events. Through a running server: GET /api/v1/drift.`,
 );
 
 const Args = z.object({
@@ -33,24 +33,24 @@ export async function run(args: string[]): Promise<number> {
   }
   const a = Args.safeParse(parsed.values);
   if (!a.success) throw usageError(a.error.issues.map((i) => i.message).join('; '));
+  // An unreadable time fails before the store opens.
+  const asOf = a.data['as-of'] === undefined ? undefined : parseTimeInput(a.data['as-of'], '--as-of');
+  const series = a.data.series;
   const config = loadConfig();
-  const asOf = a.data['as-of'] === undefined ? undefined : timeInZone(a.data['as-of'], config.timeZone, '--as-of');
-  const db = await openStore(config);
-  try {
-    const r = runDeps(db, config);
-    const report = await detectDrift({ store: r.store, inputs: r.inputs, config, now: r.now }, { ...(a.data.series ? { seriesIds: a.data.series } : {}), ...(asOf ? { asOf } : {}) });
-    process.stdout.write(a.data.format === 'json' ? JSON.stringify(report) + '\n' : table(report));
-    return 0;
-  } finally {
-    await db.close();
-  }
+  const report = await readStoreOrServer(
+    config,
+    async (db) => driftView(await driftReader(db, config)({ ...(series && { seriesIds: series }), ...(asOf && { asOf }) })),
+    (api) => api.get<DriftView>('/drift', { series: series?.join(','), asOf: a.data['as-of'] }),
+  );
+  process.stdout.write(a.data.format === 'json' ? JSON.stringify(report) + '\n' : table(report));
+  return 0;
 }
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
+const day = (iso: string) => iso.slice(0, 10);
 const num = (v: number | null, digits = 3) => (v === null || Number.isNaN(v) ? '' : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(digits));
 
 /** One line per series and feature, then the series not tested and why. */
-function table(r: DriftReport): string {
+function table(r: DriftView): string {
   const head = ['series', 'version', 'feature', 'test', 'days', 'ref_days', 'statistic', 'p', 'p_holm', 'psi', 'w1/sd', 'drift'];
   const rows = r.series.flatMap((s) =>
     s.features.map((f) => [
@@ -71,12 +71,12 @@ function table(r: DriftReport): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
   const out = [
-    `drift as of ${r.asOf.toISOString()}: alpha ${r.settings.alpha} (Holm), psi >= ${r.settings.psi} or w1/sd >= ${r.settings.wasserstein}; last ${r.settings.windowDays} days against the same months of each champion's training`,
+    `drift as of ${r.asOf}: alpha ${r.settings.alpha} (Holm), psi >= ${r.settings.psi} or w1/sd >= ${r.settings.wasserstein}; last ${r.settings.windowDays} days against the same months of each champion's training`,
     line(head),
     ...rows.map(line),
     ...r.series.map(
       (s) =>
-        `${s.seriesId}: recent ${day(s.recent.from)} to ${day(new Date(s.recent.to.getTime() - 86_400_000))}, reference months ${s.reference.months.join(',') || '-'} (${s.reference.days} days of ${day(s.reference.trainStart)} to ${day(s.reference.trainEnd)})`,
+        `${s.seriesId}: recent ${day(s.recent.from)} to ${day(new Date(Date.parse(s.recent.to) - 86_400_000).toISOString())}, reference months ${s.reference.months.join(',') || '-'} (${s.reference.days} days of ${day(s.reference.trainStart)} to ${day(s.reference.trainEnd)})`,
     ),
     ...r.skipped.map((s) => `${s.seriesId}: not tested (${s.reason})`),
   ];
