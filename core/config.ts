@@ -100,6 +100,21 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   /**
+   * Input drift (D3): the recent window compared with a season-matched reference from the
+   * champion's training window; a drift needs the Holm-corrected p-value below `alpha` and an
+   * effect size at or above a business threshold (PSI, or W1 in reference standard deviations).
+   */
+  drift: z
+    .object({
+      windowDays: z.number().int().min(7).default(14),
+      alpha: z.number().gt(0).lt(1).default(0.05),
+      psi: z.number().positive().default(0.2),
+      wasserstein: z.number().positive().default(0.5),
+      /** Fewer season-matched training days than this: the feature is reported, not tested. */
+      minReferenceDays: z.number().int().min(7).default(28),
+    })
+    .prefault({}),
+  /**
    * Deadline policy of the scheduled forecast runs (D6; monitoring/deadline.service.ts). Each
    * horizon's job deadline is `jobs.forecast-<horizon>.deadlineSec`; here: when its inputs are
    * checked and how much time the fallback is given. Per-horizon defaults in DEADLINE_DEFAULTS.

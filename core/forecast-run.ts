@@ -86,9 +86,13 @@ export interface ForecastValue {
   modelVersion: string;
   fallbackReason: string | null;
   baseMean: number;
+  /** Labels on the value, e.g. 'out-of-range' (an input beyond the model's training range); absent or empty: none. */
+  flags?: string[];
 }
 
-export interface ForecastRow extends Omit<ForecastValue, 'q'> {
+export interface ForecastRow extends Omit<ForecastValue, 'q' | 'flags'> {
+  /** As stored: empty when the value carries no label. */
+  flags: string[];
   /** Keyed by level as written in the run's settings ('0.1', '0.5', …). */
   quantiles: Record<string, number>;
   /** Set on an allocation view: the moving loads whose share was added to this row. */

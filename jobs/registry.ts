@@ -7,6 +7,7 @@ import { rangeScreen } from '../ingest/scada/screen.ts';
 import type { Log } from '../core/log.ts';
 import { aggregatesFlushJob } from './aggregates.job.ts';
 import { derivedSeriesJob } from './derived-series.job.ts';
+import { driftJob } from './drift.job.ts';
 import { forecastJobs } from './forecast.job.ts';
 import type { RunDeps } from '../forecast/run/ports.ts';
 import { httpPollJobs } from './http-poll.job.ts';
@@ -61,6 +62,8 @@ export function configuredJobs(deps: {
     derivedSeriesJob(db, log),
     spikesJob(db, log),
     ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
+    // Drift reads what a run reads; its events go to the jobs' event log.
+    driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }

@@ -12,7 +12,7 @@ import type { Db, Queryable } from './db.ts';
 
 // bin/commands/forecast.ts, reworked by the API helpers of issue 9, still imports these from here.
 
-const COLUMNS = ['run_id', 'series_id', 'grain', 'target_ts', 'mean', 'q', 'model', 'model_version', 'fallback_reason', 'base_mean'];
+const COLUMNS = ['run_id', 'series_id', 'grain', 'target_ts', 'mean', 'q', 'model', 'model_version', 'fallback_reason', 'base_mean', 'flags'];
 const CHUNK_ROWS = 20_000;
 
 const csvText = (s: string) => `"${s.replaceAll('"', '""')}"`;
@@ -34,6 +34,8 @@ function csvLine(runId: number, v: ForecastValue): string {
     csvText(v.modelVersion),
     v.fallbackReason === null ? '' : csvText(v.fallbackReason),
     num(v.baseMean, what),
+    // Flags are fixed identifiers ('out-of-range'): no quoting inside the array literal.
+    csvText(`{${(v.flags ?? []).join(',')}}`),
   ].join(',');
 }
 
@@ -181,6 +183,7 @@ interface ForecastDbRow {
   model_version: string;
   fallback_reason: string | null;
   base_mean: number;
+  flags: string[];
 }
 
 /** Values of a run ordered by series, grain and time. */
@@ -193,7 +196,7 @@ export async function readForecasts(q: Queryable, runId: number, opts: ForecastQ
   const wanted = opts.seriesId === undefined ? null : [opts.seriesId, ...(shares.get(opts.seriesId) ?? []).map((s) => s.load)];
   const keys = run.settings.quantiles.map(String);
   const res = await q.query<ForecastDbRow>(
-    `SELECT series_id, grain, target_ts, mean, q, model, model_version, fallback_reason, base_mean FROM forecasts
+    `SELECT series_id, grain, target_ts, mean, q, model, model_version, fallback_reason, base_mean, flags FROM forecasts
      WHERE run_id = $1 AND ($2::text IS NULL OR grain = $2) AND ($3::text[] IS NULL OR series_id = ANY($3))
      ORDER BY series_id, grain, target_ts`,
     [runId, opts.grain ?? null, wanted],
@@ -208,6 +211,7 @@ export async function readForecasts(q: Queryable, runId: number, opts: ForecastQ
     modelVersion: r.model_version,
     fallbackReason: r.fallback_reason,
     baseMean: r.base_mean,
+    flags: r.flags,
   }));
   const viewed = opts.allocation ? addShares(rows, shares, opts.allocation) : rows;
   return opts.seriesId === undefined ? viewed : viewed.filter((r) => r.seriesId === opts.seriesId);

@@ -83,7 +83,7 @@ describe.each(backends)('the API and the CLI serve identical numbers (%s)', (kin
       // The stored rows, read back through the repository.
       const stored = await readForecasts(db, shown.run.id);
       expect(none.values).toEqual(
-        stored.map((r) => ({ seriesId: r.seriesId, grain: r.grain, ts: r.targetTs.toISOString(), mean: r.mean, quantiles: r.quantiles, model: r.model, modelVersion: r.modelVersion, fallbackReason: r.fallbackReason })),
+        stored.map((r) => ({ seriesId: r.seriesId, grain: r.grain, ts: r.targetTs.toISOString(), mean: r.mean, quantiles: r.quantiles, model: r.model, modelVersion: r.modelVersion, fallbackReason: r.fallbackReason, flags: r.flags })),
       );
       // Bit for bit: every number as an IEEE 754 double, not only equal within a tolerance.
       const bits = (xs: number[]) => Buffer.from(Float64Array.from(xs).buffer).toString('hex');

@@ -207,7 +207,7 @@ describe.each(backends)('read routes of /api/v1 (%s)', (kind) => {
       expect(values).toHaveLength(23);
       const stored = await readForecasts(db, runs.late, { seriesId: 'ss3', grain: '1h' });
       expect(values).toEqual(
-        stored.map((r) => ({ seriesId: 'ss3', grain: '1h', ts: r.targetTs.toISOString(), mean: r.mean, quantiles: r.quantiles, model: r.model, modelVersion: r.modelVersion, fallbackReason: r.fallbackReason })),
+        stored.map((r) => ({ seriesId: 'ss3', grain: '1h', ts: r.targetTs.toISOString(), mean: r.mean, quantiles: r.quantiles, model: r.model, modelVersion: r.modelVersion, fallbackReason: r.fallbackReason, flags: r.flags })),
       );
       expect(Object.keys(values[0].quantiles)).toEqual(['0.1', '0.5', '0.9']);
     });

@@ -55,7 +55,7 @@ describe.each(backends)('gridcast forecast on %s', (kind) => {
 
     const shown = await gridcast('show', '--latest', '--horizon', 'day-ahead', '--series', 'ss3', '--grain', '1d');
     const [head, line, ...more] = shown.stdout.trim().split('\n');
-    expect(head).toBe('series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated');
+    expect(head).toBe('series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated,flags');
     expect(more).toEqual([]);
     const db = await store.open();
     try {
@@ -64,7 +64,7 @@ describe.each(backends)('gridcast forecast on %s', (kind) => {
       // CSV numbers: 12 significant digits (core/number-format.ts); JSON has them all.
       const csv = [view.mean, view.quantiles['0.1'], view.quantiles['0.5'], view.quantiles['0.9']].map((x) => String(Number(x.toPrecision(12))));
       expect(line.split(',').slice(0, 7)).toEqual(['ss3', '1d', '2025-03-29T23:00:00.000Z', ...csv]);
-      expect(line.endsWith(',average:train')).toBe(true);
+      expect(line.endsWith(',average:train,')).toBe(true);
       expect(coherenceViolations(await readForecasts(db, 1), run.settings.nodes).violations).toEqual([]);
     } finally {
       await db.close();

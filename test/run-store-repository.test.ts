@@ -84,12 +84,14 @@ describe.each([...backends, 'fake' as const])('run store (%s)', (kind) => {
   });
 
   it('saves a run with its values and reads them back keyed by quantile level, ordered by series, grain and time', async () => {
-    const values = [value('b', 1, 20), value('a', 1, 11), value('grid', 0, 30), value('a', 0, 10), value('b', 0, 19.5), value('grid', 1, 31)];
+    const values = [value('b', 1, 20), { ...value('a', 1, 11), flags: ['out-of-range'] }, value('grid', 0, 30), value('a', 0, 10), value('b', 0, 19.5), value('grid', 1, 31)];
     const id = await store.saveRun(run(), values);
     expect(await store.readRun(id)).toEqual({ ...run(), id, status: 'succeeded' });
     const rows = await store.readValues(id);
     expect(rows.map((r) => [r.seriesId, r.targetTs.getTime() - T0])).toEqual([['a', 0], ['a', H], ['b', 0], ['b', H], ['grid', 0], ['grid', H]]);
-    expect(rows[2]).toEqual({ seriesId: 'b', grain: '1h', targetTs: new Date(T0), mean: 19.5, quantiles: { '0.1': 18.5, '0.9': 20.5 }, model: 'seasonal-naive', modelVersion: 'fit:x:1', fallbackReason: 'model-failed (x)', baseMean: 19.75 });
+    expect(rows[2]).toEqual({ seriesId: 'b', grain: '1h', targetTs: new Date(T0), mean: 19.5, quantiles: { '0.1': 18.5, '0.9': 20.5 }, model: 'seasonal-naive', modelVersion: 'fit:x:1', fallbackReason: 'model-failed (x)', baseMean: 19.75, flags: [] });
+    // Flags come back as stored (migration 093); a value stored without any reads as unflagged.
+    expect(rows.map((r) => r.flags)).toEqual([[], ['out-of-range'], [], [], [], []]);
   });
 
   it('answers RUN_NOT_FOUND for an unknown run, and knows no version or champion in an empty registry', async () => {

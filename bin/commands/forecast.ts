@@ -134,6 +134,9 @@ export async function run(args: string[]): Promise<number> {
       ['series', 'model', 'version', 'fallback'],
       (await runSeriesLabels(db, s.runId)).map((l) => [l.seriesId, l.model, l.modelVersion.replace(/^(fit:[^:]+:[0-9a-f]{12})[0-9a-f]+$/, '$1…'), l.fallbackReason ?? '']),
     );
+    for (const o of s.outOfRange) {
+      console.log(`out-of-range: ${o.seriesId}: ${o.hours} h of temperature outside the training range ${o.range.min.toFixed(1)}…${o.range.max.toFixed(1)} °C of ${o.modelVersion} (forecast ${o.lowest.toFixed(1)}…${o.highest.toFixed(1)} °C from ${o.first}); those values are flagged`);
+    }
     for (const w of s.warnings) console.error(`warning: ${w}`);
     // The published run is stored and printed; shadow versions score it now, before the store closes.
     for (const o of await deps.shadows.idle()) {
@@ -191,10 +194,10 @@ function toJson(run: RunMeta, values: ForecastValue[]): string {
   return JSON.stringify({ run: { ...run, method: { ...run.method, models } }, values }) + '\n';
 }
 
-/** `series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated`. */
+/** `series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated,flags` (flags joined by '+'). */
 function toCsv(rows: ForecastValue[], levels: number[]): string {
   const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  const head = ['series_id', 'grain', 'ts', 'mean', ...levels.map((l) => `p${Number((l * 100).toPrecision(6))}`), 'model', 'model_version', 'fallback_reason', 'allocated'];
+  const head = ['series_id', 'grain', 'ts', 'mean', ...levels.map((l) => `p${Number((l * 100).toPrecision(6))}`), 'model', 'model_version', 'fallback_reason', 'allocated', 'flags'];
   const lines = rows.map((r) =>
     [
       r.seriesId,
@@ -206,6 +209,7 @@ function toCsv(rows: ForecastValue[], levels: number[]): string {
       r.modelVersion,
       cell(r.fallbackReason ?? ''),
       r.allocated ? `${r.allocated.rule}:${r.allocated.movingLoads.join('+')}` : '',
+      (r.flags ?? []).join('+'),
     ].join(','),
   );
   return [head.join(','), ...lines].join('\n') + '\n';

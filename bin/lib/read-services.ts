@@ -15,8 +15,15 @@ import type { ReadServices } from '../../api/read-services.ts';
 import { runDeps } from './run-deps.ts';
 import { createEventReader } from '../../monitoring/events.service.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
+import { createDriftReader } from '../../monitoring/drift.service.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) });
+
+/** Drift reports over one store: what a run reads, the champions' training windows. */
+export const driftReader = (db: Db, config: Config) => {
+  const r = runDeps(db, config);
+  return createDriftReader({ store: r.store, inputs: r.inputs, config, now: r.now });
+};
 
 export const eventReader = (db: Db, config: Config) => createEventReader({ events: eventsRepository(db), timeZone: config.timeZone });
 
@@ -53,6 +60,7 @@ export function readServices(
     actuals: actualsService(db),
     runs: runReader(db, config, SERVER_CACHE),
     events: eventReader(db, config),
+    drift: driftReader(db, config),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }

@@ -1,5 +1,6 @@
 import type { Config, Horizon } from '../../core/config.ts';
 import { silentLog, type Log } from '../../core/log.ts';
+import { DRIFT_JOB } from '../../jobs/drift.job.ts';
 import { forecastJobName } from '../../jobs/forecast.job.ts';
 import { RUPTURES_JOB } from '../../jobs/ruptures.job.ts';
 import { configuredJobs } from '../../jobs/registry.ts';
@@ -17,7 +18,7 @@ import { loadRunInputs, type InputRequest } from '../../forecast/inputs.ts';
  * detects and reviews. Jobs that write to the store's own data (ingest polls, flushes,
  * imputation, derived series, spikes) are not replayed: a replay reads the data as stored.
  */
-export const REPLAYED_MONITORING_JOBS: readonly string[] = [RUPTURES_JOB];
+export const REPLAYED_MONITORING_JOBS: readonly string[] = [RUPTURES_JOB, DRIFT_JOB];
 
 /**
  * What a replayed tick may see of the stored data. `received`: only what had been received by the

@@ -8,6 +8,7 @@ import { TEMPERATURE, type RunInputs } from '../inputs.ts';
 import { reconcile, type NodeForecast, type ReconcileInput, type ReconcileResult } from '../reconcile/index.ts';
 import { toDaily } from '../reconcile/temporal.ts';
 import { overScenarios } from './scenarios.ts';
+import { OUT_OF_RANGE, outOfRange, trainingRange, type OutOfRangeSeries } from './out-of-range.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
@@ -46,6 +47,8 @@ export interface ComputedRun {
   weather: Record<string, WeatherInput | null>;
   series: number;
   fallbacks: number;
+  /** Series whose temperature over the window lies outside their model's training range (their values are flagged). */
+  outOfRange: OutOfRangeSeries[];
 }
 
 export interface PipelineDeps {
@@ -141,14 +144,17 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
 
   const values: ForecastValue[] = [];
   const start = spec.windowStart.getTime();
+  const beyond = outOfRangeHours(spec, inputs, plans, paths, results, windowSteps);
   for (const id of sm.rows) {
     const r = results.get(id)!;
     const v = rec.values.get(id)!;
     const b = base.get(id)!.mean;
     const label = { model: r.model, modelVersion: r.modelVersion, fallbackReason: reasonOf(id) };
     const q = settings.quantiles.map((l) => v.quantiles[String(l)]);
+    const flagged = beyond.get(id)?.steps;
+    const flags = (k: number) => (flagged?.[k] ? { flags: [OUT_OF_RANGE] } : {});
     for (let k = 0; k < windowSteps; k++) {
-      values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...label });
+      values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...label, ...flags(k) });
     }
     // Local days of the run's zone for every node, so daily values add up across the hierarchy too.
     const unit = nodeOf.get(id)!.unit;
@@ -158,7 +164,10 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const db = daily(b);
     dm.dayStartMs.forEach((dayMs, d) => {
       if (!dm.complete[d]) return;
-      values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...label });
+      // A day is flagged when any of its hours is.
+      const end = dm.dayStartMs[d + 1] ?? dayMs + 86_400_000;
+      const dayFlags = flagged?.some((f, k) => f && start + k * HOUR_MS >= dayMs && start + k * HOUR_MS < end) ? { flags: [OUT_OF_RANGE] } : {};
+      values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...label, ...dayFlags });
     });
   }
   return {
@@ -170,7 +179,52 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     weather: Object.fromEntries(inputs.weather),
     series: sm.rows.length,
     fallbacks: fallbacks.length,
+    outOfRange: [...beyond.values()].map((b) => b.summary),
   };
+}
+
+/**
+ * Hours of the stored window whose temperature lies outside the training range of the model that
+ * made the series' forecast: only where temperature was an input (not on the weather-free path,
+ * not on a fallback after the model failed).
+ */
+function outOfRangeHours(
+  spec: RunSpec,
+  inputs: RunInputs,
+  plans: Map<string, SeriesPlan>,
+  paths: Map<string, WeatherPath>,
+  results: Map<string, SeriesForecast>,
+  windowSteps: number,
+): Map<string, { steps: boolean[]; summary: OutOfRangeSeries }> {
+  const out = new Map<string, { steps: boolean[]; summary: OutOfRangeSeries }>();
+  const needs = needsWeather(spec.settings.holidays);
+  const from = spec.settings.windowOffset;
+  for (const [id, p] of paths) {
+    const plan = plans.get(id)!;
+    const r = results.get(id)!;
+    const history = inputs.fitCovariates.get(id)?.future?.[TEMPERATURE];
+    if (p.weatherFree || !history || !needs(plan) || r.fallbackReason?.startsWith('model-failed')) continue;
+    const range = trainingRange(history, inputs.history.get(id)!.start.getTime(), 'champion' in plan ? plan.trained : undefined);
+    const future = p.predict.flatMap((c) => (c?.future?.[TEMPERATURE] ? [c.future[TEMPERATURE].slice(from, from + windowSteps)] : []));
+    if (!range || future.length === 0) continue;
+    const steps = outOfRange(future, range);
+    const hours = steps.filter(Boolean).length;
+    if (hours === 0) continue;
+    const temps = future.flatMap((f) => [...f].filter((t, k) => steps[k] && Number.isFinite(t)));
+    out.set(id, {
+      steps,
+      summary: {
+        seriesId: id,
+        modelVersion: r.modelVersion,
+        range,
+        hours,
+        lowest: Math.min(...temps),
+        highest: Math.max(...temps),
+        first: new Date(spec.windowStart.getTime() + steps.indexOf(true) * HOUR_MS).toISOString(),
+      },
+    });
+  }
+  return out;
 }
 
 interface WeatherPath {

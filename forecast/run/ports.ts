@@ -1,4 +1,5 @@
 import type { Config } from '../../core/config.ts';
+import type { EventLog } from '../../core/events.ts';
 import type { Log } from '../../core/log.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import type { InputRequest, RunInputs } from '../inputs.ts';
@@ -34,4 +35,6 @@ export interface RunDeps {
   shadows?: { afterRun(runId: number): void };
   /** The rupture monitor's state of the series (store/monitor-state.repository.ts); without it every series runs its usual plan. */
   monitor?: { states(seriesIds: string[]): Promise<Map<string, MonitorView>> };
+  /** Where a run's `out-of-range` events go; without it they are only flags on the values. */
+  events?: EventLog;
 }

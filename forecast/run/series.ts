@@ -25,6 +25,8 @@ export type SeriesPlan =
       weather: boolean;
       /** Set when the weather-free companion serves: why. */
       weatherFree?: string;
+      /** The version's training window (ISO): its inputs' range is the training range (out-of-range.ts). */
+      trained?: { start: string; end: string };
     }
   | {
       fit: ModelSpecRef;

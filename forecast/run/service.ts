@@ -10,6 +10,7 @@ import type { WeatherInput } from '../../core/topology/weather.ts';
 import { CODE_VERSION } from './code-version.ts';
 import { runWindow } from './horizons.ts';
 import { monitoredPlan, RUPTURE_FALLBACK_DAYS } from './monitor-plan.ts';
+import { appendOutOfRangeEvents, type OutOfRangeSeries } from './out-of-range.ts';
 import { computeRun, type PipelineDeps, type RunSpec } from './pipeline.ts';
 import type { RunDeps } from './ports.ts';
 import { scenarioYears } from './scenarios.ts';
@@ -55,6 +56,8 @@ export interface RunSummary {
   warnings: string[];
   /** The weather input of every series (null: none), as recorded in the run's settings. */
   weather: Record<string, WeatherInput | null>;
+  /** Series whose temperature input left their model's training range: their values carry the 'out-of-range' flag. */
+  outOfRange: OutOfRangeSeries[];
 }
 
 /** Climatic scenario years a mid-term run asks for; years without observed temperature are left out. */
@@ -129,6 +132,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     computed.values,
   );
   deps.log?.info({ runId, horizon: req.horizon, root, origin: window.origin.toISOString(), series: computed.series, fallbacks: computed.fallbacks, method: computed.reconciliationApplied }, 'forecast run stored');
+  await appendOutOfRangeEvents(deps.events, issuedAt, runId, computed.outOfRange, deps.log);
   // Only once the published run is stored, and without waiting: a challenger cannot delay or change it (D5).
   deps.shadows?.afterRun(runId);
   return {
@@ -142,6 +146,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     inputsHash: computed.inputsHash,
     warnings: computed.warnings,
     weather: computed.weather,
+    outOfRange: computed.outOfRange,
   };
 }
 
@@ -158,8 +163,8 @@ async function monitoredPlans(deps: RunDeps, ids: string[], champions: Map<strin
   return out;
 }
 
-/** A champion's plan: whether its predictions need weather (it was trained with temperature). */
-export const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE) });
+/** A champion's plan: whether its predictions need weather (it was trained with temperature), and its training window (out-of-range inputs). */
+export const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE), trained: { start: v.trainStart.toISOString(), end: v.trainEnd.toISOString() } });
 
 export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>): PipelineDeps => ({
   inputs: deps.inputs,

@@ -61,7 +61,7 @@ export function fakeRunStore(init: FakeRunStoreInit): RunStore & { runs: Map<num
       if (failure) throw failure;
       const id = self.runs.size + 1;
       const levels = run.settings.quantiles.map(String);
-      const rows = values.map(({ q, ...v }): ForecastRow => ({ ...v, quantiles: Object.fromEntries(levels.map((l, i) => [l, q[i]])) }));
+      const rows = values.map(({ q, ...v }): ForecastRow => ({ ...v, flags: v.flags ?? [], quantiles: Object.fromEntries(levels.map((l, i) => [l, q[i]])) }));
       rows.sort((a, b) => (a.seriesId < b.seriesId ? -1 : a.seriesId > b.seriesId ? 1 : a.grain < b.grain ? -1 : a.grain > b.grain ? 1 : a.targetTs.getTime() - b.targetTs.getTime()));
       self.runs.set(id, { ...structuredClone(run), id, status: 'succeeded' });
       self.values.set(id, rows);
