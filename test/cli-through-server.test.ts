@@ -26,7 +26,8 @@ const dir = mkdtempSync(join(tmpdir(), 'gridcast-remote-'));
 const data = join(dir, 'data');
 const configFile = join(dir, 'gridcast.json');
 // No simulator: the store holds the fixture grid only, so the server starts in a second or two.
-writeFileSync(configFile, JSON.stringify({ simulator: { enabled: false }, forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: HISTORY_DAYS, holidays: 'FR' } }));
+// The fixture's weather forecasts are of 2025: not late for this test's reads.
+writeFileSync(configFile, JSON.stringify({ simulator: { enabled: false }, forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: HISTORY_DAYS, holidays: 'FR' }, deadlines: { weatherMaxAgeSec: 100 * 365 * 86_400 } }));
 const baseEnv: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', GRIDCAST_CONFIG: configFile, GRIDCAST_DATA_DIR: data, LOG_LEVEL: 'warn' };
 delete baseEnv.DATABASE_URL;
 delete baseEnv.GRIDCAST_API_KEY;
