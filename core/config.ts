@@ -99,6 +99,26 @@ export const ConfigSchema = z.object({
       movingLoadAllocation: z.enum(['average', 'worst-case']).default('average'),
     })
     .prefault({}),
+  /** Accuracy tracking (D2): the `score` job scores stored forecast values once their actuals exist. */
+  accuracy: z
+    .object({
+      /** How far back the score job looks for forecast values to score or re-score: late validated metering must land inside it. */
+      lookbackDays: z.number().int().positive().default(45),
+      /** An actual below this fraction of the series' level (mean |forecast| of the run) is near zero: scored by MAE, not MAPE. */
+      nearZeroFraction: z.number().min(0).max(1).default(0.05),
+    })
+    .prefault({}),
+  /** Degradation review (D4, E4): the monthly `review` job proposes retraining a champion; it never retrains. */
+  review: z
+    .object({
+      /** The window the champion's recent MAPE is measured over. */
+      windowDays: z.number().int().positive().default(30),
+      /** Degraded when the window MAPE exceeds factor × the version's backtest MAPE. */
+      factor: z.number().gt(1).default(1.5),
+      /** Days of the window with scored values needed before a proposal: fewer is not "sustained". */
+      minScoredDays: z.number().int().positive().default(20),
+    })
+    .prefault({}),
   /**
    * Scheduled jobs (E2, D6) by name: `aggregates-flush`, `scada-imputation`, `forecast-<horizon>`
    * and `http-poll:<url>` per polled endpoint (jobs/registry.ts has the defaults). `cron` is
