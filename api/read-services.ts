@@ -3,6 +3,7 @@ import type { TopologyReader } from '../ingest/topology/topology.service.ts';
 import type { RunReader } from '../forecast/run/read-runs.service.ts';
 import type { JobsStatus } from '../jobs/status.service.ts';
 import type { EventReader } from '../monitoring/events.service.ts';
+import type { AccuracyService } from '../monitoring/accuracy.service.ts';
 
 /** The services behind the read routes of /api/v1, built by the composition root (bin/lib/read-services.ts). */
 export interface ReadServices {
@@ -11,4 +12,5 @@ export interface ReadServices {
   runs: RunReader;
   jobs: JobsStatus;
   events: EventReader;
+  accuracy: Pick<AccuracyService, 'read'>;
 }

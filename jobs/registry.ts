@@ -12,6 +12,8 @@ import type { RunDeps } from '../forecast/run/ports.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
+import { scoreJob } from './score.job.ts';
+import { accuracyService } from '../monitoring/accuracy.service.ts';
 import type { Job } from './scheduler.ts';
 import { cronProblem } from './ticks.ts';
 
@@ -48,6 +50,7 @@ export function configuredJobs(deps: {
     derivedSeriesJob(db, log),
     spikesJob(db, log),
     ...forecastJobs(deps.run),
+    scoreJob(accuracyService(db, config), log),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }

@@ -3,6 +3,9 @@ import type { Horizon } from '../core/config.ts';
 import type { AccuracyBy, AccuracyRow, ScoreStore } from '../core/scores.ts';
 import { timeInZone } from '../core/time-input.ts';
 import { scoreValue } from './score.ts';
+import type { Config } from '../core/config.ts';
+import type { Queryable } from '../store/db.ts';
+import { scoresRepository } from '../store/scores.repository.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -65,3 +68,7 @@ export function createAccuracyService(deps: {
     },
   };
 }
+
+/** The accuracy service over the store, as configured (`accuracy` keys). */
+export const accuracyService = (q: Queryable, config: Config, now?: () => Date): AccuracyService =>
+  createAccuracyService({ scores: scoresRepository(q), timeZone: config.timeZone, ...config.accuracy, ...(now && { now }) });

@@ -15,6 +15,7 @@ import type { ReadServices } from '../../api/read-services.ts';
 import { runDeps } from './run-deps.ts';
 import { createEventReader } from '../../monitoring/events.service.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
+import { accuracyService } from '../../monitoring/accuracy.service.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
 
@@ -53,6 +54,7 @@ export function readServices(
     actuals: actualsService(db),
     runs: runReader(db, config, SERVER_CACHE),
     events: eventReader(db, config),
+    accuracy: accuracyService(db, config),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }
