@@ -78,6 +78,8 @@ export interface AccuracyRow {
   /** MAE over the values whose actual is near zero, where MAPE means nothing; null when none. */
   maeNearZero: number | null;
   mae: number;
+  /** Mean actual: the level the values were scored against. */
+  meanActual: number;
   /** Mean of forecast − actual: positive over-forecasts. */
   bias: number;
   /** Mean pinball loss over the stored quantile levels; null when the runs stored none. */

@@ -26,7 +26,7 @@ describe('jobs from the configuration', () => {
   it('has the built-in jobs with their default schedules', () => {
     const c = config({ imputation: { cron: '15 * * * * *' } });
     const jobs = new Map(jobsOf(c).map((j) => [j.name, j]));
-    expect([...jobs.keys()].sort()).toEqual(['aggregates-flush', 'derived-series', 'scada-imputation', 'scada-spikes', 'score', ...HORIZONS.map(forecastJobName)].sort());
+    expect([...jobs.keys()].sort()).toEqual(['aggregates-flush', 'derived-series', 'scada-imputation', 'scada-spikes', 'score', 'review', ...HORIZONS.map(forecastJobName)].sort());
     for (const h of HORIZONS) {
       expect(jobs.get(forecastJobName(h))).toMatchObject({ cron: FORECAST_SCHEDULES[h].cron, deadlineMs: FORECAST_SCHEDULES[h].deadlineSec * 1000 });
     }

@@ -14,6 +14,8 @@ import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
 import { scoreJob } from './score.job.ts';
 import { accuracyService } from '../monitoring/accuracy.service.ts';
+import { reviewJob } from './review.job.ts';
+import { reviewService } from '../monitoring/review.service.ts';
 import type { Job } from './scheduler.ts';
 import { cronProblem } from './ticks.ts';
 
@@ -51,6 +53,7 @@ export function configuredJobs(deps: {
     spikesJob(db, log),
     ...forecastJobs(deps.run),
     scoreJob(accuracyService(db, config), log),
+    reviewJob(reviewService(db, config), log),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }

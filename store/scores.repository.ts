@@ -62,6 +62,7 @@ interface AccuracyDbRow {
   n_ape: number;
   mae_near_zero: number | null;
   mae: number;
+  mean_actual: number;
   bias: number;
   pinball: number | null;
   coverage: number | null;
@@ -143,7 +144,7 @@ export function scoresRepository(q: Queryable): ScoreStore {
            ORDER BY run_id, series_id, grain, target_ts, truth_version DESC)
          SELECT series_id, horizon, ${key} AS lead_from, ${day} AS day, count(*)::int AS n,
                 100 * avg(ape) AS mape, count(ape)::int AS n_ape,
-                avg(abs(error)) FILTER (WHERE ape IS NULL) AS mae_near_zero, avg(abs(error)) AS mae, avg(error) AS bias,
+                avg(abs(error)) FILTER (WHERE ape IS NULL) AS mae_near_zero, avg(abs(error)) AS mae, avg(actual) AS mean_actual, avg(error) AS bias,
                 avg((SELECT avg(p) FROM unnest(pinball) AS p)) AS pinball,
                 100 * avg(CASE WHEN inside THEN 1.0 WHEN NOT inside THEN 0.0 END) AS coverage
          FROM latest
@@ -153,7 +154,7 @@ export function scoresRepository(q: Queryable): ScoreStore {
       return rows.map((r) => ({
         seriesId: r.series_id, horizon: r.horizon,
         leadFrom: r.lead_from, leadTo: r.lead_from === null ? null : r.lead_from + LEAD_BUCKET_HOURS, day: r.day,
-        n: r.n, mape: r.mape, nApe: r.n_ape, maeNearZero: r.mae_near_zero, mae: r.mae, bias: r.bias, pinball: r.pinball, coverage: r.coverage,
+        n: r.n, mape: r.mape, nApe: r.n_ape, maeNearZero: r.mae_near_zero, mae: r.mae, meanActual: r.mean_actual, bias: r.bias, pinball: r.pinball, coverage: r.coverage,
       }));
     },
   };

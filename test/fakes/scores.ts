@@ -53,7 +53,7 @@ export function fakeScores(truths: ScoreCandidate[] = []): ScoreStore & { rows: 
         const c = mean(ins);
         return {
           seriesId, horizon, leadFrom, leadTo: leadFrom === null ? null : leadFrom + 24, day, n: ss.length,
-          mape: m === null ? null : 100 * m, nApe: apes.length, maeNearZero: mean(near), mae: mean(ss.map((s) => Math.abs(s.error)))!,
+          mape: m === null ? null : 100 * m, nApe: apes.length, maeNearZero: mean(near), mae: mean(ss.map((s) => Math.abs(s.error)))!, meanActual: mean(ss.map((s) => s.actual))!,
           bias: mean(ss.map((s) => s.error))!, pinball: mean(pin), coverage: c === null ? null : 100 * c,
         };
       });

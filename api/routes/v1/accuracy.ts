@@ -16,6 +16,7 @@ export const AccuracyRowView = z.object({
   nApe: z.number().describe('Values in the MAPE.'),
   maeNearZero: z.number().nullable().describe('MAE over the values whose actual is near zero (MAPE means nothing there); null when none.'),
   mae: z.number(),
+  meanActual: z.number().describe('Mean actual of the values scored.'),
   bias: z.number().describe('Mean forecast − actual: positive over-forecasts.'),
   pinball: z.number().nullable().describe('Mean pinball loss over the stored quantile levels.'),
   coverage: z.number().nullable().describe('Share in % of actuals inside the outer stored interval (P10–P90 by default).'),
