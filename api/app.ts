@@ -132,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.reads) {
     const r = deps.reads;
-    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events), accuracyRoutes(r.accuracy)]) {
+    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), accuracyRoutes(r.accuracy)]) {
       await app.register(routes, { prefix: '/api/v1' });
     }
   }

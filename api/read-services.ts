@@ -4,6 +4,7 @@ import type { RunReader } from '../forecast/run/read-runs.service.ts';
 import type { JobsStatus } from '../jobs/status.service.ts';
 import type { EventReader } from '../monitoring/events.service.ts';
 import type { AccuracyService } from '../monitoring/accuracy.service.ts';
+import type { ProposalReader } from '../monitoring/proposals.service.ts';
 
 /** The services behind the read routes of /api/v1, built by the composition root (bin/lib/read-services.ts). */
 export interface ReadServices {
@@ -12,5 +13,6 @@ export interface ReadServices {
   runs: RunReader;
   jobs: JobsStatus;
   events: EventReader;
+  proposals: ProposalReader;
   accuracy: Pick<AccuracyService, 'read'>;
 }

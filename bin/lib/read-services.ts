@@ -16,6 +16,8 @@ import { runDeps } from './run-deps.ts';
 import { createEventReader } from '../../monitoring/events.service.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
 import { accuracyService } from '../../monitoring/accuracy.service.ts';
+import { createProposalReader } from '../../monitoring/proposals.service.ts';
+import { registryRepository } from '../../store/registry.repository.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
 
@@ -54,6 +56,7 @@ export function readServices(
     actuals: actualsService(db),
     runs: runReader(db, config, SERVER_CACHE),
     events: eventReader(db, config),
+    proposals: createProposalReader({ events: eventsRepository(db), registry: registryRepository(db) }),
     accuracy: accuracyService(db, config),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
