@@ -204,6 +204,10 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
       [rows[0].id],
     );
     await db.query(`INSERT INTO events (at, kind) VALUES (now(), 'rupture'), (now(), 'rupture'), (now(), 'drift')`);
+    await db.query(
+      `INSERT INTO forecast_runs (issued_at, origin, horizon, root, window_start, window_end, reconciliation, reconciliation_applied, status, inputs_hash, model_versions, allocation, settings)
+       VALUES (now() - interval '2 hours', now() - interval '2 hours', 'intraday', 'grid', now(), now() + interval '1 hour', 'bottom-up', 'bottom-up', 'succeeded', 'h', '{}', 'average', '{"fallbackReason": "deadline: inputs late (weather-forecast)"}')`,
+    );
     await app.inject({ url: '/health' });
     const res = await app.inject({ url: '/metrics', headers: await authAs(db, 'viewer') });
     expect(res.statusCode).toBe(200);
@@ -221,6 +225,8 @@ describe.each(backends)('API core: auth, errors, audit, OpenAPI, metrics (%s)', 
     expect(text).toContain('gridcast_events_total{kind="rupture"} 2');
     expect(text).toContain('gridcast_events_total{kind="drift"} 1');
     expect(text).toContain('gridcast_events_total{kind="rollback"} 0');
+    expect(text).toContain('gridcast_forecast_deadline_fallback_runs{horizon="intraday"} 1');
+    expect(text).not.toContain('gridcast_forecast_deadline_fallback_runs{horizon="day-ahead"}');
     expect(text).toContain(`gridcast_store_info{kind="${kind}"} 1`);
     if (kind === 'pg') expect(text).toMatch(/^gridcast_store_connections\{state="total"\} \d+$/m);
     else expect(text).not.toContain('gridcast_store_connections{');

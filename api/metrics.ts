@@ -15,6 +15,8 @@ export interface MetricsSource {
   lastJobRuns(): Promise<Array<{ job: string; status: string; seconds: number }>>;
   /** Forecast runs issued (by origin) in the last 24 h. */
   forecastRuns(): Promise<Array<{ horizon: string; status: string; runs: number }>>;
+  /** Deadline fallback runs (published because the model run could not make its deadline) with an origin in the last 24 h. */
+  deadlineFallbackRuns(): Promise<Array<{ horizon: string; runs: number }>>;
   /** Series served by a fallback model in the latest successful run of each horizon. */
   latestRunFallbacks(): Promise<Array<{ horizon: string; runId: number; series: number }>>;
   /** Events of each kind ever appended to the event log (append-only, so the counts only grow). */
@@ -76,6 +78,8 @@ export function registerMetrics(app: FastifyInstance, source?: MetricsSource): R
       for (const r of await source.eventCounts()) this.inc({ kind: r.kind }, r.events);
     },
   });
+  fromStore('gridcast_forecast_deadline_fallback_runs', `Fallback runs published for a deadline the model run could not make, origin in the last ${DAY}, by horizon (late and missed runs: gridcast_job_runs status late, missed)`,
+    ['horizon'], () => source.deadlineFallbackRuns(), (r) => ({ horizon: r.horizon }), (r) => r.runs);
   new Gauge({
     name: 'gridcast_store_connections', help: 'Store connections of the pg pool by state (total, idle, waiting clients); absent on PGlite',
     labelNames: ['state'] as const, registers: [registry],

@@ -120,6 +120,40 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   /**
+   * Deadline policy of the scheduled forecast runs (D6; monitoring/deadline.service.ts). Each
+   * horizon's job deadline is `jobs.forecast-<horizon>.deadlineSec`; here: when its inputs are
+   * checked and how much time the fallback is given. Per-horizon defaults in DEADLINE_DEFAULTS.
+   */
+  deadlines: z
+    .object({
+      /** A weather station whose latest temperature forecast was issued longer ago than this is late (the simulated service issues every 6 h); one that never had one is not watched. */
+      weatherMaxAgeSec: z.number().int().positive().default(12 * 3600),
+      /** A monitored series whose latest measured raw value is older than this is stale (one never measured is not watched). */
+      scadaMaxAgeSec: z.number().int().positive().default(30 * 60),
+      /** Series whose SCADA freshness is checked; default: every measured leaf of the topology (not weather stations). */
+      scadaSeries: z.array(z.string()).optional(),
+      /**
+       * Late inputs the run waits for until the early warning, then replaces by the fallback. Others
+       * are a warning only: the model runs on what there is (a stale SCADA feed leaves the history a
+       * few hours short, which the models bridge).
+       */
+      waitFor: z.array(z.enum(['weather-forecast', 'scada'])).default(['weather-forecast']),
+      /** How often late inputs are looked at again while the run waits for them. */
+      pollSec: z.number().int().positive().default(60),
+      /** The fast model published when the run cannot make its deadline. */
+      fallbackModel: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()).default({}) }).prefault({ kind: 'seasonal-naive', params: { period: 'week' } }),
+      /** History the fallback model is fitted on (short: it must be quick to load). */
+      fallbackHistoryDays: z.number().int().positive().default(35),
+      /** Per horizon: inputs are checked again `warnLeadSec` before the deadline; the run's budget ends `safetyMarginSec` before it. */
+      horizons: z
+        .partialRecord(
+          z.enum(HORIZONS),
+          z.strictObject({ warnLeadSec: z.number().int().nonnegative().optional(), safetyMarginSec: z.number().int().positive().optional() }),
+        )
+        .default({}),
+    })
+    .prefault({}),
+  /**
    * Scheduled jobs (E2, D6) by name: `aggregates-flush`, `scada-imputation`, `forecast-<horizon>`
    * and `http-poll:<url>` per polled endpoint (jobs/registry.ts has the defaults). `cron` is
    * node-cron syntax in `timeZone` (5 fields, or 6 with seconds first); a run not finished

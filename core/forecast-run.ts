@@ -35,6 +35,10 @@ export const RunSettingsSchema = z.object({
   /** The stations (and weights) making each series' temperature, null where none: a reproduction uses the same. */
   weather: z.record(z.string(), WeatherInputSchema.nullable()).optional(),
   codeVersion: z.string(),
+  /** A deadline fallback run: every value carries this label (the model is defaultModel). */
+  fallbackReason: z.string().optional(),
+  /** The store as known at this time made the inputs, when the run was issued later (published on completion). */
+  knownAt: z.string().optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 export type RunNode = z.infer<typeof RunNodeSchema>;

@@ -2,6 +2,7 @@ import { HORIZONS, type Config, type Horizon } from '../core/config.ts';
 import { GridcastError } from '../core/errors.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import type { RunDeps } from '../forecast/run/ports.ts';
+import type { DeadlineService } from '../monitoring/deadline.service.ts';
 import type { Job } from './scheduler.ts';
 import { localTick, nextTick } from './ticks.ts';
 
@@ -34,7 +35,7 @@ export const FIRST_START_HORIZONS: readonly Horizon[] = ['intraday', 'day-ahead'
  * or caught up after a restart, forecasts the same window from the same origin as it would have
  * on time (its inputs are those known when it actually runs).
  */
-export function forecastJobs(deps: RunDeps): Job[] {
+export function forecastJobs(deps: RunDeps, deadlines?: DeadlineService, afterRun?: (runId: number) => Promise<unknown>): Job[] {
   return HORIZONS.map((horizon) => ({
     name: forecastJobName(horizon),
     cron: FORECAST_SCHEDULES[horizon].cron,
@@ -43,8 +44,19 @@ export function forecastJobs(deps: RunDeps): Job[] {
     retries: 1,
     retryDelayMs: 60_000,
     runOnFirstStart: FIRST_START_HORIZONS.includes(horizon),
-    run: ({ scheduledAt, deadline, signal }) =>
-      runForecast(deps, { horizon, asOf: scheduledAt, scheduledAt, deadline, signal }),
+    // With the deadline policy (D6): early warning on late inputs, a labelled fallback published in time, alarms.
+    // afterRun (the fallback switches) follows every run stored, the published one and a late one alike.
+    run: async ({ scheduledAt, deadline, signal }) => {
+      if (!deadlines) {
+        const s = await runForecast(deps, { horizon, asOf: scheduledAt, scheduledAt, deadline, signal });
+        await afterRun?.(s.runId);
+        return s;
+      }
+      const outcome = await deadlines.run({ horizon, scheduledAt, deadline, signal });
+      for (const id of [outcome.runId, outcome.lateRunId]) if (id !== null) await afterRun?.(id);
+      return outcome;
+    },
+    ...(deadlines ? { onMissed: (ticks: Array<{ scheduledAt: Date; deadline: Date }>) => deadlines.missed(horizon, ticks) } : {}),
   }));
 }
 

@@ -17,7 +17,14 @@ import { accuracyService } from '../monitoring/accuracy.service.ts';
 import { reviewJob } from './review.job.ts';
 import { reviewService } from '../monitoring/review.service.ts';
 import type { Job } from './scheduler.ts';
+import { recordFallbackSwitches } from '../monitoring/fallback-switches.ts';
+import { latestRun, readRun, runSeriesLabels } from '../store/forecasts.repository.ts';
 import { cronProblem } from './ticks.ts';
+import type { EventLog } from '../core/events.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { inlineGroups } from '../forecast/run/workers.ts';
+import { deadlineService, type DeadlineService } from '../monitoring/deadline.service.ts';
+import { freshnessRepository } from '../store/freshness.repository.ts';
 
 export interface ConfiguredJobs {
   jobs: Job[];
@@ -40,6 +47,10 @@ export function configuredJobs(deps: {
   liveSince?: () => Date | undefined;
   /** Where polled points go; the poll jobs exist only with it. */
   pollCommit?: CommitRows;
+  /** The event log: with it, the forecast jobs run under the deadline policy (monitoring/deadline.service.ts). */
+  events?: EventLog;
+  /** A replay's clock (its waits move the replayed time) instead of the wall clock; the run is then not raced against its budget. */
+  replayClock?: Clock;
 }): ConfiguredJobs {
   const { db, config, log } = deps;
   const { cron, windowSec, ...settings } = config.imputation;
@@ -51,9 +62,9 @@ export function configuredJobs(deps: {
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
     derivedSeriesJob(db, log),
     spikesJob(db, log),
-    ...forecastJobs(deps.run),
+    ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
     scoreJob(accuracyService(db, config), log),
-    reviewJob(reviewService(db, config), log),
+    reviewJob(reviewService(db, config, deps.events), log),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }
@@ -83,5 +94,23 @@ export function applyJobConfig(jobs: Job[], overrides: Config['jobs'], timeZone:
       );
     }
     return [configured];
+  });
+}
+
+/** The deadline policy over the store: the model run's ports, a fallback computed in this thread, the wall clock. */
+/** After a run is stored: the fallback-on / fallback-off events of its series against the previous published run. */
+export const fallbackSwitchesOf = (db: Db, events: EventLog) => (runId: number) =>
+  recordFallbackSwitches({ runs: { readRun: (id) => readRun(db, id), latestRun: (h, before) => latestRun(db, h, before), runSeriesLabels: (id) => runSeriesLabels(db, id) }, events }, runId);
+
+function forecastDeadlines(db: Db, config: Config, run: RunDeps, events: EventLog, log: Log, replayClock?: Clock): DeadlineService {
+  return deadlineService({
+    run,
+    fallbackRun: { ...run, workers: inlineGroups },
+    events,
+    freshness: freshnessRepository(db),
+    clock: replayClock ?? systemClock,
+    config,
+    log,
+    ...(replayClock && { enforceBudget: false }),
   });
 }

@@ -35,6 +35,8 @@ export interface Job {
    * output someone waits for (forecasts, polls) are errors.
    */
   housekeeping?: boolean;
+  /** Told once, across instances, of the job's ticks recorded missed (no run before their deadline). */
+  onMissed?(ticks: Array<{ scheduledAt: Date; deadline: Date }>): Promise<void>;
 }
 
 /** 'skipped': another run holds the job or the tick was claimed already. */
@@ -204,6 +206,11 @@ export function createScheduler(opts: {
     if (overdue.length === 0) return { missed: [], ticks, last };
     const recorded = await runs.recordMissed(job.name, overdue, opts.instance, `no run within ${job.deadlineMs} ms of the tick`);
     const missed = recorded.sort((a, b) => b.getTime() - a.getTime());
+    if (missed.length > 0 && job.onMissed) {
+      await job.onMissed(missed.map((t) => ({ scheduledAt: t, deadline: new Date(t.getTime() + job.deadlineMs) }))).catch((e: Error) =>
+        log.error({ job: job.name, err: e.message }, 'job missed ticks: the hook failed'),
+      );
+    }
     return { missed, ticks, last };
   }
 

@@ -134,14 +134,14 @@ export function createReviewService(deps: ReviewDeps) {
 
 export type ReviewService = ReturnType<typeof createReviewService>;
 
-/** The review over the store, as configured (`review` keys). */
-export function reviewService(db: Db, config: Config): ReviewService {
+/** The review over the store, as configured (`review` keys); proposals go to `events` (default: the store's log). */
+export function reviewService(db: Db, config: Config, events: EventLog = eventsRepository(db)): ReviewService {
   return createReviewService({
     ...config.review,
     timeZone: config.timeZone,
     registry: registryRepository(db),
     scores: scoresRepository(db),
-    events: eventsRepository(db),
+    events,
     async meanActual(seriesId, from, to) {
       const { rows } = await querySeries(db, { seriesId, from: { instant: from }, to: { instant: to }, grain: '1h' });
       const values = rows.flatMap((r) => (r.value === null ? [] : [r.value]));

@@ -41,6 +41,16 @@ export const metricsRepository = (q: Queryable) => ({
     return rows;
   },
 
+  /** Deadline fallbacks (monitoring/deadline.service.ts) stored in place of a model run, by horizon. */
+  async deadlineFallbackRuns() {
+    const { rows } = await q.query<{ horizon: string; runs: number }>(
+      `SELECT horizon, count(*)::int AS runs FROM forecast_runs
+       WHERE horizon = ANY($1::text[]) AND origin > now() - interval '1 day' AND settings ? 'fallbackReason' GROUP BY horizon ORDER BY horizon`,
+      [HORIZONS],
+    );
+    return rows;
+  },
+
   async latestRunFallbacks() {
     const { rows } = await q.query<{ horizon: string; run_id: number; series: number }>(
       `SELECT h.horizon, r.id AS run_id,

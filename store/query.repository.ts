@@ -96,13 +96,12 @@ export async function queryMeasurements(q: Queryable, query: MeasurementQuery): 
 }
 
 /**
- * queryMeasurements for times as the user gave them (CLI, API): dates are read as local days of
- * the series' own zone (core/time-input.ts). Returns the rows and the instants used.
+ * The instants a query covers: its times as the user gave them (CLI, API) read in the series' own
+ * zone (a date is a local day, core/time-input.ts), QUERY_RANGE_INVALID unless from < to.
  */
-export async function querySeries(q: Queryable, query: SeriesQuery): Promise<{ timeZone: string; from: Date; to: Date; rows: MeasurementRow[] }> {
+export async function seriesBounds(q: Queryable, query: Pick<SeriesQuery, 'seriesId' | 'from' | 'to'>): Promise<{ timeZone: string; from: Date; to: Date }> {
   const { time_zone: zone } = await seriesInfo(q, query.seriesId);
-  const at = (t: TimeInput) => resolveTimeInput(t, zone);
-  const [from, to] = [at(query.from), at(query.to)];
+  const [from, to] = [resolveTimeInput(query.from, zone), resolveTimeInput(query.to, zone)];
   if (!(from < to)) {
     const hint = 'date' in query.to ? ` A date stands for the local midnight that starts it: --to ${nextDay(query.to.date)} takes in all of ${query.to.date}.` : '';
     throw new GridcastError('QUERY_RANGE_INVALID', `'from' (${from.toISOString()}) must be before 'to' (${to.toISOString()}) in ${zone}.${hint}`, {
@@ -111,6 +110,13 @@ export async function querySeries(q: Queryable, query: SeriesQuery): Promise<{ t
       timeZone: zone,
     });
   }
+  return { timeZone: zone, from, to };
+}
+
+/** queryMeasurements for times as the user gave them (seriesBounds). Returns the rows and the instants used. */
+export async function querySeries(q: Queryable, query: SeriesQuery): Promise<{ timeZone: string; from: Date; to: Date; rows: MeasurementRow[] }> {
+  const { timeZone: zone, from, to } = await seriesBounds(q, query);
+  const at = (t: TimeInput) => resolveTimeInput(t, zone);
   const { asOf, issuedBefore, ...rest } = query;
   const rows = await queryNode(q, { ...rest, from, to, ...(asOf && { asOf: at(asOf) }), ...(issuedBefore && { issuedBefore: at(issuedBefore) }) }, new Set());
   return { timeZone: zone, from, to, rows };

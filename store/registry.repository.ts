@@ -215,6 +215,27 @@ export async function championsFor(q: Queryable, seriesIds: string[]): Promise<M
 }
 
 /**
+ * championsFor as the registry stood at `at`, read from the audit log (every status change is
+ * audited with its time): a version is champion at `at` when its last status change at or before
+ * `at` made it one. What a replay's runs use, so a past period is forecast by the champions of the day.
+ */
+export async function championsAsOf(q: Queryable, seriesIds: string[], at: Date): Promise<Map<string, ModelVersion>> {
+  const { rows } = await q.query<DbRow & { sid: string }>(
+    `WITH last_change AS (
+       SELECT DISTINCT ON (entity_id) entity_id, to_status, at FROM audit_log
+       WHERE entity = 'model_version' AND to_status IS NOT NULL AND at <= $2
+       ORDER BY entity_id, at DESC, id DESC)
+     SELECT DISTINCT ON (s.sid) s.sid, ${COLUMN_NAMES.map((c) => `v.${c}`).join(', ')}, (v.companion_sha256 IS NOT NULL) AS has_companion
+     FROM last_change c JOIN model_versions v ON v.id = c.entity_id
+     CROSS JOIN LATERAL unnest(v.series_ids) AS s(sid)
+     WHERE c.to_status = 'champion' AND v.series_ids && $1::text[] AND s.sid = ANY($1::text[])
+     ORDER BY s.sid, c.at DESC, v.id DESC`,
+    [seriesIds, at],
+  );
+  return new Map(rows.map((r) => [r.sid, fromDb(r)]));
+}
+
+/**
  * Sets the status of a version and appends the audit row (who, why, from → to) with it: call it
  * inside a transaction. Transition rules are the registry service's; this only records.
  */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { ForecastValue } from '../api/routes/v1/forecasts.ts';
 import { testApp } from './api-app.ts';
 import { readServices } from '../bin/lib/read-services.ts';
 import { runForecast } from '../forecast/run/service.ts';
@@ -16,18 +17,7 @@ const exec = promisify(execFile);
 const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
 const config = forecastConfig();
 
-interface CliRow {
-  seriesId: string;
-  grain: string;
-  targetTs: string;
-  mean: number;
-  quantiles: Record<string, number>;
-  model: string;
-  modelVersion: string;
-  fallbackReason: string | null;
-  baseMean: number;
-  allocated?: unknown;
-}
+type ApiValue = ForecastValue;
 
 /**
  * REQUIREMENTS C3: for one stored run, GET /api/v1/forecasts/latest, `gridcast forecast show
@@ -53,8 +43,16 @@ describe.each(backends)('the API and the CLI serve identical numbers (%s)', (kin
 
   it('latest forecast and actuals, bit for bit', async () => {
     // The CLI first: an embedded store takes one process at a time.
-    const shown: { run: { id: number; issuedAt: string; inputsHash: string }; rows: CliRow[] } = await gridcast('forecast', 'show', '--latest', '--horizon', 'day-ahead', '--format', 'json');
-    const asStored: { rows: CliRow[] } = await gridcast('forecast', 'show', '--latest', '--horizon', 'day-ahead', '--allocation', 'none', '--format', 'json');
+    const shown: { run: { id: number; issuedAt: string; inputsHash: string; method: { models: Record<string, string> } }; values: ApiValue[] } = await gridcast(
+      'forecast',
+      'show',
+      '--latest',
+      '--horizon',
+      'day-ahead',
+      '--format',
+      'json',
+    );
+    const asStored: { values: ApiValue[] } = await gridcast('forecast', 'show', '--latest', '--horizon', 'day-ahead', '--allocation', 'none', '--format', 'json');
     const queries = [
       ['grid', '2025-03-27', '2025-03-29', '1h'],
       ['south', '2025-03-20', '2025-03-29', '1d'],
@@ -72,16 +70,15 @@ describe.each(backends)('the API and the CLI serve identical numbers (%s)', (kin
         return res.json();
       };
       const api = (allocation = '') => get(`/api/v1/forecasts/latest?horizon=day-ahead${allocation}`);
-      const apiValue = (r: CliRow) => {
-        const { targetTs, baseMean: _, ...rest } = r;
-        return { ...rest, ts: targetTs };
-      };
       const latest = await api();
-      expect(latest.run).toMatchObject({ id: shown.run.id, issuedAt: shown.run.issuedAt, inputsHash: shown.run.inputsHash });
-      expect(shown.rows.length).toBeGreaterThan(100);
-      expect(latest.values).toEqual(shown.rows.map(apiValue));
+      // The CLI prints the API's answer for the whole view: the same run, the same values.
+      const { nextCursor, ...whole } = latest;
+      expect(nextCursor).toBeNull();
+      const sortedModels = Object.fromEntries(Object.entries(latest.run.method.models as Record<string, string>).sort(([x], [y]) => (x < y ? -1 : 1)));
+      expect(shown).toEqual({ ...whole, run: { ...whole.run, method: { ...whole.run.method, models: sortedModels } } });
+      expect(shown.values.length).toBeGreaterThan(100);
       const none = await api('&allocation=none');
-      expect(none.values).toEqual(asStored.rows.map(apiValue));
+      expect(none.values).toEqual(asStored.values);
 
       // The stored rows, read back through the repository.
       const stored = await readForecasts(db, shown.run.id);
@@ -92,7 +89,7 @@ describe.each(backends)('the API and the CLI serve identical numbers (%s)', (kin
       const bits = (xs: number[]) => Buffer.from(Float64Array.from(xs).buffer).toString('hex');
       const numbers = (rows: Array<{ mean: number; quantiles: Record<string, number> }>) => rows.flatMap((r) => [r.mean, ...Object.values(r.quantiles)]);
       expect(bits(numbers(none.values))).toBe(bits(numbers(stored)));
-      expect(bits(numbers(latest.values))).toBe(bits(numbers(shown.rows)));
+      expect(bits(numbers(latest.values))).toBe(bits(numbers(shown.values)));
 
       for (const [i, [series, from, to, grain]] of queries.entries()) {
         const body = await get(`/api/v1/series/${series}/actuals?start=${encodeURIComponent(from)}&end=${encodeURIComponent(to)}&grain=${grain}`);

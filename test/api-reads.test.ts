@@ -4,7 +4,9 @@ import { expectProblem } from './api-problem.ts';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from './api-app.ts';
-import { readServices } from '../bin/lib/read-services.ts';
+import { actualsService, readServices } from '../bin/lib/read-services.ts';
+import { createActualsService, servedActual } from '../ingest/actuals.service.ts';
+import { querySeries, seriesBounds } from '../store/query.repository.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { readForecasts } from '../store/forecasts.repository.ts';
 import type { Db } from '../store/db.ts';
@@ -109,6 +111,58 @@ describe.each(backends)('read routes of /api/v1 (%s)', (kind) => {
       } while (next);
       expect(pages).toBe(3);
       expect(seen).toEqual([0, 1, 2, 3, 4].map((h) => new Date(Date.parse('2025-03-28T00:00:00Z') + h * 3_600_000).toISOString()));
+    });
+
+    it('streams a range as NDJSON a window at a time: the values of one read, in order; pages read by window agree', async () => {
+      // Windows of one local day at every grain, so a ten-day range is read in eleven windows.
+      const oneDay = { raw: 1, '5m': 1, '1h': 1, '1d': 1 };
+      const actuals = createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) }, oneDay);
+      const small = await testApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: { ...readServices(db, config), actuals } });
+      try {
+        const headers = { ...(await authAs(db, 'viewer')) };
+        for (const [series, grain, extra] of [
+          ['ss2', 'raw', ''],
+          ['ss2', '1h', ''],
+          ['grid', '1h', ''],
+          ['grid', '1d', ''],
+          ['st1', 'raw', ''],
+          ['st1', 'raw', '&issuedBefore=2025-03-29T09:00:00Z'],
+        ] as const) {
+          const range = `start=2025-03-19T10:30:00Z&end=2025-03-29T10:30:00Z&grain=${grain}${extra}`;
+          const whole = await actualsService(db).read({
+            seriesId: series,
+            from: { instant: new Date('2025-03-19T10:30:00Z') },
+            to: { instant: new Date('2025-03-29T10:30:00Z') },
+            grain,
+            ...(extra && { issuedBefore: { instant: new Date('2025-03-29T09:00:00Z') } }),
+          });
+          const expected = JSON.parse(JSON.stringify(whole.rows.map(servedActual)));
+          expect(expected.length, `${series} ${grain}${extra} has values`).toBeGreaterThan(0);
+          const res = await small.inject({ method: 'GET', url: `/api/v1/series/${series}/actuals/stream?${range}`, headers });
+          expect(res.statusCode).toBe(200);
+          expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
+          expect(res.headers['x-time-zone']).toBe('Europe/Paris');
+          expect(res.body.endsWith('\n')).toBe(true);
+          expect(res.body.trimEnd().split('\n').map((l) => JSON.parse(l)), `${series} ${grain}${extra}`).toEqual(expected);
+          const paged: unknown[] = [];
+          let next: string | null = null;
+          do {
+            const page: { values: unknown[]; nextCursor: string | null } = (
+              await small.inject({ method: 'GET', url: `/api/v1/series/${series}/actuals?${range}&limit=7${next ? `&cursor=${next}` : ''}`, headers })
+            ).json();
+            paged.push(...page.values);
+            next = page.nextCursor;
+          } while (next);
+          expect(paged, `${series} ${grain}${extra} paged`).toEqual(expected);
+        }
+        // A bad query is refused as problem+json before any line is sent; an empty range streams nothing.
+        expectProblem(await small.inject({ method: 'GET', url: '/api/v1/series/nope/actuals/stream?start=2025-03-28&end=2025-03-29&grain=1h', headers }), 'SERIES_NOT_FOUND');
+        expectProblem(await small.inject({ method: 'GET', url: '/api/v1/series/grid/actuals/stream?start=2025-03-28&end=2025-03-28&grain=1h', headers }), 'QUERY_RANGE_INVALID');
+        const empty = await small.inject({ method: 'GET', url: '/api/v1/series/ss2/actuals/stream?start=2020-01-01&end=2020-01-03&grain=1h', headers });
+        expect([empty.statusCode, empty.body]).toEqual([200, '']);
+      } finally {
+        await small.close();
+      }
     });
 
     it('serves weather observations, and forecasts as issued', async () => {

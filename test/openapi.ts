@@ -80,5 +80,11 @@ export function expectWireResponseMatchesOpenApi(doc: unknown, method: string, r
       expect.fail(`${method} ${routeUrl} ${res.statusCode} says ${type} but its body is not JSON: ${res.body.slice(0, 200)}`);
     }
   }
+  if (type === 'application/x-ndjson') {
+    // A stream of JSON values: the document's schema is that of one line; the body ends with a newline.
+    expect(res.body === '' || res.body.endsWith('\n'), `${method} ${routeUrl} ${res.statusCode}: an NDJSON body ends with a newline`).toBe(true);
+    for (const line of res.body.split('\n').slice(0, -1)) expectResponseMatchesOpenApi(doc, method, routeUrl, res.statusCode, JSON.parse(line), contentType as string);
+    return;
+  }
   expectResponseMatchesOpenApi(doc, method, routeUrl, res.statusCode, body, contentType as string);
 }

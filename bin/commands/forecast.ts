@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { HORIZONS, loadConfig, RECONCILIATION_METHODS } from '../../core/config.ts';
-import { GridcastError } from '../../core/errors.ts';
 import { reproduceRun, runForecast } from '../../forecast/run/service.ts';
 import { describeWeatherInputs } from '../../forecast/inputs.ts';
 import { readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
 import { forecastValue, type ForecastValue } from '../../api/routes/v1/forecasts.ts';
-import type { RunMeta } from '../../api/routes/v1/runs.ts';
+import { runMeta, type RunMeta } from '../../api/routes/v1/runs.ts';
 import { MAX_LIMIT } from '../../api/paging.ts';
 import { readStoreOrServer } from '../lib/through-server.ts';
 import { runReader } from '../lib/read-services.ts';
@@ -15,6 +14,8 @@ import { usageError, usageText } from '../lib/cli.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { csvNumber } from '../../core/number-format.ts';
 import { reproduceDeps, runDeps } from '../lib/run-deps.ts';
+import { fallbackSwitchesOf } from '../../jobs/registry.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 
 export const summary = 'make and store a reconciled forecast run, show a stored run, or reproduce one';
 
@@ -122,6 +123,7 @@ export async function run(args: string[]): Promise<number> {
         ...(a.data.series ? { series: a.data.series } : {}),
       },
     );
+    await fallbackSwitchesOf(db, eventsRepository(db))(s.runId);
     const run = await readRun(db, s.runId);
     console.log(`run ${s.runId} stored: ${s.horizon} from ${run.windowStart.toISOString()} to ${run.windowEnd.toISOString()} (origin ${s.origin.toISOString()}), ${s.series} series, ${s.fallbacks} on a fallback`);
     console.log(`reconciliation: ${s.method}; inputs ${s.inputsHash}`);
@@ -152,34 +154,36 @@ async function show(a: z.infer<typeof ShowArgs>): Promise<number> {
     config,
     async (db) => {
       const { run, rows } = await runReader(db, config).forecasts(a.id !== undefined ? { runId: a.id } : { horizon: a.horizon! }, view);
-      return a.format === 'json' ? JSON.stringify({ run, rows }) + '\n' : toCsv(rows.map(forecastValue), run.settings.quantiles);
+      const values = rows.map(forecastValue);
+      return a.format === 'json' ? toJson(runMeta(run, new Set(rows.map((r) => r.seriesId))), values) : toCsv(values, run.settings.quantiles);
     },
     async (api) => {
       const path = a.id !== undefined ? `/runs/${a.id}/forecasts` : '/forecasts/latest';
-      // The JSON prints the run's whole record and stored rows; the API serves the run's metadata and values.
-      if (a.format === 'json') {
-        throw new GridcastError(
-          'STORE_LOCKED',
-          `The store is held by the gridcast server at ${api.url}, and 'forecast show --format json' prints the run's full record, which only the store holds. ` +
-            `The API serves the run's metadata and values as JSON: GET ${api.url}/api/v1${path}${a.id === undefined ? `?horizon=${a.horizon}` : ''}, or use --format csv.`,
-          { url: api.url },
-        );
-      }
       const query = { horizon: a.horizon, node: a.series, grain: a.grain, allocation: a.allocation, limit: MAX_LIMIT };
       const values: ForecastValue[] = [];
-      let quantiles: number[] = [];
+      let run: RunMeta | undefined;
       let cursor: string | undefined;
       do {
         const page = await api.get<{ run: RunMeta; values: ForecastValue[]; nextCursor: string | null }>(path, { ...query, cursor });
-        quantiles = page.run.quantiles;
+        // Each page lists the models of its own series: the whole view's are their union.
+        run = run ? { ...run, method: { ...run.method, models: { ...run.method.models, ...page.run.method.models } } } : page.run;
         values.push(...page.values);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
-      return toCsv(values, quantiles);
+      return a.format === 'json' ? toJson(run!, values) : toCsv(values, run!.quantiles);
     },
   );
   process.stdout.write(text);
   return 0;
+}
+
+/**
+ * The API's answer for the whole view at once (GET /forecasts/latest or /runs/{id}/forecasts
+ * without nextCursor), the models listed by series id, so the store and a server print the same bytes.
+ */
+function toJson(run: RunMeta, values: ForecastValue[]): string {
+  const models = Object.fromEntries(Object.entries(run.method.models).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return JSON.stringify({ run: { ...run, method: { ...run.method, models } }, values }) + '\n';
 }
 
 /** `series_id,grain,ts,mean,p10,p50,p90,model,model_version,fallback_reason,allocated`. */

@@ -24,6 +24,7 @@ import { readTopologyFile } from '../../ingest/topology/read.ts';
 import { createSimulator } from '../../ingest/simulator/simulator.ts';
 import { loadStoredTopology, saveTopology } from '../../store/topology.repository.ts';
 import { configuredJobs, type ConfiguredJobs } from '../../jobs/registry.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 import { forecastJobName } from '../../jobs/forecast.job.ts';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
@@ -135,7 +136,7 @@ export async function run(args: string[]): Promise<number> {
     // Built first, so a bad `jobs` entry stops the start before any backfill.
     let liveSince: Date | undefined;
     const { jobs, polls } = configuredJobs({
-      db, config, log, run: runDeps(db, config, log), liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http', log) : undefined,
+      db, config, log, run: runDeps(db, config, log), events: eventsRepository(db), liveSince: () => liveSince, pollCommit: config.httpPoll.length > 0 ? dbCommitter(db, 'http', log) : undefined,
     });
     parts.polls = polls;
     scheduled.jobs = jobs;

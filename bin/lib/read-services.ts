@@ -7,7 +7,7 @@ import { createJobsStatus, type JobDefinition } from '../../jobs/status.service.
 import { noRunYet } from '../../jobs/forecast.job.ts';
 import { configuredJobs } from '../../jobs/registry.ts';
 import type { Db } from '../../store/db.ts';
-import { querySeries } from '../../store/query.repository.ts';
+import { querySeries, seriesBounds } from '../../store/query.repository.ts';
 import { latestRun, listRuns, readForecasts, readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
@@ -19,7 +19,7 @@ import { accuracyService } from '../../monitoring/accuracy.service.ts';
 import { createProposalReader } from '../../monitoring/proposals.service.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
 
-export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q) });
+export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) });
 
 export const eventReader = (db: Db, config: Config) => createEventReader({ events: eventsRepository(db), timeZone: config.timeZone });
 

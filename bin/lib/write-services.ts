@@ -8,6 +8,8 @@ import { ingestStore } from '../../store/ingest.repository.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
 import type { WriteServices } from '../../api/write-services.ts';
 import { runDeps } from './run-deps.ts';
+import { fallbackSwitchesOf } from '../../jobs/registry.ts';
+import { eventsRepository } from '../../store/events.repository.ts';
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
@@ -16,7 +18,11 @@ export function writeServices(db: Db, config: Config): WriteServices {
   return {
     ingest: (src, opts, timings) => ingestBatch(ingestStore(db), src, opts, timings),
     bodyLimitBytes: config.api.bodyLimitBytes,
-    runs: (req, log) => runForecast(runDeps(db, config, log), req),
+    runs: async (req, log) => {
+      const s = await runForecast(runDeps(db, config, log), req);
+      await fallbackSwitchesOf(db, eventsRepository(db))(s.runId);
+      return s;
+    },
     registry: {
       modelSummaries: () => modelSummaries(registry),
       modelDetail: (name) => modelDetail(registry, name),

@@ -131,8 +131,10 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
   const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history });
   warnings.push(...rec.warnings);
 
-  const fallbacks = sm.rows.filter((id) => results.get(id)!.fallbackReason);
-  if (fallbacks.length > 0) warnings.push(`${fallbacks.length} series on a labelled fallback: ${fallbacks.map((id) => `${id} (${results.get(id)!.fallbackReason})`).join(', ')}`);
+  // A deadline fallback run labels every series: readers must never take it for the model's forecast.
+  const reasonOf = (id: string) => [settings.fallbackReason, results.get(id)!.fallbackReason].filter(Boolean).join('; ') || null;
+  const fallbacks = sm.rows.filter((id) => reasonOf(id));
+  if (fallbacks.length > 0) warnings.push(`${fallbacks.length} series on a labelled fallback: ${fallbacks.map((id) => `${id} (${reasonOf(id)})`).join(', ')}`);
   for (const id of sm.rows) for (const f of results.get(id)!.failures) warnings.push(`${id}: ${f}`);
 
   const values: ForecastValue[] = [];
@@ -141,7 +143,7 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const r = results.get(id)!;
     const v = rec.values.get(id)!;
     const b = base.get(id)!.mean;
-    const label = { model: r.model, modelVersion: r.modelVersion, fallbackReason: r.fallbackReason ?? null };
+    const label = { model: r.model, modelVersion: r.modelVersion, fallbackReason: reasonOf(id) };
     const q = settings.quantiles.map((l) => v.quantiles[String(l)]);
     for (let k = 0; k < windowSteps; k++) {
       values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...label });

@@ -3,6 +3,7 @@ import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { summingMatrix, type AllocationRule, type SummingMatrix } from '../../core/hierarchy.ts';
 import type { RunNode, RunSettings } from '../../core/forecast-run.ts';
 import type { ModelVersion } from '../../core/registry.ts';
+import type { ModelSpecRef } from '../../models/configured.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import { TEMPERATURE } from '../inputs.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
@@ -29,6 +30,16 @@ export interface RunRequest {
   scheduledAt?: Date;
   deadline?: Date;
   signal?: AbortSignal;
+  /**
+   * Set by the deadline policy (monitoring/deadline.service.ts): every series on this fast model,
+   * fitted on a short history, no champion, each value labelled with `reason`.
+   */
+  fallback?: { model: ModelSpecRef; historyDays: number; reason: string };
+  /**
+   * The run's issue time is when it is stored, not when it started: a run finishing after a
+   * fallback was published for its deadline is read as issued after it (inputs stay as known at the start).
+   */
+  issuedWhenStored?: boolean;
 }
 
 export interface RunSummary {
@@ -57,8 +68,8 @@ export const MID_TERM_SCENARIOS = 10;
  */
 export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSummary> {
   const { store, config } = deps;
-  const issuedAt = deps.now();
-  const asOf = req.asOf ?? issuedAt;
+  const knownAt = deps.now();
+  const asOf = req.asOf ?? knownAt;
   const f = config.forecast;
   const { sm, nodes } = await hierarchyOf(store, config, req.root ?? f.root);
   const root = sm.rows[0];
@@ -70,25 +81,28 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   const settings: RunSettings = {
     nodes,
     quantiles: [...new Set(f.quantiles)].sort((a, b) => a - b),
-    historyDays: f.historyDays,
+    historyDays: req.fallback?.historyDays ?? f.historyDays,
     horizonSteps: window.horizonSteps,
     windowOffset: window.offset,
-    defaultModel: f.defaultModel,
+    defaultModel: req.fallback?.model ?? f.defaultModel,
+    ...(req.fallback ? { fallbackReason: req.fallback.reason } : {}),
     ...(f.holidays ? { holidays: f.holidays } : {}),
     ...(req.horizon === 'mid-term' ? { scenarioYears: scenarioYears(window.origin, MID_TERM_SCENARIOS) } : {}),
     asOf: asOf.toISOString(),
     codeVersion: CODE_VERSION,
   };
-  const champions = await store.champions(sm.rows);
+  const champions = req.fallback ? new Map<string, ModelVersion>() : await store.champions(sm.rows);
   const plan = (id: string): SeriesPlan => {
     const v = champions.get(id);
-    return v ? championPlan(v) : { fit: f.defaultModel };
+    return v ? championPlan(v) : { fit: settings.defaultModel };
   };
   // A champion is fed the weather it was trained on (its record), whatever the topology says now.
   const weather = Object.fromEntries([...champions].filter(([id, v]) => Object.hasOwn(v.weather, id)).map(([id, v]) => [id, v.weather[id]]));
-  const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt: issuedAt, settings, plan, weather };
+  const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt, settings, plan, weather };
   const computed = await computeRun(spec, { ...pipelineDeps(deps), ...(req.signal ? { signal: req.signal } : {}) });
   settings.weather = computed.weather;
+  const issuedAt = req.issuedWhenStored ? deps.now() : knownAt;
+  if (issuedAt.getTime() !== knownAt.getTime()) settings.knownAt = knownAt.toISOString();
   for (const w of computed.warnings) deps.log?.warn({ horizon: req.horizon, root, origin: window.origin.toISOString() }, w);
   const runId = await store.saveRun(
     {
@@ -204,7 +218,7 @@ export async function reproduceRun(deps: Pick<RunDeps, 'store' | 'inputs' | 'wor
       origin: run.origin,
       windowStart: run.windowStart,
       windowEnd: run.windowEnd,
-      knownAt: run.issuedAt,
+      knownAt: run.settings.knownAt ? new Date(run.settings.knownAt) : run.issuedAt,
       settings: run.settings,
       plan,
       ...(run.settings.weather ? { weather: run.settings.weather } : {}),

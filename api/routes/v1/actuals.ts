@@ -1,8 +1,12 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ServedQuality } from '../../../core/quality.ts';
 import { parseTimeInput } from '../../../core/time-input.ts';
-import { servedActual, type ActualsService } from '../../../ingest/actuals.service.ts';
+import { servedActual, type ActualsRead, type ActualsService } from '../../../ingest/actuals.service.ts';
+
+type SeriesQuery = Parameters<ActualsService['read']>[0];
+type MeasurementRow = ActualsRead['rows'][number];
 import { GRAINS } from '../../../core/grain.ts';
 import { decodeCursor, encodeCursor, NextCursor, pageQuery } from '../../paging.ts';
 import { problemResponses } from '../../openapi.ts';
@@ -28,23 +32,47 @@ export const ActualValue = z.object({
   issuedAt: z.string().optional().describe('Weather forecasts at the raw grain: when the value was issued.'),
 });
 
-const ActualsQuery = z
-  .object({
+const RangeQuery = z.object({
     start: z.string().describe(`Start of the half-open interval [start, end). ${TIME}`),
     end: z.string().describe(`End (excluded). ${TIME}`),
     grain: z.enum(GRAINS),
     asOf: z.string().optional().describe('Only data received at or before this time (the versions known then).'),
     variable: z.string().min(1).optional().describe('Weather stations: the variable (default temperature).'),
     issuedBefore: z.string().optional().describe('Weather stations: the forecasts as issued before this time instead of the observations.'),
-  })
-  .extend(pageQuery().shape);
+});
+const ActualsQuery = RangeQuery.extend(pageQuery().shape);
+
+/** The service's query from the route's parameters (times as the user gave them). */
+function seriesQuery(seriesId: string, q: z.infer<typeof RangeQuery>): SeriesQuery {
+  const time = (text: string | undefined, what: string) => (text === undefined ? undefined : parseTimeInput(text, what));
+  const [asOf, issuedBefore] = [time(q.asOf, 'asOf'), time(q.issuedBefore, 'issuedBefore')];
+  return {
+    seriesId,
+    from: time(q.start, 'start')!,
+    to: time(q.end, 'end')!,
+    grain: q.grain,
+    ...(asOf && { asOf }),
+    ...(issuedBefore && { issuedBefore }),
+    ...(q.variable && { variable: q.variable }),
+  };
+}
+
+const NDJSON = 'application/x-ndjson';
+
 
 /** `start`: the resolved start of the first page, `from`: where the next page starts. */
 const Cursor = z.object({ start: z.string(), from: z.string() });
 
+const ERRORS = {
+  404: 'No stored series or weather station has this id (SERIES_NOT_FOUND)',
+  422: 'A weather variable was asked of a node that is not a weather station (NOT_A_WEATHER_STATION)',
+};
+
 /**
- * GET /series/{id}/actuals: what `gridcast query --format json` prints, paged. Each page reads
- * from its cursor to `end` and serves the first `limit` values.
+ * GET /series/{id}/actuals: what `gridcast query --format json` prints, paged; each page reads
+ * windows of time from its cursor until it has `limit` values and one more.
+ * GET /series/{id}/actuals/stream: the whole range as NDJSON, one value a line, read and sent a
+ * window at a time, so a year of raw points costs the server a day of them in memory.
  */
 export const actualsRoutes = (actuals: ActualsService): FastifyPluginAsyncZod =>
   async function actualsV1(app) {
@@ -67,32 +95,25 @@ export const actualsRoutes = (actuals: ActualsService): FastifyPluginAsyncZod =>
               values: z.array(ActualValue),
               nextCursor: NextCursor,
             }),
-            ...problemResponses({
-              404: 'No stored series or weather station has this id (SERIES_NOT_FOUND)',
-              422: 'A weather variable was asked of a node that is not a weather station (NOT_A_WEATHER_STATION)',
-            }),
+            ...problemResponses(ERRORS),
           },
         },
       },
       async (req) => {
         const q = req.query;
-        const time = (text: string | undefined, what: string) => (text === undefined ? undefined : parseTimeInput(text, what));
-        const [start, end, asOf, issuedBefore] = [time(q.start, 'start')!, time(q.end, 'end')!, time(q.asOf, 'asOf'), time(q.issuedBefore, 'issuedBefore')];
         const cursor = q.cursor ? decodeCursor(q.cursor, Cursor) : null;
-        const from = cursor ? { instant: new Date(cursor.from) } : start;
-        const read = await actuals.read({
-          seriesId: req.params.id,
-          from,
-          to: end,
-          grain: q.grain,
-          ...(asOf && { asOf }),
-          ...(issuedBefore && { issuedBefore }),
-          ...(q.variable && { variable: q.variable }),
-        });
-        const rows = read.rows.slice(0, q.limit);
+        const read = await actuals.windows({ ...seriesQuery(req.params.id, q), ...(cursor && { from: { instant: new Date(cursor.from) } }) });
+        // Windows are read until one value past the page shows whether another page follows.
+        const rows: MeasurementRow[] = [];
+        for await (const batch of read.batches) {
+          rows.push(...batch);
+          if (rows.length > q.limit) break;
+        }
+        const more = rows.length > q.limit;
+        rows.length = Math.min(rows.length, q.limit);
         // Rows and buckets start at distinct instants: the next page starts just after the last one served.
         const first = cursor?.start ?? read.from.toISOString();
-        const next = read.rows.length > q.limit ? encodeCursor({ start: first, from: new Date(rows[rows.length - 1].ts.getTime() + 1).toISOString() }) : null;
+        const next = more ? encodeCursor({ start: first, from: new Date(rows[rows.length - 1].ts.getTime() + 1).toISOString() }) : null;
         return {
           seriesId: req.params.id,
           grain: q.grain,
@@ -104,4 +125,38 @@ export const actualsRoutes = (actuals: ActualsService): FastifyPluginAsyncZod =>
         };
       },
     );
+
+    app.get(
+      '/series/:id/actuals/stream',
+      {
+        config: { role: 'viewer' },
+        schema: {
+          summary: 'All actuals of a range as NDJSON, streamed',
+          description:
+            `The values of GET /series/{id}/actuals over the whole range [start, end), one JSON object a line (${NDJSON}), ` +
+            'oldest first, without paging. Errors in the query are answered as problem+json before the first line; ' +
+            'a server fault after it cuts the connection without the final chunk, so a client never takes a truncated stream for a whole one.',
+          tags: ['actuals'],
+          params: z.object({ id: z.string().min(1) }),
+          querystring: RangeQuery,
+          response: {
+            200: { description: 'One ActualValue a line.', content: { [NDJSON]: { schema: ActualValue } } },
+            ...problemResponses(ERRORS),
+          },
+        },
+      },
+      async (req, reply) => {
+        const read = await actuals.windows(seriesQuery(req.params.id, req.query));
+        // The first window is read before the status line, so a failing query is still a problem answer.
+        const first = await read.batches.next();
+        async function* lines() {
+          if (first.done) return;
+          yield ndjson(first.value);
+          for await (const batch of read.batches) yield ndjson(batch);
+        }
+        return reply.type(NDJSON).header('x-time-zone', read.timeZone).send(Readable.from(lines()) as never); // a stream: the typed reply knows only the JSON bodies
+      },
+    );
   };
+
+const ndjson = (rows: MeasurementRow[]) => rows.map((r) => `${JSON.stringify(servedActual(r))}\n`).join('');
