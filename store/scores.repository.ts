@@ -13,6 +13,9 @@ const EPOCH = `TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
  *    hour; truth version the latest receipt time among those best versions, so a provisional
  *    resend after validation changes nothing and a validation adds a version.
  * Hours holding an imputed point or interval are not ground truth and are left unscored.
+ * A node without data of its own (a roll-up) is scored against the sum of the actuals of the
+ * descendants that have data (children without data recurse, as queries serve it), for the hours
+ * where every one of them has an actual; its truth version is the latest of theirs.
  */
 const TRUTH = (ids: string) => `
   SELECT series_id, hour, actual, truth_version, 'measured'::text AS truth_status FROM (
@@ -35,6 +38,9 @@ const TRUTH = (ids: string) => `
             received_at DESC, version DESC) AS b
     GROUP BY 1, 2) AS met
   WHERE NOT imputed AND covered = 3600`;
+
+/** SQL: whether series `id` has data of its own (else it is the sum of its children, A6). */
+const OWN = (id: string) => `(EXISTS (SELECT 1 FROM measurements m WHERE m.series_id = ${id}) OR EXISTS (SELECT 1 FROM metering g WHERE g.series_id = ${id}))`;
 
 interface CandidateRow {
   run_id: number;
@@ -77,7 +83,7 @@ export function scoresRepository(q: Queryable): ScoreStore {
     async candidates({ from, to, asOf }) {
       // Runs are found by their window (forecast_runs is one row per run); their values by the primary key.
       const { rows } = await q.query<CandidateRow>(
-        `WITH runs AS (
+        `WITH RECURSIVE runs AS (
            SELECT id, horizon, issued_at, settings->'quantiles' AS levels FROM forecast_runs
            WHERE status = 'succeeded' AND window_start < $2 AND window_end > $1 AND issued_at <= $3),
          vals AS (
@@ -88,7 +94,20 @@ export function scoresRepository(q: Queryable): ScoreStore {
            SELECT f.run_id, f.series_id, avg(abs(f.mean)) AS level
            FROM forecasts f WHERE f.grain = '1h' AND (f.run_id, f.series_id) IN (SELECT DISTINCT run_id, series_id FROM vals)
            GROUP BY 1, 2),
-         truth AS (${TRUTH('SELECT DISTINCT series_id FROM vals')})
+         tree(root, node, own) AS (
+           SELECT n.series_id, n.series_id, ${OWN('n.series_id')} FROM (SELECT DISTINCT series_id FROM vals) AS n
+           UNION ALL
+           SELECT t.root, c.id, ${OWN('c.id')} FROM tree t JOIN series c ON c.parent_id = t.node AND c.kind <> 'weather' WHERE NOT t.own),
+         leaf_truth AS (${TRUTH('SELECT node FROM tree WHERE own')}),
+         leaves AS (SELECT root, count(*) AS n FROM tree WHERE own GROUP BY root),
+         truth AS (
+           SELECT t.root AS series_id, lt.hour, sum(lt.actual) AS actual, max(lt.truth_version) AS truth_version,
+                  CASE WHEN bool_or(lt.truth_status = 'provisional') THEN 'provisional'
+                       WHEN bool_and(lt.truth_status = 'validated') THEN 'validated' ELSE 'measured' END AS truth_status
+           FROM tree t JOIN leaf_truth lt ON lt.series_id = t.node
+           WHERE t.own
+           GROUP BY t.root, lt.hour
+           HAVING count(*) = (SELECT l.n FROM leaves l WHERE l.root = t.root))
          SELECT v.run_id, v.series_id, v.target_ts, v.horizon, v.model_version, v.issued_at, v.mean, v.q,
                 ARRAY(SELECT jsonb_array_elements_text(coalesce(v.levels, '[]'::jsonb))::float8) AS levels,
                 l.level, t.actual, t.truth_version, t.truth_status

@@ -32,7 +32,7 @@ describe.each(backends)('accuracy tracking on %s', (kind) => {
 
   beforeAll(async () => {
     db = await freshDb(kind);
-    await createSeries(db, [{ id: 'm1', unit: 'MWh' }, { id: 's1', unit: 'MW' }]);
+    await createSeries(db, [{ id: 'm1', unit: 'MWh' }, { id: 's1', unit: 'MW' }, { id: 'p', unit: 'MW' }, { id: 'q', unit: 'MW', parentId: 'p' }, { id: 'c1', unit: 'MW', parentId: 'q' }, { id: 'c2', unit: 'MW', parentId: 'p' }]);
     runId = await insertRun(db, { seriesId: 'm1', issuedAt: ISSUED, start: DAY, means: MEANS });
     service = createAccuracyService({ scores: scoresRepository(db), timeZone: 'UTC', lookbackDays: 45, nearZeroFraction: 0.05 });
   });
@@ -99,5 +99,19 @@ describe.each(backends)('accuracy tracking on %s', (kind) => {
     expect(rows.map((r) => r.truth_status)).toEqual(['measured', 'measured']);
     expect(rows[0].actual).toBeCloseTo(MEANS[3] * 1.1, 9);
     expect(rows[1].actual).toBeCloseTo(MEANS[3] * (1.1 * 3 + 1.3) / 4, 9);
+  });
+
+  it('scores a roll-up against the sum of its descendants with data, only where all have an actual', async () => {
+    const start = new Date('2026-02-01T00:00:00Z');
+    const run = await insertRun(db, { seriesId: 'p', issuedAt: new Date(start.getTime() - 14 * H), start, means: Array(24).fill(100) });
+    // c1 (under q, which has no data of its own) and c2: 60 + 30 each hour, c2 missing hour 5.
+    const csv = Array.from({ length: 24 }, (_, h) => new Date(start.getTime() + h * H).toISOString())
+      .flatMap((ts, h) => [`c1,${ts},60,ok,2026-02-02T00:00:00Z`, ...(h === 5 ? [] : [`c2,${ts},30,ok,2026-02-02T01:00:00Z`])]);
+    await db.copyCsv('measurements', ['series_id', 'ts', 'value', 'quality', 'received_at'], csv.join('\n') + '\n');
+    expect(await service.scoreNew(new Date('2026-02-03T00:00:00Z'))).toEqual({ scored: 23 });
+    const { rows } = await db.query<{ actual: number; truth_version: Date; n: number }>(
+      `SELECT min(actual) AS actual, max(truth_version) AS truth_version, count(*)::int AS n FROM forecast_scores WHERE run_id = $1`, [run],
+    );
+    expect(rows[0]).toEqual({ actual: 90, truth_version: new Date('2026-02-02T01:00:00Z'), n: 23 });
   });
 });
