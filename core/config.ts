@@ -104,6 +104,11 @@ export const ConfigSchema = z.object({
     .object({
       /** How far back the score job looks for forecast values to score or re-score: late validated metering must land inside it. */
       lookbackDays: z.number().int().positive().default(45),
+      /**
+       * An hour is scored once it ended this long ago: telemetry of its last minutes still in
+       * flight would otherwise give a partial actual, then a second score when it lands.
+       */
+      settleMinutes: z.number().int().min(0).default(30),
       /** An actual below this fraction of the series' level (mean |forecast| of the run) is near zero: scored by MAE, not MAPE. */
       nearZeroFraction: z.number().min(0).max(1).default(0.05),
     })

@@ -37,7 +37,7 @@ describe('scoreValue', () => {
 describe('accuracy service', () => {
   const service = (truths: ScoreCandidate[], now = at(24 * 10)) => {
     const scores = fakeScores(truths);
-    return { scores, accuracy: createAccuracyService({ scores, timeZone: 'UTC', lookbackDays: 45, nearZeroFraction: 0.05, now: () => now }) };
+    return { scores, accuracy: createAccuracyService({ scores, timeZone: 'UTC', lookbackDays: 45, settleMinutes: 0, nearZeroFraction: 0.05, now: () => now }) };
   };
 
   it('scores what is newly scorable once, and a new truth version again, keeping both', async () => {
@@ -60,6 +60,13 @@ describe('accuracy service', () => {
     const { accuracy } = service([candidate({ targetTs: at(0) }), candidate({ targetTs: at(-24 * 50) })], at(0.5));
     expect(await accuracy.scoreNew()).toEqual({ scored: 0 });
     expect(await accuracy.scoreNew(at(1))).toEqual({ scored: 1 });
+  });
+
+  it('waits settleMinutes after the end of an hour before scoring it', async () => {
+    const scores = fakeScores([candidate({ targetTs: at(0), truthVersion: at(0.9) })]);
+    const accuracy = createAccuracyService({ scores, timeZone: 'UTC', lookbackDays: 45, settleMinutes: 30, nearZeroFraction: 0.05 });
+    expect(await accuracy.scoreNew(at(1.49))).toEqual({ scored: 0 });
+    expect(await accuracy.scoreNew(at(1.5))).toEqual({ scored: 1 });
   });
 
   it('defaults to the last 30 days and refuses an empty range', async () => {

@@ -29,8 +29,8 @@ export interface AccuracyReport {
 
 export interface AccuracyService {
   /**
-   * Scores every forecast value of the last `lookbackDays` whose actual exists and was not
-   * scored at its current truth version. Idempotent: run again with nothing new, it scores nothing.
+   * Scores every forecast value of the last `lookbackDays` whose hour ended `settleMinutes`
+   * ago, whose actual exists and was not scored at its current truth version. Idempotent: run again with nothing new, it scores nothing.
    */
   scoreNew(asOf?: Date): Promise<{ scored: number }>;
   /** MAPE (MAE where near zero), bias, pinball and coverage over the latest score of each value. */
@@ -41,6 +41,7 @@ export function createAccuracyService(deps: {
   scores: ScoreStore;
   timeZone: string;
   lookbackDays: number;
+  settleMinutes: number;
   nearZeroFraction: number;
   now?: () => Date;
 }): AccuracyService {
@@ -48,7 +49,9 @@ export function createAccuracyService(deps: {
   return {
     async scoreNew(asOf = now()) {
       const from = new Date(asOf.getTime() - deps.lookbackDays * DAY_MS);
-      const candidates = await deps.scores.candidates({ from, to: asOf, asOf });
+      // Hours [target, target + 1 h) that ended settleMinutes before asOf.
+      const to = new Date(asOf.getTime() - deps.settleMinutes * 60_000 - 3_600_000 + 1);
+      const candidates = await deps.scores.candidates({ from, to, asOf });
       const scored = await deps.scores.insert(candidates.map((c) => scoreValue(c, deps.nearZeroFraction)));
       return { scored };
     },

@@ -5,7 +5,7 @@ import type { Queryable } from './db.ts';
 const EPOCH = `TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
 
 /**
- * The actual of each hour [$1, $2) of the series `ids` selects, as known at $3, and its truth version:
+ * The actual of each hour starting in [$1, $2) of the series `ids` selects, as known at $3, and its truth version:
  *  - measured series: the mean of the hour's points (the 1h aggregate's avg), truth version the
  *    latest receipt time among them (a revised point moves it);
  *  - metered series: the sum of the best version of each interval (validated > provisional, then
@@ -22,7 +22,7 @@ const TRUTH = (ids: string) => `
     SELECT m.series_id, date_bin(INTERVAL '1 hour', m.ts, ${EPOCH}) AS hour, avg(m.value) AS actual,
            max(m.received_at) AS truth_version, bool_or(m.quality = 'imputed') AS imputed
     FROM measurements m
-    WHERE m.series_id IN (${ids}) AND m.ts >= $1 AND m.ts < $2 AND m.received_at <= $3
+    WHERE m.series_id IN (${ids}) AND m.ts >= $1 AND m.ts < $2::timestamptz + INTERVAL '1 hour' AND m.received_at <= $3
     GROUP BY 1, 2) AS meas
   WHERE NOT imputed
   UNION ALL
@@ -32,7 +32,7 @@ const TRUTH = (ids: string) => `
            bool_or(b.status = 'provisional') AS provisional, bool_or(b.status = 'imputed') AS imputed
     FROM (SELECT DISTINCT ON (series_id, interval_start) series_id, interval_start, interval_sec, value, status, received_at
           FROM metering
-          WHERE series_id IN (${ids}) AND interval_start >= $1 AND interval_start < $2 AND received_at <= $3
+          WHERE series_id IN (${ids}) AND interval_start >= $1 AND interval_start < $2::timestamptz + INTERVAL '1 hour' AND received_at <= $3
             AND NOT EXISTS (SELECT 1 FROM measurements x WHERE x.series_id = metering.series_id)
           ORDER BY series_id, interval_start, CASE status WHEN 'validated' THEN 2 WHEN 'provisional' THEN 1 ELSE 0 END DESC,
             received_at DESC, version DESC) AS b

@@ -34,7 +34,7 @@ describe.each(backends)('accuracy tracking on %s', (kind) => {
     db = await freshDb(kind);
     await createSeries(db, [{ id: 'm1', unit: 'MWh' }, { id: 's1', unit: 'MW' }, { id: 'p', unit: 'MW' }, { id: 'q', unit: 'MW', parentId: 'p' }, { id: 'c1', unit: 'MW', parentId: 'q' }, { id: 'c2', unit: 'MW', parentId: 'p' }]);
     runId = await insertRun(db, { seriesId: 'm1', issuedAt: ISSUED, start: DAY, means: MEANS });
-    service = createAccuracyService({ scores: scoresRepository(db), timeZone: 'UTC', lookbackDays: 45, nearZeroFraction: 0.05 });
+    service = createAccuracyService({ scores: scoresRepository(db), timeZone: 'UTC', lookbackDays: 45, settleMinutes: 30, nearZeroFraction: 0.05 });
   });
   afterAll(() => db?.close());
 

@@ -52,7 +52,7 @@ describe('degradation review on the store (pglite)', () => {
   afterAll(() => db?.close());
 
   it('raises exactly one retrain-proposal for a month-long MAPE degradation, and none before it', async () => {
-    const accuracy = accuracyService(db, { ...config, accuracy: { ...config.accuracy, lookbackDays: 70 } });
+    const accuracy = accuracyService(db, { ...config, accuracy: { ...config.accuracy, lookbackDays: 70, settleMinutes: 0 } });
     const review = reviewService(db, config);
     // End of February: the scores match the backtest, nothing to propose.
     expect((await accuracy.scoreNew(new Date('2026-03-01T00:00:00Z'))).scored).toBe(28 * 24);
