@@ -104,10 +104,10 @@ export function scoresRepository(q: Queryable): ScoreStore {
            SELECT t.root AS series_id, lt.hour, sum(lt.actual) AS actual, max(lt.truth_version) AS truth_version,
                   CASE WHEN bool_or(lt.truth_status = 'provisional') THEN 'provisional'
                        WHEN bool_and(lt.truth_status = 'validated') THEN 'validated' ELSE 'measured' END AS truth_status
-           FROM tree t JOIN leaf_truth lt ON lt.series_id = t.node
+           FROM tree t JOIN leaf_truth lt ON lt.series_id = t.node JOIN leaves l ON l.root = t.root
            WHERE t.own
            GROUP BY t.root, lt.hour
-           HAVING count(*) = (SELECT l.n FROM leaves l WHERE l.root = t.root))
+           HAVING count(*) = min(l.n))
          SELECT v.run_id, v.series_id, v.target_ts, v.horizon, v.model_version, v.issued_at, v.mean, v.q,
                 ARRAY(SELECT jsonb_array_elements_text(coalesce(v.levels, '[]'::jsonb))::float8) AS levels,
                 l.level, t.actual, t.truth_version, t.truth_status
