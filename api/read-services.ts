@@ -4,6 +4,8 @@ import type { RunReader } from '../forecast/run/read-runs.service.ts';
 import type { JobsStatus } from '../jobs/status.service.ts';
 import type { EventReader } from '../monitoring/events.service.ts';
 import type { DriftReader } from '../monitoring/drift.service.ts';
+import type { AccuracyService } from '../monitoring/accuracy.service.ts';
+import type { ProposalReader } from '../monitoring/proposals.service.ts';
 
 /** The services behind the read routes of /api/v1, built by the composition root (bin/lib/read-services.ts). */
 export interface ReadServices {
@@ -13,4 +15,6 @@ export interface ReadServices {
   jobs: JobsStatus;
   events: EventReader;
   drift: DriftReader;
+  proposals: ProposalReader;
+  accuracy: Pick<AccuracyService, 'read'>;
 }

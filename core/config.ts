@@ -99,6 +99,31 @@ export const ConfigSchema = z.object({
       movingLoadAllocation: z.enum(['average', 'worst-case']).default('average'),
     })
     .prefault({}),
+  /** Accuracy tracking (D2): the `score` job scores stored forecast values once their actuals exist. */
+  accuracy: z
+    .object({
+      /** How far back the score job looks for forecast values to score or re-score: late validated metering must land inside it. */
+      lookbackDays: z.number().int().positive().default(45),
+      /**
+       * An hour is scored once it ended this long ago: telemetry of its last minutes still in
+       * flight would otherwise give a partial actual, then a second score when it lands.
+       */
+      settleMinutes: z.number().int().min(0).default(30),
+      /** An actual below this fraction of the series' level (mean |forecast| of the run) is near zero: scored by MAE, not MAPE. */
+      nearZeroFraction: z.number().min(0).max(1).default(0.05),
+    })
+    .prefault({}),
+  /** Degradation review (D4, E4): the monthly `review` job proposes retraining a champion; it never retrains. */
+  review: z
+    .object({
+      /** The window the champion's recent MAPE is measured over. */
+      windowDays: z.number().int().positive().default(30),
+      /** Degraded when the window MAPE exceeds factor × the version's backtest MAPE. */
+      factor: z.number().gt(1).default(1.5),
+      /** Days of the window with scored values needed before a proposal: fewer is not "sustained". */
+      minScoredDays: z.number().int().positive().default(20),
+    })
+    .prefault({}),
   /**
    * Input drift (D3): the recent window compared with a season-matched reference from the
    * champion's training window; a drift needs the Holm-corrected p-value below `alpha` and an

@@ -26,7 +26,7 @@ describe('jobs from the configuration', () => {
   it('has the built-in jobs with their default schedules', () => {
     const c = config({ imputation: { cron: '15 * * * * *' } });
     const jobs = new Map(jobsOf(c).map((j) => [j.name, j]));
-    expect([...jobs.keys()].sort()).toEqual(['aggregates-flush', 'derived-series', 'drift', 'scada-imputation', 'scada-spikes', ...HORIZONS.map(forecastJobName)].sort());
+    expect([...jobs.keys()].sort()).toEqual(['aggregates-flush', 'derived-series', 'drift', 'scada-imputation', 'scada-spikes', 'score', 'review', ...HORIZONS.map(forecastJobName)].sort());
     expect(jobs.get('drift')).toMatchObject({ cron: '0 30 6 * * *', deadlineMs: 30 * 60_000 });
     for (const h of HORIZONS) {
       expect(jobs.get(forecastJobName(h))).toMatchObject({ cron: FORECAST_SCHEDULES[h].cron, deadlineMs: FORECAST_SCHEDULES[h].deadlineSec * 1000 });

@@ -16,6 +16,10 @@ import { spikesJob } from './spikes.job.ts';
 import { rupturesJob } from './ruptures.job.ts';
 import type { EventLog } from '../core/events.ts';
 import { monitorStateRepository, residualSource } from '../store/monitor-state.repository.ts';
+import { scoreJob } from './score.job.ts';
+import { accuracyService } from '../monitoring/accuracy.service.ts';
+import { reviewJob } from './review.job.ts';
+import { reviewService } from '../monitoring/review.service.ts';
 import type { Job } from './scheduler.ts';
 import { recordFallbackSwitches } from '../monitoring/fallback-switches.ts';
 import { latestRun, readRun, runSeriesLabels } from '../store/forecasts.repository.ts';
@@ -64,6 +68,8 @@ export function configuredJobs(deps: {
     ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
     // Drift reads what a run reads; its events go to the jobs' event log.
     driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),
+    scoreJob(accuracyService(db, config), log),
+    reviewJob(reviewService(db, config, deps.events), log),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }

@@ -9,6 +9,8 @@ import { testApp } from './api-app.ts';
 import { authAs } from './api-auth.ts';
 import { backends, freshDb } from './db.ts';
 import { forecastConfig } from './fixtures/runs/grid.ts';
+import { registryRepository } from '../store/registry.repository.ts';
+import { newVersion } from './fakes/registry.ts';
 
 describe.each(backends)('GET /api/v1/events (%s)', (kind) => {
   let db: Db;
@@ -43,6 +45,20 @@ describe.each(backends)('GET /api/v1/events (%s)', (kind) => {
     expect(first.events).toHaveLength(2);
     const rest = (await get(`/api/v1/events?limit=2&beforeId=${first.nextBeforeId}`)).json();
     expect(rest).toMatchObject({ events: [{ kind: 'rupture' }], nextBeforeId: null });
+  });
+
+  it('lists the open retraining proposals: of current champions, not acknowledged', async () => {
+    expect((await get('/api/v1/proposals')).json()).toEqual({ proposals: [] });
+    const registry = registryRepository(db);
+    await registry.transaction(async (tx) => {
+      await tx.createModel({ name: 'grid', family: 'load' });
+      await tx.insertVersion(newVersion('grid', ['a']));
+      await tx.setStatus('grid@1', 'champion', { actor: 'bob', reason: 'first' });
+    });
+    const open = (await get('/api/v1/proposals')).json();
+    expect(open.proposals).toMatchObject([{ kind: 'retrain-proposal', modelVersion: 'grid@1', detail: { windowMape: 0.2 } }]);
+    await eventsRepository(db).append({ at: new Date('2026-03-04T10:00:00Z'), kind: 'alarm-acknowledged', detail: { eventId: open.proposals[0].id } });
+    expect((await get('/api/v1/proposals')).json()).toEqual({ proposals: [] });
   });
 
   it('refuses an unknown kind, an unreadable time and an empty range', async () => {

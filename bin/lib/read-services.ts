@@ -16,6 +16,9 @@ import { runDeps } from './run-deps.ts';
 import { createEventReader } from '../../monitoring/events.service.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
 import { createDriftReader } from '../../monitoring/drift.service.ts';
+import { accuracyService } from '../../monitoring/accuracy.service.ts';
+import { createProposalReader } from '../../monitoring/proposals.service.ts';
+import { registryRepository } from '../../store/registry.repository.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) });
 
@@ -61,6 +64,8 @@ export function readServices(
     runs: runReader(db, config, SERVER_CACHE),
     events: eventReader(db, config),
     drift: driftReader(db, config),
+    proposals: createProposalReader({ events: eventsRepository(db), registry: registryRepository(db) }),
+    accuracy: accuracyService(db, config),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EVENT_KINDS, EVENT_SEVERITIES, type EventKind, type MonitoringEvent } from '../../../core/events.ts';
 import type { EventReader } from '../../../monitoring/events.service.ts';
+import type { ProposalReader } from '../../../monitoring/proposals.service.ts';
 import { MAX_LIMIT } from '../../paging.ts';
 import { problemResponses } from '../../openapi.ts';
 
@@ -50,8 +51,8 @@ export const EventsQuery = z.object({
   beforeId: z.coerce.number().int().positive().optional().describe('The nextBeforeId of the previous page.'),
 });
 
-/** GET /events: the monitoring event log, newest first. */
-export const eventsRoutes = (events: EventReader): FastifyPluginAsyncZod =>
+/** GET /events: the monitoring event log, newest first; GET /proposals: the open retraining proposals. */
+export const eventsRoutes = (events: EventReader, proposals: ProposalReader): FastifyPluginAsyncZod =>
   async function eventsV1(app) {
     app.get(
       '/events',
@@ -80,5 +81,17 @@ export const eventsRoutes = (events: EventReader): FastifyPluginAsyncZod =>
         });
         return { events: page.events.map(eventView), nextBeforeId: page.nextBeforeId };
       },
+    );
+    app.get(
+      '/proposals',
+      {
+        config: { role: 'viewer' },
+        schema: {
+          summary: "Open retraining proposals of the monthly review: a champion whose MAPE degraded against its backtest (retrain-proposal events of current champions, not acknowledged)",
+          tags: ['monitoring'],
+          response: { 200: z.object({ proposals: z.array(EventView) }) },
+        },
+      },
+      async () => ({ proposals: (await proposals.open()).map(eventView) }),
     );
   };
