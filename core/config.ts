@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GridcastError } from './errors.ts';
+import { ruptureSettingsSchema } from './rupture-settings.ts';
 import { checkTextFile } from './text-file.ts';
 
 /** Spatial reconciliation methods (forecast/reconcile implements them). */
@@ -168,6 +169,8 @@ export const ConfigSchema = z.object({
       shadowTimeoutSec: z.number().positive().default(600),
     })
     .prefault({}),
+  /** Monitoring (D3): `rupture` sets the rupture monitor (core/rupture-settings.ts has each setting and its default). */
+  monitoring: z.object({ rupture: ruptureSettingsSchema.prefault({}) }).prefault({}),
   /**
    * Scheduled jobs (E2, D6) by name: `aggregates-flush`, `scada-imputation`, `forecast-<horizon>`
    * and `http-poll:<url>` per polled endpoint (jobs/registry.ts has the defaults). `cron` is

@@ -32,7 +32,7 @@ import type { Series } from '../../core/types.ts';
 import { monitoredPlan, RUPTURE_FALLBACK_DAYS } from '../../forecast/run/monitor-plan.ts';
 import { buildForecaster } from '../../models/auto.ts';
 import { detectRuptures } from '../../monitoring/rupture.service.ts';
-import { DEFAULT_RUPTURE_SETTINGS } from '../../monitoring/rupture-settings.ts';
+import { DEFAULT_RUPTURE_SETTINGS } from '../../core/rupture-settings.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import { fakeEvents } from '../../test/fakes/events.ts';
 import { fakeMonitorState } from '../../test/fakes/monitor-state.ts';

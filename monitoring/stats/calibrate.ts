@@ -1,6 +1,7 @@
 import { cusumAlarms } from './cusum.ts';
 import { median } from './robust.ts';
 import { seededRandom } from './rng.ts';
+import { confirmedWindowAlarms, type WindowConfirm } from './window-mean.ts';
 
 export interface CalibrationParams {
   /** CUSUM allowance (standard deviations). */
@@ -92,10 +93,10 @@ export function confirmedAlarms(z: ArrayLike<number>, k: number, h: number, c: N
 }
 
 /** Smallest h in [lo, hi] whose alarm rate is at most the target, by bisection (the rate falls as h grows). */
-function smallestH(rate: (h: number) => number, target: number, lo: number, hi: number): number {
+function smallestH(rate: (h: number) => number, target: number, lo: number, hi: number, resolution = (x: number) => 0.05 * Math.max(1, x)): number {
   if (rate(lo) <= target) return lo;
   if (rate(hi) > target) return hi;
-  while (hi - lo > 0.05 * Math.max(1, lo) && hi - lo > 0.01) {
+  while (hi - lo > resolution(lo)) {
     const mid = (lo + hi) / 2;
     if (rate(mid) <= target) hi = mid;
     else lo = mid;
@@ -126,4 +127,40 @@ export function calibrateThreshold(z: ArrayLike<number>, params: Partial<Calibra
   const sample = Number.isFinite(allowed) ? smallestH((h) => alarms(finite, h), allowed, p.hMin, p.hMax) : p.hMin;
   const h = Math.max(bootstrap, sample);
   return { h, alarmsPerYear: rate(h), sample: finite.length, hBootstrap: bootstrap, hSample: sample };
+}
+
+export interface WindowCalibrationParams {
+  /** Window of the mean, in steps. */
+  window: number;
+  confirm: WindowConfirm;
+  alarmsPerYear: number;
+  stepsPerYear: number;
+  blockLength: number;
+  years: number;
+  seed: number;
+  /** Search range of the threshold (a share of the level). */
+  cMin: number;
+  cMax: number;
+}
+
+/**
+ * The threshold c of the window-mean chart (monitoring/stats/window-mean.ts) for a target rate
+ * of confirmed false alarms on a series' own centred residual shares, by the same rule as
+ * calibrateThreshold: the larger of the smallest c meeting the target on average over the
+ * block-bootstrapped years, and the smallest c raising at most target × (sample years), rounded
+ * down, on the sample in its order.
+ */
+export function calibrateWindowThreshold(r: ArrayLike<number>, p: WindowCalibrationParams): Calibration {
+  const finite = Array.from(r).filter(Number.isFinite);
+  if (finite.length < 2 * p.blockLength) throw new RangeError(`calibration needs at least ${2 * p.blockLength} residuals, got ${finite.length}`);
+  const rand = seededRandom(p.seed);
+  const paths = Array.from({ length: p.years }, () => blockBootstrap(finite, p.stepsPerYear, p.blockLength, rand));
+  const alarms = (path: ArrayLike<number>, c: number) => confirmedWindowAlarms(path, p.window, c, p.confirm);
+  const rate = (c: number) => paths.reduce((a, path) => a + alarms(path, c), 0) / p.years;
+  // to half a percent of the level
+  const bootstrap = smallestH(rate, p.alarmsPerYear, p.cMin, p.cMax, () => 0.005);
+  const allowed = Math.floor((p.alarmsPerYear * finite.length) / p.stepsPerYear);
+  const sample = smallestH((c) => alarms(finite, c), allowed, p.cMin, p.cMax, () => 0.005);
+  const c = Math.max(bootstrap, sample);
+  return { h: c, alarmsPerYear: rate(c), sample: finite.length, hBootstrap: bootstrap, hSample: sample };
 }
