@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
+import { DEFAULT_RUPTURE_SETTINGS } from './rupture-settings.ts';
 
 describe('loadConfig', () => {
   it('gives working defaults with an empty environment', () => {
@@ -21,6 +22,15 @@ describe('loadConfig', () => {
     expect(c.port).toBe(9100);
     expect(c.timeZone).toBe('America/New_York');
     expect(c.mqtt?.flushMs).toBe(200);
+  });
+
+  it('reads the rupture monitor settings from monitoring.rupture, defaults for the rest', () => {
+    expect(loadConfig({}).monitoring.rupture).toEqual(DEFAULT_RUPTURE_SETTINGS);
+    const c = loadConfig({}, { monitoring: { rupture: { alarmsPerYear: 0.5, windowHours: 12 } } });
+    expect(c.monitoring.rupture).toEqual({ ...DEFAULT_RUPTURE_SETTINGS, alarmsPerYear: 0.5, windowHours: 12 });
+    expect(() => loadConfig({}, { monitoring: { rupture: { alarmsPerYear: 0 } } })).toThrow(/monitoring\.rupture\.alarmsPerYear/);
+    // a misspelt setting is refused rather than ignored
+    expect(() => loadConfig({}, { monitoring: { rupture: { windowHour: 12 } } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('rejects an invalid value with a message naming the key', () => {

@@ -211,7 +211,7 @@ function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previou
     center,
     level,
     windowHours: s.windowHours,
-    threshold: cal.h,
+    threshold: cal.threshold,
     calibratedAlarmsPerYear: cal.alarmsPerYear,
     calibratedOn: cal.sample,
     calibratedAt: iso(now),

@@ -79,7 +79,7 @@ export interface WindowConfirm {
  * restarts (an empty window) after the last value read either way.
  */
 export function confirmedWindowAlarms(r: ArrayLike<number>, w: number, c: number, conf: WindowConfirm): number {
-  const v = Float64Array.from(Array.from(r).filter(Number.isFinite));
+  const v = r instanceof Float64Array && r.every(Number.isFinite) ? r : Float64Array.from(Array.from(r).filter(Number.isFinite));
   let count = 0;
   let sum = 0;
   let from = 0;
