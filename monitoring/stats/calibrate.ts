@@ -60,14 +60,15 @@ export interface WindowCalibrationParams {
  * The threshold c of the window-mean chart (monitoring/stats/window-mean.ts) for a target rate
  * of confirmed false alarms on a series' own centred residual shares: the larger of
  * - the smallest c meeting the target on average over the block-bootstrapped years, and
- * - the smallest c raising at most m = ⌊target × sample years⌋ − 1 alarms on the sample itself,
- *   in its order (none for a year at one a year; no constraint below a year's worth of one).
+ * - the smallest c raising at most m = max(0, ⌊target × sample years⌋ − 1) alarms on the sample
+ *   itself, in its order (none for up to two years at one a year).
  * Why one fewer than the target: a threshold just above the (m+1)-th largest excursion of the
  * sample is exceeded, in a new period of the same length whose excursions are exchangeable with
  * the sample's, by about m + 1 of them (a new excursion tops the (m+1)-th largest of N with
  * probability (m+1)/(N+1)). Allowing the target itself in the sample gives one more false alarm
  * per period out of sample than the target, and so does a bootstrap of the same year, which
- * sees no excursion larger than the sample's.
+ * sees no excursion larger than the sample's. A sample shorter than 1 / target years cannot
+ * bound the rate that way (the bootstrap extrapolates it); m = 0 is the best it can do.
  */
 export function calibrateWindowThreshold(r: ArrayLike<number>, p: WindowCalibrationParams): Calibration {
   const finite = Float64Array.from(Array.from(r).filter(Number.isFinite));
@@ -78,8 +79,8 @@ export function calibrateWindowThreshold(r: ArrayLike<number>, p: WindowCalibrat
   const rate = (c: number) => paths.reduce((a, path) => a + alarms(path, c), 0) / p.years;
   // to half a percent of the level
   const bootstrap = smallestThreshold(rate, p.alarmsPerYear, p.cMin, p.cMax, 0.005);
-  const allowed = Math.floor((p.alarmsPerYear * finite.length) / p.stepsPerYear) - 1;
-  const sample = allowed >= 0 ? smallestThreshold((c) => alarms(finite, c), allowed, p.cMin, p.cMax, 0.005) : p.cMin;
+  const allowed = Math.max(0, Math.floor((p.alarmsPerYear * finite.length) / p.stepsPerYear) - 1);
+  const sample = smallestThreshold((c) => alarms(finite, c), allowed, p.cMin, p.cMax, 0.005);
   const c = Math.max(bootstrap, sample);
   return { threshold: c, alarmsPerYear: rate(c), sample: finite.length, bootstrap, inSample: sample };
 }
