@@ -26,7 +26,6 @@ export interface RuptureCheck {
 }
 
 const HOUR_MS = 3_600_000;
-
 const DAY_MS = 86_400_000;
 const iso = (d: Date) => d.toISOString();
 
@@ -191,7 +190,7 @@ function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previou
   const center = median(resid);
   const mean = hours.reduce((a, h) => a + Math.abs(h.forecast), 0) / hours.length;
   // A series forecast at zero throughout would make every share infinite.
-  const level = mean > 0 ? mean : Math.max(1e-9, ...resid.map(Math.abs));
+  const level = mean > 0 ? mean : resid.reduce((a, x) => Math.max(a, Math.abs(x)), 1e-9);
   const r = resid.map((x) => (x - center) / level);
   // The target is false fallback switches: alarms the confirmation would act on, on these residuals.
   // The threshold never below the smallest shift worth acting on: a window mean under it is no rupture.

@@ -216,7 +216,7 @@ for (const id of INJECT_SERIES) {
   log(`${id}: ${sim.switches.length} fallback switches, ${sim.dismissed} alarms dismissed by the confirmation, over ${(sim.modelHours / 8760).toFixed(2)} series-years`);
 }
 
-interface Injection { step: number; id: string; at: number; delay: number | null; early: number; mapeMon: number; mapeUnmon: number }
+interface Injection { step: number; id: string; at: number; delay: number | null; early: number; lastEarly: number | null; mapeMon: number; mapeUnmon: number }
 const injections: Injection[] = [];
 for (const id of INJECT_SERIES) {
   if (ONLY && !ONLY.includes(id)) continue;
@@ -227,16 +227,17 @@ for (const id of INJECT_SERIES) {
       const values = Float64Array.from(s.values, (v, i) => (i >= k0 ? v * (1 + step) : v));
       const sim = await simulate(gamCache.get(id)!, s, values, at - WARMUP_DAYS * DAY, at + AFTER_DAYS * DAY, clean.get(id)!, at);
       const hit = sim.switches.find((w) => w.at >= at);
-      const early = sim.switches.filter((w) => w.at < at).length;
+      const before = sim.switches.filter((w) => w.at < at);
+      const early = before.length;
       const to = k0 + AFTER_DAYS * 24;
-      injections.push({ step, id, at, delay: hit ? (hit.at - at) / H : null, early, mapeMon: mape(values, sim.monitored, k0, to), mapeUnmon: mape(values, sim.unmonitored, k0, to) });
+      injections.push({ step, id, at, delay: hit ? (hit.at - at) / H : null, early, lastEarly: early ? before[early - 1].at : null, mapeMon: mape(values, sim.monitored, k0, to), mapeUnmon: mape(values, sim.unmonitored, k0, to) });
     }
   }
   log(`${id}: ${INJECT_AT.length * STEPS.length} injections done`);
 }
 
 for (const x of injections.filter((x) => x.step === -0.3 && (x.delay === null || x.delay > 24))) {
-  log(`30 % step not detected within 24 h: ${x.id} at ${new Date(x.at).toISOString().slice(0, 13)}, delay ${x.delay === null ? 'none in 28 d' : `${x.delay.toFixed(1)} h`}, ${x.early} false switch(es) in the ${WARMUP_DAYS} days before`);
+  log(`30 % step not detected within 24 h: ${x.id} at ${new Date(x.at).toISOString().slice(0, 13)}, delay ${x.delay === null ? 'none in 28 d' : `${x.delay.toFixed(1)} h`}, ${x.early} false switch(es) in the ${WARMUP_DAYS} days before${x.lastEarly === null ? '' : `, the last ${((x.at - x.lastEarly) / DAY).toFixed(1)} days before the step`}`);
 }
 
 const z10 = data.get('z10')!;
