@@ -24,13 +24,13 @@ describe('loadConfig', () => {
     expect(c.mqtt?.flushMs).toBe(200);
   });
 
-  it('reads the rupture monitor settings from monitoring.rupture, defaults for the rest', () => {
-    expect(loadConfig({}).monitoring.rupture).toEqual(DEFAULT_RUPTURE_SETTINGS);
-    const c = loadConfig({}, { monitoring: { rupture: { alarmsPerYear: 0.5, windowHours: 12 } } });
-    expect(c.monitoring.rupture).toEqual({ ...DEFAULT_RUPTURE_SETTINGS, alarmsPerYear: 0.5, windowHours: 12 });
-    expect(() => loadConfig({}, { monitoring: { rupture: { alarmsPerYear: 0 } } })).toThrow(/monitoring\.rupture\.alarmsPerYear/);
+  it('reads the rupture monitor settings from `rupture`, defaults for the rest', () => {
+    expect(loadConfig({}).rupture).toEqual(DEFAULT_RUPTURE_SETTINGS);
+    const c = loadConfig({}, { rupture: { alarmsPerYear: 0.5, windowHours: 12 } });
+    expect(c.rupture).toEqual({ ...DEFAULT_RUPTURE_SETTINGS, alarmsPerYear: 0.5, windowHours: 12 });
+    expect(() => loadConfig({}, { rupture: { alarmsPerYear: 0 } })).toThrow(/rupture\.alarmsPerYear/);
     // a misspelt setting is refused rather than ignored
-    expect(() => loadConfig({}, { monitoring: { rupture: { windowHour: 12 } } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => loadConfig({}, { rupture: { windowHour: 12 } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('rejects an invalid value with a message naming the key', () => {

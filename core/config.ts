@@ -115,6 +115,8 @@ export const ConfigSchema = z.object({
       minReferenceDays: z.number().int().min(7).default(28),
     })
     .prefault({}),
+  /** The rupture monitor (D3): core/rupture-settings.ts has each setting and its default. */
+  rupture: ruptureSettingsSchema.prefault({}),
   /**
    * Deadline policy of the scheduled forecast runs (D6; monitoring/deadline.service.ts). Each
    * horizon's job deadline is `jobs.forecast-<horizon>.deadlineSec`; here: when its inputs are
@@ -169,8 +171,6 @@ export const ConfigSchema = z.object({
       shadowTimeoutSec: z.number().positive().default(600),
     })
     .prefault({}),
-  /** Monitoring (D3): `rupture` sets the rupture monitor (core/rupture-settings.ts has each setting and its default). */
-  monitoring: z.object({ rupture: ruptureSettingsSchema.prefault({}) }).prefault({}),
   /**
    * Scheduled jobs (E2, D6) by name: `aggregates-flush`, `scada-imputation`, `forecast-<horizon>`
    * and `http-poll:<url>` per polled endpoint (jobs/registry.ts has the defaults). `cron` is

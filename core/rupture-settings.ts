@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Settings of the rupture monitor (monitoring/rupture.service.ts), the `monitoring.rupture`
+ * Settings of the rupture monitor (monitoring/rupture.service.ts), the `rupture`
  * section of the configuration. Defaults: at most one false fallback switch per series-year,
  * thresholds recalibrated monthly on the last year of the series' own residuals, the mean of the
  * last day's residuals as the statistic, a 10 % median shift over 6 hours to confirm, two weeks of

@@ -55,7 +55,7 @@ describe('jobs from the configuration', () => {
   });
 
   it('runs the rupture monitor hourly when given the event log', () => {
-    const c = config({ monitoring: { rupture: { alarmsPerYear: 0.5 } } });
+    const c = config({ rupture: { alarmsPerYear: 0.5 } });
     const withEvents = configuredJobs({ db, config: c, log: silentLog, run: runDeps(db, c, silentLog), events: eventsRepository(db) }).jobs;
     expect(withEvents.find((j) => j.name === 'ruptures')).toMatchObject({ cron: '0 20 * * * *' });
     expect(jobsOf(c).some((j) => j.name === 'ruptures')).toBe(false);

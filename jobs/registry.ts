@@ -64,7 +64,7 @@ export function configuredJobs(deps: {
     ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
     // Drift reads what a run reads; its events go to the jobs' event log.
     driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),
-    ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, settings: config.monitoring.rupture, log }, log)] : []),
+    ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, settings: config.rupture, log }, log)] : []),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }
