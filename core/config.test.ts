@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
+import { DEFAULT_RUPTURE_SETTINGS } from './rupture-settings.ts';
 
 describe('loadConfig', () => {
   it('gives working defaults with an empty environment', () => {
@@ -21,6 +22,15 @@ describe('loadConfig', () => {
     expect(c.port).toBe(9100);
     expect(c.timeZone).toBe('America/New_York');
     expect(c.mqtt?.flushMs).toBe(200);
+  });
+
+  it('reads the rupture monitor settings from `rupture`, defaults for the rest', () => {
+    expect(loadConfig({}).rupture).toEqual(DEFAULT_RUPTURE_SETTINGS);
+    const c = loadConfig({}, { rupture: { alarmsPerYear: 0.5, windowHours: 12 } });
+    expect(c.rupture).toEqual({ ...DEFAULT_RUPTURE_SETTINGS, alarmsPerYear: 0.5, windowHours: 12 });
+    expect(() => loadConfig({}, { rupture: { alarmsPerYear: 0 } })).toThrow(/rupture\.alarmsPerYear/);
+    // a misspelt setting is refused rather than ignored
+    expect(() => loadConfig({}, { rupture: { windowHour: 12 } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('rejects an invalid value with a message naming the key', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GridcastError } from './errors.ts';
+import { ruptureSettingsSchema } from './rupture-settings.ts';
 import { checkTextFile } from './text-file.ts';
 
 /** Spatial reconciliation methods (forecast/reconcile implements them). */
@@ -139,6 +140,8 @@ export const ConfigSchema = z.object({
       minReferenceDays: z.number().int().min(7).default(28),
     })
     .prefault({}),
+  /** The rupture monitor (D3): core/rupture-settings.ts has each setting and its default. */
+  rupture: ruptureSettingsSchema.prefault({}),
   /**
    * Deadline policy of the scheduled forecast runs (D6; monitoring/deadline.service.ts). Each
    * horizon's job deadline is `jobs.forecast-<horizon>.deadlineSec`; here: when its inputs are

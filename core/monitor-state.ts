@@ -5,21 +5,45 @@
  */
 export type MonitorMode = 'model' | 'fallback';
 
-/** What the detector keeps between checks (stored as jsonb; versioned by its shape, not by a migration). */
+/**
+ * What the detector keeps between checks (stored as jsonb; versioned by `rule`, not by a
+ * migration). Rule 2: a chart on the mean of the last `windowHours` residuals as shares of the level.
+ */
 export interface DetectorState {
-  /** Robust centre and scale standardising the residuals, and the CUSUM parameters. */
+  rule: 2;
+  /** Robust centre of actual − forecast, and the level (mean forecast) residuals are shares of. */
+  center: number;
+  level: number;
+  windowHours: number;
+  /** The window mean (a share of the level) that raises an alarm. */
+  threshold: number;
+  /** Mean confirmed false alarms per simulated year at the threshold, and the residuals calibrated on. */
+  calibratedAlarmsPerYear: number;
+  calibratedOn: number;
+  calibratedAt: string;
+  /** The last residual shares read (centred), oldest first: at most windowHours. */
+  window: number[];
+  /** The last residual hour read (ISO); null before the first. */
+  lastTs: string | null;
+  /** An alarm awaiting confirmation: when it fired, which side, the statistic, the estimated change. */
+  pending: { at: string; side: 'up' | 'down'; statistic: number; changeAt: string } | null;
+}
+
+/**
+ * A detector stored by the first rule (a CUSUM on standardised hourly residuals, no `rule`):
+ * still readable; the monitor recalibrates it by the current rule at its next check.
+ */
+export interface CusumDetectorState {
+  rule?: undefined;
   center: number;
   scale: number;
   k: number;
   h: number;
-  /** Mean false alarms per simulated year at h, and the residuals the calibration resampled. */
   calibratedAlarmsPerYear: number;
   calibratedOn: number;
   calibratedAt: string;
   cusum: { up: number; down: number; upRun: number; downRun: number };
-  /** The last residual hour read (ISO); null before the first. */
   lastTs: string | null;
-  /** An alarm awaiting confirmation: when it fired, which side, the statistic, the estimated change. */
   pending: { at: string; side: 'up' | 'down'; statistic: number; changeAt: string } | null;
 }
 
@@ -31,7 +55,7 @@ export interface SeriesMonitorState {
   /** Estimated start of the last confirmed rupture; runs fit on history from here. */
   ruptureAt: Date | null;
   /** Null until the series has enough residuals to calibrate on. */
-  detector: DetectorState | null;
+  detector: DetectorState | CusumDetectorState | null;
   /** The model version whose residuals the detector reads (the one a rupture took out of service). */
   modelVersion: string | null;
   updatedAt: Date;

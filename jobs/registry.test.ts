@@ -12,6 +12,7 @@ import { configuredJobs } from './registry.ts';
 import { createScheduler } from './scheduler.ts';
 import { jobRunsRepository } from '../store/job-runs.repository.ts';
 import { runDeps } from '../bin/lib/run-deps.ts';
+import { eventsRepository } from '../store/events.repository.ts';
 
 const config = (file: Record<string, unknown>): Config => loadConfig({}, file);
 
@@ -51,6 +52,13 @@ describe('jobs from the configuration', () => {
     expect(jobs.get(httpPollJobName('http://gw-1.example/points'))).toMatchObject({ cron: c.httpPoll[0].cron, deadlineMs: 4000 });
     expect(jobs.get(httpPollJobName('http://gw-2.example/points'))).toMatchObject({ cron: '*/30 * * * * *' });
     expect(jobs.get('forecast-intraday')).toMatchObject({ cron: FORECAST_SCHEDULES.intraday.cron });
+  });
+
+  it('runs the rupture monitor hourly when given the event log', () => {
+    const c = config({ rupture: { alarmsPerYear: 0.5 } });
+    const withEvents = configuredJobs({ db, config: c, log: silentLog, run: runDeps(db, c, silentLog), events: eventsRepository(db) }).jobs;
+    expect(withEvents.find((j) => j.name === 'ruptures')).toMatchObject({ cron: '0 20 * * * *' });
+    expect(jobsOf(c).some((j) => j.name === 'ruptures')).toBe(false);
   });
 
   it('refuses an unknown job name, listing the jobs there are', () => {

@@ -50,8 +50,9 @@ describe('rupture service', () => {
     const delayHours = (r.at.getTime() - (T0 + stepAt * HOUR)) / HOUR;
     expect(delayHours).toBeLessThanOrEqual(24);
     expect(r.modelVersion).toBe('load@3');
-    expect(r.detail).toMatchObject({ detector: 'cusum', side: 'down', statistic: expect.any(Number), threshold: expect.any(Number) });
-    expect(r.detail.statistic as number).toBeGreaterThan(r.detail.threshold as number);
+    expect(r.detail).toMatchObject({ detector: 'window-mean', side: 'down', statistic: expect.any(Number), threshold: expect.any(Number) });
+    expect(r.detail.statistic as number).toBeLessThanOrEqual(-(r.detail.threshold as number));
+    expect(r.detail.threshold as number).toBeGreaterThanOrEqual(0.1);
     expect(r.detail.shift as number).toBeLessThan(-0.2);
     // the estimated change is close to the true step
     expect(Math.abs(Date.parse(r.detail.ruptureAt as string) - (T0 + stepAt * HOUR)) / HOUR).toBeLessThanOrEqual(6);
@@ -63,6 +64,19 @@ describe('rupture service', () => {
     // recalibrated at once on the residuals before the rupture
     expect(states.rows.get('a')).toMatchObject({ mode: 'model', detector: { pending: null }, ruptureAt: new Date(r.detail.ruptureAt as string) });
     expect(states.rows.get('b')!.mode).toBe('model');
+  });
+
+  it('recalibrates a detector stored by the first rule (a CUSUM) at its next check, going on from the hour it had read', async () => {
+    const states = fakeMonitorState();
+    const hours = simulate(30 * 24, { seed: 4 });
+    const legacy = { center: 0, scale: 4, k: 0.5, h: 60, calibratedAlarmsPerYear: 1, calibratedOn: 480, calibratedAt: new Date(T0 + 20 * 24 * HOUR).toISOString(), cusum: { up: 3, down: 0, upRun: 2, downRun: 0 }, lastTs: hours[25 * 24].ts.toISOString(), pending: null };
+    await states.save({ seriesId: 'd', mode: 'model', since: new Date(T0), ruptureAt: null, detector: legacy, modelVersion: 'load@3' }, new Date(T0 + 25 * 24 * HOUR));
+    const now = new Date(T0 + 30 * 24 * HOUR);
+    await detectRuptures({ states, residuals: fakeResiduals(new Map([['d', hours]])), events: fakeEvents(), now: () => now });
+    const d = states.rows.get('d')!.detector!;
+    expect(d).toMatchObject({ rule: 2, windowHours: 24, calibratedAt: now.toISOString(), lastTs: hours[hours.length - 1].ts.toISOString(), pending: null });
+    // the hours after the legacy detector's last one were read into the window
+    expect(d.rule === 2 && d.window.length).toBe(24);
   });
 
   it('leaves a series without enough residuals uncalibrated', async () => {

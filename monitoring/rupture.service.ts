@@ -1,11 +1,11 @@
 import type { EventLog } from '../core/events.ts';
 import type { Log } from '../core/log.ts';
-import type { DetectorState, MonitorStateStore, ResidualHour, ResidualSource, SeriesMonitorState } from '../core/monitor-state.ts';
-import { DEFAULT_RUPTURE_SETTINGS, type RuptureSettings } from './rupture-settings.ts';
-import { calibrateThreshold } from './stats/calibrate.ts';
+import type { CusumDetectorState, DetectorState, MonitorStateStore, ResidualHour, ResidualSource, SeriesMonitorState } from '../core/monitor-state.ts';
+import { DEFAULT_RUPTURE_SETTINGS, type RuptureSettings } from '../core/rupture-settings.ts';
+import { calibrateWindowThreshold } from './stats/calibrate.ts';
 import { confirmShift } from './stats/confirm.ts';
-import { CUSUM_START, cusumRun } from './stats/cusum.ts';
-import { robustStandardise } from './stats/robust.ts';
+import { median } from './stats/robust.ts';
+import { windowMeanRun } from './stats/window-mean.ts';
 
 export interface RuptureDeps {
   states: MonitorStateStore;
@@ -35,8 +35,9 @@ const iso = (d: Date) => d.toISOString();
  * published, they exist for every series and every model without refitting, and a level shift
  * shows in them fully until the model catches up.
  *
- * Per series, each check: (re)calibrates the standardisation and the CUSUM threshold on the
- * series' own residuals when due; feeds the hours since the last check to a two-sided CUSUM;
+ * Per series, each check: (re)calibrates the centre, level and threshold on the series' own
+ * residuals when due; feeds the hours since the last check to a chart on the mean of the last
+ * windowHours residuals as shares of the level (monitoring/stats/window-mean.ts);
  * an alarm waits for confirmation (median shift of at least minRelativeShift of the level over
  * at least confirmPoints hours since the estimated change), then a `rupture` and a `fallback-on`
  * event are appended and the series is put on the fallback, which the next run serves
@@ -90,21 +91,22 @@ async function maybeReturn(deps: RuptureDeps, s: RuptureSettings, st: SeriesMoni
 type Outcome = 'uncalibrated' | 'quiet' | 'pending' | 'rupture' | 'dismissed';
 
 async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st: SeriesMonitorState | undefined, now: Date): Promise<Outcome> {
-  let detector = st?.detector ?? null;
+  // A detector stored by the first rule (a CUSUM) is recalibrated at once, its pending alarm dropped.
+  const stored = st?.detector ?? null;
+  let detector: DetectorState | null = stored?.rule === 2 ? stored : null;
   const since = st?.since ?? new Date(0);
   const due = !detector || (!detector.pending && now.getTime() - Date.parse(detector.calibratedAt) >= s.recalibrateDays * DAY_MS);
   let modelVersion = st?.modelVersion ?? null;
   if (due) {
     // The last year, less the hours from the last rupture to the return (the broken model, then the fallback).
     const gap = st?.ruptureAt ? [st.ruptureAt.getTime(), since.getTime()] : null;
-    const hours = (await deps.residuals.dayAhead(id, new Date(now.getTime() - s.calibrationDays * DAY_MS), now)).filter(
-      (h) => !gap || h.ts.getTime() < gap[0] || h.ts.getTime() >= gap[1],
-    );
+    const all = await deps.residuals.dayAhead(id, new Date(now.getTime() - s.calibrationDays * DAY_MS), now);
+    const hours = all.filter((h) => !gap || h.ts.getTime() < gap[0] || h.ts.getTime() >= gap[1]);
     if (hours.length < s.minCalibrationDays * 24) {
       if (!st) await deps.states.save({ seriesId: id, mode: 'model', since: now, ruptureAt: null, detector: null, modelVersion: null }, now);
       return 'uncalibrated';
     }
-    detector = calibrate(hours, s, now, detector);
+    detector = calibrate(hours, s, now, detector, stored?.rule === 2 ? null : stored, all[all.length - 1].ts);
     modelVersion = hours[hours.length - 1].modelVersion;
   }
   const d = detector!;
@@ -116,15 +118,14 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
     const hours = await deps.residuals.dayAhead(id, from, now);
     if (hours.length > 0) {
       modelVersion = hours[hours.length - 1].modelVersion;
-      const z = hours.map((h) => (h.actual - h.forecast - d.center) / d.scale);
-      const run = cusumRun(z, { k: d.k, h: d.h }, d.cusum);
-      d.cusum = run.state;
+      const r = hours.map((h) => (h.actual - h.forecast - d.center) / d.level);
+      const run = windowMeanRun(r, d.windowHours, d.threshold, d.window);
+      d.window = run.window;
       d.lastTs = iso(hours[run.read - 1].ts);
       if (run.alarm) {
         const a = run.alarm;
         const at = hours[a.index].ts;
-        const excursion = a.side === 'up' ? run.state.upRun : run.state.downRun;
-        d.pending = { at: iso(at), side: a.side, statistic: a.statistic, changeAt: iso(new Date(at.getTime() - (excursion - 1) * HOUR_MS)) };
+        d.pending = { at: iso(at), side: a.side, statistic: a.statistic, changeAt: iso(new Date(at.getTime() - (a.run - 1) * HOUR_MS)) };
       }
     }
   }
@@ -141,7 +142,8 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
   }
   if (c.status === 'dismissed') {
     deps.log?.info({ seriesId: id, ...p, relativeShift: c.relativeShift }, 'rupture alarm not confirmed: detector restarted');
-    d.cusum = { ...CUSUM_START };
+    // restarted: a full window of hours after the alarm's before it can fire again
+    d.window = [];
     d.pending = null;
     d.lastTs = iso(after[after.length - 1].ts);
     await save({});
@@ -150,10 +152,10 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
   const ruptureAt = new Date(p.changeAt);
   const detail = {
     reason: `level shift of ${(c.relativeShift * 100).toFixed(1)} % confirmed over ${c.points} hours`,
-    detector: 'cusum',
+    detector: 'window-mean',
     statistic: p.statistic,
-    threshold: d.h,
-    k: d.k,
+    threshold: d.threshold,
+    windowHours: d.windowHours,
     side: p.side,
     alarmAt: p.at,
     ruptureAt: p.changeAt,
@@ -170,36 +172,50 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
     modelVersion,
     detail: { ...detail, reason: 'rupture', fallback: 'shallow-history on post-rupture data', returnAfterDays: s.returnAfterDays },
   });
-  d.cusum = { ...CUSUM_START };
+  d.window = [];
   d.pending = null;
   await save({ mode: 'fallback', since: now, ruptureAt });
   deps.log?.warn({ seriesId: id, modelVersion, ...detail }, 'rupture confirmed: series on the fallback from the next run');
   return 'rupture';
 }
 
-/** Standardisation and threshold from the series' own residuals (a pending alarm's state is kept). */
-function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previous: DetectorState | null): DetectorState {
-  const r = hours.map((h) => h.actual - h.forecast);
-  const { center, scale } = robustStandardise(r);
-  // A residual scale of zero (a constant series forecast exactly) would make every deviation infinite.
-  const sc = scale > 0 ? scale : Math.max(1e-9, Math.abs(center) * 1e-3, 1e-9);
-  const z = r.map((x) => (x - center) / sc);
-  const level = hours.reduce((a, h) => a + Math.abs(h.forecast), 0) / hours.length;
-  const k = (s.allowance * s.minRelativeShift * level) / sc;
+/**
+ * Centre, level and threshold from the series' own residuals. A recalibrated chart keeps its
+ * window and goes on from the last hour it read, as does a first-rule detector; a new one (and
+ * one after a return) starts after the latest hour there is, with an empty window: the hours
+ * from a rupture to the return are the broken model's and the fallback's.
+ */
+function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previous: DetectorState | null, legacy: CusumDetectorState | null, latest: Date): DetectorState {
+  const resid = hours.map((h) => h.actual - h.forecast);
+  const center = median(resid);
+  const mean = hours.reduce((a, h) => a + Math.abs(h.forecast), 0) / hours.length;
+  // A series forecast at zero throughout would make every share infinite.
+  const level = mean > 0 ? mean : resid.reduce((a, x) => Math.max(a, Math.abs(x)), 1e-9);
+  const r = resid.map((x) => (x - center) / level);
   // The target is false fallback switches: alarms the confirmation would act on, on these residuals.
-  const confirm = { points: s.confirmPoints, minRelativeShift: s.minRelativeShift, relative: (x: number) => (x * sc + center) / level };
-  // h never below 5 (ARL0 ≈ 465 h for iid residuals at k = 0.5): the confirmation filters alarms, it does not replace the chart.
-  const cal = calibrateThreshold(z, { k, confirm, hMin: 5, alarmsPerYear: s.alarmsPerYear, blockLength: Math.min(s.blockHours, Math.floor(z.length / 2)), years: s.simulatedYears, seed: s.seed });
+  // The threshold never below the smallest shift worth acting on: a window mean under it is no rupture.
+  const cal = calibrateWindowThreshold(r, {
+    window: s.windowHours,
+    confirm: { points: s.confirmPoints, minRelativeShift: s.minRelativeShift, offset: center / level },
+    alarmsPerYear: s.alarmsPerYear,
+    stepsPerYear: 8760,
+    blockLength: Math.min(s.blockHours, Math.floor(r.length / 2)),
+    years: s.simulatedYears,
+    seed: s.seed,
+    cMin: s.minRelativeShift,
+    cMax: 1,
+  });
   return {
+    rule: 2,
     center,
-    scale: sc,
-    k,
-    h: cal.h,
+    level,
+    windowHours: s.windowHours,
+    threshold: cal.threshold,
     calibratedAlarmsPerYear: cal.alarmsPerYear,
     calibratedOn: cal.sample,
     calibratedAt: iso(now),
-    cusum: previous?.cusum ?? { ...CUSUM_START },
-    lastTs: previous?.lastTs ?? iso(hours[hours.length - 1].ts),
+    window: previous?.window ?? [],
+    lastTs: previous?.lastTs ?? legacy?.lastTs ?? iso(latest),
     pending: null,
   };
 }

@@ -1,11 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DetectorState, MonitorStateStore } from '../core/monitor-state.ts';
+import type { CusumDetectorState, DetectorState, MonitorStateStore } from '../core/monitor-state.ts';
 import type { Db } from '../store/db.ts';
 import { monitorStateRepository } from '../store/monitor-state.repository.ts';
 import { backends, freshDb } from './db.ts';
 import { fakeMonitorState } from './fakes/monitor-state.ts';
 
 const detector: DetectorState = {
+  rule: 2,
+  center: 0.5,
+  level: 812.5,
+  windowHours: 24,
+  threshold: 0.215,
+  calibratedAlarmsPerYear: 0.95,
+  calibratedOn: 8016,
+  calibratedAt: '2026-03-01T00:00:00.000Z',
+  window: [0.01, -0.125, -0.25],
+  lastTs: '2026-03-02T10:00:00.000Z',
+  pending: { at: '2026-03-02T10:00:00.000Z', side: 'down', statistic: -0.22, changeAt: '2026-03-02T01:00:00.000Z' },
+};
+
+/** A row written by the first rule (migration 092's original JSON): still read as stored. */
+const cusumDetector: CusumDetectorState = {
   center: 0.5,
   scale: 12.25,
   k: 0.5,
@@ -44,8 +59,10 @@ describe.each([...backends, 'fake' as const])('monitor state repository (%s)', (
     await repo.save({ seriesId: 'a', mode: 'fallback', since: t2, ruptureAt: rupture, detector: { ...detector, pending: null }, modelVersion: 'load@2' }, t2);
     const all = await repo.states();
     expect([...all.keys()].sort()).toEqual(['a', 'b']);
-    expect(all.get('a')).toMatchObject({ mode: 'fallback', since: t2, ruptureAt: rupture, detector: { pending: null, h: 41.7 }, updatedAt: t2 });
+    expect(all.get('a')).toMatchObject({ mode: 'fallback', since: t2, ruptureAt: rupture, detector: { pending: null, threshold: 0.215 }, updatedAt: t2 });
     expect(all.get('b')!.detector).toBeNull();
     expect((await repo.states(['c'])).size).toBe(0);
+    await repo.save({ seriesId: 'old', mode: 'model', since: t1, ruptureAt: null, detector: cusumDetector, modelVersion: 'load@1' }, t1);
+    expect((await repo.states(['old'])).get('old')!.detector).toEqual(cusumDetector);
   });
 });

@@ -6,7 +6,7 @@ import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../ingest/simulator/simulator.ts';
 import { runForecast, reproduceRun } from '../forecast/run/service.ts';
 import { detectRuptures } from '../monitoring/rupture.service.ts';
-import { DEFAULT_RUPTURE_SETTINGS } from '../monitoring/rupture-settings.ts';
+import { DEFAULT_RUPTURE_SETTINGS } from '../core/rupture-settings.ts';
 import { runDeps, reproduceDeps } from '../bin/lib/run-deps.ts';
 import type { Db } from '../store/db.ts';
 import { readForecasts } from '../store/forecasts.repository.ts';
@@ -77,8 +77,9 @@ describe.each(backends)('scenario 4: a 30 %% step down switches the series to th
     const [rupture] = events.rows.filter((e) => e.kind === 'rupture');
     const on = events.rows.find((e) => e.kind === 'fallback-on')!;
     expect(rupture.modelVersion).toMatch(/^fit:profile:/);
-    expect(rupture.detail).toMatchObject({ detector: 'cusum', side: 'down', reason: expect.stringMatching(/^level shift of -\d+\.\d % confirmed/) });
-    expect(rupture.detail.statistic as number).toBeGreaterThan(rupture.detail.threshold as number);
+    expect(rupture.detail).toMatchObject({ detector: 'window-mean', side: 'down', reason: expect.stringMatching(/^level shift of -\d+\.\d % confirmed/) });
+    // the day's mean residual, as a share of the level, below minus the threshold
+    expect(rupture.detail.statistic as number).toBeLessThanOrEqual(-(rupture.detail.threshold as number));
     expect(rupture.detail.shift as number).toBeLessThan(-0.15);
     expect(on).toMatchObject({ seriesId: 'a', modelVersion: rupture.modelVersion, detail: { reason: 'rupture', fallback: 'shallow-history on post-rupture data' } });
     expect((await states.states(['a'])).get('a')).toMatchObject({ mode: 'fallback' });

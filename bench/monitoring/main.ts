@@ -32,7 +32,7 @@ import type { Series } from '../../core/types.ts';
 import { monitoredPlan, RUPTURE_FALLBACK_DAYS } from '../../forecast/run/monitor-plan.ts';
 import { buildForecaster } from '../../models/auto.ts';
 import { detectRuptures } from '../../monitoring/rupture.service.ts';
-import { DEFAULT_RUPTURE_SETTINGS } from '../../monitoring/rupture-settings.ts';
+import { DEFAULT_RUPTURE_SETTINGS } from '../../core/rupture-settings.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import { fakeEvents } from '../../test/fakes/events.ts';
 import { fakeMonitorState } from '../../test/fakes/monitor-state.ts';
@@ -139,7 +139,7 @@ function source(id: string, startMs: number, actual: Float64Array, published: Fl
 }
 
 interface Simulation {
-  switches: Array<{ at: number; ruptureAt: number; shift: number; h: number }>;
+  switches: Array<{ at: number; ruptureAt: number; shift: number; threshold: number }>;
   dismissed: number;
   monitored: Float64Array;
   unmonitored: Float64Array;
@@ -179,7 +179,7 @@ async function simulate(gam: Float64Array, s: Series, values: Float64Array, from
     const plan = monitoredPlan(st, { origin: new Date(ms), defaultModel: MODEL, historyDays: 365, fallbackDays: RUPTURE_FALLBACK_DAYS });
     monitored.set(plan ? await dayAhead(gam, s, values, i, plan) : base, target);
   }
-  const switches = events.rows.filter((e) => e.kind === 'fallback-on').map((e) => ({ at: e.at.getTime(), ruptureAt: Date.parse(e.detail.ruptureAt as string), shift: e.detail.shift as number, h: e.detail.threshold as number }));
+  const switches = events.rows.filter((e) => e.kind === 'fallback-on').map((e) => ({ at: e.at.getTime(), ruptureAt: Date.parse(e.detail.ruptureAt as string), shift: e.detail.shift as number, threshold: e.detail.threshold as number }));
   return { switches, dismissed, monitored, unmonitored, modelHours };
 }
 
@@ -212,11 +212,11 @@ for (const id of INJECT_SERIES) {
   const sim = await simulate(gam, s, s.values, QUIET_FROM, QUIET_TO, null, 0);
   clean.set(id, sim.unmonitored);
   quiet.push({ id, years: sim.modelHours / 8760, switches: sim.switches.length, dismissed: sim.dismissed });
-  log(`${id}: switches ${sim.switches.map((w) => `${new Date(w.at).toISOString().slice(0, 13)} (${(100 * w.shift).toFixed(0)} %, h ${w.h.toFixed(0)})`).join(', ')}`);
+  log(`${id}: switches ${sim.switches.map((w) => `${new Date(w.at).toISOString().slice(0, 13)} (${(100 * w.shift).toFixed(0)} %, threshold ${(100 * w.threshold).toFixed(0)} %)`).join(', ')}`);
   log(`${id}: ${sim.switches.length} fallback switches, ${sim.dismissed} alarms dismissed by the confirmation, over ${(sim.modelHours / 8760).toFixed(2)} series-years`);
 }
 
-interface Injection { step: number; id: string; at: number; delay: number | null; early: number; mapeMon: number; mapeUnmon: number }
+interface Injection { step: number; id: string; at: number; delay: number | null; early: number; lastEarly: number | null; mapeMon: number; mapeUnmon: number }
 const injections: Injection[] = [];
 for (const id of INJECT_SERIES) {
   if (ONLY && !ONLY.includes(id)) continue;
@@ -227,12 +227,17 @@ for (const id of INJECT_SERIES) {
       const values = Float64Array.from(s.values, (v, i) => (i >= k0 ? v * (1 + step) : v));
       const sim = await simulate(gamCache.get(id)!, s, values, at - WARMUP_DAYS * DAY, at + AFTER_DAYS * DAY, clean.get(id)!, at);
       const hit = sim.switches.find((w) => w.at >= at);
-      const early = sim.switches.filter((w) => w.at < at).length;
+      const before = sim.switches.filter((w) => w.at < at);
+      const early = before.length;
       const to = k0 + AFTER_DAYS * 24;
-      injections.push({ step, id, at, delay: hit ? (hit.at - at) / H : null, early, mapeMon: mape(values, sim.monitored, k0, to), mapeUnmon: mape(values, sim.unmonitored, k0, to) });
+      injections.push({ step, id, at, delay: hit ? (hit.at - at) / H : null, early, lastEarly: early ? before[early - 1].at : null, mapeMon: mape(values, sim.monitored, k0, to), mapeUnmon: mape(values, sim.unmonitored, k0, to) });
     }
   }
   log(`${id}: ${INJECT_AT.length * STEPS.length} injections done`);
+}
+
+for (const x of injections.filter((x) => x.step === -0.3 && (x.delay === null || x.delay > 24))) {
+  log(`30 % step not detected within 24 h: ${x.id} at ${new Date(x.at).toISOString().slice(0, 13)}, delay ${x.delay === null ? 'none in 28 d' : `${x.delay.toFixed(1)} h`}, ${x.early} false switch(es) in the ${WARMUP_DAYS} days before${x.lastEarly === null ? '' : `, the last ${((x.at - x.lastEarly) / DAY).toFixed(1)} days before the step`}`);
 }
 
 const z10 = data.get('z10')!;

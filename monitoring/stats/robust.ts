@@ -6,9 +6,3 @@ export function median(a: ArrayLike<number>): number {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-/** Location and scale that a few spikes cannot move: the median and 1.4826 × MAD (σ for normal data). */
-export function robustStandardise(a: ArrayLike<number>): { center: number; scale: number } {
-  const center = median(a);
-  const scale = 1.4826 * median(Array.from(a, (x) => Math.abs(x - center)));
-  return { center, scale };
-}
