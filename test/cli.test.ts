@@ -126,7 +126,7 @@ describe('gridcast error format', () => {
   it('prints an unknown command as UNKNOWN_COMMAND, exit 2, from the real command', async () => {
     const r = await gridcast(['nope']);
     expectError(r, 'UNKNOWN_COMMAND', 2);
-    expect(r.stderr).toContain("unknown command 'nope'; the commands are apikey, backtest, ");
+    expect(r.stderr).toContain("unknown command 'nope'; the commands are accuracy, apikey, backtest, drift, events, ");
   });
 
   it('refuses a directory or a binary file with a code and without echoing its bytes', async () => {
