@@ -38,21 +38,32 @@ const LEAF_TRUTH = `
 /** SQL: whether series `id` has data of its own (else it is the sum of its children, A6). */
 const OWN = (id: string) => `(EXISTS (SELECT 1 FROM measurements m WHERE m.series_id = ${id}) OR EXISTS (SELECT 1 FROM metering g WHERE g.series_id = ${id}))`;
 
-interface CandidateRow {
+interface KeyRow {
   run_id: number;
   series_id: string;
   target_ts: Date;
+  /** The truth versions this value was scored at. */
+  scored: Date[];
+}
+
+interface TruthRow {
+  series_id: string;
+  hour: Date;
+  actual: number;
+  truth_version: Date;
+  truth_status: TruthStatus;
+}
+
+interface ValueRow {
   horizon: Horizon;
   model_version: string;
   issued_at: Date;
   mean: number;
   q: number[];
   levels: number[] | null;
-  level: number;
-  actual: number;
-  truth_version: Date;
-  truth_status: TruthStatus;
 }
+
+const pairKey = (seriesId: string, hour: Date) => `${seriesId}|${hour.getTime()}`;
 
 interface AccuracyDbRow {
   series_id: string;
@@ -77,13 +88,16 @@ const arrayLiteral = (xs: number[]) => `{${xs.map((x) => String(x)).join(',')}}`
 export function scoresRepository(q: Queryable): ScoreStore {
   return {
     async candidates({ from, to, asOf, since }) {
-      // $4…$6 null: a full pass, every run is new. Else the values to examine are those of runs new to this pass, of hours
-      // settled since the last, and of hours whose data (or a descendant's, for a roll-up) was received since it.
-      const { rows } = await q.query<CandidateRow>(
+      // Four steps joined here rather than in one statement: without statistics (PGlite is never analyzed, a bulk load
+      // not yet) the planner takes a CTE for one row and joins two large ones by nested loops, which is quadratic. Each
+      // step below joins only against indexes.
+      // 1. The values to examine: with `since` null ($4…$6), every settled one in the window (a full pass); else those of
+      //    runs new to this pass, of hours settled since the last, and of hours whose data (or a descendant's, for a
+      //    roll-up) was received since it. With the truth versions each was scored at.
+      const { rows: keys } = await q.query<KeyRow>(
         `WITH RECURSIVE runs AS (
            -- Published runs (a shadow run is scored by the paired comparison, not here) by their window.
-           SELECT id, horizon, issued_at, settings->'quantiles' AS levels, window_start, window_end,
-                  ($4::timestamptz IS NULL OR id > $5::bigint OR issued_at > $4::timestamptz) AS new
+           SELECT id, window_start, window_end, ($4::timestamptz IS NULL OR id > $5::bigint OR issued_at > $4::timestamptz) AS new
            FROM forecast_runs
            WHERE status = 'succeeded' AND role = 'published' AND window_start < $2 AND window_end > $1 AND issued_at <= $3),
          received(series_id, hour) AS (
@@ -105,51 +119,74 @@ export function scoresRepository(q: Queryable): ScoreStore {
            SELECT f.run_id, f.series_id, f.target_ts
            FROM touched t JOIN runs r ON t.hour >= r.window_start AND t.hour < r.window_end
            JOIN forecasts f ON f.run_id = r.id AND f.series_id = t.series_id AND f.grain = '1h' AND f.target_ts = t.hour
-           WHERE t.hour >= $1 AND t.hour < $2),
-         pairs AS (SELECT DISTINCT series_id, target_ts AS hour FROM keys),
+           WHERE t.hour >= $1 AND t.hour < $2)
+         SELECT k.run_id, k.series_id, k.target_ts,
+                ARRAY(SELECT s.truth_version FROM forecast_scores s
+                      WHERE s.run_id = k.run_id AND s.series_id = k.series_id AND s.grain = '1h' AND s.target_ts = k.target_ts) AS scored
+         FROM keys k`,
+        [from, to, asOf, since?.receivedAfter ?? null, since?.runId ?? null, since?.settledFrom ?? null],
+      );
+      if (keys.length === 0) return [];
+
+      // 2. The actual of each of their (series, hour).
+      const pairs = new Map<string, { seriesId: string; hour: Date }>();
+      for (const k of keys) pairs.set(pairKey(k.series_id, k.target_ts), { seriesId: k.series_id, hour: k.target_ts });
+      const { rows: truthRows } = await q.query<TruthRow>(
+        `WITH RECURSIVE pairs AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS u(series_id, hour)),
          tree(root, node, own) AS (
            SELECT n.series_id, n.series_id, ${OWN('n.series_id')} FROM (SELECT DISTINCT series_id FROM pairs) AS n
            UNION ALL
            SELECT t.root, c.id, ${OWN('c.id')} FROM tree t JOIN series c ON c.parent_id = t.node AND c.kind <> 'weather' WHERE NOT t.own),
          leaf_hours AS (SELECT DISTINCT t.node, p.hour FROM tree t JOIN pairs p ON p.series_id = t.root WHERE t.own),
          leaf_truth AS (${LEAF_TRUTH}),
-         leaves AS (SELECT root, count(*) AS n FROM tree WHERE own GROUP BY root),
+         leaves AS (SELECT root, count(*) AS n FROM tree WHERE own GROUP BY root)
          -- A node without data of its own (a roll-up) against the sum of the actuals of the descendants that have data
          -- (children without data recurse, as queries serve it), for the hours where every one of them has an actual.
-         truth AS (
-           SELECT t.root AS series_id, lt.hour, sum(lt.actual) AS actual, max(lt.truth_version) AS truth_version,
-                  CASE WHEN bool_or(lt.truth_status = 'provisional') THEN 'provisional'
-                       WHEN bool_and(lt.truth_status = 'validated') THEN 'validated' ELSE 'measured' END AS truth_status
-           FROM tree t JOIN leaf_truth lt ON lt.series_id = t.node JOIN leaves l ON l.root = t.root
-           WHERE t.own
-           GROUP BY t.root, lt.hour
-           HAVING count(*) = min(l.n)),
-         cand AS (
-           SELECT k.run_id, k.series_id, k.target_ts, t.actual, t.truth_version, t.truth_status
-           FROM keys k JOIN truth t ON t.series_id = k.series_id AND t.hour = k.target_ts
-           WHERE NOT EXISTS (SELECT 1 FROM forecast_scores s
-             WHERE s.run_id = k.run_id AND s.series_id = k.series_id AND s.grain = '1h' AND s.target_ts = k.target_ts AND s.truth_version = t.truth_version)),
-         levels AS (
-           SELECT f.run_id, f.series_id, avg(abs(f.mean)) AS level
-           FROM forecasts f WHERE f.grain = '1h' AND (f.run_id, f.series_id) IN (SELECT DISTINCT run_id, series_id FROM cand)
-           GROUP BY 1, 2)
-         SELECT c.run_id, c.series_id, c.target_ts, r.horizon, f.model_version, r.issued_at, f.mean, f.q,
-                ARRAY(SELECT jsonb_array_elements_text(coalesce(r.levels, '[]'::jsonb))::float8) AS levels,
-                l.level, c.actual, c.truth_version, c.truth_status
-         FROM cand c
-         JOIN runs r ON r.id = c.run_id
-         JOIN forecasts f ON f.run_id = c.run_id AND f.series_id = c.series_id AND f.grain = '1h' AND f.target_ts = c.target_ts
-         JOIN levels l ON l.run_id = c.run_id AND l.series_id = c.series_id
-         ORDER BY c.run_id, c.series_id, c.target_ts`,
-        [from, to, asOf, since?.receivedAfter ?? null, since?.runId ?? null, since?.settledFrom ?? null],
+         SELECT t.root AS series_id, lt.hour, sum(lt.actual) AS actual, max(lt.truth_version) AS truth_version,
+                CASE WHEN bool_or(lt.truth_status = 'provisional') THEN 'provisional'
+                     WHEN bool_and(lt.truth_status = 'validated') THEN 'validated' ELSE 'measured' END AS truth_status
+         FROM tree t JOIN leaf_truth lt ON lt.series_id = t.node JOIN leaves l ON l.root = t.root
+         WHERE t.own
+         GROUP BY t.root, lt.hour
+         HAVING count(*) = min(l.n)`,
+        [[...pairs.values()].map((p) => p.seriesId), [...pairs.values()].map((p) => p.hour), asOf],
       );
-      return rows.map(
-        (r): ScoreCandidate => ({
-          runId: r.run_id, seriesId: r.series_id, grain: '1h', targetTs: r.target_ts, horizon: r.horizon, modelVersion: r.model_version,
-          issuedAt: r.issued_at, forecast: r.mean, q: r.q, levels: r.levels ?? [], level: r.level, actual: r.actual,
-          truthVersion: r.truth_version, truthStatus: r.truth_status,
-        }),
+      const truth = new Map(truthRows.map((t) => [pairKey(t.series_id, t.hour), t]));
+      const due = keys.flatMap((k) => {
+        const t = truth.get(pairKey(k.series_id, k.target_ts));
+        return t && !k.scored.some((v) => v.getTime() === t.truth_version.getTime()) ? [{ ...k, t }] : [];
+      });
+      if (due.length === 0) return [];
+
+      // 3. Their forecast values and runs, by primary keys.
+      const { rows } = await q.query<ValueRow>(
+        `SELECT f.mean, f.q, f.model_version, r.horizon, r.issued_at,
+                ARRAY(SELECT jsonb_array_elements_text(coalesce(r.settings->'quantiles', '[]'::jsonb))::float8) AS levels
+         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS u(run_id, series_id, target_ts, ord)
+         JOIN forecasts f ON f.run_id = u.run_id AND f.series_id = u.series_id AND f.grain = '1h' AND f.target_ts = u.target_ts
+         JOIN forecast_runs r ON r.id = u.run_id
+         ORDER BY u.ord`,
+        [due.map((d) => d.run_id), due.map((d) => d.series_id), due.map((d) => d.target_ts)],
       );
+      // 4. The level of each (run, series): the mean |forecast| of all its hourly values.
+      const runSeries = new Map<string, { runId: number; seriesId: string }>();
+      for (const d of due) runSeries.set(`${d.run_id}|${d.series_id}`, { runId: d.run_id, seriesId: d.series_id });
+      const { rows: levelRows } = await q.query<{ run_id: number; series_id: string; level: number }>(
+        `SELECT u.run_id, u.series_id,
+                (SELECT avg(abs(f.mean)) FROM forecasts f WHERE f.run_id = u.run_id AND f.series_id = u.series_id AND f.grain = '1h') AS level
+         FROM unnest($1::bigint[], $2::text[]) AS u(run_id, series_id)`,
+        [[...runSeries.values()].map((r) => r.runId), [...runSeries.values()].map((r) => r.seriesId)],
+      );
+      const level = new Map(levelRows.map((l) => [`${l.run_id}|${l.series_id}`, l.level]));
+      return due
+        .map(
+          (d, i): ScoreCandidate => ({
+            runId: d.run_id, seriesId: d.series_id, grain: '1h', targetTs: d.target_ts, horizon: rows[i].horizon, modelVersion: rows[i].model_version,
+            issuedAt: rows[i].issued_at, forecast: rows[i].mean, q: rows[i].q, levels: rows[i].levels ?? [], level: level.get(`${d.run_id}|${d.series_id}`)!,
+            actual: d.t.actual, truthVersion: d.t.truth_version, truthStatus: d.t.truth_status,
+          }),
+        )
+        .sort((a, b) => a.runId - b.runId || (a.seriesId < b.seriesId ? -1 : a.seriesId > b.seriesId ? 1 : 0) || a.targetTs.getTime() - b.targetTs.getTime());
     },
 
     async insert(scores: ForecastScore[]) {
