@@ -8,8 +8,9 @@ import { scratchSchema } from '../test/db.ts';
 /**
  * Cost of the score job: SERIES series with 5-minute measurements over DAYS days, one day-ahead
  * run a day (48 hourly values, P10/P50/P90) and INTRADAY runs a day (24 values). Times the first
- * scoring of the whole lookback, an idle re-run (nothing new: what most 15-minute ticks cost),
- * and a re-run after one point per series was revised.
+ * scoring of the whole lookback (a full pass), an idle re-run (nothing new: what most 15-minute
+ * ticks cost), a re-run after one point per series was revised, and the daily full pass a day
+ * later (the whole lookback examined again, nothing new to score).
  * Usage: npm run bench:scoring -- [--series 20] [--days 45] [--intraday 24] [--database-url URL]
  */
 const { values } = parseArgs({
@@ -59,14 +60,15 @@ try {
   if (INTRADAY > 0) await runs('intraday', INTRADAY, 24);
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forecasts`);
   const accuracy = accuracyService(db, config, () => END);
-  const time = async (what: string) => {
+  const time = async (what: string, asOf = END) => {
     const t = performance.now();
-    const { scored } = await accuracy.scoreNew(END);
+    const { scored } = await accuracy.scoreNew(asOf);
     return [what, String(scored), ((performance.now() - t) / 1000).toFixed(2)];
   };
   const table = [await time('first scoring of the lookback'), await time('idle tick (nothing new)')];
   await db.query(`UPDATE measurements SET value = value + 1, received_at = $2 WHERE ts = $1`, [new Date(END.getTime() - 5 * 24 * H), END]);
   table.push(await time('after one revised point per series'));
+  table.push(await time('daily full pass, a day later', new Date(END.getTime() + 24 * H)));
   console.log(`${db.kind}: ${SERIES} series, ${DAYS} days of 5-min measurements, ${rows[0].n} hourly forecast values (day-ahead daily + ${INTRADAY} intraday runs a day)`);
   const w = [34, 8, 8];
   console.log(['pass', 'scored', 'seconds'].map((h, i) => h.padEnd(w[i])).join(''));

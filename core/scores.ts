@@ -88,10 +88,37 @@ export interface AccuracyRow {
   coverage: number | null;
 }
 
+/** The last completed scoring pass (store: score_progress). */
+export interface ScoreProgress {
+  /** Hours settled and data received up to this time were scored. */
+  asOf: Date;
+  /** The newest forecast run id when the pass began: a run with a larger id is new to the next pass. */
+  runId: number;
+  /** When the whole lookback was last examined. */
+  fullAt: Date;
+}
+
+/**
+ * What changed since the last pass, so a pass examines only it: values of runs with id > runId or
+ * issued after receivedAfter, hours starting at or after settledFrom, and the hours (and the
+ * roll-ups above them) of data received after receivedAfter.
+ */
+export interface ScoreSince {
+  runId: number;
+  receivedAfter: Date;
+  settledFrom: Date;
+}
+
 /** The scores' storage: store/scores.repository.ts, test/fakes/scores.ts. */
 export interface ScoreStore {
-  /** Forecast values with target time in [from, to), whose hour had ended by asOf, not yet scored at their current truth version. */
-  candidates(w: { from: Date; to: Date; asOf: Date }): Promise<ScoreCandidate[]>;
+  /**
+   * Forecast values with target time in [from, to), whose hour had ended by asOf, not yet scored
+   * at their current truth version; with `since`, only those among what changed since then.
+   */
+  candidates(w: { from: Date; to: Date; asOf: Date; since?: ScoreSince }): Promise<ScoreCandidate[]>;
   insert(scores: ForecastScore[]): Promise<number>;
+  /** The last completed pass (null before the first) and the newest run id now. */
+  progress(): Promise<{ last: ScoreProgress | null; newestRunId: number }>;
+  saveProgress(p: ScoreProgress): Promise<void>;
   accuracy(q: AccuracyQuery): Promise<AccuracyRow[]>;
 }

@@ -7,8 +7,9 @@ export const SCORE_JOB = 'score';
 /**
  * Accuracy tracking (D2): every 15 minutes, the forecast values whose actuals have arrived (or
  * changed: a validated metering value, a revised measurement) since the last run are scored.
- * Scoring is idempotent and looks back `accuracy.lookbackDays`, so a missed tick is caught up
- * by the next one: housekeeping.
+ * A pass examines only what changed since the last completed one (score_progress), so a missed
+ * tick is caught up by the next one and an idle tick costs little; scoring is idempotent and
+ * bounded by `accuracy.lookbackDays`: housekeeping.
  */
 export function scoreJob(accuracy: AccuracyService, log: Log, cron = '0 */15 * * * *'): Job {
   return {

@@ -1,6 +1,6 @@
 import { GridcastError } from '../core/errors.ts';
 import type { Horizon } from '../core/config.ts';
-import type { AccuracyBy, AccuracyRow, ScoreStore } from '../core/scores.ts';
+import type { AccuracyBy, AccuracyRow, ScoreProgress, ScoreSince, ScoreStore } from '../core/scores.ts';
 import { timeInZone } from '../core/time-input.ts';
 import { scoreValue } from './score.ts';
 import type { Config } from '../core/config.ts';
@@ -8,6 +8,23 @@ import type { Queryable } from '../store/db.ts';
 import { scoresRepository } from '../store/scores.repository.ts';
 
 const DAY_MS = 86_400_000;
+const H = 3_600_000;
+/**
+ * Overlap with the previous pass: a batch whose transaction began before it (received_at is the
+ * transaction time) may have committed after it read.
+ */
+const OVERLAP_MS = H;
+/**
+ * Once a day the whole lookback is examined again: data loaded with an explicit receipt time
+ * older than the previous pass (a metering file carrying its own) is not seen as new otherwise.
+ */
+const FULL_PASS_MS = DAY_MS;
+
+const sinceLast = (last: ScoreProgress, settleMinutes: number): ScoreSince => {
+  const receivedAfter = new Date(last.asOf.getTime() - OVERLAP_MS);
+  // The first hour not settled at the previous pass (less the overlap).
+  return { runId: last.runId, receivedAfter, settledFrom: new Date(receivedAfter.getTime() - settleMinutes * 60_000 - H) };
+};
 
 export interface AccuracyRequest {
   seriesId?: string;
@@ -31,6 +48,8 @@ export interface AccuracyService {
   /**
    * Scores every forecast value of the last `lookbackDays` whose hour ended `settleMinutes`
    * ago, whose actual exists and was not scored at its current truth version. Idempotent: run again with nothing new, it scores nothing.
+   * After a pass it examines only what changed since (new runs, newly settled hours, hours of data received since), so
+   * an idle pass costs little whatever the lookback; once a day it examines the whole lookback.
    */
   scoreNew(asOf?: Date): Promise<{ scored: number }>;
   /** MAPE (MAE where near zero), bias, pinball and coverage over the latest score of each value. */
@@ -51,8 +70,13 @@ export function createAccuracyService(deps: {
       const from = new Date(asOf.getTime() - deps.lookbackDays * DAY_MS);
       // Hours [target, target + 1 h) that ended settleMinutes before asOf.
       const to = new Date(asOf.getTime() - deps.settleMinutes * 60_000 - 3_600_000 + 1);
-      const candidates = await deps.scores.candidates({ from, to, asOf });
+      const { last, newestRunId } = await deps.scores.progress();
+      // Incremental after a pass at or before asOf (a pass back in time, e.g. a replay, examines everything).
+      const full = last === null || last.asOf > asOf || asOf.getTime() - last.fullAt.getTime() >= FULL_PASS_MS;
+      const since = full ? undefined : sinceLast(last, deps.settleMinutes);
+      const candidates = await deps.scores.candidates({ from, to, asOf, ...(since && { since }) });
       const scored = await deps.scores.insert(candidates.map((c) => scoreValue(c, deps.nearZeroFraction)));
+      await deps.scores.saveProgress({ asOf, runId: newestRunId, fullAt: full ? asOf : last.fullAt });
       return { scored };
     },
 

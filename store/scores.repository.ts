@@ -5,58 +5,65 @@ import type { Queryable } from './db.ts';
 const EPOCH = `TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
 
 /**
- * The actual of each hour starting in [$1, $2) of the series `ids` selects, as known at $3, and its truth version:
- *  - measured series: the mean of the hour's points (the 1h aggregate's avg), truth version the
- *    latest receipt time among them (a revised point moves it);
+ * The actual of each (series, hour) of `leaf_hours` (node, hour) as known at $3, and its truth version:
+ *  - measured series: the mean of the hour's points, truth version the latest receipt time among
+ *    them (a revised point moves it);
  *  - metered series: the sum of the best version of each interval (validated > provisional, then
  *    latest received, as query.repository.ts serves them), only when the intervals cover the whole
  *    hour; truth version the latest receipt time among those best versions, so a provisional
  *    resend after validation changes nothing and a validation adds a version.
  * Hours holding an imputed point or interval are not ground truth and are left unscored.
- * A node without data of its own (a roll-up) is scored against the sum of the actuals of the
- * descendants that have data (children without data recurse, as queries serve it), for the hours
- * where every one of them has an actual; its truth version is the latest of theirs.
+ * Raw points, one hour at a time by the primary keys: the 1h aggregate has neither receipt times
+ * nor whether a point was imputed, and only the hours that need an actual are read.
  */
-const TRUTH = (ids: string) => `
-  SELECT series_id, hour, actual, truth_version, 'measured'::text AS truth_status FROM (
-    SELECT m.series_id, date_bin(INTERVAL '1 hour', m.ts, ${EPOCH}) AS hour, avg(m.value) AS actual,
-           max(m.received_at) AS truth_version, bool_or(m.quality = 'imputed') AS imputed
+const LEAF_TRUTH = `
+  SELECT lh.node AS series_id, lh.hour, a.actual, a.truth_version, 'measured'::text AS truth_status
+  FROM leaf_hours lh CROSS JOIN LATERAL (
+    SELECT avg(m.value) AS actual, max(m.received_at) AS truth_version, bool_or(m.quality = 'imputed') AS imputed
     FROM measurements m
-    WHERE m.series_id IN (${ids}) AND m.ts >= $1 AND m.ts < $2::timestamptz + INTERVAL '1 hour' AND m.received_at <= $3
-    GROUP BY 1, 2) AS meas
-  WHERE NOT imputed
+    WHERE m.series_id = lh.node AND m.ts >= lh.hour AND m.ts < lh.hour + INTERVAL '1 hour' AND m.received_at <= $3) AS a
+  WHERE a.truth_version IS NOT NULL AND NOT a.imputed
   UNION ALL
-  SELECT series_id, hour, actual, truth_version, CASE WHEN provisional THEN 'provisional' ELSE 'validated' END FROM (
-    SELECT b.series_id, date_bin(INTERVAL '1 hour', b.interval_start, ${EPOCH}) AS hour, sum(b.value ORDER BY b.interval_start) AS actual,
-           max(b.received_at) AS truth_version, sum(b.interval_sec) AS covered,
-           bool_or(b.status = 'provisional') AS provisional, bool_or(b.status = 'imputed') AS imputed
-    FROM (SELECT DISTINCT ON (series_id, interval_start) series_id, interval_start, interval_sec, value, status, received_at
-          FROM metering
-          WHERE series_id IN (${ids}) AND interval_start >= $1 AND interval_start < $2::timestamptz + INTERVAL '1 hour' AND received_at <= $3
-            AND NOT EXISTS (SELECT 1 FROM measurements x WHERE x.series_id = metering.series_id)
-          ORDER BY series_id, interval_start, CASE status WHEN 'validated' THEN 2 WHEN 'provisional' THEN 1 ELSE 0 END DESC,
-            received_at DESC, version DESC) AS b
-    GROUP BY 1, 2) AS met
-  WHERE NOT imputed AND covered = 3600`;
+  SELECT lh.node, lh.hour, b.actual, b.truth_version, CASE WHEN b.provisional THEN 'provisional' ELSE 'validated' END
+  FROM leaf_hours lh CROSS JOIN LATERAL (
+    SELECT sum(v.value ORDER BY v.interval_start) AS actual, max(v.received_at) AS truth_version, sum(v.interval_sec) AS covered,
+           bool_or(v.status = 'provisional') AS provisional, bool_or(v.status = 'imputed') AS imputed
+    FROM (SELECT DISTINCT ON (g.interval_start) g.interval_start, g.interval_sec, g.value, g.status, g.received_at
+          FROM metering g
+          WHERE g.series_id = lh.node AND g.interval_start >= lh.hour AND g.interval_start < lh.hour + INTERVAL '1 hour' AND g.received_at <= $3
+          ORDER BY g.interval_start, CASE g.status WHEN 'validated' THEN 2 WHEN 'provisional' THEN 1 ELSE 0 END DESC,
+            g.received_at DESC, g.version DESC) AS v) AS b
+  WHERE b.covered = 3600 AND NOT b.imputed AND NOT EXISTS (SELECT 1 FROM measurements x WHERE x.series_id = lh.node)`;
 
 /** SQL: whether series `id` has data of its own (else it is the sum of its children, A6). */
 const OWN = (id: string) => `(EXISTS (SELECT 1 FROM measurements m WHERE m.series_id = ${id}) OR EXISTS (SELECT 1 FROM metering g WHERE g.series_id = ${id}))`;
 
-interface CandidateRow {
+interface KeyRow {
   run_id: number;
   series_id: string;
   target_ts: Date;
+  /** The truth versions this value was scored at. */
+  scored: Date[];
+}
+
+interface TruthRow {
+  series_id: string;
+  hour: Date;
+  actual: number;
+  truth_version: Date;
+  truth_status: TruthStatus;
+}
+
+interface ValueRow {
   horizon: Horizon;
   model_version: string;
   issued_at: Date;
   mean: number;
   q: number[];
   levels: number[] | null;
-  level: number;
-  actual: number;
-  truth_version: Date;
-  truth_status: TruthStatus;
 }
+
+const pairKey = (seriesId: string, hour: Date) => `${seriesId}|${hour.getTime()}`;
 
 interface AccuracyDbRow {
   series_id: string;
@@ -80,52 +87,106 @@ const arrayLiteral = (xs: number[]) => `{${xs.map((x) => String(x)).join(',')}}`
 /** Scores of forecast values (migration 090): what is newly scorable, and accuracy over the latest score of each value. */
 export function scoresRepository(q: Queryable): ScoreStore {
   return {
-    async candidates({ from, to, asOf }) {
-      // Published runs (a shadow run is scored by the paired comparison, not here) by their window; their values by the primary key.
-      const { rows } = await q.query<CandidateRow>(
+    async candidates({ from, to, asOf, since }) {
+      // Four steps joined here rather than in one statement: without statistics (PGlite is never analyzed, a bulk load
+      // not yet) the planner takes a CTE for one row and joins two large ones by nested loops, which is quadratic. Each
+      // step below joins only against indexes.
+      // 1. The values to examine: with `since` null ($4…$6), every settled one in the window (a full pass); else those of
+      //    runs new to this pass, of hours settled since the last, and of hours whose data (or a descendant's, for a
+      //    roll-up) was received since it. With the truth versions each was scored at.
+      const { rows: keys } = await q.query<KeyRow>(
         `WITH RECURSIVE runs AS (
-           SELECT id, horizon, issued_at, settings->'quantiles' AS levels FROM forecast_runs
+           -- Published runs (a shadow run is scored by the paired comparison, not here) by their window.
+           SELECT id, window_start, window_end, ($4::timestamptz IS NULL OR id > $5::bigint OR issued_at > $4::timestamptz) AS new
+           FROM forecast_runs
            WHERE status = 'succeeded' AND role = 'published' AND window_start < $2 AND window_end > $1 AND issued_at <= $3),
-         vals AS (
-           SELECT f.run_id, f.series_id, f.target_ts, f.mean, f.q, f.model_version, r.horizon, r.issued_at, r.levels
+         received(series_id, hour) AS (
+           SELECT DISTINCT series_id, date_bin(INTERVAL '1 hour', ts, ${EPOCH}) FROM measurements
+           WHERE received_at > $4::timestamptz AND received_at <= $3 AND ts >= $1 AND ts < $2::timestamptz + INTERVAL '1 hour'
+           UNION
+           SELECT DISTINCT series_id, date_bin(INTERVAL '1 hour', interval_start, ${EPOCH}) FROM metering
+           WHERE received_at > $4::timestamptz AND received_at <= $3 AND interval_start >= $1 AND interval_start < $2::timestamptz + INTERVAL '1 hour'),
+         touched(series_id, hour) AS (
+           SELECT series_id, hour FROM received
+           UNION
+           SELECT s.parent_id, t.hour FROM touched t JOIN series s ON s.id = t.series_id WHERE s.parent_id IS NOT NULL),
+         keys AS (
+           SELECT f.run_id, f.series_id, f.target_ts
            FROM runs r JOIN forecasts f ON f.run_id = r.id
-           WHERE f.grain = '1h' AND f.target_ts >= $1 AND f.target_ts < $2 AND f.target_ts + INTERVAL '1 hour' <= $3),
-         levels AS (
-           SELECT f.run_id, f.series_id, avg(abs(f.mean)) AS level
-           FROM forecasts f WHERE f.grain = '1h' AND (f.run_id, f.series_id) IN (SELECT DISTINCT run_id, series_id FROM vals)
-           GROUP BY 1, 2),
+           WHERE (r.new OR r.window_end > $6::timestamptz) AND f.grain = '1h' AND f.target_ts < $2
+             AND f.target_ts >= CASE WHEN r.new THEN $1 ELSE greatest($1, $6::timestamptz) END
+           UNION
+           SELECT f.run_id, f.series_id, f.target_ts
+           FROM touched t JOIN runs r ON t.hour >= r.window_start AND t.hour < r.window_end
+           JOIN forecasts f ON f.run_id = r.id AND f.series_id = t.series_id AND f.grain = '1h' AND f.target_ts = t.hour
+           WHERE t.hour >= $1 AND t.hour < $2)
+         SELECT k.run_id, k.series_id, k.target_ts,
+                ARRAY(SELECT s.truth_version FROM forecast_scores s
+                      WHERE s.run_id = k.run_id AND s.series_id = k.series_id AND s.grain = '1h' AND s.target_ts = k.target_ts) AS scored
+         FROM keys k`,
+        [from, to, asOf, since?.receivedAfter ?? null, since?.runId ?? null, since?.settledFrom ?? null],
+      );
+      if (keys.length === 0) return [];
+
+      // 2. The actual of each of their (series, hour).
+      const pairs = new Map<string, { seriesId: string; hour: Date }>();
+      for (const k of keys) pairs.set(pairKey(k.series_id, k.target_ts), { seriesId: k.series_id, hour: k.target_ts });
+      const { rows: truthRows } = await q.query<TruthRow>(
+        `WITH RECURSIVE pairs AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS u(series_id, hour)),
          tree(root, node, own) AS (
-           SELECT n.series_id, n.series_id, ${OWN('n.series_id')} FROM (SELECT DISTINCT series_id FROM vals) AS n
+           SELECT n.series_id, n.series_id, ${OWN('n.series_id')} FROM (SELECT DISTINCT series_id FROM pairs) AS n
            UNION ALL
            SELECT t.root, c.id, ${OWN('c.id')} FROM tree t JOIN series c ON c.parent_id = t.node AND c.kind <> 'weather' WHERE NOT t.own),
-         leaf_truth AS (${TRUTH('SELECT node FROM tree WHERE own')}),
-         leaves AS (SELECT root, count(*) AS n FROM tree WHERE own GROUP BY root),
-         truth AS (
-           SELECT t.root AS series_id, lt.hour, sum(lt.actual) AS actual, max(lt.truth_version) AS truth_version,
-                  CASE WHEN bool_or(lt.truth_status = 'provisional') THEN 'provisional'
-                       WHEN bool_and(lt.truth_status = 'validated') THEN 'validated' ELSE 'measured' END AS truth_status
-           FROM tree t JOIN leaf_truth lt ON lt.series_id = t.node JOIN leaves l ON l.root = t.root
-           WHERE t.own
-           GROUP BY t.root, lt.hour
-           HAVING count(*) = min(l.n))
-         SELECT v.run_id, v.series_id, v.target_ts, v.horizon, v.model_version, v.issued_at, v.mean, v.q,
-                ARRAY(SELECT jsonb_array_elements_text(coalesce(v.levels, '[]'::jsonb))::float8) AS levels,
-                l.level, t.actual, t.truth_version, t.truth_status
-         FROM vals v
-         JOIN truth t ON t.series_id = v.series_id AND t.hour = v.target_ts
-         JOIN levels l ON l.run_id = v.run_id AND l.series_id = v.series_id
-         WHERE NOT EXISTS (SELECT 1 FROM forecast_scores s
-           WHERE s.run_id = v.run_id AND s.series_id = v.series_id AND s.grain = '1h' AND s.target_ts = v.target_ts AND s.truth_version = t.truth_version)
-         ORDER BY v.run_id, v.series_id, v.target_ts`,
-        [from, to, asOf],
+         leaf_hours AS (SELECT DISTINCT t.node, p.hour FROM tree t JOIN pairs p ON p.series_id = t.root WHERE t.own),
+         leaf_truth AS (${LEAF_TRUTH}),
+         leaves AS (SELECT root, count(*) AS n FROM tree WHERE own GROUP BY root)
+         -- A node without data of its own (a roll-up) against the sum of the actuals of the descendants that have data
+         -- (children without data recurse, as queries serve it), for the hours where every one of them has an actual.
+         SELECT t.root AS series_id, lt.hour, sum(lt.actual) AS actual, max(lt.truth_version) AS truth_version,
+                CASE WHEN bool_or(lt.truth_status = 'provisional') THEN 'provisional'
+                     WHEN bool_and(lt.truth_status = 'validated') THEN 'validated' ELSE 'measured' END AS truth_status
+         FROM tree t JOIN leaf_truth lt ON lt.series_id = t.node JOIN leaves l ON l.root = t.root
+         WHERE t.own
+         GROUP BY t.root, lt.hour
+         HAVING count(*) = min(l.n)`,
+        [[...pairs.values()].map((p) => p.seriesId), [...pairs.values()].map((p) => p.hour), asOf],
       );
-      return rows.map(
-        (r): ScoreCandidate => ({
-          runId: r.run_id, seriesId: r.series_id, grain: '1h', targetTs: r.target_ts, horizon: r.horizon, modelVersion: r.model_version,
-          issuedAt: r.issued_at, forecast: r.mean, q: r.q, levels: r.levels ?? [], level: r.level, actual: r.actual,
-          truthVersion: r.truth_version, truthStatus: r.truth_status,
-        }),
+      const truth = new Map(truthRows.map((t) => [pairKey(t.series_id, t.hour), t]));
+      const due = keys.flatMap((k) => {
+        const t = truth.get(pairKey(k.series_id, k.target_ts));
+        return t && !k.scored.some((v) => v.getTime() === t.truth_version.getTime()) ? [{ ...k, t }] : [];
+      });
+      if (due.length === 0) return [];
+
+      // 3. Their forecast values and runs, by primary keys.
+      const { rows } = await q.query<ValueRow>(
+        `SELECT f.mean, f.q, f.model_version, r.horizon, r.issued_at,
+                ARRAY(SELECT jsonb_array_elements_text(coalesce(r.settings->'quantiles', '[]'::jsonb))::float8) AS levels
+         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS u(run_id, series_id, target_ts, ord)
+         JOIN forecasts f ON f.run_id = u.run_id AND f.series_id = u.series_id AND f.grain = '1h' AND f.target_ts = u.target_ts
+         JOIN forecast_runs r ON r.id = u.run_id
+         ORDER BY u.ord`,
+        [due.map((d) => d.run_id), due.map((d) => d.series_id), due.map((d) => d.target_ts)],
       );
+      // 4. The level of each (run, series): the mean |forecast| of all its hourly values.
+      const runSeries = new Map<string, { runId: number; seriesId: string }>();
+      for (const d of due) runSeries.set(`${d.run_id}|${d.series_id}`, { runId: d.run_id, seriesId: d.series_id });
+      const { rows: levelRows } = await q.query<{ run_id: number; series_id: string; level: number }>(
+        `SELECT u.run_id, u.series_id,
+                (SELECT avg(abs(f.mean)) FROM forecasts f WHERE f.run_id = u.run_id AND f.series_id = u.series_id AND f.grain = '1h') AS level
+         FROM unnest($1::bigint[], $2::text[]) AS u(run_id, series_id)`,
+        [[...runSeries.values()].map((r) => r.runId), [...runSeries.values()].map((r) => r.seriesId)],
+      );
+      const level = new Map(levelRows.map((l) => [`${l.run_id}|${l.series_id}`, l.level]));
+      return due
+        .map(
+          (d, i): ScoreCandidate => ({
+            runId: d.run_id, seriesId: d.series_id, grain: '1h', targetTs: d.target_ts, horizon: rows[i].horizon, modelVersion: rows[i].model_version,
+            issuedAt: rows[i].issued_at, forecast: rows[i].mean, q: rows[i].q, levels: rows[i].levels ?? [], level: level.get(`${d.run_id}|${d.series_id}`)!,
+            actual: d.t.actual, truthVersion: d.t.truth_version, truthStatus: d.t.truth_status,
+          }),
+        )
+        .sort((a, b) => a.runId - b.runId || (a.seriesId < b.seriesId ? -1 : a.seriesId > b.seriesId ? 1 : 0) || a.targetTs.getTime() - b.targetTs.getTime());
     },
 
     async insert(scores: ForecastScore[]) {
@@ -149,6 +210,26 @@ export function scoresRepository(q: Queryable): ScoreStore {
         ],
       );
       return r.rowCount;
+    },
+
+    async progress() {
+      const { rows } = await q.query<{ as_of: Date | null; run_id: string | null; full_at: Date | null; newest: string | null }>(
+        `SELECT p.as_of, p.run_id, p.full_at, (SELECT max(id) FROM forecast_runs) AS newest
+         FROM (SELECT 1) AS one LEFT JOIN score_progress p ON true`,
+      );
+      const r = rows[0];
+      return {
+        last: r.as_of === null ? null : { asOf: r.as_of, runId: Number(r.run_id), fullAt: r.full_at! },
+        newestRunId: Number(r.newest ?? 0),
+      };
+    },
+
+    async saveProgress(p) {
+      await q.query(
+        `INSERT INTO score_progress (as_of, run_id, full_at) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, run_id = excluded.run_id, full_at = excluded.full_at`,
+        [p.asOf, p.runId, p.fullAt],
+      );
     },
 
     async accuracy(a: AccuracyQuery) {

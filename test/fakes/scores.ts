@@ -1,17 +1,26 @@
-import type { AccuracyQuery, AccuracyRow, ForecastScore, ScoreCandidate, ScoreStore } from '../../core/scores.ts';
+import type { AccuracyQuery, AccuracyRow, ForecastScore, ScoreCandidate, ScoreProgress, ScoreStore } from '../../core/scores.ts';
 
 const key = (s: { runId: number; seriesId: string; grain: string; targetTs: Date }) => `${s.runId}|${s.seriesId}|${s.grain}|${s.targetTs.toISOString()}`;
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 /**
  * Scores in memory. `truths` are the forecast values with their current actual (what the store
- * would compute); candidates are those in the window not yet scored at that truth version.
+ * would compute); candidates are those in the window not yet scored at that truth version. It
+ * ignores `since` (it examines everything each pass), which the port allows: `since` only narrows.
  */
-export function fakeScores(truths: ScoreCandidate[] = []): ScoreStore & { rows: ForecastScore[]; truths: ScoreCandidate[] } {
+export function fakeScores(truths: ScoreCandidate[] = []): ScoreStore & { rows: ForecastScore[]; truths: ScoreCandidate[]; saved: ScoreProgress[] } {
   const rows: ForecastScore[] = [];
+  const saved: ScoreProgress[] = [];
   return {
     rows,
     truths,
+    saved,
+    async progress() {
+      return { last: saved.at(-1) ?? null, newestRunId: Math.max(0, ...truths.map((t) => t.runId)) };
+    },
+    async saveProgress(p) {
+      saved.push(p);
+    },
     async candidates({ from, to, asOf }) {
       return truths.filter(
         (c) =>
