@@ -24,6 +24,7 @@ import { createSimulator } from '../ingest/simulator/simulator.ts';
 import { configuredForecaster } from '../models/configured.ts';
 import { detectDrift } from '../monitoring/drift.service.ts';
 import type { Db } from '../store/db.ts';
+import { backends } from './db.ts';
 import { readForecasts } from '../store/forecasts.repository.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
 import { runStoreRepository } from '../store/run-store.repository.ts';
@@ -38,8 +39,7 @@ import { fakeEvents } from './fakes/events.ts';
  * threshold, the day-ahead values whose temperature lies beyond the training range are flagged,
  * one out-of-range event per series, and the GAM + ARIMA path (no GPU) still delivers.
  * Only the weather inputs are raised: the simulated load keeps its own weather, which is enough
- * for drift of the inputs and flags on them. PGlite: the storage is the same on both backends,
- * and the forecasts column of migration 093 is covered by the repository tests.
+ * for drift of the inputs and flags on them. On both backends: the flags are stored with the values.
  */
 const H = 3_600_000;
 const HEAT = 9;
@@ -72,7 +72,7 @@ writeFileSync(configFile, JSON.stringify({ timeZone: ZONE, forecast: config.fore
 afterAll(() => rmSync(configDir, { recursive: true, force: true }));
 const heated = (ts: number, v: number) => (ts >= TO ? v + 2 * HEAT : ts >= HEAT_FROM ? v + HEAT : v);
 
-describe('scenario 9: a heatwave beyond the training range', () => {
+describe.each(backends)('scenario 9: a heatwave beyond the training range (%s)', (kind) => {
   let store: Awaited<ReturnType<typeof cliStore>>;
   let db: Db;
   let championId: string;
@@ -82,7 +82,7 @@ describe('scenario 9: a heatwave beyond the training range', () => {
   const forecast = new Map<number, number>();
 
   beforeAll(async () => {
-    store = await cliStore('pglite');
+    store = await cliStore(kind);
     db = await store.open();
     await saveTopology(db, TOPOLOGY);
     const sim = createSimulator({ seed: 42, topology: TOPOLOGY, faults: false, weatherStepSec: 3600 });
