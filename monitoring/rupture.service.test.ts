@@ -3,7 +3,7 @@ import type { ResidualHour } from '../core/monitor-state.ts';
 import { fakeEvents } from '../test/fakes/events.ts';
 import { fakeMonitorState, fakeResiduals } from '../test/fakes/monitor-state.ts';
 import { detectRuptures } from './rupture.service.ts';
-import { normalDraws, seededRandom } from './stats/rng.ts';
+import { normalDraws, seededRandom } from '../core/random.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');

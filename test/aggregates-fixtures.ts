@@ -114,17 +114,8 @@ export async function createSeries(db: Db, rows: Array<{ id: string; unit: strin
   }
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so fixtures are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so fixtures are reproducible. */
+export { seededRandom as rng } from '../core/random.ts';
 
 /**
  * A store the real CLI can open through its own environment: PGlite in a temporary

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { RECONCILIATION_METHODS } from '../../core/config.ts';
 import { summingMatrix, type HierarchyNode, type SummingMatrix } from '../../core/hierarchy.ts';
 import { reconcile, type NodeForecast, type ReconcileResult } from '../../forecast/reconcile/index.ts';
+import { seededRandom } from '../../core/random.ts';
 
 export interface SyntheticTiming {
   method: string;
@@ -23,18 +24,6 @@ export interface SyntheticTiming {
 }
 
 const LEVELS = ['0.1', '0.5', '0.9'];
-
-/** Deterministic uniform [0, 1) (mulberry32), so every run times the same problem. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(u: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
@@ -58,7 +47,7 @@ export function syntheticHierarchy(bottoms: number, fanout = 10): HierarchyNode[
 }
 
 function syntheticInputs(sm: SummingMatrix, steps: number, residualSteps: number) {
-  const normal = gaussian(rng(42));
+  const normal = gaussian(seededRandom(42));
   const a = sm.rows.length - sm.cols.length;
   const m = sm.cols.length;
   const level = Float64Array.from({ length: m }, () => 50 + 100 * Math.abs(normal()));

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Covariates, FittedForecaster, Forecast, Series } from '../../core/types.ts';
 import { createLstmForecaster, lstmFromArtifact } from './forecaster.ts';
 import type { LstmParams } from './params.ts';
-import { buildFrame, layoutOf, resolveCalendar, rng, writeSample } from './windows.ts';
+import { seededRandom } from '../../core/random.ts';
+import { buildFrame, layoutOf, resolveCalendar, writeSample } from './windows.ts';
 
 const HOUR = 3600;
 const START = Date.UTC(2024, 0, 1);
@@ -26,7 +27,7 @@ const TINY: Partial<LstmParams> = {
 /** Hourly load with a daily cycle, lower weekends, a temperature effect and noise. */
 function simulate(id: string, level: number, days: number, seed: number): { series: Series; temperature: Float64Array; full: Float64Array } {
   const n = days * 24;
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const temperature = new Float64Array(n);
   const full = new Float64Array(n);
   for (let i = 0; i < n; i++) {

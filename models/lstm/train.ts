@@ -4,7 +4,8 @@ import type { CalendarSpec } from '../features/calendar.ts';
 import { loadTf, type Tf } from './backend.ts';
 import { WEIGHT_NAMES, type Weights } from './network.ts';
 import type { LstmParams } from './params.ts';
-import { buildFrame, layoutOf, rng, writeSample, type Frame, type Layout, type TempNorm } from './windows.ts';
+import { seededRandom } from '../../core/random.ts';
+import { buildFrame, layoutOf, writeSample, type Frame, type Layout, type TempNorm } from './windows.ts';
 
 export interface TrainSeries {
   id: string;
@@ -151,7 +152,7 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
   }
   const { tf, backend } = await loadTf(p.backend);
   const frames = input.series.map((s) => buildFrame(s.filled, s.temperature, input.tempNorm, s.startMs, input.stepSec, s.timeZone, input.calendar));
-  const rand = rng(p.seed);
+  const rand = seededRandom(p.seed);
   const noDrop = () => false;
   const checkPairs = draw(origins.val, p.maxValSamples, rand);
   const check = buildBatch(frames, input.series, L, checkPairs, noDrop);

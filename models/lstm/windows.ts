@@ -202,14 +202,3 @@ export function writeSample(
   stat[o2 + 3] = Math.cos(weekAngle);
   return { m, s };
 }
-
-/** Seeded uniform [0, 1) generator (mulberry32): sampling and shuffling must replay exactly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}

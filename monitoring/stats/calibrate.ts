@@ -1,4 +1,4 @@
-import { seededRandom } from './rng.ts';
+import { seededRandom } from '../../core/random.ts';
 import { confirmedWindowAlarms, type WindowConfirm } from './window-mean.ts';
 
 export interface Calibration {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blockBootstrap, calibrateWindowThreshold } from './calibrate.ts';
-import { normalDraws, seededRandom } from './rng.ts';
+import { normalDraws, seededRandom } from '../../core/random.ts';
 import { changeRun, confirmedWindowAlarms, windowMeanRun } from './window-mean.ts';
 
 const conf = { points: 2, minRelativeShift: 0.1, offset: 0 };

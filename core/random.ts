@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded generator, so every simulation here is reproducible from its seed. */
+/** mulberry32: a small seeded generator, so every simulation, sampling and fixture here is reproducible from its seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
