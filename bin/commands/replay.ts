@@ -22,7 +22,7 @@ export const usage = usageText(
   ['gridcast replay --from T1 --to T2 [--horizon H[,H…]] [--known-at timestamps|received] [--events-out FILE.csv] [--keep]'],
   `  Steps a clock through [T1, T2) and runs the scheduled jobs of the horizons (default day-ahead) and the
   monitoring jobs at their ticks, on the stored data as known at each tick and the champions of that time.
-  What it makes (runs, scores, events) goes to a scratch schema dropped at the end (--keep: kept, named on stderr);
+  What it makes (runs, monitor state, events) goes to a scratch schema dropped at the end (--keep: kept, named on stderr);
   the live store is not written.
   --known-at: timestamps (default): every stored value timed before a tick's origin, whenever received (an imported
   history); received: only what had been received by the tick, later revisions left out (a store fed live).
