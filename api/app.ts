@@ -27,6 +27,7 @@ import { topologyRoutes } from './routes/v1/topology.ts';
 import { eventsRoutes } from './routes/v1/events.ts';
 import { driftRoutes } from './routes/v1/drift.ts';
 import { accuracyRoutes } from './routes/v1/accuracy.ts';
+import { nodeStatusRoutes } from './routes/v1/node-status.ts';
 
 export interface AppDeps {
   health: HealthSource;
@@ -38,7 +39,7 @@ export interface AppDeps {
   metrics?: MetricsSource;
   /** Requests per minute per API key (per client IP without a key). */
   rateLimitPerMinute?: number;
-  /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs, events, drift, accuracy); absent, they are not served. */
+  /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs, events, drift, accuracy, node status); absent, they are not served. */
   reads?: ReadServices;
   /** The write routes of /api/v1 (ingest, POST /runs) and the registry; absent, they are not served. */
   writes?: WriteServices;
@@ -135,7 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.reads) {
     const r = deps.reads;
-    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy)]) {
+    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy), nodeStatusRoutes(r.nodeStatus)]) {
       await app.register(routes, { prefix: '/api/v1' });
     }
   }

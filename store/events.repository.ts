@@ -1,7 +1,7 @@
 import { EVENT_KINDS, type EventKind, type EventLog, type EventQuery, type MonitoringEvent, type NewEvent } from '../core/events.ts';
 import type { Queryable } from './db.ts';
 
-interface DbRow {
+export interface EventDbRow {
   id: number;
   at: Date;
   kind: MonitoringEvent['kind'];
@@ -13,9 +13,9 @@ interface DbRow {
   recorded_at: Date;
 }
 
-const COLUMNS = 'id, at, kind, severity, series_id, model_version, run_id, detail, recorded_at';
+export const EVENT_COLUMNS = 'id, at, kind, severity, series_id, model_version, run_id, detail, recorded_at';
 
-const fromDb = (r: DbRow): MonitoringEvent => ({
+export const eventFromDb = (r: EventDbRow): MonitoringEvent => ({
   id: r.id,
   at: r.at,
   kind: r.kind,
@@ -31,24 +31,24 @@ const fromDb = (r: DbRow): MonitoringEvent => ({
 export function eventsRepository(q: Queryable): EventLog & { countsByKind(): Promise<Array<{ kind: EventKind; events: number }>> } {
   return {
     async append(e: NewEvent) {
-      const { rows } = await q.query<DbRow>(
+      const { rows } = await q.query<EventDbRow>(
         `INSERT INTO events (at, kind, severity, series_id, model_version, run_id, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING ${COLUMNS}`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING ${EVENT_COLUMNS}`,
         [e.at, e.kind, e.severity ?? 'info', e.seriesId ?? null, e.modelVersion ?? null, e.runId ?? null, JSON.stringify(e.detail ?? {})],
       );
-      return fromDb(rows[0]);
+      return eventFromDb(rows[0]);
     },
 
     async list(f: EventQuery = {}) {
-      const { rows } = await q.query<DbRow>(
-        `SELECT ${COLUMNS} FROM events
+      const { rows } = await q.query<EventDbRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events
          WHERE ($1::text[] IS NULL OR kind = ANY($1)) AND ($2::text IS NULL OR series_id = $2)
            AND ($3::text IS NULL OR model_version = $3) AND ($4::timestamptz IS NULL OR at >= $4)
            AND ($5::timestamptz IS NULL OR at < $5) AND ($6::bigint IS NULL OR id < $6)
          ORDER BY at DESC, id DESC LIMIT $7`,
         [f.kinds ?? null, f.seriesId ?? null, f.modelVersion ?? null, f.from ?? null, f.to ?? null, f.beforeId ?? null, f.limit ?? 1000],
       );
-      return rows.map(fromDb);
+      return rows.map(eventFromDb);
     },
 
     /**
