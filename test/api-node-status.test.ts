@@ -223,6 +223,15 @@ describe.each(backends)('GET /api/v1/node-status (%s)', (kind) => {
     expect(ruptures.counts['late-run']).toBe(6);
   });
 
+  it('says which reasons name an acknowledged event', async () => {
+    const log = eventsRepository(db);
+    await log.acknowledge((await log.get(ids.rupture))!, { at: at('2026-03-10T12:00:00Z'), by: 'apikey:olga', comment: null });
+    // Another asOf than the answers above, which the server may reuse for 10 s.
+    const c = (await get('/api/v1/node-status?asOf=2026-03-10T12:31:00Z&status=rupture')).json().nodes[0];
+    expect(c.reasons[0]).toMatchObject({ code: 'open-rupture', eventId: ids.rupture, acknowledged: true });
+    expect(c.reasons.find((r: { code: string }) => r.code === 'run-late')).toMatchObject({ eventId: ids.intradayLate, acknowledged: false });
+  });
+
   it('refuses a bad window, status or time, and needs a key', async () => {
     expectProblem(await get('/api/v1/node-status?windowHours=0'), 'REQUEST_INVALID');
     expectProblem(await get('/api/v1/node-status?windowHours=169'), 'REQUEST_INVALID');

@@ -36,6 +36,7 @@ export const nodeStatusReader = (db: Db, config: Config, opts: { now?: () => Dat
     store: nodeStatusRepository(db),
     nodes: async () =>
       (await listSeries(db)).map((r) => ({ id: r.id, parent: r.parent, name: r.name ?? null, kind: r.kind, derived: r.attrs.derived === true })),
+    acknowledged: async (ids) => new Set((await eventsRepository(db).acknowledgements(ids)).keys()),
     timeZone: config.timeZone,
     ...opts,
   });
