@@ -7,6 +7,7 @@ import type { AuditFilter, AuditPage, ModelSummary } from '../forecast/registry/
 import type { RegistryStatusService } from '../forecast/registry/status-changes.ts';
 import type { Comparison } from '../monitoring/compare.service.ts';
 import type { PromotionService } from '../monitoring/promotion.service.ts';
+import type { AlarmAcknowledger } from '../monitoring/acknowledgement.service.ts';
 
 /** The batch service of `gridcast ingest csv` (ingestBatch) over the store. */
 export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timings?: Timings) => Promise<IngestCsvResult>;
@@ -29,6 +30,8 @@ export interface RegistryService extends Pick<RegistryStatusService, 'shadow' | 
 
 /** The services behind the write routes of /api/v1 and the registry, built by the composition root (bin/lib/write-services.ts). */
 export interface WriteServices {
+  /** Acknowledgement of warnings and alarms (POST /events/{id}/ack). */
+  alarms: AlarmAcknowledger;
   ingest: IngestService;
   /** config.api.bodyLimitBytes: the largest ingest body. */
   bodyLimitBytes: number;
