@@ -8,6 +8,7 @@ import type { RegistryStatusService } from '../forecast/registry/status-changes.
 import type { Comparison } from '../monitoring/compare.service.ts';
 import type { PromotionService } from '../monitoring/promotion.service.ts';
 import type { AlarmAcknowledger } from '../monitoring/acknowledgement.service.ts';
+import type { VersionEffects } from '../forecast/registry/effects.ts';
 
 /** The batch service of `gridcast ingest csv` (ingestBatch) over the store. */
 export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timings?: Timings) => Promise<IngestCsvResult>;
@@ -24,6 +25,8 @@ export interface RegistryService extends Pick<RegistryStatusService, 'shadow' | 
   /** The paired comparison of two versions (monitoring/compare.service.ts). */
   compare: (q: { champion: string; challenger: string; from: Date; to: Date }) => Promise<Comparison>;
   modelSummaries: () => Promise<ModelSummary[]>;
+  /** The partial effects of a version's GAM for one of its series (forecast/registry/effects.ts). */
+  effects: VersionEffects;
   modelDetail: (name: string) => Promise<{ model: ModelRecord; versions: ModelVersion[] }>;
   auditPage: (f: AuditFilter) => Promise<AuditPage>;
 }

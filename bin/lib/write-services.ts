@@ -14,6 +14,8 @@ import { promotionServiceOf } from './promotion-service.ts';
 import { compareVersions } from '../../monitoring/compare.service.ts';
 import { comparisonRepository } from '../../store/comparison.repository.ts';
 import { createAlarmAcknowledger } from '../../monitoring/acknowledgement.service.ts';
+import { createVersionEffects } from '../../forecast/registry/effects.ts';
+import { loadArtifact } from '../../store/registry.repository.ts';
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
@@ -31,6 +33,7 @@ export function writeServices(db: Db, config: Config): WriteServices {
     },
     registry: {
       modelSummaries: () => modelSummaries(registry),
+      effects: createVersionEffects({ registry, artifact: (id) => loadArtifact(db, id) }),
       modelDetail: (name) => modelDetail(registry, name),
       auditPage: (f) => auditPage(registry, f),
       promote: promotion.promote,
