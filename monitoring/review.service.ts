@@ -5,6 +5,7 @@ import type { ModelVersion } from '../core/registry.ts';
 import type { AccuracyRow, ScoreStore } from '../core/scores.ts';
 import type { Db } from '../store/db.ts';
 import { eventsRepository } from '../store/events.repository.ts';
+import { pooled } from './pooled-accuracy.ts';
 import { querySeries } from '../store/query.repository.ts';
 import { championVersionsAsOf, listVersions } from '../store/registry.repository.ts';
 import { scoresRepository } from '../store/scores.repository.ts';
@@ -47,11 +48,6 @@ export function backtestMape(v: Pick<ModelVersion, 'metrics'>): { name: string; 
   return null;
 }
 
-/** MAPE over all the values of the rows (each row's MAPE weighted by its count). */
-const pooledMape = (rows: AccuracyRow[]) => {
-  const n = rows.reduce((s, r) => s + (r.mape === null ? 0 : r.nApe), 0);
-  return n === 0 ? null : rows.reduce((s, r) => s + (r.mape === null ? 0 : r.mape * r.nApe), 0) / n;
-};
 
 /**
  * The monthly degradation review (D4, E4). For each champion: its MAPE over the last
@@ -72,7 +68,7 @@ export function createReviewService(deps: ReviewDeps) {
         // Hourly values: the backtest MAPE it is compared with is over hours.
         const byDay = await deps.scores.accuracy({ from, to: asOf, by: 'day', modelVersion: v.id, grain: '1h', timeZone: deps.timeZone });
         const scoredDays = new Set(byDay.filter((r) => r.nApe > 0).map((r) => r.day)).size;
-        const windowMape = pooledMape(byDay);
+        const windowMape = pooled(byDay).mape;
         const levelRatio = await levelRatioOf(v, byDay, asOf);
         const base = { modelVersion: v.id, windowMape, backtestMape: backtest?.mape ?? null, scoredDays, levelRatio };
         if (!backtest) {
