@@ -141,10 +141,11 @@ export function scoresRepository(q: Queryable): ScoreStore {
       const { rows: keys } = await q.query<KeyRow>(
         `WITH RECURSIVE runs AS (
            -- Published runs (a shadow run is scored by the paired comparison, not here) by their window.
-           SELECT id, window_start, window_end, ($4::timestamptz IS NULL OR id > $5::bigint OR issued_at > $4::timestamptz) AS new,
-                  coalesce(settings->'nodes'->0->>'timeZone', (SELECT s.time_zone FROM series s WHERE s.id = root), 'UTC') AS tz
-           FROM forecast_runs
-           WHERE status = 'succeeded' AND role = 'published' AND window_start < $2 AND window_end > $1 AND issued_at <= $3),
+           -- The zone of its days: its root's, as the run recorded it (first node), else as stored.
+           SELECT fr.id, fr.window_start, fr.window_end, ($4::timestamptz IS NULL OR fr.id > $5::bigint OR fr.issued_at > $4::timestamptz) AS new,
+                  coalesce(fr.settings->'nodes'->0->>'timeZone', (SELECT s.time_zone FROM series s WHERE s.id = fr.root), 'UTC') AS tz
+           FROM forecast_runs fr
+           WHERE fr.status = 'succeeded' AND fr.role = 'published' AND fr.window_start < $2 AND fr.window_end > $1 AND fr.issued_at <= $3),
          received(series_id, hour) AS (
            SELECT DISTINCT series_id, date_bin(INTERVAL '1 hour', ts, ${EPOCH}) FROM measurements
            WHERE $7::boolean AND received_at > $4::timestamptz AND received_at <= $3 AND ts >= $1 AND ts < $2::timestamptz + INTERVAL '1 hour'
