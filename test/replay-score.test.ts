@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forecasterFor } from '../bin/lib/models.ts';
 import { replayJobsOf, type Knowledge } from '../bin/lib/replay-jobs.ts';
@@ -10,17 +15,18 @@ import { createSimulator } from '../ingest/simulator/simulator.ts';
 import { replayClock, replayJobs } from '../jobs/replay.ts';
 import { createAccuracyService } from '../monitoring/accuracy.service.ts';
 import { openPg, openPglite, type Db } from '../store/db.ts';
-import { eventsRepository } from '../store/events.repository.ts';
 import { migrate } from '../store/migrate.ts';
 import { registryRepository } from '../store/registry.repository.ts';
 import { openReplayScope, type ReplayScope } from '../store/replay.repository.ts';
 import { scoresRepository } from '../store/scores.repository.ts';
 import { saveTopology } from '../store/topology.repository.ts';
-import { createSeries } from './aggregates-fixtures.ts';
+import { cliStore, createSeries } from './aggregates-fixtures.ts';
 import { backends, scratchSchema } from './db.ts';
 import { forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
 import { insertRun } from './fixtures/scored-run.ts';
 
+const exec = promisify(execFile);
+const CLI = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
 const H = 3_600_000;
 const LIVE_TABLES = ['forecast_runs', 'forecasts', 'forecast_scores', 'score_progress', 'events'];
 
@@ -165,77 +171,106 @@ describe.each(backends)('a replay scores and reviews (%s)', (kind) => {
     await expectLiveUntouched(s.db);
   }, 300_000);
 
-  it('raises a retraining proposal at the monthly review after a degraded period', async () => {
-    const s = await store();
-    await saveTopology(
-      s.db,
-      validateTopology({
-        timeZone: 'UTC',
-        nodes: [
-          { id: 'top', kind: 'load', unit: 'MW' },
-          { id: 'a', parent: 'top', kind: 'load', unit: 'MW' },
-          { id: 'b', parent: 'top', kind: 'load', unit: 'MW' },
-        ],
-      }),
-    );
-    // Two simulated substations, received 5 minutes after each hour; from 24 April their load is 30 % lower (large consumers left).
-    const STEP = Date.parse('2025-04-24T00:00:00Z');
-    const sim = createSimulator({ seed: 10, topology: readDefaultGrid(), faults: false });
-    const from = { a: 'ss.lille-1', b: 'ss.dunkerque' } as const;
-    const lines: string[] = [];
-    for (const m of sim.generate(new Date('2025-02-01T00:00:00Z'), new Date('2025-05-02T00:00:00Z'), 3600).measurements) {
-      for (const [id, src] of Object.entries(from)) {
-        if (src !== m.seriesId) continue;
-        const t = m.ts.getTime();
-        lines.push(`${id},${m.ts.toISOString()},${t >= STEP ? 0.7 * m.value : m.value},ok,${new Date(t + H + 300_000).toISOString()}`);
-      }
-    }
-    await s.db.copyCsv('measurements', ['series_id', 'ts', 'value', 'quality', 'received_at'], lines.join('\n') + '\n');
-    const config = ConfigSchema.parse({
+  it('raises a retraining proposal at the monthly review after a degraded period, printed and in --events-out (gridcast replay)', async () => {
+    const cli = await cliStore(kind);
+    cleanup.push(() => cli.cleanup());
+    const dir = mkdtempSync(join(tmpdir(), 'gridcast-replay-review-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const settings = {
       timeZone: 'UTC',
+      simulator: { enabled: false },
       forecast: { defaultModel: { kind: 'profile', params: { weeks: 4 } }, historyDays: 35, reconciliation: 'bottom-up' },
       // A week's window keeps the replay short; the detectors are not what is looked at here.
       review: { windowDays: 7, minScoredDays: 5 },
       jobs: { ruptures: { enabled: false }, drift: { enabled: false } },
-    });
-    // The champion: a 4-week profile trained to 10 April, its backtest the week after; promoted on 17 April (before the period).
-    const trained = await trainModel(
-      trainDeps(s.db, config),
-      { model: 'grid', kind: 'profile', params: { weeks: 4 }, seriesIds: ['top', 'a', 'b'], trainEnd: new Date('2025-04-10T00:00:00Z'), historyDays: 35, backtest: { name: 'bt-april', origins: 7, horizon: 24 }, actor: 'ds', codeVersion: 'test' },
-      (k, p) => forecasterFor(k, p),
-    );
-    const champion = trained.version.id;
-    await registryRepository(s.db).transaction((tx) => tx.setStatus(champion, 'champion', { actor: 'owner', reason: 'first model', action: 'promote' }));
-    await s.db.query(
-      `INSERT INTO audit_log (at, actor, action, entity, entity_id, from_status, to_status, reason) VALUES ($1, 'owner', 'promote', 'model_version', $2, 'candidate', 'champion', 'first model')`,
-      [new Date('2025-04-17T00:00:00Z'), champion],
-    );
-    const backtest = (trained.version.metrics as Record<string, { all: { mape: number } }>)['bt-april'].all.mape;
-    expect(backtest).toBeLessThan(10);
+    };
+    const config = ConfigSchema.parse(settings);
+    const configFile = join(dir, 'gridcast.json');
+    writeFileSync(configFile, JSON.stringify(settings));
+    const STEP = Date.parse('2025-04-24T00:00:00Z');
+    let champion: string;
+    let backtest: number;
+    let db = await cli.open();
+    try {
+      await saveTopology(
+        db,
+        validateTopology({
+          timeZone: 'UTC',
+          nodes: [
+            { id: 'top', kind: 'load', unit: 'MW' },
+            { id: 'a', parent: 'top', kind: 'load', unit: 'MW' },
+            { id: 'b', parent: 'top', kind: 'load', unit: 'MW' },
+          ],
+        }),
+      );
+      // Two simulated substations, received 5 minutes after each hour; from 24 April their load is 30 % lower (large consumers left).
+      const sim = createSimulator({ seed: 10, topology: readDefaultGrid(), faults: false });
+      const from = { a: 'ss.lille-1', b: 'ss.dunkerque' } as const;
+      const lines: string[] = [];
+      for (const m of sim.generate(new Date('2025-02-01T00:00:00Z'), new Date('2025-05-02T00:00:00Z'), 3600).measurements) {
+        for (const [id, src] of Object.entries(from)) {
+          if (src !== m.seriesId) continue;
+          const t = m.ts.getTime();
+          lines.push(`${id},${m.ts.toISOString()},${t >= STEP ? 0.7 * m.value : m.value},ok,${new Date(t + H + 300_000).toISOString()}`);
+        }
+      }
+      await db.copyCsv('measurements', ['series_id', 'ts', 'value', 'quality', 'received_at'], lines.join('\n') + '\n');
+      // The champion: a 4-week profile trained to 10 April, its backtest the week after; promoted on 17 April (before the period).
+      const trained = await trainModel(
+        trainDeps(db, config),
+        { model: 'grid', kind: 'profile', params: { weeks: 4 }, seriesIds: ['top', 'a', 'b'], trainEnd: new Date('2025-04-10T00:00:00Z'), historyDays: 35, backtest: { name: 'bt-april', origins: 7, horizon: 24 }, actor: 'ds', codeVersion: 'test' },
+        (k, p) => forecasterFor(k, p),
+      );
+      champion = trained.version.id;
+      await registryRepository(db).transaction((tx) => tx.setStatus(champion, 'champion', { actor: 'owner', reason: 'first model', action: 'promote' }));
+      await db.query(
+        `INSERT INTO audit_log (at, actor, action, entity, entity_id, from_status, to_status, reason) VALUES ($1, 'owner', 'promote', 'model_version', $2, 'candidate', 'champion', 'first model')`,
+        [new Date('2025-04-17T00:00:00Z'), champion],
+      );
+      backtest = (trained.version.metrics as Record<string, { all: { mape: number } }>)['bt-april'].all.mape;
+      expect(backtest).toBeLessThan(10);
+    } finally {
+      await db.close();
+    }
 
     // A week of day-ahead runs on the lower load, and the review of 1 May 06:00 (after the score tick of 06:00, the last one replayed).
-    const { scope, failed, ticks } = await replay(s, config, { from: new Date(STEP), to: new Date('2025-05-01T06:05:00Z'), knowledge: 'received', stamp: 'review' });
+    const eventsCsv = join(dir, 'events.csv');
+    const r = await exec('node', [CLI, 'replay', '--from', '2025-04-24T00:00:00Z', '--to', '2025-05-01T06:05:00Z', '--known-at', 'received', '--events-out', eventsCsv, '--keep'], {
+      env: { ...process.env, ...cli.env, GRIDCAST_CONFIG: configFile, LOG_LEVEL: 'warn' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(r.stdout).toMatch(/^forecast-day-ahead +7 +0$/m);
+    expect(r.stdout).toMatch(/^review +1 +0$/m);
+    expect(r.stdout).toMatch(/^retrain-proposal +1$/m);
+    expect(r.stdout).toMatch(new RegExp(`^1 retraining proposal:\\n  2025-05-01T06:00:00.000Z ${champion}: window MAPE \\d+\\.\\d\\d % vs backtest ${backtest.toFixed(2)} % \\(×\\d+\\.\\d\\d\\) on \\d scored days$`, 'm'));
+    const proposalLines = readFileSync(eventsCsv, 'utf8').split('\n').filter((l) => l.includes(',retrain-proposal,'));
+    expect(proposalLines).toEqual([expect.stringMatching(new RegExp(`^2025-05-01T06:00:00.000Z,retrain-proposal,,${champion},`))]);
+
+    const schema = /replay schema kept: (replay_[a-z0-9_]+)/.exec(r.stderr)![1];
+    db = await cli.open();
     try {
-      expect(failed).toEqual([]);
-      expect([ticks.get('forecast-day-ahead'), ticks.get('review')]).toEqual([7, 1]);
-      const proposals = await eventsRepository(scope.db).list({ kinds: ['retrain-proposal'] });
-      expect(proposals).toHaveLength(1);
-      const p = proposals[0];
-      expect(p).toMatchObject({ at: new Date('2025-05-01T06:00:00Z'), modelVersion: champion, severity: 'warning', detail: { backtestMape: backtest, backtest: 'bt-april' } });
-      const d = p.detail as { windowMape: number; scoredDays: number; levelRatio: number };
-      expect(d.windowMape).toBeGreaterThan(1.5 * backtest);
-      expect(d.scoredDays).toBeGreaterThanOrEqual(5);
-      expect(d.levelRatio).toBeLessThan(0.8);
-      // The window MAPE is that of the replayed champion's hourly scores of the window.
-      const window = await createAccuracyService({ scores: scoresRepository(scope.db), timeZone: 'UTC', ...config.accuracy }).read({
-        from: '2025-04-24T06:00:00Z', to: '2025-05-01T06:00:00Z', modelVersion: champion, grain: '1h', by: 'series',
-      });
-      const n = window.rows.reduce((t, r) => t + r.nApe, 0);
-      expect(d.windowMape).toBeCloseTo(window.rows.reduce((t, r) => t + r.mape! * r.nApe, 0) / n, 9);
-      if (kind === 'pg') await expectLiveUntouched(s.db);
+      const { rows } = await db.query<{ at: Date; model_version: string; severity: string; detail: { windowMape: number; backtestMape: number; scoredDays: number; levelRatio: number } }>(
+        `SELECT at, model_version, severity, detail FROM ${schema}.events WHERE kind = 'retrain-proposal'`,
+      );
+      expect(rows).toHaveLength(1);
+      const p = rows[0];
+      expect([p.at, p.model_version, p.severity, p.detail.backtestMape]).toEqual([new Date('2025-05-01T06:00:00Z'), champion, 'warning', backtest]);
+      expect(p.detail.windowMape).toBeGreaterThan(1.5 * backtest);
+      expect(p.detail.scoredDays).toBeGreaterThanOrEqual(5);
+      expect(p.detail.levelRatio).toBeLessThan(0.8);
+      // The window MAPE is that of the champion's hourly scores of the window, as the replay scored them.
+      const window = await db.query<{ mape: number }>(
+        `SELECT 100 * avg(ape) AS mape FROM (
+           SELECT DISTINCT ON (run_id, series_id, target_ts) ape FROM ${schema}.forecast_scores
+           WHERE grain = '1h' AND model_version = $1 AND target_ts >= '2025-04-24T06:00:00Z' AND target_ts < '2025-05-01T06:00:00Z'
+           ORDER BY run_id, series_id, target_ts, truth_version DESC) AS latest`,
+        [champion],
+      );
+      expect(p.detail.windowMape).toBeCloseTo(window.rows[0].mape, 9);
+      await expectLiveUntouched(db);
+      await db.exec(`DROP SCHEMA ${schema} CASCADE`);
     } finally {
-      await scope.close();
+      await db.close();
     }
-    await expectLiveUntouched(s.db);
   }, 600_000);
 });

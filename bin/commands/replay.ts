@@ -4,10 +4,12 @@ import { z } from 'zod';
 import { HORIZONS, loadConfig, type Horizon } from '../../core/config.ts';
 import { EVENT_KINDS } from '../../core/events.ts';
 import { timeInZone } from '../../core/time-input.ts';
-import { eventView } from '../../api/routes/v1/events.ts';
+import { eventView, type EventView } from '../../api/routes/v1/events.ts';
 import { accuracyService, type AccuracyReport } from '../../monitoring/accuracy.service.ts';
 import { pooledByHorizon } from '../../monitoring/pooled-accuracy.ts';
 import { lifeCycleEvents, replayClock, replayJobs } from '../../jobs/replay.ts';
+import { REVIEW_JOB } from '../../jobs/review.job.ts';
+import { SCORE_JOB } from '../../jobs/score.job.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
 import { openStore } from '../../store/open.ts';
@@ -93,11 +95,13 @@ export async function run(args: string[]): Promise<number> {
       }
       console.log(`replayed ${from.toISOString()} → ${to.toISOString()}: ${ticks.length} ticks`);
       printTable(['job', 'succeeded', 'failed'], [...byJob].map(([job, c]) => [job, String(c.ok), String(c.failed)]));
-      printAccuracy(await accuracyService(scope.db, config).read({ from: from.toISOString(), to: to.toISOString(), by: 'series' }));
+      if (jobs.some((j) => j.name === SCORE_JOB)) printAccuracy(await accuracyService(scope.db, config).read({ from: from.toISOString(), to: to.toISOString(), by: 'series' }));
+      else console.log('nothing scored: the score job is disabled (config jobs.score.enabled: false)');
       const kinds = EVENT_KINDS.map((k) => [k, events.filter((e) => e.kind === k).length] as const).filter(([, n]) => n > 0);
       console.log(`${events.length} events${a['events-out'] ? ` written to ${a['events-out']}` : ''}`);
       if (kinds.length) printTable(['kind', 'events'], kinds.map(([k, n]) => [k, String(n)]));
-      printProposals(events.filter((e) => e.kind === 'retrain-proposal'));
+      if (!jobs.some((j) => j.name === REVIEW_JOB)) console.log('no review: the review job is disabled (config jobs.review.enabled: false)');
+      else printProposals(events.filter((e) => e.kind === 'retrain-proposal'), byJob.get(REVIEW_JOB)?.ok ?? 0);
       kept = keep === true;
       if (kept) process.stderr.write(`replay schema kept: ${scope.schema} (drop it with DROP SCHEMA ${scope.schema} CASCADE)\n`);
       return ticks.some((t) => t.status === 'failed') ? 1 : 0;
@@ -126,8 +130,9 @@ function printAccuracy(report: AccuracyReport): void {
 }
 
 /** One line per retraining proposal the replayed reviews raised. */
-function printProposals(proposals: ReturnType<typeof eventView>[]): void {
-  console.log(`${proposals.length} retraining proposal${proposals.length === 1 ? '' : 's'}${proposals.length ? ':' : ''}`);
+function printProposals(proposals: EventView[], reviews: number): void {
+  const why = reviews === 0 ? ' (no review ran: the monthly review had no tick that succeeded in the period)' : '';
+  console.log(`${proposals.length} retraining proposal${proposals.length === 1 ? '' : 's'}${proposals.length ? ':' : why}`);
   for (const p of proposals) {
     const d = p.detail as { windowMape?: number; backtestMape?: number; ratio?: number; scoredDays?: number };
     const num = (v: unknown, k: number) => (typeof v === 'number' ? v.toFixed(k) : '—');
