@@ -73,7 +73,8 @@ export interface RunRecord extends NewRun {
   status: 'succeeded' | 'failed';
 }
 
-export type ForecastGrain = '1h' | '1d';
+export const FORECAST_GRAINS = ['1h', '1d'] as const;
+export type ForecastGrain = (typeof FORECAST_GRAINS)[number];
 
 export interface ForecastValue {
   seriesId: string;

@@ -1,4 +1,6 @@
 import type { Horizon } from './config.ts';
+import type { ForecastGrain } from './forecast-run.ts';
+import type { Knowledge } from './knowledge.ts';
 
 /**
  * Scores of stored forecast values against the actuals that arrived after them (REQUIREMENTS D2).
@@ -12,7 +14,8 @@ export type TruthStatus = 'measured' | 'provisional' | 'validated';
 export interface ScoreCandidate {
   runId: number;
   seriesId: string;
-  grain: '1h';
+  /** An hour, or a local day of the run's zone (temporal reconciliation: the day aggregates its hours). */
+  grain: ForecastGrain;
   targetTs: Date;
   horizon: Horizon;
   modelVersion: string;
@@ -21,7 +24,7 @@ export interface ScoreCandidate {
   /** The run's quantiles of this value, in the order of `levels`. */
   q: number[];
   levels: number[];
-  /** Mean |forecast| of the series over the run: the scale "near zero" is judged against. */
+  /** Mean |forecast| of the series' values of this grain over the run: the scale "near zero" is judged against. */
   level: number;
   actual: number;
   truthVersion: Date;
@@ -31,7 +34,7 @@ export interface ScoreCandidate {
 export interface ForecastScore {
   runId: number;
   seriesId: string;
-  grain: '1h';
+  grain: ForecastGrain;
   targetTs: Date;
   truthVersion: Date;
   truthStatus: TruthStatus;
@@ -57,6 +60,8 @@ export interface AccuracyQuery {
   seriesId?: string;
   horizon?: Horizon;
   modelVersion?: string;
+  /** Only the scores of this grain; default both, each row of one grain. */
+  grain?: ForecastGrain;
   by: AccuracyBy;
   /** Zone of the days of by=day. */
   timeZone: string;
@@ -66,6 +71,8 @@ export interface AccuracyQuery {
 export interface AccuracyRow {
   seriesId: string;
   horizon: Horizon;
+  /** Hourly values against hourly actuals, or daily values against daily actuals. */
+  grain: ForecastGrain;
   /** by=lead: lead time bucket [leadFrom, leadTo) in hours; by=day: the local date; else null. */
   leadFrom: number | null;
   leadTo: number | null;
@@ -112,10 +119,12 @@ export interface ScoreSince {
 /** The scores' storage: store/scores.repository.ts, test/fakes/scores.ts. */
 export interface ScoreStore {
   /**
-   * Forecast values with target time in [from, to), whose hour had ended by asOf, not yet scored
-   * at their current truth version; with `since`, only those among what changed since then.
+   * Forecast values with target time in [from, to) whose hour (or every hour of whose day) had
+   * ended before `to`, not yet scored at their current truth version; with `since`, only those
+   * among what changed since then. The actuals are the data known at asOf as `knownBy` says
+   * (default `received`: received by asOf; `timestamps`: all stored, the hours being over).
    */
-  candidates(w: { from: Date; to: Date; asOf: Date; since?: ScoreSince }): Promise<ScoreCandidate[]>;
+  candidates(w: { from: Date; to: Date; asOf: Date; since?: ScoreSince; knownBy?: Knowledge }): Promise<ScoreCandidate[]>;
   insert(scores: ForecastScore[]): Promise<number>;
   /** The last completed pass (null before the first) and the newest run id now. */
   progress(): Promise<{ last: ScoreProgress | null; newestRunId: number }>;

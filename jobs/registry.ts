@@ -21,6 +21,7 @@ import { accuracyService } from '../monitoring/accuracy.service.ts';
 import { reviewJob } from './review.job.ts';
 import { reviewService } from '../monitoring/review.service.ts';
 import type { Job } from './scheduler.ts';
+import type { Knowledge } from '../core/knowledge.ts';
 import { recordFallbackSwitches } from '../monitoring/fallback-switches.ts';
 import { latestRun, readRun, runSeriesLabels } from '../store/forecasts.repository.ts';
 import { cronProblem } from './ticks.ts';
@@ -54,8 +55,14 @@ export function configuredJobs(deps: {
   events?: EventLog;
   /** A replay's clock (its waits move the replayed time) instead of the wall clock; the run is then not raced against its budget. */
   replayClock?: Clock;
+  /**
+   * A replay's knowledge policy: its scoring reads the actuals as it allows (and makes no daily
+   * full pass, its store being fixed), its review the champions of the replayed time.
+   */
+  replayKnowledge?: Knowledge;
 }): ConfiguredJobs {
   const { db, config, log } = deps;
+  const replay = deps.replayKnowledge && { knownBy: deps.replayKnowledge };
   const { cron, windowSec, ...settings } = config.imputation;
   const polls =
     config.httpPoll.length > 0 && deps.pollCommit ? httpPollJobs(config.httpPoll, deps.pollCommit, log, rangeScreen(db, { log, source: 'http' })) : null;
@@ -68,8 +75,8 @@ export function configuredJobs(deps: {
     ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
     // Drift reads what a run reads; its events go to the jobs' event log.
     driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),
-    scoreJob(accuracyService(db, config), log),
-    reviewJob(reviewService(db, config, deps.events), log),
+    scoreJob(accuracyService(db, config, undefined, replay), log),
+    reviewJob(reviewService(db, config, deps.events, replay), log),
     ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, settings: config.rupture, log }, log)] : []),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };

@@ -1,5 +1,7 @@
 import { GridcastError } from '../core/errors.ts';
 import type { Horizon } from '../core/config.ts';
+import type { ForecastGrain } from '../core/forecast-run.ts';
+import type { Knowledge } from '../core/knowledge.ts';
 import type { AccuracyBy, AccuracyRow, ScoreProgress, ScoreSince, ScoreStore } from '../core/scores.ts';
 import { timeInZone } from '../core/time-input.ts';
 import { scoreValue } from './score.ts';
@@ -30,6 +32,8 @@ export interface AccuracyRequest {
   seriesId?: string;
   horizon?: Horizon;
   modelVersion?: string;
+  /** Hourly or daily values only; default both (each row is of one grain). */
+  grain?: ForecastGrain;
   /** As typed: an instant with its offset or a date (local midnight of the store's zone). Default: `to` − 30 days. */
   from?: string;
   /** Default: now. */
@@ -46,8 +50,9 @@ export interface AccuracyReport {
 
 export interface AccuracyService {
   /**
-   * Scores every forecast value of the last `lookbackDays` whose hour ended `settleMinutes`
-   * ago, whose actual exists and was not scored at its current truth version. Idempotent: run again with nothing new, it scores nothing.
+   * Scores every forecast value of the last `lookbackDays` whose hour (for a daily value: the last
+   * hour of its day) ended `settleMinutes` ago, whose actual exists and was not scored at its
+   * current truth version. Idempotent: run again with nothing new, it scores nothing.
    * After a pass it examines only what changed since (new runs, newly settled hours, hours of data received since), so
    * an idle pass costs little whatever the lookback; once a day it examines the whole lookback.
    */
@@ -63,6 +68,18 @@ export function createAccuracyService(deps: {
   settleMinutes: number;
   nearZeroFraction: number;
   now?: () => Date;
+  /**
+   * What an actual is made of at a pass's time (default `received`: the data received by then, as
+   * the live system knows it; `timestamps`: all stored data of the hours, for a replay of an
+   * imported history).
+   */
+  knownBy?: Knowledge;
+  /**
+   * The periodic full pass (default daily). A replay, whose store does not change under it, turns
+   * it off: what the full pass catches (data loaded with an old receipt time after a pass) cannot
+   * happen there, and the incremental passes give the same scores.
+   */
+  fullPass?: boolean;
 }): AccuracyService {
   const now = deps.now ?? (() => new Date());
   return {
@@ -72,9 +89,9 @@ export function createAccuracyService(deps: {
       const to = new Date(asOf.getTime() - deps.settleMinutes * 60_000 - 3_600_000 + 1);
       const { last, newestRunId } = await deps.scores.progress();
       // Incremental after a pass at or before asOf (a pass back in time, e.g. a replay, examines everything).
-      const full = last === null || last.asOf > asOf || asOf.getTime() - last.fullAt.getTime() >= FULL_PASS_MS;
+      const full = last === null || last.asOf > asOf || (deps.fullPass !== false && asOf.getTime() - last.fullAt.getTime() >= FULL_PASS_MS);
       const since = full ? undefined : sinceLast(last, deps.settleMinutes);
-      const candidates = await deps.scores.candidates({ from, to, asOf, ...(since && { since }) });
+      const candidates = await deps.scores.candidates({ from, to, asOf, ...(since && { since }), ...(deps.knownBy && { knownBy: deps.knownBy }) });
       const scored = await deps.scores.insert(candidates.map((c) => scoreValue(c, deps.nearZeroFraction)));
       await deps.scores.saveProgress({ asOf, runId: newestRunId, fullAt: full ? asOf : last.fullAt });
       return { scored };
@@ -90,12 +107,13 @@ export function createAccuracyService(deps: {
         ...(q.seriesId !== undefined && { seriesId: q.seriesId }),
         ...(q.horizon && { horizon: q.horizon }),
         ...(q.modelVersion !== undefined && { modelVersion: q.modelVersion }),
+        ...(q.grain && { grain: q.grain }),
       });
       return { from, to, by, rows };
     },
   };
 }
 
-/** The accuracy service over the store, as configured (`accuracy` keys). */
-export const accuracyService = (q: Queryable, config: Config, now?: () => Date): AccuracyService =>
-  createAccuracyService({ scores: scoresRepository(q), timeZone: config.timeZone, ...config.accuracy, ...(now && { now }) });
+/** The accuracy service over the store, as configured (`accuracy` keys); a replay passes its knowledge policy and no full pass. */
+export const accuracyService = (q: Queryable, config: Config, now?: () => Date, replay?: { knownBy: Knowledge }): AccuracyService =>
+  createAccuracyService({ scores: scoresRepository(q), timeZone: config.timeZone, ...config.accuracy, ...(now && { now }), ...(replay && { knownBy: replay.knownBy, fullPass: false }) });

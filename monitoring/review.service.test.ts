@@ -23,7 +23,7 @@ function scores(modelVersion: string, days: number, ape: number, actual = 100): 
   return out;
 }
 
-async function setup(opts: { metrics?: Record<string, unknown> | null; days: number; ape: number; actual?: number }) {
+async function setup(opts: { metrics?: Record<string, unknown> | null; days: number; ape: number; actual?: number; daily?: number }) {
   const registry = fakeRegistry();
   await registry.transaction(async (tx) => {
     await tx.createModel({ name: 'grid', family: 'load' });
@@ -32,9 +32,11 @@ async function setup(opts: { metrics?: Record<string, unknown> | null; days: num
   });
   const store = fakeScores();
   store.rows.push(...scores('grid@1', opts.days, opts.ape, opts.actual));
+  // Daily values of the same days, with their own APE.
+  if (opts.daily !== undefined) store.rows.push(...scores('grid@1', opts.days, opts.daily, opts.actual).filter((_, h) => h % 24 === 0).map((s) => ({ ...s, grain: '1d' as const })));
   const events = fakeEvents();
   const review = createReviewService({
-    registry, scores: store, events, timeZone: 'UTC', windowDays: 30, factor: 1.5, minScoredDays: 20,
+    champions: () => registry.versions({ status: 'champion' }), scores: store, events, timeZone: 'UTC', windowDays: 30, factor: 1.5, minScoredDays: 20,
     meanActual: async (id) => (id === 'a' ? 80 : null),
   });
   return { review, events };
@@ -65,6 +67,12 @@ describe('degradation review', () => {
     expect((await short.review.review(ASOF)).reviews[0]).toMatchObject({ outcome: 'too-few-days', scoredDays: 10 });
     expect(short.events.rows).toEqual([]);
     expect((await (await setup({ metrics: null, days: 30, ape: 0.2 })).review.review(ASOF)).reviews[0].outcome).toBe('no-backtest');
+  });
+
+  it('judges the hourly scores only: daily values are not what the backtest MAPE measured', async () => {
+    // Pooled with the hours, days 200 % off would make the window MAPE 9.9 % > 1.5 × 4 %.
+    const healthy = await setup({ days: 30, ape: 0.02, daily: 2 });
+    expect((await healthy.review.review(ASOF)).reviews[0]).toMatchObject({ outcome: 'healthy', windowMape: expect.closeTo(2, 9) });
   });
 
   it('reads the backtest MAPE of the first backtest that has one', () => {

@@ -1,11 +1,13 @@
 import type { Config } from '../core/config.ts';
 import type { EventLog, MonitoringEvent } from '../core/events.ts';
-import type { ModelVersion, RegistryQueries } from '../core/registry.ts';
+import type { Knowledge } from '../core/knowledge.ts';
+import type { ModelVersion } from '../core/registry.ts';
 import type { AccuracyRow, ScoreStore } from '../core/scores.ts';
 import type { Db } from '../store/db.ts';
 import { eventsRepository } from '../store/events.repository.ts';
+import { pooled } from './pooled-accuracy.ts';
 import { querySeries } from '../store/query.repository.ts';
-import { registryRepository } from '../store/registry.repository.ts';
+import { championVersionsAsOf, listVersions } from '../store/registry.repository.ts';
 import { scoresRepository } from '../store/scores.repository.ts';
 
 const DAY_MS = 86_400_000;
@@ -17,11 +19,12 @@ export interface ReviewSettings {
 }
 
 export interface ReviewDeps extends ReviewSettings {
-  registry: Pick<RegistryQueries, 'versions'>;
+  /** The versions that were champions at the review's time (live: the champions now). */
+  champions(at: Date): Promise<ModelVersion[]>;
   scores: Pick<ScoreStore, 'accuracy'>;
   events: EventLog;
-  /** Mean hourly actual of a series over [from, to) (its training period); null when it has none. */
-  meanActual(seriesId: string, from: Date, to: Date): Promise<number | null>;
+  /** Mean hourly actual of a series over [from, to) (its training period) as known at `at`; null when it has none. */
+  meanActual(seriesId: string, from: Date, to: Date, at: Date): Promise<number | null>;
   timeZone: string;
 }
 
@@ -45,11 +48,6 @@ export function backtestMape(v: Pick<ModelVersion, 'metrics'>): { name: string; 
   return null;
 }
 
-/** MAPE over all the values of the rows (each row's MAPE weighted by its count). */
-const pooledMape = (rows: AccuracyRow[]) => {
-  const n = rows.reduce((s, r) => s + (r.mape === null ? 0 : r.nApe), 0);
-  return n === 0 ? null : rows.reduce((s, r) => s + (r.mape === null ? 0 : r.mape * r.nApe), 0) / n;
-};
 
 /**
  * The monthly degradation review (D4, E4). For each champion: its MAPE over the last
@@ -65,12 +63,13 @@ export function createReviewService(deps: ReviewDeps) {
       const from = new Date(asOf.getTime() - deps.windowDays * DAY_MS);
       const reviews: VersionReview[] = [];
       const proposals: MonitoringEvent[] = [];
-      for (const v of await deps.registry.versions({ status: 'champion' })) {
+      for (const v of await deps.champions(asOf)) {
         const backtest = backtestMape(v);
-        const byDay = await deps.scores.accuracy({ from, to: asOf, by: 'day', modelVersion: v.id, timeZone: deps.timeZone });
+        // Hourly values: the backtest MAPE it is compared with is over hours.
+        const byDay = await deps.scores.accuracy({ from, to: asOf, by: 'day', modelVersion: v.id, grain: '1h', timeZone: deps.timeZone });
         const scoredDays = new Set(byDay.filter((r) => r.nApe > 0).map((r) => r.day)).size;
-        const windowMape = pooledMape(byDay);
-        const levelRatio = await levelRatioOf(v, byDay);
+        const windowMape = pooled(byDay).mape;
+        const levelRatio = await levelRatioOf(v, byDay, asOf);
         const base = { modelVersion: v.id, windowMape, backtestMape: backtest?.mape ?? null, scoredDays, levelRatio };
         if (!backtest) {
           reviews.push({ ...base, outcome: 'no-backtest' });
@@ -117,13 +116,13 @@ export function createReviewService(deps: ReviewDeps) {
   };
 
   /** Σ window mean actual / Σ training mean actual over the version's series that have both; null when none do. */
-  async function levelRatioOf(v: ModelVersion, byDay: AccuracyRow[]): Promise<number | null> {
+  async function levelRatioOf(v: ModelVersion, byDay: AccuracyRow[], at: Date): Promise<number | null> {
     let [recent, trained] = [0, 0];
     for (const id of v.seriesIds) {
       const rows = byDay.filter((r) => r.seriesId === id);
       const n = rows.reduce((s, r) => s + r.n, 0);
       if (n === 0) continue;
-      const train = await deps.meanActual(id, v.trainStart, v.trainEnd);
+      const train = await deps.meanActual(id, v.trainStart, v.trainEnd, at);
       if (train === null || train === 0) continue;
       recent += rows.reduce((s, r) => s + r.meanActual * r.n, 0) / n;
       trained += train;
@@ -134,16 +133,20 @@ export function createReviewService(deps: ReviewDeps) {
 
 export type ReviewService = ReturnType<typeof createReviewService>;
 
-/** The review over the store, as configured (`review` keys); proposals go to `events` (default: the store's log). */
-export function reviewService(db: Db, config: Config, events: EventLog = eventsRepository(db)): ReviewService {
+/**
+ * The review over the store, as configured (`review` keys); proposals go to `events` (default: the
+ * store's log). A replay reviews the champions of its time, its training data as `knownBy` allows.
+ */
+export function reviewService(db: Db, config: Config, events: EventLog = eventsRepository(db), replay?: { knownBy: Knowledge }): ReviewService {
   return createReviewService({
     ...config.review,
     timeZone: config.timeZone,
-    registry: registryRepository(db),
+    champions: (at) => (replay ? championVersionsAsOf(db, at) : listVersions(db, { status: 'champion' })),
     scores: scoresRepository(db),
     events,
-    async meanActual(seriesId, from, to) {
-      const { rows } = await querySeries(db, { seriesId, from: { instant: from }, to: { instant: to }, grain: '1h' });
+    async meanActual(seriesId, from, to, at) {
+      const known = replay?.knownBy === 'received' ? { asOf: { instant: at } } : {};
+      const { rows } = await querySeries(db, { seriesId, from: { instant: from }, to: { instant: to }, grain: '1h', ...known });
       const values = rows.flatMap((r) => (r.value === null ? [] : [r.value]));
       return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
     },

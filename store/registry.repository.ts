@@ -246,6 +246,25 @@ export async function championsAsOf(q: Queryable, seriesIds: string[], at: Date)
 }
 
 /**
+ * The versions that were champions at `at`, from the audit log as championsAsOf reads it, newest
+ * first like listVersions: what a replayed review looks at.
+ */
+export async function championVersionsAsOf(q: Queryable, at: Date): Promise<ModelVersion[]> {
+  const { rows } = await q.query<DbRow>(
+    `WITH last_change AS (
+       SELECT DISTINCT ON (entity_id) entity_id, to_status FROM audit_log
+       WHERE entity = 'model_version' AND to_status IS NOT NULL AND at <= $1
+       ORDER BY entity_id, at DESC, id DESC)
+     SELECT ${COLUMN_NAMES.map((c) => `v.${c}`).join(', ')}, (v.companion_sha256 IS NOT NULL) AS has_companion
+     FROM last_change c JOIN model_versions v ON v.id = c.entity_id
+     WHERE c.to_status = 'champion'
+     ORDER BY v.created_at DESC, v.model, v.version DESC`,
+    [at],
+  );
+  return rows.map(fromDb);
+}
+
+/**
  * Sets the status of a version and appends the audit row (who, why, from → to) with it: call it
  * inside a transaction. Transition rules are the registry service's; this only records.
  */

@@ -2,12 +2,13 @@ import { GridcastError } from '../core/errors.ts';
 import { openPg, type Db } from './db.ts';
 
 /**
- * The tables a replay writes (runs, their values, and what monitoring records about them). A
+ * The tables a replay writes (runs, their values, and what monitoring records about them: scores
+ * and the scoring's progress, monitor state, events, proposals). A
  * replay gets its own empty copies of them in a scratch schema searched first, so it reads the
  * store's data and registry as they are and writes nothing the live system serves. A table of
  * this list the store does not have (yet) is skipped.
  */
-export const REPLAY_TABLES = ['forecast_runs', 'forecasts', 'events', 'forecast_scores', 'series_monitor_state', 'promotion_proposals', 'alias_history'] as const;
+export const REPLAY_TABLES = ['forecast_runs', 'forecasts', 'events', 'forecast_scores', 'score_progress', 'series_monitor_state', 'promotion_proposals', 'alias_history'] as const;
 
 export interface ReplayScope {
   /** The store as the replay sees it: writes to REPLAY_TABLES go to the scratch schema. */

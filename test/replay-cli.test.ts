@@ -42,11 +42,17 @@ describe.each(backends)('gridcast replay (%s)', (kind) => {
     const out = join(dir, 'events.csv');
     const r = await gridcast('replay', '--from', '2025-03-27', '--to', '2025-03-29T10:00:00Z', '--events-out', out);
     expect(r.stderr).toMatch(/2025-03-27T08:00:00.000Z forecast-day-ahead succeeded/);
-    // The day-ahead runs, and the monitoring: the daily drift job (06:30 local), the hourly rupture monitor (:20).
-    expect(r.stdout).toMatch(/^replayed 2025-03-26T23:00:00.000Z → 2025-03-29T10:00:00.000Z: 65 ticks$/m);
+    // The day-ahead runs, and the monitoring: scoring every 15 minutes, the daily drift job (06:30 local), the hourly
+    // rupture monitor (:20); the monthly review has no tick in the period.
+    expect(r.stdout).toMatch(/^replayed 2025-03-26T23:00:00.000Z → 2025-03-29T10:00:00.000Z: 301 ticks$/m);
     expect(r.stdout).toMatch(/^forecast-day-ahead +3 +0$/m);
+    expect(r.stdout).toMatch(/^score +236 +0$/m);
     expect(r.stdout).toMatch(/^drift +3 +0$/m);
     expect(r.stdout).toMatch(/^ruptures +59 +0$/m);
+    // The accuracy of the runs of 27 and 28 March (7 nodes): the hours settled in the period, and the local day of 28 March.
+    expect(r.stdout).toMatch(/^day-ahead +1h +7 +238 +\d+\.\d\d /m);
+    expect(r.stdout).toMatch(/^day-ahead +1d +7 +7 +\d+\.\d\d /m);
+    expect(r.stdout).toMatch(/^0 retraining proposals \(no review ran: the monthly review had no tick that succeeded in the period\)$/m);
     const csv = readFileSync(out, 'utf8').trimEnd().split('\n');
     expect(csv[0]).toBe('at,kind,series_id,model_version,detail');
     // The new substation ss1 (3 days of history at the last tick) is on a fallback from the first run.

@@ -5,7 +5,7 @@ import { openReplayScope } from '../store/replay.repository.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { runDeps } from '../bin/lib/run-deps.ts';
 import { backends, freshDb, scratchSchema } from './db.ts';
-import { championsAsOf, championsFor, registryRepository } from '../store/registry.repository.ts';
+import { championsAsOf, championsFor, championVersionsAsOf, registryRepository } from '../store/registry.repository.ts';
 import { newVersion } from './fakes/registry.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
 
@@ -95,6 +95,9 @@ describe.each(backends)('champions as of a past time (%s)', (kind) => {
       expect(await ids(first)).toEqual({ a: 'grid@1', b: 'grid@1' });
       expect(await ids(second)).toEqual({ a: 'grid@2', b: 'grid@2' });
       expect(await ids(second)).toEqual(Object.fromEntries([...(await championsFor(db, ['a', 'b', 'z']))].map(([s, v]) => [s, v.id])));
+      // The versions a replayed review looks at: the champions of the time.
+      const versions = async (at: Date) => (await championVersionsAsOf(db, at)).map((v) => v.id);
+      expect([await versions(before), await versions(first), await versions(second)]).toEqual([[], ['grid@1'], ['grid@2']]);
     } finally {
       await db.close();
     }

@@ -42,6 +42,7 @@ export function fakeScores(truths: ScoreCandidate[] = []): ScoreStore & { rows: 
       for (const s of rows) {
         if (s.targetTs < q.from || s.targetTs >= q.to) continue;
         if ((q.seriesId !== undefined && s.seriesId !== q.seriesId) || (q.horizon && s.horizon !== q.horizon) || (q.modelVersion !== undefined && s.modelVersion !== q.modelVersion)) continue;
+        if (q.grain && s.grain !== q.grain) continue;
         const k = key(s);
         if (!latest.has(k) || latest.get(k)!.truthVersion < s.truthVersion) latest.set(k, s);
       }
@@ -49,11 +50,11 @@ export function fakeScores(truths: ScoreCandidate[] = []): ScoreStore & { rows: 
       for (const s of latest.values()) {
         const lead = q.by === 'lead' ? Math.floor(s.leadHours / 24) * 24 : null;
         const day = q.by === 'day' ? new Intl.DateTimeFormat('en-CA', { timeZone: q.timeZone }).format(s.targetTs) : null;
-        const g = JSON.stringify([s.seriesId, s.horizon, lead, day]);
+        const g = JSON.stringify([s.seriesId, s.horizon, s.grain === '1h' ? 0 : 1, lead, day]);
         groups.set(g, [...(groups.get(g) ?? []), s]);
       }
       return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, ss]): AccuracyRow => {
-        const [seriesId, horizon, leadFrom, day] = JSON.parse(g) as [string, AccuracyRow['horizon'], number | null, string | null];
+        const [seriesId, horizon, grainOrder, leadFrom, day] = JSON.parse(g) as [string, AccuracyRow['horizon'], number, number | null, string | null];
         const apes = ss.flatMap((s) => (s.ape === null ? [] : [s.ape]));
         const near = ss.filter((s) => s.ape === null).map((s) => Math.abs(s.error));
         const pin = ss.flatMap((s) => { const m = mean(s.pinball); return m === null ? [] : [m]; });
@@ -61,7 +62,7 @@ export function fakeScores(truths: ScoreCandidate[] = []): ScoreStore & { rows: 
         const m = mean(apes);
         const c = mean(ins);
         return {
-          seriesId, horizon, leadFrom, leadTo: leadFrom === null ? null : leadFrom + 24, day, n: ss.length,
+          seriesId, horizon, grain: grainOrder === 0 ? '1h' : '1d', leadFrom, leadTo: leadFrom === null ? null : leadFrom + 24, day, n: ss.length,
           mape: m === null ? null : 100 * m, nApe: apes.length, maeNearZero: mean(near), mae: mean(ss.map((s) => Math.abs(s.error)))!, meanActual: mean(ss.map((s) => s.actual))!,
           bias: mean(ss.map((s) => s.error))!, pinball: mean(pin), coverage: c === null ? null : 100 * c,
         };
