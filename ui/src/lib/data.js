@@ -1,0 +1,134 @@
+// @ts-check
+// Pure transforms of API answers into what the views draw: no DOM, no fetch, so they are unit-tested in node.
+
+/** @typedef {import('../api-types.ts').ActualValue} ActualValue */
+/** @typedef {import('../api-types.ts').ForecastValue} ForecastValue */
+/** @typedef {import('../api-types.ts').RunMeta} RunMeta */
+
+/** Qualities drawn as flagged points (each with its own shape and colour). */
+export const FLAGGED = /** @type {const} */ (['imputed', 'suspect', 'partial', 'estimated']);
+
+/**
+ * A forecast series made of several runs: for each target time, the value of the latest issued run
+ * that has it — the published day-ahead of each day, when the runs are the day-ahead runs.
+ * @param {Array<{ run: RunMeta, values: ForecastValue[] }>} pages
+ * @returns {{ ts: number[], mean: number[], quantiles: Record<string, number[]>, fallback: Array<string|null>, runId: number[] }}
+ */
+export function stitch(pages) {
+  /** @type {Map<number, { v: ForecastValue, issued: number, runId: number }>} */
+  const at = new Map();
+  for (const { run, values } of pages) {
+    const issued = Date.parse(run.issuedAt);
+    for (const v of values) {
+      const t = Date.parse(v.ts) / 1000;
+      const had = at.get(t);
+      if (!had || had.issued < issued || (had.issued === issued && had.runId < run.id)) at.set(t, { v, issued, runId: run.id });
+    }
+  }
+  const ts = [...at.keys()].sort((a, b) => a - b);
+  const levels = [...new Set(ts.flatMap((t) => Object.keys(at.get(t)?.v.quantiles ?? {})))].sort((a, b) => Number(a) - Number(b));
+  /** @type {Record<string, number[]>} */
+  const quantiles = Object.fromEntries(levels.map((l) => [l, ts.map((t) => at.get(t)?.v.quantiles[l] ?? NaN)]));
+  return {
+    ts,
+    mean: ts.map((t) => /** @type {any} */ (at.get(t)).v.mean),
+    quantiles,
+    fallback: ts.map((t) => /** @type {any} */ (at.get(t)).v.fallbackReason),
+    runId: ts.map((t) => /** @type {any} */ (at.get(t)).runId),
+  };
+}
+
+/**
+ * The runs to stitch over [start, end): published before `cutoff`, whose window meets the range;
+ * of runs with the same window, the latest issued; at most `max`, the latest windows first.
+ * @param {RunMeta[]} runs @param {number} start ms @param {number} end ms @param {number} cutoff ms @param {number} max
+ */
+export function runsCovering(runs, start, end, cutoff, max) {
+  /** @type {Map<string, RunMeta>} */
+  const byWindow = new Map();
+  for (const r of runs) {
+    if (r.status !== 'succeeded' || Date.parse(r.issuedAt) > cutoff) continue;
+    if (Date.parse(r.windowEnd) <= start || Date.parse(r.windowStart) >= end) continue;
+    const k = `${r.windowStart}/${r.windowEnd}`;
+    const had = byWindow.get(k);
+    if (!had || Date.parse(had.issuedAt) < Date.parse(r.issuedAt) || (had.issuedAt === r.issuedAt && had.id < r.id)) byWindow.set(k, r);
+  }
+  return [...byWindow.values()].sort((a, b) => Date.parse(b.windowStart) - Date.parse(a.windowStart)).slice(0, max);
+}
+
+/**
+ * One x axis (seconds) for series sampled at different times: the sorted union of their times,
+ * each series with null where it has no value.
+ * @param {Array<{ ts: number[], columns: Array<Array<number|null>> }>} parts
+ * @returns {{ xs: number[], columns: Array<Array<number|null>> }}
+ */
+export function align(parts) {
+  const xs = [...new Set(parts.flatMap((p) => p.ts))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const columns = [];
+  for (const p of parts) {
+    for (const col of p.columns) {
+      /** @type {Array<number|null>} */
+      const out = new Array(xs.length).fill(null);
+      for (let i = 0; i < p.ts.length; i++) {
+        const v = col[i];
+        out[/** @type {number} */ (index.get(p.ts[i]))] = v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v;
+      }
+      columns.push(out);
+    }
+  }
+  return { xs, columns };
+}
+
+/**
+ * Runs of consecutive flagged values (the same quality at consecutive points of `ts`): what the
+ * chart shades and the text summary under it lists.
+ * @param {number[]} ts seconds @param {string[]} quality @param {Array<string|null|undefined>} method
+ * @returns {Array<{ quality: string, from: number, to: number, n: number, methods: string[] }>}
+ */
+export function flaggedSpans(ts, quality, method) {
+  const out = [];
+  /** @type {{ quality: string, from: number, to: number, n: number, methods: string[] } | null} */
+  let cur = null;
+  for (let i = 0; i < ts.length; i++) {
+    const q = quality[i];
+    if (!(/** @type {readonly string[]} */ (FLAGGED)).includes(q)) {
+      cur = null;
+      continue;
+    }
+    if (cur && cur.quality === q) {
+      cur.to = ts[i];
+      cur.n++;
+    } else {
+      cur = { quality: q, from: ts[i], to: ts[i], n: 1, methods: [] };
+      out.push(cur);
+    }
+    const m = method[i];
+    if (m) for (const x of m.split(',')) if (!cur.methods.includes(x.trim())) cur.methods.push(x.trim());
+  }
+  return out;
+}
+
+/**
+ * The largest value at times in [from, to) (seconds), or null.
+ * @param {number[]} ts @param {Array<number|null>} values @param {number} from @param {number} to
+ */
+export function peak(ts, values, from, to) {
+  let best = null;
+  for (let i = 0; i < ts.length; i++) {
+    const v = values[i];
+    if (ts[i] < from || ts[i] >= to || v === null || !Number.isFinite(v)) continue;
+    if (!best || v > best.value) best = { ts: ts[i], value: v };
+  }
+  return best;
+}
+
+/** CSV text (RFC 4180 quoting) of a header and rows. @param {string[]} header @param {Array<Array<string|number|null|undefined>>} rows */
+export function toCsv(header, rows) {
+  const cell = (/** @type {string|number|null|undefined} */ v) => {
+    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
+    const s = String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}

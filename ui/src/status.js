@@ -1,0 +1,20 @@
+// @ts-check
+// Node statuses for the tree: GET /api/v1/overview (per node: ok, partial, fallback, rupture or
+// late, and the latest day-ahead MAPE). A server without that route shows no statuses, and says so.
+import { ApiError, get } from './api.js';
+
+/** @typedef {import('./tree.js').NodeStatus} NodeStatus */
+
+/** @returns {Promise<{ status: Map<string, NodeStatus>, available: boolean, raw: any }>} */
+export async function loadStatus() {
+  try {
+    const body = await get('/overview');
+    /** @type {Map<string, NodeStatus>} */
+    const status = new Map();
+    for (const n of body.nodes ?? []) status.set(n.id, { status: n.status ?? 'unknown', mape: n.mape ?? null, detail: n.detail ?? undefined });
+    return { status, available: true, raw: body };
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'ROUTE_NOT_FOUND') return { status: new Map(), available: false, raw: null };
+    throw e;
+  }
+}
