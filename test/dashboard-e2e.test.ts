@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../core/config.ts';
+import { openStore } from '../store/open.ts';
+import { storeOwner } from '../store/store-lock.ts';
+import { freePort } from './net.ts';
+import { seedDashboard, type DashboardFixture } from './fixtures/dashboard.ts';
+
+/**
+ * The operator dashboard in real Chromium against a real `gridcast start` on a scratch embedded
+ * store seeded with the fixture grid (test/fixtures/dashboard.ts): log in, the tree, a node's chart
+ * with its actual, forecast and band series and the imputed gap drawn as such, grain switch, an
+ * event, a challenger compared and promoted by an admin, the buttons absent for a viewer, and no
+ * console error anywhere. Screenshots go to .test-out/ui/.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const CLI = fileURLToPath(new URL('../bin/gridcast.mjs', import.meta.url));
+const OUT = fileURLToPath(new URL('../.test-out/ui/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'gridcast-ui-'));
+const data = join(dir, 'data');
+const configFile = join(dir, 'gridcast.json');
+// No simulator, no scheduled work: the store holds the fixture only, and nothing changes it under the test.
+const off = Object.fromEntries(['forecast-intraday', 'forecast-day-ahead', 'forecast-week-ahead', 'forecast-mid-term', 'drift', 'ruptures', 'score', 'review'].map((j) => [j, { enabled: false }]));
+writeFileSync(configFile, JSON.stringify({
+  simulator: { enabled: false },
+  forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: 35, holidays: 'FR' },
+  promotion: { rule: 'non-inferior', margin: 0.1 },
+  jobs: off,
+}));
+const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', GRIDCAST_CONFIG: configFile, GRIDCAST_DATA_DIR: data, LOG_LEVEL: 'warn' };
+delete env.DATABASE_URL;
+delete env.GRIDCAST_API_KEY;
+
+describe('the dashboard in Chromium', () => {
+  let server: ChildProcess | undefined;
+  let output = '';
+  let base = '';
+  let browser: Browser;
+  let fx: DashboardFixture;
+  const keys: Record<string, string> = {};
+  const consoleErrors: string[] = [];
+
+  const shot = async (page: Page, name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+  const open = async (role: string) => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 950 } });
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${role}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`${role}: ${e.message}`));
+    await page.goto(base);
+    await page.getByLabel('API key').fill(keys[role]);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#who .role').waitFor();
+    return page;
+  };
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    const config = loadConfig(env);
+    const db = await openStore(config);
+    try {
+      fx = await seedDashboard(db, config, new Date());
+    } finally {
+      await db.close();
+    }
+    server = spawn(process.execPath, [CLI, 'start'], { env: { ...env, PORT: String(await freePort()) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout!.on('data', (d) => (output += d));
+    server.stderr!.on('data', (d) => (output += d));
+    const end = Date.now() + 60_000;
+    while (Date.now() < end && server.exitCode === null && !(base = storeOwner(data)?.url ?? '')) await new Promise((r) => setTimeout(r, 100));
+    expect(base, output).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    keys.admin = readFileSync(join(data, 'admin.key'), 'utf8').trim();
+    for (const role of ['viewer', 'operator']) {
+      const res = await fetch(`${base}/api/v1/apikeys`, { method: 'POST', headers: { authorization: `Bearer ${keys.admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: `ui-${role}`, role }) });
+      expect(res.status).toBe(201);
+      keys[role] = ((await res.json()) as { key: string }).key;
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server?.exitCode === null) server.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the page and its modules without a key, and nothing of the API', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('/ui/src/main.js');
+    expect(html).not.toMatch(/https?:\/\//);
+    const uplot = await fetch(`${base}/ui/vendor/uPlot.esm.js`);
+    expect(uplot.status).toBe(200);
+    expect(uplot.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const again = await fetch(`${base}/ui/src/main.js`, { headers: { 'if-none-match': (await fetch(`${base}/ui/src/main.js`)).headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${base}/ui/src/nothing.js`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/session`)).status).toBe(401);
+  });
+
+  it('refuses a wrong key at the login, then logs in an admin, keeping the key out of the URL', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(base);
+    await page.getByLabel('API key').fill('gck_000000000000_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#login-error').textContent()).toMatch(/refused \(UNAUTHENTICATED\)/);
+    await context.close();
+
+    const admin = await open('admin');
+    expect(await admin.locator('#who').textContent()).toContain('admin');
+    expect(admin.url()).not.toContain(keys.admin);
+    expect(await admin.evaluate(() => sessionStorage.getItem('gridcast.apiKey'))).toBe(keys.admin);
+    await admin.context().close();
+  });
+
+  it('navigates the tree by keyboard and by search, and opens a node: actual, forecasts, band, the imputed gap drawn as such', async () => {
+    const page = await open('admin');
+    const tree = page.getByRole('tree', { name: 'Grid hierarchy' });
+    await tree.waitFor();
+    await shot(page, 'overview');
+    // Keyboard: the roots are grid and train; open grid, go down to north, open it, down to ss1.
+    await tree.focus();
+    const active = () => page.locator('.tree-row.active').getAttribute('data-id');
+    expect(await active()).toBe('grid');
+    await page.keyboard.press('ArrowDown');
+    expect(await active()).toBe('north');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.locator('[data-id="north"]').getAttribute('aria-expanded')).toBe('true');
+    await page.keyboard.press('ArrowDown');
+    expect(await active()).toBe('ss1');
+    await page.keyboard.press('ArrowLeft');
+    expect(await active()).toBe('north');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.locator('[data-id="north"]').getAttribute('aria-expanded')).toBe('false');
+    // Search, then Enter on the match opens its view.
+    await page.getByLabel('Search nodes').fill('ss2');
+    await expect.poll(() => page.locator('.tree-row.match').count()).toBe(1);
+    expect(await page.locator('.tree-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id))).toEqual(['grid', 'north', 'ss2']);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.url()).toMatch(/#\/node\/ss2/);
+    const chart = page.locator('#node-chart');
+    await chart.locator('canvas').waitFor();
+    const s = await chart.evaluate((el) => {
+      const u = (el as unknown as { uplot: { series: Array<{ label: string }>; data: Array<Array<number | null>>; bands: unknown[] } }).uplot;
+      return { labels: u.series.map((x) => x.label), counts: u.data.map((col) => col.filter((v) => v !== null).length), bands: u.bands.length, xs: u.data[0] };
+    });
+    expect(s.labels).toEqual(['Time', 'Actual', 'Day-ahead', 'P10', 'P90', 'P50', 'Intraday']);
+    expect(s.bands).toBe(1);
+    for (const [i, n] of s.counts.entries()) expect(n, s.labels[i]).toBeGreaterThan(20);
+    // The imputed gap: listed in text, and drawn as vermillion triangles over a shaded span.
+    const imputed = page.locator('.flag-list li[data-quality="imputed"]');
+    expect(await imputed.textContent()).toMatch(/imputed: .*2 values \(profile\)/);
+    expect(await page.locator('.flag-list li[data-quality="suspect"]').count()).toBe(1);
+    const pixels = await chart.evaluate((el, ts) => {
+      const u = (el as unknown as { uplot: { data: Array<Array<number | null>>; valToPos: (v: number, s: string, c: boolean) => number; ctx: CanvasRenderingContext2D } }).uplot;
+      return ts.map((t) => {
+        const i = u.data[0].indexOf(t);
+        const x = Math.round(u.valToPos(t, 'x', true));
+        const y = Math.round(u.valToPos(u.data[1][i] as number, 'y', true));
+        // Inside the triangle, just below its centre (away from the line through it).
+        return Array.from(u.ctx.getImageData(x, y + 3, 1, 1).data);
+      });
+    }, fx.imputed.map((d) => d.getTime() / 1000));
+    for (const [r, g, b] of pixels) expect([r, g, b]).toEqual([213, 94, 0]);
+    await shot(page, 'node');
+    await page.context().close();
+  });
+});
