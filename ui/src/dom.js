@@ -48,11 +48,11 @@ export const PALETTE = {
 
 /** Node statuses of the overview. @type {Record<string, { shape: Shape, color: string, label: string }>} */
 export const STATUS = {
-  ok: { shape: 'circle', color: PALETTE.green, label: 'ok' },
-  partial: { shape: 'half', color: PALETTE.blue, label: 'partial data' },
-  fallback: { shape: 'triangle', color: PALETTE.orange, label: 'on a fallback' },
   rupture: { shape: 'diamond', color: PALETTE.vermillion, label: 'rupture' },
-  late: { shape: 'square', color: PALETTE.purple, label: 'late run' },
+  'late-run': { shape: 'square', color: PALETTE.purple, label: 'late run' },
+  fallback: { shape: 'triangle', color: PALETTE.orange, label: 'on a fallback' },
+  'partial-data': { shape: 'half', color: PALETTE.blue, label: 'partial data' },
+  ok: { shape: 'circle', color: PALETTE.green, label: 'ok' },
   unknown: { shape: 'ring', color: PALETTE.grey, label: 'no status' },
 };
 

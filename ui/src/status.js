@@ -1,6 +1,7 @@
 // @ts-check
-// Node statuses for the tree: GET /api/v1/overview (per node: ok, partial, fallback, rupture or
-// late, and the latest day-ahead MAPE). A server without that route shows no statuses, and says so.
+// Node statuses for the tree: GET /api/v1/node-status (per node: its headline status — rupture,
+// late-run, fallback, partial-data or ok — the reasons, the worst status below it, and the latest
+// day-ahead MAPE). A server without that route shows no statuses, and says so.
 import { ApiError, get } from './api.js';
 
 /** @typedef {import('./tree.js').NodeStatus} NodeStatus */
@@ -8,10 +9,17 @@ import { ApiError, get } from './api.js';
 /** @returns {Promise<{ status: Map<string, NodeStatus>, available: boolean, raw: any }>} */
 export async function loadStatus() {
   try {
-    const body = await get('/overview');
+    const body = await get('/node-status');
     /** @type {Map<string, NodeStatus>} */
     const status = new Map();
-    for (const n of body.nodes ?? []) status.set(n.id, { status: n.status ?? 'unknown', mape: n.mape ?? null, detail: n.detail ?? undefined });
+    for (const n of body.nodes ?? []) {
+      status.set(n.id, {
+        status: n.status,
+        mape: n.dayAheadMape?.mape ?? null,
+        worstBelow: n.worstBelow ?? null,
+        detail: (n.reasons ?? []).map((/** @type {{ message: string }} */ r) => r.message).join('; '),
+      });
+    }
     return { status, available: true, raw: body };
   } catch (e) {
     if (e instanceof ApiError && e.code === 'ROUTE_NOT_FOUND') return { status: new Map(), available: false, raw: null };

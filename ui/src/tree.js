@@ -11,7 +11,7 @@ const OVERSCAN = 8;
 
 /**
  * @typedef {{ id: string, parent: string | null, name?: string | null }} TreeNode
- * @typedef {{ status: string, mape?: number | null, detail?: string }} NodeStatus
+ * @typedef {{ status: string, mape?: number | null, worstBelow?: string | null, detail?: string }} NodeStatus
  * @typedef {import('./lib/tree-model.js').TreeRow} TreeRow
  */
 
@@ -62,8 +62,12 @@ export function createTree(host, opts) {
         style: `top:${i * ROW}px;padding-left:${(r.depth - 1) * 16 + 4}px`,
       },
       h('span', { class: 'twisty', 'aria-hidden': 'true' }, r.hasChildren ? (r.expanded ? '▾' : '▸') : ''),
-      icon(st, `status: ${st.label}`),
+      icon(st, `status: ${st.label}${s?.detail ? ` (${s.detail})` : ''}`),
       h('span', { class: 'node-id' }, r.id),
+      // A closed node shows the worst status under it, so trouble is visible without opening the tree.
+      r.hasChildren && !r.expanded && s?.worstBelow && s.worstBelow !== 'ok' && STATUS[s.worstBelow]
+        ? h('span', { class: 'below' }, icon(STATUS[s.worstBelow], `below: ${STATUS[s.worstBelow].label}`), ' below')
+        : null,
       n?.name ? h('span', { class: 'node-name' }, n.name) : null,
       h('span', { class: 'node-mape', title: 'latest day-ahead MAPE' }, s?.mape !== undefined && s?.mape !== null ? `${num(s.mape)} %` : ''),
     );

@@ -21,6 +21,8 @@ export async function render(main, route, ctx) {
     get('/events', { limit: 200 }),
   ]);
   const tz = nodes.find((n) => n.parent === null)?.timeZone ?? 'UTC';
+  // Weather stations are inputs, not grid elements.
+  const grid = nodes.filter((n) => n.kind !== 'weather');
   const treeHost = h('div', { class: 'tree-host' });
   const counts = h('ul', { class: 'status-counts', 'aria-label': 'Nodes per status' });
   const note = h('p', { class: 'note' });
@@ -37,7 +39,7 @@ export async function render(main, route, ctx) {
       ),
     ),
   );
-  const tree = createTree(treeHost, { nodes, status: st.status, onOpen: (id) => ctx.navigate(`#/node/${encodeURIComponent(id)}`) });
+  const tree = createTree(treeHost, { nodes: grid, status: st.status, onOpen: (id) => ctx.navigate(`#/node/${encodeURIComponent(id)}`) });
   const focus = route.params.get('node');
   if (focus) tree.reveal(focus);
 
@@ -45,17 +47,17 @@ export async function render(main, route, ctx) {
   const showCounts = (status, available) => {
     /** @type {Record<string, number>} */
     const by = {};
-    for (const n of nodes) {
+    for (const n of grid) {
       const s = status.get(n.id)?.status ?? 'unknown';
       by[s] = (by[s] ?? 0) + 1;
     }
     counts.replaceChildren(...Object.entries(STATUS).filter(([k]) => by[k]).map(([k, s]) =>
       h('li', {}, h('button', { type: 'button', class: 'linkish', onclick: () => filterBy(k) }, icon(s), ` ${s.label}: `, h('strong', {}, by[k])))));
-    note.textContent = available ? '' : 'This server does not report node statuses (no /api/v1/overview).';
+    note.textContent = available ? '' : 'This server does not report node statuses (no /api/v1/node-status).';
   };
   /** @param {string} s */
   const filterBy = (s) => {
-    const first = nodes.find((n) => (st.status.get(n.id)?.status ?? 'unknown') === s);
+    const first = grid.find((n) => (st.status.get(n.id)?.status ?? 'unknown') === s);
     if (first) tree.reveal(first.id);
     tree.focus();
   };
@@ -63,6 +65,7 @@ export async function render(main, route, ctx) {
 
   const forecastJobs = (/** @type {any[]} */ (jobs.jobs)).filter((j) => j.name.startsWith('forecast-'));
   jobsBox.replaceChildren(
+    forecastJobs.length ? '' : h('p', { class: 'muted' }, 'No forecast job is scheduled on this server.'),
     h('table', {},
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'job'), h('th', { scope: 'col' }, 'last run'), h('th', { scope: 'col' }, 'status'), h('th', { scope: 'col' }, 'next'))),
       h('tbody', {}, ...forecastJobs.map((j) => h('tr', {},
