@@ -21,6 +21,7 @@ import { drawShape, FLAG, PALETTE, SEVERITY } from './dom.js';
  *   spanForecastGaps?: boolean,
  *   width: number,
  *   height: number,
+ *   onDraw?: (u: uPlot) => void,
  * }} ForecastChartInput
  */
 
@@ -75,8 +76,8 @@ export function forecastChart(el, d) {
     const base = series.length;
     series.push(
       { label: 'Day-ahead', stroke: PALETTE.blue, width: 1.6, spanGaps: span, points: { show: false } },
-      { label: `P${Math.round(Number(d.dayAhead.loLevel) * 100)}`, stroke: PALETTE.sky, width: 1, dash: [2, 3], spanGaps: span, points: { show: false } },
-      { label: `P${Math.round(Number(d.dayAhead.hiLevel) * 100)}`, stroke: PALETTE.sky, width: 1, dash: [2, 3], spanGaps: span, points: { show: false } },
+      { label: `P${Math.round(Number(d.dayAhead.loLevel) * 100)}`, stroke: PALETTE.sky, width: 1, spanGaps: span, points: { show: false } },
+      { label: `P${Math.round(Number(d.dayAhead.hiLevel) * 100)}`, stroke: PALETTE.sky, width: 1, spanGaps: span, points: { show: false } },
     );
     data.push(d.dayAhead.mean, d.dayAhead.lo, d.dayAhead.hi);
     bands.push({ series: [base + 2, base + 1], fill: BAND_FILL });
@@ -174,7 +175,7 @@ export function forecastChart(el, d) {
     axes: [{ values: timeTicks(d.tz), space: 60 }, { label: d.unit, size: 60 }],
     cursor: { drag: { x: true, y: false }, focus: { prox: 16 } },
     legend: { live: true },
-    hooks: { draw: [drawFlags, drawMarks] },
+    hooks: { draw: [drawFlags, drawMarks, ...(d.onDraw ? [d.onDraw] : [])] },
   };
   el.replaceChildren();
   const u = new uPlot(opts, data, el);
@@ -225,7 +226,8 @@ export function lineChart(el, d) {
       ctx.stroke();
       ctx.fillStyle = r.color;
       ctx.font = `${11 * px}px sans-serif`;
-      ctx.fillText(r.label, u.bbox.left + 4 * px, y - 4 * px);
+      ctx.textAlign = 'right';
+      ctx.fillText(r.label, u.bbox.left + u.bbox.width - 4 * px, y - 4 * px);
     }
     ctx.restore();
   };

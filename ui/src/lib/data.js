@@ -26,16 +26,13 @@ export function stitch(pages) {
     }
   }
   const ts = [...at.keys()].sort((a, b) => a - b);
-  const levels = [...new Set(ts.flatMap((t) => Object.keys(at.get(t)?.v.quantiles ?? {})))].sort((a, b) => Number(a) - Number(b));
+  const chosen = ts.map((t) => /** @type {{ v: ForecastValue, issued: number, runId: number }} */ (at.get(t)));
+  const levels = new Set();
+  for (const c of chosen) for (const l in c.v.quantiles) levels.add(l);
   /** @type {Record<string, number[]>} */
-  const quantiles = Object.fromEntries(levels.map((l) => [l, ts.map((t) => at.get(t)?.v.quantiles[l] ?? NaN)]));
-  return {
-    ts,
-    mean: ts.map((t) => /** @type {any} */ (at.get(t)).v.mean),
-    quantiles,
-    fallback: ts.map((t) => /** @type {any} */ (at.get(t)).v.fallbackReason),
-    runId: ts.map((t) => /** @type {any} */ (at.get(t)).runId),
-  };
+  const quantiles = {};
+  for (const l of [...levels].sort((a, b) => Number(a) - Number(b))) quantiles[l] = chosen.map((c) => c.v.quantiles[l] ?? NaN);
+  return { ts, mean: chosen.map((c) => c.v.mean), quantiles, fallback: chosen.map((c) => c.v.fallbackReason), runId: chosen.map((c) => c.runId) };
 }
 
 /**
@@ -58,26 +55,49 @@ export function runsCovering(runs, start, end, cutoff, max) {
 
 /**
  * One x axis (seconds) for series sampled at different times: the sorted union of their times,
- * each series with null where it has no value.
+ * each series with null where it has no value. Each part's times must be ascending (API answers
+ * are); the parts are merged in one pass, without hashing, as a year of hourly values is.
  * @param {Array<{ ts: number[], columns: Array<Array<number|null>> }>} parts
- * @returns {{ xs: number[], columns: Array<Array<number|null>> }}
+ * @returns {{ xs: number[], columns: Array<Array<number|null>>, positions: Int32Array[] }} positions: where each part's times sit on xs
  */
 export function align(parts) {
-  const xs = [...new Set(parts.flatMap((p) => p.ts))].sort((a, b) => a - b);
-  const index = new Map(xs.map((x, i) => [x, i]));
+  /** @type {number[]} */
+  let xs = [];
+  for (const p of parts) xs = mergeSorted(xs, p.ts);
   const columns = [];
+  const positions = [];
   for (const p of parts) {
+    // Where each of the part's times sits on the merged axis, found by walking both in step.
+    const at = new Int32Array(p.ts.length);
+    for (let i = 0, j = 0; i < p.ts.length; i++) {
+      while (xs[j] < p.ts[i]) j++;
+      at[i] = j;
+    }
+    positions.push(at);
     for (const col of p.columns) {
       /** @type {Array<number|null>} */
       const out = new Array(xs.length).fill(null);
       for (let i = 0; i < p.ts.length; i++) {
         const v = col[i];
-        out[/** @type {number} */ (index.get(p.ts[i]))] = v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v;
+        if (v !== null && v !== undefined && !Number.isNaN(v)) out[at[i]] = v;
       }
       columns.push(out);
     }
   }
-  return { xs, columns };
+  return { xs, columns, positions };
+}
+
+/** The sorted union of two ascending arrays, without repeats. @param {number[]} a @param {number[]} b */
+function mergeSorted(a, b) {
+  /** @type {number[]} */
+  const out = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
+    if (out.length === 0 || out[out.length - 1] !== x) out.push(x);
+  }
+  return out;
 }
 
 /**

@@ -82,10 +82,15 @@ export async function render(main, route, ctx) {
     { ts: pick(da.ts, daKeep), columns: [pick(da.mean, daKeep), ...(lo ? [pick(da.quantiles[lo], daKeep), pick(da.quantiles[hi], daKeep)] : []), ...others.map((l) => pick(da.quantiles[l], daKeep))] },
     { ts: idRows.map((v) => Date.parse(v.ts) / 1000), columns: [idRows.map((v) => v.mean)] },
   ];
-  const { xs, columns } = align(parts);
-  const qualityAt = new Map(actuals.map((v, i) => [aTs[i], v.quality]));
-  const methodAt = new Map(actuals.map((v, i) => [aTs[i], v.method ?? null]));
-  const quality = xs.map((x) => qualityAt.get(x) ?? '');
+  const { xs, columns, positions } = align(parts);
+  /** @type {string[]} */
+  const quality = new Array(xs.length).fill('');
+  /** @type {Array<string | null>} */
+  const method = new Array(xs.length).fill(null);
+  actuals.forEach((v, i) => {
+    quality[positions[0][i]] = v.quality;
+    method[positions[0][i]] = v.method ?? null;
+  });
   const [actualCol, daMean, daLo, daHi, ...rest] = columns;
   const otherCols = rest.slice(0, others.length);
   const idMean = rest[others.length];
@@ -132,7 +137,7 @@ export async function render(main, route, ctx) {
 
   // --- chart and its text equivalent
   const chartEl = h('div', { class: 'chart', id: 'node-chart' });
-  const spans = flaggedSpans(xs, quality, xs.map((x) => methodAt.get(x) ?? null));
+  const spans = flaggedSpans(xs, quality, method);
   const step = STEP[grain];
   const fmtT = (/** @type {number} */ t) => label(t * 1000, tz, grain === '1d' ? { date: true, time: false } : undefined);
   const flagList = spans.length
@@ -189,7 +194,7 @@ export async function render(main, route, ctx) {
   function csv() {
     const header = ['ts', 'local', 'actual', 'quality', 'method', ...(hasDa ? ['day_ahead', ...(lo ? [`p${lo}`, `p${hi}`] : []), ...others.map((l) => `p${l}`)] : []), ...(intraday ? ['intraday'] : [])];
     const rows = xs.map((x, i) => [
-      new Date(x * 1000).toISOString(), label(x * 1000, tz), actualCol[i], quality[i], methodAt.get(x) ?? '',
+      new Date(x * 1000).toISOString(), label(x * 1000, tz), actualCol[i], quality[i], method[i] ?? '',
       ...(hasDa ? [daMean[i], ...(lo ? [daLo[i], daHi[i]] : []), ...otherCols.map((c) => c[i])] : []),
       ...(intraday ? [idMean[i]] : []),
     ]);

@@ -129,7 +129,7 @@ async function model(main, name, route, ctx) {
     compareBox.replaceChildren(
       h('h2', { id: 'cmp-title' }, `${c.challenger} against the champion ${c.champion}`),
       h('p', { class: 'verdict' }, verdict(c)),
-      h('p', { class: 'muted' }, `Paired over ${c.from.slice(0, 10)} – ${c.to.slice(0, 10)}; hours a fallback made, or without an actual, are left out. ${c.daily ? `Per run (daily RMSE, ${c.daily.n} runs): DM = ${num(c.daily.dm, 2)}, p = ${p(c.daily.pValue)}.` : ''}`),
+      h('p', { class: 'muted' }, `Paired over ${c.from.startsWith('1970') ? 'every shadow run' : c.from.slice(0, 10)} until ${c.to.slice(0, 10)}; hours a fallback made, or without an actual, are left out. ${c.daily ? `Per run (daily RMSE, ${c.daily.n} runs): DM = ${num(c.daily.dm, 2)}, p = ${p(c.daily.pValue)}.` : ''}`),
       c.perLead.length ? chartEl : '',
       c.perLead.length
         ? h('details', {}, h('summary', {}, `Per lead (${c.perLead.length} leads)`),
