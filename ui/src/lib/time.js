@@ -32,15 +32,17 @@ export function offsetMs(ms, tz) {
 }
 
 /**
- * The instant a wall time of `tz` names. A time the clocks skip (spring forward) reads as the
- * same wall time before the change; a repeated one (fall back) as its first occurrence.
+ * The instant a wall time of `tz` names. A repeated time (the clocks go back) is its first
+ * occurrence; a skipped one (the clocks go forward) is read with the offset before the change.
  * @param {number} year @param {number} month 1-12 @param {number} day @param {number} hour @param {number} minute @param {string} tz
  */
 export function zonedToInstant(year, month, day, hour, minute, tz) {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
-  let t = wall - offsetMs(wall, tz);
-  t = wall - offsetMs(t, tz);
-  return t;
+  // The offsets half a day either side bracket any change of that day.
+  const before = wall - offsetMs(wall - 43_200_000, tz);
+  const after = wall - offsetMs(wall + 43_200_000, tz);
+  for (const t of before <= after ? [before, after] : [after, before]) if (t + offsetMs(t, tz) === wall) return t;
+  return before;
 }
 
 /** 'YYYY-MM-DD' of instant `ms` in `tz`. @param {number} ms @param {string} tz */
