@@ -194,6 +194,21 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await expect.poll(() => page.url()).toMatch(/grain=1d/);
     await expect.poll(step).toBeGreaterThanOrEqual(82_800);
     expect(await chart.evaluate((el) => (el as unknown as { uplot: { series: Array<{ label: string }> } }).uplot.series.map((x) => x.label))).toContain('Day-ahead');
+
+    // As issued two days before the last hour: only the day-ahead runs published by then, no intraday yet.
+    const cutoff = new Date(fx.end.getTime() - 2 * 86_400_000);
+    const wall = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(cutoff).replace(' ', 'T');
+    await page.getByLabel('hour').check();
+    await expect.poll(() => page.url()).toMatch(/grain=1h/);
+    await page.getByLabel('As issued at').fill(wall);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => page.url()).toContain(`asIssued=${encodeURIComponent(wall)}`);
+    const runNote = page.locator('.run-note');
+    await expect.poll(() => runNote.textContent()).toMatch(/^Day-ahead: \d runs? \(/);
+    const issued = [...((await runNote.textContent()) ?? '').matchAll(/#(\d+) issued/g)].length;
+    expect(issued).toBeGreaterThan(0);
+    expect(await runNote.textContent()).not.toContain('Intraday');
+    expect(await chart.evaluate((el) => (el as unknown as { uplot: { series: Array<{ label: string }> } }).uplot.series.map((x) => x.label))).not.toContain('Intraday');
     await page.context().close();
   });
 

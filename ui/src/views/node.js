@@ -38,9 +38,10 @@ export async function render(main, route, ctx) {
   const p = route.params;
   const grain = /** @type {'5m'|'1h'|'1d'} */ (['5m', '1h', '1d'].includes(p.get('grain') ?? '') ? p.get('grain') : '1h');
   const fcGrain = grain === '1d' ? '1d' : '1h';
-  const [node, runsPage] = await Promise.all([
+  const [node, runsPage, intradayPage] = await Promise.all([
     /** @type {Promise<Node>} */ (get(`/topology/nodes/${encodeURIComponent(id)}`)),
     get('/runs', { horizon: 'day-ahead', limit: 100 }),
+    grain === '1d' ? Promise.resolve({ runs: [] }) : get('/runs', { horizon: 'intraday', limit: 50 }),
   ]);
   const tz = node.timeZone;
   const now = Date.now();
@@ -57,12 +58,12 @@ export async function render(main, route, ctx) {
   const endMs = midnight(to, tz);
 
   const covering = runsCovering(dayAheadRuns, startMs, endMs, cutoff, MAX_RUNS);
+  const latestIntraday = /** @type {RunMeta[]} */ (intradayPage.runs).filter((r) => r.status === 'succeeded' && Date.parse(r.issuedAt) <= cutoff).sort((a, b) => Date.parse(b.issuedAt) - Date.parse(a.issuedAt) || b.id - a.id)[0];
   const [actuals, daPages, intraday, events] = await Promise.all([
     /** @type {Promise<ActualValue[]>} */ (getAll(`/series/${encodeURIComponent(id)}/actuals`, { start: from, end: to, grain, limit: 10000 }, 'values')),
     pool(covering, 6, (r) => unless(get(`/runs/${r.id}/forecasts`, { node: id, grain: fcGrain, limit: 10000 }), ['RUN_SERIES_NOT_FOUND', 'RUN_NOT_FOUND'], null)),
-    grain === '1d'
-      ? Promise.resolve(null)
-      : unless(get('/forecasts/latest', { horizon: 'intraday', node: id, grain: '1h', limit: 10000, ...(Number.isFinite(asIssued) && { issuedBefore: new Date(asIssued).toISOString() }) }), ['RUN_NOT_FOUND', 'RUN_SERIES_NOT_FOUND'], null),
+    // The latest intraday run issued by the cut-off, chosen from the list (no 404 when there is none).
+    latestIntraday ? unless(get(`/runs/${latestIntraday.id}/forecasts`, { node: id, grain: '1h', limit: 10000 }), ['RUN_NOT_FOUND', 'RUN_SERIES_NOT_FOUND'], null) : Promise.resolve(null),
     get('/events', { from: new Date(startMs).toISOString(), to: new Date(endMs).toISOString(), limit: 1000 }),
   ]);
 
@@ -147,7 +148,7 @@ export async function render(main, route, ctx) {
     ? h('ul', { class: 'event-list' }, ...nodeEvents.map((e) => h('li', {}, icon(SEVERITY[e.severity], e.severity), ' ', h('a', { href: `#/events?id=${e.id}` }, e.kind), ` ${label(Date.parse(e.at), tz)}${e.seriesId ? '' : ' (grid-wide)'}${e.modelVersion ? ` · ${e.modelVersion}` : ''}`)))
     : h('p', { class: 'muted' }, 'No event in this range.');
   const fallbacks = [...new Set(da.fallback.filter((f, i) => f && daKeep[i]))];
-  const runNote = h('p', { class: 'muted' },
+  const runNote = h('p', { class: 'muted run-note' },
     covering.length ? `Day-ahead: ${covering.length} run${covering.length > 1 ? 's' : ''} (${covering.map((r) => `#${r.id} issued ${label(Date.parse(r.issuedAt), tz)}`).join('; ')})` : 'No day-ahead run covers this range.',
     intraday ? ` · Intraday: run #${intraday.run.id} issued ${label(Date.parse(intraday.run.issuedAt), tz)}` : '',
     fallbacks.length ? ` · On a fallback: ${fallbacks.join('; ')}` : '',
