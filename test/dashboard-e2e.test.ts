@@ -269,7 +269,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await page.evaluate(() => { location.hash = '#/events'; });
     const row = page.locator('table.events tbody tr', { hasText: 'rupture' });
     await row.click();
-    expect(await page.locator('#event-detail').textContent()).toMatch(/Acknowledging needs the operator role/);
+    expect(await page.locator('#event-detail').textContent()).toMatch(/Not acknowledged\. Acknowledging needs the operator role/);
     expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
     await page.context().close();
   });

@@ -7,7 +7,7 @@ import { announce, h, icon, SEVERITY } from '../dom.js';
 import { addDays, label, localDate } from '../lib/time.js';
 
 /** @typedef {import('../main.js').Ctx} Ctx @typedef {import('../main.js').Route} Route */
-/** @typedef {import('../api-types.ts').EventView & { acknowledged?: { by: string, at: string, reason?: string | null } | null }} Ev */
+/** @typedef {import('../api-types.ts').EventView & { acknowledged?: boolean | null, acknowledgement?: { id: number, at: string, by: string, comment: string | null } | null }} Ev */
 
 const KINDS = ['rupture', 'fallback-on', 'fallback-off', 'drift', 'out-of-range', 'input-late', 'deadline-missed', 'run-late', 'fallback-published', 'retrain-proposal', 'promotion', 'promotion-refused', 'rollback', 'shadow-failed', 'alarm-acknowledged'];
 const PAGE = 200;
@@ -37,6 +37,7 @@ export async function render(main, route, ctx) {
     series: p.get('series') ?? '',
     from: p.get('from') ?? '',
     to: p.get('to') ?? '',
+    open: p.get('open') === '1',
   };
   const wanted = Number(p.get('id')) || null;
   /** @type {Ev[]} */
@@ -51,9 +52,10 @@ export async function render(main, route, ctx) {
   const seriesIn = /** @type {HTMLInputElement} */ (h('input', { id: 'f-series', type: 'search', value: f.series, placeholder: 'node id' }));
   const fromIn = /** @type {HTMLInputElement} */ (h('input', { id: 'f-from', type: 'date', value: f.from }));
   const toIn = /** @type {HTMLInputElement} */ (h('input', { id: 'f-to', type: 'date', value: f.to }));
+  const openIn = /** @type {HTMLInputElement} */ (h('input', { id: 'f-open', type: 'checkbox', checked: f.open }));
   const filters = h('form', { class: 'filters', 'aria-label': 'Filters', onsubmit: (/** @type {Event} */ ev) => {
       ev.preventDefault();
-      const q = new URLSearchParams({ kind: kindSel.value, severity: sevSel.value, series: seriesIn.value.trim(), from: fromIn.value, to: toIn.value });
+      const q = new URLSearchParams({ kind: kindSel.value, severity: sevSel.value, series: seriesIn.value.trim(), from: fromIn.value, to: toIn.value, open: openIn.checked ? '1' : '' });
       for (const [k, v] of [...q]) if (!v) q.delete(k);
       ctx.navigate(`#/events?${q}`);
     } },
@@ -62,6 +64,7 @@ export async function render(main, route, ctx) {
     h('label', { for: 'f-series' }, 'Series'), seriesIn,
     h('label', { for: 'f-from' }, 'From'), fromIn,
     h('label', { for: 'f-to' }, 'To (excluded)'), toIn,
+    h('label', {}, openIn, ' not acknowledged only'),
     h('button', { type: 'submit' }, 'Apply'),
   );
   const tbody = h('tbody');
@@ -83,14 +86,14 @@ export async function render(main, route, ctx) {
   /** @param {Ev} e */
   const row = (e) => {
     const s = SEVERITY[e.severity] ?? SEVERITY.info;
-    const tr = h('tr', { tabindex: 0, 'data-id': e.id, class: `${selected?.id === e.id ? 'selected' : ''}${e.acknowledged ? ' acked' : ''}`, 'aria-selected': selected?.id === e.id ? 'true' : 'false',
+    const tr = h('tr', { tabindex: 0, 'data-id': e.id, class: `${selected?.id === e.id ? 'selected' : ''}${e.acknowledgement ? ' acked' : ''}`, 'aria-selected': selected?.id === e.id ? 'true' : 'false',
       onclick: () => select(e), onkeydown: (/** @type {KeyboardEvent} */ ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(e); } } },
       h('td', {}, label(Date.parse(e.at), tz)),
       h('td', {}, icon(s), ` ${e.severity}`),
       h('td', {}, e.kind),
       h('td', {}, e.seriesId ?? h('span', { class: 'muted' }, 'grid-wide')),
       h('td', {}, summary(e)),
-      h('td', {}, e.acknowledged ? `✓ ${e.acknowledged.by}` : e.severity === 'info' ? '' : 'open'),
+      h('td', {}, e.acknowledgement ? `✓ ${e.acknowledgement.by.replace(/^apikey:/, '')}` : e.severity === 'info' ? '' : 'open'),
     );
     return tr;
   };
@@ -106,23 +109,25 @@ export async function render(main, route, ctx) {
     };
     const model = e.modelVersion && /^[^@]+@\d+$/.test(e.modelVersion) ? e.modelVersion.split('@')[0] : null;
     const ackBox = h('div', { class: 'ack' });
-    if (e.acknowledged) ackBox.append(h('p', {}, `Acknowledged by ${e.acknowledged.by} at ${label(Date.parse(e.acknowledged.at), tz)}${e.acknowledged.reason ? `: ${e.acknowledged.reason}` : ''}.`));
-    else if (e.severity !== 'info' && e.kind !== 'alarm-acknowledged') {
+    const ack = e.acknowledgement;
+    if (ack) ackBox.append(h('p', { class: 'acked-by' }, `Acknowledged by ${ack.by.replace(/^apikey:/, '')} at ${label(Date.parse(ack.at), tz)}${ack.comment ? `: ${ack.comment}` : ''}.`));
+    else if (e.severity !== 'info') {
       if (ctx.can('ack')) {
-        const note = /** @type {HTMLInputElement} */ (h('input', { id: 'ack-note', type: 'text', required: true, placeholder: 'what was done' }));
+        const note = /** @type {HTMLInputElement} */ (h('input', { id: 'ack-note', type: 'text', maxlength: 2000, placeholder: 'what was done (optional)' }));
         ackBox.append(h('form', { class: 'filters', onsubmit: async (/** @type {Event} */ ev) => {
             ev.preventDefault();
             try {
-              await post(`/events/${e.id}/ack`, { reason: note.value.trim() });
+              const comment = note.value.trim();
+              await post(`/events/${e.id}/ack`, comment ? { comment } : {});
               announce(`Event ${e.id} acknowledged.`);
               await load(false);
-              const again = events.find((x) => x.id === e.id);
+              const again = events.find((x) => x.id === e.id) ?? (await get('/events', { beforeId: e.id + 1, limit: 1 })).events[0];
               if (again) select(again);
             } catch (err) {
               announce(err instanceof ApiError ? `Not acknowledged (${err.code}): ${err.message}` : String(err), true);
             }
-          } }, h('label', { for: 'ack-note' }, 'Note'), note, h('button', { type: 'submit', class: 'primary' }, 'Acknowledge')));
-      } else ackBox.append(h('p', { class: 'muted' }, `Open. Acknowledging needs the operator role (this key: ${ctx.session.role}).`));
+          } }, h('label', { for: 'ack-note' }, 'Comment'), note, h('button', { type: 'submit', class: 'primary' }, 'Acknowledge')));
+      } else ackBox.append(h('p', { class: 'muted' }, `Not acknowledged. Acknowledging needs the operator role (this key: ${ctx.session.role}).`));
     }
     detail.replaceChildren(
       h('h2', { id: 'detail-title' }, icon(SEVERITY[e.severity] ?? SEVERITY.info), ` ${e.kind}`, h('span', { class: 'muted small' }, ` #${e.id}`)),
@@ -150,6 +155,7 @@ export async function render(main, route, ctx) {
       ...(f.from && { from: f.from }),
       ...(f.to && { to: f.to }),
       ...(older && nextBeforeId && { beforeId: nextBeforeId }),
+      ...(f.open && { acknowledged: 'false' }),
     });
     /** @type {Ev[]} */
     const got = page.events.filter((/** @type {Ev} */ e) => !f.severity || e.severity === f.severity);

@@ -18,7 +18,7 @@ export async function render(main, route, ctx) {
     /** @type {Promise<Node[]>} */ (getAll('/topology/nodes', { limit: 10000 }, 'nodes')),
     loadStatus(),
     get('/jobs'),
-    get('/events', { limit: 200 }),
+    get('/events', { limit: 200, acknowledged: 'false' }),
   ]);
   const tz = nodes.find((n) => n.parent === null)?.timeZone ?? 'UTC';
   // Weather stations are inputs, not grid elements.
@@ -35,7 +35,7 @@ export async function render(main, route, ctx) {
       h('div', { class: 'side' },
         h('section', { class: 'panel', 'aria-labelledby': 'counts-title' }, h('h2', { id: 'counts-title' }, 'Status'), counts, note),
         h('section', { class: 'panel', 'aria-labelledby': 'jobs-title' }, h('h2', { id: 'jobs-title' }, 'Forecast runs'), jobsBox),
-        h('section', { class: 'panel', 'aria-labelledby': 'alarms-title' }, h('h2', { id: 'alarms-title' }, 'Latest alarms and warnings'), alarmsBox),
+        h('section', { class: 'panel', 'aria-labelledby': 'alarms-title' }, h('h2', { id: 'alarms-title' }, 'Alarms and warnings not acknowledged'), alarmsBox),
       ),
     ),
   );
