@@ -5,7 +5,8 @@
 // CSV download. Every date is a local day of the node's zone, as the API reads it.
 import { get, getAll, unless } from '../api.js';
 import { fitWidth, forecastChart } from '../chart.js';
-import { download, FLAG, h, icon, num, SEVERITY } from '../dom.js';
+import { download, FLAG, h, icon, num, SEVERITY, STATUS } from '../dom.js';
+import { loadStatus } from '../status.js';
 import { align, flaggedSpans, peak, runsCovering, stitch, toCsv } from '../lib/data.js';
 import { addDays, label, localDate, midnight, parseLocalDateTime } from '../lib/time.js';
 
@@ -59,13 +60,21 @@ export async function render(main, route, ctx) {
 
   const covering = runsCovering(dayAheadRuns, startMs, endMs, cutoff, MAX_RUNS);
   const latestIntraday = /** @type {RunMeta[]} */ (intradayPage.runs).filter((r) => r.status === 'succeeded' && Date.parse(r.issuedAt) <= cutoff).sort((a, b) => Date.parse(b.issuedAt) - Date.parse(a.issuedAt) || b.id - a.id)[0];
-  const [actuals, daPages, intraday, events] = await Promise.all([
+  const [actuals, daPages, intraday, events, statuses] = await Promise.all([
     /** @type {Promise<ActualValue[]>} */ (getAll(`/series/${encodeURIComponent(id)}/actuals`, { start: from, end: to, grain, limit: 10000 }, 'values')),
     pool(covering, 6, (r) => unless(get(`/runs/${r.id}/forecasts`, { node: id, grain: fcGrain, limit: 10000 }), ['RUN_SERIES_NOT_FOUND', 'RUN_NOT_FOUND'], null)),
     // The latest intraday run issued by the cut-off, chosen from the list (no 404 when there is none).
     latestIntraday ? unless(get(`/runs/${latestIntraday.id}/forecasts`, { node: id, grain: '1h', limit: 10000 }), ['RUN_NOT_FOUND', 'RUN_SERIES_NOT_FOUND'], null) : Promise.resolve(null),
     get('/events', { from: new Date(startMs).toISOString(), to: new Date(endMs).toISOString(), limit: 1000 }),
+    loadStatus(),
   ]);
+  const own = /** @type {any} */ (statuses.raw)?.nodes?.find((/** @type {{ id: string }} */ n) => n.id === id);
+  const st = own ? STATUS[own.status] ?? STATUS.unknown : null;
+  const statusLine = own && st
+    ? h('div', { class: 'node-status', role: 'status' }, icon(st), ` ${st.label}`,
+        own.dayAheadMape?.mape !== null && own.dayAheadMape?.mape !== undefined ? h('span', { class: 'muted' }, ` · latest day-ahead MAPE ${num(own.dayAheadMape.mape, 2)} %`) : '',
+        own.reasons?.length ? h('ul', {}, ...own.reasons.map((/** @type {{ status: string, message: string }} */ r) => h('li', {}, icon(STATUS[r.status] ?? STATUS.unknown), ` ${r.message}`))) : '')
+    : '';
 
   // Columns on one time axis (seconds).
   const inRange = (/** @type {number} */ t) => t >= startMs / 1000 && t < endMs / 1000;
@@ -158,6 +167,7 @@ export async function render(main, route, ctx) {
   main.replaceChildren(
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: `#/overview?node=${encodeURIComponent(id)}` }, 'Overview'), ...(node.parent ? [' › ', h('a', { href: `#/node/${encodeURIComponent(node.parent)}` }, node.parent)] : []), ' › ', h('span', { 'aria-current': 'page' }, id)),
     h('h1', {}, id, node.name ? h('span', { class: 'subtitle' }, ` ${node.name}`) : null, h('span', { class: 'muted small' }, ` ${node.kind}, ${node.unit}, ${tz}`)),
+    statusLine,
     controls,
     h('div', { class: 'cards' }, ...cards),
     h('figure', { class: 'panel' },
