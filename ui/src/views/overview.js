@@ -65,14 +65,14 @@ export async function render(main, route, ctx) {
 
   const forecastJobs = (/** @type {any[]} */ (jobs.jobs)).filter((j) => j.name.startsWith('forecast-'));
   jobsBox.replaceChildren(
-    forecastJobs.length ? '' : h('p', { class: 'muted' }, 'No forecast job is scheduled on this server.'),
-    h('table', {},
+    forecastJobs.length ? h('table', {},
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'job'), h('th', { scope: 'col' }, 'last run'), h('th', { scope: 'col' }, 'status'), h('th', { scope: 'col' }, 'next'))),
       h('tbody', {}, ...forecastJobs.map((j) => h('tr', {},
         h('td', {}, j.name.replace('forecast-', '')),
         h('td', {}, j.lastRun ? label(Date.parse(j.lastRun.scheduledAt), tz) : '—'),
         h('td', { class: `job-${j.lastRun?.status ?? 'none'}` }, j.lastRun?.status ?? 'never ran'),
-        h('td', {}, j.nextRun ? label(Date.parse(j.nextRun), tz) : '—'))))),
+        h('td', {}, j.nextRun ? label(Date.parse(j.nextRun), tz) : '—')))))
+      : h('p', { class: 'muted' }, 'No forecast job is scheduled on this server.'),
   );
 
   const alarms = (/** @type {EventView[]} */ (events.events)).filter((e) => e.severity !== 'info').slice(0, 8);
