@@ -158,7 +158,7 @@ export function forecastChart(el, d) {
         ctx.setLineDash([]);
         ctx.fillStyle = PALETTE.black;
         ctx.font = `${11 * px}px sans-serif`;
-        ctx.fillText(d.nowLabel ?? 'now', x + 4 * px, top + 12 * px);
+        ctx.fillText(d.nowLabel ?? 'now', x + 4 * px, top + 26 * px);
       }
     }
     ctx.restore();
