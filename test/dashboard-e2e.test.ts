@@ -224,6 +224,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await expect.poll(() => detail.locator('h2').textContent()).toMatch(/rupture/);
     expect(await detail.textContent()).toContain('level shift down 18 %');
     expect(await detail.getByRole('link', { name: /ss3: chart around this time/ }).count()).toBe(1);
+    // The operator acknowledges it: shown in the detail and the list, audited, and in the event log.
+    await detail.getByLabel('Comment').fill('field crew: feeder switched to ss2');
+    await detail.getByRole('button', { name: 'Acknowledge' }).click();
+    await expect.poll(() => page.locator('#event-detail .acked-by').textContent()).toMatch(/^Acknowledged by ui-operator at .*: field crew: feeder switched to ss2\.$/);
+    expect(await page.locator('table.events tbody tr', { hasText: 'rupture' }).locator('td').nth(5).textContent()).toBe('✓ ui-operator');
+    const acks = (await (await fetch(`${base}/api/v1/events?kind=alarm-acknowledged`, { headers: { authorization: `Bearer ${keys.admin}` } })).json()) as { events: Array<{ detail: Record<string, unknown> }> };
+    expect(acks.events).toHaveLength(1);
     // A filter by kind keeps only that kind.
     await page.getByLabel('Kind').selectOption('drift');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -268,7 +275,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     expect(await page.getByRole('button', { name: /Compare/ }).count()).toBe(0); // the only challenger is champion now
     expect(await page.textContent('main')).toContain('Read-only');
     await page.evaluate(() => { location.hash = '#/events'; });
-    const row = page.locator('table.events tbody tr', { hasText: 'rupture' });
+    const row = page.locator('table.events tbody tr', { hasText: 'input-late' });
     await row.click();
     expect(await page.locator('#event-detail').textContent()).toMatch(/Not acknowledged\. Acknowledging needs the operator role/);
     expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
