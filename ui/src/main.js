@@ -7,7 +7,7 @@ import { announce, h } from './dom.js';
 
 /** @typedef {import('./api-types.ts').Session} Session */
 /**
- * @typedef {{ session: Session, can: (action: Action) => boolean, navigate: (hash: string) => void }} Ctx
+ * @typedef {{ session: Session, can: (action: Action) => boolean, navigate: (hash: string) => void, refresh: () => void }} Ctx
  * @typedef {'ack' | 'promote' | 'rollback' | 'propose'} Action
  * @typedef {{ render: (main: HTMLElement, route: Route, ctx: Ctx) => Promise<(() => void) | void> }} View
  * @typedef {{ view: string, parts: string[], params: URLSearchParams }} Route
@@ -51,7 +51,8 @@ function parseHash() {
   return { view: VIEWS[view] ? view : 'overview', parts, params: new URLSearchParams(query) };
 }
 
-async function route() {
+/** @param {boolean} [quiet] a refresh of the same view: the old content stays until the new is ready */
+async function route(quiet = false) {
   if (!session) return;
   const my = ++generation;
   if (typeof cleanup === 'function') cleanup();
@@ -62,11 +63,11 @@ async function route() {
     if (current) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
+  if (!quiet) main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
   main.setAttribute('aria-busy', 'true');
   const s = session;
   /** @type {Ctx} */
-  const ctx = { session: s, can: (a) => ALLOWED[a].includes(s.role), navigate: (hash) => { location.hash = hash; } };
+  const ctx = { session: s, can: (a) => ALLOWED[a].includes(s.role), navigate: (hash) => { location.hash = hash; }, refresh: () => void route(true) };
   try {
     const view = await VIEWS[r.view]();
     if (my !== generation) return;

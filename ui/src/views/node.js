@@ -20,6 +20,7 @@ const DEFAULT_DAYS = { '5m': 3, '1h': 5, '1d': 60 };
 const STEP = { '5m': 300, '1h': 3600, '1d': 86400 };
 const MAX_RUNS = 31;
 const HEIGHT = 380;
+const REFRESH_MS = 60_000;
 
 /** Maps `f` over `items`, `n` at a time. @template T, R @param {T[]} items @param {number} n @param {(x: T) => Promise<R>} f @returns {Promise<R[]>} */
 async function pool(items, n, f) {
@@ -212,7 +213,14 @@ export async function render(main, route, ctx) {
     download(`${id}_${from}_${to}_${grain}.csv`, toCsv(header, rows));
   }
 
+  // A live range (latest forecasts, up to now or later) is read again every minute, unless the
+  // user is busy with the controls or the tab is hidden.
+  const live = !Number.isFinite(asIssued) && endMs > now;
+  const timer = live ? setInterval(() => {
+    if (document.visibilityState === 'visible' && !controls.contains(document.activeElement)) ctx.refresh();
+  }, REFRESH_MS) : undefined;
   return () => {
+    clearInterval(timer);
     unfit();
     chart?.destroy();
   };
