@@ -55,8 +55,10 @@ function parseHash() {
 async function route(quiet = false) {
   if (!session) return;
   const my = ++generation;
-  if (typeof cleanup === 'function') cleanup();
+  const previous = cleanup;
   cleanup = undefined;
+  // A refresh keeps the old view (and its chart) until the new one replaces it.
+  if (!quiet && typeof previous === 'function') previous();
   const r = parseHash();
   for (const a of nav.querySelectorAll('a')) {
     const current = /** @type {HTMLElement} */ (a).dataset.view === (r.view === 'node' ? 'overview' : r.view === 'explain' ? 'registry' : r.view);
@@ -72,6 +74,7 @@ async function route(quiet = false) {
     const view = await VIEWS[r.view]();
     if (my !== generation) return;
     const c = await view.render(main, r, ctx);
+    if (quiet && typeof previous === 'function') previous();
     if (my !== generation) {
       if (typeof c === 'function') c();
       return;
