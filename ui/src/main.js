@@ -55,7 +55,7 @@ function parseHash() {
 async function route(quiet = false) {
   if (!session) return;
   const my = ++generation;
-  const previous = cleanup;
+  let previous = cleanup;
   cleanup = undefined;
   // A refresh keeps the old view (and its chart) until the new one replaces it.
   if (!quiet && typeof previous === 'function') previous();
@@ -74,13 +74,17 @@ async function route(quiet = false) {
     const view = await VIEWS[r.view]();
     if (my !== generation) return;
     const c = await view.render(main, r, ctx);
-    if (quiet && typeof previous === 'function') previous();
+    if (quiet && typeof previous === 'function') {
+      previous();
+      previous = undefined;
+    }
     if (my !== generation) {
       if (typeof c === 'function') c();
       return;
     }
     cleanup = c;
   } catch (e) {
+    if (quiet && typeof previous === 'function') previous();
     if (my !== generation) return;
     if (e instanceof ApiError && e.status === 401) return;
     console.warn(e);
