@@ -1,69 +1,109 @@
 // @ts-check
-// Model explanation: a GAM version's partial effects with their confidence bands, computed by the
-// API from the stored artifact (GET /models/{name}/versions/{version}/effects): the temperature
-// response, the daily profile per day type, the annual cycle — as mgcv's plot.gam draws them.
+// Model explanation: the partial effects of a GAM version for one of its series, with their
+// pointwise confidence bands, computed by the API from the stored artifact
+// (GET /models/{name}/versions/{version}/effects?series=ID) — the temperature response, the daily
+// profile of each day type, the annual cycle, as mgcv's plot.gam draws them; surfaces as heat maps;
+// factor levels and linear terms as tables.
 import { ApiError, get } from '../api.js';
 import { lineChart } from '../chart.js';
-import { h, PALETTE } from '../dom.js';
+import { h, num, PALETTE } from '../dom.js';
 
 /** @typedef {import('../main.js').Ctx} Ctx @typedef {import('../main.js').Route} Route */
 /**
- * One curve of an effect, as the API sends it (fields read defensively: a term may have several
- * curves, e.g. one daily profile per day type).
- * @typedef {{ label?: string, by?: string | null, x: number[], fit: number[], lo?: number[], hi?: number[], se?: number[] }} Curve
- * @typedef {{ term?: string, name?: string, label?: string, title?: string, xLabel?: string, x?: number[], fit?: number[], lo?: number[], hi?: number[], se?: number[], curves?: Curve[], scale?: string, series?: string | null }} Effect
+ * @typedef {{ variable: string, label: string, unit: string | null }} Axis
+ * @typedef {{ kind: 'curve', name: string, label: string, axes: Axis[], x: number[], effect: number[], lower: number[], upper: number[], edf: number | null }} Curve
+ * @typedef {{ kind: 'surface', name: string, label: string, axes: Axis[], x: number[], z: number[], effect: number[], lower: number[], upper: number[], edf: number | null }} Surface
+ * @typedef {{ kind: 'factor', name: string, label: string, variable: string, levels: Array<{ name: string, level: number, effect: number, se: number, lower: number, upper: number }> }} Factor
+ * @typedef {{ kind: 'linear', name: string, label: string, variable: string, coefficient: number, se: number }} Linear
+ * @typedef {Curve | Surface | Factor | Linear} Term
  */
 
-const COLORS = [PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.purple, PALETTE.vermillion, PALETTE.black, PALETTE.sky];
+const axisText = (/** @type {Axis | undefined} */ a) => (a ? `${a.label}${a.unit ? ` (${a.unit})` : ''}` : 'x');
 
-/** The curves of an effect, with lower and upper band (fit ± 2 se when only se is sent). @param {Effect} e @returns {Curve[]} */
-export function curvesOf(e) {
-  const raw = e.curves ?? (e.x && e.fit ? [{ x: e.x, fit: e.fit, lo: e.lo, hi: e.hi, se: e.se }] : []);
-  return raw.map((c) => ({
-    ...c,
-    lo: c.lo ?? (c.se ? c.fit.map((f, i) => f - 2 * /** @type {number[]} */ (c.se)[i]) : undefined),
-    hi: c.hi ?? (c.se ? c.fit.map((f, i) => f + 2 * /** @type {number[]} */ (c.se)[i]) : undefined),
-  }));
-}
-
-/** @param {HTMLElement} main @param {Route} route @param {Ctx} _ctx */
-export async function render(main, route, _ctx) {
+/** @param {HTMLElement} main @param {Route} route @param {Ctx} ctx */
+export async function render(main, route, ctx) {
   const [name, version] = route.parts;
+  const detail = await get(`/models/${encodeURIComponent(name)}`);
+  /** @type {import('../api-types.ts').Version | undefined} */
+  const v = detail.versions.find((/** @type {{ version: number }} */ x) => String(x.version) === version);
+  const series = route.params.get('series') || v?.seriesIds[0] || '';
+  const crumbs = h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/registry' }, 'Registry'), ' › ', h('a', { href: `#/registry/${encodeURIComponent(name)}` }, name), ' › ', h('span', { 'aria-current': 'page' }, `explanation of ${name}@${version}`));
+  const pick = /** @type {HTMLSelectElement} */ (h('select', { id: 'explain-series', onchange: () => ctx.navigate(`#/explain/${encodeURIComponent(name)}/${version}?series=${encodeURIComponent(pick.value)}`) },
+    ...(v?.seriesIds ?? []).map((s) => h('option', { value: s, selected: s === series }, s))));
+  const head = [crumbs, h('h1', {}, `${name}@${version}: partial effects`), h('p', { class: 'controls' }, h('label', { for: 'explain-series' }, 'Series'), pick, v ? h('span', { class: 'muted' }, ` ${v.kind}, ${v.status}, trained ${v.trainStart.slice(0, 10)} – ${v.trainEnd.slice(0, 10)}`) : '')];
   let body;
   try {
-    body = await get(`/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/effects`);
+    body = await get(`/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/effects`, { series });
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    main.replaceChildren(
-      h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/registry' }, 'Registry'), ' › ', h('a', { href: `#/registry/${encodeURIComponent(name)}` }, name), ' › ', h('span', { 'aria-current': 'page' }, `explanation of version ${version}`)),
-      h('h1', {}, `${name}@${version}: explanation`),
-      h('p', { class: 'problem', role: 'alert' }, e.code === 'ROUTE_NOT_FOUND' ? 'This server does not serve partial effects (no /effects route).' : `${e.code}: ${e.message}`),
-    );
+    main.replaceChildren(...head, h('p', { class: 'problem', role: 'alert' }, e.code === 'ROUTE_NOT_FOUND' ? 'This server does not serve partial effects.' : `${e.code}: ${e.message}`));
     return;
   }
-  /** @type {Effect[]} */
-  const effects = body.effects ?? [];
-  const charts = effects.map((e, i) => ({ e, id: `effect-${i}`, title: e.title ?? e.label ?? e.name ?? e.term ?? `effect ${i + 1}` }));
+  /** @type {Term[]} */
+  const terms = body.terms ?? [];
+  const logScale = body.response === 'log(load)';
+  const yLabel = logScale ? 'effect on log(load)' : 'effect on load';
+  const curves = /** @type {Curve[]} */ (terms.filter((t) => t.kind === 'curve'));
+  const surfaces = /** @type {Surface[]} */ (terms.filter((t) => t.kind === 'surface'));
+  const factors = /** @type {Factor[]} */ (terms.filter((t) => t.kind === 'factor'));
+  const linears = /** @type {Linear[]} */ (terms.filter((t) => t.kind === 'linear'));
   main.replaceChildren(
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/registry' }, 'Registry'), ' › ', h('a', { href: `#/registry/${encodeURIComponent(name)}` }, name), ' › ', h('span', { 'aria-current': 'page' }, `explanation of version ${version}`)),
-    h('h1', {}, `${name}@${version}: partial effects`),
-    h('p', { class: 'muted' }, body.note ?? body.description ?? 'Each smooth term of the fitted GAM: its contribution to the prediction, with a 95 % confidence band, the other terms held fixed.'),
-    effects.length
-      ? h('div', { class: 'grid-charts' }, ...charts.map((c) => h('section', { class: 'panel', 'aria-labelledby': `${c.id}-t` }, h('h2', { id: `${c.id}-t` }, c.title, c.e.series ? h('span', { class: 'muted small' }, ` ${c.e.series}`) : ''), h('div', { class: 'chart', id: c.id }))))
-      : h('p', {}, 'This version has no smooth term to show.'),
+    ...head,
+    h('p', {}, `The GAM ${body.path ? `(${body.path.join(' → ')}) ` : ''}behind ${series}: ${body.n} rows fitted, ${num(body.edf, 1)} effective degrees of freedom, smoothing by ${body.criterion ?? 'the fit criterion'}. `,
+      logScale ? 'It models log(load): an effect e multiplies the load by exp(e) (0.1 ≈ +10.5 %). ' : '',
+      'Each curve is one term with the others held fixed, centred, with its 95 % pointwise band.'),
+    curves.length ? h('div', { class: 'grid-charts' }, ...curves.map((c, i) => h('section', { class: 'panel effect', 'aria-labelledby': `curve-${i}-t` },
+      h('h2', { id: `curve-${i}-t` }, c.name, c.edf !== null ? h('span', { class: 'muted small' }, ` edf ${num(c.edf, 1)}`) : ''),
+      h('div', { class: 'chart', id: `curve-${i}` })))) : '',
+    ...surfaces.map((s, i) => h('section', { class: 'panel effect', 'aria-labelledby': `surface-${i}-t` },
+      h('h2', { id: `surface-${i}-t` }, s.name, s.edf !== null ? h('span', { class: 'muted small' }, ` edf ${num(s.edf, 1)}`) : ''),
+      heatmap(s, yLabel))),
+    factors.length ? h('section', { class: 'panel', 'aria-labelledby': 'factors-t' }, h('h2', { id: 'factors-t' }, 'Levels'),
+      ...factors.map((f) => h('table', {}, h('caption', {}, `${f.name} (against the first level)`),
+        h('thead', {}, h('tr', {}, ...['level', 'effect', '95 % interval', logScale ? 'load ×' : ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, ...f.levels.map((l) => h('tr', {}, h('td', {}, l.name), h('td', { class: 'num' }, num(l.effect, 3)), h('td', { class: 'num' }, `${num(l.lower, 3)} – ${num(l.upper, 3)}`), h('td', { class: 'num' }, logScale ? num(Math.exp(l.effect), 3) : ''))))))) : '',
+    linears.length ? h('section', { class: 'panel' }, h('h2', {}, 'Linear terms'), h('ul', {}, ...linears.map((l) => h('li', {}, `${l.name}: ${num(l.coefficient, 4)} ± ${num(1.96 * l.se, 4)} per unit of ${l.variable}`)))) : '',
+    terms.length ? '' : h('p', {}, 'This model has no term to show.'),
   );
-  for (const c of charts) {
-    const el = document.getElementById(c.id);
-    if (!el) continue;
-    const curves = curvesOf(c.e);
-    if (!curves.length) continue;
-    const xs = curves[0].x;
-    const single = curves.length === 1;
+  curves.forEach((c, i) => {
+    const el = document.getElementById(`curve-${i}`);
+    if (!el) return;
     lineChart(el, {
-      xs, time: false, xLabel: c.e.xLabel ?? c.e.term ?? 'x', yLabel: c.e.scale ?? 'effect', width: Math.max(320, el.clientWidth || 420), height: 240,
-      lines: curves.map((k, i) => ({ label: k.label ?? k.by ?? 'fit', values: k.fit, color: COLORS[i % COLORS.length], ...(i % 2 === 1 && { dash: [5, 3] }) })),
-      ...(single && curves[0].lo && curves[0].hi && { band: { lo: curves[0].lo, hi: curves[0].hi, label: '95 %' } }),
+      xs: c.x, time: false, xLabel: axisText(c.axes?.[0]), yLabel, width: Math.max(320, el.clientWidth || 420), height: 240,
+      lines: [{ label: c.name, values: c.effect, color: PALETTE.blue }],
+      band: { lo: c.lower, hi: c.upper, label: '95 %' },
       refs: [{ value: 0, label: '', color: PALETTE.grey }],
     });
-  }
+  });
 }
+
+/**
+ * A surface as a heat map (blue below zero, orange above: a diverging scale told apart with the
+ * common colour-vision deficiencies), with its axes and range in text.
+ * @param {Surface} s @param {string} yLabel
+ */
+function heatmap(s, yLabel) {
+  const W = 520;
+  const H = 260;
+  const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { width: W, height: H, role: 'img', 'aria-label': `${s.name}: heat map of the effect over ${axisText(s.axes?.[0])} and ${axisText(s.axes?.[1])}` }));
+  const ctx = canvas.getContext('2d');
+  const max = Math.max(...s.effect.map(Math.abs)) || 1;
+  if (ctx) {
+    const nx = s.x.length;
+    const nz = s.z.length;
+    for (let i = 0; i < nx; i++) {
+      for (let j = 0; j < nz; j++) {
+        const t = s.effect[i * nz + j] / max; // -1 … 1
+        const [r, g, b] = t < 0 ? mix([247, 247, 247], [0, 114, 178], -t) : mix([247, 247, 247], [230, 159, 0], t);
+        ctx.fillStyle = `rgb(${r},${g},${b})`;
+        ctx.fillRect(Math.floor((i * W) / nx), Math.floor(((nz - 1 - j) * H) / nz), Math.ceil(W / nx), Math.ceil(H / nz));
+      }
+    }
+  }
+  return h('figure', {}, canvas, h('figcaption', { class: 'muted' },
+    `x: ${axisText(s.axes?.[0])}, ${num(s.x[0], 1)} to ${num(s.x[s.x.length - 1], 1)}; y: ${axisText(s.axes?.[1])}, ${num(s.z[0], 1)} (bottom) to ${num(s.z[s.z.length - 1], 1)} (top). `,
+    `Colour: ${yLabel} from −${num(max, 3)} (blue) through 0 (white) to +${num(max, 3)} (orange).`));
+}
+
+/** @param {number[]} a @param {number[]} b @param {number} t */
+const mix = (a, b, t) => a.map((x, k) => Math.round(x + (b[k] - x) * Math.min(1, t)));

@@ -78,7 +78,8 @@ async function model(main, name, route, ctx) {
       if (champion) cells.push(h('button', { type: 'button', onclick: () => void compare(v) }, `Compare ${v.id}`));
       if (canPromote) cells.push(' ', h('button', { type: 'button', class: 'primary', onclick: () => void promote(v) }, `Promote ${v.id}…`));
     }
-    if (/gam/.test(v.kind)) cells.push(' ', h('a', { href: `#/explain/${encodeURIComponent(name)}/${v.version}` }, 'Explain'));
+    // A GAM, a GAM with ARIMA on its residuals, or auto (which may have chosen a GAM): the API says which have effects.
+    if (/gam|auto/.test(v.kind)) cells.push(' ', h('a', { href: `#/explain/${encodeURIComponent(name)}/${v.version}` }, 'Explain'));
     return cells;
   };
 
