@@ -10,7 +10,7 @@ const ROW = 28;
 const OVERSCAN = 8;
 
 /**
- * @typedef {{ id: string, parent: string | null, name?: string | null }} TreeNode
+ * @typedef {{ id: string, parent: string | null, name?: string | null, group?: boolean }} TreeNode  group: a heading that gathers nodes, not a node of the grid
  * @typedef {{ status: string, mape?: number | null, worstBelow?: string | null, detail?: string }} NodeStatus
  * @typedef {import('./lib/tree-model.js').TreeRow} TreeRow
  */
@@ -22,7 +22,8 @@ const OVERSCAN = 8;
 export function createTree(host, opts) {
   let ix = treeIndex(opts.nodes);
   let status = opts.status ?? new Map();
-  const expanded = new Set(ix.roots);
+  // The hierarchy opens at its roots; group headings stay closed.
+  const expanded = new Set(ix.roots.filter((id) => !ix.byId.get(id)?.group));
   let query = '';
   /** @type {TreeRow[]} */
   let rows = [];
@@ -62,13 +63,13 @@ export function createTree(host, opts) {
         style: `top:${i * ROW}px;padding-left:${(r.depth - 1) * 16 + 4}px`,
       },
       h('span', { class: 'twisty', 'aria-hidden': 'true' }, r.hasChildren ? (r.expanded ? '▾' : '▸') : ''),
-      icon(st, `status: ${st.label}${s?.detail ? ` (${s.detail})` : ''}`),
-      h('span', { class: 'node-id' }, r.id),
+      n?.group ? null : icon(st, `status: ${st.label}${s?.detail ? ` (${s.detail})` : ''}`),
+      n?.group ? null : h('span', { class: 'node-id' }, r.id),
       // A closed node shows the worst status under it, so trouble is visible without opening the tree.
       r.hasChildren && !r.expanded && s?.worstBelow && s.worstBelow !== 'ok' && STATUS[s.worstBelow]
         ? h('span', { class: 'below' }, icon(STATUS[s.worstBelow], `below: ${STATUS[s.worstBelow].label}`), ' below')
         : null,
-      n?.name ? h('span', { class: 'node-name' }, n.name) : null,
+      n?.name ? h('span', { class: n.group ? 'group-name' : 'node-name' }, n.name) : null,
       h('span', { class: 'node-mape', title: 'latest day-ahead MAPE' }, s?.mape !== undefined && s?.mape !== null ? `${num(s.mape)} %` : ''),
     );
     return el;
@@ -119,6 +120,9 @@ export function createTree(host, opts) {
     if (/** @type {HTMLElement} */ (ev.target).classList.contains('twisty')) {
       if (!query) toggle(id);
       else paint();
+    } else if (ix.byId.get(id)?.group) {
+      if (!query) toggle(id);
+      else paint();
     } else {
       paint();
       opts.onOpen(id);
@@ -147,7 +151,10 @@ export function createTree(host, opts) {
           if (p >= 0) moveTo(p);
         }
         break;
-      case 'Enter': opts.onOpen(r.id); break;
+      case 'Enter':
+        if (ix.byId.get(r.id)?.group) toggle(r.id);
+        else opts.onOpen(r.id);
+        break;
       case ' ': if (r.hasChildren && !query) toggle(r.id); break;
       case '*': {
         const parent = ix.byId.get(r.id)?.parent;
@@ -179,7 +186,7 @@ export function createTree(host, opts) {
     } else if (ev.key === 'Enter') {
       ev.preventDefault();
       const r = rows[active];
-      if (r) opts.onOpen(r.id);
+      if (r && !ix.byId.get(r.id)?.group) opts.onOpen(r.id);
     }
   });
 

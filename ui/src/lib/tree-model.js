@@ -4,7 +4,7 @@
 // 10,000-node grid expands and filters within a frame.
 
 /**
- * @typedef {{ id: string, parent: string | null, name?: string | null }} TreeNodeInput
+ * @typedef {{ id: string, parent: string | null, name?: string | null, group?: boolean }} TreeNodeInput
  * @typedef {{ id: string, depth: number, hasChildren: boolean, expanded: boolean, match: boolean, posInSet: number, setSize: number }} TreeRow
  */
 
@@ -24,8 +24,11 @@ export function treeIndex(nodes) {
   }
   const cmp = (/** @type {string} */ a, /** @type {string} */ b) => (a < b ? -1 : a > b ? 1 : 0);
   roots.sort(cmp);
+  // Group headings after the hierarchy.
+  roots.sort((a, b) => Number(byId.get(a)?.group ?? false) - Number(byId.get(b)?.group ?? false));
   for (const list of children.values()) list.sort(cmp);
-  const search = new Map(nodes.map((n) => [n.id, `${n.id}\u0000${n.name ?? ''}`.toLowerCase()]));
+  // Group headings are found through what they hold, not by their own name.
+  const search = new Map(nodes.filter((n) => !n.group).map((n) => [n.id, `${n.id}\u0000${n.name ?? ''}`.toLowerCase()]));
   return { byId, children, roots, search };
 }
 /** @typedef {ReturnType<typeof treeIndex>} TreeIndex */

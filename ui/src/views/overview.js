@@ -23,6 +23,17 @@ export async function render(main, route, ctx) {
   const tz = nodes.find((n) => n.parent === null)?.timeZone ?? 'UTC';
   // Weather stations are inputs, not grid elements.
   const grid = nodes.filter((n) => n.kind !== 'weather');
+  // Series outside the summing hierarchy (derived series, generation, flows) under two headings, after it.
+  const inHierarchy = new Set(grid.filter((n) => n.parent !== null).flatMap((n) => [n.id, n.parent]));
+  const loose = (/** @type {Node} */ n) => n.parent === null && !inHierarchy.has(n.id);
+  const groups = [
+    { id: 'group:derived', parent: null, name: 'Derived series (PV estimates, consumption, balances)', group: true },
+    { id: 'group:other', parent: null, name: 'Generation, flows and other series', group: true },
+  ];
+  const treeNodes = [
+    ...grid.map((n) => (loose(n) ? { id: n.id, parent: n.derived ? groups[0].id : groups[1].id, name: n.name } : { id: n.id, parent: n.parent, name: n.name })),
+    ...groups.filter((g) => grid.some((n) => loose(n) && (g === groups[0]) === n.derived)),
+  ];
   const treeHost = h('div', { class: 'tree-host' });
   const counts = h('ul', { class: 'status-counts', 'aria-label': 'Nodes per status' });
   const note = h('p', { class: 'note' });
@@ -39,7 +50,7 @@ export async function render(main, route, ctx) {
       ),
     ),
   );
-  const tree = createTree(treeHost, { nodes: grid, status: st.status, onOpen: (id) => ctx.navigate(`#/node/${encodeURIComponent(id)}`) });
+  const tree = createTree(treeHost, { nodes: treeNodes, status: st.status, onOpen: (id) => ctx.navigate(`#/node/${encodeURIComponent(id)}`) });
   const focus = route.params.get('node');
   if (focus) tree.reveal(focus);
 
