@@ -266,6 +266,27 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await page.context().close();
   });
 
+  it("explains a GAM version: its partial effects with bands, from the stored artifact", async () => {
+    const page = await open('viewer');
+    await page.evaluate(() => { location.hash = '#/registry/grid-gam'; });
+    await page.getByRole('link', { name: 'Explain' }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/explain\/grid-gam\/1/);
+    await page.locator('section.effect canvas').first().waitFor();
+    const titles = await page.locator('section.effect h2').allTextContents();
+    expect(titles.some((t) => t.startsWith('daily profile'))).toBe(true);
+    expect(titles.some((t) => t.startsWith('annual cycle') || t.startsWith('temperature') || t.startsWith('trend'))).toBe(true);
+    // Each curve is drawn with its band.
+    const curve = await page.locator('section.effect .chart').first().evaluate((el) => {
+      const u = (el as unknown as { uplot: { series: Array<{ label: string }>; bands: unknown[]; data: Array<Array<number | null>> } }).uplot;
+      return { bands: u.bands.length, labels: u.series.map((x) => x.label), n: u.data[1].length };
+    });
+    expect(curve.bands).toBe(1);
+    expect(curve.n).toBeGreaterThan(20);
+    expect(await page.textContent('main')).toContain('log(load)');
+    await shot(page, 'explain');
+    await page.context().close();
+  });
+
   it('shows a viewer the same pages read-only: no promote or rollback button, no acknowledgement', async () => {
     const page = await open('viewer');
     expect(await page.locator('#who').textContent()).toMatch(/viewer.*read-only/);
