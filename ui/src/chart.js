@@ -249,6 +249,8 @@ export function lineChart(el, d) {
       } },
     },
     axes: [d.time ? { values: timeTicks(d.tz ?? 'UTC'), space: 60 } : { label: d.xLabel }, { label: d.yLabel, size: 60 }],
+    // The section heading names the curve; a legend of hover values would only crowd a small chart.
+    legend: { show: false },
     hooks: { draw: [drawRefs] },
     ...(d.time && d.tz && { tzDate: (/** @type {number} */ ts) => uPlot.tzDate(new Date(ts * 1000), /** @type {string} */ (d.tz)) }),
   };
