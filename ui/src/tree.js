@@ -40,7 +40,7 @@ export function createTree(host, opts) {
     rows = visibleRows(ix, expanded, query);
     spacer.style.height = `${rows.length * ROW}px`;
     if (active >= rows.length) active = Math.max(0, rows.length - 1);
-    count.textContent = query ? `${rows.filter((r) => r.match).length} matching` : `${ix.byId.size} nodes`;
+    count.textContent = query ? `${rows.filter((r) => r.match).length} matching` : `${ix.search.size} nodes`;
   };
 
   /** @param {TreeRow} r @param {number} i */
