@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, localDate, midnight, parseLocalDateTime, toLocalDateTime, zonedToInstant } from '../ui/src/lib/time.js';
-import { align, flaggedSpans, peak, runsCovering, stitch, toCsv } from '../ui/src/lib/data.js';
+import { align, flaggedSpans, isoSeconds, peak, runsCovering, stitch, toCsv } from '../ui/src/lib/data.js';
 import { ancestors, treeIndex, visibleRows } from '../ui/src/lib/tree-model.js';
 
 // The dashboard's pure modules (browser ES modules without DOM), run in node.
@@ -35,6 +35,19 @@ describe('ui data transforms', () => {
     expect(s.mean).toEqual([10, 21, 22]);
     expect(s.quantiles['0.9']).toEqual([11, 22, 23]);
     expect(s.runId).toEqual([1, 2, 2]);
+  });
+
+  it('reads API times digit by digit as Date.parse does', () => {
+    for (const t of ['2025-01-02T03:04:05.678Z', '1999-12-31T23:59:59.999Z', '2026-03-29T01:00:00.000Z']) expect(isoSeconds(t)).toBe(Date.parse(t) / 1000);
+    expect(isoSeconds('2025-01-02T03:04:05+01:00')).toBe(Date.parse('2025-01-02T02:04:05Z') / 1000);
+  });
+
+  it('stitches runs given out of time order', () => {
+    const s = stitch([
+      { run: run(2, '2025-01-02T00:30:00Z', '', ''), values: [value('2025-01-02T01:00:00Z', 21)] },
+      { run: run(1, '2025-01-01T08:00:00Z', '', ''), values: [value('2025-01-02T00:00:00Z', 10), value('2025-01-02T01:00:00Z', 11)] },
+    ]);
+    expect([s.mean, s.runId]).toEqual([[10, 21], [1, 2]]);
   });
 
   it('picks the runs covering a range, issued before the cut-off, one per window', () => {

@@ -1,7 +1,7 @@
 // The dashboard's own modules, timed in the browser: what the node view does between the API's
 // answers and a drawn chart (stitch, align, flag spans, uPlot), and the tree's expand and search.
 import { forecastChart } from '/ui/src/chart.js';
-import { align, flaggedSpans, stitch } from '/ui/src/lib/data.js';
+import { align, flaggedSpans, isoSeconds, stitch } from '/ui/src/lib/data.js';
 import { createTree } from '/ui/src/tree.js';
 
 const H = 3600;
@@ -33,7 +33,7 @@ function answers() {
 function drawOnce(el, a) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const aTs = a.actuals.map((v) => Date.parse(v.ts) / 1000);
+    const aTs = a.actuals.map((v) => isoSeconds(v.ts));
     const da = stitch(a.pages);
     const id = { ts: a.intraday.map((v) => Date.parse(v.ts) / 1000), columns: [a.intraday.map((v) => v.mean)] };
     const { xs, columns, positions } = align([
@@ -61,7 +61,7 @@ function drawOnce(el, a) {
   });
 }
 
-window.benchChart = async (repeat = 10) => {
+window.benchChart = async (repeat = 20) => {
   const el = document.getElementById('chart');
   const a = answers();
   const runs = [];
@@ -70,7 +70,7 @@ window.benchChart = async (repeat = 10) => {
     if (i >= 2) runs.push(r); // two warm-up draws (JIT, fonts)
     await new Promise((res) => setTimeout(res, 20));
   }
-  return { points: runs[0].points, series: runs[0].series, total: { median: median(runs.map((r) => r.total)), max: Math.max(...runs.map((r) => r.total)) }, transform: median(runs.map((r) => r.transform)), draw: median(runs.map((r) => r.draw)) };
+  return { points: runs[0].points, series: runs[0].series, total: { median: median(runs.map((r) => r.total)), min: Math.min(...runs.map((r) => r.total)), max: Math.max(...runs.map((r) => r.total)) }, transform: median(runs.map((r) => r.transform)), draw: median(runs.map((r) => r.draw)) };
 };
 
 /** A grid of about `n` nodes: a root, 20 regions, 25 areas per region, feeders under each area. */
@@ -91,7 +91,7 @@ function grid(n) {
   return nodes;
 }
 
-window.benchTree = async (n = 10000, repeat = 10) => {
+window.benchTree = async (n = 10000, repeat = 20) => {
   const host = document.getElementById('tree');
   const nodes = grid(n);
   const time = (f) => {
@@ -110,7 +110,7 @@ window.benchTree = async (n = 10000, repeat = 10) => {
     out.searchOne.push(time(() => tree.search('r19.a24.f18')));
     out.clear.push(time(() => tree.search('')));
   }
-  const stats = (xs) => ({ median: median(xs), max: Math.max(...xs) });
+  const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.isArray(v) ? stats(v) : v]));
 };
 window.benchReady = true;

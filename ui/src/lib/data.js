@@ -8,31 +8,62 @@
 /** Qualities drawn as flagged points (each with its own shape and colour). */
 export const FLAGGED = /** @type {const} */ (['imputed', 'suspect', 'partial', 'estimated']);
 
+const d2 = (/** @type {string} */ s, /** @type {number} */ i) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+/**
+ * Seconds since the epoch of an API time: 'YYYY-MM-DDTHH:MM:SS.sssZ' (what the API sends) read
+ * digit by digit — a year of hourly answers holds tens of thousands — anything else by Date.parse.
+ * @param {string} s
+ */
+export function isoSeconds(s) {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */) return Date.parse(s) / 1000;
+  return Date.UTC(d2(s, 0) * 100 + d2(s, 2), d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)) / 1000 + (d2(s, 20) * 10 + s.charCodeAt(22) - 48) / 1000;
+}
+
 /**
  * A forecast series made of several runs: for each target time, the value of the latest issued run
- * that has it — the published day-ahead of each day, when the runs are the day-ahead runs.
- * @param {Array<{ run: RunMeta, values: ForecastValue[] }>} pages
+ * that has it — the published day-ahead of each day, when the runs are the day-ahead runs. Flat
+ * arrays and one sort of indices (none when the runs come in time order without overlap), so a
+ * year of hourly values costs a few milliseconds.
+ * @param {Array<{ run: Pick<RunMeta, 'id' | 'issuedAt'>, values: Array<Pick<ForecastValue, 'ts' | 'mean' | 'quantiles' | 'fallbackReason'>> }>} pages
  * @returns {{ ts: number[], mean: number[], quantiles: Record<string, number[]>, fallback: Array<string|null>, runId: number[] }}
  */
 export function stitch(pages) {
-  /** @type {Map<number, { v: ForecastValue, issued: number, runId: number }>} */
-  const at = new Map();
+  const total = pages.reduce((n, p) => n + p.values.length, 0);
+  const t = new Float64Array(total);
+  const issued = new Float64Array(total);
+  const runId = new Float64Array(total);
+  /** @type {Array<Pick<ForecastValue, 'ts' | 'mean' | 'quantiles' | 'fallbackReason'>>} */
+  const vals = new Array(total);
+  let k = 0;
+  let ordered = true;
   for (const { run, values } of pages) {
-    const issued = Date.parse(run.issuedAt);
+    const at = isoSeconds(run.issuedAt);
     for (const v of values) {
-      const t = Date.parse(v.ts) / 1000;
-      const had = at.get(t);
-      if (!had || had.issued < issued || (had.issued === issued && had.runId < run.id)) at.set(t, { v, issued, runId: run.id });
+      t[k] = isoSeconds(v.ts);
+      issued[k] = at;
+      runId[k] = run.id;
+      vals[k] = v;
+      if (k > 0 && t[k] <= t[k - 1]) ordered = false;
+      k++;
     }
   }
-  const ts = [...at.keys()].sort((a, b) => a - b);
-  const chosen = ts.map((t) => /** @type {{ v: ForecastValue, issued: number, runId: number }} */ (at.get(t)));
+  let order = Array.from({ length: total }, (_, i) => i);
+  // Latest issued last among equal times (then the higher run id): the last of each time wins.
+  if (!ordered) order = order.sort((a, b) => t[a] - t[b] || issued[a] - issued[b] || runId[a] - runId[b]);
+  const pick = [];
+  for (let i = 0; i < total; i++) if (i === total - 1 || t[order[i + 1]] !== t[order[i]]) pick.push(order[i]);
   const levels = new Set();
-  for (const c of chosen) for (const l in c.v.quantiles) levels.add(l);
+  for (const i of pick) for (const l in vals[i].quantiles) levels.add(l);
   /** @type {Record<string, number[]>} */
   const quantiles = {};
-  for (const l of [...levels].sort((a, b) => Number(a) - Number(b))) quantiles[l] = chosen.map((c) => c.v.quantiles[l] ?? NaN);
-  return { ts, mean: chosen.map((c) => c.v.mean), quantiles, fallback: chosen.map((c) => c.v.fallbackReason), runId: chosen.map((c) => c.runId) };
+  for (const l of [...levels].sort((a, b) => Number(a) - Number(b))) quantiles[l] = pick.map((i) => vals[i].quantiles[l] ?? NaN);
+  return {
+    ts: pick.map((i) => t[i]),
+    mean: pick.map((i) => vals[i].mean),
+    quantiles,
+    fallback: pick.map((i) => vals[i].fallbackReason),
+    runId: pick.map((i) => runId[i]),
+  };
 }
 
 /**

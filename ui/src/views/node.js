@@ -7,7 +7,7 @@ import { get, getAll, unless } from '../api.js';
 import { fitWidth, forecastChart } from '../chart.js';
 import { download, FLAG, h, icon, num, SEVERITY, STATUS } from '../dom.js';
 import { loadStatus } from '../status.js';
-import { align, flaggedSpans, peak, runsCovering, stitch, toCsv } from '../lib/data.js';
+import { align, flaggedSpans, isoSeconds, peak, runsCovering, stitch, toCsv } from '../lib/data.js';
 import { addDays, label, localDate, midnight, parseLocalDateTime } from '../lib/time.js';
 
 /** @typedef {import('../main.js').Ctx} Ctx @typedef {import('../main.js').Route} Route */
@@ -79,7 +79,7 @@ export async function render(main, route, ctx) {
 
   // Columns on one time axis (seconds).
   const inRange = (/** @type {number} */ t) => t >= startMs / 1000 && t < endMs / 1000;
-  const aTs = actuals.map((v) => Date.parse(v.ts) / 1000);
+  const aTs = actuals.map((v) => isoSeconds(v.ts));
   const da = stitch(daPages.filter((x) => x !== null));
   const daKeep = da.ts.map(inRange);
   const levels = Object.keys(da.quantiles);
