@@ -129,7 +129,6 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     const page = await open('admin');
     const tree = page.getByRole('tree', { name: 'Grid hierarchy' });
     await tree.waitFor();
-    await shot(page, 'overview');
     // Keyboard: the roots are grid and train; open grid, go down to north, open it, down to ss1.
     await tree.focus();
     const active = () => page.locator('.tree-row.active').getAttribute('data-id');
@@ -138,6 +137,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     expect(await active()).toBe('north');
     await page.keyboard.press('ArrowRight');
     expect(await page.locator('[data-id="north"]').getAttribute('aria-expanded')).toBe('true');
+    await shot(page, 'overview');
     await page.keyboard.press('ArrowDown');
     expect(await active()).toBe('ss1');
     await page.keyboard.press('ArrowLeft');
