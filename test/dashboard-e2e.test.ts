@@ -19,6 +19,8 @@ import { seedDashboard, type DashboardFixture } from './fixtures/dashboard.ts';
  * console error anywhere. Screenshots go to .test-out/ui/.
  */
 const CHROMIUM = '/usr/bin/chromium';
+// The page answers in a few hundred ms; on a loaded 2-core machine a re-render can take seconds (vitest's default is 1 s).
+const poll = <T>(f: () => T | Promise<T>) => expect.poll(f, { timeout: 20_000, interval: 100 });
 const CLI = fileURLToPath(new URL('../bin/gridcast.mjs', import.meta.url));
 const OUT = fileURLToPath(new URL('../.test-out/ui/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'gridcast-ui-'));
@@ -115,7 +117,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await page.goto(base);
     await page.getByLabel('API key').fill('gck_000000000000_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.locator('#login-error').textContent()).toMatch(/refused \(UNAUTHENTICATED\)/);
+    await poll(() => page.locator('#login-error').textContent()).toMatch(/refused \(UNAUTHENTICATED\)/);
     await context.close();
 
     const admin = await open('admin');
@@ -146,10 +148,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     expect(await page.locator('[data-id="north"]').getAttribute('aria-expanded')).toBe('false');
     // Search, then Enter on the match opens its view.
     await page.getByLabel('Search nodes').fill('ss2');
-    await expect.poll(() => page.locator('.tree-row.match').count()).toBe(1);
+    await poll(() => page.locator('.tree-row.match').count()).toBe(1);
     expect(await page.locator('.tree-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id))).toEqual(['grid', 'north', 'ss2']);
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.url()).toMatch(/#\/node\/ss2/);
+    await poll(() => page.url()).toMatch(/#\/node\/ss2/);
     const chart = page.locator('#node-chart');
     await chart.locator('canvas').waitFor();
     const s = await chart.evaluate((el) => {
@@ -189,23 +191,23 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
       return withActual.length > 1 ? Math.min(...withActual.slice(1).map((x, i) => x - withActual[i])) : null;
     });
     await page.getByLabel('5 min').check();
-    await expect.poll(() => page.url()).toMatch(/grain=5m/);
-    await expect.poll(step).toBe(3600); // hourly measurements: 5-minute buckets one hour apart
+    await poll(() => page.url()).toMatch(/grain=5m/);
+    await poll(step).toBe(3600); // hourly measurements: 5-minute buckets one hour apart
     await page.getByLabel('day').check();
-    await expect.poll(() => page.url()).toMatch(/grain=1d/);
-    await expect.poll(step).toBeGreaterThanOrEqual(82_800);
+    await poll(() => page.url()).toMatch(/grain=1d/);
+    await poll(step).toBeGreaterThanOrEqual(82_800);
     expect(await chart.evaluate((el) => (el as unknown as { uplot: { series: Array<{ label: string }> } }).uplot.series.map((x) => x.label))).toContain('Day-ahead');
 
     // As issued two days before the last hour: only the day-ahead runs published by then, no intraday yet.
     const cutoff = new Date(fx.end.getTime() - 2 * 86_400_000);
     const wall = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(cutoff).replace(' ', 'T');
     await page.getByLabel('hour').check();
-    await expect.poll(() => page.url()).toMatch(/grain=1h/);
+    await poll(() => page.url()).toMatch(/grain=1h/);
     await page.getByLabel('As issued at').fill(wall);
     await page.getByRole('button', { name: 'Show' }).click();
-    await expect.poll(() => page.url()).toContain(`asIssued=${encodeURIComponent(wall)}`);
+    await poll(() => page.url()).toContain(`asIssued=${encodeURIComponent(wall)}`);
     const runNote = page.locator('.run-note');
-    await expect.poll(() => runNote.textContent()).toMatch(/^Day-ahead: \d runs? \(/);
+    await poll(() => runNote.textContent()).toMatch(/^Day-ahead: \d runs? \(/);
     const issued = [...((await runNote.textContent()) ?? '').matchAll(/#(\d+) issued/g)].length;
     expect(issued).toBeGreaterThan(0);
     expect(await runNote.textContent()).not.toContain('Intraday');
@@ -221,20 +223,20 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await rupture.focus();
     await page.keyboard.press('Enter');
     const detail = page.locator('#event-detail');
-    await expect.poll(() => detail.locator('h2').textContent()).toMatch(/rupture/);
+    await poll(() => detail.locator('h2').textContent()).toMatch(/rupture/);
     expect(await detail.textContent()).toContain('level shift down 18 %');
     expect(await detail.getByRole('link', { name: /ss3: chart around this time/ }).count()).toBe(1);
     // The operator acknowledges it: shown in the detail and the list, audited, and in the event log.
     await detail.getByLabel('Comment').fill('field crew: feeder switched to ss2');
     await detail.getByRole('button', { name: 'Acknowledge' }).click();
-    await expect.poll(() => page.locator('#event-detail .acked-by').textContent()).toMatch(/^Acknowledged by ui-operator at .*: field crew: feeder switched to ss2\.$/);
+    await poll(() => page.locator('#event-detail .acked-by').textContent()).toMatch(/^Acknowledged by ui-operator at .*: field crew: feeder switched to ss2\.$/);
     expect(await page.locator('table.events tbody tr', { hasText: 'rupture' }).locator('td').nth(5).textContent()).toBe('✓ ui-operator');
     const acks = (await (await fetch(`${base}/api/v1/events?kind=alarm-acknowledged`, { headers: { authorization: `Bearer ${keys.admin}` } })).json()) as { events: Array<{ detail: Record<string, unknown> }> };
     expect(acks.events).toHaveLength(1);
     // A filter by kind keeps only that kind.
     await page.getByLabel('Kind').selectOption('drift');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => page.locator('table.events tbody tr').count()).toBe(1);
+    await poll(() => page.locator('table.events tbody tr').count()).toBe(1);
     await shot(page, 'events');
     await page.context().close();
   });
@@ -246,7 +248,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await page.getByRole('button', { name: `Compare ${fx.challenger}` }).click();
     const verdict = page.locator('#comparison .verdict');
     // Five shadow days × 2 series × 24 hours, and the hours of today that have an actual.
-    await expect.poll(() => verdict.textContent()).toMatch(/Diebold–Mariano over (2[4-9]\d) paired hourly errors/);
+    await poll(() => verdict.textContent()).toMatch(/Diebold–Mariano over (2[4-9]\d) paired hourly errors/);
     expect(await page.locator('#lead-chart canvas').count()).toBeGreaterThan(0);
     await page.getByRole('button', { name: `Promote ${fx.challenger}…` }).click();
     const dialog = page.getByRole('dialog');
@@ -257,7 +259,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     await shot(page, 'promote-confirm');
     await dialog.getByLabel(/Reason/).fill('as good in shadow over 10 days, simpler');
     await dialog.getByRole('button', { name: 'Promote' }).click();
-    await expect.poll(() => page.locator(`tr[data-version="${fx.challenger}"] td`).nth(1).textContent()).toBe('champion');
+    const status = () => page.locator(`tr[data-version="${fx.challenger}"] td`).nth(1).textContent();
+    await poll(async () => `${await status()} ${(await dialog.isVisible()) ? await dialog.getByRole('alert').textContent() : ''}`.trim()).toBe('champion');
     expect(await page.locator(`tr[data-version="${fx.champion}"] td`).nth(1).textContent()).toBe('retired');
     expect(await page.locator('section', { hasText: 'Champion history' }).textContent()).toContain('as good in shadow over 10 days, simpler');
     // The audit log names the admin's key.
@@ -270,7 +273,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the dashboard in Chromium (${CHROMIUM})`
     const page = await open('viewer');
     await page.evaluate(() => { location.hash = '#/registry/grid-gam'; });
     await page.getByRole('link', { name: 'Explain' }).click();
-    await expect.poll(() => page.url()).toMatch(/#\/explain\/grid-gam\/1/);
+    await poll(() => page.url()).toMatch(/#\/explain\/grid-gam\/1/);
     await page.locator('section.effect canvas').first().waitFor();
     const titles = await page.locator('section.effect h2').allTextContents();
     expect(titles.some((t) => t.startsWith('daily profile'))).toBe(true);
