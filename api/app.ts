@@ -26,9 +26,10 @@ import { forecastsRoutes } from './routes/v1/forecasts.ts';
 import { jobsRoutes } from './routes/v1/jobs.ts';
 import { runsRoutes } from './routes/v1/runs.ts';
 import { topologyRoutes } from './routes/v1/topology.ts';
-import { eventsRoutes } from './routes/v1/events.ts';
+import { eventAckRoutes, eventsRoutes } from './routes/v1/events.ts';
 import { driftRoutes } from './routes/v1/drift.ts';
 import { accuracyRoutes } from './routes/v1/accuracy.ts';
+import { nodeStatusRoutes } from './routes/v1/node-status.ts';
 
 export interface AppDeps {
   health: HealthSource;
@@ -40,9 +41,9 @@ export interface AppDeps {
   metrics?: MetricsSource;
   /** Requests per minute per API key (per client IP without a key). */
   rateLimitPerMinute?: number;
-  /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs, events, drift, accuracy); absent, they are not served. */
+  /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs, events, drift, accuracy, node status); absent, they are not served. */
   reads?: ReadServices;
-  /** The write routes of /api/v1 (ingest, POST /runs) and the registry; absent, they are not served. */
+  /** The write routes of /api/v1 (ingest, POST /runs, acknowledgements) and the registry; absent, they are not served. */
   writes?: WriteServices;
   logger?: FastifyServerOptions['logger'];
 }
@@ -136,10 +137,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(runTriggerRoutes(w.runs), { prefix: '/api/v1' });
     await app.register(registryRoutes(w.registry), { prefix: '/api/v1' });
     await app.register(promotionRoutes(w.registry), { prefix: '/api/v1' });
+    await app.register(eventAckRoutes(w.alarms), { prefix: '/api/v1' });
   }
   if (deps.reads) {
     const r = deps.reads;
-    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy)]) {
+    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy), nodeStatusRoutes(r.nodeStatus)]) {
       await app.register(routes, { prefix: '/api/v1' });
     }
   }

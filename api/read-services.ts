@@ -6,6 +6,7 @@ import type { EventReader } from '../monitoring/events.service.ts';
 import type { DriftReader } from '../monitoring/drift.service.ts';
 import type { AccuracyService } from '../monitoring/accuracy.service.ts';
 import type { ProposalReader } from '../monitoring/proposals.service.ts';
+import type { NodeStatusReader } from '../monitoring/node-status.service.ts';
 
 /** The services behind the read routes of /api/v1, built by the composition root (bin/lib/read-services.ts). */
 export interface ReadServices {
@@ -17,4 +18,5 @@ export interface ReadServices {
   drift: DriftReader;
   proposals: ProposalReader;
   accuracy: Pick<AccuracyService, 'read'>;
+  nodeStatus: NodeStatusReader;
 }

@@ -7,6 +7,8 @@ import type { AuditFilter, AuditPage, ModelSummary } from '../forecast/registry/
 import type { RegistryStatusService } from '../forecast/registry/status-changes.ts';
 import type { Comparison } from '../monitoring/compare.service.ts';
 import type { PromotionService } from '../monitoring/promotion.service.ts';
+import type { AlarmAcknowledger } from '../monitoring/acknowledgement.service.ts';
+import type { VersionEffects } from '../forecast/registry/effects.ts';
 
 /** The batch service of `gridcast ingest csv` (ingestBatch) over the store. */
 export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timings?: Timings) => Promise<IngestCsvResult>;
@@ -23,12 +25,16 @@ export interface RegistryService extends Pick<RegistryStatusService, 'shadow' | 
   /** The paired comparison of two versions (monitoring/compare.service.ts). */
   compare: (q: { champion: string; challenger: string; from: Date; to: Date }) => Promise<Comparison>;
   modelSummaries: () => Promise<ModelSummary[]>;
+  /** The partial effects of a version's GAM for one of its series (forecast/registry/effects.ts). */
+  effects: VersionEffects;
   modelDetail: (name: string) => Promise<{ model: ModelRecord; versions: ModelVersion[] }>;
   auditPage: (f: AuditFilter) => Promise<AuditPage>;
 }
 
 /** The services behind the write routes of /api/v1 and the registry, built by the composition root (bin/lib/write-services.ts). */
 export interface WriteServices {
+  /** Acknowledgement of warnings and alarms (POST /events/{id}/ack). */
+  alarms: AlarmAcknowledger;
   ingest: IngestService;
   /** config.api.bodyLimitBytes: the largest ingest body. */
   bodyLimitBytes: number;

@@ -43,6 +43,16 @@ describe('holidays and bridge days', () => {
     expect(isBridgeDay(parseDay('2024-12-30'), tuesday)).toBe(true);
   });
 
+  it('gives a fresh set each time: days added by one caller do not leak into the next call', () => {
+    const first = publicHolidays('US', undefined, [2006]);
+    first.add(parseDay('2006-02-14'));
+    const again = publicHolidays('US', undefined, [2006, 2007]);
+    expect(again.has(parseDay('2006-02-14'))).toBe(false);
+    expect(again.has(parseDay('2006-07-04'))).toBe(true);
+    expect(again.has(parseDay('2007-07-04'))).toBe(true);
+    expect(publicHolidays('US', undefined, [2006]).size).toBe(first.size - 1);
+  });
+
   it('refuses an unknown country and a malformed date', () => {
     expect(() => publicHolidays('XX', undefined, [2024])).toThrow(GridcastError);
     expect(() => parseDay('2024-02-30')).toThrow(expect.objectContaining({ code: 'INVALID_DATE' }));

@@ -105,20 +105,36 @@ export function parseDay(key: string): number {
   return ms / DAY_MS;
 }
 
+/** Holiday days per 'country|region|year', computed once per process (see publicHolidays). */
+const holidayDays = new Map<string, readonly number[]>();
+
 /**
  * Public holidays (type 'public', plus their substitute days when a holiday falls on a weekend)
- * of a country/region for the given years, as local day numbers.
+ * of a country/region for the given years, as local day numbers. A fresh set on every call (the
+ * caller may add days to it); the days of each year are computed once per process, because
+ * date-holidays takes about 10 ms a year to evaluate its rules and calendar features are built
+ * for every fit, prediction and daily drift check of every series.
  */
 export function publicHolidays(country: string, region: string | undefined, years: number[]): Set<number> {
-  const hd = region ? new Holidays(country, region) : new Holidays(country);
-  if (!hd.getCountries()[country.toUpperCase()]) {
-    throw new GridcastError('UNKNOWN_COUNTRY', `no holiday calendar for country '${country}'; use an ISO code such as 'US' or 'FR'`, { country });
-  }
+  let hd: Holidays | undefined;
+  const open = () => {
+    const h = region ? new Holidays(country, region) : new Holidays(country);
+    if (!h.getCountries()[country.toUpperCase()]) {
+      throw new GridcastError('UNKNOWN_COUNTRY', `no holiday calendar for country '${country}'; use an ISO code such as 'US' or 'FR'`, { country });
+    }
+    return h;
+  };
+  if (years.length === 0) open();
   const out = new Set<number>();
   for (const y of years) {
-    for (const h of hd.getHolidays(y) || []) {
-      if (h.type === 'public' || (h.substitute && h.type === 'bank')) out.add(parseDay(h.date.slice(0, 10)));
+    const key = `${country}|${region ?? ''}|${y}`;
+    let days = holidayDays.get(key);
+    if (!days) {
+      hd ??= open();
+      days = (hd.getHolidays(y) || []).filter((h) => h.type === 'public' || (h.substitute && h.type === 'bank')).map((h) => parseDay(h.date.slice(0, 10)));
+      holidayDays.set(key, days);
     }
+    for (const d of days) out.add(d);
   }
   return out;
 }

@@ -56,6 +56,36 @@ export interface EventQuery {
   to?: Date;
   beforeId?: number;
   limit?: number;
+  /** true: only events acknowledged; false: only warnings and alarms not acknowledged (info events are never acknowledged). */
+  acknowledged?: boolean;
+}
+
+/** The severities a person acknowledges (POST /api/v1/events/{id}/ack): an info event asks nothing of anyone. */
+export const ACKNOWLEDGEABLE: readonly EventSeverity[] = ['warning', 'alarm'];
+
+/**
+ * A person's acknowledgement of a warning or alarm: an `alarm-acknowledged` event of the log (its
+ * id is `id`), naming the event in detail.eventId, with who and an optional comment. At most one
+ * per event (migration 097): the log stays append-only, and the state is derived from it.
+ */
+export interface Acknowledgement {
+  /** The event acknowledged. */
+  eventId: number;
+  /** The `alarm-acknowledged` event recording it. */
+  id: number;
+  at: Date;
+  by: string;
+  comment: string | null;
+}
+
+/** Acknowledgements in the event log (store/events.repository.ts, test/fakes/events.ts). */
+export interface AcknowledgementLog {
+  /** The event of this id, or null. */
+  get(id: number): Promise<MonitoringEvent | null>;
+  /** Appends the acknowledgement of `event` unless it has one: the one stored, and whether it is new. */
+  acknowledge(event: MonitoringEvent, a: { at: Date; by: string; comment: string | null }): Promise<{ acknowledgement: Acknowledgement; created: boolean }>;
+  /** The acknowledgements of these events (absent: not acknowledged). */
+  acknowledgements(eventIds: number[]): Promise<Map<number, Acknowledgement>>;
 }
 
 /** The event log's storage: store/events.repository.ts on the database, test/fakes/events.ts in memory. */

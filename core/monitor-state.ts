@@ -7,10 +7,19 @@ export type MonitorMode = 'model' | 'fallback';
 
 /**
  * What the detector keeps between checks (stored as jsonb; versioned by `rule`, not by a
- * migration). Rule 2: a chart on the mean of the last `windowHours` residuals as shares of the level.
+ * migration). Rule 3: a chart on the mean of the last `windowHours` residuals as shares of the
+ * level, the residuals taken against the forecast corrected by what the series' siblings did
+ * (`peers`). Rule 2 was the same chart without the correction: still readable, recalibrated at
+ * its next check.
  */
 export interface DetectorState {
-  rule: 2;
+  rule: 3;
+  /**
+   * The sibling correction: the forecast of each hour is read as f·(1 + Σ wⱼ·eⱼ), eⱼ the
+   * relative error of sibling j at that hour (monitoring/peers.ts). Null when the series has no
+   * sibling with forecasts; no weights when none of them explains its errors.
+   */
+  peers: PeerCorrection | null;
   /** Robust centre of actual − forecast, and the level (mean forecast) residuals are shares of. */
   center: number;
   level: number;
@@ -28,6 +37,18 @@ export interface DetectorState {
   /** An alarm awaiting confirmation: when it fired, which side, the statistic, the estimated change. */
   pending: { at: string; side: 'up' | 'down'; statistic: number; changeAt: string } | null;
 }
+
+export interface PeerCorrection {
+  /** Weight per sibling series id (only those the regression kept). */
+  weights: Record<string, number>;
+  /** The ridge penalty GCV chose. */
+  lambda: number;
+  /** Siblings considered. */
+  count: number;
+}
+
+/** A detector stored by rule 2 (no sibling correction). */
+export type WindowDetectorV2State = Omit<DetectorState, 'rule' | 'peers'> & { rule: 2 };
 
 /**
  * A detector stored by the first rule (a CUSUM on standardised hourly residuals, no `rule`):
@@ -55,7 +76,7 @@ export interface SeriesMonitorState {
   /** Estimated start of the last confirmed rupture; runs fit on history from here. */
   ruptureAt: Date | null;
   /** Null until the series has enough residuals to calibrate on. */
-  detector: DetectorState | CusumDetectorState | null;
+  detector: DetectorState | WindowDetectorV2State | CusumDetectorState | null;
   /** The model version whose residuals the detector reads (the one a rupture took out of service). */
   modelVersion: string | null;
   updatedAt: Date;
@@ -83,4 +104,6 @@ export interface ResidualSource {
   forecastSeries(from: Date, to: Date): Promise<string[]>;
   /** Hours of [from, to) that have both an actual and a published day-ahead forecast, in time order. */
   dayAhead(seriesId: string, from: Date, to: Date): Promise<ResidualHour[]>;
+  /** For each of the given series, its siblings (same parent in the hierarchy) among them. */
+  siblings(seriesIds: string[]): Promise<Map<string, string[]>>;
 }

@@ -26,6 +26,14 @@ export const ruptureSettingsSchema = z.strictObject({
   /** Smallest median shift, as a share of the level, that the confirmation acts on. */
   minRelativeShift: z.number().positive().default(0.1),
   returnAfterDays: z.number().int().positive().default(14),
+  /**
+   * Siblings (series under the same parent with day-ahead forecasts) needed before a series'
+   * residuals are corrected by theirs (monitoring/peers.ts), and the most the correction uses
+   * (the most correlated). A sibling's own rupture that passes into a series' statistic is
+   * stopped by the confirmation, which also asks the uncorrected residuals for the shift.
+   */
+  minPeers: z.number().int().min(1).default(1),
+  maxPeers: z.number().int().min(1).default(20),
 });
 
 export type RuptureSettings = z.infer<typeof ruptureSettingsSchema>;

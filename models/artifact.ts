@@ -54,13 +54,16 @@ export function makeArtifact(
   return { formatVersion: ARTIFACT_FORMAT_VERSION, spec, trainWindow: window, dataHash: hash, state: encodeState(state), ...(metrics ? { metrics } : {}) };
 }
 
-/** Checks the envelope and the model version, and returns the decoded state. */
-export function openArtifact<S>(a: ModelArtifact, kind: string, version: number): S {
+/**
+ * Checks the envelope and the model version, and returns the decoded state. `version` is the one
+ * this code writes; `readable` lists older versions whose state it still reads.
+ */
+export function openArtifact<S>(a: ModelArtifact, kind: string, version: number, readable: readonly number[] = []): S {
   if (a.formatVersion !== ARTIFACT_FORMAT_VERSION) {
     throw new GridcastError('ARTIFACT_FORMAT', `artifact format ${a.formatVersion} is not supported (expected ${ARTIFACT_FORMAT_VERSION}); retrain the model`, { formatVersion: a.formatVersion });
   }
-  if (a.spec?.kind !== kind || a.spec.version !== version) {
-    throw new GridcastError('ARTIFACT_VERSION', `artifact holds ${a.spec?.kind} v${a.spec?.version}, this code reads ${kind} v${version}; retrain the model`, { kind: a.spec?.kind, version: a.spec?.version });
+  if (a.spec?.kind !== kind || (a.spec.version !== version && !readable.includes(a.spec.version))) {
+    throw new GridcastError('ARTIFACT_VERSION', `artifact holds ${a.spec?.kind} v${a.spec?.version}, this code reads ${kind} v${[...readable, version].join(', v')}; retrain the model`, { kind: a.spec?.kind, version: a.spec?.version });
   }
   return decodeState(a.state) as S;
 }

@@ -245,3 +245,10 @@ export function autoFromArtifact(a: ModelArtifact): FittedForecaster<AutoParams>
   const choices = series.map((s) => ({ ...s, chosen: fromArtifact(s.chosen), safety: s.safety ? fromArtifact(s.safety) : undefined }));
   return fitted(a.spec.params as AutoParams, choices.map(({ safety, ...rest }) => ({ ...rest, ...(safety ? { safety } : {}) })), a.trainWindow, a.dataHash);
 }
+
+/** The artifact of the model `auto` chose for a series, and why it is not the primary one (absent when it is); null for a series it was not fitted on. */
+export function autoChoiceArtifact(a: ModelArtifact, seriesId: string): { artifact: ModelArtifact; reason?: string; variant?: string } | null {
+  const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION);
+  const c = series.find((s) => s.id === seriesId);
+  return c ? { artifact: c.chosen, ...(c.reason ? { reason: c.reason } : {}), ...(c.variant ? { variant: c.variant } : {}) } : null;
+}

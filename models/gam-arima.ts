@@ -239,3 +239,8 @@ export function gamArimaFromArtifact(a: ModelArtifact, loadBase: (a: ModelArtifa
   const { base, series } = openArtifact<State>(a, KIND, VERSION);
   return fitted(a.spec.params as GamArimaParams, loadBase(base), series, a.trainWindow, a.dataHash);
 }
+
+/** The artifact of the base model under the ARIMA (a GAM by default): what explains the level. */
+export function gamArimaBaseArtifact(a: ModelArtifact): ModelArtifact {
+  return openArtifact<State>(a, KIND, VERSION).base;
+}

@@ -6,15 +6,12 @@
  * still autocorrelated (weather regimes last days), which is one more reason drift also needs an
  * effect size above a business threshold, not a p-value alone.
  */
-import { dayKey } from '../core/calendar.ts';
 import { calendarFeatures, DAY_TYPE_LEVELS } from '../models/features/calendar.ts';
 import { temperatureFeatures } from '../models/features/temperature.ts';
 
 export interface DailyInputs {
   /** Local day numbers (days since 1970-01-01, local). */
   day: number[];
-  /** Calendar month (1–12) of each day. */
-  month: number[];
   /** Day type of each day (0–6 Monday–Sunday, 7 holiday, 8 bridge: models/features/calendar.ts). */
   dayType: number[];
   /** Daily means of each numeric feature, NaN where the day is too incomplete. */
@@ -57,7 +54,6 @@ export function dailyInputs(
   }
   const out: DailyInputs = {
     day: [],
-    month: [],
     dayType: [],
     numeric: Object.fromEntries(Object.keys(hourly).map((k) => [k, []])),
     hours: Object.fromEntries(Object.keys(hourly).map((k) => [k, []])),
@@ -71,7 +67,6 @@ export function dailyInputs(
     const whole = Math.floor(cal.hour[i]) === 0 && Math.floor(cal.hour[j - 1]) === 23;
     if (whole) {
       out.day.push(d);
-      out.month.push(Number(dayKey(d).slice(5, 7)));
       out.dayType.push(cal.dayType[i]);
       for (const [k, v] of Object.entries(hourly)) {
         out.numeric[k].push(meanOf(v, i, j));
@@ -104,17 +99,48 @@ export function dayTypeCounts(dayType: readonly number[], keep: (i: number) => b
   return c;
 }
 
+/** Widening of the same-dates span when the training window holds too few of its days. */
+const WIDEN_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/** Days from `centre` (a local day number, possibly fractional) to the same date as `day` in the nearest year. */
+function daysApart(day: number, centre: number): number {
+  const d = new Date(day * DAY_MS);
+  const year = new Date(centre * DAY_MS).getUTCFullYear();
+  return Math.min(...[year - 1, year, year + 1].map((y) => Math.abs(Date.UTC(y, d.getUTCMonth(), d.getUTCDate()) / DAY_MS - centre)));
+}
+
 /**
- * Indices of the reference days in the recent window's calendar months, widened by one month on
- * each side when that leaves fewer than `minDays` (a training window that only grazes the
- * season); empty when even that is too few.
+ * Indices of the reference days at the same time of year as the recent window: those whose date,
+ * moved to the nearest year, lies within `marginDays` of the recent window's span (around the
+ * year's end too: a window in early January matches the training's late December and early
+ * January), widened by
+ * WIDEN_DAYS on each side when that leaves fewer than `minDays` (a training window that only
+ * grazes the season); empty when even that is too few. `months`: the calendar months the matched
+ * days fall in (of the span tried last when none matched), for the report.
+ *
+ * Centred on the recent days rather than their calendar months: a reference centred on them
+ * has the annual cycle's slope cancel out of its mean, a whole month does not. In spring and
+ * autumn the temperature moves 4–5 °C a month, so a fortnight at the end of October is 1–2 °C
+ * colder than October on average, in a year that repeats the training year day for day: by
+ * months, that was a drift.
  */
-export function seasonMatched(referenceMonths: readonly number[], recentMonths: readonly number[], minDays: number): { indices: number[]; months: number[] } {
-  const months = new Set(recentMonths);
-  for (let widen = 0; widen <= 1; widen++) {
-    if (widen === 1) for (const m of [...months]) for (const x of [m - 1, m + 1]) months.add(((x + 11) % 12) + 1);
-    const indices = referenceMonths.flatMap((m, i) => (months.has(m) ? [i] : []));
-    if (indices.length >= minDays) return { indices, months: [...months].sort((a, b) => a - b) };
+export function seasonMatched(referenceDays: readonly number[], recentDays: readonly number[], marginDays: number, minDays: number): { indices: number[]; months: number[] } {
+  if (recentDays.length === 0) return { indices: [], months: [] };
+  const span = recentDays[recentDays.length - 1] - recentDays[0];
+  const centre = recentDays[0] + span / 2;
+  const apart = referenceDays.map((d) => daysApart(d, centre));
+  let tried: number[] = [];
+  for (const widen of [0, WIDEN_DAYS]) {
+    const half = span / 2 + marginDays + widen;
+    const indices = referenceDays.flatMap((_, i) => (apart[i] <= half ? [i] : []));
+    if (indices.length >= minDays) return { indices, months: monthsOf(indices.map((i) => referenceDays[i])) };
+    // The dates around the recent days, in their own year (for the months a report names).
+    tried = Array.from({ length: 2 * Math.floor(half) + 1 }, (_, k) => Math.round(centre - Math.floor(half)) + k);
   }
-  return { indices: [], months: [...months].sort((a, b) => a - b) };
+  return { indices: [], months: monthsOf(tried) };
+}
+
+function monthsOf(days: readonly number[]): number[] {
+  return [...new Set(days.map((d) => new Date(d * DAY_MS).getUTCMonth() + 1))].sort((a, b) => a - b);
 }

@@ -56,6 +56,15 @@ function weather(heat?: { from: Date; deltaC: number }): { temperature: (ms: num
   return { temperature, load };
 }
 
+/** The annual and daily cycles alone, the same every year: nothing drifts. */
+const repeatedYear: FakeSeries = (() => {
+  const temperature = (ms: number) => {
+    const doy = (ms - Date.UTC(new Date(ms).getUTCFullYear(), 0, 1)) / DAY;
+    return 12 - 9 * Math.cos((2 * Math.PI * (doy - 25)) / 365) + 4 * Math.sin((2 * Math.PI * ((ms / HOUR) % 24 - 9)) / 24);
+  };
+  return { temperature, load: (ms: number) => 800 + 25 * Math.max(0, 15 - temperature(ms)) + ((Math.floor(ms / DAY) + 3) % 7 >= 5 ? -120 : 0) };
+})();
+
 function champion(trainStart: string, trainEnd: string): { version: ModelVersion; artifact: ModelArtifact } {
   const spec = { kind: 'gam', version: 1, params: DEFAULT_GAM };
   const version: ModelVersion = {
@@ -101,9 +110,9 @@ describe('input drift against a season-matched reference', () => {
     expect(report.skipped).toEqual([{ seriesId: 'grid', reason: 'no champion' }]);
     const [s] = report.series;
     expect(s.seriesId).toBe('z1');
-    // July 2026 against July 2025 of the training (January 2026 was its last month).
-    expect(s.reference.months).toEqual([7]);
-    expect(s.reference.days).toBe(31); // July 2025 (the warm-up days the reference leaves out are in January)
+    // 6–19 July 2026 against 22 June – 2 August 2025 of the training (January 2026 was its last month).
+    expect(s.reference.months).toEqual([6, 7, 8]);
+    expect(s.reference.days).toBe(42); // the warm-up days the reference leaves out are in January
     expect(s.features.map((f) => f.feature)).toEqual(['load', 'temperature', 'temp_lag24', 'temp_max24', 'temp_min24', CALENDAR_MIX]);
     for (const f of s.features) expect(f.note).toBeUndefined();
     expect(s.drifted).toEqual([]);
@@ -137,7 +146,7 @@ describe('input drift against a season-matched reference', () => {
       test: 'ks',
       correction: 'holm',
       thresholds: { alpha: 0.05, psi: 0.2, wasserstein: 0.5 },
-      reference: { months: [7] },
+      reference: { months: [6, 7, 8], days: 42 },
     });
   });
 
@@ -149,6 +158,21 @@ describe('input drift against a season-matched reference', () => {
     expect(t.pAdjusted!).toBeLessThan(0.05);
     expect(t.drift).toBe(false);
     expect(s.drifted).toEqual([]);
+    expect(events.rows).toEqual([]);
+  });
+
+  it('a year that repeats the training year is no drift in spring and autumn, where the temperature moves 4–5 °C a month', async () => {
+    // A reference of whole calendar months is warmer than a fortnight at the end of October (and
+    // colder than one at its start): that was a drift on most of these days. Centred on the dates, the slope cancels.
+    const { deps, events } = setup(repeatedYear, champion('2025-01-01T00:00:00Z', '2026-01-01T00:00:00Z'));
+    for (const month of [3, 4, 5, 9, 10, 11]) {
+      for (const day of [1, 15]) {
+        const asOf = new Date(Date.UTC(2026, month - 1, day, 6));
+        const [s] = (await detectDrift(deps, { asOf })).series;
+        expect({ asOf, drifted: s.drifted }).toEqual({ asOf, drifted: [] });
+        expect(s.reference.days).toBe(42);
+      }
+    }
     expect(events.rows).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { GridcastError } from '../core/errors.ts';
-import type { EventKind, EventLog, MonitoringEvent } from '../core/events.ts';
+import type { Acknowledgement, AcknowledgementLog, EventKind, EventLog, MonitoringEvent } from '../core/events.ts';
 import { timeInZone } from '../core/time-input.ts';
 
 /** A listing of the event log as asked by a person: times as typed (an instant, or a date in the store's zone). */
@@ -11,15 +11,20 @@ export interface EventListRequest {
   to?: string;
   beforeId?: number;
   limit?: number;
+  /** true: acknowledged events only; false: warnings and alarms nobody acknowledged. */
+  acknowledged?: boolean;
 }
+
+/** An event with its acknowledgement (null: none). */
+export type AcknowledgedEvent = MonitoringEvent & { acknowledgement: Acknowledgement | null };
 
 export interface EventReader {
   /** Newest first; `nextBeforeId` continues the listing (null when this page is the last). */
-  list(q: EventListRequest): Promise<{ events: MonitoringEvent[]; nextBeforeId: number | null }>;
+  list(q: EventListRequest): Promise<{ events: AcknowledgedEvent[]; nextBeforeId: number | null }>;
 }
 
 /** Reads of the event log for the API and `gridcast events`; a date alone is the local midnight of `timeZone`. */
-export function createEventReader(deps: { events: EventLog; timeZone: string }): EventReader {
+export function createEventReader(deps: { events: EventLog & Pick<AcknowledgementLog, 'acknowledgements'>; timeZone: string }): EventReader {
   return {
     async list(q) {
       const from = q.from === undefined ? undefined : timeInZone(q.from, deps.timeZone, 'from');
@@ -35,10 +40,15 @@ export function createEventReader(deps: { events: EventLog; timeZone: string }):
         ...(from && { from }),
         ...(to && { to }),
         ...(q.beforeId !== undefined && { beforeId: q.beforeId }),
+        ...(q.acknowledged !== undefined && { acknowledged: q.acknowledged }),
         limit: limit + 1,
       });
       const events = page.slice(0, limit);
-      return { events, nextBeforeId: page.length > limit ? events[events.length - 1].id : null };
+      const acks = await deps.events.acknowledgements(events.map((e) => e.id));
+      return {
+        events: events.map((e) => ({ ...e, acknowledgement: acks.get(e.id) ?? null })),
+        nextBeforeId: page.length > limit ? events[events.length - 1].id : null,
+      };
     },
   };
 }

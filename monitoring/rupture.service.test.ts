@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 /** Hourly day-ahead residual hours: a daily profile forecast, AR(1) errors of 4 % of level, an optional step and spike. */
-function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt?: number; seed: number; adaptAt?: number }): ResidualHour[] {
+function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt?: number; seed: number; adaptAt?: number; common?: (t: number) => number }): ResidualHour[] {
   const draw = normalDraws(seededRandom(opts.seed));
   let e = 0;
   return Array.from({ length: hours }, (_, t) => {
@@ -18,20 +18,21 @@ function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt
     // from adaptAt on, what is published (the fallback, then the model refitted after the rupture) has the new level
     const forecast = base * level(opts.adaptAt);
     e = 0.8 * e + 0.6 * 4 * draw();
-    let actual = base * level(opts.stepAt) + e;
+    // a shock shared by siblings (weather, a holiday): the same relative error for all of them
+    let actual = base * level(opts.stepAt) * (1 + (opts.common?.(t) ?? 0)) + e;
     if (t === opts.spikeAt) actual *= 3;
     return { ts: new Date(T0 + t * HOUR), actual, forecast, modelVersion: 'load@3', fallbackReason: null };
   });
 }
 
-async function hourly(series: Map<string, ResidualHour[]>, fromHour: number, toHour: number) {
+async function hourly(series: Map<string, ResidualHour[]>, fromHour: number, toHour: number, parent?: Map<string, string>) {
   const states = fakeMonitorState();
   const events = fakeEvents();
   for (let t = fromHour; t <= toHour; t++) {
     // the residual of hour t-1 is known at hour t
     const now = new Date(T0 + t * HOUR);
     const visible = new Map([...series].map(([id, hs]) => [id, hs.filter((h) => h.ts.getTime() < now.getTime())]));
-    await detectRuptures({ states, residuals: fakeResiduals(visible), events, now: () => now });
+    await detectRuptures({ states, residuals: fakeResiduals(visible, parent), events, now: () => now });
   }
   return { states, events };
 }
@@ -74,9 +75,38 @@ describe('rupture service', () => {
     const now = new Date(T0 + 30 * 24 * HOUR);
     await detectRuptures({ states, residuals: fakeResiduals(new Map([['d', hours]])), events: fakeEvents(), now: () => now });
     const d = states.rows.get('d')!.detector!;
-    expect(d).toMatchObject({ rule: 2, windowHours: 24, calibratedAt: now.toISOString(), lastTs: hours[hours.length - 1].ts.toISOString(), pending: null });
+    expect(d).toMatchObject({ rule: 3, peers: null, windowHours: 24, calibratedAt: now.toISOString(), lastTs: hours[hours.length - 1].ts.toISOString(), pending: null });
     // the hours after the legacy detector's last one were read into the window
-    expect(d.rule === 2 && d.window.length).toBe(24);
+    expect(d.rule === 3 && d.window.length).toBe(24);
+  });
+
+  it('reads a series against its siblings: a shock they share is no rupture, a step of its own still is', async () => {
+    // Common weather-like errors: a few whole days 30 % under, plus a daily wave all siblings share.
+    const shockDays = new Set([25, 31, 44, 47]);
+    const common = (t: number) => (shockDays.has(Math.floor(t / 24)) ? 0.3 : 0) + 0.06 * Math.sin((2 * Math.PI * t) / (24 * 9));
+    const stepAt = 44 * 24 + 5;
+    const make = () =>
+      new Map([
+        ['a', simulate(52 * 24, { seed: 11, common, stepAt, step: -0.3, adaptAt: stepAt + 48 })],
+        ['b', simulate(52 * 24, { seed: 12, common })],
+        ['c', simulate(52 * 24, { seed: 13, common })],
+        ['d', simulate(52 * 24, { seed: 14, common })],
+      ]);
+    const parent = new Map(['a', 'b', 'c', 'd'].map((id) => [id, 'top']));
+    const withSiblings = await hourly(make(), 20 * 24, 51 * 24, parent);
+    const ruptures = withSiblings.events.rows.filter((e) => e.kind === 'rupture');
+    expect(ruptures.map((e) => e.seriesId)).toEqual(['a']);
+    expect((ruptures[0].at.getTime() - (T0 + stepAt * HOUR)) / HOUR).toBeLessThanOrEqual(24);
+    expect(ruptures[0].detail.peers).toMatchObject({ count: 3, lambda: expect.any(Number) });
+    // the three siblings share the shocks one for one: their weights add up to about one
+    const w = Object.values((ruptures[0].detail.peers as { weights: Record<string, number> }).weights);
+    expect(w.reduce((a, b) => a + b, 0)).toBeGreaterThan(0.6);
+    expect(w.reduce((a, b) => a + b, 0)).toBeLessThan(1.3);
+    expect(ruptures[0].detail.reason).toMatch(/beyond what its siblings moved \(\d of 3 weighed\)$/);
+    // The same series as roots (no siblings): the shared shocks raise false ruptures.
+    const alone = await hourly(make(), 20 * 24, 51 * 24);
+    const falseOnes = alone.events.rows.filter((e) => e.kind === 'rupture' && e.seriesId !== 'a');
+    expect(falseOnes.length).toBeGreaterThan(0);
   });
 
   it('leaves a series without enough residuals uncalibrated', async () => {

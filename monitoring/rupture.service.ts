@@ -1,7 +1,8 @@
 import type { EventLog } from '../core/events.ts';
 import type { Log } from '../core/log.ts';
-import type { CusumDetectorState, DetectorState, MonitorStateStore, ResidualHour, ResidualSource, SeriesMonitorState } from '../core/monitor-state.ts';
+import type { CusumDetectorState, DetectorState, MonitorStateStore, PeerCorrection, ResidualHour, ResidualSource, SeriesMonitorState, WindowDetectorV2State } from '../core/monitor-state.ts';
 import { DEFAULT_RUPTURE_SETTINGS, type RuptureSettings } from '../core/rupture-settings.ts';
+import { corrected, fitCorrection, peerReader, type PeerReader } from './peers.ts';
 import { calibrateWindowThreshold } from './stats/calibrate.ts';
 import { confirmShift } from './stats/confirm.ts';
 import { median } from './stats/robust.ts';
@@ -35,8 +36,15 @@ const iso = (d: Date) => d.toISOString();
  * published, they exist for every series and every model without refitting, and a level shift
  * shows in them fully until the model catches up.
  *
- * Per series, each check: (re)calibrates the centre, level and threshold on the series' own
- * residuals when due; feeds the hours since the last check to a chart on the mean of the last
+ * A series' own residual is taken against its forecast corrected by what its siblings (same
+ * parent) did that hour: weather and calendar errors hit siblings together (a cold snap
+ * under-forecast by 20 % everywhere is not a rupture of one substation), a rupture hits one.
+ * The correction f·(1 + beta·m), m the median relative error of the siblings, beta fitted at
+ * calibration (monitoring/peers.ts); none below minPeers siblings. A shift of a whole group
+ * shows at its parent, monitored with its own siblings (or uncorrected at the root).
+ *
+ * Per series, each check: (re)calibrates the correction, centre, level and threshold on the
+ * series' own residuals when due; feeds the hours since the last check to a chart on the mean of the last
  * windowHours residuals as shares of the level (monitoring/stats/window-mean.ts);
  * an alarm waits for confirmation (median shift of at least minRelativeShift of the level over
  * at least confirmPoints hours since the estimated change), then a `rupture` and a `fallback-on`
@@ -51,6 +59,8 @@ export async function detectRuptures(deps: RuptureDeps): Promise<RuptureCheck> {
   const out: RuptureCheck = { checked: 0, uncalibrated: [], ruptures: [], returned: [], dismissed: [] };
   const ids = await deps.residuals.forecastSeries(new Date(now.getTime() - s.calibrationDays * DAY_MS), now);
   const states = await deps.states.states(ids);
+  const onFallback = new Set([...states].filter(([, st]) => st.mode === 'fallback').map(([id]) => id));
+  const reader = peerReader(deps.residuals, await deps.residuals.siblings(ids), s.minPeers, onFallback);
   for (const id of ids) {
     out.checked++;
     const st = states.get(id);
@@ -58,9 +68,12 @@ export async function detectRuptures(deps: RuptureDeps): Promise<RuptureCheck> {
       if (await maybeReturn(deps, s, st, now)) out.returned.push(id);
       continue;
     }
-    const r = await checkSeries(deps, s, id, st, now);
+    const r = await checkSeries(deps, reader, s, id, st, now);
     if (r === 'uncalibrated') out.uncalibrated.push(id);
-    if (r === 'rupture') out.ruptures.push(id);
+    if (r === 'rupture') {
+      out.ruptures.push(id);
+      reader.markBroken(id);
+    }
     if (r === 'dismissed') out.dismissed.push(id);
   }
   return out;
@@ -90,23 +103,35 @@ async function maybeReturn(deps: RuptureDeps, s: RuptureSettings, st: SeriesMoni
 
 type Outcome = 'uncalibrated' | 'quiet' | 'pending' | 'rupture' | 'dismissed';
 
-async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st: SeriesMonitorState | undefined, now: Date): Promise<Outcome> {
-  // A detector stored by the first rule (a CUSUM) is recalibrated at once, its pending alarm dropped.
+async function checkSeries(deps: RuptureDeps, reader: PeerReader, s: RuptureSettings, id: string, st: SeriesMonitorState | undefined, now: Date): Promise<Outcome> {
+  // A detector stored by an earlier rule is recalibrated at once: the first (a CUSUM) loses its
+  // pending alarm, the second (no sibling correction) keeps its window and goes on from its last hour.
   const stored = st?.detector ?? null;
-  let detector: DetectorState | null = stored?.rule === 2 ? stored : null;
+  let detector: DetectorState | null = stored?.rule === 3 ? stored : null;
   const since = st?.since ?? new Date(0);
-  const due = !detector || (!detector.pending && now.getTime() - Date.parse(detector.calibratedAt) >= s.recalibrateDays * DAY_MS);
+  const due = !detector || (!detector.pending && (now.getTime() - Date.parse(detector.calibratedAt) >= s.recalibrateDays * DAY_MS || reader.weighsBroken(detector.peers)));
   let modelVersion = st?.modelVersion ?? null;
+  /** Hours of [from, now) with the forecast corrected by the siblings, by the detector's correction. */
+  const hoursFrom = async (from: Date, stored: PeerCorrection | null) => {
+    const c = reader.usable(stored);
+    const used = Object.keys(c?.weights ?? {});
+    return corrected(await reader.read(id, from, now), used.length > 0 ? await reader.errors(used, from, now) : null, c);
+  };
   if (due) {
     // The last year, less the hours from the last rupture to the return (the broken model, then the fallback).
     const gap = st?.ruptureAt ? [st.ruptureAt.getTime(), since.getTime()] : null;
-    const all = await deps.residuals.dayAhead(id, new Date(now.getTime() - s.calibrationDays * DAY_MS), now);
+    const from = new Date(now.getTime() - s.calibrationDays * DAY_MS);
+    const all = await reader.read(id, from, now);
     const hours = all.filter((h) => !gap || h.ts.getTime() < gap[0] || h.ts.getTime() >= gap[1]);
     if (hours.length < s.minCalibrationDays * 24) {
       if (!st) await deps.states.save({ seriesId: id, mode: 'model', since: now, ruptureAt: null, detector: null, modelVersion: null }, now);
       return 'uncalibrated';
     }
-    detector = calibrate(hours, s, now, detector, stored?.rule === 2 ? null : stored, all[all.length - 1].ts);
+    const sibs = reader.siblingsOf(id);
+    const errors = sibs.length > 0 ? await reader.errors(sibs, from, now) : null;
+    const peers = fitCorrection(hours, errors, s.windowHours, s.maxPeers);
+    const previous = stored?.rule === 3 || stored?.rule === 2 ? stored : null;
+    detector = calibrate(corrected(hours, errors, peers), peers, s, now, previous, stored && stored.rule === undefined ? stored : null, all[all.length - 1].ts);
     modelVersion = hours[hours.length - 1].modelVersion;
   }
   const d = detector!;
@@ -115,7 +140,7 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
 
   if (!d.pending) {
     const from = d.lastTs ? new Date(Date.parse(d.lastTs) + HOUR_MS) : now;
-    const hours = await deps.residuals.dayAhead(id, from, now);
+    const hours = await hoursFrom(from, d.peers);
     if (hours.length > 0) {
       modelVersion = hours[hours.length - 1].modelVersion;
       const r = hours.map((h) => (h.actual - h.forecast - d.center) / d.level);
@@ -134,8 +159,16 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
     return 'quiet';
   }
   const p = d.pending;
-  const after = await deps.residuals.dayAhead(id, new Date(p.changeAt), now);
-  const c = confirmShift(after.map((h) => h.actual), after.map((h) => h.forecast), p.side, { points: s.confirmPoints, minRelativeShift: s.minRelativeShift });
+  // Confirmed on the corrected residuals and on the raw ones: a series whose siblings did not
+  // move (the raw shift) and which moved beyond what they did (the corrected one). The raw check
+  // stops a sibling's own rupture that the correction carried into this series' statistic.
+  const confirm = (hs: ResidualHour[]) => confirmShift(hs.map((h) => h.actual), hs.map((h) => h.forecast), p.side, { points: s.confirmPoints, minRelativeShift: s.minRelativeShift });
+  const raw = await reader.read(id, new Date(p.changeAt), now);
+  const hasPeers = Object.keys(reader.usable(d.peers)?.weights ?? {}).length > 0;
+  const c0 = confirm(hasPeers ? await hoursFrom(new Date(p.changeAt), d.peers) : raw);
+  const cRaw = hasPeers ? confirm(raw) : c0;
+  const c = c0.status === 'confirmed' && cRaw.status !== 'confirmed' ? cRaw : c0;
+  const after = raw;
   if (c.status === 'pending') {
     await save({});
     return 'pending';
@@ -151,8 +184,9 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
   }
   const ruptureAt = new Date(p.changeAt);
   const detail = {
-    reason: `level shift of ${(c.relativeShift * 100).toFixed(1)} % confirmed over ${c.points} hours`,
+    reason: `level shift of ${(c.relativeShift * 100).toFixed(1)} % confirmed over ${c.points} hours${hasPeers ? `, beyond what its siblings moved (${Object.keys(d.peers!.weights).length} of ${d.peers!.count} weighed)` : ''}`,
     detector: 'window-mean',
+    peers: d.peers,
     statistic: p.statistic,
     threshold: d.threshold,
     windowHours: d.windowHours,
@@ -185,7 +219,7 @@ async function checkSeries(deps: RuptureDeps, s: RuptureSettings, id: string, st
  * one after a return) starts after the latest hour there is, with an empty window: the hours
  * from a rupture to the return are the broken model's and the fallback's.
  */
-function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previous: DetectorState | null, legacy: CusumDetectorState | null, latest: Date): DetectorState {
+function calibrate(hours: ResidualHour[], peers: PeerCorrection | null, s: RuptureSettings, now: Date, previous: DetectorState | WindowDetectorV2State | null, legacy: CusumDetectorState | null, latest: Date): DetectorState {
   const resid = hours.map((h) => h.actual - h.forecast);
   const center = median(resid);
   const mean = hours.reduce((a, h) => a + Math.abs(h.forecast), 0) / hours.length;
@@ -206,7 +240,8 @@ function calibrate(hours: ResidualHour[], s: RuptureSettings, now: Date, previou
     cMax: 1,
   });
   return {
-    rule: 2,
+    rule: 3,
+    peers,
     center,
     level,
     windowHours: s.windowHours,

@@ -1,4 +1,4 @@
-import type { DetectorState, MonitorStateStore, ResidualHour, ResidualSource, SeriesMonitorState } from '../core/monitor-state.ts';
+import type { MonitorStateStore, ResidualHour, ResidualSource, SeriesMonitorState } from '../core/monitor-state.ts';
 import type { Queryable } from './db.ts';
 import { storedHours } from './hourly.repository.ts';
 
@@ -7,7 +7,7 @@ interface Row {
   mode: 'model' | 'fallback';
   since: Date;
   rupture_at: Date | null;
-  detector: DetectorState | null;
+  detector: SeriesMonitorState['detector'];
   model_version: string | null;
   updated_at: Date;
 }
@@ -83,6 +83,12 @@ export function residualSource(q: Queryable): ResidualSource {
         out.push({ ts: r.target_ts, actual: a, forecast: r.mean, modelVersion: r.model_version, fallbackReason: r.fallback_reason });
       }
       return out;
+    },
+    async siblings(seriesIds) {
+      const { rows } = await q.query<{ id: string; parent_id: string | null }>('SELECT id, parent_id FROM series WHERE id = ANY($1::text[])', [seriesIds]);
+      const byParent = new Map<string, string[]>();
+      for (const r of rows) if (r.parent_id !== null) byParent.set(r.parent_id, [...(byParent.get(r.parent_id) ?? []), r.id]);
+      return new Map(rows.map((r) => [r.id, r.parent_id === null ? [] : byParent.get(r.parent_id)!.filter((id) => id !== r.id).sort()]));
     },
   };
 }

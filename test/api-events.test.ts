@@ -36,7 +36,7 @@ describe.each(backends)('GET /api/v1/events (%s)', (kind) => {
     expect(all.json().events.map((e: { kind: string }) => e.kind)).toEqual(['retrain-proposal', 'fallback-on', 'rupture']);
     expect(all.json().events[2]).toEqual({
       id: expect.any(Number), at: '2026-03-01T10:00:00.000Z', kind: 'rupture', severity: 'warning', seriesId: 'a', modelVersion: 'grid@1', runId: null,
-      detail: { statistic: 7.5 }, recordedAt: expect.any(String),
+      detail: { statistic: 7.5 }, recordedAt: expect.any(String), acknowledged: false, acknowledgement: null,
     });
     const kinds = (await get('/api/v1/events?kind=rupture,retrain-proposal')).json();
     expect(kinds.events.map((e: { kind: string }) => e.kind)).toEqual(['retrain-proposal', 'rupture']);

@@ -6,7 +6,8 @@ import { backends, freshDb } from './db.ts';
 import { fakeMonitorState } from './fakes/monitor-state.ts';
 
 const detector: DetectorState = {
-  rule: 2,
+  rule: 3,
+  peers: { weights: { b: 0.5, c: 0.25 }, lambda: 0.0012, count: 4 },
   center: 0.5,
   level: 812.5,
   windowHours: 24,

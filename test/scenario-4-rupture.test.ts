@@ -21,8 +21,10 @@ import { fakeEvents } from './fakes/events.ts';
  * in its load. The rupture monitor, checking hourly the residuals of the published day-ahead
  * forecasts, detects it within a day; the next day-ahead run serves 'a' with the labelled
  * rupture fallback (shallow history on post-rupture data), and the events name the series, the
- * model version whose residuals broke, the detector statistic and the reason. Two simulated
- * substations; a profile as the default model keeps the daily runs cheap.
+ * model version whose residuals broke, the detector statistic and the reason. Four simulated
+ * substations under one parent, so that each series' residuals are read against its three
+ * siblings' (the store's sibling query at work); a profile as the default model keeps the daily
+ * runs cheap.
  */
 const H = 3_600_000;
 const START = Date.parse('2025-03-01T00:00:00Z');
@@ -42,11 +44,13 @@ describe.each(backends)('scenario 4: a 30 %% step down switches the series to th
           { id: 'top', kind: 'load', unit: 'MW' },
           { id: 'a', parent: 'top', kind: 'load', unit: 'MW' },
           { id: 'b', parent: 'top', kind: 'load', unit: 'MW' },
+          { id: 'c', parent: 'top', kind: 'load', unit: 'MW' },
+          { id: 'd', parent: 'top', kind: 'load', unit: 'MW' },
         ],
       }),
     );
     const sim = createSimulator({ seed: 4, topology: readDefaultGrid(), faults: false });
-    const from = { a: 'ss.lille-1', b: 'ss.dunkerque' } as const;
+    const from = { a: 'ss.lille-1', b: 'ss.dunkerque', c: 'ss.arras', d: 'ss.amiens' } as const;
     const points: MeasurementInput[] = sim
       .generate(new Date(START), new Date(END), 3600)
       .measurements.flatMap((m) => (Object.entries(from) as Array<[string, string]>).filter(([, src]) => src === m.seriesId).map(([id]) => ({ seriesId: id, ts: m.ts, value: id === 'a' && m.ts.getTime() >= STEP ? 0.7 * m.value : m.value })));
@@ -77,7 +81,7 @@ describe.each(backends)('scenario 4: a 30 %% step down switches the series to th
     const [rupture] = events.rows.filter((e) => e.kind === 'rupture');
     const on = events.rows.find((e) => e.kind === 'fallback-on')!;
     expect(rupture.modelVersion).toMatch(/^fit:profile:/);
-    expect(rupture.detail).toMatchObject({ detector: 'window-mean', side: 'down', reason: expect.stringMatching(/^level shift of -\d+\.\d % confirmed/) });
+    expect(rupture.detail).toMatchObject({ detector: 'window-mean', side: 'down', peers: { count: 3 }, reason: expect.stringMatching(/^level shift of -\d+\.\d % confirmed/) });
     // the day's mean residual, as a share of the level, below minus the threshold
     expect(rupture.detail.statistic as number).toBeLessThanOrEqual(-(rupture.detail.threshold as number));
     expect(rupture.detail.shift as number).toBeLessThan(-0.15);
@@ -87,11 +91,13 @@ describe.each(backends)('scenario 4: a 30 %% step down switches the series to th
     // The next day-ahead run serves 'a' with the labelled fallback; 'b' keeps its model.
     const next = await runForecast(deps, { horizon: 'day-ahead', asOf: dayAt9('2025-04-26') });
     expect(next.fallbacks).toBe(1);
+    // the siblings, read beside 'a', stay on their model
+    expect([...(await states.states(['b', 'c', 'd'])).values()].map((st) => st.mode)).toEqual(['model', 'model', 'model']);
     const rows = await readForecasts(db, next.runId, { grain: '1h' });
     const a = rows.filter((r) => r.seriesId === 'a');
     expect(new Set(a.map((r) => r.model))).toEqual(new Set(['shallow-history']));
     expect(a[0].fallbackReason).toMatch(/^rupture \(since 2025-04-25T0\d:00:00\.000Z\)$/);
-    expect(rows.filter((r) => r.seriesId === 'b').every((r) => r.model === 'profile' && r.fallbackReason === null)).toBe(true);
+    expect(rows.filter((r) => r.seriesId !== 'a' && r.seriesId !== 'top').every((r) => r.model === 'profile' && r.fallbackReason === null)).toBe(true);
     // The fallback's level is the post-rupture one: near 70 % of what the model published before.
     const before = (await readForecasts(db, (await runForecast(deps, { horizon: 'day-ahead', asOf: dayAt9('2025-04-24') })).runId, { grain: '1h' })).filter((r) => r.seriesId === 'a');
     const mean = (xs: Array<{ mean: number }>) => xs.reduce((s, r) => s + r.mean, 0) / xs.length;

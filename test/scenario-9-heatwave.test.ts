@@ -130,7 +130,7 @@ describe.each(backends)('scenario 9: a heatwave beyond the training range (%s)',
     const report = await detectDrift({ ...driftDeps(AS_OF), events });
     for (const s of report.series) {
       expect(s.modelVersion).toBe(championId);
-      expect(s.reference.months).toEqual([7]);
+      expect(s.reference.months).toEqual([6, 7, 8]);
       const t = s.features.find((f) => f.feature === 'temperature')!;
       expect(t.drift).toBe(true);
       expect(t.pAdjusted!).toBeLessThan(0.05);
@@ -181,8 +181,8 @@ describe.each(backends)('scenario 9: a heatwave beyond the training range (%s)',
     const fromCli = json.series[0].features.find((f: { feature: string }) => f.feature === 'temperature');
     const fromService = report.series[0].features.find((f) => f.feature === 'temperature')!;
     expect(fromCli).toEqual(JSON.parse(JSON.stringify(fromService)));
-    expect(table).toMatch(/^ss\.a +substations@1 +temperature +ks +14 +31 .* DRIFT$/m);
-    expect(table).toContain('ss.a: recent 2026-07-06 to 2026-07-19, reference months 7 (31 days of 2025-06-01 to 2025-09-01)');
+    expect(table).toMatch(/^ss\.a +substations@1 +temperature +ks +14 +42 .* DRIFT$/m);
+    expect(table).toContain('ss.a: recent 2026-07-06 to 2026-07-19, reference months 6,7,8 (42 days of 2025-06-01 to 2025-09-01)');
 
     // The API serves the same report (the CLI reads it there while a server holds the store).
     const app = await testApp({ ...storeAppDeps(db), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] }, reads: readServices(db, config) });

@@ -71,7 +71,7 @@ function table(r: DriftView): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
   const out = [
-    `drift as of ${r.asOf}: alpha ${r.settings.alpha} (Holm), psi >= ${r.settings.psi} or w1/sd >= ${r.settings.wasserstein}; last ${r.settings.windowDays} days against the same months of each champion's training`,
+    `drift as of ${r.asOf}: alpha ${r.settings.alpha} (Holm), psi >= ${r.settings.psi} or w1/sd >= ${r.settings.wasserstein}; last ${r.settings.windowDays} days against the same dates ± ${r.settings.windowDays} days of each champion's training`,
     line(head),
     ...rows.map(line),
     ...r.series.map(

@@ -19,6 +19,8 @@ import { createDriftReader } from '../../monitoring/drift.service.ts';
 import { accuracyService } from '../../monitoring/accuracy.service.ts';
 import { createProposalReader } from '../../monitoring/proposals.service.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
+import { createNodeStatusReader } from '../../monitoring/node-status.service.ts';
+import { nodeStatusRepository } from '../../store/node-status.repository.ts';
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) });
 
@@ -27,6 +29,17 @@ export const driftReader = (db: Db, config: Config) => {
   const r = runDeps(db, config);
   return createDriftReader({ store: r.store, inputs: r.inputs, config, now: r.now });
 };
+
+/** The node status overview over one store (GET /api/v1/node-status); `reuseMs`: how long a server reuses a report. */
+export const nodeStatusReader = (db: Db, config: Config, opts: { now?: () => Date; reuseMs?: number } = {}) =>
+  createNodeStatusReader({
+    store: nodeStatusRepository(db),
+    nodes: async () =>
+      (await listSeries(db)).map((r) => ({ id: r.id, parent: r.parent, name: r.name ?? null, kind: r.kind, derived: r.attrs.derived === true })),
+    acknowledged: async (ids) => new Set((await eventsRepository(db).acknowledgements(ids)).keys()),
+    timeZone: config.timeZone,
+    ...opts,
+  });
 
 export const eventReader = (db: Db, config: Config) => createEventReader({ events: eventsRepository(db), timeZone: config.timeZone });
 
@@ -43,6 +56,12 @@ export const runReader = (db: Db, config: Config, cache?: RunReaderCache) =>
     timeZone: config.timeZone,
     noRunYet: (h, now) => noRunYet(config, h, now),
   });
+
+/**
+ * The node status overview costs seconds on a large hierarchy and every open dashboard polls it:
+ * a server computes it at most once per 10 s per window (a change shows within 10 s).
+ */
+export const NODE_STATUS_REUSE_MS = 10_000;
 
 /** A server answers the same reads many times a second: a new run shows within a second. */
 const SERVER_CACHE: RunReaderCache = { latestTtlMs: 1000, maxViews: 256 };
@@ -66,6 +85,7 @@ export function readServices(
     drift: driftReader(db, config),
     proposals: createProposalReader({ events: eventsRepository(db), registry: registryRepository(db) }),
     accuracy: accuracyService(db, config),
+    nodeStatus: nodeStatusReader(db, config, { reuseMs: NODE_STATUS_REUSE_MS }),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }

@@ -13,6 +13,9 @@ import { eventsRepository } from '../../store/events.repository.ts';
 import { promotionServiceOf } from './promotion-service.ts';
 import { compareVersions } from '../../monitoring/compare.service.ts';
 import { comparisonRepository } from '../../store/comparison.repository.ts';
+import { createAlarmAcknowledger } from '../../monitoring/acknowledgement.service.ts';
+import { createVersionEffects } from '../../forecast/registry/effects.ts';
+import { loadArtifact } from '../../store/registry.repository.ts';
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
@@ -20,6 +23,7 @@ export function writeServices(db: Db, config: Config): WriteServices {
   const changes = registryStatusService({ registry });
   const promotion = promotionServiceOf(db, config);
   return {
+    alarms: createAlarmAcknowledger({ events: eventsRepository(db) }),
     ingest: (src, opts, timings) => ingestBatch(ingestStore(db), src, opts, timings),
     bodyLimitBytes: config.api.bodyLimitBytes,
     runs: async (req, log) => {
@@ -29,6 +33,7 @@ export function writeServices(db: Db, config: Config): WriteServices {
     },
     registry: {
       modelSummaries: () => modelSummaries(registry),
+      effects: createVersionEffects({ registry, artifact: (id) => loadArtifact(db, id) }),
       modelDetail: (name) => modelDetail(registry, name),
       auditPage: (f) => auditPage(registry, f),
       promote: promotion.promote,

@@ -41,6 +41,14 @@ export interface SmoothBlock {
   size: number;
   /** Penalties in the constrained parametrisation, size × size each. */
   penalties: Float64Array[];
+  /**
+   * By-factor blocks: the mean raw basis row over every fitted row, whatever its level. The fit
+   * centres a level's curve over that level's rows; R mgcv centres it over all rows (its
+   * constraint is set before the factor splits the smooth), which only moves a constant between
+   * the curve and the factor's coefficient. Partial effects (effects.ts) centre with this to draw
+   * mgcv's curve. Absent in models fitted before it was kept (gam state v1).
+   */
+  byCentre?: Float64Array;
 }
 
 export interface ParametricColumn {
@@ -169,6 +177,16 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     let maxRowAbs = 0;
     let active = 0;
     const withReflectors = { ...sp, marginalReflectors };
+    let byCentre: Float64Array | undefined;
+    if (sp.by) {
+      byCentre = new Float64Array(k);
+      const unsplit = { ...withReflectors, by: undefined };
+      for (const i of rows) {
+        rawRow(unsplit, data, i, sc, row);
+        for (let c = 0; c < k; c++) byCentre[c] += row[c];
+      }
+      for (let c = 0; c < k; c++) byCentre[c] /= rows.length;
+    }
     for (const i of rows) {
       if (!rawRow(withReflectors, data, i, sc, row)) continue;
       active++;
@@ -200,7 +218,7 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     });
     const { interaction: _interaction, ...rest } = sp;
     const size = reflector ? k - 1 : k;
-    smooths.push({ ...rest, ...(reflector ? { reflector } : {}), ...(marginalReflectors ? { marginalReflectors } : {}), offset, size, penalties });
+    smooths.push({ ...rest, ...(reflector ? { reflector } : {}), ...(marginalReflectors ? { marginalReflectors } : {}), offset, size, penalties, ...(byCentre ? { byCentre } : {}) });
     offset += size;
   }
   return { parametric, smooths, p: offset };
@@ -228,6 +246,22 @@ export function designRow(d: Design, data: GamData, i: number, out: Float64Array
     else out.set(scratch.raw[b], sb.offset);
   }
   return true;
+}
+
+/**
+ * The columns of smooth block `b` at one point (`values`: one per variable of the block, its by
+ * indicator taken as on), written into out[0 … b.size): the term's part of a model-matrix row,
+ * constraint absorbed; with `centre`, the raw row less `centre` (see SmoothBlock.byCentre).
+ * Partial effects (effects.ts) evaluate a term with it on a grid.
+ */
+export function smoothRow(b: SmoothBlock, values: readonly number[], out: Float64Array, centre?: Float64Array): void {
+  const data: GamData = Object.fromEntries(b.variables.map((v, j) => [v, [values[j]]]));
+  if (b.by) data[b.by.variable] = [b.by.level];
+  const raw = new Float64Array(b.reflector ? b.size + 1 : b.size);
+  rawRow(b, data, 0, blockScratch(b.marginals), raw);
+  if (centre) for (let c = 0; c < raw.length; c++) raw[c] -= centre[c];
+  if (b.reflector) rowTimesNullSpace(raw, b.reflector, out, 0);
+  else out.set(raw);
 }
 
 export interface DesignScratch {

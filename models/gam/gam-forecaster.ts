@@ -15,7 +15,12 @@ import { normalQuantile } from './normal.ts';
 export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
 
 const KIND = 'gam';
-const VERSION = 1;
+/**
+ * 2: by-factor smooths keep the mean of their basis over all fitted rows (SmoothBlock.byCentre),
+ * which their partial effects need. A v1 state predicts the same; its effects need a refit.
+ */
+const VERSION = 2;
+const READABLE = [1];
 
 interface SeriesGam {
   id: string;
@@ -163,8 +168,9 @@ function conditionSeries(f: SeriesGam, p: GamForecasterParams, s: Series, cov: C
   return { ...f, startMs: s.start.getTime(), nextMs: endOf(s).getTime(), stepSec: s.stepSec, temperatureState: table.temperatureState, fitted, residuals };
 }
 
-function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: string; end: string }, hash: string): FittedForecaster<GamForecasterParams> {
-  const spec = { kind: KIND, version: VERSION, params: p };
+/** `version`: that of the state the series came from (a reloaded v1 state is saved again as v1). */
+function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: string; end: string }, hash: string, version = VERSION): FittedForecaster<GamForecasterParams> {
+  const spec = { kind: KIND, version, params: p };
   const byId = new Map(series.map((s) => [s.id, s]));
   return {
     spec,
@@ -174,7 +180,7 @@ function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: st
         if (!f) throw new GridcastError('UNKNOWN_SERIES', `gam was not fitted on series '${s.id}'`, { seriesId: s.id });
         return conditionSeries(f, p, s, covariates?.get(s.id));
       });
-      return fitted(p, next, trainWindow(history), hash);
+      return fitted(p, next, trainWindow(history), hash, version);
     },
     async predict(horizon, covariates, quantiles = [...DEFAULT_QUANTILES]) {
       if (!Number.isInteger(horizon) || horizon < 1) throw new GridcastError('INVALID_HORIZON', `gam: horizon must be a positive whole number of steps, got ${horizon}`, { horizon });
@@ -192,12 +198,19 @@ function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: st
 }
 
 export function gamFromArtifact(a: ModelArtifact): FittedForecaster<GamForecasterParams> {
-  const { series } = openArtifact<State>(a, KIND, VERSION);
-  return fitted(a.spec.params as GamForecasterParams, series, a.trainWindow, a.dataHash);
+  const { series } = openArtifact<State>(a, KIND, VERSION, READABLE);
+  return fitted(a.spec.params as GamForecasterParams, series, a.trainWindow, a.dataHash, a.spec.version);
 }
 
 /** Per-smooth summary of a fitted series (EDF, smoothing parameters), for reports and the registry. */
 export function gamSummary(f: FittedForecaster<GamForecasterParams>): { id: string; smooths: GamModel['smooths']; sig2: number; n: number; iterations: number; converged: boolean }[] {
-  const { series } = openArtifact<State>(f.toArtifact(), KIND, VERSION);
+  const { series } = openArtifact<State>(f.toArtifact(), KIND, VERSION, READABLE);
   return series.map((s) => ({ id: s.id, smooths: s.model.smooths, sig2: s.model.sig2, n: s.model.n, iterations: s.model.iterations, converged: s.model.converged }));
+}
+
+/** What the partial effects of one series' GAM need: the fitted GAM, its feature layout and the forecaster's parameters; null for a series it was not fitted on. */
+export function gamSeriesOf(a: ModelArtifact, seriesId: string): { model: GamModel; layout: FeatureLayout; params: GamForecasterParams } | null {
+  const { series } = openArtifact<State>(a, KIND, VERSION, READABLE);
+  const s = series.find((x) => x.id === seriesId);
+  return s ? { model: s.model, layout: s.layout, params: a.spec.params as GamForecasterParams } : null;
 }

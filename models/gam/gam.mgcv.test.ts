@@ -1,32 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { TermSpec } from './design.ts';
 import { fitGam } from './gam.ts';
-
-interface Fixture {
-  criterion: 'REML' | 'GCV';
-  terms: TermSpec[];
-  data: Record<string, number[]>;
-  fitted: number[];
-  smooths: { label: string; edf: number; knots: number[][] }[];
-  sp: number[];
-  edfTotal: number;
-}
-
-const load = (name: string): Fixture => JSON.parse(readFileSync(new URL(`../../test/fixtures/mgcv/${name}.json`, import.meta.url), 'utf8'));
-
-/** The fixture's terms with mgcv's knots, so both fits use the same basis. */
-function withKnots(fx: Fixture): TermSpec[] {
-  const knotsOf = (prefix: string) => fx.smooths.find((s) => s.label.startsWith(prefix))!.knots;
-  return fx.terms.map((t) => {
-    if (t.kind === 's') return { ...t, knots: knotsOf(`s(${t.variable})`)[0] };
-    if (t.kind === 'te' || t.kind === 'ti') {
-      const k = knotsOf(`${t.kind}(${t.variables.join(',')})`);
-      return { ...t, knots: [k[0], k[1]] as [number[], number[]] };
-    }
-    return t;
-  });
-}
+import { loadMgcvFixture, mgcvData, withMgcvKnots } from './__fixtures__/mgcv.ts';
 
 const LABELS: Record<string, string[]> = {
   'additive-reml': ['s(x1)', 's(x2):fac0', 's(x2):fac1', 's(x2):fac2', 'te(x3,x4)'],
@@ -35,9 +9,8 @@ const LABELS: Record<string, string[]> = {
 };
 
 describe.each(Object.keys(LABELS))('GAM against R mgcv (%s)', (name) => {
-  const fx = load(name);
-  const data = Object.fromEntries(Object.entries(fx.data).filter(([k]) => k !== 'y').map(([k, v]) => [k, Float64Array.from(v)]));
-  const { model, fitted } = fitGam(withKnots(fx), data, Float64Array.from(fx.data.y), fx.criterion);
+  const fx = loadMgcvFixture(name);
+  const { model, fitted } = fitGam(withMgcvKnots(fx), mgcvData(fx), Float64Array.from(fx.data.y), fx.criterion);
 
   it('uses the same criterion and the same smooths', () => {
     expect(model.criterion).toBe(fx.criterion);

@@ -96,7 +96,9 @@ export function parseGamParams(params: unknown): GamForecasterParams {
  * Daily-profile groups: Monday, Tuesday–Thursday, Friday, Saturday, Sunday, holiday, bridge day.
  * Mid-week days share one curve: their shapes are the same and the data is better spent elsewhere.
  */
-const HOUR_GROUP = [0, 1, 1, 1, 2, 3, 4, 5, 6];
+export const HOUR_GROUP = [0, 1, 1, 1, 2, 3, 4, 5, 6];
+/** The names of the hour groups, by level. */
+export const HOUR_GROUP_NAMES = ['Monday', 'Tuesday–Thursday', 'Friday', 'Saturday', 'Sunday', 'public holiday', 'bridge day'];
 export const HOUR_GROUP_LEVELS = 7;
 
 /** What the fit learnt about the features, needed to rebuild them identically at predict time. */

@@ -19,7 +19,7 @@ export function psi(reference: ArrayLike<number>, recent: ArrayLike<number>, bin
   const cur = sortedFinite(recent);
   if (ref.length === 0 || cur.length === 0) return Number.NaN;
   const cuts = [...new Set(Array.from({ length: bins - 1 }, (_, i) => quantile7(ref, (i + 1) / bins)))];
-  const count = (xs: number[]) => {
+  const count = (xs: Float64Array) => {
     const c = new Array<number>(cuts.length + 1).fill(0);
     for (const x of xs) {
       let b = 0;

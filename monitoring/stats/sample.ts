@@ -1,10 +1,15 @@
 /** Small helpers on samples shared by the drift statistics. */
 
-/** The finite values, ascending. */
-export const sortedFinite = (a: ArrayLike<number>): number[] => Array.from(a).filter(Number.isFinite).sort((x, y) => x - y);
+/** The finite values, ascending (a typed array: its numeric sort is several times faster than Array#sort with a comparator, which the daily drift job does for every feature). */
+export function sortedFinite(a: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(a.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i])) out[n++] = a[i];
+  return out.subarray(0, n).sort();
+}
 
 /** R's quantile(type = 7) of an ascending sample. */
-export function quantile7(sorted: readonly number[], p: number): number {
+export function quantile7(sorted: ArrayLike<number>, p: number): number {
   const h = (sorted.length - 1) * p;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);

@@ -26,8 +26,8 @@ export function wasserstein1(a: ArrayLike<number>, b: ArrayLike<number>): number
  * W1 divided by the reference's standard deviation. Chosen over the IQR because a pure shift of
  * the mean by δ gives W1 = δ, so W1/σ reads as a standardised mean difference (Cohen's d): the
  * default business threshold 0.5 is "half a reference standard deviation". The IQR would be more
- * robust to outliers, but the drift inputs are daily means, which have few. A constant reference
- * (σ = 0) gives 0 when the samples agree and Infinity otherwise.
+ * robust to outliers, but the drift inputs (hourly load and temperature) have few. A constant
+ * reference (σ = 0) gives 0 when the samples agree and Infinity otherwise.
  */
 export function normalisedWasserstein(reference: ArrayLike<number>, recent: ArrayLike<number>): number {
   const w = wasserstein1(reference, recent);

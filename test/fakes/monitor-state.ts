@@ -14,14 +14,20 @@ export function fakeMonitorState(): MonitorStateStore & { rows: Map<string, Seri
   };
 }
 
-/** Residual hours given in advance per series; reads answer [from, to) like the repository. */
-export function fakeResiduals(bySeries: Map<string, ResidualHour[]>): ResidualSource {
+/**
+ * Residual hours given in advance per series; reads answer [from, to) like the repository.
+ * `parent` maps a series to its parent node (siblings share one); series without are roots.
+ */
+export function fakeResiduals(bySeries: Map<string, ResidualHour[]>, parent: Map<string, string> = new Map()): ResidualSource {
   return {
     async forecastSeries(from, to) {
       return [...bySeries].filter(([, hs]) => hs.some((h) => h.ts >= from && h.ts < to)).map(([id]) => id).sort();
     },
     async dayAhead(id, from, to) {
       return (bySeries.get(id) ?? []).filter((h) => h.ts >= from && h.ts < to);
+    },
+    async siblings(ids) {
+      return new Map(ids.map((id) => [id, parent.has(id) ? ids.filter((o) => o !== id && parent.get(o) === parent.get(id)).sort() : []]));
     },
   };
 }

@@ -85,6 +85,50 @@ const auditView = (e: AuditEntry) => ({ ...e, at: e.at.toISOString() });
 export const actorOf = (req: FastifyRequest) => (req.principal ? `apikey:${req.principal.name}` : 'apikey:(none)');
 
 const VersionParams = z.object({ name: ModelName, version: z.coerce.number().int().positive() });
+
+const Axis = z.object({ variable: z.string(), label: z.string().describe('What the axis measures.'), unit: z.string().nullable() });
+const Band = {
+  effect: z.array(z.number()).describe('The partial effect at each grid point (on the response scale: log(load) when `response` says so).'),
+  se: z.array(z.number()).describe('Its standard error: from the posterior covariance Vp of the coefficients restricted to the term (plot.gam, seWithMean = FALSE).'),
+  lower: z.array(z.number()).describe('effect − 1.96 se: the pointwise 95 % band.'),
+  upper: z.array(z.number()).describe('effect + 1.96 se.'),
+};
+const TermName = { name: z.string().describe('What the term is, for people: "daily profile: Monday", "annual cycle", "trend"…'), label: z.string().describe("The term as in the formula, mgcv style: s(hour):hourGroup0, te(temp,hour)…") };
+const EffectTerm = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('curve'), ...TermName, variable: z.string(),
+    by: z.object({ variable: z.string(), level: z.number() }).nullable().describe('A by-factor smooth: the level this curve is for.'),
+    edf: z.number().nullable(), axes: z.array(Axis), x: z.array(z.number()).describe('The grid: evenly from the first to the last knot (the data range; the whole cycle for a cyclic smooth).'), ...Band,
+  }),
+  z.object({
+    kind: z.literal('surface'), ...TermName, variables: z.array(z.string()), edf: z.number().nullable(), axes: z.array(Axis),
+    x: z.array(z.number()), z: z.array(z.number()).describe('Second axis; effect[i · z.length + j] is at (x[i], z[j]).'), ...Band,
+  }),
+  z.object({
+    kind: z.literal('factor'), ...TermName, variable: z.string(),
+    levels: z.array(z.object({ level: z.number(), name: z.string(), effect: z.number(), se: z.number(), lower: z.number(), upper: z.number() })).describe('Each level against the first (effect 0).'),
+  }),
+  z.object({ kind: z.literal('linear'), ...TermName, variable: z.string(), coefficient: z.number(), se: z.number() }),
+]);
+const EffectsView = z.object({
+  version: z.string(),
+  kind: z.string().describe("The version's model kind."),
+  seriesId: z.string(),
+  path: z.array(z.string()).describe('From the stored model down to the GAM explained: ["gam"], ["gam-arima", "gam"], ["auto", "gam-arima", "gam"].'),
+  response: z.enum(['log(load)', 'load']).describe('What the effects add up to: on log(load) an effect e multiplies the load by exp(e).'),
+  criterion: z.enum(['REML', 'GCV']),
+  n: z.number().describe('Hours fitted.'),
+  edf: z.number().describe('Total effective degrees of freedom.'),
+  sig2: z.number().describe('Residual variance on the response scale.'),
+  bandLevel: z.number(),
+  terms: z.array(EffectTerm),
+});
+
+const EFFECTS_DESCRIPTION = [
+  "For each term of the GAM behind the series (the version's own GAM, the GAM under a gam-arima, or what auto chose for it), its partial effect as R mgcv's plot.gam draws it: the term alone, f(x) = X_j(x)β_j, centred as mgcv centres it (a by-factor curve over all fitted rows), on a grid of its variables, with a pointwise 95 % band f ± 1.96·se where se² = X_j Vp_jj X_jᵀ (Vp the Bayesian posterior covariance of the coefficients, restricted to the term's columns).",
+  'Curves: the daily profile of each day-type group (hour 0–24, one curve per group), the annual cycle, the trend, the thermal-inertia temperatures. Surfaces: the temperature response by hour of day (temperature × hour), its change with the season. Factors: each day type and school vacation against the reference level; a day type\'s level plus its profile gives its shape against Monday.',
+  'A model that is not a GAM (seasonal naive, profile, sharing key, shallow history, LSTM) has none: 422 MODEL_NO_PARTIAL_EFFECTS. A GAM stored before this API (gam state v1) lacks the centring its day-type curves need: 409 EFFECTS_REFIT_REQUIRED (train a new version).',
+].join('\n\n');
 const Change = z.strictObject({ reason: z.string().trim().min(1).describe('why: recorded in the audit log') });
 const OverlapChange = Change.extend({
   replaceOverlap: z.boolean().default(false).describe("take over the series another model's champion serves (CHAMPION_OVERLAP otherwise)"),
@@ -145,6 +189,40 @@ export const registryRoutes = (models: RegistryService): FastifyPluginAsyncZod =
           limit: q.limit,
         });
         return { items: page.entries.map(auditView), nextCursor: page.next === null ? null : String(page.next) };
+      },
+    );
+
+    app.get(
+      '/models/:name/versions/:version/effects',
+      {
+        config: { role: 'viewer' },
+        schema: {
+          summary: "Model explanation: the partial effects of a GAM version's terms for one series (daily profile per day type, annual cycle, trend, temperature responses…) with pointwise 95 % bands, from its stored artifact",
+          description: EFFECTS_DESCRIPTION,
+          tags: ['registry'],
+          params: VersionParams,
+          querystring: z.strictObject({
+            series: z.string().min(1).optional().describe('The series (required when the version covers several).'),
+            points: z.coerce.number().int().min(10).max(400).default(100).describe('Grid points of a curve (plot.gam: 100).'),
+            surfacePoints: z.coerce.number().int().min(5).max(100).default(40).describe('Grid points per axis of a surface (plot.gam: 40).'),
+          }),
+          response: {
+            200: EffectsView,
+            ...problemResponses({
+              400: 'The version covers several series and none was named (EFFECTS_SERIES_REQUIRED), or a bad parameter (REQUEST_INVALID)',
+              404: 'No such model (MODEL_NOT_FOUND) or version (VERSION_NOT_FOUND), or the version was not trained on the series (VERSION_SERIES_NOT_FOUND)',
+              409: 'The GAM was stored before what its effects need was kept: refit it (EFFECTS_REFIT_REQUIRED)',
+              422: 'The series is not forecast by a GAM (seasonal naive, profile, LSTM…): no partial effects (MODEL_NO_PARTIAL_EFFECTS)',
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const { version, explanation } = await models.effects({
+          model: req.params.name, version: req.params.version, points: req.query.points, surfacePoints: req.query.surfacePoints,
+          ...(req.query.series !== undefined && { seriesId: req.query.series }),
+        });
+        return { version: version.id, kind: version.kind, bandLevel: 0.95, ...explanation };
       },
     );
 

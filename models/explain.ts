@@ -1,0 +1,49 @@
+import { GridcastError } from '../core/errors.ts';
+import type { ModelArtifact } from '../core/types.ts';
+import { autoChoiceArtifact } from './auto.ts';
+import { gamArimaBaseArtifact } from './gam-arima.ts';
+import type { EffectOptions } from './gam/effects.ts';
+import { gamSeriesOf } from './gam/gam-forecaster.ts';
+import { loadGamEffects, type LoadGamEffects } from './gam/load-effects.ts';
+
+export interface ModelExplanation extends LoadGamEffects {
+  seriesId: string;
+  /** The models from the stored one down to the GAM explained, e.g. ['auto', 'gam-arima', 'gam']. */
+  path: string[];
+}
+
+const describe = (path: string[]) => path.join(' → ');
+
+/**
+ * The partial effects of the GAM behind one series of a stored model: the model itself ('gam'),
+ * the base of a 'gam-arima' (the ARIMA on its residuals adds only short-term corrections), or what
+ * 'auto' chose for the series. Any other model has no partial effects (MODEL_NO_PARTIAL_EFFECTS).
+ */
+export function explainArtifact(a: ModelArtifact, seriesId: string, opts: EffectOptions = {}): ModelExplanation {
+  const path: string[] = [];
+  let current = a;
+  for (;;) {
+    const kind = current.spec?.kind;
+    path.push(kind);
+    if (kind === 'gam') {
+      const g = gamSeriesOf(current, seriesId);
+      if (!g) throw new GridcastError('VERSION_SERIES_NOT_FOUND', `The model was not fitted on series '${seriesId}'.`, { seriesId });
+      return { seriesId, path, ...loadGamEffects(g, opts) };
+    }
+    if (kind === 'gam-arima') {
+      current = gamArimaBaseArtifact(current);
+      continue;
+    }
+    if (kind === 'auto') {
+      const choice = autoChoiceArtifact(current, seriesId);
+      if (!choice) throw new GridcastError('VERSION_SERIES_NOT_FOUND', `The model was not fitted on series '${seriesId}'.`, { seriesId });
+      current = choice.artifact;
+      continue;
+    }
+    throw new GridcastError(
+      'MODEL_NO_PARTIAL_EFFECTS',
+      `Series '${seriesId}' is forecast by ${describe(path)}: only a GAM (gam, gam-arima on a GAM, or auto where it chose one) has partial effects.`,
+      { seriesId, path },
+    );
+  }
+}
