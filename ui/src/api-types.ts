@@ -7,7 +7,8 @@ import type { ForecastValue as ForecastValueSchema } from '../../api/routes/v1/f
 import type { RunMeta as RunMetaSchema } from '../../api/routes/v1/runs.ts';
 import type { EventView as EventViewSchema } from '../../api/routes/v1/events.ts';
 import type { AccuracyRowView } from '../../api/routes/v1/accuracy.ts';
-import type { ModelSummaryView, VersionView } from '../../api/routes/v1/registry.ts';
+import type { EffectsView, ModelSummaryView, VersionView } from '../../api/routes/v1/registry.ts';
+import type { NodeStatusView } from '../../api/routes/v1/node-status.ts';
 import type { ComparisonView, PeriodView, ProposalView } from '../../api/routes/v1/promotion.ts';
 import type { SessionView } from '../../api/routes/v1/session.ts';
 
@@ -22,5 +23,7 @@ export type Version = z.infer<typeof VersionView>;
 export type Comparison = z.infer<typeof ComparisonView>;
 export type ChampionPeriod = z.infer<typeof PeriodView>;
 export type Proposal = z.infer<typeof ProposalView>;
+export type NodeStatus = z.infer<typeof NodeStatusView>;
+export type Effects = z.infer<typeof EffectsView>;
 export type Session = SessionView;
 export type Role = SessionView['role'];

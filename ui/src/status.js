@@ -4,25 +4,27 @@
 // day-ahead MAPE). A server without that route shows no statuses, and says so.
 import { ApiError, get } from './api.js';
 
-/** @typedef {import('./tree.js').NodeStatus} NodeStatus */
+/** @typedef {import('./tree.js').NodeStatus} NodeStatus @typedef {import('./api-types.ts').NodeStatus} NodeStatusView */
 
-/** @returns {Promise<{ status: Map<string, NodeStatus>, available: boolean, raw: any }>} */
+/** @returns {Promise<{ status: Map<string, NodeStatus>, available: boolean, nodes: NodeStatusView[] }>} */
 export async function loadStatus() {
   try {
     const body = await get('/node-status');
     /** @type {Map<string, NodeStatus>} */
     const status = new Map();
-    for (const n of body.nodes ?? []) {
+    /** @type {NodeStatusView[]} */
+    const nodes = body.nodes ?? [];
+    for (const n of nodes) {
       status.set(n.id, {
         status: n.status,
         mape: n.dayAheadMape?.mape ?? null,
         worstBelow: n.worstBelow ?? null,
-        detail: (n.reasons ?? []).map((/** @type {{ message: string }} */ r) => r.message).join('; '),
+        detail: n.reasons.map((r) => r.message).join('; '),
       });
     }
-    return { status, available: true, raw: body };
+    return { status, available: true, nodes };
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'ROUTE_NOT_FOUND') return { status: new Map(), available: false, raw: null };
+    if (e instanceof ApiError && e.code === 'ROUTE_NOT_FOUND') return { status: new Map(), available: false, nodes: [] };
     throw e;
   }
 }

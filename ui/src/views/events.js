@@ -7,7 +7,7 @@ import { announce, h, icon, SEVERITY } from '../dom.js';
 import { addDays, label, localDate } from '../lib/time.js';
 
 /** @typedef {import('../main.js').Ctx} Ctx @typedef {import('../main.js').Route} Route */
-/** @typedef {import('../api-types.ts').EventView & { acknowledged?: boolean | null, acknowledgement?: { id: number, at: string, by: string, comment: string | null } | null }} Ev */
+/** @typedef {import('../api-types.ts').EventView} Ev */
 
 const KINDS = ['rupture', 'fallback-on', 'fallback-off', 'drift', 'out-of-range', 'input-late', 'deadline-missed', 'run-late', 'fallback-published', 'retrain-proposal', 'promotion', 'promotion-refused', 'rollback', 'shadow-failed', 'alarm-acknowledged'];
 const PAGE = 200;

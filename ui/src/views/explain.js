@@ -31,6 +31,7 @@ export async function render(main, route, ctx) {
   const pick = /** @type {HTMLSelectElement} */ (h('select', { id: 'explain-series', onchange: () => ctx.navigate(`#/explain/${encodeURIComponent(name)}/${version}?series=${encodeURIComponent(pick.value)}`) },
     ...(v?.seriesIds ?? []).map((s) => h('option', { value: s, selected: s === series }, s))));
   const head = [crumbs, h('h1', {}, `${name}@${version}: partial effects`), h('p', { class: 'controls' }, h('label', { for: 'explain-series' }, 'Series'), pick, v ? h('span', { class: 'muted' }, ` ${v.kind}, ${v.status}, trained ${v.trainStart.slice(0, 10)} – ${v.trainEnd.slice(0, 10)}`) : '')];
+  /** @type {import('../api-types.ts').Effects} */
   let body;
   try {
     body = await get(`/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/effects`, { series });

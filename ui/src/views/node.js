@@ -69,12 +69,12 @@ export async function render(main, route, ctx) {
     get('/events', { from: new Date(startMs).toISOString(), to: new Date(endMs).toISOString(), limit: 1000 }),
     loadStatus(),
   ]);
-  const own = /** @type {any} */ (statuses.raw)?.nodes?.find((/** @type {{ id: string }} */ n) => n.id === id);
+  const own = statuses.nodes.find((n) => n.id === id);
   const st = own ? STATUS[own.status] ?? STATUS.unknown : null;
   const statusLine = own && st
     ? h('div', { class: 'node-status', role: 'status' }, icon(st), ` ${st.label}`,
         own.dayAheadMape?.mape !== null && own.dayAheadMape?.mape !== undefined ? h('span', { class: 'muted' }, ` · latest day-ahead MAPE ${num(own.dayAheadMape.mape, 2)} %`) : '',
-        own.reasons?.length ? h('ul', {}, ...own.reasons.map((/** @type {{ status: string, message: string }} */ r) => h('li', {}, icon(STATUS[r.status] ?? STATUS.unknown), ` ${r.message}`))) : '')
+        own.reasons.length ? h('ul', {}, ...own.reasons.map((r) => h('li', {}, icon(STATUS[r.status] ?? STATUS.unknown), ` ${r.message}${r.acknowledged ? ' (acknowledged)' : ''}`))) : '')
     : '';
 
   // Columns on one time axis (seconds).
