@@ -11,6 +11,8 @@ import { registerMetrics, type MetricsSource } from './metrics.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { apiKeyRoutes } from './routes/v1/apikeys.ts';
+import { sessionRoutes } from './routes/v1/session.ts';
+import { uiRoutes } from './routes/ui.ts';
 import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
 import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
 import type { ReadServices } from './read-services.ts';
@@ -127,6 +129,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes);
   await app.register(openApiRoutes, { prefix: '/api/v1' });
   await app.register(apiKeyRoutes(deps.apiKeys), { prefix: '/api/v1' });
+  await app.register(sessionRoutes, { prefix: '/api/v1' });
+  await app.register(uiRoutes());
   if (deps.writes) {
     const w = deps.writes;
     await app.register(ingestRoutes({ ingest: w.ingest, bodyLimitBytes: w.bodyLimitBytes }), { prefix: '/api/v1' });

@@ -30,7 +30,7 @@ const TestView = z.object({
   ci: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
 });
 
-const ProposalView = z.object({
+export const ProposalView = z.object({
   id: z.number().int(),
   model: z.string(),
   version: z.string(),
@@ -53,7 +53,7 @@ const proposalView = (p: PromotionProposal): z.infer<typeof ProposalView> => ({
   decision: p.decision && { ...p.decision, at: p.decision.at.toISOString() },
 });
 
-const PeriodView = z.object({
+export const PeriodView = z.object({
   version: z.string(),
   from: z.string(),
   to: z.string().nullable().describe('null: still the champion'),
@@ -75,7 +75,7 @@ const periodView = (p: ChampionPeriod): z.infer<typeof PeriodView> => ({
 });
 
 const PairedTestView = z.object({ dm: z.number().nullable(), pValue: z.number().nullable(), h: z.number().int(), n: z.number().int(), meanLossDiff: z.number(), ci: z.tuple([z.number().nullable(), z.number().nullable()]), level: z.number() });
-const ComparisonView = z.object({
+export const ComparisonView = z.object({
   champion: z.string(),
   challenger: z.string(),
   from: z.string(),

@@ -94,7 +94,7 @@ const Band = {
   upper: z.array(z.number()).describe('effect + 1.96 se.'),
 };
 const TermName = { name: z.string().describe('What the term is, for people: "daily profile: Monday", "annual cycle", "trend"…'), label: z.string().describe("The term as in the formula, mgcv style: s(hour):hourGroup0, te(temp,hour)…") };
-const EffectTerm = z.discriminatedUnion('kind', [
+export const EffectTerm = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('curve'), ...TermName, variable: z.string(),
     by: z.object({ variable: z.string(), level: z.number() }).nullable().describe('A by-factor smooth: the level this curve is for.'),
@@ -110,7 +110,7 @@ const EffectTerm = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('linear'), ...TermName, variable: z.string(), coefficient: z.number(), se: z.number() }),
 ]);
-const EffectsView = z.object({
+export const EffectsView = z.object({
   version: z.string(),
   kind: z.string().describe("The version's model kind."),
   seriesId: z.string(),
