@@ -3,8 +3,8 @@
  * reduced to local-day means before any test: load and temperature are strongly autocorrelated
  * hour to hour, so n hourly points carry far fewer than n independent observations and a KS test
  * on them would report tiny p-values for differences that are only persistence. Daily means are
- * still autocorrelated (weather regimes last days), which is one more reason drift also needs an
- * effect size above a business threshold, not a p-value alone.
+ * still autocorrelated (weather regimes last days): the decision is calibrated on the training's
+ * own fortnights (drift-calibration.ts), not on a p-value that takes the days as independent.
  */
 import { calendarFeatures, DAY_TYPE_LEVELS } from '../models/features/calendar.ts';
 import { temperatureFeatures } from '../models/features/temperature.ts';
