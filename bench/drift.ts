@@ -11,21 +11,26 @@
  *    is after the training) for one year on GEFCom's system and 19 zones (zone 7 is zone 3 hour
  *    for hour: left out) and two years on BigDEAL's ldc1–3. Per feature: drift alarm days (= the
  *    job's `drift` events) and alarm episodes (runs of consecutive alarm days) per series-year.
- *    Beside them, on the same days, the rules the production one is made of, to show what each
- *    part does: the season-matched KS p-value on daily means alone, then Holm-corrected, then with
- *    the effect size (= production), and each effect size alone; and the naive rule of a drift
- *    tool used as it comes (Evidently-style): KS on the hourly values of the same 14 days against
- *    every hour of the training year, p < 0.05 per feature, no season matching, no effect size,
- *    no correction (chi-square on hourly day-type counts for the calendar mix), computed with the
- *    production KS and chi-square functions and feature builders.
+ *    Beside them, on the same days, the parts of the decision and what it reports without
+ *    deciding on: the calibrated threshold of each feature (median and range over the series),
+ *    the days and episodes with |effect| at or above it alone, W1/σ of the daily means at or above
+ *    its business threshold, the load's relative shift at or above drift.minLoadShift, the
+ *    season-matched KS p-value on daily means, Holm-corrected, PSI on hours; and the naive rule of a
+ *    drift tool used as it comes (Evidently-style): KS on the hourly values of the same 14 days
+ *    against every hour of the training year, p < 0.05 per feature, no season matching, no effect
+ *    size, no correction (chi-square on hourly day-type counts for the calendar mix), computed with
+ *    the production KS and chi-square functions and feature builders (not for the load given the
+ *    temperature, which has no hourly values).
  * 2. Detection. Injected drifts, the job run each day from the drift's start: temperature +3 °C
  *    and +5 °C on every hour of a 31-day summer spell (5 start dates from 1 June to 1 August × 2
  *    years × 2 datasets; the GEFCom series share one temperature, the BigDEAL ones another, so it
  *    runs on `system` and `ldc1`), detected when a temperature feature drifts by the day after the
  *    spell; load ×0.8, ×0.9, ×1.1, ×1.2 from a date on (1 February, May, August, November of the
- *    first check year × 8 series), detected when `load` drifts within 28 days. Delay: days of the
- *    drift inside the window at the first alarm. As the unmodified series alarm too, a second
- *    count takes only alarms the unmodified series did not raise on the same day.
+ *    first check year × 8 series), detected when a load feature (`load`, or
+ *    `load_given_temperature`, which decides the level when the champion uses temperature) drifts
+ *    within 28 days. Delay: days of the drift inside the window at the first alarm. As the
+ *    unmodified series alarm too, a second count takes only alarms the unmodified series did not
+ *    raise on the same day.
  * Environment: GRIDCAST_SHARED_DATA; BENCH_YEARS=2 (check years of both datasets); BENCH_ONLY=system,ldc1
  * (some series only); BENCH_PARTS=false-alarms (no injections).
  * Run: npm run bench:drift (prints the tables, writes .bench-out/drift.md).
@@ -41,7 +46,7 @@ import { driftJob } from '../jobs/drift.job.ts';
 import { replayTicks } from '../jobs/replay.ts';
 import { calendarFeatures } from '../models/features/calendar.ts';
 import { temperatureFeatures } from '../models/features/temperature.ts';
-import { dayTypeCounts, LOAD, TEMPERATURE, temperatureFeatureNames } from '../monitoring/drift-features.ts';
+import { dayTypeCounts, LOAD, LOAD_GIVEN_TEMPERATURE, TEMPERATURE, temperatureFeatureNames } from '../monitoring/drift-features.ts';
 import { CALENDAR_MIX, type DriftDeps, type DriftReport } from '../monitoring/drift.service.ts';
 import { chisqHomogeneity } from '../monitoring/stats/chisq.ts';
 import { ksTest } from '../monitoring/stats/ks.ts';
@@ -57,7 +62,8 @@ const NAIVE_ALPHA = 0.05;
 /** Check years per dataset: GEFCom's 20 series one (the 5-minute budget), BigDEAL's 3 two; BENCH_YEARS sets both. */
 const YEARS = process.env.BENCH_YEARS ? Number(process.env.BENCH_YEARS) : undefined;
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const FEATURES = [LOAD, TEMPERATURE, ...temperatureFeatureNames(), CALENDAR_MIX];
+const FEATURES = [LOAD, LOAD_GIVEN_TEMPERATURE, TEMPERATURE, ...temperatureFeatureNames(), CALENDAR_MIX];
+const LOAD_FEATURES = new Set([LOAD, LOAD_GIVEN_TEMPERATURE]);
 const TEMPERATURE_FEATURES = new Set([TEMPERATURE, ...temperatureFeatureNames()]);
 const HEAT_DELTAS = [3, 5];
 const HEAT_STARTS = ['06-01', '06-16', '07-01', '07-16', '08-01'];
@@ -196,12 +202,18 @@ const HOLM_P = 4;
 const NAIVE = 8;
 const BIG_PSI = 16;
 const BIG_W1 = 32;
+/** |effect| at or above the feature's calibrated threshold. */
+const CAL = 64;
+/** Load features: |relative shift| at or above drift.minLoadShift. */
+const SHIFT = 128;
 
 interface Clean {
   ds: Dataset;
   ticks: Date[];
   /** seriesId → feature → bits per tick. */
   flags: Map<string, Map<string, Uint8Array>>;
+  /** seriesId → the calibration of its first report: feature → threshold, and the effective number of features. */
+  thresholds: Map<string, { features: Map<string, number>; effectiveFeatures: number }>;
 }
 
 /** The naive rule's inputs: hourly features over each track's whole span (production builders). */
@@ -235,8 +247,12 @@ async function cleanRun(ds: Dataset): Promise<Clean> {
     sameWeather.set(t.id, first.id);
   }
   const weatherCache = new Map<string, boolean>();
+  const thresholds: Clean['thresholds'] = new Map();
   reports.forEach((report, k) => {
     for (const s of report.series) {
+      if (!thresholds.has(s.seriesId) && s.calibration) {
+        thresholds.set(s.seriesId, { effectiveFeatures: s.calibration.effectiveFeatures, features: new Map(s.features.flatMap((f) => (f.calibration ? [[f.feature, f.calibration.threshold] as const] : []))) });
+      }
       const t = ds.tracks.find((u) => u.id === s.seriesId)!;
       const idx = (ms: number) => Math.round((ms - t.start) / H);
       const ref: [number, number] = [idx(ds.train[0]), idx(ds.train[1])];
@@ -245,11 +261,15 @@ async function cleanRun(ds: Dataset): Promise<Clean> {
         let bits = (f.drift ? PROD : 0) | (f.pValue !== null && f.pValue < CONFIG.drift.alpha ? RAW_P : 0) | (f.pAdjusted !== null && f.pAdjusted < CONFIG.drift.alpha ? HOLM_P : 0);
         if (f.psi !== null && f.psi >= CONFIG.drift.psi) bits |= BIG_PSI;
         if (f.wasserstein !== null && f.wasserstein >= CONFIG.drift.wasserstein) bits |= BIG_W1;
-        const shared = f.feature !== LOAD;
+        if (f.calibration && f.effect !== null && Math.abs(f.effect) >= f.calibration.threshold) bits |= CAL;
+        if (f.relativeShift !== undefined && f.relativeShift !== null && Math.abs(f.relativeShift) >= CONFIG.drift.minLoadShift) bits |= SHIFT;
+        const values = hourly.get(t.id)![f.feature];
+        const shared = !LOAD_FEATURES.has(f.feature);
         const key = `${sameWeather.get(t.id)}|${f.feature}|${k}`;
         let n = shared ? weatherCache.get(key) : undefined;
-        if (n === undefined) {
-          n = naive(f.feature, hourly.get(t.id)![f.feature], ref, recent);
+        // The naive rule has no load given the temperature: it is a feature of this design.
+        if (n === undefined && values) {
+          n = naive(f.feature, values, ref, recent);
           if (shared) weatherCache.set(key, n);
         }
         if (n) bits |= NAIVE;
@@ -257,7 +277,7 @@ async function cleanRun(ds: Dataset): Promise<Clean> {
       }
     }
   });
-  return { ds, ticks, flags };
+  return { ds, ticks, flags, thresholds };
 }
 
 function episodes(bits: Uint8Array, mask: number): Array<[number, number]> {
@@ -361,7 +381,7 @@ for (const [ds, c] of datasets.map((d, i) => [d, cleans[i]] as const)) {
       for (const factor of LOAD_FACTORS) {
         const a = Math.round((start - u.start) / H);
         const load = Float64Array.from(u.load, (v, i) => (i >= a ? v * factor : v));
-        injections.push(await inject(ds, u, `load ${factor > 1 ? '+' : '−'}${Math.round(Math.abs(factor - 1) * 100)} % from a date on`, start, LOAD_DAYS, new Set([LOAD]), { ...u, load }, c));
+        injections.push(await inject(ds, u, `load ${factor > 1 ? '+' : '−'}${Math.round(Math.abs(factor - 1) * 100)} % from a date on`, start, LOAD_DAYS, LOAD_FEATURES, { ...u, load }, c));
       }
     }
   }
@@ -377,9 +397,10 @@ const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '—');
 
 const lines: string[] = [];
 lines.push(
-  '| data (checked) | feature | series-years | **drift alarm days / series-year** | **alarm episodes / series-year** | days with KS p < 0.05 (season-matched, daily) | … + Holm | … + effect size (= production) | effect size alone: PSI ≥ 0.2 | W1/σ ≥ 0.5 | Holm + W1/σ only | naive: days with p < 0.05 | naive: episodes / series-year |',
+  '| data (checked) | feature | series-years | **drift alarm days / series-year** | **alarm episodes / series-year** | calibrated threshold on \\|effect\\|: median (range) over series | days with \\|effect\\| ≥ threshold | its episodes / series-year | W1/σ ≥ 0.5 (daily means) | load: \\|shift\\| ≥ 10 % | KS p < 0.05 (season-matched, daily) | … + Holm | PSI ≥ 0.2 (hours) | naive: days with p < 0.05 | naive: episodes / series-year |',
 );
-lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : Number.NaN);
 for (const c of cleans) {
   const ids = [...c.flags.keys()];
   const seriesYears = (ids.length * c.ticks.length) / 365;
@@ -395,11 +416,18 @@ for (const c of cleans) {
   ]);
   rows.forEach(([feature, bitsOf], i) => {
     const count = (mask: number) => ids.reduce((a, id) => a + bitsOf(id).reduce((s, b) => s + (b & mask ? 1 : 0), 0), 0);
-    const countAll = (mask: number) => ids.reduce((a, id) => a + bitsOf(id).reduce((s, b) => s + ((b & mask) === mask ? 1 : 0), 0), 0);
     const eps = (mask: number) => ids.reduce((a, id) => a + episodes(bitsOf(id), mask).length, 0);
     const total = ids.length * c.ticks.length;
+    const thr = ids.flatMap((id) => {
+      const t = c.thresholds.get(id);
+      const v = feature === 'any feature' ? t?.effectiveFeatures : t?.features.get(feature);
+      return v === undefined ? [] : [v];
+    });
+    const range = thr.length === 0 ? '—' : `${feature === 'any feature' ? 'effective features ' : ''}${f2(median(thr))} (${f2(Math.min(...thr))}–${f2(Math.max(...thr))})`;
+    const load = LOAD_FEATURES.has(feature) || feature === 'any feature';
+    const naiveNone = feature === LOAD_GIVEN_TEMPERATURE;
     lines.push(
-      `| ${i === 0 ? label : ''} | ${feature} | ${seriesYears.toFixed(1)} | **${f2(count(PROD) / seriesYears)}** | **${f2(eps(PROD) / seriesYears)}** | ${pct(count(RAW_P), total)} | ${pct(count(HOLM_P), total)} | ${pct(count(PROD), total)} | ${pct(count(BIG_PSI), total)} | ${pct(count(BIG_W1), total)} | ${pct(countAll(HOLM_P | BIG_W1), total)} | ${pct(count(NAIVE), total)} | ${f2(eps(NAIVE) / seriesYears)} |`,
+      `| ${i === 0 ? label : ''} | ${feature} | ${seriesYears.toFixed(1)} | **${f2(count(PROD) / seriesYears)}** | **${f2(eps(PROD) / seriesYears)}** | ${range} | ${pct(count(CAL), total)} | ${f2(eps(CAL) / seriesYears)} | ${pct(count(BIG_W1), total)} | ${load ? pct(count(SHIFT), total) : ''} | ${pct(count(RAW_P), total)} | ${pct(count(HOLM_P), total)} | ${pct(count(BIG_PSI), total)} | ${naiveNone ? '—' : pct(count(NAIVE), total)} | ${naiveNone ? '—' : f2(eps(NAIVE) / seriesYears)} |`,
     );
   });
 }
@@ -407,7 +435,6 @@ for (const c of cleans) {
 const det: string[] = [];
 det.push('| injected drift | runs | **detected** in the period | median delay (days) | slowest (days) | detected by an alarm the unmodified series did not raise that day | its median delay (days) | days with an alarm: injected / unmodified | features that fired first |');
 det.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
-const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : Number.NaN);
 for (const kind of [...new Set(injections.map((x) => x.kind))]) {
   const xs = injections.filter((x) => x.kind === kind);
   const delays = xs.flatMap((x) => (x.delay === null ? [] : [x.delay]));

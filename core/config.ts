@@ -127,8 +127,12 @@ export const ConfigSchema = z.object({
     .prefault({}),
   /**
    * Input drift (D3): the recent window compared with a season-matched reference from the
-   * champion's training window; a drift needs the Holm-corrected p-value below `alpha` and an
-   * effect size at or above a business threshold (PSI, or W1 in reference standard deviations).
+   * champion's training window (monitoring/drift.service.ts). A numeric feature drifts when its
+   * effect (standardised difference of daily means) reaches the threshold calibrated on the
+   * training data for `alarmsPerYear` false alarm episodes per series-year, and W1 in reference
+   * standard deviations reaches the business threshold `wasserstein` (and, for the load level,
+   * the shift reaches `minLoadShift` of the level); the calendar mix when its
+   * Holm-corrected chi-square p-value is below `alpha` and its PSI at or above `psi`.
    */
   drift: z
     .object({
@@ -136,6 +140,13 @@ export const ConfigSchema = z.object({
       alpha: z.number().gt(0).lt(1).default(0.05),
       psi: z.number().positive().default(0.2),
       wasserstein: z.number().positive().default(0.5),
+      /** False alarm episodes per series-year the calibrated thresholds allow (all features together). */
+      alarmsPerYear: z.number().positive().default(1),
+      /**
+       * The load level drifts only by at least this share of the reference's mean load (a business
+       * threshold, as the rupture monitor's `minRelativeShift`).
+       */
+      minLoadShift: z.number().positive().default(0.1),
       /** Fewer season-matched training days than this: the feature is reported, not tested. */
       minReferenceDays: z.number().int().min(7).default(28),
     })

@@ -8,7 +8,7 @@ import { fakeEvents } from '../test/fakes/events.ts';
 import { fakeRunInputs, type FakeSeries } from '../test/fakes/run-inputs.ts';
 import { fakeRunStore } from '../test/fakes/run-store.ts';
 import { dailyInputs } from './drift-features.ts';
-import { CALENDAR_MIX, detectDrift, type DriftDeps } from './drift.service.ts';
+import { CALENDAR_MIX, detectDrift, type CalibrationCache, type DriftDeps } from './drift.service.ts';
 import { driftJob } from '../jobs/drift.job.ts';
 import { ksTest } from './stats/ks.ts';
 import { normalisedWasserstein } from './stats/wasserstein.ts';
@@ -113,8 +113,20 @@ describe('input drift against a season-matched reference', () => {
     // 6–19 July 2026 against 22 June – 2 August 2025 of the training (January 2026 was its last month).
     expect(s.reference.months).toEqual([6, 7, 8]);
     expect(s.reference.days).toBe(42); // the warm-up days the reference leaves out are in January
-    expect(s.features.map((f) => f.feature)).toEqual(['load', 'temperature', 'temp_lag24', 'temp_max24', 'temp_min24', CALENDAR_MIX]);
-    for (const f of s.features) expect(f.note).toBeUndefined();
+    expect(s.features.map((f) => f.feature)).toEqual(['load', 'load_given_temperature', 'temperature', 'temp_lag24', 'temp_max24', 'temp_min24', CALENDAR_MIX]);
+    // The raw load is reported; its level is decided given the temperature.
+    expect(s.features[0]).toMatchObject({ calibration: null, note: expect.stringMatching(/decided given the temperature/) });
+    for (const f of s.features.slice(1)) expect(f.note).toBeUndefined();
+    // Thresholds from the training's own fortnights, the budget shared over the effective number
+    // of features: the four temperature features count about once.
+    expect(s.calibration).toMatchObject({ alarmsPerYear: 1, gapDays: 7 });
+    expect(s.calibration!.effectiveFeatures).toBeGreaterThan(1);
+    expect(s.calibration!.effectiveFeatures).toBeLessThan(3);
+    for (const f of s.features.slice(1, -1)) {
+      expect(f.calibration!.threshold).toBeGreaterThan(0.5);
+      expect(f.calibration!.alarmsPerYear).toBeCloseTo(1 / s.calibration!.effectiveFeatures, 12);
+      expect(Math.abs(f.effect!)).toBeLessThan(f.calibration!.threshold);
+    }
     expect(s.drifted).toEqual([]);
     expect(events.rows).toEqual([]);
 
@@ -136,6 +148,7 @@ describe('input drift against a season-matched reference', () => {
     expect(t.pAdjusted!).toBeLessThan(0.05);
     expect(t.wasserstein!).toBeGreaterThan(0.5);
     expect(t.psi!).toBeGreaterThan(0.2);
+    expect(t.effect!).toBeGreaterThan(t.calibration!.threshold);
     expect(s.drifted).toContain('temperature');
     expect(s.drifted).toContain('temp_max24');
     expect(s.drifted).not.toContain(CALENDAR_MIX);
@@ -145,9 +158,32 @@ describe('input drift against a season-matched reference', () => {
     expect(drift.find((e) => e.detail.feature === 'temperature')!.detail).toMatchObject({
       test: 'ks',
       correction: 'holm',
-      thresholds: { alpha: 0.05, psi: 0.2, wasserstein: 0.5 },
+      effect: t.effect,
+      thresholds: { alpha: 0.05, psi: 0.2, wasserstein: 0.5, effect: t.calibration!.threshold, alarmsPerYear: t.calibration!.alarmsPerYear },
+      calibration: { ...t.calibration, effectiveFeatures: s.calibration!.effectiveFeatures },
       reference: { months: [6, 7, 8], days: 42 },
     });
+  });
+
+  it('a change of the load level given the weather drifts from drift.minLoadShift of the level, the raw load is not decided on', async () => {
+    const base = weather();
+    const step = (factor: number): FakeSeries => ({ temperature: base.temperature, load: (ms) => base.load(ms) * (ms >= Date.parse('2026-07-05T00:00:00Z') ? factor : 1) });
+    for (const [factor, drifts] of [
+      [1.2, true],
+      [0.8, true],
+      [1.05, false],
+    ] as const) {
+      const { deps, events } = setup(step(factor));
+      const [s] = (await detectDrift(deps)).series;
+      const level = s.features.find((f) => f.feature === 'load_given_temperature')!;
+      expect(level.relativeShift!).toBeCloseTo(factor - 1, 1);
+      // the weather explains the simulated load closely: even 5 % is far out of the ordinary ...
+      expect(Math.abs(level.effect!)).toBeGreaterThan(level.calibration!.threshold);
+      // ... and is below the business threshold
+      expect({ factor, drifted: s.drifted }).toEqual({ factor, drifted: drifts ? ['load_given_temperature'] : [] });
+      expect(events.rows.map((e) => e.detail.feature)).toEqual(s.drifted);
+      if (drifts) expect(events.rows[0].detail).toMatchObject({ relativeShift: level.relativeShift, thresholds: { minLoadShift: 0.1 } });
+    }
   });
 
   it('needs the effect size as well as the p-value: above the business thresholds a significant heatwave is not a drift', async () => {
@@ -187,6 +223,18 @@ describe('input drift against a season-matched reference', () => {
   it('refuses an unknown series by name', async () => {
     const { deps } = setup(weather());
     await expect(detectDrift(deps, { seriesIds: ['z9'] })).rejects.toMatchObject({ code: 'SERIES_NOT_FOUND' });
+  });
+
+  it('the daily job keeps each series\' calibration while its champion stays', async () => {
+    const { deps } = setup(weather());
+    const calibrations: CalibrationCache = new Map();
+    const job = driftJob({ ...deps, calibrations });
+    const run = (at: Date) => job.run({ scheduledAt: at, deadline: at, signal: new AbortController().signal });
+    await run(NOW);
+    const first = calibrations.get('z1')!;
+    expect(first.key).toMatch(/^load@1\|/);
+    await run(new Date(NOW.getTime() + DAY));
+    expect(calibrations.get('z1')).toBe(first);
   });
 
   it('the daily job compares the fortnight before its tick and records the drift', async () => {

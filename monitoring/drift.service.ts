@@ -10,17 +10,28 @@
  * own as the calendar mix. Centred on the recent dates rather than their calendar months, so the
  * cycle's slope cancels out of the reference's mean.
  *
- * Per feature, two questions, both required before a drift is declared:
- *  - is the difference real? KS p-value on daily means (chi-square on day-type counts), Holm-
- *    corrected across the series' features (family-wise, valid for these correlated features);
- *    daily means, not hours, because hourly points are autocorrelated and would make any
- *    difference "significant";
- *  - does it matter? PSI ≥ `psi` or W1 / σ_reference ≥ `wasserstein` (config), on the hourly
- *    values of the matched days (on 14 daily means a 10-bin PSI would be ≈ 0.8 from sampling noise
- *    alone). Measured on real series (bench/drift.ts), hourly values do not escape that noise
- *    either: autocorrelated hours are few independent values (a 24-hour maximum holds one value
- *    for hours), and PSI ≥ 0.2 held on 54–100 % of the days of unmodified series, so this gate
- *    passes on almost every day the p-value is small (README, Benchmarks, "Input drift").
+ * Per numeric feature (daily means: hourly points are autocorrelated and would make any
+ * difference look real), the decision is calibrated on the champion's own training data
+ * (drift-calibration.ts) and needs two things:
+ *  - is the difference out of the ordinary? The effect, the standardised difference of the daily
+ *    means (recent − reference, in reference standard deviations), at or above the feature's
+ *    calibrated threshold: the size the training's own fortnights reach against their
+ *    season-matched references no more often than the feature's share of `alarmsPerYear`
+ *    (false alarm episodes per series-year; shared over the effective number of features, the
+ *    correction across features);
+ *  - does it matter? W1 / σ of the daily means at or above `wasserstein` (config), a business
+ *    threshold in reference standard deviations.
+ * The load level is decided given the temperature when the champion uses it: the daily load less
+ * what the training's load–temperature relation expects (drift-features.ts loadModel), which
+ * moves when consumers connect or leave, not with every cold or warm fortnight; it also needs a
+ * shift of at least `minLoadShift` of the level. The raw daily load is then reported only.
+ * The KS p-value on the daily means, Holm-corrected across the features, and PSI on the hours are
+ * reported beside it but do not decide: the p-value takes days that share their weather as
+ * independent (it was below 0.05 on 30–43 % of the days of unmodified real series) and PSI on
+ * hours is at or above 0.2 from sampling noise alone (a 24 h maximum is about 14 values a
+ * fortnight) — README, Benchmarks, "Input drift". The calendar mix (day-type counts) has no
+ * numeric effect to calibrate: it drifts when its chi-square p-value, Holm-corrected, is below
+ * `alpha` and the PSI of the day-type shares at or above `psi`.
  * Each drifted feature appends one `drift` event with its statistics and thresholds (when the
  * caller gives an event log: the daily job does, the command prints a report).
  */
@@ -33,10 +44,12 @@ import type { RunStore } from '../core/run-store.ts';
 import { resolveTimeInput, type TimeInput } from '../core/time-input.ts';
 import { TEMPERATURE as TEMPERATURE_INPUT } from '../forecast/inputs.ts';
 import type { RunInputsSource } from '../forecast/run/ports.ts';
-import { dailyInputs, dayTypeCounts, seasonMatched, type DailyInputs } from './drift-features.ts';
+import { calibrateDrift, calibrationEffects, type DriftCalibration, type FeatureCalibration } from './drift-calibration.ts';
+import { dailyInputs, dayTypeCounts, LOAD, LOAD_GIVEN_TEMPERATURE, loadGivenTemperature, loadModel, seasonMatched, type DailyInputs, type LoadModel } from './drift-features.ts';
 import { pAdjust } from './stats/adjust.ts';
 import { chisqHomogeneity } from './stats/chisq.ts';
 import { ksTest } from './stats/ks.ts';
+import { standardisedDifference } from './stats/effect.ts';
 import { psi, psiFromCounts } from './stats/psi.ts';
 import { normalisedWasserstein } from './stats/wasserstein.ts';
 
@@ -45,6 +58,11 @@ export const CALENDAR_MIX = 'calendar_mix';
 const WARMUP_DAYS = 7;
 /** Fewer recent days with a value than this: the feature is reported, not tested. */
 const MIN_RECENT_DAYS = 7;
+/**
+ * Training windows needed to calibrate a feature, per day of the window: two windows' length of
+ * daily windows, i.e. about two independent fortnights by default. Fewer: reported, not tested.
+ */
+const MIN_CALIBRATION_WINDOWS_PER_WINDOW_DAY = 2;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -54,6 +72,8 @@ export interface DriftSettings {
   psi: number;
   wasserstein: number;
   minReferenceDays: number;
+  alarmsPerYear: number;
+  minLoadShift: number;
 }
 
 export interface FeatureDrift {
@@ -68,9 +88,16 @@ export interface FeatureDrift {
   pValue: number | null;
   /** Holm-corrected across this series' tested features. */
   pAdjusted: number | null;
+  /** PSI on the hours (numeric features: reported, not decided on), or of the day-type shares. */
   psi: number | null;
-  /** W1 / σ of the reference (numeric features only). */
+  /** W1 / σ of the reference, on the daily means (numeric features only): the business threshold. */
   wasserstein: number | null;
+  /** (mean recent − mean reference) / σ reference, on the daily means (numeric features only): the calibrated statistic. */
+  effect: number | null;
+  /** Load features: (mean recent − mean reference) / the reference's mean daily load, the business threshold of a level change. */
+  relativeShift?: number | null;
+  /** The feature's calibration on the training data (its threshold on |effect|); null: not calibrated (see `note`) or the calendar mix. */
+  calibration: FeatureCalibration | null;
   drift: boolean;
   /** Why the feature was not tested, when it was not. */
   note?: string;
@@ -81,6 +108,8 @@ export interface SeriesDrift {
   modelVersion: string;
   recent: { from: Date; to: Date };
   reference: { trainStart: Date; trainEnd: Date; months: number[]; days: number };
+  /** How the thresholds were set, for this champion and series; null when its training window has no whole day. */
+  calibration: { effectiveFeatures: number; alarmsPerYear: number; gapDays: number; trainingDays: number } | null;
   features: FeatureDrift[];
   drifted: string[];
 }
@@ -103,6 +132,19 @@ export interface DriftDeps {
   config: Config;
   now: () => Date;
   log?: Log;
+  /**
+   * Calibrations kept between runs, one per series and champion (the daily job keeps them: a
+   * calibration compares every window of the training, whose data a late revision hardly moves);
+   * absent: calibrated on each request.
+   */
+  calibrations?: CalibrationCache;
+}
+
+/** Per series: what a champion's training days give once (the load–temperature relation, the calibration). */
+export type CalibrationCache = Map<string, { key: string; value: TrainingCalibration }>;
+interface TrainingCalibration {
+  loadModel: LoadModel | null;
+  calibration: DriftCalibration;
 }
 
 export interface DriftRequest {
@@ -158,7 +200,16 @@ export async function detectDrift(deps: DriftDeps, req: DriftRequest = {}): Prom
           correction: 'holm',
           psi: f.psi,
           wasserstein: f.wasserstein,
-          thresholds: { alpha: settings.alpha, psi: settings.psi, wasserstein: settings.wasserstein },
+          effect: f.effect,
+          ...(f.relativeShift !== undefined ? { relativeShift: f.relativeShift } : {}),
+          thresholds: {
+            alpha: settings.alpha,
+            psi: settings.psi,
+            wasserstein: settings.wasserstein,
+            ...(f.calibration ? { effect: f.calibration.threshold, alarmsPerYear: f.calibration.alarmsPerYear } : {}),
+            ...(f.relativeShift !== undefined ? { minLoadShift: settings.minLoadShift } : {}),
+          },
+          ...(f.calibration ? { calibration: { ...f.calibration, effectiveFeatures: s.calibration?.effectiveFeatures } } : {}),
           recent: { from: s.recent.from.toISOString(), to: s.recent.to.toISOString(), days: f.recentDays },
           reference: { months: s.reference.months, days: f.referenceDays },
         },
@@ -187,51 +238,70 @@ async function seriesDrift(deps: DriftDeps, settings: DriftSettings, id: string,
   if (trainDays < 1) return { reason: 'empty training window' };
   const ref = await load(v.trainEnd, trainDays);
   const match = seasonMatched(ref.day, recent.day, settings.windowDays, settings.minReferenceDays);
+  const key = `${v.id}|${v.trainStart.toISOString()}|${v.trainEnd.toISOString()}|${settings.windowDays}|${settings.minReferenceDays}|${settings.alarmsPerYear}`;
+  const trained = ref.day.length > 0 ? fromTraining(deps.calibrations, key, id, () => calibrate(ref, settings)) : null;
+  if (trained?.loadModel) {
+    const model = trained.loadModel;
+    // after the raw load, in the report
+    for (const d of [ref, recent]) d.numeric = { [LOAD]: d.numeric[LOAD], [LOAD_GIVEN_TEMPERATURE]: loadGivenTemperature(model, d), ...d.numeric };
+  }
+  const calibration = trained?.calibration ?? null;
+  const meanRefLoad = mean(match.indices.map((i) => ref.numeric[LOAD][i]));
   const features: FeatureDrift[] = [];
-  const all = recent.day.map((_, i) => i);
   for (const name of Object.keys(recent.numeric)) {
     const x = match.indices.map((i) => ref.numeric[name]?.[i] ?? Number.NaN).filter(Number.isFinite);
     const y = recent.numeric[name].filter(Number.isFinite);
-    const base = { feature: name, test: 'ks' as const, recentDays: y.length, referenceDays: x.length, pAdjusted: null, drift: false };
+    const base = { feature: name, test: 'ks' as const, recentDays: y.length, referenceDays: x.length, pAdjusted: null, calibration: null, drift: false };
+    const none = { statistic: null, pValue: null, psi: null, wasserstein: null, effect: null };
     if (match.indices.length === 0 || x.length < settings.minReferenceDays) {
-      features.push({ ...base, statistic: null, pValue: null, psi: null, wasserstein: null, note: `fewer than ${settings.minReferenceDays} reference days at this time of year (months ${match.months.join(',')}) in the training window` });
+      features.push({ ...base, ...none, note: `fewer than ${settings.minReferenceDays} reference days at this time of year (months ${match.months.join(',')}) in the training window` });
       continue;
     }
     if (y.length < MIN_RECENT_DAYS) {
-      features.push({ ...base, statistic: null, pValue: null, psi: null, wasserstein: null, note: `fewer than ${MIN_RECENT_DAYS} recent days with a value` });
+      features.push({ ...base, ...none, note: `fewer than ${MIN_RECENT_DAYS} recent days with a value` });
       continue;
     }
     const ks = ksTest(y, x);
-    const refHours = concat(match.indices.map((i) => ref.hours[name][i]));
-    const recentHours = concat(all.map((i) => recent.hours[name][i]));
-    features.push({ ...base, statistic: ks.statistic, pValue: ks.pValue, psi: psi(refHours, recentHours), wasserstein: normalisedWasserstein(refHours, recentHours) });
+    const hours = ref.hours[name] && recent.hours[name];
+    const cal = calibration?.features[name] ?? null;
+    const why = name === LOAD && trained?.loadModel ? `reported: the load level is decided given the temperature (${LOAD_GIVEN_TEMPERATURE})` : `not calibrated: ${calibration?.notCalibrated[name] ?? 'no training day'}`;
+    features.push({
+      ...base,
+      statistic: ks.statistic,
+      pValue: ks.pValue,
+      psi: hours ? psi(concat(match.indices.map((i) => ref.hours[name][i])), concat(recent.hours[name])) : null,
+      wasserstein: normalisedWasserstein(x, y),
+      effect: standardisedDifference(x, y),
+      ...(name === LOAD || name === LOAD_GIVEN_TEMPERATURE ? { relativeShift: (mean(y) - mean(x)) / meanRefLoad } : {}),
+      calibration: cal,
+      ...(cal ? {} : { note: why }),
+    });
   }
   const refCounts = dayTypeCounts(ref.dayType, (i) => match.indices.includes(i));
   const recentCounts = dayTypeCounts(recent.dayType, () => true);
+  const calendar = { feature: CALENDAR_MIX, test: 'chisq' as const, recentDays: recent.day.length, pAdjusted: null, wasserstein: null, effect: null, calibration: null, drift: false };
   if (match.indices.length === 0) {
-    features.push({ feature: CALENDAR_MIX, test: 'chisq', recentDays: recent.day.length, referenceDays: 0, statistic: null, pValue: null, pAdjusted: null, psi: null, wasserstein: null, drift: false, note: 'no season-matched reference days' });
+    features.push({ ...calendar, referenceDays: 0, statistic: null, pValue: null, psi: null, note: 'no season-matched reference days' });
   } else {
     const c = chisqHomogeneity(refCounts, recentCounts);
     features.push({
-      feature: CALENDAR_MIX,
-      test: 'chisq',
-      recentDays: recent.day.length,
+      ...calendar,
       referenceDays: match.indices.length,
       statistic: Number.isFinite(c.statistic) ? c.statistic : null,
       df: c.df,
       pValue: Number.isFinite(c.pValue) ? c.pValue : null,
-      pAdjusted: null,
       psi: psiFromCounts(refCounts, recentCounts),
-      wasserstein: null,
-      drift: false,
     });
   }
   const adjusted = pAdjust(features.map((f) => f.pValue ?? Number.NaN), 'holm');
   features.forEach((f, i) => {
     if (f.pValue === null) return;
     f.pAdjusted = adjusted[i];
-    const large = (f.psi !== null && f.psi >= settings.psi) || (f.wasserstein !== null && f.wasserstein >= settings.wasserstein);
-    f.drift = adjusted[i] < settings.alpha && large;
+    if (f.feature === CALENDAR_MIX) f.drift = adjusted[i] < settings.alpha && f.psi !== null && f.psi >= settings.psi;
+    else {
+      const large = f.wasserstein !== null && f.wasserstein >= settings.wasserstein && (f.relativeShift === undefined || (f.relativeShift !== null && Math.abs(f.relativeShift) >= settings.minLoadShift));
+      f.drift = f.calibration !== null && f.effect !== null && Math.abs(f.effect) >= f.calibration.threshold && large;
+    }
   });
   const dayMs = (d: number) => new Date(d * DAY_MS);
   return {
@@ -239,9 +309,40 @@ async function seriesDrift(deps: DriftDeps, settings: DriftSettings, id: string,
     modelVersion: v.id,
     recent: { from: dayMs(recent.day[0]), to: dayMs(recent.day.at(-1)! + 1) },
     reference: { trainStart: v.trainStart, trainEnd: v.trainEnd, months: match.months, days: match.indices.length },
+    calibration: calibration && { effectiveFeatures: calibration.effectiveFeatures, alarmsPerYear: calibration.alarmsPerYear, gapDays: calibration.gapDays, trainingDays: ref.day.length },
     features,
     drifted: features.filter((f) => f.drift).map((f) => f.feature),
   };
+}
+
+/**
+ * What one series' decision takes from its champion's training days: the load–temperature relation
+ * (drift-features.ts loadModel) and the thresholds calibrated on the features decided on
+ * (drift-calibration.ts) — with the relation, the load level given the temperature replaces the
+ * raw daily load, which is reported only.
+ */
+function calibrate(ref: DailyInputs, settings: DriftSettings): TrainingCalibration {
+  const model = loadModel(ref);
+  const decided: Record<string, number[]> = { ...ref.numeric };
+  if (model) {
+    decided[LOAD_GIVEN_TEMPERATURE] = loadGivenTemperature(model, ref);
+    delete decided[LOAD];
+  }
+  const effects = calibrationEffects(ref.day, decided, { windowDays: settings.windowDays, minReferenceDays: settings.minReferenceDays, minWindowValues: MIN_RECENT_DAYS });
+  return { loadModel: model, calibration: calibrateDrift(effects, settings.alarmsPerYear, MIN_CALIBRATION_WINDOWS_PER_WINDOW_DAY * settings.windowDays) };
+}
+
+function fromTraining(cache: CalibrationCache | undefined, key: string, seriesId: string, make: () => TrainingCalibration): TrainingCalibration {
+  const hit = cache?.get(seriesId);
+  if (hit && hit.key === key) return hit.value;
+  const value = make();
+  cache?.set(seriesId, { key, value });
+  return value;
+}
+
+function mean(a: readonly number[]): number {
+  const v = a.filter(Number.isFinite);
+  return v.length > 0 ? v.reduce((s, x) => s + x, 0) / v.length : Number.NaN;
 }
 
 function pick(d: DailyInputs, keep: (i: number) => boolean): DailyInputs {

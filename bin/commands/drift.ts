@@ -12,9 +12,15 @@ export const summary = "input drift of each champion's features against a season
 export const usage = usageText(
   ['gridcast drift [--series ID]... [--as-of T] [--format table|json]'],
   `  compares the last drift.windowDays days (default 14) before T (default now) with the same
-  calendar months of the champion's training window: KS on daily means (chi-square for the
-  day-type mix), Holm-corrected; PSI and W1/sd on the hours. DRIFT needs p_holm < drift.alpha
-  AND psi >= drift.psi or w1/sd >= drift.wasserstein (config; defaults 0.05, 0.2, 0.5).
+  dates +/- drift.windowDays of the champion's training window. A numeric feature is in DRIFT
+  when its effect (difference of the daily means in reference sd) reaches its threshold,
+  calibrated on the training's own fortnights for drift.alarmsPerYear false alarms per
+  series-year (default 1, shared over the effective number of features), and w1/sd of the daily
+  means reaches drift.wasserstein (default 0.5). The load level is decided given the temperature
+  (load_given_temperature: the daily load less what the training's load-temperature relation
+  expects) and also needs a shift of drift.minLoadShift (default 10 %) of the level. KS p-values
+  (Holm-corrected) and PSI on the hours are shown, not decided on. The day-type mix: chi-square
+  p_holm < drift.alpha and psi >= drift.psi.
   A report only: the daily 'drift' job records the drift events. Through a running server: GET /api/v1/drift.`,
 );
 
@@ -51,7 +57,7 @@ const num = (v: number | null, digits = 3) => (v === null || Number.isNaN(v) ? '
 
 /** One line per series and feature, then the series not tested and why. */
 function table(r: DriftView): string {
-  const head = ['series', 'version', 'feature', 'test', 'days', 'ref_days', 'statistic', 'p', 'p_holm', 'psi', 'w1/sd', 'drift'];
+  const head = ['series', 'version', 'feature', 'test', 'days', 'ref_days', 'statistic', 'p', 'p_holm', 'psi', 'w1/sd', 'shift', 'effect', 'threshold', 'drift'];
   const rows = r.series.flatMap((s) =>
     s.features.map((f) => [
       s.seriesId,
@@ -65,18 +71,22 @@ function table(r: DriftView): string {
       num(f.pAdjusted, 4),
       num(f.psi),
       num(f.wasserstein),
+      f.relativeShift === undefined || f.relativeShift === null ? '' : `${(100 * f.relativeShift).toFixed(1)}%`,
+      num(f.effect),
+      num(f.calibration?.threshold ?? null),
       f.drift ? 'DRIFT' : f.note ? `(${f.note})` : '',
     ]),
   );
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
   const out = [
-    `drift as of ${r.asOf}: alpha ${r.settings.alpha} (Holm), psi >= ${r.settings.psi} or w1/sd >= ${r.settings.wasserstein}; last ${r.settings.windowDays} days against the same dates ± ${r.settings.windowDays} days of each champion's training`,
+    `drift as of ${r.asOf}: |effect| >= its threshold (calibrated for ${r.settings.alarmsPerYear} false alarm${r.settings.alarmsPerYear === 1 ? '' : 's'} per series-year) and w1/sd >= ${r.settings.wasserstein} (load: and |shift| >= ${100 * r.settings.minLoadShift}%); calendar mix: p_holm < ${r.settings.alpha} and psi >= ${r.settings.psi}; last ${r.settings.windowDays} days against the same dates ± ${r.settings.windowDays} days of each champion's training`,
     line(head),
     ...rows.map(line),
     ...r.series.map(
       (s) =>
-        `${s.seriesId}: recent ${day(s.recent.from)} to ${day(new Date(Date.parse(s.recent.to) - 86_400_000).toISOString())}, reference months ${s.reference.months.join(',') || '-'} (${s.reference.days} days of ${day(s.reference.trainStart)} to ${day(s.reference.trainEnd)})`,
+        `${s.seriesId}: recent ${day(s.recent.from)} to ${day(new Date(Date.parse(s.recent.to) - 86_400_000).toISOString())}, reference months ${s.reference.months.join(',') || '-'} (${s.reference.days} days of ${day(s.reference.trainStart)} to ${day(s.reference.trainEnd)})` +
+        (s.calibration ? `; thresholds from ${s.calibration.trainingDays} training days, ${s.calibration.effectiveFeatures.toFixed(2)} effective features` : ''),
     ),
     ...r.skipped.map((s) => `${s.seriesId}: not tested (${s.reason})`),
   ];
