@@ -70,6 +70,21 @@ describe('ui data transforms', () => {
     expect(a.xs).toEqual([0, 3600, 7200, 10800]);
     expect(a.columns).toEqual([[1, null, 3, null], [null, 10, null, null], [null, 20, null, 30]]);
     expect(Array.from(a.positions[1])).toEqual([1, 3]);
+    expect(a.byPart).toEqual([[a.columns[0]], [a.columns[1], a.columns[2]]]);
+  });
+
+  it('keeps the columns of each part apart: a day-ahead with no run (no quantiles) before an intraday run', () => {
+    // the first minutes of `npm start`: actuals and an intraday run, no day-ahead yet
+    const a = align([
+      { ts: [0, 3600], columns: [[1, 2]] },
+      { ts: [], columns: [[]] },
+      { ts: [3600, 7200], columns: [[5, 6]] },
+    ]);
+    const [[actual], [daMean, ...quantiles], [intraday]] = a.byPart;
+    expect(actual).toEqual([1, 2, null]);
+    expect(daMean).toEqual([null, null, null]);
+    expect(quantiles).toEqual([]);
+    expect(intraday).toEqual([null, 5, 6]);
   });
 
   it('finds runs of flagged values, peaks and writes CSV', () => {

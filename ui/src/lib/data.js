@@ -89,15 +89,22 @@ export function runsCovering(runs, start, end, cutoff, max) {
  * each series with null where it has no value. Each part's times must be ascending (API answers
  * are); the parts are merged in one pass, without hashing, as a year of hourly values is.
  * @param {Array<{ ts: number[], columns: Array<Array<number|null>> }>} parts
- * @returns {{ xs: number[], columns: Array<Array<number|null>>, positions: Int32Array[] }} positions: where each part's times sit on xs
+ * @returns {{ xs: number[], columns: Array<Array<number|null>>, byPart: Array<Array<Array<number|null>>>, positions: Int32Array[] }}
+ *   columns: all parts' columns in order; byPart: the same columns grouped by part (a part may have
+ *   fewer columns than another: a day-ahead without quantiles); positions: where each part's times sit on xs
  */
 export function align(parts) {
   /** @type {number[]} */
   let xs = [];
   for (const p of parts) xs = mergeSorted(xs, p.ts);
   const columns = [];
+  /** @type {Array<Array<Array<number|null>>>} */
+  const byPart = [];
   const positions = [];
   for (const p of parts) {
+    /** @type {Array<Array<number|null>>} */
+    const mine = [];
+    byPart.push(mine);
     // Where each of the part's times sits on the merged axis, found by walking both in step.
     const at = new Int32Array(p.ts.length);
     for (let i = 0, j = 0; i < p.ts.length; i++) {
@@ -113,9 +120,10 @@ export function align(parts) {
         if (v !== null && v !== undefined && !Number.isNaN(v)) out[at[i]] = v;
       }
       columns.push(out);
+      mine.push(out);
     }
   }
-  return { xs, columns, positions };
+  return { xs, columns, byPart, positions };
 }
 
 /** The sorted union of two ascending arrays, without repeats. @param {number[]} a @param {number[]} b */

@@ -93,7 +93,7 @@ export async function render(main, route, ctx) {
     { ts: pick(da.ts, daKeep), columns: [pick(da.mean, daKeep), ...(lo ? [pick(da.quantiles[lo], daKeep), pick(da.quantiles[hi], daKeep)] : []), ...others.map((l) => pick(da.quantiles[l], daKeep))] },
     { ts: idRows.map((v) => Date.parse(v.ts) / 1000), columns: [idRows.map((v) => v.mean)] },
   ];
-  const { xs, columns, positions } = align(parts);
+  const { xs, byPart, positions } = align(parts);
   /** @type {string[]} */
   const quality = new Array(xs.length).fill('');
   /** @type {Array<string | null>} */
@@ -102,9 +102,9 @@ export async function render(main, route, ctx) {
     quality[positions[0][i]] = v.quality;
     method[positions[0][i]] = v.method ?? null;
   });
-  const [actualCol, daMean, daLo, daHi, ...rest] = columns;
-  const otherCols = rest.slice(0, others.length);
-  const idMean = rest[others.length];
+  // By part: a day-ahead without quantiles (or without any run) has fewer columns than one with.
+  const [[actualCol], [daMean, ...daQuantiles], [idMean]] = byPart;
+  const [daLo, daHi, ...otherCols] = lo ? daQuantiles : [];
   const hasDa = daKeep.some(Boolean);
   const nodeEvents = /** @type {EventView[]} */ (events.events).filter((e) => e.seriesId === id || e.seriesId === null);
 
