@@ -2,9 +2,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ConfigSchema } from '../core/config.ts';
 import { nodeStatusReader } from '../bin/lib/read-services.ts';
-import { openPg, openPglite, type Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
-import { scratchSchema } from '../test/db.ts';
+import { openBenchStore } from './scratch-store.ts';
 
 /**
  * Cost of GET /api/v1/node-status (the dashboard's overview) on a large hierarchy: NODES nodes
@@ -23,18 +21,7 @@ const END = new Date('2026-03-10T12:00:00Z');
 const START = new Date(END.getTime() - DAYS * 24 * H);
 const config = ConfigSchema.parse({ timeZone: 'UTC' });
 
-async function open(): Promise<{ db: Db; done(): Promise<void> }> {
-  const url = values['database-url'];
-  if (!url) {
-    const db = await openPglite();
-    await migrate(db);
-    return { db, done: () => db.close() };
-  }
-  const scratch = await scratchSchema(url, 'bench');
-  const db = await openPg(scratch.url, 4);
-  await migrate(db);
-  return { db, done: async () => (await db.close(), await scratch.drop()) };
-}
+const open = () => openBenchStore(values['database-url']);
 
 const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   const t = performance.now();

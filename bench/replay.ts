@@ -6,14 +6,13 @@ import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../ingest/simulator/simulator.ts';
 import { replayClock, replayJobs } from '../jobs/replay.ts';
 import { createAccuracyService } from '../monitoring/accuracy.service.ts';
-import { openPg, openPglite, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
-import { migrate } from '../store/migrate.ts';
 import { openReplayScope } from '../store/replay.repository.ts';
 import { scoresRepository } from '../store/scores.repository.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { insertWeatherForecasts, insertWeatherObs } from '../store/weather.repository.ts';
-import { scratchSchema } from '../test/db.ts';
+import { openBenchStore } from './scratch-store.ts';
 
 /**
  * Cost of `gridcast replay` over DAYS days of the simulated grid (ingest/simulator/default-grid.yaml,
@@ -39,18 +38,7 @@ const FROM = new Date('2024-12-31T23:00:00Z');
 const TO = new Date(FROM.getTime() + DAYS * DAY);
 const MODEL = { kind: 'profile', params: { weeks: 4 } };
 
-async function open(): Promise<{ db: Db; url?: string; done(): Promise<void> }> {
-  const url = values['database-url'];
-  if (!url) {
-    const db = await openPglite();
-    await migrate(db);
-    return { db, done: () => db.close() };
-  }
-  const scratch = await scratchSchema(url, 'bench');
-  const db = await openPg(scratch.url, 4);
-  await migrate(db);
-  return { db, url: scratch.url, done: async () => (await db.close(), await scratch.drop()) };
-}
+const open = () => openBenchStore(values['database-url']);
 
 /** The simulated grid from HISTORY_DAYS + 1 days before FROM to TO, written day by day, receipt time a minute after each point (KNOWN = received sees it so). */
 async function seed(db: Db): Promise<number> {

@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigSchema } from '../core/config.ts';
 import { accuracyService } from '../monitoring/accuracy.service.ts';
-import { openPg, openPglite, type Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
-import { scratchSchema } from '../test/db.ts';
+import { openBenchStore } from './scratch-store.ts';
 
 /**
  * Cost of the score job: SERIES series with 5-minute measurements over DAYS days, one day-ahead
@@ -22,18 +20,7 @@ const END = new Date('2026-03-01T00:00:00Z');
 const START = new Date(END.getTime() - DAYS * 24 * H);
 const config = ConfigSchema.parse({ timeZone: 'UTC', accuracy: { lookbackDays: DAYS } });
 
-async function open(): Promise<{ db: Db; done(): Promise<void> }> {
-  const url = values['database-url'];
-  if (!url) {
-    const db = await openPglite();
-    await migrate(db);
-    return { db, done: () => db.close() };
-  }
-  const scratch = await scratchSchema(url, 'bench');
-  const db = await openPg(scratch.url, 4);
-  await migrate(db);
-  return { db, done: async () => (await db.close(), await scratch.drop()) };
-}
+const open = () => openBenchStore(values['database-url']);
 
 const { db, done } = await open();
 try {
