@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { HORIZONS, loadConfig } from '../../core/config.ts';
 import { FORECAST_GRAINS } from '../../core/forecast-run.ts';
@@ -6,8 +5,8 @@ import { ACCURACY_BY } from '../../core/scores.ts';
 import { parseTimeInput } from '../../core/time-input.ts';
 import { accuracyView } from '../../api/routes/v1/accuracy.ts';
 import { accuracyService } from '../../monitoring/accuracy.service.ts';
-import { usageError, usageText } from '../lib/cli.ts';
-import { stringOptions } from '../lib/args.ts';
+import { usageText } from '../lib/cli.ts';
+import { parseStringArgs } from '../lib/args.ts';
 import { readStoreOrServer } from '../lib/through-server.ts';
 import { printTable } from './models.ts';
 
@@ -34,15 +33,7 @@ const Args = z.object({
 type View = ReturnType<typeof accuracyView>;
 
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: stringOptions(Args) }));
-  } catch (e) {
-    throw usageError((e as Error).message);
-  }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
-  const a = parsed.data;
+  const a = parseStringArgs(args, Args);
   for (const name of ['from', 'to'] as const) if (a[name] !== undefined) parseTimeInput(a[name], `--${name}`);
   const config = loadConfig();
   const report = await readStoreOrServer<View>(

@@ -1,8 +1,7 @@
 import { createWriteStream } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
-import { jsonObjectArg, stringOptions } from '../lib/args.ts';
+import { jsonObjectArg, parseStringArgs } from '../lib/args.ts';
 import { usageError } from '../lib/cli.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { runBacktest, type OriginResult } from '../../forecast/backtest/driver.ts';
@@ -51,18 +50,7 @@ const Args = z.object({
 });
 
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: stringOptions(Args),
-    }));
-  } catch (e) {
-    throw usageError((e as Error).message);
-  }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
-  const a = parsed.data;
+  const a = parseStringArgs(args, Args);
   if ((a.station || a['weather-forecast']) && !a.weather) throw usageError('--station and --weather-forecast need --weather');
   const forecaster = forecasterFor(a.model, a.params, a.holidays ? { holidays: a.holidays } : {});
   const series = loadSeriesCsv(a.input, { ids: [a.series], timeZone: a['time-zone'] }).get(a.series)!;

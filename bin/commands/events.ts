@@ -1,12 +1,11 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { EVENT_KINDS, type EventKind } from '../../core/events.ts';
 import { parseTimeInput } from '../../core/time-input.ts';
 import { eventView, type EventView } from '../../api/routes/v1/events.ts';
 import { MAX_LIMIT } from '../../api/paging.ts';
-import { usageError, usageText } from '../lib/cli.ts';
-import { stringOptions } from '../lib/args.ts';
+import { usageText } from '../lib/cli.ts';
+import { parseStringArgs } from '../lib/args.ts';
 import { readStoreOrServer } from '../lib/through-server.ts';
 import { eventReader } from '../lib/read-services.ts';
 import { printTable } from './models.ts';
@@ -39,15 +38,7 @@ const Args = z.object({
 });
 
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: stringOptions(Args) }));
-  } catch (e) {
-    throw usageError((e as Error).message);
-  }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
-  const a = parsed.data;
+  const a = parseStringArgs(args, Args);
   // Unreadable times fail before the store opens.
   for (const name of ['from', 'to'] as const) if (a[name] !== undefined) parseTimeInput(a[name], `--${name}`);
   const config = loadConfig();

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { csvNumber } from '../../core/number-format.ts';
@@ -8,8 +7,8 @@ import { MAX_LIMIT } from '../../api/paging.ts';
 import { readStoreOrServer } from '../lib/through-server.ts';
 import { actualsService } from '../lib/read-services.ts';
 import { parseTimeInput } from '../../core/time-input.ts';
-import { usageError, usageText } from '../lib/cli.ts';
-import { stringOptions } from '../lib/args.ts';
+import { usageText } from '../lib/cli.ts';
+import { parseStringArgs } from '../lib/args.ts';
 import { GRAINS, type Grain } from '../../core/grain.ts';
 
 export const summary = 'print actuals of a series or weather station: raw, 5m, 1h or local-day buckets with their completeness';
@@ -35,15 +34,7 @@ const Args = z.object({
 });
 
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: stringOptions(Args) }));
-  } catch (e) {
-    throw usageError((e as Error).message);
-  }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
-  const a = parsed.data;
+  const a = parseStringArgs(args, Args);
   // Read before the store opens: a time without an offset (TS_NO_OFFSET) fails at once.
   const time = (name: 'from' | 'to' | 'as-of' | 'issued-before') => {
     const text = a[name];

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { jsonObjectArg, stringOptions } from '../lib/args.ts';
+import { jsonObjectArg, parseStringArgs } from '../lib/args.ts';
 import { CODE_VERSION } from '../../forecast/run/code-version.ts';
 import { loadConfig } from '../../core/config.ts';
 import { trainModel } from '../../forecast/registry/service.ts';
@@ -8,7 +7,6 @@ import { openStore } from '../../store/open.ts';
 import { timeInZone } from '../../core/time-input.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
 import { trainDeps } from '../lib/train-deps.ts';
-import { usageError } from '../lib/cli.ts';
 import { actorOf, printBacktest, weatherLines } from './models.ts';
 
 export const summary = 'fit a model on the stored history and register it as a candidate (optionally scored on a named backtest)';
@@ -56,18 +54,7 @@ const Args = z
   .refine((a) => !a.backtest === !a.origins, '--backtest NAME and --origins N go together');
 
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: stringOptions(Args),
-    }));
-  } catch (e) {
-    throw usageError((e as Error).message);
-  }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) throw usageError(parsed.error.issues.map((i) => i.message).join('; '));
-  const a = parsed.data;
+  const a = parseStringArgs(args, Args);
   const config = loadConfig();
   // The time rule of core/time-input.ts (a date is a local day of the grid's zone); trainModel refuses a time off the whole hour.
   const trainEnd = a['train-end'] === undefined ? undefined : timeInZone(a['train-end'], config.timeZone, '--train-end');
