@@ -168,7 +168,6 @@ async function checkSeries(deps: RuptureDeps, reader: PeerReader, s: RuptureSett
   const c0 = confirm(hasPeers ? await hoursFrom(new Date(p.changeAt), d.peers) : raw);
   const cRaw = hasPeers ? confirm(raw) : c0;
   const c = c0.status === 'confirmed' && cRaw.status !== 'confirmed' ? cRaw : c0;
-  const after = raw;
   if (c.status === 'pending') {
     await save({});
     return 'pending';
@@ -178,7 +177,7 @@ async function checkSeries(deps: RuptureDeps, reader: PeerReader, s: RuptureSett
     // restarted: a full window of hours after the alarm's before it can fire again
     d.window = [];
     d.pending = null;
-    d.lastTs = iso(after[after.length - 1].ts);
+    d.lastTs = iso(raw[raw.length - 1].ts);
     await save({});
     return 'dismissed';
   }
