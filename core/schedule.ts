@@ -78,6 +78,8 @@ export interface ScheduleEntry {
   p90: number | null;
   sd: number | null;
   receivedAt: Date;
+  /** On a piece clipped from a longer interval (inForce): the interval as issued (an energy value is prorated over it). */
+  issued?: { start: Date; end: Date };
 }
 
 /** A version of a node's schedule: who issued it, when. */
@@ -115,7 +117,7 @@ export function inForce(entries: readonly ScheduleEntry[], from: Date, to: Date,
       const prev = out[out.length - 1];
       // Adjacent pieces of one entry stay one piece.
       if (prev && prev.seriesId === id && prev.end.getTime() === lo && sameEntry(prev, e)) prev.end = new Date(hi);
-      else out.push({ ...e, start: new Date(lo), end: new Date(hi) });
+      else out.push({ ...e, start: new Date(lo), end: new Date(hi), issued: e.issued ?? { start: e.start, end: e.end } });
     }
   }
   return out;

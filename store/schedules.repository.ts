@@ -152,3 +152,9 @@ export const scheduleRepository = (db: Db) => ({
   targets: (ids: string[]) => scheduleTargets(db, ids),
   write: (batch: { batchKey: string; adapter: string }, rows: NewScheduleEntry[]) => writeSchedules(db, batch, rows),
 });
+
+/** The schedule reads of a forecast run (forecast/run/ports.ts ScheduleSource). */
+export const scheduleSource = (q: Queryable) => ({
+  inForce: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesInForce(q, ids, from, to, asOf),
+  asPlanned: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesAsPlanned(q, ids, from, to, asOf),
+});

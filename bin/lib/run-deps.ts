@@ -8,10 +8,11 @@ import { shadowScoring, type ShadowScoring } from '../../forecast/run/shadow.ser
 import { eventsRepository } from '../../store/events.repository.ts';
 import { monitorStateRepository } from '../../store/monitor-state.repository.ts';
 import { runStoreRepository } from '../../store/run-store.repository.ts';
+import { scheduleSource } from '../../store/schedules.repository.ts';
 
 /** What reproducing a stored run needs over one store (its settings come from the run, not the configuration). */
-export function reproduceDeps(db: Db): Pick<RunDeps, 'store' | 'inputs' | 'workers'> {
-  return { store: runStoreRepository(db), inputs: { load: (req) => loadRunInputs(db, req) }, workers: threadGroups };
+export function reproduceDeps(db: Db): Pick<RunDeps, 'store' | 'inputs' | 'workers' | 'schedules'> {
+  return { store: runStoreRepository(db), inputs: { load: (req) => loadRunInputs(db, req) }, workers: threadGroups, schedules: scheduleSource(db) };
 }
 
 /**
