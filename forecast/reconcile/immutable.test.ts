@@ -196,4 +196,14 @@ describe('reconciliation with immutable nodes', () => {
     expect(r.values.get('D')!.mean[0]).toBe(base.get('D')!.mean[0]);
     expect(r.values.get('R2')!.mean[0]).toBeCloseTo(base.get('D')!.mean[0] + base.get('E')!.mean[0], 12);
   });
+
+  it('says so when a fixed aggregate\'s band is too narrow for its bottoms to take without crossing', () => {
+    const tiny = summingMatrix([{ id: 'P', parent: null }, { id: 'X', parent: 'P' }, { id: 'Y', parent: 'P' }]);
+    const f = (mean: number, lo: number, hi: number) => ({ mean: Float64Array.of(mean), quantiles: { '0.1': Float64Array.of(lo), '0.9': Float64Array.of(hi) } });
+    const b = new Map([['P', f(20, 19, 21)], ['X', f(10, 5, 15)], ['Y', f(10, 9, 11)]]);
+    const r = reconcile({ sm: tiny, method: 'bottom-up', base: b, fixed: new Map([['P', Uint8Array.of(1)]]) });
+    expect(r.values.get('P')!.mean[0]).toBeCloseTo(20, 12);
+    expect(r.warnings).toEqual(['quantiles of fixed nodes held only approximately (their bottoms\' bands crossed after the adjustment and were sorted): P']);
+    for (const id of ['X', 'Y']) expect(r.values.get(id)!.quantiles['0.1'][0]).toBeLessThanOrEqual(r.values.get(id)!.quantiles['0.9'][0]);
+  });
 });

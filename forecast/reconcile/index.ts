@@ -88,6 +88,12 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const values = new Map<string, NodeForecast>(
     sm.rows.map((id, i) => [id, { mean: row(out.mean, i), quantiles: Object.fromEntries(levels.map((l, q) => [l, row(out.quantiles[q], i)])) }]),
   );
+  if (held) {
+    const loose = looseQuantiles(sm, held, conflicts, levels, input.base, values);
+    if (loose.length > 0) {
+      warnings.push(`quantiles of fixed nodes held only approximately (their bottoms' bands crossed after the adjustment and were sorted): ${loose.join(', ')}`);
+    }
+  }
   return {
     values,
     method,
@@ -95,6 +101,26 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     ...(outcome.lambda !== undefined ? { lambda: outcome.lambda } : {}),
     warnings,
   };
+}
+
+/**
+ * Fixed rows whose reconciled quantile differs from the fixed one: a fixed aggregate whose band is
+ * much narrower than its bottoms' sum can push a bottom's levels across each other, and sorting
+ * them (non-crossing first) loses the exact sum. Fixed bottoms always hold.
+ */
+function looseQuantiles(sm: SummingMatrix, held: number[][], conflicts: Set<string>, levels: string[], base: Map<string, NodeForecast>, out: Map<string, NodeForecast>): string[] {
+  const loose = new Set<string>();
+  held.forEach((rows, h) => {
+    for (const r of rows) {
+      const id = sm.rows[r];
+      if (conflicts.has(id)) continue;
+      for (const l of levels) {
+        const want = base.get(id)!.quantiles[l][h];
+        if (Math.abs(out.get(id)!.quantiles[l][h] - want) > 1e-9 * Math.max(1, Math.abs(want))) loose.add(id);
+      }
+    }
+  });
+  return [...loose];
 }
 
 /** Per step, the held rows (rows order); undefined when nothing is held. */
