@@ -121,7 +121,9 @@ export async function ingestSchedules(ports: ScheduleIngestPorts, batch: Schedul
   }
   if (issues.length > 0) {
     issues.sort((x, y) => x.line - y.line);
-    throw new GridcastError('SCHEDULE_REJECTED', `${batch.name}: ${issues.length} invalid row${issues.length > 1 ? 's' : ''}, nothing written; first: line ${issues[0].line}: ${issues[0].code} ${issues[0].message}`, {
+    const shown = issues.slice(0, 10).map((i) => `${batch.name}:${i.line}: ${i.code} ${i.message}`);
+    if (issues.length > 10) shown.push(`… and ${issues.length - 10} more`);
+    throw new GridcastError('SCHEDULE_REJECTED', `${batch.name}: ${issues.length} invalid row${issues.length > 1 ? 's' : ''}, nothing written:\n${shown.join('\n')}`, {
       file: batch.name,
       issues: issues.slice(0, 100),
     });
