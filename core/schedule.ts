@@ -87,6 +87,8 @@ export interface ScheduleVersion {
   source: string;
   issuedAt: Date;
 }
+/** The model label of a forecast value that is a schedule (its model version is the schedule's version, source@issued_at). */
+export const SCHEDULE_MODEL = 'schedule';
 export const versionLabel = (v: ScheduleVersion) => `${v.source}@${v.issuedAt.toISOString()}`;
 
 /**

@@ -14,7 +14,8 @@ import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { historySince } from './monitor-plan.ts';
 import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
-import { PARTLY_SCHEDULED, SCHEDULE_MODEL, scheduledBase, type ScheduleUse } from './schedules.ts';
+import { SCHEDULE_MODEL } from '../../core/schedule.ts';
+import { PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**

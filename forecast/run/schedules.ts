@@ -11,8 +11,6 @@ import type { ScheduleSource } from './ports.ts';
  * schedules in force and as planned are read by the caller (forecast/run/ports.ts ScheduleSource).
  */
 
-/** The model label of a value that is a schedule (its model version is the schedule's version, source@issued_at). */
-export const SCHEDULE_MODEL = 'schedule';
 /** The flag of a daily value some of whose hours, not all, are scheduled. */
 export const PARTLY_SCHEDULED = 'partly-scheduled';
 
