@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Knowledge } from './knowledge.ts';
 import { checkInstant } from './time-input.ts';
 
 /**
@@ -93,15 +94,18 @@ export const versionLabel = (v: ScheduleVersion) => `${v.source}@${v.issuedAt.to
 
 /**
  * The pieces of [from, to) each series' schedule covers, each with the entry in force there (clipped
- * to the piece), sorted by series then time. `asOf`: only entries issued and received by then count.
+ * to the piece), sorted by series then time. `asOf`: only entries issued and received by then count
+ * (`knowledge` 'timestamps', a replay over an imported history: issued by then, whenever received).
  * `planned`: for each instant, only entries issued at or before the start of the piece count — the
  * plan as it stood before the time came (for schedule-vs-actual errors: a revision made after the
  * fact is not the plan).
  */
-export function inForce(entries: readonly ScheduleEntry[], from: Date, to: Date, asOf: Date, planned = false): ScheduleEntry[] {
+export function inForce(entries: readonly ScheduleEntry[], from: Date, to: Date, asOf: Date, opts: { planned?: boolean; knowledge?: Knowledge } = {}): ScheduleEntry[] {
+  const planned = opts.planned === true;
+  const received = opts.knowledge !== 'timestamps';
   const bySeries = new Map<string, ScheduleEntry[]>();
   for (const e of entries) {
-    if (e.issuedAt > asOf || e.receivedAt > asOf || e.end <= from || e.start >= to) continue;
+    if (e.issuedAt > asOf || (received && e.receivedAt > asOf) || e.end <= from || e.start >= to) continue;
     bySeries.set(e.seriesId, [...(bySeries.get(e.seriesId) ?? []), e]);
   }
   const out: ScheduleEntry[] = [];

@@ -1,3 +1,4 @@
+import type { Knowledge } from '../core/knowledge.ts';
 import { inForce, type ScheduleEntry } from '../core/schedule.ts';
 import { claimBatch, findBatchByKey, finishBatch } from './batches.repository.ts';
 import type { Db, Queryable } from './db.ts';
@@ -126,16 +127,16 @@ export async function scheduleEntries(q: Queryable, seriesIds: readonly string[]
  * that holds there (the latest issued by `asOf` among rows received by `asOf`), clipped to the piece;
  * time no schedule covers has no piece. Sorted by series then time.
  */
-export async function schedulesInForce(q: Queryable, seriesIds: readonly string[], from: Date, to: Date, asOf: Date): Promise<ScheduleEntry[]> {
-  return inForce(await scheduleEntries(q, seriesIds, from, to), from, to, asOf);
+export async function schedulesInForce(q: Queryable, seriesIds: readonly string[], from: Date, to: Date, asOf: Date, knowledge: Knowledge = 'received'): Promise<ScheduleEntry[]> {
+  return inForce(await scheduleEntries(q, seriesIds, from, to), from, to, asOf, { knowledge });
 }
 
 /**
  * Over past time [from, to): for each instant, the schedule as it stood before that instant (issued
  * at or before the piece's start, received by `asOf`): what schedule-vs-actual errors compare with.
  */
-export async function schedulesAsPlanned(q: Queryable, seriesIds: readonly string[], from: Date, to: Date, asOf: Date): Promise<ScheduleEntry[]> {
-  return inForce(await scheduleEntries(q, seriesIds, from, to), from, to, asOf, true);
+export async function schedulesAsPlanned(q: Queryable, seriesIds: readonly string[], from: Date, to: Date, asOf: Date, knowledge: Knowledge = 'received'): Promise<ScheduleEntry[]> {
+  return inForce(await scheduleEntries(q, seriesIds, from, to), from, to, asOf, { planned: true, knowledge });
 }
 
 /** Unit and declared cadence (attrs.stepSec) of each of these series that exists. */
@@ -153,8 +154,8 @@ export const scheduleRepository = (db: Db) => ({
   write: (batch: { batchKey: string; adapter: string }, rows: NewScheduleEntry[]) => writeSchedules(db, batch, rows),
 });
 
-/** The schedule reads of a forecast run (forecast/run/ports.ts ScheduleSource). */
-export const scheduleSource = (q: Queryable) => ({
-  inForce: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesInForce(q, ids, from, to, asOf),
-  asPlanned: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesAsPlanned(q, ids, from, to, asOf),
+/** The schedule reads of a forecast run (forecast/run/ports.ts ScheduleSource); a replay over an imported history reads by issue time only. */
+export const scheduleSource = (q: Queryable, knowledge: Knowledge = 'received') => ({
+  inForce: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesInForce(q, ids, from, to, asOf, knowledge),
+  asPlanned: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesAsPlanned(q, ids, from, to, asOf, knowledge),
 });

@@ -92,6 +92,8 @@ describe.each(backends)('schedules as issued (%s)', (kind) => {
     ]);
     // Issued before but received after the time asked: not known then.
     expect(await schedulesInForce(db, ['plant'], ...window, t('2026-02-20T08:02:00Z'))).toEqual([]);
+    // A replay over an imported history (knowledge 'timestamps') reads by issue time only.
+    expect((await schedulesInForce(db, ['plant'], ...window, t('2026-02-20T08:02:00Z'), 'timestamps')).map((p) => p.value)).toEqual([0]);
     // As planned: a revision issued in the middle of the day it revises counts only from its issue time on.
     const v3 = [HEADER, 'plant,2026-03-04T00:00:00Z,2026-03-05T00:00:00Z,7,MW,2026-03-04T06:00:00Z,steelworks,late restart,,,2026-03-04T06:00:00Z'].join('\n');
     await ingestSchedules(scheduleRepository(db), scheduleCsvBatch('v3.csv', v3, 'csv'));
