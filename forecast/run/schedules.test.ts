@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ScheduleEntry } from '../../core/schedule.ts';
 import { inForce } from '../../core/schedule.ts';
-import { declaredQuantiles, hourlySchedule, MIN_SCHEDULE_ERRORS, substituteSchedules } from './schedules.ts';
+import { declaredQuantiles, hourlySchedule, MIN_SCHEDULE_ERRORS, scheduledBase, substituteSchedules } from './schedules.ts';
+import type { ScheduleSource } from './ports.ts';
 
 const t = (iso: string) => new Date(iso);
 const entry = (e: Partial<ScheduleEntry> & Pick<ScheduleEntry, 'start' | 'end' | 'value'>): ScheduleEntry => ({
@@ -82,5 +83,49 @@ describe('substituteSchedules', () => {
     expect(s.record.c[0].uncertainty).toBe('empirical');
     const few = substituteSchedules({ ...common, inForce: plan, past: new Map([['c', { planned, history: history.slice(0, n - 1), historyStart }]]) });
     expect(few.record.c[0].uncertainty).toBe('model-spread');
+  });
+});
+
+describe('scheduledBase (the run step, over a fake schedule source)', () => {
+  const base = new Map([['r', { mean: Float64Array.of(9, 9), quantiles: { '0.5': Float64Array.of(9, 9) } }], ['c', { mean: Float64Array.of(4, 4), quantiles: { '0.5': Float64Array.of(4, 4) } }]]);
+  const x = {
+    ids: ['r', 'c'],
+    parentOf: new Map([['r', null], ['c', 'r']]),
+    unitOf: new Map([['r', 'MW'], ['c', 'MW']]),
+    base,
+    levels: [0.5],
+    windowStart: START,
+    steps: 2,
+    knownAt: t('2026-02-28T12:00:00Z'),
+    history: new Map([['c', { start: t('2026-02-27T00:00:00Z'), values: new Float64Array(24).fill(4) }]]),
+  };
+
+  it('asks for the schedules in force at the knowledge time over the window, and the past plans only of scheduled series', async () => {
+    const calls: string[] = [];
+    const source: ScheduleSource = {
+      inForce: async (ids, from, to, asOf) => {
+        calls.push(`inForce ${ids.join(',')} ${from.toISOString()} ${to.toISOString()} ${asOf.toISOString()}`);
+        return [entry({ start: START, end: t('2026-03-01T01:00:00Z'), value: 1 })];
+      },
+      asPlanned: async (ids, from, to, asOf) => {
+        calls.push(`asPlanned ${ids.join(',')} ${from.toISOString()} ${to.toISOString()} ${asOf.toISOString()}`);
+        return [];
+      },
+    };
+    const s = await scheduledBase(source, x);
+    expect(calls).toEqual([
+      'inForce r,c 2026-03-01T00:00:00.000Z 2026-03-01T02:00:00.000Z 2026-02-28T12:00:00.000Z',
+      'asPlanned c 2026-02-27T00:00:00.000Z 2026-02-28T00:00:00.000Z 2026-02-28T12:00:00.000Z',
+    ]);
+    expect([...s.base.get('c')!.mean]).toEqual([1, 4]);
+    expect([...s.base.get('r')!.mean]).toEqual([6, 9]);
+  });
+
+  it('leaves the base as it is without a source or without a schedule in the window', async () => {
+    expect((await scheduledBase(undefined, x)).fixed.size).toBe(0);
+    const none: ScheduleSource = { inForce: async () => [], asPlanned: async () => { throw new Error('not asked'); } };
+    const s = await scheduledBase(none, x);
+    expect(s.base.get('c')).toBe(base.get('c'));
+    expect(s.record).toEqual({});
   });
 });
