@@ -18,6 +18,7 @@ import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
 import type { ReadServices } from './read-services.ts';
 import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
+import { scheduleRoutes } from './routes/v1/schedules.ts';
 import { registryRoutes } from './routes/v1/registry.ts';
 import { promotionRoutes } from './routes/v1/promotion.ts';
 import { runTriggerRoutes } from './routes/v1/run-trigger.ts';
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.writes) {
     const w = deps.writes;
     await app.register(ingestRoutes({ ingest: w.ingest, bodyLimitBytes: w.bodyLimitBytes }), { prefix: '/api/v1' });
+    await app.register(scheduleRoutes({ schedules: w.schedules, bodyLimitBytes: w.bodyLimitBytes }), { prefix: '/api/v1' });
     await app.register(runTriggerRoutes(w.runs), { prefix: '/api/v1' });
     await app.register(registryRoutes(w.registry), { prefix: '/api/v1' });
     await app.register(promotionRoutes(w.registry), { prefix: '/api/v1' });

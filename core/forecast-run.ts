@@ -39,6 +39,16 @@ export const RunSettingsSchema = z.object({
   fallbackReason: z.string().optional(),
   /** The store as known at this time made the inputs, when the run was issued later (published on completion). */
   knownAt: z.string().optional(),
+  /**
+   * The schedules (A12) a run used, per scheduled series: each version (source, issued_at) with the
+   * hours it covered and how its quantiles were made. A reproduction reads the same versions (as of knownAt).
+   */
+  schedules: z
+    .record(
+      z.string(),
+      z.array(z.object({ source: z.string(), issuedAt: z.string(), from: z.string(), to: z.string(), hours: z.number().int(), uncertainty: z.enum(['declared', 'empirical', 'model-spread']) })),
+    )
+    .optional(),
   /** Series the rupture monitor moved off their usual plan: the model fitted, and the start of the history it saw. */
   monitored: z.record(z.string(), z.object({ fit: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()) }), since: z.string().optional() })).optional(),
 });

@@ -13,6 +13,8 @@ import type { RunDeps } from '../forecast/run/ports.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
+import { schedulesWatchJob } from './schedules-watch.job.ts';
+import { scheduleRepository } from '../store/schedules.repository.ts';
 import { rupturesJob } from './ruptures.job.ts';
 import type { EventLog } from '../core/events.ts';
 import { monitorStateRepository, residualSource } from '../store/monitor-state.repository.ts';
@@ -72,6 +74,7 @@ export function configuredJobs(deps: {
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
     derivedSeriesJob(db, log),
     spikesJob(db, log),
+    ...(config.schedules.watchDir ? [schedulesWatchJob(scheduleRepository(db), config.schedules.watchDir, config.schedules.cron, log)] : []),
     ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
     // Drift reads what a run reads; its events go to the jobs' event log.
     driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { SCHEDULE_FORMAT } from '../../core/schedule.ts';
+import { ingestSchedules, scheduleCsvBatch } from '../../ingest/schedules/schedules.service.ts';
+import { scheduleRepository } from '../../store/schedules.repository.ts';
 import { z } from 'zod';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../../core/config.ts';
@@ -24,6 +28,10 @@ const FORMATS = `formats (header line required, times ISO 8601 with Z or an offs
 const EXIT_CODES = 'exit codes: 0 committed or already ingested, 1 rejected (nothing written), 2 usage, 3 quarantined';
 const CSV = `gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}] [--on-conflict revise|reject] [--progress]`;
 const RELEASE = 'gridcast ingest release BATCH_ID';
+const SCHEDULES = 'gridcast ingest schedules FILE';
+const SCHEDULE_NOTES = `planned values of nodes as issued (every version kept; a run uses the version in force at its issue time):
+  ${SCHEDULE_FORMAT}
+exit codes: 0 committed or already ingested, 1 rejected (nothing written), 2 usage`;
 
 const CSV_NOTES = `--progress prints progress lines on stderr when it is not a terminal (a terminal gets a bar)
 --on-conflict: a value received again for a stored (series, time) with a different number is kept
@@ -34,8 +42,9 @@ ${EXIT_CODES}`;
 export const subcommands = {
   csv: usageText([CSV], CSV_NOTES),
   release: usageText([RELEASE], '  stores the rows of a quarantined batch in measurements, once checked'),
+  schedules: usageText([SCHEDULES], SCHEDULE_NOTES),
 };
-export const usage = usageText([CSV, RELEASE], CSV_NOTES);
+export const usage = usageText([CSV, RELEASE, SCHEDULES], `${CSV_NOTES}\n${SCHEDULE_NOTES}`);
 
 /** Exit code of a batch held in quarantine: distinct from a rejection, since the rows are stored. */
 const EXIT_QUARANTINED = 3;
@@ -48,8 +57,8 @@ export async function run(args: string[]): Promise<number> {
     throw usageError((e as Error).message);
   }
   const [sub, target, ...extra] = parsed.positionals;
-  if (sub !== 'csv' && sub !== 'release') throw usageError(sub ? `unknown action '${sub}': csv or release` : 'give an action: csv or release');
-  if (!target) throw usageError(sub === 'csv' ? 'ingest csv needs a FILE' : 'ingest release needs a BATCH_ID');
+  if (sub !== 'csv' && sub !== 'release' && sub !== 'schedules') throw usageError(sub ? `unknown action '${sub}': csv, release or schedules` : 'give an action: csv, release or schedules');
+  if (!target) throw usageError(sub === 'release' ? 'ingest release needs a BATCH_ID' : `ingest ${sub} needs a FILE`);
   if (extra.length > 0) throw usageError(`unexpected argument '${extra[0]}'${sub === 'csv' ? ' (one FILE per command: each file is one batch)' : ''}`);
   if (sub === 'csv') {
     const kind = z.enum(CSV_KINDS as [CsvKind, ...CsvKind[]]).optional().safeParse(parsed.values.kind);
@@ -59,6 +68,7 @@ export async function run(args: string[]): Promise<number> {
     return ingestCsv(target, kind.data, onConflict.data, parsed.values.progress === true);
   }
   if (parsed.values.kind !== undefined || parsed.values.progress || parsed.values['on-conflict'] !== undefined) throw usageError('--kind, --on-conflict and --progress go with ingest csv');
+  if (sub === 'schedules') return ingestScheduleFile(target);
   if (!/^\d+$/.test(target)) throw usageError(`BATCH_ID must be a batch number, got '${target}'`);
   return release(Number(target));
 }
@@ -136,6 +146,23 @@ function suspectLines(what: string, s: SuspectReport): string {
     `${what}: ${s.flagged} point${s.flagged > 1 ? 's' : ''} marked suspect (isolated spikes and drops; values kept as received, all in suspect_log)${more}:`,
     ...s.first.map((p) => `  ${p.seriesId} ${p.ts} ${p.value} ${p.why}`),
   ].join('\n');
+}
+
+async function ingestScheduleFile(file: string): Promise<number> {
+  checkTextFile(file, 'schedule file', { gzip: false });
+  const batch = scheduleCsvBatch(file, readFileSync(file), 'csv');
+  const db = await openStore(loadConfig());
+  try {
+    const r = await ingestSchedules(scheduleRepository(db), batch);
+    if (r.status === 'already-ingested') console.log(`${file}: already ingested as batch ${r.batchId} (${r.rows} rows); nothing written`);
+    else {
+      console.log(`${file}: committed batch ${r.batchId}: ${r.rows} rows, ${r.written} new, ${r.unchanged} already stored`);
+      for (const v of r.versions) console.log(`${file}: ${v.seriesId} schedule version ${v.source}@${v.issuedAt}`);
+    }
+    return 0;
+  } finally {
+    await db.close();
+  }
 }
 
 async function release(batchId: number): Promise<number> {

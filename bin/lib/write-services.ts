@@ -1,5 +1,7 @@
 import type { Config } from '../../core/config.ts';
 import { ingestBatch } from '../../ingest/csv/ingest-csv.ts';
+import { ingestSchedules } from '../../ingest/schedules/schedules.service.ts';
+import { scheduleRepository } from '../../store/schedules.repository.ts';
 import { runForecast } from '../../forecast/run/service.ts';
 import { auditPage, modelDetail, modelSummaries } from '../../forecast/registry/catalog.ts';
 import { registryStatusService } from '../../forecast/registry/status-changes.ts';
@@ -25,6 +27,7 @@ export function writeServices(db: Db, config: Config): WriteServices {
   return {
     alarms: createAlarmAcknowledger({ events: eventsRepository(db) }),
     ingest: (src, opts, timings) => ingestBatch(ingestStore(db), src, opts, timings),
+    schedules: (batch) => ingestSchedules(scheduleRepository(db), batch),
     bodyLimitBytes: config.api.bodyLimitBytes,
     runs: async (req, log) => {
       const s = await runForecast(runDeps(db, config, log), req);

@@ -13,7 +13,9 @@ import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { historySince } from './monitor-plan.ts';
-import type { GroupsRunner, RunInputsSource } from './ports.ts';
+import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
+import { SCHEDULE_MODEL } from '../../core/schedule.ts';
+import { PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
@@ -49,6 +51,8 @@ export interface ComputedRun {
   fallbacks: number;
   /** Series whose temperature over the window lies outside their model's training range (their values are flagged). */
   outOfRange: OutOfRangeSeries[];
+  /** The schedule versions used, per scheduled series: recorded in the run's settings. */
+  schedules: Record<string, ScheduleUse[]>;
 }
 
 export interface PipelineDeps {
@@ -57,6 +61,8 @@ export interface PipelineDeps {
   loadArtifact(versionId: string): Promise<ModelArtifact>;
   /** The version's weather-free companion (stored at training), null when it has none. */
   loadCompanion(versionId: string): Promise<ModelArtifact | null>;
+  /** Known schedules: the scheduled hours of a node are its schedule, held fixed in reconciliation. */
+  schedules?: ScheduleSource;
   signal?: AbortSignal;
 }
 
@@ -118,13 +124,26 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
   const windowSteps = (spec.windowEnd.getTime() - spec.windowStart.getTime()) / HOUR_MS;
   const from = settings.windowOffset;
   const slice = (a: Float64Array) => a.slice(from, from + windowSteps);
-  const base = new Map<string, NodeForecast>();
+  const modelBase = new Map<string, NodeForecast>();
   for (const id of sm.rows) {
     const fs = results.get(id)!.forecasts;
     // Paths that do not differ (a weather-free model) carry no climate spread: the model's own bands stay.
     const summary = fs.some((f) => !sameValues(f.mean, fs[0].mean)) ? overScenarios(fs.map((f) => f.mean), settings.quantiles) : fs[0];
-    base.set(id, { mean: slice(summary.mean), quantiles: Object.fromEntries(settings.quantiles.map((l) => [String(l), slice(summary.quantiles[String(l)])])) });
+    modelBase.set(id, { mean: slice(summary.mean), quantiles: Object.fromEntries(settings.quantiles.map((l) => [String(l), slice(summary.quantiles[String(l)])])) });
   }
+  const scheduled = await scheduledBase(deps.schedules, {
+    ids: sm.rows,
+    parentOf: new Map(settings.nodes.map((n) => [n.id, n.parent])),
+    unitOf: new Map(settings.nodes.map((n) => [n.id, n.unit])),
+    base: modelBase,
+    levels: settings.quantiles,
+    windowStart: spec.windowStart,
+    steps: windowSteps,
+    knownAt: spec.knownAt,
+    history: inputs.history,
+  });
+  const base = scheduled.base;
+  warnings.push(...scheduled.warnings);
   // Whole histories: MinT takes its window from the latest steps where every series has a residual.
   const historySteps = settings.historyDays * 24;
   const residuals = new Map(sm.rows.map((id) => [id, rightAligned(results.get(id)!.residuals, historySteps)]));
@@ -133,7 +152,7 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history });
+  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, fixed: scheduled.fixed });
   warnings.push(...rec.warnings);
 
   // A deadline fallback run labels every series: readers must never take it for the model's forecast.
@@ -152,9 +171,12 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const label = { model: r.model, modelVersion: r.modelVersion, fallbackReason: reasonOf(id) };
     const q = settings.quantiles.map((l) => v.quantiles[String(l)]);
     const flagged = beyond.get(id)?.steps;
-    const flags = (k: number) => (flagged?.[k] ? { flags: [OUT_OF_RANGE] } : {});
+    const plan = scheduled.labels.get(id);
+    // A scheduled hour is the schedule's (its version as the model version); the model's inputs did not make it.
+    const flags = (k: number) => (flagged?.[k] && !plan?.[k] ? { flags: [OUT_OF_RANGE] } : {});
+    const labelAt = (k: number) => (plan?.[k] ? { model: SCHEDULE_MODEL, modelVersion: plan[k]!, fallbackReason: null } : label);
     for (let k = 0; k < windowSteps; k++) {
-      values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...label, ...flags(k) });
+      values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...labelAt(k), ...flags(k) });
     }
     // Local days of the run's zone for every node, so daily values add up across the hierarchy too.
     const unit = nodeOf.get(id)!.unit;
@@ -166,8 +188,15 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
       if (!dm.complete[d]) return;
       // A day is flagged when any of its hours is.
       const end = dm.dayStartMs[d + 1] ?? dayMs + 86_400_000;
-      const dayFlags = flagged?.some((f, k) => f && start + k * HOUR_MS >= dayMs && start + k * HOUR_MS < end) ? { flags: [OUT_OF_RANGE] } : {};
-      values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...label, ...dayFlags });
+      const inDay = (k: number) => start + k * HOUR_MS >= dayMs && start + k * HOUR_MS < end;
+      const hoursOfDay = Array.from({ length: windowSteps }, (_, k) => k).filter(inDay);
+      const out = hoursOfDay.some((k) => flagged?.[k] && !plan?.[k]);
+      // A day wholly scheduled is the schedule's (the version of its last hour); a day partly scheduled keeps the model's label and is flagged.
+      const planned = hoursOfDay.filter((k) => plan?.[k]);
+      const whole = planned.length > 0 && planned.length === hoursOfDay.length;
+      const dayFlags = [...(out ? [OUT_OF_RANGE] : []), ...(planned.length > 0 && !whole ? [PARTLY_SCHEDULED] : [])];
+      const dayLabel = whole ? labelAt(planned[planned.length - 1]) : label;
+      values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...dayLabel, ...(dayFlags.length > 0 ? { flags: dayFlags } : {}) });
     });
   }
   return {
@@ -180,6 +209,7 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     series: sm.rows.length,
     fallbacks: fallbacks.length,
     outOfRange: [...beyond.values()].map((b) => b.summary),
+    schedules: scheduled.record,
   };
 }
 

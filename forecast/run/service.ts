@@ -108,6 +108,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt, settings, plan, weather };
   const computed = await computeRun(spec, { ...pipelineDeps(deps), ...(req.signal ? { signal: req.signal } : {}) });
   settings.weather = computed.weather;
+  if (Object.keys(computed.schedules).length > 0) settings.schedules = computed.schedules;
   const issuedAt = req.issuedWhenStored ? deps.now() : knownAt;
   if (issuedAt.getTime() !== knownAt.getTime()) settings.knownAt = knownAt.toISOString();
   for (const w of computed.warnings) deps.log?.warn({ horizon: req.horizon, root, origin: window.origin.toISOString() }, w);
@@ -166,8 +167,9 @@ async function monitoredPlans(deps: RunDeps, ids: string[], champions: Map<strin
 /** A champion's plan: whether its predictions need weather (it was trained with temperature), and its training window (out-of-range inputs). */
 export const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE), trained: { start: v.trainStart.toISOString(), end: v.trainEnd.toISOString() } });
 
-export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>): PipelineDeps => ({
+export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers' | 'schedules'>): PipelineDeps => ({
   inputs: deps.inputs,
+  ...(deps.schedules ? { schedules: deps.schedules } : {}),
   workers: deps.workers,
   loadArtifact: (id) => deps.store.artifact(id),
   loadCompanion: (id) => deps.store.companion(id),
@@ -218,7 +220,7 @@ export interface Reproduction {
  * and a refit of the default model for series it fitted (deterministic on the same inputs).
  * Stores nothing; reports whether every number is identical.
  */
-export async function reproduceRun(deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>, runId: number): Promise<Reproduction> {
+export async function reproduceRun(deps: Pick<RunDeps, 'store' | 'inputs' | 'workers' | 'schedules'>, runId: number): Promise<Reproduction> {
   const { store } = deps;
   const run = await store.readRun(runId);
   if (run.status !== 'succeeded') throw new GridcastError('RUN_NOT_REPRODUCIBLE', `Run ${runId} did not succeed: there is nothing to reproduce.`, { runId });
