@@ -8,6 +8,7 @@ import { shadowScoring, type ShadowScoring } from '../../forecast/run/shadow.ser
 import { eventsRepository } from '../../store/events.repository.ts';
 import { monitorStateRepository } from '../../store/monitor-state.repository.ts';
 import { runStoreRepository } from '../../store/run-store.repository.ts';
+import { transfersRepository } from '../../store/transfers.repository.ts';
 
 /** What reproducing a stored run needs over one store (its settings come from the run, not the configuration). */
 export function reproduceDeps(db: Db): Pick<RunDeps, 'store' | 'inputs' | 'workers'> {
@@ -23,5 +24,5 @@ export function runDeps(db: Db, config: Config, log?: Log, overrides: Partial<Pi
   const base = { ...reproduceDeps(db), ...(overrides.store && { store: overrides.store }), ...(overrides.inputs && { inputs: overrides.inputs }) };
   const now = overrides.now ?? (() => new Date());
   const shadows = shadowScoring({ ...base, events: eventsRepository(db), now, timeoutMs: config.promotion.shadowTimeoutSec * 1000, ...(log ? { log } : {}) });
-  return { ...base, config, now, shadows, monitor: monitorStateRepository(db), events: eventsRepository(db), ...(log ? { log } : {}) };
+  return { ...base, config, now, shadows, monitor: monitorStateRepository(db), events: eventsRepository(db), transfers: transfersRepository(db), ...(log ? { log } : {}) };
 }

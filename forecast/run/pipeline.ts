@@ -13,6 +13,8 @@ import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { historySince } from './monitor-plan.ts';
+import type { AppliedTransfer } from '../../core/planned.ts';
+import { applyTransfers, removeTransfers } from '../transfers.ts';
 import type { GroupsRunner, RunInputsSource } from './ports.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
@@ -89,6 +91,8 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     );
   }
   const warnings: string[] = [...inputs.warnings];
+  const parentOf = new Map(settings.nodes.map((n) => [n.id, n.parent]));
+  if (settings.transfers?.length) warnings.push(...withoutTransfers(inputs, settings.transfers, parentOf));
   const plans = new Map(sm.rows.map((id) => [id, spec.plan(id)]));
   const paths = weatherPaths(spec, inputs, plans, warnings);
   const data = new Map(
@@ -133,8 +137,12 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history });
-  warnings.push(...rec.warnings);
+  const reconciled = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history });
+  warnings.push(...reconciled.warnings);
+  // After reconciliation: a transfer's change is coherent (what one branch loses the other gains), so every method keeps it exactly.
+  const moved = applyTransfers(reconciled.values, settings.transfers ?? [], parentOf, spec.windowStart.getTime(), windowSteps);
+  warnings.push(...moved.warnings);
+  const rec = { ...reconciled, values: moved.values };
 
   // A deadline fallback run labels every series: readers must never take it for the model's forecast.
   const reasonOf = (id: string) => [settings.fallbackReason, results.get(id)!.fallbackReason].filter(Boolean).join('; ') || null;
@@ -152,7 +160,9 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const label = { model: r.model, modelVersion: r.modelVersion, fallbackReason: reasonOf(id) };
     const q = settings.quantiles.map((l) => v.quantiles[String(l)]);
     const flagged = beyond.get(id)?.steps;
-    const flags = (k: number) => (flagged?.[k] ? { flags: [OUT_OF_RANGE] } : {});
+    const planned = moved.touched.get(id);
+    const labels = (k: number) => [...(flagged?.[k] ? [OUT_OF_RANGE] : []), ...(planned?.[k] ? [PLANNED_TRANSFER] : [])];
+    const flags = (k: number) => (labels(k).length > 0 ? { flags: labels(k) } : {});
     for (let k = 0; k < windowSteps; k++) {
       values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...label, ...flags(k) });
     }
@@ -166,7 +176,9 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
       if (!dm.complete[d]) return;
       // A day is flagged when any of its hours is.
       const end = dm.dayStartMs[d + 1] ?? dayMs + 86_400_000;
-      const dayFlags = flagged?.some((f, k) => f && start + k * HOUR_MS >= dayMs && start + k * HOUR_MS < end) ? { flags: [OUT_OF_RANGE] } : {};
+      const inDay = (marks: boolean[] | undefined) => !!marks?.some((f, k) => f && start + k * HOUR_MS >= dayMs && start + k * HOUR_MS < end);
+      const dayLabels = [...(inDay(flagged) ? [OUT_OF_RANGE] : []), ...(inDay(planned) ? [PLANNED_TRANSFER] : [])];
+      const dayFlags = dayLabels.length > 0 ? { flags: dayLabels } : {};
       values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...label, ...dayFlags });
     });
   }
@@ -181,6 +193,25 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     fallbacks: fallbacks.length,
     outOfRange: [...beyond.values()].map((b) => b.summary),
   };
+}
+
+/** The label of a forecast value a planned transfer moved (the hour, or a local day holding such an hour). */
+export const PLANNED_TRANSFER = 'planned-transfer';
+
+/**
+ * Takes the run's planned transfers out of the training history of every series (forecast/transfers.ts
+ * removeTransfers), in place, so no model learns a planned switching as a change of its nodes.
+ */
+function withoutTransfers(inputs: RunInputs, transfers: AppliedTransfer[], parentOf: Map<string, string | null>): string[] {
+  const first = [...inputs.history.values()][0];
+  if (!first) return [];
+  const steps = first.values.length;
+  const cleaned = removeTransfers(new Map([...inputs.history].map(([id, s]) => [id, s.values])), transfers, parentOf, first.start.getTime(), steps);
+  for (const [id, s] of inputs.history) inputs.history.set(id, { ...s, values: cleaned.history.get(id)! });
+  if (cleaned.corrected === 0) return [];
+  return [
+    `planned transfers taken out of the training history over ${cleaned.corrected} hour(s)${cleaned.blanked > 0 ? `; ${cleaned.blanked} transfer-hour(s) moved the whole load and are left unknown` : ''}: ${transfers.map((t) => `${t.source}/${t.ref} v${t.version}`).join(', ')}`,
+  ];
 }
 
 /**
