@@ -58,6 +58,11 @@ const iso = (d: Date) => d.toISOString();
  * (forecast/run/monitor-plan.ts). After returnAfterDays of post-rupture history the series returns
  * to its model with a `fallback-off` event, and the detector is recalibrated at once on the last
  * year of residuals without those from the rupture to the return.
+ *
+ * Plans (issue 14): a confirmed shift within windowHours of the start of a planned change of the
+ * series (a transfer, a schedule) in its direction, or of its end in the other, is the plan's: a
+ * `planned` event, no rupture, no fallback, and the detector skips the plan's hours until its
+ * end. Hours under a plan are left out of calibration and of the siblings' errors.
  */
 export async function detectRuptures(deps: RuptureDeps): Promise<RuptureCheck> {
   const s = deps.settings ?? DEFAULT_RUPTURE_SETTINGS;
