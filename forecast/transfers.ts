@@ -1,4 +1,5 @@
 import type { AppliedTransfer } from '../core/planned.ts';
+import type { RunInputs } from './inputs.ts';
 
 /**
  * Planned transfers of load (issue 14 part 4) on hourly vectors: pure, arrays in and out.
@@ -177,4 +178,20 @@ export function removeTransfers(history: Map<string, Float64Array>, transfers: A
     }
   }
   return { history: out, corrected: hours.size, blanked };
+}
+
+/**
+ * Takes planned transfers out of the history of a run's or a training's inputs (removeTransfers), in
+ * place, so no model learns a planned switching as a change of its nodes; returns the warning to record.
+ */
+export function takeOutTransfers(inputs: RunInputs, transfers: AppliedTransfer[], parentOf: Map<string, string | null>): string[] {
+  const first = [...inputs.history.values()][0];
+  if (!first) return [];
+  const steps = first.values.length;
+  const cleaned = removeTransfers(new Map([...inputs.history].map(([id, s]) => [id, s.values])), transfers, parentOf, first.start.getTime(), steps);
+  for (const [id, s] of inputs.history) inputs.history.set(id, { ...s, values: cleaned.history.get(id)! });
+  if (cleaned.corrected === 0) return [];
+  return [
+    `planned transfers taken out of the training history over ${cleaned.corrected} hour(s)${cleaned.blanked > 0 ? `; ${cleaned.blanked} transfer-hour(s) moved the whole load and are left unknown` : ''}: ${transfers.map((t) => `${t.source}/${t.ref} v${t.version}`).join(', ')}`,
+  ];
 }

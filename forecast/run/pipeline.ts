@@ -13,8 +13,7 @@ import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { historySince } from './monitor-plan.ts';
-import type { AppliedTransfer } from '../../core/planned.ts';
-import { applyTransfers, removeTransfers } from '../transfers.ts';
+import { applyTransfers, takeOutTransfers } from '../transfers.ts';
 import type { GroupsRunner, RunInputsSource } from './ports.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
@@ -92,7 +91,7 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
   }
   const warnings: string[] = [...inputs.warnings];
   const parentOf = new Map(settings.nodes.map((n) => [n.id, n.parent]));
-  if (settings.transfers?.length) warnings.push(...withoutTransfers(inputs, settings.transfers, parentOf));
+  if (settings.transfers?.length) warnings.push(...takeOutTransfers(inputs, settings.transfers, parentOf));
   const plans = new Map(sm.rows.map((id) => [id, spec.plan(id)]));
   const paths = weatherPaths(spec, inputs, plans, warnings);
   const data = new Map(
@@ -197,22 +196,6 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
 
 /** The label of a forecast value a planned transfer moved (the hour, or a local day holding such an hour). */
 export const PLANNED_TRANSFER = 'planned-transfer';
-
-/**
- * Takes the run's planned transfers out of the training history of every series (forecast/transfers.ts
- * removeTransfers), in place, so no model learns a planned switching as a change of its nodes.
- */
-function withoutTransfers(inputs: RunInputs, transfers: AppliedTransfer[], parentOf: Map<string, string | null>): string[] {
-  const first = [...inputs.history.values()][0];
-  if (!first) return [];
-  const steps = first.values.length;
-  const cleaned = removeTransfers(new Map([...inputs.history].map(([id, s]) => [id, s.values])), transfers, parentOf, first.start.getTime(), steps);
-  for (const [id, s] of inputs.history) inputs.history.set(id, { ...s, values: cleaned.history.get(id)! });
-  if (cleaned.corrected === 0) return [];
-  return [
-    `planned transfers taken out of the training history over ${cleaned.corrected} hour(s)${cleaned.blanked > 0 ? `; ${cleaned.blanked} transfer-hour(s) moved the whole load and are left unknown` : ''}: ${transfers.map((t) => `${t.source}/${t.ref} v${t.version}`).join(', ')}`,
-  ];
-}
 
 /**
  * Hours of the stored window whose temperature lies outside the training range of the model that
