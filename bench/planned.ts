@@ -19,8 +19,8 @@ import { openBenchStore } from './scratch-store.ts';
  * jobs (day-ahead runs under the deadline policy, the rupture monitor, fallback switches) three
  * times over the same data: the switching happens in the measurements every time (SHARE of
  * FROM's load carried by TO over [T_START, T_END); their parent is measured unchanged), and the
- * store knows of it (1) not at all, (2) from a plan issued a day after the switching began (the
- * first runs did not know it), (3) from a plan issued a week before. Prints the monitor's events on
+ * store knows of it (1) not at all, (2) from a plan issued 3 hours after the switching began (the
+ * runs published before did not know it; the monitor reads it), (3) from a plan issued a week before. Prints the monitor's events on
  * the two substations and the day-ahead MAPE of both and of their parent over the transfer, from
  * the scores of the replayed runs. The model is a 4-week profile on 35 days of history (as
  * bench:replay), so the runs cost little and what changes is the plan.
@@ -127,19 +127,23 @@ try {
     ref: 'SW-2025-01', source: 'dso', from_node: FROM_NODE, to_node: TO_NODE, start: T_START.toISOString(), end: T_END.toISOString(),
     share: SHARE, issued_at: issuedAt.toISOString(), status: 'planned' as const, reason: 'bench: feeder switched for works',
   });
+  const note = (what: string) => process.stderr.write(`${new Date().toISOString()} ${what}\n`);
+  note(`seeded in ${seedSeconds.toFixed(0)} s; replay without a plan`);
   const none = await replay(store, config, 'noplan');
-  // Issued a day late: the runs before it forecast no transfer.
-  await transfers.append([plan(new Date(T_START.getTime() + DAY))]);
+  note('replay with the late plan');
+  // Issued late: the day-ahead runs published before it forecast no transfer for the first day.
+  await transfers.append([plan(new Date(T_START.getTime() + 3 * H))]);
   const late = await replay(store, config, 'late');
   // The same plan issued a week before (its first version from then on).
   await transfers.append([plan(new Date(T_START.getTime() - 7 * DAY))]);
+  note('replay with the plan issued before');
   const early = await replay(store, config, 'early');
 
   console.log(
     `${store.db.kind}: simulated grid seeded in ${seedSeconds.toFixed(0)} s; replay ${FROM.toISOString()} → ${TO.toISOString()} (${DAYS} days, day-ahead); ` +
       `${SHARE * 100} % of ${FROM_NODE} carried by ${TO_NODE} over ${T_START.toISOString()} → ${T_END.toISOString()} (${PARENT} unchanged)`,
   );
-  const cases: Array<[string, Outcome]> = [['no plan', none], ['plan issued 1 day after the switching', late], ['plan issued 7 days before', early]];
+  const cases: Array<[string, Outcome]> = [['no plan', none], ['plan issued 3 h after the switching began', late], ['plan issued 7 days before', early]];
   const kinds = ['rupture', 'fallback-on', 'fallback-off', 'planned'];
   const header = ['', ...cases.map(([c]) => c)];
   const rows: string[][] = [

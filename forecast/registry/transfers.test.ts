@@ -6,7 +6,7 @@ import { trainingWithoutTransfers } from './transfers.ts';
 
 const H = 3_600_000;
 const UNTIL = new Date('2026-02-01T00:00:00Z');
-const row = (id: string, parent: string | null): SeriesRow => ({ id, parent, kind: 'load', unit: 'MW', timeZone: 'UTC', weatherStation: null, name: null, attrs: {} }) as SeriesRow;
+const row = (id: string, parent: string | null): SeriesRow => ({ id, parent, kind: 'load', unit: 'MW', timeZone: 'UTC', attrs: {} }) as SeriesRow;
 const own = { a: (t: number) => 100 + 10 * Math.sin(t / H), b: (t: number) => 60 + 5 * Math.cos(t / H) };
 // 25 % of a carried by b over ten days of January.
 const SWITCHED = { start: Date.parse('2026-01-10T00:00:00Z'), end: Date.parse('2026-01-20T00:00:00Z') };
