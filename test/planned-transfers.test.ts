@@ -8,7 +8,8 @@ import { ingestTransfers, transferRowsFromCsv } from '../ingest/planned/transfer
 import { transferIngestDeps } from '../bin/lib/write-services.ts';
 import { runDeps } from '../bin/lib/run-deps.ts';
 import type { Db } from '../store/db.ts';
-import { readForecasts } from '../store/forecasts.repository.ts';
+import { readForecasts, readRun } from '../store/forecasts.repository.ts';
+import { runMeta } from '../api/routes/v1/runs.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { transfersRepository } from '../store/transfers.repository.ts';
 import { backends, freshDb } from './db.ts';
@@ -105,6 +106,9 @@ describe.each([...backends, 'fake' as const])('planned transfers (%s)', (kind) =
     const r = await ingestTransfers(transferIngestDeps(db!), transferRowsFromCsv(csv));
     expect(r.added).toHaveLength(1);
     const after = await runForecast(deps(db!, config), { horizon: 'day-ahead', asOf: AS_OF });
+    // Labelled in the run record (and GET /api/v1/runs/{id}).
+    expect(runMeta(await readRun(db!, after.runId)).transfers).toEqual([{ source: 'dso', ref: 'SW-5', version: 1, fromNode: 'ss2', toNode: 'ss1', start: new Date(window.start + 5 * 3_600_000).toISOString(), end: new Date(window.start + 15 * 3_600_000).toISOString(), share: 0.5 }]);
+    expect(runMeta(await readRun(db!, before.runId)).transfers).toBeUndefined();
     const rows = async (runId: number, id: string) => (await readForecasts(db!, runId, { seriesId: id, grain: '1h' })) as ForecastRow[];
     const [s2a, s2b, s1a, s1b] = [await rows(before.runId, 'ss2'), await rows(after.runId, 'ss2'), await rows(before.runId, 'ss1'), await rows(after.runId, 'ss1')];
     expect(s2b).toHaveLength(24);
