@@ -110,10 +110,7 @@ async function replay(s: { db: Db; url?: string }, config: Config, stamp: string
   }
 }
 
-const store = await open();
-function open() {
-  return openBenchStore(values['database-url']);
-}
+const store = await openBenchStore(values['database-url']);
 try {
   const t0 = performance.now();
   await seed(store.db);
