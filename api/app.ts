@@ -31,6 +31,7 @@ import { eventAckRoutes, eventsRoutes } from './routes/v1/events.ts';
 import { driftRoutes } from './routes/v1/drift.ts';
 import { accuracyRoutes } from './routes/v1/accuracy.ts';
 import { nodeStatusRoutes } from './routes/v1/node-status.ts';
+import { plannedReadRoutes, plannedWriteRoutes } from './routes/v1/planned.ts';
 
 export interface AppDeps {
   health: HealthSource;
@@ -140,10 +141,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(registryRoutes(w.registry), { prefix: '/api/v1' });
     await app.register(promotionRoutes(w.registry), { prefix: '/api/v1' });
     await app.register(eventAckRoutes(w.alarms), { prefix: '/api/v1' });
+    await app.register(plannedWriteRoutes(w.transfers, w.bodyLimitBytes), { prefix: '/api/v1' });
   }
   if (deps.reads) {
     const r = deps.reads;
-    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy), nodeStatusRoutes(r.nodeStatus)]) {
+    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy), nodeStatusRoutes(r.nodeStatus), plannedReadRoutes(r.planned)]) {
       await app.register(routes, { prefix: '/api/v1' });
     }
   }

@@ -10,6 +10,7 @@ import type { Comparison } from '../monitoring/compare.service.ts';
 import type { PromotionService } from '../monitoring/promotion.service.ts';
 import type { AlarmAcknowledger } from '../monitoring/acknowledgement.service.ts';
 import type { VersionEffects } from '../forecast/registry/effects.ts';
+import type { TransferReport } from '../ingest/planned/transfers.service.ts';
 
 /** The batch service of `gridcast ingest csv` (ingestBatch) over the store. */
 export type IngestService = (src: BatchSource, opts?: IngestBatchOptions, timings?: Timings) => Promise<IngestCsvResult>;
@@ -35,6 +36,9 @@ export interface RegistryService extends Pick<RegistryStatusService, 'shadow' | 
   auditPage: (f: AuditFilter) => Promise<AuditPage>;
 }
 
+/** Ingestion of planned transfer versions (ingest/planned/transfers.service.ts) over the store. */
+export type TransferIngest = (rows: Array<{ line: number; row: unknown }>) => Promise<TransferReport>;
+
 /** The services behind the write routes of /api/v1 and the registry, built by the composition root (bin/lib/write-services.ts). */
 export interface WriteServices {
   /** Acknowledgement of warnings and alarms (POST /events/{id}/ack). */
@@ -45,4 +49,6 @@ export interface WriteServices {
   bodyLimitBytes: number;
   runs: RunTrigger;
   registry: RegistryService;
+  /** POST /planned/transfers. */
+  transfers: TransferIngest;
 }

@@ -16,6 +16,8 @@ import { spikesJob } from './spikes.job.ts';
 import { schedulesWatchJob } from './schedules-watch.job.ts';
 import { scheduleRepository } from '../store/schedules.repository.ts';
 import { rupturesJob } from './ruptures.job.ts';
+import { transferChanges } from '../monitoring/planned.ts';
+import { transfersRepository } from '../store/transfers.repository.ts';
 import type { EventLog } from '../core/events.ts';
 import { monitorStateRepository, residualSource } from '../store/monitor-state.repository.ts';
 import { scoreJob } from './score.job.ts';
@@ -80,10 +82,13 @@ export function configuredJobs(deps: {
     driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),
     scoreJob(accuracyService(db, config, undefined, replay), log),
     reviewJob(reviewService(db, config, deps.events, replay), log),
-    ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, settings: config.rupture, log }, log)] : []),
+    ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, settings: config.rupture, planned: plannedChangeSources(db), log }, log)] : []),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }
+
+/** Where the rupture monitor learns of plans: planned transfers (schedules join here). */
+export const plannedChangeSources = (db: Db) => [transferChanges(transfersRepository(db))];
 
 /** The jobs with the `config.jobs` overrides applied and every cron expression checked. */
 export function applyJobConfig(jobs: Job[], overrides: Config['jobs'], timeZone: string): Job[] {

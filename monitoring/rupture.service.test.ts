@@ -4,6 +4,9 @@ import { fakeEvents } from '../test/fakes/events.ts';
 import { fakeMonitorState, fakeResiduals } from '../test/fakes/monitor-state.ts';
 import { detectRuptures } from './rupture.service.ts';
 import { normalDraws, seededRandom } from '../core/random.ts';
+import type { PlannedChangeSource } from '../core/planned.ts';
+import { fakeTransfers } from '../test/fakes/transfers.ts';
+import { transferChanges } from './planned.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -25,14 +28,14 @@ function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt
   });
 }
 
-async function hourly(series: Map<string, ResidualHour[]>, fromHour: number, toHour: number, parent?: Map<string, string>) {
+async function hourly(series: Map<string, ResidualHour[]>, fromHour: number, toHour: number, parent?: Map<string, string>, planned?: PlannedChangeSource[]) {
   const states = fakeMonitorState();
   const events = fakeEvents();
   for (let t = fromHour; t <= toHour; t++) {
     // the residual of hour t-1 is known at hour t
     const now = new Date(T0 + t * HOUR);
     const visible = new Map([...series].map(([id, hs]) => [id, hs.filter((h) => h.ts.getTime() < now.getTime())]));
-    await detectRuptures({ states, residuals: fakeResiduals(visible, parent), events, now: () => now });
+    await detectRuptures({ states, residuals: fakeResiduals(visible, parent), events, now: () => now, ...(planned && { planned }) });
   }
   return { states, events };
 }
@@ -115,5 +118,34 @@ describe('rupture service', () => {
     const r = await detectRuptures({ states, residuals: fakeResiduals(new Map([['c', simulate(5 * 24, { seed: 3 })]])), events: fakeEvents(), now: () => now });
     expect(r).toMatchObject({ checked: 1, uncalibrated: ['c'], ruptures: [] });
     expect(states.rows.get('c')).toMatchObject({ mode: 'model', detector: null });
+  });
+
+  it('logs a level change a planned transfer explains as `planned`, with no rupture and no fallback switch; the same step without the plan is a rupture', async () => {
+    // 30 % of a's load goes to b for 10 days from stepAt; the published forecasts do not know it (the plan came late).
+    const stepAt = 40 * 24 + 7;
+    const endAt = stepAt + 10 * 24;
+    const during = (plain: ResidualHour[], stepped: ResidualHour[]) => plain.map((h, t) => (t >= stepAt && t < endAt ? stepped[t] : h));
+    const make = () =>
+      new Map([
+        ['a', during(simulate(56 * 24, { seed: 21 }), simulate(56 * 24, { seed: 21, stepAt, step: -0.3 }))],
+        ['b', during(simulate(56 * 24, { seed: 22 }), simulate(56 * 24, { seed: 22, stepAt, step: 0.3 }))],
+      ]);
+    const transfers = fakeTransfers();
+    const iso = (h: number) => new Date(T0 + h * HOUR).toISOString();
+    await transfers.append([{ ref: 'SW-9', source: 'dso', from_node: 'a', to_node: 'b', start: iso(stepAt), end: iso(endAt), share: 0.3, issued_at: iso(stepAt + 2), status: 'planned' }]);
+    const known = await hourly(make(), 20 * 24, 55 * 24, undefined, [transferChanges(transfers)]);
+    expect(known.events.rows.filter((e) => e.kind !== 'planned')).toEqual([]);
+    const planned = known.events.rows.filter((e) => e.kind === 'planned');
+    expect(planned.map((e) => e.seriesId).sort()).toEqual(['a', 'b']);
+    const a = planned.find((e) => e.seriesId === 'a')!;
+    expect(a).toMatchObject({ severity: 'info', modelVersion: 'load@3', detail: { edge: 'start', side: 'down', plan: { kind: 'transfer', source: 'dso', ref: 'SW-9', version: 1, share: 0.3, direction: 'down' } } });
+    expect((a.at.getTime() - (T0 + stepAt * HOUR)) / HOUR).toBeLessThanOrEqual(24);
+    expect(planned.find((e) => e.seriesId === 'b')!.detail).toMatchObject({ side: 'up', plan: { direction: 'up' } });
+    for (const id of ['a', 'b']) expect(known.states.rows.get(id)!.mode).toBe('model');
+
+    const blind = await hourly(make(), 20 * 24, 55 * 24);
+    expect(blind.events.rows.filter((e) => e.kind === 'rupture').map((e) => e.seriesId).sort()).toEqual(['a', 'b']);
+    expect(blind.events.rows.filter((e) => e.kind === 'fallback-on')).toHaveLength(2);
+    expect(blind.events.rows.filter((e) => e.kind === 'planned')).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { eventsRepository } from '../../store/events.repository.ts';
 import { monitorStateRepository } from '../../store/monitor-state.repository.ts';
 import { runStoreRepository } from '../../store/run-store.repository.ts';
 import { scheduleSource } from '../../store/schedules.repository.ts';
+import { transfersRepository } from '../../store/transfers.repository.ts';
 
 /** What reproducing a stored run needs over one store (its settings come from the run, not the configuration). */
 export function reproduceDeps(db: Db): Pick<RunDeps, 'store' | 'inputs' | 'workers' | 'schedules'> {
@@ -24,5 +25,5 @@ export function runDeps(db: Db, config: Config, log?: Log, overrides: Partial<Pi
   const base = { ...reproduceDeps(db), ...(overrides.store && { store: overrides.store }), ...(overrides.inputs && { inputs: overrides.inputs }), ...(overrides.schedules && { schedules: overrides.schedules }) };
   const now = overrides.now ?? (() => new Date());
   const shadows = shadowScoring({ ...base, events: eventsRepository(db), now, timeoutMs: config.promotion.shadowTimeoutSec * 1000, ...(log ? { log } : {}) });
-  return { ...base, config, now, shadows, monitor: monitorStateRepository(db), events: eventsRepository(db), ...(log ? { log } : {}) };
+  return { ...base, config, now, shadows, monitor: monitorStateRepository(db), events: eventsRepository(db), transfers: transfersRepository(db), ...(log ? { log } : {}) };
 }

@@ -13,6 +13,7 @@ import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { historySince } from './monitor-plan.ts';
+import { applyTransfers, takeOutTransfers } from '../transfers.ts';
 import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
 import { SCHEDULE_MODEL } from '../../core/schedule.ts';
 import { PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
@@ -95,6 +96,8 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     );
   }
   const warnings: string[] = [...inputs.warnings];
+  const parentOf = new Map(settings.nodes.map((n) => [n.id, n.parent]));
+  if (settings.transfers?.length) warnings.push(...takeOutTransfers(inputs, settings.transfers, parentOf));
   const plans = new Map(sm.rows.map((id) => [id, spec.plan(id)]));
   const paths = weatherPaths(spec, inputs, plans, warnings);
   const data = new Map(
@@ -152,8 +155,12 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, fixed: scheduled.fixed });
-  warnings.push(...rec.warnings);
+  const reconciled = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, fixed: scheduled.fixed });
+  warnings.push(...reconciled.warnings);
+  // After reconciliation: a transfer's change is coherent (what one branch loses the other gains), so every method keeps it exactly.
+  const moved = applyTransfers(reconciled.values, settings.transfers ?? [], parentOf, spec.windowStart.getTime(), windowSteps);
+  warnings.push(...moved.warnings);
+  const rec = { ...reconciled, values: moved.values };
 
   // A deadline fallback run labels every series: readers must never take it for the model's forecast.
   const reasonOf = (id: string) => [settings.fallbackReason, results.get(id)!.fallbackReason].filter(Boolean).join('; ') || null;
@@ -172,8 +179,10 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const q = settings.quantiles.map((l) => v.quantiles[String(l)]);
     const flagged = beyond.get(id)?.steps;
     const plan = scheduled.labels.get(id);
+    const planned = moved.touched.get(id);
     // A scheduled hour is the schedule's (its version as the model version); the model's inputs did not make it.
-    const flags = (k: number) => (flagged?.[k] && !plan?.[k] ? { flags: [OUT_OF_RANGE] } : {});
+    const labels = (k: number) => [...(flagged?.[k] && !plan?.[k] ? [OUT_OF_RANGE] : []), ...(planned?.[k] ? [PLANNED_TRANSFER] : [])];
+    const flags = (k: number) => (labels(k).length > 0 ? { flags: labels(k) } : {});
     const labelAt = (k: number) => (plan?.[k] ? { model: SCHEDULE_MODEL, modelVersion: plan[k]!, fallbackReason: null } : label);
     for (let k = 0; k < windowSteps; k++) {
       values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...labelAt(k), ...flags(k) });
@@ -192,10 +201,11 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
       const hoursOfDay = Array.from({ length: windowSteps }, (_, k) => k).filter(inDay);
       const out = hoursOfDay.some((k) => flagged?.[k] && !plan?.[k]);
       // A day wholly scheduled is the schedule's (the version of its last hour); a day partly scheduled keeps the model's label and is flagged.
-      const planned = hoursOfDay.filter((k) => plan?.[k]);
-      const whole = planned.length > 0 && planned.length === hoursOfDay.length;
-      const dayFlags = [...(out ? [OUT_OF_RANGE] : []), ...(planned.length > 0 && !whole ? [PARTLY_SCHEDULED] : [])];
-      const dayLabel = whole ? labelAt(planned[planned.length - 1]) : label;
+      const scheduledHours = hoursOfDay.filter((k) => plan?.[k]);
+      const whole = scheduledHours.length > 0 && scheduledHours.length === hoursOfDay.length;
+      const moves = hoursOfDay.some((k) => planned?.[k]);
+      const dayFlags = [...(out ? [OUT_OF_RANGE] : []), ...(scheduledHours.length > 0 && !whole ? [PARTLY_SCHEDULED] : []), ...(moves ? [PLANNED_TRANSFER] : [])];
+      const dayLabel = whole ? labelAt(scheduledHours[scheduledHours.length - 1]) : label;
       values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...dayLabel, ...(dayFlags.length > 0 ? { flags: dayFlags } : {}) });
     });
   }
@@ -212,6 +222,9 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     schedules: scheduled.record,
   };
 }
+
+/** The label of a forecast value a planned transfer moved (the hour, or a local day holding such an hour). */
+export const PLANNED_TRANSFER = 'planned-transfer';
 
 /**
  * Hours of the stored window whose temperature lies outside the training range of the model that

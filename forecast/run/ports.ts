@@ -2,6 +2,7 @@ import type { Config } from '../../core/config.ts';
 import type { EventLog } from '../../core/events.ts';
 import type { Log } from '../../core/log.ts';
 import type { ScheduleEntry } from '../../core/schedule.ts';
+import type { TransferStore } from '../../core/planned.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import type { InputRequest, RunInputs } from '../inputs.ts';
 import type { GroupsJob } from './groups.worker.ts';
@@ -49,4 +50,6 @@ export interface RunDeps {
   monitor?: { states(seriesIds: string[]): Promise<Map<string, MonitorView>> };
   /** Where a run's `out-of-range` events go; without it they are only flags on the values. */
   events?: EventLog;
+  /** Planned transfers (store/transfers.repository.ts); without it a run applies none. */
+  transfers?: Pick<TransferStore, 'inForce'>;
 }

@@ -8,6 +8,7 @@ import type { RunStore } from '../../core/run-store.ts';
 import { TEMPERATURE } from '../inputs.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { CODE_VERSION } from './code-version.ts';
+import { appliedTransfer, type AppliedTransfer } from '../../core/planned.ts';
 import { runWindow } from './horizons.ts';
 import { monitoredPlan, RUPTURE_FALLBACK_DAYS } from './monitor-plan.ts';
 import { appendOutOfRangeEvents, type OutOfRangeSeries } from './out-of-range.ts';
@@ -99,6 +100,8 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   // A deadline fallback run is the fallback model everywhere: no champion, no monitor plan.
   const monitored = req.fallback ? {} : await monitoredPlans(deps, sm.rows, champions, window.origin);
   if (Object.keys(monitored).length > 0) settings.monitored = monitored;
+  const transfers = await plannedTransfers(deps, sm.rows, new Date(window.origin.getTime() - settings.historyDays * 86_400_000), window.end, knownAt);
+  if (transfers.length > 0) settings.transfers = transfers;
   const plan = (id: string): SeriesPlan => {
     const v = champions.get(id);
     return monitored[id] ?? (v ? championPlan(v) : { fit: settings.defaultModel });
@@ -149,6 +152,16 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
     weather: computed.weather,
     outOfRange: computed.outOfRange,
   };
+}
+
+/**
+ * The planned transfers touching the run's nodes over its history and window, as in force at its
+ * knowledge time (the latest version issued by then; a revision issued later does not change this
+ * run): recorded in its settings, which the pipeline (and a reproduction) apply.
+ */
+async function plannedTransfers(deps: RunDeps, ids: string[], from: Date, to: Date, knownAt: Date): Promise<AppliedTransfer[]> {
+  if (!deps.transfers) return [];
+  return (await deps.transfers.inForce({ seriesIds: ids, from, to, knownAt })).map(appliedTransfer);
 }
 
 /** Plans the rupture monitor sets (forecast/run/monitor-plan.ts), recorded in the run's settings so a reproduction makes the same. */

@@ -18,7 +18,7 @@ export const ForecastValue = z.object({
   model: z.string().describe("The model that made the value; 'schedule' where the value is the node's schedule as issued (then modelVersion is source@issued_at)."),
   modelVersion: z.string(),
   fallbackReason: z.string().nullable().describe('Why a fallback model made this value; null for the series’ own model.'),
-  flags: z.array(z.string()).describe("Labels on the value: 'out-of-range' when the model's temperature input lay outside its training range (at that hour, or at any hour of the local day); 'partly-scheduled' on a day some of whose hours, not all, are a schedule (model 'schedule')."),
+  flags: z.array(z.string()).describe("Labels on the value: 'out-of-range' when the model's temperature input lay outside its training range (at that hour, or at any hour of the local day); 'partly-scheduled' on a day some of whose hours, not all, are a schedule (model 'schedule'); 'planned-transfer' when a planned transfer moved load to or from the node then."),
   allocated: z.object({ rule: z.enum(['average', 'worst-case']), movingLoads: z.array(z.string()) }).optional().describe('Substation view: the moving loads whose share was added.'),
 });
 
