@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Planned changes (REQUIREMENTS A12, issue 14): what another actor plans and announces, taken as
  * an input instead of learnt. Here: planned transfers of load between nodes (switching for works).
- * Schedules of planned consumption (issue 14 parts 1–3) plug into the same PlannedChangeSource.
+ * Schedules of planned consumption plug into the same PlannedChangeSource (monitoring/schedule-plans.ts).
  */
 
 const Iso = z.iso.datetime({ offset: true });
@@ -116,7 +116,7 @@ export interface PlannedWindow {
   plannedValue?: number;
 }
 
-/** Where the monitor learns of plans: one per kind (transfers now; schedules at merge). */
+/** Where the monitor learns of plans: one per kind (transfers, schedules). */
 export interface PlannedChangeSource {
   name: string;
   /** Windows of the given series overlapping [from, to), as planned at `knownAt`. */

@@ -17,6 +17,8 @@ import { schedulesWatchJob } from './schedules-watch.job.ts';
 import { scheduleRepository } from '../store/schedules.repository.ts';
 import { rupturesJob } from './ruptures.job.ts';
 import { transferChanges } from '../monitoring/planned.ts';
+import { scheduleChanges } from '../monitoring/schedule-plans.ts';
+import { scheduleSource } from '../store/schedules.repository.ts';
 import { transfersRepository } from '../store/transfers.repository.ts';
 import type { EventLog } from '../core/events.ts';
 import { monitorStateRepository, residualSource } from '../store/monitor-state.repository.ts';
@@ -87,8 +89,11 @@ export function configuredJobs(deps: {
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }
 
-/** Where the rupture monitor learns of plans: planned transfers (schedules join here). */
-export const plannedChangeSources = (db: Db) => [transferChanges(transfersRepository(db))];
+/**
+ * Where the rupture monitor learns of plans: planned transfers and schedules, both by issue time
+ * (a plan issued after the switching began still explains the step it made).
+ */
+export const plannedChangeSources = (db: Db) => [transferChanges(transfersRepository(db)), scheduleChanges(scheduleSource(db, 'timestamps'))];
 
 /** The jobs with the `config.jobs` overrides applied and every cron expression checked. */
 export function applyJobConfig(jobs: Job[], overrides: Config['jobs'], timeZone: string): Job[] {

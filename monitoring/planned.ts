@@ -2,7 +2,7 @@ import { transferWindows, type PlannedChangeSource, type PlannedWindow, type Tra
 
 /**
  * What the monitor knows of plans (issue 14 part 5): the windows of every planned change source
- * (transfers now; schedules plug in as one more source), read once per check.
+ * (transfers: monitoring/planned.ts; schedules: monitoring/schedule-plans.ts), read once per check.
  */
 export class PlannedWindows {
   private constructor(private readonly bySeries: Map<string, PlannedWindow[]>) {}

@@ -159,3 +159,12 @@ export const scheduleSource = (q: Queryable, knowledge: Knowledge = 'received') 
   inForce: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesInForce(q, ids, from, to, asOf, knowledge),
   asPlanned: (ids: string[], from: Date, to: Date, asOf: Date) => schedulesAsPlanned(q, ids, from, to, asOf, knowledge),
 });
+
+/** The series with a schedule row overlapping [from, to) (any version). */
+export async function scheduledSeries(q: Queryable, from: Date, to: Date): Promise<string[]> {
+  const { rows } = await q.query<{ series_id: string }>(
+    `SELECT DISTINCT series_id FROM schedules WHERE interval_start < $2 AND interval_end > $1 ORDER BY series_id`,
+    [from, to],
+  );
+  return rows.map((r) => r.series_id);
+}

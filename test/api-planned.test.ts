@@ -66,8 +66,33 @@ describe.each(backends)('/api/v1/planned (%s)', (kind) => {
     expect((await get('/api/v1/planned/transfers?ref=SW-8')).json().transfers).toEqual([]);
   });
 
-  it('reads planned-vs-actual accuracy per source (no source of planned values on this branch: none)', async () => {
+  it('reads schedule-vs-actual accuracy per source, the least trustworthy first, against the schedule as it stood before each hour', async () => {
     expect((await get('/api/v1/planned/accuracy?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z')).json()).toEqual({ sources: [] });
+    const operator = await authAs(db, 'operator');
+    const schedule = (over: Record<string, unknown>) => ({ unit: 'MW', interval_start: '2026-03-02T00:00:00Z', interval_end: '2026-03-02T04:00:00Z', issued_at: '2026-03-01T08:00:00Z', ...over });
+    const stored = await app.inject({
+      method: 'POST',
+      url: '/api/v1/schedules',
+      headers: operator,
+      payload: [
+        schedule({ series_id: 'ss1', value: 10, source: 'plant-a' }),
+        schedule({ series_id: 'ss2', value: 20, source: 'plant-b' }),
+        // Revised after its hours: the error is measured against the plan as it stood before them.
+        schedule({ series_id: 'ss2', value: 5, source: 'plant-b', issued_at: '2026-03-03T00:00:00Z' }),
+      ],
+    });
+    expect(stored.statusCode).toBe(201);
+    const actuals = [0, 1, 2, 3].flatMap((h) => [
+      { series_id: 'ss1', ts: `2026-03-02T0${h}:00:00Z`, value: 11 },
+      { series_id: 'ss2', ts: `2026-03-02T0${h}:00:00Z`, value: h < 2 ? 10 : 30 },
+    ]);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/ingest/measurements', headers: operator, payload: actuals })).statusCode).toBe(201);
+    const read = (await get('/api/v1/planned/accuracy?from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z')).json();
+    expect(read.sources.map((s: { kind: string; source: string; hours: number; mae: number; bias: number }) => [s.kind, s.source, s.hours, s.mae, s.bias])).toEqual([
+      ['schedules', 'plant-b', 4, 10, 0],
+      ['schedules', 'plant-a', 4, 1, 1],
+    ]);
+    expect(read.sources[0].series).toMatchObject([{ seriesId: 'ss2', hours: 4 }]);
     expectProblem(await get('/api/v1/planned/accuracy?from=2026-04-01T00:00:00Z&to=2026-03-01T00:00:00Z'), 'QUERY_RANGE_INVALID');
   });
 });

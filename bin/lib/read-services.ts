@@ -14,6 +14,8 @@ import { jobRunsRepository } from '../../store/job-runs.repository.ts';
 import type { PlannedReads, ReadServices } from '../../api/read-services.ts';
 import { transfersRepository } from '../../store/transfers.repository.ts';
 import { createPlannedAccuracy, type PlannedValuesSource } from '../../monitoring/planned-accuracy.service.ts';
+import { scheduleValues } from '../../monitoring/schedule-plans.ts';
+import { scheduledSeries, scheduleSource, scheduleTargets } from '../../store/schedules.repository.ts';
 import { queryMeasurements } from '../../store/query.repository.ts';
 import { runDeps } from './run-deps.ts';
 import { createEventReader } from '../../monitoring/events.service.ts';
@@ -25,8 +27,10 @@ import { registryRepository } from '../../store/registry.repository.ts';
 import { createNodeStatusReader } from '../../monitoring/node-status.service.ts';
 import { nodeStatusRepository } from '../../store/node-status.repository.ts';
 
-/** Sources of planned hourly values scored against actuals (GET /planned/accuracy): the schedules join here. */
-const plannedValueSources = (_db: Db): PlannedValuesSource[] => [];
+/** Sources of planned hourly values scored against actuals (GET /planned/accuracy): the schedules. */
+const plannedValueSources = (db: Db): PlannedValuesSource[] => [
+  scheduleValues({ ...scheduleSource(db), series: (from, to) => scheduledSeries(db, from, to) }, async (ids) => new Map([...(await scheduleTargets(db, ids))].map(([id, t]) => [id, t.unit]))),
+];
 
 /** Plans over one store: transfer versions, and planned-vs-actual error per source. */
 export function plannedReads(db: Db): PlannedReads {
