@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { concentratedLogLik, kalmanFilter, scaledIdentity, selectQ, sigma2Of } from './kalman.ts';
+import { concentratedLogLik, kalmanFilter, scaledIdentity, selectQ, sigma2Of, type KalmanState } from './kalman.ts';
 
 /** Written by bench/r/kalman-fixture.R: the textbook filter with σ² explicit, in R. */
 const fx = JSON.parse(readFileSync(new URL('./__fixtures__/kalman.json', import.meta.url), 'utf8')) as {
@@ -19,7 +19,7 @@ const fx = JSON.parse(readFileSync(new URL('./__fixtures__/kalman.json', import.
   logLik: number;
 };
 const y = fx.y.map(Number);
-const start = () => ({ theta: Float64Array.from(fx.theta0), P: Float64Array.from(fx.P0) });
+const start = (): KalmanState => ({ theta: Float64Array.from(fx.theta0), P: Float64Array.from(fx.P0) });
 
 describe('kalmanFilter against the filter written out in R (3 states, 6 steps)', () => {
   const run = kalmanFilter(start(), Float64Array.from(fx.X), y, Float64Array.from(fx.Q), fx.advance);
