@@ -20,11 +20,15 @@ Qu <- matrix(c(0.02, 0.005, 0.0,
 theta <- theta0
 P <- sigma2 * P0u
 Q <- sigma2 * Qu
-pred <- numeric(length(y)); Fu <- c(); v <- c(); thetas <- list()
+pred <- numeric(length(y)); anchorPred <- numeric(length(y)); Fu <- c(); v <- c(); thetas <- list()
+anchor <- theta0                           # theta when the state last moved (a forecast issued then)
+sqAnchor <- 0
 for (t in seq_along(y)) {
+  if (advance[t] > 0) anchor <- theta
   P <- P + advance[t] * Q                  # time update: theta_{t|t-1} = theta_{t-1|t-1}
   x <- X[t, ]
   pred[t] <- sum(x * theta)
+  anchorPred[t] <- sum(x * anchor)
   if (!is.na(y[t])) {
     Ft <- drop(t(x) %*% P %*% x) + sigma2  # innovation variance
     K <- (P %*% x) / Ft                    # gain
@@ -32,6 +36,7 @@ for (t in seq_along(y)) {
     theta <- theta + drop(K) * vt
     P <- P - K %*% t(x) %*% P
     Fu <- c(Fu, Ft / sigma2); v <- c(v, vt)
+    sqAnchor <- sqAnchor + (y[t] - anchorPred[t])^2
   }
   thetas[[t]] <- theta
 }
@@ -41,6 +46,6 @@ ll <- -0.5 * (n * log(2 * pi * s2hat) + sum(log(Fu)) + n)
 cat(toJSON(list(
   sigma2 = sigma2, X = as.vector(t(X)), y = ifelse(is.na(y), "NaN", y), advance = advance,
   theta0 = theta0, P0 = as.vector(t(P0u)), Q = as.vector(t(Qu)),
-  predicted = pred, thetaAfter = thetas, theta = theta, P = as.vector(t(P / sigma2)),
+  predicted = pred, fromAnchor = anchorPred, sumSqAnchor = sqAnchor, thetaAfter = thetas, theta = theta, P = as.vector(t(P / sigma2)),
   sigma2Hat = s2hat, logLik = ll
 ), digits = NA, auto_unbox = TRUE))

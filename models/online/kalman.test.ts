@@ -12,6 +12,8 @@ const fx = JSON.parse(readFileSync(new URL('./__fixtures__/kalman.json', import.
   P0: number[];
   Q: number[];
   predicted: number[];
+  fromAnchor: number[];
+  sumSqAnchor: number;
   thetaAfter: number[][];
   theta: number[];
   P: number[];
@@ -30,11 +32,17 @@ describe('kalmanFilter against the filter written out in R (3 states, 6 steps)',
     fx.P.forEach((v, k) => expect(run.state.P[k]).toBeCloseTo(v, 12));
   });
 
+  it('gives the same predictions from the state at the last transition, and their squared error', () => {
+    fx.fromAnchor.forEach((v, t) => expect(run.fromAnchor[t]).toBeCloseTo(v, 12));
+    expect(run.sumSqAnchor).toBeCloseTo(fx.sumSqAnchor, 12);
+  });
+
   it('gives the same θ after every step when run one step at a time (the state carries over)', () => {
     let s = start();
     for (let t = 0; t < y.length; t++) {
       const r = kalmanFilter(s, Float64Array.from(fx.X.slice(3 * t, 3 * t + 3)), [y[t]], Float64Array.from(fx.Q), [fx.advance[t]]);
       fx.thetaAfter[t].forEach((v, j) => expect(r.state.theta[j]).toBeCloseTo(v, 12));
+      expect(r.fromAnchor[0]).toBeCloseTo(fx.fromAnchor[t], 12);
       s = r.state;
     }
   });
@@ -53,7 +61,7 @@ describe('kalmanFilter against the filter written out in R (3 states, 6 steps)',
 });
 
 describe('selectQ', () => {
-  it('picks a moving state for drifting coefficients and Q = 0 for fixed ones', () => {
+  it('by either criterion, picks a moving state for drifting coefficients and (next to) Q = 0 for fixed ones', () => {
     const n = 600;
     const X = new Float64Array(2 * n);
     const drift = new Float64Array(n);
@@ -70,7 +78,11 @@ describe('selectQ', () => {
     const s = { theta: Float64Array.from([10, 2]), P: scaledIdentity(2, 1) };
     const advance = Array.from({ length: n }, (_, t) => (t % 24 === 0 && t > 0 ? 1 : 0));
     const grid = [0, 1e-4, 1e-2, 1];
-    expect(selectQ(s, X, drift, advance, grid).q).toBeGreaterThan(0);
-    expect(selectQ(s, X, fixed, advance, grid).q).toBe(0);
+    for (const criterion of ['ml', 'anchor-mse'] as const) {
+      expect(selectQ(s, X, drift, advance, grid, criterion).q).toBeGreaterThanOrEqual(1e-2);
+      // Noise alone: no ratio above the smallest (the squared error differs from Q = 0 only by noise there).
+      expect(selectQ(s, X, fixed, advance, grid, criterion).q).toBeLessThanOrEqual(1e-4);
+    }
+    expect(selectQ(s, X, fixed, advance, grid, 'ml').q).toBe(0);
   });
 });

@@ -13,12 +13,24 @@ export interface KalmanState {
   theta: Float64Array;
   /** Their covariance divided by σ², d × d row-major. */
   P: Float64Array;
+  /**
+   * θ at the last state transition (the start of the current day): what a forecast issued then
+   * used for the whole day. Absent: θ.
+   */
+  anchor?: Float64Array;
 }
 
 export interface KalmanRun {
   state: KalmanState;
   /** One-step prediction θ_{t|t−1}ᵀ x_t for every step (NaN where a regressor is missing). */
   predicted: Float64Array;
+  /**
+   * Prediction from the last transition: θᵀ x_t with θ as it was when the state last moved (the
+   * day's start) — a random walk's forecast from that origin, as a day-ahead forecast uses it.
+   */
+  fromAnchor: Float64Array;
+  /** Σ (y_t − fromAnchor_t)² over the observations used. */
+  sumSqAnchor: number;
   /** Observations used, Σ log F_t and Σ v_t² / F_t (F_t the innovation variance in σ² units). */
   n: number;
   sumLogF: number;
@@ -26,7 +38,7 @@ export interface KalmanRun {
 }
 
 export function cloneState(s: KalmanState): KalmanState {
-  return { theta: Float64Array.from(s.theta), P: Float64Array.from(s.P) };
+  return { theta: Float64Array.from(s.theta), P: Float64Array.from(s.P), ...(s.anchor ? { anchor: Float64Array.from(s.anchor) } : {}) };
 }
 
 /**
@@ -42,18 +54,29 @@ export function kalmanFilter(start: KalmanState, X: Float64Array, y: ArrayLike<n
   }
   const theta = Float64Array.from(start.theta);
   const P = Float64Array.from(start.P);
+  const anchor = Float64Array.from(start.anchor ?? start.theta);
   const predicted = new Float64Array(n);
+  const fromAnchor = new Float64Array(n);
   const Px = new Float64Array(d);
   let used = 0;
   let sumLogF = 0;
   let sumV2F = 0;
+  let sumSqAnchor = 0;
   for (let t = 0; t < n; t++) {
     const a = advance[t];
-    if (a > 0) for (let k = 0; k < d * d; k++) P[k] += a * Q[k];
+    if (a > 0) {
+      for (let k = 0; k < d * d; k++) P[k] += a * Q[k];
+      anchor.set(theta);
+    }
     const row = t * d;
     let yhat = 0;
-    for (let j = 0; j < d; j++) yhat += theta[j] * X[row + j];
+    let ya = 0;
+    for (let j = 0; j < d; j++) {
+      yhat += theta[j] * X[row + j];
+      ya += anchor[j] * X[row + j];
+    }
     predicted[t] = yhat;
+    fromAnchor[t] = ya;
     const yt = y[t];
     if (!Number.isFinite(yhat) || !Number.isFinite(yt)) continue;
     // F = xᵀPx + 1, K = Px / F, θ += K v, P −= Px Pxᵀ / F (P symmetric).
@@ -77,8 +100,9 @@ export function kalmanFilter(start: KalmanState, X: Float64Array, y: ArrayLike<n
     used++;
     sumLogF += Math.log(F);
     sumV2F += (v * v) / F;
+    sumSqAnchor += (yt - ya) ** 2;
   }
-  return { state: { theta, P }, predicted, n: used, sumLogF, sumV2F };
+  return { state: { theta, P, anchor }, predicted, fromAnchor, sumSqAnchor, n: used, sumLogF, sumV2F };
 }
 
 /** σ̂² = mean(v²/F) of a run (the ML estimate given Q/σ²). */
@@ -100,19 +124,25 @@ export function scaledIdentity(d: number, q: number): Float64Array {
 }
 
 /**
- * Q = q·σ²·I with q the grid value of highest concentrated likelihood over the run (ties to the
- * smaller q): the "dynamic" setting of viking with one ratio for all states, chosen by ML on a grid.
+ * How a Q/σ² ratio is chosen on the grid:
+ * - 'ml': highest concentrated likelihood (viking's "dynamic" setting with one ratio for all
+ *   states). Its one-step innovations reward a state that chases autocorrelated errors hour by hour.
+ * - 'anchor-mse': lowest squared error of the predictions from each transition (fromAnchor): the
+ *   error of the forecast the adaptation is used for, a day ahead with the state frozen.
  */
-export function selectQ(start: KalmanState, X: Float64Array, y: ArrayLike<number>, advance: ArrayLike<number>, grid: readonly number[]): { q: number; run: KalmanRun; logLik: number[] } {
+export type QCriterion = 'ml' | 'anchor-mse';
+
+/** Q = q·σ²·I with q the grid value best by `criterion` over the run (ties to the smaller q). */
+export function selectQ(start: KalmanState, X: Float64Array, y: ArrayLike<number>, advance: ArrayLike<number>, grid: readonly number[], criterion: QCriterion = 'ml'): { q: number; run: KalmanRun; scores: number[] } {
   const d = start.theta.length;
-  let best: { q: number; run: KalmanRun; ll: number } | undefined;
-  const logLik: number[] = [];
+  let best: { q: number; run: KalmanRun; score: number } | undefined;
+  const scores: number[] = [];
   for (const q of grid) {
     const run = kalmanFilter(start, X, y, scaledIdentity(d, q), advance);
-    const ll = concentratedLogLik(run);
-    logLik.push(ll);
-    if (!best || ll > best.ll) best = { q, run, ll };
+    const score = criterion === 'ml' ? concentratedLogLik(run) : -run.sumSqAnchor;
+    scores.push(score);
+    if (!best || score > best.score) best = { q, run, score };
   }
   if (!best) throw new GridcastError('KALMAN_GRID', 'kalman: the grid of Q/σ² ratios is empty');
-  return { q: best.q, run: best.run, logLik };
+  return { q: best.q, run: best.run, scores };
 }

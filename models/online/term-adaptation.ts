@@ -4,8 +4,10 @@
  * (log-load for a log GAM), each divided by its standard deviation over the fit's history (the
  * intercept by its value), so that θ starts at those divisors — θᵀx_t is then exactly the model's
  * fit — and one Q/σ² ratio treats every term alike. The state moves once per UTC day (Q added at
- * each day boundary) and is updated by every observed step; Q = q·σ²·I with q chosen by maximum
- * likelihood on a grid over the fit's history, σ² its ML estimate. Pure.
+ * each day boundary) and is updated by every observed step; Q = q·σ²·I with q chosen on a grid
+ * over the fit's history by the squared error of the day's predictions from the state at the day's
+ * start (what a day-ahead forecast uses; maximum likelihood picked the largest ratio on GEFCom's
+ * system and lost accuracy, see the README), σ² its ML estimate given q. Pure.
  */
 import { GridcastError } from '../../core/errors.ts';
 import type { TermContributions } from '../../core/types.ts';
@@ -22,6 +24,8 @@ export interface OnlineState {
   /** Divisor of each term's contribution (its regressor is f_j / scales[j]); θ starts at these values. */
   scales: Float64Array;
   theta: Float64Array;
+  /** θ at the start of the current UTC day (the filter's anchor). */
+  anchor: Float64Array;
   /** Covariance of θ divided by σ², d × d row-major. */
   P: Float64Array;
   /** Q / σ² (Q = q σ² I per day). */
@@ -32,7 +36,7 @@ export interface OnlineState {
   startMs: number;
   lastMs: number;
   stepSec: number;
-  /** One-step-ahead adapted fit (θ_{t|t−1}ᵀ x_t, back on the load scale) for every history step. */
+  /** Adapted fit from the state at each day's start (back on the load scale) for every history step: what the ARIMA models the errors of. */
   fitted: Float64Array;
 }
 
@@ -96,8 +100,8 @@ function checkTerms(t: TermContributions, steps: number, labels?: string[]): voi
   }
 }
 
-function stateOf(base: Omit<OnlineState, 'theta' | 'P' | 'sigma2' | 'lastMs' | 'fitted'>, run: KalmanRun, lastMs: number, fitted: Float64Array, sigma2: number): OnlineState {
-  return { ...base, theta: run.state.theta, P: run.state.P, sigma2, lastMs, fitted };
+function stateOf(base: Omit<OnlineState, 'theta' | 'anchor' | 'P' | 'sigma2' | 'lastMs' | 'fitted'>, run: KalmanRun, lastMs: number, fitted: Float64Array, sigma2: number): OnlineState {
+  return { ...base, theta: run.state.theta, anchor: run.state.anchor!, P: run.state.P, sigma2, lastMs, fitted };
 }
 
 /**
@@ -113,9 +117,9 @@ export function startOnline(terms: TermContributions, values: Float64Array, star
   const y = Float64Array.from(values, (v) => toModelScale(terms.scale, v));
   const advance = dayAdvances(startMs, startMs, stepSec, n);
   const start = { theta: Float64Array.from(scales), P: scaledIdentity(d, 1) };
-  const { q, run } = fixedQ ? { q: fixedQ.q, run: kalmanFilter(start, X, y, scaledIdentity(d, fixedQ.q), advance) } : selectQ(start, X, y, advance, Q_GRID);
+  const { q, run } = fixedQ ? { q: fixedQ.q, run: kalmanFilter(start, X, y, scaledIdentity(d, fixedQ.q), advance) } : selectQ(start, X, y, advance, Q_GRID, 'anchor-mse');
   const sigma2 = fixedQ?.sigma2 ?? sigma2Of(run);
-  const fitted = Float64Array.from(run.predicted, (v) => fromModelScale(terms.scale, v));
+  const fitted = Float64Array.from(run.fromAnchor, (v) => fromModelScale(terms.scale, v));
   return stateOf({ labels: terms.labels, scale: terms.scale, scales, q, startMs, stepSec }, run, startMs + (n - 1) * stepSec * 1000, fitted, sigma2);
 }
 
@@ -136,10 +140,10 @@ export function continueOnline(state: OnlineState, terms: TermContributions, val
   checkTerms(terms, n, state.labels);
   const X = regressors(terms, state.scales);
   const y = Float64Array.from(values.subarray(from), (v) => toModelScale(state.scale, v));
-  const run = kalmanFilter({ theta: state.theta, P: state.P }, X, y, scaledIdentity(state.scales.length, state.q), dayAdvances(state.lastMs, state.lastMs + stepMs, stepSec, n));
+  const run = kalmanFilter({ theta: state.theta, P: state.P, anchor: state.anchor }, X, y, scaledIdentity(state.scales.length, state.q), dayAdvances(state.lastMs, state.lastMs + stepMs, stepSec, n));
   const fitted = new Float64Array(values.length);
   fitted.set(state.fitted);
-  for (let i = 0; i < n; i++) fitted[from + i] = fromModelScale(state.scale, run.predicted[i]);
+  for (let i = 0; i < n; i++) fitted[from + i] = fromModelScale(state.scale, run.fromAnchor[i]);
   return stateOf(state, run, startMs + (values.length - 1) * stepMs, fitted, state.sigma2);
 }
 
