@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { GridcastError } from '../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type ForecasterSpec, type FittedForecaster, type ModelArtifact, type Series, type TermContributions } from '../core/types.ts';
 import { armaForecast, conditionOn, innovations, type ArmaState } from './arima/arma.ts';
@@ -33,6 +34,8 @@ export interface GamArimaParams {
    */
   online: 'kalman' | 'off';
 }
+
+const OnlineSchema = z.enum(['kalman', 'off']);
 
 export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   windowDays: 42,
@@ -77,6 +80,8 @@ const READABLE = [1];
  */
 export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<GamArimaParams, 'base'>> = {}): Forecaster<GamArimaParams> {
   const p: GamArimaParams = { ...DEFAULT_GAM_ARIMA, ...params, base: base.spec as ForecasterSpec };
+  const online = OnlineSchema.safeParse(p.online);
+  if (!online.success) throw new GridcastError('INVALID_PARAMS', `gam-arima parameter online must be 'kalman' or 'off', got ${JSON.stringify(p.online)}`, { online: p.online });
   const spec = { kind: KIND, version: VERSION, params: p };
   return {
     spec,

@@ -85,6 +85,10 @@ describe("gam-arima online: 'kalman'", () => {
     Array.from(onlineOf(direct)!.theta as Float64Array).forEach((v, j) => expect((onlineOf(shorter)!.theta as Float64Array)[j]).toBeCloseTo(v, 8));
   });
 
+  it('refuses an unknown online mode', () => {
+    expect(() => createGamArimaForecaster(fitted, { online: 'kalmann' as 'kalman' })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+  });
+
   it('refuses a base without term contributions', async () => {
     const model = createGamArimaForecaster(createProfileForecaster({ weeks: 2 }), { online: 'kalman' });
     await expect(model.fit([upTo(trainDays)])).rejects.toMatchObject({ code: 'ONLINE_UNSUPPORTED' });
