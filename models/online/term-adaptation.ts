@@ -157,20 +157,25 @@ export function fromMsFor(state: OnlineState, length: number, startMs: number, s
 }
 
 /**
- * The adapted forecast's shift on the model's scale at each horizon step: θᵀx_t − Σ_j f_j(x_t)
- * (θ stays at its last value: a random walk's forecast). Multiply a log model's forecast (mean and
- * quantiles) by exp of it, add it to an identity model's.
+ * The adapted forecast's shift on the model's scale at each horizon step (the steps after
+ * `state.lastMs`): θᵀx_t − Σ_j f_j(x_t), with θ as a forecast issued at the day's start has it — the
+ * anchor for the rest of the current UTC day, the latest θ for the days after (a random walk's
+ * forecast of the next days' starting states). So the forecast is built as the history's fitted
+ * values the ARIMA models the errors of. Multiply a log model's forecast (mean and quantiles) by
+ * exp of the shift, add it to an identity model's.
  */
 export function horizonShift(state: OnlineState, terms: TermContributions): Float64Array {
   const h = terms.values[0]?.length ?? 0;
   checkTerms(terms, h, state.labels);
   const out = new Float64Array(h);
+  const lastDay = Math.floor(state.lastMs / DAY_MS);
   for (let i = 0; i < h; i++) {
+    const theta = Math.floor((state.lastMs + (i + 1) * state.stepSec * 1000) / DAY_MS) === lastDay ? state.anchor : state.theta;
     let adapted = 0;
     let base = 0;
     for (let j = 0; j < state.scales.length; j++) {
       const f = terms.values[j][i];
-      adapted += (state.theta[j] * f) / state.scales[j];
+      adapted += (theta[j] * f) / state.scales[j];
       base += f;
     }
     out[i] = adapted - base;
