@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Covariates, FittedForecaster, Forecaster, Series } from '../../core/types.ts';
+import { decodeState } from '../artifact.ts';
 import { createProfileForecaster } from '../fallback/profile.ts';
 import { createGamArimaForecaster, gamArimaBaseArtifact, gamArimaFromArtifact } from '../gam-arima.ts';
 import { simulatedLoadWithWeather } from '../gam/__fixtures__/simulated.ts';
@@ -20,7 +21,7 @@ const gamFit = await createGamForecaster(params).fit([upTo(trainDays)], cov(0, t
 const fitted: Forecaster = { ...createGamForecaster(params), fit: async () => gamFit };
 const make = (online: 'kalman' | 'off') => createGamArimaForecaster(fitted, { online, refitArimaOnCondition: false, maxP: 1, maxQ: 1, dailySeasonalAr: false });
 const [kalman, off] = await Promise.all([make('kalman').fit([upTo(trainDays)], cov(0, trainDays)), make('off').fit([upTo(trainDays)], cov(0, trainDays))]);
-const onlineOf = (f: FittedForecaster) => (f.toArtifact().state as { series: { online?: { q: number; theta: unknown; sigma2: number } }[] }).series[0].online;
+const onlineOf = (f: FittedForecaster) => (decodeState(f.toArtifact().state) as { series: { online?: { q: number; theta: unknown; sigma2: number } }[] }).series[0].online;
 
 describe("gam-arima online: 'kalman'", () => {
   it('at fit, filters the GAM terms over the history: the state equals a hand run of the filter on them', () => {
@@ -30,14 +31,18 @@ describe("gam-arima online: 'kalman'", () => {
     // Term contributions sum to the GAM's own fit.
     const fit = Float64Array.from(gamFit.residuals().get(series.id)!, (r, i) => Math.log(jump[i] - r));
     for (let i = 0; i < fit.length; i += 97) expect(terms.values.reduce((s, v) => s + v[i], 0)).toBeCloseTo(fit[i], 9);
-    const state = gamArimaFromArtifact(kalman.toArtifact(), gamFromArtifact).toArtifact().state as { series: { online: { scales: Float64Array; theta: Float64Array } }[] };
+    const state = decodeState(gamArimaFromArtifact(kalman.toArtifact(), gamFromArtifact).toArtifact().state) as { series: { online: { scales: Float64Array; theta: Float64Array } }[] };
     const { scales, theta } = state.series[0].online;
+    // The intercept is constant: divided by its own value, so its multiplier starts at it.
+    expect(scales[terms.labels.indexOf('(Intercept)')]).toBeCloseTo(terms.values[terms.labels.indexOf('(Intercept)')][0], 12);
     const d = scales.length;
+    expect(d).toBe(terms.labels.length);
     const n = trainDays * 24;
     const X = new Float64Array(n * d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) X[i * d + j] = terms.values[j][i] / scales[j];
     const advance = Array.from({ length: n }, (_, i) => (i > 0 && i % 24 === 0 ? 1 : 0));
     const run = kalmanFilter({ theta: Float64Array.from(scales), P: scaledIdentity(d, 1) }, X, Array.from(upTo(trainDays).values, Math.log), scaledIdentity(d, o.q), advance);
+    expect(theta).toHaveLength(d);
     Array.from(run.state.theta).forEach((v, j) => expect(theta[j]).toBeCloseTo(v, 10));
   });
 
@@ -82,6 +87,7 @@ describe("gam-arima online: 'kalman'", () => {
     const later = await kalman.condition!([upTo(trainDays + 2)], cov(0, trainDays + 2));
     const shorter = await later.condition!([upTo(trainDays + 1)], cov(0, trainDays + 1));
     const direct = await kalman.condition!([upTo(trainDays + 1)], cov(0, trainDays + 1));
+    expect((onlineOf(shorter)!.theta as Float64Array).length).toBeGreaterThan(1);
     Array.from(onlineOf(direct)!.theta as Float64Array).forEach((v, j) => expect((onlineOf(shorter)!.theta as Float64Array)[j]).toBeCloseTo(v, 8));
   });
 

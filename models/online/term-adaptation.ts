@@ -49,21 +49,21 @@ function fromModelScale(scale: TermContributions['scale'], v: number): number {
   return scale === 'log' ? Math.exp(v) : v;
 }
 
-/** Standard deviation over the finite rows; a constant term (the intercept) is divided by its own size. */
+/** Standard deviation over the finite rows (two passes: a constant gives 0, not rounding noise); a constant term (the intercept) is divided by its own size. */
 function divisors(values: Float64Array[]): Float64Array {
   return Float64Array.from(values, (v) => {
     let n = 0;
     let s = 0;
-    let ss = 0;
     for (const x of v) {
       if (!Number.isFinite(x)) continue;
       n++;
       s += x;
-      ss += x * x;
     }
     const mean = n > 0 ? s / n : 0;
-    const sd = n > 1 ? Math.sqrt(Math.max(0, (ss - n * mean * mean) / (n - 1))) : 0;
-    if (sd > 1e-9 * (1 + Math.abs(mean))) return sd;
+    let ss = 0;
+    for (const x of v) if (Number.isFinite(x)) ss += (x - mean) ** 2;
+    const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+    if (sd > 1e-8 * Math.abs(mean)) return sd;
     return Math.abs(mean) > 0 ? Math.abs(mean) : 1;
   });
 }
