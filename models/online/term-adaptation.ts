@@ -50,7 +50,7 @@ function fromModelScale(scale: TermContributions['scale'], v: number): number {
 }
 
 /** Standard deviation over the finite rows (two passes: a constant gives 0, not rounding noise); a constant term (the intercept) is divided by its own size. */
-function divisors(values: Float64Array[]): Float64Array {
+export function divisors(values: Float64Array[]): Float64Array {
   return Float64Array.from(values, (v) => {
     let n = 0;
     let s = 0;
@@ -68,7 +68,7 @@ function divisors(values: Float64Array[]): Float64Array {
   });
 }
 
-function regressors(t: TermContributions, scales: Float64Array): Float64Array {
+export function regressors(t: TermContributions, scales: Float64Array): Float64Array {
   const d = scales.length;
   const n = t.values[0]?.length ?? 0;
   const X = new Float64Array(n * d);
@@ -80,7 +80,7 @@ function regressors(t: TermContributions, scales: Float64Array): Float64Array {
 }
 
 /** State transitions before each of `n` steps from `firstMs`, the step before being at `prevMs`. */
-function dayAdvances(prevMs: number, firstMs: number, stepSec: number, n: number): Float64Array {
+export function dayAdvances(prevMs: number, firstMs: number, stepSec: number, n: number): Float64Array {
   const a = new Float64Array(n);
   let prevDay = Math.floor(prevMs / DAY_MS);
   for (let i = 0; i < n; i++) {
