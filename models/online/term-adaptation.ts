@@ -13,8 +13,13 @@ import { GridcastError } from '../../core/errors.ts';
 import type { TermContributions } from '../../core/types.ts';
 import { kalmanFilter, scaledIdentity, selectQ, sigma2Of, type KalmanRun } from './kalman.ts';
 
-/** Q/σ² ratios tried at fit time (0 is the static filter: recursive least squares). */
-export const Q_GRID: readonly number[] = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
+/**
+ * Q/σ² ratios tried at fit time (0 is the static filter: recursive least squares). The grid stops
+ * at 10⁻⁵: the ARIMA on top already follows the errors of the last days, and a faster state
+ * overlaps with it (GEFCom2012 system: 3.89 % day-ahead MAPE with ratios up to 10⁻¹, 3.43 % with
+ * this grid, against 3.47 % without adaptation; README, Online adaptation).
+ */
+export const Q_GRID: readonly number[] = [0, 1e-7, 1e-6, 1e-5];
 
 const DAY_MS = 86_400_000;
 
