@@ -89,7 +89,24 @@ export interface FittedForecaster<P = unknown> {
    * whose residuals() cover only part of it (a profile explains only its last weeks). Default: residuals().
    */
   historyErrors?(): Map<string, Float64Array>;
+  /**
+   * Optional (additive models): each term's contribution to the fit per series — over the steps of
+   * `history` from `fromMs` on (the history it was fitted or conditioned on, with its covariates),
+   * or over a horizon with predict()'s covariates. What the online adaptation (models/online) regresses on.
+   */
+  terms?: {
+    history(history: Series[], covariates: Map<string, Covariates> | undefined, fromMs: number): Map<string, TermContributions>;
+    horizon(horizon: number, covariates?: Map<string, Covariates>): Map<string, TermContributions>;
+  };
   toArtifact(): ModelArtifact;
+}
+
+/** An additive model's fit split by term, on the model's scale (log-load when the target is logged). */
+export interface TermContributions {
+  scale: 'log' | 'identity';
+  labels: string[];
+  /** values[j][i]: term j at step i of the range asked for; they sum to the fit on that scale. */
+  values: Float64Array[];
 }
 
 export const DEFAULT_QUANTILES = [0.1, 0.5, 0.9] as const;

@@ -4,12 +4,13 @@
  * on the log scale when the target is log-load.
  */
 import { GridcastError } from '../../core/errors.ts';
-import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series } from '../../core/types.ts';
+import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series, type TermContributions } from '../../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.ts';
 import type { TemperatureState } from '../features/temperature.ts';
 import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, type GamModel } from './gam.ts';
-import { buildFeatures, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type GamForecasterParams } from './load-formula.ts';
+import { buildFeatures, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
+import { termContributions } from './terms.ts';
 import { normalQuantile } from './normal.ts';
 
 export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
@@ -111,7 +112,7 @@ function backTransform(p: GamForecasterParams, v: number): number {
   return p.logTarget ? Math.exp(v) : v;
 }
 
-function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined, levels: number[]): Forecast {
+function horizonFeatures(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined): FeatureTable {
   let temperature: Float64Array | undefined;
   if (f.layout.useTemperature) {
     temperature = temperatureOf(cov);
@@ -126,7 +127,11 @@ function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, co
       throw new GridcastError('COVARIATE_MISSING_VALUES', `gam: temperature forecast for series '${f.id}' is missing at step ${missing + 1} of ${horizon}; the weather feed is late or short — use a fallback`, { seriesId: f.id, step: missing });
     }
   }
-  const table = buildFeatures(f.nextMs, f.stepSec, horizon, f.timeZone, p, f.layout, temperature, f.temperatureState);
+  return buildFeatures(f.nextMs, f.stepSec, horizon, f.timeZone, p, f.layout, temperature, f.temperatureState);
+}
+
+function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined, levels: number[]): Forecast {
+  const table = horizonFeatures(f, p, horizon, cov);
   const { fit, se } = predictGam(f.model, table.columns);
   const back = (v: number) => backTransform(p, v);
   const mean = Float64Array.from(fit, back);
@@ -168,6 +173,18 @@ function conditionSeries(f: SeriesGam, p: GamForecasterParams, s: Series, cov: C
   return { ...f, startMs: s.start.getTime(), nextMs: endOf(s).getTime(), stepSec: s.stepSec, temperatureState: table.temperatureState, fitted, residuals };
 }
 
+/** Term contributions over the steps of `s` from `fromMs` on; the features are rebuilt over the whole history (the temperature smoothing runs from its start). */
+function historyTerms(f: SeriesGam, p: GamForecasterParams, s: Series, cov: Covariates | undefined, fromMs: number): TermContributions {
+  const n = s.values.length;
+  const temperature = f.layout.useTemperature ? temperatureOf(cov) : undefined;
+  if (f.layout.useTemperature && (!temperature || temperature.length !== n)) {
+    throw new GridcastError('CONDITION_MISMATCH', `gam: the term contributions need the temperature of series '${s.id}' over the whole history (${n} steps)`, { seriesId: s.id });
+  }
+  const from = Math.min(n, Math.max(0, Math.ceil((fromMs - s.start.getTime()) / (s.stepSec * 1000))));
+  const table = buildFeatures(s.start.getTime(), s.stepSec, n, f.timeZone, p, f.layout, temperature, undefined);
+  return { scale: p.logTarget ? 'log' : 'identity', ...termContributions(f.model, table.columns, from, n) };
+}
+
 /** `version`: that of the state the series came from (a reloaded v1 state is saved again as v1). */
 function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: string; end: string }, hash: string, version = VERSION): FittedForecaster<GamForecasterParams> {
   const spec = { kind: KIND, version, params: p };
@@ -189,6 +206,18 @@ function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: st
       return series.map((f) => predictSeries(f, p, horizon, covariates?.get(f.id), levels));
     },
     residuals: () => new Map(series.map((s) => [s.id, s.residuals])),
+    terms: {
+      history: (history, covariates, fromMs) =>
+        new Map(
+          history.map((s) => {
+            const f = byId.get(s.id);
+            if (!f) throw new GridcastError('UNKNOWN_SERIES', `gam was not fitted on series '${s.id}'`, { seriesId: s.id });
+            return [s.id, historyTerms(f, p, s, covariates?.get(s.id), fromMs)];
+          }),
+        ),
+      horizon: (horizon, covariates) =>
+        new Map(series.map((f) => [f.id, { scale: p.logTarget ? 'log' : 'identity', ...termContributions(f.model, horizonFeatures(f, p, horizon, covariates?.get(f.id)).columns, 0, horizon) }])),
+    },
     toArtifact: () =>
       makeArtifact(spec, window, hash, { series }, {
         edf: series.reduce((a, s) => a + s.model.edf, 0) / series.length,
