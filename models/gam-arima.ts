@@ -69,8 +69,8 @@ export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<
   return {
     spec,
     capabilities: { ...base.capabilities, probabilistic: true },
-    async fit(history, covariates) {
-      const baseFit = await base.fit(history, covariates);
+    async fit(history, covariates, options) {
+      const baseFit = await base.fit(history, covariates, options);
       return fitted(p, baseFit, await fitArimas(history, baseFit.residuals(), p), trainWindow(history), dataHash(history, covariates));
     },
   };
@@ -178,6 +178,14 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
   const byId = new Map(series.map((s) => [s.id, s]));
   return {
     spec,
+    ...(baseFit.refit
+      ? {
+          async refit(history: Series[], covariates?: Map<string, Covariates>) {
+            const baseR = await baseFit.refit!(history, covariates);
+            return fitted(p, baseR, await fitArimas(history, baseR.residuals(), p), trainWindow(history), dataHash(history, covariates));
+          },
+        }
+      : {}),
     ...(baseFit.condition
       ? {
           // Same base coefficients; the ARIMA is refitted on the new window, or keeps its coefficients with its state moved to the new end.

@@ -122,7 +122,17 @@ export function marginalPenalty(m: Marginal): Float64Array {
 
 /** Writes the basis row of value x into out[offset … offset+size). */
 export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0): void {
-  const { size, f } = prepare(m);
+  fillRow(m, prepare(m), x, out, offset);
+}
+
+/** basisRow for one marginal, its preparation looked up once: for loops over many rows. */
+export function basisRowOf(m: Marginal): (x: number, out: Float64Array, offset?: number) => void {
+  const prepared = prepare(m);
+  return (x, out, offset = 0) => fillRow(m, prepared, x, out, offset);
+}
+
+function fillRow(m: Marginal, prepared: Prepared, x: number, out: Float64Array, offset: number): void {
+  const { size, f } = prepared;
   const kn = m.knots;
   const k = kn.length;
   out.fill(0, offset, offset + size);

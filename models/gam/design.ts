@@ -5,7 +5,7 @@
  */
 import { GridcastError } from '../../core/errors.ts';
 import { constraintReflector, nullSpaceCongruence, rowTimesNullSpace } from '../../core/linalg.ts';
-import { basisRow, basisSize, marginalPenalty, placeKnots, type BasisKind, type Marginal } from './basis.ts';
+import { basisRow, basisRowOf, basisSize, marginalPenalty, placeKnots, type BasisKind, type Marginal } from './basis.ts';
 
 /** Data columns by variable name; a factor is coded 0 … levels−1. */
 export type GamData = Record<string, ArrayLike<number>>;
@@ -246,6 +246,65 @@ export function designRow(d: Design, data: GamData, i: number, out: Float64Array
     else out.set(scratch.raw[b], sb.offset);
   }
   return true;
+}
+
+/**
+ * Adds block b's part of the linear predictor, x_b(i)·β_b, to out[i] for every row i (rows off its
+ * by level get nothing). Equals designRow's columns of the block times β, with the constraint
+ * folded into the coefficients once (r·Zβ) instead of applied to every row: what fitted values
+ * over a long history need, without building whole model-matrix rows.
+ */
+export function addBlockPredictor(b: SmoothBlock, data: GamData, beta: Float64Array, out: Float64Array): void {
+  const rawSize = b.reflector ? b.size + 1 : b.size;
+  const gamma = new Float64Array(rawSize);
+  if (b.reflector) {
+    // Z β = H [0; β] with H = I − v vᵀ.
+    const v = b.reflector;
+    let s = 0;
+    for (let j = 1; j < rawSize; j++) s += v[j] * beta[b.offset + j - 1];
+    for (let j = 0; j < rawSize; j++) gamma[j] = (j > 0 ? beta[b.offset + j - 1] : 0) - s * v[j];
+  } else {
+    gamma.set(beta.subarray(b.offset, b.offset + b.size));
+  }
+  const by = b.by ? column(data, b.by.variable) : undefined;
+  const level = b.by?.level;
+  const xs = b.variables.map((v) => column(data, v));
+  const n = out.length;
+  const sizes = b.marginals.map(basisSize);
+  const rows = b.marginals.map((m) => basisRowOf(m));
+  const full = sizes.map((k) => new Float64Array(k));
+  if (b.marginals.length === 1) {
+    const x = xs[0];
+    const row = full[0];
+    const fill = rows[0];
+    for (let i = 0; i < n; i++) {
+      if (by && by[i] !== level) continue;
+      fill(x[i], row);
+      let f = 0;
+      for (let c = 0; c < rawSize; c++) f += row[c] * gamma[c];
+      out[i] += f;
+    }
+    return;
+  }
+  const reduced = b.marginalReflectors ? sizes.map((k) => new Float64Array(k - 1)) : full;
+  const ka = reduced[0].length;
+  const kb = reduced[1].length;
+  for (let i = 0; i < n; i++) {
+    if (by && by[i] !== level) continue;
+    rows[0](xs[0][i], full[0]);
+    rows[1](xs[1][i], full[1]);
+    if (b.marginalReflectors) for (let m = 0; m < 2; m++) rowTimesNullSpace(full[m], b.marginalReflectors[m], reduced[m]);
+    const r0 = reduced[0];
+    const r1 = reduced[1];
+    let f = 0;
+    for (let a = 0; a < ka; a++) {
+      if (r0[a] === 0) continue;
+      let t = 0;
+      for (let c = 0; c < kb; c++) t += r1[c] * gamma[a * kb + c];
+      f += r0[a] * t;
+    }
+    out[i] += f;
+  }
 }
 
 /**
