@@ -193,9 +193,7 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
   }
   // Start where the penalty and the data carry comparable weight in each block (as mgcv's initial.sp).
   const lambda = new Float64Array(m);
-  if (start && start.length === m && start.every((l) => l > 0)) {
-    for (let j = 0; j < m; j++) lambda[j] = clampLambda(start[j]);
-  } else {
+  {
     let j = 0;
     for (const b of blocks) {
       let dx = 0;
@@ -206,6 +204,11 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
         lambda[j++] = clampLambda(ds > 0 ? dx / ds : 1);
       }
     }
+  }
+  if (start && start.length === m && start.every((l) => l > 0)) {
+    // A λ at its bound stays: at λ → ∞ both traces of the update are rank/λ and their difference
+    // is lost to rounding, so the step always pushes on. Those start where a cold fit starts.
+    for (let j = 0; j < m; j++) if (!atBound(start[j])) lambda[j] = clampLambda(start[j]);
   }
   const penaltyTerms = () => {
     let j = 0;
