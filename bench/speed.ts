@@ -51,6 +51,8 @@ interface Case {
 
 interface Side {
   wallSec: number;
+  /** CPU seconds (user + system) of the process, worker threads included: steadier than wall time on a shared machine. */
+  cpuSec: number;
   gamFits: number;
   arimaFits: number;
   mape: number;
@@ -58,12 +60,15 @@ interface Side {
 
 async function runGridcast(c: Case, origins: number[], horizon: number): Promise<Side> {
   const forecaster = forecasterFor('gam-arima', {}, { holidays: c.holidays });
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const results: OriginResult[] = await runBacktest(forecaster, { series: c.series, future: { temperature: c.temperature } }, { horizon, origins, refitEvery: REFIT_EVERY });
   const wallSec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
   const refits = results.filter((r) => r.refitted).length;
   // Every origin fits an ARIMA: at a refit, and at a conditioning (refitArimaOnCondition).
-  return { wallSec, gamFits: refits, arimaFits: DEFAULT_GAM_ARIMA.refitArimaOnCondition ? results.length : refits, mape: scoreBacktest(results).mape ?? Number.NaN };
+  return { wallSec, cpuSec, gamFits: refits, arimaFits: DEFAULT_GAM_ARIMA.refitArimaOnCondition ? results.length : refits, mape: scoreBacktest(results).mape ?? Number.NaN };
 }
 
 async function runR(c: Case, origins: number[], horizon: number): Promise<Side> {
@@ -85,6 +90,7 @@ async function runR(c: Case, origins: number[], horizon: number): Promise<Side> 
       );
     });
     const wallSec = Number(/wall_sec ([\d.]+)/.exec(stdout)?.[1]);
+    const cpuSec = Number(/cpu_sec ([\d.]+)/.exec(stdout)?.[1]);
     const rows = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
     let ape = 0;
     let n = 0;
@@ -94,7 +100,7 @@ async function runR(c: Case, origins: number[], horizon: number): Promise<Side> 
       ape += Math.abs((a - mean) / a);
       n++;
     }
-    return { wallSec, gamFits: origins.length, arimaFits: origins.length, mape: (100 * ape) / n };
+    return { wallSec, cpuSec, gamFits: origins.length, arimaFits: origins.length, mape: (100 * ape) / n };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -119,13 +125,13 @@ for (const c of casesToRun()) {
   const minHistory = forecasterFor('gam-arima', {}, { holidays: c.holidays }).capabilities.minHistory;
   const origins = placeOrigins({ startMs: c.series.start.getTime(), stepSec: c.series.stepSec, length: c.series.values.length, horizon, count: ORIGINS, timeZone: c.series.timeZone ?? 'UTC', minHistory });
   const g = args.only === 'r' ? undefined : await runGridcast(c, origins, horizon);
-  if (g) console.error(`gridcast: ${f(g.wallSec, 1)} s`);
+  if (g) console.error(`gridcast: ${f(g.wallSec, 1)} s wall, ${f(g.cpuSec, 1)} s CPU`);
   const r = args.only === 'gridcast' || !rscriptAvailable() ? undefined : await runR(c, origins, horizon);
-  if (r) console.error(`R: ${f(r.wallSec, 1)} s`);
+  if (r) console.error(`R: ${f(r.wallSec, 1)} s wall, ${f(r.cpuSec, 1)} s CPU`);
   rows.push(
-    `| ${c.name} | ${origins.length} | ${f(g?.wallSec ?? NaN, 1)} | ${f(r?.wallSec ?? NaN, 1)} | ${g && r ? f(g.wallSec / r.wallSec) : '—'} | ${g?.gamFits ?? '—'} / ${r?.gamFits ?? '—'} | ${g?.arimaFits ?? '—'} / ${r?.arimaFits ?? '—'} | ${f(g?.mape ?? NaN)} | ${f(r?.mape ?? NaN)} |`,
+    `| ${c.name} | ${origins.length} | ${f(g?.wallSec ?? NaN, 1)} | ${f(r?.wallSec ?? NaN, 1)} | ${g && r ? f(g.wallSec / r.wallSec) : '—'} | ${f(g?.cpuSec ?? NaN, 1)} | ${f(r?.cpuSec ?? NaN, 1)} | ${g && r ? f(g.cpuSec / r.cpuSec) : '—'} | ${g?.gamFits ?? '—'} / ${r?.gamFits ?? '—'} | ${g?.arimaFits ?? '—'} / ${r?.arimaFits ?? '—'} | ${f(g?.mape ?? NaN)} | ${f(r?.mape ?? NaN)} |`,
   );
 }
-console.log(`| series | origins | gridcast s | R s | ratio | GAM fits gridcast / R | ARIMA fits gridcast / R | MAPE % gridcast | MAPE % R |`);
-console.log(`|---|---|---|---|---|---|---|---|---|`);
+console.log(`| series | origins | gridcast wall s | R wall s | wall ratio | gridcast CPU s | R CPU s | CPU ratio | GAM fits gridcast / R | ARIMA fits gridcast / R | MAPE % gridcast | MAPE % R |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of rows) console.log(r);
