@@ -1,4 +1,4 @@
-import { runWorker } from '../../core/worker.ts';
+import { workerPool } from '../../core/worker-pool.ts';
 import { meanSd } from '../timeindex.ts';
 import { aicc, armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable, type ArmaCoefficients, type ArmaState } from './arma.ts';
 import type { ArmaOrder, WasmBatchInput, WasmCandidate } from './wasm-fit.ts';
@@ -49,6 +49,9 @@ export interface ResidualArimaFit {
   /** Why the wasm ARIMA was not used, when it was not. */
   fallbackReason?: string;
 }
+
+/** The wasm fits run in long-lived workers: starting one (tsx loader, wasm compile) costs more CPU than a search. */
+const wasmWorkers = workerPool(new URL('./arima.pool-worker.ts', import.meta.url));
 
 const toCoefficients = (c: WasmCandidate): ArmaCoefficients => ({ phi: Float64Array.from(c.phi), theta: Float64Array.from(c.theta), mean: c.mean });
 
@@ -141,7 +144,7 @@ export async function fitResidualArimaMany(residuals: Float64Array[], params: Pa
           method: p.estimation === 'css' ? 2 : 1,
           optimizer: 6,
         };
-        candidates = await runWorker<WasmCandidate[][]>(new URL('./arima.worker.ts', import.meta.url), input, p.timeoutMs * batch.length);
+        candidates = await wasmWorkers.run<WasmCandidate[][]>(input, p.timeoutMs * batch.length);
       } catch (e) {
         reason = `arima: ${(e as Error).message}`;
       }
