@@ -5,7 +5,7 @@
  */
 import { GridcastError } from '../../core/errors.ts';
 import { constraintReflector, nullSpaceCongruence, rowTimesNullSpace } from '../../core/linalg.ts';
-import { basisRow, basisRowOf, basisSize, marginalPenalty, placeKnots, type BasisKind, type Marginal } from './basis.ts';
+import { basisRow, basisRowOf, basisSize, marginalPenalty, placeKnots, splineOf, splinePoint, type BasisKind, type Marginal } from './basis.ts';
 
 /** Data columns by variable name; a factor is coded 0 … levels−1. */
 export type GamData = Record<string, ArrayLike<number>>;
@@ -270,41 +270,58 @@ export function addBlockPredictor(b: SmoothBlock, data: GamData, beta: Float64Ar
   const level = b.by?.level;
   const xs = b.variables.map((v) => column(data, v));
   const n = out.length;
-  const sizes = b.marginals.map(basisSize);
-  const rows = b.marginals.map((m) => basisRowOf(m));
-  const full = sizes.map((k) => new Float64Array(k));
+  const pt = splinePoint();
   if (b.marginals.length === 1) {
     const x = xs[0];
-    const row = full[0];
-    const fill = rows[0];
+    const spline = splineOf(b.marginals[0], [gamma]);
     for (let i = 0; i < n; i++) {
       if (by && by[i] !== level) continue;
-      fill(x[i], row);
-      let f = 0;
-      for (let c = 0; c < rawSize; c++) f += row[c] * gamma[c];
-      out[i] += f;
+      spline.locate(x[i], pt);
+      out[i] += spline.value(0, pt);
     }
     return;
   }
-  const reduced = b.marginalReflectors ? sizes.map((k) => new Float64Array(k - 1)) : full;
-  const ka = reduced[0].length;
-  const kb = reduced[1].length;
+  // Tensor product: row a of the coefficient grid, as a spline in the second variable, weighs the
+  // first margin's basis function a. Constrained margins (ti) take their grid back to full bases.
+  const [ka, kb] = b.marginals.map(basisSize);
+  const grid = fullTensorCoefficients(gamma, ka, kb, b.marginalReflectors);
+  const spline = splineOf(b.marginals[1], grid);
+  const row0 = new Float64Array(ka);
+  const fill0 = basisRowOf(b.marginals[0]);
   for (let i = 0; i < n; i++) {
     if (by && by[i] !== level) continue;
-    rows[0](xs[0][i], full[0]);
-    rows[1](xs[1][i], full[1]);
-    if (b.marginalReflectors) for (let m = 0; m < 2; m++) rowTimesNullSpace(full[m], b.marginalReflectors[m], reduced[m]);
-    const r0 = reduced[0];
-    const r1 = reduced[1];
+    fill0(xs[0][i], row0);
+    spline.locate(xs[1][i], pt);
     let f = 0;
-    for (let a = 0; a < ka; a++) {
-      if (r0[a] === 0) continue;
-      let t = 0;
-      for (let c = 0; c < kb; c++) t += r1[c] * gamma[a * kb + c];
-      f += r0[a] * t;
-    }
+    for (let a = 0; a < ka; a++) if (row0[a] !== 0) f += row0[a] * spline.value(a, pt);
     out[i] += f;
   }
+}
+
+/** The ka × kb grid Γ with full0 ⊗ full1 · Γ = reduced0 ⊗ reduced1 · γ (Γ = Z₀ γ Z₁ᵀ; γ itself without reflectors). */
+function fullTensorCoefficients(gamma: Float64Array, ka: number, kb: number, reflectors: Float64Array[] | undefined): Float64Array[] {
+  if (!reflectors) return Array.from({ length: ka }, (_, a) => gamma.slice(a * kb, (a + 1) * kb));
+  const [v0, v1] = reflectors;
+  const expand = (v: Float64Array, g: ArrayLike<number>, out: Float64Array) => {
+    // Z g = H [0; g] with H = I − v vᵀ.
+    let s = 0;
+    for (let j = 1; j < v.length; j++) s += v[j] * g[j - 1];
+    for (let j = 0; j < v.length; j++) out[j] = (j > 0 ? g[j - 1] : 0) - s * v[j];
+  };
+  const rows = Array.from({ length: ka - 1 }, (_, a) => {
+    const r = new Float64Array(kb);
+    expand(v1, gamma.subarray(a * (kb - 1), (a + 1) * (kb - 1)), r);
+    return r;
+  });
+  const grid = Array.from({ length: ka }, () => new Float64Array(kb));
+  const col = new Float64Array(ka - 1);
+  const full = new Float64Array(ka);
+  for (let c = 0; c < kb; c++) {
+    for (let a = 0; a < ka - 1; a++) col[a] = rows[a][c];
+    expand(v0, col, full);
+    for (let a = 0; a < ka; a++) grid[a][c] = full[a];
+  }
+  return grid;
 }
 
 /**

@@ -92,6 +92,12 @@ describe('refitGam (more rows on the same design)', () => {
   it('computes fitted values block by block as the full model-matrix rows give them', () => {
     const withRows = predictGam(refit.model, head(n), true).fit;
     refit.fitted.forEach((v, i) => expect(v).toBeCloseTo(withRows[i], 12));
+    // A te (no margin constraints, one overall) on a cyclic margin, x beyond the knots too.
+    const te: TermSpec[] = [{ kind: 'te', variables: ['x', 'z'], bs: ['cr', 'cc'], k: [5, 6], knots: [undefined, [0, 1]] }];
+    const fit = fitGam(te, head(400), y.subarray(0, 400));
+    const wider = { x: Float64Array.from(x, (v) => 1.4 * v - 0.2), z };
+    const fast = predictGam(fit.model, wider, false).fit;
+    predictGam(fit.model, wider, true).fit.forEach((v, i) => expect(fast[i]).toBeCloseTo(v, 12));
   });
 
   it('refuses data shorter than what it was fitted on', () => {
