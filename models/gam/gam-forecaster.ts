@@ -190,10 +190,10 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
   const y = transform(p, s.values, s.id);
   const tail = buildFeatures(c.nextMs, s.stepSec, n - old, f.timeZone, p, undefined, temperature?.subarray(old), c.temperatureState);
   const rawDayType = concat(c.rawDayType, tail.rawDayType);
-  const raw = Object.fromEntries(Object.keys(tail.columns).map((k) => [k, concat(c.columns[k], tail.columns[k])]));
-  const layout = planLayout(rawDayType, raw, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / stepsPerDay(s.stepSec));
+  const added = withLayout(tail.columns, tail.rawDayType, f.layout);
+  const columns = Object.fromEntries(Object.keys(added).map((k) => [k, concat(c.columns[k], added[k])]));
+  const layout = planLayout(rawDayType, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / stepsPerDay(s.stepSec));
   if (JSON.stringify(layout) !== JSON.stringify(f.layout)) return fitSeries(s, cov, p, true);
-  const columns = withLayout(raw, rawDayType, layout);
   const { model, fitted: fit, incremental } = refitGam(c.gam, columns, y);
   const gam = seriesGam(s, p, f.timeZone, layout, model, fit, tail.temperatureState);
   return { gam, cache: cacheOf(s, temperature, columns, rawDayType, gam, incremental, c.designLength) };
