@@ -3,7 +3,7 @@
  * `auto.arima`, the same 28 day-ahead origins, back to back in one run (timings on a shared
  * machine are noisy; the ratio of two runs measured together is what counts).
  *
- *   npm run bench:speed [-- --origins 28] [--only gridcast|r] [--refit-every K] [--gefcom]
+ *   npm run bench:speed [-- --origins 28] [--only gridcast|r] [--refit-every K] [--series sim,gefcom]
  *
  * Series: three years of the simulated grid at 30-minute steps with temperature (see
  * bench/speed/half-hourly.ts: the shared data is hourly only). gridcast runs exactly what the CLI
@@ -12,7 +12,8 @@
  * gridcast's own feature table with seven smooths, refitting the GAM at every origin, and
  * auto.arima on the last 42 days of residuals (the gam-arima window). Reading files is outside R's
  * timer; gridcast's time includes feature construction, as the CLI's does.
- * --gefcom adds the hourly GEFCom2012 system case (needs GRIDCAST_SHARED_DATA and its own R run).
+ * --series gefcom (or sim,gefcom) runs the hourly GEFCom2012 system case (US holidays, UTC; needs
+ * GRIDCAST_SHARED_DATA), same settings.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
     origins: { type: 'string', default: '28' },
     only: { type: 'string' },
     'refit-every': { type: 'string', default: '1' },
-    gefcom: { type: 'boolean', default: false },
+    series: { type: 'string', default: 'sim' },
   },
 });
 const ORIGINS = Number(args.origins);
@@ -107,11 +108,15 @@ async function runR(c: Case, origins: number[], horizon: number): Promise<Side> 
 }
 
 function casesToRun(): Case[] {
-  const t0 = performance.now();
-  const { series, temperature } = halfHourlySeries();
-  console.error(`half-hourly series built in ${((performance.now() - t0) / 1000).toFixed(1)} s (${series.values.length} steps)`);
-  const out: Case[] = [{ name: `simulated nation, 30 min, 3 years (seed ${HALF_HOURLY.seed})`, series, temperature, holidays: HALF_HOURLY.holidays }];
-  if (args.gefcom) {
+  const wanted = new Set(args.series!.split(','));
+  const out: Case[] = [];
+  if (wanted.has('sim')) {
+    const t0 = performance.now();
+    const { series, temperature } = halfHourlySeries();
+    console.error(`half-hourly series built in ${((performance.now() - t0) / 1000).toFixed(1)} s (${series.values.length} steps)`);
+    out.push({ name: `simulated nation, 30 min, 3 years (seed ${HALF_HOURLY.seed})`, series, temperature, holidays: HALF_HOURLY.holidays });
+  }
+  if (wanted.has('gefcom')) {
     const g = gefcom2012(sharedDataDir()).find((x) => x.seriesId === 'system')!;
     out.push({ name: 'GEFCom2012 system, hourly, 4.5 years', series: { ...g.input.series, timeZone: 'UTC' }, temperature: g.input.future!.temperature, holidays: 'US' });
   }
