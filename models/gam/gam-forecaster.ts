@@ -71,7 +71,7 @@ interface SeriesFit {
  * share (28 daily origins on a year or more of history); beyond, it fits from scratch so the
  * knots follow the data.
  */
-export const MAX_REFIT_GROWTH = 0.1;
+const MAX_REFIT_GROWTH = 0.1;
 
 export function createGamForecaster(params: Partial<GamForecasterParams> = {}): Forecaster<GamForecasterParams> {
   const p = parseGamParams(params);
