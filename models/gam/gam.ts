@@ -5,6 +5,8 @@
 import { GridcastError } from '../../core/errors.ts';
 import { addBlockPredictor, buildDesign, designRow, designScratch, type Design, type GamData, type TermSpec } from './design.ts';
 import { fitPls, type SmoothingCriterion } from './fit.ts';
+import { basisRow, basisRowOf, basisSize } from './basis.ts';
+import { nullSpaceCongruence, rowTimesNullSpace } from '../../core/linalg.ts';
 
 export interface SmoothSummary {
   label: string;
@@ -87,8 +89,9 @@ function usableRows(data: GamData, y: ArrayLike<number>, used: string[], from: n
 }
 
 /** Adds the model-matrix rows `rows` to the upper triangle of XᵀX, to Xᵀy; returns Σy². */
-function accumulate(design: Design, data: GamData, y: ArrayLike<number>, rows: Int32Array, xtxUpper: Float64Array, xty: Float64Array): number {
+function accumulate(design: Design, data: GamData, y: ArrayLike<number>, rows: Int32Array, xtxUpper: Float64Array, xty: Float64Array, group = true): number {
   const p = design.p;
+  const grouped = group ? groupedTensor(design, data, rows) : undefined;
   let yty = 0;
   const row = new Float64Array(p);
   const nz = new Int32Array(p);
@@ -96,6 +99,11 @@ function accumulate(design: Design, data: GamData, y: ArrayLike<number>, rows: I
   const scratch = designScratch(design);
   for (const i of rows) {
     designRow(design, data, i, row, scratch);
+    const yi = y[i];
+    if (grouped) {
+      grouped.add(i, row, yi);
+      row.fill(0, grouped.block.offset, grouped.block.offset + grouped.block.size);
+    }
     // Rows are sparse across by-factor blocks: accumulate over non-zero columns only.
     let m = 0;
     for (let c = 0; c < p; c++) {
@@ -104,7 +112,6 @@ function accumulate(design: Design, data: GamData, y: ArrayLike<number>, rows: I
         vals[m++] = row[c];
       }
     }
-    const yi = y[i];
     yty += yi * yi;
     for (let a = 0; a < m; a++) {
       const ca = nz[a];
@@ -114,10 +121,132 @@ function accumulate(design: Design, data: GamData, y: ArrayLike<number>, rows: I
       for (let b = a; b < m; b++) xtxUpper[base + nz[b]] += va * vals[b];
     }
   }
+  grouped?.finish(xtxUpper, xty);
   return yty;
 }
 
-export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, criterion: SmoothingCriterion = 'REML', opts: { keepIncremental?: boolean } = {}): GamFitResult {
+/** Distinct values of a tensor product's second variable up to which its rows are grouped by them. */
+const MAX_GROUPS = 200;
+
+/**
+ * The cross-products of a tensor-product block (te: one overall constraint, no by) whose second
+ * variable takes few distinct values (time of day: 24 or 48), by groups of that value, as mgcv's
+ * bam(discrete = TRUE) does with its discretised covariates (here exact, nothing rounded). The
+ * block's raw row is a ⊗ b, b fixed within a group, so Σ (a⊗b)(a⊗b)ᵀ = Σ_groups (Σ a aᵀ) ⊗ b bᵀ and
+ * Σ r (a⊗b)ᵀ = Σ_groups (Σ r aᵀ) ⊗ bᵀ: per row, a's outer products with itself and with the other
+ * columns instead of the block's ~100 columns with everything. The constraint is applied once at
+ * the end. On the load GAM (te(temp, hour) = 109 of ~270 columns) that is ~3× less work per row.
+ */
+function groupedTensor(design: Design, data: GamData, rows: Int32Array) {
+  const block = design.smooths.find((b) => b.marginals.length === 2 && !b.by && !b.marginalReflectors && b.reflector);
+  if (!block) return undefined;
+  const x0 = data[block.variables[0]];
+  const x1 = data[block.variables[1]];
+  const groupOf = new Map<number, number>();
+  for (const i of rows) {
+    if (!groupOf.has(x1[i])) {
+      if (groupOf.size >= MAX_GROUPS) return undefined;
+      groupOf.set(x1[i], groupOf.size);
+    }
+  }
+  const p = design.p;
+  const [m0, m1] = block.marginals;
+  const ka = basisSize(m0);
+  const kb = basisSize(m1);
+  const g = groupOf.size;
+  const aa = new Float64Array(g * ka * ka);
+  const ra = new Float64Array(g * p * ka);
+  const ay = new Float64Array(g * ka);
+  const a = new Float64Array(ka);
+  const fillA = basisRowOf(m0);
+  return {
+    block,
+    /** Row i, `row` its full model-matrix row (the block's columns are ignored: they are a ⊗ b). */
+    add(i: number, row: Float64Array, yi: number) {
+      const h = groupOf.get(x1[i])!;
+      fillA(x0[i], a);
+      const aaH = h * ka * ka;
+      for (let r = 0; r < ka; r++) {
+        const ar = a[r];
+        if (ar === 0) continue;
+        ay[h * ka + r] += ar * yi;
+        for (let c = r; c < ka; c++) aa[aaH + r * ka + c] += ar * a[c];
+      }
+      const raH = h * p * ka;
+      const lo = block.offset;
+      const hi = block.offset + block.size;
+      for (let c = 0; c < p; c++) {
+        const v = row[c];
+        if (v === 0 || (c >= lo && c < hi)) continue;
+        const base = raH + c * ka;
+        for (let r = 0; r < ka; r++) ra[base + r] += v * a[r];
+      }
+    },
+    finish(xtxUpper: Float64Array, xty: Float64Array) {
+      const k = ka * kb;
+      const b = new Float64Array(kb);
+      const bs = new Float64Array(g * kb);
+      for (const [value, h] of groupOf) {
+        basisRow(m1, value, b);
+        bs.set(b, h * kb);
+      }
+      // Raw block × block (full, symmetric), Xᵀy, and other columns × block.
+      const t = new Float64Array(k * k);
+      const ty = new Float64Array(k);
+      const rt = new Float64Array(p * k);
+      for (let h = 0; h < g; h++) {
+        const bh = bs.subarray(h * kb, (h + 1) * kb);
+        for (let r = 0; r < ka; r++) {
+          for (let c = r; c < ka; c++) {
+            const v = aa[h * ka * ka + r * ka + c];
+            if (v === 0) continue;
+            for (let u = 0; u < kb; u++) {
+              const vb = v * bh[u];
+              if (vb === 0) continue;
+              for (let w = 0; w < kb; w++) {
+                t[(r * kb + u) * k + c * kb + w] += vb * bh[w];
+                if (c !== r) t[(c * kb + w) * k + r * kb + u] += vb * bh[w];
+              }
+            }
+          }
+          const vy = ay[h * ka + r];
+          for (let u = 0; u < kb; u++) ty[r * kb + u] += vy * bh[u];
+        }
+        for (let col = 0; col < p; col++) {
+          const base = h * p * ka + col * ka;
+          for (let r = 0; r < ka; r++) {
+            const v = ra[base + r];
+            if (v === 0) continue;
+            for (let u = 0; u < kb; u++) rt[col * k + r * kb + u] += v * bh[u];
+          }
+        }
+      }
+      // The block's constraint: columns Z (k × k−1), Zᵀ T Z, Zᵀ ty, (other × block) Z.
+      const v = block.reflector!;
+      const tz = nullSpaceCongruence(t, v);
+      const q = block.size;
+      const off = block.offset;
+      const out = new Float64Array(q);
+      rowTimesNullSpace(ty, v, out);
+      for (let j = 0; j < q; j++) xty[off + j] += out[j];
+      for (let r = 0; r < q; r++) for (let c = r; c < q; c++) xtxUpper[(off + r) * p + off + c] += tz[r * q + c];
+      for (let col = 0; col < p; col++) {
+        if (col >= off && col < off + q) continue;
+        rowTimesNullSpace(rt.subarray(col * k, (col + 1) * k), v, out);
+        for (let j = 0; j < q; j++) {
+          if (col < off) xtxUpper[col * p + off + j] += out[j];
+          else xtxUpper[(off + j) * p + col] += out[j];
+        }
+      }
+    },
+  };
+}
+
+/**
+ * `keepIncremental`: return what refitGam needs. `groupRows: false` accumulates XᵀX row by row
+ * even where a tensor product could be summed by groups (the same numbers up to rounding; for tests).
+ */
+export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, criterion: SmoothingCriterion = 'REML', opts: { keepIncremental?: boolean; groupRows?: boolean } = {}): GamFitResult {
   const nAll = y.length;
   const used = checkData(terms, data, nAll);
   const rows = usableRows(data, y, used, 0, nAll);
@@ -126,7 +255,7 @@ export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, c
   const p = design.p;
   const xtxUpper = new Float64Array(p * p);
   const xty = new Float64Array(p);
-  const yty = accumulate(design, data, y, rows, xtxUpper, xty);
+  const yty = accumulate(design, data, y, rows, xtxUpper, xty, opts.groupRows ?? true);
   const inc: GamIncremental = { terms, design, criterion, xtxUpper, xty, yty, n: rows.length, rowsRead: nAll, designRows: rows.length, lambda: new Float64Array(0) };
   const result = solve(inc, data);
   return opts.keepIncremental ? result : { model: result.model, fitted: result.fitted };
