@@ -29,7 +29,10 @@ export function basisSize(m: Marginal): number {
 
 /** mgcv's place.knots: k knots spread evenly through the sorted unique values. */
 export function placeKnots(values: ArrayLike<number>, k: number): number[] {
-  const u = [...new Set(Array.from(values).filter(Number.isFinite))].sort((a, b) => a - b);
+  const seen = new Set<number>();
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) seen.add(values[i]);
+  // A typed array sorts numerically without a comparator call per comparison (a year of half-hours has ~50,000 distinct temperatures).
+  const u = Float64Array.from(seen).sort();
   if (u.length < k) {
     throw new GridcastError('TOO_FEW_UNIQUE_VALUES', `a smooth with ${k} knots needs at least ${k} distinct values but the data has ${u.length}; lower k or drop the smooth`, { k, unique: u.length });
   }

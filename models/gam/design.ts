@@ -156,6 +156,7 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     }
   }
   const smooths: SmoothBlock[] = [];
+  const byCentres = new Map<Marginal, Float64Array>();
   let offset = parametric.length;
   for (const sp of specs) {
     const sc = blockScratch(sp.marginals);
@@ -179,13 +180,19 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     const withReflectors = { ...sp, marginalReflectors };
     let byCentre: Float64Array | undefined;
     if (sp.by) {
-      byCentre = new Float64Array(k);
-      const unsplit = { ...withReflectors, by: undefined };
-      for (const i of rows) {
-        rawRow(unsplit, data, i, sc, row);
-        for (let c = 0; c < k; c++) byCentre[c] += row[c];
+      // The same for every level of the term (its levels share one marginal): computed once.
+      let centre = byCentres.get(sp.marginals[0]);
+      if (!centre) {
+        centre = new Float64Array(k);
+        const unsplit = { ...withReflectors, by: undefined };
+        for (const i of rows) {
+          rawRow(unsplit, data, i, sc, row);
+          for (let c = 0; c < k; c++) centre[c] += row[c];
+        }
+        for (let c = 0; c < k; c++) centre[c] /= rows.length;
+        byCentres.set(sp.marginals[0], centre);
       }
-      for (let c = 0; c < k; c++) byCentre[c] /= rows.length;
+      byCentre = centre.slice();
     }
     for (const i of rows) {
       if (!rawRow(withReflectors, data, i, sc, row)) continue;
