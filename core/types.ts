@@ -71,7 +71,15 @@ export interface ModelArtifact {
 export interface Forecaster<P = unknown> {
   readonly spec: ForecasterSpec<P>;
   readonly capabilities: Capabilities;
-  fit(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
+  fit(history: Series[], covariates?: Map<string, Covariates>, options?: FitOptions): Promise<FittedForecaster<P>>;
+}
+
+export interface FitOptions {
+  /**
+   * Keep what refit() on a longer history can reuse (a GAM keeps its design, cross-products and
+   * feature table: megabytes per series). A rolling-origin backtest asks; runs do not.
+   */
+  refittable?: boolean;
 }
 
 export interface FittedForecaster<P = unknown> {
@@ -81,6 +89,12 @@ export interface FittedForecaster<P = unknown> {
    * since fit), without refitting — lets a backtest refit only every k origins.
    */
   condition?(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
+  /**
+   * Optional, on a fit made with `refittable`: fit again on a history that extends the fitted one
+   * (same start, more steps), reusing the work already done — a model that cannot reuse it (the
+   * data before the old end changed, the feature layout changed) fits from scratch.
+   */
+  refit?(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
   predict(horizon: number, covariates?: Map<string, Covariates>, quantiles?: number[]): Promise<Forecast[]>;
   /** In-sample residuals per series, for MinT and ARIMA-on-residuals. */
   residuals(): Map<string, Float64Array>;

@@ -86,11 +86,8 @@ export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<
   return {
     spec,
     capabilities: { ...base.capabilities, probabilistic: true },
-    async fit(history, covariates) {
-      const baseFit = await base.fit(history, covariates);
-      const online = p.online === 'kalman' ? adapt(baseFit, history, covariates, new Map()) : undefined;
-      const series = await fitArimas(history, online ? adaptedResiduals(history, online) : baseFit.residuals(), p);
-      return fitted(p, baseFit, withOnline(series, online), trainWindow(history), dataHash(history, covariates));
+    async fit(history, covariates, options) {
+      return fitOnBase(p, await base.fit(history, covariates, options), history, covariates);
     },
   };
 }
@@ -228,11 +225,25 @@ function pseudoOriginErrors(window: Float64Array, s: ArmaState, steps: number, s
   return errorQuantiles(byStep);
 }
 
+/** The ARIMA (and the online adaptation, when on) fitted over a freshly fitted base. */
+async function fitOnBase(p: GamArimaParams, baseFit: FittedForecaster, history: Series[], covariates: Map<string, Covariates> | undefined): Promise<FittedForecaster<GamArimaParams>> {
+  const online = p.online === 'kalman' ? adapt(baseFit, history, covariates, new Map()) : undefined;
+  const series = await fitArimas(history, online ? adaptedResiduals(history, online) : baseFit.residuals(), p);
+  return fitted(p, baseFit, withOnline(series, online), trainWindow(history), dataHash(history, covariates));
+}
+
 function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma[], window: { start: string; end: string }, hash: string): FittedForecaster<GamArimaParams> {
   const spec = { kind: KIND, version: VERSION, params: p };
   const byId = new Map(series.map((s) => [s.id, s]));
   return {
     spec,
+    ...(baseFit.refit
+      ? {
+          async refit(history: Series[], covariates?: Map<string, Covariates>) {
+            return fitOnBase(p, await baseFit.refit!(history, covariates), history, covariates);
+          },
+        }
+      : {}),
     ...(baseFit.condition
       ? {
           // Same base coefficients; the ARIMA is refitted on the new window, or keeps its coefficients with its state moved to the new end.
