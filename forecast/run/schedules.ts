@@ -283,7 +283,7 @@ export function withoutScheduledHours(
 
 /** The service step: the schedules in force at the run's knowledge time over the history window, taken out of the fit (withoutScheduledHours). */
 export async function fitHistoryWithoutSchedules(
-  source: ScheduleSource | undefined,
+  source: Pick<ScheduleSource, 'inForce'> | undefined,
   x: { ids: readonly string[]; history: ReadonlyMap<string, { start: Date; values: Float64Array }>; unitOf: ReadonlyMap<string, string>; knownAt: Date },
 ): Promise<{ history: Map<string, Float64Array>; warnings: string[] }> {
   const first = [...x.history.values()][0];
