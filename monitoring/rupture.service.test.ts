@@ -7,6 +7,8 @@ import { normalDraws, seededRandom } from '../core/random.ts';
 import type { PlannedChangeSource } from '../core/planned.ts';
 import { fakeTransfers } from '../test/fakes/transfers.ts';
 import { transferChanges } from './planned.ts';
+import { inForce, type ScheduleEntry } from '../core/schedule.ts';
+import { scheduleChanges } from './schedule-plans.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -147,5 +149,39 @@ describe('rupture service', () => {
     expect(blind.events.rows.filter((e) => e.kind === 'rupture').map((e) => e.seriesId).sort()).toEqual(['a', 'b']);
     expect(blind.events.rows.filter((e) => e.kind === 'fallback-on')).toHaveLength(2);
     expect(blind.events.rows.filter((e) => e.kind === 'planned')).toEqual([]);
+  });
+
+  it('logs the stop a schedule explains (a large consumer down to its auxiliaries) as `planned`, with no rupture and no fallback switch; the same stop without the schedule is a rupture', async () => {
+    // a's load falls to 10 % for 3 days from stepAt; its schedule says so, issued 2 h after the stop began
+    // (the published forecasts do not know it); b, its sibling, is unchanged.
+    const stepAt = 40 * 24 + 6;
+    const endAt = stepAt + 3 * 24;
+    const stopped = (plain: ResidualHour[], low: ResidualHour[]) => plain.map((h, t) => (t >= stepAt && t < endAt ? low[t] : h));
+    const make = () =>
+      new Map([
+        ['a', stopped(simulate(48 * 24, { seed: 31 }), simulate(48 * 24, { seed: 31, stepAt, step: -0.9 }))],
+        ['b', simulate(48 * 24, { seed: 32 })],
+      ]);
+    const parent = new Map([['a', 'top'], ['b', 'top']]);
+    const issuedAt = new Date(T0 + (stepAt + 2) * HOUR);
+    const entries: ScheduleEntry[] = [
+      { seriesId: 'a', start: new Date(T0 + stepAt * HOUR), end: new Date(T0 + endAt * HOUR), value: 10, unit: 'MW', issuedAt, source: 'plant', reason: 'maintenance', p10: null, p90: null, sd: null, receivedAt: issuedAt },
+    ];
+    // The pieces in force as the schedule repository gives them (store/schedules.repository.ts applies the same rule).
+    const pieces = { inForce: async (ids: string[], from: Date, to: Date, asOf: Date) => inForce(entries.filter((e) => ids.includes(e.seriesId)), from, to, asOf) };
+    const known = await hourly(make(), 20 * 24, 47 * 24, parent, [scheduleChanges(pieces)]);
+    expect(known.events.rows.filter((e) => e.kind !== 'planned')).toEqual([]);
+    const planned = known.events.rows.filter((e) => e.kind === 'planned');
+    expect(planned.map((e) => e.seriesId)).toEqual(['a']);
+    expect(planned[0]).toMatchObject({ severity: 'info', detail: { edge: 'start', side: 'down', plan: { kind: 'schedule', source: 'plant', ref: `plant@${issuedAt.toISOString()}`, plannedValue: 10 } } });
+    expect(planned[0].at.getTime()).toBeGreaterThanOrEqual(issuedAt.getTime());
+    expect((planned[0].at.getTime() - (T0 + stepAt * HOUR)) / HOUR).toBeLessThanOrEqual(24);
+    expect(known.states.rows.get('a')!.mode).toBe('model');
+
+    const blind = await hourly(make(), 20 * 24, 47 * 24, parent);
+    expect(blind.events.rows.filter((e) => e.kind === 'rupture').map((e) => e.seriesId)).toEqual(['a']);
+    expect(blind.events.rows.filter((e) => e.kind === 'fallback-on').map((e) => e.seriesId)).toEqual(['a']);
+    expect(blind.events.rows.filter((e) => e.kind === 'planned')).toEqual([]);
+    expect(blind.states.rows.get('a')!.mode).toBe('fallback');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ScheduleEntry } from '../core/schedule.ts';
+import { inForce, type ScheduleEntry } from '../core/schedule.ts';
 import { PlannedWindows } from './planned.ts';
 import { scheduleChanges, scheduleValues } from './schedule-plans.ts';
 
@@ -27,7 +27,9 @@ describe('schedules as planned changes for the rupture monitor', () => {
     const source = scheduleChanges({ inForce: async (...args) => ((asked = args), pieces) });
     const q = { seriesIds: ['a', 'b'], from: new Date(T0), to: new Date(T0 + 24 * H), knownAt: new Date(T0 - H) };
     const windows = await source.windows(q);
-    expect(asked).toEqual([q.seriesIds, q.from, q.to, q.knownAt]);
+    const [ids, from, to, knownAt] = asked as [string[], Date, Date, Date];
+    expect([ids, knownAt]).toEqual([q.seriesIds, q.knownAt]);
+    expect(from.getTime() <= q.from.getTime() && to.getTime() >= q.to.getTime()).toBe(true);
     expect(windows.map((w) => [w.seriesId, (w.start.getTime() - T0) / H, (w.end.getTime() - T0) / H, w.plannedValue, w.ref, w.kind, w.direction])).toEqual([
       ['a', 0, 6, (2 * 10 + 4 * 4) / 6, 'plant@2026-03-01T08:00:00.000Z', 'schedule', undefined],
       ['a', 8, 9, 1, 'plant@2026-03-01T08:00:00.000Z', 'schedule', undefined],
@@ -39,6 +41,17 @@ describe('schedules as planned changes for the rupture monitor', () => {
     expect(known.explaining('a', new Date(T0 + 3 * H), 'down', 6)?.edge).toBe('start');
     expect(known.explaining('a', new Date(T0 + 3 * H), 'up', 6)?.edge).toBe('start');
     expect(known.explaining('a', new Date(T0 + 30 * H), 'up', 6)).toBeNull();
+  });
+
+  it('gives a window its whole span, not its part inside the asked range (the monitor asks up to its now)', async () => {
+    // A 72-hour stop issued before it began, asked about 6 hours into it: the window ends where the schedule does.
+    const entries = [piece('a', 0, 72, 5), piece('b', -100, -50, 1), piece('b', 200, 300, 1)];
+    const source = scheduleChanges({ inForce: async (ids, from, to, asOf) => inForce(entries.filter((e) => ids.includes(e.seriesId)), from, to, asOf) });
+    const windows = await source.windows({ seriesIds: ['a', 'b'], from: new Date(T0 - 24 * H), to: new Date(T0 + 6 * H), knownAt: new Date(T0 + 6 * H) });
+    // b's pieces are outside the asked range: no window.
+    expect(windows.map((w) => [w.seriesId, (w.start.getTime() - T0) / H, (w.end.getTime() - T0) / H])).toEqual([['a', 0, 72]]);
+    // So a shift later under the stop is not taken for its end.
+    expect(PlannedWindows.of(windows).explaining('a', new Date(T0 + 30 * H), 'down', 24)).toBeNull();
   });
 });
 

@@ -14,6 +14,14 @@ export interface SchedulePieces {
 }
 
 /**
+ * How far around the asked range the pieces are read: a window is the whole run of its pieces, not
+ * its part inside the range. The monitor asks up to its `now`; a window clipped there would end at
+ * every check, so the detector would stop skipping the plan's hours and the clipped end would
+ * "explain" each further shift under the plan as the plan's end.
+ */
+const REACH_MS = 366 * 86_400_000;
+
+/**
  * Schedules as a source of planned changes for the rupture monitor: each run of contiguous pieces of
  * one version is one window, with no direction (a schedule says the level, not which way it moves)
  * and its time-weighted mean as the planned value.
@@ -30,7 +38,8 @@ export function scheduleChanges(pieces: Pick<SchedulePieces, 'inForce'>): Planne
         windows.push(open.w);
         open = null;
       };
-      for (const p of await pieces.inForce(q.seriesIds, q.from, q.to, q.knownAt)) {
+      const reach = (d: Date, sign: number) => new Date(d.getTime() + sign * REACH_MS);
+      for (const p of await pieces.inForce(q.seriesIds, reach(q.from, -1), reach(q.to, 1), q.knownAt)) {
         const ref = versionLabel(p);
         const span = p.end.getTime() - p.start.getTime();
         if (open && open.w.seriesId === p.seriesId && open.w.ref === ref && open.w.end.getTime() === p.start.getTime()) {
@@ -42,7 +51,7 @@ export function scheduleChanges(pieces: Pick<SchedulePieces, 'inForce'>): Planne
         open = { w: { seriesId: p.seriesId, start: p.start, end: p.end, kind: 'schedule', source: p.source, ref, version: 1 }, weighted: p.value * span };
       }
       close();
-      return windows;
+      return windows.filter((w) => w.end.getTime() > q.from.getTime() && w.start.getTime() < q.to.getTime());
     },
   };
 }

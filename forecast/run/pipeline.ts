@@ -16,7 +16,7 @@ import { historySince } from './monitor-plan.ts';
 import { applyTransfers, takeOutTransfers } from '../transfers.ts';
 import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
 import { SCHEDULE_MODEL } from '../../core/schedule.ts';
-import { PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
+import { fitHistoryWithoutSchedules, PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
@@ -98,6 +98,9 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
   const warnings: string[] = [...inputs.warnings];
   const parentOf = new Map(settings.nodes.map((n) => [n.id, n.parent]));
   if (settings.transfers?.length) warnings.push(...takeOutTransfers(inputs, settings.transfers, parentOf));
+  // Hours a schedule fixed are left out of the fit only: the schedule's empirical bands and top-down proportions read them.
+  const fitOnly = await fitHistoryWithoutSchedules(deps.schedules, { ids: sm.rows, history: inputs.history, unitOf: new Map(settings.nodes.map((n) => [n.id, n.unit])), knownAt: spec.knownAt });
+  warnings.push(...fitOnly.warnings);
   const plans = new Map(sm.rows.map((id) => [id, spec.plan(id)]));
   const paths = weatherPaths(spec, inputs, plans, warnings);
   const data = new Map(
@@ -105,7 +108,9 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
       const p = paths.get(id)!;
       const fit = !p.weatherFree && inputs.fitCovariates.has(id) ? { fitCovariates: inputs.fitCovariates.get(id)! } : {};
       const plan = plans.get(id)!;
-      return [id, historySince({ history: inputs.history.get(id)!, ...fit, predictCovariates: p.predict }, 'fit' in plan ? plan.since : undefined)];
+      const h = inputs.history.get(id)!;
+      const history = fitOnly.history.has(id) ? { ...h, values: fitOnly.history.get(id)! } : h;
+      return [id, historySince({ history, ...fit, predictCovariates: p.predict }, 'fit' in plan ? plan.since : undefined)];
     }),
   );
   for (const [id, p] of paths) if (p.weatherFree) plans.set(id, { ...plans.get(id)!, weatherFree: p.weatherFree.why });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScheduleEntry } from '../../core/schedule.ts';
 import { inForce } from '../../core/schedule.ts';
-import { declaredQuantiles, hourlySchedule, MIN_SCHEDULE_ERRORS, scheduledBase, substituteSchedules } from './schedules.ts';
+import { declaredQuantiles, hourlySchedule, MIN_SCHEDULE_ERRORS, scheduledBase, substituteSchedules, withoutScheduledHours } from './schedules.ts';
 import type { ScheduleSource } from './ports.ts';
 
 const t = (iso: string) => new Date(iso);
@@ -127,5 +127,36 @@ describe('scheduledBase (the run step, over a fake schedule source)', () => {
     const s = await scheduledBase(none, x);
     expect(s.base.get('c')).toBe(base.get('c'));
     expect(s.record).toEqual({});
+  });
+});
+
+describe('withoutScheduledHours (the fit history of a scheduled node)', () => {
+  const H = 3_600_000;
+  const at = (h: number) => new Date(START.getTime() + h * H);
+  const series = (n: number, f: (k: number) => number) => ({ start: START, values: Float64Array.from({ length: n }, (_, k) => f(k)) });
+
+  it('takes the hours a schedule covered out of the node\'s fit, leaves its ancestors and the hours around, and says so', () => {
+    // c stops for hours 24–47 of 96 (its schedule says 5 MW); p is its parent.
+    const history = new Map([
+      ['c', series(96, (k) => (k >= 24 && k < 48 ? 4 : 150))],
+      ['p', series(96, (k) => (k >= 24 && k < 48 ? 504 : 650))],
+    ]);
+    const pieces = inForce([entry({ start: at(24), end: at(48), value: 5 }), entry({ start: at(200), end: at(210), value: 1 })], START, at(96), at(30));
+    const r = withoutScheduledHours(history, pieces, new Map([['c', 'MW'], ['p', 'MW']]));
+    expect([...r.history.keys()]).toEqual(['c']);
+    const c = r.history.get('c')!;
+    expect([...c].map((v, k) => [k, Number.isNaN(v)]).filter(([, nan]) => nan).map(([k]) => k)).toEqual(Array.from({ length: 24 }, (_, i) => 24 + i));
+    expect(c[23]).toBe(150);
+    expect(c[48]).toBe(150);
+    // The stored history is not changed (the schedule's empirical bands read it).
+    expect(history.get('c')!.values[30]).toBe(4);
+    expect(r.warnings).toEqual(["scheduled hours taken out of the fit (the plan's level, not a pattern): c (24 h)"]);
+  });
+
+  it('keeps the history of a node that runs to schedules most of the time', () => {
+    const history = new Map([['c', series(48, () => 80)]]);
+    const r = withoutScheduledHours(history, inForce([entry({ start: at(0), end: at(30), value: 80 })], START, at(48), at(48)), new Map([['c', 'MW']]));
+    expect(r.history.size).toBe(0);
+    expect(r.warnings).toEqual(['c: schedules cover 30 of its 48 measured history hours: kept in the fit (the node runs to schedules)']);
   });
 });

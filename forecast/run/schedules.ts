@@ -238,3 +238,56 @@ export async function scheduledBase(
   }
   return substituteSchedules({ ...x, inForce, past });
 }
+
+/** Most of a node's measured history its schedules may cover and still be taken out of its fit: beyond it, running to a schedule is how the node runs. */
+const MAX_SCHEDULED_SHARE = 0.5;
+
+/**
+ * A scheduled node's history without the hours its schedule covered (NaN), for the fit only: those
+ * hours are the plan's level (a plant's maintenance stop), not a pattern the model should repeat
+ * after the plan is over (a 4-week profile would forecast the stop again a week later). `pieces`:
+ * the schedules in force over the history. A node whose schedules cover more than half its measured
+ * history keeps it whole (warned). The node's ancestors keep theirs. Pure; returns the changed series only.
+ */
+export function withoutScheduledHours(
+  history: ReadonlyMap<string, { start: Date; values: Float64Array }>,
+  pieces: readonly ScheduleEntry[],
+  unitOf: ReadonlyMap<string, string>,
+): { history: Map<string, Float64Array>; warnings: string[] } {
+  const out = new Map<string, Float64Array>();
+  const warnings: string[] = [];
+  const taken: string[] = [];
+  for (const id of [...new Set(pieces.map((p) => p.seriesId))].sort()) {
+    const h = history.get(id);
+    if (!h || h.values.length === 0) continue;
+    const hours = hourlySchedule(pieces.filter((p) => p.seriesId === id), h.start, h.values.length, unitOf.get(id) ?? '');
+    const values = Float64Array.from(h.values);
+    let covered = 0;
+    let measured = 0;
+    for (let k = 0; k < values.length; k++) {
+      if (!Number.isFinite(values[k])) continue;
+      measured++;
+      if (hours[k]) (covered++, (values[k] = NaN));
+    }
+    if (covered === 0) continue;
+    if (covered > MAX_SCHEDULED_SHARE * measured) {
+      warnings.push(`${id}: schedules cover ${covered} of its ${measured} measured history hours: kept in the fit (the node runs to schedules)`);
+      continue;
+    }
+    out.set(id, values);
+    taken.push(`${id} (${covered} h)`);
+  }
+  if (taken.length > 0) warnings.push(`scheduled hours taken out of the fit (the plan's level, not a pattern): ${taken.join(', ')}`);
+  return { history: out, warnings };
+}
+
+/** The service step: the schedules in force at the run's knowledge time over the history window, taken out of the fit (withoutScheduledHours). */
+export async function fitHistoryWithoutSchedules(
+  source: Pick<ScheduleSource, 'inForce'> | undefined,
+  x: { ids: readonly string[]; history: ReadonlyMap<string, { start: Date; values: Float64Array }>; unitOf: ReadonlyMap<string, string>; knownAt: Date },
+): Promise<{ history: Map<string, Float64Array>; warnings: string[] }> {
+  const first = [...x.history.values()][0];
+  if (!source || !first || first.values.length === 0) return { history: new Map(), warnings: [] };
+  const to = new Date(first.start.getTime() + first.values.length * HOUR_MS);
+  return withoutScheduledHours(x.history, await source.inForce([...x.ids], first.start, to, x.knownAt), x.unitOf);
+}
