@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { summingMatrix, type HierarchyNode } from '../../core/hierarchy.ts';
-import { RECONCILIATION_METHODS } from '../../core/config.ts';
+import { BAND_METHODS, RECONCILIATION_METHODS, type BandMethod, type ReconciliationMethod } from '../../core/config.ts';
 import { reconcile, type NodeForecast } from '../../forecast/reconcile/index.ts';
 import { gefcom2012, sharedDataDir } from '../datasets.ts';
 import { baseOf, HORIZON, originIndices, OUT_DIR, type BasePlan, type SeriesBase } from './base.ts';
@@ -55,7 +55,9 @@ if (process.env.BENCH_BASE_ONLY === '1' || SERIES) process.exit(0);
 const top = sm.rows[0];
 const bottom = sm.cols;
 const residualSteps = PLAN.residualDays * 24;
-const tracks = new Map<string, Map<string, NodeTrack>>([['base', new Map()], ...RECONCILIATION_METHODS.map((m) => [m, new Map<string, NodeTrack>()] as const)]);
+/** Every method with every way of making its bands: the mean is the same, the quantiles differ. */
+const VARIANTS = RECONCILIATION_METHODS.flatMap((method) => BAND_METHODS.map((bands) => ({ method, bands, key: `${method} · ${bands}` })));
+const tracks = new Map<string, Map<string, NodeTrack>>([['base', new Map()], ...VARIANTS.map((v) => [v.key, new Map<string, NodeTrack>()] as const)]);
 const timing = new Map<string, number[]>();
 const applied = new Map<string, Map<string, number>>();
 const lambdas: number[] = [];
@@ -75,19 +77,19 @@ for (let k = 0; k < origins.length; k++) {
     history.set(id, cases.find((c) => c.seriesId === id)!.input.series.values.slice(o - residualSteps, o));
     appendTrack(tracks.get('base')!, id, ob.mean, ob.quantiles, nanOf(ob.actual));
   }
-  for (const method of RECONCILIATION_METHODS) {
+  for (const { method, bands, key } of VARIANTS) {
     const started = performance.now();
-    const r = reconcile({ sm, method, base, residuals, history });
-    (timing.get(method) ?? timing.set(method, []).get(method)!).push(performance.now() - started);
-    const a = applied.get(method) ?? applied.set(method, new Map()).get(method)!;
+    const r = reconcile({ sm, method, base, residuals, history, bands: { method: bands } });
+    (timing.get(key) ?? timing.set(key, []).get(key)!).push(performance.now() - started);
+    const a = applied.get(key) ?? applied.set(key, new Map()).get(key)!;
     // Numbers that change with the origin (lambda, history steps used) are given as ranges below.
-    const label = r.applied.replace(/\d+(\.\d+)?/g, '#');
+    const label = `${r.applied}; bands ${r.bands}`.replace(/\d+(\.\d+)?/g, '#');
     a.set(label, (a.get(label) ?? 0) + 1);
-    if (method === 'mint-shrink' && r.lambda !== undefined) lambdas.push(r.lambda);
+    if (method === 'mint-shrink' && bands === 'comonotonic' && r.lambda !== undefined) lambdas.push(r.lambda);
     for (const w of r.warnings) warnings.set(w, (warnings.get(w) ?? 0) + 1);
     for (const id of sm.rows) {
       const v = r.values.get(id)!;
-      appendTrack(tracks.get(method)!, id, v.mean, v.quantiles, nanOf(bases.get(id)!.origins[k].actual));
+      appendTrack(tracks.get(key)!, id, v.mean, v.quantiles, nanOf(bases.get(id)!.origins[k].actual));
     }
   }
 }
@@ -104,7 +106,7 @@ const meanMs = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const appliedNote = (m: string) =>
   [...(applied.get(m) ?? [])].map(([label, n]) => (n === origins.length ? label : `${label} ×${n}`)).join(', ') +
-  (m === 'mint-shrink' && lambdas.length ? `; lambda ${f(Math.min(...lambdas), 3)}–${f(Math.max(...lambdas), 3)}` : '');
+  (m.startsWith('mint-shrink') && lambdas.length ? `; lambda ${f(Math.min(...lambdas), 3)}–${f(Math.max(...lambdas), 3)}` : '');
 /** Origins at which a method's top-level day-ahead MAPE beats the base's (ties count half): how consistent a difference is. */
 const topWins = (m: string) => {
   const mapeAt = (t: NodeTrack, k: number) => {
@@ -132,8 +134,11 @@ const verdict = (s: LevelSummary) => {
   return topOk && avgOk ? 'yes' : `no (${[topOk ? '' : 'top worse', avgOk ? '' : 'average not better'].filter(Boolean).join(', ')})`;
 };
 
+const zoneCoverages = (s: LevelSummary) => bottom.map((id) => s.byNode.get(id)!.coverage).filter((c): c is number => c !== null);
+const zoneRange = (s: LevelSummary) => `${f(Math.min(...zoneCoverages(s)), 1)}–${f(Math.max(...zoneCoverages(s)), 1)}`;
+const zonesInTarget = (s: LevelSummary) => `${zoneCoverages(s).filter((c) => c >= 72 && c <= 88).length}/${zoneCoverages(s).length}`;
 const outCols = outOfMean.map((id) => `${id} MAE`);
-const head = ['method', 'top MAPE %', `zones MAPE % (mean of ${bottom.length - outOfMean.length})`, 'levels MAPE % (mean of 2)', ...outCols, 'top RMSE', 'origins better than base at top', 'top P10–P90 cov %', 'zones P10–P90 cov %', 'ms / reconciliation', 'meets target', 'what ran'];
+const head = ['method', 'top MAPE %', `zones MAPE % (mean of ${bottom.length - outOfMean.length})`, 'levels MAPE % (mean of 2)', ...outCols, 'top RMSE', 'origins better than base at top', 'top P10–P90 cov %', 'zones P10–P90 cov %', 'zones cov % min–max', 'zones in 72–88 %', 'ms / reconciliation', 'meets target', 'what ran'];
 const rows = [...summaries].map(([m, s]) => [
   m,
   f(s.top.mape),
@@ -144,6 +149,8 @@ const rows = [...summaries].map(([m, s]) => [
   m === 'base' ? '—' : topWins(m),
   f(s.top.coverage, 1),
   f(s.bottomCoverage, 1),
+  zoneRange(s),
+  zonesInTarget(s),
   m === 'base' ? '—' : f(meanMs(timing.get(m)!), 2),
   m === 'base' ? '—' : verdict(s),
   m === 'base' ? `${PLAN.model}, unreconciled` : appliedNote(m),

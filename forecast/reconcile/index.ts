@@ -1,12 +1,13 @@
 import type { ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 import type { SummingMatrix } from '../../core/hierarchy.ts';
-import { applyProjection } from './apply.ts';
+import { applyProjection, type RunVectors } from './apply.ts';
 import { bottomUp } from './methods/bottom-up.ts';
 import { mintShrink } from './methods/mint-shrink.ts';
 import { ols } from './methods/ols.ts';
 import { topDown } from './methods/top-down.ts';
 import { wlsStructural, wlsVar } from './methods/wls.ts';
+import { DEFAULT_BAND_METHOD, sampledBands, type BandOptions } from './probabilistic.ts';
 import type { MethodOutcome } from './projection.ts';
 import { structureOf, type Structure } from './structure.ts';
 
@@ -27,6 +28,8 @@ export interface ReconcileInput {
   residualWindow?: number;
   /** Per sm.rows id (at least the root and the bottoms), time-aligned actuals (top-down). */
   history?: Map<string, Float64Array>;
+  /** How quantiles are made (probabilistic.ts); default DEFAULT_BAND_METHOD, which needs `residuals`. */
+  bands?: BandOptions;
 }
 
 export interface ReconcileResult {
@@ -36,6 +39,8 @@ export interface ReconcileResult {
   /** What ran, e.g. 'mint-shrink (lambda 0.231)' or 'wls-var (covariance singular, lambda 0.000)'. */
   applied: string;
   lambda?: number;
+  /** How the quantiles were made, e.g. 'joint residuals (1000 paths of 1440 residual steps)' or 'comonotonic (no residuals)'. */
+  bands: string;
   /** Pure code does not log: the caller logs these. */
   warnings: string[];
 }
@@ -57,10 +62,13 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     return y;
   };
   const steps = Array.from({ length: horizon }, (_, h) => h);
-  const out = applyProjection(sm, outcome.projection, {
+  const vectors = {
     mean: steps.map((h) => column((f) => f.mean, h)),
     quantiles: levels.map((l) => steps.map((h) => column((f) => f.quantiles[l], h))),
-  });
+  };
+  const out = applyProjection(sm, outcome.projection, vectors);
+  const bands = reconcileBands(st, outcome, vectors, levels, input);
+  if (bands.quantiles) out.quantiles = bands.quantiles;
   const row = (vectors: Float64Array[], i: number) => {
     const r = new Float64Array(vectors.length);
     for (let h = 0; h < vectors.length; h++) r[h] = vectors[h][i];
@@ -74,8 +82,31 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     method,
     applied: outcome.applied,
     ...(outcome.lambda !== undefined ? { lambda: outcome.lambda } : {}),
-    warnings: outcome.warnings,
+    bands: bands.applied,
+    warnings: [...outcome.warnings, ...bands.warnings],
   };
+}
+
+/**
+ * Sampled bands where asked and possible; otherwise the comonotonic ones applyProjection made,
+ * labelled with why (a warning when sampled bands were asked for and could not be made).
+ */
+function reconcileBands(st: Structure, outcome: MethodOutcome, vectors: RunVectors, levels: string[], input: ReconcileInput): { quantiles?: Float64Array[][]; applied: string; warnings: string[] } {
+  const method = input.bands?.method ?? DEFAULT_BAND_METHOD;
+  if (method === 'comonotonic' || levels.length === 0) return { applied: 'comonotonic', warnings: [] };
+  const fallback = (why: string) => ({ applied: `comonotonic (${why})`, warnings: [`bands: comonotonic sums of bottom quantiles (wide at the top): ${why}.`] });
+  const res = input.residuals;
+  // No residuals at all: the caller chose to give none (OLS, WLS, top-down need none); the label says so.
+  if (!res) return { applied: 'comonotonic (no residuals)', warnings: [] };
+  if (st.sm.rows.some((id) => !res.get(id))) return fallback('no residuals for every node');
+  if (st.sm.rows.some((id) => res.get(id)!.length !== res.get(st.sm.rows[0])!.length)) return fallback('residuals not time-aligned (lengths differ)');
+  const r = sampledBands(st, outcome.projection, vectors, levels.map(Number), res, {
+    ...(input.residualWindow !== undefined ? { window: input.residualWindow } : {}),
+    ...(input.bands?.paths !== undefined ? { paths: input.bands.paths } : {}),
+    ...(input.bands?.seed !== undefined ? { seed: input.bands.seed } : {}),
+  });
+  if ('reason' in r) return fallback(r.reason);
+  return { quantiles: r.quantiles, applied: r.applied, warnings: r.warnings };
 }
 
 function project(st: Structure, input: ReconcileInput): MethodOutcome {

@@ -133,7 +133,9 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history });
+  // A run recorded before the bands setting existed was made with comonotonic bands: a reproduction keeps them.
+  const bands = { method: settings.bands ?? 'comonotonic' } as const;
+  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, bands });
   warnings.push(...rec.warnings);
 
   // A deadline fallback run labels every series: readers must never take it for the model's forecast.
@@ -174,7 +176,8 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     values,
     inputsHash: inputs.hash,
     modelVersions: Object.fromEntries(sm.rows.map((id) => [id, planLabel(plans.get(id)!, data.get(id)!)])),
-    reconciliationApplied: rec.applied,
+    // The projection, then how the bands were made: operators read both in the run's method.
+    reconciliationApplied: `${rec.applied}; bands: ${rec.bands}`,
     warnings,
     weather: Object.fromEntries(inputs.weather),
     series: sm.rows.length,
