@@ -65,7 +65,7 @@ describe.each(backends)('gridcast forecast on %s', (kind) => {
       const csv = [view.mean, view.quantiles['0.1'], view.quantiles['0.5'], view.quantiles['0.9']].map((x) => String(Number(x.toPrecision(12))));
       expect(line.split(',').slice(0, 7)).toEqual(['ss3', '1d', '2025-03-29T23:00:00.000Z', ...csv]);
       expect(line.endsWith(',average:train,')).toBe(true);
-      expect(coherenceViolations(await readForecasts(db, 1), run.settings.nodes).violations).toEqual([]);
+      expect(coherenceViolations(await readForecasts(db, 1), run).violations).toEqual([]);
     } finally {
       await db.close();
     }
