@@ -34,7 +34,10 @@ export const DEFAULT_SEED = 1;
 export const MIN_COPULA_STEPS = 50;
 /** Fewest paths a work budget may leave; below it quantile noise exceeds what reconciliation gains. */
 const MIN_PATHS = 200;
-/** Multiply-adds spent on reconciling paths (about 3–5 s of one core): large hierarchies get fewer paths. */
+/**
+ * Multiply-adds spent on reconciling paths (about 3–5 s of one core): large hierarchies get fewer
+ * paths; past 10 times this with MIN_PATHS, no sampled bands.
+ */
 const WORK_BUDGET = 4e9;
 
 export interface SampledBands {
@@ -235,6 +238,9 @@ export function sampledBands(
   // m·a multiply-adds per path and step when P_a is used, n·log K for sorting.
   const perPath = horizon * (m * Math.max(1, a) + n * 10);
   const wanted = opts.paths ?? DEFAULT_PATHS;
+  // Even the fewest paths far over budget (a large hierarchy over a year of hours): comonotonic
+  // bands instead, with the caller's warning.
+  if (MIN_PATHS * perPath > 10 * WORK_BUDGET) return { reason: `${MIN_PATHS} paths × ${horizon} steps × ${n} nodes exceed the work budget` };
   const budgeted = Math.min(wanted, Math.max(MIN_PATHS, Math.floor(WORK_BUDGET / perPath)));
   const ranks = jointRanks(st, residuals, opts.window ?? Infinity, budgeted, opts.seed ?? DEFAULT_SEED);
   if ('reason' in ranks) return ranks;
