@@ -1,4 +1,4 @@
-import type { Horizon, ReconciliationMethod } from '../../core/config.ts';
+import type { BandMethod, Horizon, ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { summingMatrix } from '../../core/hierarchy.ts';
 import type { Covariates, ModelArtifact } from '../../core/types.ts';
@@ -133,8 +133,11 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  // A run recorded before the bands setting existed was made with comonotonic bands: a reproduction keeps them.
-  const bands = { method: settings.bands ?? 'comonotonic' } as const;
+  // A run recorded before the bands setting existed was made with comonotonic bands: a reproduction
+  // keeps them. Mid-term bands are the spread over climate scenario years, one weather year for
+  // every node at once: the nodes move together there, which the comonotonic sums are, and the
+  // hourly residuals' dependence is not.
+  const bands: { method: BandMethod } = { method: spec.horizon === 'mid-term' ? 'comonotonic' : (settings.bands ?? 'comonotonic') };
   const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, bands });
   warnings.push(...rec.warnings);
 
