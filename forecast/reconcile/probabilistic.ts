@@ -195,26 +195,46 @@ export function pathProjector(st: Structure, projection: Projection, vectors: nu
       if (out[i][j] !== 0) nonzero = true;
     }
   }
-  const r = new Float64Array(a);
   return (y, K) => {
-    for (let k = 0; k < K; k++) {
-      const o = k * n;
-      if (nonzero) {
+    if (nonzero) {
+      // R = constraint residuals of every path (K × a), then y_b += P_a·r four paths at a time:
+      // each P_a entry is loaded once per four paths (the m·a·K product is the whole cost).
+      const r = new Float64Array(K * a);
+      for (let k = 0; k < K; k++) {
+        const o = k * n;
         for (let i = 0; i < a; i++) {
           let s = y[o + i];
           const cols = sm.rowCols[i];
           for (let c = 0; c < cols.length; c++) s -= y[o + a + cols[c]];
-          r[i] = s;
-        }
-        for (let j = 0; j < m; j++) {
-          let s = 0;
-          const p = j * a;
-          for (let i = 0; i < a; i++) s += pa[p + i] * r[i];
-          y[o + a + j] += s;
+          r[k * a + i] = s;
         }
       }
-      sums(y, o);
+      for (let j = 0; j < m; j++) {
+        const p = j * a;
+        let k = 0;
+        for (; k + 3 < K; k += 4) {
+          const r0 = k * a, r1 = r0 + a, r2 = r1 + a, r3 = r2 + a;
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          for (let i = 0; i < a; i++) {
+            const w = pa[p + i];
+            s0 += w * r[r0 + i];
+            s1 += w * r[r1 + i];
+            s2 += w * r[r2 + i];
+            s3 += w * r[r3 + i];
+          }
+          y[k * n + a + j] += s0;
+          y[(k + 1) * n + a + j] += s1;
+          y[(k + 2) * n + a + j] += s2;
+          y[(k + 3) * n + a + j] += s3;
+        }
+        for (; k < K; k++) {
+          let s = 0;
+          for (let i = 0; i < a; i++) s += pa[p + i] * r[k * a + i];
+          y[k * n + a + j] += s;
+        }
+      }
     }
+    for (let k = 0; k < K; k++) sums(y, k * n);
   };
 }
 
