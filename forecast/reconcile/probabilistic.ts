@@ -45,7 +45,6 @@ export interface SampledBands {
   quantiles: Float64Array[][];
   /** E.g. 'joint residuals (1000 paths of 1440 residual steps)'. */
   applied: string;
-  paths: number;
   warnings: string[];
 }
 
@@ -139,8 +138,8 @@ export function probabilityGrid(levels: number[], K: number): ProbabilityGrid {
   return { seg, wt };
 }
 
-/** Quantiles at `levels` of a sorted sample, Hazen's rule (position τ·K − ½): on the grid of reconciledPaths it returns the base quantiles of a bottom-up bottom. */
-export function sampleQuantile(sorted: Float64Array, tau: number): number {
+/** The τ-quantile of a sorted sample by Hazen's rule (R type 5, position τ·K − ½): on the grid of reconciledPaths it returns the base quantiles of a bottom-up bottom. */
+function sampleQuantile(sorted: Float64Array, tau: number): number {
   const K = sorted.length;
   const p = tau * K - 0.5;
   if (p <= 0) return sorted[0];
@@ -285,5 +284,5 @@ export function sampledBands(
     }
   }
   const warnings = K < wanted && K < ranks.steps ? [`bands: ${K} sample paths instead of ${wanted} (hierarchy of ${n} nodes; the work budget of reconciling paths).`] : [];
-  return { quantiles, applied: `joint residuals (${K} paths of ${ranks.steps} residual steps)`, paths: K, warnings };
+  return { quantiles, applied: `joint residuals (${K} paths of ${ranks.steps} residual steps)`, warnings };
 }
