@@ -9,6 +9,14 @@ import { checkTextFile } from './text-file.ts';
 export const RECONCILIATION_METHODS = ['bottom-up', 'top-down', 'ols', 'wls', 'wls-var', 'mint-shrink'] as const;
 export type ReconciliationMethod = (typeof RECONCILIATION_METHODS)[number];
 
+/**
+ * How reconciled quantiles are made (forecast/reconcile/probabilistic.ts): `joint-residuals`
+ * reconciles sample paths (bands calibrated at every level, aggregate quantiles are not sums of
+ * their children's); `comonotonic` sums bottom quantiles (every quantile adds up, wide at the top).
+ */
+export const BAND_METHODS = ['joint-residuals', 'comonotonic'] as const;
+export type BandMethod = (typeof BAND_METHODS)[number];
+
 /** Forecast horizons (B1); each has its own run cadence and deadline. */
 export const HORIZONS = ['intraday', 'day-ahead', 'week-ahead', 'mid-term'] as const;
 export type Horizon = (typeof HORIZONS)[number];
@@ -89,6 +97,8 @@ export const ConfigSchema = z.object({
       root: z.string().optional(),
       /** Spatial reconciliation applied to every run unless the run names another. */
       reconciliation: z.enum(RECONCILIATION_METHODS).default('mint-shrink'),
+      /** How reconciled quantiles are made; `comonotonic` where every quantile must add up (C1 read literally). */
+      bands: z.enum(BAND_METHODS).default('joint-residuals'),
       /** Model fitted for a series that has no champion in the registry. */
       defaultModel: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()).default({}) }).prefault({ kind: 'auto' }),
       /** Country whose public holidays the calendar knows (date-holidays code, e.g. FR, US). */

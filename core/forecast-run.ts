@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Horizon, RECONCILIATION_METHODS } from './config.ts';
+import { BAND_METHODS, type Horizon, type RECONCILIATION_METHODS } from './config.ts';
 import { ALLOCATION_RULES, type AllocationRule } from './hierarchy.ts';
 import { AppliedTransferSchema } from './planned.ts';
 import { WeatherInputSchema } from './topology/weather.ts';
@@ -21,6 +21,8 @@ export const RunSettingsSchema = z.object({
   nodes: z.array(RunNodeSchema),
   /** Quantile levels, in the order of forecasts.q. */
   quantiles: z.array(z.number()),
+  /** How the reconciled quantiles were made; absent: runs made before the choice existed (comonotonic). */
+  bands: z.enum(BAND_METHODS).optional(),
   historyDays: z.number().int().positive(),
   /** Hourly steps predicted from the origin (the window ends with the last one). */
   horizonSteps: z.number().int().positive(),

@@ -49,7 +49,7 @@ describe.each(backends)('gridcast forecast on %s', (kind) => {
   it('makes a day-ahead run, shows the latest run, reproduces it, and refuses a time without data', async () => {
     const made = await gridcast('--horizon', 'day-ahead', '--as-of', '2025-03-29T10:30:00Z');
     expect(made.stdout).toContain('run 1 stored: day-ahead from 2025-03-29T23:00:00.000Z to 2025-03-30T22:00:00.000Z (origin 2025-03-29T10:00:00.000Z), 7 series, 1 on a fallback');
-    expect(made.stdout).toMatch(/^reconciliation: wls \(structural\); inputs [0-9a-f]{64}$/m);
+    expect(made.stdout).toMatch(/^reconciliation: wls \(structural\); bands: joint residuals \(72 paths of 72 residual steps\); inputs [0-9a-f]{64}$/m);
     expect(made.stdout).toMatch(/^ss1 +shallow-history +fit:shallow-history:[0-9a-f]{12}… +model-failed \(seasonal-naive: HISTORY_MISSING\); short-history$/m);
     expect(made.stderr).toContain('warning: 1 series on a labelled fallback');
 
@@ -65,7 +65,7 @@ describe.each(backends)('gridcast forecast on %s', (kind) => {
       const csv = [view.mean, view.quantiles['0.1'], view.quantiles['0.5'], view.quantiles['0.9']].map((x) => String(Number(x.toPrecision(12))));
       expect(line.split(',').slice(0, 7)).toEqual(['ss3', '1d', '2025-03-29T23:00:00.000Z', ...csv]);
       expect(line.endsWith(',average:train,')).toBe(true);
-      expect(coherenceViolations(await readForecasts(db, 1), run.settings.nodes).violations).toEqual([]);
+      expect(coherenceViolations(await readForecasts(db, 1), run).violations).toEqual([]);
     } finally {
       await db.close();
     }

@@ -54,7 +54,7 @@ describe.each(backends)('the MinT residual window on %s', (kind) => {
     const config = ConfigSchema.parse({ forecast: { defaultModel: { kind: 'profile', params: { weeks: 4 } }, historyDays: DAYS, reconciliation: 'mint-shrink' } });
     const s = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: new Date(END) });
     const run = await readRun(db, s.runId);
-    expect(run.reconciliationApplied).toMatch(/^mint-shrink \(lambda [0-9.]+, 1440 residual steps\)$/);
+    expect(run.reconciliationApplied).toMatch(/^mint-shrink \(lambda [0-9.]+, 1440 residual steps\); bands: joint residuals \(1000 paths of 1440 residual steps\)$/);
     expect(s.warnings).toEqual([]);
   }, 60_000);
 });

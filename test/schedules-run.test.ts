@@ -72,7 +72,7 @@ describe.each(backends)('forecast runs with schedules (%s)', (kind) => {
       // Coherence with the schedule held: the other child of north takes what is left.
       expect(at(rows, 'ss1').mean).toBeCloseTo(at(rows, 'north').mean - 5, 9);
     }
-    expect(coherenceViolations(rows, run.settings.nodes).violations).toEqual([]);
+    expect(coherenceViolations(rows, run).violations).toEqual([]);
     for (const r of rows) expect(r.quantiles['0.1']).toBeLessThanOrEqual(r.quantiles['0.9']);
     // The day is partly scheduled: flagged, labelled with the model.
     const day = rows.find((r) => r.seriesId === 'ss2' && r.grain === '1d')!;

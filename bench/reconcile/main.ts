@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { summingMatrix, type HierarchyNode } from '../../core/hierarchy.ts';
-import { RECONCILIATION_METHODS } from '../../core/config.ts';
+import { BAND_METHODS, RECONCILIATION_METHODS, type BandMethod, type ReconciliationMethod } from '../../core/config.ts';
 import { reconcile, type NodeForecast } from '../../forecast/reconcile/index.ts';
 import { gefcom2012, sharedDataDir } from '../datasets.ts';
 import { baseOf, HORIZON, originIndices, OUT_DIR, type BasePlan, type SeriesBase } from './base.ts';
@@ -55,7 +55,9 @@ if (process.env.BENCH_BASE_ONLY === '1' || SERIES) process.exit(0);
 const top = sm.rows[0];
 const bottom = sm.cols;
 const residualSteps = PLAN.residualDays * 24;
-const tracks = new Map<string, Map<string, NodeTrack>>([['base', new Map()], ...RECONCILIATION_METHODS.map((m) => [m, new Map<string, NodeTrack>()] as const)]);
+/** Every method with every way of making its bands: the mean is the same, the quantiles differ. */
+const VARIANTS = RECONCILIATION_METHODS.flatMap((method) => BAND_METHODS.map((bands) => ({ method, bands, key: `${method} · ${bands}` })));
+const tracks = new Map<string, Map<string, NodeTrack>>([['base', new Map()], ...VARIANTS.map((v) => [v.key, new Map<string, NodeTrack>()] as const)]);
 const timing = new Map<string, number[]>();
 const applied = new Map<string, Map<string, number>>();
 const lambdas: number[] = [];
@@ -75,19 +77,19 @@ for (let k = 0; k < origins.length; k++) {
     history.set(id, cases.find((c) => c.seriesId === id)!.input.series.values.slice(o - residualSteps, o));
     appendTrack(tracks.get('base')!, id, ob.mean, ob.quantiles, nanOf(ob.actual));
   }
-  for (const method of RECONCILIATION_METHODS) {
+  for (const { method, bands, key } of VARIANTS) {
     const started = performance.now();
-    const r = reconcile({ sm, method, base, residuals, history });
-    (timing.get(method) ?? timing.set(method, []).get(method)!).push(performance.now() - started);
-    const a = applied.get(method) ?? applied.set(method, new Map()).get(method)!;
+    const r = reconcile({ sm, method, base, residuals, history, bands: { method: bands } });
+    (timing.get(key) ?? timing.set(key, []).get(key)!).push(performance.now() - started);
+    const a = applied.get(key) ?? applied.set(key, new Map()).get(key)!;
     // Numbers that change with the origin (lambda, history steps used) are given as ranges below.
-    const label = r.applied.replace(/\d+(\.\d+)?/g, '#');
+    const label = `${r.applied}; bands ${r.bands}`.replace(/\d+(\.\d+)?/g, '#');
     a.set(label, (a.get(label) ?? 0) + 1);
-    if (method === 'mint-shrink' && r.lambda !== undefined) lambdas.push(r.lambda);
+    if (method === 'mint-shrink' && bands === 'comonotonic' && r.lambda !== undefined) lambdas.push(r.lambda);
     for (const w of r.warnings) warnings.set(w, (warnings.get(w) ?? 0) + 1);
     for (const id of sm.rows) {
       const v = r.values.get(id)!;
-      appendTrack(tracks.get(method)!, id, v.mean, v.quantiles, nanOf(bases.get(id)!.origins[k].actual));
+      appendTrack(tracks.get(key)!, id, v.mean, v.quantiles, nanOf(bases.get(id)!.origins[k].actual));
     }
   }
 }
@@ -104,7 +106,7 @@ const meanMs = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const appliedNote = (m: string) =>
   [...(applied.get(m) ?? [])].map(([label, n]) => (n === origins.length ? label : `${label} ×${n}`)).join(', ') +
-  (m === 'mint-shrink' && lambdas.length ? `; lambda ${f(Math.min(...lambdas), 3)}–${f(Math.max(...lambdas), 3)}` : '');
+  (m.startsWith('mint-shrink') && lambdas.length ? `; lambda ${f(Math.min(...lambdas), 3)}–${f(Math.max(...lambdas), 3)}` : '');
 /** Origins at which a method's top-level day-ahead MAPE beats the base's (ties count half): how consistent a difference is. */
 const topWins = (m: string) => {
   const mapeAt = (t: NodeTrack, k: number) => {
@@ -132,8 +134,11 @@ const verdict = (s: LevelSummary) => {
   return topOk && avgOk ? 'yes' : `no (${[topOk ? '' : 'top worse', avgOk ? '' : 'average not better'].filter(Boolean).join(', ')})`;
 };
 
+const zoneCoverages = (s: LevelSummary) => bottom.map((id) => s.byNode.get(id)!.coverage).filter((c): c is number => c !== null);
+const zoneRange = (s: LevelSummary) => `${f(Math.min(...zoneCoverages(s)), 1)}–${f(Math.max(...zoneCoverages(s)), 1)}`;
+const zonesInTarget = (s: LevelSummary) => `${zoneCoverages(s).filter((c) => c >= 72 && c <= 88).length}/${zoneCoverages(s).length}`;
 const outCols = outOfMean.map((id) => `${id} MAE`);
-const head = ['method', 'top MAPE %', `zones MAPE % (mean of ${bottom.length - outOfMean.length})`, 'levels MAPE % (mean of 2)', ...outCols, 'top RMSE', 'origins better than base at top', 'top P10–P90 cov %', 'zones P10–P90 cov %', 'ms / reconciliation', 'meets target', 'what ran'];
+const head = ['method', 'top MAPE %', `zones MAPE % (mean of ${bottom.length - outOfMean.length})`, 'levels MAPE % (mean of 2)', ...outCols, 'top RMSE', 'origins better than base at top', 'top P10–P90 cov %', 'zones P10–P90 cov %', 'zones cov % min–max', 'zones in 72–88 %', 'ms / reconciliation', 'meets target', 'what ran'];
 const rows = [...summaries].map(([m, s]) => [
   m,
   f(s.top.mape),
@@ -144,6 +149,8 @@ const rows = [...summaries].map(([m, s]) => [
   m === 'base' ? '—' : topWins(m),
   f(s.top.coverage, 1),
   f(s.bottomCoverage, 1),
+  zoneRange(s),
+  zonesInTarget(s),
   m === 'base' ? '—' : f(meanMs(timing.get(m)!), 2),
   m === 'base' ? '—' : verdict(s),
   m === 'base' ? `${PLAN.model}, unreconciled` : appliedNote(m),
@@ -160,6 +167,10 @@ const zoneRows = sm.rows.map((id) => [id, ...[...summaries.values()].map((s) => 
   return a.mape === null ? `MAE ${f(a.mae, 1)}` : f(a.mape);
 })]);
 
+/** P10–P90 coverage per node for the base and each method's two kinds of bands. */
+const coverageKeys = ['base', ...VARIANTS.filter((v) => v.method === 'mint-shrink' || v.method === 'bottom-up').map((v) => v.key)];
+const coverageRows = sm.rows.map((id) => [id, ...coverageKeys.map((k) => f(summaries.get(k)!.byNode.get(id)!.coverage, 1))]);
+
 log(`timing the synthetic hierarchy (${SYNTHETIC_BOTTOMS} bottoms)`);
 const synthetic = await syntheticTiming({ bottoms: SYNTHETIC_BOTTOMS });
 
@@ -174,7 +185,7 @@ const report = [
     `the same ${origins.length} origins for all 21 series, ${PLAN.everyDays} days apart from ${day(first)} to ${day(last)}; ` +
     `the GAM is refitted every ${PLAN.refitEvery} origins and conditioned on the new data in between, the ARIMA on its residuals refitted at every origin; ` +
     `temperature: mean of the 11 stations, observed over the horizon ("perfect" weather); US federal holidays. ` +
-    `Quantiles: each bottom keeps its base spread around its reconciled mean, sorted across levels, then summed (forecast/reconcile/apply.ts). ` +
+    `Quantiles, two ways for every method: "joint-residuals" (the default) reconciles up to 1000 sample paths per hour (each node's base quantile function at ranks of the in-sample residuals of one shared historical hour) and reads each node's quantiles from them (forecast/reconcile/probabilistic.ts); "comonotonic" keeps each bottom's base spread around its reconciled mean, sorted across levels, and sums them (forecast/reconcile/apply.ts). ` +
     `MinT's covariance: the in-sample residuals of the base model (gam-arima exposes its GAM's, over the whole history of the model that made each origin's forecast: freshly fitted or conditioned) over the ${PLAN.residualDays} days before each origin, time-aligned across the 21 series; ` +
     `top-down's proportions: the actuals over the same ${PLAN.residualDays} days. Nothing is tuned to the test period.`,
   '',
@@ -189,9 +200,13 @@ const report = [
   '',
   table(zoneHead, zoneRows),
   '',
+  '## P10–P90 coverage % per node (nominal 80; bottom-up and MinT, the default)',
+  '',
+  table(['node', ...coverageKeys], coverageRows),
+  '',
   `## Synthetic hierarchy (${SYNTHETIC_BOTTOMS.toLocaleString('en')} bottom series)`,
   '',
-  `24 steps × (mean + P10/P50/P90), MinT on 60 days of hourly residuals; target: under 30 s per reconciliation. Synthetic series: bench/reconcile/synthetic.ts.`,
+  `24 steps × (mean + P10/P50/P90), MinT on 60 days of hourly residuals; target: under 30 s per reconciliation. Synthetic series: bench/reconcile/synthetic.ts. Max incoherence: of the mean for sampled bands (their quantiles are coherent path by path, not as sums), of the mean and every quantile for comonotonic ones.`,
   '',
   timingTable(synthetic),
   '',

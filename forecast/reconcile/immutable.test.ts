@@ -116,6 +116,34 @@ describe('reconciliation with immutable nodes', () => {
     if (method !== 'bottom-up') expect(free.values.get('A')!.mean[0]).not.toBe(base.get('A')!.mean[0]);
   });
 
+  it.each(['mint-shrink', 'wls-var', 'bottom-up'] as const)('%s with sampled bands: fixed nodes keep their base mean and quantiles, the others keep their sampled spread around the held mean', (method) => {
+    const long = residualsOf(5, 200);
+    const bands = { method: 'joint-residuals' as const, paths: 400, seed: 7 };
+    const r = reconcile({ sm, method, base, residuals: long, history, fixed: fixedOf(), bands });
+    const free = reconcile({ sm, method, base, residuals: long, history, bands });
+    expect(r.bands).toMatch(/^joint residuals/);
+    for (let h = 0; h < H; h++) {
+      const held = new Set(heldAt(h));
+      sm.rows.forEach((id, i) => {
+        const got = r.values.get(id)!;
+        if (held.has(i)) {
+          expect(got.mean[h]).toBe(base.get(id)!.mean[h]);
+          for (const l of LEVELS) expect(got.quantiles[l][h]).toBe(base.get(id)!.quantiles[l][h]);
+        } else {
+          // One shift for every level: the sampled spread around the mean is the free run's.
+          for (const l of LEVELS) expect(got.quantiles[l][h] - got.mean[h]).toBeCloseTo(free.values.get(id)!.quantiles[l][h] - free.values.get(id)!.mean[h], 9);
+        }
+        expect(got.quantiles['0.1'][h]).toBeLessThanOrEqual(got.quantiles['0.5'][h]);
+        expect(got.quantiles['0.5'][h]).toBeLessThanOrEqual(got.quantiles['0.9'][h]);
+      });
+      // The mean stays exactly coherent.
+      sm.rows.forEach((id, i) => {
+        const sum = dense[i].reduce((acc, v, j) => acc + v * r.values.get(sm.cols[j])!.mean[h], 0);
+        expect(r.values.get(id)!.mean[h]).toBeCloseTo(sum, 9);
+      });
+    }
+  });
+
   const weights: Array<[ReconciliationMethod, () => { w: Float64Array; lambda?: number }]> = [
     ['ols', () => ({ w: Float64Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 1 : 0)) })],
     ['wls', () => ({ w: Float64Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? sm.rowCols[k / (n + 1)].length : 0)) })],

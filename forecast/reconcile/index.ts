@@ -1,13 +1,14 @@
 import type { ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 import type { SummingMatrix } from '../../core/hierarchy.ts';
-import { applyProjection, type HoldStep } from './apply.ts';
+import { applyProjection, type HoldStep, type RunVectors } from './apply.ts';
 import { immutableHolder } from './immutable.ts';
 import { bottomUp } from './methods/bottom-up.ts';
 import { mintShrink } from './methods/mint-shrink.ts';
 import { ols } from './methods/ols.ts';
 import { topDown } from './methods/top-down.ts';
 import { wlsStructural, wlsVar } from './methods/wls.ts';
+import { DEFAULT_BAND_METHOD, sampledBands, type BandOptions } from './probabilistic.ts';
 import type { MethodOutcome } from './projection.ts';
 import { structureOf, type Structure } from './structure.ts';
 
@@ -33,15 +34,19 @@ export interface ReconcileInput {
    * held as it is (a schedule); the other nodes absorb the coherence adjustment (immutable.ts).
    */
   fixed?: Map<string, Uint8Array>;
+  /** How quantiles are made (probabilistic.ts); default DEFAULT_BAND_METHOD, which needs `residuals`. */
+  bands?: BandOptions;
 }
 
 export interface ReconcileResult {
-  /** Every sm.rows id, coherent for the mean and every quantile. */
+  /** Every sm.rows id, coherent for the mean (and for every quantile level with comonotonic bands). */
   values: Map<string, NodeForecast>;
   method: ReconciliationMethod;
   /** What ran, e.g. 'mint-shrink (lambda 0.231)' or 'wls-var (covariance singular, lambda 0.000)'. */
   applied: string;
   lambda?: number;
+  /** How the quantiles were made, e.g. 'joint residuals (1000 paths of 1440 residual steps)' or 'comonotonic (no residuals)'. */
+  bands: string;
   /** Pure code does not log: the caller logs these. */
   warnings: string[];
 }
@@ -67,16 +72,14 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const conflicts = new Set<string>();
   const holder = held && immutableHolder(st, outcome.absorb, outcome.held);
   const hold: HoldStep | undefined = holder && ((h, y, b) => holder.hold(held![h], y, b).forEach((r) => conflicts.add(sm.rows[r])));
-  const out = applyProjection(
-    sm,
-    outcome.projection,
-    {
-      mean: steps.map((h) => column((f) => f.mean, h)),
-      quantiles: levels.map((l) => steps.map((h) => column((f) => f.quantiles[l], h))),
-    },
-    hold,
-  );
-  const warnings = [...outcome.warnings];
+  const vectors = {
+    mean: steps.map((h) => column((f) => f.mean, h)),
+    quantiles: levels.map((l) => steps.map((h) => column((f) => f.quantiles[l], h))),
+  };
+  const out = applyProjection(sm, outcome.projection, vectors, hold);
+  const bands = reconcileBands(st, outcome, vectors, levels, input);
+  if (bands.quantiles) out.quantiles = held ? heldBands(bands.quantiles, held, vectors, out.mean, applyProjection(sm, outcome.projection, { mean: vectors.mean, quantiles: [] }).mean) : bands.quantiles;
+  const warnings = [...outcome.warnings, ...bands.warnings];
   if (conflicts.size > 0) {
     warnings.push(`fixed nodes not held where the other fixed nodes under or above them determine another value: ${[...conflicts].join(', ')}`);
   }
@@ -99,8 +102,25 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     method,
     applied: outcome.applied,
     ...(outcome.lambda !== undefined ? { lambda: outcome.lambda } : {}),
+    bands: bands.applied,
     warnings,
   };
+}
+
+/**
+ * Sampled bands under fixed nodes: the paths were reconciled without the constraint, so each node's
+ * sampled quantiles move by what holding the fixed nodes moved its mean (one shift for every level:
+ * no crossing), and a fixed node keeps its own base quantiles at its fixed steps. Sampled quantiles
+ * do not add up across levels anyway; the mean stays exactly coherent.
+ */
+function heldBands(sampled: Float64Array[][], held: number[][], base: RunVectors, heldMean: Float64Array[], freeMean: Float64Array[]): Float64Array[][] {
+  return sampled.map((byStep, q) =>
+    byStep.map((y, h) => {
+      const r = Float64Array.from(y, (v, i) => v + heldMean[h][i] - freeMean[h][i]);
+      for (const i of held[h]) r[i] = base.quantiles[q][h][i];
+      return r;
+    }),
+  );
 }
 
 /**
@@ -136,6 +156,28 @@ function heldRows(sm: SummingMatrix, fixed: Map<string, Uint8Array> | undefined,
     for (let h = 0; h < horizon; h++) if (f[h]) out[h].push(r);
   });
   return out.some((rows) => rows.length > 0) ? out : undefined;
+}
+
+/**
+ * Sampled bands where asked and possible; otherwise the comonotonic ones applyProjection made,
+ * labelled with why (a warning when sampled bands were asked for and could not be made).
+ */
+function reconcileBands(st: Structure, outcome: MethodOutcome, vectors: RunVectors, levels: string[], input: ReconcileInput): { quantiles?: Float64Array[][]; applied: string; warnings: string[] } {
+  const method = input.bands?.method ?? DEFAULT_BAND_METHOD;
+  if (method === 'comonotonic' || levels.length === 0) return { applied: 'comonotonic', warnings: [] };
+  const fallback = (why: string) => ({ applied: `comonotonic (${why})`, warnings: [`bands: comonotonic sums of bottom quantiles (wide at the top): ${why}.`] });
+  const res = input.residuals;
+  // No residuals at all: the caller chose to give none (OLS, WLS, top-down need none); the label says so.
+  if (!res) return { applied: 'comonotonic (no residuals)', warnings: [] };
+  if (st.sm.rows.some((id) => !res.get(id))) return fallback('no residuals for every node');
+  if (st.sm.rows.some((id) => res.get(id)!.length !== res.get(st.sm.rows[0])!.length)) return fallback('residuals not time-aligned (lengths differ)');
+  const r = sampledBands(st, outcome.projection, vectors, levels.map(Number), res, {
+    ...(input.residualWindow !== undefined ? { window: input.residualWindow } : {}),
+    ...(input.bands?.paths !== undefined ? { paths: input.bands.paths } : {}),
+    ...(input.bands?.seed !== undefined ? { seed: input.bands.seed } : {}),
+  });
+  if ('reason' in r) return fallback(r.reason);
+  return { quantiles: r.quantiles, applied: r.applied, warnings: r.warnings };
 }
 
 function project(st: Structure, input: ReconcileInput): MethodOutcome {

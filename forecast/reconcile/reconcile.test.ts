@@ -5,6 +5,8 @@ import { cholInverse, cholesky, matMul, transpose } from '../../core/linalg.ts';
 import { reconcile, type NodeForecast, type ReconcileResult } from './index.ts';
 
 const LEVELS = ['0.1', '0.5', '0.9'];
+/** The bands whose quantiles add up (probabilistic.test.ts covers the sampled ones). */
+const COMONOTONIC = { method: 'comonotonic' } as const;
 
 /** Deterministic normal draws (mulberry32 + Box–Muller). */
 function normals(seed: number): () => number {
@@ -54,11 +56,14 @@ function randomInputs(sm: SummingMatrix, seed: number, horizon = 4, steps = 80) 
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
-/** Every aggregate equals the sum of its bottoms, for the mean and each quantile, to 1e-9 relative; no quantile crosses. */
+/**
+ * Every aggregate equals the sum of its bottoms, for the mean and (comonotonic bands: sampled ones
+ * are coherent path by path, not quantile by quantile) each quantile, to 1e-9 relative; no quantile crosses.
+ */
 function expectCoherent(sm: SummingMatrix, r: ReconcileResult) {
   const a = sm.rows.length - sm.cols.length;
   const get = (id: string) => r.values.get(id)!;
-  for (const key of ['mean', ...LEVELS]) {
+  for (const key of ['mean', ...(r.bands.startsWith('comonotonic') ? LEVELS : [])]) {
     const of = (f: NodeForecast) => (key === 'mean' ? f.mean : f.quantiles[key]);
     for (let i = 0; i < a; i++) {
       const own = of(get(sm.rows[i]));
@@ -169,8 +174,8 @@ describe('reconcile: random 50-bottom hierarchy', () => {
   const sm = summingMatrix(randomTree(50, 7));
   const inputs = randomInputs(sm, 11);
 
-  it.each(RECONCILIATION_METHODS)('%s is coherent for the mean and every quantile, and no quantile crosses', (method) => {
-    expectCoherent(sm, reconcile({ sm, method, ...inputs }));
+  it.each(RECONCILIATION_METHODS)('%s with comonotonic bands is coherent for the mean and every quantile, and no quantile crosses', (method) => {
+    expectCoherent(sm, reconcile({ sm, method, ...inputs, bands: COMONOTONIC }));
   });
 
   it('OLS and structural WLS agree with the dense textbook projection', () => {
@@ -287,7 +292,7 @@ describe('reconcile: MinT-shrink never returns NaN', () => {
   });
 });
 
-describe('reconcile: quantiles keep each bottom\'s base spread around its reconciled mean', () => {
+describe('reconcile, comonotonic bands: quantiles keep each bottom\'s base spread around its reconciled mean', () => {
   const sm = summingMatrix(randomTree(50, 7));
   const inputs = randomInputs(sm, 11);
   const a = sm.rows.length - sm.cols.length;
@@ -303,7 +308,7 @@ describe('reconcile: quantiles keep each bottom\'s base spread around its reconc
         return [id, { mean: f.mean, quantiles: Object.fromEntries(LEVELS.map((l, q) => [l, sorted[q]])) }];
       }),
     );
-    const r = reconcile({ sm, method, ...inputs, base });
+    const r = reconcile({ sm, method, ...inputs, base, bands: COMONOTONIC });
     expectCoherent(sm, r);
     for (const id of sm.rows.slice(a)) {
       const got = r.values.get(id)!;
@@ -320,8 +325,8 @@ describe('reconcile: quantiles keep each bottom\'s base spread around its reconc
   it('aggregate base quantiles are not used: changing them changes no reconciled quantile', () => {
     const shift = (f: NodeForecast): NodeForecast => ({ mean: f.mean, quantiles: Object.fromEntries(LEVELS.map((l, q) => [l, f.quantiles[l].map((v) => v + (q + 1) * 7)])) });
     const moved = new Map([...inputs.base].map(([id, f], i) => [id, i < a ? shift(f) : f]));
-    const before = reconcile({ sm, method: 'mint-shrink', ...inputs });
-    const after = reconcile({ sm, method: 'mint-shrink', ...inputs, base: moved });
+    const before = reconcile({ sm, method: 'mint-shrink', ...inputs, bands: COMONOTONIC });
+    const after = reconcile({ sm, method: 'mint-shrink', ...inputs, base: moved, bands: COMONOTONIC });
     for (const id of sm.rows) for (const l of LEVELS) expect(after.values.get(id)!.quantiles[l]).toEqual(before.values.get(id)!.quantiles[l]);
   });
 

@@ -35,7 +35,8 @@ const close = (actual: ArrayLike<number>, expected: number[], what: string) => {
 
 describe('reconciliation against the R reference (7-node hierarchy)', () => {
   it.each(RECONCILIATION_METHODS)('%s matches R for the mean and every quantile to 1e-9', (method) => {
-    const r = reconcile({ sm, method, base, residuals: series(fx.residuals), history: series(fx.history) });
+    // The R reference sums bottom quantiles: the comonotonic bands.
+    const r = reconcile({ sm, method, base, residuals: series(fx.residuals), history: series(fx.history), bands: { method: 'comonotonic' } });
     for (const id of sm.rows) {
       const want = fx.expected[method][id];
       const got = r.values.get(id)!;
@@ -45,7 +46,7 @@ describe('reconciliation against the R reference (7-node hierarchy)', () => {
   });
 
   it('mint-shrink uses the Schäfer–Strimmer lambda of corpcor and says which steps it dropped', () => {
-    const r = reconcile({ sm, method: 'mint-shrink', base, residuals: series(fx.residuals) });
+    const r = reconcile({ sm, method: 'mint-shrink', base, residuals: series(fx.residuals), bands: { method: 'comonotonic' } });
     expect(Math.abs(r.lambda! - fx.lambda)).toBeLessThan(1e-12);
     expect(r.applied).toBe(`mint-shrink (lambda ${fx.lambda.toFixed(3)})`);
     const total = fx.residuals.T.length;
@@ -53,7 +54,7 @@ describe('reconciliation against the R reference (7-node hierarchy)', () => {
   });
 
   it('wls-var reports no warning: each variance uses its own series\' non-missing residuals', () => {
-    const r = reconcile({ sm, method: 'wls-var', base, residuals: series(fx.residuals) });
+    const r = reconcile({ sm, method: 'wls-var', base, residuals: series(fx.residuals), bands: { method: 'comonotonic' } });
     expect(r.applied).toBe('wls-var');
     expect(r.warnings).toEqual([]);
   });

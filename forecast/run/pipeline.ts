@@ -1,4 +1,4 @@
-import type { Horizon, ReconciliationMethod } from '../../core/config.ts';
+import type { BandMethod, Horizon, ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { summingMatrix } from '../../core/hierarchy.ts';
 import type { Covariates, ModelArtifact } from '../../core/types.ts';
@@ -160,7 +160,12 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  const reconciled = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, fixed: scheduled.fixed });
+  // A run recorded before the bands setting existed was made with comonotonic bands: a reproduction
+  // keeps them. Mid-term bands are the spread over climate scenario years, one weather year for
+  // every node at once: the nodes move together there, which the comonotonic sums are, and the
+  // hourly residuals' dependence is not.
+  const bands: { method: BandMethod } = { method: spec.horizon === 'mid-term' ? 'comonotonic' : (settings.bands ?? 'comonotonic') };
+  const reconciled = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, fixed: scheduled.fixed, bands });
   warnings.push(...reconciled.warnings);
   // After reconciliation: a transfer's change is coherent (what one branch loses the other gains), so every method keeps it exactly.
   const moved = applyTransfers(reconciled.values, settings.transfers ?? [], parentOf, spec.windowStart.getTime(), windowSteps);
@@ -218,7 +223,8 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     values,
     inputsHash: inputs.hash,
     modelVersions: Object.fromEntries(sm.rows.map((id) => [id, planLabel(plans.get(id)!, data.get(id)!)])),
-    reconciliationApplied: rec.applied,
+    // The projection, then how the bands were made: operators read both in the run's method.
+    reconciliationApplied: `${rec.applied}; bands: ${rec.bands}`,
     warnings,
     weather: Object.fromEntries(inputs.weather),
     series: sm.rows.length,

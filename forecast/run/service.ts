@@ -86,6 +86,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   const settings: RunSettings = {
     nodes,
     quantiles: [...new Set(f.quantiles)].sort((a, b) => a - b),
+    bands: f.bands,
     historyDays: req.fallback?.historyDays ?? f.historyDays,
     horizonSteps: window.horizonSteps,
     windowOffset: window.offset,
