@@ -93,6 +93,25 @@ describe('GAM forecaster condition()', () => {
   });
 });
 
+describe('GAM forecaster trained on forecast-like temperatures', () => {
+  it('fits on the perturbed temperatures, reproducibly, but keeps its in-sample residuals on the observations', async () => {
+    const gam = createGamForecaster({ ...params, trainingTemperatureErrorSd: 2 });
+    const noisy = await gam.fit([history], cov(histTemp));
+    const again = await gam.fit([history], cov(histTemp));
+    const [a] = await noisy.predict(24, cov(futTemp.subarray(0, 24)));
+    const [b] = await again.predict(24, cov(futTemp.subarray(0, 24)));
+    expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
+    const [clean] = await fitted.predict(24, cov(futTemp.subarray(0, 24)));
+    expect(Array.from(a.mean)).not.toEqual(Array.from(clean.mean));
+    expect(mape(actual.subarray(0, 24), a.mean)).toBeLessThan(0.03);
+    // condition() on a history with another start recomputes every fitted value from the observed temperatures.
+    const shifted: Series = { ...series, start: new Date(series.start.getTime() + 24 * 3_600_000), values: series.values.slice(24, n) };
+    const recomputed = (await noisy.condition!([shifted], cov(temperature.slice(24, n)))).residuals().get(series.id)!;
+    const own = noisy.residuals().get(series.id)!;
+    for (let i = 24 * 60; i < recomputed.length; i++) expect(recomputed[i]).toBeCloseTo(own[i + 24], 3);
+  });
+});
+
 describe('GAM forecaster across DST', () => {
   it('keeps the daily shape on local time in Europe/Paris through the 23 h day', async () => {
     const paris = simulatedLoadWithWeather(100, 9, 'Europe/Paris');

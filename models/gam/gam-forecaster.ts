@@ -6,7 +6,7 @@
 import { GridcastError } from '../../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series } from '../../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.ts';
-import type { TemperatureState } from '../features/temperature.ts';
+import { forecastLikeErrors, type TemperatureState } from '../features/temperature.ts';
 import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, type GamModel } from './gam.ts';
 import { buildFeatures, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type GamForecasterParams } from './load-formula.ts';
@@ -101,11 +101,23 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   const probe = buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, temperature, undefined);
   const layout = planLayout(probe.rawDayType, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
   const table = buildFeatures(firstMs, s.stepSec, n, timeZone, p, layout, temperature, undefined);
-  const { model, fitted: fit } = fitGam(loadFormula(layout, p), table.columns, y, p.criterion);
+  let fit: Float64Array;
+  let model: GamModel;
+  if (temperature && p.trainingTemperatureErrorSd > 0) {
+    const errors = forecastLikeErrors(temperature, s.stepSec, p.trainingTemperatureErrorSd, TRAINING_ERROR_MEMORY_HOURS, TRAINING_ERROR_SEED);
+    const noisy = buildFeatures(firstMs, s.stepSec, n, timeZone, p, layout, Float64Array.from(temperature, (t, i) => t + errors[i]), undefined);
+    model = fitGam(loadFormula(layout, p), noisy.columns, y, p.criterion).model;
+    fit = predictGam(model, table.columns, false).fit;
+  } else ({ model, fitted: fit } = fitGam(loadFormula(layout, p), table.columns, y, p.criterion));
   const fittedLoad = Float64Array.from(fit, (v) => backTransform(p, v));
   const residuals = Float64Array.from(s.values, (v, i) => v - fittedLoad[i]);
   return { id: s.id, startMs: firstMs, nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState: table.temperatureState, fitted: fittedLoad, residuals };
 }
+
+/** Day-ahead temperature forecast errors persist over hours: correlation 1/e after half a day. */
+const TRAINING_ERROR_MEMORY_HOURS = 12;
+/** Fixed, so a refit on the same data gives the same model. */
+const TRAINING_ERROR_SEED = 20_161;
 
 function backTransform(p: GamForecasterParams, v: number): number {
   return p.logTarget ? Math.exp(v) : v;

@@ -41,6 +41,17 @@ export interface GamForecasterParams {
   inertiaKnots: number;
   /** Knots of the annual cycle in ti(temp, doy) (the temperature response changes with the season); 0 leaves it out. */
   tempSeasonKnots: number;
+  /** Knots of each margin of ti(hour, doy): the daily profile changes shape with the season (daylight); 0 leaves it out. */
+  hourSeasonKnots: number;
+  /** Knots of hour in te(smoothed temperature, hour) for each half-life (inertia acts differently by hour); 0: plain s(smoothed temperature). */
+  inertiaHourKnots: number;
+  /**
+   * Standard deviation (°C) of forecast-like errors added to the observed temperatures the GAM is
+   * fitted on (features/temperature.ts forecastLikeErrors): at the horizon it reads forecasts, not
+   * observations. 0 fits on the observations as given. In-sample fits and residuals (what the
+   * ARIMA sees) use the observations.
+   */
+  trainingTemperatureErrorSd: number;
   /** Days of history below which fit() refuses (the fallbacks serve shorter histories). */
   minHistoryDays: number;
 }
@@ -58,6 +69,9 @@ export const DEFAULT_GAM: GamForecasterParams = {
   tempHourKnots: 12,
   inertiaKnots: 6,
   tempSeasonKnots: 6,
+  hourSeasonKnots: 0,
+  inertiaHourKnots: 0,
+  trainingTemperatureErrorSd: 0,
   minHistoryDays: 28,
 };
 
@@ -78,6 +92,9 @@ export const GamParamsSchema = z
     tempHourKnots: knots(4),
     inertiaKnots: knots(3),
     tempSeasonKnots: z.union([z.literal(0), knots(4)]),
+    hourSeasonKnots: z.union([z.literal(0), knots(4)]),
+    inertiaHourKnots: z.union([z.literal(0), knots(4)]),
+    trainingTemperatureErrorSd: z.number().min(0).max(10),
     minHistoryDays: z.number().int().min(7),
   })
   .partial()
@@ -187,6 +204,9 @@ export function loadFormula(layout: FeatureLayout, params: GamForecasterParams):
   if (layout.useAnnual) {
     terms.push({ kind: 's', variable: 'doy', bs: 'cc', k: params.doyKnots, knots: [0, 1] });
     terms.push({ kind: 's', variable: 'trend', bs: 'cr', k: params.trendKnots });
+    if (layout.useHour && params.hourSeasonKnots > 0) {
+      terms.push({ kind: 'ti', variables: ['hour', 'doy'], bs: ['cc', 'cc'], k: [params.hourSeasonKnots, params.hourSeasonKnots], knots: [[0, 24], [0, 1]] });
+    }
   }
   if (layout.useTemperature) {
     if (layout.useHour) terms.push({ kind: 'te', variables: ['temp', 'hour'], bs: ['cr', 'cc'], k: [params.tempKnots, params.tempHourKnots], knots: [undefined, [0, 24]] });
@@ -194,7 +214,11 @@ export function loadFormula(layout: FeatureLayout, params: GamForecasterParams):
     if (layout.useAnnual && params.tempSeasonKnots > 0) {
       terms.push({ kind: 'ti', variables: ['temp', 'doy'], bs: ['cr', 'cc'], k: [params.tempKnots, params.tempSeasonKnots], knots: [undefined, [0, 1]] });
     }
-    for (const h of params.halfLivesHours) terms.push({ kind: 's', variable: smoothedName(h), bs: 'cr', k: params.inertiaKnots });
+    for (const h of params.halfLivesHours) {
+      if (layout.useHour && params.inertiaHourKnots > 0) {
+        terms.push({ kind: 'te', variables: [smoothedName(h), 'hour'], bs: ['cr', 'cc'], k: [params.inertiaKnots, params.inertiaHourKnots], knots: [undefined, [0, 24]] });
+      } else terms.push({ kind: 's', variable: smoothedName(h), bs: 'cr', k: params.inertiaKnots });
+    }
     terms.push({ kind: 's', variable: 'temp_max24', bs: 'cr', k: params.inertiaKnots });
     terms.push({ kind: 's', variable: 'temp_min24', bs: 'cr', k: params.inertiaKnots });
   }
