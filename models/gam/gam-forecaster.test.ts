@@ -25,7 +25,7 @@ describe('GAM forecaster', () => {
     for (let i = 0; i < 48; i++) expect(fc.quantiles['0.1'][i]).toBeLessThan(fc.quantiles['0.9'][i]);
     const labels = gamSummary(fitted)[0].smooths.map((s) => s.label);
     expect(labels).toContain('te(temp,hour)');
-    expect(labels).toContain('s(temp_s72h)');
+    expect(labels).toContain('te(temp_s72h,hour)');
   });
 
   it('reloads from a JSON artifact and predicts identically', async () => {

@@ -13,7 +13,10 @@ const layout = (over: Partial<FeatureLayout> = {}): FeatureLayout => ({
 });
 
 const labels = (terms: ReturnType<typeof loadFormula>) =>
-  terms.map((t) => (t.kind === 'te' || t.kind === 'ti' ? `${t.kind}(${t.variables.join(',')})` : t.kind === 's' ? `s(${t.variable})` : t.variable));
+  terms.map((t) => {
+    if ('variables' in t) return `${t.kind}(${t.variables.join(',')})`;
+    return t.kind === 's' ? `s(${t.variable})` : t.variable;
+  });
 
 describe('load formula', () => {
   it('gives each smoothed temperature its own response by hour of day, and the daily profile its change with the season', () => {
