@@ -75,7 +75,7 @@ export const DEFAULT_GAM: GamForecasterParams = {
   tempSeasonKnots: 6,
   hourSeasonKnots: 0,
   inertiaHourKnots: 6,
-  trainingTemperatureErrorSd: 0,
+  trainingTemperatureErrorSd: 1,
   minHistoryDays: 28,
 };
 
