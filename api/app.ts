@@ -18,6 +18,7 @@ import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
 import type { ReadServices } from './read-services.ts';
 import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
+import { scheduleRoutes } from './routes/v1/schedules.ts';
 import { registryRoutes } from './routes/v1/registry.ts';
 import { promotionRoutes } from './routes/v1/promotion.ts';
 import { runTriggerRoutes } from './routes/v1/run-trigger.ts';
@@ -30,6 +31,7 @@ import { eventAckRoutes, eventsRoutes } from './routes/v1/events.ts';
 import { driftRoutes } from './routes/v1/drift.ts';
 import { accuracyRoutes } from './routes/v1/accuracy.ts';
 import { nodeStatusRoutes } from './routes/v1/node-status.ts';
+import { plannedReadRoutes, plannedWriteRoutes } from './routes/v1/planned.ts';
 
 export interface AppDeps {
   health: HealthSource;
@@ -134,14 +136,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.writes) {
     const w = deps.writes;
     await app.register(ingestRoutes({ ingest: w.ingest, bodyLimitBytes: w.bodyLimitBytes }), { prefix: '/api/v1' });
+    await app.register(scheduleRoutes({ schedules: w.schedules, bodyLimitBytes: w.bodyLimitBytes }), { prefix: '/api/v1' });
     await app.register(runTriggerRoutes(w.runs), { prefix: '/api/v1' });
     await app.register(registryRoutes(w.registry), { prefix: '/api/v1' });
     await app.register(promotionRoutes(w.registry), { prefix: '/api/v1' });
     await app.register(eventAckRoutes(w.alarms), { prefix: '/api/v1' });
+    await app.register(plannedWriteRoutes(w.transfers, w.bodyLimitBytes), { prefix: '/api/v1' });
   }
   if (deps.reads) {
     const r = deps.reads;
-    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy), nodeStatusRoutes(r.nodeStatus)]) {
+    for (const routes of [topologyRoutes(r.topology), actualsRoutes(r.actuals), forecastsRoutes(r.runs), runsRoutes(r.runs), jobsRoutes(r.jobs), eventsRoutes(r.events, r.proposals), driftRoutes(r.drift), accuracyRoutes(r.accuracy), nodeStatusRoutes(r.nodeStatus), plannedReadRoutes(r.planned)]) {
       await app.register(routes, { prefix: '/api/v1' });
     }
   }

@@ -7,7 +7,7 @@
  * ("perfect" weather) or, for BigDEAL, the published forecasts.
  *
  * Environment: GRIDCAST_SHARED_DATA (data folder), BENCH_ORIGINS (28), BENCH_ZONE_ORIGINS (28),
- * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,auto,lstm,r),
+ * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,gam-arima+kalman,auto,lstm,r),
  * BENCH_REFIT_EVERY (7: refit every 7th origin, conditioned in between), BENCH_ZONE_REFIT_EVERY (7),
  * BENCH_ZONES (1: run the 20 zones), BENCH_ZONE_MODELS, BENCH_LSTM_BUDGET (30 s of training),
  * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_SERIES (ids to run),
@@ -80,6 +80,8 @@ function forecasterOf(model: string, caches: Caches): Forecaster {
     'hong-vanilla': () => createHongVanillaForecaster(),
     gam,
     'gam-arima': () => createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS),
+    // The same GAM fits, adapted online by the Kalman filter between refits (models/online).
+    'gam-arima+kalman': () => createGamArimaForecaster(gam(), { ...GAM_ARIMA_PARAMS, online: 'kalman' }),
     // auto's choice logic runs for real; when it picks the primary, the fit is the one 'gam-arima' made.
     auto: () =>
       createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, (ref) => (ref === PRIMARY ? memoForecaster(createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS), cacheOf(caches, 'gam-arima')) : buildForecaster(ref))),

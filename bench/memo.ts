@@ -28,6 +28,7 @@ export function memoForecaster(f: Forecaster, cache = new Map<string, Promise<Fi
       predict: fitted.predict.bind(fitted),
       residuals: fitted.residuals.bind(fitted),
       toArtifact: fitted.toArtifact.bind(fitted),
+      ...(fitted.terms ? { terms: fitted.terms } : {}),
       ...(fitted.condition
         ? { condition: (history: Series[], cov?: Map<string, Covariates>) => remember(`cond:${id}>${keyOf(tag, history)}`, () => fitted.condition!(history, cov)) }
         : {}),

@@ -100,6 +100,13 @@ export const ConfigSchema = z.object({
       movingLoadAllocation: z.enum(['average', 'worst-case']).default('average'),
     })
     .prefault({}),
+  /** Known schedules (A12): files dropped in `watchDir` are ingested by the `schedules-watch` job (done/ and rejected/ beside them). */
+  schedules: z
+    .object({
+      watchDir: z.string().optional(),
+      cron: z.string().default('*/30 * * * * *'),
+    })
+    .prefault({}),
   /** Accuracy tracking (D2): the `score` job scores stored forecast values once their actuals exist. */
   accuracy: z
     .object({

@@ -20,6 +20,8 @@ export const EVENT_KINDS = [
   'rollback',
   'shadow-failed',
   'alarm-acknowledged',
+  /** A level change explained by a planned transfer or schedule: no rupture, no fallback switch. */
+  'planned',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Horizon, RECONCILIATION_METHODS } from './config.ts';
 import { ALLOCATION_RULES, type AllocationRule } from './hierarchy.ts';
+import { AppliedTransferSchema } from './planned.ts';
 import { WeatherInputSchema } from './topology/weather.ts';
 
 /** Forecast runs (C3) and their values, as the forecast pipeline makes them and the store keeps them. */
@@ -39,8 +40,23 @@ export const RunSettingsSchema = z.object({
   fallbackReason: z.string().optional(),
   /** The store as known at this time made the inputs, when the run was issued later (published on completion). */
   knownAt: z.string().optional(),
+  /**
+   * The schedules (A12) a run used, per scheduled series: each version (source, issued_at) with the
+   * hours it covered and how its quantiles were made. A reproduction reads the same versions (as of knownAt).
+   */
+  schedules: z
+    .record(
+      z.string(),
+      z.array(z.object({ source: z.string(), issuedAt: z.string(), from: z.string(), to: z.string(), hours: z.number().int(), uncertainty: z.enum(['declared', 'empirical', 'model-spread']) })),
+    )
+    .optional(),
   /** Series the rupture monitor moved off their usual plan: the model fitted, and the start of the history it saw. */
   monitored: z.record(z.string(), z.object({ fit: z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()) }), since: z.string().optional() })).optional(),
+  /**
+   * Planned transfers in force at the run's issue time over its history and window (issue 14):
+   * taken out of the training history and applied to the forecasts; a reproduction uses these.
+   */
+  transfers: z.array(AppliedTransferSchema).optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 export type RunNode = z.infer<typeof RunNodeSchema>;

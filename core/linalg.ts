@@ -65,21 +65,26 @@ export function cholSolve(l: Float64Array, n: number, b: ArrayLike<number>): Flo
 
 /** A⁻¹ from the Cholesky factor of A (symmetric result). */
 export function cholInverse(l: Float64Array, n: number): Float64Array {
-  // L⁻¹ (lower), then A⁻¹ = L⁻ᵀ L⁻¹.
-  const li = new Float64Array(n * n);
+  // U = L⁻ᵀ (upper), then A⁻¹ = L⁻ᵀ L⁻¹ = U Uᵀ. Kept transposed so every inner loop runs along
+  // rows (the same sums, in the same order, as on L⁻¹'s columns, without striding through memory).
+  const u = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    li[j * n + j] = 1 / l[j * n + j];
+    const uj = j * n;
+    u[uj + j] = 1 / l[j * n + j];
     for (let i = j + 1; i < n; i++) {
+      const li = i * n;
       let s = 0;
-      for (let k = j; k < i; k++) s -= l[i * n + k] * li[k * n + j];
-      li[i * n + j] = s / l[i * n + i];
+      for (let k = j; k < i; k++) s -= l[li + k] * u[uj + k];
+      u[uj + i] = s / l[li + i];
     }
   }
   const inv = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
+    const ui = i * n;
     for (let j = 0; j <= i; j++) {
+      const uj = j * n;
       let s = 0;
-      for (let k = i; k < n; k++) s += li[k * n + i] * li[k * n + j];
+      for (let k = i; k < n; k++) s += u[ui + k] * u[uj + k];
       inv[i * n + j] = s;
       inv[j * n + i] = s;
     }

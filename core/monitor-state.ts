@@ -36,6 +36,8 @@ export interface DetectorState {
   lastTs: string | null;
   /** An alarm awaiting confirmation: when it fired, which side, the statistic, the estimated change. */
   pending: { at: string; side: 'up' | 'down'; statistic: number; changeAt: string } | null;
+  /** A level change explained by a plan: the hours before this time (ISO, the plan's end) are the plan's, not read. */
+  plannedUntil?: string;
 }
 
 export interface PeerCorrection {

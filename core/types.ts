@@ -71,7 +71,15 @@ export interface ModelArtifact {
 export interface Forecaster<P = unknown> {
   readonly spec: ForecasterSpec<P>;
   readonly capabilities: Capabilities;
-  fit(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
+  fit(history: Series[], covariates?: Map<string, Covariates>, options?: FitOptions): Promise<FittedForecaster<P>>;
+}
+
+export interface FitOptions {
+  /**
+   * Keep what refit() on a longer history can reuse (a GAM keeps its design, cross-products and
+   * feature table: megabytes per series). A rolling-origin backtest asks; runs do not.
+   */
+  refittable?: boolean;
 }
 
 export interface FittedForecaster<P = unknown> {
@@ -81,6 +89,12 @@ export interface FittedForecaster<P = unknown> {
    * since fit), without refitting — lets a backtest refit only every k origins.
    */
   condition?(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
+  /**
+   * Optional, on a fit made with `refittable`: fit again on a history that extends the fitted one
+   * (same start, more steps), reusing the work already done — a model that cannot reuse it (the
+   * data before the old end changed, the feature layout changed) fits from scratch.
+   */
+  refit?(history: Series[], covariates?: Map<string, Covariates>): Promise<FittedForecaster<P>>;
   predict(horizon: number, covariates?: Map<string, Covariates>, quantiles?: number[]): Promise<Forecast[]>;
   /** In-sample residuals per series, for MinT and ARIMA-on-residuals. */
   residuals(): Map<string, Float64Array>;
@@ -89,7 +103,24 @@ export interface FittedForecaster<P = unknown> {
    * whose residuals() cover only part of it (a profile explains only its last weeks). Default: residuals().
    */
   historyErrors?(): Map<string, Float64Array>;
+  /**
+   * Optional (additive models): each term's contribution to the fit per series — over the steps of
+   * `history` from `fromMs` on (the history it was fitted or conditioned on, with its covariates),
+   * or over a horizon with predict()'s covariates. What the online adaptation (models/online) regresses on.
+   */
+  terms?: {
+    history(history: Series[], covariates: Map<string, Covariates> | undefined, fromMs: number): Map<string, TermContributions>;
+    horizon(horizon: number, covariates?: Map<string, Covariates>): Map<string, TermContributions>;
+  };
   toArtifact(): ModelArtifact;
+}
+
+/** An additive model's fit split by term, on the model's scale (log-load when the target is logged). */
+export interface TermContributions {
+  scale: 'log' | 'identity';
+  labels: string[];
+  /** values[j][i]: term j at step i of the range asked for; they sum to the fit on that scale. */
+  values: Float64Array[];
 }
 
 export const DEFAULT_QUANTILES = [0.1, 0.5, 0.9] as const;

@@ -37,6 +37,11 @@ describe('jobs from the configuration', () => {
     expect(jobs.get('scada-imputation')!.cron).toBe(c.imputation.cron);
   });
 
+  it('watches a schedules folder only when one is configured', () => {
+    const jobs = new Map(jobsOf(config({ schedules: { watchDir: '/tmp/none', cron: '*/5 * * * * *' } })).map((j) => [j.name, j]));
+    expect(jobs.get('schedules-watch')).toMatchObject({ cron: '*/5 * * * * *', deadlineMs: 60_000 });
+  });
+
   it('applies cron and deadline overrides, drops disabled jobs, and adds one poll job per endpoint', () => {
     const c = config({
       httpPoll: [{ url: 'http://gw-1.example/points' }, { url: 'http://gw-2.example/points', cron: '*/30 * * * * *' }],

@@ -13,7 +13,13 @@ import type { RunDeps } from '../forecast/run/ports.ts';
 import { httpPollJobs } from './http-poll.job.ts';
 import { imputationJob } from './imputation.job.ts';
 import { spikesJob } from './spikes.job.ts';
+import { schedulesWatchJob } from './schedules-watch.job.ts';
+import { scheduleRepository } from '../store/schedules.repository.ts';
 import { rupturesJob } from './ruptures.job.ts';
+import { transferChanges } from '../monitoring/planned.ts';
+import { scheduleChanges } from '../monitoring/schedule-plans.ts';
+import { scheduleSource } from '../store/schedules.repository.ts';
+import { transfersRepository } from '../store/transfers.repository.ts';
 import type { EventLog } from '../core/events.ts';
 import { monitorStateRepository, residualSource } from '../store/monitor-state.repository.ts';
 import { scoreJob } from './score.job.ts';
@@ -72,15 +78,22 @@ export function configuredJobs(deps: {
     imputationJob(db, log, { since: deps.liveSince, cron, windowSec, settings }),
     derivedSeriesJob(db, log),
     spikesJob(db, log),
+    ...(config.schedules.watchDir ? [schedulesWatchJob(scheduleRepository(db), config.schedules.watchDir, config.schedules.cron, log)] : []),
     ...forecastJobs(deps.run, deps.events && forecastDeadlines(db, config, deps.run, deps.events, log, deps.replayClock), deps.events && fallbackSwitchesOf(db, deps.events)),
     // Drift reads what a run reads; its events go to the jobs' event log.
     driftJob({ store: deps.run.store, inputs: deps.run.inputs, config, now: deps.run.now, log, ...((deps.events ?? deps.run.events) && { events: deps.events ?? deps.run.events }) }),
     scoreJob(accuracyService(db, config, undefined, replay), log),
     reviewJob(reviewService(db, config, deps.events, replay), log),
-    ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, settings: config.rupture, log }, log)] : []),
+    ...(deps.events ? [rupturesJob({ states: monitorStateRepository(db), residuals: residualSource(db), events: deps.events, settings: config.rupture, planned: plannedChangeSources(db), log }, log)] : []),
   ];
   return { jobs: applyJobConfig(jobs, config.jobs, config.timeZone), polls };
 }
+
+/**
+ * Where the rupture monitor learns of plans: planned transfers and schedules, both by issue time
+ * (a plan issued after the switching began still explains the step it made).
+ */
+export const plannedChangeSources = (db: Db) => [transferChanges(transfersRepository(db)), scheduleChanges(scheduleSource(db, 'timestamps'))];
 
 /** The jobs with the `config.jobs` overrides applied and every cron expression checked. */
 export function applyJobConfig(jobs: Job[], overrides: Config['jobs'], timeZone: string): Job[] {

@@ -1,9 +1,11 @@
+import { z } from 'zod';
 import { GridcastError } from '../core/errors.ts';
-import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type ForecasterSpec, type FittedForecaster, type ModelArtifact, type Series } from '../core/types.ts';
+import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type ForecasterSpec, type FittedForecaster, type ModelArtifact, type Series, type TermContributions } from '../core/types.ts';
 import { armaForecast, conditionOn, innovations, type ArmaState } from './arima/arma.ts';
 import { fitResidualArimaMany, MAX_WASM_POINTS, type ResidualArimaFit, type ResidualArimaParams } from './arima/residual-arima.ts';
 import type { ArmaOrder } from './arima/wasm-fit.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
+import { continueOnline, fromMsFor, horizonShift, startOnline, type OnlineState } from './online/term-adaptation.ts';
 import { requireHorizon } from './fallback/history.ts';
 import { addQuantiles, checkLevels, errorAt, errorQuantiles, type ErrorQuantiles } from './quantiles/empirical.ts';
 import { endOf, meanSd, stepsPerDay } from './timeindex.ts';
@@ -25,7 +27,15 @@ export interface GamArimaParams {
    * only moving its state: the base keeps its coefficients, the short-term part follows the latest regime.
    */
   refitArimaOnCondition: boolean;
+  /**
+   * 'kalman': the base's term contributions are re-weighted online by a Kalman filter
+   * (models/online) as actuals arrive — at fit over the history, at condition() over the new steps —
+   * without refitting the base; the ARIMA models the adapted residuals. Needs a base with terms (the GAM).
+   */
+  online: 'kalman' | 'off';
 }
+
+const OnlineSchema = z.enum(['kalman', 'off']);
 
 export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   windowDays: 42,
@@ -35,6 +45,7 @@ export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   timeoutMs: 60_000,
   quantileDays: 2,
   refitArimaOnCondition: true,
+  online: 'off',
 };
 
 interface SeriesArma {
@@ -47,6 +58,8 @@ interface SeriesArma {
   errors: ErrorQuantiles;
   /** Variance of the base's in-sample residuals over the window (what its own bands should match in-sample). */
   residualVariance: number;
+  /** State of the online adaptation of the base (online: 'kalman'). */
+  online?: OnlineState;
 }
 
 interface State {
@@ -55,7 +68,9 @@ interface State {
 }
 
 const KIND = 'gam-arima';
-const VERSION = 1;
+/** 2: params.online and the per-series online state. A v1 state reads as online: 'off'. */
+const VERSION = 2;
+const READABLE = [1];
 
 /**
  * Short-term model (B3): base forecast + ARIMA forecast of the base's recent in-sample residuals.
@@ -65,15 +80,52 @@ const VERSION = 1;
  */
 export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<GamArimaParams, 'base'>> = {}): Forecaster<GamArimaParams> {
   const p: GamArimaParams = { ...DEFAULT_GAM_ARIMA, ...params, base: base.spec as ForecasterSpec };
+  const online = OnlineSchema.safeParse(p.online);
+  if (!online.success) throw new GridcastError('INVALID_PARAMS', `gam-arima parameter online must be 'kalman' or 'off', got ${JSON.stringify(p.online)}`, { online: p.online });
   const spec = { kind: KIND, version: VERSION, params: p };
   return {
     spec,
     capabilities: { ...base.capabilities, probabilistic: true },
-    async fit(history, covariates) {
-      const baseFit = await base.fit(history, covariates);
-      return fitted(p, baseFit, await fitArimas(history, baseFit.residuals(), p), trainWindow(history), dataHash(history, covariates));
+    async fit(history, covariates, options) {
+      return fitOnBase(p, await base.fit(history, covariates, options), history, covariates);
     },
   };
+}
+
+function termsOf(baseFit: FittedForecaster): NonNullable<FittedForecaster['terms']> {
+  if (!baseFit.terms) {
+    throw new GridcastError('ONLINE_UNSUPPORTED', `gam-arima: online: 'kalman' adapts the base's term contributions, and base model '${baseFit.spec.kind}' has none; use a GAM base or online: 'off'`, { base: baseFit.spec.kind });
+  }
+  return baseFit.terms;
+}
+
+/** Filters each series' history (from its start, or on from where `previous` stopped). */
+function adapt(baseFit: FittedForecaster, history: Series[], covariates: Map<string, Covariates> | undefined, previous: Map<string, OnlineState>): Map<string, OnlineState> {
+  const terms = termsOf(baseFit);
+  return new Map(
+    history.map((s) => {
+      const prev = previous.get(s.id);
+      const t = terms.history([s], covariates, prev ? fromMsFor(prev, s.values.length, s.start.getTime(), s.stepSec) : Number.NEGATIVE_INFINITY).get(s.id);
+      if (!t) throw new GridcastError('ONLINE_TERMS', `gam-arima: the base gave no term contributions for series '${s.id}'`, { seriesId: s.id });
+      return [s.id, prev ? continueOnline(prev, t, s.values, s.start.getTime(), s.stepSec) : startOnline(t, s.values, s.start.getTime(), s.stepSec)];
+    }),
+  );
+}
+
+function adaptedResiduals(history: Series[], online: Map<string, OnlineState>): Map<string, Float64Array> {
+  return new Map(history.map((s) => [s.id, Float64Array.from(s.values, (v, i) => v - online.get(s.id)!.fitted[i])]));
+}
+
+function withOnline(series: SeriesArma[], online: Map<string, OnlineState> | undefined): SeriesArma[] {
+  return online ? series.map((sa) => ({ ...sa, online: online.get(sa.id) })) : series;
+}
+
+/** The base forecast moved by the adaptation: × exp(shift) on a log model (mean and quantiles), + shift otherwise. */
+function adaptedBase(bf: Forecast, state: OnlineState, terms: TermContributions | undefined): Forecast {
+  if (!terms) throw new GridcastError('ONLINE_TERMS', `gam-arima: the base gave no term contributions over the horizon for series '${bf.seriesId}'`, { seriesId: bf.seriesId });
+  const shift = horizonShift(state, terms);
+  const move = state.scale === 'log' ? (v: number, k: number) => v * Math.exp(shift[k]) : (v: number, k: number) => v + shift[k];
+  return { ...bf, mean: bf.mean.map(move), quantiles: Object.fromEntries(Object.entries(bf.quantiles).map(([l, q]) => [l, q.map(move)])) };
 }
 
 async function fitArimas(history: Series[], residuals: Map<string, Float64Array>, p: GamArimaParams): Promise<SeriesArma[]> {
@@ -173,19 +225,35 @@ function pseudoOriginErrors(window: Float64Array, s: ArmaState, steps: number, s
   return errorQuantiles(byStep);
 }
 
+/** The ARIMA (and the online adaptation, when on) fitted over a freshly fitted base. */
+async function fitOnBase(p: GamArimaParams, baseFit: FittedForecaster, history: Series[], covariates: Map<string, Covariates> | undefined): Promise<FittedForecaster<GamArimaParams>> {
+  const online = p.online === 'kalman' ? adapt(baseFit, history, covariates, new Map()) : undefined;
+  const series = await fitArimas(history, online ? adaptedResiduals(history, online) : baseFit.residuals(), p);
+  return fitted(p, baseFit, withOnline(series, online), trainWindow(history), dataHash(history, covariates));
+}
+
 function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma[], window: { start: string; end: string }, hash: string): FittedForecaster<GamArimaParams> {
   const spec = { kind: KIND, version: VERSION, params: p };
   const byId = new Map(series.map((s) => [s.id, s]));
   return {
     spec,
+    ...(baseFit.refit
+      ? {
+          async refit(history: Series[], covariates?: Map<string, Covariates>) {
+            return fitOnBase(p, await baseFit.refit!(history, covariates), history, covariates);
+          },
+        }
+      : {}),
     ...(baseFit.condition
       ? {
           // Same base coefficients; the ARIMA is refitted on the new window, or keeps its coefficients with its state moved to the new end.
           async condition(history: Series[], covariates?: Map<string, Covariates>) {
             const baseC = await baseFit.condition!(history, covariates);
-            const residuals = baseC.residuals();
+            const previous = new Map(series.flatMap((sa) => (sa.online ? [[sa.id, sa.online] as const] : [])));
+            const online = p.online === 'kalman' ? adapt(baseC, history, covariates, previous) : undefined;
+            const residuals = online ? adaptedResiduals(history, online) : baseC.residuals();
             if (p.refitArimaOnCondition) {
-              return fitted(p, baseC, await fitArimas(history, residuals, p), trainWindow(history), dataHash(history, covariates));
+              return fitted(p, baseC, withOnline(await fitArimas(history, residuals, p), online), trainWindow(history), dataHash(history, covariates));
             }
             const moved = series.map((sa) => {
               const s = history.find((h) => h.id === sa.id);
@@ -197,7 +265,7 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
               const w = r.subarray(Math.max(0, r.length - Math.min(MAX_WASM_POINTS, p.windowDays * perDay)));
               return { ...sa, nextMs: endOf(s).getTime(), state: conditionOn(w, sa.state, sa.state.sigma2) };
             });
-            return fitted(p, baseC, moved, trainWindow(history), dataHash(history, covariates));
+            return fitted(p, baseC, withOnline(moved, online), trainWindow(history), dataHash(history, covariates));
           },
         }
       : {}),
@@ -205,9 +273,11 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
       requireHorizon(KIND, horizon);
       const levels = checkLevels(quantiles);
       const baseForecasts = await baseFit.predict(horizon, covariates, checkLevels([...levels, 0.1, 0.9]));
-      return baseForecasts.map((bf) => {
-        const sa = byId.get(bf.seriesId);
-        if (!sa) throw new GridcastError('UNKNOWN_SERIES', `gam-arima was not fitted on series '${bf.seriesId}'`, { seriesId: bf.seriesId });
+      const terms = series.some((sa) => sa.online) ? termsOf(baseFit).horizon(horizon, covariates) : undefined;
+      return baseForecasts.map((unadapted) => {
+        const sa = byId.get(unadapted.seriesId);
+        if (!sa) throw new GridcastError('UNKNOWN_SERIES', `gam-arima was not fitted on series '${unadapted.seriesId}'`, { seriesId: unadapted.seriesId });
+        const bf = sa.online ? adaptedBase(unadapted, sa.online, terms?.get(sa.id)) : unadapted;
         if (bf.start.getTime() !== sa.nextMs) {
           throw new GridcastError('ORIGIN_MISMATCH', `gam-arima: base forecast for '${bf.seriesId}' starts at ${bf.start.toISOString()}, not at the end of the history`, { seriesId: bf.seriesId });
         }
@@ -236,11 +306,12 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
 
 /** Reloads a fitted gam-arima; `loadBase` is the catalog's fromArtifact (the base can be any model kind). */
 export function gamArimaFromArtifact(a: ModelArtifact, loadBase: (a: ModelArtifact) => FittedForecaster): FittedForecaster<GamArimaParams> {
-  const { base, series } = openArtifact<State>(a, KIND, VERSION);
-  return fitted(a.spec.params as GamArimaParams, loadBase(base), series, a.trainWindow, a.dataHash);
+  const { base, series } = openArtifact<State>(a, KIND, VERSION, READABLE);
+  const params = a.spec.params as GamArimaParams;
+  return fitted({ ...params, online: params.online ?? 'off' }, loadBase(base), series, a.trainWindow, a.dataHash);
 }
 
 /** The artifact of the base model under the ARIMA (a GAM by default): what explains the level. */
 export function gamArimaBaseArtifact(a: ModelArtifact): ModelArtifact {
-  return openArtifact<State>(a, KIND, VERSION).base;
+  return openArtifact<State>(a, KIND, VERSION, READABLE).base;
 }

@@ -14,7 +14,7 @@ export type SiblingErrors = Map<string, Map<number, number>>;
  * cached for the check: siblings read the same windows (same last hour, same calibration year),
  * so a group of n siblings costs n reads per window, not n².
  */
-export function peerReader(source: ResidualSource, siblings: Map<string, string[]>, minPeers: number, broken: Set<string>) {
+export function peerReader(source: ResidualSource, siblings: Map<string, string[]>, minPeers: number, broken: Set<string>, planned: (id: string, ts: Date) => boolean = () => false) {
   const cache = new Map<string, Promise<ResidualHour[]>>();
   const read = (id: string, from: Date, to: Date) => {
     const key = `${id}|${from.getTime()}|${to.getTime()}`;
@@ -53,12 +53,14 @@ export function peerReader(source: ResidualSource, siblings: Map<string, string[
       if (!(total > 0) || !(left > 0.1 * total)) return { ...c, weights: {} };
       return { ...c, weights: Object.fromEntries(kept.map(([id, w]) => [id, (w * total) / left])) };
     },
-    /** Relative errors of the given siblings over [from, to). */
+    /** Relative errors of the given siblings over [from, to), without their planned hours. */
     async errors(ids: string[], from: Date, to: Date): Promise<SiblingErrors> {
       const out: SiblingErrors = new Map();
       for (const [j, hours] of (await Promise.all(ids.map((p) => read(p, from, to)))).entries()) {
         const e = new Map<number, number>();
         for (const h of hours) {
+          // A sibling's hours under a plan (a transfer, a schedule) move by the plan, not by the weather it shares.
+          if (planned(ids[j], h.ts)) continue;
           const v = relative(h);
           if (Number.isFinite(v)) e.set(h.ts.getTime(), v);
         }

@@ -4,6 +4,11 @@ import { fakeEvents } from '../test/fakes/events.ts';
 import { fakeMonitorState, fakeResiduals } from '../test/fakes/monitor-state.ts';
 import { detectRuptures } from './rupture.service.ts';
 import { normalDraws, seededRandom } from '../core/random.ts';
+import type { PlannedChangeSource } from '../core/planned.ts';
+import { fakeTransfers } from '../test/fakes/transfers.ts';
+import { transferChanges } from './planned.ts';
+import { inForce, type ScheduleEntry } from '../core/schedule.ts';
+import { scheduleChanges } from './schedule-plans.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -25,14 +30,14 @@ function simulate(hours: number, opts: { stepAt?: number; step?: number; spikeAt
   });
 }
 
-async function hourly(series: Map<string, ResidualHour[]>, fromHour: number, toHour: number, parent?: Map<string, string>) {
+async function hourly(series: Map<string, ResidualHour[]>, fromHour: number, toHour: number, parent?: Map<string, string>, planned?: PlannedChangeSource[]) {
   const states = fakeMonitorState();
   const events = fakeEvents();
   for (let t = fromHour; t <= toHour; t++) {
     // the residual of hour t-1 is known at hour t
     const now = new Date(T0 + t * HOUR);
     const visible = new Map([...series].map(([id, hs]) => [id, hs.filter((h) => h.ts.getTime() < now.getTime())]));
-    await detectRuptures({ states, residuals: fakeResiduals(visible, parent), events, now: () => now });
+    await detectRuptures({ states, residuals: fakeResiduals(visible, parent), events, now: () => now, ...(planned && { planned }) });
   }
   return { states, events };
 }
@@ -115,5 +120,68 @@ describe('rupture service', () => {
     const r = await detectRuptures({ states, residuals: fakeResiduals(new Map([['c', simulate(5 * 24, { seed: 3 })]])), events: fakeEvents(), now: () => now });
     expect(r).toMatchObject({ checked: 1, uncalibrated: ['c'], ruptures: [] });
     expect(states.rows.get('c')).toMatchObject({ mode: 'model', detector: null });
+  });
+
+  it('logs a level change a planned transfer explains as `planned`, with no rupture and no fallback switch; the same step without the plan is a rupture', async () => {
+    // 30 % of a's load goes to b for 10 days from stepAt; the published forecasts do not know it (the plan came late).
+    const stepAt = 40 * 24 + 7;
+    const endAt = stepAt + 10 * 24;
+    const during = (plain: ResidualHour[], stepped: ResidualHour[]) => plain.map((h, t) => (t >= stepAt && t < endAt ? stepped[t] : h));
+    const make = () =>
+      new Map([
+        ['a', during(simulate(56 * 24, { seed: 21 }), simulate(56 * 24, { seed: 21, stepAt, step: -0.3 }))],
+        ['b', during(simulate(56 * 24, { seed: 22 }), simulate(56 * 24, { seed: 22, stepAt, step: 0.3 }))],
+      ]);
+    const transfers = fakeTransfers();
+    const iso = (h: number) => new Date(T0 + h * HOUR).toISOString();
+    await transfers.append([{ ref: 'SW-9', source: 'dso', from_node: 'a', to_node: 'b', start: iso(stepAt), end: iso(endAt), share: 0.3, issued_at: iso(stepAt + 2), status: 'planned' }]);
+    const known = await hourly(make(), 20 * 24, 55 * 24, undefined, [transferChanges(transfers)]);
+    expect(known.events.rows.filter((e) => e.kind !== 'planned')).toEqual([]);
+    const planned = known.events.rows.filter((e) => e.kind === 'planned');
+    expect(planned.map((e) => e.seriesId).sort()).toEqual(['a', 'b']);
+    const a = planned.find((e) => e.seriesId === 'a')!;
+    expect(a).toMatchObject({ severity: 'info', modelVersion: 'load@3', detail: { edge: 'start', side: 'down', plan: { kind: 'transfer', source: 'dso', ref: 'SW-9', version: 1, share: 0.3, direction: 'down' } } });
+    expect((a.at.getTime() - (T0 + stepAt * HOUR)) / HOUR).toBeLessThanOrEqual(24);
+    expect(planned.find((e) => e.seriesId === 'b')!.detail).toMatchObject({ side: 'up', plan: { direction: 'up' } });
+    for (const id of ['a', 'b']) expect(known.states.rows.get(id)!.mode).toBe('model');
+
+    const blind = await hourly(make(), 20 * 24, 55 * 24);
+    expect(blind.events.rows.filter((e) => e.kind === 'rupture').map((e) => e.seriesId).sort()).toEqual(['a', 'b']);
+    expect(blind.events.rows.filter((e) => e.kind === 'fallback-on')).toHaveLength(2);
+    expect(blind.events.rows.filter((e) => e.kind === 'planned')).toEqual([]);
+  });
+
+  it('logs the stop a schedule explains (a large consumer down to its auxiliaries) as `planned`, with no rupture and no fallback switch; the same stop without the schedule is a rupture', async () => {
+    // a's load falls to 10 % for 3 days from stepAt; its schedule says so, issued 2 h after the stop began
+    // (the published forecasts do not know it); b, its sibling, is unchanged.
+    const stepAt = 40 * 24 + 6;
+    const endAt = stepAt + 3 * 24;
+    const stopped = (plain: ResidualHour[], low: ResidualHour[]) => plain.map((h, t) => (t >= stepAt && t < endAt ? low[t] : h));
+    const make = () =>
+      new Map([
+        ['a', stopped(simulate(48 * 24, { seed: 31 }), simulate(48 * 24, { seed: 31, stepAt, step: -0.9 }))],
+        ['b', simulate(48 * 24, { seed: 32 })],
+      ]);
+    const parent = new Map([['a', 'top'], ['b', 'top']]);
+    const issuedAt = new Date(T0 + (stepAt + 2) * HOUR);
+    const entries: ScheduleEntry[] = [
+      { seriesId: 'a', start: new Date(T0 + stepAt * HOUR), end: new Date(T0 + endAt * HOUR), value: 10, unit: 'MW', issuedAt, source: 'plant', reason: 'maintenance', p10: null, p90: null, sd: null, receivedAt: issuedAt },
+    ];
+    // The pieces in force as the schedule repository gives them (store/schedules.repository.ts applies the same rule).
+    const pieces = { inForce: async (ids: string[], from: Date, to: Date, asOf: Date) => inForce(entries.filter((e) => ids.includes(e.seriesId)), from, to, asOf) };
+    const known = await hourly(make(), 20 * 24, 47 * 24, parent, [scheduleChanges(pieces)]);
+    expect(known.events.rows.filter((e) => e.kind !== 'planned')).toEqual([]);
+    const planned = known.events.rows.filter((e) => e.kind === 'planned');
+    expect(planned.map((e) => e.seriesId)).toEqual(['a']);
+    expect(planned[0]).toMatchObject({ severity: 'info', detail: { edge: 'start', side: 'down', plan: { kind: 'schedule', source: 'plant', ref: `plant@${issuedAt.toISOString()}`, plannedValue: 10 } } });
+    expect(planned[0].at.getTime()).toBeGreaterThanOrEqual(issuedAt.getTime());
+    expect((planned[0].at.getTime() - (T0 + stepAt * HOUR)) / HOUR).toBeLessThanOrEqual(24);
+    expect(known.states.rows.get('a')!.mode).toBe('model');
+
+    const blind = await hourly(make(), 20 * 24, 47 * 24, parent);
+    expect(blind.events.rows.filter((e) => e.kind === 'rupture').map((e) => e.seriesId)).toEqual(['a']);
+    expect(blind.events.rows.filter((e) => e.kind === 'fallback-on').map((e) => e.seriesId)).toEqual(['a']);
+    expect(blind.events.rows.filter((e) => e.kind === 'planned')).toEqual([]);
+    expect(blind.states.rows.get('a')!.mode).toBe('fallback');
   });
 });

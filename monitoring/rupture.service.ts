@@ -2,7 +2,9 @@ import type { EventLog } from '../core/events.ts';
 import type { Log } from '../core/log.ts';
 import type { CusumDetectorState, DetectorState, MonitorStateStore, PeerCorrection, ResidualHour, ResidualSource, SeriesMonitorState, WindowDetectorV2State } from '../core/monitor-state.ts';
 import { DEFAULT_RUPTURE_SETTINGS, type RuptureSettings } from '../core/rupture-settings.ts';
+import type { PlannedChangeSource } from '../core/planned.ts';
 import { corrected, fitCorrection, peerReader, type PeerReader } from './peers.ts';
+import { PlannedWindows } from './planned.ts';
 import { calibrateWindowThreshold } from './stats/calibrate.ts';
 import { confirmShift } from './stats/confirm.ts';
 import { median } from './stats/robust.ts';
@@ -15,6 +17,8 @@ export interface RuptureDeps {
   now: () => Date;
   settings?: RuptureSettings;
   log?: Log;
+  /** Where plans come from (planned transfers; schedules at merge): a level change a plan explains is `planned`, no rupture. */
+  planned?: PlannedChangeSource[];
 }
 
 export interface RuptureCheck {
@@ -24,6 +28,8 @@ export interface RuptureCheck {
   ruptures: string[];
   returned: string[];
   dismissed: string[];
+  /** Series whose confirmed level change a plan explained (a `planned` event, no rupture). */
+  planned: string[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -52,15 +58,21 @@ const iso = (d: Date) => d.toISOString();
  * (forecast/run/monitor-plan.ts). After returnAfterDays of post-rupture history the series returns
  * to its model with a `fallback-off` event, and the detector is recalibrated at once on the last
  * year of residuals without those from the rupture to the return.
+ *
+ * Plans (issue 14): a confirmed shift within windowHours of the start of a planned change of the
+ * series (a transfer, a schedule) in its direction, or of its end in the other, is the plan's: a
+ * `planned` event, no rupture, no fallback, and the detector skips the plan's hours until its
+ * end. Hours under a plan are left out of calibration and of the siblings' errors.
  */
 export async function detectRuptures(deps: RuptureDeps): Promise<RuptureCheck> {
   const s = deps.settings ?? DEFAULT_RUPTURE_SETTINGS;
   const now = deps.now();
-  const out: RuptureCheck = { checked: 0, uncalibrated: [], ruptures: [], returned: [], dismissed: [] };
+  const out: RuptureCheck = { checked: 0, uncalibrated: [], ruptures: [], returned: [], dismissed: [], planned: [] };
   const ids = await deps.residuals.forecastSeries(new Date(now.getTime() - s.calibrationDays * DAY_MS), now);
   const states = await deps.states.states(ids);
   const onFallback = new Set([...states].filter(([, st]) => st.mode === 'fallback').map(([id]) => id));
-  const reader = peerReader(deps.residuals, await deps.residuals.siblings(ids), s.minPeers, onFallback);
+  const planned = PlannedWindows.of(await PlannedWindows.read(deps.planned ?? [], { seriesIds: ids, from: new Date(now.getTime() - s.calibrationDays * DAY_MS), to: now, knownAt: now }));
+  const reader = peerReader(deps.residuals, await deps.residuals.siblings(ids), s.minPeers, onFallback, (id, ts) => planned.covers(id, ts));
   for (const id of ids) {
     out.checked++;
     const st = states.get(id);
@@ -68,13 +80,14 @@ export async function detectRuptures(deps: RuptureDeps): Promise<RuptureCheck> {
       if (await maybeReturn(deps, s, st, now)) out.returned.push(id);
       continue;
     }
-    const r = await checkSeries(deps, reader, s, id, st, now);
+    const r = await checkSeries(deps, reader, planned, s, id, st, now);
     if (r === 'uncalibrated') out.uncalibrated.push(id);
     if (r === 'rupture') {
       out.ruptures.push(id);
       reader.markBroken(id);
     }
     if (r === 'dismissed') out.dismissed.push(id);
+    if (r === 'planned') out.planned.push(id);
   }
   return out;
 }
@@ -101,9 +114,9 @@ async function maybeReturn(deps: RuptureDeps, s: RuptureSettings, st: SeriesMoni
   return true;
 }
 
-type Outcome = 'uncalibrated' | 'quiet' | 'pending' | 'rupture' | 'dismissed';
+type Outcome = 'uncalibrated' | 'quiet' | 'pending' | 'rupture' | 'dismissed' | 'planned';
 
-async function checkSeries(deps: RuptureDeps, reader: PeerReader, s: RuptureSettings, id: string, st: SeriesMonitorState | undefined, now: Date): Promise<Outcome> {
+async function checkSeries(deps: RuptureDeps, reader: PeerReader, planned: PlannedWindows, s: RuptureSettings, id: string, st: SeriesMonitorState | undefined, now: Date): Promise<Outcome> {
   // A detector stored by an earlier rule is recalibrated at once: the first (a CUSUM) loses its
   // pending alarm, the second (no sibling correction) keeps its window and goes on from its last hour.
   const stored = st?.detector ?? null;
@@ -122,7 +135,8 @@ async function checkSeries(deps: RuptureDeps, reader: PeerReader, s: RuptureSett
     const gap = st?.ruptureAt ? [st.ruptureAt.getTime(), since.getTime()] : null;
     const from = new Date(now.getTime() - s.calibrationDays * DAY_MS);
     const all = await reader.read(id, from, now);
-    const hours = all.filter((h) => !gap || h.ts.getTime() < gap[0] || h.ts.getTime() >= gap[1]);
+    // Nor the hours a plan changed: they are the plan's level, not the model's errors.
+    const hours = all.filter((h) => (!gap || h.ts.getTime() < gap[0] || h.ts.getTime() >= gap[1]) && !planned.covers(id, h.ts));
     if (hours.length < s.minCalibrationDays * 24) {
       if (!st) await deps.states.save({ seriesId: id, mode: 'model', since: now, ruptureAt: null, detector: null, modelVersion: null }, now);
       return 'uncalibrated';
@@ -140,7 +154,14 @@ async function checkSeries(deps: RuptureDeps, reader: PeerReader, s: RuptureSett
 
   if (!d.pending) {
     const from = d.lastTs ? new Date(Date.parse(d.lastTs) + HOUR_MS) : now;
-    const hours = await hoursFrom(from, d.peers);
+    let hours = await hoursFrom(from, d.peers);
+    if (d.plannedUntil) {
+      const until = Date.parse(d.plannedUntil);
+      const skipped = hours.filter((h) => h.ts.getTime() < until);
+      if (skipped.length > 0) d.lastTs = iso(skipped[skipped.length - 1].ts);
+      hours = hours.filter((h) => h.ts.getTime() >= until);
+      if (now.getTime() >= until) delete d.plannedUntil;
+    }
     if (hours.length > 0) {
       modelVersion = hours[hours.length - 1].modelVersion;
       const r = hours.map((h) => (h.actual - h.forecast - d.center) / d.level);
@@ -180,6 +201,37 @@ async function checkSeries(deps: RuptureDeps, reader: PeerReader, s: RuptureSett
     d.lastTs = iso(raw[raw.length - 1].ts);
     await save({});
     return 'dismissed';
+  }
+  const explained = planned.explaining(id, new Date(p.changeAt), p.side, s.windowHours);
+  if (explained) {
+    const w = explained.window;
+    await deps.events.append({
+      at: now,
+      kind: 'planned',
+      severity: 'info',
+      seriesId: id,
+      modelVersion,
+      detail: {
+        reason: `level shift of ${(c.relativeShift * 100).toFixed(1)} % at the ${explained.edge} of planned ${w.kind} ${w.source}/${w.ref} v${w.version} (${iso(w.start)} → ${iso(w.end)}): no rupture, no fallback`,
+        plan: { kind: w.kind, source: w.source, ref: w.ref, version: w.version, start: iso(w.start), end: iso(w.end), ...(w.direction && { direction: w.direction }), ...(w.share !== undefined && { share: w.share }), ...(w.plannedValue !== undefined && { plannedValue: w.plannedValue }) },
+        edge: explained.edge,
+        side: p.side,
+        changeAt: p.changeAt,
+        alarmAt: p.at,
+        statistic: p.statistic,
+        threshold: d.threshold,
+        shift: c.relativeShift,
+        confirmPoints: c.points,
+      },
+    });
+    // The detector restarts after the plan's hours: until its end the level is the plan's.
+    d.window = [];
+    d.pending = null;
+    d.lastTs = iso(raw[raw.length - 1].ts);
+    if (explained.edge === 'start' && w.end.getTime() > Date.parse(d.lastTs)) d.plannedUntil = iso(w.end);
+    await save({});
+    deps.log?.info({ seriesId: id, plan: `${w.source}/${w.ref}`, edge: explained.edge, shift: c.relativeShift }, 'level change explained by a plan: no rupture');
+    return 'planned';
   }
   const ruptureAt = new Date(p.changeAt);
   const detail = {
@@ -251,5 +303,6 @@ function calibrate(hours: ResidualHour[], peers: PeerCorrection | null, s: Ruptu
     window: previous?.window ?? [],
     lastTs: previous?.lastTs ?? legacy?.lastTs ?? iso(latest),
     pending: null,
+    ...(previous?.plannedUntil && { plannedUntil: previous.plannedUntil }),
   };
 }

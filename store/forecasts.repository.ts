@@ -1,3 +1,4 @@
+import { SCHEDULE_MODEL } from '../core/schedule.ts';
 import { z } from 'zod';
 import { GridcastError } from '../core/errors.ts';
 import { HORIZONS, type Horizon } from '../core/config.ts';
@@ -270,8 +271,9 @@ export interface SeriesLabel {
 /** What produced each series of a run (one model per series and run). */
 export async function runSeriesLabels(q: Queryable, runId: number): Promise<SeriesLabel[]> {
   const { rows } = await q.query<{ series_id: string; model: string; model_version: string; fallback_reason: string | null }>(
-    `SELECT DISTINCT ON (series_id) series_id, model, model_version, fallback_reason FROM forecasts WHERE run_id = $1 ORDER BY series_id, grain, target_ts`,
-    [runId],
+    // A scheduled hour is the schedule's, not the series' model: the model's label wins when it made any value.
+    `SELECT DISTINCT ON (series_id) series_id, model, model_version, fallback_reason FROM forecasts WHERE run_id = $1 ORDER BY series_id, model = $2, grain, target_ts`,
+    [runId, SCHEDULE_MODEL],
   );
   return rows.map((r) => ({ seriesId: r.series_id, model: r.model, modelVersion: r.model_version, fallbackReason: r.fallback_reason }));
 }

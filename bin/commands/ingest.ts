@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { SCHEDULE_FORMAT } from '../../core/schedule.ts';
+import { ingestSchedules, scheduleCsvBatch } from '../../ingest/schedules/schedules.service.ts';
+import { scheduleRepository } from '../../store/schedules.repository.ts';
 import { z } from 'zod';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../../core/config.ts';
@@ -14,8 +18,12 @@ import { ON_CONFLICT, type OnConflict } from '../../core/revision.ts';
 import { checkpointEmbedded, type Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 import { ingestStore } from '../../store/ingest.repository.ts';
+import { isGridcastError } from '../../core/errors.ts';
+import { TRANSFER_COLUMNS } from '../../core/planned.ts';
+import { ingestTransfers, transferRowsFromCsv, type TransferIssue } from '../../ingest/planned/transfers.service.ts';
+import { transferIngestDeps } from '../lib/write-services.ts';
 
-export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch';
+export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch; import planned transfers';
 
 const FORMATS = `formats (header line required, times ISO 8601 with Z or an offset, plain or gzip):
   measurements  ${formatLine('measurements')}
@@ -24,6 +32,15 @@ const FORMATS = `formats (header line required, times ISO 8601 with Z or an offs
 const EXIT_CODES = 'exit codes: 0 committed or already ingested, 1 rejected (nothing written), 2 usage, 3 quarantined';
 const CSV = `gridcast ingest csv FILE [--kind ${CSV_KINDS.join('|')}] [--on-conflict revise|reject] [--progress]`;
 const RELEASE = 'gridcast ingest release BATCH_ID';
+const SCHEDULES = 'gridcast ingest schedules FILE';
+const SCHEDULE_NOTES = `planned values of nodes as issued (every version kept; a run uses the version in force at its issue time):
+  ${SCHEDULE_FORMAT}
+exit codes: 0 committed or already ingested, 1 rejected (nothing written), 2 usage`;
+const TRANSFERS = 'gridcast ingest transfers FILE';
+const TRANSFERS_NOTES = `planned transfers of load between nodes (switching for works), one version a line; header:
+  ${TRANSFER_COLUMNS.join(',')}   (reason, status, received_at optional)
+  share: of the from-node's own load, in (0, 1]; status planned (default) or cancelled; a later issued_at
+  for the same (source, ref) is its next version; every version is kept; runs use the one in force at their issue time`;
 
 const CSV_NOTES = `--progress prints progress lines on stderr when it is not a terminal (a terminal gets a bar)
 --on-conflict: a value received again for a stored (series, time) with a different number is kept
@@ -34,8 +51,10 @@ ${EXIT_CODES}`;
 export const subcommands = {
   csv: usageText([CSV], CSV_NOTES),
   release: usageText([RELEASE], '  stores the rows of a quarantined batch in measurements, once checked'),
+  schedules: usageText([SCHEDULES], SCHEDULE_NOTES),
+  transfers: usageText([TRANSFERS], TRANSFERS_NOTES),
 };
-export const usage = usageText([CSV, RELEASE], CSV_NOTES);
+export const usage = usageText([CSV, RELEASE, SCHEDULES, TRANSFERS], `${CSV_NOTES}\n${SCHEDULE_NOTES}\n${TRANSFERS_NOTES}`);
 
 /** Exit code of a batch held in quarantine: distinct from a rejection, since the rows are stored. */
 const EXIT_QUARANTINED = 3;
@@ -48,8 +67,8 @@ export async function run(args: string[]): Promise<number> {
     throw usageError((e as Error).message);
   }
   const [sub, target, ...extra] = parsed.positionals;
-  if (sub !== 'csv' && sub !== 'release') throw usageError(sub ? `unknown action '${sub}': csv or release` : 'give an action: csv or release');
-  if (!target) throw usageError(sub === 'csv' ? 'ingest csv needs a FILE' : 'ingest release needs a BATCH_ID');
+  if (sub !== 'csv' && sub !== 'release' && sub !== 'schedules' && sub !== 'transfers') throw usageError(sub ? `unknown action '${sub}': csv, release, schedules or transfers` : 'give an action: csv, release, schedules or transfers');
+  if (!target) throw usageError(sub === 'release' ? 'ingest release needs a BATCH_ID' : `ingest ${sub} needs a FILE`);
   if (extra.length > 0) throw usageError(`unexpected argument '${extra[0]}'${sub === 'csv' ? ' (one FILE per command: each file is one batch)' : ''}`);
   if (sub === 'csv') {
     const kind = z.enum(CSV_KINDS as [CsvKind, ...CsvKind[]]).optional().safeParse(parsed.values.kind);
@@ -59,6 +78,8 @@ export async function run(args: string[]): Promise<number> {
     return ingestCsv(target, kind.data, onConflict.data, parsed.values.progress === true);
   }
   if (parsed.values.kind !== undefined || parsed.values.progress || parsed.values['on-conflict'] !== undefined) throw usageError('--kind, --on-conflict and --progress go with ingest csv');
+  if (sub === 'schedules') return ingestScheduleFile(target);
+  if (sub === 'transfers') return ingestTransferFile(target);
   if (!/^\d+$/.test(target)) throw usageError(`BATCH_ID must be a batch number, got '${target}'`);
   return release(Number(target));
 }
@@ -136,6 +157,44 @@ function suspectLines(what: string, s: SuspectReport): string {
     `${what}: ${s.flagged} point${s.flagged > 1 ? 's' : ''} marked suspect (isolated spikes and drops; values kept as received, all in suspect_log)${more}:`,
     ...s.first.map((p) => `  ${p.seriesId} ${p.ts} ${p.value} ${p.why}`),
   ].join('\n');
+}
+
+async function ingestScheduleFile(file: string): Promise<number> {
+  checkTextFile(file, 'schedule file', { gzip: false });
+  const batch = scheduleCsvBatch(file, readFileSync(file), 'csv');
+  const db = await openStore(loadConfig());
+  try {
+    const r = await ingestSchedules(scheduleRepository(db), batch);
+    if (r.status === 'already-ingested') console.log(`${file}: already ingested as batch ${r.batchId} (${r.rows} rows); nothing written`);
+    else {
+      console.log(`${file}: committed batch ${r.batchId}: ${r.rows} rows, ${r.written} new, ${r.unchanged} already stored`);
+      for (const v of r.versions) console.log(`${file}: ${v.seriesId} schedule version ${v.source}@${v.issuedAt}`);
+    }
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function ingestTransferFile(file: string): Promise<number> {
+  checkTextFile(file, 'CSV file');
+  const rows = transferRowsFromCsv(readFileSync(file, 'utf8'));
+  const db = await openStore(loadConfig());
+  try {
+    const r = await ingestTransfers(transferIngestDeps(db), rows);
+    console.log(`${file}: ${r.rows} transfer rows, ${r.added.length} new versions, ${r.unchanged} unchanged`);
+    for (const t of r.added) {
+      console.log(`  ${t.source}/${t.ref} v${t.version}: ${t.status === 'cancelled' ? 'cancelled' : `${t.share} of ${t.fromNode} → ${t.toNode}, ${t.start.toISOString()} → ${t.end.toISOString()}`} (issued ${t.issuedAt.toISOString()})`);
+    }
+    return 0;
+  } catch (e) {
+    if (!isGridcastError(e) || e.code !== 'TRANSFER_REJECTED') throw e;
+    for (const i of e.details.issues as TransferIssue[]) console.error(`${file}:${i.line}: ${i.code}: ${i.message}`);
+    console.error(`${file}: rejected (TRANSFER_REJECTED); nothing was stored`);
+    return 1;
+  } finally {
+    await db.close();
+  }
 }
 
 async function release(batchId: number): Promise<number> {

@@ -11,7 +11,12 @@ import { querySeries, seriesBounds } from '../../store/query.repository.ts';
 import { latestRun, listRuns, readForecasts, readRun, runSeriesLabels } from '../../store/forecasts.repository.ts';
 import { listSeries } from '../../store/series.repository.ts';
 import { jobRunsRepository } from '../../store/job-runs.repository.ts';
-import type { ReadServices } from '../../api/read-services.ts';
+import type { PlannedReads, ReadServices } from '../../api/read-services.ts';
+import { transfersRepository } from '../../store/transfers.repository.ts';
+import { createPlannedAccuracy, type PlannedValuesSource } from '../../monitoring/planned-accuracy.service.ts';
+import { scheduleValues } from '../../monitoring/schedule-plans.ts';
+import { scheduledSeries, scheduleSource, scheduleTargets } from '../../store/schedules.repository.ts';
+import { queryMeasurements } from '../../store/query.repository.ts';
 import { runDeps } from './run-deps.ts';
 import { createEventReader } from '../../monitoring/events.service.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
@@ -21,6 +26,30 @@ import { createProposalReader } from '../../monitoring/proposals.service.ts';
 import { registryRepository } from '../../store/registry.repository.ts';
 import { createNodeStatusReader } from '../../monitoring/node-status.service.ts';
 import { nodeStatusRepository } from '../../store/node-status.repository.ts';
+
+/** Sources of planned hourly values scored against actuals (GET /planned/accuracy): the schedules. */
+const plannedValueSources = (db: Db): PlannedValuesSource[] => [
+  scheduleValues({ ...scheduleSource(db), series: (from, to) => scheduledSeries(db, from, to) }, async (ids) => new Map([...(await scheduleTargets(db, ids))].map(([id, t]) => [id, t.unit]))),
+];
+
+/** Plans over one store: transfer versions, and planned-vs-actual error per source. */
+export function plannedReads(db: Db): PlannedReads {
+  const store = transfersRepository(db);
+  return {
+    async transfers(q) {
+      if (!q.asOf) return store.versions(q);
+      const inForce = await store.inForce({ knownAt: q.asOf, from: new Date('0001-01-01T00:00:00Z'), to: new Date('9999-12-31T00:00:00Z'), ...(q.seriesId && { seriesIds: [q.seriesId] }) });
+      return inForce.filter((t) => (q.source === undefined || t.source === q.source) && (q.ref === undefined || t.ref === q.ref));
+    },
+    accuracy: createPlannedAccuracy({
+      sources: plannedValueSources(db),
+      async actuals(seriesId, from, to) {
+        const rows = await queryMeasurements(db, { seriesId, from, to, grain: '1h' });
+        return new Map(rows.flatMap((r) => (r.value === null || !Number.isFinite(r.value) ? [] : [[r.ts.getTime(), r.value] as [number, number]])));
+      },
+    }),
+  };
+}
 
 export const actualsService = (db: Db) => createActualsService({ querySeries: (q) => querySeries(db, q), bounds: (q) => seriesBounds(db, q) });
 
@@ -86,6 +115,7 @@ export function readServices(
     proposals: createProposalReader({ events: eventsRepository(db), registry: registryRepository(db) }),
     accuracy: accuracyService(db, config),
     nodeStatus: nodeStatusReader(db, config, { reuseMs: NODE_STATUS_REUSE_MS }),
+    planned: plannedReads(db),
     jobs: createJobsStatus({ jobs, timeZone: config.timeZone, runs: jobRunsRepository(db), ...(scheduler && { nextTicks: scheduler.nextTicks }) }),
   };
 }

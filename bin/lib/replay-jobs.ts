@@ -1,5 +1,6 @@
 import type { Config, Horizon } from '../../core/config.ts';
 import type { Knowledge } from '../../core/knowledge.ts';
+import { scheduleSource } from '../../store/schedules.repository.ts';
 import { silentLog, type Log } from '../../core/log.ts';
 import { DRIFT_JOB } from '../../jobs/drift.job.ts';
 import { forecastJobName } from '../../jobs/forecast.job.ts';
@@ -47,7 +48,7 @@ export function replayJobsOf(db: Db, config: Config, clock: ReplayClock, opts: {
   const run = runDeps(db, config, log, {
     now: clock.now,
     store: { ...store, champions: (ids: string[]) => championsAsOf(db, ids, clock.now()) },
-    ...(opts.knowledge === 'timestamps' && { inputs: { load: (req: InputRequest) => loadRunInputs(db, { ...req, asOf: undefined }) } }),
+    ...(opts.knowledge === 'timestamps' && { inputs: { load: (req: InputRequest) => loadRunInputs(db, { ...req, asOf: undefined }) }, schedules: scheduleSource(db, 'timestamps') }),
   });
   const names = new Set([...opts.horizons.map(forecastJobName), ...REPLAYED_MONITORING_JOBS]);
   // A tick is over once the shadow runs it started are: the next tick's clock must not be theirs.

@@ -19,6 +19,7 @@ export function apiRouteOf(argv: readonly string[]): string | null {
   };
   switch (command) {
     case 'ingest':
+      if (sub === 'transfers') return 'POST /api/v1/planned/transfers (the CSV as a text/csv body)';
       return sub === 'csv' ? `POST /api/v1/ingest/${flag('kind') ?? '{measurements|metering|weather}'} (the CSV as a text/csv body)` : null;
     case 'forecast':
       return sub === undefined || sub.startsWith('--') ? 'POST /api/v1/runs' : null;

@@ -1,5 +1,7 @@
 import type { Config } from '../../core/config.ts';
 import { ingestBatch } from '../../ingest/csv/ingest-csv.ts';
+import { ingestSchedules } from '../../ingest/schedules/schedules.service.ts';
+import { scheduleRepository } from '../../store/schedules.repository.ts';
 import { runForecast } from '../../forecast/run/service.ts';
 import { auditPage, modelDetail, modelSummaries } from '../../forecast/registry/catalog.ts';
 import { registryStatusService } from '../../forecast/registry/status-changes.ts';
@@ -16,6 +18,18 @@ import { comparisonRepository } from '../../store/comparison.repository.ts';
 import { createAlarmAcknowledger } from '../../monitoring/acknowledgement.service.ts';
 import { createVersionEffects } from '../../forecast/registry/effects.ts';
 import { loadArtifact } from '../../store/registry.repository.ts';
+import { ingestTransfers, type TransferIngestDeps } from '../../ingest/planned/transfers.service.ts';
+import { transfersRepository } from '../../store/transfers.repository.ts';
+import { listSeries } from '../../store/series.repository.ts';
+
+/** Planned transfers over one store, their nodes checked against the topology. */
+export const transferIngestDeps = (db: Db): TransferIngestDeps => ({
+  store: transfersRepository(db),
+  knownNodes: async (ids) => {
+    const stored = new Set((await listSeries(db)).map((r) => r.id));
+    return new Set(ids.filter((id) => stored.has(id)));
+  },
+});
 
 /** The write and registry services of the API over one store. */
 export function writeServices(db: Db, config: Config): WriteServices {
@@ -25,7 +39,9 @@ export function writeServices(db: Db, config: Config): WriteServices {
   return {
     alarms: createAlarmAcknowledger({ events: eventsRepository(db) }),
     ingest: (src, opts, timings) => ingestBatch(ingestStore(db), src, opts, timings),
+    schedules: (batch) => ingestSchedules(scheduleRepository(db), batch),
     bodyLimitBytes: config.api.bodyLimitBytes,
+    transfers: (rows) => ingestTransfers(transferIngestDeps(db), rows),
     runs: async (req, log) => {
       const s = await runForecast(runDeps(db, config, log), req);
       await fallbackSwitchesOf(db, eventsRepository(db))(s.runId);

@@ -92,7 +92,9 @@ export async function runBacktest(forecaster: Forecaster, input: BacktestInput, 
     const fitCov = cov.fit ? new Map([[series.id, cov.fit]]) : undefined;
     const refit = !fitted || i % refitEvery === 0 || !fitted.condition;
     const t0 = performance.now();
-    fitted = refit ? await forecaster.fit([history], fitCov) : await fitted!.condition!([history], fitCov);
+    // A refit reuses the previous fit's work where the model can (a GAM adds the new day's rows to its cross-products).
+    if (refit) fitted = fitted?.refit ? await fitted.refit([history], fitCov) : await forecaster.fit([history], fitCov, { refittable: true });
+    else fitted = await fitted!.condition!([history], fitCov);
     const t1 = performance.now();
     const [forecast] = await fitted.predict(opts.horizon, cov.predict ? new Map([[series.id, cov.predict]]) : undefined, quantiles);
     const t2 = performance.now();

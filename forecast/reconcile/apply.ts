@@ -24,8 +24,9 @@ export interface RunVectors {
  *   nominal at the top (94 % P10–P90 coverage on GEFCom2012's system);
  * - aggregate base quantiles are not used, only aggregate base means (through P).
  */
-export function applyProjection(sm: SummingMatrix, p: Projection, v: RunVectors): RunVectors {
+export function applyProjection(sm: SummingMatrix, p: Projection, v: RunVectors, hold?: HoldStep): RunVectors {
   const mean = p.bottoms(v.mean);
+  if (hold) mean.forEach((b, h) => hold(h, v.mean[h], b));
   const a = sm.rows.length - sm.cols.length;
   const m = sm.cols.length;
   const levels = v.quantiles.length;
@@ -33,14 +34,28 @@ export function applyProjection(sm: SummingMatrix, p: Projection, v: RunVectors)
   const column = new Float64Array(levels);
   mean.forEach((b, h) => {
     const baseMean = v.mean[h];
+    for (let q = 0; q < levels; q++) {
+      const bq = quantiles[q][h];
+      for (let j = 0; j < m; j++) bq[j] = b[j] + (v.quantiles[q][h][a + j] - baseMean[a + j]);
+      // Held rows take their own quantile at this level (a held aggregate: its bottoms share the gap).
+      if (hold) hold(h, v.quantiles[q][h], bq);
+    }
     for (let j = 0; j < m; j++) {
-      for (let q = 0; q < levels; q++) column[q] = b[j] + (v.quantiles[q][h][a + j] - baseMean[a + j]);
+      for (let q = 0; q < levels; q++) column[q] = quantiles[q][h][j];
       column.sort();
       for (let q = 0; q < levels; q++) quantiles[q][h][j] = column[q];
     }
   });
   return { mean: mean.map((b) => aggregate(sm, b)), quantiles: quantiles.map((level) => level.map((b) => aggregate(sm, b))) };
 }
+
+/**
+ * Moves the bottoms `b` of step h (in place) so that the rows held at that step take their value
+ * in `yhat` (the base vector of the same step and kind: mean or one quantile level). Quantile
+ * reconciliation calls it once per level before sorting: a sample-path reconciler calls it once
+ * per path, with the held rows' values of that path.
+ */
+export type HoldStep = (h: number, yhat: Float64Array, b: Float64Array) => void;
 
 /** S·b with the sparse S (rows order). */
 function aggregate(sm: SummingMatrix, bottom: Float64Array): Float64Array {

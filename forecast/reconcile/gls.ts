@@ -1,5 +1,5 @@
 import { cholesky, cholSolve } from '../../core/linalg.ts';
-import type { Projection } from './projection.ts';
+import type { Absorb, Projection } from './projection.ts';
 import { constraintResidual, type Structure } from './structure.ts';
 
 /**
@@ -132,4 +132,26 @@ function subtractLowRank(x: Float64Array, a: number, m: number, T: number, c: nu
       outs[k][j] -= c * s;
     }
   }
+}
+
+/** Column i of W (rows order): d_i·e_i, plus c·X·X_iᵀ with a low-rank part. */
+export function weightColumn(w: GlsWeights, n: number, i: number): Float64Array {
+  const col = new Float64Array(n);
+  col[i] = w.diag[i];
+  const lr = w.lowRank;
+  if (lr && lr.scale !== 0) {
+    const T = lr.steps;
+    const xi = lr.x.subarray(i * T, (i + 1) * T);
+    for (let k = 0; k < n; k++) {
+      let s = 0;
+      for (let t = 0; t < T; t++) s += lr.x[k * T + t] * xi[t];
+      col[k] += lr.scale * s;
+    }
+  }
+  return col;
+}
+
+/** For GLS, G·S_rᵀ = (SᵀW⁻¹S)⁻¹SᵀW⁻¹·(W·e_r) = P·(W·e_r): the projection applied to columns of W. */
+export function glsAbsorb(st: Structure, w: GlsWeights, p: Projection): Absorb {
+  return (rows) => p.bottoms(rows.map((i) => weightColumn(w, st.n, i)));
 }

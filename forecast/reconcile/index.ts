@@ -1,7 +1,8 @@
 import type { ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 import type { SummingMatrix } from '../../core/hierarchy.ts';
-import { applyProjection } from './apply.ts';
+import { applyProjection, type HoldStep } from './apply.ts';
+import { immutableHolder } from './immutable.ts';
 import { bottomUp } from './methods/bottom-up.ts';
 import { mintShrink } from './methods/mint-shrink.ts';
 import { ols } from './methods/ols.ts';
@@ -27,6 +28,11 @@ export interface ReconcileInput {
   residualWindow?: number;
   /** Per sm.rows id (at least the root and the bottoms), time-aligned actuals (top-down). */
   history?: Map<string, Float64Array>;
+  /**
+   * Immutable nodes: per sm.rows id, per step, 1 where its base value (mean and every quantile) is
+   * held as it is (a schedule); the other nodes absorb the coherence adjustment (immutable.ts).
+   */
+  fixed?: Map<string, Uint8Array>;
 }
 
 export interface ReconcileResult {
@@ -57,10 +63,23 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     return y;
   };
   const steps = Array.from({ length: horizon }, (_, h) => h);
-  const out = applyProjection(sm, outcome.projection, {
-    mean: steps.map((h) => column((f) => f.mean, h)),
-    quantiles: levels.map((l) => steps.map((h) => column((f) => f.quantiles[l], h))),
-  });
+  const held = heldRows(sm, input.fixed, horizon);
+  const conflicts = new Set<string>();
+  const holder = held && immutableHolder(st, outcome.absorb, outcome.held);
+  const hold: HoldStep | undefined = holder && ((h, y, b) => holder.hold(held![h], y, b).forEach((r) => conflicts.add(sm.rows[r])));
+  const out = applyProjection(
+    sm,
+    outcome.projection,
+    {
+      mean: steps.map((h) => column((f) => f.mean, h)),
+      quantiles: levels.map((l) => steps.map((h) => column((f) => f.quantiles[l], h))),
+    },
+    hold,
+  );
+  const warnings = [...outcome.warnings];
+  if (conflicts.size > 0) {
+    warnings.push(`fixed nodes not held where the other fixed nodes under or above them determine another value: ${[...conflicts].join(', ')}`);
+  }
   const row = (vectors: Float64Array[], i: number) => {
     const r = new Float64Array(vectors.length);
     for (let h = 0; h < vectors.length; h++) r[h] = vectors[h][i];
@@ -69,13 +88,54 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const values = new Map<string, NodeForecast>(
     sm.rows.map((id, i) => [id, { mean: row(out.mean, i), quantiles: Object.fromEntries(levels.map((l, q) => [l, row(out.quantiles[q], i)])) }]),
   );
+  if (held) {
+    const loose = looseQuantiles(sm, held, conflicts, levels, input.base, values);
+    if (loose.length > 0) {
+      warnings.push(`quantiles of fixed nodes held only approximately (their bottoms' bands crossed after the adjustment and were sorted): ${loose.join(', ')}`);
+    }
+  }
   return {
     values,
     method,
     applied: outcome.applied,
     ...(outcome.lambda !== undefined ? { lambda: outcome.lambda } : {}),
-    warnings: outcome.warnings,
+    warnings,
   };
+}
+
+/**
+ * Fixed rows whose reconciled quantile differs from the fixed one: a fixed aggregate whose band is
+ * much narrower than its bottoms' sum can push a bottom's levels across each other, and sorting
+ * them (non-crossing first) loses the exact sum. Fixed bottoms always hold.
+ */
+function looseQuantiles(sm: SummingMatrix, held: number[][], conflicts: Set<string>, levels: string[], base: Map<string, NodeForecast>, out: Map<string, NodeForecast>): string[] {
+  const loose = new Set<string>();
+  held.forEach((rows, h) => {
+    for (const r of rows) {
+      const id = sm.rows[r];
+      if (conflicts.has(id)) continue;
+      for (const l of levels) {
+        const want = base.get(id)!.quantiles[l][h];
+        if (Math.abs(out.get(id)!.quantiles[l][h] - want) > 1e-9 * Math.max(1, Math.abs(want))) loose.add(id);
+      }
+    }
+  });
+  return [...loose];
+}
+
+/** Per step, the held rows (rows order); undefined when nothing is held. */
+function heldRows(sm: SummingMatrix, fixed: Map<string, Uint8Array> | undefined, horizon: number): number[][] | undefined {
+  if (!fixed || fixed.size === 0) return undefined;
+  const out = Array.from({ length: horizon }, (): number[] => []);
+  sm.rows.forEach((id, r) => {
+    const f = fixed.get(id);
+    if (!f) return;
+    if (f.length !== horizon) {
+      throw new GridcastError('RECONCILE_SHAPE', `The fixed steps of '${id}' number ${f.length}, the forecasts ${horizon}; they must match.`, { nodeId: id });
+    }
+    for (let h = 0; h < horizon; h++) if (f[h]) out[h].push(r);
+  });
+  return out.some((rows) => rows.length > 0) ? out : undefined;
 }
 
 function project(st: Structure, input: ReconcileInput): MethodOutcome {

@@ -10,8 +10,18 @@ export interface Projection {
   bottoms(yhats: Float64Array[]): Float64Array[];
 }
 
+/**
+ * G·S_rᵀ for each given row r (rows order), as m bottom values: how the method's bottoms move when
+ * row r is pulled by one unit, G being the method's bottom covariance ((SᵀW⁻¹S)⁻¹ for GLS). Holding
+ * nodes fixed (immutable.ts) needs nothing else from a method.
+ */
+export type Absorb = (rows: number[]) => Float64Array[];
+
 export interface MethodOutcome {
   projection: Projection;
+  absorb: Absorb;
+  /** Rows the method itself keeps at their base value whenever other nodes are held (top-down: the root). */
+  held?: number[];
   /** What actually ran, e.g. 'mint-shrink (lambda 0.231)' or 'wls-var (covariance singular)'. */
   applied: string;
   lambda?: number;

@@ -13,7 +13,10 @@ import type { GroupsJob } from './groups.worker.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { historySince } from './monitor-plan.ts';
-import type { GroupsRunner, RunInputsSource } from './ports.ts';
+import { applyTransfers, takeOutTransfers } from '../transfers.ts';
+import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
+import { SCHEDULE_MODEL } from '../../core/schedule.ts';
+import { fitHistoryWithoutSchedules, PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
@@ -49,6 +52,8 @@ export interface ComputedRun {
   fallbacks: number;
   /** Series whose temperature over the window lies outside their model's training range (their values are flagged). */
   outOfRange: OutOfRangeSeries[];
+  /** The schedule versions used, per scheduled series: recorded in the run's settings. */
+  schedules: Record<string, ScheduleUse[]>;
 }
 
 export interface PipelineDeps {
@@ -57,6 +62,8 @@ export interface PipelineDeps {
   loadArtifact(versionId: string): Promise<ModelArtifact>;
   /** The version's weather-free companion (stored at training), null when it has none. */
   loadCompanion(versionId: string): Promise<ModelArtifact | null>;
+  /** Known schedules: the scheduled hours of a node are its schedule, held fixed in reconciliation. */
+  schedules?: ScheduleSource;
   signal?: AbortSignal;
 }
 
@@ -89,6 +96,11 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     );
   }
   const warnings: string[] = [...inputs.warnings];
+  const parentOf = new Map(settings.nodes.map((n) => [n.id, n.parent]));
+  if (settings.transfers?.length) warnings.push(...takeOutTransfers(inputs, settings.transfers, parentOf));
+  // Hours a schedule fixed are left out of the fit only: the schedule's empirical bands and top-down proportions read them.
+  const fitOnly = await fitHistoryWithoutSchedules(deps.schedules, { ids: sm.rows, history: inputs.history, unitOf: new Map(settings.nodes.map((n) => [n.id, n.unit])), knownAt: spec.knownAt });
+  warnings.push(...fitOnly.warnings);
   const plans = new Map(sm.rows.map((id) => [id, spec.plan(id)]));
   const paths = weatherPaths(spec, inputs, plans, warnings);
   const data = new Map(
@@ -96,7 +108,9 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
       const p = paths.get(id)!;
       const fit = !p.weatherFree && inputs.fitCovariates.has(id) ? { fitCovariates: inputs.fitCovariates.get(id)! } : {};
       const plan = plans.get(id)!;
-      return [id, historySince({ history: inputs.history.get(id)!, ...fit, predictCovariates: p.predict }, 'fit' in plan ? plan.since : undefined)];
+      const h = inputs.history.get(id)!;
+      const history = fitOnly.history.has(id) ? { ...h, values: fitOnly.history.get(id)! } : h;
+      return [id, historySince({ history, ...fit, predictCovariates: p.predict }, 'fit' in plan ? plan.since : undefined)];
     }),
   );
   for (const [id, p] of paths) if (p.weatherFree) plans.set(id, { ...plans.get(id)!, weatherFree: p.weatherFree.why });
@@ -118,13 +132,26 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
   const windowSteps = (spec.windowEnd.getTime() - spec.windowStart.getTime()) / HOUR_MS;
   const from = settings.windowOffset;
   const slice = (a: Float64Array) => a.slice(from, from + windowSteps);
-  const base = new Map<string, NodeForecast>();
+  const modelBase = new Map<string, NodeForecast>();
   for (const id of sm.rows) {
     const fs = results.get(id)!.forecasts;
     // Paths that do not differ (a weather-free model) carry no climate spread: the model's own bands stay.
     const summary = fs.some((f) => !sameValues(f.mean, fs[0].mean)) ? overScenarios(fs.map((f) => f.mean), settings.quantiles) : fs[0];
-    base.set(id, { mean: slice(summary.mean), quantiles: Object.fromEntries(settings.quantiles.map((l) => [String(l), slice(summary.quantiles[String(l)])])) });
+    modelBase.set(id, { mean: slice(summary.mean), quantiles: Object.fromEntries(settings.quantiles.map((l) => [String(l), slice(summary.quantiles[String(l)])])) });
   }
+  const scheduled = await scheduledBase(deps.schedules, {
+    ids: sm.rows,
+    parentOf: new Map(settings.nodes.map((n) => [n.id, n.parent])),
+    unitOf: new Map(settings.nodes.map((n) => [n.id, n.unit])),
+    base: modelBase,
+    levels: settings.quantiles,
+    windowStart: spec.windowStart,
+    steps: windowSteps,
+    knownAt: spec.knownAt,
+    history: inputs.history,
+  });
+  const base = scheduled.base;
+  warnings.push(...scheduled.warnings);
   // Whole histories: MinT takes its window from the latest steps where every series has a residual.
   const historySteps = settings.historyDays * 24;
   const residuals = new Map(sm.rows.map((id) => [id, rightAligned(results.get(id)!.residuals, historySteps)]));
@@ -133,8 +160,12 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const v = inputs.history.get(id)!.values;
     return [id, finiteCount(v) === 0 ? new Float64Array(v.length) : v];
   }));
-  const rec = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history });
-  warnings.push(...rec.warnings);
+  const reconciled = reconcileOrBottomUp({ sm, method: spec.method, base, residuals, residualWindow: RESIDUAL_DAYS * 24, history, fixed: scheduled.fixed });
+  warnings.push(...reconciled.warnings);
+  // After reconciliation: a transfer's change is coherent (what one branch loses the other gains), so every method keeps it exactly.
+  const moved = applyTransfers(reconciled.values, settings.transfers ?? [], parentOf, spec.windowStart.getTime(), windowSteps);
+  warnings.push(...moved.warnings);
+  const rec = { ...reconciled, values: moved.values };
 
   // A deadline fallback run labels every series: readers must never take it for the model's forecast.
   const reasonOf = (id: string) => [settings.fallbackReason, results.get(id)!.fallbackReason].filter(Boolean).join('; ') || null;
@@ -152,9 +183,14 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     const label = { model: r.model, modelVersion: r.modelVersion, fallbackReason: reasonOf(id) };
     const q = settings.quantiles.map((l) => v.quantiles[String(l)]);
     const flagged = beyond.get(id)?.steps;
-    const flags = (k: number) => (flagged?.[k] ? { flags: [OUT_OF_RANGE] } : {});
+    const plan = scheduled.labels.get(id);
+    const planned = moved.touched.get(id);
+    // A scheduled hour is the schedule's (its version as the model version); the model's inputs did not make it.
+    const labels = (k: number) => [...(flagged?.[k] && !plan?.[k] ? [OUT_OF_RANGE] : []), ...(planned?.[k] ? [PLANNED_TRANSFER] : [])];
+    const flags = (k: number) => (labels(k).length > 0 ? { flags: labels(k) } : {});
+    const labelAt = (k: number) => (plan?.[k] ? { model: SCHEDULE_MODEL, modelVersion: plan[k]!, fallbackReason: null } : label);
     for (let k = 0; k < windowSteps; k++) {
-      values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...label, ...flags(k) });
+      values.push({ seriesId: id, grain: '1h', targetTs: new Date(start + k * HOUR_MS), mean: v.mean[k], q: q.map((a) => a[k]), baseMean: b[k], ...labelAt(k), ...flags(k) });
     }
     // Local days of the run's zone for every node, so daily values add up across the hierarchy too.
     const unit = nodeOf.get(id)!.unit;
@@ -166,8 +202,16 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
       if (!dm.complete[d]) return;
       // A day is flagged when any of its hours is.
       const end = dm.dayStartMs[d + 1] ?? dayMs + 86_400_000;
-      const dayFlags = flagged?.some((f, k) => f && start + k * HOUR_MS >= dayMs && start + k * HOUR_MS < end) ? { flags: [OUT_OF_RANGE] } : {};
-      values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...label, ...dayFlags });
+      const inDay = (k: number) => start + k * HOUR_MS >= dayMs && start + k * HOUR_MS < end;
+      const hoursOfDay = Array.from({ length: windowSteps }, (_, k) => k).filter(inDay);
+      const out = hoursOfDay.some((k) => flagged?.[k] && !plan?.[k]);
+      // A day wholly scheduled is the schedule's (the version of its last hour); a day partly scheduled keeps the model's label and is flagged.
+      const scheduledHours = hoursOfDay.filter((k) => plan?.[k]);
+      const whole = scheduledHours.length > 0 && scheduledHours.length === hoursOfDay.length;
+      const moves = hoursOfDay.some((k) => planned?.[k]);
+      const dayFlags = [...(out ? [OUT_OF_RANGE] : []), ...(scheduledHours.length > 0 && !whole ? [PARTLY_SCHEDULED] : []), ...(moves ? [PLANNED_TRANSFER] : [])];
+      const dayLabel = whole ? labelAt(scheduledHours[scheduledHours.length - 1]) : label;
+      values.push({ seriesId: id, grain: '1d', targetTs: new Date(dayMs), mean: dm.values[d], q: dq.map((x) => x.values[d]), baseMean: db.values[d], ...dayLabel, ...(dayFlags.length > 0 ? { flags: dayFlags } : {}) });
     });
   }
   return {
@@ -180,8 +224,12 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
     series: sm.rows.length,
     fallbacks: fallbacks.length,
     outOfRange: [...beyond.values()].map((b) => b.summary),
+    schedules: scheduled.record,
   };
 }
+
+/** The label of a forecast value a planned transfer moved (the hour, or a local day holding such an hour). */
+export const PLANNED_TRANSFER = 'planned-transfer';
 
 /**
  * Hours of the stored window whose temperature lies outside the training range of the model that

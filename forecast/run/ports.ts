@@ -1,6 +1,8 @@
 import type { Config } from '../../core/config.ts';
 import type { EventLog } from '../../core/events.ts';
 import type { Log } from '../../core/log.ts';
+import type { ScheduleEntry } from '../../core/schedule.ts';
+import type { TransferStore } from '../../core/planned.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import type { InputRequest, RunInputs } from '../inputs.ts';
 import type { GroupsJob } from './groups.worker.ts';
@@ -19,6 +21,15 @@ export interface RunInputsSource {
  */
 export type GroupsRunner = (job: GroupsJob, signal?: AbortSignal) => Promise<SeriesForecast[]>;
 
+/**
+ * Schedules as issued (store/schedules.repository.ts): the pieces in force at `asOf` over [from, to),
+ * and the pieces as planned (issued before each instant) over past time, for schedule-vs-actual errors.
+ */
+export interface ScheduleSource {
+  inForce(seriesIds: string[], from: Date, to: Date, asOf: Date): Promise<ScheduleEntry[]>;
+  asPlanned(seriesIds: string[], from: Date, to: Date, asOf: Date): Promise<ScheduleEntry[]>;
+}
+
 /** Everything a run touches besides its request: the store, the inputs, the workers and the clock. */
 export interface RunDeps {
   store: RunStore;
@@ -33,8 +44,12 @@ export interface RunDeps {
    * shadow versions' runs on the same inputs in the background; the run does not wait for it.
    */
   shadows?: { afterRun(runId: number): void };
+  /** Known schedules (A12); without it no node is scheduled. */
+  schedules?: ScheduleSource;
   /** The rupture monitor's state of the series (store/monitor-state.repository.ts); without it every series runs its usual plan. */
   monitor?: { states(seriesIds: string[]): Promise<Map<string, MonitorView>> };
   /** Where a run's `out-of-range` events go; without it they are only flags on the values. */
   events?: EventLog;
+  /** Planned transfers (store/transfers.repository.ts); without it a run applies none. */
+  transfers?: Pick<TransferStore, 'inForce'>;
 }

@@ -8,6 +8,7 @@ import type { RunStore } from '../../core/run-store.ts';
 import { TEMPERATURE } from '../inputs.ts';
 import type { WeatherInput } from '../../core/topology/weather.ts';
 import { CODE_VERSION } from './code-version.ts';
+import { appliedTransfer, type AppliedTransfer } from '../../core/planned.ts';
 import { runWindow } from './horizons.ts';
 import { monitoredPlan, RUPTURE_FALLBACK_DAYS } from './monitor-plan.ts';
 import { appendOutOfRangeEvents, type OutOfRangeSeries } from './out-of-range.ts';
@@ -99,6 +100,8 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   // A deadline fallback run is the fallback model everywhere: no champion, no monitor plan.
   const monitored = req.fallback ? {} : await monitoredPlans(deps, sm.rows, champions, window.origin);
   if (Object.keys(monitored).length > 0) settings.monitored = monitored;
+  const transfers = await plannedTransfers(deps, sm.rows, new Date(window.origin.getTime() - settings.historyDays * 86_400_000), window.end, knownAt);
+  if (transfers.length > 0) settings.transfers = transfers;
   const plan = (id: string): SeriesPlan => {
     const v = champions.get(id);
     return monitored[id] ?? (v ? championPlan(v) : { fit: settings.defaultModel });
@@ -108,6 +111,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt, settings, plan, weather };
   const computed = await computeRun(spec, { ...pipelineDeps(deps), ...(req.signal ? { signal: req.signal } : {}) });
   settings.weather = computed.weather;
+  if (Object.keys(computed.schedules).length > 0) settings.schedules = computed.schedules;
   const issuedAt = req.issuedWhenStored ? deps.now() : knownAt;
   if (issuedAt.getTime() !== knownAt.getTime()) settings.knownAt = knownAt.toISOString();
   for (const w of computed.warnings) deps.log?.warn({ horizon: req.horizon, root, origin: window.origin.toISOString() }, w);
@@ -150,6 +154,16 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   };
 }
 
+/**
+ * The planned transfers touching the run's nodes over its history and window, as in force at its
+ * knowledge time (the latest version issued by then; a revision issued later does not change this
+ * run): recorded in its settings, which the pipeline (and a reproduction) apply.
+ */
+async function plannedTransfers(deps: RunDeps, ids: string[], from: Date, to: Date, knownAt: Date): Promise<AppliedTransfer[]> {
+  if (!deps.transfers) return [];
+  return (await deps.transfers.inForce({ seriesIds: ids, from, to, knownAt })).map(appliedTransfer);
+}
+
 /** Plans the rupture monitor sets (forecast/run/monitor-plan.ts), recorded in the run's settings so a reproduction makes the same. */
 async function monitoredPlans(deps: RunDeps, ids: string[], champions: Map<string, ModelVersion>, origin: Date): Promise<NonNullable<RunSettings['monitored']>> {
   if (!deps.monitor) return {};
@@ -166,8 +180,9 @@ async function monitoredPlans(deps: RunDeps, ids: string[], champions: Map<strin
 /** A champion's plan: whether its predictions need weather (it was trained with temperature), and its training window (out-of-range inputs). */
 export const championPlan = (v: ModelVersion): SeriesPlan => ({ champion: v.id, weather: v.features.includes(TEMPERATURE), trained: { start: v.trainStart.toISOString(), end: v.trainEnd.toISOString() } });
 
-export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>): PipelineDeps => ({
+export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers' | 'schedules'>): PipelineDeps => ({
   inputs: deps.inputs,
+  ...(deps.schedules ? { schedules: deps.schedules } : {}),
   workers: deps.workers,
   loadArtifact: (id) => deps.store.artifact(id),
   loadCompanion: (id) => deps.store.companion(id),
@@ -218,7 +233,7 @@ export interface Reproduction {
  * and a refit of the default model for series it fitted (deterministic on the same inputs).
  * Stores nothing; reports whether every number is identical.
  */
-export async function reproduceRun(deps: Pick<RunDeps, 'store' | 'inputs' | 'workers'>, runId: number): Promise<Reproduction> {
+export async function reproduceRun(deps: Pick<RunDeps, 'store' | 'inputs' | 'workers' | 'schedules'>, runId: number): Promise<Reproduction> {
   const { store } = deps;
   const run = await store.readRun(runId);
   if (run.status !== 'succeeded') throw new GridcastError('RUN_NOT_REPRODUCIBLE', `Run ${runId} did not succeed: there is nothing to reproduce.`, { runId });

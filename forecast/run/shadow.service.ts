@@ -5,7 +5,7 @@ import type { Log } from '../../core/log.ts';
 import type { ModelVersion } from '../../core/registry.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import { computeRun } from './pipeline.ts';
-import type { GroupsRunner, RunInputsSource } from './ports.ts';
+import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
 import { championPlan, pipelineDeps } from './service.ts';
 import { WEATHER_FREE, WEATHER_FREE_COMPANION, type SeriesPlan } from './series.ts';
 
@@ -13,6 +13,8 @@ export interface ShadowDeps {
   store: RunStore;
   inputs: RunInputsSource;
   workers: GroupsRunner;
+  /** The same schedules as the published run: a challenger is scored on the hours the schedule does not fix, like the champion. */
+  schedules?: ScheduleSource;
   events: EventLog;
   /** The clock events are stamped with (a replay passes its own). */
   now: () => Date;

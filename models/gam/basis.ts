@@ -29,7 +29,10 @@ export function basisSize(m: Marginal): number {
 
 /** mgcv's place.knots: k knots spread evenly through the sorted unique values. */
 export function placeKnots(values: ArrayLike<number>, k: number): number[] {
-  const u = [...new Set(Array.from(values).filter(Number.isFinite))].sort((a, b) => a - b);
+  const seen = new Set<number>();
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) seen.add(values[i]);
+  // A typed array sorts numerically without a comparator call per comparison (a year of half-hours has ~50,000 distinct temperatures).
+  const u = Float64Array.from(seen).sort();
   if (u.length < k) {
     throw new GridcastError('TOO_FEW_UNIQUE_VALUES', `a smooth with ${k} knots needs at least ${k} distinct values but the data has ${u.length}; lower k or drop the smooth`, { k, unique: u.length });
   }
@@ -122,10 +125,35 @@ export function marginalPenalty(m: Marginal): Float64Array {
 
 /** Writes the basis row of value x into out[offset … offset+size). */
 export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0): void {
-  const { size, f } = prepare(m);
+  fillRow(m, prepare(m), x, out, offset);
+}
+
+/** basisRow for one marginal, its preparation looked up once: for loops over many rows. */
+export function basisRowOf(m: Marginal): (x: number, out: Float64Array, offset?: number) => void {
+  const prepared = prepare(m);
+  return (x, out, offset = 0) => fillRow(m, prepared, x, out, offset);
+}
+
+/**
+ * Where x falls and its weights: the basis row is a₀ e(v₀) + a₁ e(v₁) + c₀ F[r₀,·] + c₁ F[r₁,·]
+ * (two knot values and, through F, two second derivatives of the cubic between them).
+ */
+export interface SplinePoint {
+  v0: number;
+  a0: number;
+  v1: number;
+  a1: number;
+  r0: number;
+  c0: number;
+  r1: number;
+  c1: number;
+}
+
+export const splinePoint = (): SplinePoint => ({ v0: 0, a0: 0, v1: 0, a1: 0, r0: 0, c0: 0, r1: 0, c1: 0 });
+
+function locate(m: Marginal, size: number, x: number, pt: SplinePoint): void {
   const kn = m.knots;
   const k = kn.length;
-  out.fill(0, offset, offset + size);
   if (m.bs === 'cc') {
     const period = kn[k - 1] - kn[0];
     let t = (x - kn[0]) % period;
@@ -133,41 +161,78 @@ export function basisRow(m: Marginal, x: number, out: Float64Array, offset = 0):
     t += kn[0];
     const j = intervalOf(kn, t);
     const h = kn[j + 1] - kn[j];
-    const am = (kn[j + 1] - t) / h;
-    const ap = (t - kn[j]) / h;
     const jn = (j + 1) % size;
-    out[offset + j] += am;
-    out[offset + jn] += ap;
-    addF(out, offset, f, size, j, ((kn[j + 1] - t) ** 3 / h - h * (kn[j + 1] - t)) / 6);
-    addF(out, offset, f, size, jn, ((t - kn[j]) ** 3 / h - h * (t - kn[j])) / 6);
+    set(pt, j, (kn[j + 1] - t) / h, jn, (t - kn[j]) / h, j, ((kn[j + 1] - t) ** 3 / h - h * (kn[j + 1] - t)) / 6, jn, ((t - kn[j]) ** 3 / h - h * (t - kn[j])) / 6);
     return;
   }
   if (x < kn[0]) {
     // f(x₀) + (x − x₀) f'(x₀), f'(x₀) = (β₁ − β₀)/h − h(2δ₀ + δ₁)/6
     const h = kn[1] - kn[0];
     const dx = x - kn[0];
-    out[offset] += 1 - dx / h;
-    out[offset + 1] += dx / h;
-    addF(out, offset, f, size, 0, (-dx * h) / 3);
-    addF(out, offset, f, size, 1, (-dx * h) / 6);
+    set(pt, 0, 1 - dx / h, 1, dx / h, 0, (-dx * h) / 3, 1, (-dx * h) / 6);
     return;
   }
   if (x > kn[k - 1]) {
     // f(x_k) + (x − x_k) f'(x_k), f'(x_k) = (β_k − β_{k−1})/h + h(δ_{k−1} + 2δ_k)/6
     const h = kn[k - 1] - kn[k - 2];
     const dx = x - kn[k - 1];
-    out[offset + k - 1] += 1 + dx / h;
-    out[offset + k - 2] += -dx / h;
-    addF(out, offset, f, size, k - 2, (dx * h) / 6);
-    addF(out, offset, f, size, k - 1, (dx * h) / 3);
+    set(pt, k - 1, 1 + dx / h, k - 2, -dx / h, k - 2, (dx * h) / 6, k - 1, (dx * h) / 3);
     return;
   }
   const j = intervalOf(kn, x);
   const h = kn[j + 1] - kn[j];
-  out[offset + j] += (kn[j + 1] - x) / h;
-  out[offset + j + 1] += (x - kn[j]) / h;
-  addF(out, offset, f, size, j, ((kn[j + 1] - x) ** 3 / h - h * (kn[j + 1] - x)) / 6);
-  addF(out, offset, f, size, j + 1, ((x - kn[j]) ** 3 / h - h * (x - kn[j])) / 6);
+  set(pt, j, (kn[j + 1] - x) / h, j + 1, (x - kn[j]) / h, j, ((kn[j + 1] - x) ** 3 / h - h * (kn[j + 1] - x)) / 6, j + 1, ((x - kn[j]) ** 3 / h - h * (x - kn[j])) / 6);
+}
+
+function set(pt: SplinePoint, v0: number, a0: number, v1: number, a1: number, r0: number, c0: number, r1: number, c1: number): void {
+  pt.v0 = v0;
+  pt.a0 = a0;
+  pt.v1 = v1;
+  pt.a1 = a1;
+  pt.r0 = r0;
+  pt.c0 = c0;
+  pt.r1 = r1;
+  pt.c1 = c1;
+}
+
+function fillRow(m: Marginal, prepared: Prepared, x: number, out: Float64Array, offset: number): void {
+  const { size, f } = prepared;
+  const pt = scratchPoint;
+  locate(m, size, x, pt);
+  out.fill(0, offset, offset + size);
+  out[offset + pt.v0] += pt.a0;
+  out[offset + pt.v1] += pt.a1;
+  addF(out, offset, f, size, pt.r0, pt.c0);
+  addF(out, offset, f, size, pt.r1, pt.c1);
+}
+
+const scratchPoint = splinePoint();
+
+/**
+ * For rows of coefficients γ (one per row of `gammas`, basisSize each), x ↦ basisRow(x)·γ in O(1)
+ * per x and per γ: the basis is interpolating (γ are the spline's values at the knots and Fγ its
+ * second derivatives), so the dot product is the cubic through them. `locate` fills a SplinePoint
+ * for x once; `value(i, pt)` is the i-th spline there.
+ */
+export function splineOf(m: Marginal, gammas: Float64Array[]): { locate(x: number, pt: SplinePoint): void; value(i: number, pt: SplinePoint): number } {
+  const { size, f } = prepare(m);
+  const ds = gammas.map((g) => {
+    const d = new Float64Array(size);
+    for (let r = 0; r < size; r++) {
+      let s = 0;
+      for (let c = 0; c < size; c++) s += f[r * size + c] * g[c];
+      d[r] = s;
+    }
+    return d;
+  });
+  return {
+    locate: (x, pt) => locate(m, size, x, pt),
+    value: (i, pt) => {
+      const g = gammas[i];
+      const d = ds[i];
+      return pt.a0 * g[pt.v0] + pt.a1 * g[pt.v1] + pt.c0 * d[pt.r0] + pt.c1 * d[pt.r1];
+    },
+  };
 }
 
 /** out[offset …] += w · F[row, ·] (kept out of basisRow: a closure per call costs more than the row). */

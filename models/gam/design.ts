@@ -5,7 +5,7 @@
  */
 import { GridcastError } from '../../core/errors.ts';
 import { constraintReflector, nullSpaceCongruence, rowTimesNullSpace } from '../../core/linalg.ts';
-import { basisRow, basisSize, marginalPenalty, placeKnots, type BasisKind, type Marginal } from './basis.ts';
+import { basisRow, basisRowOf, basisSize, marginalPenalty, placeKnots, splineOf, splinePoint, type BasisKind, type Marginal } from './basis.ts';
 
 /** Data columns by variable name; a factor is coded 0 … levels−1. */
 export type GamData = Record<string, ArrayLike<number>>;
@@ -156,6 +156,7 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     }
   }
   const smooths: SmoothBlock[] = [];
+  const byCentres = new Map<Marginal, Float64Array>();
   let offset = parametric.length;
   for (const sp of specs) {
     const sc = blockScratch(sp.marginals);
@@ -179,13 +180,19 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     const withReflectors = { ...sp, marginalReflectors };
     let byCentre: Float64Array | undefined;
     if (sp.by) {
-      byCentre = new Float64Array(k);
-      const unsplit = { ...withReflectors, by: undefined };
-      for (const i of rows) {
-        rawRow(unsplit, data, i, sc, row);
-        for (let c = 0; c < k; c++) byCentre[c] += row[c];
+      // The same for every level of the term (its levels share one marginal): computed once.
+      let centre = byCentres.get(sp.marginals[0]);
+      if (!centre) {
+        centre = new Float64Array(k);
+        const unsplit = { ...withReflectors, by: undefined };
+        for (const i of rows) {
+          rawRow(unsplit, data, i, sc, row);
+          for (let c = 0; c < k; c++) centre[c] += row[c];
+        }
+        for (let c = 0; c < k; c++) centre[c] /= rows.length;
+        byCentres.set(sp.marginals[0], centre);
       }
-      for (let c = 0; c < k; c++) byCentre[c] /= rows.length;
+      byCentre = centre.slice();
     }
     for (const i of rows) {
       if (!rawRow(withReflectors, data, i, sc, row)) continue;
@@ -246,6 +253,82 @@ export function designRow(d: Design, data: GamData, i: number, out: Float64Array
     else out.set(scratch.raw[b], sb.offset);
   }
   return true;
+}
+
+/**
+ * Adds block b's part of the linear predictor, x_b(i)·β_b, to out[i] for every row i (rows off its
+ * by level get nothing). Equals designRow's columns of the block times β, with the constraint
+ * folded into the coefficients once (r·Zβ) instead of applied to every row: what fitted values
+ * over a long history need, without building whole model-matrix rows.
+ */
+export function addBlockPredictor(b: SmoothBlock, data: GamData, beta: Float64Array, out: Float64Array): void {
+  const rawSize = b.reflector ? b.size + 1 : b.size;
+  const gamma = new Float64Array(rawSize);
+  if (b.reflector) {
+    // Z β = H [0; β] with H = I − v vᵀ.
+    const v = b.reflector;
+    let s = 0;
+    for (let j = 1; j < rawSize; j++) s += v[j] * beta[b.offset + j - 1];
+    for (let j = 0; j < rawSize; j++) gamma[j] = (j > 0 ? beta[b.offset + j - 1] : 0) - s * v[j];
+  } else {
+    gamma.set(beta.subarray(b.offset, b.offset + b.size));
+  }
+  const by = b.by ? column(data, b.by.variable) : undefined;
+  const level = b.by?.level;
+  const xs = b.variables.map((v) => column(data, v));
+  const n = out.length;
+  const pt = splinePoint();
+  if (b.marginals.length === 1) {
+    const x = xs[0];
+    const spline = splineOf(b.marginals[0], [gamma]);
+    for (let i = 0; i < n; i++) {
+      if (by && by[i] !== level) continue;
+      spline.locate(x[i], pt);
+      out[i] += spline.value(0, pt);
+    }
+    return;
+  }
+  // Tensor product: row a of the coefficient grid, as a spline in the second variable, weighs the
+  // first margin's basis function a. Constrained margins (ti) take their grid back to full bases.
+  const [ka, kb] = b.marginals.map(basisSize);
+  const grid = fullTensorCoefficients(gamma, ka, kb, b.marginalReflectors);
+  const spline = splineOf(b.marginals[1], grid);
+  const row0 = new Float64Array(ka);
+  const fill0 = basisRowOf(b.marginals[0]);
+  for (let i = 0; i < n; i++) {
+    if (by && by[i] !== level) continue;
+    fill0(xs[0][i], row0);
+    spline.locate(xs[1][i], pt);
+    let f = 0;
+    for (let a = 0; a < ka; a++) if (row0[a] !== 0) f += row0[a] * spline.value(a, pt);
+    out[i] += f;
+  }
+}
+
+/** The ka × kb grid Γ with full0 ⊗ full1 · Γ = reduced0 ⊗ reduced1 · γ (Γ = Z₀ γ Z₁ᵀ; γ itself without reflectors). */
+function fullTensorCoefficients(gamma: Float64Array, ka: number, kb: number, reflectors: Float64Array[] | undefined): Float64Array[] {
+  if (!reflectors) return Array.from({ length: ka }, (_, a) => gamma.slice(a * kb, (a + 1) * kb));
+  const [v0, v1] = reflectors;
+  const expand = (v: Float64Array, g: ArrayLike<number>, out: Float64Array) => {
+    // Z g = H [0; g] with H = I − v vᵀ.
+    let s = 0;
+    for (let j = 1; j < v.length; j++) s += v[j] * g[j - 1];
+    for (let j = 0; j < v.length; j++) out[j] = (j > 0 ? g[j - 1] : 0) - s * v[j];
+  };
+  const rows = Array.from({ length: ka - 1 }, (_, a) => {
+    const r = new Float64Array(kb);
+    expand(v1, gamma.subarray(a * (kb - 1), (a + 1) * (kb - 1)), r);
+    return r;
+  });
+  const grid = Array.from({ length: ka }, () => new Float64Array(kb));
+  const col = new Float64Array(ka - 1);
+  const full = new Float64Array(ka);
+  for (let c = 0; c < kb; c++) {
+    for (let a = 0; a < ka - 1; a++) col[a] = rows[a][c];
+    expand(v0, col, full);
+    for (let a = 0; a < ka; a++) grid[a][c] = full[a];
+  }
+  return grid;
 }
 
 /**

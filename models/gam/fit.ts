@@ -120,7 +120,16 @@ interface BlockPenaltyInfo {
   nullProjector?: Float64Array;
 }
 
+/** Per block object: a refit on the same design (see gam.ts refitGam) does not decompose again. */
+const infoCache = new WeakMap<PenaltyBlock, BlockPenaltyInfo>();
+
 function blockInfo(b: PenaltyBlock): BlockPenaltyInfo {
+  let info = infoCache.get(b);
+  if (!info) infoCache.set(b, (info = computeBlockInfo(b)));
+  return info;
+}
+
+function computeBlockInfo(b: PenaltyBlock): BlockPenaltyInfo {
   const n = b.size;
   const sum = new Float64Array(n * n);
   for (const s of b.penalties) {
@@ -171,7 +180,11 @@ function gcvScore(cp: CrossProducts, ev: Evaluation): number {
   return (cp.n * ev.rss) / (cp.n - ev.tau) ** 2;
 }
 
-export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: SmoothingCriterion = 'REML', maxIterations = 200): PlsFit {
+/**
+ * `start`: smoothing parameters to start the search from (a previous fit on most of the same rows:
+ * a refit then takes a few iterations instead of dozens); the optimum is the same fixed point.
+ */
+export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: SmoothingCriterion = 'REML', maxIterations = 200, start?: Float64Array): PlsFit {
   const m = blocks.reduce((a, b) => a + b.penalties.length, 0);
   const infos = blocks.map(blockInfo);
   const mp = cp.p - infos.reduce((a, b) => a + b.rank, 0);
@@ -191,6 +204,11 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
         lambda[j++] = clampLambda(ds > 0 ? dx / ds : 1);
       }
     }
+  }
+  if (start && start.length === m && start.every((l) => l > 0)) {
+    // A λ at its bound stays: at λ → ∞ both traces of the update are rank/λ and their difference
+    // is lost to rounding, so the step always pushes on. Those start where a cold fit starts.
+    for (let j = 0; j < m; j++) if (!atBound(start[j])) lambda[j] = clampLambda(start[j]);
   }
   const penaltyTerms = () => {
     let j = 0;

@@ -128,3 +128,40 @@ describe('GAM forecaster across DST', () => {
     expect(local).toBeLessThan(await errorWith('UTC'));
   });
 });
+
+const upTo = (m: number): Series => ({ ...series, values: series.values.slice(0, m) });
+const gam = createGamForecaster(params);
+const first = await gam.fit([history], cov(histTemp), { refittable: true });
+
+describe('GAM forecaster refit()', () => {
+  it('is offered only by a fit asked to be refittable, and kept through condition()', async () => {
+    expect(fitted.refit).toBeUndefined();
+    expect(first.refit).toBeDefined();
+    expect((await first.condition!([upTo(n + 24)], cov(temperature.slice(0, n + 24)))).refit).toBeDefined();
+  });
+
+  it('on two more days, forecasts as a fresh fit does (same design, the new rows added)', async () => {
+    const m = n + 48;
+    const again = await first.refit!([upTo(m)], cov(temperature.slice(0, m)));
+    const fresh = await gam.fit([upTo(m)], cov(temperature.slice(0, m)));
+    expect(gamSummary(again)[0].n).toBe(gamSummary(fresh)[0].n);
+    const horizon = cov(temperature.slice(m, m + 24));
+    const [a] = await again.predict(24, horizon);
+    const [b] = await fresh.predict(24, horizon);
+    expect(a.start.getTime()).toBe(b.start.getTime());
+    // Only the knots, constraints and penalty scaling of the first 150 days differ from a fresh fit's.
+    a.mean.forEach((v, i) => expect(Math.abs(v / b.mean[i] - 1)).toBeLessThan(2e-3));
+    const ra = again.residuals().get(series.id)!;
+    expect(ra).toHaveLength(m);
+    expect(ra.every(Number.isFinite)).toBe(true);
+  });
+
+  it('fits from scratch, exactly as fit() does, when a value before the old end changed', async () => {
+    const m = n + 24;
+    const edited: Series = { ...upTo(m), values: Float64Array.from(series.values.slice(0, m), (v, i) => (i === 100 ? v * 1.1 : v)) };
+    const again = await first.refit!([edited], cov(temperature.slice(0, m)));
+    const fresh = await gam.fit([edited], cov(temperature.slice(0, m)));
+    const horizon = cov(temperature.slice(m, m + 24));
+    expect(Array.from((await again.predict(24, horizon))[0].mean)).toEqual(Array.from((await fresh.predict(24, horizon))[0].mean));
+  });
+});

@@ -4,12 +4,13 @@
  * on the log scale when the target is log-load.
  */
 import { GridcastError } from '../../core/errors.ts';
-import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series } from '../../core/types.ts';
+import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series, type TermContributions } from '../../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.ts';
 import { forecastLikeErrors, type TemperatureState } from '../features/temperature.ts';
 import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
-import { fitGam, predictGam, type GamModel } from './gam.ts';
-import { buildFeatures, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type GamForecasterParams } from './load-formula.ts';
+import { fitGam, predictGam, refitGam, type GamIncremental, type GamModel } from './gam.ts';
+import { buildFeatures, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
+import { termContributions } from './terms.ts';
 import { normalQuantile } from './normal.ts';
 
 export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
@@ -43,16 +44,46 @@ interface State {
   series: SeriesGam[];
 }
 
+/**
+ * What refit() reuses (kept only for fits asked to be refittable; never in the artifact): the
+ * history and temperature fitted (a refit checks they are a prefix of the new ones), the feature
+ * table over it, and the GAM's design and cross-products.
+ */
+interface RefitCache {
+  values: Float64Array;
+  temperature?: Float64Array;
+  columns: Record<string, Float64Array>;
+  rawDayType: Float64Array;
+  /** Epoch ms of the step after `values`, and the temperature features' state there. */
+  nextMs: number;
+  temperatureState?: TemperatureState;
+  gam: GamIncremental;
+  /** History length when the design (knots, constraints) was placed. */
+  designLength: number;
+}
+
+interface SeriesFit {
+  gam: SeriesGam;
+  cache?: RefitCache;
+}
+
+/**
+ * A refit keeps the first fit's knots and constraints while the history grows by at most this
+ * share (28 daily origins on a year or more of history); beyond, it fits from scratch so the
+ * knots follow the data.
+ */
+const MAX_REFIT_GROWTH = 0.1;
+
 export function createGamForecaster(params: Partial<GamForecasterParams> = {}): Forecaster<GamForecasterParams> {
   const p = parseGamParams(params);
   const spec = { kind: KIND, version: VERSION, params: p };
   return {
     spec,
     capabilities: { futureCovariates: true, probabilistic: true, global: false, minHistory: p.minHistoryDays * 24 },
-    async fit(history, covariates) {
+    async fit(history, covariates, options) {
       if (history.length === 0) throw new GridcastError('NO_SERIES', 'gam: fit() needs at least one series');
-      const series = history.map((s) => fitSeries(s, covariates?.get(s.id), p));
-      return fitted(p, series, trainWindow(history), dataHash(history, covariates));
+      const fits = history.map((s) => fitSeries(s, covariates?.get(s.id), p, !!options?.refittable));
+      return fitted(p, fits.map((f) => f.gam), trainWindow(history), dataHash(history, covariates), VERSION, caches(fits));
     },
   };
 }
@@ -75,7 +106,27 @@ function transform(p: GamForecasterParams, y: Float64Array, id: string): Float64
   return out;
 }
 
-function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParams): SeriesGam {
+function caches(fits: SeriesFit[]): Map<string, RefitCache> | undefined {
+  return fits.every((f) => f.cache) ? new Map(fits.map((f) => [f.gam.id, f.cache!])) : undefined;
+}
+
+function historyTemperature(s: Series, cov: Covariates | undefined, p: GamForecasterParams, observed: number): Float64Array | undefined {
+  const n = s.values.length;
+  const temperature = p.temperature === 'auto' ? temperatureOf(cov) : undefined;
+  if (temperature && temperature.length !== n) {
+    throw new GridcastError('COVARIATE_LENGTH', `gam: covariate 'temperature' of series '${s.id}' has ${temperature.length} values, the history has ${n}`, { seriesId: s.id, length: temperature.length, expected: n });
+  }
+  if (temperature && finiteCount(temperature) < 0.5 * observed) return undefined; // too sparse to learn from
+  return temperature;
+}
+
+/** The table's day types mapped as the layout says (the same columns buildFeatures makes with that layout). */
+function withLayout(columns: Record<string, Float64Array>, raw: Float64Array, layout: FeatureLayout): Record<string, Float64Array> {
+  const dayType = Float64Array.from(raw, (d) => layout.dayTypeMap[d]);
+  return { ...columns, dayType, hourGroup: Float64Array.from(dayType, (d) => HOUR_GROUP[d]) };
+}
+
+function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParams, refittable: boolean): SeriesFit {
   const perDay = stepsPerDay(s.stepSec);
   const n = s.values.length;
   const minSteps = p.minHistoryDays * perDay;
@@ -91,39 +142,116 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
     throw new GridcastError('HISTORY_MISSING', `gam: series '${s.id}' has only ${observed} observed values; impute or wait for data`, { seriesId: s.id, observed });
   }
   const timeZone = s.timeZone ?? 'UTC';
-  let temperature = p.temperature === 'auto' ? temperatureOf(cov) : undefined;
-  if (temperature && temperature.length !== n) {
-    throw new GridcastError('COVARIATE_LENGTH', `gam: covariate 'temperature' of series '${s.id}' has ${temperature.length} values, the history has ${n}`, { seriesId: s.id, length: temperature.length, expected: n });
-  }
-  if (temperature && finiteCount(temperature) < 0.5 * observed) temperature = undefined; // too sparse to learn from
+  const temperature = historyTemperature(s, cov, p, observed);
   const firstMs = s.start.getTime();
   const y = transform(p, s.values, s.id);
   const probe = buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, temperature, undefined);
   const layout = planLayout(probe.rawDayType, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
-  const table = buildFeatures(firstMs, s.stepSec, n, timeZone, p, layout, temperature, undefined);
-  let fit: Float64Array;
-  let model: GamModel;
-  if (temperature && p.trainingTemperatureErrorSd > 0) {
-    const errors = forecastLikeErrors(temperature, s.stepSec, p.trainingTemperatureErrorSd, TRAINING_ERROR_MEMORY_HOURS, TRAINING_ERROR_SEED);
-    const noisy = buildFeatures(firstMs, s.stepSec, n, timeZone, p, layout, Float64Array.from(temperature, (t, i) => t + errors[i]), undefined);
-    model = fitGam(loadFormula(layout, p), noisy.columns, y, p.criterion).model;
-    fit = predictGam(model, table.columns, false).fit;
-  } else ({ model, fitted: fit } = fitGam(loadFormula(layout, p), table.columns, y, p.criterion));
-  const fittedLoad = Float64Array.from(fit, (v) => backTransform(p, v));
-  const residuals = Float64Array.from(s.values, (v, i) => v - fittedLoad[i]);
-  return { id: s.id, startMs: firstMs, nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState: table.temperatureState, fitted: fittedLoad, residuals };
+  const columns = withLayout(probe.columns, probe.rawDayType, layout);
+  // Coefficients fitted on forecast-like temperatures; the in-sample fit, residuals and the state predict() continues from stay on the observations.
+  const trainTemp = trainingTemperature(temperature, s.stepSec, p);
+  const train = trainTemp === temperature ? probe : buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, trainTemp, undefined);
+  const trainColumns = train === probe ? columns : withLayout(train.columns, train.rawDayType, layout);
+  const { model, fitted: trainFit, incremental } = fitGam(loadFormula(layout, p), trainColumns, y, p.criterion, { keepIncremental: refittable });
+  const fit = train === probe ? trainFit : predictGam(model, columns, false).fit;
+  const gam = seriesGam(s, p, timeZone, layout, model, fit, probe.temperatureState);
+  if (!incremental) return { gam };
+  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, gam, incremental, n, train.temperatureState) };
 }
 
 /** Day-ahead temperature forecast errors persist over hours: correlation 1/e after half a day. */
 const TRAINING_ERROR_MEMORY_HOURS = 12;
-/** Fixed, so a refit on the same data gives the same model. */
+/** Fixed, so a refit on the same data gives the same model; the errors of a longer history start with those of a shorter one. */
 const TRAINING_ERROR_SEED = 20_161;
+
+/** The temperatures the GAM's coefficients are fitted on: the observations plus forecast-like errors (the observations themselves when trainingTemperatureErrorSd is 0). */
+function trainingTemperature(temperature: Float64Array | undefined, stepSec: number, p: GamForecasterParams): Float64Array | undefined {
+  if (!temperature || !(p.trainingTemperatureErrorSd > 0)) return temperature;
+  const errors = forecastLikeErrors(temperature, stepSec, p.trainingTemperatureErrorSd, TRAINING_ERROR_MEMORY_HOURS, TRAINING_ERROR_SEED);
+  return Float64Array.from(temperature, (t, i) => t + errors[i]);
+}
+
+function seriesGam(s: Series, p: GamForecasterParams, timeZone: string, layout: FeatureLayout, model: GamModel, fit: Float64Array, temperatureState: TemperatureState | undefined): SeriesGam {
+  const fittedLoad = Float64Array.from(fit, (v) => backTransform(p, v));
+  const residuals = Float64Array.from(s.values, (v, i) => v - fittedLoad[i]);
+  return { id: s.id, startMs: s.start.getTime(), nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState, fitted: fittedLoad, residuals };
+}
+
+/** a[0 … b.length) equals b, NaN equal to NaN. */
+function startsWith(a: Float64Array, b: Float64Array): boolean {
+  if (a.length < b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+
+/**
+ * A fit on `s`, which extends the history `f` was fitted on: features computed for the new steps
+ * only (continuing the temperature state), their rows added to the GAM's cross-products, λ started
+ * from the previous fit's. Fits from scratch when that is not the same model on more data: another
+ * start or step, changed earlier values or temperatures, a feature layout that changes with the
+ * new days (a second holiday seen, a year reached), or a history grown past MAX_REFIT_GROWTH.
+ */
+function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | undefined, p: GamForecasterParams): SeriesFit {
+  const n = s.values.length;
+  const old = c.values.length;
+  const temperature = historyTemperature(s, cov, p, finiteCount(s.values));
+  const reusable =
+    s.start.getTime() === f.startMs &&
+    s.stepSec === f.stepSec &&
+    (s.timeZone ?? 'UTC') === f.timeZone &&
+    n > old &&
+    n <= c.designLength * (1 + MAX_REFIT_GROWTH) &&
+    !!temperature === f.layout.useTemperature &&
+    startsWith(s.values, c.values) &&
+    (!temperature || startsWith(temperature, c.temperature!));
+  if (!reusable) return fitSeries(s, cov, p, true);
+  const y = transform(p, s.values, s.id);
+  const trainTemp = trainingTemperature(temperature, s.stepSec, p);
+  const tail = buildFeatures(c.nextMs, s.stepSec, n - old, f.timeZone, p, undefined, trainTemp?.subarray(old), c.temperatureState);
+  const rawDayType = concat(c.rawDayType, tail.rawDayType);
+  const added = withLayout(tail.columns, tail.rawDayType, f.layout);
+  const columns = Object.fromEntries(Object.keys(added).map((k) => [k, concat(c.columns[k], added[k])]));
+  const layout = planLayout(rawDayType, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / stepsPerDay(s.stepSec));
+  if (JSON.stringify(layout) !== JSON.stringify(f.layout)) return fitSeries(s, cov, p, true);
+  const { model, fitted: trainFit, incremental } = refitGam(c.gam, columns, y);
+  let fit = trainFit;
+  let state = tail.temperatureState;
+  if (trainTemp !== temperature) {
+    // The cached columns are the training (forecast-like) ones: the in-sample fit and the state predict() continues from are on the observations.
+    const observed = buildFeatures(f.startMs, s.stepSec, n, f.timeZone, p, layout, temperature, undefined);
+    fit = predictGam(model, observed.columns, false).fit;
+    state = observed.temperatureState;
+  }
+  const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state);
+  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, gam, incremental, c.designLength, tail.temperatureState) };
+}
+
+/** `trainingState`: the state of the features the coefficients were fitted on, which a refit continues. */
+function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined): RefitCache {
+  return {
+    values: s.values.slice(),
+    ...(temperature ? { temperature: temperature.slice() } : {}),
+    columns,
+    rawDayType,
+    nextMs: f.nextMs,
+    ...(trainingState ? { temperatureState: trainingState } : {}),
+    gam,
+    designLength,
+  };
+}
+
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
 
 function backTransform(p: GamForecasterParams, v: number): number {
   return p.logTarget ? Math.exp(v) : v;
 }
 
-function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined, levels: number[]): Forecast {
+function horizonFeatures(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined): FeatureTable {
   let temperature: Float64Array | undefined;
   if (f.layout.useTemperature) {
     temperature = temperatureOf(cov);
@@ -138,7 +266,11 @@ function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, co
       throw new GridcastError('COVARIATE_MISSING_VALUES', `gam: temperature forecast for series '${f.id}' is missing at step ${missing + 1} of ${horizon}; the weather feed is late or short — use a fallback`, { seriesId: f.id, step: missing });
     }
   }
-  const table = buildFeatures(f.nextMs, f.stepSec, horizon, f.timeZone, p, f.layout, temperature, f.temperatureState);
+  return buildFeatures(f.nextMs, f.stepSec, horizon, f.timeZone, p, f.layout, temperature, f.temperatureState);
+}
+
+function predictSeries(f: SeriesGam, p: GamForecasterParams, horizon: number, cov: Covariates | undefined, levels: number[]): Forecast {
+  const table = horizonFeatures(f, p, horizon, cov);
   const { fit, se } = predictGam(f.model, table.columns);
   const back = (v: number) => backTransform(p, v);
   const mean = Float64Array.from(fit, back);
@@ -180,19 +312,45 @@ function conditionSeries(f: SeriesGam, p: GamForecasterParams, s: Series, cov: C
   return { ...f, startMs: s.start.getTime(), nextMs: endOf(s).getTime(), stepSec: s.stepSec, temperatureState: table.temperatureState, fitted, residuals };
 }
 
+/** Term contributions over the steps of `s` from `fromMs` on; the features are rebuilt over the whole history (the temperature smoothing runs from its start). */
+function historyTerms(f: SeriesGam, p: GamForecasterParams, s: Series, cov: Covariates | undefined, fromMs: number): TermContributions {
+  const n = s.values.length;
+  const temperature = f.layout.useTemperature ? temperatureOf(cov) : undefined;
+  if (f.layout.useTemperature && (!temperature || temperature.length !== n)) {
+    throw new GridcastError('CONDITION_MISMATCH', `gam: the term contributions need the temperature of series '${s.id}' over the whole history (${n} steps)`, { seriesId: s.id });
+  }
+  const from = Math.min(n, Math.max(0, Math.ceil((fromMs - s.start.getTime()) / (s.stepSec * 1000))));
+  const table = buildFeatures(s.start.getTime(), s.stepSec, n, f.timeZone, p, f.layout, temperature, undefined);
+  return { scale: p.logTarget ? 'log' : 'identity', ...termContributions(f.model, table.columns, from, n) };
+}
+
 /** `version`: that of the state the series came from (a reloaded v1 state is saved again as v1). */
-function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: string; end: string }, hash: string, version = VERSION): FittedForecaster<GamForecasterParams> {
+function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: string; end: string }, hash: string, version = VERSION, refitCaches?: Map<string, RefitCache>): FittedForecaster<GamForecasterParams> {
   const spec = { kind: KIND, version, params: p };
   const byId = new Map(series.map((s) => [s.id, s]));
   return {
     spec,
+    ...(refitCaches
+      ? {
+          async refit(history: Series[], covariates?: Map<string, Covariates>) {
+            if (history.length === 0) throw new GridcastError('NO_SERIES', 'gam: refit() needs at least one series');
+            const fits = history.map((s) => {
+              const f = byId.get(s.id);
+              const c = refitCaches.get(s.id);
+              return f && c ? refitSeries(f, c, s, covariates?.get(s.id), p) : fitSeries(s, covariates?.get(s.id), p, true);
+            });
+            return fitted(p, fits.map((f) => f.gam), trainWindow(history), dataHash(history, covariates), VERSION, caches(fits));
+          },
+        }
+      : {}),
     async condition(history, covariates) {
       const next = history.map((s) => {
         const f = byId.get(s.id);
         if (!f) throw new GridcastError('UNKNOWN_SERIES', `gam was not fitted on series '${s.id}'`, { seriesId: s.id });
         return conditionSeries(f, p, s, covariates?.get(s.id));
       });
-      return fitted(p, next, trainWindow(history), hash, version);
+      // The refit caches stay valid: they describe the fitted history, which the new one extends.
+      return fitted(p, next, trainWindow(history), hash, version, refitCaches);
     },
     async predict(horizon, covariates, quantiles = [...DEFAULT_QUANTILES]) {
       if (!Number.isInteger(horizon) || horizon < 1) throw new GridcastError('INVALID_HORIZON', `gam: horizon must be a positive whole number of steps, got ${horizon}`, { horizon });
@@ -201,6 +359,18 @@ function fitted(p: GamForecasterParams, series: SeriesGam[], window: { start: st
       return series.map((f) => predictSeries(f, p, horizon, covariates?.get(f.id), levels));
     },
     residuals: () => new Map(series.map((s) => [s.id, s.residuals])),
+    terms: {
+      history: (history, covariates, fromMs) =>
+        new Map(
+          history.map((s) => {
+            const f = byId.get(s.id);
+            if (!f) throw new GridcastError('UNKNOWN_SERIES', `gam was not fitted on series '${s.id}'`, { seriesId: s.id });
+            return [s.id, historyTerms(f, p, s, covariates?.get(s.id), fromMs)];
+          }),
+        ),
+      horizon: (horizon, covariates) =>
+        new Map(series.map((f) => [f.id, { scale: p.logTarget ? 'log' : 'identity', ...termContributions(f.model, horizonFeatures(f, p, horizon, covariates?.get(f.id)).columns, 0, horizon) }])),
+    },
     toArtifact: () =>
       makeArtifact(spec, window, hash, { series }, {
         edf: series.reduce((a, s) => a + s.model.edf, 0) / series.length,

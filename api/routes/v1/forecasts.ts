@@ -15,10 +15,10 @@ export const ForecastValue = z.object({
   ts: z.string().describe('Start of the hour or local day (UTC).'),
   mean: z.number(),
   quantiles: z.record(z.string(), z.number()).describe("Every stored quantile, keyed by level ('0.1', '0.5', '0.9')."),
-  model: z.string(),
+  model: z.string().describe("The model that made the value; 'schedule' where the value is the node's schedule as issued (then modelVersion is source@issued_at)."),
   modelVersion: z.string(),
   fallbackReason: z.string().nullable().describe('Why a fallback model made this value; null for the series’ own model.'),
-  flags: z.array(z.string()).describe("Labels on the value: 'out-of-range' when the model's temperature input lay outside its training range (at that hour, or at any hour of the local day)."),
+  flags: z.array(z.string()).describe("Labels on the value: 'out-of-range' when the model's temperature input lay outside its training range (at that hour, or at any hour of the local day); 'partly-scheduled' on a day some of whose hours, not all, are a schedule (model 'schedule'); 'planned-transfer' when a planned transfer moved load to or from the node then."),
   allocated: z.object({ rule: z.enum(['average', 'worst-case']), movingLoads: z.array(z.string()) }).optional().describe('Substation view: the moving loads whose share was added.'),
 });
 

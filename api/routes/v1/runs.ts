@@ -30,6 +30,10 @@ export const RunMeta = z.object({
   inputsHash: z.string(),
   codeVersion: z.string(),
   warnings: z.array(z.string()),
+  transfers: z
+    .array(z.object({ source: z.string(), ref: z.string(), version: z.number().int(), fromNode: z.string(), toNode: z.string(), start: z.string(), end: z.string(), share: z.number() }))
+    .optional()
+    .describe('The planned transfers the run applied (the versions in force at its issue time): taken out of the training history, applied to the forecasts. Absent: none.'),
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 
@@ -56,6 +60,7 @@ export const runMeta = (r: RunRecord, series?: Set<string>): RunMeta => ({
   inputsHash: r.inputsHash,
   codeVersion: r.settings.codeVersion,
   warnings: r.warnings,
+  ...(r.settings.transfers?.length && { transfers: r.settings.transfers }),
 });
 
 const Cursor = z.object({ beforeId: z.number().int() });

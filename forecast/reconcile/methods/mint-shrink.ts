@@ -1,4 +1,4 @@
-import { glsProjection } from '../gls.ts';
+import { glsAbsorb, glsProjection } from '../gls.ts';
 import type { MethodOutcome } from '../projection.ts';
 import { completeResiduals } from '../residuals.ts';
 import { shrinkageIntensity } from '../shrinkage.ts';
@@ -47,11 +47,12 @@ export function mintShrink(st: Structure, residuals: Map<string, Float64Array>, 
   const lambda = shrinkageIntensity(r.x, st.n, r.steps);
   const diag = r.variance.map((v) => lambda * v);
   const lowRank = lambda < 1 ? { scale: (1 - lambda) / (r.steps - 1), x: r.x, steps: r.steps } : undefined;
-  const projection = glsProjection(st, { diag, lowRank }, MIN_PIVOT);
+  const w = { diag, lowRank };
+  const projection = glsProjection(st, w, MIN_PIVOT);
   if (!projection) {
     const fb = wlsVar(st, residuals, `covariance singular, lambda ${lambda.toFixed(3)}`, window);
     return { ...fb, lambda, warnings: [...warnings, ...fb.warnings] };
   }
   const used = Number.isFinite(window) ? `, ${r.steps} residual steps` : '';
-  return { projection, applied: `mint-shrink (lambda ${lambda.toFixed(3)}${used})`, lambda, warnings };
+  return { projection, absorb: glsAbsorb(st, w, projection), applied: `mint-shrink (lambda ${lambda.toFixed(3)}${used})`, lambda, warnings };
 }

@@ -4,5 +4,5 @@ import { diagonalGls } from './diagonal.ts';
 
 /** W = I (Hyndman et al. 2011): the coherent forecasts closest to the base ones in plain Euclidean distance. */
 export function ols(st: Structure): MethodOutcome {
-  return { projection: diagonalGls(st, new Float64Array(st.n).fill(1)), applied: 'ols', warnings: [] };
+  return { ...diagonalGls(st, new Float64Array(st.n).fill(1)), applied: 'ols', warnings: [] };
 }

@@ -1,5 +1,6 @@
 import { GridcastError } from '../../../core/errors.ts';
 import type { MethodOutcome } from '../projection.ts';
+import { spreadUnder } from './bottom-up.ts';
 import type { Structure } from '../structure.ts';
 
 /**
@@ -38,7 +39,16 @@ export function topDown(st: Structure, history: Map<string, Float64Array>): Meth
   return {
     // The root is row 0: sm.rows lists aggregates top-down.
     projection: { bottoms: (yhats) => yhats.map((y) => p.map((pj) => pj * y[0])) },
+    // Held nodes are carved out of the root, which stays; the others share the gap by their proportions.
+    absorb: spreadUnder(st, positiveShares(p)),
+    held: [0],
     applied: `top-down (average historical proportions over ${used} steps)`,
     warnings,
   };
+}
+
+/** A bottom with no historical share must still be able to take a held value: it gets a share too small to matter otherwise. */
+function positiveShares(p: Float64Array): Float64Array {
+  const top = Math.max(...p, 0) || 1;
+  return p.map((v) => (v > 0 ? v : 1e-9 * top));
 }

@@ -10,7 +10,7 @@ import { diagonalGls } from './diagonal.ts';
  */
 export function wlsStructural(st: Structure): MethodOutcome {
   const w = Float64Array.from(st.sm.rowCols, (cols) => cols.length);
-  return { projection: diagonalGls(st, w), applied: 'wls (structural)', warnings: [] };
+  return { ...diagonalGls(st, w), applied: 'wls (structural)', warnings: [] };
 }
 
 /**
@@ -25,5 +25,5 @@ export function wlsVar(st: Structure, residuals: Map<string, Float64Array>, fall
     const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
     warnings.push(`No usable residual variance for ${shown}: weighted as the least certain series.`);
   }
-  return { projection: diagonalGls(st, variance), applied: fallbackReason ? `wls-var (${fallbackReason})` : 'wls-var', warnings };
+  return { ...diagonalGls(st, variance), applied: fallbackReason ? `wls-var (${fallbackReason})` : 'wls-var', warnings };
 }

@@ -9,7 +9,7 @@ import { addDays, label, localDate } from '../lib/time.js';
 /** @typedef {import('../main.js').Ctx} Ctx @typedef {import('../main.js').Route} Route */
 /** @typedef {import('../api-types.ts').EventView} Ev */
 
-const KINDS = ['rupture', 'fallback-on', 'fallback-off', 'drift', 'out-of-range', 'input-late', 'deadline-missed', 'run-late', 'fallback-published', 'retrain-proposal', 'promotion', 'promotion-refused', 'rollback', 'shadow-failed', 'alarm-acknowledged'];
+const KINDS = ['rupture', 'fallback-on', 'fallback-off', 'drift', 'out-of-range', 'input-late', 'deadline-missed', 'run-late', 'fallback-published', 'retrain-proposal', 'promotion', 'promotion-refused', 'rollback', 'shadow-failed', 'alarm-acknowledged', 'planned'];
 const PAGE = 200;
 
 /** One line saying what the event is about, from its detail. @param {Ev} e */

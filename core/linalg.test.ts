@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { cholesky, cholInverse, matMul } from './linalg.ts';
+
+describe('cholInverse', () => {
+  it('inverts a symmetric positive definite matrix from its Cholesky factor', () => {
+    const n = 23;
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+    const b = Float64Array.from({ length: n * n }, rnd);
+    // A = B Bᵀ + I: symmetric positive definite, not banded.
+    const bt = Float64Array.from({ length: n * n }, (_, k) => b[(k % n) * n + Math.floor(k / n)]);
+    const a = matMul(b, bt, n, n, n);
+    for (let i = 0; i < n; i++) a[i * n + i] += 1;
+    const inv = cholInverse(cholesky(a, n)!, n);
+    const id = matMul(a, inv, n, n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(id[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 10);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(inv[i * n + j]).toBe(inv[j * n + i]);
+  });
+});

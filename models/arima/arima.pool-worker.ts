@@ -1,0 +1,4 @@
+import { servePool } from '../../core/worker-pool.ts';
+import { fitWasmBatch } from './wasm-fit.ts';
+
+void servePool(fitWasmBatch);
