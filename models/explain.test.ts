@@ -33,7 +33,7 @@ describe('model explanation: partial effects of a stored GAM', () => {
       'trend',
       'temperature response by hour of day',
       'temperature response by season (interaction beyond the main effects)',
-      'thermal inertia: temperature smoothed with a 24 h half-life',
+      'thermal inertia by hour of day: temperature smoothed with a 24 h half-life',
       'thermal inertia: highest temperature of the last 24 h',
       'thermal inertia: lowest temperature of the last 24 h',
     ]);

@@ -60,7 +60,7 @@ describe.each(backends)('GET /api/v1/models/{name}/versions/{n}/effects (%s)', (
     const names = body.terms.map((t: { name: string }) => t.name);
     expect(names).toContain('daily profile: Monday');
     expect(names).toContain('temperature response by hour of day');
-    expect(names).toContain('thermal inertia: temperature smoothed with a 24 h half-life');
+    expect(names).toContain('thermal inertia by hour of day: temperature smoothed with a 24 h half-life');
     const monday = body.terms.find((t: { name: string }) => t.name === 'daily profile: Monday');
     expect(monday).toMatchObject({ kind: 'curve', label: 's(hour):hourGroup0', variable: 'hour', by: { variable: 'hourGroup', level: 0 }, axes: [{ variable: 'hour', unit: 'h' }] });
     expect(monday.x).toHaveLength(50);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dayKey } from '../../core/calendar.ts';
 import { calendarFeatures, DAY_TYPE, parseCalendarSpec } from './calendar.ts';
-import { smoothedName, temperatureFeatures } from './temperature.ts';
+import { forecastLikeErrors, smoothedName, temperatureFeatures } from './temperature.ts';
 
 const byDay = (f: ReturnType<typeof calendarFeatures>) => {
   const out = new Map<string, { type: number; vacation: number; hours: number }>();
@@ -74,5 +74,27 @@ describe('temperature features', () => {
     const f = temperatureFeatures(t, 3600, [1], undefined);
     expect(f.columns[smoothedName(1)][2]).toBe(10);
     expect(Number.isNaN(f.columns.temp[1])).toBe(true);
+  });
+
+  it('draws forecast-like errors: the given sd, persistent over hours, reproducible, NaN where the temperature is', () => {
+    const t = Float64Array.from({ length: 20_000 }, (_, i) => (i === 5 ? Number.NaN : 15));
+    const e = forecastLikeErrors(t, 3600, 2, 12, 7);
+    const finite = Array.from(e).filter(Number.isFinite);
+    const sd = Math.sqrt(finite.reduce((a, v) => a + v * v, 0) / finite.length);
+    expect(sd).toBeGreaterThan(1.8);
+    expect(sd).toBeLessThan(2.2);
+    let lag1 = 0;
+    let lag12 = 0;
+    for (let i = 12; i < e.length; i++) {
+      if (i - 12 === 5 || i - 1 === 5 || i === 5) continue;
+      lag1 += e[i] * e[i - 1];
+      lag12 += e[i] * e[i - 12];
+    }
+    // AR(1) with correlation exp(-1/12) per hour: about 0.92 at one hour, 1/e at twelve.
+    expect(lag1 / finite.length / (sd * sd)).toBeCloseTo(Math.exp(-1 / 12), 1);
+    expect(lag12 / finite.length / (sd * sd)).toBeCloseTo(Math.exp(-1), 1);
+    expect(Number.isNaN(e[5])).toBe(true);
+    expect(Array.from(forecastLikeErrors(t, 3600, 2, 12, 7))).toEqual(Array.from(e));
+    expect(Array.from(forecastLikeErrors(t, 3600, 0, 12, 7)).every((v) => v === 0)).toBe(true);
   });
 });

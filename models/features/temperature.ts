@@ -5,6 +5,7 @@
  * fitted model continue the features over a forecast horizon exactly as in training.
  */
 import { GridcastError } from '../../core/errors.ts';
+import { normalDraws, seededRandom } from '../../core/random.ts';
 
 export interface TemperatureState {
   /** Smoothed temperature after the last step, one per half-life. */
@@ -63,4 +64,26 @@ export function temperatureFeatures(temp: Float64Array, stepSec: number, halfLiv
     lag[i] = all[end - perDay];
   }
   return { columns: cols, state: { smoothed, tail: all.slice(all.length - perDay) } };
+}
+
+/**
+ * Forecast-like errors to add to observed training temperatures: a stationary AR(1) of standard
+ * deviation `sd` (°C) whose correlation falls to 1/e after `memoryHours`, as day-ahead forecast errors
+ * persist over a day's hours. A model fitted on observations learns a temperature response sharper
+ * than forecasts can support (it over-trusts them); fitted on observations plus such errors, it
+ * spreads its weight towards the smoothed temperatures, which at the horizon are mostly observed.
+ * Deterministic in `seed`; NaN where `temp` is missing.
+ */
+export function forecastLikeErrors(temp: Float64Array, stepSec: number, sd: number, memoryHours: number, seed: number): Float64Array {
+  const out = new Float64Array(temp.length);
+  if (sd <= 0) return out;
+  const rho = Math.exp(-stepSec / 3600 / memoryHours);
+  const innovation = sd * Math.sqrt(1 - rho * rho);
+  const z = normalDraws(seededRandom(seed));
+  let e = sd * z();
+  for (let i = 0; i < temp.length; i++) {
+    e = rho * e + innovation * z();
+    out[i] = Number.isFinite(temp[i]) ? e : Number.NaN;
+  }
+  return out;
 }

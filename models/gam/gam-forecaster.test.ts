@@ -25,7 +25,7 @@ describe('GAM forecaster', () => {
     for (let i = 0; i < 48; i++) expect(fc.quantiles['0.1'][i]).toBeLessThan(fc.quantiles['0.9'][i]);
     const labels = gamSummary(fitted)[0].smooths.map((s) => s.label);
     expect(labels).toContain('te(temp,hour)');
-    expect(labels).toContain('s(temp_s72h)');
+    expect(labels).toContain('te(temp_s72h,hour)');
   });
 
   it('reloads from a JSON artifact and predicts identically', async () => {
@@ -90,6 +90,25 @@ describe('GAM forecaster condition()', () => {
     expect(a).toHaveLength(n + 30);
     // The recomputed temperature features start cold, so compare once the 3-day smoothing has forgotten its start.
     for (let i = 24 * 60; i < b.length; i++) expect(b[i]).toBeCloseTo(a[i + 24], 3);
+  });
+});
+
+describe('GAM forecaster trained on forecast-like temperatures', () => {
+  it('fits on the perturbed temperatures, reproducibly, but keeps its in-sample residuals on the observations', async () => {
+    const gam = createGamForecaster({ ...params, trainingTemperatureErrorSd: 2 });
+    const noisy = await gam.fit([history], cov(histTemp));
+    const again = await gam.fit([history], cov(histTemp));
+    const [a] = await noisy.predict(24, cov(futTemp.subarray(0, 24)));
+    const [b] = await again.predict(24, cov(futTemp.subarray(0, 24)));
+    expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
+    const [clean] = await fitted.predict(24, cov(futTemp.subarray(0, 24)));
+    expect(Array.from(a.mean)).not.toEqual(Array.from(clean.mean));
+    expect(mape(actual.subarray(0, 24), a.mean)).toBeLessThan(0.03);
+    // condition() on a history with another start recomputes every fitted value from the observed temperatures.
+    const shifted: Series = { ...series, start: new Date(series.start.getTime() + 24 * 3_600_000), values: series.values.slice(24, n) };
+    const recomputed = (await noisy.condition!([shifted], cov(temperature.slice(24, n)))).residuals().get(series.id)!;
+    const own = noisy.residuals().get(series.id)!;
+    for (let i = 24 * 60; i < recomputed.length; i++) expect(recomputed[i]).toBeCloseTo(own[i + 24], 3);
   });
 });
 

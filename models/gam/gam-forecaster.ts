@@ -6,7 +6,7 @@
 import { GridcastError } from '../../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series, type TermContributions } from '../../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.ts';
-import type { TemperatureState } from '../features/temperature.ts';
+import { forecastLikeErrors, type TemperatureState } from '../features/temperature.ts';
 import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, refitGam, type GamIncremental, type GamModel } from './gam.ts';
 import { buildFeatures, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
@@ -148,10 +148,27 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   const probe = buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, temperature, undefined);
   const layout = planLayout(probe.rawDayType, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
   const columns = withLayout(probe.columns, probe.rawDayType, layout);
-  const { model, fitted: fit, incremental } = fitGam(loadFormula(layout, p), columns, y, p.criterion, { keepIncremental: refittable });
+  // Coefficients fitted on forecast-like temperatures; the in-sample fit, residuals and the state predict() continues from stay on the observations.
+  const trainTemp = trainingTemperature(temperature, s.stepSec, p);
+  const train = trainTemp === temperature ? probe : buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, trainTemp, undefined);
+  const trainColumns = train === probe ? columns : withLayout(train.columns, train.rawDayType, layout);
+  const { model, fitted: trainFit, incremental } = fitGam(loadFormula(layout, p), trainColumns, y, p.criterion, { keepIncremental: refittable });
+  const fit = train === probe ? trainFit : predictGam(model, columns, false).fit;
   const gam = seriesGam(s, p, timeZone, layout, model, fit, probe.temperatureState);
   if (!incremental) return { gam };
-  return { gam, cache: cacheOf(s, temperature, columns, probe.rawDayType, gam, incremental, n) };
+  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, gam, incremental, n, train.temperatureState) };
+}
+
+/** Day-ahead temperature forecast errors persist over hours: correlation 1/e after half a day. */
+const TRAINING_ERROR_MEMORY_HOURS = 12;
+/** Fixed, so a refit on the same data gives the same model; the errors of a longer history start with those of a shorter one. */
+const TRAINING_ERROR_SEED = 20_161;
+
+/** The temperatures the GAM's coefficients are fitted on: the observations plus forecast-like errors (the observations themselves when trainingTemperatureErrorSd is 0). */
+function trainingTemperature(temperature: Float64Array | undefined, stepSec: number, p: GamForecasterParams): Float64Array | undefined {
+  if (!temperature || !(p.trainingTemperatureErrorSd > 0)) return temperature;
+  const errors = forecastLikeErrors(temperature, stepSec, p.trainingTemperatureErrorSd, TRAINING_ERROR_MEMORY_HOURS, TRAINING_ERROR_SEED);
+  return Float64Array.from(temperature, (t, i) => t + errors[i]);
 }
 
 function seriesGam(s: Series, p: GamForecasterParams, timeZone: string, layout: FeatureLayout, model: GamModel, fit: Float64Array, temperatureState: TemperatureState | undefined): SeriesGam {
@@ -189,25 +206,35 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
     (!temperature || startsWith(temperature, c.temperature!));
   if (!reusable) return fitSeries(s, cov, p, true);
   const y = transform(p, s.values, s.id);
-  const tail = buildFeatures(c.nextMs, s.stepSec, n - old, f.timeZone, p, undefined, temperature?.subarray(old), c.temperatureState);
+  const trainTemp = trainingTemperature(temperature, s.stepSec, p);
+  const tail = buildFeatures(c.nextMs, s.stepSec, n - old, f.timeZone, p, undefined, trainTemp?.subarray(old), c.temperatureState);
   const rawDayType = concat(c.rawDayType, tail.rawDayType);
   const added = withLayout(tail.columns, tail.rawDayType, f.layout);
   const columns = Object.fromEntries(Object.keys(added).map((k) => [k, concat(c.columns[k], added[k])]));
   const layout = planLayout(rawDayType, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / stepsPerDay(s.stepSec));
   if (JSON.stringify(layout) !== JSON.stringify(f.layout)) return fitSeries(s, cov, p, true);
-  const { model, fitted: fit, incremental } = refitGam(c.gam, columns, y);
-  const gam = seriesGam(s, p, f.timeZone, layout, model, fit, tail.temperatureState);
-  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, gam, incremental, c.designLength) };
+  const { model, fitted: trainFit, incremental } = refitGam(c.gam, columns, y);
+  let fit = trainFit;
+  let state = tail.temperatureState;
+  if (trainTemp !== temperature) {
+    // The cached columns are the training (forecast-like) ones: the in-sample fit and the state predict() continues from are on the observations.
+    const observed = buildFeatures(f.startMs, s.stepSec, n, f.timeZone, p, layout, temperature, undefined);
+    fit = predictGam(model, observed.columns, false).fit;
+    state = observed.temperatureState;
+  }
+  const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state);
+  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, gam, incremental, c.designLength, tail.temperatureState) };
 }
 
-function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, f: SeriesGam, gam: GamIncremental, designLength: number): RefitCache {
+/** `trainingState`: the state of the features the coefficients were fitted on, which a refit continues. */
+function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined): RefitCache {
   return {
     values: s.values.slice(),
     ...(temperature ? { temperature: temperature.slice() } : {}),
     columns,
     rawDayType,
     nextMs: f.nextMs,
-    ...(f.temperatureState ? { temperatureState: f.temperatureState } : {}),
+    ...(trainingState ? { temperatureState: trainingState } : {}),
     gam,
     designLength,
   };

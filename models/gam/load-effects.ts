@@ -58,6 +58,9 @@ function surfaceName(e: SurfaceEffect): string {
   const [x, z] = e.variables;
   if (x === 'temp' && z === 'hour') return 'temperature response by hour of day';
   if (x === 'temp' && z === 'doy') return 'temperature response by season (interaction beyond the main effects)';
+  if (x === 'hour' && z === 'doy') return 'daily profile by season (interaction beyond the main effects)';
+  const a = axis(x);
+  if (a.unit === '°C' && z === 'hour') return `thermal inertia by hour of day: ${a.label}`;
   return e.label;
 }
 
