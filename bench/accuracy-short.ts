@@ -19,7 +19,7 @@ import { scoreBacktest, type BacktestScore } from '../forecast/backtest/score.ts
 import { configuredForecaster } from '../models/configured.ts';
 import { rscriptAvailable } from './r/run-reference.ts';
 import { R_SHORT_LABEL, runShortReference } from './r/run-short-reference.ts';
-import { renderTable, type BenchRow } from './report.ts';
+import { renderTable, winLoss, type BenchRow } from './report.ts';
 import { sharedShortCases, simulatedShortCase, SHORT_HISTORY_DAYS, SHORT_ORIGINS, type ShortCase } from './short-cases.ts';
 
 const MODELS = (process.env.BENCH_MODELS ?? 'seasonal-naive,profile-arima,calendar-gam,calendar-gam-arima,auto,r').split(',').map((m) => m.trim());
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     }
   }
   const table = renderTable(rows);
-  const wins = winLoss(byCase, MODELS.filter((m) => m !== 'seasonal-naive' && (m !== 'r' || useR)));
+  const wins = winLoss(byCase, MODELS.filter((m) => m !== 'seasonal-naive' && (m !== 'r' || useR)), (m) => (m === 'r' ? R_SHORT_LABEL : m));
   const text = [
     `# Short weather-free histories, day-ahead (${new Date().toISOString()})`,
     '',
@@ -91,31 +91,6 @@ async function main(): Promise<void> {
   const out = resolve(import.meta.dirname, '../.bench-out');
   mkdirSync(out, { recursive: true });
   if (!SERIES && !process.env.BENCH_MODELS) writeFileSync(resolve(out, 'accuracy-short.md'), `${text}\n`);
-}
-
-/** Per model: on how many series its MAPE is below / above seasonal naive's, and its ratio to the best single candidate. */
-export function winLoss(byCase: Map<string, Map<string, BacktestScore>>, models: string[]): string {
-  const lines = ['| model | wins | losses | series lost | mean MAPE ratio to seasonal naive |', '|---|---|---|---|---|'];
-  for (const m of models) {
-    let wins = 0;
-    let losses = 0;
-    const lost: string[] = [];
-    const ratios: number[] = [];
-    for (const [id, scores] of byCase) {
-      const a = scores.get(m)?.mape;
-      const b = scores.get('seasonal-naive')?.mape;
-      if (a === undefined || a === null || b === undefined || b === null) continue;
-      ratios.push(a / b);
-      if (a < b) wins++;
-      else if (a > b) {
-        losses++;
-        lost.push(id);
-      }
-    }
-    const mean = ratios.length ? ratios.reduce((x, y) => x + y, 0) / ratios.length : Number.NaN;
-    lines.push(`| ${m === 'r' ? R_SHORT_LABEL : m} | ${wins} | ${losses} | ${lost.join(', ') || '—'} | ${mean.toFixed(3)} |`);
-  }
-  return lines.join('\n');
 }
 
 await main();

@@ -74,8 +74,11 @@ export const DEFAULT_AUTO: AutoParams = {
   validation: { origins: 7, refitChosen: true },
 };
 
+/** Parameters as given: every field optional, the validation's too. */
+export type AutoInput = Partial<Omit<AutoParams, 'validation'>> & { validation?: Partial<ValidationParams> };
+
 /** Defaults completed with `params`; the validation settings checked. */
-export function parseAutoParams(params: Partial<AutoParams> = {}): AutoParams {
+export function parseAutoParams(params: AutoInput = {}): AutoParams {
   const v = ValidationSchema.safeParse(params.validation ?? {});
   if (!v.success) {
     throw new GridcastError('INVALID_PARAMS', `auto validation parameters are invalid: ${v.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues: v.error.issues });
@@ -333,7 +336,7 @@ async function firstThatFits(s: Series, one: Map<string, Covariates> | undefined
  * short history, the validation preferring another candidate). The artifact keeps the scores.
  * `build` turns a reference into a forecaster (the bench passes one that shares fits between runs).
  */
-export function createAutoForecaster(params: Partial<AutoParams> = {}, build?: Build): Forecaster<AutoParams> {
+export function createAutoForecaster(params: AutoInput = {}, build?: Build): Forecaster<AutoParams> {
   const p = parseAutoParams(params);
   const spec = { kind: KIND, version: VERSION, params: p };
   return {

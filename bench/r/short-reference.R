@@ -1,6 +1,7 @@
 # R reference for short, weather-free histories (issue 12): a plain mgcv GAM on the calendar,
 #   load ~ daytype + s(tod, by = daytype, bs = "cc") + s(trend)
-# then forecast::auto.arima on the last 14 days of its residuals, refitted at every origin.
+# then forecast::auto.arima on the last 14 days of its residuals (daily seasonal AR allowed, no
+# differencing, as bench/r/reference.R), refitted at every origin.
 # daytype: working day / Saturday / Sunday (public holidays as Sunday). The main effect of daytype
 # is added because by-factor smooths are centred (without it every day type has the same level).
 #
@@ -32,7 +33,9 @@ for (o in origins) {
   recent <- max(1, o - residual_days * per_day):(o - 1)
   r <- x$load[recent] - as.numeric(predict(g, newdata = x[recent, ]))
   r[!is.finite(r)] <- 0
-  ar <- auto.arima(ts(r, frequency = per_day))
+  # The order search of bench/r/reference.R (a daily seasonal AR allowed, no differencing): an
+  # unrestricted seasonal search at period 48 takes minutes per origin.
+  ar <- auto.arima(ts(r, frequency = per_day), d = 0, D = 0, max.p = 3, max.q = 2, max.P = 1, max.Q = 0, stepwise = TRUE, approximation = TRUE)
   fa <- forecast(ar, h = horizon, level = 80)
   targets <- o:(o + horizon - 1)
   base <- as.numeric(predict(g, newdata = x[targets, ]))
