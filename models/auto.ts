@@ -24,6 +24,14 @@ export interface ValidationParams {
   horizonSteps?: number;
   /** Refit the chosen candidate on the whole history (else the validation fit is conditioned on it: cheaper, a few days less data). */
   refitChosen: boolean;
+  /**
+   * Refit every candidate at every origin, as runs do ('always'), or fit each at the first origin
+   * and move it to the later ones ('never': cheaper, but a short history's GAM trend is then
+   * extrapolated over days, which misjudged it on GEFCom2012 winter, bench/accuracy-short.ts).
+   * 'short': refit below a year of history (short-history trend, cheap fits), move above (a
+   * multi-year weather GAM's coefficients barely change in 4 days, and its fit is the costly one).
+   */
+  refitEach: 'always' | 'short' | 'never';
 }
 
 export interface AutoParams {
@@ -53,13 +61,15 @@ const ValidationSchema = z
     origins: z.number().int().min(0).max(56),
     horizonSteps: z.number().int().min(1).max(10_000),
     refitChosen: z.boolean(),
+    refitEach: z.enum(['always', 'short', 'never']),
   })
   .partial()
   .strict();
 
 /**
- * Measured on short weather-free histories (bench/accuracy-short.ts): 7 daily origins cover every
- * weekday once; the ARIMA on the calendar GAM's last 14 days of residuals, as in R's reference.
+ * Four daily origins, each candidate refitted at each (bench/accuracy-short.ts: moving fits from a
+ * single origin over 7 days misjudged the calendar GAM's trend); the ARIMA on the calendar GAM's
+ * last 14 days of residuals, as in R's reference.
  */
 export const DEFAULT_AUTO: AutoParams = {
   minGamDays: 90,
@@ -71,7 +81,7 @@ export const DEFAULT_AUTO: AutoParams = {
   minCalendarDays: 35,
   noWeather: { kind: 'gam-arima', params: { base: 'profile' } },
   safety: { kind: 'seasonal-naive', params: { period: 'week' } },
-  validation: { origins: 7, refitChosen: true },
+  validation: { origins: 4, refitChosen: true, refitEach: 'short' },
 };
 
 /** Parameters as given: every field optional, the validation's too. */
@@ -233,7 +243,7 @@ const errText = (e: unknown) => (isGridcastError(e) ? `${e.code}: ${e.message}` 
 type Build = (ref: ModelRef) => Forecaster;
 
 /**
- * A candidate as validated: an ARIMA on residuals is fitted at the first origin and only moved
+ * A candidate as validated without refits: an ARIMA on residuals is fitted at the first origin and only moved
  * (state conditioned on the new residuals) at the later ones, which keeps the validation to one
  * ARIMA fit per candidate; the chosen model is refitted whole afterwards.
  */
@@ -251,13 +261,14 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   // shallow-history is the last resort, not a contender: it serves only when nothing else fits.
   const pool = list.filter((x) => x.ref.kind !== 'shallow-history');
   const origins = p.validation.origins > 0 && pool.length > 1 ? validationOrigins(s, horizon, p.validation.origins, 7 * perDay) : [];
+  const refitEach = p.validation.refitEach === 'always' || (p.validation.refitEach === 'short' && s.values.length < 365 * perDay);
   if (origins.length > 0) {
     const metric = metricFor(s.values.subarray(origins[0]));
     const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number }[] = [];
     for (let rank = 0; rank < pool.length; rank++) {
       const choice = pool[rank];
       try {
-        const v = await validateCandidate(build(forValidation(choice.ref)), s, c, origins, horizon);
+        const v = await validateCandidate(build(refitEach ? choice.ref : forValidation(choice.ref)), s, c, origins, horizon, refitEach);
         const score = scoreOf(v, metric);
         if (Number.isFinite(score)) scored.push({ choice, rank, fitted: v.fitted, score });
       } catch (e) {

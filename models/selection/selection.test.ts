@@ -55,7 +55,7 @@ describe('auto chooses by rolling-origin validation', () => {
     expect(Number(a)).toBeLessThan(Number(b));
   });
 
-  it('scores each candidate on the origins as a backtest would: fitted before the first, moved to the next', async () => {
+  it('scores each candidate on the origins as a backtest refitting at each origin would', async () => {
     const origins = validationOrigins(noisyWorkdays, 24, 4, 0);
     const v = await validateCandidate(createProfileForecaster(), noisyWorkdays, undefined, origins, 24);
     // By hand: a profile fitted on the values before each origin.

@@ -3,9 +3,8 @@ import { localSlots } from '../timeindex.ts';
 
 /**
  * Rolling-origin validation of one candidate on the recent history of one series: the model is
- * fitted once, on the values before the first origin, and moved to each later origin with
- * condition() (refitted where it has none), as the backtest does between refits. Pure: arrays in,
- * errors out.
+ * refitted at every origin as a run refits it (or fitted once and moved to the later origins with
+ * condition(), cheaper, where `refitEach` is false). Pure: arrays in, errors out.
  */
 
 /**
@@ -44,7 +43,7 @@ export interface Validation {
  * Errors of `forecaster` at each origin over `horizon` steps. The covariates of the horizon are the
  * realised ones (what the history holds): weather models are validated with perfect weather.
  */
-export async function validateCandidate(forecaster: Forecaster, s: Series, cov: Covariates | undefined, origins: number[], horizon: number): Promise<Validation> {
+export async function validateCandidate(forecaster: Forecaster, s: Series, cov: Covariates | undefined, origins: number[], horizon: number, refitEach = true): Promise<Validation> {
   const errors: number[] = [];
   const actuals: number[] = [];
   let fitted: FittedForecaster | undefined;
@@ -53,7 +52,7 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
     const history: Series = { ...s, values: s.values.slice(0, o) };
     const fitCov = sliceCovariates(cov, 0, o);
     const one = fitCov ? new Map([[s.id, fitCov]]) : undefined;
-    fitted = !fitted ? await forecaster.fit([history], one) : fitted.condition ? await fitted.condition([history], one) : await forecaster.fit([history], one);
+    fitted = !fitted || refitEach || !fitted.condition ? await forecaster.fit([history], one) : await fitted.condition([history], one);
     const predCov = sliceCovariates(cov, o, o + horizon);
     const [f] = await fitted.predict(horizon, predCov ? new Map([[s.id, predCov]]) : undefined);
     if (!f || f.start.getTime() !== s.start.getTime() + o * stepMs) throw new Error(`${forecaster.spec.kind} forecast does not start at the validation origin`);
