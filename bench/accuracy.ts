@@ -81,8 +81,16 @@ function forecasterOf(model: string, caches: Caches): Forecaster {
     gam,
     'gam-arima': () => createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS),
     // auto's choice logic runs for real; when it picks the primary, the fit is the one 'gam-arima' made.
+    // Its validation candidates on the same GAM (the GAM alone, gam-arima with the ARIMA moved) share the 'gam' fits too.
     auto: () =>
-      createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, (ref) => (ref === PRIMARY ? memoForecaster(createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS), cacheOf(caches, 'gam-arima')) : buildForecaster(ref))),
+      createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, (ref) => {
+        if (ref === PRIMARY) return memoForecaster(createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS), cacheOf(caches, 'gam-arima'));
+        const same = (params: unknown) => JSON.stringify(params) === JSON.stringify(GAM_PARAMS);
+        if (ref.kind === 'gam' && same(ref.params)) return gam();
+        const { base, ...rest } = ref.params ?? {};
+        if (ref.kind === 'gam-arima' && (base as { kind?: string })?.kind === 'gam' && same((base as { params?: unknown }).params)) return createGamArimaForecaster(gam(), rest);
+        return buildForecaster(ref);
+      }),
     lstm: () => createLstmForecaster({ timeBudgetSec: LSTM_BUDGET, backend: 'wasm' }),
   };
   if (!make[model]) throw new Error(`unknown bench model '${model}'`);
