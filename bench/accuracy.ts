@@ -34,7 +34,7 @@ import { createHongVanillaForecaster } from './baselines/hong-vanilla.ts';
 import { bigdeal2022, gefcom2012, sharedDataDir, type BenchCase } from './datasets.ts';
 import { memoForecaster } from './memo.ts';
 import { rscriptAvailable, runReference } from './r/run-reference.ts';
-import { averageScores, renderTable, type BenchRow } from './report.ts';
+import { averageScores, renderTable, winLoss, type BenchRow } from './report.ts';
 
 const HORIZON = 24;
 const int = (name: string, d: number) => (process.env[name] ? Number.parseInt(process.env[name]!, 10) : d);
@@ -83,8 +83,16 @@ function forecasterOf(model: string, caches: Caches): Forecaster {
     // The same GAM fits, adapted online by the Kalman filter between refits (models/online).
     'gam-arima+kalman': () => createGamArimaForecaster(gam(), { ...GAM_ARIMA_PARAMS, online: 'kalman' }),
     // auto's choice logic runs for real; when it picks the primary, the fit is the one 'gam-arima' made.
+    // Its validation candidates on the same GAM (the GAM alone, gam-arima with the ARIMA moved) share the 'gam' fits too.
     auto: () =>
-      createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, (ref) => (ref === PRIMARY ? memoForecaster(createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS), cacheOf(caches, 'gam-arima')) : buildForecaster(ref))),
+      createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, (ref) => {
+        if (ref === PRIMARY) return memoForecaster(createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS), cacheOf(caches, 'gam-arima'));
+        const same = (params: unknown) => JSON.stringify(params) === JSON.stringify(GAM_PARAMS);
+        if (ref.kind === 'gam' && same(ref.params)) return gam();
+        const { base, ...rest } = ref.params ?? {};
+        if (ref.kind === 'gam-arima' && (base as { kind?: string })?.kind === 'gam' && same((base as { params?: unknown }).params)) return createGamArimaForecaster(gam(), rest);
+        return buildForecaster(ref);
+      }),
     lstm: () => createLstmForecaster({ timeBudgetSec: LSTM_BUDGET, backend: 'wasm' }),
   };
   if (!make[model]) throw new Error(`unknown bench model '${model}'`);
@@ -231,11 +239,20 @@ function report(cases: BenchCase[], scores: Scores, key: (c: BenchCase, m: strin
     '',
   ].join('\n');
   const table = renderTable(rows);
+  // Per case (series × weather variant, zones included when run): MAPE against seasonal naive's.
+  const byCase = new Map<string, Map<string, BacktestScore>>();
+  for (const v of scores.values()) {
+    if (!v.score) continue;
+    const id = `${v.c.dataset}/${v.c.seriesId}/${v.c.weather}`;
+    if (!byCase.has(id)) byCase.set(id, new Map());
+    byCase.get(id)!.set(v.model, v.score);
+  }
+  const wins = MODELS.includes('seasonal-naive') ? `\n\n## Against seasonal naive (MAPE per series and weather variant)\n\n${winLoss(byCase, modelNames.filter((m) => m !== 'seasonal-naive'), (m) => (m === 'r' ? 'R bam+auto.arima' : m))}` : '';
   const zoneTable = zoneRows.length ? `\n\n## GEFCom2012 zones\n\n${renderTable(zoneRows)}` : '';
   const elapsed = REPORT_ONLY ? '' : `\n\nRun time so far: ${((Date.now() - t0) / 60000).toFixed(1)} min.`;
-  if (final) console.log(`${header}\n${table}${zoneTable}${elapsed}`);
+  if (final) console.log(`${header}\n${table}${wins}${zoneTable}${elapsed}`);
   mkdirSync(OUT_DIR, { recursive: true });
-  if ((PART === 'all' && !SERIES) || REPORT_ONLY) writeFileSync(resolve(OUT_DIR, 'accuracy.md'), `${header}\n${table}${zoneTable}${elapsed}\n`);
+  if ((PART === 'all' && !SERIES) || REPORT_ONLY) writeFileSync(resolve(OUT_DIR, 'accuracy.md'), `${header}\n${table}${wins}${zoneTable}${elapsed}\n`);
 }
 
 function rowOf(s: { score?: BacktestScore; error?: string } | undefined, c: BenchCase, m: string): BenchRow {

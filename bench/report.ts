@@ -56,3 +56,29 @@ export function averageScores(scores: { id: string; score: BacktestScore }[]): {
     averaged: { count: scores.length, mapeUndefined: scores.filter((s) => s.score.mape === null).map((s) => s.id) },
   };
 }
+
+/** Per model: on how many series (cases) its MAPE is below / above seasonal naive's, and the mean ratio of the two. */
+export function winLoss(byCase: Map<string, Map<string, BacktestScore>>, models: string[], name: (model: string) => string = (m) => m): string {
+  const lines = ['| model | wins | losses | series lost | mean MAPE ratio to seasonal naive |', '|---|---|---|---|---|'];
+  for (const m of models) {
+    let wins = 0;
+    let losses = 0;
+    const lost: string[] = [];
+    const ratios: number[] = [];
+    for (const [id, scores] of byCase) {
+      const a = scores.get(m)?.mape;
+      const b = scores.get('seasonal-naive')?.mape;
+      if (a === undefined || a === null || b === undefined || b === null) continue;
+      ratios.push(a / b);
+      if (a < b) wins++;
+      else if (a > b) {
+        losses++;
+        lost.push(id);
+      }
+    }
+    const mean = ratios.length ? ratios.reduce((x, y) => x + y, 0) / ratios.length : Number.NaN;
+    lines.push(`| ${name(m)} | ${wins} | ${losses} | ${lost.join(', ') || '—'} | ${mean.toFixed(3)} |`);
+  }
+  return lines.join('\n');
+}
+

@@ -41,11 +41,18 @@ describe('auto model choice', () => {
     expect(fc.fallbackReason).toMatch(/short-history \(5 d < 90 d\)/);
   });
 
-  it('falls to the next candidate when the chosen model fails to fit, and says so', async () => {
+  it('says which preferred candidate could not be validated, and falls to the next one', async () => {
     // A weekly seasonal naive needs two weeks: with ten days it fails and the profile takes over.
     const auto = createAutoForecaster({ minGamDays: 1, minProfileDays: 1, primary: { kind: 'seasonal-naive', params: { period: 'week' } }, noWeather: { kind: 'profile' } });
     const f = await auto.fit([hourly(10)]);
     const [fc] = await f.predict(24);
+    expect(fc.model).toBe('profile');
+    expect(fc.fallbackReason).toMatch(/^auto → profile \(validation MAPE [0-9.]+ %, 3 origins; not validated: seasonal-naive \(HISTORY_TOO_SHORT\)\)$/);
+  });
+
+  it('falls to the next candidate when the chosen model fails to fit, and says so (no validation)', async () => {
+    const auto = createAutoForecaster({ minGamDays: 1, minProfileDays: 1, primary: { kind: 'seasonal-naive', params: { period: 'week' } }, noWeather: { kind: 'profile' }, validation: { origins: 0 } });
+    const [fc] = await (await auto.fit([hourly(10)])).predict(24);
     expect(fc.model).toBe('profile');
     expect(fc.fallbackReason).toMatch(/model-failed \(seasonal-naive: HISTORY_TOO_SHORT/);
   });
@@ -64,7 +71,8 @@ describe('auto model choice', () => {
   it('uses the GAM with weather, and the safety model labelled when the weather is missing at predict', async () => {
     const s = hourly(32);
     const temperature = Float64Array.from(s.values, (_, i) => 10 + 5 * Math.sin((i / 24 / 30) * 2 * Math.PI));
-    const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' } });
+    // Two validation origins leave the GAM its 28 days at the first one.
+    const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 } });
     const f = await auto.fit([s], new Map([['s', { future: { temperature } }]]));
     const [withWeather] = await f.predict(24, new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]));
     expect(withWeather.model).toBe('gam');
@@ -85,7 +93,8 @@ describe('auto model choice', () => {
       ref: { kind: 'gam', params: { ...gam.params, logTarget: false } },
       variant: 'original scale: 17 % of hours ≤ 0',
     });
-    const auto = createAutoForecaster({ minGamDays: 30, primary: gam, noWeather: { kind: 'profile' } });
+    // By rule (no validation): the variant is what is tested here; on this series the profile validates better.
+    const auto = createAutoForecaster({ minGamDays: 30, primary: gam, noWeather: { kind: 'profile' }, validation: { origins: 0 } });
     const f = await auto.fit([s], new Map([['s', { future: { temperature } }]]));
     const next = new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]);
     const [fc] = await f.predict(24, next);

@@ -1,9 +1,12 @@
+import { z } from 'zod';
 import { GridcastError, isGridcastError } from '../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series } from '../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
 import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
 import { createGamArimaForecaster } from './gam-arima.ts';
 import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
+import { metricFor, scoreOf, validateCandidate, validationOrigins, type ValidationScore } from './selection/validate.ts';
+import { shareFits } from './selection/shared-fit.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
 
 type Params = Record<string, unknown>;
@@ -12,6 +15,23 @@ type Params = Record<string, unknown>;
 export interface ModelRef {
   kind: string;
   params?: Params;
+}
+
+export interface ValidationParams {
+  /** Origins of the rolling-origin validation (the last local midnights of the history, a day apart); 0 chooses by rule alone. */
+  origins: number;
+  /** Steps forecast from each origin: the run's horizon (default: one day of steps). */
+  horizonSteps?: number;
+  /** Refit the chosen candidate on the whole history (else the validation fit is conditioned on it: cheaper, a few days less data). */
+  refitChosen: boolean;
+  /**
+   * Refit every candidate at every origin, as runs do ('always'), or fit each at the first origin
+   * and move it to the later ones ('never': cheaper, but a short history's GAM trend is then
+   * extrapolated over days, which misjudged it on GEFCom2012 winter, bench/accuracy-short.ts).
+   * 'short': refit below a year of history (short-history trend, cheap fits), move above (a
+   * multi-year weather GAM's coefficients barely change in 4 days, and its fit is the costly one).
+   */
+  refitEach: 'always' | 'short' | 'never';
 }
 
 export interface AutoParams {
@@ -25,21 +45,56 @@ export interface AutoParams {
   minWeatherShare: number;
   /** The production model when history and weather allow. */
   primary: ModelRef;
+  /** Without weather (or with too short a history for the weather GAM): a GAM on the calendar with ARIMA on its residuals. */
+  calendar: ModelRef;
+  /** Observed days from which `calendar` is a candidate. */
+  minCalendarDays: number;
   /** Without weather (or GAM), with at least minProfileDays of history. */
   noWeather: ModelRef;
   /** Cheap model fitted beside the choice, used when the choice fails at predict (e.g. weather missing). */
   safety: ModelRef;
+  validation: ValidationParams;
 }
 
+const ValidationSchema = z
+  .object({
+    origins: z.number().int().min(0).max(56),
+    horizonSteps: z.number().int().min(1).max(10_000),
+    refitChosen: z.boolean(),
+    refitEach: z.enum(['always', 'short', 'never']),
+  })
+  .partial()
+  .strict();
+
+/**
+ * Four daily origins, each candidate refitted at each (bench/accuracy-short.ts: moving fits from a
+ * single origin over 7 days misjudged the calendar GAM's trend); the ARIMA on the calendar GAM's
+ * last 14 days of residuals, as in R's reference.
+ */
 export const DEFAULT_AUTO: AutoParams = {
   minGamDays: 90,
   minProfileDays: 14,
   weather: 'temperature',
   minWeatherShare: 0.9,
   primary: { kind: 'gam-arima', params: { base: 'gam' } },
+  calendar: { kind: 'gam-arima', params: { base: { kind: 'gam', params: { temperature: 'none' } }, windowDays: 14 } },
+  minCalendarDays: 35,
   noWeather: { kind: 'gam-arima', params: { base: 'profile' } },
   safety: { kind: 'seasonal-naive', params: { period: 'week' } },
+  validation: { origins: 4, refitChosen: true, refitEach: 'short' },
 };
+
+/** Parameters as given: every field optional, the validation's too. */
+export type AutoInput = Partial<Omit<AutoParams, 'validation'>> & { validation?: Partial<ValidationParams> };
+
+/** Defaults completed with `params`; the validation settings checked. */
+export function parseAutoParams(params: AutoInput = {}): AutoParams {
+  const v = ValidationSchema.safeParse(params.validation ?? {});
+  if (!v.success) {
+    throw new GridcastError('INVALID_PARAMS', `auto validation parameters are invalid: ${v.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues: v.error.issues });
+  }
+  return { ...DEFAULT_AUTO, ...params, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
+}
 
 interface Choice {
   ref: ModelRef;
@@ -50,14 +105,27 @@ interface Choice {
 }
 
 const KIND = 'auto';
-const VERSION = 1;
+/** 2: the choice by rolling-origin validation, recorded per series (`selection`). */
+const VERSION = 2;
+const READABLE = [1];
 
-const usesWeather = (ref: ModelRef) => ref.kind === 'gam' || (ref.kind === 'gam-arima' && baseKind(ref) === 'gam');
+const usesWeather = (ref: ModelRef): boolean => (ref.kind === 'gam' && ref.params?.temperature !== 'none') || (ref.kind === 'gam-arima' && baseKind(ref) === 'gam' && usesWeather(refOf(ref.params?.base)));
 const baseKind = (ref: ModelRef) => {
   const b = ref.params?.base;
   return typeof b === 'string' ? b : (b as ModelRef | undefined)?.kind ?? 'profile';
 };
 const refOf = (b: unknown): ModelRef => (typeof b === 'string' ? { kind: b } : (b as ModelRef));
+
+/** How a candidate is named in the selection label: its kind, and the base of a composite other than a weather GAM. */
+export function candidateLabel(ref: ModelRef): string {
+  if (ref.kind === 'gam-arima') {
+    const base = refOf(ref.params?.base ?? 'gam');
+    if (base.kind === 'gam') return base.params?.temperature === 'none' ? 'calendar gam-arima' : 'gam-arima';
+    return `${base.kind}+arima`;
+  }
+  if (ref.kind === 'gam' && ref.params?.temperature === 'none') return 'calendar gam';
+  return ref.kind;
+}
 
 /**
  * The reference with its GAM fitted on the original scale (identity link) instead of log(load):
@@ -87,7 +155,34 @@ export function buildForecaster(ref: ModelRef): Forecaster {
   return createForecaster(ref.kind, ref.params);
 }
 
-/** What gridcast runs for one series, best first, with the reason each step down was taken. */
+/**
+ * A builder for one model selection: a GAM is built once per reference and its fits shared, so
+ * 'gam' and 'gam-arima' on the same GAM fit it once per history.
+ */
+export function sharingBuilder(): Build {
+  const gams = new Map<string, Forecaster>();
+  const gamOf = (ref: ModelRef) => {
+    const key = JSON.stringify(ref);
+    let f = gams.get(key);
+    if (!f) gams.set(key, (f = shareFits(createGamForecaster((ref.params ?? {}) as Partial<GamForecasterParams>))));
+    return f;
+  };
+  return (ref) => {
+    if (ref.kind === 'gam') return gamOf(ref);
+    if (ref.kind === 'gam-arima' && baseKind(ref) === 'gam') {
+      const { base, ...rest } = ref.params ?? {};
+      return createGamArimaForecaster(gamOf(refOf(base)), rest);
+    }
+    return buildForecaster(ref);
+  };
+}
+
+/** The GAM under a gam-arima on a GAM (a candidate of its own at no extra fit). */
+function gamBaseOf(ref: ModelRef): ModelRef | undefined {
+  return ref.kind === 'gam-arima' && baseKind(ref) === 'gam' ? refOf(ref.params?.base) : undefined;
+}
+
+/** What gridcast runs for one series, in order of preference, with the reason each step down was taken. */
 export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams): Choice[] {
   const perDay = stepsPerDay(s.stepSec);
   const days = finiteCount(s.values) / perDay;
@@ -103,13 +198,32 @@ export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams
   let nonPositive = 0;
   for (const v of s.values) if (v <= 0) nonPositive++;
   const share = nonPositive / Math.max(1, finiteCount(s.values));
-  const original = share > MAX_NONPOSITIVE_SHARE ? onOriginalScale(p.primary) : undefined;
-  if (!why) out.push(original ? { ref: original, variant: `original scale: ${Math.max(1, Math.round(100 * share))} % of hours ≤ 0` } : { ref: p.primary });
+  const scaled = (ref: ModelRef): Choice => {
+    const original = share > MAX_NONPOSITIVE_SHARE ? onOriginalScale(ref) : undefined;
+    return original ? { ref: original, variant: `original scale: ${Math.max(1, Math.round(100 * share))} % of hours ≤ 0` } : { ref };
+  };
   const skipped = why ? { reason: why } : {};
+  // A gam-arima on a GAM brings the GAM alone as a candidate: its fit is shared.
+  const withBase = (c: Choice): Choice[] => {
+    const base = gamBaseOf(c.ref);
+    return base ? [c, { ...c, ref: base }] : [c];
+  };
+  if (!why) out.push(...withBase(scaled(p.primary)));
+  else if (days >= p.minCalendarDays) out.push(...withBase({ ...scaled(p.calendar), ...skipped }));
   if (days >= p.minProfileDays) out.push({ ref: p.noWeather, ...skipped });
   out.push({ ref: p.safety, ...skipped });
   out.push({ ref: { kind: 'shallow-history' }, ...skipped });
   return out;
+}
+
+/** How a series' model was chosen: the validation scores of every candidate that could be validated. */
+export interface Selection {
+  /** e.g. 'auto → calendar gam-arima (validation MAPE 2.10 % vs seasonal-naive 2.41 %, 7 origins)'. */
+  text: string;
+  metric: ValidationScore['metric'];
+  origins: number;
+  horizonSteps: number;
+  scores: { model: string; score: number }[];
 }
 
 interface SeriesChoice {
@@ -119,7 +233,8 @@ interface SeriesChoice {
   reason?: string;
   variant?: string;
   safety?: FittedForecaster;
-  /** Candidates that failed to fit, with their error. */
+  selection?: Selection;
+  /** Candidates that failed to fit (or to be validated), with their error. */
   failures: string[];
 }
 
@@ -127,11 +242,78 @@ const errText = (e: unknown) => (isGridcastError(e) ? `${e.code}: ${e.message}` 
 
 type Build = (ref: ModelRef) => Forecaster;
 
+/**
+ * A candidate as validated without refits: an ARIMA on residuals is fitted at the first origin and only moved
+ * (state conditioned on the new residuals) at the later ones, which keeps the validation to one
+ * ARIMA fit per candidate; the chosen model is refitted whole afterwards.
+ */
+const forValidation = (ref: ModelRef): ModelRef => (ref.kind === 'gam-arima' ? { ...ref, params: { ...ref.params, refitArimaOnCondition: false } } : ref);
+
+const fmtScore = (metric: ValidationScore['metric'], v: number) => (metric === 'MAPE' ? `${v.toFixed(2)} %` : v.toPrecision(4));
+
 async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {
   const c = cov?.get(s.id);
   const one = c ? new Map([[s.id, c]]) : undefined;
   const failures: string[] = [];
   const list = candidates(s, c, p);
+  const perDay = stepsPerDay(s.stepSec);
+  const horizon = p.validation.horizonSteps ?? perDay;
+  // shallow-history is the last resort, not a contender: it serves only when nothing else fits.
+  const pool = list.filter((x) => x.ref.kind !== 'shallow-history');
+  const origins = p.validation.origins > 0 && pool.length > 1 ? validationOrigins(s, horizon, p.validation.origins, 7 * perDay) : [];
+  const refitEach = p.validation.refitEach === 'always' || (p.validation.refitEach === 'short' && s.values.length < 365 * perDay);
+  if (origins.length > 0) {
+    const metric = metricFor(s.values.subarray(origins[0]));
+    const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number }[] = [];
+    for (let rank = 0; rank < pool.length; rank++) {
+      const choice = pool[rank];
+      try {
+        const v = await validateCandidate(build(refitEach ? choice.ref : forValidation(choice.ref)), s, c, origins, horizon, refitEach);
+        const score = scoreOf(v, metric);
+        if (Number.isFinite(score)) scored.push({ choice, rank, fitted: v.fitted, score });
+      } catch (e) {
+        failures.push(`${candidateLabel(choice.ref)}: ${errText(e)}`);
+      }
+    }
+    if (scored.length > 0) {
+      // Lowest validation error; a tie goes to the preferred (earlier) candidate.
+      const ranked = [...scored].sort((a, b) => a.score - b.score || a.rank - b.rank);
+      const best = ranked[0];
+      const others = ranked.slice(1).map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`);
+      // Preferred candidates that could not be validated are named: the choice did not weigh them.
+      const preferredFailed = pool.slice(0, best.rank).filter((x) => !scored.some((y) => y.choice === x)).map((x) => candidateLabel(x.ref));
+      const notValidated = [...new Set(failures.filter((f) => preferredFailed.some((l) => f.startsWith(`${l}: `))).map((f) => f.replace(/^([^:]+): ([A-Z_]+):.*$/, '$1 ($2)')))];
+      const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''})`;
+      const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
+      const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
+      let chosen: FittedForecaster | undefined;
+      if (p.validation.refitChosen) {
+        try {
+          chosen = await build(best.choice.ref).fit([s], one);
+        } catch (e) {
+          failures.push(`${candidateLabel(best.choice.ref)} on the whole history: ${errText(e)}`);
+        }
+      }
+      chosen ??= await moveToEnd(best.choice.ref, best.fitted);
+      let safety: FittedForecaster | undefined;
+      const safetyOf = usesWeather(best.choice.ref) ? ranked.find((x) => !usesWeather(x.choice.ref)) : undefined;
+      if (safetyOf) {
+        try {
+          safety = await moveToEnd(safetyOf.choice.ref, safetyOf.fitted);
+        } catch (e) {
+          failures.push(`${candidateLabel(safetyOf.choice.ref)}: ${errText(e)}`);
+        }
+      }
+      // The evidence overruling the order of preference is a step down from the preferred model: said in the label.
+      const label = [best.choice.reason, best.rank > 0 ? text : ''].filter(Boolean).join('; ');
+      return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(best.choice.variant ? { variant: best.choice.variant } : {}), ...(safety ? { safety } : {}), selection, failures };
+    }
+  }
+  return firstThatFits(s, one, list, build, failures);
+}
+
+/** Without validation (too little history, or a single candidate): the first candidate that fits. */
+async function firstThatFits(s: Series, one: Map<string, Covariates> | undefined, list: Choice[], build: Build, failures: string[]): Promise<SeriesChoice> {
   for (let i = 0; i < list.length; i++) {
     const { ref, reason, variant } = list[i];
     try {
@@ -155,14 +337,18 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
 }
 
 /**
- * The model gridcast runs in production for each series: gam-arima on a GAM with weather when
- * the history is long enough and the weather observed, a weather-free model with a few weeks,
- * shallow-history with days; a candidate that fails to fit is replaced by the next. Forecast.model
- * names the model that produced the forecast and fallbackReason why it is not the primary one.
+ * The model gridcast runs in production for each series, chosen by evidence: every candidate the
+ * data allows (gam-arima on a weather GAM and that GAM alone when history and weather allow, else
+ * gam-arima on a calendar GAM and that GAM; profile + ARIMA; weekly seasonal naive) is validated
+ * from the last `validation.origins` local midnights over the run's horizon, and the one with the
+ * lowest error serves (refitted on the whole history). Without room for validation, the first
+ * candidate that fits serves; shallow-history when nothing else fits. Forecast.model names the
+ * model that produced the forecast; fallbackReason why it is not the primary one (no weather, a
+ * short history, the validation preferring another candidate). The artifact keeps the scores.
  * `build` turns a reference into a forecaster (the bench passes one that shares fits between runs).
  */
-export function createAutoForecaster(params: Partial<AutoParams> = {}, build: Build = buildForecaster): Forecaster<AutoParams> {
-  const p: AutoParams = { ...DEFAULT_AUTO, ...params };
+export function createAutoForecaster(params: AutoInput = {}, build?: Build): Forecaster<AutoParams> {
+  const p = parseAutoParams(params);
   const spec = { kind: KIND, version: VERSION, params: p };
   return {
     spec,
@@ -170,7 +356,7 @@ export function createAutoForecaster(params: Partial<AutoParams> = {}, build: Bu
     async fit(history, covariates) {
       if (history.length === 0) throw new GridcastError('NO_SERIES', 'auto: fit() needs at least one series');
       const choices: SeriesChoice[] = [];
-      for (const s of history) choices.push(await fitSeries(s, covariates, p, build));
+      for (const s of history) choices.push(await fitSeries(s, covariates, p, build ?? sharingBuilder()));
       return fitted(p, choices, trainWindow(history), dataHash(history, covariates));
     },
   };
@@ -224,6 +410,7 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
           ...(ch.reason ? { reason: ch.reason } : {}),
           ...(ch.variant ? { variant: ch.variant } : {}),
           ...(ch.safety ? { safety: ch.safety.toArtifact() } : {}),
+          ...(ch.selection ? { selection: ch.selection } : {}),
           failures: ch.failures,
         })),
       }),
@@ -237,18 +424,19 @@ interface StoredChoice {
   reason?: string;
   variant?: string;
   safety?: ModelArtifact;
+  selection?: Selection;
   failures: string[];
 }
 
 export function autoFromArtifact(a: ModelArtifact): FittedForecaster<AutoParams> {
-  const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION);
+  const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION, READABLE);
   const choices = series.map((s) => ({ ...s, chosen: fromArtifact(s.chosen), safety: s.safety ? fromArtifact(s.safety) : undefined }));
   return fitted(a.spec.params as AutoParams, choices.map(({ safety, ...rest }) => ({ ...rest, ...(safety ? { safety } : {}) })), a.trainWindow, a.dataHash);
 }
 
 /** The artifact of the model `auto` chose for a series, and why it is not the primary one (absent when it is); null for a series it was not fitted on. */
-export function autoChoiceArtifact(a: ModelArtifact, seriesId: string): { artifact: ModelArtifact; reason?: string; variant?: string } | null {
-  const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION);
+export function autoChoiceArtifact(a: ModelArtifact, seriesId: string): { artifact: ModelArtifact; reason?: string; variant?: string; selection?: Selection } | null {
+  const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION, READABLE);
   const c = series.find((s) => s.id === seriesId);
-  return c ? { artifact: c.chosen, ...(c.reason ? { reason: c.reason } : {}), ...(c.variant ? { variant: c.variant } : {}) } : null;
+  return c ? { artifact: c.chosen, ...(c.reason ? { reason: c.reason } : {}), ...(c.variant ? { variant: c.variant } : {}), ...(c.selection ? { selection: c.selection } : {}) } : null;
 }

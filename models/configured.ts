@@ -16,7 +16,13 @@ export function configuredForecaster(spec: ModelSpecRef, holidays?: string): For
   const gam = { kind: 'gam', params: holidays ? { calendar: { country: holidays } } : {} };
   const { kind, params } = spec;
   if (kind === 'auto') {
-    return createAutoForecaster(holidays && params.primary === undefined ? { ...params, primary: { ...DEFAULT_AUTO.primary, params: { base: gam } } } : params);
+    if (!holidays) return createAutoForecaster(params);
+    const calendarGam = { kind: 'gam', params: { ...gam.params, temperature: 'none' } };
+    return createAutoForecaster({
+      ...params,
+      ...(params.primary === undefined ? { primary: { ...DEFAULT_AUTO.primary, params: { base: gam } } } : {}),
+      ...(params.calendar === undefined ? { calendar: { ...DEFAULT_AUTO.calendar, params: { ...DEFAULT_AUTO.calendar.params, base: calendarGam } } } : {}),
+    });
   }
   if (kind === 'gam') return buildForecaster({ kind, params: { ...gam.params, ...params } });
   if (kind === 'gam-arima' && params.base === undefined) return buildForecaster({ kind, params: { ...params, base: gam } });

@@ -52,7 +52,9 @@ const Args = z.object({
 export async function run(args: string[]): Promise<number> {
   const a = parseStringArgs(args, Args);
   if ((a.station || a['weather-forecast']) && !a.weather) throw usageError('--station and --weather-forecast need --weather');
-  const forecaster = forecasterFor(a.model, a.params, a.holidays ? { holidays: a.holidays } : {});
+  // auto validates its candidates over the run's horizon unless told otherwise.
+  const params = a.model === 'auto' ? { ...a.params, validation: { horizonSteps: a.horizon, ...(a.params.validation as object | undefined) } } : a.params;
+  const forecaster = forecasterFor(a.model, params, a.holidays ? { holidays: a.holidays } : {});
   const series = loadSeriesCsv(a.input, { ids: [a.series], timeZone: a['time-zone'] }).get(a.series)!;
 
   let future: Record<string, Float64Array> | undefined;

@@ -61,6 +61,8 @@ export interface GamForecasterParams {
   trainingTemperatureErrorSd: number;
   /** Days of history below which fit() refuses (the fallbacks serve shorter histories). */
   minHistoryDays: number;
+  /** Without weather and with less than a year of history, a trend carries the level's drift (see planLayout). */
+  shortTrend: boolean;
 }
 
 export const DEFAULT_GAM: GamForecasterParams = {
@@ -80,6 +82,7 @@ export const DEFAULT_GAM: GamForecasterParams = {
   inertiaHourKnots: 6,
   trainingTemperatureErrorSd: 1,
   minHistoryDays: 28,
+  shortTrend: true,
 };
 
 const knots = (min: number) => z.number().int().min(min).max(60);
@@ -103,6 +106,7 @@ export const GamParamsSchema = z
     inertiaHourKnots: z.union([z.literal(0), knots(4)]),
     trainingTemperatureErrorSd: z.number().min(0).max(10),
     minHistoryDays: z.number().int().min(7),
+    shortTrend: z.boolean(),
   })
   .partial()
   .strict();
@@ -134,6 +138,11 @@ export interface FeatureLayout {
   useAnnual: boolean;
   useHour: boolean;
   useTemperature: boolean;
+  /**
+   * Knots of a trend fitted on a history shorter than a year (a level that drifts over the weeks
+   * with the season, as mgcv's s(trend) in a short-history model); absent: no trend below a year.
+   */
+  shortTrendKnots?: number;
 }
 
 export interface FeatureTable {
@@ -201,8 +210,15 @@ export function planLayout(raw: Float64Array, columns: Record<string, Float64Arr
     useAnnual: spanDays >= 365,
     useHour: perDay >= 4,
     useTemperature: hasTemperature,
+    // Below a year there is no annual cycle to carry the seasonal drift of the level: without
+    // weather a trend does, about one knot per fortnight (mgcv's default k = 10 from 20 weeks on).
+    // With weather the temperature terms carry that drift (and a trend would compete with them).
+    ...(params.shortTrend && !hasTemperature && spanDays < 365 && spanDays >= SHORT_TREND_MIN_DAYS ? { shortTrendKnots: Math.max(3, Math.min(10, Math.floor(spanDays / 14))) } : {}),
   };
 }
+
+/** Days of history from which a history shorter than a year gets a trend. */
+export const SHORT_TREND_MIN_DAYS = 28;
 
 export function loadFormula(layout: FeatureLayout, params: GamForecasterParams): TermSpec[] {
   const terms: TermSpec[] = [{ kind: 'factor', variable: 'dayType', levels: DAY_TYPE_LEVELS }];
@@ -214,6 +230,8 @@ export function loadFormula(layout: FeatureLayout, params: GamForecasterParams):
     if (layout.useHour && params.hourSeasonKnots > 0) {
       terms.push({ kind: 'ti', variables: ['hour', 'doy'], bs: ['cc', 'cc'], k: [params.hourSeasonKnots, params.hourSeasonKnots], knots: [[0, 24], [0, 1]] });
     }
+  } else if (layout.shortTrendKnots) {
+    terms.push({ kind: 's', variable: 'trend', bs: 'cr', k: layout.shortTrendKnots });
   }
   if (layout.useTemperature) {
     if (layout.useHour) terms.push({ kind: 'te', variables: ['temp', 'hour'], bs: ['cr', 'cc'], k: [params.tempKnots, params.tempHourKnots], knots: [undefined, [0, 24]] });

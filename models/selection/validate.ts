@@ -1,0 +1,84 @@
+import type { Covariates, FittedForecaster, Forecaster, Series } from '../../core/types.ts';
+import { localSlots } from '../timeindex.ts';
+
+/**
+ * Rolling-origin validation of one candidate on the recent history of one series: the model is
+ * refitted at every origin as a run refits it (or fitted once and moved to the later origins with
+ * condition(), cheaper, where `refitEach` is false). Pure: arrays in, errors out.
+ */
+
+/**
+ * The last `count` local midnights, one local day apart, whose `horizon` steps lie inside the
+ * history and which leave at least `minHistory` steps before the first; ascending. Fewer (possibly
+ * none) when the history is too short.
+ */
+export function validationOrigins(s: Series, horizon: number, count: number, minHistory: number): number[] {
+  const n = s.values.length;
+  const { slot } = localSlots(s.start.getTime(), s.stepSec, n, s.timeZone ?? 'UTC');
+  const out: number[] = [];
+  for (let o = n - horizon; o >= minHistory && out.length < count; o--) {
+    if (slot[o] === 0 && (o === 0 || slot[o - 1] !== 0)) out.push(o);
+  }
+  return out.reverse();
+}
+
+/** Covariates of steps [from, to) of a series' covariates (aligned with its values). */
+function sliceCovariates(c: Covariates | undefined, from: number, to: number): Covariates | undefined {
+  if (!c) return undefined;
+  const cut = (r?: Record<string, Float64Array>) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.slice(from, to)])) : undefined);
+  const past = cut(c.past);
+  const future = cut(c.future);
+  return { ...(past ? { past } : {}), ...(future ? { future } : {}) };
+}
+
+export interface Validation {
+  /** Forecast errors (actual − mean) and actuals, pooled over the origins, NaN actuals dropped. */
+  errors: Float64Array;
+  actuals: Float64Array;
+  /** The candidate as it stood at the last origin (fitted, or conditioned, on the values before it). */
+  fitted: FittedForecaster;
+}
+
+/**
+ * Errors of `forecaster` at each origin over `horizon` steps. The covariates of the horizon are the
+ * realised ones (what the history holds): weather models are validated with perfect weather.
+ */
+export async function validateCandidate(forecaster: Forecaster, s: Series, cov: Covariates | undefined, origins: number[], horizon: number, refitEach = true): Promise<Validation> {
+  const errors: number[] = [];
+  const actuals: number[] = [];
+  let fitted: FittedForecaster | undefined;
+  const stepMs = s.stepSec * 1000;
+  for (const o of origins) {
+    const history: Series = { ...s, values: s.values.slice(0, o) };
+    const fitCov = sliceCovariates(cov, 0, o);
+    const one = fitCov ? new Map([[s.id, fitCov]]) : undefined;
+    fitted = !fitted || refitEach || !fitted.condition ? await forecaster.fit([history], one) : await fitted.condition([history], one);
+    const predCov = sliceCovariates(cov, o, o + horizon);
+    const [f] = await fitted.predict(horizon, predCov ? new Map([[s.id, predCov]]) : undefined);
+    if (!f || f.start.getTime() !== s.start.getTime() + o * stepMs) throw new Error(`${forecaster.spec.kind} forecast does not start at the validation origin`);
+    for (let k = 0; k < horizon; k++) {
+      const y = s.values[o + k];
+      if (!Number.isFinite(y)) continue;
+      errors.push(y - f.mean[k]);
+      actuals.push(y);
+    }
+  }
+  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), fitted: fitted! };
+}
+
+export interface ValidationScore {
+  metric: 'MAPE' | 'MAE';
+  value: number;
+}
+
+/** MAPE (%) when every actual is positive, else MAE: one metric for all candidates of a series. */
+export function scoreOf(v: Pick<Validation, 'errors' | 'actuals'>, metric: ValidationScore['metric']): number {
+  let s = 0;
+  for (let i = 0; i < v.errors.length; i++) s += metric === 'MAPE' ? Math.abs(v.errors[i] / v.actuals[i]) : Math.abs(v.errors[i]);
+  return v.errors.length ? (metric === 'MAPE' ? (100 * s) / v.errors.length : s / v.errors.length) : Number.NaN;
+}
+
+export function metricFor(values: Float64Array): ValidationScore['metric'] {
+  for (const v of values) if (Number.isFinite(v) && v <= 0) return 'MAE';
+  return 'MAPE';
+}
