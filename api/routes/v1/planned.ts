@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { PlannedTransfer } from '../../../core/planned.ts';
+import { AppliedTransferSchema, TRANSFER_STATUSES, type PlannedTransfer } from '../../../core/planned.ts';
 import { transferRowsFromCsv } from '../../../ingest/planned/transfers.service.ts';
 import type { PlannedReads } from '../../read-services.ts';
 import type { TransferIngest } from '../../write-services.ts';
@@ -19,20 +19,13 @@ const TransferRow = z.looseObject({
   share: z.union([z.number(), z.string()]).describe("Share of the from-node's own (no-transfer) load moved, in (0, 1]."),
   issued_at: Time.describe('When the source issued this version: runs issued at or after it use it.'),
   reason: z.string().optional(),
-  status: z.enum(['planned', 'cancelled']).optional().describe('cancelled: this version withdraws the plan. Default planned.'),
+  status: z.enum(TRANSFER_STATUSES).optional().describe('cancelled: this version withdraws the plan. Default planned.'),
   received_at: Time.optional(),
 });
 
-export const TransferView = z.object({
-  source: z.string(),
-  ref: z.string(),
-  version: z.number().int(),
-  fromNode: z.string(),
-  toNode: z.string(),
-  start: z.string(),
-  end: z.string(),
-  share: z.number(),
-  status: z.enum(['planned', 'cancelled']),
+/** A stored version: what a run records of it (AppliedTransferSchema), with its status and provenance. */
+export const TransferView = AppliedTransferSchema.extend({
+  status: z.enum(TRANSFER_STATUSES),
   reason: z.string().nullable(),
   issuedAt: z.string(),
   receivedAt: z.string(),
