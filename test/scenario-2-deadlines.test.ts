@@ -43,7 +43,8 @@ describe.each(backends)('scenario 2: deadlines (%s)', (kind) => {
   beforeAll(async () => {
     db = await freshDb(kind);
     await saveTopology(db, readDefaultGrid());
-    const sim = createSimulator({ seed: 11, topology: await loadStoredTopology(db, 'Europe/Paris') });
+    // No sensor faults: a simulated outage of a line near the wall-clock tick would make its SCADA late (the test runs at any time of day).
+    const sim = createSimulator({ seed: 11, topology: await loadStoredTopology(db, 'Europe/Paris'), faults: false });
     await backfillSimulated(db, sim, { seed: 11, days: 16, stepSec: 900, now: ceilMinute(), log: silentLog });
     TICK = ceilMinute();
   }, 240_000);
@@ -68,7 +69,7 @@ describe.each(backends)('scenario 2: deadlines (%s)', (kind) => {
     expect(issues.every((s) => s.issuedAt !== null && s.issuedAt.getTime() <= TICK.getTime() - 18 * HOUR)).toBe(true);
     const scada = await fresh.scadaLatest(null, TICK);
     expect(scada.length).toBeGreaterThan(0);
-    expect(scada.every((s) => s.ts !== null && TICK.getTime() - s.ts.getTime() <= HOUR)).toBe(true);
+    expect(scada.filter((s) => !(s.ts !== null && TICK.getTime() - s.ts.getTime() <= HOUR)).map((s) => [s.seriesId, s.ts, TICK])).toEqual([]);
     // Derived series (balances, aggregates) are not watched by default; a configured list is taken as given.
     expect(scada.some((s) => s.seriesId.endsWith(':balance') || s.seriesId === 'fr')).toBe(false);
     const named = await fresh.scadaLatest(['ss.aix', 'fr.north:balance'], TICK);

@@ -46,13 +46,17 @@ describe.each(backends)('gridcast start (%s)', (kind) => {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
     let health: Health | undefined;
+    // Two live ticks at least: a single one may fall on a 5-minute boundary, where it cannot be told from the backfill.
+    let firstCommitted: number | undefined;
     const end = Date.now() + 90_000;
     while (Date.now() < end && child.exitCode === null) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
         health = (await res.json()) as Health;
         const live = health.sources.find((s) => s.name === 'mqtt' || s.name === 'direct');
-        if (live && Number(live.committedPoints) > 0) break;
+        const committed = Number(live?.committedPoints ?? 0);
+        if (committed > 0 && firstCommitted === undefined) firstCommitted = committed;
+        if (firstCommitted !== undefined && committed > firstCommitted) break;
       } catch {
         // not listening yet
       }
