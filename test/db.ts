@@ -44,3 +44,24 @@ export async function freshDb(kind: 'pglite' | 'pg', baseUrl = process.env.TEST_
     },
   });
 }
+
+/**
+ * A migrated store that also says its URL (PostgreSQL: a scratch schema, for code that opens its own
+ * connections, e.g. a replay scope); its closing (and the schema's drop) is pushed on `cleanup`.
+ */
+export async function storeWithUrl(kind: 'pglite' | 'pg', cleanup: Array<() => Promise<void>>): Promise<{ db: Db; url?: string }> {
+  if (kind === 'pglite') {
+    const db = await openPglite();
+    await migrate(db);
+    cleanup.push(() => db.close());
+    return { db };
+  }
+  const scratch = await scratchSchema(process.env.TEST_DATABASE_URL!);
+  const db = await openPg(scratch.url, 2);
+  await migrate(db);
+  cleanup.push(async () => {
+    await db.close();
+    await scratch.drop();
+  });
+  return { db, url: scratch.url };
+}

@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPg, openPglite, type Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
+import type { Db } from '../store/db.ts';
 import { openReplayScope } from '../store/replay.repository.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { runDeps } from '../bin/lib/run-deps.ts';
-import { backends, freshDb, scratchSchema } from './db.ts';
+import { backends, freshDb, storeWithUrl } from './db.ts';
 import { championsAsOf, championsFor, championVersionsAsOf, registryRepository } from '../store/registry.repository.ts';
 import { newVersion } from './fakes/registry.ts';
 import { AS_OF_MARCH, forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
@@ -18,22 +17,7 @@ describe.each(backends)('a replay scope (%s)', (kind) => {
     for (const c of cleanup.reverse()) await c();
   });
 
-  async function store(): Promise<{ db: Db; url?: string }> {
-    if (kind === 'pglite') {
-      const db = await openPglite();
-      await migrate(db);
-      cleanup.push(() => db.close());
-      return { db };
-    }
-    const scratch = await scratchSchema(process.env.TEST_DATABASE_URL!);
-    const db = await openPg(scratch.url, 2);
-    await migrate(db);
-    cleanup.push(async () => {
-      await db.close();
-      await scratch.drop();
-    });
-    return { db, url: scratch.url };
-  }
+  const store = () => storeWithUrl(kind, cleanup);
 
   it('reads the store and writes its runs into a scratch schema the live store never sees, dropped at close', async () => {
     const { db, url } = await store();

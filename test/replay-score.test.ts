@@ -14,14 +14,13 @@ import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
 import { createSimulator } from '../ingest/simulator/simulator.ts';
 import { replayClock, replayJobs } from '../jobs/replay.ts';
 import { createAccuracyService } from '../monitoring/accuracy.service.ts';
-import { openPg, openPglite, type Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
+import type { Db } from '../store/db.ts';
 import { registryRepository } from '../store/registry.repository.ts';
 import { openReplayScope, type ReplayScope } from '../store/replay.repository.ts';
 import { scoresRepository } from '../store/scores.repository.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { cliStore, createSeries } from './aggregates-fixtures.ts';
-import { backends, scratchSchema } from './db.ts';
+import { backends, storeWithUrl } from './db.ts';
 import { forecastConfig, seedGrid } from './fixtures/runs/grid.ts';
 import { insertRun } from './fixtures/scored-run.ts';
 
@@ -63,22 +62,7 @@ describe.each(backends)('a replay scores and reviews (%s)', (kind) => {
     for (const c of cleanup.reverse()) await c();
   });
 
-  async function store(): Promise<{ db: Db; url?: string }> {
-    if (kind === 'pglite') {
-      const db = await openPglite();
-      await migrate(db);
-      cleanup.push(() => db.close());
-      return { db };
-    }
-    const scratch = await scratchSchema(process.env.TEST_DATABASE_URL!);
-    const db = await openPg(scratch.url, 2);
-    await migrate(db);
-    cleanup.push(async () => {
-      await db.close();
-      await scratch.drop();
-    });
-    return { db, url: scratch.url };
-  }
+  const store = () => storeWithUrl(kind, cleanup);
 
   /** Replays `jobs` (default: every replayed job) of `config` over [from, to) in a new scope, which is returned open. */
   async function replay(

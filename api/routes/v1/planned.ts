@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AppliedTransferSchema, TRANSFER_STATUSES, type PlannedTransfer } from '../../../core/planned.ts';
+import { appliedTransfer, AppliedTransferSchema, TRANSFER_STATUSES, type PlannedTransfer } from '../../../core/planned.ts';
 import { transferRowsFromCsv } from '../../../ingest/planned/transfers.service.ts';
 import type { PlannedReads } from '../../read-services.ts';
 import type { TransferIngest } from '../../write-services.ts';
@@ -32,14 +32,7 @@ export const TransferView = AppliedTransferSchema.extend({
 });
 
 const view = (t: PlannedTransfer): z.infer<typeof TransferView> => ({
-  source: t.source,
-  ref: t.ref,
-  version: t.version,
-  fromNode: t.fromNode,
-  toNode: t.toNode,
-  start: t.start.toISOString(),
-  end: t.end.toISOString(),
-  share: t.share,
+  ...appliedTransfer(t),
   status: t.status,
   reason: t.reason,
   issuedAt: t.issuedAt.toISOString(),
