@@ -18,6 +18,7 @@ const MOSQUITTO = process.env.GRIDCAST_MOSQUITTO ?? (existsSync('/usr/sbin/mosqu
 
 const isRoot = () => process.getuid?.() === 0;
 const userExists = (name: string) => spawnSync('id', ['-u', name]).status === 0;
+const idOf = (flag: '-u' | '-g', name: string) => Number(spawnSync('id', [flag, name]).stdout.toString());
 const onPath = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** Why the PostgreSQL fault tests cannot run here (null: they can). */
@@ -49,11 +50,7 @@ export async function startPrivatePg(): Promise<PrivatePg> {
   const dir = mkdtempSync(join(tmpdir(), 'gridcast-pgfault-'));
   const data = join(dir, 'data');
   const asPg = (bin: string, args: string[]) => (isRoot() ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args]) : run(join(PG_BIN, bin), args));
-  if (isRoot()) {
-    const uid = Number(spawnSync('id', ['-u', 'postgres']).stdout.toString());
-    const gid = Number(spawnSync('id', ['-g', 'postgres']).stdout.toString());
-    chownSync(dir, uid, gid);
-  }
+  if (isRoot()) chownSync(dir, idOf('-u', 'postgres'), idOf('-g', 'postgres'));
   await asPg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=64MB -c max_connections=40`;
@@ -86,9 +83,14 @@ export interface PrivateBroker {
  */
 export async function startPrivateBroker(): Promise<PrivateBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'gridcast-mqfault-'));
+  // Started as root, mosquitto drops to its own user, which must be able to write the persistence file.
+  if (isRoot() && userExists('mosquitto')) chownSync(dir, idOf('-u', 'mosquitto'), idOf('-g', 'mosquitto'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'log_dest none', ''].join('\n'));
+  // As the README asks of a production broker: sessions and their messages saved across a restart,
+  // and no cap on what is queued for a client while it is away (the default, 1000, drops the rest).
+  const settings = ['persistence true', `persistence_location ${dir}/`, 'max_queued_messages 0'];
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...settings, 'log_dest none', ''].join('\n'));
   let child: ChildProcess | null = null;
   const launch = async () => {
     child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
