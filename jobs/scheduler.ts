@@ -308,6 +308,14 @@ export function createScheduler(opts: {
       // This instance was up: a tick gone past its deadline unrun means the job overran or the machine stalled.
       const { missed, ticks } = await recordMissed(job, now());
       if (missed.length > 0) overdueLog(job, missedFields(job, missed, ticks), 'job ticks missed: no run before their deadline');
+    } catch (e) {
+      // With the store away the tick is still claimed once it is back (runTick); missed ticks are looked for at the next one.
+      if (!isConnectionLost(e)) {
+        log.error({ job: job.name, scheduledAt: tick, err: (e as Error).message }, 'job tick could not be claimed');
+        return;
+      }
+    }
+    try {
       await runTick(job.name, tick);
     } catch (e) {
       log.error({ job: job.name, scheduledAt: tick, err: (e as Error).message }, 'job tick could not be claimed');

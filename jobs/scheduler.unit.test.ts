@@ -188,4 +188,37 @@ describe('scheduler rules (in-memory job runs)', () => {
     runs.withClaim = () => Promise.reject(new Error('syntax error'));
     await expect(s.runTick('claimed', new Date(Date.now() + 1000))).rejects.toThrow('syntax error');
   });
+
+  it('a cron tick that finds the store away is still run once it is back', async () => {
+    const runs = fakeJobRuns();
+    const lost = () => Promise.reject(new GridcastError('DB_CONNECTION_LOST', 'refused'));
+    const lastTick = runs.lastTick.bind(runs);
+    const claim = runs.withClaim.bind(runs);
+    let away = false;
+    let refusedAt: Date | null = null;
+    // Away from the first tick that asks, for 300 ms.
+    runs.lastTick = (job) => {
+      if (!away) return lastTick(job);
+      if (!refusedAt) {
+        refusedAt = new Date();
+        setTimeout(() => (away = false), 300);
+      }
+      return lost();
+    };
+    runs.withClaim = (job, tick, instance, fn) => (away ? lost() : claim(job, tick, instance, fn));
+    const ran: Date[] = [];
+    const s = createScheduler({
+      runs, jobs: [{ name: 'each-second', cron: '* * * * * *', deadlineMs: 5000, run: async ({ scheduledAt }) => void ran.push(scheduledAt) }], log: silentLog, instance: 'a',
+      storeBackoff: { attempts: Infinity, firstDelayMs: 20, maxDelayMs: 20 },
+    });
+    await s.start();
+    // The start catches the current second up; then the store goes away.
+    await until(() => ran.length > 0);
+    away = true;
+    // The tick that found the store away is run (not only the next one).
+    const refusedTick = () => (refusedAt ? new Date(Math.floor(refusedAt.getTime() / 1000) * 1000) : null);
+    await until(() => ran.some((t) => t.getTime() === refusedTick()?.getTime()));
+    await s.stop();
+    expect(statuses(runs, 'each-second').find(([t]) => t === refusedTick()!.toISOString())).toEqual([refusedTick()!.toISOString(), 'succeeded']);
+  });
 });
