@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ import { pgFaultSkipReason, startPrivatePg, type PrivatePg } from './fault-serve
  * 1M-row import of four files. Every batch acknowledged (committed and reported) must be stored
  * exactly once: the cut batches are rolled back by the server and sent again once it is back.
  * Then a server that stays down past the retries: the batch fails with DB_CONNECTION_LOST, the
- * count is exactly the acknowledged batches', and the rerun stores the rest once.
+ * count is exactly the acknowledged batches', and the rerun stores the rest once. Last, the
+ * `gridcast ingest csv` command itself, with `pg_ctl restart` fired when its progress passes 40 %.
  * The server is a private cluster of this test (test/fault-servers.ts), never the shared one.
  */
 const skip = pgFaultSkipReason();
@@ -147,5 +149,33 @@ describe.skipIf(skip !== null)('PostgreSQL restarted during a CSV ingest (privat
     expect(rerun.map((r) => r.status)).toEqual(['committed', 'committed']);
     expect((await ingestCsvFile(ingestStore(db), small[0], { deferAggregates: true })).status).toBe('already-ingested');
     expect(await stored(db)).toMatchObject({ n: 60_000, keys: 60_000, batches: 3, batchRows: 60_000 });
+  });
+
+  it('gridcast ingest csv, pg_ctl restart -m fast fired at 40 % of the file: the command retries, commits every row once and exits 0', { timeout: 90_000 }, async () => {
+    // Without the marks the earlier imports deferred: the command stores every pending aggregate.
+    await db.exec('TRUNCATE measurements, measurements_5m, measurements_1h, measurements_1d, aggregates_dirty, ingest_batches CASCADE');
+    const file = join(dir, 'cli.csv');
+    const rows = 200_000;
+    await writeCsv(file, 0, 100, rows);
+    const cli = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
+    let restart: Promise<void> | null = null;
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const p = spawn(process.execPath, [cli, 'ingest', 'csv', file, '--progress'], { env: { ...process.env, DATABASE_URL: pg.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let [stdout, stderr] = ['', ''];
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => {
+        stderr += d;
+        const pct = Math.max(-1, ...[...String(d).matchAll(/progress .* (\d+)% /g)].map((m) => Number(m[1])));
+        if (!restart && pct >= 40 && pct < 100) restart = pg.restart('fast');
+      });
+      p.on('error', reject);
+      p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    await restart;
+    expect(restart).not.toBeNull();
+    expect(run.stderr).toMatch(/cli\.csv: the connection to the store was lost; the batch is sent again once it is back/);
+    expect(run.stdout).toMatch(new RegExp(`cli\\.csv: committed batch \\d+ \\(measurements\\): ${rows} rows, ${rows} new`));
+    expect(run.code).toBe(0);
+    expect(await stored(db)).toMatchObject({ n: rows, keys: rows, batches: 1, batchRows: rows });
   });
 });
