@@ -89,9 +89,10 @@ const stored = async (db: Db) =>
 describe.skipIf(skip !== null)('PostgreSQL restarted during a CSV ingest (private cluster)', () => {
   let pg: PrivatePg;
   let db: Db;
-  const dir = mkdtempSync(join(tmpdir(), 'gridcast-faultcsv-'));
+  let dir: string;
   const files: Array<{ file: string; sum: number }> = [];
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridcast-faultcsv-'));
     pg = await startPrivatePg();
     db = await openPg(pg.url, 4);
     await migrate(db);
@@ -104,7 +105,7 @@ describe.skipIf(skip !== null)('PostgreSQL restarted during a CSV ingest (privat
   afterAll(async () => {
     await db?.close();
     await pg?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('1M rows in four batches, restarted -m fast in the second and -m immediate in the third: every acknowledged row stored exactly once', { timeout: 150_000 }, async () => {
