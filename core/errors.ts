@@ -15,3 +15,10 @@ export class GridcastError extends Error {
 }
 
 export const isGridcastError = (e: unknown): e is GridcastError => e instanceof GridcastError;
+
+/**
+ * The store's connection was lost or refused (PostgreSQL restarting, a network cut): nothing of
+ * the transaction under way was committed (unless `details.atCommit`), and the same work can be
+ * tried again once the server is back. store/db.ts turns every such driver error into this code.
+ */
+export const isConnectionLost = (e: unknown): e is GridcastError => isGridcastError(e) && e.code === 'DB_CONNECTION_LOST';

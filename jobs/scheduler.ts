@@ -1,5 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { GridcastError } from '../core/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GridcastError, isConnectionLost } from '../core/errors.ts';
+import { backoffDelay, type Backoff } from '../core/retry.ts';
 import type { JobRunsRepository, RunOutcome, RunOutcomeStatus } from '../core/job-runs.ts';
 import type { Log } from '../core/log.ts';
 import { cronProblem, localTick, ticksBack } from './ticks.ts';
@@ -20,7 +22,11 @@ export interface Job {
   run(ctx: JobContext): Promise<unknown>;
   /** The run must be finished this long after its scheduled time (ms); retries stop there too. */
   deadlineMs: number;
-  /** Further attempts after a failure, within the deadline (default 2). */
+  /**
+   * Further attempts after a failure, within the deadline (default 2). A failure because the
+   * store's connection was lost (PostgreSQL restarting) does not count: it is tried again after
+   * STORE_BACKOFF's waits for as long as the deadline allows.
+   */
   retries?: number;
   retryDelayMs?: number;
   /**
@@ -75,6 +81,12 @@ const STOP_GRACE_MS = 2000;
 class Stopping extends Error {}
 
 /**
+ * Waits before a run, or a claim of a tick, is tried again after the store's connection was lost:
+ * 1 s doubling to 30 s, until the deadline (the attempt count is no limit: the deadline is).
+ */
+export const STORE_BACKOFF: Backoff = { attempts: Infinity, firstDelayMs: 1000, maxDelayMs: 30_000 };
+
+/**
  * Runs jobs on cron schedules with one runner per job across instances.
  *
  * A tick runs inside `runs.withClaim`: the claim (on PostgreSQL an advisory lock plus the
@@ -95,10 +107,13 @@ export function createScheduler(opts: {
   /** Zone of the cron expressions (config.timeZone): "09:00" is local time. */
   timeZone?: string;
   now?: () => Date;
+  /** Waits after a lost store connection (default STORE_BACKOFF). */
+  storeBackoff?: Backoff;
 }): Scheduler {
   const { runs, log } = opts;
   const timeZone = opts.timeZone ?? 'UTC';
   const now = opts.now ?? (() => new Date());
+  const storeBackoff = opts.storeBackoff ?? STORE_BACKOFF;
   const jobs = new Map(opts.jobs.map((j) => [j.name, j]));
   if (jobs.size !== opts.jobs.length) throw new GridcastError('JOB_DUPLICATE', 'Two jobs have the same name; job names must be unique.');
   for (const j of opts.jobs) {
@@ -109,6 +124,7 @@ export function createScheduler(opts: {
   const executing = new Set<AbortController>();
   const inFlight = new Set<Promise<unknown>>();
   let stopping = false;
+  const stopped = new AbortController();
   // Created stopped: their matchers tell which instants node-cron fires at before start().
   const tasks = new Map<string, ScheduledTask>(
     opts.jobs.map((job) => [
@@ -142,6 +158,8 @@ export function createScheduler(opts: {
       controller.signal.addEventListener('abort', () => resolve(controller.signal.reason instanceof Stopping ? 'stopped' : 'late'), { once: true }),
     );
     let attempts = 0;
+    let failures = 0;
+    let storeLosses = 0;
     let error: string | null = null;
     try {
       for (;;) {
@@ -159,9 +177,11 @@ export function createScheduler(opts: {
           return { status: 'succeeded', attempts, error: null };
         } catch (e) {
           error = (e as Error).message;
-          const delay = job.retryDelayMs ?? 1000;
-          log.error({ job: job.name, scheduledAt, attempt: attempts, err: error }, 'job run failed');
-          if (attempts > (job.retries ?? 2) || now().getTime() + delay >= deadline.getTime()) return { status: 'failed', attempts, error };
+          const lost = isConnectionLost(e);
+          const delay = lost ? backoffDelay(storeBackoff, ++storeLosses) : job.retryDelayMs ?? 1000;
+          if (lost) log.warn({ job: job.name, scheduledAt, attempt: attempts, retryInSec: delay / 1000, err: error }, 'job run cut by a lost store connection; tried again once it is back');
+          else log.error({ job: job.name, scheduledAt, attempt: attempts, err: error }, 'job run failed');
+          if ((!lost && ++failures > (job.retries ?? 2)) || now().getTime() + delay >= deadline.getTime()) return { status: 'failed', attempts, error };
           const waited = await Promise.race([new Promise<'retry'>((r) => setTimeout(() => r('retry'), delay)), aborted]);
           if (waited === 'stopped') return { status: 'interrupted', attempts, error: 'the instance stopped before a retry' };
           if (waited === 'late') return { status: 'failed', attempts, error };
@@ -173,12 +193,36 @@ export function createScheduler(opts: {
     }
   }
 
+  /**
+   * Claims the tick and executes it. A claim that fails because the store's connection was lost
+   * (before the run started) is tried again after STORE_BACKOFF's waits while the deadline allows,
+   * so a PostgreSQL restart at the tick delays the run rather than skipping it.
+   */
+  async function claimAndExecute(job: Job, scheduledAt: Date): Promise<RunOutcome | null> {
+    const deadline = scheduledAt.getTime() + job.deadlineMs;
+    for (let losses = 1; ; losses++) {
+      let started = false;
+      try {
+        return await runs.withClaim(job.name, scheduledAt, opts.instance, () => {
+          started = true;
+          return execute(job, scheduledAt);
+        });
+      } catch (e) {
+        const delay = backoffDelay(storeBackoff, losses);
+        if (started || !isConnectionLost(e) || stopping || now().getTime() + delay >= deadline) throw e;
+        log.warn({ job: job.name, scheduledAt, retryInSec: delay / 1000, err: (e as Error).message }, 'job tick not claimed: the store connection was lost; claiming again once it is back');
+        await sleep(delay, undefined, { signal: stopped.signal }).catch(() => {});
+        if (stopping) return { status: 'interrupted', attempts: 0, error: 'the instance stopped before the tick could be claimed' };
+      }
+    }
+  }
+
   async function runTick(jobName: string, scheduledAt: Date): Promise<TickOutcome> {
     const job = jobNamed(jobName);
     if (stopping || running.has(job.name)) return 'skipped';
     running.add(job.name);
     try {
-      const r = await runs.withClaim(job.name, scheduledAt, opts.instance, () => execute(job, scheduledAt));
+      const r = await claimAndExecute(job, scheduledAt);
       const outcome: TickOutcome = r ? r.status : 'skipped';
       if (outcome === 'late') overdueLog(job, { job: job.name, scheduledAt, deadlineMs: job.deadlineMs }, 'job run late: not finished by its deadline');
       else if (outcome === 'interrupted') log.warn({ job: job.name, scheduledAt }, 'job run interrupted by the shutdown; the tick can be caught up');
@@ -264,6 +308,14 @@ export function createScheduler(opts: {
       // This instance was up: a tick gone past its deadline unrun means the job overran or the machine stalled.
       const { missed, ticks } = await recordMissed(job, now());
       if (missed.length > 0) overdueLog(job, missedFields(job, missed, ticks), 'job ticks missed: no run before their deadline');
+    } catch (e) {
+      // With the store away the tick is still claimed once it is back (runTick); missed ticks are looked for at the next one.
+      if (!isConnectionLost(e)) {
+        log.error({ job: job.name, scheduledAt: tick, err: (e as Error).message }, 'job tick could not be claimed');
+        return;
+      }
+    }
+    try {
       await runTick(job.name, tick);
     } catch (e) {
       log.error({ job: job.name, scheduledAt: tick, err: (e as Error).message }, 'job tick could not be claimed');
@@ -302,6 +354,7 @@ export function createScheduler(opts: {
     },
     async stop() {
       stopping = true;
+      stopped.abort();
       await Promise.all([...tasks.values()].map((t) => t.destroy()));
       for (const c of executing) c.abort(new Stopping());
       await Promise.all(inFlight);

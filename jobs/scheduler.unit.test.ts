@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GridcastError } from '../core/errors.ts';
 import { silentLog } from '../core/log.ts';
 import { fakeJobRuns } from '../test/fakes/job-runs.ts';
 import { createScheduler, type Job } from './scheduler.ts';
@@ -146,5 +147,78 @@ describe('scheduler rules (in-memory job runs)', () => {
     await s.start();
     await s.stop();
     expect(runs.rows.size).toBe(0);
+  });
+
+  it('a run cut by a lost store connection is tried again after the backoff, beyond its retries, until its deadline', async () => {
+    const runs = fakeJobRuns();
+    const lost = () => new GridcastError('DB_CONNECTION_LOST', 'The connection to PostgreSQL was lost');
+    let calls = 0;
+    const storeBackoff = { attempts: Infinity, firstDelayMs: 1, maxDelayMs: 2 };
+    // No retries for an ordinary failure: yet three lost connections in a row do not end the run.
+    const job = yearly('stored', async () => {
+      if (++calls <= 3) throw lost();
+    }, { retries: 0, retryDelayMs: 60_000 });
+    const s = createScheduler({ runs, jobs: [job], log: silentLog, instance: 'a', storeBackoff });
+    const tick = new Date();
+    expect(await s.runTick('stored', tick)).toBe('succeeded');
+    expect([...runs.rows.values()].map((r) => [r.status, r.attempts])).toEqual([['succeeded', 4]]);
+
+    // An ordinary failure after a lost connection still ends it (retries 0), and a wait that would pass the deadline is not made.
+    let other = 0;
+    const failing = yearly('failing', async () => {
+      throw ++other === 1 ? lost() : new Error('bad input');
+    }, { retries: 0 });
+    const late = yearly('late', () => Promise.reject(lost()), { deadlineMs: 50 });
+    const t = createScheduler({ runs, jobs: [failing, late], log: silentLog, instance: 'a', storeBackoff: { attempts: Infinity, firstDelayMs: 100, maxDelayMs: 100 } });
+    expect(await t.runTick('failing', tick)).toBe('failed');
+    expect(other).toBe(2);
+    expect(await t.runTick('late', tick)).toBe('failed');
+  });
+
+  it('a claim refused by a lost store connection is tried again while the deadline allows', async () => {
+    const runs = fakeJobRuns();
+    let refusals = 2;
+    const claim = runs.withClaim.bind(runs);
+    runs.withClaim = (job, tick, instance, fn) => (refusals-- > 0 ? Promise.reject(new GridcastError('DB_CONNECTION_LOST', 'refused')) : claim(job, tick, instance, fn));
+    let ran = 0;
+    const s = createScheduler({ runs, jobs: [yearly('claimed', async () => void ran++)], log: silentLog, instance: 'a', storeBackoff: { attempts: Infinity, firstDelayMs: 1, maxDelayMs: 1 } });
+    expect(await s.runTick('claimed', new Date())).toBe('succeeded');
+    expect(ran).toBe(1);
+    // Any other failure to claim is not retried.
+    runs.withClaim = () => Promise.reject(new Error('syntax error'));
+    await expect(s.runTick('claimed', new Date(Date.now() + 1000))).rejects.toThrow('syntax error');
+  });
+
+  it('a cron tick that finds the store away is still run once it is back', async () => {
+    const runs = fakeJobRuns();
+    const lost = () => Promise.reject(new GridcastError('DB_CONNECTION_LOST', 'refused'));
+    const lastTick = runs.lastTick.bind(runs);
+    const claim = runs.withClaim.bind(runs);
+    let away = false;
+    let refusedAt: Date | null = null;
+    // Away from the first tick that asks, for 300 ms.
+    runs.lastTick = (job) => {
+      if (!away) return lastTick(job);
+      if (!refusedAt) {
+        refusedAt = new Date();
+        setTimeout(() => (away = false), 300);
+      }
+      return lost();
+    };
+    runs.withClaim = (job, tick, instance, fn) => (away ? lost() : claim(job, tick, instance, fn));
+    const ran: Date[] = [];
+    const s = createScheduler({
+      runs, jobs: [{ name: 'each-second', cron: '* * * * * *', deadlineMs: 5000, run: async ({ scheduledAt }) => void ran.push(scheduledAt) }], log: silentLog, instance: 'a',
+      storeBackoff: { attempts: Infinity, firstDelayMs: 20, maxDelayMs: 20 },
+    });
+    await s.start();
+    // The start catches the current second up; then the store goes away.
+    await until(() => ran.length > 0);
+    away = true;
+    // The tick that found the store away is run (not only the next one).
+    const refusedTick = () => (refusedAt ? new Date(Math.floor(refusedAt.getTime() / 1000) * 1000) : null);
+    await until(() => ran.some((t) => t.getTime() === refusedTick()?.getTime()));
+    await s.stop();
+    expect(statuses(runs, 'each-second').find(([t]) => t === refusedTick()!.toISOString())).toEqual([refusedTick()!.toISOString(), 'succeeded']);
   });
 });

@@ -14,6 +14,7 @@ import { forecastJobs } from '../jobs/forecast.job.ts';
 import { createScheduler } from '../jobs/scheduler.ts';
 import { fakeJobRuns } from '../test/fakes/job-runs.ts';
 import { silentLog } from '../core/log.ts';
+import { GridcastError } from '../core/errors.ts';
 
 // The deadline policy on a fake clock, an in-memory store and event log: an hour's deadline in microseconds.
 
@@ -206,6 +207,13 @@ describe('deadline policy (fake clock, in-memory store and events)', () => {
     expect(await b.clock.drive(b.start())).toEqual({ published: 'none', runId: null, lateRunId: null });
     expect(b.kinds().map(([k, s]) => `${k}/${s}`)).toEqual(['input-late/warning', 'run-late/alarm', 'deadline-missed/alarm']);
     expect((await b.events.list({ kinds: ['deadline-missed'] }))[0].detail).toMatchObject({ reason: 'the fallback could not be made', error: 'store down' });
+  });
+
+  it('a model run cut by a lost store connection is thrown for the scheduler to retry: no fallback, no alarm', async () => {
+    const a = setup();
+    a.store.failSave = new GridcastError('DB_CONNECTION_LOST', 'The connection to PostgreSQL was lost');
+    await expect(a.clock.drive(a.start())).rejects.toMatchObject({ code: 'DB_CONNECTION_LOST' });
+    expect(a.kinds()).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { Config, Horizon } from '../core/config.ts';
-import { isGridcastError } from '../core/errors.ts';
+import { isConnectionLost, isGridcastError } from '../core/errors.ts';
 import type { EventLog, NewEvent } from '../core/events.ts';
 import type { Log } from '../core/log.ts';
 import { TEMPERATURE } from '../forecast/inputs.ts';
@@ -217,6 +217,10 @@ export function deadlineService(deps: DeadlineDeps): DeadlineService {
       if (first !== 'budget' && first !== 'aborted') {
         if (first.ok) return { published: 'run', runId: first.s.runId, lateRunId: null };
         if (signal.aborted) throw first.e;
+        // A lost store connection (PostgreSQL restarting) says nothing of the model: the scheduler
+        // runs the tick again once the store is back, and the fallback follows only if that retry
+        // finds the budget spent.
+        if (isConnectionLost(first.e)) throw first.e;
         const error = errorText(first.e);
         log?.error({ horizon, scheduledAt, err: error }, 'forecast run failed: publishing the fallback');
         await append({ kind: 'run-late', severity: 'alarm', detail: { reason: 'run-failed', error, budgetEnd: budgetEnd.toISOString() } });

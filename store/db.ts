@@ -2,7 +2,8 @@ import pg from 'pg';
 import { from as copyFromStream } from 'pg-copy-streams';
 import { mkdirSync } from 'node:fs';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { GridcastError } from '../core/errors.ts';
+import { GridcastError, isConnectionLost } from '../core/errors.ts';
+import type { Log } from '../core/log.ts';
 import { lockStoreDir, type StoreLock } from './store-lock.ts';
 
 /**
@@ -47,20 +48,61 @@ pg.types.setTypeParser(NUMERIC_OID, (v) => Number(v));
 const copySql = (table: string, columns: string[], source: string) =>
   `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT csv)`;
 
+/**
+ * SQLSTATEs of a server going away or not taking connections yet: 08xxx (connection exception),
+ * 57P01 admin shutdown (pg_ctl stop/restart -m fast), 57P02 crash shutdown (another backend
+ * crashed, or -m immediate), 57P03 cannot connect now (starting up, shutting down, recovering).
+ */
+const CONNECTION_SQLSTATE = /^(08...|57P0[123])$/;
+const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+// What node-postgres says when the socket closes under a client, or a client that saw it is used again.
+const CONNECTION_MESSAGE = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout expired)/;
+
+/** The error says the connection to PostgreSQL was lost or refused (not that the statement was wrong). */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  if (!err || typeof err !== 'object') return false;
+  if (typeof err.code === 'string' && (CONNECTION_SQLSTATE.test(err.code) || CONNECTION_ERRNO.has(err.code))) return true;
+  return typeof err.message === 'string' && CONNECTION_MESSAGE.test(err.message);
+}
+
+/**
+ * A lost connection as one coded error (DB_CONNECTION_LOST), whatever layer of node-postgres saw
+ * it first, so services and the scheduler can tell "try again once the server is back" from a
+ * failed statement. `atCommit`: the COMMIT was sent, so whether it took effect is unknown.
+ */
+function connectionLost(e: unknown, atCommit = false): unknown {
+  if (!isConnectionError(e)) return e;
+  const why = (e as Error).message;
+  return new GridcastError(
+    'DB_CONNECTION_LOST',
+    atCommit
+      ? `The connection to PostgreSQL was lost while committing (${why}): the transaction may or may not have been committed.`
+      : `The connection to PostgreSQL was lost (${why}): nothing of the transaction under way was committed.`,
+    { atCommit, cause: why, sqlstate: (e as { code?: string }).code ?? null },
+  );
+}
+
 function wrapPgClient(client: pg.PoolClient | pg.Pool): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]) {
-      const r = await client.query(sql, params as unknown[]);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      try {
+        const r = await client.query(sql, params as unknown[]);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      } catch (e) {
+        throw connectionLost(e);
+      }
     },
     async exec(sql: string) {
-      await client.query(sql);
+      await client.query(sql).catch((e: unknown) => {
+        throw connectionLost(e);
+      });
     },
     async copyCsv(table, columns, csv) {
       if (!('release' in client)) throw new Error('copyCsv needs a transaction client');
       await new Promise<void>((resolve, reject) => {
         const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN')));
-        stream.on('error', reject);
+        stream.on('error', (e) => reject(connectionLost(e)));
         stream.on('finish', () => resolve());
         stream.end(csv);
       });
@@ -68,10 +110,13 @@ function wrapPgClient(client: pg.PoolClient | pg.Pool): Queryable {
   };
 }
 
-export async function openPg(url: string, max = 10): Promise<Db> {
+export async function openPg(url: string, max = 10, log?: Log): Promise<Db> {
   // Keep any `options` given in the URL (e.g. a search_path) and add the UTC session zone.
   const urlOptions = new URL(url).searchParams.get('options') ?? '';
   const pool = new pg.Pool({ connectionString: url, max, options: `${urlOptions} -c TimeZone=UTC`.trim() });
+  // An idle pooled connection the server closes (a restart, an idle timeout) is reported here; the
+  // pool has dropped it already and opens a new one on next use. Unheard, it would end the process.
+  pool.on('error', (e) => log?.warn({ err: e.message }, 'an idle PostgreSQL connection was closed by the server; the next query opens a new one'));
   try {
     const c = await pool.connect();
     c.release();
@@ -80,17 +125,36 @@ export async function openPg(url: string, max = 10): Promise<Db> {
     throw new GridcastError('DB_UNREACHABLE', `Cannot connect to PostgreSQL at ${redact(url)}: ${(e as Error).message}`);
   }
   const transaction: Db['transaction'] = async (fn) => {
-    const client = await pool.connect();
+    const client = await pool.connect().catch((e: unknown) => {
+      throw connectionLost(e);
+    });
+    // A connection lost between two statements of the transaction (while fn computes or reads a
+    // file) is emitted on the client, which the pool listens to only while it is idle.
+    let lost: Error | undefined;
+    const onError = (e: Error) => (lost ??= e);
+    client.on('error', onError);
+    let failed: unknown;
     try {
-      await client.query('BEGIN');
+      await client.query('BEGIN').catch((e: unknown) => {
+        throw connectionLost(e);
+      });
       const out = await fn(wrapPgClient(client));
-      await client.query('COMMIT');
+      // Lost while fn computed without the database: COMMIT would only say "not queryable".
+      if (lost) throw connectionLost(lost);
+      await client.query('COMMIT').catch((e: unknown) => {
+        throw connectionLost(e, true);
+      });
       return out;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
+      failed = e;
+      if (!lost && !isConnectionLost(e)) await client.query('ROLLBACK').catch(() => {});
+      // The client's own error says why ("terminating connection due to administrator command"), the statement's only "not queryable".
+      throw lost && isConnectionLost(e) && e.details.atCommit !== true ? connectionLost(lost) : e;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection is dropped from the pool rather than handed to the next caller.
+      const broken = lost ?? (isConnectionLost(failed) ? (failed as Error) : undefined);
+      client.release(broken);
     }
   };
   return {
@@ -190,8 +254,8 @@ export async function pingStore(db: Queryable): Promise<void> {
   await db.query('SELECT 1');
 }
 
-export function openDb(opts: { databaseUrl?: string; dataDir?: string }): Promise<Db> {
-  return opts.databaseUrl ? openPg(opts.databaseUrl) : openPglite(opts.dataDir);
+export function openDb(opts: { databaseUrl?: string; dataDir?: string; log?: Log }): Promise<Db> {
+  return opts.databaseUrl ? openPg(opts.databaseUrl, undefined, opts.log) : openPglite(opts.dataDir);
 }
 
 function redact(url: string): string {

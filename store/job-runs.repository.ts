@@ -1,3 +1,5 @@
+import { isConnectionLost } from '../core/errors.ts';
+import { retryOnConnectionLoss } from '../core/retry.ts';
 import type { Db, Queryable } from './db.ts';
 import { ADVISORY_LOCK } from './locks.ts';
 import type { JobRunsRepository, LastJobRun, RunOutcome } from '../core/job-runs.ts';
@@ -25,6 +27,14 @@ const record = (q: Queryable, job: string, tick: Date, r: RunOutcome) =>
     job, tick, r.status, r.attempts, r.error,
   ]);
 
+/** The outcome of a run whose claim was lost with its connection, unless another instance recorded the tick meanwhile. */
+const recordUnclaimed = (q: Queryable, job: string, tick: Date, instance: string, started: Date, r: RunOutcome) =>
+  q.query(
+    `INSERT INTO job_runs (job, scheduled_at, instance, started_at, status, attempts, error, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT DO NOTHING`,
+    [job, tick, instance, started, r.status, r.attempts, r.error],
+  );
+
 /**
  * job_runs on either backend.
  *
@@ -36,17 +46,24 @@ const record = (q: Queryable, job: string, tick: Date, r: RunOutcome) =>
  * another instance may catch the tick up. PGlite is one process holding one transaction at a
  * time, so there the claim row (committed at once) plus the scheduler's in-process guard give
  * the same rule, and an interrupted run deletes its row.
+ *
+ * A PostgreSQL restart during the run takes the claim's connection, its lock and its uncommitted
+ * row with it, while the run itself (on other connections) retries and completes: its outcome is
+ * then recorded on a new connection, unless another instance recorded the tick meanwhile.
  */
 export function jobRunsRepository(db: Db): JobRunsRepository {
   return {
     async withClaim(job, tick, instance, fn) {
       if (db.kind === 'pg') {
         let withdrawn: RunOutcome | null = null;
+        let ran: RunOutcome | null = null;
+        const started = new Date();
         return db
           .transaction(async (tx) => {
             const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS got', [ADVISORY_LOCK.jobs, jobLockKey(job)]);
             if (!lock.rows[0].got || !(await claim(tx, job, tick, instance))) return null;
             const r = await fn();
+            ran = r;
             if (r.status === 'interrupted') {
               withdrawn = r;
               throw new Withdraw();
@@ -54,9 +71,13 @@ export function jobRunsRepository(db: Db): JobRunsRepository {
             await record(tx, job, tick, r);
             return r;
           })
-          .catch((e: unknown) => {
+          .catch(async (e: unknown) => {
             if (e instanceof Withdraw && withdrawn) return withdrawn;
-            throw e;
+            const r: RunOutcome | null = ran;
+            if (!r || !isConnectionLost(e)) throw e;
+            // Interrupted with its claim gone: nothing to withdraw, the tick can be caught up.
+            if (r.status !== 'interrupted') await retryOnConnectionLoss(() => recordUnclaimed(db, job, tick, instance, started, r));
+            return r;
           });
       }
       if (!(await claim(db, job, tick, instance))) return null;

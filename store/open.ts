@@ -16,10 +16,11 @@ export async function openStore(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
   opts: { pendingAggregatesBudgetMs?: number; log?: Log } = {},
 ): Promise<Db> {
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const log = opts.log ?? cliLog;
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   try {
     await migrate(db);
-    await finishPendingAggregates(db, opts.pendingAggregatesBudgetMs ?? PENDING_AGGREGATES_BUDGET_MS, opts.log ?? cliLog);
+    await finishPendingAggregates(db, opts.pendingAggregatesBudgetMs ?? PENDING_AGGREGATES_BUDGET_MS, log);
   } catch (e) {
     await db.close().catch(() => {});
     throw e;

@@ -18,7 +18,9 @@ import { ON_CONFLICT, type OnConflict } from '../../core/revision.ts';
 import { checkpointEmbedded, type Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 import { ingestStore } from '../../store/ingest.repository.ts';
-import { isGridcastError } from '../../core/errors.ts';
+import { isConnectionLost, isGridcastError } from '../../core/errors.ts';
+import { cliLog } from '../../core/log.ts';
+import { retryOnConnectionLoss } from '../../core/retry.ts';
 import { TRANSFER_COLUMNS } from '../../core/planned.ts';
 import { ingestTransfers, transferRowsFromCsv, type TransferIssue } from '../../ingest/planned/transfers.service.ts';
 import { transferIngestDeps } from '../lib/write-services.ts';
@@ -110,7 +112,7 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
   const t0 = performance.now();
   const db = await openStore(loadConfig());
   try {
-    const r = await ingestCsvFile(ingestStore(db), file, { kind, onConflict, onProgress: progressReporter(file, progressLines), deferAggregates: true });
+    const r = await ingestCsvFile(ingestStore(db), file, { kind, onConflict, onProgress: progressReporter(file, progressLines), deferAggregates: true, log: cliLog });
     if (r.status === 'already-ingested') {
       console.log(`${file}: already ingested as batch ${r.batchId} (${r.kind}, ${r.rows} rows, ${r.firstStatus}); nothing written`);
       return 0;
@@ -146,7 +148,13 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
  */
 async function storeAggregates(db: Db): Promise<number> {
   let total = 0;
-  for (let n; (n = await flushAggregates(db)) > 0; ) total += n;
+  try {
+    for (let n; (n = await retryOnConnectionLoss(() => flushAggregates(db))) > 0; ) total += n;
+  } catch (e) {
+    if (!isConnectionLost(e)) throw e;
+    // The rows are committed: a store that went away now only leaves buckets marked for later.
+    cliLog.warn({ stored: total, err: e.message }, 'the connection to the store was lost while storing aggregates: the rows are committed; the remaining marks are stored by the next command or gridcast start');
+  }
   return total;
 }
 

@@ -3,7 +3,9 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { GridcastError } from '../../core/errors.ts';
+import { GridcastError, isConnectionLost } from '../../core/errors.ts';
+import type { Log } from '../../core/log.ts';
+import { retryOnConnectionLoss, type Backoff } from '../../core/retry.ts';
 import { checkTextFile } from '../../core/text-file.ts';
 import type { AggregateRange, BatchRecord, IngestStore, IngestUnit, RevisionNote, RowSink } from '../../core/ingest-store.ts';
 import type { SeriesUnit } from '../../core/series.ts';
@@ -35,6 +37,14 @@ export interface IngestCsvOptions {
    * (default 'revise'), or rejects the whole file with VALUE_CONFLICT ('reject', strict feeds).
    */
   onConflict?: OnConflict;
+  /**
+   * A batch cut by a lost store connection (PostgreSQL restarting) is rolled back by the server,
+   * so it is read and sent again once the server is back, with these waits (default
+   * RECONNECT_BACKOFF, about 30 s in all); past them it fails with DB_CONNECTION_LOST.
+   */
+  reconnect?: Backoff;
+  /** Hears each such retry. */
+  log?: Log;
 }
 
 export interface IngestBatchOptions extends Omit<IngestCsvOptions, 'onProgress'> {
@@ -116,12 +126,19 @@ export async function ingestBatch(store: IngestStore, src: BatchSource, opts: In
     timings[phase] = (timings[phase] ?? 0) + Math.round(now - t);
     t = now;
   };
-  return store.batch(async (tx) => {
+  // Set when a COMMIT was sent and its answer lost: the batch may be stored already, under its key.
+  let commitUnknown = false;
+  const attempt = () => store.batch(async (tx): Promise<IngestCsvResult> => {
     const header = await readFileHeader(src, opts.kind);
     const kind = header.kind;
     const batchKey = opts.idempotencyKey !== undefined ? `idempotency:${opts.idempotencyScope ?? ''}:${opts.idempotencyKey}` : `${src.keyPrefix}:${kind}:${src.contentHash}`;
     const batchId = await tx.claimBatch({ source: src.adapter, batchKey, kind });
-    if (batchId === null) return replayed((await tx.findBatch(batchKey))!, src, kind, opts.idempotencyKey, timings);
+    if (batchId === null) {
+      const first = (await tx.findBatch(batchKey))!;
+      // Our own commit went through before the connection dropped: report it as this command's.
+      if (commitUnknown && first.status !== 'rejected' && first.report.contentHash === src.contentHash && first.kind === kind) return storedReport(first, first.status, kind, timings);
+      return replayed(first, src, kind, opts.idempotencyKey, timings);
+    }
     const catalog = await tx.seriesUnits();
     const recorded = { file, contentHash: src.contentHash };
 
@@ -166,6 +183,25 @@ export async function ingestBatch(store: IngestStore, src: BatchSource, opts: In
     await tx.finishBatch(batchId, { status: 'committed', rowCount: staged.rows, report: { ...recorded, written, revised, revisions, suspect } });
     return { status: 'committed', batchId, kind, rows: staged.rows, written, revised, revisions, issues: [], timings, suspect };
   });
+  try {
+    return await retryOnConnectionLoss(attempt, {
+      backoff: opts.reconnect,
+      onRetry: (e, n, ms) => {
+        if ((e as GridcastError).details.atCommit === true) commitUnknown = true;
+        opts.log?.warn({ file, attempt: n, retryInSec: ms / 1000, err: e.message }, `${file}: the connection to the store was lost; the batch is sent again once it is back`);
+      },
+    });
+  } catch (e) {
+    if (!isConnectionLost(e)) throw e;
+    const unknown = e.details.atCommit === true || commitUnknown;
+    throw new GridcastError(
+      'DB_CONNECTION_LOST',
+      `${file}: not imported: the connection to the store was lost and did not come back in time (${e.details.cause}). ` +
+        (unknown ? 'The last commit may have gone through: ' : 'Nothing of this batch was committed: ') +
+        'run the import again once the database is back (a batch already stored is reported as such, never stored twice).',
+      { ...e.details, file, atCommit: unknown },
+    );
+  }
 }
 
 /**
@@ -184,9 +220,14 @@ function replayed(b: BatchRecord, src: BatchSource, kind: CsvKind, idempotencyKe
       { idempotencyKey, batchId: b.id },
     );
   }
+  return storedReport(b, b.status, kind, timings);
+}
+
+/** A stored batch's report as its result (nothing written now). */
+function storedReport(b: BatchRecord, status: 'committed' | 'quarantined', kind: CsvKind, timings: Timings): IngestCsvResult {
   const r = b.report as { written?: number; revised?: number; revisions?: RevisionNote[]; issues?: Issue[]; suspect?: SuspectReport };
   return {
-    status: b.status,
+    status,
     batchId: b.id,
     kind,
     rows: b.rowCount,

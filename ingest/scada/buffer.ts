@@ -115,10 +115,14 @@ export function createIngestBuffer(opts: {
     },
     flush,
     async close() {
-      await flush();
-      closed = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
+      try {
+        await flush();
+      } finally {
+        // Closed even when that last commit failed (the store is down): its rows stay unacknowledged, not retried by a stopped source.
+        closed = true;
+        if (timer) clearTimeout(timer);
+        timer = null;
+      }
     },
     stats: () => ({ ...stats, pending: rows.length }),
   };
