@@ -45,8 +45,11 @@ function axis(variable: string): Axis {
   return { variable, label: variable, unit: null };
 }
 
-function curveName(e: CurveEffect): string {
-  if (e.variable === 'hour' && e.by?.variable === 'hourGroup') return `daily profile: ${HOUR_GROUP_NAMES[e.by.level] ?? `group ${e.by.level}`}`;
+/** Pooled workdays (layout.pooledWorkdays) share day type and hour group 0, Monday's. */
+const WORKING_DAY = 'working day';
+
+function curveName(e: CurveEffect, pooled: boolean): string {
+  if (e.variable === 'hour' && e.by?.variable === 'hourGroup') return `daily profile: ${pooled && e.by.level === 0 ? WORKING_DAY : (HOUR_GROUP_NAMES[e.by.level] ?? `group ${e.by.level}`)}`;
   if (e.variable === 'doy') return 'annual cycle';
   if (e.variable === 'trend') return 'trend';
   if (e.variable === 'temp') return 'temperature response';
@@ -72,12 +75,17 @@ function surfaceName(e: SurfaceEffect): string {
 export function loadGamEffects(g: { model: GamModel; layout: FeatureLayout; params: GamForecasterParams }, opts: EffectOptions = {}): LoadGamEffects {
   const effects = partialEffects(g.model, { ...opts, byLevelOf: { dayType: { variable: 'hourGroup', level: (d) => HOUR_GROUP[d] } } });
   const seenDayTypes = new Set(g.layout.dayTypeMap);
+  const pooled = !!g.layout.pooledWorkdays;
   const terms: NamedEffect[] = effects.map((e): NamedEffect => {
-    if (e.kind === 'curve') return { ...e, name: curveName(e), axes: [axis(e.variable)] };
+    if (e.kind === 'curve') return { ...e, name: curveName(e, pooled), axes: [axis(e.variable)] };
     if (e.kind === 'surface') return { ...e, name: surfaceName(e), axes: [axis(e.variables[0]), axis(e.variables[1])] };
     if (e.kind === 'linear') return { ...e, name: e.label };
     if (e.variable === 'dayType') {
-      return { ...e, name: 'day type (against Monday)', levels: e.levels.filter((l) => seenDayTypes.has(l.level)).map((l) => ({ ...l, name: DAY_TYPES[l.level] ?? String(l.level) })) };
+      return {
+        ...e,
+        name: `day type (against ${pooled ? 'working days' : 'Monday'})`,
+        levels: e.levels.filter((l) => seenDayTypes.has(l.level)).map((l) => ({ ...l, name: pooled && l.level === 0 ? WORKING_DAY : (DAY_TYPES[l.level] ?? String(l.level)) })),
+      };
     }
     if (e.variable === 'vacation') return { ...e, name: 'school vacation (against none)', levels: e.levels.map((l) => ({ ...l, name: l.level === 1 ? 'school vacation' : 'no school vacation' })) };
     return { ...e, name: e.label, levels: e.levels.map((l) => ({ ...l, name: String(l.level) })) };

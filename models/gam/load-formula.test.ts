@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GAM, loadFormula, parseGamParams, type FeatureLayout } from './load-formula.ts';
+import { DEFAULT_GAM, HOUR_GROUP, loadFormula, parseGamParams, planLayout, poolsWorkdays, type FeatureLayout } from './load-formula.ts';
 import { smoothedName } from '../features/temperature.ts';
+import { DAY_TYPE } from '../features/calendar.ts';
+import { createGamForecaster, gamSeriesOf } from './gam-forecaster.ts';
+import { loadGamEffects } from './load-effects.ts';
+import { simulatedLoadWithWeather } from './__fixtures__/simulated.ts';
 
 const layout = (over: Partial<FeatureLayout> = {}): FeatureLayout => ({
   dayTypeMap: [0, 1, 2, 3, 4, 5, 6, 7, 8],
@@ -41,5 +45,71 @@ describe('load formula', () => {
     for (const h of DEFAULT_GAM.halfLivesHours) expect(off).toContain(`s(${smoothedName(h)})`);
     expect(() => parseGamParams({ inertiaHourKnots: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
     expect(() => parseGamParams({ trainingTemperatureErrorSd: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+  });
+});
+
+/** Daily steps over `weeks` weeks from a Monday, with `extra` day-type codes appended (holidays, bridge days). */
+function dailyDayTypes(weeks: number, extra: number[] = []): Float64Array {
+  return Float64Array.from([...Array.from({ length: weeks * 7 }, (_, i) => i % 7), ...extra]);
+}
+
+function layoutOf(raw: Float64Array, over: { workdays?: 'own' | 'pooled' | 'auto'; temperature?: boolean; spanDays?: number } = {}) {
+  const p = parseGamParams(over.workdays ? { workdays: over.workdays } : {});
+  const columns = { vacation: new Float64Array(raw.length) };
+  return planLayout(raw, columns, () => true, 86_400, p, over.temperature ?? false, over.spanDays ?? raw.length);
+}
+
+describe('working days pooled on a short weather-free history', () => {
+  it('pools Monday to Friday below a year without weather, and keeps them apart with weather or a year', () => {
+    expect(poolsWorkdays('auto', false, 84)).toBe(true);
+    expect(poolsWorkdays('auto', false, 364.9)).toBe(true);
+    expect(poolsWorkdays('auto', false, 365)).toBe(false);
+    expect(poolsWorkdays('auto', true, 84)).toBe(false);
+    expect(poolsWorkdays('own', false, 84)).toBe(false);
+    expect(poolsWorkdays('pooled', true, 2000)).toBe(true);
+  });
+
+  it('maps every weekday to one day type and hour group, unseen holidays to Sunday and unseen bridge days to Saturday', () => {
+    const l = layoutOf(dailyDayTypes(12, [DAY_TYPE.HOLIDAY]));
+    expect(l.pooledWorkdays).toBe(true);
+    expect(l.dayTypeMap).toEqual([0, 0, 0, 0, 0, 5, 6, 6, 5]);
+    expect(new Set(l.dayTypeMap.slice(0, 5).map((d) => HOUR_GROUP[d]))).toEqual(new Set([0]));
+    const own = layoutOf(dailyDayTypes(12, [DAY_TYPE.HOLIDAY]), { workdays: 'own' });
+    expect(own.pooledWorkdays).toBeUndefined();
+    expect(own.dayTypeMap).toEqual([0, 1, 2, 3, 4, 5, 6, 6, 5]);
+  });
+
+  it('keeps a holiday seen on two days as its own type, and sends a bridge day (then Friday-like) to the working days', () => {
+    const l = layoutOf(dailyDayTypes(12, [DAY_TYPE.HOLIDAY, DAY_TYPE.HOLIDAY]));
+    expect(l.dayTypeMap).toEqual([0, 0, 0, 0, 0, 5, 6, 7, 0]);
+    expect(layoutOf(dailyDayTypes(12, [DAY_TYPE.HOLIDAY, DAY_TYPE.HOLIDAY]), { workdays: 'own' }).dayTypeMap).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 4]);
+  });
+
+  it('keeps each weekday with a temperature or a year of history', () => {
+    expect(layoutOf(dailyDayTypes(12), { temperature: true }).dayTypeMap.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+    expect(layoutOf(dailyDayTypes(53)).dayTypeMap.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('forecasts the same Monday and Wednesday apart from the trend when pooled, different ones when not', async () => {
+    // Six weeks of hourly load whose weekdays differ by noise only.
+    const { series } = simulatedLoadWithWeather(42, 5);
+    const mondayVsWednesday = async (workdays: 'own' | 'pooled') => {
+      const f = await createGamForecaster({ temperature: 'none', shortTrend: false, workdays }).fit([series]);
+      const [fc] = await f.predict(7 * 24);
+      // The history ends on a Sunday: the forecast starts on a Monday.
+      let d = 0;
+      for (let h = 0; h < 24; h++) d = Math.max(d, Math.abs(fc.mean[h] - fc.mean[48 + h]));
+      return d;
+    };
+    expect(await mondayVsWednesday('pooled')).toBeLessThan(1e-9);
+    expect(await mondayVsWednesday('own')).toBeGreaterThan(0.01);
+  });
+
+  it('names the pooled day type and its daily profile as working days in the partial effects', async () => {
+    const { series } = simulatedLoadWithWeather(42, 5);
+    const f = await createGamForecaster({ temperature: 'none' }).fit([series]);
+    const names = loadGamEffects(gamSeriesOf(f.toArtifact(), series.id)!).terms.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['daily profile: working day', 'daily profile: Saturday', 'daily profile: Sunday', 'day type (against working days)']));
+    expect(names.filter((n) => n.startsWith('daily profile'))).toHaveLength(3);
   });
 });

@@ -63,6 +63,12 @@ export interface GamForecasterParams {
   minHistoryDays: number;
   /** Without weather and with less than a year of history, a trend carries the level's drift (see planLayout). */
   shortTrend: boolean;
+  /**
+   * 'own': each weekday its own level and Monday, Tuesday–Thursday and Friday their own daily
+   * curves; 'pooled': Monday to Friday share one level and one curve (working day, Saturday,
+   * Sunday); 'auto': pooled on a weather-free history shorter than a year (see planLayout).
+   */
+  workdays: 'own' | 'pooled' | 'auto';
 }
 
 export const DEFAULT_GAM: GamForecasterParams = {
@@ -83,6 +89,7 @@ export const DEFAULT_GAM: GamForecasterParams = {
   trainingTemperatureErrorSd: 1,
   minHistoryDays: 28,
   shortTrend: true,
+  workdays: 'auto',
 };
 
 const knots = (min: number) => z.number().int().min(min).max(60);
@@ -107,6 +114,7 @@ export const GamParamsSchema = z
     trainingTemperatureErrorSd: z.number().min(0).max(10),
     minHistoryDays: z.number().int().min(7),
     shortTrend: z.boolean(),
+    workdays: z.enum(['own', 'pooled', 'auto']),
   })
   .partial()
   .strict();
@@ -131,8 +139,10 @@ export const HOUR_GROUP_LEVELS = 7;
 
 /** What the fit learnt about the features, needed to rebuild them identically at predict time. */
 export interface FeatureLayout {
-  /** Day type actually used for each day-type code (unseen holiday/bridge days borrow Sunday/Saturday). */
+  /** Day type actually used for each day-type code (unseen holiday/bridge days borrow Sunday/Saturday; pooled workdays are Monday's). */
   dayTypeMap: number[];
+  /** Monday to Friday share day type 0 (level and daily curve): named 'working day' in reports. */
+  pooledWorkdays?: boolean;
   hourGroupLevels: number;
   useVacation: boolean;
   useAnnual: boolean;
@@ -198,6 +208,8 @@ export function planLayout(raw: Float64Array, columns: Record<string, Float64Arr
   // A day type needs a couple of observed days before it gets its own level and daily curve.
   if (seen[DAY_TYPE.HOLIDAY] < 2 * perDay) dayTypeMap[DAY_TYPE.HOLIDAY] = 6;
   if (seen[DAY_TYPE.BRIDGE] < 2 * perDay) dayTypeMap[DAY_TYPE.BRIDGE] = dayTypeMap[DAY_TYPE.HOLIDAY] === 6 ? 5 : 4;
+  const pooled = poolsWorkdays(params.workdays, hasTemperature, spanDays);
+  if (pooled) for (let d = 0; d < dayTypeMap.length; d++) if (isWorkday(dayTypeMap[d])) dayTypeMap[d] = 0;
   for (let d = 0; d < 7; d++) {
     if (seen[d] === 0) {
       throw new GridcastError('HISTORY_TOO_SHORT', `the GAM needs every weekday in its history but has no observed ${['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'][d]}; use a fallback model`, { weekday: d });
@@ -205,6 +217,7 @@ export function planLayout(raw: Float64Array, columns: Record<string, Float64Arr
   }
   return {
     dayTypeMap,
+    ...(pooled ? { pooledWorkdays: true } : {}),
     hourGroupLevels: HOUR_GROUP_LEVELS,
     useVacation: vac[0] > perDay && vac[1] > perDay,
     useAnnual: spanDays >= 365,
@@ -215,6 +228,21 @@ export function planLayout(raw: Float64Array, columns: Record<string, Float64Arr
     // With weather the temperature terms carry that drift (and a trend would compete with them).
     ...(params.shortTrend && !hasTemperature && spanDays < 365 && spanDays >= SHORT_TREND_MIN_DAYS ? { shortTrendKnots: Math.max(3, Math.min(10, Math.floor(spanDays / 14))) } : {}),
   };
+}
+
+const isWorkday = (dayType: number) => dayType >= 0 && dayType <= 4;
+
+/**
+ * Whether Monday to Friday share one day type. A weekday's own level and curve are learnt from
+ * one day a week, and the GAM counts each of that day's steps as an independent observation:
+ * below a year of weather-free history (12 weeks: 12 Mondays), day-to-day swings that weather
+ * would explain become weekday effects (BigDEAL ldc1, 12 weeks: day-ahead MAPE of the GAM + R's
+ * auto.arima 10.8 % with 7 daily curves, 8.7 % with working day / Saturday / Sunday). With
+ * weather or a year of history each weekday keeps its own.
+ */
+export function poolsWorkdays(workdays: GamForecasterParams['workdays'], hasTemperature: boolean, spanDays: number): boolean {
+  if (workdays !== 'auto') return workdays === 'pooled';
+  return !hasTemperature && spanDays < 365;
 }
 
 /** Days of history from which a history shorter than a year gets a trend. */
