@@ -75,10 +75,11 @@ describe('auto model choice', () => {
     const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 } });
     const f = await auto.fit([s], new Map([['s', { future: { temperature } }]]));
     const [withWeather] = await f.predict(24, new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]));
-    expect(withWeather.model).toBe('gam');
+    // The ML-Poly mixture of the GAM and the profile, the GAM (preferred) leading: no step-down label.
+    expect(withWeather.model).toMatch(/^mlpol\(gam 0\.\d\d, profile 0\.\d\d\)$/);
     expect(withWeather.fallbackReason).toBeUndefined();
     const [late] = await f.predict(24);
-    // The safety is the best candidate without weather: the no-weather model.
+    // Without weather the GAM drops out of the mixture: the profile serves alone, labelled.
     expect([late.model, late.fallbackReason]).toEqual(['profile', expect.stringMatching(/^model-failed \(gam: /)]);
     expect(late.mean.every(Number.isFinite)).toBe(true);
   });

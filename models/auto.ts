@@ -5,7 +5,9 @@ import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts
 import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
 import { createGamArimaForecaster } from './gam-arima.ts';
 import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
-import { metricFor, scoreOf, validateCandidate, validationOrigins, type ValidationScore } from './selection/validate.ts';
+import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, leadArtifact } from './selection/ensemble.ts';
+import { mlpol } from './selection/mlpol.ts';
+import { metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
 import { shareFits } from './selection/shared-fit.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
 
@@ -54,6 +56,12 @@ export interface AutoParams {
   /** Cheap model fitted beside the choice, used when the choice fails at predict (e.g. weather missing). */
   safety: ModelRef;
   validation: ValidationParams;
+  /**
+   * What serves after validation: 'mlpol', the ML-Poly mixture of the validated candidates, its
+   * weights learned online over the validation origins (models/selection/mlpol.ts); 'best', the
+   * candidate with the lowest validation error.
+   */
+  combine: 'mlpol' | 'best';
 }
 
 const ValidationSchema = z
@@ -82,6 +90,7 @@ export const DEFAULT_AUTO: AutoParams = {
   noWeather: { kind: 'gam-arima', params: { base: 'profile' } },
   safety: { kind: 'seasonal-naive', params: { period: 'week' } },
   validation: { origins: 4, refitChosen: true, refitEach: 'short' },
+  combine: 'mlpol',
 };
 
 /** Parameters as given: every field optional, the validation's too. */
@@ -93,7 +102,9 @@ export function parseAutoParams(params: AutoInput = {}): AutoParams {
   if (!v.success) {
     throw new GridcastError('INVALID_PARAMS', `auto validation parameters are invalid: ${v.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues: v.error.issues });
   }
-  return { ...DEFAULT_AUTO, ...params, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
+  const combine = params.combine ?? DEFAULT_AUTO.combine;
+  if (combine !== 'mlpol' && combine !== 'best') throw new GridcastError('INVALID_PARAMS', `auto combine must be 'mlpol' or 'best', not '${String(combine)}'`, { combine });
+  return { ...DEFAULT_AUTO, ...params, combine, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
 }
 
 interface Choice {
@@ -105,9 +116,9 @@ interface Choice {
 }
 
 const KIND = 'auto';
-/** 2: the choice by rolling-origin validation, recorded per series (`selection`). */
-const VERSION = 2;
-const READABLE = [1];
+/** 2: the choice by rolling-origin validation, recorded per series (`selection`); 3: the choice may be an ML-Poly mixture. */
+const VERSION = 3;
+const READABLE = [1, 2];
 
 const usesWeather = (ref: ModelRef): boolean => (ref.kind === 'gam' && ref.params?.temperature !== 'none') || (ref.kind === 'gam-arima' && baseKind(ref) === 'gam' && usesWeather(refOf(ref.params?.base)));
 const baseKind = (ref: ModelRef) => {
@@ -224,6 +235,9 @@ export interface Selection {
   origins: number;
   horizonSteps: number;
   scores: { model: string; score: number }[];
+  /** The mixture's weights (combine 'mlpol'), and its online validation score (each origin forecast with the weights learned before it). */
+  weights?: { model: string; weight: number }[];
+  mixtureScore?: number;
 }
 
 interface SeriesChoice {
@@ -251,6 +265,66 @@ const forValidation = (ref: ModelRef): ModelRef => (ref.kind === 'gam-arima' ? {
 
 const fmtScore = (metric: ValidationScore['metric'], v: number) => (metric === 'MAPE' ? `${v.toFixed(2)} %` : v.toPrecision(4));
 
+interface Scored {
+  choice: Choice;
+  rank: number;
+  fitted: FittedForecaster;
+  score: number;
+  v: Validation;
+}
+
+/**
+ * The ML-Poly mixture of the validated candidates: weights learned over the validation origins (one
+ * round per origin, so each origin is forecast with weights learned before it; its online score is
+ * therefore out of sample), members with a positive weight fitted on the whole history (or moved
+ * there). Undefined when the candidates' validations are not aligned or no member can be fitted.
+ */
+async function mixtureOf(
+  s: Series,
+  one: Map<string, Covariates> | undefined,
+  ranked: Scored[],
+  metric: ValidationScore['metric'],
+  refit: boolean,
+  build: Build,
+  moveToEnd: (ref: ModelRef, f: FittedForecaster) => Promise<FittedForecaster>,
+  failures: string[],
+): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored } | undefined> {
+  const y = ranked[0].v.actuals;
+  const rounds = ranked[0].v.rounds;
+  if (ranked.some((x) => x.v.actuals.length !== y.length || x.v.rounds.join() !== rounds.join())) return undefined;
+  const experts = ranked.map((x) => x.v.actuals.map((a, i) => a - x.v.errors[i]));
+  const loss = metric === 'MAPE' ? 'percentage' : 'absolute';
+  const m = mlpol(y, experts, rounds, { loss });
+  const score = scoreOf({ errors: y.map((a, i) => a - m.predictions[i]), actuals: y }, metric);
+  const members: (Scored & { weight: number; whole: FittedForecaster })[] = [];
+  for (let j = 0; j < ranked.length; j++) {
+    const x = ranked[j];
+    if (!(m.weights[j] > 0)) continue;
+    let whole: FittedForecaster | undefined;
+    if (refit) {
+      try {
+        whole = await build(x.choice.ref).fit([s], one);
+      } catch (e) {
+        failures.push(`${candidateLabel(x.choice.ref)} on the whole history: ${errText(e)}`);
+      }
+    }
+    try {
+      whole ??= await moveToEnd(x.choice.ref, x.fitted);
+      members.push({ ...x, weight: m.weights[j], whole });
+    } catch (e) {
+      failures.push(`${candidateLabel(x.choice.ref)}: ${errText(e)}`);
+    }
+  }
+  if (members.length === 0) return undefined;
+  const z = members.reduce((a, x) => a + x.weight, 0);
+  for (const x of members) x.weight /= z;
+  const parts = members.map((x) => ({ label: candidateLabel(x.choice.ref), weight: x.weight, fitted: x.whole }));
+  // A mixture of one is that model: it serves under its own name (the selection keeps the weights).
+  const fitted = parts.length === 1 ? parts[0].fitted : createEnsemble(parts, trainWindow([s]), dataHash([s], one), { state: m.state, loss });
+  const lead = members.reduce((a, b) => (b.weight > a.weight ? b : a));
+  return { fitted, label: ensembleLabel(parts), score, members, lead };
+}
+
 async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {
   const c = cov?.get(s.id);
   const one = c ? new Map([[s.id, c]]) : undefined;
@@ -264,13 +338,13 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   const refitEach = p.validation.refitEach === 'always' || (p.validation.refitEach === 'short' && s.values.length < 365 * perDay);
   if (origins.length > 0) {
     const metric = metricFor(s.values.subarray(origins[0]));
-    const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number }[] = [];
+    const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number; v: Validation }[] = [];
     for (let rank = 0; rank < pool.length; rank++) {
       const choice = pool[rank];
       try {
         const v = await validateCandidate(build(refitEach ? choice.ref : forValidation(choice.ref)), s, c, origins, horizon, refitEach);
         const score = scoreOf(v, metric);
-        if (Number.isFinite(score)) scored.push({ choice, rank, fitted: v.fitted, score });
+        if (Number.isFinite(score)) scored.push({ choice, rank, fitted: v.fitted, score, v });
       } catch (e) {
         failures.push(`${candidateLabel(choice.ref)}: ${errText(e)}`);
       }
@@ -286,8 +360,11 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''})`;
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
-      let chosen: FittedForecaster | undefined;
-      if (p.validation.refitChosen) {
+      const mixture = p.combine === 'mlpol' && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures) : undefined;
+      // What stands for the choice in the label: the chosen candidate, or the mixture's heaviest member.
+      const lead = mixture ? mixture.lead : best;
+      let chosen: FittedForecaster | undefined = mixture?.fitted;
+      if (!chosen && p.validation.refitChosen) {
         try {
           chosen = await build(best.choice.ref).fit([s], one);
         } catch (e) {
@@ -296,7 +373,8 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       }
       chosen ??= await moveToEnd(best.choice.ref, best.fitted);
       let safety: FittedForecaster | undefined;
-      const safetyOf = usesWeather(best.choice.ref) ? ranked.find((x) => !usesWeather(x.choice.ref)) : undefined;
+      const weathered = mixture ? mixture.members.some((m) => usesWeather(m.choice.ref)) : usesWeather(best.choice.ref);
+      const safetyOf = weathered ? ranked.find((x) => !usesWeather(x.choice.ref)) : undefined;
       if (safetyOf) {
         try {
           safety = await moveToEnd(safetyOf.choice.ref, safetyOf.fitted);
@@ -304,9 +382,15 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
           failures.push(`${candidateLabel(safetyOf.choice.ref)}: ${errText(e)}`);
         }
       }
-      // The evidence overruling the order of preference is a step down from the preferred model: said in the label.
-      const label = [best.choice.reason, best.rank > 0 ? text : ''].filter(Boolean).join('; ');
-      return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(best.choice.variant ? { variant: best.choice.variant } : {}), ...(safety ? { safety } : {}), selection, failures };
+      const notValidatedText = notValidated.length ? `; not validated: ${notValidated.join(', ')}` : '';
+      const plural = `${origins.length} origin${origins.length > 1 ? 's' : ''}`;
+      const mixText = mixture
+        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText})`
+        : text;
+      const sel: Selection = mixture ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score } : selection;
+      // The evidence overruling the order of preference (the choice, or the mixture's heaviest member, is not the preferred candidate) is a step down: said in the label.
+      const label = [lead.choice.reason, lead.rank > 0 ? mixText : ''].filter(Boolean).join('; ');
+      return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(lead.choice.variant ? { variant: lead.choice.variant } : {}), ...(safety ? { safety } : {}), selection: sel, failures };
     }
   }
   return firstThatFits(s, one, list, build, failures);
@@ -428,15 +512,22 @@ interface StoredChoice {
   failures: string[];
 }
 
+/** A chosen model: a catalog model, or an ML-Poly mixture of catalog models. */
+const loadChosen = (a: ModelArtifact): FittedForecaster => (a.spec?.kind === ENSEMBLE_KIND ? ensembleFromArtifact(a, fromArtifact) : fromArtifact(a));
+
 export function autoFromArtifact(a: ModelArtifact): FittedForecaster<AutoParams> {
   const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION, READABLE);
-  const choices = series.map((s) => ({ ...s, chosen: fromArtifact(s.chosen), safety: s.safety ? fromArtifact(s.safety) : undefined }));
+  const choices = series.map((s) => ({ ...s, chosen: loadChosen(s.chosen), safety: s.safety ? fromArtifact(s.safety) : undefined }));
   return fitted(a.spec.params as AutoParams, choices.map(({ safety, ...rest }) => ({ ...rest, ...(safety ? { safety } : {}) })), a.trainWindow, a.dataHash);
 }
 
-/** The artifact of the model `auto` chose for a series, and why it is not the primary one (absent when it is); null for a series it was not fitted on. */
+/**
+ * The artifact of the model `auto` chose for a series (of a mixture: its heaviest member, named in
+ * the selection with the weights), and why it is not the primary one (absent when it is); null for
+ * a series it was not fitted on.
+ */
 export function autoChoiceArtifact(a: ModelArtifact, seriesId: string): { artifact: ModelArtifact; reason?: string; variant?: string; selection?: Selection } | null {
   const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION, READABLE);
   const c = series.find((s) => s.id === seriesId);
-  return c ? { artifact: c.chosen, ...(c.reason ? { reason: c.reason } : {}), ...(c.variant ? { variant: c.variant } : {}), ...(c.selection ? { selection: c.selection } : {}) } : null;
+  return c ? { artifact: c.chosen.spec?.kind === ENSEMBLE_KIND ? leadArtifact(c.chosen) : c.chosen, ...(c.reason ? { reason: c.reason } : {}), ...(c.variant ? { variant: c.variant } : {}), ...(c.selection ? { selection: c.selection } : {}) } : null;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Series } from '../../core/types.ts';
 import { autoChoiceArtifact, autoFromArtifact, createAutoForecaster } from '../auto.ts';
 import { createSeasonalNaiveForecaster } from '../fallback/seasonal-naive.ts';
+import { mlpol } from './mlpol.ts';
 import { scoreOf, validateCandidate, validationOrigins } from './validate.ts';
 import { createProfileForecaster } from '../fallback/profile.ts';
 
@@ -22,7 +23,7 @@ const weeklyExact = series(42, (h) => 100 + 30 * rand(h));
 const noisyWorkdays = series(42, (h, i) => 100 + 20 * Math.sin(((h % 24) / 24) * 2 * Math.PI) + (h >= 120 ? -15 : 0) + 12 * (rand(i + 1000) - 0.5));
 
 // Cheap candidates only: a profile preferred, the weekly seasonal naive as the safety.
-const params = { minProfileDays: 14, minCalendarDays: 1000, noWeather: { kind: 'profile' }, validation: { origins: 4 } };
+const params = { minProfileDays: 14, minCalendarDays: 1000, noWeather: { kind: 'profile' }, validation: { origins: 4 }, combine: 'best' as const };
 
 describe('auto chooses by rolling-origin validation', () => {
   it('places the validation origins at the last local midnights, a day apart, ascending', () => {
@@ -80,5 +81,52 @@ describe('auto chooses by rolling-origin validation', () => {
 
   it('refuses invalid validation settings with a coded error', () => {
     expect(() => createAutoForecaster({ validation: { origins: -1, refitChosen: true } })).toThrow(/auto validation parameters are invalid: origins/);
+  });
+});
+
+describe('auto mixes the validated candidates by ML-Poly', () => {
+  const mix = { ...params, combine: 'mlpol' as const };
+
+  it('learns the weights on the validation origins and forecasts the weighted average of the candidates refitted on the whole history', async () => {
+    const f = await createAutoForecaster(mix).fit([noisyWorkdays]);
+    const [fc] = await f.predict(24);
+    // The same aggregation by hand on the two candidates' validation forecasts (ranked: profile first).
+    const origins = validationOrigins(noisyWorkdays, 24, 4, 7 * 24);
+    const vs = [await validateCandidate(createProfileForecaster(), noisyWorkdays, undefined, origins, 24), await validateCandidate(createSeasonalNaiveForecaster({ period: 'week' }), noisyWorkdays, undefined, origins, 24)];
+    const m = mlpol(vs[0].actuals, vs.map((v) => v.actuals.map((a, i) => a - v.errors[i])), vs[0].rounds, { loss: 'percentage' });
+    expect(vs[0].rounds).toEqual([24, 24, 24, 24]);
+    expect(Math.min(...m.weights)).toBeGreaterThan(0.05);
+    const { selection } = autoChoiceArtifact(f.toArtifact(), 's')!;
+    expect(selection!.weights).toEqual([
+      { model: 'profile', weight: m.weights[0] },
+      { model: 'seasonal-naive', weight: m.weights[1] },
+    ]);
+    // Online score: each origin forecast with the weights learned before it (uniform at the first).
+    expect(m.roundWeights[0]).toEqual([0.5, 0.5]);
+    expect(selection!.mixtureScore).toBeCloseTo(scoreOf({ errors: vs[0].actuals.map((a, i) => a - m.predictions[i]), actuals: vs[0].actuals }, 'MAPE'), 10);
+    expect(selection!.text).toMatch(/^auto → mlpol\(profile 0\.\d\d, seasonal-naive 0\.\d\d\) \(validation MAPE: online mixture [0-9.]+ % vs profile [0-9.]+ %, seasonal-naive [0-9.]+ %, 4 origins\)$/);
+    expect(fc.model).toBe(`mlpol(profile ${m.weights[0].toFixed(2)}, seasonal-naive ${m.weights[1].toFixed(2)})`);
+    expect(fc.fallbackReason).toBe('short-history (42 d < 90 d)');
+    const [p] = await (await createProfileForecaster().fit([noisyWorkdays])).predict(24);
+    const [n] = await (await createSeasonalNaiveForecaster({ period: 'week' }).fit([noisyWorkdays])).predict(24);
+    for (let k = 0; k < 24; k++) {
+      expect(fc.mean[k]).toBeCloseTo(m.weights[0] * p.mean[k] + m.weights[1] * n.mean[k], 9);
+      expect(fc.quantiles['0.9'][k]).toBeCloseTo(m.weights[0] * p.quantiles['0.9'][k] + m.weights[1] * n.quantiles['0.9'][k], 9);
+    }
+    // The mixture survives its artifact, and is conditioned member by member.
+    const again = autoFromArtifact(JSON.parse(JSON.stringify(f.toArtifact())));
+    const [y] = await again.predict(24);
+    expect([y.model, Array.from(y.mean)]).toEqual([fc.model, Array.from(fc.mean)]);
+    const longer = { ...noisyWorkdays, values: Float64Array.from({ length: noisyWorkdays.values.length + 24 }, (_, i) => noisyWorkdays.values[i % noisyWorkdays.values.length]) };
+    const [moved] = await (await again.condition!([longer])).predict(24);
+    expect(moved.start.getTime()).toBe(fc.start.getTime() + 24 * 3600_000);
+    expect(moved.model).toBe(fc.model);
+  });
+
+  it('serves a lone member under its own name, the weights kept in the selection', async () => {
+    const f = await createAutoForecaster(mix).fit([weeklyExact]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('seasonal-naive');
+    expect(autoChoiceArtifact(f.toArtifact(), 's')!.selection!.weights).toEqual([{ model: 'seasonal-naive', weight: 1 }]);
   });
 });

@@ -35,6 +35,8 @@ export interface Validation {
   /** Forecast errors (actual − mean) and actuals, pooled over the origins, NaN actuals dropped. */
   errors: Float64Array;
   actuals: Float64Array;
+  /** Number of pooled errors from each origin, in order: the rounds an online aggregation learns on. */
+  rounds: number[];
   /** The candidate as it stood at the last origin (fitted, or conditioned, on the values before it). */
   fitted: FittedForecaster;
 }
@@ -46,6 +48,7 @@ export interface Validation {
 export async function validateCandidate(forecaster: Forecaster, s: Series, cov: Covariates | undefined, origins: number[], horizon: number, refitEach = true): Promise<Validation> {
   const errors: number[] = [];
   const actuals: number[] = [];
+  const rounds: number[] = [];
   let fitted: FittedForecaster | undefined;
   const stepMs = s.stepSec * 1000;
   for (const o of origins) {
@@ -56,14 +59,16 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
     const predCov = sliceCovariates(cov, o, o + horizon);
     const [f] = await fitted.predict(horizon, predCov ? new Map([[s.id, predCov]]) : undefined);
     if (!f || f.start.getTime() !== s.start.getTime() + o * stepMs) throw new Error(`${forecaster.spec.kind} forecast does not start at the validation origin`);
+    const before = errors.length;
     for (let k = 0; k < horizon; k++) {
       const y = s.values[o + k];
       if (!Number.isFinite(y)) continue;
       errors.push(y - f.mean[k]);
       actuals.push(y);
     }
+    rounds.push(errors.length - before);
   }
-  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), fitted: fitted! };
+  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), rounds, fitted: fitted! };
 }
 
 export interface ValidationScore {
