@@ -424,8 +424,11 @@ async function firstThatFits(s: Series, one: Map<string, Covariates> | undefined
  * The model gridcast runs in production for each series, chosen by evidence: every candidate the
  * data allows (gam-arima on a weather GAM and that GAM alone when history and weather allow, else
  * gam-arima on a calendar GAM and that GAM; profile + ARIMA; weekly seasonal naive) is validated
- * from the last `validation.origins` local midnights over the run's horizon, and the one with the
- * lowest error serves (refitted on the whole history). Without room for validation, the first
+ * from the last `validation.origins` local midnights over the run's horizon. By default
+ * (`combine: 'mlpol'`) their ML-Poly mixture serves: weights learned online over the validation
+ * origins (models/selection/mlpol.ts), members with a positive weight refitted on the whole
+ * history, Forecast.model naming the weights; with `combine: 'best'` the candidate with the lowest
+ * error serves (refitted on the whole history). Without room for validation, the first
  * candidate that fits serves; shallow-history when nothing else fits. Forecast.model names the
  * model that produced the forecast; fallbackReason why it is not the primary one (no weather, a
  * short history, the validation preferring another candidate). The artifact keeps the scores.
