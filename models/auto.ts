@@ -6,7 +6,7 @@ import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
 import { createGamArimaForecaster } from './gam-arima.ts';
 import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
 import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, leadArtifact } from './selection/ensemble.ts';
-import { mlpol } from './selection/mlpol.ts';
+import { mlpol, type AggregationLoss } from './selection/mlpol.ts';
 import { metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
 import { shareFits } from './selection/shared-fit.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
@@ -293,15 +293,16 @@ async function mixtureOf(
   const rounds = ranked[0].v.rounds;
   if (ranked.some((x) => x.v.actuals.length !== y.length || x.v.rounds.join() !== rounds.join())) return undefined;
   const experts = ranked.map((x) => x.v.actuals.map((a, i) => a - x.v.errors[i]));
-  const loss = metric === 'MAPE' ? 'percentage' : 'absolute';
+  const loss: AggregationLoss = metric === 'MAPE' ? 'percentage' : 'absolute';
   const m = mlpol(y, experts, rounds, { loss });
   const score = scoreOf({ errors: y.map((a, i) => a - m.predictions[i]), actuals: y }, metric);
+  // Every candidate is kept (those of weight 0 moved to the end, not refitted): the online updates
+  // at later conditionings may bring them back.
   const members: (Scored & { weight: number; whole: FittedForecaster })[] = [];
   for (let j = 0; j < ranked.length; j++) {
     const x = ranked[j];
-    if (!(m.weights[j] > 0)) continue;
     let whole: FittedForecaster | undefined;
-    if (refit) {
+    if (refit && m.weights[j] > 0) {
       try {
         whole = await build(x.choice.ref).fit([s], one);
       } catch (e) {
@@ -315,14 +316,16 @@ async function mixtureOf(
       failures.push(`${candidateLabel(x.choice.ref)}: ${errText(e)}`);
     }
   }
-  if (members.length === 0) return undefined;
   const z = members.reduce((a, x) => a + x.weight, 0);
+  if (!(z > 0)) return undefined;
   for (const x of members) x.weight /= z;
   const parts = members.map((x) => ({ label: candidateLabel(x.choice.ref), weight: x.weight, fitted: x.whole }));
-  // A mixture of one is that model: it serves under its own name (the selection keeps the weights).
-  const fitted = parts.length === 1 ? parts[0].fitted : createEnsemble(parts, trainWindow([s]), dataHash([s], one), { state: m.state, loss });
-  const lead = members.reduce((a, b) => (b.weight > a.weight ? b : a));
-  return { fitted, label: ensembleLabel(parts), score, members, lead };
+  // The state learns on for the candidates it was learned on: all of them must have been kept.
+  const online = members.length === ranked.length ? { state: m.state, loss, endMs: endOf(s).getTime() } : {};
+  const fitted = createEnsemble(parts, trainWindow([s]), dataHash([s], one), online);
+  const serving = members.filter((x) => x.weight > 0);
+  const lead = serving.reduce((a, b) => (b.weight > a.weight ? b : a));
+  return { fitted, label: ensembleLabel(parts.filter((x) => x.weight > 0)), score, members: serving, lead };
 }
 
 async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {

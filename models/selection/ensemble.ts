@@ -1,12 +1,18 @@
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
-import { DEFAULT_QUANTILES, type Covariates, type Forecast, type FittedForecaster, type ModelArtifact } from '../../core/types.ts';
+import { DEFAULT_QUANTILES, type Covariates, type Forecast, type FittedForecaster, type ModelArtifact, type Series } from '../../core/types.ts';
 import { makeArtifact, openArtifact } from '../artifact.ts';
-import type { MlpolState } from './mlpol.ts';
+import { mlpolUpdate, mlpolWeights, type AggregationLoss, type MlpolState } from './mlpol.ts';
+import { sliceCovariates } from './validate.ts';
 
 /**
  * A weighted mixture of fitted models (the weights learned by ML-Poly on their validation
  * forecasts, models/selection/mlpol.ts): the mean and every quantile are the weighted averages of
  * the members' (quantile averaging keeps them ordered, the weights being non-negative).
+ *
+ * Online: conditioned on a longer history, the mixture first scores each member's forecast from
+ * where it stood over the new days against their actuals (one ML-Poly round per day), then moves
+ * the members. Members of weight 0 are kept (moved, not predicted from) so the evidence can bring
+ * them back.
  */
 
 export interface Member {
@@ -49,9 +55,52 @@ const errText = (e: unknown) => (isGridcastError(e) ? `${e.code}: ${e.message}` 
 export const leadOf = (members: Member[]): Member => members.reduce((a, b) => (b.weight > a.weight ? b : a));
 
 export interface EnsembleInfo {
-  /** The aggregation's state after the validation rounds (for online updates). */
+  /** The aggregation's state after the rounds seen so far; without it the weights stay fixed. */
   state?: MlpolState;
-  loss?: string;
+  loss?: AggregationLoss;
+  /** End (exclusive, ms) of the history the members stand at: where their next forecast starts. */
+  endMs?: number;
+}
+
+/** Longest span of new data scored at a conditioning: beyond it the members' forecasts say little about day-ahead skill. */
+const MAX_UPDATE_DAYS = 28;
+
+/**
+ * The ML-Poly state after the members' forecasts over the new steps of `s` (from info.endMs on),
+ * one round per day; unchanged when nothing new or a member cannot forecast the span.
+ */
+async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | undefined, info: EnsembleInfo): Promise<MlpolState | undefined> {
+  const { state, loss, endMs } = info;
+  if (!state || !loss || endMs === undefined) return state;
+  const stepMs = s.stepSec * 1000;
+  const from = Math.round((endMs - s.start.getTime()) / stepMs);
+  const perDay = Math.max(1, Math.round(86_400_000 / stepMs));
+  const n = Math.min(s.values.length - from, MAX_UPDATE_DAYS * perDay);
+  if (from < 0 || n < 1) return state;
+  const sliced = sliceCovariates(cov, from, from + n);
+  const one = sliced ? new Map([[s.id, sliced]]) : undefined;
+  const paths: Float64Array[] = [];
+  try {
+    for (const m of members) {
+      const [f] = await m.fitted.predict(n, one, []);
+      if (!f || f.mean.length !== n) return state;
+      paths.push(f.mean);
+    }
+  } catch {
+    // Weather missing over the span (or any member unable to forecast it): no evidence this time.
+    return state;
+  }
+  let next = state;
+  for (let d = 0; d < n; d += perDay) {
+    const idx: number[] = [];
+    for (let i = d; i < Math.min(n, d + perDay); i++) {
+      const y = s.values[from + i];
+      if (Number.isFinite(y) && (loss !== 'percentage' || y > 0) && paths.every((p) => Number.isFinite(p[i]))) idx.push(i);
+    }
+    if (idx.length === 0) continue;
+    next = mlpolUpdate(next, idx.map((i) => s.values[from + i]), paths.map((p) => idx.map((i) => p[i])), loss).state;
+  }
+  return next;
 }
 
 /**
@@ -61,23 +110,31 @@ export interface EnsembleInfo {
  */
 export function createEnsemble(members: Member[], window: { start: string; end: string }, hash: string, info: EnsembleInfo = {}): FittedForecaster {
   if (members.length === 0) throw new GridcastError('ENSEMBLE_SHAPE', 'an ensemble needs at least one member');
-  const model = ensembleLabel(members);
-  const lead = leadOf(members);
+  const serving = members.filter((m) => m.weight > 0);
+  if (serving.length === 0) throw new GridcastError('ENSEMBLE_SHAPE', 'an ensemble needs a member of positive weight');
+  const model = ensembleLabel(serving);
+  const lead = leadOf(serving);
   return {
     spec: { kind: ENSEMBLE_KIND, version: VERSION, params: {} },
     async condition(history, covariates) {
+      if (history.length !== 1) throw new GridcastError('ENSEMBLE_CONDITION', `an ensemble serves one series; got ${history.length}`);
+      const [s] = history;
+      const state = await learnOnNewDays(members, s, covariates?.get(s.id), info);
+      const weights = state ? mlpolWeights(state) : members.map((m) => m.weight);
       const moved: Member[] = [];
-      for (const m of members) {
+      for (let j = 0; j < members.length; j++) {
+        const m = members[j];
         if (!m.fitted.condition) throw new GridcastError('ENSEMBLE_CONDITION', `${m.label} cannot be conditioned on new data`);
-        moved.push({ ...m, fitted: await m.fitted.condition(history, covariates) });
+        moved.push({ ...m, weight: weights[j], fitted: await m.fitted.condition(history, covariates) });
       }
-      return createEnsemble(moved, window, hash, info);
+      const endMs = s.start.getTime() + s.values.length * s.stepSec * 1000;
+      return createEnsemble(moved, window, hash, { ...info, ...(state ? { state } : {}), endMs });
     },
     async predict(horizon, covariates?: Map<string, Covariates>, quantiles = [...DEFAULT_QUANTILES]) {
       const bySeries = new Map<string, { forecast: Forecast; weight: number }[]>();
       const failed: string[] = [];
       let firstError: unknown;
-      for (const m of members) {
+      for (const m of serving) {
         try {
           for (const f of await m.fitted.predict(horizon, covariates, quantiles)) bySeries.set(f.seriesId, [...(bySeries.get(f.seriesId) ?? []), { forecast: f, weight: m.weight }]);
         } catch (e) {
@@ -87,7 +144,7 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
         }
       }
       if (bySeries.size === 0) throw firstError ?? new GridcastError('ENSEMBLE_SHAPE', `${model} has no member that predicts`);
-      const served = members.filter((m) => !failed.some((f) => f.startsWith(`${m.label}: `)));
+      const served = serving.filter((m) => !failed.some((f) => f.startsWith(`${m.label}: `)));
       return [...bySeries.values()].map((parts) => {
         // A lone survivor serves under its own name.
         const f = parts.length === 1 ? parts[0].forecast : combineForecasts(parts, failed.length ? ensembleLabel(served) : model);
@@ -99,14 +156,14 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
     toArtifact: () =>
       makeArtifact({ kind: ENSEMBLE_KIND, version: VERSION, params: {} }, window, hash, {
         members: members.map((m) => ({ label: m.label, weight: m.weight, artifact: m.fitted.toArtifact() })),
-        ...(info.state ? { aggregation: { state: info.state, loss: info.loss } } : {}),
+        ...(info.state && info.loss && info.endMs !== undefined ? { aggregation: { state: info.state, loss: info.loss, endMs: info.endMs } } : {}),
       }),
   };
 }
 
 interface StoredEnsemble {
   members: { label: string; weight: number; artifact: ModelArtifact }[];
-  aggregation?: { state: MlpolState; loss?: string };
+  aggregation?: { state: MlpolState; loss: AggregationLoss; endMs: number };
 }
 
 export function ensembleFromArtifact(a: ModelArtifact, load: (a: ModelArtifact) => FittedForecaster): FittedForecaster {
@@ -115,7 +172,7 @@ export function ensembleFromArtifact(a: ModelArtifact, load: (a: ModelArtifact) 
     s.members.map((m) => ({ label: m.label, weight: m.weight, fitted: load(m.artifact) })),
     a.trainWindow,
     a.dataHash,
-    s.aggregation ? { state: s.aggregation.state, ...(s.aggregation.loss ? { loss: s.aggregation.loss } : {}) } : {},
+    s.aggregation ?? {},
   );
 }
 

@@ -120,7 +120,21 @@ describe('auto mixes the validated candidates by ML-Poly', () => {
     const longer = { ...noisyWorkdays, values: Float64Array.from({ length: noisyWorkdays.values.length + 24 }, (_, i) => noisyWorkdays.values[i % noisyWorkdays.values.length]) };
     const [moved] = await (await again.condition!([longer])).predict(24);
     expect(moved.start.getTime()).toBe(fc.start.getTime() + 24 * 3600_000);
-    expect(moved.model).toBe(fc.model);
+    expect(moved.model).toMatch(/^(profile|seasonal-naive|mlpol\(.*\))$/);
+  });
+
+  it('learns on at each conditioning: a week where last week repeats exactly moves weight to seasonal naive', async () => {
+    const f = await createAutoForecaster(mix).fit([noisyWorkdays]);
+    // A lone member serves under its own name: weight 1.
+    const weightOf = (model: string, label: string) => (label === model ? 1 : Number(label.match(new RegExp(`${model} ([0-9.]+)`))?.[1] ?? 0));
+    const [before] = await f.predict(24);
+    const n = noisyWorkdays.values.length;
+    const repeated = { ...noisyWorkdays, values: Float64Array.from({ length: n + 7 * 24 }, (_, i) => noisyWorkdays.values[i < n ? i : i - 7 * 24]) };
+    const [after] = await (await f.condition!([repeated])).predict(24);
+    expect(weightOf('seasonal-naive', after.model)).toBeGreaterThan(weightOf('seasonal-naive', before.model) + 0.1);
+    // Conditioned on the history it already stands at: no new evidence, the same weights.
+    const [same] = await (await f.condition!([noisyWorkdays])).predict(24);
+    expect(same.model).toBe(before.model);
   });
 
   it('serves a lone member under its own name, the weights kept in the selection', async () => {

@@ -23,7 +23,7 @@ export function validationOrigins(s: Series, horizon: number, count: number, min
 }
 
 /** Covariates of steps [from, to) of a series' covariates (aligned with its values). */
-function sliceCovariates(c: Covariates | undefined, from: number, to: number): Covariates | undefined {
+export function sliceCovariates(c: Covariates | undefined, from: number, to: number): Covariates | undefined {
   if (!c) return undefined;
   const cut = (r?: Record<string, Float64Array>) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.slice(from, to)])) : undefined);
   const past = cut(c.past);
