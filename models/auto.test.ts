@@ -72,7 +72,7 @@ describe('auto model choice', () => {
     const s = hourly(32);
     const temperature = Float64Array.from(s.values, (_, i) => 10 + 5 * Math.sin((i / 24 / 30) * 2 * Math.PI));
     // Two validation origins leave the GAM its 28 days at the first one.
-    const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 } });
+    const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 }, combine: 'mlpol' });
     const f = await auto.fit([s], new Map([['s', { future: { temperature } }]]));
     const [withWeather] = await f.predict(24, new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]));
     // The ML-Poly mixture of the GAM and the profile, the GAM (preferred) leading: no step-down label.

@@ -7,7 +7,7 @@ import { createGamArimaForecaster } from './gam-arima.ts';
 import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
 import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, leadArtifact } from './selection/ensemble.ts';
 import { mlpol, type AggregationLoss } from './selection/mlpol.ts';
-import { metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
+import { followTheLeaderScore, metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
 import { shareFits } from './selection/shared-fit.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
 
@@ -59,9 +59,10 @@ export interface AutoParams {
   /**
    * What serves after validation: 'mlpol', the ML-Poly mixture of the validated candidates, its
    * weights learned online over the validation origins (models/selection/mlpol.ts); 'best', the
-   * candidate with the lowest validation error.
+   * candidate with the lowest validation error; 'choose', the mixture where its online validation
+   * score is at most that of choosing by validation online (follow the leader), else the best.
    */
-  combine: 'mlpol' | 'best';
+  combine: 'choose' | 'mlpol' | 'best';
 }
 
 const ValidationSchema = z
@@ -90,7 +91,7 @@ export const DEFAULT_AUTO: AutoParams = {
   noWeather: { kind: 'gam-arima', params: { base: 'profile' } },
   safety: { kind: 'seasonal-naive', params: { period: 'week' } },
   validation: { origins: 4, refitChosen: true, refitEach: 'short' },
-  combine: 'mlpol',
+  combine: 'choose',
 };
 
 /** Parameters as given: every field optional, the validation's too. */
@@ -103,7 +104,7 @@ export function parseAutoParams(params: AutoInput = {}): AutoParams {
     throw new GridcastError('INVALID_PARAMS', `auto validation parameters are invalid: ${v.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues: v.error.issues });
   }
   const combine = params.combine ?? DEFAULT_AUTO.combine;
-  if (combine !== 'mlpol' && combine !== 'best') throw new GridcastError('INVALID_PARAMS', `auto combine must be 'mlpol' or 'best', not '${String(combine)}'`, { combine });
+  if (combine !== 'choose' && combine !== 'mlpol' && combine !== 'best') throw new GridcastError('INVALID_PARAMS', `auto combine must be 'choose', 'mlpol' or 'best', not '${String(combine)}'`, { combine });
   return { ...DEFAULT_AUTO, ...params, combine, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
 }
 
@@ -288,7 +289,8 @@ async function mixtureOf(
   build: Build,
   moveToEnd: (ref: ModelRef, f: FittedForecaster) => Promise<FittedForecaster>,
   failures: string[],
-): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored } | undefined> {
+  choose: boolean,
+): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored } | { declined: string } | undefined> {
   const y = ranked[0].v.actuals;
   const rounds = ranked[0].v.rounds;
   if (ranked.some((x) => x.v.actuals.length !== y.length || x.v.rounds.join() !== rounds.join())) return undefined;
@@ -296,6 +298,11 @@ async function mixtureOf(
   const loss: AggregationLoss = metric === 'MAPE' ? 'percentage' : 'absolute';
   const m = mlpol(y, experts, rounds, { loss });
   const score = scoreOf({ errors: y.map((a, i) => a - m.predictions[i]), actuals: y }, metric);
+  if (choose) {
+    const preferred = ranked.reduce((a, x, j) => (x.rank < ranked[a].rank ? j : a), 0);
+    const ftl = followTheLeaderScore(ranked.map((x) => x.v), preferred, metric);
+    if (score > ftl) return { declined: `online mixture ${fmtScore(metric, score)} > follow-the-leader ${fmtScore(metric, ftl)}` };
+  }
   // Every candidate is kept (those of weight 0 moved to the end, not refitted): the online updates
   // at later conditionings may bring them back.
   const members: (Scored & { weight: number; whole: FittedForecaster })[] = [];
@@ -363,7 +370,9 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''})`;
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
-      const mixture = p.combine === 'mlpol' && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures) : undefined;
+      const tried = p.combine !== 'best' && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose') : undefined;
+      const mixture = tried && 'fitted' in tried ? tried : undefined;
+      const declined = tried && 'declined' in tried ? `; mixture not used: ${tried.declined}` : '';
       // What stands for the choice in the label: the chosen candidate, or the mixture's heaviest member.
       const lead = mixture ? mixture.lead : best;
       let chosen: FittedForecaster | undefined = mixture?.fitted;
@@ -389,8 +398,10 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const plural = `${origins.length} origin${origins.length > 1 ? 's' : ''}`;
       const mixText = mixture
         ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText})`
-        : text;
-      const sel: Selection = mixture ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score } : selection;
+        : declined
+          ? `${text.slice(0, -1)}${declined})`
+          : text;
+      const sel: Selection = mixture ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score } : { ...selection, text: mixText };
       // The evidence overruling the order of preference (the choice, or the mixture's heaviest member, is not the preferred candidate) is a step down: said in the label.
       const label = [lead.choice.reason, lead.rank > 0 ? mixText : ''].filter(Boolean).join('; ');
       return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(lead.choice.variant ? { variant: lead.choice.variant } : {}), ...(safety ? { safety } : {}), selection: sel, failures };

@@ -3,7 +3,7 @@ import type { Series } from '../../core/types.ts';
 import { autoChoiceArtifact, autoFromArtifact, createAutoForecaster } from '../auto.ts';
 import { createSeasonalNaiveForecaster } from '../fallback/seasonal-naive.ts';
 import { mlpol } from './mlpol.ts';
-import { scoreOf, validateCandidate, validationOrigins } from './validate.ts';
+import { followTheLeaderScore, scoreOf, validateCandidate, validationOrigins } from './validate.ts';
 import { createProfileForecaster } from '../fallback/profile.ts';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
@@ -142,5 +142,28 @@ describe('auto mixes the validated candidates by ML-Poly', () => {
     const [fc] = await f.predict(24);
     expect(fc.model).toBe('seasonal-naive');
     expect(autoChoiceArtifact(f.toArtifact(), 's')!.selection!.weights).toEqual([{ model: 'seasonal-naive', weight: 1 }]);
+  });
+});
+
+describe('choosing between the mixture and the single best', () => {
+  it('scores following the leader online as computed by hand', () => {
+    // Rounds of one point; A is served first (preferred), then whoever led before each round:
+    // A (1), A again (cum 1 vs 2: 3), then B (cum 4 vs 3: 2) → (1 + 3 + 2) / 3 = 2.
+    const a = { errors: Float64Array.from([1, 3, 1]), actuals: Float64Array.from([10, 10, 10]), rounds: [1, 1, 1] };
+    const b = { errors: Float64Array.from([2, 1, 2]), actuals: Float64Array.from([10, 10, 10]), rounds: [1, 1, 1] };
+    expect(followTheLeaderScore([a, b], 0, 'MAE')).toBe(2);
+    // B preferred: B (2), then A (cum 1 vs 2: 3), then B (cum 4 vs 3: 2) → 7 / 3.
+    expect(followTheLeaderScore([a, b], 1, 'MAE')).toBeCloseTo(7 / 3, 14);
+    expect(followTheLeaderScore([a, b], 0, 'MAPE')).toBeCloseTo(20, 12);
+  });
+
+  it("serves the single best, saying why, where the mixture's online score is worse than following the leader", async () => {
+    // The profile, preferred, is also the better: following it from the first origin beats a mixture that starts uniform.
+    const f = await createAutoForecaster({ ...params, combine: 'choose' }).fit([noisyWorkdays]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('profile');
+    const { selection } = autoChoiceArtifact(f.toArtifact(), 's')!;
+    expect(selection!.text).toMatch(/; mixture not used: online mixture [0-9.]+ % > follow-the-leader [0-9.]+ %\)$/);
+    expect(selection!.weights).toBeUndefined();
   });
 });

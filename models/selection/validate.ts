@@ -87,3 +87,29 @@ export function metricFor(values: Float64Array): ValidationScore['metric'] {
   for (const v of values) if (Number.isFinite(v) && v <= 0) return 'MAE';
   return 'MAPE';
 }
+
+/**
+ * Online score of choosing by validation, over the same rounds as an online mixture: each round
+ * (origin) is served by the candidate with the lowest error over the rounds before it (the first
+ * round by `first`, the preferred candidate; ties to the earlier-listed). Out of sample like the
+ * mixture's online score, so the two can be compared.
+ */
+export function followTheLeaderScore(vs: Pick<Validation, 'errors' | 'actuals' | 'rounds'>[], first: number, metric: ValidationScore['metric']): number {
+  const point = (v: (typeof vs)[number], i: number) => (metric === 'MAPE' ? Math.abs(v.errors[i] / v.actuals[i]) : Math.abs(v.errors[i]));
+  const cum = vs.map(() => 0);
+  let total = 0;
+  let count = 0;
+  let i0 = 0;
+  for (let t = 0; t < vs[0].rounds.length; t++) {
+    const n = vs[0].rounds[t];
+    let lead = first;
+    if (t > 0) for (let j = 0; j < vs.length; j++) if (cum[j] < cum[lead] || (cum[j] === cum[lead] && j < lead)) lead = j;
+    for (let i = i0; i < i0 + n; i++) {
+      total += point(vs[lead], i);
+      for (let j = 0; j < vs.length; j++) cum[j] += point(vs[j], i);
+    }
+    count += n;
+    i0 += n;
+  }
+  return count ? (metric === 'MAPE' ? (100 * total) / count : total / count) : Number.NaN;
+}
