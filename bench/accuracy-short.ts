@@ -6,14 +6,15 @@
  * every origin). Every gridcast model is refitted at every origin too (the CLI's default), built
  * as `gridcast backtest --model NAME --holidays COUNTRY` builds it.
  *
- * `auto` is the ML-Poly mixture of its validated candidates (the default); `auto-best` the same
- * validation serving the single best candidate. Both share one fit per (candidate, history) over
+ * `auto` is the default, the ML-Poly mixture of its validated candidates; `auto-choose` the
+ * mixture where its online validation score beats following the leader's, else the single best;
+ * `auto-best` the same validation serving the single best candidate. Both share one fit per (candidate, history) over
  * the whole backtest (consecutive origins validate on overlapping histories): the same numbers as
  * fitting afresh at each origin, a fraction of the time; the cost of one production fit is timed
  * apart, uncached, at the last origin ("production fit s").
  *
  * Environment: GRIDCAST_SHARED_DATA (data folder; without it only the simulated case runs),
- * BENCH_MODELS (comma list of seasonal-naive, profile-arima, calendar-gam, calendar-gam-arima, auto, auto-best, r),
+ * BENCH_MODELS (comma list of seasonal-naive, profile-arima, calendar-gam, calendar-gam-arima, auto, auto-choose, auto-best, r),
  * BENCH_SERIES (ids), BENCH_PARAMS (JSON { auto, calendarGamArima } parameters, for tuning).
  * Run: npm run bench:accuracy-short (prints the table, writes .bench-out/accuracy-short.md).
  */
@@ -30,7 +31,7 @@ import { R_SHORT_LABEL, runShortReference } from './r/run-short-reference.ts';
 import { autoNote, renderTable, winLoss, type BenchRow } from './report.ts';
 import { sharedShortCases, simulatedShortCase, SHORT_HISTORY_DAYS, SHORT_ORIGINS, type ShortCase } from './short-cases.ts';
 
-const MODELS = (process.env.BENCH_MODELS ?? 'seasonal-naive,profile-arima,calendar-gam,calendar-gam-arima,auto,auto-best,r').split(',').map((m) => m.trim());
+const MODELS = (process.env.BENCH_MODELS ?? 'seasonal-naive,profile-arima,calendar-gam,calendar-gam-arima,auto,auto-choose,auto-best,r').split(',').map((m) => m.trim());
 const SERIES = process.env.BENCH_SERIES?.split(',');
 const TUNING = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as { auto?: Record<string, unknown>; calendarGamArima?: Record<string, unknown> };
 
@@ -64,8 +65,9 @@ function forecasterOf(model: string, c: ShortCase, build: Build): Forecaster {
     case 'calendar-gam-arima':
       return configuredForecaster({ kind: 'gam-arima', params: { base: calendarGam, windowDays: 14, ...TUNING.calendarGamArima } });
     case 'auto':
+    case 'auto-choose':
     case 'auto-best':
-      return createAutoForecaster(autoOf(c, model === 'auto-best' ? { combine: 'best' } : {}).spec.params as AutoInput, build);
+      return createAutoForecaster(autoOf(c, model === 'auto' ? {} : { combine: model === 'auto-best' ? 'best' : 'choose' }).spec.params as AutoInput, build);
     default:
       throw new Error(`unknown bench model '${model}'`);
   }
