@@ -291,6 +291,7 @@ async function mixtureOf(
   moveToEnd: (ref: ModelRef, f: FittedForecaster) => Promise<FittedForecaster>,
   failures: string[],
   choose: boolean,
+  horizon: number,
 ): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored } | { declined: string } | undefined> {
   const y = ranked[0].v.actuals;
   const rounds = ranked[0].v.rounds;
@@ -329,7 +330,7 @@ async function mixtureOf(
   for (const x of members) x.weight /= z;
   const parts = members.map((x) => ({ label: candidateLabel(x.choice.ref), weight: x.weight, fitted: x.whole }));
   // The state learns on for the candidates it was learned on: all of them must have been kept.
-  const online = members.length === ranked.length ? { state: m.state, loss, endMs: endOf(s).getTime() } : {};
+  const online = members.length === ranked.length ? { state: m.state, loss, endMs: endOf(s).getTime(), horizonSteps: horizon } : {};
   const fitted = createEnsemble(parts, trainWindow([s]), dataHash([s], one), online);
   const serving = members.filter((x) => x.weight > 0);
   const lead = serving.reduce((a, b) => (b.weight > a.weight ? b : a));
@@ -371,7 +372,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''})`;
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
-      const tried = p.combine !== 'best' && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose') : undefined;
+      const tried = p.combine !== 'best' && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon) : undefined;
       const mixture = tried && 'fitted' in tried ? tried : undefined;
       const declined = tried && 'declined' in tried ? `; mixture not used: ${tried.declined}` : '';
       // What stands for the choice in the label: the chosen candidate, or the mixture's heaviest member.

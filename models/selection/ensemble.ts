@@ -10,8 +10,10 @@ import { sliceCovariates } from './validate.ts';
  * the members' (quantile averaging keeps them ordered, the weights being non-negative).
  *
  * Online: conditioned on a longer history, the mixture first scores each member's forecast from
- * where it stood over the new days against their actuals (one ML-Poly round per day), then moves
- * the members. Members of weight 0 are kept (moved, not predicted from) so the evidence can bring
+ * where it stood over the served horizon (the first `horizonSteps` new steps: what a run would
+ * have served; a forecast further ahead is not evidence of day-ahead skill, and an ARIMA on
+ * residuals is indistinguishable from its base there) against their actuals, one ML-Poly round,
+ * then moves the members. Members of weight 0 are kept (moved, not predicted from) so the evidence can bring
  * them back.
  */
 
@@ -60,22 +62,20 @@ export interface EnsembleInfo {
   loss?: AggregationLoss;
   /** End (exclusive, ms) of the history the members stand at: where their next forecast starts. */
   endMs?: number;
+  /** Steps of the horizon the weights were learned for (the validation's). */
+  horizonSteps?: number;
 }
 
-/** Longest span of new data scored at a conditioning: beyond it the members' forecasts say little about day-ahead skill. */
-const MAX_UPDATE_DAYS = 28;
-
 /**
- * The ML-Poly state after the members' forecasts over the new steps of `s` (from info.endMs on),
- * one round per day; unchanged when nothing new or a member cannot forecast the span.
+ * The ML-Poly state after one round on the members' forecasts over the first horizonSteps new
+ * steps of `s` (from info.endMs on); unchanged when nothing new or a member cannot forecast them.
  */
 async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | undefined, info: EnsembleInfo): Promise<MlpolState | undefined> {
-  const { state, loss, endMs } = info;
-  if (!state || !loss || endMs === undefined) return state;
+  const { state, loss, endMs, horizonSteps } = info;
+  if (!state || !loss || endMs === undefined || !horizonSteps) return state;
   const stepMs = s.stepSec * 1000;
   const from = Math.round((endMs - s.start.getTime()) / stepMs);
-  const perDay = Math.max(1, Math.round(86_400_000 / stepMs));
-  const n = Math.min(s.values.length - from, MAX_UPDATE_DAYS * perDay);
+  const n = Math.min(s.values.length - from, horizonSteps);
   if (from < 0 || n < 1) return state;
   const sliced = sliceCovariates(cov, from, from + n);
   const one = sliced ? new Map([[s.id, sliced]]) : undefined;
@@ -90,17 +90,13 @@ async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | un
     // Weather missing over the span (or any member unable to forecast it): no evidence this time.
     return state;
   }
-  let next = state;
-  for (let d = 0; d < n; d += perDay) {
-    const idx: number[] = [];
-    for (let i = d; i < Math.min(n, d + perDay); i++) {
-      const y = s.values[from + i];
-      if (Number.isFinite(y) && (loss !== 'percentage' || y > 0) && paths.every((p) => Number.isFinite(p[i]))) idx.push(i);
-    }
-    if (idx.length === 0) continue;
-    next = mlpolUpdate(next, idx.map((i) => s.values[from + i]), paths.map((p) => idx.map((i) => p[i])), loss).state;
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const y = s.values[from + i];
+    if (Number.isFinite(y) && (loss !== 'percentage' || y > 0) && paths.every((p) => Number.isFinite(p[i]))) idx.push(i);
   }
-  return next;
+  if (idx.length === 0) return state;
+  return mlpolUpdate(state, idx.map((i) => s.values[from + i]), paths.map((p) => idx.map((i) => p[i])), loss).state;
 }
 
 /**
@@ -156,14 +152,14 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
     toArtifact: () =>
       makeArtifact({ kind: ENSEMBLE_KIND, version: VERSION, params: {} }, window, hash, {
         members: members.map((m) => ({ label: m.label, weight: m.weight, artifact: m.fitted.toArtifact() })),
-        ...(info.state && info.loss && info.endMs !== undefined ? { aggregation: { state: info.state, loss: info.loss, endMs: info.endMs } } : {}),
+        ...(info.state && info.loss && info.endMs !== undefined && info.horizonSteps ? { aggregation: { state: info.state, loss: info.loss, endMs: info.endMs, horizonSteps: info.horizonSteps } } : {}),
       }),
   };
 }
 
 interface StoredEnsemble {
   members: { label: string; weight: number; artifact: ModelArtifact }[];
-  aggregation?: { state: MlpolState; loss: AggregationLoss; endMs: number };
+  aggregation?: { state: MlpolState; loss: AggregationLoss; endMs: number; horizonSteps: number };
 }
 
 export function ensembleFromArtifact(a: ModelArtifact, load: (a: ModelArtifact) => FittedForecaster): FittedForecaster {
