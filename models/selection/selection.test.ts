@@ -123,7 +123,7 @@ describe('auto mixes the validated candidates by ML-Poly', () => {
     expect(moved.model).toMatch(/^(profile|seasonal-naive|mlpol\(.*\))$/);
   });
 
-  it('learns on at each conditioning: a week where last week repeats exactly moves weight to seasonal naive', async () => {
+  it('learns on at each conditioning: a served day where last week repeats exactly moves weight to seasonal naive', async () => {
     const f = await createAutoForecaster(mix).fit([noisyWorkdays]);
     // A lone member serves under its own name: weight 1.
     const weightOf = (model: string, label: string) => (label === model ? 1 : Number(label.match(new RegExp(`${model} ([0-9.]+)`))?.[1] ?? 0));
