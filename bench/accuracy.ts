@@ -7,7 +7,10 @@
  * ("perfect" weather) or, for BigDEAL, the published forecasts.
  *
  * Environment: GRIDCAST_SHARED_DATA (data folder), BENCH_ORIGINS (28), BENCH_ZONE_ORIGINS (28),
- * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,gam-arima+kalman,auto,lstm,r),
+ * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,gam-arima+kalman,auto,auto-choose,auto-best,lstm,r;
+ * auto is the default, the ML-Poly mixture of its validated candidates; auto-choose the mixture
+ * where its online validation score beats following the leader's, else the single best;
+ * auto-best the single best of the same validation),
  * BENCH_REFIT_EVERY (7: refit every 7th origin, conditioned in between), BENCH_ZONE_REFIT_EVERY (7),
  * BENCH_ZONES (1: run the 20 zones), BENCH_ZONE_MODELS, BENCH_LSTM_BUDGET (30 s of training),
  * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_SERIES (ids to run),
@@ -22,7 +25,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Forecaster, FittedForecaster } from '../core/types.ts';
-import { buildForecaster, createAutoForecaster } from '../models/auto.ts';
+import { buildForecaster, createAutoForecaster, type ModelRef } from '../models/auto.ts';
 import { createGamArimaForecaster } from '../models/gam-arima.ts';
 import { createGamForecaster } from '../models/gam/gam-forecaster.ts';
 import { createLstmForecaster } from '../models/lstm/forecaster.ts';
@@ -34,7 +37,7 @@ import { createHongVanillaForecaster } from './baselines/hong-vanilla.ts';
 import { bigdeal2022, gefcom2012, sharedDataDir, type BenchCase } from './datasets.ts';
 import { memoForecaster } from './memo.ts';
 import { rscriptAvailable, runReference } from './r/run-reference.ts';
-import { averageScores, renderTable, winLoss, type BenchRow } from './report.ts';
+import { autoNote, averageScores, renderTable, winLoss, type BenchRow } from './report.ts';
 
 const HORIZON = 24;
 const int = (name: string, d: number) => (process.env[name] ? Number.parseInt(process.env[name]!, 10) : d);
@@ -75,6 +78,15 @@ const cacheOf = (caches: Caches, name: string) => {
 /** The bench's models; fits are shared per series (see memoForecaster), so 'gam' and 'gam-arima' fit the GAM once. */
 function forecasterOf(model: string, caches: Caches): Forecaster {
   const gam = () => memoForecaster(createGamForecaster(GAM_PARAMS), cacheOf(caches, 'gam'));
+  // auto and auto-best share every candidate's fits (per reference and history) with each other and with 'gam'/'gam-arima'.
+  const autoBuild = (ref: ModelRef): Forecaster => {
+    if (ref === PRIMARY) return memoForecaster(createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS), cacheOf(caches, 'gam-arima'));
+    const same = (params: unknown) => JSON.stringify(params) === JSON.stringify(GAM_PARAMS);
+    if (ref.kind === 'gam' && same(ref.params)) return gam();
+    const { base, ...rest } = ref.params ?? {};
+    const f = ref.kind === 'gam-arima' && (base as { kind?: string })?.kind === 'gam' && same((base as { params?: unknown }).params) ? createGamArimaForecaster(gam(), rest) : buildForecaster(ref);
+    return memoForecaster(f, cacheOf(caches, `candidate:${JSON.stringify(ref)}`));
+  };
   const make: Record<string, () => Forecaster> = {
     'seasonal-naive': () => createSeasonalNaiveForecaster(),
     'hong-vanilla': () => createHongVanillaForecaster(),
@@ -84,15 +96,9 @@ function forecasterOf(model: string, caches: Caches): Forecaster {
     'gam-arima+kalman': () => createGamArimaForecaster(gam(), { ...GAM_ARIMA_PARAMS, online: 'kalman' }),
     // auto's choice logic runs for real; when it picks the primary, the fit is the one 'gam-arima' made.
     // Its validation candidates on the same GAM (the GAM alone, gam-arima with the ARIMA moved) share the 'gam' fits too.
-    auto: () =>
-      createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, (ref) => {
-        if (ref === PRIMARY) return memoForecaster(createGamArimaForecaster(gam(), GAM_ARIMA_PARAMS), cacheOf(caches, 'gam-arima'));
-        const same = (params: unknown) => JSON.stringify(params) === JSON.stringify(GAM_PARAMS);
-        if (ref.kind === 'gam' && same(ref.params)) return gam();
-        const { base, ...rest } = ref.params ?? {};
-        if (ref.kind === 'gam-arima' && (base as { kind?: string })?.kind === 'gam' && same((base as { params?: unknown }).params)) return createGamArimaForecaster(gam(), rest);
-        return buildForecaster(ref);
-      }),
+    auto: () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, autoBuild),
+    'auto-choose': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'choose' }, autoBuild),
+    'auto-best': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'best' }, autoBuild),
     lstm: () => createLstmForecaster({ timeBudgetSec: LSTM_BUDGET, backend: 'wasm' }),
   };
   if (!make[model]) throw new Error(`unknown bench model '${model}'`);
@@ -257,7 +263,7 @@ function report(cases: BenchCase[], scores: Scores, key: (c: BenchCase, m: strin
 
 function rowOf(s: { score?: BacktestScore; error?: string } | undefined, c: BenchCase, m: string): BenchRow {
   const model = m === 'r' ? 'R bam+auto.arima' : m;
-  const produced = s?.score && m === 'auto' ? `chose ${Object.entries(s.score.producedBy).map(([k, n]) => `${k} ×${n}`).join(', ')}` : undefined;
+  const produced = s?.score && m.startsWith('auto') ? autoNote(s.score.producedBy) : undefined;
   return {
     dataset: c.dataset,
     series: c.seriesId,

@@ -82,3 +82,23 @@ export function winLoss(byCase: Map<string, Map<string, BacktestScore>>, models:
   return lines.join('\n');
 }
 
+
+/**
+ * What `auto` served over a backtest's origins: the mean weight of each candidate (a model that
+ * served alone counts as weight 1; a mixture is labelled 'mlpol(a 0.52, b 0.48)'), and how often a
+ * mixture served.
+ */
+export function autoNote(producedBy: Record<string, number>): string {
+  const weight = new Map<string, number>();
+  let origins = 0;
+  let mixed = 0;
+  for (const [model, n] of Object.entries(producedBy)) {
+    origins += n;
+    const mix = model.match(/^mlpol\((.*)\)$/);
+    const parts = mix ? mix[1].split(', ').map((p) => { const i = p.lastIndexOf(' '); return [p.slice(0, i), Number(p.slice(i + 1))] as const; }) : [[model, 1] as const];
+    if (mix) mixed += n;
+    for (const [m, w] of parts) weight.set(m, (weight.get(m) ?? 0) + w * n);
+  }
+  const mean = [...weight].map(([m, w]) => [m, w / origins] as const).sort((a, b) => b[1] - a[1]);
+  return `mean weights ${mean.map(([m, w]) => `${m} ${w.toFixed(2)}`).join(', ')}; mixture at ${mixed}/${origins} origins`;
+}

@@ -72,13 +72,14 @@ describe('auto model choice', () => {
     const s = hourly(32);
     const temperature = Float64Array.from(s.values, (_, i) => 10 + 5 * Math.sin((i / 24 / 30) * 2 * Math.PI));
     // Two validation origins leave the GAM its 28 days at the first one.
-    const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 } });
+    const auto = createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 }, combine: 'mlpol' });
     const f = await auto.fit([s], new Map([['s', { future: { temperature } }]]));
     const [withWeather] = await f.predict(24, new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]));
-    expect(withWeather.model).toBe('gam');
+    // The ML-Poly mixture of the GAM and the profile, the GAM (preferred) leading: no step-down label.
+    expect(withWeather.model).toMatch(/^mlpol\(gam 0\.\d\d, profile 0\.\d\d\)$/);
     expect(withWeather.fallbackReason).toBeUndefined();
     const [late] = await f.predict(24);
-    // The safety is the best candidate without weather: the no-weather model.
+    // Without weather the GAM drops out of the mixture: the profile serves alone, labelled.
     expect([late.model, late.fallbackReason]).toEqual(['profile', expect.stringMatching(/^model-failed \(gam: /)]);
     expect(late.mean.every(Number.isFinite)).toBe(true);
   });

@@ -5,7 +5,9 @@ import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts
 import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
 import { createGamArimaForecaster } from './gam-arima.ts';
 import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
-import { metricFor, scoreOf, validateCandidate, validationOrigins, type ValidationScore } from './selection/validate.ts';
+import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, leadArtifact } from './selection/ensemble.ts';
+import { mlpol, type AggregationLoss } from './selection/mlpol.ts';
+import { followTheLeaderScore, metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
 import { shareFits } from './selection/shared-fit.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
 
@@ -54,6 +56,14 @@ export interface AutoParams {
   /** Cheap model fitted beside the choice, used when the choice fails at predict (e.g. weather missing). */
   safety: ModelRef;
   validation: ValidationParams;
+  /**
+   * What serves after validation: 'mlpol', the ML-Poly mixture of the validated candidates, its
+   * weights learned online over the validation origins (models/selection/mlpol.ts); 'best', the
+   * candidate with the lowest validation error; 'choose', the mixture where its online validation
+   * score is at most that of choosing by validation online (follow the leader), else the best
+   * (bench/accuracy-short.ts: 'choose' lost to seasonal naive on 3 of 6 short cases, 'mlpol' on 2).
+   */
+  combine: 'choose' | 'mlpol' | 'best';
 }
 
 const ValidationSchema = z
@@ -82,6 +92,7 @@ export const DEFAULT_AUTO: AutoParams = {
   noWeather: { kind: 'gam-arima', params: { base: 'profile' } },
   safety: { kind: 'seasonal-naive', params: { period: 'week' } },
   validation: { origins: 4, refitChosen: true, refitEach: 'short' },
+  combine: 'mlpol',
 };
 
 /** Parameters as given: every field optional, the validation's too. */
@@ -93,7 +104,9 @@ export function parseAutoParams(params: AutoInput = {}): AutoParams {
   if (!v.success) {
     throw new GridcastError('INVALID_PARAMS', `auto validation parameters are invalid: ${v.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues: v.error.issues });
   }
-  return { ...DEFAULT_AUTO, ...params, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
+  const combine = params.combine ?? DEFAULT_AUTO.combine;
+  if (combine !== 'choose' && combine !== 'mlpol' && combine !== 'best') throw new GridcastError('INVALID_PARAMS', `auto combine must be 'choose', 'mlpol' or 'best', not '${String(combine)}'`, { combine });
+  return { ...DEFAULT_AUTO, ...params, combine, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
 }
 
 interface Choice {
@@ -105,9 +118,9 @@ interface Choice {
 }
 
 const KIND = 'auto';
-/** 2: the choice by rolling-origin validation, recorded per series (`selection`). */
-const VERSION = 2;
-const READABLE = [1];
+/** 2: the choice by rolling-origin validation, recorded per series (`selection`); 3: the choice may be an ML-Poly mixture. */
+const VERSION = 3;
+const READABLE = [1, 2];
 
 const usesWeather = (ref: ModelRef): boolean => (ref.kind === 'gam' && ref.params?.temperature !== 'none') || (ref.kind === 'gam-arima' && baseKind(ref) === 'gam' && usesWeather(refOf(ref.params?.base)));
 const baseKind = (ref: ModelRef) => {
@@ -224,6 +237,9 @@ export interface Selection {
   origins: number;
   horizonSteps: number;
   scores: { model: string; score: number }[];
+  /** The mixture's weights (combine 'mlpol'), and its online validation score (each origin forecast with the weights learned before it). */
+  weights?: { model: string; weight: number }[];
+  mixtureScore?: number;
 }
 
 interface SeriesChoice {
@@ -251,6 +267,76 @@ const forValidation = (ref: ModelRef): ModelRef => (ref.kind === 'gam-arima' ? {
 
 const fmtScore = (metric: ValidationScore['metric'], v: number) => (metric === 'MAPE' ? `${v.toFixed(2)} %` : v.toPrecision(4));
 
+interface Scored {
+  choice: Choice;
+  rank: number;
+  fitted: FittedForecaster;
+  score: number;
+  v: Validation;
+}
+
+/**
+ * The ML-Poly mixture of the validated candidates: weights learned over the validation origins (one
+ * round per origin, so each origin is forecast with weights learned before it; its online score is
+ * therefore out of sample), members with a positive weight fitted on the whole history (or moved
+ * there). Undefined when the candidates' validations are not aligned or no member can be fitted.
+ */
+async function mixtureOf(
+  s: Series,
+  one: Map<string, Covariates> | undefined,
+  ranked: Scored[],
+  metric: ValidationScore['metric'],
+  refit: boolean,
+  build: Build,
+  moveToEnd: (ref: ModelRef, f: FittedForecaster) => Promise<FittedForecaster>,
+  failures: string[],
+  choose: boolean,
+  horizon: number,
+): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored } | { declined: string } | undefined> {
+  const y = ranked[0].v.actuals;
+  const rounds = ranked[0].v.rounds;
+  if (ranked.some((x) => x.v.actuals.length !== y.length || x.v.rounds.join() !== rounds.join())) return undefined;
+  const experts = ranked.map((x) => x.v.actuals.map((a, i) => a - x.v.errors[i]));
+  const loss: AggregationLoss = metric === 'MAPE' ? 'percentage' : 'absolute';
+  const m = mlpol(y, experts, rounds, { loss });
+  const score = scoreOf({ errors: y.map((a, i) => a - m.predictions[i]), actuals: y }, metric);
+  if (choose) {
+    const preferred = ranked.reduce((a, x, j) => (x.rank < ranked[a].rank ? j : a), 0);
+    const ftl = followTheLeaderScore(ranked.map((x) => x.v), preferred, metric);
+    if (score > ftl) return { declined: `online mixture ${fmtScore(metric, score)} > follow-the-leader ${fmtScore(metric, ftl)}` };
+  }
+  // Every candidate is kept (those of weight 0 moved to the end, not refitted): the online updates
+  // at later conditionings may bring them back.
+  const members: (Scored & { weight: number; whole: FittedForecaster })[] = [];
+  for (let j = 0; j < ranked.length; j++) {
+    const x = ranked[j];
+    let whole: FittedForecaster | undefined;
+    if (refit && m.weights[j] > 0) {
+      try {
+        whole = await build(x.choice.ref).fit([s], one);
+      } catch (e) {
+        failures.push(`${candidateLabel(x.choice.ref)} on the whole history: ${errText(e)}`);
+      }
+    }
+    try {
+      whole ??= await moveToEnd(x.choice.ref, x.fitted);
+      members.push({ ...x, weight: m.weights[j], whole });
+    } catch (e) {
+      failures.push(`${candidateLabel(x.choice.ref)}: ${errText(e)}`);
+    }
+  }
+  const z = members.reduce((a, x) => a + x.weight, 0);
+  if (!(z > 0)) return undefined;
+  for (const x of members) x.weight /= z;
+  const parts = members.map((x) => ({ label: candidateLabel(x.choice.ref), weight: x.weight, fitted: x.whole }));
+  // The state learns on for the candidates it was learned on: all of them must have been kept.
+  const online = members.length === ranked.length ? { state: m.state, loss, endMs: endOf(s).getTime(), horizonSteps: horizon } : {};
+  const fitted = createEnsemble(parts, trainWindow([s]), dataHash([s], one), online);
+  const serving = members.filter((x) => x.weight > 0);
+  const lead = serving.reduce((a, b) => (b.weight > a.weight ? b : a));
+  return { fitted, label: ensembleLabel(parts.filter((x) => x.weight > 0)), score, members: serving, lead };
+}
+
 async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {
   const c = cov?.get(s.id);
   const one = c ? new Map([[s.id, c]]) : undefined;
@@ -264,13 +350,13 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   const refitEach = p.validation.refitEach === 'always' || (p.validation.refitEach === 'short' && s.values.length < 365 * perDay);
   if (origins.length > 0) {
     const metric = metricFor(s.values.subarray(origins[0]));
-    const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number }[] = [];
+    const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number; v: Validation }[] = [];
     for (let rank = 0; rank < pool.length; rank++) {
       const choice = pool[rank];
       try {
         const v = await validateCandidate(build(refitEach ? choice.ref : forValidation(choice.ref)), s, c, origins, horizon, refitEach);
         const score = scoreOf(v, metric);
-        if (Number.isFinite(score)) scored.push({ choice, rank, fitted: v.fitted, score });
+        if (Number.isFinite(score)) scored.push({ choice, rank, fitted: v.fitted, score, v });
       } catch (e) {
         failures.push(`${candidateLabel(choice.ref)}: ${errText(e)}`);
       }
@@ -286,8 +372,13 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''})`;
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
-      let chosen: FittedForecaster | undefined;
-      if (p.validation.refitChosen) {
+      const tried = p.combine !== 'best' && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon) : undefined;
+      const mixture = tried && 'fitted' in tried ? tried : undefined;
+      const declined = tried && 'declined' in tried ? `; mixture not used: ${tried.declined}` : '';
+      // What stands for the choice in the label: the chosen candidate, or the mixture's heaviest member.
+      const lead = mixture ? mixture.lead : best;
+      let chosen: FittedForecaster | undefined = mixture?.fitted;
+      if (!chosen && p.validation.refitChosen) {
         try {
           chosen = await build(best.choice.ref).fit([s], one);
         } catch (e) {
@@ -296,7 +387,8 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       }
       chosen ??= await moveToEnd(best.choice.ref, best.fitted);
       let safety: FittedForecaster | undefined;
-      const safetyOf = usesWeather(best.choice.ref) ? ranked.find((x) => !usesWeather(x.choice.ref)) : undefined;
+      const weathered = mixture ? mixture.members.some((m) => usesWeather(m.choice.ref)) : usesWeather(best.choice.ref);
+      const safetyOf = weathered ? ranked.find((x) => !usesWeather(x.choice.ref)) : undefined;
       if (safetyOf) {
         try {
           safety = await moveToEnd(safetyOf.choice.ref, safetyOf.fitted);
@@ -304,9 +396,17 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
           failures.push(`${candidateLabel(safetyOf.choice.ref)}: ${errText(e)}`);
         }
       }
-      // The evidence overruling the order of preference is a step down from the preferred model: said in the label.
-      const label = [best.choice.reason, best.rank > 0 ? text : ''].filter(Boolean).join('; ');
-      return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(best.choice.variant ? { variant: best.choice.variant } : {}), ...(safety ? { safety } : {}), selection, failures };
+      const notValidatedText = notValidated.length ? `; not validated: ${notValidated.join(', ')}` : '';
+      const plural = `${origins.length} origin${origins.length > 1 ? 's' : ''}`;
+      const mixText = mixture
+        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText})`
+        : declined
+          ? `${text.slice(0, -1)}${declined})`
+          : text;
+      const sel: Selection = mixture ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score } : { ...selection, text: mixText };
+      // The evidence overruling the order of preference (the choice, or the mixture's heaviest member, is not the preferred candidate) is a step down: said in the label.
+      const label = [lead.choice.reason, lead.rank > 0 ? mixText : ''].filter(Boolean).join('; ');
+      return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(lead.choice.variant ? { variant: lead.choice.variant } : {}), ...(safety ? { safety } : {}), selection: sel, failures };
     }
   }
   return firstThatFits(s, one, list, build, failures);
@@ -340,8 +440,11 @@ async function firstThatFits(s: Series, one: Map<string, Covariates> | undefined
  * The model gridcast runs in production for each series, chosen by evidence: every candidate the
  * data allows (gam-arima on a weather GAM and that GAM alone when history and weather allow, else
  * gam-arima on a calendar GAM and that GAM; profile + ARIMA; weekly seasonal naive) is validated
- * from the last `validation.origins` local midnights over the run's horizon, and the one with the
- * lowest error serves (refitted on the whole history). Without room for validation, the first
+ * from the last `validation.origins` local midnights over the run's horizon. By default
+ * (`combine: 'mlpol'`) their ML-Poly mixture serves: weights learned online over the validation
+ * origins (models/selection/mlpol.ts), members with a positive weight refitted on the whole
+ * history, Forecast.model naming the weights; with `combine: 'best'` the candidate with the lowest
+ * error serves (refitted on the whole history). Without room for validation, the first
  * candidate that fits serves; shallow-history when nothing else fits. Forecast.model names the
  * model that produced the forecast; fallbackReason why it is not the primary one (no weather, a
  * short history, the validation preferring another candidate). The artifact keeps the scores.
@@ -428,15 +531,22 @@ interface StoredChoice {
   failures: string[];
 }
 
+/** A chosen model: a catalog model, or an ML-Poly mixture of catalog models. */
+const loadChosen = (a: ModelArtifact): FittedForecaster => (a.spec?.kind === ENSEMBLE_KIND ? ensembleFromArtifact(a, fromArtifact) : fromArtifact(a));
+
 export function autoFromArtifact(a: ModelArtifact): FittedForecaster<AutoParams> {
   const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION, READABLE);
-  const choices = series.map((s) => ({ ...s, chosen: fromArtifact(s.chosen), safety: s.safety ? fromArtifact(s.safety) : undefined }));
+  const choices = series.map((s) => ({ ...s, chosen: loadChosen(s.chosen), safety: s.safety ? fromArtifact(s.safety) : undefined }));
   return fitted(a.spec.params as AutoParams, choices.map(({ safety, ...rest }) => ({ ...rest, ...(safety ? { safety } : {}) })), a.trainWindow, a.dataHash);
 }
 
-/** The artifact of the model `auto` chose for a series, and why it is not the primary one (absent when it is); null for a series it was not fitted on. */
+/**
+ * The artifact of the model `auto` chose for a series (of a mixture: its heaviest member, named in
+ * the selection with the weights), and why it is not the primary one (absent when it is); null for
+ * a series it was not fitted on.
+ */
 export function autoChoiceArtifact(a: ModelArtifact, seriesId: string): { artifact: ModelArtifact; reason?: string; variant?: string; selection?: Selection } | null {
   const { series } = openArtifact<{ series: StoredChoice[] }>(a, KIND, VERSION, READABLE);
   const c = series.find((s) => s.id === seriesId);
-  return c ? { artifact: c.chosen, ...(c.reason ? { reason: c.reason } : {}), ...(c.variant ? { variant: c.variant } : {}), ...(c.selection ? { selection: c.selection } : {}) } : null;
+  return c ? { artifact: c.chosen.spec?.kind === ENSEMBLE_KIND ? leadArtifact(c.chosen) : c.chosen, ...(c.reason ? { reason: c.reason } : {}), ...(c.variant ? { variant: c.variant } : {}), ...(c.selection ? { selection: c.selection } : {}) } : null;
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Series } from '../../core/types.ts';
 import { autoChoiceArtifact, autoFromArtifact, createAutoForecaster } from '../auto.ts';
 import { createSeasonalNaiveForecaster } from '../fallback/seasonal-naive.ts';
-import { scoreOf, validateCandidate, validationOrigins } from './validate.ts';
+import { mlpol } from './mlpol.ts';
+import { followTheLeaderScore, scoreOf, validateCandidate, validationOrigins } from './validate.ts';
 import { createProfileForecaster } from '../fallback/profile.ts';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
@@ -22,7 +23,7 @@ const weeklyExact = series(42, (h) => 100 + 30 * rand(h));
 const noisyWorkdays = series(42, (h, i) => 100 + 20 * Math.sin(((h % 24) / 24) * 2 * Math.PI) + (h >= 120 ? -15 : 0) + 12 * (rand(i + 1000) - 0.5));
 
 // Cheap candidates only: a profile preferred, the weekly seasonal naive as the safety.
-const params = { minProfileDays: 14, minCalendarDays: 1000, noWeather: { kind: 'profile' }, validation: { origins: 4 } };
+const params = { minProfileDays: 14, minCalendarDays: 1000, noWeather: { kind: 'profile' }, validation: { origins: 4 }, combine: 'best' as const };
 
 describe('auto chooses by rolling-origin validation', () => {
   it('places the validation origins at the last local midnights, a day apart, ascending', () => {
@@ -80,5 +81,89 @@ describe('auto chooses by rolling-origin validation', () => {
 
   it('refuses invalid validation settings with a coded error', () => {
     expect(() => createAutoForecaster({ validation: { origins: -1, refitChosen: true } })).toThrow(/auto validation parameters are invalid: origins/);
+  });
+});
+
+describe('auto mixes the validated candidates by ML-Poly', () => {
+  const mix = { ...params, combine: 'mlpol' as const };
+
+  it('learns the weights on the validation origins and forecasts the weighted average of the candidates refitted on the whole history', async () => {
+    const f = await createAutoForecaster(mix).fit([noisyWorkdays]);
+    const [fc] = await f.predict(24);
+    // The same aggregation by hand on the two candidates' validation forecasts (ranked: profile first).
+    const origins = validationOrigins(noisyWorkdays, 24, 4, 7 * 24);
+    const vs = [await validateCandidate(createProfileForecaster(), noisyWorkdays, undefined, origins, 24), await validateCandidate(createSeasonalNaiveForecaster({ period: 'week' }), noisyWorkdays, undefined, origins, 24)];
+    const m = mlpol(vs[0].actuals, vs.map((v) => v.actuals.map((a, i) => a - v.errors[i])), vs[0].rounds, { loss: 'percentage' });
+    expect(vs[0].rounds).toEqual([24, 24, 24, 24]);
+    expect(Math.min(...m.weights)).toBeGreaterThan(0.05);
+    const { selection } = autoChoiceArtifact(f.toArtifact(), 's')!;
+    expect(selection!.weights).toEqual([
+      { model: 'profile', weight: m.weights[0] },
+      { model: 'seasonal-naive', weight: m.weights[1] },
+    ]);
+    // Online score: each origin forecast with the weights learned before it (uniform at the first).
+    expect(m.roundWeights[0]).toEqual([0.5, 0.5]);
+    expect(selection!.mixtureScore).toBeCloseTo(scoreOf({ errors: vs[0].actuals.map((a, i) => a - m.predictions[i]), actuals: vs[0].actuals }, 'MAPE'), 10);
+    expect(selection!.text).toMatch(/^auto → mlpol\(profile 0\.\d\d, seasonal-naive 0\.\d\d\) \(validation MAPE: online mixture [0-9.]+ % vs profile [0-9.]+ %, seasonal-naive [0-9.]+ %, 4 origins\)$/);
+    expect(fc.model).toBe(`mlpol(profile ${m.weights[0].toFixed(2)}, seasonal-naive ${m.weights[1].toFixed(2)})`);
+    expect(fc.fallbackReason).toBe('short-history (42 d < 90 d)');
+    const [p] = await (await createProfileForecaster().fit([noisyWorkdays])).predict(24);
+    const [n] = await (await createSeasonalNaiveForecaster({ period: 'week' }).fit([noisyWorkdays])).predict(24);
+    for (let k = 0; k < 24; k++) {
+      expect(fc.mean[k]).toBeCloseTo(m.weights[0] * p.mean[k] + m.weights[1] * n.mean[k], 9);
+      expect(fc.quantiles['0.9'][k]).toBeCloseTo(m.weights[0] * p.quantiles['0.9'][k] + m.weights[1] * n.quantiles['0.9'][k], 9);
+    }
+    // The mixture survives its artifact, and is conditioned member by member.
+    const again = autoFromArtifact(JSON.parse(JSON.stringify(f.toArtifact())));
+    const [y] = await again.predict(24);
+    expect([y.model, Array.from(y.mean)]).toEqual([fc.model, Array.from(fc.mean)]);
+    const longer = { ...noisyWorkdays, values: Float64Array.from({ length: noisyWorkdays.values.length + 24 }, (_, i) => noisyWorkdays.values[i % noisyWorkdays.values.length]) };
+    const [moved] = await (await again.condition!([longer])).predict(24);
+    expect(moved.start.getTime()).toBe(fc.start.getTime() + 24 * 3600_000);
+    expect(moved.model).toMatch(/^(profile|seasonal-naive|mlpol\(.*\))$/);
+  });
+
+  it('learns on at each conditioning: a served day where last week repeats exactly moves weight to seasonal naive', async () => {
+    const f = await createAutoForecaster(mix).fit([noisyWorkdays]);
+    // A lone member serves under its own name: weight 1.
+    const weightOf = (model: string, label: string) => (label === model ? 1 : Number(label.match(new RegExp(`${model} ([0-9.]+)`))?.[1] ?? 0));
+    const [before] = await f.predict(24);
+    const n = noisyWorkdays.values.length;
+    const repeated = { ...noisyWorkdays, values: Float64Array.from({ length: n + 7 * 24 }, (_, i) => noisyWorkdays.values[i < n ? i : i - 7 * 24]) };
+    const [after] = await (await f.condition!([repeated])).predict(24);
+    expect(weightOf('seasonal-naive', after.model)).toBeGreaterThan(weightOf('seasonal-naive', before.model) + 0.1);
+    // Conditioned on the history it already stands at: no new evidence, the same weights.
+    const [same] = await (await f.condition!([noisyWorkdays])).predict(24);
+    expect(same.model).toBe(before.model);
+  });
+
+  it('serves a lone member under its own name, the weights kept in the selection', async () => {
+    const f = await createAutoForecaster(mix).fit([weeklyExact]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('seasonal-naive');
+    expect(autoChoiceArtifact(f.toArtifact(), 's')!.selection!.weights).toEqual([{ model: 'seasonal-naive', weight: 1 }]);
+  });
+});
+
+describe('choosing between the mixture and the single best', () => {
+  it('scores following the leader online as computed by hand', () => {
+    // Rounds of one point; A is served first (preferred), then whoever led before each round:
+    // A (1), A again (cum 1 vs 2: 3), then B (cum 4 vs 3: 2) → (1 + 3 + 2) / 3 = 2.
+    const a = { errors: Float64Array.from([1, 3, 1]), actuals: Float64Array.from([10, 10, 10]), rounds: [1, 1, 1] };
+    const b = { errors: Float64Array.from([2, 1, 2]), actuals: Float64Array.from([10, 10, 10]), rounds: [1, 1, 1] };
+    expect(followTheLeaderScore([a, b], 0, 'MAE')).toBe(2);
+    // B preferred: B (2), then A (cum 1 vs 2: 3), then B (cum 4 vs 3: 2) → 7 / 3.
+    expect(followTheLeaderScore([a, b], 1, 'MAE')).toBeCloseTo(7 / 3, 14);
+    expect(followTheLeaderScore([a, b], 0, 'MAPE')).toBeCloseTo(20, 12);
+  });
+
+  it("serves the single best, saying why, where the mixture's online score is worse than following the leader", async () => {
+    // The profile, preferred, is also the better: following it from the first origin beats a mixture that starts uniform.
+    const f = await createAutoForecaster({ ...params, combine: 'choose' }).fit([noisyWorkdays]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('profile');
+    const { selection } = autoChoiceArtifact(f.toArtifact(), 's')!;
+    expect(selection!.text).toMatch(/; mixture not used: online mixture [0-9.]+ % > follow-the-leader [0-9.]+ %\)$/);
+    expect(selection!.weights).toBeUndefined();
   });
 });

@@ -23,7 +23,7 @@ export function validationOrigins(s: Series, horizon: number, count: number, min
 }
 
 /** Covariates of steps [from, to) of a series' covariates (aligned with its values). */
-function sliceCovariates(c: Covariates | undefined, from: number, to: number): Covariates | undefined {
+export function sliceCovariates(c: Covariates | undefined, from: number, to: number): Covariates | undefined {
   if (!c) return undefined;
   const cut = (r?: Record<string, Float64Array>) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.slice(from, to)])) : undefined);
   const past = cut(c.past);
@@ -35,6 +35,8 @@ export interface Validation {
   /** Forecast errors (actual − mean) and actuals, pooled over the origins, NaN actuals dropped. */
   errors: Float64Array;
   actuals: Float64Array;
+  /** Number of pooled errors from each origin, in order: the rounds an online aggregation learns on. */
+  rounds: number[];
   /** The candidate as it stood at the last origin (fitted, or conditioned, on the values before it). */
   fitted: FittedForecaster;
 }
@@ -46,6 +48,7 @@ export interface Validation {
 export async function validateCandidate(forecaster: Forecaster, s: Series, cov: Covariates | undefined, origins: number[], horizon: number, refitEach = true): Promise<Validation> {
   const errors: number[] = [];
   const actuals: number[] = [];
+  const rounds: number[] = [];
   let fitted: FittedForecaster | undefined;
   const stepMs = s.stepSec * 1000;
   for (const o of origins) {
@@ -56,14 +59,16 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
     const predCov = sliceCovariates(cov, o, o + horizon);
     const [f] = await fitted.predict(horizon, predCov ? new Map([[s.id, predCov]]) : undefined);
     if (!f || f.start.getTime() !== s.start.getTime() + o * stepMs) throw new Error(`${forecaster.spec.kind} forecast does not start at the validation origin`);
+    const before = errors.length;
     for (let k = 0; k < horizon; k++) {
       const y = s.values[o + k];
       if (!Number.isFinite(y)) continue;
       errors.push(y - f.mean[k]);
       actuals.push(y);
     }
+    rounds.push(errors.length - before);
   }
-  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), fitted: fitted! };
+  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), rounds, fitted: fitted! };
 }
 
 export interface ValidationScore {
@@ -81,4 +86,30 @@ export function scoreOf(v: Pick<Validation, 'errors' | 'actuals'>, metric: Valid
 export function metricFor(values: Float64Array): ValidationScore['metric'] {
   for (const v of values) if (Number.isFinite(v) && v <= 0) return 'MAE';
   return 'MAPE';
+}
+
+/**
+ * Online score of choosing by validation, over the same rounds as an online mixture: each round
+ * (origin) is served by the candidate with the lowest error over the rounds before it (the first
+ * round by `first`, the preferred candidate; ties to the earlier-listed). Out of sample like the
+ * mixture's online score, so the two can be compared.
+ */
+export function followTheLeaderScore(vs: Pick<Validation, 'errors' | 'actuals' | 'rounds'>[], first: number, metric: ValidationScore['metric']): number {
+  const point = (v: (typeof vs)[number], i: number) => (metric === 'MAPE' ? Math.abs(v.errors[i] / v.actuals[i]) : Math.abs(v.errors[i]));
+  const cum = vs.map(() => 0);
+  let total = 0;
+  let count = 0;
+  let i0 = 0;
+  for (let t = 0; t < vs[0].rounds.length; t++) {
+    const n = vs[0].rounds[t];
+    let lead = first;
+    if (t > 0) for (let j = 0; j < vs.length; j++) if (cum[j] < cum[lead] || (cum[j] === cum[lead] && j < lead)) lead = j;
+    for (let i = i0; i < i0 + n; i++) {
+      total += point(vs[lead], i);
+      for (let j = 0; j < vs.length; j++) cum[j] += point(vs[j], i);
+    }
+    count += n;
+    i0 += n;
+  }
+  return count ? (metric === 'MAPE' ? (100 * total) / count : total / count) : Number.NaN;
 }
