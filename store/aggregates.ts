@@ -81,45 +81,97 @@ const utcHi = (g: UtcGrain) => `(date_bin(${binInterval[g]}, $3::timestamptz, ${
 const dayLo = `((($2::timestamptz AT TIME ZONE t.tz)::date)::timestamp AT TIME ZONE t.tz)`;
 const dayHi = `(((($3::timestamptz AT TIME ZONE t.tz)::date + 1))::timestamp AT TIME ZONE t.tz)`;
 
-async function recomputeUtc(q: Queryable, grain: UtcGrain, params: [string[], Date, Date]): Promise<void> {
-  const ids = await storingSeries(q, grain, params[0], `m.ts >= ${utcLo(grain)} AND m.ts < ${utcHi(grain)}`, params.slice(1));
-  if (ids.length === 0) return;
-  const p = [ids, params[1], params[2]];
-  const table = `measurements_${grain}`;
-  await q.query(`DELETE FROM ${table} WHERE series_id = ANY($1::text[]) AND bucket >= ${utcLo(grain)} AND bucket < ${utcHi(grain)}`, p);
-  await q.query(
-    `INSERT INTO ${table} (series_id, bucket, ${COLUMNS})
-     SELECT series_id, bucket, ${COLUMNS}
-     FROM (${aggregateSql(grain, measurementPoints(`m.ts >= ${utcLo(grain)} AND m.ts < ${utcHi(grain)}`))}) AS a`,
-    p,
+/** A range of aligned buckets [b, e) of one series to recompute. */
+interface Range {
+  sid: string;
+  b: Date;
+  e: Date;
+}
+
+/** SQL: the ranges passed as three arrays from parameter $`at` on, as relation mk(sid, b, e). */
+const rangesSql = (at: number) => `unnest($${at}::text[], $${at + 1}::timestamptz[], $${at + 2}::timestamptz[]) AS mk(sid, b, e)`;
+const rangeParams = (ranges: Range[]) => [ranges.map((r) => r.sid), ranges.map((r) => r.b), ranges.map((r) => r.e)];
+
+/** The UTC-aligned buckets of `grain` holding [from, to], as a range (date_bin from 2000-01-01Z, a whole number of hours after 1970). */
+const utcRange = (grain: UtcGrain, sid: string, from: Date, to: Date): Range => {
+  const ms = GRAIN_SECONDS[grain] * 1000;
+  return { sid, b: new Date(Math.floor(from.getTime() / ms) * ms), e: new Date(Math.floor(to.getTime() / ms) * ms + ms) };
+};
+
+/**
+ * Of disjoint `ranges` of `grain`, those to store (migration 051): the ranges of series already
+ * storing the grain, and the whole history of series whose points in a range now put two points
+ * in one bucket (they start storing it). The other series' buckets are read from their raw points.
+ * Two points share a bucket iff two consecutive ones (in time order) do, so each range is read in
+ * key order and the read stops at the first such pair: for hourly buckets of 5-min data, after
+ * two points.
+ */
+async function storedRanges(q: Queryable, grain: UtcGrain, ranges: Range[]): Promise<Range[]> {
+  if (ranges.length === 0) return [];
+  const bin = (ts: string) => `date_bin(${binInterval[grain]}, ${ts}, ${EPOCH})`;
+  // Without statistics (a table just loaded; PGlite never analyses) the planner reads a range
+  // through a bitmap and sorts it, which reads all of it before the first pair: read it in key order.
+  await q.query('SET LOCAL enable_bitmapscan = off');
+  const { rows: promoted } = await q.query<{ series_id: string }>(
+    `INSERT INTO aggregate_grains (series_id, grain)
+     SELECT DISTINCT mk.sid, '${grain}' FROM ${rangesSql(1)}
+     WHERE NOT EXISTS (SELECT 1 FROM aggregate_grains g WHERE g.series_id = mk.sid AND g.grain = '${grain}')
+       AND EXISTS (SELECT 1 FROM (SELECT m.ts, lag(m.ts) OVER (ORDER BY m.ts) AS prev FROM measurements m
+                                  WHERE m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e) AS p
+                   WHERE ${bin('p.prev')} = ${bin('p.ts')})
+     ON CONFLICT DO NOTHING RETURNING series_id`,
+    rangeParams(ranges),
   );
+  await q.query('SET LOCAL enable_bitmapscan = on');
+  const { rows: storing } = await q.query<{ series_id: string }>(
+    `SELECT series_id FROM aggregate_grains WHERE grain = '${grain}' AND series_id = ANY($1::text[])`,
+    [[...new Set(ranges.map((r) => r.sid))]],
+  );
+  const starting = new Set(promoted.map((r) => r.series_id));
+  const stored = new Set(storing.map((r) => r.series_id));
+  const out = ranges.filter((r) => stored.has(r.sid) && !starting.has(r.sid));
+  if (starting.size > 0) {
+    // min/max through the key, one probe each, rather than a scan of the series' points.
+    const { rows } = await q.query<Range>(
+      `SELECT sid, ${bin('lo')} AS b, ${bin('hi')} + ${binInterval[grain]} AS e
+       FROM (SELECT sid, (SELECT min(ts) FROM measurements WHERE series_id = sid) AS lo,
+               (SELECT max(ts) FROM measurements WHERE series_id = sid) AS hi
+             FROM unnest($1::text[]) AS sid) AS x`,
+      [[...starting].sort()],
+    );
+    out.push(...rows);
+  }
+  return out;
 }
 
 /**
- * Of `ids`, the series whose `grain` is stored (migration 051): those already storing it, and
- * those whose raw points matching `where` (over `measurements m`, parameters $2... = `params`)
- * now put two points in one bucket. A series starting to store a grain gets its whole history
- * stored at that grain here; the others are read from their raw points at that grain.
+ * Deletes and recomputes from their raw points the buckets of `grain` in the disjoint `ranges`,
+ * all in one statement each: the ranges drive the read, so each reads only its points through
+ * the (series_id, ts) key, or the whole table in one scan when that is cheaper.
  */
-async function storingSeries(q: Queryable, grain: UtcGrain, ids: string[], where: string, params: unknown[]): Promise<string[]> {
-  const { rows: promoted } = await q.query<{ series_id: string }>(
-    `INSERT INTO aggregate_grains (series_id, grain)
-     SELECT DISTINCT m.series_id, '${grain}' FROM measurements m
-     WHERE m.series_id = ANY($1::text[]) AND ${where}
-       AND NOT EXISTS (SELECT 1 FROM aggregate_grains g WHERE g.series_id = m.series_id AND g.grain = '${grain}')
-     GROUP BY m.series_id, date_bin(${binInterval[grain]}, m.ts, ${EPOCH}) HAVING count(*) > 1
-     ON CONFLICT DO NOTHING RETURNING series_id`,
-    [ids, ...params],
+async function storeRanges(q: Queryable, grain: AggregateGrain, ranges: Range[]): Promise<void> {
+  if (ranges.length === 0) return;
+  const ids = [...new Set(ranges.map((r) => r.sid))];
+  const params = [ids, ...rangeParams(ranges)];
+  const table = `measurements_${grain}`;
+  const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, t.tz, NULL::int AS interval_sec, NULL::text AS status
+    FROM ${rangesSql(2)} JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e
+    JOIN ${ZONES} AS t ON t.sid = m.series_id`;
+  await q.query(
+    `DELETE FROM ${table} a USING ${rangesSql(2)} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`,
+    params,
   );
-  for (const { series_id: id } of promoted) {
-    const { rows } = await q.query<{ lo: Date; hi: Date }>('SELECT min(ts) AS lo, max(ts) AS hi FROM measurements WHERE series_id = $1', [id]);
-    await recomputeUtc(q, grain, [[id], rows[0].lo, rows[0].hi]);
-  }
-  const { rows } = await q.query<{ series_id: string }>(
-    `SELECT series_id FROM aggregate_grains WHERE grain = '${grain}' AND series_id = ANY($1::text[]) ORDER BY series_id`,
-    [ids],
+  await q.query(
+    `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
+     SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}
+     FROM (${aggregateSql(grain, markedPoints)}) AS a`,
+    params,
   );
-  return rows.map((r) => r.series_id);
+}
+
+async function recomputeUtc(q: Queryable, grain: UtcGrain, params: [string[], Date, Date]): Promise<void> {
+  const [ids, from, to] = params;
+  await storeRanges(q, grain, await storedRanges(q, grain, ids.map((sid) => utcRange(grain, sid, from, to))));
 }
 
 /** Whether `grain` of the series is stored (else its buckets are computed from the raw points: migration 051). */
@@ -221,9 +273,9 @@ interface DirtyMark {
 }
 
 /** The ranges of marks of one grain, overlapping ones merged, so each point is read once. */
-function disjointRanges(marks: DirtyMark[]): Array<{ sid: string; b: Date; e: Date }> {
+function disjointRanges(marks: DirtyMark[]): Range[] {
   const sorted = [...marks].sort((x, y) => (x.series_id < y.series_id ? -1 : x.series_id > y.series_id ? 1 : x.bucket.getTime() - y.bucket.getTime()));
-  const out: Array<{ sid: string; b: Date; e: Date }> = [];
+  const out: Range[] = [];
   for (const m of sorted) {
     const last = out.at(-1);
     if (last && last.sid === m.series_id && m.bucket <= last.e) {
@@ -248,38 +300,9 @@ export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
     await tx.query(BULK_WORK_MEM);
     await lockSeries(tx, [...new Set(rows.map((r) => r.series_id))].sort());
     for (const grain of ['5m', '1h', '1d'] as const) {
-      let ranges = disjointRanges(rows.filter((r) => r.grain === grain));
-      if (grain !== '1d' && ranges.length > 0) {
-        // Marks of series that do not store this grain only need clearing.
-        const rel = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
-        const storing = new Set(
-          await storingSeries(tx, grain, [...new Set(ranges.map((m) => m.sid))], `EXISTS (SELECT 1 FROM ${rel} WHERE mk.sid = m.series_id AND m.ts >= mk.b AND m.ts < mk.e)`, [
-            ranges.map((m) => m.sid),
-            ranges.map((m) => m.b),
-            ranges.map((m) => m.e),
-          ]),
-        );
-        ranges = ranges.filter((m) => storing.has(m.sid));
-      }
-      if (ranges.length === 0) continue;
-      const ids = [...new Set(ranges.map((m) => m.sid))];
-      const params = [ids, ranges.map((m) => m.sid), ranges.map((m) => m.b), ranges.map((m) => m.e)];
-      const marked = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
-      const table = `measurements_${grain}`;
-      // Driven by the marks, so each reads only its range's points through the (series_id, ts) key.
-      const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, t.tz, NULL::int AS interval_sec, NULL::text AS status
-        FROM ${marked} JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e
-        JOIN ${ZONES} AS t ON t.sid = m.series_id`;
-      await tx.query(
-        `DELETE FROM ${table} a USING ${marked} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`,
-        params,
-      );
-      await tx.query(
-        `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
-         SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}
-         FROM (${aggregateSql(grain, markedPoints)}) AS a`,
-        params,
-      );
+      const ranges = disjointRanges(rows.filter((r) => r.grain === grain));
+      // Marks of series that do not store this grain only need clearing.
+      await storeRanges(tx, grain, grain === '1d' ? ranges : await storedRanges(tx, grain, ranges));
     }
     await tx.query(
       `DELETE FROM aggregates_dirty d USING unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) AS mk(sid, g, b, token)
