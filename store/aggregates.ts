@@ -151,21 +151,20 @@ async function storedRanges(q: Queryable, grain: UtcGrain, ranges: Range[]): Pro
  */
 async function storeRanges(q: Queryable, grain: AggregateGrain, ranges: Range[]): Promise<void> {
   if (ranges.length === 0) return;
-  const ids = [...new Set(ranges.map((r) => r.sid))];
-  const params = [ids, ...rangeParams(ranges)];
   const table = `measurements_${grain}`;
-  const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, t.tz, NULL::int AS interval_sec, NULL::text AS status
-    FROM ${rangesSql(2)} JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e
-    JOIN ${ZONES} AS t ON t.sid = m.series_id`;
+  // The zone joins the ranges (one row each), not the points, which then need no re-sort to meet it.
+  const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, mk.tz, NULL::int AS interval_sec, NULL::text AS status
+    FROM (SELECT mk.*, coalesce(s.time_zone, 'UTC') AS tz FROM ${rangesSql(1)} LEFT JOIN series s ON s.id = mk.sid) AS mk
+    JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e`;
   await q.query(
-    `DELETE FROM ${table} a USING ${rangesSql(2)} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`,
-    params,
+    `DELETE FROM ${table} a USING ${rangesSql(1)} WHERE a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`,
+    rangeParams(ranges),
   );
   await q.query(
     `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
      SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}
      FROM (${aggregateSql(grain, markedPoints)}) AS a`,
-    params,
+    rangeParams(ranges),
   );
 }
 
@@ -290,11 +289,12 @@ function disjointRanges(marks: DirtyMark[]): Range[] {
  * the marks it handled (a mark renewed meanwhile by a new batch stays). Returns how many it
  * handled; call it until it returns 0, e.g. from a job every minute or after a bulk import.
  */
-export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
+export async function flushAggregates(db: Db, limit = 5000, part: { index: number; of: number } = { index: 0, of: 1 }): Promise<number> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<DirtyMark>(
-      'SELECT series_id, grain, bucket, bucket_end, token FROM aggregates_dirty ORDER BY token LIMIT $1',
-      [limit],
+      `SELECT series_id, grain, bucket, bucket_end, token FROM aggregates_dirty
+       WHERE (hashtext(series_id) & 2147483647) % $2 = $3 ORDER BY token LIMIT $1`,
+      [limit, part.of, part.index],
     );
     if (rows.length === 0) return 0;
     await tx.query(BULK_WORK_MEM);
@@ -311,6 +311,25 @@ export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
     );
     return rows.length;
   });
+}
+
+/** How many transactions flushAllAggregates() runs at once on PostgreSQL: one per core of the reference machine. */
+const FLUSH_PARTS = 2;
+
+/**
+ * Stores the buckets of every dirty mark (after a bulk import). On PostgreSQL the series are
+ * split in FLUSH_PARTS disjoint parts flushed in concurrent transactions, so the recompute uses
+ * every core (an INSERT ... SELECT gets no parallel workers); PGlite has one connection.
+ * Returns how many marks were stored.
+ */
+export async function flushAllAggregates(db: Db): Promise<number> {
+  const of = db.kind === 'pg' ? FLUSH_PARTS : 1;
+  const parts = Array.from({ length: of }, async (_, index) => {
+    let total = 0;
+    for (let n; (n = await flushAggregates(db, 5000, { index, of })) > 0; ) total += n;
+    return total;
+  });
+  return (await Promise.all(parts)).reduce((a, b) => a + b, 0);
 }
 
 /**

@@ -13,9 +13,9 @@ import { batchCounts, ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
 import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
 import type { SuspectReport } from '../../ingest/validate/suspect.ts';
-import { flushAggregates } from '../../store/aggregates.ts';
+import { flushAllAggregates } from '../../store/aggregates.ts';
 import { ON_CONFLICT, type OnConflict } from '../../core/revision.ts';
-import { checkpointEmbedded, type Db } from '../../store/db.ts';
+import { checkpointEmbedded } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
 import { ingestStore } from '../../store/ingest.repository.ts';
 import { isGridcastError } from '../../core/errors.ts';
@@ -129,7 +129,10 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
     if (r.suspect?.flagged) console.log(suspectLines(file, r.suspect));
     if (r.kind === 'measurements') {
       const t1 = performance.now();
-      const marks = await storeAggregates(db);
+      // The batch committed with its buckets only marked dirty (exact queries meanwhile): store them now,
+      // in transactions of their own. Interrupted here, nothing is lost: the marks stay and the
+      // aggregates-flush job of `gridcast start` (or the next import) stores them.
+      const marks = await flushAllAggregates(db);
       console.log(`${file}: committed ${r.rows} rows in ${committedSec.toFixed(2)} s, aggregates stored in ${((performance.now() - t1) / 1000).toFixed(2)} s (${marks} dirty marks)`);
     }
     await checkpointEmbedded(db, { analyze: true });
@@ -137,17 +140,6 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
   } finally {
     await db.close();
   }
-}
-
-/**
- * The batch committed with its buckets only marked dirty (exact queries meanwhile); store them now,
- * in transactions of their own. Interrupted here, nothing is lost: the marks stay and the
- * aggregates-flush job of `gridcast start` (or the next import) stores them.
- */
-async function storeAggregates(db: Db): Promise<number> {
-  let total = 0;
-  for (let n; (n = await flushAggregates(db)) > 0; ) total += n;
-  return total;
 }
 
 /** The points marked suspect, as the batch report records them: how many, then the first ones. */
