@@ -41,12 +41,13 @@ const bucketSpan = (grain: AggregateGrain) =>
  * SQL aggregating `points` — any relation with columns (series_id, ts, value, quality, method,
  * tz, interval_sec, status) — to rows (series_id, tz, day, bucket, span_sec, n, avg, sum, min,
  * max, p95, quality, methods, covered_sec, provisional). covered_sec sums interval_sec and
- * provisional tells whether any point has status 'provisional' (both for metering).
+ * provisional tells whether any point has status 'provisional' (both for metering). `extra` adds
+ * one more aggregate of the points.
  */
-export function aggregateSql(grain: AggregateGrain, points: string): string {
+export function aggregateSql(grain: AggregateGrain, points: string, extra?: { name: string; expr: string }): string {
   return `SELECT series_id, tz, ${grain === '1d' ? 'k' : 'NULL::date'} AS day, ${bucketStart(grain)} AS bucket,
-      ${bucketSpan(grain)} AS span_sec, n, sum / n AS avg, sum, min, max, p95, quality, methods, covered_sec, provisional
-    FROM (SELECT series_id, tz, ${bucketKey(grain)} AS k, count(*)::int AS n, sum(value ORDER BY ts) AS sum,
+      ${bucketSpan(grain)} AS span_sec, n, sum / n AS avg, sum, min, max, p95, quality, methods, covered_sec, provisional${extra ? `, ${extra.name}` : ''}
+    FROM (SELECT series_id, tz, ${bucketKey(grain)} AS k, count(*)::int AS n, sum(value ORDER BY ts) AS sum,${extra ? ` ${extra.expr} AS ${extra.name},` : ''}
             min(value) AS min, max(value) AS max,
             percentile_cont(0.95) WITHIN GROUP (ORDER BY value) AS p95,
             ${worstQualitySql} AS quality,
@@ -99,30 +100,42 @@ const utcRange = (grain: UtcGrain, sid: string, from: Date, to: Date): Range => 
 };
 
 /**
- * Of disjoint `ranges` of `grain`, those to store (migration 051): the ranges of series already
- * storing the grain, and the whole history of series whose points in a range now put two points
- * in one bucket (they start storing it). The other series' buckets are read from their raw points.
- * Two points share a bucket iff two consecutive ones (in time order) do, so each range is read in
- * key order and the read stops at the first such pair: for hourly buckets of 5-min data, after
- * two points.
+ * The series, of those with a range in `ranges` and not storing `grain` yet, that have two points
+ * in one bucket of a range. Two points share a bucket iff two consecutive ones (in time order) do,
+ * so each range is read in key order and the read stops at the first such pair: for hourly
+ * buckets of 5-min data, after two points.
  */
-async function storedRanges(q: Queryable, grain: UtcGrain, ranges: Range[]): Promise<Range[]> {
+async function pairedSeries(q: Queryable, grain: UtcGrain, ranges: Range[]): Promise<string[]> {
   if (ranges.length === 0) return [];
   const bin = (ts: string) => `date_bin(${binInterval[grain]}, ${ts}, ${EPOCH})`;
   // Without statistics (a table just loaded; PGlite never analyses) the planner reads a range
   // through a bitmap and sorts it, which reads all of it before the first pair: read it in key order.
   await q.query('SET LOCAL enable_bitmapscan = off');
-  const { rows: promoted } = await q.query<{ series_id: string }>(
-    `INSERT INTO aggregate_grains (series_id, grain)
-     SELECT DISTINCT mk.sid, '${grain}' FROM ${rangesSql(1)}
+  const { rows } = await q.query<{ sid: string }>(
+    `SELECT DISTINCT mk.sid FROM ${rangesSql(1)}
      WHERE NOT EXISTS (SELECT 1 FROM aggregate_grains g WHERE g.series_id = mk.sid AND g.grain = '${grain}')
        AND EXISTS (SELECT 1 FROM (SELECT m.ts, lag(m.ts) OVER (ORDER BY m.ts) AS prev FROM measurements m
                                   WHERE m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e) AS p
-                   WHERE ${bin('p.prev')} = ${bin('p.ts')})
-     ON CONFLICT DO NOTHING RETURNING series_id`,
+                   WHERE ${bin('p.prev')} = ${bin('p.ts')})`,
     rangeParams(ranges),
   );
   await q.query('SET LOCAL enable_bitmapscan = on');
+  return rows.map((r) => r.sid);
+}
+
+/**
+ * Of disjoint `ranges` of `grain`, those to store (migration 051): the ranges of series already
+ * storing the grain, and the whole history of the series in `paired` (two points in one bucket:
+ * they start storing it now). The other series' buckets are read from their raw points.
+ */
+async function storedRanges(q: Queryable, grain: UtcGrain, ranges: Range[], paired: string[]): Promise<Range[]> {
+  if (ranges.length === 0) return [];
+  const bin = (ts: string) => `date_bin(${binInterval[grain]}, ${ts}, ${EPOCH})`;
+  const { rows: promoted } = await q.query<{ series_id: string }>(
+    `INSERT INTO aggregate_grains (series_id, grain) SELECT sid, '${grain}' FROM unnest($1::text[]) AS sid
+     ON CONFLICT DO NOTHING RETURNING series_id`,
+    [[...new Set(paired)].sort()],
+  );
   const { rows: storing } = await q.query<{ series_id: string }>(
     `SELECT series_id FROM aggregate_grains WHERE grain = '${grain}' AND series_id = ANY($1::text[])`,
     [[...new Set(ranges.map((r) => r.sid))]],
@@ -147,30 +160,38 @@ async function storedRanges(q: Queryable, grain: UtcGrain, ranges: Range[]): Pro
 /**
  * Deletes and recomputes from their raw points the buckets of `grain` in the disjoint `ranges`,
  * all in one statement each: the ranges drive the read, so each reads only its points through
- * the (series_id, ts) key, or the whole table in one scan when that is cheaper.
+ * the (series_id, ts) key, or the whole table in one scan when that is cheaper. With
+ * `pairsOf: '5m'` (hourly buckets), the same read also returns the series having two points in
+ * one 5-min bucket of the ranges, which saves a read of every point for pairedSeries('5m').
  */
-async function storeRanges(q: Queryable, grain: AggregateGrain, ranges: Range[]): Promise<void> {
-  if (ranges.length === 0) return;
+async function storeRanges(q: Queryable, grain: AggregateGrain, ranges: Range[], opts: { pairsOf?: '5m' } = {}): Promise<string[]> {
+  if (ranges.length === 0) return [];
   const table = `measurements_${grain}`;
   // The zone joins the ranges (one row each), not the points, which then need no re-sort to meet it.
   const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, mk.tz, NULL::int AS interval_sec, NULL::text AS status
     FROM (SELECT mk.*, coalesce(s.time_zone, 'UTC') AS tz FROM ${rangesSql(1)} LEFT JOIN series s ON s.id = mk.sid) AS mk
     JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e`;
-  await q.query(
-    `DELETE FROM ${table} a USING ${rangesSql(1)} WHERE a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`,
+  await q.query(`DELETE FROM ${table} a USING ${rangesSql(1)} WHERE a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`, rangeParams(ranges));
+  const insert = (from: string) => `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
+     SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS} FROM ${from}`;
+  if (!opts.pairsOf) {
+    await q.query(`${insert(`(${aggregateSql(grain, markedPoints)}) AS a`)}`, rangeParams(ranges));
+    return [];
+  }
+  // A bucket holds two points of one 5-min slot iff it has fewer slots than points.
+  const slots = { name: 'slots', expr: `count(DISTINCT date_bin(${binInterval[opts.pairsOf]}, ts, ${EPOCH}))::int` };
+  const { rows } = await q.query<{ series_id: string }>(
+    `WITH a AS (${aggregateSql(grain, markedPoints, slots)}), stored AS (${insert('a')})
+     SELECT DISTINCT series_id FROM a WHERE slots < n`,
     rangeParams(ranges),
   );
-  await q.query(
-    `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
-     SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}
-     FROM (${aggregateSql(grain, markedPoints)}) AS a`,
-    rangeParams(ranges),
-  );
+  return rows.map((r) => r.series_id);
 }
 
 async function recomputeUtc(q: Queryable, grain: UtcGrain, params: [string[], Date, Date]): Promise<void> {
   const [ids, from, to] = params;
-  await storeRanges(q, grain, await storedRanges(q, grain, ids.map((sid) => utcRange(grain, sid, from, to))));
+  const ranges = ids.map((sid) => utcRange(grain, sid, from, to));
+  await storeRanges(q, grain, await storedRanges(q, grain, ranges, await pairedSeries(q, grain, ranges)));
 }
 
 /** Whether `grain` of the series is stored (else its buckets are computed from the raw points: migration 051). */
@@ -299,11 +320,16 @@ export async function flushAggregates(db: Db, limit = 5000, part: { index: numbe
     if (rows.length === 0) return 0;
     await tx.query(BULK_WORK_MEM);
     await lockSeries(tx, [...new Set(rows.map((r) => r.series_id))].sort());
-    for (const grain of ['5m', '1h', '1d'] as const) {
-      const ranges = disjointRanges(rows.filter((r) => r.grain === grain));
-      // Marks of series that do not store this grain only need clearing.
-      await storeRanges(tx, grain, grain === '1d' ? ranges : await storedRanges(tx, grain, ranges));
-    }
+    const [r5m, r1h, r1d] = (['5m', '1h', '1d'] as const).map((g) => disjointRanges(rows.filter((r) => r.grain === g)));
+    // Marks of series that do not store a grain only need clearing.
+    const paired5m = await storeRanges(tx, '1h', await storedRanges(tx, '1h', r1h, await pairedSeries(tx, '1h', r1h)), { pairsOf: '5m' });
+    // A 5-min range inside this flush's hourly ranges is settled: either its series stores hours
+    // and the hourly read found its 5-min pairs, or no hour of it holds two points. Others are read.
+    const settled = (r: Range) => r1h.some((h) => h.sid === r.sid && h.b <= r.b && r.e <= h.e);
+    const with5m = new Set(r5m.map((r) => r.sid));
+    const paired = [...paired5m.filter((sid) => with5m.has(sid)), ...(await pairedSeries(tx, '5m', r5m.filter((r) => !settled(r))))];
+    await storeRanges(tx, '5m', await storedRanges(tx, '5m', r5m, paired));
+    await storeRanges(tx, '1d', r1d);
     await tx.query(
       `DELETE FROM aggregates_dirty d USING unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) AS mk(sid, g, b, token)
        WHERE d.series_id = mk.sid AND d.grain = mk.g AND d.bucket = mk.b AND d.token = mk.token`,
