@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SCHEDULE_FORMAT } from '../../core/schedule.ts';
-import { ingestSchedules, scheduleCsvBatch } from '../../ingest/schedules/schedules.service.ts';
-import { scheduleRepository } from '../../store/schedules.repository.ts';
 import { z } from 'zod';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../../core/config.ts';
@@ -20,8 +18,7 @@ import { openStore } from '../../store/open.ts';
 import { ingestStore } from '../../store/ingest.repository.ts';
 import { isGridcastError } from '../../core/errors.ts';
 import { TRANSFER_COLUMNS } from '../../core/planned.ts';
-import { ingestTransfers, transferRowsFromCsv, type TransferIssue } from '../../ingest/planned/transfers.service.ts';
-import { transferIngestDeps } from '../lib/write-services.ts';
+import type { TransferIssue } from '../../ingest/planned/transfers.service.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch; import planned transfers';
 
@@ -151,8 +148,14 @@ function suspectLines(what: string, s: SuspectReport): string {
   ].join('\n');
 }
 
+// Schedules and transfers are loaded by their sub-commands only: write-services brings in the
+// forecasting stack, seconds of start-up that an import of measurements would pay for nothing.
 async function ingestScheduleFile(file: string): Promise<number> {
   checkTextFile(file, 'schedule file', { gzip: false });
+  const [{ ingestSchedules, scheduleCsvBatch }, { scheduleRepository }] = await Promise.all([
+    import('../../ingest/schedules/schedules.service.ts'),
+    import('../../store/schedules.repository.ts'),
+  ]);
   const batch = scheduleCsvBatch(file, readFileSync(file), 'csv');
   const db = await openStore(loadConfig());
   try {
@@ -170,6 +173,10 @@ async function ingestScheduleFile(file: string): Promise<number> {
 
 async function ingestTransferFile(file: string): Promise<number> {
   checkTextFile(file, 'CSV file');
+  const [{ ingestTransfers, transferRowsFromCsv }, { transferIngestDeps }] = await Promise.all([
+    import('../../ingest/planned/transfers.service.ts'),
+    import('../lib/write-services.ts'),
+  ]);
   const rows = transferRowsFromCsv(readFileSync(file, 'utf8'));
   const db = await openStore(loadConfig());
   try {
