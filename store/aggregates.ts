@@ -41,12 +41,13 @@ const bucketSpan = (grain: AggregateGrain) =>
  * SQL aggregating `points` — any relation with columns (series_id, ts, value, quality, method,
  * tz, interval_sec, status) — to rows (series_id, tz, day, bucket, span_sec, n, avg, sum, min,
  * max, p95, quality, methods, covered_sec, provisional). covered_sec sums interval_sec and
- * provisional tells whether any point has status 'provisional' (both for metering).
+ * provisional tells whether any point has status 'provisional' (both for metering). `extra` adds
+ * one more aggregate of the points.
  */
-export function aggregateSql(grain: AggregateGrain, points: string): string {
+export function aggregateSql(grain: AggregateGrain, points: string, extra?: { name: string; expr: string }): string {
   return `SELECT series_id, tz, ${grain === '1d' ? 'k' : 'NULL::date'} AS day, ${bucketStart(grain)} AS bucket,
-      ${bucketSpan(grain)} AS span_sec, n, sum / n AS avg, sum, min, max, p95, quality, methods, covered_sec, provisional
-    FROM (SELECT series_id, tz, ${bucketKey(grain)} AS k, count(*)::int AS n, sum(value ORDER BY ts) AS sum,
+      ${bucketSpan(grain)} AS span_sec, n, sum / n AS avg, sum, min, max, p95, quality, methods, covered_sec, provisional${extra ? `, ${extra.name}` : ''}
+    FROM (SELECT series_id, tz, ${bucketKey(grain)} AS k, count(*)::int AS n, sum(value ORDER BY ts) AS sum,${extra ? ` ${extra.expr} AS ${extra.name},` : ''}
             min(value) AS min, max(value) AS max,
             percentile_cont(0.95) WITHIN GROUP (ORDER BY value) AS p95,
             ${worstQualitySql} AS quality,
@@ -81,45 +82,116 @@ const utcHi = (g: UtcGrain) => `(date_bin(${binInterval[g]}, $3::timestamptz, ${
 const dayLo = `((($2::timestamptz AT TIME ZONE t.tz)::date)::timestamp AT TIME ZONE t.tz)`;
 const dayHi = `(((($3::timestamptz AT TIME ZONE t.tz)::date + 1))::timestamp AT TIME ZONE t.tz)`;
 
-async function recomputeUtc(q: Queryable, grain: UtcGrain, params: [string[], Date, Date]): Promise<void> {
-  const ids = await storingSeries(q, grain, params[0], `m.ts >= ${utcLo(grain)} AND m.ts < ${utcHi(grain)}`, params.slice(1));
-  if (ids.length === 0) return;
-  const p = [ids, params[1], params[2]];
-  const table = `measurements_${grain}`;
-  await q.query(`DELETE FROM ${table} WHERE series_id = ANY($1::text[]) AND bucket >= ${utcLo(grain)} AND bucket < ${utcHi(grain)}`, p);
-  await q.query(
-    `INSERT INTO ${table} (series_id, bucket, ${COLUMNS})
-     SELECT series_id, bucket, ${COLUMNS}
-     FROM (${aggregateSql(grain, measurementPoints(`m.ts >= ${utcLo(grain)} AND m.ts < ${utcHi(grain)}`))}) AS a`,
-    p,
+/** A range of aligned buckets [b, e) of one series to recompute. */
+interface Range {
+  sid: string;
+  b: Date;
+  e: Date;
+}
+
+/** SQL: the ranges passed as three arrays from parameter $`at` on, as relation mk(sid, b, e). */
+const rangesSql = (at: number) => `unnest($${at}::text[], $${at + 1}::timestamptz[], $${at + 2}::timestamptz[]) AS mk(sid, b, e)`;
+const rangeParams = (ranges: Range[]) => [ranges.map((r) => r.sid), ranges.map((r) => r.b), ranges.map((r) => r.e)];
+
+/** The UTC-aligned buckets of `grain` holding [from, to], as a range (date_bin from 2000-01-01Z, a whole number of hours after 1970). */
+const utcRange = (grain: UtcGrain, sid: string, from: Date, to: Date): Range => {
+  const ms = GRAIN_SECONDS[grain] * 1000;
+  return { sid, b: new Date(Math.floor(from.getTime() / ms) * ms), e: new Date(Math.floor(to.getTime() / ms) * ms + ms) };
+};
+
+/**
+ * The series, of those with a range in `ranges` and not storing `grain` yet, that have two points
+ * in one bucket of a range. Two points share a bucket iff two consecutive ones (in time order) do,
+ * so each range is read in key order and the read stops at the first such pair: for hourly
+ * buckets of 5-min data, after two points.
+ */
+async function pairedSeries(q: Queryable, grain: UtcGrain, ranges: Range[]): Promise<string[]> {
+  if (ranges.length === 0) return [];
+  const bin = (ts: string) => `date_bin(${binInterval[grain]}, ${ts}, ${EPOCH})`;
+  // Without statistics (a table just loaded; PGlite never analyses) the planner reads a range
+  // through a bitmap and sorts it, which reads all of it before the first pair: read it in key order.
+  await q.query('SET LOCAL enable_bitmapscan = off');
+  const { rows } = await q.query<{ sid: string }>(
+    `SELECT DISTINCT mk.sid FROM ${rangesSql(1)}
+     WHERE NOT EXISTS (SELECT 1 FROM aggregate_grains g WHERE g.series_id = mk.sid AND g.grain = '${grain}')
+       AND EXISTS (SELECT 1 FROM (SELECT m.ts, lag(m.ts) OVER (ORDER BY m.ts) AS prev FROM measurements m
+                                  WHERE m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e) AS p
+                   WHERE ${bin('p.prev')} = ${bin('p.ts')})`,
+    rangeParams(ranges),
   );
+  await q.query('SET LOCAL enable_bitmapscan = on');
+  return rows.map((r) => r.sid);
 }
 
 /**
- * Of `ids`, the series whose `grain` is stored (migration 051): those already storing it, and
- * those whose raw points matching `where` (over `measurements m`, parameters $2... = `params`)
- * now put two points in one bucket. A series starting to store a grain gets its whole history
- * stored at that grain here; the others are read from their raw points at that grain.
+ * Of disjoint `ranges` of `grain`, those to store (migration 051): the ranges of series already
+ * storing the grain, and the whole history of the series in `paired` (two points in one bucket:
+ * they start storing it now). The other series' buckets are read from their raw points.
  */
-async function storingSeries(q: Queryable, grain: UtcGrain, ids: string[], where: string, params: unknown[]): Promise<string[]> {
+async function storedRanges(q: Queryable, grain: UtcGrain, ranges: Range[], paired: string[]): Promise<Range[]> {
+  if (ranges.length === 0) return [];
+  const bin = (ts: string) => `date_bin(${binInterval[grain]}, ${ts}, ${EPOCH})`;
   const { rows: promoted } = await q.query<{ series_id: string }>(
-    `INSERT INTO aggregate_grains (series_id, grain)
-     SELECT DISTINCT m.series_id, '${grain}' FROM measurements m
-     WHERE m.series_id = ANY($1::text[]) AND ${where}
-       AND NOT EXISTS (SELECT 1 FROM aggregate_grains g WHERE g.series_id = m.series_id AND g.grain = '${grain}')
-     GROUP BY m.series_id, date_bin(${binInterval[grain]}, m.ts, ${EPOCH}) HAVING count(*) > 1
+    `INSERT INTO aggregate_grains (series_id, grain) SELECT sid, '${grain}' FROM unnest($1::text[]) AS sid
      ON CONFLICT DO NOTHING RETURNING series_id`,
-    [ids, ...params],
+    [[...new Set(paired)].sort()],
   );
-  for (const { series_id: id } of promoted) {
-    const { rows } = await q.query<{ lo: Date; hi: Date }>('SELECT min(ts) AS lo, max(ts) AS hi FROM measurements WHERE series_id = $1', [id]);
-    await recomputeUtc(q, grain, [[id], rows[0].lo, rows[0].hi]);
+  const { rows: storing } = await q.query<{ series_id: string }>(
+    `SELECT series_id FROM aggregate_grains WHERE grain = '${grain}' AND series_id = ANY($1::text[])`,
+    [[...new Set(ranges.map((r) => r.sid))]],
+  );
+  const starting = new Set(promoted.map((r) => r.series_id));
+  const stored = new Set(storing.map((r) => r.series_id));
+  const out = ranges.filter((r) => stored.has(r.sid) && !starting.has(r.sid));
+  if (starting.size > 0) {
+    // min/max through the key, one probe each, rather than a scan of the series' points.
+    const { rows } = await q.query<Range>(
+      `SELECT sid, ${bin('lo')} AS b, ${bin('hi')} + ${binInterval[grain]} AS e
+       FROM (SELECT sid, (SELECT min(ts) FROM measurements WHERE series_id = sid) AS lo,
+               (SELECT max(ts) FROM measurements WHERE series_id = sid) AS hi
+             FROM unnest($1::text[]) AS sid) AS x`,
+      [[...starting].sort()],
+    );
+    out.push(...rows);
   }
+  return out;
+}
+
+/**
+ * Deletes and recomputes from their raw points the buckets of `grain` in the disjoint `ranges`,
+ * all in one statement each: the ranges drive the read, so each reads only its points through
+ * the (series_id, ts) key, or the whole table in one scan when that is cheaper. With
+ * `pairsOf: '5m'` (hourly buckets), the same read also returns the series having two points in
+ * one 5-min bucket of the ranges, which saves a read of every point for pairedSeries('5m').
+ */
+async function storeRanges(q: Queryable, grain: AggregateGrain, ranges: Range[], opts: { pairsOf?: '5m' } = {}): Promise<string[]> {
+  if (ranges.length === 0) return [];
+  const table = `measurements_${grain}`;
+  // The zone joins the ranges (one row each), not the points, which then need no re-sort to meet it.
+  const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, mk.tz, NULL::int AS interval_sec, NULL::text AS status
+    FROM (SELECT mk.*, coalesce(s.time_zone, 'UTC') AS tz FROM ${rangesSql(1)} LEFT JOIN series s ON s.id = mk.sid) AS mk
+    JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e`;
+  await q.query(`DELETE FROM ${table} a USING ${rangesSql(1)} WHERE a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`, rangeParams(ranges));
+  const insert = (from: string) => `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
+     SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS} FROM ${from}`;
+  if (!opts.pairsOf) {
+    await q.query(`${insert(`(${aggregateSql(grain, markedPoints)}) AS a`)}`, rangeParams(ranges));
+    return [];
+  }
+  // A bucket holds two points of one 5-min slot iff it has fewer slots than points.
+  const slots = { name: 'slots', expr: `count(DISTINCT date_bin(${binInterval[opts.pairsOf]}, ts, ${EPOCH}))::int` };
   const { rows } = await q.query<{ series_id: string }>(
-    `SELECT series_id FROM aggregate_grains WHERE grain = '${grain}' AND series_id = ANY($1::text[]) ORDER BY series_id`,
-    [ids],
+    `WITH a AS (${aggregateSql(grain, markedPoints, slots)}), stored AS (${insert('a')})
+     SELECT DISTINCT series_id FROM a WHERE slots < n`,
+    rangeParams(ranges),
   );
   return rows.map((r) => r.series_id);
+}
+
+async function recomputeUtc(q: Queryable, grain: UtcGrain, params: [string[], Date, Date]): Promise<void> {
+  const [ids, from, to] = params;
+  const ranges = ids.map((sid) => utcRange(grain, sid, from, to));
+  await storeRanges(q, grain, await storedRanges(q, grain, ranges, await pairedSeries(q, grain, ranges)));
 }
 
 /** Whether `grain` of the series is stored (else its buckets are computed from the raw points: migration 051). */
@@ -221,9 +293,9 @@ interface DirtyMark {
 }
 
 /** The ranges of marks of one grain, overlapping ones merged, so each point is read once. */
-function disjointRanges(marks: DirtyMark[]): Array<{ sid: string; b: Date; e: Date }> {
+function disjointRanges(marks: DirtyMark[]): Range[] {
   const sorted = [...marks].sort((x, y) => (x.series_id < y.series_id ? -1 : x.series_id > y.series_id ? 1 : x.bucket.getTime() - y.bucket.getTime()));
-  const out: Array<{ sid: string; b: Date; e: Date }> = [];
+  const out: Range[] = [];
   for (const m of sorted) {
     const last = out.at(-1);
     if (last && last.sid === m.series_id && m.bucket <= last.e) {
@@ -238,49 +310,26 @@ function disjointRanges(marks: DirtyMark[]): Array<{ sid: string; b: Date; e: Da
  * the marks it handled (a mark renewed meanwhile by a new batch stays). Returns how many it
  * handled; call it until it returns 0, e.g. from a job every minute or after a bulk import.
  */
-export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
+export async function flushAggregates(db: Db, limit = 5000, part: { index: number; of: number } = { index: 0, of: 1 }): Promise<number> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<DirtyMark>(
-      'SELECT series_id, grain, bucket, bucket_end, token FROM aggregates_dirty ORDER BY token LIMIT $1',
-      [limit],
+      `SELECT series_id, grain, bucket, bucket_end, token FROM aggregates_dirty
+       WHERE (hashtext(series_id) & 2147483647) % $2 = $3 ORDER BY token LIMIT $1`,
+      [limit, part.of, part.index],
     );
     if (rows.length === 0) return 0;
     await tx.query(BULK_WORK_MEM);
     await lockSeries(tx, [...new Set(rows.map((r) => r.series_id))].sort());
-    for (const grain of ['5m', '1h', '1d'] as const) {
-      let ranges = disjointRanges(rows.filter((r) => r.grain === grain));
-      if (grain !== '1d' && ranges.length > 0) {
-        // Marks of series that do not store this grain only need clearing.
-        const rel = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
-        const storing = new Set(
-          await storingSeries(tx, grain, [...new Set(ranges.map((m) => m.sid))], `EXISTS (SELECT 1 FROM ${rel} WHERE mk.sid = m.series_id AND m.ts >= mk.b AND m.ts < mk.e)`, [
-            ranges.map((m) => m.sid),
-            ranges.map((m) => m.b),
-            ranges.map((m) => m.e),
-          ]),
-        );
-        ranges = ranges.filter((m) => storing.has(m.sid));
-      }
-      if (ranges.length === 0) continue;
-      const ids = [...new Set(ranges.map((m) => m.sid))];
-      const params = [ids, ranges.map((m) => m.sid), ranges.map((m) => m.b), ranges.map((m) => m.e)];
-      const marked = `unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS mk(sid, b, e)`;
-      const table = `measurements_${grain}`;
-      // Driven by the marks, so each reads only its range's points through the (series_id, ts) key.
-      const markedPoints = `SELECT m.series_id, m.ts, m.value, m.quality, m.method, t.tz, NULL::int AS interval_sec, NULL::text AS status
-        FROM ${marked} JOIN measurements m ON m.series_id = mk.sid AND m.ts >= mk.b AND m.ts < mk.e
-        JOIN ${ZONES} AS t ON t.sid = m.series_id`;
-      await tx.query(
-        `DELETE FROM ${table} a USING ${marked} WHERE a.series_id = ANY($1::text[]) AND a.series_id = mk.sid AND a.bucket >= mk.b AND a.bucket < mk.e`,
-        params,
-      );
-      await tx.query(
-        `INSERT INTO ${table} (series_id, ${grain === '1d' ? 'day, time_zone, ' : ''}bucket, ${COLUMNS})
-         SELECT series_id, ${grain === '1d' ? 'day, tz, ' : ''}bucket, ${COLUMNS}
-         FROM (${aggregateSql(grain, markedPoints)}) AS a`,
-        params,
-      );
-    }
+    const [r5m, r1h, r1d] = (['5m', '1h', '1d'] as const).map((g) => disjointRanges(rows.filter((r) => r.grain === g)));
+    // Marks of series that do not store a grain only need clearing.
+    const paired5m = await storeRanges(tx, '1h', await storedRanges(tx, '1h', r1h, await pairedSeries(tx, '1h', r1h)), { pairsOf: '5m' });
+    // A 5-min range inside this flush's hourly ranges is settled: either its series stores hours
+    // and the hourly read found its 5-min pairs, or no hour of it holds two points. Others are read.
+    const settled = (r: Range) => r1h.some((h) => h.sid === r.sid && h.b <= r.b && r.e <= h.e);
+    const with5m = new Set(r5m.map((r) => r.sid));
+    const paired = [...paired5m.filter((sid) => with5m.has(sid)), ...(await pairedSeries(tx, '5m', r5m.filter((r) => !settled(r))))];
+    await storeRanges(tx, '5m', await storedRanges(tx, '5m', r5m, paired));
+    await storeRanges(tx, '1d', r1d);
     await tx.query(
       `DELETE FROM aggregates_dirty d USING unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) AS mk(sid, g, b, token)
        WHERE d.series_id = mk.sid AND d.grain = mk.g AND d.bucket = mk.b AND d.token = mk.token`,
@@ -288,6 +337,25 @@ export async function flushAggregates(db: Db, limit = 5000): Promise<number> {
     );
     return rows.length;
   });
+}
+
+/** How many transactions flushAllAggregates() runs at once on PostgreSQL: one per core of the reference machine. */
+const FLUSH_PARTS = 2;
+
+/**
+ * Stores the buckets of every dirty mark (after a bulk import). On PostgreSQL the series are
+ * split in FLUSH_PARTS disjoint parts flushed in concurrent transactions, so the recompute uses
+ * every core (an INSERT ... SELECT gets no parallel workers); PGlite has one connection.
+ * Returns how many marks were stored.
+ */
+export async function flushAllAggregates(db: Db): Promise<number> {
+  const of = db.kind === 'pg' ? FLUSH_PARTS : 1;
+  const parts = Array.from({ length: of }, async (_, index) => {
+    let total = 0;
+    for (let n; (n = await flushAggregates(db, 5000, { index, of })) > 0; ) total += n;
+    return total;
+  });
+  return (await Promise.all(parts)).reduce((a, b) => a + b, 0);
 }
 
 /**

@@ -193,11 +193,14 @@ export async function stagedDuplicates(q: Queryable, stage: string, key: string[
 export async function recentLevels(q: Queryable, before: Array<{ seriesId: string; ts: Date }>, days: number): Promise<RecentLevel[]> {
   if (before.length === 0) return [];
   const { rows } = await q.query<RecentLevel>(
-    `SELECT b.sid AS "seriesId", count(*)::int AS n, avg(m.value) AS mean, coalesce(stddev_pop(m.value), 0) AS sd
+    // Each series' window read through the key: a join planned without statistics (a table just
+    // loaded) scanned every point, seconds per million before a bulk import could commit.
+    `SELECT b.sid AS "seriesId", r.n, r.mean, r.sd
      FROM unnest($1::text[], $2::timestamptz[]) AS b(sid, t0)
-     JOIN measurements m ON m.series_id = b.sid AND m.ts < b.t0 AND m.ts >= b.t0 - make_interval(days => $3::int)
-       AND m.quality IN ('ok', 'suspect')
-     GROUP BY b.sid`,
+     CROSS JOIN LATERAL (SELECT count(*)::int AS n, avg(m.value) AS mean, coalesce(stddev_pop(m.value), 0) AS sd
+       FROM measurements m WHERE m.series_id = b.sid AND m.ts < b.t0 AND m.ts >= b.t0 - make_interval(days => $3::int)
+         AND m.quality IN ('ok', 'suspect')) AS r
+     WHERE r.n > 0`,
     [before.map((b) => b.seriesId), before.map((b) => b.ts), days],
   );
   return rows;

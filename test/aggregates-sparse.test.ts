@@ -70,4 +70,32 @@ describe.each(backends)('aggregates of sparse series (%s)', (kind) => {
     await db.transaction((tx) => refreshAggregates(tx, { seriesIds: ['h'], from: new Date(T0), to: new Date(T0 + 24 * H) }));
     expect(await rows('measurements_1h')).toBe(50);
   });
+
+  // The flush finds 5-min pairs in its hourly read; a 5-min mark flushed apart from the hourly
+  // mark of its write (limit 1) is read on its own. Both must store the whole 5-min history.
+  it.each([5000, 1])('starts storing 5-min buckets on the deferred path once one holds two points (flush limit %i)', async (limit) => {
+    const M = 60_000;
+    const fiveMin = Array.from({ length: 24 * 12 }, (_, i) => ({ seriesId: 'h', ts: new Date(T0 + i * 5 * M), value: 10 + (i % 7) }));
+    await db.transaction((tx) => insertMeasurements(tx, fiveMin));
+    expect(await grains()).toEqual(['1h']);
+    const from = T0 + 24 * H;
+    const late = [0, 1, 2.5, 5, 7.5].map((m, i) => ({ ts: new Date(from + m * M), value: 20 + i }));
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO measurements (series_id, ts, value) SELECT 'h', unnest($1::timestamptz[]), unnest($2::float8[])`, [
+        late.map((p) => p.ts),
+        late.map((p) => p.value),
+      ]);
+      await markAggregates(tx, { seriesIds: ['h'], from: late[0].ts, to: late.at(-1)!.ts });
+    });
+    while ((await flushAggregates(db, limit)) > 0);
+    expect(await grains()).toEqual(['1h', '5m']);
+    const all = [...fiveMin.map((p) => ({ ts: p.ts.getTime(), value: p.value })), ...late.map((p) => ({ ts: p.ts.getTime(), value: p.value }))];
+    const byBucket = new Map<number, number[]>();
+    for (const p of all) byBucket.set(Math.floor(p.ts / (5 * M)) * 5 * M, [...(byBucket.get(Math.floor(p.ts / (5 * M)) * 5 * M) ?? []), p.value]);
+    const { rows: stored } = await db.query<{ bucket: Date; n: number; sum: number }>(`SELECT bucket, n, sum FROM measurements_5m WHERE series_id = 'h' ORDER BY bucket`);
+    expect(stored.map((r) => [r.bucket.getTime(), r.n, r.sum])).toEqual(
+      [...byBucket.entries()].sort(([a], [b]) => a - b).map(([b, v]) => [b, v.length, v.reduce((x, y) => x + y, 0)]),
+    );
+    expect(await rows('aggregates_dirty')).toBe(0);
+  });
 });

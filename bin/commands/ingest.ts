@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SCHEDULE_FORMAT } from '../../core/schedule.ts';
-import { ingestSchedules, scheduleCsvBatch } from '../../ingest/schedules/schedules.service.ts';
-import { scheduleRepository } from '../../store/schedules.repository.ts';
 import { z } from 'zod';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../../core/config.ts';
@@ -13,7 +11,7 @@ import { batchCounts, ingestCsvFile } from '../../ingest/csv/ingest-csv.ts';
 import { releaseQuarantine } from '../../ingest/csv/quarantine.ts';
 import { formatIssues } from '../../ingest/validate/issues.ts';
 import type { SuspectReport } from '../../ingest/validate/suspect.ts';
-import { flushAggregates } from '../../store/aggregates.ts';
+import { flushAllAggregates } from '../../store/aggregates.ts';
 import { ON_CONFLICT, type OnConflict } from '../../core/revision.ts';
 import { checkpointEmbedded, type Db } from '../../store/db.ts';
 import { openStore } from '../../store/open.ts';
@@ -22,8 +20,7 @@ import { isConnectionLost, isGridcastError } from '../../core/errors.ts';
 import { cliLog } from '../../core/log.ts';
 import { retryOnConnectionLoss } from '../../core/retry.ts';
 import { TRANSFER_COLUMNS } from '../../core/planned.ts';
-import { ingestTransfers, transferRowsFromCsv, type TransferIssue } from '../../ingest/planned/transfers.service.ts';
-import { transferIngestDeps } from '../lib/write-services.ts';
+import type { TransferIssue } from '../../ingest/planned/transfers.service.ts';
 
 export const summary = 'import a CSV file (measurements, weather, metering) as one validated batch; release a quarantined batch; import planned transfers';
 
@@ -147,15 +144,15 @@ async function ingestCsv(file: string, kind: CsvKind | undefined, onConflict: On
  * aggregates-flush job of `gridcast start` (or the next import) stores them.
  */
 async function storeAggregates(db: Db): Promise<number> {
-  let total = 0;
   try {
-    for (let n; (n = await retryOnConnectionLoss(() => flushAggregates(db))) > 0; ) total += n;
+    // Flushing is idempotent (it consumes marks), so a cut flush is simply run again.
+    return await retryOnConnectionLoss(() => flushAllAggregates(db));
   } catch (e) {
     if (!isConnectionLost(e)) throw e;
     // The rows are committed: a store that went away now only leaves buckets marked for later.
-    cliLog.warn({ stored: total, err: e.message }, 'the connection to the store was lost while storing aggregates: the rows are committed; the remaining marks are stored by the next command or gridcast start');
+    cliLog.warn({ err: e.message }, 'the connection to the store was lost while storing aggregates: the rows are committed; the remaining marks are stored by the next command or gridcast start');
+    return 0;
   }
-  return total;
 }
 
 /** The points marked suspect, as the batch report records them: how many, then the first ones. */
@@ -167,8 +164,14 @@ function suspectLines(what: string, s: SuspectReport): string {
   ].join('\n');
 }
 
+// Schedules and transfers are loaded by their sub-commands only: write-services brings in the
+// forecasting stack, seconds of start-up that an import of measurements would pay for nothing.
 async function ingestScheduleFile(file: string): Promise<number> {
   checkTextFile(file, 'schedule file', { gzip: false });
+  const [{ ingestSchedules, scheduleCsvBatch }, { scheduleRepository }] = await Promise.all([
+    import('../../ingest/schedules/schedules.service.ts'),
+    import('../../store/schedules.repository.ts'),
+  ]);
   const batch = scheduleCsvBatch(file, readFileSync(file), 'csv');
   const db = await openStore(loadConfig());
   try {
@@ -186,6 +189,10 @@ async function ingestScheduleFile(file: string): Promise<number> {
 
 async function ingestTransferFile(file: string): Promise<number> {
   checkTextFile(file, 'CSV file');
+  const [{ ingestTransfers, transferRowsFromCsv }, { transferIngestDeps }] = await Promise.all([
+    import('../../ingest/planned/transfers.service.ts'),
+    import('../lib/write-services.ts'),
+  ]);
   const rows = transferRowsFromCsv(readFileSync(file, 'utf8'));
   const db = await openStore(loadConfig());
   try {
