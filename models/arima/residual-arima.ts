@@ -18,13 +18,32 @@ export interface ResidualArimaParams {
   /** false skips the wasm and fits the AR least-squares model directly. */
   useWasm: boolean;
   /**
-   * How the wasm estimates each candidate: 'css' (conditional sum of squares, the criterion the
-   * orders are then compared on) or 'css-ml' (CSS then exact likelihood). With a daily seasonal AR
-   * term on half-hourly data the exact likelihood's state has 50 lags and one candidate takes ~5 s
-   * against ~0.1 s by CSS, for coefficients equal to about 0.01 (R's auto.arima searches by CSS on
-   * long series for the same reason: approximation = TRUE).
+   * The orders are searched by conditional sum of squares (CSS, the criterion they are compared
+   * on); the chosen order is then refitted by CSS then exact maximum likelihood ('css-ml', as R's
+   * arima does by default), or not ('css'), or when its exact likelihood is cheap ('auto': see
+   * refitsByMl). Exact ML uses the first values of the window that CSS conditions away and does
+   * not shrink the coefficients of a short window; its cost grows steeply with the state
+   * max(p + P·s, q + 1): a daily seasonal AR on half-hourly data (50 lags) took ~4 s per fit against
+   * ~0.1 s by CSS (R's auto.arima searches by CSS on long series for the same reason).
    */
-  estimation: 'css' | 'css-ml';
+  estimation: 'auto' | 'css' | 'css-ml';
+}
+
+export const ESTIMATIONS = ['auto', 'css', 'css-ml'] as const;
+
+/** Lags in the exact likelihood's state (ctsa's and R's Kalman filter) for an order. */
+export const mlStateSize = (o: ArmaOrder) => Math.max(o.p + o.P * o.s, o.q + 1);
+
+/**
+ * Largest state refitted by exact ML under 'auto'. A daily seasonal AR on hourly data (24 + p ≤ 27
+ * lags) is under it, on half-hourly (48 + p) and finer data above it; non-seasonal orders always are under it.
+ */
+export const ML_MAX_STATE = 32;
+
+/** Whether the chosen order is refitted by exact ML. */
+export function refitsByMl(order: ArmaOrder, estimation: ResidualArimaParams['estimation']): boolean {
+  if (estimation === 'auto') return mlStateSize(order) <= ML_MAX_STATE;
+  return estimation === 'css-ml';
 }
 
 export const MAX_WASM_POINTS = 8_000;
@@ -38,7 +57,7 @@ export const DEFAULT_RESIDUAL_ARIMA: ResidualArimaParams = {
   boundK: 4,
   boundSteps: 14 * 24,
   useWasm: true,
-  estimation: 'css',
+  estimation: 'auto',
 };
 
 export interface ResidualArimaFit {
@@ -46,9 +65,15 @@ export interface ResidualArimaFit {
   order: ArmaOrder;
   method: 'arima' | 'ar-ls' | 'none';
   aicc: number;
+  /** How the wasm ARIMA's coefficients were estimated ('css-ml': the CSS-chosen order refitted by exact ML); method 'arima' only. */
+  estimation?: 'css' | 'css-ml';
   /** Why the wasm ARIMA was not used, when it was not. */
   fallbackReason?: string;
 }
+
+/** ctsa's method codes (0 is exact ML from a zero start). */
+const CTSA_CSS_ML = 1;
+const CTSA_CSS = 2;
 
 /** The wasm fits run in long-lived workers: starting one (tsx loader, wasm compile) costs more CPU than a search. */
 const wasmWorkers = workerPool(new URL('./arima.pool-worker.ts', import.meta.url));
@@ -94,20 +119,26 @@ function prepare(residuals: Float64Array, p: ResidualArimaParams): Prepared {
   return { window, mean, sd };
 }
 
-/** The best converged, stable, invertible and bounded candidate by AICc. */
+/** A converged, stable, invertible and bounded candidate as a fit scored by CSS AICc; undefined otherwise. */
+function judge(w: Prepared, c: WasmCandidate, p: ResidualArimaParams, estimation: 'css' | 'css-ml'): ResidualArimaFit | undefined {
+  if (c.retval !== 1) return undefined;
+  const coef = toCoefficients(c);
+  if (!coef.phi.every(Number.isFinite) || !coef.theta.every(Number.isFinite) || !Number.isFinite(coef.mean)) return undefined;
+  if (!isStable(coef) || !invertible(coef.theta)) return undefined;
+  const ll = cssLogLik(w.window, coef);
+  const score = aicc(ll.loglik, c.order.p + c.order.q + c.order.P + 2, ll.n);
+  if (!Number.isFinite(score)) return undefined;
+  const state = conditionOn(w.window, coef, ll.sigma2);
+  if (!bounded(state, w.sd, w.mean, p)) return undefined;
+  return { state, order: c.order, method: 'arima', aicc: score, estimation };
+}
+
+/** The best candidate by AICc. */
 function select(w: Prepared, candidates: WasmCandidate[], p: ResidualArimaParams): ResidualArimaFit | undefined {
   let best: ResidualArimaFit | undefined;
   for (const c of candidates) {
-    if (c.retval !== 1) continue;
-    const coef = toCoefficients(c);
-    if (!coef.phi.every(Number.isFinite) || !coef.theta.every(Number.isFinite) || !Number.isFinite(coef.mean)) continue;
-    if (!isStable(coef) || !invertible(coef.theta)) continue;
-    const ll = cssLogLik(w.window, coef);
-    const score = aicc(ll.loglik, c.order.p + c.order.q + c.order.P + 2, ll.n);
-    if (!Number.isFinite(score) || (best && best.aicc <= score)) continue;
-    const state = conditionOn(w.window, coef, ll.sigma2);
-    if (!bounded(state, w.sd, w.mean, p)) continue;
-    best = { state, order: c.order, method: 'arima', aicc: score };
+    const fit = judge(w, c, p, 'css');
+    if (fit && !(best && best.aicc <= fit.aicc)) best = fit;
   }
   return best;
 }
@@ -133,26 +164,31 @@ export async function fitResidualArimaMany(residuals: Float64Array[], params: Pa
   const todo = prepared.map((w, i) => i).filter((i) => !prepared[i].done);
   for (let b = 0; b < todo.length; b += batchSize) {
     const batch = todo.slice(b, b + batchSize);
+    const series = batch.map((i) => Array.from(prepared[i].window, (v) => (Number.isFinite(v) ? v : prepared[i].mean)));
+    const fitBatch = (idx: number[], ordersOf: (k: number) => ArmaOrder[], method: number) =>
+      wasmWorkers.run<WasmCandidate[][]>({ series: idx.map((k) => series[k]), orders: idx.map(ordersOf), method, optimizer: 6 } satisfies WasmBatchInput, p.timeoutMs * idx.length);
     let candidates: WasmCandidate[][] | undefined;
     let reason = 'arima disabled';
     if (p.useWasm) {
       try {
-        const input: WasmBatchInput = {
-          series: batch.map((i) => Array.from(prepared[i].window, (v) => (Number.isFinite(v) ? v : prepared[i].mean))),
-          orders: orders(p),
-          // ctsa's method codes: 0 exact ML, 1 CSS then ML, 2 CSS.
-          method: p.estimation === 'css' ? 2 : 1,
-          optimizer: 6,
-        };
-        candidates = await wasmWorkers.run<WasmCandidate[][]>(input, p.timeoutMs * batch.length);
+        candidates = await fitBatch(batch.map((_, k) => k), () => orders(p), CTSA_CSS);
       } catch (e) {
         reason = `arima: ${(e as Error).message}`;
       }
     }
+    const chosen = batch.map((i, k) => candidates && select(prepared[i], candidates[k], p));
+    const refit = batch.map((_, k) => k).filter((k) => chosen[k] && refitsByMl(chosen[k]!.order, p.estimation));
+    if (refit.length) {
+      // A failed, timed-out or unusable exact-ML refit keeps the CSS fit: it is a refinement, not a fallback.
+      const ml = await fitBatch(refit, (k) => [chosen[k]!.order], CTSA_CSS_ML).catch(() => undefined);
+      refit.forEach((k, j) => {
+        const better = ml && judge(prepared[batch[k]], ml[j][0], p, 'css-ml');
+        if (better) chosen[k] = better;
+      });
+    }
     batch.forEach((i, k) => {
       const w = prepared[i];
-      const best = candidates && select(w, candidates[k], p);
-      out[i] = best ?? fitArFallback(w.window, w.sd, w.mean, p, candidates ? 'arima: no converged, stable and bounded order' : reason);
+      out[i] = chosen[k] ?? fitArFallback(w.window, w.sd, w.mean, p, candidates ? 'arima: no converged, stable and bounded order' : reason);
     });
   }
   return out;
