@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable, psiWeights } from './arma.ts';
-import { fitResidualArima, fitResidualArimaMany, ML_MAX_STATE, refitsByMl } from './residual-arima.ts';
+import { fitResidualArima, fitResidualArimaMany, ML_MAX_STATE, refitBestFirst, refitsByMl, type ResidualArimaFit } from './residual-arima.ts';
+import type { ArmaOrder } from './wasm-fit.ts';
 import { expandSeasonalAr, fitWasmCandidates } from './wasm-fit.ts';
 
 interface RReference {
@@ -195,5 +196,32 @@ describe('fitResidualArima', () => {
     expect(fit.method).toBe('arima');
     expect(fit.order.P).toBe(1);
     expect(fit.estimation).toBe('css');
+  });
+
+  it('keeps the first usable exact-ML refit, best CSS order first, as auto.arima does after its approximate search', async () => {
+    const css = (order: ArmaOrder, aicc: number): ResidualArimaFit => ({ state: { phi: new Float64Array(0), theta: new Float64Array(0), mean: 0, sigma2: 1, tailY: new Float64Array(0), tailE: new Float64Array(0) }, order, method: 'arima', aicc, estimation: 'css' });
+    const hourlySeasonal = { p: 2, q: 1, P: 1, s: 24 };
+    const halfHourlySeasonal = { p: 2, q: 1, P: 1, s: 48 };
+    const ar3 = { p: 3, q: 0, P: 0, s: 0 };
+    const ar1 = { p: 1, q: 0, P: 0, s: 0 };
+    const ranks = [
+      [css(hourlySeasonal, 1), css(ar3, 2), css(ar1, 3)], // the seasonal refit diverges: AR(3) by ML
+      [css(halfHourlySeasonal, 1), css(ar3, 2)], // too large for exact ML: kept as CSS fitted it
+      [css(ar3, 1), css(ar1, 2)], // every refit rejected: the CSS best
+      [],
+    ];
+    const asked: string[] = [];
+    const chosen = await refitBestFirst(ranks, 'auto', async (picks) => {
+      asked.push(picks.map(({ k, order }) => `${k}:${order.p}${order.q}${order.P}`).join(' '));
+      return picks.map(({ k, order }) => (k === 0 && order.P === 0 ? { ...css(order, 0), estimation: 'css-ml' as const } : undefined));
+    });
+    expect(asked).toEqual(['0:211 2:300', '0:300 2:100']);
+    expect(chosen[0]).toMatchObject({ order: ar3, estimation: 'css-ml' });
+    expect(chosen[1]).toBe(ranks[1][0]);
+    expect(chosen[2]).toBe(ranks[2][0]);
+    expect(chosen[3]).toBeUndefined();
+    // 'css' refits nothing; a failed refit worker keeps the CSS best
+    expect(await refitBestFirst(ranks, 'css', () => Promise.reject(new Error('not called')))).toEqual(ranks.map((r) => r[0]));
+    expect(await refitBestFirst(ranks, 'css-ml', () => Promise.reject(new Error('worker timed out')))).toEqual(ranks.map((r) => r[0]));
   });
 });

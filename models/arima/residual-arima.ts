@@ -133,14 +133,48 @@ function judge(w: Prepared, c: WasmCandidate, p: ResidualArimaParams, estimation
   return { state, order: c.order, method: 'arima', aicc: score, estimation };
 }
 
-/** The best candidate by AICc. */
-function select(w: Prepared, candidates: WasmCandidate[], p: ResidualArimaParams): ResidualArimaFit | undefined {
-  let best: ResidualArimaFit | undefined;
-  for (const c of candidates) {
-    const fit = judge(w, c, p, 'css');
-    if (fit && !(best && best.aicc <= fit.aicc)) best = fit;
+/** The usable candidates, best CSS AICc first. */
+function ranked(w: Prepared, candidates: WasmCandidate[], p: ResidualArimaParams): ResidualArimaFit[] {
+  return candidates.flatMap((c) => judge(w, c, p, 'css') ?? []).sort((a, b) => a.aicc - b.aicc);
+}
+
+/**
+ * The fit kept for each series from its usable CSS fits ranked best first (`ranks[k]`), as
+ * auto.arima does after an approximate search: the orders are refitted by exact ML best-first and
+ * the first usable refit is kept. A refit that fails to converge, or gives an unstable or exploding
+ * model, is evidence against its order (on GEFCom2012 such a daily seasonal AR diverged to
+ * φ₁ + φ₂ ≈ 1.7). An order whose state is too large for exact ML (see refitsByMl) is kept as CSS
+ * fitted it; with every refit rejected, or the refit worker failed, the CSS search's best is kept.
+ * `refit` fits one order for each of several series and gives each usable fit or undefined.
+ */
+export async function refitBestFirst(
+  ranks: ResidualArimaFit[][],
+  estimation: ResidualArimaParams['estimation'],
+  refit: (picks: { k: number; order: ArmaOrder }[]) => Promise<(ResidualArimaFit | undefined)[]>,
+): Promise<(ResidualArimaFit | undefined)[]> {
+  const chosen = new Array<ResidualArimaFit | undefined>(ranks.length);
+  const next = new Array<number>(ranks.length).fill(0);
+  for (;;) {
+    const picks = ranks.flatMap((r, k) => {
+      if (chosen[k] || next[k] >= r.length) return [];
+      if (refitsByMl(r[next[k]].order, estimation)) return [{ k, order: r[next[k]].order }];
+      chosen[k] = r[next[k]];
+      return [];
+    });
+    if (picks.length === 0) break;
+    let fits: (ResidualArimaFit | undefined)[];
+    try {
+      fits = await refit(picks);
+    } catch {
+      // A worker that failed or timed out says nothing against the orders.
+      break;
+    }
+    picks.forEach(({ k }, j) => {
+      if (fits[j]) chosen[k] = fits[j];
+      else next[k]++;
+    });
   }
-  return best;
+  return ranks.map((r, k) => chosen[k] ?? r[0]);
 }
 
 /**
@@ -165,27 +199,22 @@ export async function fitResidualArimaMany(residuals: Float64Array[], params: Pa
   for (let b = 0; b < todo.length; b += batchSize) {
     const batch = todo.slice(b, b + batchSize);
     const series = batch.map((i) => Array.from(prepared[i].window, (v) => (Number.isFinite(v) ? v : prepared[i].mean)));
-    const fitBatch = (idx: number[], ordersOf: (k: number) => ArmaOrder[], method: number) =>
-      wasmWorkers.run<WasmCandidate[][]>({ series: idx.map((k) => series[k]), orders: idx.map(ordersOf), method, optimizer: 6 } satisfies WasmBatchInput, p.timeoutMs * idx.length);
+    const fitBatch = (idx: number[], ordersOf: ArmaOrder[][], method: number) =>
+      wasmWorkers.run<WasmCandidate[][]>({ series: idx.map((k) => series[k]), orders: ordersOf, method, optimizer: 6 } satisfies WasmBatchInput, p.timeoutMs * idx.length);
     let candidates: WasmCandidate[][] | undefined;
     let reason = 'arima disabled';
     if (p.useWasm) {
       try {
-        candidates = await fitBatch(batch.map((_, k) => k), () => orders(p), CTSA_CSS);
+        candidates = await fitBatch(batch.map((_, k) => k), batch.map(() => orders(p)), CTSA_CSS);
       } catch (e) {
         reason = `arima: ${(e as Error).message}`;
       }
     }
-    const chosen = batch.map((i, k) => candidates && select(prepared[i], candidates[k], p));
-    const refit = batch.map((_, k) => k).filter((k) => chosen[k] && refitsByMl(chosen[k]!.order, p.estimation));
-    if (refit.length) {
-      // A failed, timed-out or unusable exact-ML refit keeps the CSS fit: it is a refinement, not a fallback.
-      const ml = await fitBatch(refit, (k) => [chosen[k]!.order], CTSA_CSS_ML).catch(() => undefined);
-      refit.forEach((k, j) => {
-        const better = ml && judge(prepared[batch[k]], ml[j][0], p, 'css-ml');
-        if (better) chosen[k] = better;
-      });
-    }
+    const ranks = batch.map((i, k) => (candidates ? ranked(prepared[i], candidates[k], p) : []));
+    const chosen = await refitBestFirst(ranks, p.estimation, async (picks) => {
+      const ml = await fitBatch(picks.map((x) => x.k), picks.map((x) => [x.order]), CTSA_CSS_ML);
+      return picks.map((x, j) => judge(prepared[batch[x.k]], ml[j][0], p, 'css-ml'));
+    });
     batch.forEach((i, k) => {
       const w = prepared[i];
       out[i] = chosen[k] ?? fitArFallback(w.window, w.sd, w.mean, p, candidates ? 'arima: no converged, stable and bounded order' : reason);
