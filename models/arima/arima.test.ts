@@ -198,16 +198,17 @@ describe('fitResidualArima', () => {
     expect(fit.estimation).toBe('css');
   });
 
-  it('keeps the first usable exact-ML refit, best CSS order first, as auto.arima does after its approximate search', async () => {
+  it('keeps the first usable exact-ML refit, best CSS order first (then orders with an AR part), as auto.arima does after its approximate search', async () => {
     const css = (order: ArmaOrder, aicc: number): ResidualArimaFit => ({ state: { phi: new Float64Array(0), theta: new Float64Array(0), mean: 0, sigma2: 1, tailY: new Float64Array(0), tailE: new Float64Array(0) }, order, method: 'arima', aicc, estimation: 'css' });
     const hourlySeasonal = { p: 2, q: 1, P: 1, s: 24 };
     const halfHourlySeasonal = { p: 2, q: 1, P: 1, s: 48 };
     const ar3 = { p: 3, q: 0, P: 0, s: 0 };
     const ar1 = { p: 1, q: 0, P: 0, s: 0 };
+    const ma1 = { p: 0, q: 1, P: 0, s: 0 };
     const ranks = [
-      [css(hourlySeasonal, 1), css(ar3, 2), css(ar1, 3)], // the seasonal refit diverges: AR(3) by ML
+      [css(hourlySeasonal, 1), css(ma1, 1.5), css(ar3, 2), css(ar1, 3)], // the seasonal refit diverges: AR(3) by ML, the pure MA skipped
       [css(halfHourlySeasonal, 1), css(ar3, 2)], // too large for exact ML: kept as CSS fitted it
-      [css(ar3, 1), css(ar1, 2)], // every refit rejected: the CSS best
+      [css(ar3, 1), css(ar1, 2), css(ma1, 3)], // every refit rejected: the CSS best
       [],
     ];
     const asked: string[] = [];
