@@ -34,8 +34,9 @@ export interface GamArimaParams {
    */
   online: 'kalman' | 'off';
   /**
-   * How the ARIMA's chosen order is estimated (see ResidualArimaParams.estimation): 'auto' refits it
-   * by exact ML when its state is small (hourly data), 'css' never, 'css-ml' always.
+   * Which of the ARIMA's CSS-searched orders are refitted by exact ML (see
+   * ResidualArimaParams.estimation): 'auto' those with a small state (hourly data with its daily
+   * seasonal AR, not half-hourly), 'css' none, 'css-ml' all.
    */
   arimaEstimation: z.infer<typeof EstimationSchema>;
 }

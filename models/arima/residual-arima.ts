@@ -19,12 +19,11 @@ export interface ResidualArimaParams {
   useWasm: boolean;
   /**
    * The orders are searched by conditional sum of squares (CSS, the criterion they are compared
-   * on); the chosen order is then refitted by CSS then exact maximum likelihood ('css-ml', as R's
-   * arima does by default), or not ('css'), or when its exact likelihood is cheap ('auto': see
-   * refitsByMl). Exact ML uses the first values of the window that CSS conditions away and does
-   * not shrink the coefficients of a short window; its cost grows steeply with the state
-   * max(p + P·s, q + 1): a daily seasonal AR on half-hourly data (50 lags) took ~4 s per fit against
-   * ~0.1 s by CSS (R's auto.arima searches by CSS on long series for the same reason).
+   * on), then refitted by CSS then exact maximum likelihood best-first (see refitBestFirst):
+   * 'css-ml' refits any order, 'css' none, 'auto' those whose exact likelihood is cheap (see
+   * refitsByMl). Its cost grows steeply with the state max(p + P·s, q + 1): a daily seasonal AR on
+   * half-hourly data (50 lags) took ~4 s of CPU per fit against ~0.1 s by CSS (R's auto.arima
+   * searches by CSS on long series for the same reason), on hourly data (26 lags) ~1.1 s.
    */
   estimation: 'auto' | 'css' | 'css-ml';
 }
@@ -40,7 +39,7 @@ export const mlStateSize = (o: ArmaOrder) => Math.max(o.p + o.P * o.s, o.q + 1);
  */
 export const ML_MAX_STATE = 32;
 
-/** Whether the chosen order is refitted by exact ML. */
+/** Whether an order is refitted by exact ML after the CSS search. */
 export function refitsByMl(order: ArmaOrder, estimation: ResidualArimaParams['estimation']): boolean {
   if (estimation === 'auto') return mlStateSize(order) <= ML_MAX_STATE;
   return estimation === 'css-ml';
