@@ -68,6 +68,10 @@ describe('gam-arima (profile as the base until the GAM lands)', () => {
     expect(f.mean.every(Number.isFinite)).toBe(true);
   });
 
+  it('rejects an unknown arimaEstimation', () => {
+    expect(() => createGamArimaForecaster(base, { arimaEstimation: 'ml' as 'css' })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', message: expect.stringMatching(/auto, css, css-ml/) }));
+  });
+
   it('passes the base errors through and never outputs NaN on degenerate series', async () => {
     const model = createGamArimaForecaster(createProfileForecaster(), { dailySeasonalAr: false });
     await expect(model.fit([slice(s, 0, 3 * DAY)])).rejects.toMatchObject({ code: 'HISTORY_TOO_SHORT' });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GridcastError } from '../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type ForecasterSpec, type FittedForecaster, type ModelArtifact, type Series, type TermContributions } from '../core/types.ts';
 import { armaForecast, conditionOn, innovations, type ArmaState } from './arima/arma.ts';
-import { fitResidualArimaMany, MAX_WASM_POINTS, type ResidualArimaFit, type ResidualArimaParams } from './arima/residual-arima.ts';
+import { ESTIMATIONS, fitResidualArimaMany, MAX_WASM_POINTS, type ResidualArimaFit, type ResidualArimaParams } from './arima/residual-arima.ts';
 import type { ArmaOrder } from './arima/wasm-fit.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts';
 import { continueOnline, fromMsFor, horizonShift, startOnline, type OnlineState } from './online/term-adaptation.ts';
@@ -33,9 +33,16 @@ export interface GamArimaParams {
    * without refitting the base; the ARIMA models the adapted residuals. Needs a base with terms (the GAM).
    */
   online: 'kalman' | 'off';
+  /**
+   * Which of the ARIMA's CSS-searched orders are refitted by exact ML (see
+   * ResidualArimaParams.estimation): 'auto' those with a small state (hourly data with its daily
+   * seasonal AR, not half-hourly), 'css' none, 'css-ml' all.
+   */
+  arimaEstimation: z.infer<typeof EstimationSchema>;
 }
 
 const OnlineSchema = z.enum(['kalman', 'off']);
+const EstimationSchema = z.enum(ESTIMATIONS);
 
 export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   windowDays: 42,
@@ -46,6 +53,7 @@ export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   quantileDays: 2,
   refitArimaOnCondition: true,
   online: 'off',
+  arimaEstimation: 'auto',
 };
 
 interface SeriesArma {
@@ -82,6 +90,9 @@ export function createGamArimaForecaster(base: Forecaster, params: Partial<Omit<
   const p: GamArimaParams = { ...DEFAULT_GAM_ARIMA, ...params, base: base.spec as ForecasterSpec };
   const online = OnlineSchema.safeParse(p.online);
   if (!online.success) throw new GridcastError('INVALID_PARAMS', `gam-arima parameter online must be 'kalman' or 'off', got ${JSON.stringify(p.online)}`, { online: p.online });
+  if (!EstimationSchema.safeParse(p.arimaEstimation).success) {
+    throw new GridcastError('INVALID_PARAMS', `gam-arima parameter arimaEstimation must be one of ${ESTIMATIONS.join(', ')}, got ${JSON.stringify(p.arimaEstimation)}`, { arimaEstimation: p.arimaEstimation });
+  }
   const spec = { kind: KIND, version: VERSION, params: p };
   return {
     spec,
@@ -154,6 +165,7 @@ function residualParams(stepSec: number, p: GamArimaParams): Partial<ResidualAri
     seasonalLags: p.dailySeasonalAr && perDay <= 96 ? [perDay] : [],
     timeoutMs: p.timeoutMs,
     boundSteps: 14 * perDay,
+    estimation: p.arimaEstimation,
   };
 }
 
@@ -308,7 +320,8 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
 export function gamArimaFromArtifact(a: ModelArtifact, loadBase: (a: ModelArtifact) => FittedForecaster): FittedForecaster<GamArimaParams> {
   const { base, series } = openArtifact<State>(a, KIND, VERSION, READABLE);
   const params = a.spec.params as GamArimaParams;
-  return fitted({ ...params, online: params.online ?? 'off' }, loadBase(base), series, a.trainWindow, a.dataHash);
+  // Artifacts from before arimaEstimation refit their ARIMA (at condition()) with today's default.
+  return fitted({ ...params, online: params.online ?? 'off', arimaEstimation: params.arimaEstimation ?? DEFAULT_GAM_ARIMA.arimaEstimation }, loadBase(base), series, a.trainWindow, a.dataHash);
 }
 
 /** The artifact of the base model under the ARIMA (a GAM by default): what explains the level. */

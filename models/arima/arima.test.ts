@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable } from './arma.ts';
-import { fitResidualArima, fitResidualArimaMany } from './residual-arima.ts';
+import { armaForecast, conditionOn, cssLogLik, fitArLeastSquares, isStable, psiWeights } from './arma.ts';
+import { fitResidualArima, fitResidualArimaMany, ML_MAX_STATE, refitBestFirst, refitsByMl, type ResidualArimaFit } from './residual-arima.ts';
+import type { ArmaOrder } from './wasm-fit.ts';
 import { expandSeasonalAr, fitWasmCandidates } from './wasm-fit.ts';
 
 interface RReference {
@@ -21,6 +22,39 @@ function simulateAr(n: number, phi: number[], seed = 7): Float64Array {
     out[t] = e + phi.reduce((acc, c, i) => acc + (t > i ? c * out[t - 1 - i] : 0), 0);
   }
   return out;
+}
+
+/**
+ * Exact Gaussian log-likelihood of an ARMA with its variance profiled out, from the autocovariance
+ * matrix (psi weights) by Cholesky: slow, independent of the wasm's Kalman filter, for short series.
+ */
+function exactLogLik(y: Float64Array, c: { phi: Float64Array; theta: Float64Array; mean: number }): number {
+  const n = y.length;
+  const psi = psiWeights(c, 5000);
+  const gamma = Float64Array.from({ length: n }, (_, k) => {
+    let v = 0;
+    for (let j = 0; j + k < psi.length; j++) v += psi[j] * psi[j + k];
+    return v;
+  });
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = gamma[i - j];
+      for (let r = 0; r < j; r++) v -= l[i * n + r] * l[j * n + r];
+      l[i * n + j] = i === j ? Math.sqrt(v) : v / l[j * n + j];
+    }
+  }
+  const z = new Float64Array(n);
+  let logDet = 0;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    let v = y[i] - c.mean;
+    for (let r = 0; r < i; r++) v -= l[i * n + r] * z[r];
+    z[i] = v / l[i * n + i];
+    logDet += 2 * Math.log(l[i * n + i]);
+    ss += z[i] * z[i];
+  }
+  return -0.5 * (n * Math.log((2 * Math.PI * ss) / n) + logDet + n);
 }
 
 describe('ARMA against R forecast::Arima (fixture made by __fixtures__/make-r-reference.R)', () => {
@@ -126,5 +160,69 @@ describe('fitResidualArima', () => {
     const fits = await fitResidualArimaMany([simulateAr(1000, [0.6]), new Float64Array(800).fill(1), simulateAr(900, [0.3, 0.3], 3)], { seasonalLags: [], batchSize: 2 });
     expect(fits.map((f) => f.method)).toEqual(['arima', 'none', 'arima']);
     expect(fits[0].state.phi[0]).toBeCloseTo(0.6, 1);
+  });
+
+  it('refits the chosen order by exact ML when its state is small: a higher exact likelihood than CSS', async () => {
+    // A short window: the values CSS conditions away and its small-sample bias matter.
+    const x = simulateAr(120, [0.7], 11);
+    for (let t = 0; t < x.length; t++) x[t] += 5;
+    const css = await fitResidualArima(x, { seasonalLags: [], maxP: 1, maxQ: 0, estimation: 'css' });
+    const ml = await fitResidualArima(x, { seasonalLags: [], maxP: 1, maxQ: 0, estimation: 'auto' });
+    expect(css.estimation).toBe('css');
+    expect(ml.estimation).toBe('css-ml');
+    expect(ml.order).toEqual(css.order);
+    expect(ml.state.phi[0]).not.toBe(css.state.phi[0]);
+    const llMl = exactLogLik(x, ml.state);
+    const llCss = exactLogLik(x, css.state);
+    expect(llMl).toBeGreaterThanOrEqual(llCss - 1e-6);
+    // and the CSS coefficients maximise the CSS likelihood, not the exact one
+    expect(cssLogLik(x, css.state).loglik).toBeGreaterThanOrEqual(cssLogLik(x, ml.state).loglik - 1e-6);
+  });
+
+  it("'auto' refits by exact ML hourly orders with a daily seasonal AR and every non-seasonal order, not half-hourly seasonal ones", () => {
+    expect(refitsByMl({ p: 2, q: 1, P: 1, s: 24 }, 'auto')).toBe(true);
+    expect(refitsByMl({ p: 3, q: 2, P: 1, s: 24 }, 'auto')).toBe(true);
+    expect(refitsByMl({ p: 2, q: 1, P: 1, s: 48 }, 'auto')).toBe(false);
+    expect(refitsByMl({ p: 2, q: 1, P: 1, s: 96 }, 'auto')).toBe(false);
+    expect(refitsByMl({ p: 3, q: 2, P: 0, s: 0 }, 'auto')).toBe(true);
+    expect(refitsByMl({ p: 0, q: ML_MAX_STATE, P: 0, s: 0 }, 'auto')).toBe(false);
+    expect(refitsByMl({ p: 2, q: 1, P: 1, s: 48 }, 'css-ml')).toBe(true);
+    expect(refitsByMl({ p: 1, q: 0, P: 0, s: 0 }, 'css')).toBe(false);
+  });
+
+  it('fits a half-hourly window with a daily seasonal AR by CSS only under auto', async () => {
+    const x = simulateAr(42 * 48, [0.7, -0.2, ...new Array(45).fill(0), 0.4], 5);
+    const fit = await fitResidualArima(x, { seasonalLags: [48], boundSteps: 14 * 48 });
+    expect(fit.method).toBe('arima');
+    expect(fit.order.P).toBe(1);
+    expect(fit.estimation).toBe('css');
+  });
+
+  it('keeps the first usable exact-ML refit, best CSS order first (then orders with an AR part), as auto.arima does after its approximate search', async () => {
+    const css = (order: ArmaOrder, aicc: number): ResidualArimaFit => ({ state: { phi: new Float64Array(0), theta: new Float64Array(0), mean: 0, sigma2: 1, tailY: new Float64Array(0), tailE: new Float64Array(0) }, order, method: 'arima', aicc, estimation: 'css' });
+    const hourlySeasonal = { p: 2, q: 1, P: 1, s: 24 };
+    const halfHourlySeasonal = { p: 2, q: 1, P: 1, s: 48 };
+    const ar3 = { p: 3, q: 0, P: 0, s: 0 };
+    const ar1 = { p: 1, q: 0, P: 0, s: 0 };
+    const ma1 = { p: 0, q: 1, P: 0, s: 0 };
+    const ranks = [
+      [css(hourlySeasonal, 1), css(ma1, 1.5), css(ar3, 2), css(ar1, 3)], // the seasonal refit diverges: AR(3) by ML, the pure MA skipped
+      [css(halfHourlySeasonal, 1), css(ar3, 2)], // too large for exact ML: kept as CSS fitted it
+      [css(ar3, 1), css(ar1, 2), css(ma1, 3)], // every refit rejected: the CSS best
+      [],
+    ];
+    const asked: string[] = [];
+    const chosen = await refitBestFirst(ranks, 'auto', async (picks) => {
+      asked.push(picks.map(({ k, order }) => `${k}:${order.p}${order.q}${order.P}`).join(' '));
+      return picks.map(({ k, order }) => (k === 0 && order.P === 0 ? { ...css(order, 0), estimation: 'css-ml' as const } : undefined));
+    });
+    expect(asked).toEqual(['0:211 2:300', '0:300 2:100']);
+    expect(chosen[0]).toMatchObject({ order: ar3, estimation: 'css-ml' });
+    expect(chosen[1]).toBe(ranks[1][0]);
+    expect(chosen[2]).toBe(ranks[2][0]);
+    expect(chosen[3]).toBeUndefined();
+    // 'css' refits nothing; a failed refit worker keeps the CSS best
+    expect(await refitBestFirst(ranks, 'css', () => Promise.reject(new Error('not called')))).toEqual(ranks.map((r) => r[0]));
+    expect(await refitBestFirst(ranks, 'css-ml', () => Promise.reject(new Error('worker timed out')))).toEqual(ranks.map((r) => r[0]));
   });
 });

@@ -28,10 +28,10 @@ export interface WasmFitInput {
   optimizer: number;
 }
 
-/** Several series in one worker: a worker start costs about as much as a dozen fits. */
+/** Several series in one worker call; `orders[i]` are the orders fitted to `series[i]`. */
 export interface WasmBatchInput {
   series: number[][];
-  orders: ArmaOrder[];
+  orders: ArmaOrder[][];
   method: number;
   optimizer: number;
 }
@@ -65,7 +65,7 @@ function loadArima(): { ARIMA: new (o: object) => ArimaInstance; m: ArimaModule 
 }
 
 export function fitWasmBatch(input: WasmBatchInput): WasmCandidate[][] {
-  return input.series.map((values) => fitWasmCandidates({ values, orders: input.orders, method: input.method, optimizer: input.optimizer }));
+  return input.series.map((values, i) => fitWasmCandidates({ values, orders: input.orders[i], method: input.method, optimizer: input.optimizer }));
 }
 
 /** sarimax_set starts after 16 bytes of the wrapper; offsets in 4-byte words from there. */
