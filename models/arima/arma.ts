@@ -118,16 +118,21 @@ export function armaForecast(s: ArmaState, h: number): { mean: Float64Array; var
 }
 
 /**
- * AR stationarity check without root finding: the impulse response of a stationary AR decays,
- * so psi weights over a long stretch must shrink well below their early size.
+ * AR stationarity by the step-down (reverse Durbin–Levinson, Schur–Cohn) recursion: stationary iff
+ * every partial autocorrelation lies strictly inside (−1, 1). Exact at any order, so an expanded
+ * daily seasonal AR (26 or 50 lags) is judged as its factors are.
  */
 export function isStable(c: ArmaCoefficients): boolean {
-  const arOnly = { phi: c.phi, theta: new Float64Array(0), mean: 0 };
-  const n = Math.max(200, 20 * c.phi.length);
-  const psi = psiWeights(arOnly, n);
-  let tail = 0;
-  for (let j = n - c.phi.length - 10; j < n; j++) tail = Math.max(tail, Math.abs(psi[j]));
-  return psi.every(Number.isFinite) && tail < 1e-3;
+  if (!c.phi.every(Number.isFinite)) return false;
+  let a = Array.from(c.phi);
+  for (let k = a.length; k >= 1; k--) {
+    const r = a[k - 1];
+    if (!(Math.abs(r) < 1)) return false;
+    const next = new Array<number>(k - 1);
+    for (let i = 1; i < k; i++) next[i - 1] = (a[i - 1] + r * a[k - i - 1]) / (1 - r * r);
+    a = next;
+  }
+  return true;
 }
 
 /**
