@@ -76,7 +76,9 @@ export async function run(args: string[]): Promise<number> {
       stats.handlerMs += ms;
       console.log(`job ${ref.token}:${ref.key} ${outcome} ${Math.round(ms)} ms`);
     });
-    console.log(`worker ${me.id} ready (queue schema ${q.schema})`);
+    const ready = process.cpuUsage();
+    // The CPU spent starting (loading the code), so a bench can tell it from the jobs' CPU.
+    console.log(`worker ${me.id} ready (queue schema ${q.schema}) cpu_ms=${Math.round((ready.user + ready.system) / 1000)}`);
     const signal = await stopped;
     console.log(`worker ${me.id} stopping on ${signal}: finishing the job under way`);
   } finally {

@@ -42,8 +42,8 @@ export interface QueueRunnerOptions {
   log?: Log;
 }
 
-/** Kept before the run's deadline for reconciling and storing: a tenth of the time left, at most a minute. */
-const deadlineMargin = (leftMs: number) => Math.min(60_000, leftMs / 10);
+/** Kept before the run's deadline for reconciling and storing: a tenth of the time left, at least 2 s, at most a minute. */
+const deadlineMargin = (leftMs: number) => Math.min(60_000, Math.max(2000, leftMs / 10));
 
 export const ctxOf = (job: Pick<GroupsJob, 'horizonSteps' | 'levels' | 'holidays'>): GroupContext => ({
   horizonSteps: job.horizonSteps,
