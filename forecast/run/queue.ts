@@ -51,6 +51,8 @@ export const ctxOf = (job: Pick<GroupsJob, 'horizonSteps' | 'levels' | 'holidays
   ...(job.holidays ? { holidays: job.holidays } : {}),
 });
 
+const PUT_CHUNK = 50;
+
 const kindOf = (g: PreparedGroup) => ('champion' in g.plan ? g.plan.champion : g.plan.fit.kind);
 
 export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
@@ -64,10 +66,13 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
     const out = new Map<string, SeriesForecast[]>();
     const t0 = now();
     const until = deadline ? deadline.getTime() - deadlineMargin(deadline.getTime() - t0) : t0 + o.runTimeoutSec * 1000;
-    await o.shares.put(token, [...groups].map(([key, g]) => ({ key, input: serialize({ ...job, groups: [g] } satisfies GroupsJob) })));
+    const keys = [...groups.keys()];
     const jobIds = new Map<string, string>();
     try {
-      const keys = [...groups.keys()];
+      // Serialised a chunk at a time: a share of a champion with two years of history is about a megabyte.
+      for (let i = 0; i < keys.length; i += PUT_CHUNK) {
+        await o.shares.put(token, keys.slice(i, i + PUT_CHUNK).map((key) => ({ key, input: serialize({ ...job, groups: [groups.get(key)!] } satisfies GroupsJob) })));
+      }
       const ids = await o.queue.send(keys.map((key): ShareRef => ({ token, key })), { expireInSeconds: o.jobTimeoutSec, retryLimit: o.retryLimit });
       keys.forEach((k, i) => jobIds.set(k, ids[i]));
       o.log?.info({ token, jobs: keys.length }, 'run shares queued');
