@@ -64,6 +64,8 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
     const token = randomUUID();
     const groups = new Map(job.groups.map((g) => [g.series[0].history.id, g]));
     const out = new Map<string, SeriesForecast[]>();
+    /** Shares a worker answered: every other job is withdrawn when the run stops waiting. */
+    const answered = new Set<string>();
     const t0 = now();
     const until = deadline ? deadline.getTime() - deadlineMargin(deadline.getTime() - t0) : t0 + o.runTimeoutSec * 1000;
     const keys = [...groups.keys()];
@@ -83,6 +85,7 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
         if (signal?.aborted) throw new GridcastError('WORKER_ABORTED', 'the run was cancelled while its jobs were queued');
         for (const a of await o.shares.takeAnswers(token)) {
           if (out.has(a.key) || !groups.has(a.key)) continue;
+          answered.add(a.key);
           if (a.output) out.set(a.key, deserialize(a.output) as SeriesForecast[]);
           else await fail(a.key, new GridcastError('JOB_FAILED', `worker ${a.worker ?? '?'} could not run the job: ${a.error ?? 'no answer'}`));
         }
@@ -103,8 +106,9 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
             const rest = pending();
             o.log?.warn({ token, jobs: rest.length }, 'no worker left in the pool: the remaining shares run here');
             await o.queue.cancel(rest.map((k) => jobIds.get(k)!));
+            const keyOf = new Map(rest.flatMap((k) => groups.get(k)!.series.map((s): [string, string] => [s.history.id, k])));
             for (const r of await o.local({ ...job, groups: rest.map((k) => groups.get(k)!) }, signal)) {
-              const key = rest.find((k) => groups.get(k)!.series.some((s) => s.history.id === r.id))!;
+              const key = keyOf.get(r.id)!;
               out.set(key, [...(out.get(key) ?? []), r]);
             }
             break;
@@ -119,7 +123,7 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
       if (signal?.aborted) throw new GridcastError('WORKER_ABORTED', 'the run was cancelled while its jobs were queued');
       return [...out.values()].flat();
     } finally {
-      const left = [...groups.keys()].filter((k) => !out.has(k) && jobIds.has(k));
+      const left = keys.filter((k) => !answered.has(k) && jobIds.has(k));
       if (left.length > 0) await o.queue.cancel(left.map((k) => jobIds.get(k)!)).catch(() => {});
       await o.shares.drop(token);
     }
