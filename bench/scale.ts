@@ -21,8 +21,11 @@
  * 10,000 series is another question than the queue's).
  *
  * Columns: wall = the run (runForecast) from start to stored; phase = first job queued to last
- * answer read; worker CPU/series = the workers' CPU after start-up over the series;
- * overhead/job = (workers × phase − the time workers spent inside the model) / jobs, i.e. every
+ * answer read; worker CPU/series = the workers' CPU after start-up over the series; model CPU/series
+ * = the part inside the model (forecastGroups); handling CPU/job = the workers' CPU outside the
+ * model per job (pg-boss fetch and completion, reading the share, (de)serialisation, writing the
+ * answer): the queue's cost in CPU, which a busy machine does not inflate as it does wall times;
+ * run-maker CPU = the run's own process (inputs, shares, reconciliation, storing); overhead/job = (workers × phase − the time workers spent inside the model) / jobs, i.e. every
  * cost of a job that is not the model: enqueue, pg-boss fetch and completion, reading the share,
  * (de)serialisation, writing the answer, polling, idle at the end.
  */
@@ -180,6 +183,10 @@ interface Row {
   wallSec: number;
   phaseSec: number;
   cpuPerSeries: number;
+  /** CPU inside the model (forecastGroups) only. */
+  modelCpuPerSeries: number;
+  /** Worker CPU outside the model per job: pg-boss, reading the share, (de)serialisation, the answer. */
+  handlingCpuMsPerJob: number;
   makerCpuSec: number;
   enqueueMsPerJob: number;
   overheadMsPerJob: number;
@@ -238,14 +245,15 @@ async function measure(n: number, w: number, template: { text: string; trainStar
     for (const p of procs) p.p.kill('SIGTERM');
     await Promise.all(procs.map((p) => p.exit));
     const stats = procs.map((p) => {
-      const m = /stopped: jobs=(\d+) compute_ms=(\d+) handler_ms=(\d+) cpu_ms=(\d+)/.exec(p.out);
+      const m = /stopped: jobs=(\d+) compute_ms=(\d+) compute_cpu_ms=(\d+) handler_ms=(\d+) cpu_ms=(\d+)/.exec(p.out);
       if (!m) throw new Error(`a worker did not report: ${p.out.slice(-500)}`);
-      return { jobs: Number(m[1]), computeMs: Number(m[2]), handlerMs: Number(m[3]), cpuMs: Number(m[4]) };
+      return { jobs: Number(m[1]), computeMs: Number(m[2]), computeCpuMs: Number(m[3]), handlerMs: Number(m[4]), cpuMs: Number(m[5]) };
     });
     const jobs = stats.reduce((a, x) => a + x.jobs, 0);
     const phaseMs = last - first;
     const computeMs = stats.reduce((a, x) => a + x.computeMs, 0);
     const workerCpuMs = stats.reduce((a, x, i) => a + x.cpuMs - readyCpu[i], 0);
+    const modelCpuMs = stats.reduce((a, x) => a + x.computeCpuMs, 0);
     return {
       series: n,
       model: template ? 'gam-arima (conditioned champion)' : 'seasonal-naive (fitted in job)',
@@ -254,6 +262,8 @@ async function measure(n: number, w: number, template: { text: string; trainStar
       wallSec,
       phaseSec: phaseMs / 1000,
       cpuPerSeries: workerCpuMs / 1000 / n,
+      modelCpuPerSeries: modelCpuMs / 1000 / n,
+      handlingCpuMsPerJob: (workerCpuMs - modelCpuMs) / Math.max(1, jobs),
       makerCpuSec: (cpu.user + cpu.system) / 1e6,
       enqueueMsPerJob: (queuedAt - first) / Math.max(1, jobs),
       overheadMsPerJob: (w * phaseMs - computeMs) / Math.max(1, jobs),
@@ -288,8 +298,8 @@ async function main() {
     }
   }
   console.log(`\nday-ahead run, history ${HISTORY_DAYS} days hourly with temperature, bottom-up; workers are separate processes on this 2-core machine (shared)\n`);
-  const head = ['series', 'model (per job)', 'workers', 'jobs', 'wall s', 'phase s', 'worker CPU s/series', 'run-maker CPU s', 'enqueue ms/job', 'overhead ms/job', 'fallbacks'];
-  const body = rows.map((r) => [String(r.series), r.model, String(r.workers), String(r.jobs), fmt(r.wallSec, 1), fmt(r.phaseSec, 1), fmt(r.cpuPerSeries, 3), fmt(r.makerCpuSec, 1), fmt(r.enqueueMsPerJob, 2), fmt(r.overheadMsPerJob, 1), String(r.fallbacks)]);
+  const head = ['series', 'model (per job)', 'history d', 'workers', 'jobs', 'wall s', 'phase s', 'worker CPU s/series', 'model CPU s/series', 'handling CPU ms/job', 'run-maker CPU s', 'enqueue ms/job', 'overhead ms/job', 'fallbacks'];
+  const body = rows.map((r) => [String(r.series), r.model, String(HISTORY_DAYS), String(r.workers), String(r.jobs), fmt(r.wallSec, 1), fmt(r.phaseSec, 1), fmt(r.cpuPerSeries, 3), fmt(r.modelCpuPerSeries, 3), fmt(r.handlingCpuMsPerJob, 1), fmt(r.makerCpuSec, 1), fmt(r.enqueueMsPerJob, 2), fmt(r.overheadMsPerJob, 1), String(r.fallbacks)]);
   console.log(`| ${head.join(' | ')} |`);
   console.log(`|${head.map(() => '---').join('|')}|`);
   for (const b of body) console.log(`| ${b.join(' | ')} |`);

@@ -47,7 +47,7 @@ export async function run(args: string[]): Promise<number> {
   const db = await openStore(config, { pendingAggregatesBudgetMs: 0 });
   const shares = runSharesRepository(db);
   const me = { id: a.data.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, host: hostname(), pid: process.pid };
-  const stats = { jobs: 0, computeMs: 0, handlerMs: 0 };
+  const stats = { jobs: 0, computeMs: 0, computeCpuMs: 0, handlerMs: 0 };
   let queue: Awaited<ReturnType<typeof openRunQueue>> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   try {
@@ -62,17 +62,22 @@ export async function run(args: string[]): Promise<number> {
       const t0 = performance.now();
       console.log(`job ${ref.token}:${ref.key} start`);
       let computeMs = 0;
+      let computeCpuMs = 0;
       const outcome = await answerShare(shares, ref, me.id, async (job) => {
         const c0 = performance.now();
+        const cpu0 = process.cpuUsage();
         try {
           return await inlineGroups(job);
         } finally {
           computeMs = performance.now() - c0;
+          const cpu = process.cpuUsage(cpu0);
+          computeCpuMs = (cpu.user + cpu.system) / 1000;
         }
       });
       const ms = performance.now() - t0;
       stats.jobs++;
       stats.computeMs += computeMs;
+      stats.computeCpuMs += computeCpuMs;
       stats.handlerMs += ms;
       console.log(`job ${ref.token}:${ref.key} ${outcome} ${Math.round(ms)} ms`);
     });
@@ -88,6 +93,6 @@ export async function run(args: string[]): Promise<number> {
     await db.close();
   }
   const cpu = process.cpuUsage();
-  console.log(`worker ${me.id} stopped: jobs=${stats.jobs} compute_ms=${Math.round(stats.computeMs)} handler_ms=${Math.round(stats.handlerMs)} cpu_ms=${Math.round((cpu.user + cpu.system) / 1000)}`);
+  console.log(`worker ${me.id} stopped: jobs=${stats.jobs} compute_ms=${Math.round(stats.computeMs)} compute_cpu_ms=${Math.round(stats.computeCpuMs)} handler_ms=${Math.round(stats.handlerMs)} cpu_ms=${Math.round((cpu.user + cpu.system) / 1000)}`);
   return 0;
 }
