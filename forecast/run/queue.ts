@@ -71,12 +71,15 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
     const keys = [...groups.keys()];
     const jobIds = new Map<string, string>();
     try {
-      // Serialised a chunk at a time: a share of a champion with two years of history is about a megabyte.
+      // A chunk at a time, its jobs queued at once: a share of a champion with two years of history
+      // is about a megabyte, and workers start on the first chunk while the next is written.
       for (let i = 0; i < keys.length; i += PUT_CHUNK) {
-        await o.shares.put(token, keys.slice(i, i + PUT_CHUNK).map((key) => ({ key, input: serialize({ ...job, groups: [groups.get(key)!] } satisfies GroupsJob) })));
+        if (signal?.aborted) throw new GridcastError('WORKER_ABORTED', 'the run was cancelled while its jobs were queued');
+        const chunk = keys.slice(i, i + PUT_CHUNK);
+        await o.shares.put(token, chunk.map((key) => ({ key, input: serialize({ ...job, groups: [groups.get(key)!] } satisfies GroupsJob) })));
+        const ids = await o.queue.send(chunk.map((key): ShareRef => ({ token, key })), { expireInSeconds: o.jobTimeoutSec, retryLimit: o.retryLimit });
+        chunk.forEach((k, j) => jobIds.set(k, ids[j]));
       }
-      const ids = await o.queue.send(keys.map((key): ShareRef => ({ token, key })), { expireInSeconds: o.jobTimeoutSec, retryLimit: o.retryLimit });
-      keys.forEach((k, i) => jobIds.set(k, ids[i]));
       o.log?.info({ token, jobs: keys.length }, 'run shares queued');
       const fail = async (key: string, e: GridcastError) => out.set(key, await fallbackGroup(groups.get(key)!.series, e, ctx, kindOf(groups.get(key)!)));
       const pending = () => keys.filter((k) => !out.has(k));
