@@ -3,7 +3,7 @@
  * answered by 1, 2 or 4 `gridcast worker` processes on this machine.
  *
  *   npm run bench:scale -- [--sizes 100,1000] [--workers 1,2,4] [--model gam-arima|seasonal-naive]
- *                          [--history-days 730] [--db postgres://…]
+ *                          [--history-days 730] [--batch 4] [--db postgres://…]
  *
  * The hierarchy: a nation, regions, and substations under them (N series in all), hourly, with one
  * temperature; the substations are smooth daily/weekly/annual shapes with a heating effect and a
@@ -55,6 +55,7 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'gam-arima' },
     'history-days': { type: 'string', default: '730' },
     db: { type: 'string' },
+    batch: { type: 'string', default: '4' },
   },
 });
 const SIZES = args.sizes.split(',').map(Number);
@@ -62,6 +63,7 @@ const WORKERS = args.workers.split(',').map(Number);
 const MODEL = args.model;
 if (!['gam-arima', 'seasonal-naive'].includes(MODEL)) throw new Error('--model is gam-arima or seasonal-naive');
 const HISTORY_DAYS = Number(args['history-days']);
+const BATCH = Number(args.batch);
 const BASE_URL = args.db ?? process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ZONE = 'Europe/Paris';
 const H = 3_600_000;
@@ -198,7 +200,7 @@ async function measure(n: number, w: number, template: { text: string; trainStar
   const url = store.url!;
   const schema = `bq_${process.pid}_${Date.now()}`;
   const dir = mkdtempSync(join(tmpdir(), 'gridcast-scale-'));
-  const queue = { schema, jobTimeoutSec: 1800, retryLimit: 2, heartbeatSec: 5, workerStaleSec: 600, pollSec: 0.5, maintenanceSec: 10 };
+  const queue = { schema, jobTimeoutSec: 1800, retryLimit: 2, heartbeatSec: 5, workerStaleSec: 600, pollSec: 0.5, maintenanceSec: 10, batchSize: BATCH };
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ queue }));
   const config: Config = ConfigSchema.parse({ timeZone: ZONE, forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: HISTORY_DAYS, holidays: 'FR', reconciliation: 'bottom-up', bands: 'comonotonic' }, queue });
@@ -298,8 +300,8 @@ async function main() {
     }
   }
   console.log(`\nday-ahead run, history ${HISTORY_DAYS} days hourly with temperature, bottom-up; workers are separate processes on this 2-core machine (shared)\n`);
-  const head = ['series', 'model (per job)', 'history d', 'workers', 'jobs', 'wall s', 'phase s', 'worker CPU s/series', 'model CPU s/series', 'handling CPU ms/job', 'run-maker CPU s', 'enqueue ms/job', 'overhead ms/job', 'fallbacks'];
-  const body = rows.map((r) => [String(r.series), r.model, String(HISTORY_DAYS), String(r.workers), String(r.jobs), fmt(r.wallSec, 1), fmt(r.phaseSec, 1), fmt(r.cpuPerSeries, 3), fmt(r.modelCpuPerSeries, 3), fmt(r.handlingCpuMsPerJob, 1), fmt(r.makerCpuSec, 1), fmt(r.enqueueMsPerJob, 2), fmt(r.overheadMsPerJob, 1), String(r.fallbacks)]);
+  const head = ['series', 'model (per job)', 'history d', 'workers', 'batch', 'jobs', 'wall s', 'phase s', 'worker CPU s/series', 'model CPU s/series', 'handling CPU ms/job', 'run-maker CPU s', 'enqueue ms/job', 'overhead ms/job', 'fallbacks'];
+  const body = rows.map((r) => [String(r.series), r.model, String(HISTORY_DAYS), String(r.workers), String(BATCH), String(r.jobs), fmt(r.wallSec, 1), fmt(r.phaseSec, 1), fmt(r.cpuPerSeries, 3), fmt(r.modelCpuPerSeries, 3), fmt(r.handlingCpuMsPerJob, 1), fmt(r.makerCpuSec, 1), fmt(r.enqueueMsPerJob, 2), fmt(r.overheadMsPerJob, 1), String(r.fallbacks)]);
   console.log(`| ${head.join(' | ')} |`);
   console.log(`|${head.map(() => '---').join('|')}|`);
   for (const b of body) console.log(`| ${b.join(' | ')} |`);

@@ -130,6 +130,8 @@ export const ConfigSchema = z.object({
       workerStaleSec: z.number().positive().default(120),
       /** How often a worker asks for a job when the queue was empty. */
       pollSec: z.number().min(0.5).default(0.5),
+      /** Jobs a worker takes per fetch (run one after the other): their total time must stay under jobTimeoutSec. */
+      batchSize: z.number().int().positive().default(4),
       /** How often pg-boss's maintenance (on the workers) takes back expired jobs. */
       maintenanceSec: z.number().int().positive().default(10),
     })

@@ -10,9 +10,9 @@ export interface PgRunQueue extends RunJobQueue {
   failed(ids: string[]): Promise<string[]>;
   /**
    * Answers jobs one at a time (a fit is synchronous CPU work: one job per process at a time),
-   * asking for more every `pollSec` while the queue is empty.
+   * fetching up to `batchSize` per round trip, asking for more every `pollSec` while the queue is empty.
    */
-  work(opts: { pollSec: number }, handler: (ref: ShareRef) => Promise<void>): Promise<void>;
+  work(opts: { pollSec: number; batchSize: number }, handler: (ref: ShareRef) => Promise<void>): Promise<void>;
   /** Stops fetching, waits for the job under way (up to `timeoutMs`), then stops pg-boss. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -59,12 +59,17 @@ export async function openRunQueue(db: Db, o: { schema: string; supervise: boole
       const r = await db.query<{ id: string }>(`SELECT id::text FROM ${o.schema}.job WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'failed'`, [RUN_QUEUE, ids]);
       return r.rows.map((x) => x.id);
     },
-    async work({ pollSec }, handler) {
-      const id = await boss.work<ShareRef>(RUN_QUEUE, { batchSize: 1, pollingIntervalSeconds: pollSec }, async ([job]) => {
-        const p = handler(job.data);
+    async work({ pollSec, batchSize }, handler) {
+      // pg-boss 10 sorts every waiting job of the queue on each fetch: with thousands queued a
+      // fetch costs milliseconds, so a batch spreads it. A batch is completed (or, its worker
+      // dead, retried) as a whole; a share already answered is skipped by the retry.
+      const id = await boss.work<ShareRef>(RUN_QUEUE, { batchSize, pollingIntervalSeconds: pollSec }, async (jobs) => {
+        const p = (async () => {
+          for (const job of jobs) await handler(job.data);
+        })();
         busy = p.catch(() => {});
         await p;
-        // After a job, ask for the next at once: pg-boss would otherwise wait out its polling interval.
+        // After a batch, ask for the next at once: pg-boss would otherwise wait out its polling interval.
         boss.notifyWorker(id);
       });
     },

@@ -33,7 +33,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('distributed runs on PostgreSQL'
   const cleanup: Array<() => Promise<void>> = [];
   const dir = mkdtempSync(join(tmpdir(), 'gridcast-queue-'));
   const schema = `q_${process.pid}_${Date.now()}`;
-  const queue = { schema, jobTimeoutSec: JOB_TIMEOUT_SEC, retryLimit: 2, maintenanceSec: 1, heartbeatSec: 1, workerStaleSec: 30, pollSec: 0.5 };
+  const queue = { schema, jobTimeoutSec: JOB_TIMEOUT_SEC, retryLimit: 2, maintenanceSec: 1, heartbeatSec: 1, workerStaleSec: 30, pollSec: 0.5, batchSize: 1 };
   // A GAM fitted per series in the jobs: long enough (a second or more) for a kill to land mid-job.
   const config = ConfigSchema.parse({ forecast: { defaultModel: { kind: 'gam' }, historyDays: HISTORY_DAYS, holidays: 'FR', reconciliation: 'bottom-up', bands: 'comonotonic' }, queue });
   const configFile = join(dir, 'config.json');

@@ -16,10 +16,11 @@ export const summary = 'join the pool that runs the per-series jobs of forecast 
 
 export const usage = usageText(
   ['gridcast worker [--id NAME]'],
-  `  Takes one job at a time from the pg-boss queue (schema queue.schema) of the database at
-  DATABASE_URL: a group of series of a run (history, covariates, champion) to condition or fit
-  and predict. Start as many as the machine has cores, on as many machines as needed. A run
-  queues its jobs only while a worker has been seen within queue.workerStaleSec.
+  `  Takes jobs from the pg-boss queue (schema queue.schema) of the database at DATABASE_URL,
+  queue.batchSize per fetch, and runs them one at a time: a group of series of a run (history,
+  covariates, champion) to condition or fit and predict. Start as many as the machine has
+  cores, on as many machines as needed. A run queues its jobs only while a worker has been seen
+  within queue.workerStaleSec.
   SIGTERM or SIGINT: stops taking jobs, finishes the one under way, leaves the pool, exits 0.
   A killed worker's job is retried by another worker after queue.jobTimeoutSec.
   Prints one line per job on stdout: 'job RUN:KEY start' and 'job RUN:KEY answered|gone|late MS ms'.`,
@@ -58,7 +59,7 @@ export async function run(args: string[]): Promise<number> {
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
     });
-    await queue.work({ pollSec: q.pollSec }, async (ref) => {
+    await queue.work({ pollSec: q.pollSec, batchSize: q.batchSize }, async (ref) => {
       const t0 = performance.now();
       console.log(`job ${ref.token}:${ref.key} start`);
       let computeMs = 0;
