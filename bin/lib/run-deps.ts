@@ -1,10 +1,9 @@
 import type { Config } from '../../core/config.ts';
 import type { Log } from '../../core/log.ts';
 import { loadRunInputs } from '../../forecast/inputs.ts';
-import type { RunDeps } from '../../forecast/run/ports.ts';
+import type { GroupsRunner, RunDeps } from '../../forecast/run/ports.ts';
 import { threadGroups } from '../../forecast/run/workers.ts';
 import { queueGroups } from '../../forecast/run/queue.ts';
-import type { GroupsRunner } from '../../forecast/run/ports.ts';
 import { runSharesRepository } from '../../store/run-jobs.repository.ts';
 import { openRunQueue, type PgRunQueue } from '../../store/run-queue.repository.ts';
 import type { Db } from '../../store/db.ts';
@@ -63,7 +62,7 @@ export function pooledGroups(db: Db, config: Pick<Config, 'queue'>, log?: Log): 
 
 /**
  * The ports of a forecast run over one store: its repositories, the inputs as stored, worker
- * threads, the wall clock (or the overrides: a replay's clock, champions and inputs), the event log (out-of-range events), and shadow scoring of the versions in shadow (a command waits for it
+ * threads or the queue of `gridcast worker` processes (pooledGroups), the wall clock (or the overrides: a replay's clock, champions and inputs), the event log (out-of-range events), and shadow scoring of the versions in shadow (a command waits for it
  * with `shadows.idle()` before closing the store).
  */
 export function runDeps(db: Db, config: Config, log?: Log, overrides: Partial<Pick<RunDeps, 'store' | 'inputs' | 'now' | 'schedules'>> = {}): RunDeps & { shadows: ShadowScoring } {
