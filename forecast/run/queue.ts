@@ -6,7 +6,7 @@ import type { Log } from '../../core/log.ts';
 import type { RunJobQueue, RunShares, ShareRef } from '../../core/run-queue.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import type { GroupsRunner } from './ports.ts';
-import { fallbackGroup, forecastGroups, type GroupContext, type PreparedGroup, type SeriesForecast } from './series.ts';
+import { fallbackGroup, type GroupContext, type PreparedGroup, type SeriesForecast } from './series.ts';
 
 /**
  * Distributed runs (issue 13): a run's groups as jobs on a queue that `gridcast worker`
@@ -45,7 +45,7 @@ export interface QueueRunnerOptions {
 /** Kept before the run's deadline for reconciling and storing: a tenth of the time left, at least 2 s, at most a minute. */
 const deadlineMargin = (leftMs: number) => Math.min(60_000, Math.max(2000, leftMs / 10));
 
-export const ctxOf = (job: Pick<GroupsJob, 'horizonSteps' | 'levels' | 'holidays'>): GroupContext => ({
+const ctxOf = (job: Pick<GroupsJob, 'horizonSteps' | 'levels' | 'holidays'>): GroupContext => ({
   horizonSteps: job.horizonSteps,
   levels: job.levels,
   ...(job.holidays ? { holidays: job.holidays } : {}),
@@ -134,11 +134,11 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
 }
 
 /**
- * The worker's side: answers one queued share, with the labelled per-series fallbacks of
- * forecastGroups inside. A share already gone (its run finished or gave up) is skipped. An error
+ * The worker's side: answers one queued share with `run` (the worker's inlineGroups: forecastGroups,
+ * labelled per-series fallbacks inside). A share already gone (its run finished or gave up) is skipped. An error
  * is an answer too, so the run labels the fallback at once instead of waiting for a retry.
  */
-export async function answerShare(shares: RunShares, ref: ShareRef, worker: string, run: GroupsRunner = (j) => forecastGroups(j.groups, ctxOf(j))): Promise<'answered' | 'gone' | 'late'> {
+export async function answerShare(shares: RunShares, ref: ShareRef, worker: string, run: GroupsRunner): Promise<'answered' | 'gone' | 'late'> {
   const input = await shares.input(ref);
   if (!input) return 'gone';
   let answer: { output: Uint8Array } | { error: string };
