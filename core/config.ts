@@ -110,6 +110,32 @@ export const ConfigSchema = z.object({
       movingLoadAllocation: z.enum(['average', 'worst-case']).default('average'),
     })
     .prefault({}),
+  /**
+   * Distributed runs (issue 13, PostgreSQL only): a run's per-series jobs go on a pg-boss queue
+   * that `gridcast worker` processes answer, on any machine reaching the database.
+   */
+  queue: z
+    .object({
+      /** 'auto': a run queues its jobs when a worker was seen within workerStaleSec, else uses its own threads; 'off': always its own threads. */
+      mode: z.enum(['auto', 'off']).default('auto'),
+      /** Schema of pg-boss's tables (created by pg-boss). */
+      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('gridcast_queue'),
+      /** A job still active after this long (its worker died or hung) is retried by another worker. */
+      jobTimeoutSec: z.number().int().positive().default(600),
+      retryLimit: z.number().int().min(0).default(2),
+      /** How long a run without a deadline of its own (a CLI run) waits for its jobs. */
+      runTimeoutSec: z.number().int().positive().default(3600),
+      /** Workers write a heartbeat this often; one silent for workerStaleSec has left the pool. */
+      heartbeatSec: z.number().positive().default(5),
+      workerStaleSec: z.number().positive().default(120),
+      /** How often a worker asks for a job when the queue was empty. */
+      pollSec: z.number().min(0.5).default(0.5),
+      /** Jobs a worker takes per fetch (run one after the other): their total time must stay under jobTimeoutSec. */
+      batchSize: z.number().int().positive().default(4),
+      /** How often pg-boss's maintenance (on the workers) takes back expired jobs. */
+      maintenanceSec: z.number().int().positive().default(10),
+    })
+    .prefault({}),
   /** Known schedules (A12): files dropped in `watchDir` are ingested by the `schedules-watch` job (done/ and rejected/ beside them). */
   schedules: z
     .object({

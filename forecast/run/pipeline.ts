@@ -65,6 +65,8 @@ export interface PipelineDeps {
   /** Known schedules: the scheduled hours of a node are its schedule, held fixed in reconciliation. */
   schedules?: ScheduleSource;
   signal?: AbortSignal;
+  /** The run's deadline: queued jobs not answered by then become labelled fallbacks. */
+  deadline?: Date;
 }
 
 /** In-sample residuals handed to MinT: the last 60 days, enough for a stable covariance, recent enough to be current. */
@@ -421,7 +423,7 @@ async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>,
     shares.map(async (share) => {
       const job: GroupsJob = { groups: share, horizonSteps: ctx.horizonSteps, levels: ctx.levels, ...(ctx.holidays ? { holidays: ctx.holidays } : {}) };
       try {
-        return await deps.workers(job, deps.signal);
+        return await deps.workers(job, deps.signal, deps.deadline);
       } catch (e) {
         if (deps.signal?.aborted) throw aborted();
         const out = await Promise.all(share.map((g) => fallbackGroup(g.series, e, ctx, 'champion' in g.plan ? g.plan.champion : g.plan.fit.kind)));

@@ -15,11 +15,12 @@ export interface RunInputsSource {
 }
 
 /**
- * Fits and predicts one share of a run's groups off the main thread (forecast/run/workers.ts). It
- * rejects when the share cannot answer (a dead or overrunning worker, cancellation): the run then
- * labels fallbacks for that share.
+ * Fits and predicts one share of a run's groups off the main thread: worker threads
+ * (forecast/run/workers.ts) or, on PostgreSQL with workers in the pool, queued jobs
+ * (forecast/run/queue.ts), which answer by the run's `deadline`. It rejects when the share
+ * cannot answer (a dead or overrunning worker, cancellation): the run then labels fallbacks for that share.
  */
-export type GroupsRunner = (job: GroupsJob, signal?: AbortSignal) => Promise<SeriesForecast[]>;
+export type GroupsRunner = (job: GroupsJob, signal?: AbortSignal, deadline?: Date) => Promise<SeriesForecast[]>;
 
 /**
  * Schedules as issued (store/schedules.repository.ts): the pieces in force at `asOf` over [from, to),

@@ -110,7 +110,7 @@ export async function runForecast(deps: RunDeps, req: RunRequest): Promise<RunSu
   // A champion is fed the weather it was trained on (its record), whatever the topology says now.
   const weather = Object.fromEntries([...champions].filter(([id, v]) => Object.hasOwn(v.weather, id)).map(([id, v]) => [id, v.weather[id]]));
   const spec: RunSpec = { horizon: req.horizon, root, method: req.method ?? f.reconciliation, origin: window.origin, windowStart: window.start, windowEnd: window.end, knownAt, settings, plan, weather };
-  const computed = await computeRun(spec, { ...pipelineDeps(deps), ...(req.signal ? { signal: req.signal } : {}) });
+  const computed = await computeRun(spec, { ...pipelineDeps(deps), ...(req.signal ? { signal: req.signal } : {}), ...(req.deadline ? { deadline: req.deadline } : {}) });
   settings.weather = computed.weather;
   if (Object.keys(computed.schedules).length > 0) settings.schedules = computed.schedules;
   const issuedAt = req.issuedWhenStored ? deps.now() : knownAt;

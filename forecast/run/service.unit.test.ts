@@ -94,6 +94,16 @@ describe('making a run (in-memory store and inputs)', () => {
     expect(hourly.filter((v) => v.seriesId === 'a').map((v) => v.targetTs.getTime())).toEqual(Array.from({ length: 7 }, (_, k) => Date.UTC(2026, 0, 10, 14 + k)));
   });
 
+  it("hands the run's deadline to its workers, so queued jobs end as labelled fallbacks in time", async () => {
+    const seen: Array<Date | undefined> = [];
+    const { deps } = setup({ workers: (job, signal, deadline) => (seen.push(deadline), inProcessGroups(job, signal)) });
+    const deadline = new Date(CLOCK.getTime() + 3_600_000);
+    await runForecast(deps, { horizon: 'day-ahead', deadline });
+    await runForecast(deps, { horizon: 'day-ahead' });
+    expect(seen.length).toBeGreaterThan(1);
+    expect(new Set(seen)).toEqual(new Set([deadline, undefined]));
+  });
+
   it('conditions the champion of a series it covers and fits the default model on the others, labelling each', async () => {
     const artifact = await seasonalNaiveArtifact('a');
     const { store, deps } = setup({ versions: [{ version: version('load@1', ['a'], artifact), artifact }, { version: version('old@1', ['b'], artifact, { status: 'retired' }), artifact }] });

@@ -1,0 +1,82 @@
+import PgBoss from 'pg-boss';
+import type { QueueJobOptions, RunJobQueue, ShareRef } from '../core/run-queue.ts';
+import type { Db } from './db.ts';
+
+/** The pg-boss queue of the jobs of distributed forecast runs. */
+export const RUN_QUEUE = 'forecast-groups';
+
+export interface PgRunQueue extends RunJobQueue {
+  /** Jobs of `ids` whose retries are spent. */
+  failed(ids: string[]): Promise<string[]>;
+  /**
+   * Answers jobs one at a time (a fit is synchronous CPU work: one job per process at a time),
+   * fetching up to `batchSize` per round trip, asking for more every `pollSec` while the queue is empty.
+   */
+  work(opts: { pollSec: number; batchSize: number }, handler: (ref: ShareRef) => Promise<void>): Promise<void>;
+  /** Stops fetching, waits for the job under way (up to `timeoutMs`), then stops pg-boss. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * pg-boss 10 over the store's own connection pool (its `db` option), its tables in `schema`
+ * (created and migrated by pg-boss on first start). A run maker starts it without supervision:
+ * it only inserts, cancels and reads jobs, and holds no timer. A worker supervises (`maintenanceSec`):
+ * pg-boss's maintenance takes back jobs whose worker died and retries them elsewhere.
+ */
+export async function openRunQueue(db: Db, o: { schema: string; supervise: boolean; maintenanceSec?: number; onError?: (e: Error) => void }): Promise<PgRunQueue> {
+  if (db.kind !== 'pg') throw new Error('the run queue needs PostgreSQL');
+  const boss = new PgBoss({
+    db: { executeSql: (text: string, values?: unknown[]) => db.query(text, values) },
+    schema: o.schema,
+    supervise: o.supervise,
+    schedule: false,
+    ...(o.maintenanceSec ? { maintenanceIntervalSeconds: o.maintenanceSec } : {}),
+  });
+  boss.on('error', (e: Error) => o.onError?.(e));
+  await boss.start();
+  if (!(await boss.getQueue(RUN_QUEUE))) {
+    // 'stately': at most one job per (run, series) key waiting and one running.
+    await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, policy: 'stately' }).catch(async (e: Error) => {
+      if (!(await boss.getQueue(RUN_QUEUE))) throw e;
+    });
+  }
+  let busy: Promise<void> | undefined;
+  return {
+    async send(refs: ShareRef[], opts: QueueJobOptions) {
+      const ids: string[] = [];
+      for (let i = 0; i < refs.length; i += 1000) {
+        const chunk = refs.slice(i, i + 1000).map((r) => ({ id: crypto.randomUUID(), name: RUN_QUEUE, data: r, singletonKey: `${r.token}:${r.key}`, expireInSeconds: opts.expireInSeconds, retryLimit: opts.retryLimit, retryDelay: 0 }));
+        await boss.insert(chunk);
+        ids.push(...chunk.map((c) => c.id));
+      }
+      return ids;
+    },
+    async cancel(ids) {
+      for (let i = 0; i < ids.length; i += 1000) await boss.cancel(RUN_QUEUE, ids.slice(i, i + 1000));
+    },
+    async failed(ids) {
+      if (ids.length === 0) return [];
+      const r = await db.query<{ id: string }>(`SELECT id::text FROM ${o.schema}.job WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'failed'`, [RUN_QUEUE, ids]);
+      return r.rows.map((x) => x.id);
+    },
+    async work({ pollSec, batchSize }, handler) {
+      // pg-boss 10 sorts every waiting job of the queue on each fetch: with thousands queued a
+      // fetch costs milliseconds, so a batch spreads it. A batch is completed (or, its worker
+      // dead, retried) as a whole; a share already answered is skipped by the retry.
+      const id = await boss.work<ShareRef>(RUN_QUEUE, { batchSize, pollingIntervalSeconds: pollSec }, async (jobs) => {
+        const p = (async () => {
+          for (const job of jobs) await handler(job.data);
+        })();
+        busy = p.catch(() => {});
+        await p;
+        // After a batch, ask for the next at once: pg-boss would otherwise wait out its polling interval.
+        boss.notifyWorker(id);
+      });
+    },
+    async stop(timeoutMs) {
+      await boss.offWork(RUN_QUEUE);
+      await Promise.race([busy, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      await boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, timeoutMs) });
+    },
+  };
+}
