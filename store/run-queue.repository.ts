@@ -40,7 +40,10 @@ export async function openRunQueue(db: Db, o: { schema: string; supervise: boole
       if (!(await boss.getQueue(RUN_QUEUE))) throw e;
     });
   }
-  let busy: Promise<void> | undefined;
+  // Every batch under way, not only the last: a fetch in flight when the stop begins can still
+  // deliver a batch, and the pool must outlive its answer.
+  const busy = new Set<Promise<void>>();
+  let stopping = false;
   return {
     async send(refs: ShareRef[], opts: QueueJobOptions) {
       const ids: string[] = [];
@@ -64,18 +67,23 @@ export async function openRunQueue(db: Db, o: { schema: string; supervise: boole
       // fetch costs milliseconds, so a batch spreads it. A batch is completed (or, its worker
       // dead, retried) as a whole; a share already answered is skipped by the retry.
       const id = await boss.work<ShareRef>(RUN_QUEUE, { batchSize, pollingIntervalSeconds: pollSec }, async (jobs) => {
+        // Delivered after the stop began: failed at once, so pg-boss retries it on another worker.
+        if (stopping) throw new Error('worker stopping: job handed back');
         const p = (async () => {
           for (const job of jobs) await handler(job.data);
         })();
-        busy = p.catch(() => {});
+        const settled = p.catch(() => {});
+        busy.add(settled);
+        void settled.then(() => busy.delete(settled));
         await p;
         // After a batch, ask for the next at once: pg-boss would otherwise wait out its polling interval.
         boss.notifyWorker(id);
       });
     },
     async stop(timeoutMs) {
+      stopping = true;
       await boss.offWork(RUN_QUEUE);
-      await Promise.race([busy, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      await Promise.race([Promise.all(busy), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
       await boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, timeoutMs) });
     },
   };
