@@ -1,7 +1,8 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/config.ts';
+import type { Socket } from 'node:net';
+import { ApiLimitsSchema, type ApiLimits } from '../core/config.ts';
 import { GridcastError, isGridcastError } from '../core/errors.ts';
 import { healthRoutes, type HealthSource } from './routes/health.ts';
 import { authenticate } from './auth/hook.ts';
@@ -14,7 +15,7 @@ import { apiKeyRoutes } from './routes/v1/apikeys.ts';
 import { sessionRoutes } from './routes/v1/session.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
-import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
+import { problem, PROBLEM_CONTENT_TYPE, statusOf, titleOf } from './problem.ts';
 import type { ReadServices } from './read-services.ts';
 import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
@@ -41,7 +42,9 @@ export interface AppDeps {
   audit: AuditSink;
   /** Store-side numbers of /metrics; without it /metrics has the HTTP and process metrics only. */
   metrics?: MetricsSource;
-  /** Requests per minute per API key (per client IP without a key). */
+  /** Body, time and connection limits (config.api); the defaults of ApiLimitsSchema without it. */
+  limits?: ApiLimits;
+  /** Requests per minute per API key (per client IP without a key); limits.rateLimitPerMinute without it. */
   rateLimitPerMinute?: number;
   /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs, events, drift, accuracy, node status); absent, they are not served. */
   reads?: ReadServices;
@@ -77,13 +80,50 @@ const FASTIFY_CODES: Record<string, string> = {
 const path = (req: FastifyRequest) => req.url.split('?')[0];
 
 /**
+ * What node's HTTP parser refuses before fastify sees a request (a slow client's timeout, headers
+ * over the size limit, bytes that are not HTTP), answered as problem+json on the raw socket, which is then closed.
+ */
+function clientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ['REQUEST_TIMEOUT', 'The request was not received in time (api.headersTimeoutMs for the headers, api.requestTimeoutMs for the whole request).']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['HEADERS_TOO_LARGE', 'The request line and headers are over the size limit (16 KiB).']
+        : ['REQUEST_INVALID', `The request is not valid HTTP (${err.code ?? 'parse error'}).`];
+  const body = JSON.stringify(problem(code, detail, ''));
+  const status = statusOf(code);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${titleOf(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/**
  * Builds the fastify app without listening (api/server.ts listens; tests use app.inject).
  * Every route validates with zod schemas and needs an API key of its role (auth/hook.ts) unless
  * it is public. One error handler answers every failure as RFC 9457 problem+json: a coded error
  * with the status of its code (problem.ts), anything else as an opaque 500 whose details go to the log.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, logController: new QuietPolls() });
+  const limits = deps.limits ?? ApiLimitsSchema.parse({});
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    logController: new QuietPolls(),
+    // The routes that take a batch (ingest, schedules, transfers) raise it to limits.bodyLimitBytes.
+    bodyLimit: limits.commandBodyLimitBytes,
+    connectionTimeout: limits.socketIdleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both timeouts on this tick (30 s by default): a quarter of the headers timeout keeps the bound close to the setting.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: clientError,
+  });
+  app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -98,11 +138,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return send(err.code, err.message, err.details);
     }
     const fastifyCode = err.code && FASTIFY_CODES[err.code];
+    if (fastifyCode === 'BODY_TOO_LARGE') {
+      const limitBytes = req.routeOptions.bodyLimit;
+      return send(fastifyCode, `The body is over this route's limit of ${limitBytes} bytes (api.bodyLimitBytes for batches, api.commandBodyLimitBytes for the other routes); nothing was written.`, { limitBytes });
+    }
     if (fastifyCode) return send(fastifyCode, err.message);
     // Fastify's other refusals of a request (a bad URL, a wrong content type header) are the client's.
     if (err.code?.startsWith('FST_ERR_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send('REQUEST_INVALID', err.message);
     req.log.error({ err }, 'request failed');
     return send('INTERNAL', 'Internal error; see the server log.');
+  });
+  // A refusal sent before the body was read (401, 413, 415…) closes the connection: node would otherwise
+  // read and discard the rest of the body, as long as the client keeps sending it.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode >= 400 && !req.raw.complete) reply.header('connection', 'close');
+    return payload;
   });
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem('ROUTE_NOT_FOUND', `No route ${req.method} ${path(req)}; GET /docs lists the API.`, path(req))),
@@ -112,7 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   authenticate(app, deps.apiKeys);
   await app.register(rateLimit, {
-    max: deps.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    max: deps.rateLimitPerMinute ?? limits.rateLimitPerMinute,
     timeWindow: 60_000,
     // After the auth hook, so a key's requests count against the key wherever they come from.
     hook: 'preHandler',
