@@ -1,7 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import type { Socket } from 'node:net';
 import { ApiLimitsSchema, type ApiLimits } from '../core/config.ts';
 import { GridcastError, isGridcastError } from '../core/errors.ts';
 import { healthRoutes, type HealthSource } from './routes/health.ts';
@@ -15,7 +14,8 @@ import { apiKeyRoutes } from './routes/v1/apikeys.ts';
 import { sessionRoutes } from './routes/v1/session.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
-import { problem, PROBLEM_CONTENT_TYPE, statusOf, titleOf } from './problem.ts';
+import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
+import { clientError } from './client-error.ts';
 import type { ReadServices } from './read-services.ts';
 import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
@@ -79,25 +79,6 @@ const FASTIFY_CODES: Record<string, string> = {
 
 const path = (req: FastifyRequest) => req.url.split('?')[0];
 
-/**
- * What node's HTTP parser refuses before fastify sees a request (a slow client's timeout, headers
- * over the size limit, bytes that are not HTTP), answered as problem+json on the raw socket, which is then closed.
- */
-function clientError(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [code, detail] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? ['REQUEST_TIMEOUT', 'The request was not received in time (api.headersTimeoutMs for the headers, api.requestTimeoutMs for the whole request).']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? ['HEADERS_TOO_LARGE', 'The request line and headers are over the size limit (16 KiB).']
-        : ['REQUEST_INVALID', `The request is not valid HTTP (${err.code ?? 'parse error'}).`];
-  const body = JSON.stringify(problem(code, detail, ''));
-  const status = statusOf(code);
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${titleOf(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  }
-  socket.destroy();
-}
 
 /**
  * Builds the fastify app without listening (api/server.ts listens; tests use app.inject).
