@@ -81,6 +81,30 @@ const path = (req: FastifyRequest) => req.url.split('?')[0];
 
 
 /**
+ * The first place in a request's parsed parts holding U+0000 (a key or string value, or a NUL byte of
+ * a text/csv body), e.g. `body[3].series_id`; null when there is none. Iterative: a body may be nested 100,000 deep.
+ */
+export function nulIn(parts: Record<string, unknown>): string | null {
+  const stack: Array<[unknown, string]> = Object.entries(parts).map(([k, v]) => [v, k]);
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return at;
+    } else if (Buffer.isBuffer(v)) {
+      if (v.includes(0)) return `${at} (byte ${v.indexOf(0)})`;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}[${i}]`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\u0000')) return `${at} (a key)`;
+        stack.push([x, `${at}.${k}`]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
  * Builds the fastify app without listening (api/server.ts listens; tests use app.inject).
  * Every route validates with zod schemas and needs an API key of its role (auth/hook.ts) unless
  * it is public. One error handler answers every failure as RFC 9457 problem+json: a coded error
@@ -103,6 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
     },
     clientErrorHandler: clientError,
+    // Refusals of the router, before any route: a URL that does not decode, a path segment over maxParamLength (100).
+    frameworkErrors: (err, req, reply) => {
+      const code = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'PATH_PARAM_TOO_LONG' : 'REQUEST_INVALID';
+      const detail = code === 'PATH_PARAM_TOO_LONG' ? 'A path segment is over 100 characters: no id or name of this API is that long.' : `The URL is not valid: ${err.message}`;
+      return (reply as FastifyReply).code(statusOf(code)).type(PROBLEM_CONTENT_TYPE).send(problem(code, detail, path(req as FastifyRequest)));
+    },
   });
   app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
@@ -134,6 +164,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply, payload) => {
     if (reply.statusCode >= 400 && !req.raw.complete) reply.header('connection', 'close');
     return payload;
+  });
+  // PostgreSQL text cannot hold U+0000: refused here with the place named, for every route, instead of failing in the store.
+  app.addHook('preValidation', async (req) => {
+    const where = nulIn({ params: req.params, query: req.query, body: req.body });
+    if (where) throw new GridcastError('REQUEST_INVALID', `The request has a NUL character (U+0000) in ${where}: no text gridcast stores can hold it.`, { where });
   });
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem('ROUTE_NOT_FOUND', `No route ${req.method} ${path(req)}; GET /docs lists the API.`, path(req))),
