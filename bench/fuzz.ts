@@ -64,6 +64,7 @@ try {
     onEndpoint: (r) => {
       console.error(`${r.endpoint}: ${r.requests} requests, ${r.serverErrors} 5xx, ${r.rowChanges} row changes, ${r.failures.length} failures (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
       for (const f of r.failures.slice(0, 5)) console.error(`  ${JSON.stringify(f)}`);
+      if (values.verbose) console.error(`  ms by class: ${[...r.msByClass].map(([c, ms]) => `${c} ${ms.toFixed(0)}`).join(', ')}`);
     },
   });
   console.log(`\nfuzz: ${perEndpoint} requests per endpoint, seed ${seed}, store ${db.kind}, ${operations.length} endpoints, ${((Date.now() - t0) / 1000).toFixed(0)} s, ${new Date().toISOString()}\n`);

@@ -25,6 +25,8 @@ export interface EndpointReport {
   rowChanges: number;
   /** Requests by mutation class. */
   byClass: Map<MutationClass, number>;
+  /** Milliseconds spent by mutation class (request and checks). */
+  msByClass: Map<MutationClass, number>;
   failures: Failure[];
 }
 
@@ -87,7 +89,7 @@ export async function fuzzEndpoints(o: FuzzOptions): Promise<EndpointReport[]> {
   for (const op of o.operations) {
     const endpoint = `${op.method} ${op.path}`;
     const gen = requestGenerator(op, { seed: o.seed ^ hash(endpoint), pathValue: o.pathValue, limits: o.limits });
-    const rep: EndpointReport = { endpoint, requests: 0, ok: 0, rejected: new Map(), serverErrors: 0, rowChanges: 0, byClass: new Map(), failures: [] };
+    const rep: EndpointReport = { endpoint, requests: 0, ok: 0, rejected: new Map(), serverErrors: 0, rowChanges: 0, byClass: new Map(), msByClass: new Map(), failures: [] };
     const fail = (f: Failure) => {
       if (rep.failures.length < MAX_FAILURES_KEPT) rep.failures.push(f);
     };
@@ -95,6 +97,7 @@ export async function fuzzEndpoints(o: FuzzOptions): Promise<EndpointReport[]> {
     let handled = o.handlers.reached();
     let unreached = 0;
     for (let i = 0; i < o.perEndpoint; i++) {
+      const started = performance.now();
       const req: FuzzRequest = gen.next();
       rep.requests++;
       rep.byClass.set(req.cls, (rep.byClass.get(req.cls) ?? 0) + 1);
@@ -103,6 +106,7 @@ export async function fuzzEndpoints(o: FuzzOptions): Promise<EndpointReport[]> {
         url: req.url,
         headers: { ...req.headers, ...authHeaders(req.auth, op.role, o.keyOf) },
         ...(req.payload !== undefined && { payload: req.payload }),
+        ...(req.remoteAddress && { remoteAddress: req.remoteAddress }),
       });
       const at = { index: i, cls: req.cls, what: req.what, url: req.url.slice(0, 200), status: res.statusCode };
       const status = res.statusCode;
@@ -144,6 +148,7 @@ export async function fuzzEndpoints(o: FuzzOptions): Promise<EndpointReport[]> {
         fail({ rule: 'prototype-polluted', ...at, detail: 'Object.prototype.polluted is set' });
         delete (Object.prototype as Record<string, unknown>).polluted;
       }
+      rep.msByClass.set(req.cls, (rep.msByClass.get(req.cls) ?? 0) + performance.now() - started);
     }
     reports.push(rep);
     o.onEndpoint?.(rep);
