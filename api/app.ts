@@ -15,7 +15,7 @@ import { sessionRoutes } from './routes/v1/session.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
 import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
-import { clientError } from './client-error.ts';
+import { clientError, routerError } from './client-error.ts';
 import type { ReadServices } from './read-services.ts';
 import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
@@ -128,11 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     clientErrorHandler: clientError,
     // Refusals of the router, before any route: a URL that does not decode, a path segment over maxParamLength (100).
-    frameworkErrors: (err, req, reply) => {
-      const code = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'PATH_PARAM_TOO_LONG' : 'REQUEST_INVALID';
-      const detail = code === 'PATH_PARAM_TOO_LONG' ? 'A path segment is over 100 characters: no id or name of this API is that long.' : `The URL is not valid: ${err.message}`;
-      return (reply as FastifyReply).code(statusOf(code)).type(PROBLEM_CONTENT_TYPE).send(problem(code, detail, path(req as FastifyRequest)));
-    },
+    frameworkErrors: (err, req, reply) => routerError(err, req as FastifyRequest, reply as FastifyReply),
   });
   app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler);

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { problem, PROBLEM_CONTENT_TYPE, statusOf, titleOf } from './problem.ts';
 
 /**
@@ -19,4 +20,13 @@ export function clientError(err: Error & { code?: string }, socket: Socket): voi
     socket.write(`HTTP/1.1 ${status} ${titleOf(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
+}
+
+/** The router's refusals, before any route: a URL that does not decode, a path segment over maxParamLength (100). */
+export function routerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const [code, detail] =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? ['PATH_PARAM_TOO_LONG', 'A path segment is over 100 characters: no id or name of this API is that long.']
+      : ['REQUEST_INVALID', `The URL is not valid: ${err.message}`];
+  return reply.code(statusOf(code)).type(PROBLEM_CONTENT_TYPE).send(problem(code, detail, req.url.split('?')[0]));
 }
