@@ -79,7 +79,6 @@ const FASTIFY_CODES: Record<string, string> = {
 
 const path = (req: FastifyRequest) => req.url.split('?')[0];
 
-
 /**
  * The first place in a request's parsed parts holding U+0000 (a key or string value, or a NUL byte of
  * a text/csv body), e.g. `body[3].series_id`; null when there is none. Iterative: a body may be nested 100,000 deep.

@@ -175,6 +175,27 @@ describe('a listening server bounds slow clients, oversized bodies and connectio
   });
 });
 
+describe('text with a NUL character', () => {
+  it('is refused 400 naming where, in a path, a query or a JSON body, before it reaches a service', async () => {
+    const keys = new ApiKeyService(fakeApiKeyRepository());
+    const admin = { authorization: `Bearer ${(await keys.create({ name: 'admin', role: 'admin' })).key}` };
+    const app = await testApp({ apiKeys: keys, audit: async () => {}, health });
+    try {
+      const body = await app.inject({ method: 'POST', url: '/api/v1/apikeys', headers: admin, payload: { name: 'ok', role: 'viewer', extra: ['a', 'b\u0000'] } });
+      expect(body.statusCode).toBe(400);
+      expect(body.json()).toMatchObject({ code: 'REQUEST_INVALID', details: { where: 'body.extra[1]' } });
+      const path = await app.inject({ method: 'DELETE', url: '/api/v1/apikeys/a%00b', headers: admin });
+      expect(path.json()).toMatchObject({ code: 'REQUEST_INVALID', details: { where: 'params.key' } });
+      const key = await app.inject({ method: 'POST', url: '/api/v1/apikeys', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"name":"ok","role":"viewer","a\\u0000":1}' });
+      expect(key.json()).toMatchObject({ code: 'REQUEST_INVALID', details: { where: 'body (a key)' } });
+      // Nothing was created or revoked.
+      expect((await keys.list()).map((k) => [k.name, k.revokedAt])).toEqual([['admin', null]]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('api limits in the configuration', () => {
   it('has bounded defaults and refuses a headers timeout over the request timeout', () => {
     const api = ConfigSchema.parse({}).api;
