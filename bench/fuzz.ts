@@ -61,8 +61,11 @@ const t0 = Date.now();
 try {
   const reports = await fuzzEndpoints({
     app, handlers, db, operations, perEndpoint, seed, keyOf: (role) => keys.get(role)!, pathValue: targets.pathValues, limits: { bodyLimit },
+    onProgress: (r) => console.error(`  ${r.endpoint}: ${r.requests} (${((Date.now() - t0) / 1000).toFixed(0)} s)`),
     onEndpoint: (r) => {
       console.error(`${r.endpoint}: ${r.requests} requests, ${r.serverErrors} 5xx, ${r.rowChanges} row changes, ${r.failures.length} failures (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      // The row of the table as soon as the endpoint is done: a long run stopped early keeps what it measured.
+      console.error(reportTable([r]).split('\n')[2]);
       for (const f of r.failures.slice(0, 5)) console.error(`  ${JSON.stringify(f)}`);
       if (values.verbose) console.error(`  ms by class: ${[...r.msByClass].map(([c, ms]) => `${c} ${ms.toFixed(0)}`).join(', ')}`);
     },

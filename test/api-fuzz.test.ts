@@ -5,6 +5,7 @@ import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { readServices } from '../bin/lib/read-services.ts';
 import { writeServices } from '../bin/lib/write-services.ts';
 import type { Db } from '../store/db.ts';
+import { countChanges, tableRowCounts } from '../store/table-counts.repository.ts';
 import { testApp } from './api-app.ts';
 import { authAs } from './api-auth.ts';
 import { backends, freshDb } from './db.ts';
@@ -69,6 +70,21 @@ describe.each(backends)('every mutating route under generated bad requests (%s)'
   afterAll(async () => {
     await app?.close();
     await db?.close();
+  });
+
+  it('refuses a CSV body the parser cannot read, or with a NUL byte, as a client error on every batch route', async () => {
+    const before = await tableRowCounts(db);
+    const operator = keys.get('operator')!;
+    for (const url of ['/api/v1/ingest/measurements', '/api/v1/ingest/metering', '/api/v1/ingest/weather', '/api/v1/schedules', '/api/v1/planned/transfers']) {
+      // JSON sent as CSV: csv-parse stops at the quote inside an unquoted field (INVALID_OPENING_QUOTE).
+      const quoted = await app.inject({ method: 'POST', url, headers: { ...operator, 'content-type': 'text/csv' }, payload: '[{"series_id":"feeder.a"}]\n' });
+      expect(quoted.statusCode, `${url} ${quoted.body}`).toBeGreaterThanOrEqual(400);
+      expect(quoted.statusCode, `${url} ${quoted.body}`).toBeLessThan(500);
+      const nul = await app.inject({ method: 'POST', url, headers: { ...operator, 'content-type': 'text/csv' }, payload: 'series_id,ts,value\nfeeder.a,2025-01-19T00:00:00Z,1\u0000\n' });
+      expect(nul.statusCode, `${url} ${nul.body}`).toBe(400);
+    }
+    const { audit_log: _audited, ...changed } = countChanges(before, await tableRowCounts(db));
+    expect(changed).toEqual({});
   });
 
   it('answers no 5xx, refuses with problem+json and a code, and writes nothing when it refuses', async () => {

@@ -56,6 +56,8 @@ export interface FuzzOptions {
   limits: Limits;
   /** Called after each endpoint (progress). */
   onEndpoint?: (r: EndpointReport) => void;
+  /** Called every 1,000 requests of an endpoint (progress). */
+  onProgress?: (r: EndpointReport) => void;
 }
 
 const hash = (s: string) => [...s].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 7);
@@ -149,6 +151,7 @@ export async function fuzzEndpoints(o: FuzzOptions): Promise<EndpointReport[]> {
         delete (Object.prototype as Record<string, unknown>).polluted;
       }
       rep.msByClass.set(req.cls, (rep.msByClass.get(req.cls) ?? 0) + performance.now() - started);
+      if (rep.requests % 1000 === 0) o.onProgress?.(rep);
     }
     reports.push(rep);
     o.onEndpoint?.(rep);
