@@ -38,7 +38,7 @@ export const ApiLimitsSchema = z
      * previous answer): a client that trickles its headers (slowloris) is answered 408 and closed.
      */
     headersTimeoutMs: z.number().int().positive().default(10_000),
-    /** A client must have sent its whole request (headers and body) this long after connecting; a body at the ingest limit needs a few MB/s. */
+    /** A client must have sent its whole request (headers and body) this long after connecting: a body at the 32 MiB ingest limit needs 0.27 MB/s. */
     requestTimeoutMs: z.number().int().positive().default(120_000),
     /** An idle kept-alive connection is closed after this. */
     keepAliveTimeoutMs: z.number().int().positive().default(5_000),
