@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/config.ts';
+import { ApiLimitsSchema, type ApiLimits } from '../core/config.ts';
 import { GridcastError, isGridcastError } from '../core/errors.ts';
 import { healthRoutes, type HealthSource } from './routes/health.ts';
 import { authenticate } from './auth/hook.ts';
@@ -15,6 +15,7 @@ import { sessionRoutes } from './routes/v1/session.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { documentErrors, openApiRoutes, registerOpenApi } from './openapi.ts';
 import { problem, PROBLEM_CONTENT_TYPE, statusOf } from './problem.ts';
+import { clientError, routerError } from './client-error.ts';
 import type { ReadServices } from './read-services.ts';
 import type { WriteServices } from './write-services.ts';
 import { ingestRoutes } from './routes/v1/ingest.ts';
@@ -41,7 +42,9 @@ export interface AppDeps {
   audit: AuditSink;
   /** Store-side numbers of /metrics; without it /metrics has the HTTP and process metrics only. */
   metrics?: MetricsSource;
-  /** Requests per minute per API key (per client IP without a key). */
+  /** Body, time and connection limits (config.api); the defaults of ApiLimitsSchema without it. */
+  limits?: ApiLimits;
+  /** Requests per minute per API key (per client IP without a key); limits.rateLimitPerMinute without it. */
   rateLimitPerMinute?: number;
   /** The read routes of /api/v1 (topology, actuals, forecasts, runs, jobs, events, drift, accuracy, node status); absent, they are not served. */
   reads?: ReadServices;
@@ -77,13 +80,56 @@ const FASTIFY_CODES: Record<string, string> = {
 const path = (req: FastifyRequest) => req.url.split('?')[0];
 
 /**
+ * The first place in a request's parsed parts holding U+0000 (a key or string value, or a NUL byte of
+ * a text/csv body), e.g. `body[3].series_id`; null when there is none. Iterative: a body may be nested 100,000 deep.
+ */
+export function nulIn(parts: Record<string, unknown>): string | null {
+  const stack: Array<[unknown, string]> = Object.entries(parts).map(([k, v]) => [v, k]);
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return at;
+    } else if (Buffer.isBuffer(v)) {
+      if (v.includes(0)) return `${at} (byte ${v.indexOf(0)})`;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}[${i}]`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\u0000')) return `${at} (a key)`;
+        stack.push([x, `${at}.${k}`]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
  * Builds the fastify app without listening (api/server.ts listens; tests use app.inject).
  * Every route validates with zod schemas and needs an API key of its role (auth/hook.ts) unless
  * it is public. One error handler answers every failure as RFC 9457 problem+json: a coded error
  * with the status of its code (problem.ts), anything else as an opaque 500 whose details go to the log.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, logController: new QuietPolls() });
+  const limits = deps.limits ?? ApiLimitsSchema.parse({});
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    logController: new QuietPolls(),
+    // The routes that take a batch (ingest, schedules, transfers) raise it to limits.bodyLimitBytes.
+    bodyLimit: limits.commandBodyLimitBytes,
+    connectionTimeout: limits.socketIdleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both timeouts on this tick (30 s by default): a quarter of the headers timeout keeps the bound close to the setting.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: clientError,
+    // Refusals of the router, before any route: a URL that does not decode, a path segment over maxParamLength (100).
+    frameworkErrors: (err, req, reply) => routerError(err, req as FastifyRequest, reply as FastifyReply),
+  });
+  app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -98,11 +144,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return send(err.code, err.message, err.details);
     }
     const fastifyCode = err.code && FASTIFY_CODES[err.code];
+    if (fastifyCode === 'BODY_TOO_LARGE') {
+      const limitBytes = req.routeOptions.bodyLimit;
+      return send(fastifyCode, `The body is over this route's limit of ${limitBytes} bytes (api.bodyLimitBytes for batches, api.commandBodyLimitBytes for the other routes); nothing was written.`, { limitBytes });
+    }
     if (fastifyCode) return send(fastifyCode, err.message);
     // Fastify's other refusals of a request (a bad URL, a wrong content type header) are the client's.
     if (err.code?.startsWith('FST_ERR_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send('REQUEST_INVALID', err.message);
     req.log.error({ err }, 'request failed');
     return send('INTERNAL', 'Internal error; see the server log.');
+  });
+  // A refusal sent before the body was read (401, 413, 415…) closes the connection: node would otherwise
+  // read and discard the rest of the body, as long as the client keeps sending it.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode >= 400 && !req.raw.complete) reply.header('connection', 'close');
+    return payload;
+  });
+  // PostgreSQL text cannot hold U+0000: refused here with the place named, for every route, instead of failing in the store.
+  app.addHook('preValidation', async (req) => {
+    const where = nulIn({ params: req.params, query: req.query, body: req.body });
+    if (where) throw new GridcastError('REQUEST_INVALID', `The request has a NUL character (U+0000) in ${where}: no text gridcast stores can hold it.`, { where });
   });
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem('ROUTE_NOT_FOUND', `No route ${req.method} ${path(req)}; GET /docs lists the API.`, path(req))),
@@ -112,7 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   authenticate(app, deps.apiKeys);
   await app.register(rateLimit, {
-    max: deps.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    max: deps.rateLimitPerMinute ?? limits.rateLimitPerMinute,
     timeWindow: 60_000,
     // After the auth hook, so a key's requests count against the key wherever they come from.
     hook: 'preHandler',

@@ -33,7 +33,8 @@ export function documentErrors(app: FastifyInstance): void {
       if (!(status in response)) response[status] = problemResponse(description);
     };
     if (schema.querystring || schema.params || schema.body || schema.headers) add('400', 'The request does not match the schema (REQUEST_INVALID)');
-    if (schema.body) {
+    // Fastify reads the body of any POST, PUT, PATCH or DELETE, with or without a body schema.
+    if (schema.body || ['POST', 'PUT', 'PATCH', 'DELETE'].some((m) => ([] as string[]).concat(route.method).includes(m))) {
       add('413', 'The body is over the size limit (BODY_TOO_LARGE); nothing is written');
       add('415', 'The body has a content type the route does not take (UNSUPPORTED_MEDIA_TYPE)');
     }

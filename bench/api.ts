@@ -1,22 +1,12 @@
 import { execFile } from 'node:child_process';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
+import { benchConfig as config, storeWithRun } from './api-store.ts';
 import { createRequire } from 'node:module';
 import { parseArgs, promisify } from 'node:util';
 import { buildApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
 import { readServices } from '../bin/lib/read-services.ts';
-import { ConfigSchema } from '../core/config.ts';
-import { silentLog } from '../core/log.ts';
-import { runForecast } from '../forecast/run/service.ts';
-import { backfillSimulated } from '../ingest/scada/sim-feed.ts';
-import { readDefaultGrid } from '../ingest/simulator/default-grid.ts';
-import { createSimulator } from '../ingest/simulator/simulator.ts';
-import { openPg, openPglite, type Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
-import { loadStoredTopology, saveTopology } from '../store/topology.repository.ts';
 import { authAs } from '../test/api-auth.ts';
-import { scratchSchema } from '../test/db.ts';
-import { runDeps } from '../bin/lib/run-deps.ts';
 
 /**
  * API load: GET /api/v1/forecasts/latest for one node and for the whole hierarchy, against a
@@ -33,23 +23,6 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
   },
 });
-
-const HISTORY_DAYS = 28;
-const config = ConfigSchema.parse({ timeZone: 'Europe/Paris', forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: HISTORY_DAYS } });
-
-/** PGlite in memory, or a scratch schema of the PostgreSQL database at --database-url (dropped at the end). */
-async function storeWithRun(): Promise<{ db: Db; series: number; drop: () => Promise<void> }> {
-  const url = values['database-url'];
-  const scratch = url ? await scratchSchema(url, 'bench_api') : null;
-  const db = scratch ? await openPg(scratch.url, 4) : await openPglite();
-  await migrate(db);
-  await saveTopology(db, readDefaultGrid());
-  const sim = createSimulator({ seed: 1, topology: await loadStoredTopology(db, config.timeZone) });
-  const now = new Date();
-  await backfillSimulated(db, sim, { seed: 1, days: HISTORY_DAYS + 2, stepSec: 3600, now, log: silentLog });
-  const run = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: now });
-  return { db, series: run.series, drop: async () => scratch?.drop() };
-}
 
 interface Result {
   name: string;
@@ -71,7 +44,7 @@ async function load(name: string, url: string, headers: Record<string, string>):
 }
 
 const t0 = Date.now();
-const { db, series, drop } = await storeWithRun();
+const { db, series, drop } = await storeWithRun(values['database-url']);
 console.log(`store: ${db.kind}, simulated grid, one day-ahead run over ${series} series (set up in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 // The limiter runs on every request as in production, with a limit the load never reaches.
 const app = await buildApp({ ...storeAppDeps(db), rateLimitPerMinute: 1e9, reads: readServices(db, config), health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] } });

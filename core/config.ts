@@ -24,6 +24,36 @@ export type Horizon = (typeof HORIZONS)[number];
 /** Requests per minute per API key: far above a control room's polling, low enough to stop a runaway script. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 
+/** The REST API (api/): limits applied to every client and connection (api/app.ts; README "Hostile input and load"). */
+export const ApiLimitsSchema = z
+  .object({
+    /** Requests per minute per API key (per client IP for requests without a key); over it → 429 with Retry-After. */
+    rateLimitPerMinute: z.number().int().positive().default(DEFAULT_RATE_LIMIT_PER_MINUTE),
+    /** Largest request body (an ingested CSV or JSON batch); larger ones are refused with 413, nothing written. */
+    bodyLimitBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    /** Largest body of the other write routes (runs, registry changes, keys, acknowledgements): a few fields, never a batch. */
+    commandBodyLimitBytes: z.number().int().positive().default(64 * 1024),
+    /**
+     * A client must have sent its request line and headers this long after connecting (or after its
+     * previous answer): a client that trickles its headers (slowloris) is answered 408 and closed.
+     */
+    headersTimeoutMs: z.number().int().positive().default(10_000),
+    /** A client must have sent its whole request (headers and body) this long after connecting: a body at the 32 MiB ingest limit needs 0.27 MB/s. */
+    requestTimeoutMs: z.number().int().positive().default(120_000),
+    /** An idle kept-alive connection is closed after this. */
+    keepAliveTimeoutMs: z.number().int().positive().default(5_000),
+    /**
+     * A socket with no traffic either way for this long is destroyed (a client that stops reading its
+     * answer); longer than the slowest synchronous route (POST /runs of a mid-term run).
+     */
+    socketIdleTimeoutMs: z.number().int().positive().default(600_000),
+    /** Open connections at most; a connection over it is closed at once, without an answer. */
+    maxConnections: z.number().int().positive().default(1024),
+  })
+  .refine((a) => a.headersTimeoutMs <= a.requestTimeoutMs, { message: 'api.headersTimeoutMs must not exceed api.requestTimeoutMs', path: ['headersTimeoutMs'] })
+  .prefault({});
+export type ApiLimits = z.infer<typeof ApiLimitsSchema>;
+
 /**
  * Configuration, read once at start from the environment (and an optional JSON file
  * named by GRIDCAST_CONFIG), validated here; nothing else reads process.env.
@@ -42,14 +72,7 @@ export const ConfigSchema = z.object({
   /** Grid time zone used for local-day aggregation and calendars. */
   timeZone: z.string().default('Europe/Paris'),
   /** The REST API (api/): limits applied to every client. */
-  api: z
-    .object({
-      /** Requests per minute per API key (per client IP for requests without a key); over it → 429 with Retry-After. */
-      rateLimitPerMinute: z.number().int().positive().default(DEFAULT_RATE_LIMIT_PER_MINUTE),
-      /** Largest request body (an ingested CSV or JSON batch); larger ones are refused with 413, nothing written. */
-      bodyLimitBytes: z.number().int().positive().default(32 * 1024 * 1024),
-    })
-    .prefault({}),
+  api: ApiLimitsSchema,
   /** Run the built-in grid simulator when no live source is configured. */
   simulator: z
     .object({

@@ -69,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
     ...storeDeps,
     writes: writeServices(db, config),
     reads: readServices(db, config, { jobs: () => scheduled.jobs, nextTicks: () => scheduled.scheduler?.nextTicks() ?? null }),
-    rateLimitPerMinute: config.api.rateLimitPerMinute,
+    limits: config.api,
     logger: { level: config.logLevel, ...(destination ? { stream: destination } : {}) },
     health: {
       dbKind: db.kind,

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { CsvError } from 'csv-parse';
 import { GridcastError, isConnectionLost } from '../../core/errors.ts';
 import type { Log } from '../../core/log.ts';
 import { retryOnConnectionLoss, type Backoff } from '../../core/retry.ts';
@@ -391,7 +392,8 @@ function parseFailure(file: string, e: unknown, issues: Issue[]): unknown {
   if (err.code === 'CSV_MAX_RECORD_SIZE') {
     return rejected(file, [...issues, { line: err.lines ?? 0, code: 'CSV_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_BYTES} bytes: no row of an import format is that long` }]);
   }
-  if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+  // csv-parse's codes do not all start with CSV_ (INVALID_OPENING_QUOTE…): its error class says it is the parser's.
+  if (e instanceof CsvError || (typeof err.code === 'string' && err.code.startsWith('CSV_'))) {
     return rejected(file, [...issues, { line: err.lines ?? 0, code: 'CSV_MALFORMED', message: (err.message ?? '').replace(/ at line \d+.*$/s, '') }]);
   }
   if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR') {
