@@ -53,7 +53,7 @@ export const DEFAULT_GAM_ARIMA: Omit<GamArimaParams, 'base'> = {
   quantileDays: 2,
   refitArimaOnCondition: true,
   online: 'off',
-  arimaEstimation: 'auto',
+  arimaEstimation: 'css',
 };
 
 interface SeriesArma {
