@@ -1,8 +1,5 @@
 import { parseArgs } from 'node:util';
 import { buildApp } from '../api/app.ts';
-import { storeAppDeps } from '../bin/lib/app-deps.ts';
-import { readServices } from '../bin/lib/read-services.ts';
-import { writeServices } from '../bin/lib/write-services.ts';
 import type { Role } from '../api/auth/roles.ts';
 import { openPg, openPglite } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
@@ -10,7 +7,7 @@ import { authAs } from '../test/api-auth.ts';
 import { scratchSchema } from '../test/db.ts';
 import { mutatingOperations, type Operation } from '../test/fuzz/generate.ts';
 import { fuzzEndpoints, reportTable, trackHandlers } from '../test/fuzz/run.ts';
-import { fuzzConfig, seedFuzzStore } from '../test/fuzz/store.ts';
+import { fuzzAppDeps, fuzzConfig, seedFuzzStore } from '../test/fuzz/store.ts';
 
 /**
  * Hostile input: every mutating route of the OpenAPI document gets --per-endpoint generated bad
@@ -41,13 +38,7 @@ await migrate(db);
 const targets = await seedFuzzStore(db);
 const config = fuzzConfig;
 const app = await buildApp({
-  ...storeAppDeps(db),
-  health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] },
-  reads: readServices(db, config),
-  writes: writeServices(db, config),
-  limits: config.api,
-  // Thousands of requests a minute from one key: the limiter stays on, with a limit they never reach.
-  rateLimitPerMinute: 1e9,
+  ...fuzzAppDeps(db),
   ...(values.verbose && { logger: { level: 'error' } }),
 });
 const handlers = trackHandlers(app);

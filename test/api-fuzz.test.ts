@@ -1,9 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../api/auth/roles.ts';
-import { storeAppDeps } from '../bin/lib/app-deps.ts';
-import { readServices } from '../bin/lib/read-services.ts';
-import { writeServices } from '../bin/lib/write-services.ts';
 import type { Db } from '../store/db.ts';
 import { countChanges, tableRowCounts } from '../store/table-counts.repository.ts';
 import { testApp } from './api-app.ts';
@@ -11,7 +8,7 @@ import { authAs } from './api-auth.ts';
 import { backends, freshDb } from './db.ts';
 import { MUTATION_CLASSES, mutatingOperations, requestGenerator, type Operation } from './fuzz/generate.ts';
 import { fuzzEndpoints, reportTable, trackHandlers } from './fuzz/run.ts';
-import { fuzzConfig, seedFuzzStore, type FuzzTargets } from './fuzz/store.ts';
+import { fuzzAppDeps, fuzzConfig, seedFuzzStore, type FuzzTargets } from './fuzz/store.ts';
 
 // npm run bench:fuzz sends 10,000 per endpoint; CI a seeded sample of the same generator.
 const PER_ENDPOINT = 150;
@@ -55,14 +52,7 @@ describe.each(backends)('every mutating route under generated bad requests (%s)'
   beforeAll(async () => {
     db = await freshDb(kind);
     targets = await seedFuzzStore(db);
-    app = await testApp({
-      ...storeAppDeps(db),
-      health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] },
-      reads: readServices(db, config),
-      writes: writeServices(db, config),
-      limits: config.api,
-      rateLimitPerMinute: 1e9,
-    });
+    app = await testApp(fuzzAppDeps(db));
     handlers = trackHandlers(app);
     await app.ready();
     for (const role of ['viewer', 'operator', 'data-scientist', 'admin'] as const) keys.set(role, await authAs(db, role as Role));

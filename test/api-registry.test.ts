@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { storeAppDeps } from '../bin/lib/app-deps.ts';
 import { writeServices } from '../bin/lib/write-services.ts';
 import type { FastifyInstance } from 'fastify';
@@ -9,24 +8,18 @@ import { forecasterFor } from '../bin/lib/models.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { trainModel, type TrainRequest } from '../forecast/registry/service.ts';
 import { trainDeps } from '../bin/lib/train-deps.ts';
-import { readTopologyFile } from '../ingest/topology/read.ts';
 import { listAudit } from '../store/audit.repository.ts';
 import type { Db } from '../store/db.ts';
-import { insertMeasurements } from '../store/measurements.repository.ts';
-import type { MeasurementInput } from '../core/series.ts';
 import { getVersion, registryRepository } from '../store/registry.repository.ts';
 import { registryStatusService } from '../forecast/registry/status-changes.ts';
-import { saveTopology } from '../store/topology.repository.ts';
 import { authAs } from './api-auth.ts';
 import { expectProblem } from './api-problem.ts';
-import { simulatedLoad } from './backtest-fixtures.ts';
 import { backends, freshDb } from './db.ts';
+import { seedRegistryGrid } from './registry-grid.ts';
 
 const health = { dbKind: 'pglite' as const, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] };
-const TOPOLOGY = fileURLToPath(new URL('./fixtures/registry/grid.yaml', import.meta.url));
 const START = '2025-01-06T00:00:00Z';
 const DAYS = 14;
-const H = 3_600_000;
 const config = ConfigSchema.parse({});
 
 const train = (db: Db, over: Partial<TrainRequest> = {}) =>
@@ -41,13 +34,7 @@ describe.each(backends)('registry routes of /api/v1 (%s)', (kind) => {
   let operator: Record<string, string>;
   beforeAll(async () => {
     db = await freshDb(kind);
-    await saveTopology(db, readTopologyFile(TOPOLOGY));
-    const points: MeasurementInput[] = [];
-    for (const [id, level] of [['feeder.a', 100], ['feeder.b', 60]] as const) {
-      const s = simulatedLoad(id, START, DAYS * 24, level);
-      for (let i = 0; i < s.values.length; i++) points.push({ seriesId: id, ts: new Date(s.start.getTime() + i * H), value: s.values[i] });
-    }
-    await db.transaction((tx) => insertMeasurements(tx, points));
+    await seedRegistryGrid(db, START, DAYS);
     for (let i = 0; i < 3; i++) await train(db);
     await train(db, { model: 'feeder-a', seriesIds: ['feeder.a'], root: undefined });
     app = await testApp({ ...storeAppDeps(db), health, writes: writeServices(db, config) });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import { forecasterFor } from '../bin/lib/models.ts';
 import { ConfigSchema } from '../core/config.ts';
 import { loadRunInputs } from '../forecast/inputs.ts';
@@ -8,19 +7,14 @@ import { registryServiceOf } from '../bin/lib/registry-service.ts';
 import { trainModel, type TrainRequest } from '../forecast/registry/service.ts';
 import { trainDeps } from '../bin/lib/train-deps.ts';
 import { registryStatusService, type PromotionGate } from '../forecast/registry/status-changes.ts';
-import { readTopologyFile } from '../ingest/topology/read.ts';
-import { saveTopology } from '../store/topology.repository.ts';
 import { fromArtifact } from '../models/catalog.ts';
 import { listAudit } from '../store/audit.repository.ts';
 import type { Db } from '../store/db.ts';
-import { insertMeasurements } from '../store/measurements.repository.ts';
-import type { MeasurementInput } from '../core/series.ts';
 import { championsFor, createModel, getVersion, insertVersion, listVersions, loadArtifact, registryRepository } from '../store/registry.repository.ts';
 import { insertWeatherObs } from '../store/weather.repository.ts';
-import { simulatedLoad } from './backtest-fixtures.ts';
 import { backends, freshDb } from './db.ts';
+import { seedRegistryGrid } from './registry-grid.ts';
 
-const TOPOLOGY = fileURLToPath(new URL('./fixtures/registry/grid.yaml', import.meta.url));
 const START = '2025-01-06T00:00:00Z';
 const DAYS = 28;
 const H = 3_600_000;
@@ -28,13 +22,7 @@ const config = ConfigSchema.parse({});
 const build = (kind: string, params: Record<string, unknown>) => forecasterFor(kind, params);
 
 async function seed(db: Db): Promise<void> {
-  await saveTopology(db, readTopologyFile(TOPOLOGY));
-  const points: MeasurementInput[] = [];
-  for (const [id, level] of [['feeder.a', 100], ['feeder.b', 60]] as const) {
-    const s = simulatedLoad(id, START, DAYS * 24, level);
-    for (let i = 0; i < s.values.length; i++) points.push({ seriesId: id, ts: new Date(s.start.getTime() + i * H), value: s.values[i] });
-  }
-  await db.transaction((tx) => insertMeasurements(tx, points));
+  await seedRegistryGrid(db, START, DAYS);
   const t0 = Date.parse(START);
   await insertWeatherObs(db, Array.from({ length: DAYS * 24 }, (_, i) => ({ stationId: 'ws.a', variable: 'temperature', ts: new Date(t0 + i * H), value: 5 + Math.sin(i / 4) })));
 }

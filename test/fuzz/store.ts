@@ -1,21 +1,16 @@
-import { fileURLToPath } from 'node:url';
-import { apiKeyService } from '../../bin/lib/app-deps.ts';
 import { forecasterFor } from '../../bin/lib/models.ts';
 import { trainDeps } from '../../bin/lib/train-deps.ts';
 import { ConfigSchema, type Config } from '../../core/config.ts';
-import type { MeasurementInput } from '../../core/series.ts';
 import { trainModel } from '../../forecast/registry/service.ts';
-import { readTopologyFile } from '../../ingest/topology/read.ts';
 import type { Db } from '../../store/db.ts';
 import { eventsRepository } from '../../store/events.repository.ts';
-import { insertMeasurements } from '../../store/measurements.repository.ts';
-import { saveTopology } from '../../store/topology.repository.ts';
-import { simulatedLoad } from '../backtest-fixtures.ts';
+import { seedRegistryGrid } from '../registry-grid.ts';
+import { apiKeyService, storeAppDeps } from '../../bin/lib/app-deps.ts';
+import { readServices } from '../../bin/lib/read-services.ts';
+import { writeServices } from '../../bin/lib/write-services.ts';
 
-const TOPOLOGY = fileURLToPath(new URL('../fixtures/registry/grid.yaml', import.meta.url));
 const START = '2025-01-06T00:00:00Z';
 const DAYS = 14;
-const H = 3_600_000;
 
 /** The configuration of the fuzzed app: a fast default model, so a request that does start a run ends quickly. */
 export const fuzzConfig: Config = ConfigSchema.parse({ forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: DAYS } });
@@ -31,13 +26,7 @@ export interface FuzzTargets {
  * to acknowledge, and a spare API key (the only one a DELETE /apikeys may revoke).
  */
 export async function seedFuzzStore(db: Db): Promise<FuzzTargets> {
-  await saveTopology(db, readTopologyFile(TOPOLOGY));
-  const points: MeasurementInput[] = [];
-  for (const [id, level] of [['feeder.a', 100], ['feeder.b', 60]] as const) {
-    const s = simulatedLoad(id, START, DAYS * 24, level);
-    for (let i = 0; i < s.values.length; i++) points.push({ seriesId: id, ts: new Date(s.start.getTime() + i * H), value: s.values[i] });
-  }
-  await db.transaction((tx) => insertMeasurements(tx, points));
+  await seedRegistryGrid(db, START, DAYS);
   for (let i = 0; i < 2; i++) {
     await trainModel(trainDeps(db, fuzzConfig), { model: 'grid-load', kind: 'seasonal-naive', root: 'grid', historyDays: DAYS, actor: 'fuzz', codeVersion: 'fuzz-0' }, (k, p) => forecasterFor(k, p));
   }
@@ -50,3 +39,14 @@ export async function seedFuzzStore(db: Db): Promise<FuzzTargets> {
     pathValues: (path, param) => (path.startsWith('/api/v1/events/') && param === 'id' ? String(alarm) : (byParam[param] ?? 'x')),
   };
 }
+
+/** The app's dependencies for fuzzing: the store's services as in production, the rate limiter on with a limit never reached. */
+export const fuzzAppDeps = (db: Db) => ({
+  ...storeAppDeps(db),
+  health: { dbKind: db.kind, pingDb: async () => {}, lastIngestAt: () => null, sources: () => [] },
+  reads: readServices(db, fuzzConfig),
+  writes: writeServices(db, fuzzConfig),
+  limits: fuzzConfig.api,
+  // Thousands of requests a minute from one key: the limiter stays on, with a limit they never reach.
+  rateLimitPerMinute: 1e9,
+});
