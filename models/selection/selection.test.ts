@@ -45,6 +45,17 @@ describe('auto chooses by rolling-origin validation', () => {
     expect(choice.selection).toMatchObject({ metric: 'MAPE', origins: 4, horizonSteps: 24, scores: [{ model: 'seasonal-naive', score: 0 }, { model: 'profile' }] });
   });
 
+  it('validates on movedOrigins days where a year of history has each candidate fitted once and moved, on origins days where each is refitted', async () => {
+    const year = series(400, (h, i) => 100 + 20 * Math.sin(((h % 24) / 24) * 2 * Math.PI) + 12 * (rand(i + 7) - 0.5));
+    const moved = autoChoiceArtifact((await createAutoForecaster(params).fit([year])).toArtifact(), 's')!;
+    expect(moved.selection!.origins).toBe(14);
+    expect(moved.selection!.text).toMatch(/, 14 origins\)$/);
+    const refitted = autoChoiceArtifact((await createAutoForecaster({ ...params, validation: { origins: 4, refitEach: 'always' } }).fit([year])).toArtifact(), 's')!;
+    expect(refitted.selection!.origins).toBe(4);
+    const off = autoChoiceArtifact((await createAutoForecaster({ ...params, validation: { origins: 0 } }).fit([year])).toArtifact(), 's')!;
+    expect(off.selection).toBeUndefined();
+  });
+
   it('picks the profile where averaging weeks beats last week, with no step-down label beyond the rule', async () => {
     const f = await createAutoForecaster(params).fit([noisyWorkdays]);
     const [fc] = await f.predict(24);
