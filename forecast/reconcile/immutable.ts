@@ -1,3 +1,4 @@
+import { cholSolve } from '../../core/linalg.ts';
 import type { Absorb } from './projection.ts';
 import type { Structure } from './structure.ts';
 
@@ -66,7 +67,7 @@ export function immutableHolder(st: Structure, absorb: Absorb, held: readonly nu
       const k = s.kept.length;
       const gap = new Float64Array(k);
       for (let i = 0; i < k; i++) gap[i] = yhat[s.kept[i]] - rowSum(s.kept[i], b);
-      const z = solveLower(s.l, k, gap);
+      const z = cholSolve(s.l, k, gap);
       for (let i = 0; i < k; i++) {
         const col = s.columns[i];
         const zi = z[i];
@@ -107,20 +108,4 @@ function buildSolver(rows: number[], cols: Float64Array[], rowSum: (r: number, v
   const l = new Float64Array(k * k);
   lRows.forEach((row, i) => row.forEach((v, t) => (l[i * k + t] = v)));
   return { kept, columns, l, dropped };
-}
-
-/** Solves L·Lᵀ·z = g. */
-function solveLower(l: Float64Array, k: number, g: Float64Array): Float64Array {
-  const z = Float64Array.from(g);
-  for (let i = 0; i < k; i++) {
-    let s = z[i];
-    for (let t = 0; t < i; t++) s -= l[i * k + t] * z[t];
-    z[i] = s / l[i * k + i];
-  }
-  for (let i = k - 1; i >= 0; i--) {
-    let s = z[i];
-    for (let t = i + 1; t < k; t++) s -= l[t * k + i] * z[t];
-    z[i] = s / l[i * k + i];
-  }
-  return z;
 }
