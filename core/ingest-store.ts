@@ -77,7 +77,20 @@ export interface AggregateRange {
  */
 export interface RowSink {
   end(line: number): string;
-  write(csv: string): Promise<boolean>;
+  /** CSV text rows, or the bytes of a `binary` encoder's take(). */
+  write(chunk: string | Uint8Array): Promise<boolean>;
+  /** Sinks of measurements that take them encoded (PostgreSQL's binary COPY) rather than as CSV text. */
+  binary?: MeasurementEncoder;
+}
+
+/** Checked measurements gathered for the next write(). */
+export interface MeasurementEncoder {
+  /** `epochUs`: microseconds since 1970 (the CSV text's sub-millisecond digits included). */
+  add(seriesId: string, epochUs: number, value: number, quality: string, line: number): void;
+  /** Bytes gathered since the last take(); 0 when no row waits. */
+  readonly bytes: number;
+  /** The rows gathered, ready for write(), and a fresh start. */
+  take(): Uint8Array;
 }
 
 /** The reads and writes of the spike screen (ingest/validate/suspect.ts), inside a batch or a job's transaction. */

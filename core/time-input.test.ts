@@ -35,7 +35,9 @@ describe('the time rule (core/time-input.ts)', () => {
   });
 
   it('is the rule CSV cells follow too: an offset is required, a date alone is no point in time', () => {
-    expect(checkInstant('2026-12-03T00:00:00.123456+01:00')).toEqual({ ok: true, ms: Date.parse('2026-12-02T23:00:00.123Z') });
+    expect(checkInstant('2026-12-03T00:00:00.123456+01:00')).toEqual({ ok: true, ms: Date.parse('2026-12-02T23:00:00.123Z'), us: 456 });
+    expect(checkInstant('2026-12-03T00:00:00.12345Z')).toEqual({ ok: true, ms: Date.parse('2026-12-03T00:00:00.123Z'), us: 450 });
+    expect(checkInstant('2026-12-03T00:00:00.1Z')).toEqual({ ok: true, ms: Date.parse('2026-12-03T00:00:00.100Z'), us: 0 });
     expect(checkInstant('2026-12-03T00:00')).toMatchObject({ ok: false, code: 'TS_NO_OFFSET' });
     expect(checkInstant('2026-12-03')).toMatchObject({ ok: false, code: 'TS_INVALID' });
   });

@@ -19,7 +19,8 @@ const daysIn = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate(
 
 export type TimeCode = 'TS_NO_OFFSET' | 'TS_INVALID';
 /** `problem` completes a sentence starting with the quoted text, e.g. "'2026-12-03T00:00' has no UTC offset…". */
-export type InstantCheck = { ok: true; ms: number } | { ok: false; code: TimeCode; problem: string };
+/** `us`: the microseconds within `ms` (0–999) written after the third decimal of the seconds. */
+export type InstantCheck = { ok: true; ms: number; us: number } | { ok: false; code: TimeCode; problem: string };
 
 // A file of many series usually lists every series at one time before the next time: the same
 // text comes many times in a row, and is read once.
@@ -51,7 +52,8 @@ function readInstant(text: string): InstantCheck {
     return { ok: false, code: 'TS_INVALID', problem: 'is not a valid date and time' };
   }
   const ms = frac ? Number(frac.padEnd(3, '0').slice(0, 3)) : 0;
-  return { ok: true, ms: Date.UTC(y, mo - 1, d, h, mi, s, ms) - offMin * 60_000 };
+  const us = frac && frac.length > 3 ? Number(frac.slice(3).padEnd(3, '0')) : 0;
+  return { ok: true, ms: Date.UTC(y, mo - 1, d, h, mi, s, ms) - offMin * 60_000, us };
 }
 
 /** A user's time before the zone it is read in is known: an instant, or a local calendar day. */

@@ -28,6 +28,8 @@ export interface Queryable {
    * Callers stream large inputs by calling it repeatedly with chunks inside one transaction.
    */
   copyCsv(table: string, columns: string[], csv: string): Promise<void>;
+  /** COPY rows in PostgreSQL's binary format (header and trailer included) into `table`. */
+  copyBinary(table: string, columns: string[], data: Uint8Array): Promise<void>;
 }
 
 export interface Db extends Queryable {
@@ -45,8 +47,8 @@ const NUMERIC_OID = 1700;
 pg.types.setTypeParser(INT8_OID, (v) => Number(v));
 pg.types.setTypeParser(NUMERIC_OID, (v) => Number(v));
 
-const copySql = (table: string, columns: string[], source: string) =>
-  `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+const copySql = (table: string, columns: string[], source: string, format: 'csv' | 'binary' = 'csv') =>
+  `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
 
 /**
  * SQLSTATEs of a server going away or not taking connections yet: 08xxx (connection exception),
@@ -84,6 +86,15 @@ function connectionLost(e: unknown, atCommit = false): unknown {
 }
 
 function wrapPgClient(client: pg.PoolClient | pg.Pool): Queryable {
+  const copyIn = (sql: string, data: string | Uint8Array) => {
+    if (!('release' in client)) throw new Error('COPY needs a transaction client');
+    return new Promise<void>((resolve, reject) => {
+      const stream = client.query(copyFromStream(sql));
+      stream.on('error', (e) => reject(connectionLost(e)));
+      stream.on('finish', () => resolve());
+      stream.end(data);
+    });
+  };
   return {
     async query<R>(sql: string, params?: unknown[]) {
       try {
@@ -98,15 +109,8 @@ function wrapPgClient(client: pg.PoolClient | pg.Pool): Queryable {
         throw connectionLost(e);
       });
     },
-    async copyCsv(table, columns, csv) {
-      if (!('release' in client)) throw new Error('copyCsv needs a transaction client');
-      await new Promise<void>((resolve, reject) => {
-        const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN')));
-        stream.on('error', (e) => reject(connectionLost(e)));
-        stream.on('finish', () => resolve());
-        stream.end(csv);
-      });
-    },
+    copyCsv: (table, columns, csv) => copyIn(copySql(table, columns, 'STDIN'), csv),
+    copyBinary: (table, columns, data) => copyIn(copySql(table, columns, 'STDIN', 'binary'), data),
   };
 }
 
@@ -161,6 +165,7 @@ export async function openPg(url: string, max = 10, log?: Log): Promise<Db> {
     kind: 'pg',
     ...wrapPgClient(pool),
     copyCsv: (table, columns, csv) => transaction((tx) => tx.copyCsv(table, columns, csv)),
+    copyBinary: (table, columns, data) => transaction((tx) => tx.copyBinary(table, columns, data)),
     transaction,
     close: () => pool.end(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -186,6 +191,9 @@ function wrapPglite(db: PgliteLike): Queryable {
     },
     async copyCsv(table, columns, csv) {
       await db.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([csv]) });
+    },
+    async copyBinary(table, columns, data) {
+      await db.query(copySql(table, columns, `'/dev/blob'`, 'binary'), [], { blob: new Blob([data as Uint8Array<ArrayBuffer>]) });
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { IngestStore, IngestUnit, RowSink, SpikeStore } from '../core/ingest-store.ts';
+import type { IngestStore, IngestUnit, MeasurementEncoder, RowSink, SpikeStore } from '../core/ingest-store.ts';
+import { measurementEncoder } from './copy-binary.ts';
 import { markAggregates, refreshAggregates } from './aggregates.ts';
 import { claimBatch, findBatchByKey, finishBatch } from './batches.repository.ts';
 import type { Db, Queryable } from './db.ts';
@@ -56,12 +57,12 @@ function ingestUnit(tx: Queryable): IngestUnit {
       await beginDirectCopy(tx);
       const tail = `,${batchId}\n`;
       const { table, columns } = MEASUREMENT_DIRECT_COPY;
-      return copySink(tx, table, columns, () => tail, true);
+      return copySink(tx, table, columns, () => tail, true, measurementEncoder(() => batchId));
     },
     abandonDirect: () => abandonDirectCopy(tx),
     async beginStage(kind) {
       await tx.exec(stageOf[kind].ddl(STAGE));
-      return copySink(tx, STAGE, stageOf[kind].columns, (line) => `,${line}\n`, false);
+      return copySink(tx, STAGE, stageOf[kind].columns, (line) => `,${line}\n`, false, kind === 'measurements' ? measurementEncoder((line) => line) : undefined);
     },
     stagedDuplicates: (kind, limit) => stagedDuplicates(tx, STAGE, [...stageOf[kind].key], limit),
     recentLevels: (before, days) => recentLevels(tx, before, days),
@@ -78,12 +79,13 @@ function ingestUnit(tx: Queryable): IngestUnit {
   };
 }
 
-function copySink(tx: Queryable, table: string, columns: readonly string[], end: (line: number) => string, clashes: boolean): RowSink {
+function copySink(tx: Queryable, table: string, columns: readonly string[], end: (line: number) => string, clashes: boolean, binary?: MeasurementEncoder): RowSink {
   return {
     end,
-    async write(csv) {
+    ...(binary ? { binary } : {}),
+    async write(chunk) {
       try {
-        await tx.copyCsv(table, [...columns], csv);
+        await (typeof chunk === 'string' ? tx.copyCsv(table, [...columns], chunk) : tx.copyBinary(table, [...columns], chunk));
         return true;
       } catch (e) {
         if (clashes && (e as { code?: string }).code === UNIQUE_VIOLATION) return false;

@@ -60,6 +60,7 @@ function withFault(inner: IngestStore, atWrite: number, fault: () => Promise<voi
   let fired = false;
   const hooked = (sink: RowSink): RowSink => ({
     end: sink.end,
+    ...(sink.binary ? { binary: sink.binary } : {}),
     async write(csv) {
       if (++writes === atWrite && !fired) {
         fired = true;

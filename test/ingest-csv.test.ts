@@ -104,6 +104,17 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     ]);
   });
 
+  it('stores times before 2000, sub-millisecond digits and any offset exactly as written', async () => {
+    const r = await ingestCsvFile(ingestStore(db), csvFile('series_id,ts,value\nsub-b,1999-12-31T22:30:00.000001+01:00,2.25\nsub-b,1970-01-01T00:00:00.5Z,0\nsub-b,2099-06-30T23:59:59.999999-03:30,1e-300\n'));
+    expect(r).toMatchObject({ status: 'committed', rows: 3 });
+    const { rows } = await db.query<{ ts: string; value: number }>(`SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS ts, value FROM measurements WHERE series_id = 'sub-b' ORDER BY ts`);
+    expect(rows).toEqual([
+      { ts: '1970-01-01T00:00:00.500000', value: 0 },
+      { ts: '1999-12-31T21:30:00.000001', value: 2.25 },
+      { ts: '2099-07-01T03:29:59.999999', value: 1e-300 },
+    ]);
+  });
+
   it('reads gzip files, recognised by their content', async () => {
     const r = await ingestCsvFile(ingestStore(db), csvFile('series_id,ts,value\nsub-a,2026-01-01T00:00:00Z,5\n', true));
     expect(r).toMatchObject({ status: 'committed', rows: 1 });
@@ -117,6 +128,7 @@ describe.each(backends)('gridcast ingest csv (%s)', (kind) => {
     ['NaN', 'sub-a,2026-01-01T00:00:00Z,NaN\n', 2, 'VALUE_NOT_FINITE'],
     ['Infinity', 'sub-a,2026-01-01T00:00:00Z,1\nsub-a,2026-01-01T00:01:00Z,-Infinity\n', 3, 'VALUE_NOT_FINITE'],
     ['an empty value', 'sub-a,2026-01-01T00:00:00Z,\n', 2, 'VALUE_EMPTY'],
+    ['a value too small for a double', 'sub-a,2026-01-01T00:00:00Z,1\nsub-a,2026-01-01T00:01:00Z,1e-400\n', 3, 'VALUE_INVALID'],
     ['a timestamp without offset', 'sub-a,2026-01-01T00:00:00Z,1\nsub-a,2026-01-01T00:01:00,1\n', 3, 'TS_NO_OFFSET'],
     ['an impossible date', 'sub-a,2026-02-30T00:00:00Z,1\n', 2, 'TS_INVALID'],
     ['a duplicate row', 'sub-a,2026-01-01T00:00:00Z,1\nsub-b,2026-01-01T00:00:00Z,1\nsub-a,2026-01-01T01:00:00+01:00,2\n', 4, 'DUPLICATE_ROW'],

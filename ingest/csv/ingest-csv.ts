@@ -19,7 +19,7 @@ import { numberedRecords } from './records.ts';
 import { csvParser, MAX_LINE_BYTES, type BatchSource, type Pass } from './source.ts';
 import { rowChecker, type SeriesStats } from './rows.ts';
 
-/** Staging rows are sent to the database in COPY chunks of about this many characters. */
+/** Rows are sent to the database in COPY chunks of about this many characters (or bytes, binary). */
 const COPY_CHUNK_CHARS = 1 << 20;
 
 export interface IngestCsvOptions {
@@ -293,7 +293,8 @@ interface PassResult {
 async function readPass(sink: RowSink, src: BatchSource, header: ReturnType<typeof readHeader>, catalog: Map<string, SeriesUnit>): Promise<PassResult> {
   const issues: Issue[] = [];
   const stats = new Map<string, SeriesStats>();
-  const check = rowChecker(header.kind, header.index, catalog, stats);
+  const encoder = header.kind === 'measurements' ? sink.binary : undefined;
+  const check = rowChecker(header.kind, header.index, catalog, stats, encoder);
   const width = Object.values(header.index).filter((i) => i >= 0).length;
   let rows = 0;
   let pending: string[] = [];
@@ -310,11 +311,18 @@ async function readPass(sink: RowSink, src: BatchSource, header: ReturnType<type
   };
   const flush = async () => {
     await settle();
-    if (pending.length === 0 || clash) return;
-    const csv = pending.join('');
-    pending = [];
-    pendingChars = 0;
-    inflight = sink.write(csv);
+    if (clash) return;
+    let chunk: string | Uint8Array;
+    if (encoder) {
+      if (encoder.bytes === 0) return;
+      chunk = encoder.take();
+    } else {
+      if (pending.length === 0) return;
+      chunk = pending.join('');
+      pending = [];
+      pendingChars = 0;
+    }
+    inflight = sink.write(chunk);
     inflight.catch(() => {}); // handled by settle(); avoids an unhandled rejection meanwhile
   };
   const pass = src.open();
@@ -329,10 +337,10 @@ async function readPass(sink: RowSink, src: BatchSource, header: ReturnType<type
         if (record.length !== width) {
           issues.push({ line, code: 'CSV_COLUMN_COUNT', message: `${record.length} columns where the header has ${width}` });
         } else {
-          const out = check(record, line);
+          const out = check(record, line, issues.length === 0);
           if (typeof out === 'string') {
             rows++;
-            if (issues.length === 0) {
+            if (issues.length === 0 && !encoder) {
               pending.push(out + sink.end(line));
               pendingChars += out.length;
             }
@@ -340,7 +348,7 @@ async function readPass(sink: RowSink, src: BatchSource, header: ReturnType<type
         }
         if (issues.length >= MAX_ISSUES) break reading;
       }
-      if (pendingChars >= COPY_CHUNK_CHARS) await flush();
+      if ((encoder ? encoder.bytes : pendingChars) >= COPY_CHUNK_CHARS) await flush();
       if (clash) break;
     }
     if (issues.length === 0 && !clash) {

@@ -1,8 +1,10 @@
+import type { MeasurementEncoder } from '../../core/ingest-store.ts';
 import type { SeriesUnit } from '../../core/series.ts';
+import { checkInstant } from '../../core/time-input.ts';
 import type { Issue } from '../validate/issues.ts';
 import { normaliseUnit, outOfRange, outOfRangeIssue, seriesRange, variableRange, type Range } from '../validate/ranges.ts';
 import { addPoint, seriesPoints, type SeriesPoints } from '../validate/spikes.ts';
-import { checkTimestamp, checkValue, clip } from '../validate/values.ts';
+import { checkTimestamp, checkValue, clip, timestampIssue } from '../validate/values.ts';
 import type { ColumnIndex, CsvKind } from './format.ts';
 
 /**
@@ -22,12 +24,16 @@ export interface SeriesStats {
 /** 16 bytes a point: 80 MB at most, so memory stays bounded whatever the file size. */
 const HELD_POINTS = 5_000_000;
 
-/** Turns one parsed record into CSV text for COPY (without the last column and newline) or the reason it is wrong. */
-export type RowCheck = (rec: string[], line: number) => string | Omit<Issue, 'line'>;
+/**
+ * Checks one parsed record: the reason it is wrong, or (ok) its CSV text for COPY without the last
+ * column and newline. With an encoder (measurements) an ok row is added to it instead, when `emit`
+ * is set, and '' is returned.
+ */
+export type RowCheck = (rec: string[], line: number, emit: boolean) => string | Omit<Issue, 'line'>;
 
 const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, SeriesUnit>, stats: Map<string, SeriesStats>): RowCheck {
+export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, SeriesUnit>, stats: Map<string, SeriesStats>, encoder?: MeasurementEncoder): RowCheck {
   // The range of each series is worked out once, on its first row.
   const known = new Map<string, SeriesUnit & { range?: Range }>();
   const lookup = (id: string) => {
@@ -55,12 +61,12 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
 
   if (kind === 'measurements') {
     const [iId, iTs, iV, iQ, iU] = [ix.series_id, ix.ts, ix.value, ix.quality, ix.unit];
-    return (rec, line) => {
+    return (rec, line, emit) => {
       const id = rec[iId];
       const k = lookup(id);
       if (!k) return { code: 'UNKNOWN_SERIES', message: `series '${clip(id)}' does not exist: create it in the topology first` };
-      const ts = checkTimestamp(rec[iTs], 'ts');
-      if (!ts.ok) return ts.issue;
+      const ts = checkInstant(rec[iTs]);
+      if (!ts.ok) return timestampIssue(rec[iTs], 'ts', ts);
       const v = checkValue(rec[iV]);
       if (!v.ok) return v.issue;
       const quality = iQ >= 0 && rec[iQ] !== '' ? rec[iQ] : 'ok';
@@ -71,8 +77,10 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
         return { code: 'UNIT_MISMATCH', message: `unit '${clip(rec[iU])}' differs from the unit of series '${id}' (${k.unit})` };
       }
       if (outOfRange(v.value, k.range)) return outOfRangeIssue(id, k, k.range, rec[iV]);
-      track(id, ts.value, v.value, line);
-      return `${csvField(id)},${rec[iTs]},${rec[iV]},${quality}`;
+      track(id, ts.ms, v.value, line);
+      if (!encoder) return `${csvField(id)},${rec[iTs]},${rec[iV]},${quality}`;
+      if (emit) encoder.add(id, ts.ms * 1000 + ts.us, v.value, quality, line);
+      return '';
     };
   }
 

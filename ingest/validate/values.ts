@@ -6,8 +6,11 @@ type Checked<T> = { ok: true; value: T } | { ok: false; issue: Omit<Issue, 'line
 /** Epoch milliseconds of a timestamp that states its offset (the rule of core/time-input.ts). */
 export function checkTimestamp(text: string, column: string): Checked<number> {
   const c = checkInstant(text);
-  return c.ok ? { ok: true, value: c.ms } : { ok: false, issue: { code: c.code, message: `${column} '${clip(text)}' ${c.problem}` } };
+  return c.ok ? { ok: true, value: c.ms } : { ok: false, issue: timestampIssue(text, column, c) };
 }
+
+/** Why a timestamp cell that checkInstant refused is wrong. */
+export const timestampIssue = (text: string, column: string, c: { code: Issue['code']; problem: string }): Omit<Issue, 'line'> => ({ code: c.code, message: `${column} '${clip(text)}' ${c.problem}` });
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
@@ -19,6 +22,8 @@ export function checkValue(text: string, column = 'value'): Checked<number> {
   if (!DECIMAL.test(text)) return { ok: false, issue: { code: 'VALUE_INVALID', message: `${column} '${clip(text)}' is not a decimal number` } };
   const v = Number(text);
   if (!Number.isFinite(v)) return { ok: false, issue: { code: 'VALUE_NOT_FINITE', message: `${column} '${clip(text)}' overflows a double` } };
+  // 1e-400 reads as 0: PostgreSQL refuses it as out of range, and a measurement is not silently zeroed.
+  if (v === 0 && /[1-9]/.test(text.split(/[eE]/)[0])) return { ok: false, issue: { code: 'VALUE_INVALID', message: `${column} '${clip(text)}' is too small for a double (it would read as 0)` } };
   return { ok: true, value: v };
 }
 

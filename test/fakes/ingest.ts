@@ -109,6 +109,7 @@ export function fakeIngest({ series = [], now = () => new Date() }: { series?: S
         return {
           end: () => `,${batchId}\n`,
           async write(csv) {
+            if (typeof csv !== 'string') throw new Error('the fake sink takes CSV text (it has no binary encoder)');
             const points = rowsOf(csv).map(([seriesId, ts, value, quality]): FakePoint => ({ seriesId, ts: Date.parse(ts), value: Number(value), quality: quality as Quality, batchId }));
             const keys = new Set(points.map((p) => pointKey(p.seriesId, p.ts)));
             if (keys.size < points.length || [...keys].some((k) => s.measurements.has(k))) return false;
@@ -126,6 +127,7 @@ export function fakeIngest({ series = [], now = () => new Date() }: { series?: S
         return {
           end: (line) => `,${line}\n`,
           async write(csv) {
+            if (typeof csv !== 'string') throw new Error('the fake sink takes CSV text (it has no binary encoder)');
             for (const row of rowsOf(csv)) staged.push({ row: row.slice(0, -1), line: Number(row.at(-1)) });
             return true;
           },
