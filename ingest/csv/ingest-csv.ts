@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { CsvError } from 'csv-parse';
 import { GridcastError, isConnectionLost } from '../../core/errors.ts';
@@ -15,7 +16,7 @@ import { formatIssues, MAX_ISSUES, type Issue } from '../validate/issues.ts';
 import { levelJumps } from '../validate/level-jumps.ts';
 import { flagBatchSpikes, type SuspectReport } from '../validate/suspect.ts';
 import { readHeader, type CsvKind } from './format.ts';
-import { numberedRecords } from './records.ts';
+import { isPlainCsv, numberedRecords, plainRecords } from './records.ts';
 import { csvParser, MAX_LINE_BYTES, type BatchSource, type Pass } from './source.ts';
 import { rowChecker, type SeriesStats } from './rows.ts';
 
@@ -107,9 +108,9 @@ export async function ingestCsvFile(store: IngestStore, file: string, opts: Inge
     throw new GridcastError('FILE_NOT_FOUND', `${file}: no such file`, { file });
   })).size;
   const t = performance.now();
-  const fileHash = await sha256File(file);
   const gzip = await isGzip(file);
-  const src: BatchSource = { name: file, adapter: 'csv', keyPrefix: 'csv', contentHash: fileHash, open: () => openPass(file, gzip, size, opts.onProgress) };
+  const { hash: fileHash, plain } = await scanFile(file);
+  const src: BatchSource = { name: file, adapter: 'csv', keyPrefix: 'csv', contentHash: fileHash, open: () => openPass(file, gzip ? 'gzip' : plain ? 'plain' : 'csv', size, opts.onProgress) };
   return ingestBatch(store, src, opts, { hash: Math.round(performance.now() - t) });
 }
 
@@ -242,17 +243,35 @@ function storedReport(b: BatchRecord, status: 'committed' | 'quarantined', kind:
   };
 }
 
-function openPass(file: string, gzip: boolean, size: number, onProgress?: IngestCsvOptions['onProgress']): Pass {
+/**
+ * One read of a file: `plain` (no quote, no carriage return anywhere, as scanFile found) is split
+ * by plainRecords, anything else parsed by csv-parse; both hash the bytes as they are read.
+ */
+function openPass(file: string, form: 'plain' | 'csv' | 'gzip', size: number, onProgress?: IngestCsvOptions['onProgress']): Pass {
   const hash = createHash('sha256');
-  const raw = createReadStream(file);
   let read = 0;
+  if (form === 'plain') {
+    const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+    async function* text(): AsyncGenerator<string> {
+      const utf8 = new StringDecoder('utf8');
+      for await (const b of raw) {
+        hash.update(b as Buffer);
+        read += (b as Buffer).length;
+        onProgress?.(read, size);
+        yield utf8.write(b as Buffer);
+      }
+      yield utf8.end();
+    }
+    return { batches: plainRecords(text(), MAX_LINE_BYTES), digest: () => hash.digest('hex'), close: () => raw.destroy() };
+  }
+  const raw = createReadStream(file);
   raw.on('data', (b) => {
     hash.update(b as Buffer);
     read += b.length;
     onProgress?.(read, size);
   });
   const parser = csvParser();
-  const input: Readable = gzip ? raw.pipe(createGunzip()) : raw;
+  const input: Readable = form === 'gzip' ? raw.pipe(createGunzip()) : raw;
   input.on('error', (e) => parser.destroy(e));
   input.pipe(parser);
   return {
@@ -420,8 +439,13 @@ async function isGzip(file: string): Promise<boolean> {
   }
 }
 
-async function sha256File(file: string): Promise<string> {
+/** The file's hash, and whether its bytes hold no quote and no carriage return (plainRecords can split it). */
+async function scanFile(file: string): Promise<{ hash: string; plain: boolean }> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
+  let plain = true;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    h.update(chunk as Buffer);
+    if (plain) plain = isPlainCsv(chunk as Buffer);
+  }
+  return { hash: h.digest('hex'), plain };
 }

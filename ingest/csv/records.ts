@@ -46,3 +46,39 @@ export async function* numberedRecords(parser: Readable, batchSize = 8192): Asyn
     wake = undefined;
   }
 }
+
+/** csv-parse's error for a record over its size limit, which parseFailure reports as CSV_LINE_TOO_LONG. */
+const lineTooLong = (line: number) => Object.assign(new Error(`line ${line} is longer than the limit`), { code: 'CSV_MAX_RECORD_SIZE', lines: line });
+
+/**
+ * Records of a CSV text without any quote or carriage return, as csv-parse would give them: for such
+ * a text a record is a line and its fields are what lies between commas, so splitting is exact and
+ * about ten times faster than the general parser (which the caller keeps for any other text). Empty
+ * lines are counted and skipped; a line over `maxLine` characters fails as soon as it is seen.
+ */
+export async function* plainRecords(text: AsyncIterable<string> | Iterable<string>, maxLine: number, batchSize = 8192): AsyncGenerator<NumberedRecord[]> {
+  let rest = '';
+  let line = 1;
+  let batch: NumberedRecord[] = [];
+  for await (const chunk of text) {
+    const s = rest + chunk;
+    let from = 0;
+    for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', from)) {
+      if (nl - from > maxLine) throw lineTooLong(line);
+      if (nl > from) batch.push({ record: s.slice(from, nl).split(','), line });
+      line++;
+      from = nl + 1;
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    rest = s.slice(from);
+    if (rest.length > maxLine) throw lineTooLong(line);
+  }
+  if (rest.length > 0) batch.push({ record: rest.split(','), line });
+  if (batch.length > 0) yield batch;
+}
+
+/** The text has neither a quote nor a carriage return: plainRecords reads it exactly. */
+export const isPlainCsv = (bytes: Uint8Array) => bytes.indexOf(0x22) === -1 && bytes.indexOf(0x0d) === -1;

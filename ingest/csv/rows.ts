@@ -41,7 +41,7 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
     if (!k) {
       const series = catalog.get(id);
       if (!series) return undefined;
-      known.set(id, (k = { ...series, range: seriesRange(series) }));
+      known.set(series.id, (k = { ...series, range: seriesRange(series) }));
     }
     return k;
   };
@@ -77,9 +77,10 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
         return { code: 'UNIT_MISMATCH', message: `unit '${clip(rec[iU])}' differs from the unit of series '${id}' (${k.unit})` };
       }
       if (outOfRange(v.value, k.range)) return outOfRangeIssue(id, k, k.range, rec[iV]);
-      track(id, ts.ms, v.value, line);
+      // The catalog's id, not the record's: a record's fields may be slices of a whole read chunk (plainRecords), which a kept key would hold in memory.
+      track(k.id, ts.ms, v.value, line);
       if (!encoder) return `${csvField(id)},${rec[iTs]},${rec[iV]},${quality}`;
-      if (emit) encoder.add(id, ts.ms * 1000 + ts.us, v.value, quality, line);
+      if (emit) encoder.add(k.id, ts.ms * 1000 + ts.us, v.value, quality, line);
       return '';
     };
   }
@@ -109,7 +110,7 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
       if (known && outOfRange(v.value, known.range)) {
         return { code: 'OUT_OF_RANGE', message: `${variable} ${rec[iV]} of station '${id}' is outside its range [${known.range.min}, ${known.range.max}] ${known.unit}` };
       }
-      track(id, ts.value, v.value, line);
+      track(k.id, ts.value, v.value, line);
       return `${csvField(id)},${variable},${rec[iTs]},${issued},${rec[iV]}`;
     };
   }
@@ -138,7 +139,7 @@ export function rowChecker(kind: CsvKind, ix: ColumnIndex, catalog: Map<string, 
       received = rec[iRcv];
     }
     if (outOfRange(v.value, k.range)) return outOfRangeIssue(id, k, k.range, rec[iV]);
-    track(id, ts.value, v.value, line);
+    track(k.id, ts.value, v.value, line);
     return `${csvField(id)},${rec[iStart]},${len},${rec[iV]},${status},${received}`;
   };
 }

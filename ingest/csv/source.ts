@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { COLUMNS, type CsvKind } from './format.ts';
-import { numberedRecords, type NumberedRecord } from './records.ts';
+import { isPlainCsv, numberedRecords, plainRecords, type NumberedRecord } from './records.ts';
 
 /** Longest accepted line: far above any real row, small enough that a runaway line fails at once. */
 export const MAX_LINE_BYTES = 1 << 20;
@@ -42,6 +42,7 @@ export function csvTextSource(name: string, text: Buffer): BatchSource {
     keyPrefix: 'csv',
     contentHash,
     open: () => {
+      if (isPlainCsv(text)) return { batches: plainRecords([text.toString('utf8')], MAX_LINE_BYTES), digest: () => contentHash, close: () => {} };
       const parser = csvParser();
       const input = Readable.from([text]);
       input.pipe(parser);
