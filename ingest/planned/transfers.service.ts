@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { GridcastError } from '../../core/errors.ts';
+import { retryOnConnectionLoss } from '../../core/retry.ts';
 import { TRANSFER_COLUMNS, TransferInputSchema, type PlannedTransfer, type TransferInput, type TransferStore } from '../../core/planned.ts';
 
 export interface TransferIngestDeps {
@@ -62,7 +63,8 @@ export async function ingestTransfers(deps: TransferIngestDeps, rows: Array<{ li
     if (p.success) valid.push({ line, t: p.data });
     else issues.push({ line, code: 'TRANSFER_INVALID', message: p.error.issues.map((x) => `${x.path.join('.') || 'row'}: ${x.message}`).join('; ') });
   }
-  const known = await deps.knownNodes([...new Set(valid.flatMap(({ t }) => [t.from_node, t.to_node]))]);
+  // A store restart mid-import is waited out: the same rows appended again are counted unchanged.
+  const known = await retryOnConnectionLoss(() => deps.knownNodes([...new Set(valid.flatMap(({ t }) => [t.from_node, t.to_node]))]));
   for (const { line, t } of valid) {
     for (const id of [t.from_node, t.to_node]) {
       if (!known.has(id)) issues.push({ line, code: 'UNKNOWN_SERIES', message: `node '${id}' is not in the topology: create it first (gridcast topology).` });
@@ -72,6 +74,6 @@ export async function ingestTransfers(deps: TransferIngestDeps, rows: Array<{ li
   if (issues.length > 0) {
     throw new GridcastError('TRANSFER_REJECTED', `${issues.length} issue(s); nothing was stored. First: line ${issues[0].line}: ${issues[0].message}`, { issues });
   }
-  const r = await deps.store.append(valid.map(({ t }) => t));
+  const r = await retryOnConnectionLoss(() => deps.store.append(valid.map(({ t }) => t)));
   return { rows: rows.length, ...r };
 }

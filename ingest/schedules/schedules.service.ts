@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { GridcastError } from '../../core/errors.ts';
+import { retryOnConnectionLoss } from '../../core/retry.ts';
 import { SCHEDULE_COLUMNS, SCHEDULE_FORMAT, ScheduleRowSchema, type ScheduleRow } from '../../core/schedule.ts';
 import type { NewScheduleEntry, ScheduleWrite } from '../../store/schedules.repository.ts';
 import { sha256 } from '../csv/source.ts';
@@ -77,7 +78,8 @@ export async function ingestSchedules(ports: ScheduleIngestPorts, batch: Schedul
     else issues.push({ line, code: 'SCHEDULE_ROW_INVALID', message: r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') });
   }
   if (batch.rows.length === 0) issues.push({ line: 1, code: 'SCHEDULE_EMPTY', message: 'no rows' });
-  const targets = await ports.targets([...new Set(parsed.map((p) => p.row.series_id))]);
+  // A store restart mid-import is waited out: the write is keyed by the batch's content, so running it again after a cut COMMIT finds it already ingested.
+  const targets = await retryOnConnectionLoss(() => ports.targets([...new Set(parsed.map((p) => p.row.series_id))]));
   const rows: NewScheduleEntry[] = [];
   const lines: number[] = [];
   const byKey = new Map<string, { line: number; content: string }>();
@@ -128,7 +130,7 @@ export async function ingestSchedules(ports: ScheduleIngestPorts, batch: Schedul
       issues: issues.slice(0, 100),
     });
   }
-  const w = await ports.write({ batchKey: `schedules:${batch.contentHash}`, adapter: batch.adapter }, rows);
+  const w = await retryOnConnectionLoss(() => ports.write({ batchKey: `schedules:${batch.contentHash}`, adapter: batch.adapter }, rows));
   if (w.status === 'conflict') {
     const first = w.conflicts[0];
     const r = rows[first.index];
