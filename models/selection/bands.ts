@@ -7,8 +7,8 @@ import { checkLevels, levelKey } from '../quantiles/empirical.ts';
  * arrays in, quantiles out.
  *
  * Why not the members' quantiles averaged: the mixture's error is smaller than its average
- * member's wherever the members disagree, so averaged bands over-cover (86–98 % for a nominal 80 %
- * on the benches). Why not raw error quantiles alone: a day-ahead error grows with the lead and
+ * member's wherever the members disagree, so averaged bands over-cover (up to 99 % for a nominal
+ * 80 % on the benches). Why not raw error quantiles alone: a day-ahead error grows with the lead and
  * with the level of the day, and a few validation days cannot estimate that per step. The averaged
  * band keeps its shape (where it is wide, where narrow); the evidence sets its width and skew.
  *
@@ -20,16 +20,17 @@ import { checkLevels, levelKey } from '../quantiles/empirical.ts';
  * The mean was learned by ML-Poly under an absolute (median-seeking) loss from members fitted on
  * the whole history; a shift by the validation days' median error is the bias of a few
  * correlated days, whose noise every served quantile would inherit. (Measured: with the shift,
- * pinball loss was worse on 9 of the 13 bench rows, README, `auto`'s bands.)
+ * pinball loss was worse than the averaged bands' on 9 of the 13 bench rows, centred better on 9;
+ * README, `auto`'s bands.)
  *
- * κ_τ: the scores are not independent. A day's errors share that day's weather and events (on the
- * benches the day means of the scores spread about as much as the scores within a day), so a
+ * κ_τ: the scores are not independent. A day's errors share that day's weather and events (on
+ * GEFCom system the day means of the scores spread about as much as the scores within a day), so a
  * few validation days are a few draws, and quantiles read off them give too narrow bands (the
  * plug-in effect: a normal prediction interval from n draws needs t_{n−1} and √(1 + 1/n), not z).
  * κ_τ = t_{ν}(τ) / z(τ) × √(1 + 1/n_eff), ν = n_eff − 1, with n_eff the number of errors divided
  * by Kish's design effect 1 + (m̄ − 1) ρ (ρ the intraclass correlation of the scores by day,
- * ANOVA estimate), between the number of days and the number of errors. Nothing here is fitted to
- * a data set: with independent errors κ → 1 as they grow.
+ * ANOVA estimate), between the number of days and the number of errors. No constant here is fitted
+ * to a data set: with independent errors κ → 1 as they grow.
  *
  * Offsets are made non-decreasing in τ and s_k > 0, so quantiles never cross; the mean is
  * untouched; any level can be read.
