@@ -177,6 +177,16 @@ describe('the mixture serves calibrated bands', () => {
     expect([old.quantiles['0.1'][0], old.quantiles['0.9'][0]]).toEqual([95, 115]);
   });
 
+  it('serves averaged bands, said in fallbackReason, where a member fails: not the mixture calibrated', async () => {
+    const broken: FittedForecaster = { ...b, predict: async () => Promise.reject(new Error('no weather')) };
+    const c = member('c', 120, 110, 130);
+    const three = createEnsemble([...members, { label: 'broken', weight: 0.5, fitted: broken }].map((m) => (m.label === 'b' ? { ...m, fitted: c } : m)), window, 'h', { bands: nine, endMs, horizonSteps: DAY });
+    const [f] = await three.predict(1);
+    // a and c at 0.5 each: mean 110, quantiles averaged (100 + 110) / 2 and (110 + 130) / 2.
+    expect([f.mean[0], f.quantiles['0.1'][0], f.quantiles['0.9'][0]]).toEqual([110, 100, 120]);
+    expect(f.fallbackReason).toMatch(/^model-failed \(broken: no weather\)$/);
+  });
+
   it('keeps its calibration through the artifact, and rolls it on with each conditioning', async () => {
     const scaled = createEnsemble(members, window, 'h', { bands: nine, endMs, horizonSteps: DAY });
     const again = ensembleFromArtifact(JSON.parse(JSON.stringify(scaled.toArtifact())), load);
