@@ -6,6 +6,7 @@ import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
 import { createGamArimaForecaster } from './gam-arima.ts';
 import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
 import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, leadArtifact } from './selection/ensemble.ts';
+import { bandCalibration, bandsText, widthRatio, type BandState } from './selection/bands.ts';
 import { mlpol, type AggregationLoss } from './selection/mlpol.ts';
 import { followTheLeaderScore, metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
 import { shareFits } from './selection/shared-fit.ts';
@@ -248,6 +249,13 @@ export interface Selection {
   /** The mixture's weights (combine 'mlpol'), and its online validation score (each origin forecast with the weights learned before it). */
   weights?: { model: string; weight: number }[];
   mixtureScore?: number;
+  /**
+   * How the mixture's bands were made (models/selection/bands.ts): 'scaled', from its validation
+   * errors (how many, how many independent ones they are worth, and the P10–P90 width as a
+   * multiple of the members' averaged one); or
+   * 'averaged', the members' quantiles, and why.
+   */
+  bands?: { method: 'scaled'; errors: number; effective: number; widthRatio: number } | { method: 'averaged'; reason: string };
 }
 
 interface SeriesChoice {
@@ -300,14 +308,21 @@ async function mixtureOf(
   failures: string[],
   choose: boolean,
   horizon: number,
-): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored } | { declined: string } | undefined> {
+): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored; bands: BandState } | { declined: string } | undefined> {
   const y = ranked[0].v.actuals;
   const rounds = ranked[0].v.rounds;
   if (ranked.some((x) => x.v.actuals.length !== y.length || x.v.rounds.join() !== rounds.join())) return undefined;
   const experts = ranked.map((x) => x.v.actuals.map((a, i) => a - x.v.errors[i]));
   const loss: AggregationLoss = metric === 'MAPE' ? 'percentage' : 'absolute';
   const m = mlpol(y, experts, rounds, { loss });
-  const score = scoreOf({ errors: y.map((a, i) => a - m.predictions[i]), actuals: y }, metric);
+  const errors = y.map((a, i) => a - m.predictions[i]);
+  const score = scoreOf({ errors, actuals: y }, metric);
+  // The band the mixture would have served at each validation step (each round's weights on the members' P10–P90 widths), against its errors there.
+  const widths = new Float64Array(y.length);
+  for (let t = 0, i0 = 0; t < rounds.length; i0 += rounds[t], t++) {
+    for (let i = i0; i < i0 + rounds[t]; i++) widths[i] = ranked.reduce((a, x, j) => a + (m.roundWeights[t][j] > 0 ? m.roundWeights[t][j] * x.v.widths[i] : 0), 0);
+  }
+  const bands = bandCalibration(errors, widths, rounds);
   if (choose) {
     const preferred = ranked.reduce((a, x, j) => (x.rank < ranked[a].rank ? j : a), 0);
     const ftl = followTheLeaderScore(ranked.map((x) => x.v), preferred, metric);
@@ -338,11 +353,12 @@ async function mixtureOf(
   for (const x of members) x.weight /= z;
   const parts = members.map((x) => ({ label: candidateLabel(x.choice.ref), weight: x.weight, fitted: x.whole }));
   // The state learns on for the candidates it was learned on: all of them must have been kept.
-  const online = members.length === ranked.length ? { state: m.state, loss, endMs: endOf(s).getTime(), horizonSteps: horizon } : {};
+  const at = { endMs: endOf(s).getTime(), horizonSteps: horizon };
+  const online = members.length === ranked.length ? { state: m.state, loss, ...at, bands } : { ...at, bands };
   const fitted = createEnsemble(parts, trainWindow([s]), dataHash([s], one), online);
   const serving = members.filter((x) => x.weight > 0);
   const lead = serving.reduce((a, b) => (b.weight > a.weight ? b : a));
-  return { fitted, label: ensembleLabel(parts.filter((x) => x.weight > 0)), score, members: serving, lead };
+  return { fitted, label: ensembleLabel(parts.filter((x) => x.weight > 0)), score, members: serving, lead, bands };
 }
 
 async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {
@@ -408,11 +424,12 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const notValidatedText = notValidated.length ? `; not validated: ${notValidated.join(', ')}` : '';
       const plural = `${origins.length} origin${origins.length > 1 ? 's' : ''}`;
       const mixText = mixture
-        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText})`
+        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText}; ${bandsText(mixture.bands)})`
         : declined
           ? `${text.slice(0, -1)}${declined})`
           : text;
-      const sel: Selection = mixture ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score } : { ...selection, text: mixText };
+      const bandsOf = (b: BandState): NonNullable<Selection['bands']> => (b.method === 'scaled' ? { method: 'scaled', errors: b.scores.length, effective: b.effective, widthRatio: widthRatio(b) } : b);
+      const sel: Selection = mixture ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score, bands: bandsOf(mixture.bands) } : { ...selection, text: mixText };
       // The evidence overruling the order of preference (the choice, or the mixture's heaviest member, is not the preferred candidate) is a step down: said in the label.
       const label = [lead.choice.reason, lead.rank > 0 ? mixText : ''].filter(Boolean).join('; ');
       return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(lead.choice.variant ? { variant: lead.choice.variant } : {}), ...(safety ? { safety } : {}), selection: sel, failures };

@@ -1,20 +1,25 @@
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type FittedForecaster, type ModelArtifact, type Series } from '../../core/types.ts';
 import { makeArtifact, openArtifact } from '../artifact.ts';
+import { levelKey } from '../quantiles/empirical.ts';
+import { bandWidth, rollBands, scaledQuantiles, SCALE_LEVELS, type BandState } from './bands.ts';
 import { mlpolUpdate, mlpolWeights, type AggregationLoss, type MlpolState } from './mlpol.ts';
 import { sliceCovariates } from './validate.ts';
 
 /**
  * A weighted mixture of fitted models (the weights learned by ML-Poly on their validation
- * forecasts, models/selection/mlpol.ts): the mean and every quantile are the weighted averages of
- * the members' (quantile averaging keeps them ordered, the weights being non-negative).
+ * forecasts, models/selection/mlpol.ts): the mean is the weighted average of the members'. The
+ * quantiles are the mixture mean plus its own validation errors' quantiles, scaled by the width
+ * of the members' averaged P10–P90 band (models/selection/bands.ts); with too few validation
+ * errors (or an artifact from before), the weighted averages of the members' quantiles.
  *
  * Online: conditioned on a longer history, the mixture first scores each member's forecast from
  * where it stood over the served horizon (the first `horizonSteps` new steps: what a run would
  * have served; a forecast further ahead is not evidence of day-ahead skill, and an ARIMA on
  * residuals is indistinguishable from its base there) against their actuals, one ML-Poly round,
  * then moves the members. Members of weight 0 are kept (moved, not predicted from) so the evidence can bring
- * them back.
+ * them back. The same served steps give the bands' calibration its newest scores (the oldest as
+ * many dropped).
  */
 
 export interface Member {
@@ -51,6 +56,10 @@ export function combineForecasts(parts: { forecast: Forecast; weight: number }[]
   return { seriesId: first.forecast.seriesId, start: first.forecast.start, stepSec: first.forecast.stepSec, mean, quantiles, model };
 }
 
+/** The levels asked for, of those the members gave. */
+const pick = (q: Record<string, Float64Array>, levels: readonly number[]): Record<string, Float64Array> =>
+  Object.fromEntries(levels.map(levelKey).filter((k) => q[k]).map((k) => [k, q[k]]));
+
 const errText = (e: unknown) => (isGridcastError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e));
 
 /** The member with the largest weight: whose residuals and explanation stand for the mixture. */
@@ -64,39 +73,53 @@ export interface EnsembleInfo {
   endMs?: number;
   /** Steps of the horizon the weights were learned for (the validation's). */
   horizonSteps?: number;
+  /** How the bands are made; absent: members' quantiles averaged. */
+  bands?: BandState;
 }
 
 /**
- * The ML-Poly state after one round on the members' forecasts over the first horizonSteps new
- * steps of `s` (from info.endMs on); unchanged when nothing new or a member cannot forecast them.
+ * One online round on the first horizonSteps new steps of `s` (from info.endMs on): the ML-Poly
+ * state after scoring each member's forecast of them, and the bands' scores rolled on with the
+ * mixture's (as served: the members' current weights). Unchanged when nothing is new or a member
+ * cannot forecast them.
  */
-async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | undefined, info: EnsembleInfo): Promise<MlpolState | undefined> {
-  const { state, loss, endMs, horizonSteps } = info;
-  if (!state || !loss || endMs === undefined || !horizonSteps) return state;
+async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | undefined, info: EnsembleInfo): Promise<Pick<EnsembleInfo, 'state' | 'bands'>> {
+  const { state, loss, endMs, horizonSteps, bands } = info;
+  const unchanged = { state, bands };
+  if ((!(state && loss) && bands?.method !== 'scaled') || endMs === undefined || !horizonSteps) return unchanged;
   const stepMs = s.stepSec * 1000;
   const from = Math.round((endMs - s.start.getTime()) / stepMs);
   const n = Math.min(s.values.length - from, horizonSteps);
-  if (from < 0 || n < 1) return state;
+  if (from < 0 || n < 1) return unchanged;
   const sliced = sliceCovariates(cov, from, from + n);
   const one = sliced ? new Map([[s.id, sliced]]) : undefined;
   const paths: Float64Array[] = [];
+  const widths: Float64Array[] = [];
   try {
     for (const m of members) {
-      const [f] = await m.fitted.predict(n, one, []);
-      if (!f || f.mean.length !== n) return state;
+      const [f] = await m.fitted.predict(n, one, bands?.method === 'scaled' ? [...SCALE_LEVELS] : []);
+      if (!f || f.mean.length !== n) return unchanged;
       paths.push(f.mean);
+      widths.push(bandWidth(f.quantiles, n));
     }
   } catch {
     // Weather missing over the span (or any member unable to forecast it): no evidence this time.
-    return state;
+    return unchanged;
   }
   const idx: number[] = [];
   for (let i = 0; i < n; i++) {
     const y = s.values[from + i];
     if (Number.isFinite(y) && (loss !== 'percentage' || y > 0) && paths.every((p) => Number.isFinite(p[i]))) idx.push(i);
   }
-  if (idx.length === 0) return state;
-  return mlpolUpdate(state, idx.map((i) => s.values[from + i]), paths.map((p) => idx.map((i) => p[i])), loss).state;
+  if (idx.length === 0) return unchanged;
+  const next = state && loss ? mlpolUpdate(state, idx.map((i) => s.values[from + i]), paths.map((p) => idx.map((i) => p[i])), loss).state : state;
+  let rolled = bands;
+  if (bands?.method === 'scaled') {
+    const z = members.reduce((a, m) => a + m.weight, 0);
+    const served = (xs: Float64Array[], i: number) => members.reduce((a, m, j) => a + (m.weight > 0 ? (m.weight / z) * xs[j][i] : 0), 0);
+    rolled = rollBands(bands, idx.map((i) => s.values[from + i] - served(paths, i)), idx.map((i) => served(widths, i)));
+  }
+  return { state: next, bands: rolled };
 }
 
 /**
@@ -115,7 +138,7 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
     async condition(history, covariates) {
       if (history.length !== 1) throw new GridcastError('ENSEMBLE_CONDITION', `an ensemble serves one series; got ${history.length}`);
       const [s] = history;
-      const state = await learnOnNewDays(members, s, covariates?.get(s.id), info);
+      const { state, bands } = await learnOnNewDays(members, s, covariates?.get(s.id), info);
       const weights = state ? mlpolWeights(state) : members.map((m) => m.weight);
       const moved: Member[] = [];
       for (let j = 0; j < members.length; j++) {
@@ -124,15 +147,18 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
         moved.push({ ...m, weight: weights[j], fitted: await m.fitted.condition(history, covariates) });
       }
       const endMs = s.start.getTime() + s.values.length * s.stepSec * 1000;
-      return createEnsemble(moved, window, hash, { ...info, ...(state ? { state } : {}), endMs });
+      return createEnsemble(moved, window, hash, { ...info, ...(state ? { state } : {}), ...(bands ? { bands } : {}), endMs });
     },
     async predict(horizon, covariates?: Map<string, Covariates>, quantiles = [...DEFAULT_QUANTILES]) {
       const bySeries = new Map<string, { forecast: Forecast; weight: number }[]>();
       const failed: string[] = [];
       let firstError: unknown;
+      const scaled = info.bands?.method === 'scaled' ? info.bands : undefined;
+      // The calibrated bands are read off the averaged P10–P90 whatever levels are asked for.
+      const asked = scaled ? [...new Set([...quantiles, ...SCALE_LEVELS])] : quantiles;
       for (const m of serving) {
         try {
-          for (const f of await m.fitted.predict(horizon, covariates, quantiles)) bySeries.set(f.seriesId, [...(bySeries.get(f.seriesId) ?? []), { forecast: f, weight: m.weight }]);
+          for (const f of await m.fitted.predict(horizon, covariates, asked)) bySeries.set(f.seriesId, [...(bySeries.get(f.seriesId) ?? []), { forecast: f, weight: m.weight }]);
         } catch (e) {
           if (isGridcastError(e) && e.code === 'INVALID_HORIZON') throw e;
           firstError ??= e;
@@ -144,7 +170,9 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
       return [...bySeries.values()].map((parts) => {
         // A lone survivor serves under its own name.
         const f = parts.length === 1 ? parts[0].forecast : combineForecasts(parts, failed.length ? ensembleLabel(served) : model);
-        return failed.length ? { ...f, fallbackReason: `model-failed (${failed.join('; ')})` } : f;
+        // With a member failed the mixture is not the one calibrated: its averaged bands serve.
+        const q = scaled && !failed.length ? scaledQuantiles(f.mean, bandWidth(f.quantiles, f.mean.length), scaled, quantiles, f.quantiles) : pick(f.quantiles, quantiles);
+        return failed.length ? { ...f, quantiles: q, fallbackReason: `model-failed (${failed.join('; ')})` } : { ...f, quantiles: q };
       });
     },
     residuals: () => lead.fitted.residuals(),
@@ -153,6 +181,9 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
       makeArtifact({ kind: ENSEMBLE_KIND, version: VERSION, params: {} }, window, hash, {
         members: members.map((m) => ({ label: m.label, weight: m.weight, artifact: m.fitted.toArtifact() })),
         ...(info.state && info.loss && info.endMs !== undefined && info.horizonSteps ? { aggregation: { state: info.state, loss: info.loss, endMs: info.endMs, horizonSteps: info.horizonSteps } } : {}),
+        ...(info.bands ? { bands: info.bands } : {}),
+        // Where the next online round starts, for the bands even without an aggregation state.
+        ...(info.endMs !== undefined && info.horizonSteps ? { at: { endMs: info.endMs, horizonSteps: info.horizonSteps } } : {}),
       }),
   };
 }
@@ -160,6 +191,8 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
 interface StoredEnsemble {
   members: { label: string; weight: number; artifact: ModelArtifact }[];
   aggregation?: { state: MlpolState; loss: AggregationLoss; endMs: number; horizonSteps: number };
+  bands?: BandState;
+  at?: { endMs: number; horizonSteps: number };
 }
 
 export function ensembleFromArtifact(a: ModelArtifact, load: (a: ModelArtifact) => FittedForecaster): FittedForecaster {
@@ -168,7 +201,7 @@ export function ensembleFromArtifact(a: ModelArtifact, load: (a: ModelArtifact) 
     s.members.map((m) => ({ label: m.label, weight: m.weight, fitted: load(m.artifact) })),
     a.trainWindow,
     a.dataHash,
-    s.aggregation ?? {},
+    { ...s.at, ...s.aggregation, ...(s.bands ? { bands: s.bands } : {}) },
   );
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Series } from '../../core/types.ts';
 import { autoChoiceArtifact, autoFromArtifact, createAutoForecaster } from '../auto.ts';
 import { createSeasonalNaiveForecaster } from '../fallback/seasonal-naive.ts';
+import { effectiveCount, scoreOffsets, widthRatio } from './bands.ts';
 import { mlpol } from './mlpol.ts';
 import { followTheLeaderScore, scoreOf, validateCandidate, validationOrigins } from './validate.ts';
 import { createProfileForecaster } from '../fallback/profile.ts';
@@ -115,19 +116,35 @@ describe('auto mixes the validated candidates by ML-Poly', () => {
     // Online score: each origin forecast with the weights learned before it (uniform at the first).
     expect(m.roundWeights[0]).toEqual([0.5, 0.5]);
     expect(selection!.mixtureScore).toBeCloseTo(scoreOf({ errors: vs[0].actuals.map((a, i) => a - m.predictions[i]), actuals: vs[0].actuals }, 'MAPE'), 10);
-    expect(selection!.text).toMatch(/^auto → mlpol\(profile 0\.\d\d, seasonal-naive 0\.\d\d\) \(validation MAPE: online mixture [0-9.]+ % vs profile [0-9.]+ %, seasonal-naive [0-9.]+ %, 4 origins\)$/);
+    // Bands: the mixture's own validation errors, normalised by the P10–P90 width it would have served (each round's weights).
+    const widths = vs[0].widths.map((_, i) => {
+      const t = Math.floor(i / 24);
+      return m.roundWeights[t][0] * vs[0].widths[i] + m.roundWeights[t][1] * vs[1].widths[i];
+    });
+    const scores = Array.from(vs[0].actuals, (a, i) => (a - m.predictions[i]) / widths[i]);
+    const calib = { method: 'scaled' as const, scores, effective: effectiveCount(vs[0].actuals.map((a, i) => a - m.predictions[i]), widths, vs[0].rounds) };
+    expect(scores).toHaveLength(96);
+    expect(calib.effective).toBeGreaterThanOrEqual(4);
+    expect(selection!.bands).toEqual({ method: 'scaled', errors: 96, effective: calib.effective, widthRatio: widthRatio(calib) });
+    expect(selection!.text).toMatch(/^auto → mlpol\(profile 0\.\d\d, seasonal-naive 0\.\d\d\) \(validation MAPE: online mixture [0-9.]+ % vs profile [0-9.]+ %, seasonal-naive [0-9.]+ %, 4 origins; bands: averaged P10–P90 × [0-9.]+ from 96 validation errors \(≈ [0-9.]+ independent\)\)$/);
     expect(fc.model).toBe(`mlpol(profile ${m.weights[0].toFixed(2)}, seasonal-naive ${m.weights[1].toFixed(2)})`);
     expect(fc.fallbackReason).toBe('short-history (42 d < 90 d)');
     const [p] = await (await createProfileForecaster().fit([noisyWorkdays])).predict(24);
     const [n] = await (await createSeasonalNaiveForecaster({ period: 'week' }).fit([noisyWorkdays])).predict(24);
+    const offsets = scoreOffsets(calib, [0.1, 0.5, 0.9]);
     for (let k = 0; k < 24; k++) {
       expect(fc.mean[k]).toBeCloseTo(m.weights[0] * p.mean[k] + m.weights[1] * n.mean[k], 9);
-      expect(fc.quantiles['0.9'][k]).toBeCloseTo(m.weights[0] * p.quantiles['0.9'][k] + m.weights[1] * n.quantiles['0.9'][k], 9);
+      const width = m.weights[0] * (p.quantiles['0.9'][k] - p.quantiles['0.1'][k]) + m.weights[1] * (n.quantiles['0.9'][k] - n.quantiles['0.1'][k]);
+      for (const tau of [0.1, 0.5, 0.9]) expect(fc.quantiles[String(tau)][k]).toBeCloseTo(fc.mean[k] + offsets.get(tau)! * width, 9);
     }
-    // The mixture survives its artifact, and is conditioned member by member.
+    // Any level asked for, the mean unchanged.
+    const [wide] = await f.predict(24, undefined, [0.05, 0.95]);
+    expect(Object.keys(wide.quantiles)).toEqual(['0.05', '0.95']);
+    expect(Array.from(wide.mean)).toEqual(Array.from(fc.mean));
+    // The mixture survives its artifact (bands included), and is conditioned member by member.
     const again = autoFromArtifact(JSON.parse(JSON.stringify(f.toArtifact())));
     const [y] = await again.predict(24);
-    expect([y.model, Array.from(y.mean)]).toEqual([fc.model, Array.from(fc.mean)]);
+    expect([y.model, Array.from(y.mean), Array.from(y.quantiles['0.1']), Array.from(y.quantiles['0.9'])]).toEqual([fc.model, Array.from(fc.mean), Array.from(fc.quantiles['0.1']), Array.from(fc.quantiles['0.9'])]);
     const longer = { ...noisyWorkdays, values: Float64Array.from({ length: noisyWorkdays.values.length + 24 }, (_, i) => noisyWorkdays.values[i % noisyWorkdays.values.length]) };
     const [moved] = await (await again.condition!([longer])).predict(24);
     expect(moved.start.getTime()).toBe(fc.start.getTime() + 24 * 3600_000);

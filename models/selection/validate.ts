@@ -1,5 +1,6 @@
 import type { Covariates, FittedForecaster, Forecaster, Series } from '../../core/types.ts';
 import { localSlots } from '../timeindex.ts';
+import { bandWidth } from './bands.ts';
 
 /**
  * Rolling-origin validation of one candidate on the recent history of one series: the model is
@@ -35,6 +36,8 @@ export interface Validation {
   /** Forecast errors (actual − mean) and actuals, pooled over the origins, NaN actuals dropped. */
   errors: Float64Array;
   actuals: Float64Array;
+  /** Width of the forecast's P10–P90 band at each pooled step (NaN without those levels): what a mixture's bands are scaled by (bands.ts). */
+  widths: Float64Array;
   /** Number of pooled errors from each origin, in order: the rounds an online aggregation learns on. */
   rounds: number[];
   /** The candidate as it stood at the last origin (fitted, or conditioned, on the values before it). */
@@ -48,6 +51,7 @@ export interface Validation {
 export async function validateCandidate(forecaster: Forecaster, s: Series, cov: Covariates | undefined, origins: number[], horizon: number, refitEach = true): Promise<Validation> {
   const errors: number[] = [];
   const actuals: number[] = [];
+  const widths: number[] = [];
   const rounds: number[] = [];
   let fitted: FittedForecaster | undefined;
   const stepMs = s.stepSec * 1000;
@@ -60,15 +64,17 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
     const [f] = await fitted.predict(horizon, predCov ? new Map([[s.id, predCov]]) : undefined);
     if (!f || f.start.getTime() !== s.start.getTime() + o * stepMs) throw new Error(`${forecaster.spec.kind} forecast does not start at the validation origin`);
     const before = errors.length;
+    const width = bandWidth(f.quantiles, horizon);
     for (let k = 0; k < horizon; k++) {
       const y = s.values[o + k];
       if (!Number.isFinite(y)) continue;
       errors.push(y - f.mean[k]);
       actuals.push(y);
+      widths.push(width[k]);
     }
     rounds.push(errors.length - before);
   }
-  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), rounds, fitted: fitted! };
+  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), widths: Float64Array.from(widths), rounds, fitted: fitted! };
 }
 
 export interface ValidationScore {
