@@ -368,6 +368,10 @@ async function readPass(sink: RowSink, src: BatchSource, header: ReturnType<type
         if (issues.length >= MAX_ISSUES) break reading;
       }
       if ((encoder ? encoder.bytes : pendingChars) >= COPY_CHUNK_CHARS) await flush();
+      // Records of a buffered read arrive through microtasks only: without a turn of the event loop
+      // the socket would not be written and the server would wait for the COPY's bytes while rows are
+      // checked, so that the two alternate instead of overlapping.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (clash) break;
     }
     if (issues.length === 0 && !clash) {
