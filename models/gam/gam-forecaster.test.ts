@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Covariates, Series } from '../../core/types.ts';
 import { simulatedLoadWithWeather } from './__fixtures__/simulated.ts';
-import { createGamForecaster, gamFromArtifact, gamSummary } from './gam-forecaster.ts';
+import { decodeState, encodeState } from '../artifact.ts';
+import { createGamForecaster, gamFromArtifact, gamSeriesOf, gamSummary } from './gam-forecaster.ts';
 
 const days = 150;
 const { series, temperature } = simulatedLoadWithWeather(days + 7);
@@ -36,6 +37,22 @@ describe('GAM forecaster', () => {
     expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
     expect(Array.from(b.quantiles['0.9'])).toEqual(Array.from(a.quantiles['0.9']));
     expect(Array.from(again.residuals().get(series.id)!)).toEqual(Array.from(fitted.residuals().get(series.id)!));
+  });
+
+  it('keeps the posterior covariance as its upper triangle, and still reads artifacts holding the whole matrix', async () => {
+    const a = fitted.toArtifact();
+    const model = gamSeriesOf(a, series.id)!.model;
+    const p = model.beta.length;
+    const stored = decodeState((a.state as { series: Array<{ model: { vp: unknown } }> }).series[0].model.vp) as Float64Array;
+    expect(stored.length).toBe((p * (p + 1)) / 2);
+    for (let r = 0; r < p; r++) for (let c = 0; c < p; c++) expect(model.vp[r * p + c]).toBe(model.vp[c * p + r]);
+    // The form written before: the whole p × p matrix.
+    const whole = structuredClone(a);
+    (whole.state as { series: Array<{ model: { vp: unknown } }> }).series[0].model.vp = encodeState(model.vp);
+    expect(Array.from(gamSeriesOf(whole, series.id)!.model.vp)).toEqual(Array.from(model.vp));
+    const [x] = await gamFromArtifact(whole).predict(48, cov(futTemp));
+    const [y] = await gamFromArtifact(a).predict(48, cov(futTemp));
+    expect(Array.from(x.quantiles['0.9'])).toEqual(Array.from(y.quantiles['0.9']));
   });
 
   it('condition() continues the temperature state: same numbers as predicting through the new days', async () => {
