@@ -91,6 +91,18 @@ export type BandState =
     }
   | { method: 'averaged'; reason: string };
 
+/** Normalised scores of each round (the validation origins' steps, `rounds` long each), rounds without one left out. */
+function scoresByRound(errors: ArrayLike<number>, widths: ArrayLike<number>, rounds: number[]): number[][] {
+  const groups: number[][] = [];
+  let i0 = 0;
+  for (const n of rounds) {
+    const g = normalisedScores(Array.prototype.slice.call(errors, i0, i0 + n), Array.prototype.slice.call(widths, i0, i0 + n));
+    if (g.length) groups.push(g);
+    i0 += n;
+  }
+  return groups;
+}
+
 /**
  * The calibration from the mixture's validation errors (actual − online mixture mean), the widths
  * of the averaged band it would have served, and the steps of each round; averaged bands, with the
@@ -98,18 +110,14 @@ export type BandState =
  * scores to place the SCALE_LEVELS strictly inside them (τ(n + 1) ≥ 1).
  */
 export function bandCalibration(errors: ArrayLike<number>, widths: ArrayLike<number>, rounds: number[]): BandState {
-  let withScore = 0;
-  let i0 = 0;
-  for (const n of rounds) {
-    if (normalisedScores(Array.prototype.slice.call(errors, i0, i0 + n), Array.prototype.slice.call(widths, i0, i0 + n)).length > 0) withScore++;
-    i0 += n;
-  }
+  const groups = scoresByRound(errors, widths, rounds);
+  const withScore = groups.length;
   const scores = normalisedScores(errors, widths);
   const need = Math.ceil(1 / Math.min(SCALE_LEVELS[0], 1 - SCALE_LEVELS[1]) - 1e-9) - 1;
   if (withScore < MIN_ROUNDS || scores.length < need) {
     return { method: 'averaged', reason: `members' quantiles averaged: ${scores.length} validation error${scores.length === 1 ? '' : 's'} with a band over ${withScore} day${withScore === 1 ? '' : 's'} (calibration needs ${MIN_ROUNDS} days and ${need} errors)` };
   }
-  return { method: 'scaled', scores, effective: effectiveCount(errors, widths, rounds) };
+  return { method: 'scaled', scores, effective: effectiveOf(groups) };
 }
 
 /**
@@ -118,13 +126,10 @@ export function bandCalibration(errors: ArrayLike<number>, widths: ArrayLike<num
  * lies between the number of rounds with a score and the number of scores.
  */
 export function effectiveCount(errors: ArrayLike<number>, widths: ArrayLike<number>, rounds: number[]): number {
-  const groups: number[][] = [];
-  let i0 = 0;
-  for (const n of rounds) {
-    const g = normalisedScores(Array.prototype.slice.call(errors, i0, i0 + n), Array.prototype.slice.call(widths, i0, i0 + n));
-    if (g.length) groups.push(g);
-    i0 += n;
-  }
+  return effectiveOf(scoresByRound(errors, widths, rounds));
+}
+
+function effectiveOf(groups: number[][]): number {
   const N = groups.reduce((a, g) => a + g.length, 0);
   const k = groups.length;
   if (k < 2 || N <= k) return N;
