@@ -13,18 +13,19 @@
  * run_job_shares, jobs in pg-boss) and the worker processes. What is not: the inputs come from
  * memory (the RunInputsSource port) instead of the measurements tables, and with --model gam-arima
  * the champions are one GAM + ARIMA trained once on a synthetic substation, its artifact cloned
- * per series (series id rewritten) and served by the RunStore port instead of the registry, so
- * each job conditions a trained champion on its series' history (the GAM's state is moved over the
- * history, the ARIMA refitted on the last 42 days of residuals) and predicts with the temperature
- * forecast. --model seasonal-naive fits the default model in the job: milliseconds, so the
+ * per series (series id rewritten) and registered in the registry as that series' champion (one
+ * model per series, registration not timed), so each job names its champion's version, the worker
+ * reads the artifact from the registry (counted in its handling CPU), conditions it on its series' history (the GAM's state is
+ * moved over the history, the ARIMA refitted on the last 42 days of residuals) and predicts with
+ * the temperature forecast. One store per size: the workers' counts run on the same registry. --model seasonal-naive fits the default model in the job: milliseconds, so the
  * run measures the queue itself. Reconciliation is bottom-up with comonotonic bands (MinT on
  * 10,000 series is another question than the queue's).
  *
  * Columns: wall = the run (runForecast) from start to stored; phase = first job queued to last
  * answer read; worker CPU/series = the workers' CPU after start-up over the series; model CPU/series
  * = the part inside the model (forecastGroups); handling CPU/job = the workers' CPU outside the
- * model per job (pg-boss fetch and completion, reading the share, (de)serialisation, writing the
- * answer): the queue's cost in CPU, which a busy machine does not inflate as it does wall times;
+ * model per job (pg-boss fetch and completion, reading the share and the champion's artifact,
+ * (de)serialisation, writing the answer): the queue's cost in CPU, which a busy machine does not inflate as it does wall times;
  * run-maker CPU = the run's own process (inputs, shares, reconciliation, storing); overhead/job = (workers × phase − the time workers spent inside the model) / jobs, i.e. every
  * cost of a job that is not the model: enqueue, pg-boss fetch and completion, reading the share,
  * (de)serialisation, writing the answer, polling, idle at the end.
@@ -36,7 +37,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigSchema, type Config } from '../core/config.ts';
 import type { Covariates, ModelArtifact, Series } from '../core/types.ts';
-import type { ModelVersion } from '../core/registry.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 import { forecasterFor } from '../bin/lib/models.ts';
 import { pooledGroups } from '../bin/lib/run-deps.ts';
@@ -44,6 +44,7 @@ import { TEMPERATURE, type RunInputs } from '../forecast/inputs.ts';
 import type { GroupsRunner, RunDeps } from '../forecast/run/ports.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { openPg } from '../store/db.ts';
+import { createModel, insertVersion, setStatus } from '../store/registry.repository.ts';
 import { runStoreRepository } from '../store/run-store.repository.ts';
 import { saveTopology } from '../store/topology.repository.ts';
 import { openBenchStore } from './scratch-store.ts';
@@ -155,7 +156,7 @@ async function trainTemplate(): Promise<{ artifact: ModelArtifact; trainStart: D
 }
 
 /** The template's artifact for another series: every occurrence of its id replaced. */
-const renamed = (text: string, id: string): ModelArtifact => JSON.parse(text, (_k, v) => (v === 'template' ? id : v)) as ModelArtifact;
+const renamed = (text: string, id: string): ModelArtifact => JSON.parse(text.replaceAll('"template"', JSON.stringify(id))) as ModelArtifact;
 
 interface Proc {
   p: ChildProcess;
@@ -195,8 +196,31 @@ interface Row {
   fallbacks: number;
 }
 
-async function measure(n: number, w: number, template: { text: string; trainStart: Date; trainEnd: Date } | null): Promise<Row> {
+/** The size's store: its topology, and with a template one registered champion per series (cloned artifact). */
+async function prepareStore(n: number, template: { text: string; trainStart: Date; trainEnd: Date } | null): Promise<{ store: Awaited<ReturnType<typeof openBenchStore>>; h: Hierarchy }> {
   const store = await openBenchStore(BASE_URL);
+  const h = hierarchy(n);
+  await saveTopology(store.db, validateTopology({ timeZone: ZONE, nodes: h.ids.map((id) => ({ id, ...(h.parent.get(id) ? { parent: h.parent.get(id) } : {}), kind: 'load', unit: 'MW' })) }));
+  if (template) {
+    const t0 = performance.now();
+    const register = async (id: string) => {
+      await createModel(store.db, { name: `bench-${id}`, family: 'gam-arima' });
+      const v = await insertVersion(store.db, {
+        model: `bench-${id}`, kind: 'gam-arima', spec: { kind: 'gam-arima', version: 2, params: {} }, features: [TEMPERATURE], seriesIds: [id],
+        trainStart: template.trainStart, trainEnd: template.trainEnd, dataHash: 'synthetic', codeVersion: 'bench', metrics: null, weather: {}, warnings: [], createdBy: 'bench',
+        artifact: renamed(template.text, id),
+      });
+      await store.db.transaction((tx) => setStatus(tx, v.id, 'champion', { actor: 'bench', reason: 'scale bench champion' }));
+    };
+    // Four at a time: the server stores one while this process packs the next.
+    for (let i = 0; i < h.ids.length; i += 4) await Promise.all(h.ids.slice(i, i + 4).map(register));
+    console.log(`${h.ids.length} champions registered in ${fmt((performance.now() - t0) / 1000, 0)} s`);
+  }
+  return { store, h };
+}
+
+async function measure(n: number, w: number, prepared: { store: Awaited<ReturnType<typeof openBenchStore>>; h: Hierarchy }, withChampions: boolean): Promise<Row> {
+  const { store, h } = prepared;
   const url = store.url!;
   const schema = `bq_${process.pid}_${Date.now()}`;
   const dir = mkdtempSync(join(tmpdir(), 'gridcast-scale-'));
@@ -206,23 +230,8 @@ async function measure(n: number, w: number, template: { text: string; trainStar
   const config: Config = ConfigSchema.parse({ timeZone: ZONE, forecast: { defaultModel: { kind: 'seasonal-naive' }, historyDays: HISTORY_DAYS, holidays: 'FR', reconciliation: 'bottom-up', bands: 'comonotonic' }, queue });
   const procs: Proc[] = [];
   try {
-    const h = hierarchy(n);
-    await saveTopology(store.db, validateTopology({ timeZone: ZONE, nodes: h.ids.map((id) => ({ id, ...(h.parent.get(id) ? { parent: h.parent.get(id) } : {}), kind: 'load', unit: 'MW' })) }));
-    const base = runStoreRepository(store.db);
-    const versions = new Map<string, ModelVersion>(
-      template
-        ? h.ids.map((id): [string, ModelVersion] => [
-            id,
-            { id: `bench@${id}`, model: 'bench', version: 1, kind: 'gam-arima', spec: { kind: 'gam-arima', version: 2, params: {} }, features: [TEMPERATURE], seriesIds: [id], trainStart: template.trainStart, trainEnd: template.trainEnd, dataHash: 'synthetic', codeVersion: 'bench', metrics: null, weather: {}, warnings: [], hasCompanion: false, status: 'champion', statusAt: AS_OF, createdAt: AS_OF, createdBy: 'bench' },
-          ])
-        : [],
-    );
-    const runStore = {
-      ...base,
-      champions: async (ids: string[]) => new Map(ids.filter((id) => versions.has(id)).map((id) => [id, versions.get(id)!])),
-      artifact: async (versionId: string) => renamed(template!.text, versionId.slice('bench@'.length)),
-      companion: async () => null,
-    };
+    // The registry's own store: a queued job names its champion's version and the worker reads it.
+    const runStore = runStoreRepository(store.db);
     for (let k = 0; k < w; k++) procs.push(await startWorker(url, configFile, `w${k}`));
     const readyCpu = procs.map((p) => Number(/ready .* cpu_ms=(\d+)/.exec(p.out)![1]));
     let first = Infinity;
@@ -231,10 +240,10 @@ async function measure(n: number, w: number, template: { text: string; trainStar
     // The run maker's queue log says when its shares and jobs are in: the enqueue cost.
     const log = { info: (_o: object, msg?: string) => void (msg === 'run shares queued' && (queuedAt = Math.max(queuedAt, performance.now()))), warn: (o: object, m?: string) => console.error(m, o), error: (o: object, m?: string) => console.error(m, o) };
     const pooledWithLog = pooledGroups(store.db, config, log);
-    const runner: GroupsRunner = async (job, signal, deadline) => {
+    const runner: GroupsRunner = async (job, signal, deadline, artifacts) => {
       first = Math.min(first, performance.now());
       try {
-        return await pooledWithLog(job, signal, deadline);
+        return await pooledWithLog(job, signal, deadline, artifacts);
       } finally {
         last = Math.max(last, performance.now());
       }
@@ -258,7 +267,7 @@ async function measure(n: number, w: number, template: { text: string; trainStar
     const modelCpuMs = stats.reduce((a, x) => a + x.computeCpuMs, 0);
     return {
       series: n,
-      model: template ? 'gam-arima (conditioned champion)' : 'seasonal-naive (fitted in job)',
+      model: withChampions ? 'gam-arima (conditioned champion)' : 'seasonal-naive (fitted in job)',
       workers: w,
       jobs,
       wallSec,
@@ -277,7 +286,6 @@ async function measure(n: number, w: number, template: { text: string; trainStar
     const admin = await openPg(BASE_URL, 1);
     await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.close();
-    await store.done();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -289,14 +297,19 @@ async function main() {
   if (MODEL === 'gam-arima') {
     const t = await trainTemplate();
     template = { text: JSON.stringify(t.artifact), trainStart: t.trainStart, trainEnd: t.trainEnd };
-    console.log(`template GAM + ARIMA trained on ${HISTORY_DAYS} days in ${fmt(t.sec, 1)} s; artifact ${(template.text.length / 1024).toFixed(0)} KiB (JSON), cloned per series`);
+    console.log(`template GAM + ARIMA trained on ${HISTORY_DAYS} days in ${fmt(t.sec, 1)} s; artifact ${(template.text.length / 1024).toFixed(0)} KiB (JSON), cloned per series into the registry`);
   }
   const rows: Row[] = [];
   for (const n of SIZES) {
-    for (const w of WORKERS) {
-      const r = await measure(n, w, template);
-      rows.push(r);
-      console.log(`measured: ${n} series, ${w} worker(s): ${fmt(r.wallSec, 1)} s`);
+    const prepared = await prepareStore(n, template);
+    try {
+      for (const w of WORKERS) {
+        const r = await measure(n, w, prepared, template !== null);
+        rows.push(r);
+        console.log(`measured: ${n} series, ${w} worker(s): ${fmt(r.wallSec, 1)} s`);
+      }
+    } finally {
+      await prepared.store.done();
     }
   }
   console.log(`\nday-ahead run, history ${HISTORY_DAYS} days hourly with temperature, bottom-up; workers are separate processes on this 2-core machine (shared)\n`);

@@ -21,6 +21,12 @@ export interface RunStore {
   artifact(versionId: string): Promise<ModelArtifact>;
   /** The version's weather-free companion (stored at training), null when it has none. */
   companion(versionId: string): Promise<ModelArtifact | null>;
+  /**
+   * artifact and companion read the registry of the store's own database, which `gridcast worker`
+   * processes open too: a queued job then names the version and its worker reads the artifact.
+   * A store that serves artifacts of its own (a fake, a bench) must leave it unset.
+   */
+  artifactsInDatabase?: boolean;
   /** Stores a succeeded run and all its values at once (nothing when it fails); returns the run id. */
   saveRun(run: NewRun, values: readonly ForecastValue[]): Promise<number>;
   /** The run, or RUN_NOT_FOUND. */

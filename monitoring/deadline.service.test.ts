@@ -68,9 +68,9 @@ function setup(opts: { workers?: GroupsRunner; weather?: Date | null; scada?: Da
 function gatedWorkers() {
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
-  const workers: GroupsRunner = async (job, signal) => {
+  const workers: GroupsRunner = async (job, signal, deadline, artifacts) => {
     await Promise.race([gate, new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
-    return inProcessGroups(job, signal);
+    return inProcessGroups(job, signal, deadline, artifacts);
   };
   return { workers, open: () => open() };
 }

@@ -13,6 +13,7 @@ export function runStoreRepository(db: Db): RunStore {
     version: (id) => getVersion(db, id),
     artifact: (id) => loadArtifact(db, id),
     companion: (id) => loadCompanionArtifact(db, id),
+    artifactsInDatabase: true,
     saveRun: (run, values) => saveRun(db, run, values),
     readRun: (runId) => readRun(db, runId),
     readValues: (runId) => readForecasts(db, runId),

@@ -6,6 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../core/config.ts';
 import { runForecast } from '../forecast/run/service.ts';
 import { runDeps } from '../bin/lib/run-deps.ts';
+import { registryServiceOf } from '../bin/lib/registry-service.ts';
+import { trainDeps } from '../bin/lib/train-deps.ts';
+import { trainModel } from '../forecast/registry/service.ts';
+import { threadGroups } from '../forecast/run/workers.ts';
+import { configuredForecaster } from '../models/configured.ts';
 import type { Db } from '../store/db.ts';
 import { openPg } from '../store/db.ts';
 import { readForecasts } from '../store/forecasts.repository.ts';
@@ -18,6 +23,7 @@ import { storeWithUrl } from './db.ts';
  * the pg-boss queue. One worker is SIGKILLed in the middle of a job: pg-boss takes the job back
  * once it expires and the other worker answers it, and the run is stored with every series once,
  * none on a job fallback. A run whose pool answers nothing labels every series' fallback by its deadline.
+ * A registered champion's job names its version, and the worker reads the artifact from the registry.
  */
 const cli = new URL('../bin/gridcast.mjs', import.meta.url).pathname;
 const IDS = ['grid', 'north', 'south', 'ss1', 'ss2', 'ss3', 'train'];
@@ -127,6 +133,27 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('distributed runs on PostgreSQL'
     const live = (await runSharesRepository(db).liveWorkers(3600)).map((w) => w.id);
     expect(live).not.toContain('wb');
     expect(live).not.toContain('wc');
+  });
+
+  it("a champion's job names its version; the worker reads the artifact from the registry and gives the numbers of worker threads", { timeout: 300_000 }, async () => {
+    const trainEnd = new Date(AS_OF_MARCH.getTime() - 24 * 3_600_000);
+    const { version } = await trainModel(
+      trainDeps(db, config),
+      { model: 'subs', kind: 'gam', params: { minHistoryDays: 21, halfLivesHours: [24], hourKnots: 8, tempKnots: 5, tempHourKnots: 5, inertiaKnots: 4, tempSeasonKnots: 0 }, seriesIds: ['ss2', 'ss3'], trainEnd, historyDays: 28, actor: 'test', codeVersion: 'test' },
+      (kind, params) => configuredForecaster({ kind, params }),
+    );
+    await registryServiceOf(db).promote(version.id, { actor: 'test', reason: 'queued champion' });
+    const w = await startWorker('wd');
+    const queued = await runForecast(runDeps(db, config), { horizon: 'day-ahead', asOf: AS_OF_MARCH });
+    expect(w.out).toMatch(/job \S+ answered/);
+    const threaded = await runForecast({ ...runDeps(db, config), workers: threadGroups }, { horizon: 'day-ahead', asOf: AS_OF_MARCH });
+    const rowsOf = async (runId: number) => (await readForecasts(db, runId)).filter((r) => r.grain === '1h' && ['ss2', 'ss3'].includes(r.seriesId));
+    const [a, b] = [await rowsOf(queued.runId), await rowsOf(threaded.runId)];
+    expect(a).toHaveLength(46);
+    for (const r of a) expect([r.model, r.modelVersion, r.fallbackReason]).toEqual(['gam', version.id, null]);
+    expect(a.map((r) => [r.seriesId, r.targetTs.toISOString(), r.baseMean, r.quantiles])).toEqual(b.map((r) => [r.seriesId, r.targetTs.toISOString(), r.baseMean, r.quantiles]));
+    w.p.kill('SIGTERM');
+    expect(await w.exit).toEqual({ code: 0, signal: null });
   });
 
   it('a pool that answers nothing: every series gets a labelled JOB_TIMEOUT fallback by the run\'s deadline', { timeout: 120_000 }, async () => {

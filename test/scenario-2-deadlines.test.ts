@@ -114,7 +114,7 @@ describe.each(backends)('scenario 2: deadlines (%s)', (kind) => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     // A worker pool that answers only after the deadline, past the run's last abort checkpoint.
-    const slow: GroupsRunner = async (job) => gate.then(() => inlineGroups(job));
+    const slow: GroupsRunner = async (job, signal, deadline, artifacts) => gate.then(() => inlineGroups(job, signal, deadline, artifacts));
     const { clock, events, svc, kinds } = wiring(config, slow);
     const deadline = new Date(TICK.getTime() + 15 * MIN);
     const driving = clock.drive(svc.run({ horizon: 'intraday', scheduledAt: TICK, deadline, signal: new AbortController().signal }));

@@ -88,8 +88,8 @@ describe.each(backends)('scenario 8: champion / challenger on %s', (kind) => {
   it('runs the challenger in shadow for several days: stored on the same inputs, never published; its crash leaves the champion as it is', async () => {
     for (const d of DAYS) {
       // On one day the challenger crashes in its worker; the champion's groups run as always.
-      const workers: GroupsRunner = (job, signal) =>
-        d === CRASH_DAY && job.groups.some((g) => 'champion' in g.plan && g.plan.champion === challenger) ? Promise.reject(new Error('challenger crashed')) : threadGroups(job, signal);
+      const workers: GroupsRunner = (job, signal, deadline, artifacts) =>
+        d === CRASH_DAY && job.groups.some((g) => 'champion' in g.plan && g.plan.champion === challenger) ? Promise.reject(new Error('challenger crashed')) : threadGroups(job, signal, deadline, artifacts);
       const base = runDeps(db, config);
       const scoring = shadowScoring({ store: base.store, inputs: base.inputs, workers, events, now: () => new Date(), timeoutMs: 60_000 });
       const deps: RunDeps = { ...base, workers, shadows: scoring };

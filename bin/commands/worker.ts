@@ -6,9 +6,11 @@ import { loadConfig } from '../../core/config.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { cliLog } from '../../core/log.ts';
 import { answerShare } from '../../forecast/run/queue.ts';
+import { resolveArtifacts } from '../../forecast/run/series.ts';
 import { inlineGroups } from '../../forecast/run/workers.ts';
 import { openStore } from '../../store/open.ts';
 import { runSharesRepository } from '../../store/run-jobs.repository.ts';
+import { runStoreRepository } from '../../store/run-store.repository.ts';
 import { openRunQueue } from '../../store/run-queue.repository.ts';
 import { usageError, usageText } from '../lib/cli.ts';
 
@@ -18,7 +20,8 @@ export const usage = usageText(
   ['gridcast worker [--id NAME]'],
   `  Takes jobs from the pg-boss queue (schema queue.schema) of the database at DATABASE_URL,
   queue.batchSize per fetch, and runs them one at a time: a group of series of a run (history,
-  covariates, champion) to condition or fit and predict. Start as many as the machine has
+  covariates, champion) to condition or fit and predict; a champion's artifact is read from the
+  registry of that database. Start as many as the machine has
   cores, on as many machines as needed. A run queues its jobs only while a worker has been seen
   within queue.workerStaleSec.
   SIGTERM or SIGINT: stops taking jobs, finishes the one under way, leaves the pool, exits 0.
@@ -47,6 +50,9 @@ export async function run(args: string[]): Promise<number> {
   const q = config.queue;
   const db = await openStore(config, { pendingAggregatesBudgetMs: 0 });
   const shares = runSharesRepository(db);
+  const store = runStoreRepository(db);
+  // A queued job names its champion's version; the artifact is read here, from the registry.
+  const registry = { artifact: store.artifact, companion: store.companion };
   const me = { id: a.data.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, host: hostname(), pid: process.pid };
   const stats = { jobs: 0, computeMs: 0, computeCpuMs: 0, handlerMs: 0 };
   let queue: Awaited<ReturnType<typeof openRunQueue>> | undefined;
@@ -65,10 +71,12 @@ export async function run(args: string[]): Promise<number> {
       let computeMs = 0;
       let computeCpuMs = 0;
       const outcome = await answerShare(shares, ref, me.id, async (job) => {
+        // Reading the champions is the job's handling, not its model: timed apart.
+        const ready = { ...job, groups: await resolveArtifacts(job.groups, registry) };
         const c0 = performance.now();
         const cpu0 = process.cpuUsage();
         try {
-          return await inlineGroups(job);
+          return await inlineGroups(ready);
         } finally {
           computeMs = performance.now() - c0;
           const cpu = process.cpuUsage(cpu0);

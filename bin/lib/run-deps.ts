@@ -34,9 +34,9 @@ export function pooledGroups(db: Db, config: Pick<Config, 'queue'>, log?: Log): 
   const shares = runSharesRepository(db);
   let queue: Promise<PgRunQueue> | undefined;
   let look = { at: 0, live: false };
-  return async (job, signal, deadline) => {
+  return async (job, signal, deadline, artifacts) => {
     if (Date.now() - look.at > POOL_LOOK_MS) look = { at: Date.now(), live: (await shares.liveWorkers(q.workerStaleSec)).length > 0 };
-    if (!look.live) return threadGroups(job, signal);
+    if (!look.live) return threadGroups(job, signal, deadline, artifacts);
     queue ??= openRunQueue(db, { schema: q.schema, supervise: false, ...(log ? { onError: (e: Error) => log.warn({ err: e.message }, 'run queue error') } : {}) });
     let opened: PgRunQueue;
     try {
@@ -44,7 +44,7 @@ export function pooledGroups(db: Db, config: Pick<Config, 'queue'>, log?: Log): 
     } catch (e) {
       queue = undefined;
       log?.warn({ err: (e as Error).message }, 'the run queue cannot be opened: this run uses its own threads');
-      return threadGroups(job, signal);
+      return threadGroups(job, signal, deadline, artifacts);
     }
     const runner = queueGroups({
       queue: opened,
@@ -56,7 +56,7 @@ export function pooledGroups(db: Db, config: Pick<Config, 'queue'>, log?: Log): 
       workerStaleSec: q.workerStaleSec,
       ...(log ? { log } : {}),
     });
-    return runner(job, signal, deadline);
+    return runner(job, signal, deadline, artifacts);
   };
 }
 

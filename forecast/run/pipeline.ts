@@ -1,7 +1,7 @@
 import type { BandMethod, Horizon, ReconciliationMethod } from '../../core/config.ts';
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import { summingMatrix } from '../../core/hierarchy.ts';
-import type { Covariates, ModelArtifact } from '../../core/types.ts';
+import type { Covariates } from '../../core/types.ts';
 import { finiteCount } from '../../models/timeindex.ts';
 import type { ForecastValue, RunSettings } from '../../core/forecast-run.ts';
 import { TEMPERATURE, type RunInputs } from '../inputs.ts';
@@ -17,7 +17,7 @@ import { applyTransfers, takeOutTransfers } from '../transfers.ts';
 import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
 import { SCHEDULE_MODEL } from '../../core/schedule.ts';
 import { fitHistoryWithoutSchedules, PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
-import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
+import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type ArtifactSource, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
  * The computation of a run, shared by a new run and its reproduction: inputs from the store,
@@ -59,9 +59,8 @@ export interface ComputedRun {
 export interface PipelineDeps {
   inputs: RunInputsSource;
   workers: GroupsRunner;
-  loadArtifact(versionId: string): Promise<ModelArtifact>;
-  /** The version's weather-free companion (stored at training), null when it has none. */
-  loadCompanion(versionId: string): Promise<ModelArtifact | null>;
+  /** The champions' artifacts (the registry). */
+  artifacts: ArtifactSource;
   /** Known schedules: the scheduled hours of a node are its schedule, held fixed in reconciliation. */
   schedules?: ScheduleSource;
   signal?: AbortSignal;
@@ -404,26 +403,16 @@ function rightAligned(a: Float64Array, n: number): Float64Array {
 async function baseForecasts(groups: Array<{ plan: SeriesPlan; ids: string[] }>, data: Map<string, SeriesData>, ctx: GroupContext, deps: PipelineDeps): Promise<SeriesForecast[]> {
   const aborted = () => new GridcastError('RUN_ABORTED', 'The forecast run was cancelled; nothing was stored.');
   if (deps.signal?.aborted) throw aborted();
-  const prepared: PreparedGroup[] = [];
-  for (const g of groups) {
-    const series = g.ids.map((id) => data.get(id)!);
-    if (!('champion' in g.plan)) {
-      prepared.push({ plan: g.plan, series });
-      continue;
-    }
-    try {
-      const companion = g.plan.weatherFree ? await deps.loadCompanion(g.plan.champion) : null;
-      prepared.push(companion ? { plan: g.plan, series, artifact: companion, companion: true } : { plan: g.plan, series, artifact: await deps.loadArtifact(g.plan.champion) });
-    } catch (e) {
-      prepared.push({ plan: g.plan, series, artifactError: { code: isGridcastError(e) ? e.code : 'ARTIFACT_UNREADABLE', message: (e as Error).message } });
-    }
-  }
+  // Artifacts are read by the runner: for its threads, a share's before it starts; on the queue,
+  // by the workers themselves (or 50 at a time when the run's registry is not theirs), so a run
+  // of thousands of champions does not hold every artifact at once.
+  const prepared: PreparedGroup[] = groups.map((g) => ({ plan: g.plan, series: g.ids.map((id) => data.get(id)!) }));
   const shares = Array.from({ length: Math.min(CONCURRENCY, prepared.length) }, (_, w) => prepared.filter((_, i) => i % CONCURRENCY === w));
   const settled = await Promise.all(
     shares.map(async (share) => {
       const job: GroupsJob = { groups: share, horizonSteps: ctx.horizonSteps, levels: ctx.levels, ...(ctx.holidays ? { holidays: ctx.holidays } : {}) };
       try {
-        return await deps.workers(job, deps.signal, deps.deadline);
+        return await deps.workers(job, deps.signal, deps.deadline, deps.artifacts);
       } catch (e) {
         if (deps.signal?.aborted) throw aborted();
         const out = await Promise.all(share.map((g) => fallbackGroup(g.series, e, ctx, 'champion' in g.plan ? g.plan.champion : g.plan.fit.kind)));

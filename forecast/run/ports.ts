@@ -7,7 +7,7 @@ import type { RunStore } from '../../core/run-store.ts';
 import type { InputRequest, RunInputs } from '../inputs.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import type { MonitorView } from './monitor-plan.ts';
-import type { SeriesForecast } from './series.ts';
+import type { ArtifactSource, SeriesForecast } from './series.ts';
 
 /** The inputs of a run window as the store knew them at `asOf` (forecast/inputs.ts loadRunInputs over the store). */
 export interface RunInputsSource {
@@ -19,8 +19,10 @@ export interface RunInputsSource {
  * (forecast/run/workers.ts) or, on PostgreSQL with workers in the pool, queued jobs
  * (forecast/run/queue.ts), which answer by the run's `deadline`. It rejects when the share
  * cannot answer (a dead or overrunning worker, cancellation): the run then labels fallbacks for that share.
+ * Champion groups of the job may name their version only: the runner reads their artifacts from
+ * `artifacts` (forecast/run/series.ts resolveArtifacts), or has its workers read them.
  */
-export type GroupsRunner = (job: GroupsJob, signal?: AbortSignal, deadline?: Date) => Promise<SeriesForecast[]>;
+export type GroupsRunner = (job: GroupsJob, signal?: AbortSignal, deadline?: Date, artifacts?: ArtifactSource) => Promise<SeriesForecast[]>;
 
 /**
  * Schedules as issued (store/schedules.repository.ts): the pieces in force at `asOf` over [from, to),

@@ -6,15 +6,18 @@ import type { Log } from '../../core/log.ts';
 import type { RunJobQueue, RunShares, ShareRef } from '../../core/run-queue.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import type { GroupsRunner } from './ports.ts';
-import { fallbackGroup, type GroupContext, type PreparedGroup, type SeriesForecast } from './series.ts';
+import { fallbackGroup, resolveArtifacts, type GroupContext, type PreparedGroup, type SeriesForecast } from './series.ts';
 
 /**
  * Distributed runs (issue 13): a run's groups as jobs on a queue that `gridcast worker`
  * processes on any machine answer. One job per group (a champion's series, or one series fitted
  * alone), keyed by its first series: pg-boss keeps a job singleton per (run, key), and a job
  * whose worker dies or hangs is taken back after `jobTimeoutSec` and retried by another worker.
- * The job only says where its share is: the share (history, covariates, artifact) and the answer
- * are bytes in run_job_shares, v8-serialised (typed arrays as they are, ~8 bytes a value).
+ * The job only says where its share is: the share (history, covariates, the champion's version
+ * id, or its artifact when the run's artifacts are not the workers' registry) and the answer
+ * are bytes in run_job_shares, v8-serialised (typed arrays as they are, ~8 bytes a value). A worker
+ * reads a champion's artifact from the registry itself: a GAM's is over a megabyte, and a run of
+ * thousands of champions passed through the run maker and the shares would be gigabytes twice.
  *
  * The run never waits forever: a share answered with an error, a job whose retries are spent,
  * and every share still unanswered at the run's deadline (less a margin to reconcile and store)
@@ -59,7 +62,7 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
   const now = o.now ?? Date.now;
   const pollMs = o.pollMs ?? 250;
   const checkMs = o.checkMs ?? 5000;
-  return async (job, signal, deadline) => {
+  return async (job, signal, deadline, artifacts) => {
     const ctx = ctxOf(job);
     const token = randomUUID();
     const groups = new Map(job.groups.map((g) => [g.series[0].history.id, g]));
@@ -76,7 +79,11 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
       for (let i = 0; i < keys.length; i += PUT_CHUNK) {
         if (signal?.aborted) throw new GridcastError('WORKER_ABORTED', 'the run was cancelled while its jobs were queued');
         const chunk = keys.slice(i, i + PUT_CHUNK);
-        await o.shares.put(token, chunk.map((key) => ({ key, input: serialize({ ...job, groups: [groups.get(key)!] } satisfies GroupsJob) })));
+        // Workers on the registry's database read a champion's artifact by its version id; from any
+        // other source the artifact travels in the share, read a chunk at a time.
+        const chunkGroups = chunk.map((key) => groups.get(key)!);
+        const sent = artifacts && !artifacts.sharedWithWorkers ? await resolveArtifacts(chunkGroups, artifacts) : chunkGroups;
+        await o.shares.put(token, chunk.map((key, j) => ({ key, input: serialize({ ...job, groups: [sent[j]] } satisfies GroupsJob) })));
         const ids = await o.queue.send(chunk.map((key): ShareRef => ({ token, key })), { expireInSeconds: o.jobTimeoutSec, retryLimit: o.retryLimit });
         chunk.forEach((k, j) => jobIds.set(k, ids[j]));
       }
@@ -110,7 +117,7 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
             o.log?.warn({ token, jobs: rest.length }, 'no worker left in the pool: the remaining shares run here');
             await o.queue.cancel(rest.map((k) => jobIds.get(k)!));
             const keyOf = new Map(rest.flatMap((k) => groups.get(k)!.series.map((s): [string, string] => [s.history.id, k])));
-            for (const r of await o.local({ ...job, groups: rest.map((k) => groups.get(k)!) }, signal)) {
+            for (const r of await o.local({ ...job, groups: rest.map((k) => groups.get(k)!) }, signal, undefined, artifacts)) {
               const key = keyOf.get(r.id)!;
               out.set(key, [...(out.get(key) ?? []), r]);
             }
@@ -134,8 +141,8 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
 }
 
 /**
- * The worker's side: answers one queued share with `run` (the worker's inlineGroups: forecastGroups,
- * labelled per-series fallbacks inside). A share already gone (its run finished or gave up) is skipped. An error
+ * The worker's side: answers one queued share with `run` (the worker's inlineGroups over its
+ * registry: the champions' artifacts read, forecastGroups, labelled per-series fallbacks inside). A share already gone (its run finished or gave up) is skipped. An error
  * is an answer too, so the run labels the fallback at once instead of waiting for a retry.
  */
 export async function answerShare(shares: RunShares, ref: ShareRef, worker: string, run: GroupsRunner): Promise<'answered' | 'gone' | 'late'> {

@@ -1,9 +1,12 @@
+import { deserialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { GridcastError } from '../../core/errors.ts';
+import { configuredForecaster } from '../../models/configured.ts';
 import { fakeRunQueue, fakeRunShares } from '../../test/fakes/run-queue.ts';
 import { inProcessGroups } from '../../test/fakes/run-workers.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import { answerShare, queueGroups, type QueueRunnerOptions } from './queue.ts';
-import type { SeriesForecast } from './series.ts';
+import type { ArtifactSource, SeriesForecast } from './series.ts';
 
 // The queue runner's rules against an in-memory share store and queue; the PostgreSQL path with
 // worker processes is test/run-queue-sigkill.test.ts.
@@ -42,6 +45,42 @@ describe('queued groups', () => {
     }
     expect(shares.rows.size).toBe(0);
     expect(queue.cancelled.size).toBe(0);
+  });
+
+  it("a champion's artifact: named by its version when the workers read the same registry, carried in the share otherwise; the same numbers either way", async () => {
+    const fitted = await configuredForecaster(SEASONAL_NAIVE).fit([series('a', 100).history]);
+    const artifact = fitted.toArtifact();
+    const reads: string[] = [];
+    const registry = (shared: boolean): ArtifactSource => ({
+      artifact: async (id) => (reads.push(id), artifact),
+      companion: async () => null,
+      ...(shared ? { sharedWithWorkers: true } : {}),
+    });
+    const job: GroupsJob = { groups: [{ plan: { champion: 'load@1', weather: false }, series: [series('a', 100)] }, { plan: { champion: 'gone@1', weather: false }, series: [series('b', 200)] }], horizonSteps: 24, levels: [0.1, 0.5, 0.9] };
+    const missing: ArtifactSource = { artifact: async (id) => (id === 'gone@1' ? Promise.reject(new GridcastError('VERSION_NOT_FOUND', 'no such version')) : registry(false).artifact(id)), companion: async () => null };
+    const want = byId(await inProcessGroups(job, undefined, undefined, registry(false)));
+    for (const shared of [true, false]) {
+      const { shares, queue, runner } = setup();
+      const carried: boolean[] = [];
+      queue.onSend = (refs) =>
+        void Promise.all(
+          refs.map(async (ref) => {
+            const input = deserialize((await shares.input(ref))!) as GroupsJob;
+            carried.push(input.groups[0].artifact !== undefined || input.groups[0].artifactError !== undefined);
+            // The worker's side reads from its own registry (bin/commands/worker.ts).
+            return answerShare(shares, ref, 'w1', (j) => inProcessGroups(j, undefined, undefined, shared ? missing : registry(false)));
+          }),
+        );
+      reads.length = 0;
+      const got = byId(await runner(job, undefined, undefined, shared ? registry(true) : missing));
+      expect(carried).toEqual([!shared, !shared]);
+      expect(got.get('a')!.model).toBe('seasonal-naive');
+      expect(got.get('a')!.modelVersion).toBe('load@1');
+      expect(got.get('a')!.fallbackReason).toBeUndefined();
+      expect([...got.get('a')!.forecasts[0].mean]).toEqual([...want.get('a')!.forecasts[0].mean]);
+      // A version the registry cannot read is a labelled fallback of its series, wherever it was read.
+      expect(got.get('b')!.fallbackReason).toMatch(/^model-failed \(gone@1: VERSION_NOT_FOUND\)/);
+    }
   });
 
   it('a share answered with an error, and a job whose retries are spent, become labelled fallbacks of their series (JOB_FAILED)', async () => {

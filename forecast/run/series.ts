@@ -35,7 +35,11 @@ export type SeriesPlan =
       since?: string;
     };
 
-/** A group as the parent prepared it (a worker has no store): the champion's artifact, or its companion's. */
+/**
+ * A group as the run prepared it. A champion's group carries its artifact (or its companion's, or
+ * why it could not be read) once resolveArtifacts has read it; before, it names the version only,
+ * which is all a queued job carries when its worker reads the same registry (forecast/run/queue.ts).
+ */
 export interface PreparedGroup {
   plan: SeriesPlan;
   series: SeriesData[];
@@ -43,6 +47,43 @@ export interface PreparedGroup {
   /** The artifact is the version's weather-free companion (else, on a weather-free plan, the spec to fit without weather). */
   companion?: boolean;
   artifactError?: { code: string; message: string };
+}
+
+/** Where champions' artifacts are read: the registry (core/run-store.ts RunStore.artifact and .companion). */
+export interface ArtifactSource {
+  artifact(versionId: string): Promise<ModelArtifact>;
+  /** The version's weather-free companion, null when it has none. */
+  companion(versionId: string): Promise<ModelArtifact | null>;
+  /**
+   * The source is the registry of the database the queue's `gridcast worker` processes open, so a
+   * queued job may name the version instead of carrying its artifact (a GAM's is a megabyte or more).
+   */
+  sharedWithWorkers?: boolean;
+}
+
+const unresolved = (g: PreparedGroup) => 'champion' in g.plan && !g.artifact && !g.artifactError;
+
+/**
+ * Reads the artifact of every champion group that does not carry one yet: the companion on a
+ * weather-free plan when the version has one, else the artifact. A read that fails is kept as the
+ * group's artifactError, so the group's series get labelled fallbacks and the others run.
+ */
+export async function resolveArtifacts(groups: PreparedGroup[], source: ArtifactSource): Promise<PreparedGroup[]> {
+  const out: PreparedGroup[] = [];
+  for (const g of groups) {
+    if (!unresolved(g) || !('champion' in g.plan)) {
+      out.push(g);
+      continue;
+    }
+    const id = g.plan.champion;
+    try {
+      const companion = g.plan.weatherFree ? await source.companion(id) : null;
+      out.push(companion ? { ...g, artifact: companion, companion: true } : { ...g, artifact: await source.artifact(id) });
+    } catch (e) {
+      out.push({ ...g, artifactError: { code: isGridcastError(e) ? e.code : 'ARTIFACT_UNREADABLE', message: (e as Error).message } });
+    }
+  }
+  return out;
 }
 
 export interface SeriesData {

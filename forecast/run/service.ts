@@ -185,8 +185,11 @@ export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers' 
   inputs: deps.inputs,
   ...(deps.schedules ? { schedules: deps.schedules } : {}),
   workers: deps.workers,
-  loadArtifact: (id) => deps.store.artifact(id),
-  loadCompanion: (id) => deps.store.companion(id),
+  artifacts: {
+    artifact: (id) => deps.store.artifact(id),
+    companion: (id) => deps.store.companion(id),
+    ...(deps.store.artifactsInDatabase ? { sharedWithWorkers: true } : {}),
+  },
 });
 
 /** The summing matrix of the stored topology under `root`, and those nodes as the run records them (root first, parents first). */

@@ -96,7 +96,7 @@ describe('making a run (in-memory store and inputs)', () => {
 
   it("hands the run's deadline to its workers, so queued jobs end as labelled fallbacks in time", async () => {
     const seen: Array<Date | undefined> = [];
-    const { deps } = setup({ workers: (job, signal, deadline) => (seen.push(deadline), inProcessGroups(job, signal)) });
+    const { deps } = setup({ workers: (job, signal, deadline, artifacts) => (seen.push(deadline), inProcessGroups(job, signal, deadline, artifacts)) });
     const deadline = new Date(CLOCK.getTime() + 3_600_000);
     await runForecast(deps, { horizon: 'day-ahead', deadline });
     await runForecast(deps, { horizon: 'day-ahead' });

@@ -36,11 +36,11 @@ const version = (id: string, a: ModelArtifact, status: ModelVersion['status']): 
 });
 
 /** Workers that behave as `challenger` for the shadow version's groups and normally for every other. */
-const challengerWorkers = (challenger: 'throws' | 'hangs' | 'works'): GroupsRunner => (job, signal) => {
+const challengerWorkers = (challenger: 'throws' | 'hangs' | 'works'): GroupsRunner => (job, signal, deadline, artifacts) => {
   if (challenger !== 'works' && job.groups.some((g) => 'champion' in g.plan && g.plan.champion === 'load@2')) {
     return challenger === 'throws' ? Promise.reject(new Error('challenger crashed')) : new Promise(() => {});
   }
-  return inProcessGroups(job, signal);
+  return inProcessGroups(job, signal, deadline, artifacts);
 };
 
 async function setup(challenger: 'none' | 'throws' | 'hangs' | 'works') {
