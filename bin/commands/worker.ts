@@ -21,9 +21,8 @@ export const usage = usageText(
   `  Takes jobs from the pg-boss queue (schema queue.schema) of the database at DATABASE_URL,
   queue.batchSize per fetch, and runs them one at a time: a group of series of a run (history,
   covariates, champion) to condition or fit and predict; a champion's artifact is read from the
-  registry of that database. Start as many as the machine has
-  cores, on as many machines as needed. A run queues its jobs only while a worker has been seen
-  within queue.workerStaleSec.
+  registry of that database. Start as many as the machine has cores, on as many machines as
+  needed. A run queues its jobs only while a worker has been seen within queue.workerStaleSec.
   SIGTERM or SIGINT: stops taking jobs, finishes the one under way, leaves the pool, exits 0.
   A killed worker's job is retried by another worker after queue.jobTimeoutSec.
   Prints one line per job on stdout: 'job RUN:KEY start' and 'job RUN:KEY answered|gone|late MS ms'.`,
