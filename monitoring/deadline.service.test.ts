@@ -8,7 +8,7 @@ import { fakeClock } from '../test/fakes/clock.ts';
 import { fakeEvents } from '../test/fakes/events.ts';
 import { fakeRunInputs, type FakeSeries } from '../test/fakes/run-inputs.ts';
 import { fakeRunStore } from '../test/fakes/run-store.ts';
-import { inProcessGroups } from '../test/fakes/run-workers.ts';
+import { inlineGroups } from '../forecast/run/workers.ts';
 import { deadlinePlan, deadlineService, type InputFreshness } from './deadline.service.ts';
 import { forecastJobs } from '../jobs/forecast.job.ts';
 import { createScheduler } from '../jobs/scheduler.ts';
@@ -52,12 +52,12 @@ function setup(opts: { workers?: GroupsRunner; weather?: Date | null; scada?: Da
   const clock = fakeClock(TICK);
   const store = fakeRunStore({ topology: TOPOLOGY });
   const events = fakeEvents();
-  const run: RunDeps = { store, inputs: fakeRunInputs(SERIES), workers: opts.workers ?? inProcessGroups, config, now: () => clock.now() };
+  const run: RunDeps = { store, inputs: fakeRunInputs(SERIES), workers: opts.workers ?? inlineGroups, config, now: () => clock.now() };
   const freshness = fakeFreshness({
     weather: { s1: opts.weather === undefined ? new Date(TICK.getTime() - 3 * HOUR) : opts.weather, s2: new Date(TICK.getTime() - 2 * HOUR) },
     scada: { a: opts.scada === undefined ? new Date(TICK.getTime() - 5 * MIN) : opts.scada, b: new Date(TICK.getTime() - 5 * MIN) },
   });
-  const svc = deadlineService({ run, fallbackRun: { ...run, workers: inProcessGroups }, events, freshness, clock, config });
+  const svc = deadlineService({ run, fallbackRun: { ...run, workers: inlineGroups }, events, freshness, clock, config });
   const controller = new AbortController();
   const start = () => svc.run({ horizon: 'day-ahead', scheduledAt: TICK, deadline: DEADLINE, signal: controller.signal });
   const kinds = () => [...events.rows].sort((x, y) => x.id - y.id).map((e): [EventKind, string, string] => [e.kind, e.severity, e.at.toISOString()]);
@@ -70,7 +70,7 @@ function gatedWorkers() {
   const gate = new Promise<void>((r) => (open = r));
   const workers: GroupsRunner = async (job, signal, deadline, artifacts) => {
     await Promise.race([gate, new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
-    return inProcessGroups(job, signal, deadline, artifacts);
+    return inlineGroups(job, signal, deadline, artifacts);
   };
   return { workers, open: () => open() };
 }

@@ -15,7 +15,7 @@ import { transfersRepository } from '../store/transfers.repository.ts';
 import { backends, freshDb } from './db.ts';
 import { fakeTransfers } from './fakes/transfers.ts';
 import { forecastConfig } from './fixtures/runs/grid.ts';
-import { inProcessGroups } from './fakes/run-workers.ts';
+import { inlineGroups } from '../forecast/run/workers.ts';
 import type { MeasurementInput } from '../core/series.ts';
 import { insertMeasurements } from '../store/measurements.repository.ts';
 
@@ -45,7 +45,7 @@ async function seedSubstations(db: Db) {
   await db.transaction((tx) => insertMeasurements(tx, points));
 }
 /** The run's ports over the store, fitting in-process (no worker threads: small series). */
-const deps = (db: Db, config: ReturnType<typeof forecastConfig>) => ({ ...runDeps(db, config), workers: inProcessGroups });
+const deps = (db: Db, config: ReturnType<typeof forecastConfig>) => ({ ...runDeps(db, config), workers: inlineGroups });
 const H = 3_600_000;
 const AS_OF = new Date('2025-03-19T10:00:00Z');
 

@@ -49,9 +49,8 @@ export async function run(args: string[]): Promise<number> {
   const q = config.queue;
   const db = await openStore(config, { pendingAggregatesBudgetMs: 0 });
   const shares = runSharesRepository(db);
-  const store = runStoreRepository(db);
   // A queued job names its champion's version; the artifact is read here, from the registry.
-  const registry = { artifact: store.artifact, companion: store.companion };
+  const registry = runStoreRepository(db);
   const me = { id: a.data.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, host: hostname(), pid: process.pid };
   const stats = { jobs: 0, computeMs: 0, computeCpuMs: 0, handlerMs: 0 };
   let queue: Awaited<ReturnType<typeof openRunQueue>> | undefined;

@@ -82,7 +82,7 @@ export function queueGroups(o: QueueRunnerOptions): GroupsRunner {
         // Workers on the registry's database read a champion's artifact by its version id; from any
         // other source the artifact travels in the share, read a chunk at a time.
         const chunkGroups = chunk.map((key) => groups.get(key)!);
-        const sent = artifacts && !artifacts.sharedWithWorkers ? await resolveArtifacts(chunkGroups, artifacts) : chunkGroups;
+        const sent = artifacts && !artifacts.artifactsInDatabase ? await resolveArtifacts(chunkGroups, artifacts) : chunkGroups;
         await o.shares.put(token, chunk.map((key, j) => ({ key, input: serialize({ ...job, groups: [sent[j]] } satisfies GroupsJob) })));
         const ids = await o.queue.send(chunk.map((key): ShareRef => ({ token, key })), { expireInSeconds: o.jobTimeoutSec, retryLimit: o.retryLimit });
         chunk.forEach((k, j) => jobIds.set(k, ids[j]));

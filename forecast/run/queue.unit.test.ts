@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GridcastError } from '../../core/errors.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import { fakeRunQueue, fakeRunShares } from '../../test/fakes/run-queue.ts';
-import { inProcessGroups } from '../../test/fakes/run-workers.ts';
+import { inlineGroups } from './workers.ts';
 import type { GroupsJob } from './groups.worker.ts';
 import { answerShare, queueGroups, type QueueRunnerOptions } from './queue.ts';
 import type { ArtifactSource, SeriesForecast } from './series.ts';
@@ -24,7 +24,7 @@ function setup(over: Partial<QueueRunnerOptions> = {}) {
   const shares = fakeRunShares();
   shares.live.push({ id: 'w1', host: 'h', pid: 1 });
   const queue = fakeRunQueue();
-  const runner = queueGroups({ queue, shares, local: inProcessGroups, jobTimeoutSec: 60, retryLimit: 2, runTimeoutSec: 3600, workerStaleSec: 30, pollMs: 1, checkMs: 0, ...over });
+  const runner = queueGroups({ queue, shares, local: inlineGroups, jobTimeoutSec: 60, retryLimit: 2, runTimeoutSec: 3600, workerStaleSec: 30, pollMs: 1, checkMs: 0, ...over });
   return { shares, queue, runner };
 }
 
@@ -33,9 +33,9 @@ const byId = (r: SeriesForecast[]) => new Map(r.map((x) => [x.id, x]));
 describe('queued groups', () => {
   it('one job per group keyed by its first series; the answers are the same numbers as in-process, and the run drops its shares', async () => {
     const { shares, queue, runner } = setup();
-    queue.onSend = (refs) => void Promise.all(refs.map((ref) => answerShare(shares, ref, 'w1', inProcessGroups)));
+    queue.onSend = (refs) => void Promise.all(refs.map((ref) => answerShare(shares, ref, 'w1', inlineGroups)));
     const got = byId(await runner(JOB));
-    const want = byId(await inProcessGroups(JOB));
+    const want = byId(await inlineGroups(JOB));
     expect(queue.sent.map((s) => s.ref.key)).toEqual(['a', 'b', 'c']);
     expect(queue.sent.every((s) => s.opts.expireInSeconds === 60 && s.opts.retryLimit === 2)).toBe(true);
     for (const id of ['a', 'b', 'c']) {
@@ -54,11 +54,11 @@ describe('queued groups', () => {
     const registry = (shared: boolean): ArtifactSource => ({
       artifact: async (id) => (reads.push(id), artifact),
       companion: async () => null,
-      ...(shared ? { sharedWithWorkers: true } : {}),
+      ...(shared ? { artifactsInDatabase: true } : {}),
     });
     const job: GroupsJob = { groups: [{ plan: { champion: 'load@1', weather: false }, series: [series('a', 100)] }, { plan: { champion: 'gone@1', weather: false }, series: [series('b', 200)] }], horizonSteps: 24, levels: [0.1, 0.5, 0.9] };
     const missing: ArtifactSource = { artifact: async (id) => (id === 'gone@1' ? Promise.reject(new GridcastError('VERSION_NOT_FOUND', 'no such version')) : registry(false).artifact(id)), companion: async () => null };
-    const want = byId(await inProcessGroups(job, undefined, undefined, registry(false)));
+    const want = byId(await inlineGroups(job, undefined, undefined, registry(false)));
     for (const shared of [true, false]) {
       const { shares, queue, runner } = setup();
       const carried: boolean[] = [];
@@ -68,7 +68,7 @@ describe('queued groups', () => {
             const input = deserialize((await shares.input(ref))!) as GroupsJob;
             carried.push(input.groups[0].artifact !== undefined || input.groups[0].artifactError !== undefined);
             // The worker's side reads from its own registry (bin/commands/worker.ts).
-            return answerShare(shares, ref, 'w1', (j) => inProcessGroups(j, undefined, undefined, shared ? missing : registry(false)));
+            return answerShare(shares, ref, 'w1', (j) => inlineGroups(j, undefined, undefined, shared ? missing : registry(false)));
           }),
         );
       reads.length = 0;
@@ -87,7 +87,7 @@ describe('queued groups', () => {
     const { shares, queue, runner } = setup();
     queue.onSend = (refs) => {
       const [a, b, c] = refs;
-      void answerShare(shares, a, 'w1', inProcessGroups);
+      void answerShare(shares, a, 'w1', inlineGroups);
       void answerShare(shares, b, 'w2', async () => {
         throw new Error('out of memory');
       });
@@ -105,7 +105,7 @@ describe('queued groups', () => {
 
   it('past the deadline (less its margin) every unanswered share is a JOB_TIMEOUT fallback and its job is withdrawn', async () => {
     const { shares, queue, runner } = setup();
-    queue.onSend = (refs) => answerShare(shares, refs[0], 'w1', inProcessGroups);
+    queue.onSend = (refs) => answerShare(shares, refs[0], 'w1', inlineGroups);
     // A deadline closer than the margin kept for reconciling and storing: nothing more is waited for.
     const got = byId(await runner(JOB, undefined, new Date(Date.now() + 1000)));
     expect(got.get('a')!.fallbackReason).toBeUndefined();
@@ -118,7 +118,7 @@ describe('queued groups', () => {
   it('when the pool empties mid-run, the shares left run here, not as fallbacks', async () => {
     const { shares, queue, runner } = setup();
     queue.onSend = async (refs) => {
-      await answerShare(shares, refs[0], 'w1', inProcessGroups);
+      await answerShare(shares, refs[0], 'w1', inlineGroups);
       shares.live = [];
     };
     const got = byId(await runner(JOB));

@@ -1,4 +1,5 @@
 import { GridcastError, isGridcastError } from '../../core/errors.ts';
+import type { RunStore } from '../../core/run-store.ts';
 import type { Covariates, FittedForecaster, Forecast, ModelArtifact, Series } from '../../core/types.ts';
 import { dataHash } from '../../models/artifact.ts';
 import { buildForecaster } from '../../models/auto.ts';
@@ -49,19 +50,11 @@ export interface PreparedGroup {
   artifactError?: { code: string; message: string };
 }
 
-/** Where champions' artifacts are read: the registry (core/run-store.ts RunStore.artifact and .companion). */
-export interface ArtifactSource {
-  artifact(versionId: string): Promise<ModelArtifact>;
-  /** The version's weather-free companion, null when it has none. */
-  companion(versionId: string): Promise<ModelArtifact | null>;
-  /**
-   * The source is the registry of the database the queue's `gridcast worker` processes open, so a
-   * queued job may name the version instead of carrying its artifact (a GAM's is a megabyte or more).
-   */
-  sharedWithWorkers?: boolean;
-}
-
-const unresolved = (g: PreparedGroup) => 'champion' in g.plan && !g.artifact && !g.artifactError;
+/**
+ * Where champions' artifacts are read: the run's store (the registry). With artifactsInDatabase a
+ * queued job may name the version instead of carrying its artifact (a GAM's is a megabyte or more).
+ */
+export type ArtifactSource = Pick<RunStore, 'artifact' | 'companion' | 'artifactsInDatabase'>;
 
 /**
  * Reads the artifact of every champion group that does not carry one yet: the companion on a
@@ -71,7 +64,7 @@ const unresolved = (g: PreparedGroup) => 'champion' in g.plan && !g.artifact && 
 export async function resolveArtifacts(groups: PreparedGroup[], source: ArtifactSource): Promise<PreparedGroup[]> {
   const out: PreparedGroup[] = [];
   for (const g of groups) {
-    if (!unresolved(g) || !('champion' in g.plan)) {
+    if (!('champion' in g.plan) || g.artifact || g.artifactError) {
       out.push(g);
       continue;
     }

@@ -185,11 +185,7 @@ export const pipelineDeps = (deps: Pick<RunDeps, 'store' | 'inputs' | 'workers' 
   inputs: deps.inputs,
   ...(deps.schedules ? { schedules: deps.schedules } : {}),
   workers: deps.workers,
-  artifacts: {
-    artifact: (id) => deps.store.artifact(id),
-    companion: (id) => deps.store.companion(id),
-    ...(deps.store.artifactsInDatabase ? { sharedWithWorkers: true } : {}),
-  },
+  artifacts: deps.store,
 });
 
 /** The summing matrix of the stored topology under `root`, and those nodes as the run records them (root first, parents first). */

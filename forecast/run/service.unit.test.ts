@@ -7,7 +7,7 @@ import type { ModelArtifact } from '../../core/types.ts';
 import { configuredForecaster } from '../../models/configured.ts';
 import { fakeRunInputs, type FakeSeries } from '../../test/fakes/run-inputs.ts';
 import { fakeRunStore, type FakeRunStoreInit } from '../../test/fakes/run-store.ts';
-import { inProcessGroups } from '../../test/fakes/run-workers.ts';
+import { inlineGroups } from './workers.ts';
 import type { GroupsRunner, RunDeps } from './ports.ts';
 import { reproduceRun, runForecast } from './service.ts';
 
@@ -57,7 +57,7 @@ const version = (id: string, seriesIds: string[], artifact: ModelArtifact, over:
 function setup(opts: { series?: Record<string, FakeSeries>; versions?: FakeRunStoreInit['versions']; workers?: GroupsRunner } = {}) {
   const store = fakeRunStore({ topology: TOPOLOGY, ...(opts.versions ? { versions: opts.versions } : {}) });
   const inputs = fakeRunInputs(opts.series ?? SERIES);
-  const deps: RunDeps = { store, inputs, workers: opts.workers ?? inProcessGroups, config, now: () => CLOCK };
+  const deps: RunDeps = { store, inputs, workers: opts.workers ?? inlineGroups, config, now: () => CLOCK };
   return { store, inputs, deps };
 }
 
@@ -96,7 +96,7 @@ describe('making a run (in-memory store and inputs)', () => {
 
   it("hands the run's deadline to its workers, so queued jobs end as labelled fallbacks in time", async () => {
     const seen: Array<Date | undefined> = [];
-    const { deps } = setup({ workers: (job, signal, deadline, artifacts) => (seen.push(deadline), inProcessGroups(job, signal, deadline, artifacts)) });
+    const { deps } = setup({ workers: (job, signal, deadline, artifacts) => (seen.push(deadline), inlineGroups(job, signal, deadline, artifacts)) });
     const deadline = new Date(CLOCK.getTime() + 3_600_000);
     await runForecast(deps, { horizon: 'day-ahead', deadline });
     await runForecast(deps, { horizon: 'day-ahead' });

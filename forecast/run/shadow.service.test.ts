@@ -7,7 +7,7 @@ import { configuredForecaster } from '../../models/configured.ts';
 import { fakeEvents } from '../../test/fakes/events.ts';
 import { fakeRunInputs, type FakeSeries } from '../../test/fakes/run-inputs.ts';
 import { fakeRunStore } from '../../test/fakes/run-store.ts';
-import { inProcessGroups } from '../../test/fakes/run-workers.ts';
+import { inlineGroups } from './workers.ts';
 import type { GroupsRunner, RunDeps } from './ports.ts';
 import { runForecast } from './service.ts';
 import { shadowScoring } from './shadow.service.ts';
@@ -40,7 +40,7 @@ const challengerWorkers = (challenger: 'throws' | 'hangs' | 'works'): GroupsRunn
   if (challenger !== 'works' && job.groups.some((g) => 'champion' in g.plan && g.plan.champion === 'load@2')) {
     return challenger === 'throws' ? Promise.reject(new Error('challenger crashed')) : new Promise(() => {});
   }
-  return inProcessGroups(job, signal, deadline, artifacts);
+  return inlineGroups(job, signal, deadline, artifacts);
 };
 
 async function setup(challenger: 'none' | 'throws' | 'hangs' | 'works') {

@@ -5,7 +5,7 @@ import type { TransferInput } from '../../core/planned.ts';
 import type { Topology } from '../../core/topology/schema.ts';
 import { fakeRunInputs, type FakeSeries } from '../../test/fakes/run-inputs.ts';
 import { fakeRunStore } from '../../test/fakes/run-store.ts';
-import { inProcessGroups } from '../../test/fakes/run-workers.ts';
+import { inlineGroups } from './workers.ts';
 import { fakeTransfers } from '../../test/fakes/transfers.ts';
 import { PLANNED_TRANSFER } from './pipeline.ts';
 import type { RunDeps } from './ports.ts';
@@ -42,7 +42,7 @@ const works = (over: Partial<TransferInput> = {}): TransferInput => ({
 
 function setup(method: (typeof RECONCILIATION_METHODS)[number], series = SERIES, transfers = fakeTransfers()) {
   const store = fakeRunStore({ topology: TOPOLOGY });
-  const deps: RunDeps = { store, inputs: fakeRunInputs(series), workers: inProcessGroups, config: config(method), now: () => CLOCK, transfers };
+  const deps: RunDeps = { store, inputs: fakeRunInputs(series), workers: inlineGroups, config: config(method), now: () => CLOCK, transfers };
   return { store, deps, transfers };
 }
 
