@@ -10,6 +10,7 @@ import { bandCalibration, bandsText, widthRatio, type BandState } from './select
 import { mlpol, type AggregationLoss } from './selection/mlpol.ts';
 import { followTheLeaderScore, metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
 import { shareFits } from './selection/shared-fit.ts';
+import { roundLosses, verdictOf, type Alternative } from './selection/evidence.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
 
 type Params = Record<string, unknown>;
@@ -65,13 +66,24 @@ export interface AutoParams {
   safety: ModelRef;
   validation: ValidationParams;
   /**
-   * What serves after validation: 'mlpol', the ML-Poly mixture of the validated candidates, its
-   * weights learned online over the validation origins (models/selection/mlpol.ts); 'best', the
-   * candidate with the lowest validation error; 'choose', the mixture where its online validation
-   * score is at most that of choosing by validation online (follow the leader), else the best
-   * (bench/accuracy-short.ts: 'choose' lost to seasonal naive on 3 of 6 short cases, 'mlpol' on 2).
+   * What serves after validation: 'evidence', the preferred candidate (first in the order of
+   * preference) unless another candidate or the online mixture beats it by a one-sided
+   * Diebold–Mariano test on the daily validation losses at `evidenceLevel`
+   * (models/selection/evidence.ts), a single candidate with bands calibrated on its validation
+   * errors; 'mlpol', the ML-Poly mixture of the validated candidates, its weights learned online
+   * over the validation origins (models/selection/mlpol.ts); 'best', the candidate with the lowest
+   * validation error; 'choose', the mixture where its online validation score is at most that of
+   * choosing by validation online (follow the leader), else the best. Measured (README, `auto`
+   * by evidence): on 4 (short) or 14 (long) validation days the mixture and the single best learn
+   * the days' noise and lose to the preferred model over the following weeks on 10 of 13 bench rows.
    */
-  combine: 'choose' | 'mlpol' | 'best';
+  combine: 'choose' | 'mlpol' | 'best' | 'evidence';
+  /**
+   * combine 'evidence': the level of the one-sided Diebold–Mariano test an alternative (another
+   * candidate, or the online mixture) must pass against the preferred candidate to replace it
+   * (models/selection/evidence.ts).
+   */
+  evidenceLevel: number;
 }
 
 const ValidationSchema = z
@@ -101,7 +113,8 @@ export const DEFAULT_AUTO: AutoParams = {
   noWeather: { kind: 'gam-arima', params: { base: 'profile' } },
   safety: { kind: 'seasonal-naive', params: { period: 'week' } },
   validation: { origins: 4, movedOrigins: 14, refitChosen: true, refitEach: 'short' },
-  combine: 'mlpol',
+  combine: 'evidence',
+  evidenceLevel: 0.05,
 };
 
 /** Parameters as given: every field optional, the validation's too. */
@@ -114,8 +127,10 @@ export function parseAutoParams(params: AutoInput = {}): AutoParams {
     throw new GridcastError('INVALID_PARAMS', `auto validation parameters are invalid: ${v.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues: v.error.issues });
   }
   const combine = params.combine ?? DEFAULT_AUTO.combine;
-  if (combine !== 'choose' && combine !== 'mlpol' && combine !== 'best') throw new GridcastError('INVALID_PARAMS', `auto combine must be 'choose', 'mlpol' or 'best', not '${String(combine)}'`, { combine });
-  return { ...DEFAULT_AUTO, ...params, combine, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
+  if (combine !== 'choose' && combine !== 'mlpol' && combine !== 'best' && combine !== 'evidence') throw new GridcastError('INVALID_PARAMS', `auto combine must be 'evidence', 'mlpol', 'choose' or 'best', not '${String(combine)}'`, { combine });
+  const evidenceLevel = params.evidenceLevel ?? DEFAULT_AUTO.evidenceLevel;
+  if (!(typeof evidenceLevel === 'number' && evidenceLevel > 0 && evidenceLevel < 1)) throw new GridcastError('INVALID_PARAMS', `auto evidenceLevel must be a number strictly between 0 and 1, not '${String(evidenceLevel)}'`, { evidenceLevel });
+  return { ...DEFAULT_AUTO, ...params, combine, evidenceLevel, validation: { ...DEFAULT_AUTO.validation, ...v.data } };
 }
 
 interface Choice {
@@ -292,6 +307,22 @@ interface Scored {
 }
 
 /**
+ * The ML-Poly mixture learned over the candidates' validation forecasts, one round per origin: its
+ * online errors (each origin forecast with the weights learned before it, so out of sample) and
+ * score. Undefined when the candidates' validations are not aligned.
+ */
+function onlineMixture(ranked: Scored[], metric: ValidationScore['metric']) {
+  const actuals = ranked[0].v.actuals;
+  const rounds = ranked[0].v.rounds;
+  if (ranked.some((x) => x.v.actuals.length !== actuals.length || x.v.rounds.join() !== rounds.join())) return undefined;
+  const experts = ranked.map((x) => x.v.actuals.map((a, i) => a - x.v.errors[i]));
+  const loss: AggregationLoss = metric === 'MAPE' ? 'percentage' : 'absolute';
+  const m = mlpol(actuals, experts, rounds, { loss });
+  const errors = actuals.map((a, i) => a - m.predictions[i]);
+  return { m, loss, actuals, rounds, errors, score: scoreOf({ errors, actuals }, metric) };
+}
+
+/**
  * The ML-Poly mixture of the validated candidates: weights learned over the validation origins (one
  * round per origin, so each origin is forecast with weights learned before it; its online score is
  * therefore out of sample), members with a positive weight fitted on the whole history (or moved
@@ -309,14 +340,9 @@ async function mixtureOf(
   choose: boolean,
   horizon: number,
 ): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored; bands: BandState } | { declined: string } | undefined> {
-  const y = ranked[0].v.actuals;
-  const rounds = ranked[0].v.rounds;
-  if (ranked.some((x) => x.v.actuals.length !== y.length || x.v.rounds.join() !== rounds.join())) return undefined;
-  const experts = ranked.map((x) => x.v.actuals.map((a, i) => a - x.v.errors[i]));
-  const loss: AggregationLoss = metric === 'MAPE' ? 'percentage' : 'absolute';
-  const m = mlpol(y, experts, rounds, { loss });
-  const errors = y.map((a, i) => a - m.predictions[i]);
-  const score = scoreOf({ errors, actuals: y }, metric);
+  const learned = onlineMixture(ranked, metric);
+  if (!learned) return undefined;
+  const { m, errors, score, loss, actuals: y, rounds } = learned;
   // The band the mixture would have served at each validation step (each round's weights on the members' P10–P90 widths), against its errors there.
   const widths = new Float64Array(y.length);
   for (let t = 0, i0 = 0; t < rounds.length; i0 += rounds[t], t++) {
@@ -361,6 +387,35 @@ async function mixtureOf(
   return { fitted, label: ensembleLabel(parts.filter((x) => x.weight > 0)), score, members: serving, lead, bands };
 }
 
+/**
+ * combine 'evidence' (models/selection/evidence.ts): the preferred candidate (first in the order of
+ * preference among those validated), unless another candidate or the online mixture is better at
+ * `level`; `serves` undefined: the mixture. The text names every test.
+ */
+function byEvidence(ranked: Scored[], metric: ValidationScore['metric'], level: number): { serves?: Scored; text: string } {
+  const preferred = ranked.reduce((a, x) => (x.rank < a.rank ? x : a));
+  const others = ranked.filter((x) => x !== preferred);
+  const alternatives: Alternative[] = others.map((x) => ({ label: candidateLabel(x.choice.ref), score: x.score, losses: roundLosses(x.v, metric) }));
+  const learned = others.length > 0 ? onlineMixture(ranked, metric) : undefined;
+  if (learned) alternatives.push({ label: 'online mixture', score: learned.score, losses: roundLosses(learned, metric) });
+  const v = verdictOf(roundLosses(preferred.v, metric), alternatives, level);
+  const tests = v.tests.map((t) => `${t.label} p ${Number.isFinite(t.pValue) ? t.pValue.toFixed(3) : 'n/a'}`).join(', ');
+  if (v.served < 0) return { serves: preferred, text: `${candidateLabel(preferred.choice.ref)} kept: no alternative better at ${level} (one-sided DM on daily ${metric}: ${tests})` };
+  const text = `${v.tests[v.served].label} better than ${candidateLabel(preferred.choice.ref)} at ${level} (one-sided DM on daily ${metric}: ${tests})`;
+  return { ...(v.served < others.length ? { serves: others[v.served] } : {}), text };
+}
+
+/**
+ * A single candidate served with bands from its validation errors (models/selection/bands.ts): a
+ * mixture of one member, so its bands roll on at each conditioning as a mixture's do. Undefined
+ * when the validation gave too little to calibrate on (the candidate's own bands serve).
+ */
+function calibratedSingle(s: Series, one: Map<string, Covariates> | undefined, best: Scored, fitted: FittedForecaster, horizon: number): { fitted: FittedForecaster; bands: BandState } | undefined {
+  const bands = bandCalibration(best.v.errors, best.v.widths, best.v.rounds);
+  if (bands.method !== 'scaled') return undefined;
+  return { fitted: createEnsemble([{ label: candidateLabel(best.choice.ref), weight: 1, fitted }], trainWindow([s]), dataHash([s], one), { endMs: endOf(s).getTime(), horizonSteps: horizon, bands }), bands };
+}
+
 async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {
   const c = cov?.get(s.id);
   const one = c ? new Map([[s.id, c]]) : undefined;
@@ -389,15 +444,17 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
     if (scored.length > 0) {
       // Lowest validation error; a tie goes to the preferred (earlier) candidate.
       const ranked = [...scored].sort((a, b) => a.score - b.score || a.rank - b.rank);
-      const best = ranked[0];
-      const others = ranked.slice(1).map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`);
+      const verdict = p.combine === 'evidence' && ranked.length > 1 ? byEvidence(ranked, metric, p.evidenceLevel) : undefined;
+      const best = verdict ? verdict.serves ?? ranked[0] : ranked[0];
+      const others = ranked.filter((x) => x !== best).map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`);
       // Preferred candidates that could not be validated are named: the choice did not weigh them.
       const preferredFailed = pool.slice(0, best.rank).filter((x) => !scored.some((y) => y.choice === x)).map((x) => candidateLabel(x.ref));
       const notValidated = [...new Set(failures.filter((f) => preferredFailed.some((l) => f.startsWith(`${l}: `))).map((f) => f.replace(/^([^:]+): ([A-Z_]+):.*$/, '$1 ($2)')))];
-      const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''})`;
+      const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''}${verdict ? `; ${verdict.text}` : ''})`;
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
-      const tried = p.combine !== 'best' && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon) : undefined;
+      const mixing = p.combine === 'evidence' ? verdict !== undefined && verdict.serves === undefined : p.combine !== 'best';
+      const tried = mixing && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon) : undefined;
       const mixture = tried && 'fitted' in tried ? tried : undefined;
       const declined = tried && 'declined' in tried ? `; mixture not used: ${tried.declined}` : '';
       // What stands for the choice in the label: the chosen candidate, or the mixture's heaviest member.
@@ -411,6 +468,9 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
         }
       }
       chosen ??= await moveToEnd(best.choice.ref, best.fitted);
+      // combine 'evidence' serving one candidate: its bands calibrated on its own validation errors, as a mixture's are.
+      const single = p.combine === 'evidence' && !mixture ? calibratedSingle(s, one, best, chosen, horizon) : undefined;
+      if (single) chosen = single.fitted;
       let safety: FittedForecaster | undefined;
       const weathered = mixture ? mixture.members.some((m) => usesWeather(m.choice.ref)) : usesWeather(best.choice.ref);
       const safetyOf = weathered ? ranked.find((x) => !usesWeather(x.choice.ref)) : undefined;
@@ -424,12 +484,14 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const notValidatedText = notValidated.length ? `; not validated: ${notValidated.join(', ')}` : '';
       const plural = `${origins.length} origin${origins.length > 1 ? 's' : ''}`;
       const mixText = mixture
-        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText}; ${bandsText(mixture.bands)})`
+        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText}; ${verdict ? `${verdict.text}; ` : ''}${bandsText(mixture.bands)})`
         : declined
           ? `${text.slice(0, -1)}${declined})`
           : text;
       const bandsOf = (b: BandState): NonNullable<Selection['bands']> => (b.method === 'scaled' ? { method: 'scaled', errors: b.scores.length, effective: b.effective, widthRatio: widthRatio(b) } : b);
-      const sel: Selection = mixture ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score, bands: bandsOf(mixture.bands) } : { ...selection, text: mixText };
+      const sel: Selection = mixture
+        ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score, bands: bandsOf(mixture.bands) }
+        : { ...selection, text: single ? `${mixText.slice(0, -1)}; ${bandsText(single.bands)})` : mixText, ...(single ? { bands: bandsOf(single.bands) } : {}) };
       // The evidence overruling the order of preference (the choice, or the mixture's heaviest member, is not the preferred candidate) is a step down: said in the label.
       const label = [lead.choice.reason, lead.rank > 0 ? mixText : ''].filter(Boolean).join('; ');
       return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(lead.choice.variant ? { variant: lead.choice.variant } : {}), ...(safety ? { safety } : {}), selection: sel, failures };
@@ -467,10 +529,12 @@ async function firstThatFits(s: Series, one: Map<string, Covariates> | undefined
  * data allows (gam-arima on a weather GAM and that GAM alone when history and weather allow, else
  * gam-arima on a calendar GAM and that GAM; profile + ARIMA; weekly seasonal naive) is validated
  * from the last `validation.origins` local midnights over the run's horizon. By default
- * (`combine: 'mlpol'`) their ML-Poly mixture serves: weights learned online over the validation
- * origins (models/selection/mlpol.ts), members with a positive weight refitted on the whole
- * history, Forecast.model naming the weights; with `combine: 'best'` the candidate with the lowest
- * error serves (refitted on the whole history). Without room for validation, the first
+ * (`combine: 'evidence'`) the preferred candidate serves unless another candidate, or their online
+ * ML-Poly mixture, is better on the validation days by a one-sided Diebold–Mariano test; with
+ * `combine: 'mlpol'` the mixture serves: weights learned online over the validation origins
+ * (models/selection/mlpol.ts), members with a positive weight refitted on the whole history,
+ * Forecast.model naming the weights; with `combine: 'best'` the candidate with the lowest error
+ * serves (refitted on the whole history). Without room for validation, the first
  * candidate that fits serves; shallow-history when nothing else fits. Forecast.model names the
  * model that produced the forecast; fallbackReason why it is not the primary one (no weather, a
  * short history, the validation preferring another candidate). The artifact keeps the scores.

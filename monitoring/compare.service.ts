@@ -1,6 +1,6 @@
 import { GridcastError } from '../core/errors.ts';
 import type { ComparisonRepository } from '../core/comparison.ts';
-import { dmTest, type DmResult } from './stats/dm.ts';
+import { dmTest, type DmResult } from '../core/stats/dm.ts';
 
 export interface PairedError {
   ts: Date;

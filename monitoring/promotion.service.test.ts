@@ -6,7 +6,7 @@ import { fakeComparison, fakeProposals } from '../test/fakes/promotions.ts';
 import { fakeRegistry, newVersion } from '../test/fakes/registry.ts';
 import { compareVersions } from './compare.service.ts';
 import { promotionService } from './promotion.service.ts';
-import { dmTest } from './stats/dm.ts';
+import { dmTest } from '../core/stats/dm.ts';
 
 // The promotion rule (D5) against in-memory registry, proposals, events and paired forecasts.
 

@@ -1,5 +1,5 @@
 import type { PromotionRuleName, PromotionTest } from '../core/promotion.ts';
-import { dmTest } from './stats/dm.ts';
+import { dmTest } from '../core/stats/dm.ts';
 
 export interface PromotionRule {
   rule: PromotionRuleName;

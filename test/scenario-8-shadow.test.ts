@@ -15,7 +15,7 @@ import { shadowScoring } from '../forecast/run/shadow.service.ts';
 import { threadGroups } from '../forecast/run/workers.ts';
 import { compareVersions, comparisonReport, pairedErrorsCsv } from '../monitoring/compare.service.ts';
 import { promotionService } from '../monitoring/promotion.service.ts';
-import { dmTest } from '../monitoring/stats/dm.ts';
+import { dmTest } from '../core/stats/dm.ts';
 import { comparisonRepository } from '../store/comparison.repository.ts';
 import type { Db } from '../store/db.ts';
 import { latestRun, listRuns, readForecasts, readRun } from '../store/forecasts.repository.ts';

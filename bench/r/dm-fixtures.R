@@ -1,6 +1,6 @@
-# Fixtures for monitoring/stats/dm.test.ts: R forecast::dm.test on the same numbers.
+# Fixtures for core/stats/dm.test.ts: R forecast::dm.test on the same numbers.
 # Run from the repository root: Rscript bench/r/dm-fixtures.R
-# Writes monitoring/stats/__fixtures__/dm.json. The confidence interval is not part of dm.test:
+# Writes core/stats/__fixtures__/dm.json. The confidence interval is not part of dm.test:
 # it is mean(d) -/+ qt(1 - (1 - level)/2, n - 1) * sqrt(dv) / k, the standard error the
 # HLN-corrected statistic divides by (so the interval excludes 0 exactly when the two-sided
 # test rejects at 1 - level).
@@ -57,5 +57,5 @@ for (alt in c("two.sided")) {
     statistic = as.numeric(t$statistic), pValue = t$p.value, hUsed = hUsed, negativeVariance = dm_var(d, 24),
     meanLossDiff = mean(d), ci = c(mean(d) - q * se, mean(d) + q * se), level = 0.95)
 }
-writeLines(jsonlite::toJSON(cases, digits = NA, auto_unbox = TRUE), "monitoring/stats/__fixtures__/dm.json")
+writeLines(jsonlite::toJSON(cases, digits = NA, auto_unbox = TRUE), "core/stats/__fixtures__/dm.json")
 cat(length(cases), "cases written\n")
