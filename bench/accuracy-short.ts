@@ -6,15 +6,17 @@
  * every origin). Every gridcast model is refitted at every origin too (the CLI's default), built
  * as `gridcast backtest --model NAME --holidays COUNTRY` builds it.
  *
- * `auto` is the default, the ML-Poly mixture of its validated candidates; `auto-choose` the
- * mixture where its online validation score beats following the leader's, else the single best;
- * `auto-best` the same validation serving the single best candidate. Both share one fit per (candidate, history) over
+ * `auto` is the default (combine 'evidence': the preferred candidate unless another, or the
+ * mixture, is better by a one-sided Diebold–Mariano test on the validation days); `auto-mlpol` the
+ * ML-Poly mixture of its validated candidates; `auto-choose` the mixture where its online
+ * validation score beats following the leader's, else the single best; `auto-best` the same
+ * validation serving the single best candidate. All share one fit per (candidate, history) over
  * the whole backtest (consecutive origins validate on overlapping histories): the same numbers as
  * fitting afresh at each origin, a fraction of the time; the cost of one production fit is timed
  * apart, uncached, at the last origin ("production fit s").
  *
  * Environment: GRIDCAST_SHARED_DATA (data folder; without it only the simulated case runs),
- * BENCH_MODELS (comma list of seasonal-naive, profile-arima, calendar-gam, calendar-gam-arima, auto, auto-choose, auto-best, r),
+ * BENCH_MODELS (comma list of seasonal-naive, profile-arima, calendar-gam, calendar-gam-arima, auto, auto-mlpol, auto-choose, auto-best, r),
  * BENCH_SERIES (ids), BENCH_PARAMS (JSON { auto, calendarGamArima } parameters, for tuning).
  * Run: npm run bench:accuracy-short (prints the table, writes .bench-out/accuracy-short.md).
  */
@@ -31,7 +33,7 @@ import { R_SHORT_LABEL, runShortReference } from './r/run-short-reference.ts';
 import { autoNote, renderTable, winLoss, type BenchRow } from './report.ts';
 import { sharedShortCases, simulatedShortCase, SHORT_HISTORY_DAYS, SHORT_ORIGINS, type ShortCase } from './short-cases.ts';
 
-const MODELS = (process.env.BENCH_MODELS ?? 'seasonal-naive,profile-arima,calendar-gam,calendar-gam-arima,auto,auto-choose,auto-best,r').split(',').map((m) => m.trim());
+const MODELS = (process.env.BENCH_MODELS ?? 'seasonal-naive,profile-arima,calendar-gam,calendar-gam-arima,auto,auto-mlpol,auto-choose,auto-best,r').split(',').map((m) => m.trim());
 const SERIES = process.env.BENCH_SERIES?.split(',');
 const TUNING = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as { auto?: Record<string, unknown>; calendarGamArima?: Record<string, unknown> };
 
@@ -53,6 +55,9 @@ function autoOf(c: ShortCase, extra: AutoInput = {}): Forecaster {
   return configuredForecaster({ kind: 'auto', params: { ...TUNING.auto, ...extra, validation: { horizonSteps: c.horizon, ...(TUNING.auto?.validation as object | undefined) } } }, c.holidays);
 }
 
+/** The `combine` of each variant of `auto` (plain `auto`: the default). */
+const VARIANT: Record<string, AutoInput['combine']> = { 'auto-mlpol': 'mlpol', 'auto-choose': 'choose', 'auto-best': 'best' };
+
 function forecasterOf(model: string, c: ShortCase, build: Build): Forecaster {
   const calendarGam = { kind: 'gam', params: { temperature: 'none', calendar: { country: c.holidays } } };
   switch (model) {
@@ -65,9 +70,10 @@ function forecasterOf(model: string, c: ShortCase, build: Build): Forecaster {
     case 'calendar-gam-arima':
       return configuredForecaster({ kind: 'gam-arima', params: { base: calendarGam, windowDays: 14, ...TUNING.calendarGamArima } });
     case 'auto':
+    case 'auto-mlpol':
     case 'auto-choose':
     case 'auto-best':
-      return createAutoForecaster(autoOf(c, model === 'auto' ? {} : { combine: model === 'auto-best' ? 'best' : 'choose' }).spec.params as AutoInput, build);
+      return createAutoForecaster(autoOf(c, model === 'auto' ? {} : { combine: VARIANT[model] }).spec.params as AutoInput, build);
     default:
       throw new Error(`unknown bench model '${model}'`);
   }

@@ -7,10 +7,11 @@
  * ("perfect" weather) or, for BigDEAL, the published forecasts.
  *
  * Environment: GRIDCAST_SHARED_DATA (data folder), BENCH_ORIGINS (28), BENCH_ZONE_ORIGINS (28),
- * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,gam-arima+kalman,auto,auto-choose,auto-best,lstm,r;
- * auto is the default, the ML-Poly mixture of its validated candidates; auto-choose the mixture
- * where its online validation score beats following the leader's, else the single best;
- * auto-best the single best of the same validation),
+ * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,gam-arima+kalman,auto,auto-mlpol,auto-choose,auto-best,lstm,r;
+ * auto is the default, combine 'evidence': the preferred candidate unless another, or the mixture,
+ * is better by a one-sided Diebold–Mariano test on the validation days; auto-mlpol the ML-Poly
+ * mixture of its validated candidates; auto-choose the mixture where its online validation score
+ * beats following the leader's, else the single best; auto-best the single best of the same validation),
  * BENCH_REFIT_EVERY (7: refit every 7th origin, conditioned in between), BENCH_ZONE_REFIT_EVERY (7),
  * BENCH_ZONES (1: run the 20 zones), BENCH_ZONE_MODELS, BENCH_LSTM_BUDGET (30 s of training),
  * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_SERIES (ids to run),
@@ -97,6 +98,7 @@ function forecasterOf(model: string, caches: Caches): Forecaster {
     // auto's choice logic runs for real; when it picks the primary, the fit is the one 'gam-arima' made.
     // Its validation candidates on the same GAM (the GAM alone, gam-arima with the ARIMA moved) share the 'gam' fits too.
     auto: () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto }, autoBuild),
+    'auto-mlpol': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'mlpol' }, autoBuild),
     'auto-choose': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'choose' }, autoBuild),
     'auto-best': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'best' }, autoBuild),
     lstm: () => createLstmForecaster({ timeBudgetSec: LSTM_BUDGET, backend: 'wasm' }),

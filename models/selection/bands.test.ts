@@ -51,10 +51,15 @@ describe('quantiles of normalised scores', () => {
     const q = scaledQuantiles([100], [10], { ...nine, effective: 11 }, [0.1, 0.5, 0.9], {});
     expect(q['0.9'][0]).toBeCloseTo(100 + 4 * kappa, 4);
     expect(q['0.5'][0]).toBe(100);
-    // The expansion against R's qt(0.9, ν): within 2.2 % at ν = 1, 0.13 % at ν = 2, 5e-5 from ν = 5 (R's values to 7 digits).
+    // Exact against R's qt(0.9, ν), a real ν included (n_eff is not a whole number).
     const z = normalQuantile(0.9);
-    for (const [nu, t, tol] of [[1, 3.077684, 0.022], [2, 1.885618, 0.0013], [5, 1.475884, 5e-5], [30, 1.310415, 5e-5]]) expect(Math.abs((tOverZ(z, nu) * z) / t - 1)).toBeLessThan(tol);
-    expect(tOverZ(0, 5)).toBeGreaterThan(1);
+    for (const [nu, t] of [[1, 3.0776835372], [2, 1.8856180832], [5, 1.4758840488], [30, 1.3104150254], [10.5, 1.3675851988]]) expect(tOverZ(0.9, nu) * z).toBeCloseTo(t, 8);
+    // At τ = ½ the limit: the ratio of the densities at 0, √(5/2) Γ(5/2) / Γ(3) = 1.0509… at ν = 5, just below t_5(0.5 + ε) / z(0.5 + ε).
+    expect(tOverZ(0.5, 5)).toBeCloseTo((Math.sqrt(2.5) * (0.75 * Math.sqrt(Math.PI))) / 2, 10);
+    expect(tOverZ(0.5001, 5)).toBeCloseTo(tOverZ(0.5, 5), 6);
+    // Either side of ν = 10⁵, where the expansion takes over: the same to 1e-8.
+    expect(tOverZ(0.9, 1e5 + 1)).toBeCloseTo(tOverZ(0.9, 1e5), 8);
+    expect(tOverZ(0.9, 1e10)).toBeCloseTo(1, 9);
   });
 
   it("counts day-clustered scores as fewer independent ones (Kish's design effect)", () => {

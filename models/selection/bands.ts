@@ -1,3 +1,4 @@
+import { logGamma, tQuantile } from '../../core/stats/t-dist.ts';
 import { normalQuantile } from '../gam/normal.ts';
 import { checkLevels, levelKey } from '../quantiles/empirical.ts';
 
@@ -150,13 +151,16 @@ function effectiveOf(groups: number[][]): number {
 }
 
 /**
- * t_ν(p) / z(p) for p = Φ(z), by the Cornish–Fisher expansion of the t quantile in 1/ν
- * (Abramowitz & Stegun 26.7.5), divided by z: finite at z = 0 and increasing in |z|; 2.1 % below
- * the exact t quantile at ν = 1, p = 0.9 (3.01 against 3.08), within 0.13 % from ν = 2.
+ * t_ν(τ) / z(τ), the exact t quantile (core/stats/t-dist.ts, R's qt) over the normal one; at
+ * τ = ½ its limit, the ratio of the densities at 0: √(ν/2) Γ(ν/2) / Γ((ν+1)/2). Real ν ≥ 1.
+ * Above ν = 10⁵ the incomplete beta behind qt loses digits (1e-6 at 10⁹) while the expansion
+ * 1 + (z² + 1)/(4ν) is exact to O(ν⁻²) < 1e-10: it serves there (the two meet there within 2e-9).
  */
-export function tOverZ(z: number, nu: number): number {
-  const u = z * z;
-  return 1 + (u + 1) / (4 * nu) + (5 * u * u + 16 * u + 3) / (96 * nu ** 2) + (3 * u ** 3 + 19 * u * u + 17 * u - 15) / (384 * nu ** 3) + (79 * u ** 4 + 776 * u ** 3 + 1482 * u * u - 1920 * u - 945) / (92160 * nu ** 4);
+export function tOverZ(tau: number, nu: number): number {
+  const z = normalQuantile(tau);
+  if (nu > 1e5) return 1 + (z * z + 1) / (4 * nu);
+  if (Math.abs(z) < 1e-9) return Math.sqrt(nu / 2) * Math.exp(logGamma(nu / 2) - logGamma((nu + 1) / 2));
+  return tQuantile(tau, nu) / z;
 }
 
 /** Offsets κ_τ (Q_τ(z) − m) at the levels (sorted), made non-decreasing. */
@@ -168,8 +172,7 @@ export function scoreOffsets(b: Extract<BandState, { method: 'scaled' }>, levels
   const out = new Map<number, number>();
   let last = -Infinity;
   for (const tau of checkLevels(levels)) {
-    const z = normalQuantile(tau);
-    last = Math.max(last, tOverZ(z, nu) * inflate * (scoreQuantile(sorted, tau) - mid));
+    last = Math.max(last, tOverZ(tau, nu) * inflate * (scoreQuantile(sorted, tau) - mid));
     out.set(tau, last);
   }
   return out;

@@ -64,7 +64,8 @@ function paired(a: number[], b: number[]): [number[], number[]] {
 /**
  * Which serves: the preferred candidate (daily losses `preferred`) or an alternative significantly
  * better at `level`. Fewer than 3 paired rounds cannot overrule the preference (the test has
- * n − 1 degrees of freedom); identical losses every day neither.
+ * n − 1 degrees of freedom); identical losses every day neither; a loss lower by the same amount
+ * every day does (p = 0).
  */
 export function verdictOf(preferred: number[], alternatives: Alternative[], level: number): EvidenceVerdict {
   const tests = alternatives.map((a): EvidenceTest => {
@@ -72,7 +73,9 @@ export function verdictOf(preferred: number[], alternatives: Alternative[], leve
     if (p.length < 3) return { label: a.label, score: a.score, pValue: Number.NaN };
     // Losses are already absolute: power 1 compares them as they are. 'greater': the preferred one's loss is larger.
     const t = dmTest(p, q, { power: 1, alternative: 'greater', h: 1 });
-    return { label: a.label, score: a.score, pValue: t.pValue };
+    // The same difference every day has no variance (R's dm.test stops): the limit of the test as it vanishes.
+    const pValue = Number.isNaN(t.pValue) && t.meanLossDiff !== 0 ? (t.meanLossDiff > 0 ? 0 : 1) : t.pValue;
+    return { label: a.label, score: a.score, pValue };
   });
   let served = -1;
   tests.forEach((t, i) => {

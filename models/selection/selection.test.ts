@@ -195,3 +195,40 @@ describe('choosing between the mixture and the single best', () => {
     expect(selection!.weights).toBeUndefined();
   });
 });
+
+describe('auto by evidence (the default)', () => {
+  const evidence = { ...params, combine: 'evidence' as const };
+
+  it('keeps the preferred candidate without evidence against it, names every test, and calibrates its bands on its validation errors', async () => {
+    const f = await createAutoForecaster(evidence).fit([noisyWorkdays]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('profile');
+    expect(fc.fallbackReason).toBe('short-history (42 d < 90 d)');
+    const [own] = await (await createProfileForecaster().fit([noisyWorkdays])).predict(24);
+    expect(Array.from(fc.mean)).toEqual(Array.from(own.mean));
+    const { selection } = autoChoiceArtifact(f.toArtifact(), 's')!;
+    expect(selection!.text).toMatch(/^auto → profile \(validation MAPE [0-9.]+ % vs seasonal-naive [0-9.]+ %, 4 origins; profile kept: no alternative better at 0\.05 \(one-sided DM on daily MAPE: seasonal-naive p 0\.\d{3}, online mixture p 0\.\d{3}\); bands: averaged P10–P90 × [0-9.]+ from 96 validation errors/);
+    expect(selection!.weights).toBeUndefined();
+    expect(selection!.bands).toMatchObject({ method: 'scaled', errors: 96 });
+    // The calibrated band is not the profile's own, and stays around the mean.
+    expect(Array.from(fc.quantiles['0.9'])).not.toEqual(Array.from(own.quantiles['0.9']));
+    for (let k = 0; k < 24; k++) expect(fc.quantiles['0.1'][k]).toBeLessThan(fc.quantiles['0.9'][k]);
+    // The artifact round trip serves the same.
+    const [again] = await (await import('../auto.ts')).autoFromArtifact(f.toArtifact()).predict(24);
+    expect(Array.from(again.quantiles['0.9'])).toEqual(Array.from(fc.quantiles['0.9']));
+  });
+
+  it('serves an alternative that is better every validation day, labelled as a step down with its test; 4 days of it are not enough', async () => {
+    const f = await createAutoForecaster({ ...evidence, validation: { origins: 7 } }).fit([weeklyExact]);
+    const [fc] = await f.predict(24);
+    expect(fc.model).toBe('seasonal-naive');
+    expect(fc.fallbackReason).toMatch(/^short-history \(42 d < 90 d\); auto → seasonal-naive \(validation MAPE 0\.00 % vs profile [0-9.]+ %, 7 origins; seasonal-naive better than profile at 0\.05 \(one-sided DM on daily MAPE: seasonal-naive p 0\.0\d\d, online mixture p 0\.\d{3}\)\)$/);
+    // The same series on 4 days: exact every day, but the profile's daily error varies so much that 4 days do not rule it out (p ≈ 0.09).
+    const four = autoChoiceArtifact((await createAutoForecaster(evidence).fit([weeklyExact])).toArtifact(), 's')!;
+    expect(four.selection!.text).toMatch(/; profile kept: no alternative better at 0\.05 \(one-sided DM on daily MAPE: seasonal-naive p 0\.0[5-9]\d/);
+  });
+
+  it('refuses an evidence level outside (0, 1)', () => {
+    expect(() => createAutoForecaster({ ...evidence, evidenceLevel: 0 })).toThrow(/evidenceLevel must be a number strictly between 0 and 1/);
+  });
+});
