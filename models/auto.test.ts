@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Series } from '../core/types.ts';
-import { autoFromArtifact, candidates, createAutoForecaster, DEFAULT_AUTO } from './auto.ts';
+import { autoChoiceArtifact, autoFromArtifact, candidates, createAutoForecaster, DEFAULT_AUTO } from './auto.ts';
 
 function hourly(days: number, id = 's'): Series {
   const values = Float64Array.from({ length: days * 24 }, (_, i) => 100 + 20 * Math.sin(((i % 24) / 24) * 2 * Math.PI) + (i % 5));
@@ -82,6 +82,17 @@ describe('auto model choice', () => {
     // Without weather the GAM drops out of the mixture: the profile serves alone, labelled.
     expect([late.model, late.fallbackReason]).toEqual(['profile', expect.stringMatching(/^model-failed \(gam: /)]);
     expect(late.mean.every(Number.isFinite)).toBe(true);
+  });
+
+  it('by default keeps the preferred weather GAM alone (2 validation days cannot overrule it), and names it when the weather is missing at predict', async () => {
+    const s = hourly(32);
+    const temperature = Float64Array.from(s.values, (_, i) => 10 + 5 * Math.sin((i / 24 / 30) * 2 * Math.PI));
+    const f = await createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 } }).fit([s], new Map([['s', { future: { temperature } }]]));
+    const [withWeather] = await f.predict(24, new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]));
+    expect([withWeather.model, withWeather.fallbackReason]).toEqual(['gam', undefined]);
+    expect(autoChoiceArtifact(f.toArtifact(), 's')!.selection!.text).toMatch(/; gam kept: no alternative better at 0\.05 \(one-sided DM on daily MAPE: profile p n\/a, seasonal-naive p n\/a, online mixture p n\/a\); bands: averaged P10–P90 × [0-9.]+ from 48 validation errors/);
+    const [late] = await f.predict(24);
+    expect([late.model, late.fallbackReason]).toEqual(['profile', expect.stringMatching(/^model-failed \(gam: /)]);
   });
 
   it('fits the GAM on the original scale, labelled, when the load is often zero (a train line at night), and keeps it in its artifact', async () => {

@@ -5,7 +5,7 @@ import { dataHash, makeArtifact, openArtifact, trainWindow } from './artifact.ts
 import { createForecaster, fromArtifact, MODEL_KINDS } from './catalog.ts';
 import { createGamArimaForecaster } from './gam-arima.ts';
 import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } from './gam/gam-forecaster.ts';
-import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, leadArtifact } from './selection/ensemble.ts';
+import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, ensembleName, leadArtifact } from './selection/ensemble.ts';
 import { bandCalibration, bandsText, widthRatio, type BandState } from './selection/bands.ts';
 import { mlpol, type AggregationLoss } from './selection/mlpol.ts';
 import { followTheLeaderScore, metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
@@ -587,7 +587,8 @@ function fitted(p: AutoParams, choices: SeriesChoice[], window: { start: string;
           // A bad horizon is the caller's mistake, not a model failure to hide behind a fallback.
           if (!ch.safety || (isGridcastError(e) && e.code === 'INVALID_HORIZON')) throw e;
           const [f] = await ch.safety.predict(horizon, one, quantiles);
-          out.push({ ...f, fallbackReason: `model-failed (${ch.chosen.spec.kind}: ${errText(e)})` });
+          const name = ch.chosen.spec.kind === ENSEMBLE_KIND ? ensembleName(ch.chosen.toArtifact()) : ch.chosen.spec.kind;
+          out.push({ ...f, fallbackReason: `model-failed (${name}: ${errText(e)})` });
         }
       }
       return out;

@@ -205,6 +205,12 @@ export function ensembleFromArtifact(a: ModelArtifact, load: (a: ModelArtifact) 
   );
 }
 
+/** What a failure of the mixture is named after: its one serving member's label, or the mixture's kind. */
+export function ensembleName(a: ModelArtifact): string {
+  const serving = openArtifact<StoredEnsemble>(a, ENSEMBLE_KIND, VERSION).members.filter((m) => m.weight > 0);
+  return serving.length === 1 ? serving[0].label : ENSEMBLE_KIND;
+}
+
 /** The artifact of the member with the largest weight (what explains the mixture). */
 export function leadArtifact(a: ModelArtifact): ModelArtifact {
   const s = openArtifact<StoredEnsemble>(a, ENSEMBLE_KIND, VERSION);
