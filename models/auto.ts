@@ -75,7 +75,8 @@ export interface AutoParams {
    * validation error; 'choose', the mixture where its online validation score is at most that of
    * choosing by validation online (follow the leader), else the best. Measured (README, `auto`
    * by evidence): on 4 (short) or 14 (long) validation days the mixture and the single best learn
-   * the days' noise and lose to the preferred model over the following weeks on 10 of 13 bench rows.
+   * the days' noise; over the following weeks the mixture lost to the preferred model on 10 of 13
+   * bench rows, the single best on 5 of the 6 short ones.
    */
   combine: 'choose' | 'mlpol' | 'best' | 'evidence';
   /**
