@@ -266,10 +266,11 @@ export interface Selection {
   weights?: { model: string; weight: number }[];
   mixtureScore?: number;
   /**
-   * How the mixture's bands were made (models/selection/bands.ts): 'scaled', from its validation
-   * errors (how many, how many independent ones they are worth, and the P10–P90 width as a
-   * multiple of the members' averaged one); or
-   * 'averaged', the members' quantiles, and why.
+   * How the bands of the mixture, or of the single candidate served by evidence, were made
+   * (models/selection/bands.ts): 'scaled', from its validation errors (how many, how many
+   * independent ones they are worth, and the P10–P90 width as a multiple of the members' averaged
+   * one, or of the candidate's own); or 'averaged', the members' quantiles, and why. Absent: the
+   * served candidate's own quantiles.
    */
   bands?: { method: 'scaled'; errors: number; effective: number; widthRatio: number } | { method: 'averaged'; reason: string };
 }
