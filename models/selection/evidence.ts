@@ -1,5 +1,5 @@
 import { dmTest } from '../../core/stats/dm.ts';
-import type { Validation, ValidationScore } from './validate.ts';
+import { scoreOf, type Validation, type ValidationScore } from './validate.ts';
 
 /**
  * The preferred candidate serves unless the validation shows an alternative better beyond doubt:
@@ -14,14 +14,12 @@ import type { Validation, ValidationScore } from './validate.ts';
  * still wins in a few days.
  */
 
-/** Mean loss of each round (validation origin): MAPE (%) or MAE, as the validation score. */
+/** Mean loss of each round (validation origin): the validation score (MAPE % or MAE) of that round alone. */
 export function roundLosses(v: Pick<Validation, 'errors' | 'actuals' | 'rounds'>, metric: ValidationScore['metric']): number[] {
   const out: number[] = [];
   let i0 = 0;
   for (const n of v.rounds) {
-    let s = 0;
-    for (let i = i0; i < i0 + n; i++) s += metric === 'MAPE' ? Math.abs(v.errors[i] / v.actuals[i]) : Math.abs(v.errors[i]);
-    out.push(n > 0 ? (metric === 'MAPE' ? (100 * s) / n : s / n) : Number.NaN);
+    out.push(scoreOf({ errors: v.errors.slice(i0, i0 + n), actuals: v.actuals.slice(i0, i0 + n) }, metric));
     i0 += n;
   }
   return out;
