@@ -58,7 +58,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('distributed runs on PostgreSQL'
         w.out += d;
         if (w.out.includes(`worker ${name} ready`)) resolve(w);
       });
-      p.stderr!.on('data', (d) => (err += d));
+      p.stderr!.on('data', (d) => { err += d; process.stderr.write(`[${name} stderr] ${d}`); });
       void w.exit.then(({ code }) => reject(new Error(`worker ${name} exited (${code}) before it was ready: ${err}`)));
       workers.push(w);
     });
