@@ -25,8 +25,24 @@ export interface PgRunQueue extends RunJobQueue {
  */
 export async function openRunQueue(db: Db, o: { schema: string; supervise: boolean; maintenanceSec?: number; onError?: (e: Error) => void }): Promise<PgRunQueue> {
   if (db.kind !== 'pg') throw new Error('the run queue needs PostgreSQL');
+  // pg-boss 10 completes and fails a job without awaiting it (manager.onFetch), and a fetch in
+  // flight when the stop begins can still deliver a batch, which the handler hands back (a fail):
+  // such a statement can start after stop() returned and the caller closed the pool — a rejection
+  // nobody handles, which ended a stopping worker with exit 1 on a loaded CI run. After stop() its
+  // statements answer nothing (pg-boss reads that as no job fetched, nothing affected): a job left
+  // active is retried on another worker after its expiry, as when a worker dies.
+  let closed = false;
+  const pending = new Set<Promise<unknown>>();
+  const executeSql = (text: string, values?: unknown[]) => {
+    if (closed) return Promise.resolve({} as { rows: never[] });
+    const q = db.query(text, values);
+    const settled = q.catch(() => {});
+    pending.add(settled);
+    void settled.then(() => pending.delete(settled));
+    return q;
+  };
   const boss = new PgBoss({
-    db: { executeSql: (text: string, values?: unknown[]) => db.query(text, values) },
+    db: { executeSql },
     schema: o.schema,
     supervise: o.supervise,
     schedule: false,
@@ -85,6 +101,8 @@ export async function openRunQueue(db: Db, o: { schema: string; supervise: boole
       await boss.offWork(RUN_QUEUE);
       await Promise.race([Promise.all(busy), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
       await boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, timeoutMs) });
+      closed = true;
+      await Promise.all(pending);
     },
   };
 }
