@@ -8,7 +8,8 @@ import { createGamForecaster, MAX_NONPOSITIVE_SHARE, type GamForecasterParams } 
 import { createEnsemble, ENSEMBLE_KIND, ensembleFromArtifact, ensembleLabel, ensembleName, leadArtifact } from './selection/ensemble.ts';
 import { bandCalibration, bandsText, widthRatio, type BandState } from './selection/bands.ts';
 import { mlpol, type AggregationLoss } from './selection/mlpol.ts';
-import { followTheLeaderScore, metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore } from './selection/validate.ts';
+import { followTheLeaderScore, metricFor, scoreOf, validateCandidate, validationOrigins, type Validation, type ValidationScore, type WeatherError } from './selection/validate.ts';
+import { DAY_AHEAD_TEMPERATURE_ERROR_SD } from './features/temperature.ts';
 import { shareFits } from './selection/shared-fit.ts';
 import { roundLosses, verdictOf, type Alternative } from './selection/evidence.ts';
 import { endOf, finiteCount, stepsPerDay } from './timeindex.ts';
@@ -43,6 +44,12 @@ export interface ValidationParams {
    * multi-year weather GAM's coefficients barely change in 4 days, and its fit is the costly one).
    */
   refitEach: 'always' | 'short' | 'never';
+  /**
+   * Standard deviation (°C) of forecast-like errors added to the weather each validation forecast
+   * reads over its horizon, and each online round after it (validate.ts WeatherError): a run
+   * reads forecasts there, not the observations the history holds. 0 validates on the realised weather.
+   */
+  weatherErrorSd: number;
 }
 
 export interface AutoParams {
@@ -94,6 +101,7 @@ const ValidationSchema = z
     horizonSteps: z.number().int().min(1).max(10_000),
     refitChosen: z.boolean(),
     refitEach: z.enum(['always', 'short', 'never']),
+    weatherErrorSd: z.number().min(0).max(10),
   })
   .partial()
   .strict();
@@ -113,7 +121,7 @@ export const DEFAULT_AUTO: AutoParams = {
   minCalendarDays: 35,
   noWeather: { kind: 'gam-arima', params: { base: 'profile' } },
   safety: { kind: 'seasonal-naive', params: { period: 'week' } },
-  validation: { origins: 4, movedOrigins: 14, refitChosen: true, refitEach: 'short' },
+  validation: { origins: 4, movedOrigins: 14, refitChosen: true, refitEach: 'short', weatherErrorSd: DAY_AHEAD_TEMPERATURE_ERROR_SD },
   combine: 'evidence',
   evidenceLevel: 0.05,
 };
@@ -341,6 +349,7 @@ async function mixtureOf(
   failures: string[],
   choose: boolean,
   horizon: number,
+  weatherError: WeatherError | undefined,
 ): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored; bands: BandState } | { declined: string } | undefined> {
   const learned = onlineMixture(ranked, metric);
   if (!learned) return undefined;
@@ -381,7 +390,7 @@ async function mixtureOf(
   for (const x of members) x.weight /= z;
   const parts = members.map((x) => ({ label: candidateLabel(x.choice.ref), weight: x.weight, fitted: x.whole }));
   // The state learns on for the candidates it was learned on: all of them must have been kept.
-  const at = { endMs: endOf(s).getTime(), horizonSteps: horizon };
+  const at = { endMs: endOf(s).getTime(), horizonSteps: horizon, ...(weatherError ? { weatherError } : {}) };
   const online = members.length === ranked.length ? { state: m.state, loss, ...at, bands } : { ...at, bands };
   const fitted = createEnsemble(parts, trainWindow([s]), dataHash([s], one), online);
   const serving = members.filter((x) => x.weight > 0);
@@ -412,10 +421,11 @@ function byEvidence(ranked: Scored[], metric: ValidationScore['metric'], level: 
  * mixture of one member, so its bands roll on at each conditioning as a mixture's do. Undefined
  * when the validation gave too little to calibrate on (the candidate's own bands serve).
  */
-function calibratedSingle(s: Series, one: Map<string, Covariates> | undefined, best: Scored, fitted: FittedForecaster, horizon: number): { fitted: FittedForecaster; bands: BandState } | undefined {
+function calibratedSingle(s: Series, one: Map<string, Covariates> | undefined, best: Scored, fitted: FittedForecaster, horizon: number, weatherError: WeatherError | undefined): { fitted: FittedForecaster; bands: BandState } | undefined {
   const bands = bandCalibration(best.v.errors, best.v.widths, best.v.rounds);
   if (bands.method !== 'scaled') return undefined;
-  return { fitted: createEnsemble([{ label: candidateLabel(best.choice.ref), weight: 1, fitted }], trainWindow([s]), dataHash([s], one), { endMs: endOf(s).getTime(), horizonSteps: horizon, bands }), bands };
+  const info = { endMs: endOf(s).getTime(), horizonSteps: horizon, bands, ...(weatherError ? { weatherError } : {}) };
+  return { fitted: createEnsemble([{ label: candidateLabel(best.choice.ref), weight: 1, fitted }], trainWindow([s]), dataHash([s], one), info), bands };
 }
 
 async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p: AutoParams, build: Build): Promise<SeriesChoice> {
@@ -430,13 +440,14 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   const refitEach = p.validation.refitEach === 'always' || (p.validation.refitEach === 'short' && s.values.length < 365 * perDay);
   const count = refitEach || p.validation.origins === 0 ? p.validation.origins : p.validation.movedOrigins;
   const origins = count > 0 && pool.length > 1 ? validationOrigins(s, horizon, count, 7 * perDay) : [];
+  const weatherError: WeatherError | undefined = p.validation.weatherErrorSd > 0 && (c?.future?.[p.weather] ?? c?.past?.[p.weather]) ? { variable: p.weather, sd: p.validation.weatherErrorSd } : undefined;
   if (origins.length > 0) {
     const metric = metricFor(s.values.subarray(origins[0]));
     const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number; v: Validation }[] = [];
     for (let rank = 0; rank < pool.length; rank++) {
       const choice = pool[rank];
       try {
-        const v = await validateCandidate(build(refitEach ? choice.ref : forValidation(choice.ref)), s, c, origins, horizon, refitEach);
+        const v = await validateCandidate(build(refitEach ? choice.ref : forValidation(choice.ref)), s, c, origins, horizon, refitEach, weatherError);
         const score = scoreOf(v, metric);
         if (Number.isFinite(score)) scored.push({ choice, rank, fitted: v.fitted, score, v });
       } catch (e) {
@@ -452,11 +463,11 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       // Preferred candidates that could not be validated are named: the choice did not weigh them.
       const preferredFailed = pool.slice(0, best.rank).filter((x) => !scored.some((y) => y.choice === x)).map((x) => candidateLabel(x.ref));
       const notValidated = [...new Set(failures.filter((f) => preferredFailed.some((l) => f.startsWith(`${l}: `))).map((f) => f.replace(/^([^:]+): ([A-Z_]+):.*$/, '$1 ($2)')))];
-      const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''}${verdict ? `; ${verdict.text}` : ''})`;
+      const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${weatherError ? `, ${p.weather} + ${weatherError.sd} °C forecast-like errors` : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''}${verdict ? `; ${verdict.text}` : ''})`;
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
       const mixing = p.combine === 'evidence' ? verdict !== undefined && verdict.serves === undefined : p.combine !== 'best';
-      const tried = mixing && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon) : undefined;
+      const tried = mixing && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon, weatherError) : undefined;
       const mixture = tried && 'fitted' in tried ? tried : undefined;
       const declined = tried && 'declined' in tried ? `; mixture not used: ${tried.declined}` : '';
       // What stands for the choice in the label: the chosen candidate, or the mixture's heaviest member.
@@ -471,7 +482,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       }
       chosen ??= await moveToEnd(best.choice.ref, best.fitted);
       // combine 'evidence' serving one candidate: its bands calibrated on its own validation errors, as a mixture's are.
-      const single = p.combine === 'evidence' && !mixture ? calibratedSingle(s, one, best, chosen, horizon) : undefined;
+      const single = p.combine === 'evidence' && !mixture ? calibratedSingle(s, one, best, chosen, horizon, weatherError) : undefined;
       if (single) chosen = single.fitted;
       let safety: FittedForecaster | undefined;
       const weathered = mixture ? mixture.members.some((m) => usesWeather(m.choice.ref)) : usesWeather(best.choice.ref);

@@ -67,7 +67,17 @@ export function temperatureFeatures(temp: Float64Array, stepSec: number, halfLiv
 }
 
 /**
- * Forecast-like errors to add to observed training temperatures: a stationary AR(1) of standard
+ * Day-ahead temperature forecast errors, as the models assume them where they stand in for
+ * forecasts: 1 °C standard deviation (the RMSE of BigDEAL 2022's published day-ahead forecasts of
+ * the station-mean temperature against the observations, 0.96 °C over 2018) and a correlation of
+ * 1/e after half a day (an error persists over a day's hours). Used to fit the GAM
+ * (trainingTemperatureErrorSd) and to validate `auto`'s candidates (validation.weatherErrorSd).
+ */
+export const DAY_AHEAD_TEMPERATURE_ERROR_SD = 1;
+export const DAY_AHEAD_ERROR_MEMORY_HOURS = 12;
+
+/**
+ * Forecast-like errors to add to observed temperatures: a stationary AR(1) of standard
  * deviation `sd` (°C) whose correlation falls to 1/e after `memoryHours`, as day-ahead forecast errors
  * persist over a day's hours. A model fitted on observations learns a temperature response sharper
  * than forecasts can support (it over-trusts them); fitted on observations plus such errors, it

@@ -6,7 +6,7 @@
 import { GridcastError } from '../../core/errors.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type ModelArtifact, type Series, type TermContributions } from '../../core/types.ts';
 import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.ts';
-import { forecastLikeErrors, type TemperatureState } from '../features/temperature.ts';
+import { DAY_AHEAD_ERROR_MEMORY_HOURS, forecastLikeErrors, type TemperatureState } from '../features/temperature.ts';
 import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, refitGam, type GamIncremental, type GamModel } from './gam.ts';
 import { buildFeatures, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
@@ -159,15 +159,13 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, gam, incremental, n, train.temperatureState) };
 }
 
-/** Day-ahead temperature forecast errors persist over hours: correlation 1/e after half a day. */
-const TRAINING_ERROR_MEMORY_HOURS = 12;
 /** Fixed, so a refit on the same data gives the same model; the errors of a longer history start with those of a shorter one. */
 const TRAINING_ERROR_SEED = 20_161;
 
 /** The temperatures the GAM's coefficients are fitted on: the observations plus forecast-like errors (the observations themselves when trainingTemperatureErrorSd is 0). */
 function trainingTemperature(temperature: Float64Array | undefined, stepSec: number, p: GamForecasterParams): Float64Array | undefined {
   if (!temperature || !(p.trainingTemperatureErrorSd > 0)) return temperature;
-  const errors = forecastLikeErrors(temperature, stepSec, p.trainingTemperatureErrorSd, TRAINING_ERROR_MEMORY_HOURS, TRAINING_ERROR_SEED);
+  const errors = forecastLikeErrors(temperature, stepSec, p.trainingTemperatureErrorSd, DAY_AHEAD_ERROR_MEMORY_HOURS, TRAINING_ERROR_SEED);
   return Float64Array.from(temperature, (t, i) => t + errors[i]);
 }
 

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import type { Covariates } from '../../core/types.ts';
 import { GridcastError } from '../../core/errors.ts';
 import { calendarFeatures, CalendarSpecSchema, DAY_TYPE, DAY_TYPE_LEVELS, type CalendarSpec } from '../features/calendar.ts';
-import { smoothedName, temperatureFeatures, type TemperatureState } from '../features/temperature.ts';
+import { DAY_AHEAD_TEMPERATURE_ERROR_SD, smoothedName, temperatureFeatures, type TemperatureState } from '../features/temperature.ts';
 import type { TermSpec } from './design.ts';
 import type { SmoothingCriterion } from './fit.ts';
 
@@ -86,7 +86,7 @@ export const DEFAULT_GAM: GamForecasterParams = {
   tempSeasonKnots: 6,
   hourSeasonKnots: 0,
   inertiaHourKnots: 6,
-  trainingTemperatureErrorSd: 1,
+  trainingTemperatureErrorSd: DAY_AHEAD_TEMPERATURE_ERROR_SD,
   minHistoryDays: 28,
   shortTrend: true,
   workdays: 'auto',

@@ -4,7 +4,7 @@ import { makeArtifact, openArtifact } from '../artifact.ts';
 import { levelKey } from '../quantiles/empirical.ts';
 import { bandWidth, rollBands, scaledQuantiles, SCALE_LEVELS, type BandState } from './bands.ts';
 import { mlpolUpdate, mlpolWeights, type AggregationLoss, type MlpolState } from './mlpol.ts';
-import { sliceCovariates } from './validate.ts';
+import { forecastLikeWeather, sliceCovariates, type WeatherError } from './validate.ts';
 
 /**
  * A weighted mixture of fitted models (the weights learned by ML-Poly on their validation
@@ -75,6 +75,8 @@ export interface EnsembleInfo {
   horizonSteps?: number;
   /** How the bands are made; absent: members' quantiles averaged. */
   bands?: BandState;
+  /** The weather the online rounds score the members with, as in their validation (validate.ts WeatherError); absent: as realised. */
+  weatherError?: WeatherError;
 }
 
 /**
@@ -84,14 +86,14 @@ export interface EnsembleInfo {
  * cannot forecast them.
  */
 async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | undefined, info: EnsembleInfo): Promise<Pick<EnsembleInfo, 'state' | 'bands'>> {
-  const { state, loss, endMs, horizonSteps, bands } = info;
+  const { state, loss, endMs, horizonSteps, bands, weatherError } = info;
   const unchanged = { state, bands };
   if ((!(state && loss) && bands?.method !== 'scaled') || endMs === undefined || !horizonSteps) return unchanged;
   const stepMs = s.stepSec * 1000;
   const from = Math.round((endMs - s.start.getTime()) / stepMs);
   const n = Math.min(s.values.length - from, horizonSteps);
   if (from < 0 || n < 1) return unchanged;
-  const sliced = sliceCovariates(cov, from, from + n);
+  const sliced = forecastLikeWeather(sliceCovariates(cov, from, from + n), weatherError, endMs, s.stepSec);
   const one = sliced ? new Map([[s.id, sliced]]) : undefined;
   const paths: Float64Array[] = [];
   const widths: Float64Array[] = [];
@@ -182,6 +184,7 @@ export function createEnsemble(members: Member[], window: { start: string; end: 
         members: members.map((m) => ({ label: m.label, weight: m.weight, artifact: m.fitted.toArtifact() })),
         ...(info.state && info.loss && info.endMs !== undefined && info.horizonSteps ? { aggregation: { state: info.state, loss: info.loss, endMs: info.endMs, horizonSteps: info.horizonSteps } } : {}),
         ...(info.bands ? { bands: info.bands } : {}),
+        ...(info.weatherError ? { weatherError: info.weatherError } : {}),
         // Where the next online round starts, for the bands even without an aggregation state.
         ...(info.endMs !== undefined && info.horizonSteps ? { at: { endMs: info.endMs, horizonSteps: info.horizonSteps } } : {}),
       }),
@@ -192,6 +195,7 @@ interface StoredEnsemble {
   members: { label: string; weight: number; artifact: ModelArtifact }[];
   aggregation?: { state: MlpolState; loss: AggregationLoss; endMs: number; horizonSteps: number };
   bands?: BandState;
+  weatherError?: WeatherError;
   at?: { endMs: number; horizonSteps: number };
 }
 
@@ -201,7 +205,7 @@ export function ensembleFromArtifact(a: ModelArtifact, load: (a: ModelArtifact) 
     s.members.map((m) => ({ label: m.label, weight: m.weight, fitted: load(m.artifact) })),
     a.trainWindow,
     a.dataHash,
-    { ...s.at, ...s.aggregation, ...(s.bands ? { bands: s.bands } : {}) },
+    { ...s.at, ...s.aggregation, ...(s.bands ? { bands: s.bands } : {}), ...(s.weatherError ? { weatherError: s.weatherError } : {}) },
   );
 }
 
