@@ -93,6 +93,7 @@ describe('auto chooses by rolling-origin validation', () => {
 
   it('refuses invalid validation settings with a coded error', () => {
     expect(() => createAutoForecaster({ validation: { origins: -1, refitChosen: true } })).toThrow(/auto validation parameters are invalid: origins/);
+    expect(() => createAutoForecaster({ validation: { weatherErrorSd: -1 } })).toThrow(/auto validation parameters are invalid: weatherErrorSd/);
   });
 });
 
