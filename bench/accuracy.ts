@@ -7,11 +7,12 @@
  * ("perfect" weather) or, for BigDEAL, the published forecasts.
  *
  * Environment: GRIDCAST_SHARED_DATA (data folder), BENCH_ORIGINS (28), BENCH_ZONE_ORIGINS (28),
- * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,gam-arima+kalman,auto,auto-mlpol,auto-choose,auto-best,lstm,r;
+ * BENCH_MODELS (comma list of seasonal-naive,hong-vanilla,gam,gam-arima,gam-arima+kalman,auto,auto-mlpol,auto-choose,auto-best,auto-realised,lstm,r;
  * auto is the default, combine 'evidence': the preferred candidate unless another, or the mixture,
  * is better by a one-sided Diebold–Mariano test on the validation days; auto-mlpol the ML-Poly
  * mixture of its validated candidates; auto-choose the mixture where its online validation score
- * beats following the leader's, else the single best; auto-best the single best of the same validation),
+ * beats following the leader's, else the single best; auto-best the single best of the same validation;
+ * auto-realised auto validating on the realised weather, weatherErrorSd 0),
  * BENCH_REFIT_EVERY (7: refit every 7th origin, conditioned in between), BENCH_ZONE_REFIT_EVERY (7),
  * BENCH_ZONES (1: run the 20 zones), BENCH_ZONE_MODELS, BENCH_LSTM_BUDGET (30 s of training),
  * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_SERIES (ids to run),
@@ -101,6 +102,8 @@ function forecasterOf(model: string, caches: Caches): Forecaster {
     'auto-mlpol': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'mlpol' }, autoBuild),
     'auto-choose': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'choose' }, autoBuild),
     'auto-best': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'best' }, autoBuild),
+    // auto validating on the realised weather (as before weatherErrorSd): the same choice logic, perfect weather in its validation.
+    'auto-realised': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, validation: { ...(TUNING.auto?.validation as object | undefined), weatherErrorSd: 0 } }, autoBuild),
     lstm: () => createLstmForecaster({ timeBudgetSec: LSTM_BUDGET, backend: 'wasm' }),
   };
   if (!make[model]) throw new Error(`unknown bench model '${model}'`);
