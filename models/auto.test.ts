@@ -90,7 +90,7 @@ describe('auto model choice', () => {
     const f = await createAutoForecaster({ minGamDays: 30, primary: { kind: 'gam', params: { minHistoryDays: 28 } }, noWeather: { kind: 'profile' }, validation: { origins: 2 } }).fit([s], new Map([['s', { future: { temperature } }]]));
     const [withWeather] = await f.predict(24, new Map([['s', { future: { temperature: temperature.slice(0, 24) } }]]));
     expect([withWeather.model, withWeather.fallbackReason]).toEqual(['gam', undefined]);
-    expect(autoChoiceArtifact(f.toArtifact(), 's')!.selection!.text).toMatch(/, 2 origins, temperature \+ 1 °C forecast-like errors; gam kept: no alternative better at 0\.05 \(one-sided DM on daily MAPE: profile p n\/a, seasonal-naive p n\/a, online mixture p n\/a\); bands: averaged P10–P90 × [0-9.]+ from 48 validation errors/);
+    expect(autoChoiceArtifact(f.toArtifact(), 's')!.selection!.text).toMatch(/, 2 origins; gam kept: no alternative better at 0\.05 \(one-sided DM on daily MAPE: profile p n\/a, seasonal-naive p n\/a, online mixture p n\/a\); bands: averaged P10–P90 × [0-9.]+ from 48 validation errors on temperature \+ 1 °C forecast-like errors \(/);
     const [late] = await f.predict(24);
     expect([late.model, late.fallbackReason]).toEqual(['profile', expect.stringMatching(/^model-failed \(gam: /)]);
   });

@@ -354,12 +354,19 @@ async function mixtureOf(
   const learned = onlineMixture(ranked, metric);
   if (!learned) return undefined;
   const { m, errors, score, loss, actuals: y, rounds } = learned;
-  // The band the mixture would have served at each validation step (each round's weights on the members' P10–P90 widths), against its errors there.
+  // The band the mixture would have served at each validation step (each round's weights on the
+  // members' P10–P90 widths), against its errors there; both on the weather a run reads (the
+  // calibration's), where the mixture's error is the weighted sum of the members' (weights sum to 1).
+  const onServedWeather = ranked.some((x) => x.v.calibration.errors !== x.v.errors);
   const widths = new Float64Array(y.length);
+  const calErrors = onServedWeather ? new Float64Array(y.length) : errors;
   for (let t = 0, i0 = 0; t < rounds.length; i0 += rounds[t], t++) {
-    for (let i = i0; i < i0 + rounds[t]; i++) widths[i] = ranked.reduce((a, x, j) => a + (m.roundWeights[t][j] > 0 ? m.roundWeights[t][j] * x.v.widths[i] : 0), 0);
+    for (let i = i0; i < i0 + rounds[t]; i++) {
+      widths[i] = ranked.reduce((a, x, j) => a + (m.roundWeights[t][j] > 0 ? m.roundWeights[t][j] * x.v.calibration.widths[i] : 0), 0);
+      if (onServedWeather) calErrors[i] = ranked.reduce((a, x, j) => a + m.roundWeights[t][j] * x.v.calibration.errors[i], 0);
+    }
   }
-  const bands = bandCalibration(errors, widths, rounds);
+  const bands = bandCalibration(calErrors, widths, rounds);
   if (choose) {
     const preferred = ranked.reduce((a, x, j) => (x.rank < ranked[a].rank ? j : a), 0);
     const ftl = followTheLeaderScore(ranked.map((x) => x.v), preferred, metric);
@@ -422,7 +429,7 @@ function byEvidence(ranked: Scored[], metric: ValidationScore['metric'], level: 
  * when the validation gave too little to calibrate on (the candidate's own bands serve).
  */
 function calibratedSingle(s: Series, one: Map<string, Covariates> | undefined, best: Scored, fitted: FittedForecaster, horizon: number, weatherError: WeatherError | undefined): { fitted: FittedForecaster; bands: BandState } | undefined {
-  const bands = bandCalibration(best.v.errors, best.v.widths, best.v.rounds);
+  const bands = bandCalibration(best.v.calibration.errors, best.v.calibration.widths, best.v.rounds);
   if (bands.method !== 'scaled') return undefined;
   const info = { endMs: endOf(s).getTime(), horizonSteps: horizon, bands, ...(weatherError ? { weatherError } : {}) };
   return { fitted: createEnsemble([{ label: candidateLabel(best.choice.ref), weight: 1, fitted }], trainWindow([s]), dataHash([s], one), info), bands };
@@ -441,6 +448,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   const count = refitEach || p.validation.origins === 0 ? p.validation.origins : p.validation.movedOrigins;
   const origins = count > 0 && pool.length > 1 ? validationOrigins(s, horizon, count, 7 * perDay) : [];
   const weatherError: WeatherError | undefined = p.validation.weatherErrorSd > 0 && (c?.future?.[p.weather] ?? c?.past?.[p.weather]) ? { variable: p.weather, sd: p.validation.weatherErrorSd } : undefined;
+  const weatherText = weatherError ? `${weatherError.variable} + ${weatherError.sd} °C forecast-like errors` : undefined;
   if (origins.length > 0) {
     const metric = metricFor(s.values.subarray(origins[0]));
     const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number; v: Validation }[] = [];
@@ -463,7 +471,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       // Preferred candidates that could not be validated are named: the choice did not weigh them.
       const preferredFailed = pool.slice(0, best.rank).filter((x) => !scored.some((y) => y.choice === x)).map((x) => candidateLabel(x.ref));
       const notValidated = [...new Set(failures.filter((f) => preferredFailed.some((l) => f.startsWith(`${l}: `))).map((f) => f.replace(/^([^:]+): ([A-Z_]+):.*$/, '$1 ($2)')))];
-      const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${weatherError ? `, ${p.weather} + ${weatherError.sd} °C forecast-like errors` : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''}${verdict ? `; ${verdict.text}` : ''})`;
+      const text = `auto → ${candidateLabel(best.choice.ref)} (validation ${metric} ${fmtScore(metric, best.score)}${others.length ? ` vs ${others.join(', ')}` : ''}, ${origins.length} origin${origins.length > 1 ? 's' : ''}${notValidated.length ? `; not validated: ${notValidated.join(', ')}` : ''}${verdict ? `; ${verdict.text}` : ''})`;
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
       const mixing = p.combine === 'evidence' ? verdict !== undefined && verdict.serves === undefined : p.combine !== 'best';
@@ -497,14 +505,14 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const notValidatedText = notValidated.length ? `; not validated: ${notValidated.join(', ')}` : '';
       const plural = `${origins.length} origin${origins.length > 1 ? 's' : ''}`;
       const mixText = mixture
-        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText}; ${verdict ? `${verdict.text}; ` : ''}${bandsText(mixture.bands)})`
+        ? `auto → ${mixture.label} (validation ${metric}: online mixture ${fmtScore(metric, mixture.score)} vs ${ranked.map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`).join(', ')}, ${plural}${notValidatedText}; ${verdict ? `${verdict.text}; ` : ''}${bandsText(mixture.bands, weatherText)})`
         : declined
           ? `${text.slice(0, -1)}${declined})`
           : text;
       const bandsOf = (b: BandState): NonNullable<Selection['bands']> => (b.method === 'scaled' ? { method: 'scaled', errors: b.scores.length, effective: b.effective, widthRatio: widthRatio(b) } : b);
       const sel: Selection = mixture
         ? { ...selection, text: mixText, weights: mixture.members.map((m) => ({ model: candidateLabel(m.choice.ref), weight: m.weight })), mixtureScore: mixture.score, bands: bandsOf(mixture.bands) }
-        : { ...selection, text: single ? `${mixText.slice(0, -1)}; ${bandsText(single.bands)})` : mixText, ...(single ? { bands: bandsOf(single.bands) } : {}) };
+        : { ...selection, text: single ? `${mixText.slice(0, -1)}; ${bandsText(single.bands, weatherText)})` : mixText, ...(single ? { bands: bandsOf(single.bands) } : {}) };
       // The evidence overruling the order of preference (the choice, or the mixture's heaviest member, is not the preferred candidate) is a step down: said in the label.
       const label = [lead.choice.reason, lead.rank > 0 ? mixText : ''].filter(Boolean).join('; ');
       return { id: s.id, nextMs: endOf(s).getTime(), chosen, ...(label ? { reason: label } : {}), ...(lead.choice.variant ? { variant: lead.choice.variant } : {}), ...(safety ? { safety } : {}), selection: sel, failures };

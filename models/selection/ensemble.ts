@@ -75,7 +75,7 @@ export interface EnsembleInfo {
   horizonSteps?: number;
   /** How the bands are made; absent: members' quantiles averaged. */
   bands?: BandState;
-  /** The weather the online rounds score the members with, as in their validation (validate.ts WeatherError); absent: as realised. */
+  /** The weather the online rounds roll the bands' scores on, as in the validation (validate.ts WeatherError); absent: as realised. */
   weatherError?: WeatherError;
 }
 
@@ -93,16 +93,23 @@ async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | un
   const from = Math.round((endMs - s.start.getTime()) / stepMs);
   const n = Math.min(s.values.length - from, horizonSteps);
   if (from < 0 || n < 1) return unchanged;
-  const sliced = forecastLikeWeather(sliceCovariates(cov, from, from + n), weatherError, endMs, s.stepSec);
+  const sliced = sliceCovariates(cov, from, from + n);
+  const served = bands?.method === 'scaled' ? forecastLikeWeather(sliced, weatherError, endMs, s.stepSec) : sliced;
   const one = sliced ? new Map([[s.id, sliced]]) : undefined;
   const paths: Float64Array[] = [];
+  // The bands' scores: the members' forecasts on the weather a run reads (the paths themselves without a WeatherError).
+  const scorePaths: Float64Array[] = [];
   const widths: Float64Array[] = [];
   try {
     for (const m of members) {
       const [f] = await m.fitted.predict(n, one, bands?.method === 'scaled' ? [...SCALE_LEVELS] : []);
       if (!f || f.mean.length !== n) return unchanged;
       paths.push(f.mean);
-      widths.push(bandWidth(f.quantiles, n));
+      if (bands?.method !== 'scaled') continue;
+      const [g] = served === sliced ? [f] : await m.fitted.predict(n, served ? new Map([[s.id, served]]) : undefined, [...SCALE_LEVELS]);
+      if (!g || g.mean.length !== n) return unchanged;
+      scorePaths.push(g.mean);
+      widths.push(bandWidth(g.quantiles, n));
     }
   } catch {
     // Weather missing over the span (or any member unable to forecast it): no evidence this time.
@@ -111,15 +118,15 @@ async function learnOnNewDays(members: Member[], s: Series, cov: Covariates | un
   const idx: number[] = [];
   for (let i = 0; i < n; i++) {
     const y = s.values[from + i];
-    if (Number.isFinite(y) && (loss !== 'percentage' || y > 0) && paths.every((p) => Number.isFinite(p[i]))) idx.push(i);
+    if (Number.isFinite(y) && (loss !== 'percentage' || y > 0) && paths.every((p) => Number.isFinite(p[i])) && scorePaths.every((p) => Number.isFinite(p[i]))) idx.push(i);
   }
   if (idx.length === 0) return unchanged;
   const next = state && loss ? mlpolUpdate(state, idx.map((i) => s.values[from + i]), paths.map((p) => idx.map((i) => p[i])), loss).state : state;
   let rolled = bands;
   if (bands?.method === 'scaled') {
     const z = members.reduce((a, m) => a + m.weight, 0);
-    const served = (xs: Float64Array[], i: number) => members.reduce((a, m, j) => a + (m.weight > 0 ? (m.weight / z) * xs[j][i] : 0), 0);
-    rolled = rollBands(bands, idx.map((i) => s.values[from + i] - served(paths, i)), idx.map((i) => served(widths, i)));
+    const mixed = (xs: Float64Array[], i: number) => members.reduce((a, m, j) => a + (m.weight > 0 ? (m.weight / z) * xs[j][i] : 0), 0);
+    rolled = rollBands(bands, idx.map((i) => s.values[from + i] - mixed(scorePaths, i)), idx.map((i) => mixed(widths, i)));
   }
   return { state: next, bands: rolled };
 }

@@ -34,11 +34,13 @@ export function sliceCovariates(c: Covariates | undefined, from: number, to: num
 }
 
 /**
- * The weather a validation forecast reads over its horizon: the realised values plus forecast-like
- * errors of this standard deviation (°C), as a run reads forecasts there. Validated on the realised
- * weather, a weather model's errors are those of a perfect weather forecast: too small beside its
- * served errors, so bands calibrated on them under-cover (README, `auto` by evidence: 70–74 % on
- * the rows served with real forecasts) and weather models are favoured over calendar ones.
+ * The weather the calibration errors are measured on over a validation horizon: the realised values
+ * plus forecast-like errors of this standard deviation (°C), as a run reads forecasts there. On the
+ * realised weather a weather model's errors are those of a perfect weather forecast, and bands
+ * calibrated on them under-cover (README, `auto` by evidence: 70–74 % on the rows served with real
+ * forecasts). Candidates are still compared on the realised weather: one simulated draw per day
+ * would add its own noise to a comparison of a few days (measured: README, `auto` validated on
+ * forecast-like weather).
  */
 export interface WeatherError {
   variable: string;
@@ -47,11 +49,12 @@ export interface WeatherError {
 
 /**
  * `cov` (the covariates of a horizon starting at startMs) with forecast-like errors added to the
- * weather variable; the same start gives the same errors (seeded by its hour), so every candidate
- * validated at an origin, and the online rounds over the same day, read the same weather.
+ * weather variable (`cov` itself without it); the same start gives the same errors (seeded by its
+ * hour), so every candidate validated at an origin, and the online rounds over the same day, read
+ * the same weather.
  */
 export function forecastLikeWeather(cov: Covariates | undefined, we: WeatherError | undefined, startMs: number, stepSec: number): Covariates | undefined {
-  if (!cov || !we || !(we.sd > 0)) return cov;
+  if (!cov || !we || !(we.sd > 0) || !(cov.past?.[we.variable] || cov.future?.[we.variable])) return cov;
   const seed = Math.floor(startMs / 3_600_000);
   const noisy = (r?: Record<string, Float64Array>) => {
     const t = r?.[we.variable];
@@ -72,20 +75,28 @@ export interface Validation {
   widths: Float64Array;
   /** Number of pooled errors from each origin, in order: the rounds an online aggregation learns on. */
   rounds: number[];
+  /**
+   * Errors and band widths at the same steps on the weather a run reads (realised plus
+   * forecast-like errors, WeatherError): what bands are calibrated on. The errors and widths above
+   * (realised weather) are what candidates are compared on. The same arrays without a WeatherError.
+   */
+  calibration: { errors: Float64Array; widths: Float64Array };
   /** The candidate as it stood at the last origin (fitted, or conditioned, on the values before it). */
   fitted: FittedForecaster;
 }
 
 /**
  * Errors of `forecaster` at each origin over `horizon` steps. The covariates of the horizon are the
- * realised ones (what the history holds), the weather among them with forecast-like errors when
- * `weatherError` is given.
+ * realised ones (what the history holds); with a `weatherError`, each origin is forecast a second
+ * time on forecast-like weather for the calibration errors.
  */
 export async function validateCandidate(forecaster: Forecaster, s: Series, cov: Covariates | undefined, origins: number[], horizon: number, refitEach = true, weatherError?: WeatherError): Promise<Validation> {
   const errors: number[] = [];
   const actuals: number[] = [];
   const widths: number[] = [];
   const rounds: number[] = [];
+  const calErrors: number[] = [];
+  const calWidths: number[] = [];
   let fitted: FittedForecaster | undefined;
   const stepMs = s.stepSec * 1000;
   for (const o of origins) {
@@ -93,21 +104,29 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
     const fitCov = sliceCovariates(cov, 0, o);
     const one = fitCov ? new Map([[s.id, fitCov]]) : undefined;
     fitted = !fitted || refitEach || !fitted.condition ? await forecaster.fit([history], one) : await fitted.condition([history], one);
-    const predCov = forecastLikeWeather(sliceCovariates(cov, o, o + horizon), weatherError, s.start.getTime() + o * stepMs, s.stepSec);
+    const predCov = sliceCovariates(cov, o, o + horizon);
     const [f] = await fitted.predict(horizon, predCov ? new Map([[s.id, predCov]]) : undefined);
+    const servedCov = forecastLikeWeather(predCov, weatherError, s.start.getTime() + o * stepMs, s.stepSec);
+    const [g] = servedCov === predCov ? [f] : await fitted.predict(horizon, servedCov ? new Map([[s.id, servedCov]]) : undefined);
     if (!f || f.start.getTime() !== s.start.getTime() + o * stepMs) throw new Error(`${forecaster.spec.kind} forecast does not start at the validation origin`);
     const before = errors.length;
     const width = bandWidth(f.quantiles, horizon);
+    const servedWidth = g === f ? width : bandWidth(g.quantiles, horizon);
     for (let k = 0; k < horizon; k++) {
       const y = s.values[o + k];
       if (!Number.isFinite(y)) continue;
       errors.push(y - f.mean[k]);
       actuals.push(y);
       widths.push(width[k]);
+      calErrors.push(y - g.mean[k]);
+      calWidths.push(servedWidth[k]);
     }
     rounds.push(errors.length - before);
   }
-  return { errors: Float64Array.from(errors), actuals: Float64Array.from(actuals), widths: Float64Array.from(widths), rounds, fitted: fitted! };
+  const e = Float64Array.from(errors);
+  const w = Float64Array.from(widths);
+  const calibration = weatherError && weatherError.sd > 0 ? { errors: Float64Array.from(calErrors), widths: Float64Array.from(calWidths) } : { errors: e, widths: w };
+  return { errors: e, actuals: Float64Array.from(actuals), widths: w, rounds, calibration, fitted: fitted! };
 }
 
 export interface ValidationScore {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Covariates, FittedForecaster, Forecaster, Series } from '../../core/types.ts';
 import { makeArtifact } from '../artifact.ts';
+import { buildForecaster, createAutoForecaster, type ModelRef } from '../auto.ts';
 import { endOf } from '../timeindex.ts';
 import { createSeasonalNaiveForecaster } from '../fallback/seasonal-naive.ts';
 import { bandCalibration } from './bands.ts';
@@ -55,6 +56,8 @@ describe('validation on forecast-like weather', () => {
     expect(forecastLikeWeather(slice, { ...we, sd: 0 }, START.getTime(), 3600)).toBe(slice);
     expect(forecastLikeWeather(slice, undefined, START.getTime(), 3600)).toBe(slice);
     expect(forecastLikeWeather(undefined, we, START.getTime(), 3600)).toBeUndefined();
+    const noWeather: Covariates = { future: { holiday: new Float64Array(24) } };
+    expect(forecastLikeWeather(noWeather, we, START.getTime(), 3600)).toBe(noWeather);
   });
 
   it('draws errors of the asked standard deviation, persistent over hours', () => {
@@ -70,28 +73,33 @@ describe('validation on forecast-like weather', () => {
     expect(lag1 / (e.length - 1) / sd ** 2).toBeGreaterThan(0.85);
   });
 
-  it('gives a perfect weather model the errors of its weather forecast, and leaves a calendar model unchanged', async () => {
+  it('gives a perfect weather model the errors of its weather forecast for calibration, the realised-weather errors for comparison, and leaves a calendar model unchanged', async () => {
     const origins = validationOrigins(s, 24, 4, 7 * 24);
     const realised = await validateCandidate(echo, s, cov, origins, 24, true);
     const forecastLike = await validateCandidate(echo, s, cov, origins, 24, true, we);
     expect(Math.max(...realised.errors.map(Math.abs))).toBeLessThan(1e-9);
-    const mae = forecastLike.errors.reduce((a, x) => a + Math.abs(x), 0) / forecastLike.errors.length;
+    expect(realised.calibration.errors).toBe(realised.errors);
+    // Candidates are compared on the realised weather, with or without a WeatherError.
+    expect(Array.from(forecastLike.errors)).toEqual(Array.from(realised.errors));
+    expect(Array.from(forecastLike.widths)).toEqual(Array.from(realised.widths));
+    const cal = forecastLike.calibration.errors;
+    const mae = cal.reduce((a, x) => a + Math.abs(x), 0) / cal.length;
     expect(mae).toBeGreaterThan(0.3);
     expect(mae).toBeLessThan(2);
-    // Each origin's errors are minus the weather errors drawn for that origin's start.
+    // Each origin's calibration errors are minus the weather errors drawn for that origin's start.
     const o = origins[2];
     const drawn = forecastLikeWeather({ future: { temperature: temperature.slice(o, o + 24) } }, we, START.getTime() + o * 3_600_000, 3600)!.future!.temperature;
-    expect(Array.from(forecastLike.errors.slice(48, 72), (x) => +x.toFixed(9))).toEqual(Array.from(drawn, (t, k) => +(temperature[o + k] - t).toFixed(9)));
+    expect(Array.from(cal.slice(48, 72), (x) => +x.toFixed(9))).toEqual(Array.from(drawn, (t, k) => +(temperature[o + k] - t).toFixed(9)));
     const naive = createSeasonalNaiveForecaster({ period: 'week' });
     const a = await validateCandidate(naive, s, cov, origins, 24, true);
     const b = await validateCandidate(naive, s, cov, origins, 24, true, we);
-    expect(Array.from(b.errors)).toEqual(Array.from(a.errors));
+    expect(Array.from(b.calibration.errors)).toEqual(Array.from(a.errors));
   });
 
   it("scores a calibrated model's served days on the same forecast-like weather, and keeps the setting in its artifact", async () => {
     const origins = validationOrigins(s, 24, 4, 7 * 24);
     const v = await validateCandidate(echo, s, cov, origins, 24, true, we);
-    const bands = bandCalibration(v.errors, v.widths, v.rounds);
+    const bands = bandCalibration(v.calibration.errors, v.calibration.widths, v.rounds);
     expect(bands.method).toBe('scaled');
     const fitEnd = s.values.length - 48;
     const history = { ...s, values: s.values.slice(0, fitEnd) };
@@ -109,5 +117,26 @@ describe('validation on forecast-like weather', () => {
     expect((artifact.state as { weatherError?: unknown }).weatherError).toEqual(we);
     const back = ensembleFromArtifact(JSON.parse(JSON.stringify(artifact)), () => weatherEcho(info.endMs));
     expect(JSON.stringify(back.toArtifact())).toBe(JSON.stringify(artifact));
+  });
+
+  it("calibrates a mixture's bands on the members' errors on forecast-like weather, its weights on the realised weather", async () => {
+    const build = (ref: ModelRef) => (ref.kind === 'echo' ? echo : buildForecaster(ref));
+    const params = (weatherErrorSd: number) => ({ minGamDays: 30, minProfileDays: 14, primary: { kind: 'echo' }, noWeather: { kind: 'profile' }, validation: { origins: 4, weatherErrorSd }, combine: 'mlpol' as const });
+    const history = { ...s, values: s.values.slice(0, s.values.length - 24) };
+    const fitCov = new Map([['s', { future: { temperature: temperature.slice(0, history.values.length) } }]]);
+    const next = new Map([['s', { future: { temperature: temperature.slice(history.values.length) } }]]);
+    const run = async (sd: number) => {
+      const f = await createAutoForecaster(params(sd), build).fit([history], fitCov);
+      const [fc] = await f.predict(24, next);
+      return fc;
+    };
+    const [noisy, exact] = [await run(1), await run(0)];
+    expect(noisy.model).toMatch(/^mlpol\(echo /);
+    // Same weights, same mean: the weights are learned on the realised weather.
+    expect(noisy.model).toBe(exact.model);
+    expect(Array.from(noisy.mean)).toEqual(Array.from(exact.mean));
+    const width = (f: typeof noisy) => f.quantiles['0.9'].reduce((a, v, k) => a + v - f.quantiles['0.1'][k], 0) / 24;
+    // Wider bands: the echo's calibration errors are its weather's, not zero.
+    expect(width(noisy)).toBeGreaterThan(1.2 * width(exact));
   });
 });
