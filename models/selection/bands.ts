@@ -215,8 +215,8 @@ export function widthRatio(b: Extract<BandState, { method: 'scaled' }>): number 
 
 /**
  * e.g. 'bands: averaged P10–P90 × 0.71 from 96 validation errors (≈ 8.4 independent)', with `on`
- * (what the errors were measured on) 'bands: … from 336 validation errors on temperature + 1 °C
- * forecast-like errors (≈ 20.1 independent)'.
+ * (what the errors were measured on) 'bands: … from N validation errors on temperature + 1 °C
+ * forecast-like errors (≈ n independent)'.
  */
 export function bandsText(b: BandState, on?: string): string {
   return b.method === 'scaled' ? `bands: averaged P10–P90 × ${widthRatio(b).toFixed(2)} from ${b.scores.length} validation errors${on ? ` on ${on}` : ''} (≈ ${b.effective.toFixed(1)} independent)` : `bands: ${b.reason}`;
