@@ -12,7 +12,7 @@
  * is better by a one-sided Diebold–Mariano test on the validation days; auto-mlpol the ML-Poly
  * mixture of its validated candidates; auto-choose the mixture where its online validation score
  * beats following the leader's, else the single best; auto-best the single best of the same validation;
- * auto-realised auto validating on the realised weather, weatherErrorSd 0),
+ * auto-realised auto with its bands calibrated on the realised weather, weatherErrorSd 0),
  * BENCH_REFIT_EVERY (7: refit every 7th origin, conditioned in between), BENCH_ZONE_REFIT_EVERY (7),
  * BENCH_ZONES (1: run the 20 zones), BENCH_ZONE_MODELS, BENCH_LSTM_BUDGET (30 s of training),
  * BENCH_PARAMS (JSON { gam, gamArima, auto } parameters, for tuning), BENCH_SERIES (ids to run),
@@ -102,7 +102,7 @@ function forecasterOf(model: string, caches: Caches): Forecaster {
     'auto-mlpol': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'mlpol' }, autoBuild),
     'auto-choose': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'choose' }, autoBuild),
     'auto-best': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, combine: 'best' }, autoBuild),
-    // auto validating on the realised weather (as before weatherErrorSd): the same choice logic, perfect weather in its validation.
+    // auto with its bands calibrated on the realised weather (as before weatherErrorSd): the same choice, perfect weather in its calibration.
     'auto-realised': () => createAutoForecaster({ primary: PRIMARY, ...TUNING.auto, validation: { ...(TUNING.auto?.validation as object | undefined), weatherErrorSd: 0 } }, autoBuild),
     lstm: () => createLstmForecaster({ timeBudgetSec: LSTM_BUDGET, backend: 'wasm' }),
   };
