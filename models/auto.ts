@@ -45,9 +45,10 @@ export interface ValidationParams {
    */
   refitEach: 'always' | 'short' | 'never';
   /**
-   * Standard deviation (°C) of forecast-like errors added to the weather each validation forecast
-   * reads over its horizon, and each online round after it (validate.ts WeatherError): a run
-   * reads forecasts there, not the observations the history holds. 0 validates on the realised weather.
+   * Standard deviation (°C) of forecast-like errors added to the weather over each validation
+   * horizon, and each online round after it, for the errors the bands are calibrated on
+   * (validate.ts WeatherError): a run reads forecasts there, not the observations the history
+   * holds. Candidates are compared on the realised weather. 0 calibrates on the realised weather.
    */
   weatherErrorSd: number;
 }

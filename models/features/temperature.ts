@@ -71,7 +71,7 @@ export function temperatureFeatures(temp: Float64Array, stepSec: number, halfLiv
  * forecasts: 1 °C standard deviation (the RMSE of BigDEAL 2022's published day-ahead forecasts of
  * the station-mean temperature against the observations, 0.96 °C over 2018) and a correlation of
  * 1/e after half a day (an error persists over a day's hours). Used to fit the GAM
- * (trainingTemperatureErrorSd) and to validate `auto`'s candidates (validation.weatherErrorSd).
+ * (trainingTemperatureErrorSd) and to calibrate `auto`'s bands (validation.weatherErrorSd).
  */
 export const DAY_AHEAD_TEMPERATURE_ERROR_SD = 1;
 export const DAY_AHEAD_ERROR_MEMORY_HOURS = 12;
