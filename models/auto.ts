@@ -322,6 +322,8 @@ interface Scored {
  * online errors (each origin forecast with the weights learned before it, so out of sample) and
  * score. Undefined when the candidates' validations are not aligned.
  */
+type OnlineMixture = NonNullable<ReturnType<typeof onlineMixture>>;
+
 function onlineMixture(ranked: Scored[], metric: ValidationScore['metric']) {
   const actuals = ranked[0].v.actuals;
   const rounds = ranked[0].v.rounds;
@@ -351,8 +353,8 @@ async function mixtureOf(
   choose: boolean,
   horizon: number,
   weatherError: WeatherError | undefined,
+  learned: OnlineMixture | undefined,
 ): Promise<{ fitted: FittedForecaster; label: string; score: number; members: (Scored & { weight: number })[]; lead: Scored; bands: BandState } | { declined: string } | undefined> {
-  const learned = onlineMixture(ranked, metric);
   if (!learned) return undefined;
   const { m, errors, score, loss, actuals: y, rounds } = learned;
   // The band the mixture would have served at each validation step (each round's weights on the
@@ -411,11 +413,10 @@ async function mixtureOf(
  * preference among those validated), unless another candidate or the online mixture is better at
  * `level`; `serves` undefined: the mixture. The text names every test.
  */
-function byEvidence(ranked: Scored[], metric: ValidationScore['metric'], level: number): { serves?: Scored; text: string } {
+function byEvidence(ranked: Scored[], metric: ValidationScore['metric'], level: number, learned: OnlineMixture | undefined): { serves?: Scored; text: string } {
   const preferred = ranked.reduce((a, x) => (x.rank < a.rank ? x : a));
   const others = ranked.filter((x) => x !== preferred);
   const alternatives: Alternative[] = others.map((x) => ({ label: candidateLabel(x.choice.ref), score: x.score, losses: roundLosses(x.v, metric) }));
-  const learned = others.length > 0 ? onlineMixture(ranked, metric) : undefined;
   if (learned) alternatives.push({ label: 'online mixture', score: learned.score, losses: roundLosses(learned, metric) });
   const v = verdictOf(roundLosses(preferred.v, metric), alternatives, level);
   const tests = v.tests.map((t) => `${t.label} p ${Number.isFinite(t.pValue) ? t.pValue.toFixed(3) : 'n/a'}`).join(', ');
@@ -466,7 +467,9 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
     if (scored.length > 0) {
       // Lowest validation error; a tie goes to the preferred (earlier) candidate.
       const ranked = [...scored].sort((a, b) => a.score - b.score || a.rank - b.rank);
-      const verdict = p.combine === 'evidence' && ranked.length > 1 ? byEvidence(ranked, metric, p.evidenceLevel) : undefined;
+      // Learned once: the evidence tests it, the mixture (when it serves) is built from it.
+      const learned = ranked.length > 1 ? onlineMixture(ranked, metric) : undefined;
+      const verdict = p.combine === 'evidence' && ranked.length > 1 ? byEvidence(ranked, metric, p.evidenceLevel, learned) : undefined;
       const best = verdict ? verdict.serves ?? ranked[0] : ranked[0];
       const others = ranked.filter((x) => x !== best).map((x) => `${candidateLabel(x.choice.ref)} ${fmtScore(metric, x.score)}`);
       // Preferred candidates that could not be validated are named: the choice did not weigh them.
@@ -476,7 +479,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
       const selection: Selection = { text, metric, origins: origins.length, horizonSteps: horizon, scores: ranked.map((x) => ({ model: candidateLabel(x.choice.ref), score: x.score })) };
       const moveToEnd = (ref: ModelRef, f: FittedForecaster) => (f.condition ? f.condition([s], one) : build(ref).fit([s], one));
       const mixing = p.combine === 'evidence' ? verdict !== undefined && verdict.serves === undefined : p.combine !== 'best';
-      const tried = mixing && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon, weatherError) : undefined;
+      const tried = mixing && ranked.length > 1 ? await mixtureOf(s, one, ranked, metric, p.validation.refitChosen, build, moveToEnd, failures, p.combine === 'choose', horizon, weatherError, learned) : undefined;
       const mixture = tried && 'fitted' in tried ? tried : undefined;
       const declined = tried && 'declined' in tried ? `; mixture not used: ${tried.declined}` : '';
       // What stands for the choice in the label: the chosen candidate, or the mixture's heaviest member.
