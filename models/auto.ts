@@ -230,10 +230,13 @@ function gamBaseOf(ref: ModelRef): ModelRef | undefined {
 }
 
 /** What gridcast runs for one series, in order of preference, with the reason each step down was taken. */
+/** The series' weather covariate (known over the horizon, or up to the origin only). */
+const weatherOf = (cov: Covariates | undefined, p: AutoParams) => cov?.future?.[p.weather] ?? cov?.past?.[p.weather];
+
 export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams): Choice[] {
   const perDay = stepsPerDay(s.stepSec);
   const days = finiteCount(s.values) / perDay;
-  const w = cov?.future?.[p.weather] ?? cov?.past?.[p.weather];
+  const w = weatherOf(cov, p);
   // Share of the observed load hours that have weather: a history window longer than the data
   // (a new grid, a store started recently) must not count its empty years against the weather.
   const weatherShare = w && w.length === s.values.length ? w.filter((x, i) => Number.isFinite(x) && Number.isFinite(s.values[i])).length / Math.max(1, finiteCount(s.values)) : 0;
@@ -449,7 +452,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   const refitEach = p.validation.refitEach === 'always' || (p.validation.refitEach === 'short' && s.values.length < 365 * perDay);
   const count = refitEach || p.validation.origins === 0 ? p.validation.origins : p.validation.movedOrigins;
   const origins = count > 0 && pool.length > 1 ? validationOrigins(s, horizon, count, 7 * perDay) : [];
-  const weatherError: WeatherError | undefined = p.validation.weatherErrorSd > 0 && (c?.future?.[p.weather] ?? c?.past?.[p.weather]) ? { variable: p.weather, sd: p.validation.weatherErrorSd } : undefined;
+  const weatherError: WeatherError | undefined = p.validation.weatherErrorSd > 0 && weatherOf(c, p) ? { variable: p.weather, sd: p.validation.weatherErrorSd } : undefined;
   const weatherText = weatherError ? `${weatherError.variable} + ${weatherError.sd} °C forecast-like errors` : undefined;
   if (origins.length > 0) {
     const metric = metricFor(s.values.subarray(origins[0]));

@@ -24,13 +24,17 @@ export function validationOrigins(s: Series, horizon: number, count: number, min
   return out.reverse();
 }
 
+/** `c` with each covariate (past and future) replaced by `f(name, values)`. */
+function mapCovariates(c: Covariates, f: (name: string, v: Float64Array) => Float64Array): Covariates {
+  const map = (r?: Record<string, Float64Array>) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, f(k, v)])) : undefined);
+  const past = map(c.past);
+  const future = map(c.future);
+  return { ...(past ? { past } : {}), ...(future ? { future } : {}) };
+}
+
 /** Covariates of steps [from, to) of a series' covariates (aligned with its values). */
 export function sliceCovariates(c: Covariates | undefined, from: number, to: number): Covariates | undefined {
-  if (!c) return undefined;
-  const cut = (r?: Record<string, Float64Array>) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.slice(from, to)])) : undefined);
-  const past = cut(c.past);
-  const future = cut(c.future);
-  return { ...(past ? { past } : {}), ...(future ? { future } : {}) };
+  return c ? mapCovariates(c, (_, v) => v.slice(from, to)) : undefined;
 }
 
 /**
@@ -56,15 +60,11 @@ export interface WeatherError {
 export function forecastLikeWeather(cov: Covariates | undefined, we: WeatherError | undefined, startMs: number, stepSec: number): Covariates | undefined {
   if (!cov || !we || !(we.sd > 0) || !(cov.past?.[we.variable] || cov.future?.[we.variable])) return cov;
   const seed = Math.floor(startMs / 3_600_000);
-  const noisy = (r?: Record<string, Float64Array>) => {
-    const t = r?.[we.variable];
-    if (!r || !t) return r;
+  return mapCovariates(cov, (name, t) => {
+    if (name !== we.variable) return t;
     const e = forecastLikeErrors(t, stepSec, we.sd, DAY_AHEAD_ERROR_MEMORY_HOURS, seed);
-    return { ...r, [we.variable]: Float64Array.from(t, (x, i) => x + e[i]) };
-  };
-  const past = noisy(cov.past);
-  const future = noisy(cov.future);
-  return { ...(past ? { past } : {}), ...(future ? { future } : {}) };
+    return Float64Array.from(t, (x, i) => x + e[i]);
+  });
 }
 
 export interface Validation {
@@ -95,8 +95,10 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
   const actuals: number[] = [];
   const widths: number[] = [];
   const rounds: number[] = [];
+  // The same steps on the weather a run reads; kept apart from errors/widths only where that weather changed a forecast.
   const calErrors: number[] = [];
   const calWidths: number[] = [];
+  let onServedWeather = false;
   let fitted: FittedForecaster | undefined;
   const stepMs = s.stepSec * 1000;
   for (const o of origins) {
@@ -112,6 +114,7 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
     const before = errors.length;
     const width = bandWidth(f.quantiles, horizon);
     const servedWidth = g === f ? width : bandWidth(g.quantiles, horizon);
+    onServedWeather ||= g !== f;
     for (let k = 0; k < horizon; k++) {
       const y = s.values[o + k];
       if (!Number.isFinite(y)) continue;
@@ -125,7 +128,7 @@ export async function validateCandidate(forecaster: Forecaster, s: Series, cov: 
   }
   const e = Float64Array.from(errors);
   const w = Float64Array.from(widths);
-  const calibration = weatherError && weatherError.sd > 0 ? { errors: Float64Array.from(calErrors), widths: Float64Array.from(calWidths) } : { errors: e, widths: w };
+  const calibration = onServedWeather ? { errors: Float64Array.from(calErrors), widths: Float64Array.from(calWidths) } : { errors: e, widths: w };
   return { errors: e, actuals: Float64Array.from(actuals), widths: w, rounds, calibration, fitted: fitted! };
 }
 
