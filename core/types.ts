@@ -29,6 +29,12 @@ export interface Covariates {
   past?: Record<string, Float64Array>;
   /** Known (or forecast) over the history and the horizon. */
   future?: Record<string, Float64Array>;
+  /**
+   * How far each `future` covariate's horizon values stand from what will be observed, where
+   * whoever assembled them measured it: the RMSE of the same forecasts' past values against
+   * observations (a backtest given forecasts as issued). Absent: not measured.
+   */
+  horizonErrorSd?: Record<string, number>;
 }
 
 export interface Capabilities {

@@ -49,6 +49,8 @@ export interface ValidationParams {
    * horizon, and each online round after it, for the errors the bands are calibrated on
    * (validate.ts WeatherError): a run reads forecasts there, not the observations the history
    * holds. Candidates are compared on the realised weather. 0 calibrates on the realised weather.
+   * Used where the run's covariates do not say how far their horizon's forecasts stand from
+   * observations (Covariates.horizonErrorSd, which a backtest given forecasts measures): a measure wins.
    */
   weatherErrorSd: number;
 }
@@ -232,6 +234,19 @@ function gamBaseOf(ref: ModelRef): ModelRef | undefined {
 /** What gridcast runs for one series, in order of preference, with the reason each step down was taken. */
 /** The series' weather covariate (known over the horizon, or up to the origin only). */
 const weatherOf = (cov: Covariates | undefined, p: AutoParams) => cov?.future?.[p.weather] ?? cov?.past?.[p.weather];
+
+/**
+ * The weather the bands are calibrated on: with the error the forecasts the run reads were measured
+ * to carry (Covariates.horizonErrorSd), else with the assumed `validation.weatherErrorSd`.
+ */
+function bandsWeather(c: Covariates | undefined, p: AutoParams): { weatherError?: WeatherError; weatherText?: string } {
+  if (!weatherOf(c, p)) return {};
+  const measured = c?.horizonErrorSd?.[p.weather];
+  const sd = measured ?? p.validation.weatherErrorSd;
+  if (sd <= 0) return {};
+  const text = measured === undefined ? `${p.weather} + ${sd} °C forecast-like errors` : `${p.weather} + ${sd.toFixed(2)} °C forecast-like errors (the RMSE of the forecasts the run reads)`;
+  return { weatherError: { variable: p.weather, sd }, weatherText: text };
+}
 
 export function candidates(s: Series, cov: Covariates | undefined, p: AutoParams): Choice[] {
   const perDay = stepsPerDay(s.stepSec);
@@ -452,8 +467,7 @@ async function fitSeries(s: Series, cov: Map<string, Covariates> | undefined, p:
   const refitEach = p.validation.refitEach === 'always' || (p.validation.refitEach === 'short' && s.values.length < 365 * perDay);
   const count = refitEach || p.validation.origins === 0 ? p.validation.origins : p.validation.movedOrigins;
   const origins = count > 0 && pool.length > 1 ? validationOrigins(s, horizon, count, 7 * perDay) : [];
-  const weatherError: WeatherError | undefined = p.validation.weatherErrorSd > 0 && weatherOf(c, p) ? { variable: p.weather, sd: p.validation.weatherErrorSd } : undefined;
-  const weatherText = weatherError ? `${weatherError.variable} + ${weatherError.sd} °C forecast-like errors` : undefined;
+  const { weatherError, weatherText } = bandsWeather(c, p);
   if (origins.length > 0) {
     const metric = metricFor(s.values.subarray(origins[0]));
     const scored: { choice: Choice; rank: number; fitted: FittedForecaster; score: number; v: Validation }[] = [];

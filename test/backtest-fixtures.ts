@@ -8,6 +8,7 @@ export interface Seen {
   lastValue: number;
   fitCovariate?: Float64Array;
   predictCovariate?: Float64Array;
+  horizonErrorSd?: Record<string, number>;
 }
 
 /**
@@ -25,6 +26,7 @@ export function recordingForecaster(seen: Seen[], withCondition = false): Foreca
       length: s.values.length,
       lastValue: s.values[s.values.length - 1],
       ...(cov?.get(s.id)?.future?.temperature ? { fitCovariate: cov.get(s.id)!.future!.temperature } : {}),
+      ...(cov?.get(s.id)?.horizonErrorSd ? { horizonErrorSd: cov.get(s.id)!.horizonErrorSd } : {}),
     };
     seen.push(entry);
     const f: FittedForecaster = {

@@ -73,6 +73,21 @@ describe('runBacktest', () => {
     expect(Array.from(seen[0].predictCovariate!)).toEqual(Array.from(forecastTemp.subarray(o, o + 24)));
   });
 
+  it("tells the model how far the horizon's forecasts stand from observations: their RMSE over the last year before the origin", async () => {
+    // Forecasts off by +2 on even hours and −1 on odd ones: RMSE √2.5 wherever both exist.
+    const off = Float64Array.from(temperature, (t, i) => t + (i % 2 === 0 ? 2 : -1));
+    const gaps = Float64Array.from(off, (v, i) => (i < 24 ? Number.NaN : v));
+    const seen: Seen[] = [];
+    await runBacktest(recordingForecaster(seen), { series, future: { temperature } }, { horizon: 24, origins: [24 * 10] });
+    await runBacktest(recordingForecaster(seen), { series, future: { temperature }, futureForecast: { temperature: gaps } }, { horizon: 24, origins: [24 * 10] });
+    // Six days of pairs (the first day has no forecast): too few to say.
+    await runBacktest(recordingForecaster(seen), { series, future: { temperature }, futureForecast: { temperature: gaps } }, { horizon: 24, origins: [24 * 7] });
+    // Observations over the horizon: nothing measured.
+    expect(seen[0].horizonErrorSd).toBeUndefined();
+    expect(seen[1].horizonErrorSd!.temperature).toBeCloseTo(Math.sqrt(2.5), 12);
+    expect(seen[2].horizonErrorSd).toBeUndefined();
+  });
+
   it('refits every k origins and conditions in between when the model can', async () => {
     const seen: Seen[] = [];
     const origins = [24 * 10, 24 * 11, 24 * 12, 24 * 13, 24 * 14];

@@ -48,6 +48,7 @@ function covariatesAt(input: BacktestInput, from: number, origin: number, horizo
   if (!input.future) return {};
   const fit: Record<string, Float64Array> = {};
   const predict: Record<string, Float64Array> = {};
+  const errorSd: Record<string, number> = {};
   for (const [name, values] of Object.entries(input.future)) {
     fit[name] = slice(values, from, origin);
     const source = input.futureForecast?.[name] ?? values;
@@ -62,8 +63,30 @@ function covariatesAt(input: BacktestInput, from: number, origin: number, horizo
       );
     }
     predict[name] = h;
+    const sd = input.futureForecast?.[name] ? rmseBefore(values, input.futureForecast[name], from, origin, input.series.stepSec) : undefined;
+    if (sd !== undefined) errorSd[name] = sd;
   }
-  return { fit: { future: fit }, predict: { future: predict } };
+  const known = Object.keys(errorSd).length > 0 ? { horizonErrorSd: errorSd } : {};
+  return { fit: { future: fit, ...known }, predict: { future: predict, ...known } };
+}
+
+/**
+ * RMSE of the forecasts against the observations over the last year before the origin, where both
+ * exist: how far the horizon the run reads stands from what will be observed. Undefined below a
+ * week of pairs (too few to say; the model keeps its own assumption).
+ */
+function rmseBefore(observed: Float64Array, forecast: Float64Array, from: number, origin: number, stepSec: number): number | undefined {
+  const perDay = Math.round(86_400 / stepSec);
+  let sum = 0;
+  let n = 0;
+  for (let i = Math.max(from, origin - 365 * perDay); i < origin; i++) {
+    const d = forecast[i] - observed[i];
+    if (Number.isFinite(d)) {
+      sum += d * d;
+      n++;
+    }
+  }
+  return n >= 7 * perDay ? Math.sqrt(sum / n) : undefined;
 }
 
 /**

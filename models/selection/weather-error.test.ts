@@ -139,4 +139,25 @@ describe('validation on forecast-like weather', () => {
     // Wider bands: the echo's calibration errors are its weather's, not zero.
     expect(width(noisy)).toBeGreaterThan(1.2 * width(exact));
   });
+
+  it("calibrates on the error the run's horizon is known to carry, over the assumed one", async () => {
+    const build = (ref: ModelRef) => (ref.kind === 'echo' ? echo : buildForecaster(ref));
+    const params = { minGamDays: 30, minProfileDays: 14, primary: { kind: 'echo' }, noWeather: { kind: 'profile' }, validation: { origins: 4, weatherErrorSd: 1 }, combine: 'mlpol' as const };
+    const history = { ...s, values: s.values.slice(0, s.values.length - 24) };
+    const next = new Map([['s', { future: { temperature: temperature.slice(history.values.length) } }]]);
+    const run = async (horizonErrorSd?: number) => {
+      const c: Covariates = { future: { temperature: temperature.slice(0, history.values.length) }, ...(horizonErrorSd === undefined ? {} : { horizonErrorSd: { temperature: horizonErrorSd } }) };
+      const f = await createAutoForecaster(params, build).fit([history], new Map([['s', c]]));
+      const [fc] = await f.predict(24, next);
+      return { fc, text: JSON.stringify(f.toArtifact()) };
+    };
+    const width = (f: { quantiles: Record<string, Float64Array> }) => f.quantiles['0.9'].reduce((a, v, k) => a + v - f.quantiles['0.1'][k], 0) / 24;
+    const [observed, assumed, measured] = [await run(0), await run(), await run(3)];
+    expect(observed.text).toMatch(/validation errors \(/);
+    expect(assumed.text).toMatch(/validation errors on temperature \+ 1 °C forecast-like errors \(/);
+    expect(measured.text).toMatch(/validation errors on temperature \+ 3\.00 °C forecast-like errors \(the RMSE of the forecasts the run reads\)/);
+    expect(Array.from(observed.fc.mean)).toEqual(Array.from(assumed.fc.mean));
+    expect(width(assumed.fc)).toBeGreaterThan(1.2 * width(observed.fc));
+    expect(width(measured.fc)).toBeGreaterThan(1.5 * width(assumed.fc));
+  });
 });
