@@ -28,7 +28,7 @@ describe('gam-arima (profile as the base until the GAM lands)', () => {
       if (origin > trainEnd) fitted = await fitted.condition!([slice(s, 0, origin)]);
       const [f] = await fitted.predict(DAY);
       const [b] = await (await base.fit([slice(s, 0, origin)])).predict(DAY);
-      expect(f.model).toBe('gam-arima');
+      expect(f.model).toBe('profile+arima');
       expect(f.fallbackReason).toBeUndefined();
       expect(f.start.getTime()).toBe(b.start.getTime());
       const actual = s.values.subarray(origin, origin + DAY);
@@ -63,7 +63,7 @@ describe('gam-arima (profile as the base until the GAM lands)', () => {
 
   it('labels the AR least-squares fallback when the ARIMA worker times out', async () => {
     const [f] = await (await createGamArimaForecaster(createProfileForecaster(), { timeoutMs: 1 }).fit([slice(s, 0, trainEnd)])).predict(DAY);
-    expect(f.model).toBe('gam-arima');
+    expect(f.model).toBe('profile+arima');
     expect(f.fallbackReason).toMatch(/did not answer.*AR least squares used/);
     expect(f.mean.every(Number.isFinite)).toBe(true);
   });

@@ -305,7 +305,8 @@ function fitted(p: GamArimaParams, baseFit: FittedForecaster, series: SeriesArma
           stepSec: bf.stepSec,
           mean,
           quantiles: addQuantiles(mean, sa.errors, levels, { scale: bandScale(sa, bf) }),
-          model: KIND,
+          // Named after what produced it: a profile under the ARIMA is not a GAM (the same name auto's labels give it).
+          model: bf.model === 'gam' ? KIND : `${bf.model}+arima`,
           ...(reasons ? { fallbackReason: reasons } : {}),
         };
       });
