@@ -6,9 +6,10 @@ import { dataHash } from '../models/artifact.ts';
 import type { Queryable } from '../store/db.ts';
 import { listSeries } from '../store/series.repository.ts';
 import type { SeriesRow } from '../core/series.ts';
-import { hourlyLatestWeatherFc, hourlyWeatherObs } from '../store/weather.repository.ts';
+import { hourlyDayAheadWeatherFc, hourlyLatestWeatherFc, hourlyWeatherObs } from '../store/weather.repository.ts';
 import { blendStations, describeWeather, resolveWeather, weatherKey, type WeatherInput, type WeatherNode } from '../core/topology/weather.ts';
 import { HourlyLoader } from './inputs-history.ts';
+import { WEATHER_ERROR_DAYS, weatherForecastRmse } from './weather-error.ts';
 
 export interface InputRequest {
   seriesIds: string[];
@@ -93,13 +94,28 @@ export async function loadRunInputs(q: Queryable, req: InputRequest): Promise<Ru
   const stations = [...new Set([...weather.values()].flatMap((w) => w?.stations.map((s) => s.station) ?? []))].sort();
   const obsHistory = new Map<string, Float64Array>();
   const fcHorizon = new Map<string, Float64Array>();
+  // The forecasts a daily run at this time of day read over the last weeks: how far they stood from the observations.
+  const errorDays = Math.min(WEATHER_ERROR_DAYS, req.historyDays);
+  const obsRecent = new Map<string, Float64Array>();
+  const fcRecent = new Map<string, Float64Array>();
   for (const st of stations) {
-    obsHistory.set(st, await hourlyWeatherObs(q, st, TEMPERATURE, from, steps, req.asOf));
+    const obs = await hourlyWeatherObs(q, st, TEMPERATURE, from, steps, req.asOf);
+    obsHistory.set(st, obs);
+    obsRecent.set(st, obs.subarray(steps - errorDays * 24));
+    fcRecent.set(st, await hourlyDayAheadWeatherFc(q, st, TEMPERATURE, origin, errorDays, req.asOf));
     fcHorizon.set(st, await hourlyLatestWeatherFc(q, st, TEMPERATURE, origin, req.horizonSteps, req.asOf));
   }
   const mapped = [...weather].filter((e): e is [string, WeatherInput] => e[1] !== null);
+  const errorSd = new Map(
+    mapped.map(([id, w]) => [id, weatherForecastRmse(blendStations(w.stations, obsRecent, errorDays * 24), blendStations(w.stations, fcRecent, errorDays * 24), 0, errorDays * 24, STEP_SEC)] as const),
+  );
   const perSeries = (byStation: Map<string, Float64Array>, length: number) =>
-    new Map(mapped.map(([id, w]): [string, Covariates] => [id, { future: { [TEMPERATURE]: blendStations(w.stations, byStation, length) } }]));
+    new Map(
+      mapped.map(([id, w]): [string, Covariates] => {
+        const sd = errorSd.get(id);
+        return [id, { future: { [TEMPERATURE]: blendStations(w.stations, byStation, length) }, ...(sd === undefined ? {} : { horizonErrorSd: { [TEMPERATURE]: sd } }) }];
+      }),
+    );
   const fitCovariates = perSeries(obsHistory, steps);
   const predictCovariates = perSeries(fcHorizon, req.horizonSteps);
   const blind = mapped.filter(([id]) => steps > 0 && !fitCovariates.get(id)!.future![TEMPERATURE].some(Number.isFinite));

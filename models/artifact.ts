@@ -29,6 +29,8 @@ export function dataHash(history: Series[], covariates?: Map<string, Covariates>
         addValues(rec[name]);
       }
     }
+    // What auto calibrates its bands on: a fit on other weather errors is another fit.
+    for (const [name, sd] of Object.entries(c?.horizonErrorSd ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`errorSd\0${name}\0${sd}\0`);
   }
   return h.digest('hex');
 }

@@ -252,6 +252,30 @@ export async function hourlyWeatherObs(q: Queryable, station: string, variable: 
 }
 
 /**
+ * For each hour of the `days` days before the origin: the station's `variable` as forecast the day
+ * before, at the same time of day as the origin (the latest forecast issued at or before
+ * origin − k days for a target k days or less before the origin): what a daily run at this time
+ * read for that hour. NaN where none. Known at `asOf` when given.
+ */
+export async function hourlyDayAheadWeatherFc(q: Queryable, station: string, variable: string, origin: number, days: number, asOf?: Date): Promise<Float64Array> {
+  const steps = days * 24;
+  const from = origin - steps * HOUR_MS;
+  const out = new Float64Array(steps).fill(Number.NaN);
+  if (steps === 0) return out;
+  const { rows } = await q.query<{ h: Date; v: number }>(
+    `SELECT date_bin('1 hour', target_ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h, avg(value) AS v FROM (
+       SELECT DISTINCT ON (target_ts) target_ts, value FROM ${asOf ? weatherFcKnownAt('$5') : 'weather_fc'} AS w
+       WHERE station_id = $1 AND variable = $2 AND target_ts >= $3::timestamptz - $4::int * INTERVAL '1 day' AND target_ts < $3::timestamptz
+         AND issued_at <= $3::timestamptz - ceil(extract(epoch FROM ($3::timestamptz - target_ts)) / 86400)::int * INTERVAL '1 day'
+       ORDER BY target_ts, issued_at DESC) AS latest
+     GROUP BY 1`,
+    [station, variable, new Date(origin), days, ...(asOf ? [asOf] : [])],
+  );
+  for (const r of rows) out[(r.h.getTime() - from) / HOUR_MS] = r.v;
+  return out;
+}
+
+/**
  * For each target hour of [origin, origin + steps h): the station's `variable` from the latest
  * forecast issued at or before the origin (hourly mean when a forecast has several values in the
  * hour), NaN where none; known at `asOf` when given.

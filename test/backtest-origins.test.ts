@@ -73,7 +73,7 @@ describe('runBacktest', () => {
     expect(Array.from(seen[0].predictCovariate!)).toEqual(Array.from(forecastTemp.subarray(o, o + 24)));
   });
 
-  it("tells the model how far the horizon's forecasts stand from observations: their RMSE over the last year before the origin", async () => {
+  it("tells the model how far the horizon's forecasts stand from observations: their RMSE over the last 28 days before the origin", async () => {
     // Forecasts off by +2 on even hours and −1 on odd ones: RMSE √2.5 wherever both exist.
     const off = Float64Array.from(temperature, (t, i) => t + (i % 2 === 0 ? 2 : -1));
     const gaps = Float64Array.from(off, (v, i) => (i < 24 ? Number.NaN : v));

@@ -1,4 +1,5 @@
 import { GridcastError } from '../../core/errors.ts';
+import { WEATHER_ERROR_DAYS, weatherForecastRmse } from '../weather-error.ts';
 import { DEFAULT_QUANTILES, type Covariates, type Forecast, type Forecaster, type FittedForecaster, type Series } from '../../core/types.ts';
 
 /** One series over its whole span, with its covariates aligned with `series.values`. */
@@ -63,30 +64,12 @@ function covariatesAt(input: BacktestInput, from: number, origin: number, horizo
       );
     }
     predict[name] = h;
-    const sd = input.futureForecast?.[name] ? rmseBefore(values, input.futureForecast[name], from, origin, input.series.stepSec) : undefined;
+    const stepSec = input.series.stepSec;
+    const sd = input.futureForecast?.[name] ? weatherForecastRmse(values, input.futureForecast[name], Math.max(from, origin - (WEATHER_ERROR_DAYS * 86_400) / stepSec), origin, stepSec) : undefined;
     if (sd !== undefined) errorSd[name] = sd;
   }
   const known = Object.keys(errorSd).length > 0 ? { horizonErrorSd: errorSd } : {};
   return { fit: { future: fit, ...known }, predict: { future: predict, ...known } };
-}
-
-/**
- * RMSE of the forecasts against the observations over the last year before the origin, where both
- * exist: how far the horizon the run reads stands from what will be observed. Undefined below a
- * week of pairs (too few to say; the model keeps its own assumption).
- */
-function rmseBefore(observed: Float64Array, forecast: Float64Array, from: number, origin: number, stepSec: number): number | undefined {
-  const perDay = Math.round(86_400 / stepSec);
-  let sum = 0;
-  let n = 0;
-  for (let i = Math.max(from, origin - 365 * perDay); i < origin; i++) {
-    const d = forecast[i] - observed[i];
-    if (Number.isFinite(d)) {
-      sum += d * d;
-      n++;
-    }
-  }
-  return n >= 7 * perDay ? Math.sqrt(sum / n) : undefined;
 }
 
 /**

@@ -54,7 +54,7 @@ export function historySince(s: SeriesData, since: string | undefined): SeriesDa
   const cut = (c: Covariates | undefined): Covariates | undefined => {
     if (!c) return c;
     const slice = (r?: Record<string, Float64Array>) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.length >= h.values.length ? v.subarray(skip) : v])) : undefined);
-    return { ...(c.past ? { past: slice(c.past) } : {}), ...(c.future ? { future: slice(c.future) } : {}) };
+    return { ...c, ...(c.past ? { past: slice(c.past) } : {}), ...(c.future ? { future: slice(c.future) } : {}) };
   };
   const fitCovariates = cut(s.fitCovariates);
   return {
