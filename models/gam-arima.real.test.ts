@@ -42,7 +42,7 @@ describe.runIf(!!DATA)('gam-arima on GEFCom2012 system load (profile base), 31 d
       const [f] = await fitted.predict(24);
       const [b] = await (await base.fit([slice(origin)])).predict(24);
       const [n] = await (await createSeasonalNaiveForecaster({ period: 'week' }).fit([slice(origin)])).predict(24);
-      expect(f.model).toBe('gam-arima');
+      expect(f.model).toBe('profile+arima');
       expect(f.mean.every(Number.isFinite)).toBe(true);
       const actual = s.values.subarray(origin, origin + 24);
       for (let h = 0; h < 6; h++) {
