@@ -105,17 +105,17 @@ export function parseDay(key: string): number {
   return ms / DAY_MS;
 }
 
-/** Holiday days per 'country|region|year', computed once per process (see publicHolidays). */
-const holidayDays = new Map<string, readonly number[]>();
+/** Holidays (local day, name) per 'country|region|year', computed once per process (see publicHolidays). */
+const holidayDays = new Map<string, ReadonlyArray<readonly [number, string]>>();
 
 /**
  * Public holidays (type 'public', plus their substitute days when a holiday falls on a weekend)
- * of a country/region for the given years, as local day numbers. A fresh set on every call (the
- * caller may add days to it); the days of each year are computed once per process, because
+ * of a country/region for the given years, by local day number, with their names (a substitute
+ * day carries the name of the holiday it stands for). Computed once per year and process, because
  * date-holidays takes about 10 ms a year to evaluate its rules and calendar features are built
  * for every fit, prediction and daily drift check of every series.
  */
-export function publicHolidays(country: string, region: string | undefined, years: number[]): Set<number> {
+export function publicHolidayNames(country: string, region: string | undefined, years: number[]): Map<number, string> {
   let hd: Holidays | undefined;
   const open = () => {
     const h = region ? new Holidays(country, region) : new Holidays(country);
@@ -125,18 +125,25 @@ export function publicHolidays(country: string, region: string | undefined, year
     return h;
   };
   if (years.length === 0) open();
-  const out = new Set<number>();
+  const out = new Map<number, string>();
   for (const y of years) {
     const key = `${country}|${region ?? ''}|${y}`;
     let days = holidayDays.get(key);
     if (!days) {
       hd ??= open();
-      days = (hd.getHolidays(y) || []).filter((h) => h.type === 'public' || (h.substitute && h.type === 'bank')).map((h) => parseDay(h.date.slice(0, 10)));
+      days = (hd.getHolidays(y) || [])
+        .filter((h) => h.type === 'public' || (h.substitute && h.type === 'bank'))
+        .map((h) => [parseDay(h.date.slice(0, 10)), h.substitute ? h.name.replace(/\s*\([^)]*\)\s*$/, '') : h.name] as const);
       holidayDays.set(key, days);
     }
-    for (const d of days) out.add(d);
+    for (const [d, name] of days) if (!out.has(d)) out.set(d, name);
   }
   return out;
+}
+
+/** The days of publicHolidayNames: a fresh set on every call (the caller may add days to it). */
+export function publicHolidays(country: string, region: string | undefined, years: number[]): Set<number> {
+  return new Set(publicHolidayNames(country, region, years).keys());
 }
 
 /**

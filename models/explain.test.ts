@@ -28,6 +28,7 @@ describe('model explanation: partial effects of a stored GAM', () => {
     expect(ex).toMatchObject({ seriesId: series.id, path: ['gam'], response: 'log(load)', criterion: 'REML' });
     expect(ex.terms.map((t) => t.name)).toEqual([
       'day type (against Monday)',
+      'public holiday (each against the holiday day type)',
       ...['Monday', 'Tuesday–Thursday', 'Friday', 'Saturday', 'Sunday', 'public holiday', 'bridge day'].map((g) => `daily profile: ${g}`),
       'annual cycle',
       'trend',
@@ -37,6 +38,11 @@ describe('model explanation: partial effects of a stored GAM', () => {
       'thermal inertia: highest temperature of the last 24 h',
       'thermal inertia: lowest temperature of the last 24 h',
     ]);
+    const holidays = byName(ex.terms, 'public holiday (each against the holiday day type)');
+    if (holidays.kind !== 'factor') throw new Error('factor expected');
+    // Deviations around the holiday day type: they sum to zero over the holiday hours fitted.
+    expect(holidays.levels.map((l) => l.name)).toContain('Christmas Day');
+    expect(holidays.levels.every((l) => Number.isFinite(l.effect) && l.se > 0)).toBe(true);
     const monday = byName(ex.terms, 'daily profile: Monday');
     expect(monday).toMatchObject({ kind: 'curve', variable: 'hour', axes: [{ variable: 'hour', label: 'local hour of day', unit: 'h' }] });
     if (monday.kind !== 'curve') throw new Error('curve expected');

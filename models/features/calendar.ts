@@ -4,7 +4,7 @@
  * position in the year and a linear time trend.
  */
 import { z } from 'zod';
-import { dayKey, isBridgeDay, localClock, parseDay, publicHolidays } from '../../core/calendar.ts';
+import { dayKey, isBridgeDay, localClock, parseDay, publicHolidayNames } from '../../core/calendar.ts';
 import { GridcastError } from '../../core/errors.ts';
 
 export const CalendarSpecSchema = z
@@ -39,6 +39,8 @@ export interface CalendarFeatures {
   trend: Float64Array;
   /** Local day number of each step (days since 1970-01-01). */
   day: Int32Array;
+  /** The name of each public holiday by local day number (extra holidays have none). */
+  holidayNames: Map<number, string>;
 }
 
 const YEAR_MS = 365.25 * 86_400_000;
@@ -56,7 +58,8 @@ export function calendarFeatures(firstMs: number, stepSec: number, count: number
   const years: number[] = [];
   // One year of margin either side: a bridge day looks at its neighbours.
   for (let y = new Date((days[0] - 1) * 86_400_000).getUTCFullYear(); y <= new Date((days[1] + 1) * 86_400_000).getUTCFullYear(); y++) years.push(y);
-  const holidays = spec.country ? publicHolidays(spec.country, spec.region, years) : new Set<number>();
+  const holidayNames = spec.country ? publicHolidayNames(spec.country, spec.region, years) : new Map<number, string>();
+  const holidays = new Set(holidayNames.keys());
   for (const d of spec.extraHolidays ?? []) holidays.add(parseDay(d));
   const vacations = (spec.schoolVacations ?? []).map((v) => {
     const from = parseDay(v.from);
@@ -81,7 +84,7 @@ export function calendarFeatures(firstMs: number, stepSec: number, count: number
     vacation[i] = inVacation;
     trend[i] = (firstMs + i * stepSec * 1000 - TREND_ORIGIN_MS) / YEAR_MS;
   }
-  return { hour: clock.hour, dayType, vacation, doy: clock.yearFraction, trend, day: clock.day };
+  return { hour: clock.hour, dayType, vacation, doy: clock.yearFraction, trend, day: clock.day, holidayNames };
 }
 
 /** Human-readable day type of a local day, for reports and tests. */

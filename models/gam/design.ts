@@ -25,7 +25,13 @@ export type TermSpec =
    * 'ti' only the interaction (each margin constrained to sum to zero first, as mgcv ti), so it can sit
    * beside other smooths of the same variables.
    */
-  | { kind: 'te' | 'ti'; variables: [string, string]; bs: [BasisKind, BasisKind]; k: [number, number]; knots?: [number[] | undefined, number[] | undefined] };
+  | { kind: 'te' | 'ti'; variables: [string, string]; bs: [BasisKind, BasisKind]; k: [number, number]; knots?: [number[] | undefined, number[] | undefined] }
+  /**
+   * A random effect (mgcv bs = "re"): one coefficient per level 1 … levels of `variable` (0: none,
+   * the row gets nothing), ridge-penalised, and constrained as every smooth to sum to zero over the
+   * fitted rows: deviations around what the other terms give those rows, shrunk by the data.
+   */
+  | { kind: 're'; variable: string; levels: number };
 
 export interface SmoothBlock {
   label: string;
@@ -33,6 +39,8 @@ export interface SmoothBlock {
   marginals: Marginal[];
   /** Factor level this block is active for (by-factor smooths). */
   by?: { variable: string; level: number };
+  /** A random effect: the number of levels of its variable (no marginals; its raw row is the level's indicator). */
+  re?: number;
   /** Householder vector of the absorbed sum-to-zero constraint (see constraintReflector); absent for ti. */
   reflector?: Float64Array;
   /** ti: the sum-to-zero constraint of each margin, absorbed before the tensor product. */
@@ -83,7 +91,14 @@ function column(data: GamData, name: string): ArrayLike<number> {
  * Row of a smooth block before its overall constraint (tensor product of its marginals, times the
  * by indicator); false when the by indicator is 0.
  */
-function rawRow(b: Pick<SmoothBlock, 'marginals' | 'variables' | 'by' | 'marginalReflectors'>, data: GamData, i: number, sc: BlockScratch, out: Float64Array): boolean {
+function rawRow(b: Pick<SmoothBlock, 'marginals' | 'variables' | 'by' | 'marginalReflectors' | 're'>, data: GamData, i: number, sc: BlockScratch, out: Float64Array): boolean {
+  if (b.re !== undefined) {
+    const v = column(data, b.variables[0])[i];
+    out.fill(0);
+    if (!(v >= 1 && v <= b.re)) return false;
+    out[v - 1] = 1;
+    return true;
+  }
   if (b.by && column(data, b.by.variable)[i] !== b.by.level) return false;
   if (b.marginals.length === 1) {
     basisRow(b.marginals[0], column(data, b.variables[0])[i], out);
@@ -134,12 +149,15 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
     return Array.from(rows, (i) => c[i]);
   };
   const parametric: ParametricColumn[] = [{ label: '(Intercept)' }];
-  const specs: { label: string; variables: string[]; marginals: Marginal[]; by?: { variable: string; level: number }; interaction?: boolean }[] = [];
+  const specs: { label: string; variables: string[]; marginals: Marginal[]; by?: { variable: string; level: number }; interaction?: boolean; re?: number }[] = [];
   for (const t of terms) {
     if (t.kind === 'factor') {
       for (let l = 1; l < t.levels; l++) parametric.push({ label: `${t.variable}${l}`, variable: t.variable, level: l });
     } else if (t.kind === 'linear') {
       parametric.push({ label: t.variable, variable: t.variable });
+    } else if (t.kind === 're') {
+      if (t.levels < 2) throw new GridcastError('GAM_FORMULA', `s(${t.variable}, bs = "re") needs at least 2 levels, got ${t.levels}`, { term: t });
+      specs.push({ label: `s(${t.variable})`, variables: [t.variable], marginals: [], re: t.levels });
     } else if (t.kind === 's') {
       const x = pick(t.variable);
       const m = marginalFor(t.bs, t.k, x, t.knots);
@@ -171,7 +189,7 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
       }
       marginalReflectors = sums.map((c) => constraintReflector(c));
     }
-    const sizes = sp.marginals.map((m) => basisSize(m) - (sp.interaction ? 1 : 0));
+    const sizes = sp.re !== undefined ? [sp.re] : sp.marginals.map((m) => basisSize(m) - (sp.interaction ? 1 : 0));
     const k = sizes.reduce((a, b) => a * b, 1);
     const row = new Float64Array(k);
     const colSum = new Float64Array(k);
@@ -210,7 +228,7 @@ export function buildDesign(terms: TermSpec[], data: GamData, rows: Int32Array):
       throw new GridcastError('GAM_EMPTY_SMOOTH', `smooth ${sp.label} has no rows in the data`, { smooth: sp.label });
     }
     const marginalS = sp.marginals.map((m, j) => (marginalReflectors ? nullSpaceCongruence(marginalPenalty(m), marginalReflectors[j]) : marginalPenalty(m)));
-    const raw = sp.marginals.length === 1 ? marginalS : [kron(marginalS[0], sizes[0], identity(sizes[1]), sizes[1]), kron(identity(sizes[0]), sizes[0], marginalS[1], sizes[1])];
+    const raw = sp.re !== undefined ? [identity(k)] : sp.marginals.length === 1 ? marginalS : [kron(marginalS[0], sizes[0], identity(sizes[1]), sizes[1]), kron(identity(sizes[0]), sizes[0], marginalS[1], sizes[1])];
     const reflector = sp.interaction ? undefined : constraintReflector(colSum);
     const penalties = raw.map((s) => {
       // mgcv scales each penalty by ‖X‖∞² / ‖S‖₁ so that λ ≈ 1 is a middling amount of smoothing.
@@ -273,10 +291,15 @@ export function addBlockPredictor(b: SmoothBlock, data: GamData, beta: Float64Ar
   } else {
     gamma.set(beta.subarray(b.offset, b.offset + b.size));
   }
+  const n = out.length;
+  if (b.re !== undefined) {
+    const x = column(data, b.variables[0]);
+    for (let i = 0; i < n; i++) if (x[i] >= 1 && x[i] <= b.re) out[i] += gamma[x[i] - 1];
+    return;
+  }
   const by = b.by ? column(data, b.by.variable) : undefined;
   const level = b.by?.level;
   const xs = b.variables.map((v) => column(data, v));
-  const n = out.length;
   const pt = splinePoint();
   if (b.marginals.length === 1) {
     const x = xs[0];

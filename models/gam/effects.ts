@@ -183,7 +183,11 @@ export function partialEffects(model: GamModel, opts: EffectOptions = {}): TermE
 
   for (const b of model.design.smooths) {
     const edf = model.smooths.find((s) => s.label === b.label)?.edf ?? null;
-    if (b.marginals.length === 1) {
+    if (b.re !== undefined) {
+      // A random effect: each level's deviation (its indicator row, constraint absorbed), as predict.gam(type = "terms") gives it.
+      const band = evaluate(model, b, Array.from({ length: b.re }, (_, l) => [l + 1]), z);
+      out.push({ kind: 'factor', label: b.label, variable: b.variables[0], levels: band.effect.map((effect, l) => ({ level: l + 1, effect, se: band.se[l], lower: band.lower[l], upper: band.upper[l] })) });
+    } else if (b.marginals.length === 1) {
       const x = marginalGrid(b.marginals[0], points);
       out.push({ kind: 'curve', label: b.label, variable: b.variables[0], by: b.by ?? null, edf, x, ...evaluate(model, b, x.map((v) => [v]), z) });
     } else {

@@ -9,7 +9,7 @@ import { dataHash, makeArtifact, openArtifact, trainWindow } from '../artifact.t
 import { DAY_AHEAD_ERROR_MEMORY_HOURS, forecastLikeErrors, type TemperatureState } from '../features/temperature.ts';
 import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, refitGam, type GamIncremental, type GamModel } from './gam.ts';
-import { buildFeatures, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
+import { buildFeatures, holidayColumn, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
 import { termContributions } from './terms.ts';
 import { normalQuantile } from './normal.ts';
 
@@ -54,6 +54,8 @@ interface RefitCache {
   temperature?: Float64Array;
   columns: Record<string, Float64Array>;
   rawDayType: Float64Array;
+  /** The named holiday of each step ('' on other days), as rawDayType. */
+  rawHoliday: string[];
   /** Epoch ms of the step after `values`, and the temperature features' state there. */
   nextMs: number;
   temperatureState?: TemperatureState;
@@ -121,9 +123,9 @@ function historyTemperature(s: Series, cov: Covariates | undefined, p: GamForeca
 }
 
 /** The table's day types mapped as the layout says (the same columns buildFeatures makes with that layout). */
-function withLayout(columns: Record<string, Float64Array>, raw: Float64Array, layout: FeatureLayout): Record<string, Float64Array> {
+function withLayout(columns: Record<string, Float64Array>, raw: Float64Array, rawHoliday: readonly string[], layout: FeatureLayout): Record<string, Float64Array> {
   const dayType = Float64Array.from(raw, (d) => layout.dayTypeMap[d]);
-  return { ...columns, dayType, hourGroup: Float64Array.from(dayType, (d) => HOUR_GROUP[d]) };
+  return { ...columns, dayType, hourGroup: Float64Array.from(dayType, (d) => HOUR_GROUP[d]), ...(layout.holidays ? { holiday: holidayColumn(rawHoliday, layout.holidays) } : {}) };
 }
 
 function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParams, refittable: boolean): SeriesFit {
@@ -146,17 +148,17 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   const firstMs = s.start.getTime();
   const y = transform(p, s.values, s.id);
   const probe = buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, temperature, undefined);
-  const layout = planLayout(probe.rawDayType, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
-  const columns = withLayout(probe.columns, probe.rawDayType, layout);
+  const layout = planLayout(probe.rawDayType, probe.rawHoliday, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
+  const columns = withLayout(probe.columns, probe.rawDayType, probe.rawHoliday, layout);
   // Coefficients fitted on forecast-like temperatures; the in-sample fit, residuals and the state predict() continues from stay on the observations.
   const trainTemp = trainingTemperature(temperature, s.stepSec, p);
   const train = trainTemp === temperature ? probe : buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, trainTemp, undefined);
-  const trainColumns = train === probe ? columns : withLayout(train.columns, train.rawDayType, layout);
+  const trainColumns = train === probe ? columns : withLayout(train.columns, train.rawDayType, train.rawHoliday, layout);
   const { model, fitted: trainFit, incremental } = fitGam(loadFormula(layout, p), trainColumns, y, p.criterion, { keepIncremental: refittable });
   const fit = train === probe ? trainFit : predictGam(model, columns, false).fit;
   const gam = seriesGam(s, p, timeZone, layout, model, fit, probe.temperatureState);
   if (!incremental) return { gam };
-  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, gam, incremental, n, train.temperatureState) };
+  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, probe.rawHoliday, gam, incremental, n, train.temperatureState) };
 }
 
 /** Fixed, so a refit on the same data gives the same model; the errors of a longer history start with those of a shorter one. */
@@ -207,9 +209,10 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
   const trainTemp = trainingTemperature(temperature, s.stepSec, p);
   const tail = buildFeatures(c.nextMs, s.stepSec, n - old, f.timeZone, p, undefined, trainTemp?.subarray(old), c.temperatureState);
   const rawDayType = concat(c.rawDayType, tail.rawDayType);
-  const added = withLayout(tail.columns, tail.rawDayType, f.layout);
+  const rawHoliday = [...c.rawHoliday, ...tail.rawHoliday];
+  const added = withLayout(tail.columns, tail.rawDayType, tail.rawHoliday, f.layout);
   const columns = Object.fromEntries(Object.keys(added).map((k) => [k, concat(c.columns[k], added[k])]));
-  const layout = planLayout(rawDayType, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / stepsPerDay(s.stepSec));
+  const layout = planLayout(rawDayType, rawHoliday, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / stepsPerDay(s.stepSec));
   if (JSON.stringify(layout) !== JSON.stringify(f.layout)) return fitSeries(s, cov, p, true);
   const { model, fitted: trainFit, incremental } = refitGam(c.gam, columns, y);
   let fit = trainFit;
@@ -221,16 +224,17 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
     state = observed.temperatureState;
   }
   const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state);
-  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, gam, incremental, c.designLength, tail.temperatureState) };
+  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, rawHoliday, gam, incremental, c.designLength, tail.temperatureState) };
 }
 
 /** `trainingState`: the state of the features the coefficients were fitted on, which a refit continues. */
-function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined): RefitCache {
+function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, rawHoliday: string[], f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined): RefitCache {
   return {
     values: s.values.slice(),
     ...(temperature ? { temperature: temperature.slice() } : {}),
     columns,
     rawDayType,
+    rawHoliday,
     nextMs: f.nextMs,
     ...(trainingState ? { temperatureState: trainingState } : {}),
     gam,

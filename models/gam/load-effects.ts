@@ -87,6 +87,10 @@ export function loadGamEffects(g: { model: GamModel; layout: FeatureLayout; para
         levels: e.levels.filter((l) => seenDayTypes.has(l.level)).map((l) => ({ ...l, name: pooled && l.level === 0 ? WORKING_DAY : (DAY_TYPES[l.level] ?? String(l.level)) })),
       };
     }
+    if (e.variable === 'holiday') {
+      const names = g.layout.holidays ?? [];
+      return { ...e, name: 'public holiday (each against the holiday day type)', levels: e.levels.map((l) => ({ ...l, name: names[l.level - 1] ?? String(l.level) })) };
+    }
     if (e.variable === 'vacation') return { ...e, name: 'school vacation (against none)', levels: e.levels.map((l) => ({ ...l, name: l.level === 1 ? 'school vacation' : 'no school vacation' })) };
     return { ...e, name: e.label, levels: e.levels.map((l) => ({ ...l, name: String(l.level) })) };
   });

@@ -56,7 +56,7 @@ function dailyDayTypes(weeks: number, extra: number[] = []): Float64Array {
 function layoutOf(raw: Float64Array, over: { workdays?: 'own' | 'pooled' | 'auto'; temperature?: boolean; spanDays?: number } = {}) {
   const p = parseGamParams(over.workdays ? { workdays: over.workdays } : {});
   const columns = { vacation: new Float64Array(raw.length) };
-  return planLayout(raw, columns, () => true, 86_400, p, over.temperature ?? false, over.spanDays ?? raw.length);
+  return planLayout(raw, Array.from(raw, () => ''), columns, () => true, 86_400, p, over.temperature ?? false, over.spanDays ?? raw.length);
 }
 
 describe('working days pooled on a short weather-free history', () => {

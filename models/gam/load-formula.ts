@@ -2,7 +2,7 @@
  * The load GAM's formula and the feature table it reads, shared by fit and predict so both build
  * exactly the same columns.
  *
- *   log(y) ~ dayType + vacation + s(hour, cc, by = hour group) + s(doy, cc) + s(trend, cr)
+ *   log(y) ~ dayType + vacation + s(holiday, re) + s(hour, cc, by = hour group) + s(doy, cc) + s(trend, cr)
  *            + te(temp, hour) + ti(temp, doy) + te(smoothed temp, hour) per half-life + s(24 h max) + s(24 h min)
  *
  * Defaults measured on GEFCom2012 system load, 2007 held out, trained on 2004–2006 with actual
@@ -53,6 +53,12 @@ export interface GamForecasterParams {
   /** Knots of hour in te(smoothed temperature, hour) for each half-life (inertia acts differently by hour); 0: plain s(smoothed temperature). */
   inertiaHourKnots: number;
   /**
+   * Each named public holiday its own deviation from the holiday day type, shrunk towards it
+   * (s(holiday, bs = "re"), its variance estimated with the other smoothing parameters): a
+   * Christmas is not a Columbus Day. A holiday not in the history gets the day type alone.
+   */
+  holidayEffects: boolean;
+  /**
    * Standard deviation (°C) of forecast-like errors added to the observed temperatures the GAM is
    * fitted on (features/temperature.ts forecastLikeErrors): at the horizon it reads forecasts, not
    * observations. 0 fits on the observations as given. In-sample fits and residuals (what the
@@ -86,6 +92,7 @@ export const DEFAULT_GAM: GamForecasterParams = {
   tempSeasonKnots: 6,
   hourSeasonKnots: 0,
   inertiaHourKnots: 6,
+  holidayEffects: true,
   trainingTemperatureErrorSd: DAY_AHEAD_TEMPERATURE_ERROR_SD,
   minHistoryDays: 28,
   shortTrend: true,
@@ -111,6 +118,7 @@ export const GamParamsSchema = z
     tempSeasonKnots: z.union([z.literal(0), knots(4)]),
     hourSeasonKnots: z.union([z.literal(0), knots(4)]),
     inertiaHourKnots: z.union([z.literal(0), knots(4)]),
+    holidayEffects: z.boolean(),
     trainingTemperatureErrorSd: z.number().min(0).max(10),
     minHistoryDays: z.number().int().min(7),
     shortTrend: z.boolean(),
@@ -149,6 +157,12 @@ export interface FeatureLayout {
   useHour: boolean;
   useTemperature: boolean;
   /**
+   * The named holidays of the history, each with its own deviation (column 'holiday': 1 + its
+   * index, 0 on other days); absent without holidayEffects, with fewer than two names, or when
+   * the holiday day type is borrowed.
+   */
+  holidays?: string[];
+  /**
    * Knots of a trend fitted on a history shorter than a year (a level that drifts over the weeks
    * with the season, as mgcv's s(trend) in a short-history model); absent: no trend below a year.
    */
@@ -170,13 +184,14 @@ export function buildFeatures(
   count: number,
   timeZone: string,
   params: GamForecasterParams,
-  layout: Pick<FeatureLayout, 'dayTypeMap' | 'useTemperature'> | undefined,
+  layout: Pick<FeatureLayout, 'dayTypeMap' | 'useTemperature' | 'holidays'> | undefined,
   temperature: Float64Array | undefined,
   temperatureState: TemperatureState | undefined,
-): FeatureTable & { rawDayType: Float64Array } {
+): FeatureTable & { rawDayType: Float64Array; rawHoliday: string[] } {
   const cal = calendarFeatures(firstMs, stepSec, count, timeZone, params.calendar);
   const map = layout?.dayTypeMap;
   const dayType = map ? Float64Array.from(cal.dayType, (d) => map[d]) : cal.dayType;
+  const rawHoliday = Array.from(cal.day, (d) => cal.holidayNames.get(d) ?? '');
   const columns: Record<string, Float64Array> = {
     hour: cal.hour,
     dayType,
@@ -184,6 +199,7 @@ export function buildFeatures(
     vacation: cal.vacation,
     doy: cal.doy,
     trend: cal.trend,
+    ...(layout?.holidays ? { holiday: holidayColumn(rawHoliday, layout.holidays) } : {}),
   };
   let state: TemperatureState | undefined;
   if (temperature && (layout?.useTemperature ?? true)) {
@@ -191,17 +207,25 @@ export function buildFeatures(
     Object.assign(columns, tf.columns);
     state = tf.state;
   }
-  return { columns, temperatureState: state, rawDayType: cal.dayType };
+  return { columns, temperatureState: state, rawDayType: cal.dayType, rawHoliday };
+}
+
+/** 1 + the index of each step's holiday in `holidays`, 0 on other days and on holidays not in it. */
+export function holidayColumn(rawHoliday: readonly string[], holidays: readonly string[]): Float64Array {
+  const index = new Map(holidays.map((h, k) => [h, k + 1]));
+  return Float64Array.from(rawHoliday, (h) => (h ? (index.get(h) ?? 0) : 0));
 }
 
 /** Decides which terms the history supports (a year for the annual cycle, seen day types, …). */
-export function planLayout(raw: Float64Array, columns: Record<string, Float64Array>, observed: (i: number) => boolean, stepSec: number, params: GamForecasterParams, hasTemperature: boolean, spanDays: number): FeatureLayout {
+export function planLayout(raw: Float64Array, rawHoliday: readonly string[], columns: Record<string, Float64Array>, observed: (i: number) => boolean, stepSec: number, params: GamForecasterParams, hasTemperature: boolean, spanDays: number): FeatureLayout {
   const seen = new Array(DAY_TYPE_LEVELS).fill(0);
   const vac = [0, 0];
+  const names = new Set<string>();
   for (let i = 0; i < raw.length; i++) {
     if (!observed(i)) continue;
     seen[raw[i]]++;
     vac[columns.vacation[i]]++;
+    if (rawHoliday[i]) names.add(rawHoliday[i]);
   }
   const perDay = 86_400 / stepSec;
   const dayTypeMap = Array.from({ length: DAY_TYPE_LEVELS }, (_, d) => d);
@@ -215,9 +239,11 @@ export function planLayout(raw: Float64Array, columns: Record<string, Float64Arr
       throw new GridcastError('HISTORY_TOO_SHORT', `the GAM needs every weekday in its history but has no observed ${['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'][d]}; use a fallback model`, { weekday: d });
     }
   }
+  const holidays = params.holidayEffects && dayTypeMap[DAY_TYPE.HOLIDAY] === DAY_TYPE.HOLIDAY && names.size >= 2 ? [...names].sort() : undefined;
   return {
     dayTypeMap,
     ...(pooled ? { pooledWorkdays: true } : {}),
+    ...(holidays ? { holidays } : {}),
     hourGroupLevels: HOUR_GROUP_LEVELS,
     useVacation: vac[0] > perDay && vac[1] > perDay,
     useAnnual: spanDays >= 365,
@@ -251,6 +277,7 @@ export const SHORT_TREND_MIN_DAYS = 28;
 export function loadFormula(layout: FeatureLayout, params: GamForecasterParams): TermSpec[] {
   const terms: TermSpec[] = [{ kind: 'factor', variable: 'dayType', levels: DAY_TYPE_LEVELS }];
   if (layout.useVacation) terms.push({ kind: 'factor', variable: 'vacation', levels: 2 });
+  if (layout.holidays) terms.push({ kind: 're', variable: 'holiday', levels: layout.holidays.length });
   if (layout.useHour) terms.push({ kind: 's', variable: 'hour', bs: 'cc', k: params.hourKnots, by: 'hourGroup', byLevels: layout.hourGroupLevels, knots: [0, 24] });
   if (layout.useAnnual) {
     terms.push({ kind: 's', variable: 'doy', bs: 'cc', k: params.doyKnots, knots: [0, 1] });
