@@ -21,8 +21,9 @@ export const usage = `usage: gridcast backtest --input FILE.csv --series ID --mo
   --station: stations averaged into the temperature (default: mean of all stations in W.csv)
   Weather must cover every target of every origin: a gap there stops the run with WEATHER_MISSING
   (a backtest that silently fell back would score a different model than the one asked for).
-  --weather-forecast: temperatures as forecast before the origin, used over the horizons (else observations)
-  --holidays: country whose public holidays the GAM knows (date-holidays code, e.g. US, FR)
+  --weather-forecast: temperatures as forecast before the origin, used over the horizons (else observations);
+                      auto calibrates its bands on their RMSE against W.csv over the 28 days before each origin
+  --holidays: country whose public holidays the GAM knows, each with its own effect (date-holidays code, e.g. US, FR)
   --refit-every: refit every K origins and condition the fitted model on the new data in between`;
 
 const positiveInt = (name: string) =>
