@@ -50,7 +50,8 @@ export interface ValidationParams {
    * (validate.ts WeatherError): a run reads forecasts there, not the observations the history
    * holds. Candidates are compared on the realised weather. 0 calibrates on the realised weather.
    * Used where the run's covariates do not say how far their horizon's forecasts stand from
-   * observations (Covariates.horizonErrorSd, which a backtest given forecasts measures): a measure wins.
+   * observations (Covariates.horizonErrorSd, measured by a backtest given forecasts and by a run
+   * from the stored forecasts, forecast/weather-error.ts): a measure wins.
    */
   weatherErrorSd: number;
 }
