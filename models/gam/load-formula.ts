@@ -187,11 +187,12 @@ export function buildFeatures(
   layout: Pick<FeatureLayout, 'dayTypeMap' | 'useTemperature' | 'holidays'> | undefined,
   temperature: Float64Array | undefined,
   temperatureState: TemperatureState | undefined,
-): FeatureTable & { rawDayType: Float64Array; rawHoliday: string[] } {
+): FeatureTable & { rawDayType: Float64Array; /** Each step's holiday name ('' on other days); empty under a layout without holiday effects. */ rawHoliday: string[] } {
   const cal = calendarFeatures(firstMs, stepSec, count, timeZone, params.calendar);
   const map = layout?.dayTypeMap;
   const dayType = map ? Float64Array.from(cal.dayType, (d) => map[d]) : cal.dayType;
-  const rawHoliday = Array.from(cal.day, (d) => cal.holidayNames.get(d) ?? '');
+  // Only a fit (no layout yet) or a layout with holiday effects reads the names: predict and condition skip them.
+  const rawHoliday = !layout || layout.holidays ? Array.from(cal.day, (d) => cal.holidayNames.get(d) ?? '') : [];
   const columns: Record<string, Float64Array> = {
     hour: cal.hour,
     dayType,
