@@ -24,12 +24,12 @@ export function validationOrigins(s: Series, horizon: number, count: number, min
   return out.reverse();
 }
 
-/** `c` with each covariate (past and future) replaced by `f(name, values)`. */
+/** `c` with each covariate (past and future) replaced by `f(name, values)`; what is not per step (the measured forecast error) kept. */
 function mapCovariates(c: Covariates, f: (name: string, v: Float64Array) => Float64Array): Covariates {
   const map = (r?: Record<string, Float64Array>) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, f(k, v)])) : undefined);
   const past = map(c.past);
   const future = map(c.future);
-  return { ...(past ? { past } : {}), ...(future ? { future } : {}) };
+  return { ...c, ...(past ? { past } : {}), ...(future ? { future } : {}) };
 }
 
 /** Covariates of steps [from, to) of a series' covariates (aligned with its values). */

@@ -6,7 +6,7 @@ import { endOf } from '../timeindex.ts';
 import { createSeasonalNaiveForecaster } from '../fallback/seasonal-naive.ts';
 import { bandCalibration } from './bands.ts';
 import { createEnsemble, ensembleFromArtifact } from './ensemble.ts';
-import { forecastLikeWeather, validateCandidate, validationOrigins } from './validate.ts';
+import { forecastLikeWeather, sliceCovariates, validateCandidate, validationOrigins } from './validate.ts';
 
 const START = new Date('2024-01-01T00:00:00Z');
 const DAYS = 40;
@@ -58,6 +58,14 @@ describe('validation on forecast-like weather', () => {
     expect(forecastLikeWeather(undefined, we, START.getTime(), 3600)).toBeUndefined();
     const noWeather: Covariates = { future: { holiday: new Float64Array(24) } };
     expect(forecastLikeWeather(noWeather, we, START.getTime(), 3600)).toBe(noWeather);
+  });
+
+  it('keeps the measured forecast error through slices and forecast-like weather', () => {
+    const measured: Covariates = { ...cov, horizonErrorSd: { temperature: 1.3 } };
+    const slice = sliceCovariates(measured, 24, 48)!;
+    expect(slice.future!.temperature.length).toBe(24);
+    expect(slice.horizonErrorSd).toEqual({ temperature: 1.3 });
+    expect(forecastLikeWeather(slice, we, START.getTime(), 3600)!.horizonErrorSd).toEqual({ temperature: 1.3 });
   });
 
   it('draws errors of the asked standard deviation, persistent over hours', () => {
