@@ -10,6 +10,8 @@ export interface ModelExplanation extends LoadGamEffects {
   seriesId: string;
   /** The models from the stored one down to the GAM explained, e.g. ['auto', 'gam-arima', 'gam']. */
   path: string[];
+  /** The days the GAM was fitted without, as abnormal (an outage, a storm): each day's first step, ISO. */
+  abnormalDays: string[];
 }
 
 const describe = (path: string[]) => path.join(' → ');
@@ -28,7 +30,7 @@ export function explainArtifact(a: ModelArtifact, seriesId: string, opts: Effect
     if (kind === 'gam') {
       const g = gamSeriesOf(current, seriesId);
       if (!g) throw new GridcastError('VERSION_SERIES_NOT_FOUND', `The model was not fitted on series '${seriesId}'.`, { seriesId });
-      return { seriesId, path, ...loadGamEffects(g, opts) };
+      return { seriesId, path, abnormalDays: g.abnormalDays, ...loadGamEffects(g, opts) };
     }
     if (kind === 'gam-arima') {
       current = gamArimaBaseArtifact(current);

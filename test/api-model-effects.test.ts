@@ -19,7 +19,10 @@ import { newVersion } from './fakes/registry.ts';
 const days = 60;
 const one = simulatedLoadWithWeather(days, 3);
 const two = simulatedLoadWithWeather(days, 5);
-const history: Series[] = [{ ...one.series, id: 'f1' }, { ...two.series, id: 'f2' }];
+/** f1 lost 60 % of its load on days 30 and 31 (an outage): its GAM is fitted without them. */
+const OUTAGE = [30, 31];
+const outage = Float64Array.from(one.series.values, (v, i) => (OUTAGE.includes(Math.floor(i / 24)) ? 0.4 * v : v));
+const history: Series[] = [{ ...one.series, id: 'f1', values: outage }, { ...two.series, id: 'f2' }];
 const cov = new Map<string, Covariates>([['f1', { past: { temperature: one.temperature } }], ['f2', { past: { temperature: two.temperature } }]]);
 const params = { calendar: { country: 'FR' }, halfLivesHours: [24], hourKnots: 9, tempKnots: 6, tempHourKnots: 5, inertiaKnots: 5 };
 const gam = (await createForecaster('gam', params).fit(history, cov)).toArtifact();
@@ -73,6 +76,10 @@ describe.each(backends)('GET /api/v1/models/{name}/versions/{n}/effects (%s)', (
     // Each series has its own GAM.
     const f1 = (await get('/api/v1/models/feeders/versions/1/effects?series=f1&points=50&surfacePoints=10')).json();
     expect(f1.terms.find((t: { name: string }) => t.name === 'daily profile: Monday').effect).not.toEqual(monday.effect);
+    // And says which days it was fitted without.
+    const outageDays = OUTAGE.map((d) => new Date(one.series.start.getTime() + d * 86_400_000).toISOString());
+    expect(f1.abnormalDays).toEqual(expect.arrayContaining(outageDays));
+    expect(body.abnormalDays).not.toContain(outageDays[0]);
   });
 
   it('needs the series when the version covers several, and one it was trained on', async () => {

@@ -11,6 +11,7 @@ import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, refitGam, type GamIncremental, type GamModel } from './gam.ts';
 import { buildFeatures, holidayColumn, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
 import { termContributions } from './terms.ts';
+import { abnormalDays, dailyMeans, dayScale, MAX_EVENT_DAYS, type AbnormalDayRule, type DayScale } from './abnormal-days.ts';
 import { normalQuantile } from './normal.ts';
 
 export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
@@ -38,6 +39,8 @@ interface SeriesGam {
   /** In-sample fit on the load scale for every history step (lets condition() extend it). */
   fitted: Float64Array;
   residuals: Float64Array;
+  /** The days the GAM was fitted without, as abnormal (abnormal-days.ts): each day's first step, ISO. Absent in states written before. */
+  abnormalDays?: string[];
 }
 
 interface State {
@@ -62,6 +65,8 @@ interface RefitCache {
   gam: GamIncremental;
   /** History length when the design (knots, constraints) was placed. */
   designLength: number;
+  /** What the fit from scratch made of a normal day: a refit judges its new days against it. */
+  dayScale?: DayScale;
 }
 
 interface SeriesFit {
@@ -148,17 +153,76 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   const firstMs = s.start.getTime();
   const y = transform(p, s.values, s.id);
   const probe = buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, temperature, undefined);
-  const layout = planLayout(probe.rawDayType, probe.rawHoliday, probe.columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
-  const columns = withLayout(probe.columns, probe.rawDayType, probe.rawHoliday, layout);
   // Coefficients fitted on forecast-like temperatures; the in-sample fit, residuals and the state predict() continues from stay on the observations.
   const trainTemp = trainingTemperature(temperature, s.stepSec, p);
   const train = trainTemp === temperature ? probe : buildFeatures(firstMs, s.stepSec, n, timeZone, p, undefined, trainTemp, undefined);
-  const trainColumns = train === probe ? columns : withLayout(train.columns, train.rawDayType, train.rawHoliday, layout);
-  const { model, fitted: trainFit, incremental } = fitGam(loadFormula(layout, p), trainColumns, y, p.criterion, { keepIncremental: refittable });
+  const fitOn = (yy: Float64Array) => {
+    const layout = planLayout(probe.rawDayType, probe.rawHoliday, probe.columns, (i) => Number.isFinite(yy[i]), s.stepSec, p, !!temperature, n / perDay);
+    const columns = withLayout(probe.columns, probe.rawDayType, probe.rawHoliday, layout);
+    const trainColumns = train === probe ? columns : withLayout(train.columns, train.rawDayType, train.rawHoliday, layout);
+    return { layout, columns, trainColumns, ...fitGam(loadFormula(layout, p), trainColumns, yy, p.criterion, { keepIncremental: refittable }) };
+  };
+  // Judged on the training fit, as a refit judges its new days (refitSeries).
+  let scale: DayScale | undefined;
+  const judge = (fit: Float64Array) => {
+    const means = dailyMeans(Float64Array.from(y, (v, i) => v - fit[i]), perDay);
+    scale = dayScale(means, minDayMad(p, y));
+    return scale ? abnormalDays(means, scale, abnormalRule(p)) : [];
+  };
+  const { result, abnormal } = withoutAbnormal(y, perDay, fitOn, judge)!;
+  const { layout, columns, trainColumns, model, fitted: trainFit, incremental } = result;
   const fit = train === probe ? trainFit : predictGam(model, columns, false).fit;
-  const gam = seriesGam(s, p, timeZone, layout, model, fit, probe.temperatureState);
+  const gam = seriesGam(s, p, timeZone, layout, model, fit, probe.temperatureState, abnormal.map((d) => dayLabel(s, d, perDay)));
   if (!incremental) return { gam };
-  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, probe.rawHoliday, gam, incremental, n, train.temperatureState) };
+  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, probe.rawHoliday, gam, incremental, n, train.temperatureState, scale) };
+}
+
+/** 0.2 % of the level: with the threshold at 7, no day less than 1.4 % off is abnormal. */
+const MIN_RELATIVE_DAY_MAD = 0.002;
+
+function minDayMad(p: GamForecasterParams, y: Float64Array): number {
+  if (p.logTarget) return MIN_RELATIVE_DAY_MAD;
+  let sum = 0;
+  let n = 0;
+  for (const v of y) if (Number.isFinite(v)) (sum += Math.abs(v)), n++;
+  return n ? (MIN_RELATIVE_DAY_MAD * sum) / n : 0;
+}
+
+/** Rounds of judging after the fit on every day (a fit without the days judged abnormal each). */
+const ABNORMAL_ROUNDS = 3;
+
+/**
+ * A fit without the abnormal days: fitted on every day, then without the days `judge` finds
+ * abnormal on that fit, then judged again on the new fit (every day, those left out included) until
+ * the days judged are those left out: a normal day an outage pulled off its fit comes back in.
+ * Undefined when `fitOn` cannot fit without the days asked (a refit whose layout would change).
+ */
+function withoutAbnormal<R extends { fitted: Float64Array }>(y: Float64Array, perDay: number, fitOn: (y: Float64Array) => R | undefined, judge: (fit: Float64Array) => number[]): { result: R; abnormal: number[] } | undefined {
+  let result = fitOn(y);
+  let abnormal: number[] = [];
+  for (let round = 0; result && round < ABNORMAL_ROUNDS; round++) {
+    const next = judge(result.fitted);
+    if (next.length === abnormal.length && next.every((d, k) => d === abnormal[k])) break;
+    abnormal = next;
+    result = fitOn(abnormal.length ? withoutDays(y, abnormal, perDay) : y);
+  }
+  return result && { result, abnormal };
+}
+
+function abnormalRule(p: GamForecasterParams): AbnormalDayRule {
+  return { threshold: p.abnormalDayThreshold, maxEventDays: MAX_EVENT_DAYS };
+}
+
+/** `y` with the steps of the given days (blocks of perDay steps from the first) missing. */
+function withoutDays(y: Float64Array, days: number[], perDay: number): Float64Array {
+  const out = y.slice();
+  for (const d of days) out.fill(Number.NaN, d * perDay, (d + 1) * perDay);
+  return out;
+}
+
+/** The time of day `d`'s first step, as the state and the explanation name it. */
+function dayLabel(s: Series, d: number, perDay: number): string {
+  return new Date(s.start.getTime() + d * perDay * s.stepSec * 1000).toISOString();
 }
 
 /** Fixed, so a refit on the same data gives the same model; the errors of a longer history start with those of a shorter one. */
@@ -171,10 +235,10 @@ function trainingTemperature(temperature: Float64Array | undefined, stepSec: num
   return Float64Array.from(temperature, (t, i) => t + errors[i]);
 }
 
-function seriesGam(s: Series, p: GamForecasterParams, timeZone: string, layout: FeatureLayout, model: GamModel, fit: Float64Array, temperatureState: TemperatureState | undefined): SeriesGam {
+function seriesGam(s: Series, p: GamForecasterParams, timeZone: string, layout: FeatureLayout, model: GamModel, fit: Float64Array, temperatureState: TemperatureState | undefined, abnormal: string[]): SeriesGam {
   const fittedLoad = Float64Array.from(fit, (v) => backTransform(p, v));
   const residuals = Float64Array.from(s.values, (v, i) => v - fittedLoad[i]);
-  return { id: s.id, startMs: s.start.getTime(), nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState, fitted: fittedLoad, residuals };
+  return { id: s.id, startMs: s.start.getTime(), nextMs: endOf(s).getTime(), stepSec: s.stepSec, timeZone, layout, model, temperatureState, fitted: fittedLoad, residuals, abnormalDays: abnormal };
 }
 
 /** a[0 … b.length) equals b, NaN equal to NaN. */
@@ -205,16 +269,22 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
     startsWith(s.values, c.values) &&
     (!temperature || startsWith(temperature, c.temperature!));
   if (!reusable) return fitSeries(s, cov, p, true);
-  const y = transform(p, s.values, s.id);
   const trainTemp = trainingTemperature(temperature, s.stepSec, p);
   const tail = buildFeatures(c.nextMs, s.stepSec, n - old, f.timeZone, p, undefined, trainTemp?.subarray(old), c.temperatureState);
   const rawDayType = concat(c.rawDayType, tail.rawDayType);
   const rawHoliday = [...c.rawHoliday, ...tail.rawHoliday];
   const added = withLayout(tail.columns, tail.rawDayType, tail.rawHoliday, f.layout);
   const columns = Object.fromEntries(Object.keys(added).map((k) => [k, concat(c.columns[k], added[k])]));
-  const layout = planLayout(rawDayType, rawHoliday, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / stepsPerDay(s.stepSec));
-  if (JSON.stringify(layout) !== JSON.stringify(f.layout)) return fitSeries(s, cov, p, true);
-  const { model, fitted: trainFit, incremental } = refitGam(c.gam, columns, y);
+  const perDay = stepsPerDay(s.stepSec);
+  const observedIn = (y: Float64Array) => planLayout(rawDayType, rawHoliday, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
+  const all = transform(p, s.values, s.id);
+  const fitOn = (y: Float64Array) => (JSON.stringify(observedIn(y)) === JSON.stringify(f.layout) ? refitGam(c.gam, columns, y) : undefined);
+  const judge = (fit: Float64Array) => newAbnormalDays(c, all, fit, old, perDay, p);
+  const refitted = withoutAbnormal(all, perDay, fitOn, judge);
+  if (!refitted) return fitSeries(s, cov, p, true);
+  const { result, abnormal } = refitted;
+  const layout = f.layout;
+  const { model, fitted: trainFit, incremental } = result;
   let fit = trainFit;
   let state = tail.temperatureState;
   if (trainTemp !== temperature) {
@@ -223,12 +293,25 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
     fit = predictGam(model, observed.columns, false).fit;
     state = observed.temperatureState;
   }
-  const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state);
-  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, rawHoliday, gam, incremental, c.designLength, tail.temperatureState) };
+  const days = [...(f.abnormalDays ?? []), ...abnormal.map((d) => dayLabel(s, d, perDay))];
+  const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state, days);
+  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, rawHoliday, gam, incremental, c.designLength, tail.temperatureState, c.dayScale) };
+}
+
+/**
+ * The days of the new rows (those wholly after the fitted history) to leave out, judged on the
+ * refit's in-sample fit, as the fit from scratch judged its days, against the normal day it found.
+ * The rows already fitted stay as it left them.
+ */
+function newAbnormalDays(c: RefitCache, y: Float64Array, fit: Float64Array, old: number, perDay: number, p: GamForecasterParams): number[] {
+  if (!c.dayScale || !(p.abnormalDayThreshold > 0)) return [];
+  const residuals = Float64Array.from(y, (v, i) => (i < old ? Number.NaN : v - fit[i]));
+  const firstNew = Math.ceil(old / perDay);
+  return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p)).filter((d) => d >= firstNew);
 }
 
 /** `trainingState`: the state of the features the coefficients were fitted on, which a refit continues. */
-function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, rawHoliday: string[], f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined): RefitCache {
+function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, rawHoliday: string[], f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined, scale: DayScale | undefined): RefitCache {
   return {
     values: s.values.slice(),
     ...(temperature ? { temperature: temperature.slice() } : {}),
@@ -239,6 +322,7 @@ function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Reco
     ...(trainingState ? { temperatureState: trainingState } : {}),
     gam,
     designLength,
+    ...(scale ? { dayScale: scale } : {}),
   };
 }
 
@@ -415,14 +499,14 @@ export function gamFromArtifact(a: ModelArtifact): FittedForecaster<GamForecaste
 }
 
 /** Per-smooth summary of a fitted series (EDF, smoothing parameters), for reports and the registry. */
-export function gamSummary(f: FittedForecaster<GamForecasterParams>): { id: string; smooths: GamModel['smooths']; sig2: number; n: number; iterations: number; converged: boolean }[] {
+export function gamSummary(f: FittedForecaster<GamForecasterParams>): { id: string; smooths: GamModel['smooths']; sig2: number; n: number; iterations: number; converged: boolean; abnormalDays: string[] }[] {
   const { series } = openGam(f.toArtifact());
-  return series.map((s) => ({ id: s.id, smooths: s.model.smooths, sig2: s.model.sig2, n: s.model.n, iterations: s.model.iterations, converged: s.model.converged }));
+  return series.map((s) => ({ id: s.id, smooths: s.model.smooths, sig2: s.model.sig2, n: s.model.n, iterations: s.model.iterations, converged: s.model.converged, abnormalDays: s.abnormalDays ?? [] }));
 }
 
 /** What the partial effects of one series' GAM need: the fitted GAM, its feature layout and the forecaster's parameters; null for a series it was not fitted on. */
-export function gamSeriesOf(a: ModelArtifact, seriesId: string): { model: GamModel; layout: FeatureLayout; params: GamForecasterParams } | null {
+export function gamSeriesOf(a: ModelArtifact, seriesId: string): { model: GamModel; layout: FeatureLayout; params: GamForecasterParams; abnormalDays: string[] } | null {
   const { series } = openGam(a);
   const s = series.find((x) => x.id === seriesId);
-  return s ? { model: s.model, layout: s.layout, params: a.spec.params as GamForecasterParams } : null;
+  return s ? { model: s.model, layout: s.layout, params: a.spec.params as GamForecasterParams, abnormalDays: s.abnormalDays ?? [] } : null;
 }

@@ -59,6 +59,11 @@ export interface GamForecasterParams {
    */
   holidayEffects: boolean;
   /**
+   * Days whose mean residual lies this many MADs from the median day start an abnormal event (an
+   * outage, a storm), which the GAM is fitted without (abnormal-days.ts); 0 fits on every day.
+   */
+  abnormalDayThreshold: number;
+  /**
    * Standard deviation (°C) of forecast-like errors added to the observed temperatures the GAM is
    * fitted on (features/temperature.ts forecastLikeErrors): at the horizon it reads forecasts, not
    * observations. 0 fits on the observations as given. In-sample fits and residuals (what the
@@ -93,6 +98,7 @@ export const DEFAULT_GAM: GamForecasterParams = {
   hourSeasonKnots: 0,
   inertiaHourKnots: 6,
   holidayEffects: true,
+  abnormalDayThreshold: 7,
   trainingTemperatureErrorSd: DAY_AHEAD_TEMPERATURE_ERROR_SD,
   minHistoryDays: 28,
   shortTrend: true,
@@ -119,6 +125,7 @@ export const GamParamsSchema = z
     hourSeasonKnots: z.union([z.literal(0), knots(4)]),
     inertiaHourKnots: z.union([z.literal(0), knots(4)]),
     holidayEffects: z.boolean(),
+    abnormalDayThreshold: z.union([z.literal(0), z.number().min(3).max(50)]),
     trainingTemperatureErrorSd: z.number().min(0).max(10),
     minHistoryDays: z.number().int().min(7),
     shortTrend: z.boolean(),

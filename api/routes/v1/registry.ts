@@ -122,6 +122,7 @@ export const EffectsView = z.object({
   sig2: z.number().describe('Residual variance on the response scale.'),
   bandLevel: z.number(),
   terms: z.array(EffectTerm),
+  abnormalDays: z.array(z.string()).describe("The days the GAM was fitted without: each day's mean residual was that many MADs from a normal day's (an outage, a storm: the model's `abnormalDayThreshold`); ISO time of each day's first step."),
 });
 
 const EFFECTS_DESCRIPTION = [

@@ -53,6 +53,8 @@ export async function render(main, route, ctx) {
     h('p', {}, `The GAM ${body.path ? `(${body.path.join(' → ')}) ` : ''}behind ${series}: ${body.n} rows fitted, ${num(body.edf, 1)} effective degrees of freedom, smoothing by ${body.criterion ?? 'the fit criterion'}. `,
       logScale ? 'It models log(load): an effect e multiplies the load by exp(e) (0.1 ≈ +10.5 %). ' : '',
       'Each curve is one term with the others held fixed, centred, with its 95 % pointwise band.'),
+    body.abnormalDays?.length ? h('p', { id: 'explain-abnormal' }, `Fitted without ${body.abnormalDays.length} abnormal day${body.abnormalDays.length > 1 ? 's' : ''} (an outage, a storm: a daily mean far from what the model makes of a normal day): `,
+      body.abnormalDays.map((d) => d.slice(0, 10)).join(', '), '.') : '',
     curves.length ? h('div', { class: 'grid-charts' }, ...curves.map((c, i) => h('section', { class: 'panel effect', 'aria-labelledby': `curve-${i}-t` },
       h('h2', { id: `curve-${i}-t` }, c.name, c.edf !== null ? h('span', { class: 'muted small' }, ` edf ${num(c.edf, 1)}`) : ''),
       h('div', { class: 'chart', id: `curve-${i}` })))) : '',

@@ -1,0 +1,96 @@
+/**
+ * Days a load model should not learn from: an outage, a storm, a plant trip — a few days whose
+ * level sits far from what the model makes of them, after which the load comes back. Fitted on,
+ * one such day pulls every effect it shares (a hurricane on a Columbus Day makes every Columbus Day
+ * low). Found from the in-sample fit: each day's mean residual against the median of all days, in
+ * units of their MAD; a day beyond `threshold` starts an event, which takes in the days next to it
+ * beyond two thirds of it on the same side (the day the load came back, partly). Judged on a fit
+ * the event pulls, normal days beside it can look abnormal: the caller judges again on the fit
+ * without the event (gam-forecaster.ts withoutAbnormal). An event longer than `maxEventDays`, or
+ * still running at the end of the history, is kept: the load may have moved to a new level, which the model must
+ * follow. Pure.
+ */
+
+export interface AbnormalDayRule {
+  /** MADs from the median a day's mean residual must reach to start an event; 0: nothing is left out. */
+  threshold: number;
+  /** Longest event left out, in days. */
+  maxEventDays: number;
+}
+
+/** A week: longer, the load has more likely moved than failed. */
+export const MAX_EVENT_DAYS = 7;
+
+/** Days needed for the median and MAD to say what a normal day is. */
+const MIN_DAYS = 28;
+
+/** Centre and scale of the days' mean residuals: what a later day is judged against. */
+export interface DayScale {
+  median: number;
+  mad: number;
+}
+
+/**
+ * Mean residual of each day: days are blocks of `perDay` steps from the first step; a day with
+ * fewer than half its steps observed is NaN.
+ */
+export function dailyMeans(residuals: ArrayLike<number>, perDay: number): Float64Array {
+  const days = Math.floor(residuals.length / perDay);
+  const out = new Float64Array(days);
+  for (let d = 0; d < days; d++) {
+    let sum = 0;
+    let n = 0;
+    for (let i = d * perDay; i < (d + 1) * perDay; i++) {
+      const r = residuals[i];
+      if (Number.isFinite(r)) {
+        sum += r;
+        n++;
+      }
+    }
+    out[d] = n * 2 >= perDay ? sum / n : Number.NaN;
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Median and MAD (scaled to a normal's sd) of the finite daily means, the MAD at least `minMad`
+ * (a series the model fits almost exactly has no day far from normal by rounding errors);
+ * undefined below MIN_DAYS.
+ */
+export function dayScale(means: Float64Array, minMad: number): DayScale | undefined {
+  const xs = Array.from(means).filter(Number.isFinite);
+  if (xs.length < MIN_DAYS) return undefined;
+  const m = median(xs);
+  const mad = Math.max(minMad, 1.4826 * median(xs.map((x) => Math.abs(x - m))));
+  return mad > 0 ? { median: m, mad } : undefined;
+}
+
+/** Indices of the days to leave out (ascending), by the rule, judged against `scale`. */
+export function abnormalDays(means: Float64Array, scale: DayScale, rule: AbnormalDayRule): number[] {
+  if (!(rule.threshold > 0)) return [];
+  const z = Array.from(means, (m) => (Number.isFinite(m) ? (m - scale.median) / scale.mad : 0));
+  const out: number[] = [];
+  const beside = (2 * rule.threshold) / 3;
+  let d = 0;
+  while (d < z.length) {
+    if (Math.abs(z[d]) < rule.threshold) {
+      d++;
+      continue;
+    }
+    const sign = Math.sign(z[d]);
+    const near = (k: number) => k >= 0 && k < z.length && sign * z[k] >= beside;
+    let first = d;
+    while (first > (out.length ? out[out.length - 1] + 1 : 0) && near(first - 1)) first--;
+    let last = d;
+    while (near(last + 1)) last++;
+    if (last - first + 1 <= rule.maxEventDays && last < z.length - 1) for (let k = first; k <= last; k++) out.push(k);
+    d = last + 1;
+  }
+  return out;
+}
