@@ -17,11 +17,11 @@ export interface ModelExplanation extends LoadGamEffects {
 const describe = (path: string[]) => path.join(' → ');
 
 /**
- * The partial effects of the GAM behind one series of a stored model: the model itself ('gam'),
- * the base of a 'gam-arima' (the ARIMA on its residuals adds only short-term corrections), or what
- * 'auto' chose for the series. Any other model has no partial effects (MODEL_NO_PARTIAL_EFFECTS).
+ * The GAM behind one series of a stored model, with the models from the stored one down to it: the
+ * model itself ('gam'), the base of a 'gam-arima', or what 'auto' chose for the series; `gam` is
+ * null where another model serves it.
  */
-export function explainArtifact(a: ModelArtifact, seriesId: string, opts: EffectOptions = {}): ModelExplanation {
+function gamBehind(a: ModelArtifact, seriesId: string): { path: string[]; gam: NonNullable<ReturnType<typeof gamSeriesOf>> | null } {
   const path: string[] = [];
   let current = a;
   for (;;) {
@@ -30,7 +30,7 @@ export function explainArtifact(a: ModelArtifact, seriesId: string, opts: Effect
     if (kind === 'gam') {
       const g = gamSeriesOf(current, seriesId);
       if (!g) throw new GridcastError('VERSION_SERIES_NOT_FOUND', `The model was not fitted on series '${seriesId}'.`, { seriesId });
-      return { seriesId, path, abnormalDays: g.abnormalDays, ...loadGamEffects(g, opts) };
+      return { path, gam: g };
     }
     if (kind === 'gam-arima') {
       current = gamArimaBaseArtifact(current);
@@ -42,10 +42,25 @@ export function explainArtifact(a: ModelArtifact, seriesId: string, opts: Effect
       current = choice.artifact;
       continue;
     }
-    throw new GridcastError(
-      'MODEL_NO_PARTIAL_EFFECTS',
-      `Series '${seriesId}' is forecast by ${describe(path)}: only a GAM (gam, gam-arima on a GAM, or auto where it chose one) has partial effects.`,
-      { seriesId, path },
-    );
+    return { path, gam: null };
   }
+}
+
+/**
+ * The partial effects of the GAM behind one series of a stored model (gamBehind); any other model
+ * has no partial effects (MODEL_NO_PARTIAL_EFFECTS).
+ */
+export function explainArtifact(a: ModelArtifact, seriesId: string, opts: EffectOptions = {}): ModelExplanation {
+  const { path, gam } = gamBehind(a, seriesId);
+  if (gam) return { seriesId, path, abnormalDays: gam.abnormalDays, ...loadGamEffects(gam, opts) };
+  throw new GridcastError(
+    'MODEL_NO_PARTIAL_EFFECTS',
+    `Series '${seriesId}' is forecast by ${describe(path)}: only a GAM (gam, gam-arima on a GAM, or auto where it chose one) has partial effects.`,
+    { seriesId, path },
+  );
+}
+
+/** The days the GAM behind a series was fitted without, as abnormal; none where no GAM serves it. */
+export function abnormalDaysOf(a: ModelArtifact, seriesId: string): string[] {
+  return gamBehind(a, seriesId).gam?.abnormalDays ?? [];
 }

@@ -112,6 +112,21 @@ describe('trainModel', () => {
     expect(entry.details).toMatchObject({ weather: 'temperature', warnings: v.warnings });
   }, 60_000);
 
+  it('names in the warnings and the audit the days a GAM was fitted without (an outage)', async () => {
+    const start = UNTIL.getTime() - DAYS * DAY;
+    const outage = [15, 16].map((d) => start + d * DAY);
+    const normal = load(200);
+    const b = { load: (ms: number) => normal(ms) * (outage.some((t) => ms >= t && ms < t + DAY) ? 0.4 : 1) };
+    const { d, registry } = deps({ series: { ...SERIES, b } });
+    const { version: v } = await trainModel(d, request({ model: 'feeders', kind: 'gam', params: GAM, seriesIds: ['a', 'b'] }), build);
+    const days = outage.map((t) => new Date(t).toISOString().slice(0, 10));
+    expect(v.warnings.find((w) => w.startsWith('GAM_ABNORMAL_DAYS'))).toBe(`GAM_ABNORMAL_DAYS: 1 series was fitted without days judged abnormal (a daily mean far from a normal day's: an outage, a storm), b: 2 (${days.join(', ')}); each series' model explanation lists them; abnormalDayThreshold: 0 fits on every day.`);
+    const [entry] = await registry.audit({ entityId: v.id });
+    expect(entry.details).toMatchObject({ warnings: v.warnings });
+    const { version: all } = await trainModel(d, request({ model: 'feeders', kind: 'gam', params: { ...GAM, abnormalDayThreshold: 0 }, seriesIds: ['a', 'b'] }), build);
+    expect(all.warnings.some((w) => w.startsWith('GAM_ABNORMAL_DAYS'))).toBe(false);
+  }, 60_000);
+
   it('scores the named backtest over the actuals after the window and stores it in the metrics under its name', async () => {
     const { d, registry } = deps();
     const trainEnd = new Date(UNTIL.getTime() - 4 * DAY);
