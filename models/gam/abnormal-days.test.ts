@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Covariates, Series } from '../../core/types.ts';
 import { simulatedLoadWithWeather } from './__fixtures__/simulated.ts';
-import { abnormalDays, dailyMeans, dayScale, MAX_EVENT_DAYS } from './abnormal-days.ts';
+import { abnormalDays, dailyMeans, dayScale, DAYS_PER_EVENT, eventCount, MAX_EVENT_DAYS } from './abnormal-days.ts';
 import { createGamForecaster, gamSummary } from './gam-forecaster.ts';
 
 /** 60 normal days whose means alternate ±0.01, with `events` (day → mean) put in. */
 function means(events: Record<number, number>): Float64Array {
   return Float64Array.from({ length: 60 }, (_, d) => events[d] ?? (d % 2 ? 0.01 : -0.01));
 }
-const rule = { threshold: 7, maxEventDays: MAX_EVENT_DAYS };
+const rule = { threshold: 7, maxEventDays: MAX_EVENT_DAYS, daysPerEvent: 10 };
 
 describe('abnormal days (pure)', () => {
   it('averages each day, NaN where fewer than half its steps are observed', () => {
@@ -32,6 +32,21 @@ describe('abnormal days (pure)', () => {
     expect(abnormalDays(means({ 20: -0.5, 21: 0.075 }), scale, rule)).toEqual([20]);
     expect(abnormalDays(m, scale, { ...rule, threshold: 0 })).toEqual([]);
     expect(abnormalDays(means({ 20: -0.1 }), scale, rule)).toEqual([]);
+  });
+
+  it('leaves out none when there would be more than one event per daysPerEvent days (the load behaves so)', () => {
+    const scale = { median: 0, mad: 0.015 };
+    // Three events in 60 days (one of two days).
+    const monthly = means({ 5: -0.5, 25: -0.5, 26: -0.5, 45: -0.5 });
+    expect(abnormalDays(monthly, scale, { ...rule, daysPerEvent: 20 })).toEqual([5, 25, 26, 45]);
+    expect(abnormalDays(monthly, scale, { ...rule, daysPerEvent: 21 })).toEqual([]);
+    // One event is always allowed.
+    expect(abnormalDays(means({ 5: -0.5 }), scale, { ...rule, daysPerEvent: 1000 })).toEqual([5]);
+    // A refit's new days count with the events the history already left out.
+    expect(abnormalDays(monthly, scale, { ...rule, daysPerEvent: 20 }, { days: 100, events: 2 })).toEqual([5, 25, 26, 45]);
+    expect(abnormalDays(monthly, scale, { ...rule, daysPerEvent: 20 }, { days: 100, events: 3 })).toEqual([]);
+    expect(eventCount([3, 4, 5, 9, 12, 13])).toBe(3);
+    expect(DAYS_PER_EVENT).toBe(60);
   });
 
   it('keeps an event longer than a week (a new level) and one still running at the end', () => {

@@ -8,7 +8,9 @@
  * the event pulls, normal days beside it can look abnormal: the caller judges again on the fit
  * without the event (gam-forecaster.ts withoutAbnormal). An event longer than `maxEventDays`, or
  * still running at the end of the history, is kept: the load may have moved to a new level, which the model must
- * follow. Pure.
+ * follow. And when there would be more than one event per `daysPerEvent` days of history (one
+ * event is always allowed), none goes: a load that is that often far from its model (a plant
+ * stopped one day a month) behaves so, and its bands must know it. Pure.
  */
 
 export interface AbnormalDayRule {
@@ -16,10 +18,14 @@ export interface AbnormalDayRule {
   threshold: number;
   /** Longest event left out, in days. */
   maxEventDays: number;
+  /** Days of history per event left out at most; more judged abnormal, none is. */
+  daysPerEvent: number;
 }
 
 /** A week: longer, the load has more likely moved than failed. */
 export const MAX_EVENT_DAYS = 7;
+/** Two months: GEFCom2012's zone 9, an industrial load stopped about one day a month, is far from its model about every 30 days. */
+export const DAYS_PER_EVENT = 60;
 
 /** Days needed for the median and MAD to say what a normal day is. */
 const MIN_DAYS = 28;
@@ -71,12 +77,17 @@ export function dayScale(means: Float64Array, minMad: number): DayScale | undefi
   return mad > 0 ? { median: m, mad } : undefined;
 }
 
-/** Indices of the days to leave out (ascending), by the rule, judged against `scale`. */
-export function abnormalDays(means: Float64Array, scale: DayScale, rule: AbnormalDayRule): number[] {
+/**
+ * Indices of the days to leave out (ascending), by the rule, judged against `scale`. `history`:
+ * the days of the whole history and the events it already left out, where `means` are a refit's
+ * new days only (NaN before them); by default the days of `means`, none left out.
+ */
+export function abnormalDays(means: Float64Array, scale: DayScale, rule: AbnormalDayRule, history?: { days: number; events: number }): number[] {
   if (!(rule.threshold > 0)) return [];
   const z = Array.from(means, (m) => (Number.isFinite(m) ? (m - scale.median) / scale.mad : 0));
   const out: number[] = [];
   const beside = (2 * rule.threshold) / 3;
+  let events = 0;
   let d = 0;
   while (d < z.length) {
     if (Math.abs(z[d]) < rule.threshold) {
@@ -89,8 +100,17 @@ export function abnormalDays(means: Float64Array, scale: DayScale, rule: Abnorma
     while (first > (out.length ? out[out.length - 1] + 1 : 0) && near(first - 1)) first--;
     let last = d;
     while (near(last + 1)) last++;
-    if (last - first + 1 <= rule.maxEventDays && last < z.length - 1) for (let k = first; k <= last; k++) out.push(k);
+    if (last - first + 1 <= rule.maxEventDays && last < z.length - 1) {
+      for (let k = first; k <= last; k++) out.push(k);
+      events++;
+    }
     d = last + 1;
   }
-  return out;
+  const h = history ?? { days: means.filter(Number.isFinite).length, events: 0 };
+  return events + h.events > Math.max(1, h.days / rule.daysPerEvent) ? [] : out;
+}
+
+/** Events (runs of consecutive days) among ascending day indices. */
+export function eventCount(days: readonly number[]): number {
+  return days.filter((d, k) => k === 0 || d !== days[k - 1] + 1).length;
 }

@@ -11,7 +11,7 @@ import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, refitGam, type GamIncremental, type GamModel } from './gam.ts';
 import { buildFeatures, holidayColumn, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
 import { termContributions } from './terms.ts';
-import { abnormalDays, dailyMeans, dayScale, MAX_EVENT_DAYS, type AbnormalDayRule, type DayScale } from './abnormal-days.ts';
+import { abnormalDays, dailyMeans, dayScale, DAYS_PER_EVENT, eventCount, MAX_EVENT_DAYS, type AbnormalDayRule, type DayScale } from './abnormal-days.ts';
 import { normalQuantile } from './normal.ts';
 
 export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
@@ -210,7 +210,7 @@ function withoutAbnormal<R extends { fitted: Float64Array }>(y: Float64Array, pe
 }
 
 function abnormalRule(p: GamForecasterParams): AbnormalDayRule {
-  return { threshold: p.abnormalDayThreshold, maxEventDays: MAX_EVENT_DAYS };
+  return { threshold: p.abnormalDayThreshold, maxEventDays: MAX_EVENT_DAYS, daysPerEvent: DAYS_PER_EVENT };
 }
 
 /** `y` with the steps of the given days (blocks of perDay steps from the first) missing. */
@@ -279,7 +279,9 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
   const observedIn = (y: Float64Array) => planLayout(rawDayType, rawHoliday, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
   const all = transform(p, s.values, s.id);
   const fitOn = (y: Float64Array) => (JSON.stringify(observedIn(y)) === JSON.stringify(f.layout) ? refitGam(c.gam, columns, y) : undefined);
-  const judge = (fit: Float64Array) => newAbnormalDays(c, all, fit, old, perDay, p);
+  const dayMs = perDay * s.stepSec * 1000;
+  const leftOut = (f.abnormalDays ?? []).map((d) => Math.round((Date.parse(d) - f.startMs) / dayMs));
+  const judge = (fit: Float64Array) => newAbnormalDays(c, all, fit, old, perDay, p, leftOut);
   const refitted = withoutAbnormal(all, perDay, fitOn, judge);
   if (!refitted) return fitSeries(s, cov, p, true);
   const { result, abnormal } = refitted;
@@ -303,11 +305,11 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
  * refit's in-sample fit, as the fit from scratch judged its days, against the normal day it found.
  * The rows already fitted stay as it left them.
  */
-function newAbnormalDays(c: RefitCache, y: Float64Array, fit: Float64Array, old: number, perDay: number, p: GamForecasterParams): number[] {
+function newAbnormalDays(c: RefitCache, y: Float64Array, fit: Float64Array, old: number, perDay: number, p: GamForecasterParams, leftOut: number[]): number[] {
   if (!c.dayScale || !(p.abnormalDayThreshold > 0)) return [];
   const residuals = Float64Array.from(y, (v, i) => (i < old ? Number.NaN : v - fit[i]));
   const firstNew = Math.ceil(old / perDay);
-  return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p)).filter((d) => d >= firstNew);
+  return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p), { days: Math.floor(y.length / perDay), events: eventCount(leftOut) }).filter((d) => d >= firstNew);
 }
 
 /** `trainingState`: the state of the features the coefficients were fitted on, which a refit continues. */
