@@ -6,11 +6,13 @@
  * units of their MAD; a day beyond `threshold` starts an event, which takes in the days next to it
  * beyond two thirds of it on the same side (the day the load came back, partly). Judged on a fit
  * the event pulls, normal days beside it can look abnormal: the caller judges again on the fit
- * without the event (gam-forecaster.ts withoutAbnormal). An event longer than `maxEventDays`, or
- * still running at the end of the history, is kept: the load may have moved to a new level, which the model must
- * follow. And when there would be more than one event per `daysPerEvent` days of history (one
- * event is always allowed), none goes: a load that is that often far from its model (a plant
- * stopped one day a month) behaves so, and its bands must know it. Pure.
+ * without the event (gam-forecaster.ts withoutAbnormal).
+ *
+ * Kept: an event longer than `maxEventDays` or still running at the end of the history (the load
+ * may have moved to a new level, which the model must follow), and every day when there would be
+ * more than one event per `daysPerEvent` days of history (one is always allowed): a load that is
+ * that often far from its model (a plant stopped one day a month) behaves so, and its bands must
+ * know it. Pure.
  */
 
 export interface AbnormalDayRule {
