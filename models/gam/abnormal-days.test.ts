@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Covariates, Series } from '../../core/types.ts';
 import { simulatedLoadWithWeather } from './__fixtures__/simulated.ts';
-import { abnormalDays, dailyMeans, dayScale, DAYS_PER_EVENT, eventCount, MAX_EVENT_DAYS } from './abnormal-days.ts';
+import { abnormalDays, dailyMeans, dayScale, DAYS_PER_EVENT, eventCount, MAX_EVENT_DAYS, withoutAbnormal } from './abnormal-days.ts';
 import { createGamForecaster, gamSummary } from './gam-forecaster.ts';
 
 /** 60 normal days whose means alternate ±0.01, with `events` (day → mean) put in. */
@@ -57,6 +57,35 @@ describe('abnormal days (pure)', () => {
     expect(abnormalDays(means(week), scale, rule)).toHaveLength(MAX_EVENT_DAYS);
     expect(abnormalDays(means({ 58: -0.3, 59: -0.3 }), scale, rule)).toEqual([]);
     expect(abnormalDays(means({ 57: -0.3, 58: -0.3 }), scale, rule)).toEqual([57, 58]);
+  });
+});
+
+describe('rounds of judging (withoutAbnormal)', () => {
+  /** A "fit" that remembers the days it was fitted without; `judgements` says what each fit is judged to hold. */
+  function run(judgements: Record<string, number[]>) {
+    const fitted: string[] = [];
+    const y = new Float64Array(10 * 2).fill(1);
+    const fitOn = (yy: Float64Array) => {
+      const out = Array.from({ length: 10 }, (_, d) => d).filter((d) => Number.isNaN(yy[2 * d])).join(',');
+      fitted.push(out);
+      return { fitted: new Float64Array(20), without: out };
+    };
+    let last = '';
+    const judge = () => judgements[last] ?? [];
+    const r = withoutAbnormal(y, 2, (yy) => { const f = fitOn(yy); last = f.without; return f; }, judge)!;
+    return { fitted, abnormal: r.abnormal, without: r.result.without };
+  }
+
+  it('stops where the days judged are those left out', () => {
+    expect(run({})).toEqual({ fitted: [''], abnormal: [], without: '' });
+    expect(run({ '': [3], '3': [3] })).toEqual({ fitted: ['', '3'], abnormal: [3], without: '3' });
+    // A normal day the event pulled comes back in.
+    expect(run({ '': [3, 4], '3,4': [3], '3': [3] })).toEqual({ fitted: ['', '3,4', '3'], abnormal: [3], without: '3' });
+  });
+
+  it('ends a cycle on the fit already made, and after three rounds at most', () => {
+    expect(run({ '': [3], '3': [] })).toEqual({ fitted: ['', '3'], abnormal: [], without: '' });
+    expect(run({ '': [1], '1': [2], '2': [3], '3': [4], '4': [5] })).toEqual({ fitted: ['', '1', '2', '3'], abnormal: [3], without: '3' });
   });
 });
 

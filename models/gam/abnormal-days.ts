@@ -6,7 +6,7 @@
  * units of their MAD; a day beyond `threshold` starts an event, which takes in the days next to it
  * beyond two thirds of it on the same side (the day the load came back, partly). Judged on a fit
  * the event pulls, normal days beside it can look abnormal: the caller judges again on the fit
- * without the event (gam-forecaster.ts withoutAbnormal).
+ * without the event (withoutAbnormal).
  *
  * Kept: an event longer than `maxEventDays` or still running at the end of the history (the load
  * may have moved to a new level, which the model must follow), and every day when there would be
@@ -115,4 +115,39 @@ export function abnormalDays(means: Float64Array, scale: DayScale, rule: Abnorma
 /** Events (runs of consecutive days) among ascending day indices. */
 export function eventCount(days: readonly number[]): number {
   return days.filter((d, k) => k === 0 || d !== days[k - 1] + 1).length;
+}
+
+/** `y` with the steps of the given days (blocks of perDay steps from the first) missing. */
+export function withoutDays(y: Float64Array, days: number[], perDay: number): Float64Array {
+  const out = y.slice();
+  for (const d of days) out.fill(Number.NaN, d * perDay, (d + 1) * perDay);
+  return out;
+}
+
+/** Rounds of judging after the fit on every day (a fit without the days judged abnormal each). */
+const ABNORMAL_ROUNDS = 3;
+
+/**
+ * A fit without the abnormal days: fitted on every day, then without the days `judge` finds
+ * abnormal on that fit, then judged again on the new fit (every day, those left out included) until
+ * the days judged are those left out: a normal day an outage pulled off its fit comes back in. A
+ * judgement already fitted ends it there (rounds that go round: a day that makes a second event
+ * once the first is out, over the events allowed, and none is left out). Undefined when `fitOn`
+ * cannot fit without the days asked (a refit whose layout would change).
+ */
+export function withoutAbnormal<R extends { fitted: Float64Array }>(y: Float64Array, perDay: number, fitOn: (y: Float64Array) => R | undefined, judge: (fit: Float64Array) => number[]): { result: R; abnormal: number[] } | undefined {
+  const first = fitOn(y);
+  if (!first) return undefined;
+  const fits = new Map<string, { result: R; abnormal: number[] }>([['', { result: first, abnormal: [] }]]);
+  let current = fits.get('')!;
+  for (let round = 0; round < ABNORMAL_ROUNDS; round++) {
+    const abnormal = judge(current.result.fitted);
+    const key = abnormal.join(',');
+    const seen = fits.get(key);
+    if (seen) return seen;
+    const result = fitOn(withoutDays(y, abnormal, perDay));
+    if (!result) return undefined;
+    fits.set(key, (current = { result, abnormal }));
+  }
+  return current;
 }

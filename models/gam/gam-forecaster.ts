@@ -11,7 +11,7 @@ import { endOf, finiteCount, stepsPerDay } from '../timeindex.ts';
 import { fitGam, predictGam, refitGam, type GamIncremental, type GamModel } from './gam.ts';
 import { buildFeatures, holidayColumn, HOUR_GROUP, loadFormula, parseGamParams, planLayout, temperatureOf, type FeatureLayout, type FeatureTable, type GamForecasterParams } from './load-formula.ts';
 import { termContributions } from './terms.ts';
-import { abnormalDays, dailyMeans, dayScale, DAYS_PER_EVENT, eventCount, MAX_EVENT_DAYS, type AbnormalDayRule, type DayScale } from './abnormal-days.ts';
+import { abnormalDays, dailyMeans, dayScale, DAYS_PER_EVENT, eventCount, MAX_EVENT_DAYS, withoutAbnormal, type AbnormalDayRule, type DayScale } from './abnormal-days.ts';
 import { normalQuantile } from './normal.ts';
 
 export { DEFAULT_GAM, type GamForecasterParams } from './load-formula.ts';
@@ -188,36 +188,8 @@ function minDayMad(p: GamForecasterParams, y: Float64Array): number {
   return n ? (MIN_RELATIVE_DAY_MAD * sum) / n : 0;
 }
 
-/** Rounds of judging after the fit on every day (a fit without the days judged abnormal each). */
-const ABNORMAL_ROUNDS = 3;
-
-/**
- * A fit without the abnormal days: fitted on every day, then without the days `judge` finds
- * abnormal on that fit, then judged again on the new fit (every day, those left out included) until
- * the days judged are those left out: a normal day an outage pulled off its fit comes back in.
- * Undefined when `fitOn` cannot fit without the days asked (a refit whose layout would change).
- */
-function withoutAbnormal<R extends { fitted: Float64Array }>(y: Float64Array, perDay: number, fitOn: (y: Float64Array) => R | undefined, judge: (fit: Float64Array) => number[]): { result: R; abnormal: number[] } | undefined {
-  let result = fitOn(y);
-  let abnormal: number[] = [];
-  for (let round = 0; result && round < ABNORMAL_ROUNDS; round++) {
-    const next = judge(result.fitted);
-    if (next.length === abnormal.length && next.every((d, k) => d === abnormal[k])) break;
-    abnormal = next;
-    result = fitOn(abnormal.length ? withoutDays(y, abnormal, perDay) : y);
-  }
-  return result && { result, abnormal };
-}
-
 function abnormalRule(p: GamForecasterParams): AbnormalDayRule {
   return { threshold: p.abnormalDayThreshold, maxEventDays: MAX_EVENT_DAYS, daysPerEvent: DAYS_PER_EVENT };
-}
-
-/** `y` with the steps of the given days (blocks of perDay steps from the first) missing. */
-function withoutDays(y: Float64Array, days: number[], perDay: number): Float64Array {
-  const out = y.slice();
-  for (const d of days) out.fill(Number.NaN, d * perDay, (d + 1) * perDay);
-  return out;
 }
 
 /** The time of day `d`'s first step, as the state and the explanation name it. */
