@@ -281,7 +281,7 @@ function newAbnormalDays(c: RefitCache, y: Float64Array, fit: Float64Array, old:
   if (!c.dayScale || !(p.abnormalDayThreshold > 0)) return [];
   const residuals = Float64Array.from(y, (v, i) => (i < old ? Number.NaN : v - fit[i]));
   const firstNew = Math.ceil(old / perDay);
-  return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p), { days: Math.floor(y.length / perDay), events: eventCount(leftOut) }).filter((d) => d >= firstNew);
+  return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p), { days: dailyMeans(y, perDay).filter(Number.isFinite).length, events: eventCount(leftOut) }).filter((d) => d >= firstNew);
 }
 
 /** `trainingState`: the state of the features the coefficients were fitted on, which a refit continues. */
