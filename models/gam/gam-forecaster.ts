@@ -67,6 +67,8 @@ interface RefitCache {
   designLength: number;
   /** What the fit from scratch made of a normal day: a refit judges its new days against it. */
   dayScale?: DayScale;
+  /** Indices of the days left out so far (what SeriesGam.abnormalDays names): a refit's allowance counts their events. */
+  leftOut: number[];
 }
 
 interface SeriesFit {
@@ -174,7 +176,7 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   const fit = train === probe ? trainFit : predictGam(model, columns, false).fit;
   const gam = seriesGam(s, p, timeZone, layout, model, fit, probe.temperatureState, abnormal.map((d) => dayLabel(s, d, perDay)));
   if (!incremental) return { gam };
-  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, probe.rawHoliday, gam, incremental, n, train.temperatureState, scale) };
+  return { gam, cache: cacheOf(s, temperature, trainColumns, probe.rawDayType, probe.rawHoliday, gam, incremental, n, train.temperatureState, scale, abnormal) };
 }
 
 /** 0.2 % of the level: with the threshold at 7, no day less than 1.4 % off is abnormal. */
@@ -251,9 +253,8 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
   const observedIn = (y: Float64Array) => planLayout(rawDayType, rawHoliday, columns, (i) => Number.isFinite(y[i]), s.stepSec, p, !!temperature, n / perDay);
   const all = transform(p, s.values, s.id);
   const fitOn = (y: Float64Array) => (JSON.stringify(observedIn(y)) === JSON.stringify(f.layout) ? refitGam(c.gam, columns, y) : undefined);
-  const dayMs = perDay * s.stepSec * 1000;
-  const leftOut = (f.abnormalDays ?? []).map((d) => Math.round((Date.parse(d) - f.startMs) / dayMs));
-  const judge = (fit: Float64Array) => newAbnormalDays(c, all, fit, old, perDay, p, leftOut);
+  const observedDays = dailyMeans(all, perDay).filter(Number.isFinite).length;
+  const judge = (fit: Float64Array) => newAbnormalDays(c, all, fit, old, perDay, p, observedDays);
   const refitted = withoutAbnormal(all, perDay, fitOn, judge);
   if (!refitted) return fitSeries(s, cov, p, true);
   const { result, abnormal } = refitted;
@@ -267,9 +268,9 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
     fit = predictGam(model, observed.columns, false).fit;
     state = observed.temperatureState;
   }
-  const days = [...(f.abnormalDays ?? []), ...abnormal.map((d) => dayLabel(s, d, perDay))];
-  const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state, days);
-  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, rawHoliday, gam, incremental, c.designLength, tail.temperatureState, c.dayScale) };
+  const leftOut = [...c.leftOut, ...abnormal];
+  const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state, leftOut.map((d) => dayLabel(s, d, perDay)));
+  return { gam, cache: cacheOf(s, temperature, columns, rawDayType, rawHoliday, gam, incremental, c.designLength, tail.temperatureState, c.dayScale, leftOut) };
 }
 
 /**
@@ -277,15 +278,15 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
  * refit's in-sample fit, as the fit from scratch judged its days, against the normal day it found.
  * The rows already fitted stay as it left them.
  */
-function newAbnormalDays(c: RefitCache, y: Float64Array, fit: Float64Array, old: number, perDay: number, p: GamForecasterParams, leftOut: number[]): number[] {
+function newAbnormalDays(c: RefitCache, y: Float64Array, fit: Float64Array, old: number, perDay: number, p: GamForecasterParams, observedDays: number): number[] {
   if (!c.dayScale || !(p.abnormalDayThreshold > 0)) return [];
   const residuals = Float64Array.from(y, (v, i) => (i < old ? Number.NaN : v - fit[i]));
   const firstNew = Math.ceil(old / perDay);
-  return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p), { days: dailyMeans(y, perDay).filter(Number.isFinite).length, events: eventCount(leftOut) }).filter((d) => d >= firstNew);
+  return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p), { days: observedDays, events: eventCount(c.leftOut) }).filter((d) => d >= firstNew);
 }
 
 /** `trainingState`: the state of the features the coefficients were fitted on, which a refit continues. */
-function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, rawHoliday: string[], f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined, scale: DayScale | undefined): RefitCache {
+function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Record<string, Float64Array>, rawDayType: Float64Array, rawHoliday: string[], f: SeriesGam, gam: GamIncremental, designLength: number, trainingState: TemperatureState | undefined, scale: DayScale | undefined, leftOut: number[]): RefitCache {
   return {
     values: s.values.slice(),
     ...(temperature ? { temperature: temperature.slice() } : {}),
@@ -297,6 +298,7 @@ function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Reco
     gam,
     designLength,
     ...(scale ? { dayScale: scale } : {}),
+    leftOut,
   };
 }
 
