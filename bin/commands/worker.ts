@@ -55,11 +55,20 @@ export async function run(args: string[]): Promise<number> {
   const stats = { jobs: 0, computeMs: 0, computeCpuMs: 0, handlerMs: 0 };
   let queue: Awaited<ReturnType<typeof openRunQueue>> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  // The beat in flight when the worker stops: awaited before it leaves the pool, or its upsert
+  // could land after the delete and keep a stopped worker listed as live.
+  let beat: Promise<void> | undefined;
   try {
     queue = await openRunQueue(db, { schema: q.schema, supervise: true, maintenanceSec: q.maintenanceSec, onError: (e) => cliLog.warn({ err: e.message }, 'queue error') });
     await shares.dropStale(86_400);
     await shares.workerSeen(me);
-    heartbeat = setInterval(() => void shares.workerSeen(me).catch((e: Error) => cliLog.warn({ err: e.message }, 'heartbeat failed')), q.heartbeatSec * 1000);
+    heartbeat = setInterval(() => {
+      // One beat at a time: a tick while the last is still in flight has nothing to add.
+      beat ??= shares
+        .workerSeen(me)
+        .catch((e: Error) => cliLog.warn({ err: e.message }, 'heartbeat failed'))
+        .finally(() => (beat = undefined));
+    }, q.heartbeatSec * 1000);
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
     });
@@ -96,7 +105,8 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     clearInterval(heartbeat);
     await queue?.stop(STOP_LIMIT_MS);
-    await shares.workerGone(me.id).catch(() => {});
+    await beat;
+    await shares.workerGone(me.id).catch((e: Error) => cliLog.warn({ err: e.message }, `could not leave the pool: others see worker ${me.id} until workerStaleSec passes`));
     await db.close();
   }
   const cpu = process.cpuUsage();
