@@ -12,20 +12,37 @@ import { GridcastError } from './errors.ts';
 export function cholesky(a: Float64Array, n: number): Float64Array | null {
   const l = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    let d = a[j * n + j];
     const lj = j * n;
-    for (let k = 0; k < j; k++) d -= l[lj + k] * l[lj + k];
+    const d = a[lj + j] - dot(l, lj, l, lj, j);
     if (!(d > 0)) return null;
     const ljj = Math.sqrt(d);
     l[lj + j] = ljj;
     for (let i = j + 1; i < n; i++) {
       const li = i * n;
-      let s = a[li + j];
-      for (let k = 0; k < j; k++) s -= l[li + k] * l[lj + k];
-      l[li + j] = s / ljj;
+      l[li + j] = (a[li + j] - dot(l, li, l, lj, j)) / ljj;
     }
   }
   return l;
+}
+
+/**
+ * Σ v[i0 + k] w[j0 + k], k < len, in four interleaved sums: the inner loop of every O(p³) routine
+ * here, and about twice as fast in V8 as one running sum (the additions no longer wait on each other).
+ */
+function dot(v: Float64Array, i0: number, w: Float64Array, j0: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < len; k += 4) {
+    s0 += v[i0 + k] * w[j0 + k];
+    s1 += v[i0 + k + 1] * w[j0 + k + 1];
+    s2 += v[i0 + k + 2] * w[j0 + k + 2];
+    s3 += v[i0 + k + 3] * w[j0 + k + 3];
+  }
+  for (; k < len; k++) s0 += v[i0 + k] * w[j0 + k];
+  return s0 + s1 + (s2 + s3);
 }
 
 /**
@@ -65,28 +82,37 @@ export function cholSolve(l: Float64Array, n: number, b: ArrayLike<number>): Flo
 
 /** A⁻¹ from the Cholesky factor of A (symmetric result). */
 export function cholInverse(l: Float64Array, n: number): Float64Array {
+  return cholInverseBlocks(l, n, [{ offset: 0, size: n }]);
+}
+
+/**
+ * The diagonal blocks of A⁻¹ from the Cholesky factor of A, in an n × n matrix that is zero
+ * elsewhere; each entry equals cholInverse's. A smoothing-parameter search needs only these (the
+ * trace of A⁻¹ against each block's penalty): the rows of L⁻ᵀ outside every block and the
+ * products between blocks are skipped.
+ */
+export function cholInverseBlocks(l: Float64Array, n: number, blocks: ReadonlyArray<{ offset: number; size: number }>): Float64Array {
   // U = L⁻ᵀ (upper), then A⁻¹ = L⁻ᵀ L⁻¹ = U Uᵀ. Kept transposed so every inner loop runs along
   // rows (the same sums, in the same order, as on L⁻¹'s columns, without striding through memory).
+  // Row j of U is column j of L⁻¹: a forward substitution of its own.
   const u = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const uj = j * n;
-    u[uj + j] = 1 / l[j * n + j];
-    for (let i = j + 1; i < n; i++) {
-      const li = i * n;
-      let s = 0;
-      for (let k = j; k < i; k++) s -= l[li + k] * u[uj + k];
-      u[uj + i] = s / l[li + i];
-    }
-  }
   const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const ui = i * n;
-    for (let j = 0; j <= i; j++) {
+  for (const b of blocks) {
+    for (let j = b.offset; j < b.offset + b.size; j++) {
       const uj = j * n;
-      let s = 0;
-      for (let k = i; k < n; k++) s += u[ui + k] * u[uj + k];
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
+      u[uj + j] = 1 / l[uj + j];
+      for (let i = j + 1; i < n; i++) {
+        const li = i * n;
+        u[uj + i] = -dot(l, li + j, u, uj + j, i - j) / l[li + i];
+      }
+    }
+    for (let i = b.offset; i < b.offset + b.size; i++) {
+      const ui = i * n;
+      for (let j = b.offset; j <= i; j++) {
+        const s = dot(u, ui + i, u, j * n + i, n - i);
+        inv[ui + j] = s;
+        inv[j * n + i] = s;
+      }
     }
   }
   return inv;

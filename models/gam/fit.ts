@@ -9,7 +9,7 @@
  * in log λ started from the REML solution.
  */
 import { GridcastError } from '../../core/errors.ts';
-import { cholInverse, cholSolve, choleskyJittered, symEigen } from '../../core/linalg.ts';
+import { cholInverse, cholInverseBlocks, cholSolve, choleskyJittered, symEigen } from '../../core/linalg.ts';
 
 export interface PenaltyBlock {
   offset: number;
@@ -45,17 +45,26 @@ export interface PlsFit {
 
 interface Evaluation {
   beta: Float64Array;
+  /** Cholesky factor of A = XᵀX + S_λ. */
+  l: Float64Array;
+  /** A⁻¹, or only its diagonal blocks (the penalty blocks') while λ is searched: see `complete`. */
   ainv: Float64Array;
+  /** tr(A⁻¹XᵀX); NaN until A⁻¹ is whole. */
+  tau: number;
   rss: number;
   penalty: number;
-  tau: number;
   logDetA: number;
 }
 
 const LOG_LAMBDA_MIN = -20;
 const LOG_LAMBDA_MAX = 25;
 
-function evaluate(cp: CrossProducts, blocks: PenaltyBlock[], lambda: Float64Array): Evaluation {
+/**
+ * `whole`: A⁻¹ in full and tr(A⁻¹XᵀX) (GCV needs it at every λ). The Fellner–Schall step needs
+ * only the penalty blocks of A⁻¹, which costs about half a full inverse; `complete` makes the
+ * last evaluation whole.
+ */
+function evaluate(cp: CrossProducts, blocks: PenaltyBlock[], lambda: Float64Array, whole: boolean): Evaluation {
   const { p, xtx, xty, yty } = cp;
   const a = Float64Array.from(xtx);
   let j = 0;
@@ -67,7 +76,6 @@ function evaluate(cp: CrossProducts, blocks: PenaltyBlock[], lambda: Float64Arra
   }
   const { l } = choleskyJittered(a, p);
   const beta = cholSolve(l, p, xty);
-  const ainv = cholInverse(l, p);
   let btXtXb = 0;
   let bty = 0;
   for (let r = 0; r < p; r++) {
@@ -77,8 +85,6 @@ function evaluate(cp: CrossProducts, blocks: PenaltyBlock[], lambda: Float64Arra
     bty += beta[r] * xty[r];
   }
   const rss = Math.max(0, yty - 2 * bty + btXtXb);
-  let tau = 0;
-  for (let r = 0; r < p; r++) for (let c = 0; c < p; c++) tau += ainv[r * p + c] * xtx[c * p + r];
   let penalty = 0;
   j = 0;
   for (const b of blocks) {
@@ -88,7 +94,18 @@ function evaluate(cp: CrossProducts, blocks: PenaltyBlock[], lambda: Float64Arra
   }
   let logDetA = 0;
   for (let r = 0; r < p; r++) logDetA += 2 * Math.log(l[r * p + r]);
-  return { beta, ainv, rss, penalty, tau, logDetA };
+  const ev = { beta, l, ainv: cholInverseBlocks(l, p, blocks), tau: Number.NaN, rss, penalty, logDetA };
+  return whole ? complete(cp, ev) : ev;
+}
+
+function complete(cp: CrossProducts, ev: Evaluation): Evaluation {
+  if (!Number.isNaN(ev.tau)) return ev;
+  const { p, xtx } = cp;
+  const ainv = cholInverse(ev.l, p);
+  // Both symmetric: the trace of the product is the sum of the element-wise one, read along rows.
+  let tau = 0;
+  for (let k = 0; k < p * p; k++) tau += ainv[k] * xtx[k];
+  return { ...ev, ainv, tau };
 }
 
 function quad(s: Float64Array, b: PenaltyBlock, beta: Float64Array): number {
@@ -222,7 +239,7 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
     });
     return { logDet, traces };
   };
-  let ev = evaluate(cp, blocks, lambda);
+  let ev = evaluate(cp, blocks, lambda, false);
   let iterations = 0;
   let converged = m === 0;
   // The fixed-point steps creep when a λ moves far in one direction (towards a near-linear smooth):
@@ -250,20 +267,21 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
         lambda[j++] = next;
       }
     }
-    ev = evaluate(cp, blocks, lambda);
+    ev = evaluate(cp, blocks, lambda, false);
     converged = maxStep < 1e-4;
   }
+  ev = complete(cp, ev);
   if (criterion === 'GCV' && m > 0) {
-    const r = minimiseLogLambda((ll) => gcvScore(cp, evaluate(cp, blocks, Float64Array.from(ll, Math.exp))), Float64Array.from(lambda, Math.log));
+    const r = minimiseLogLambda((ll) => gcvScore(cp, evaluate(cp, blocks, Float64Array.from(ll, Math.exp), true)), Float64Array.from(lambda, Math.log));
     lambda.set(Float64Array.from(r.x, Math.exp));
-    ev = evaluate(cp, blocks, lambda);
+    ev = evaluate(cp, blocks, lambda, true);
     iterations += r.evaluations;
     converged = r.converged;
   }
   const edf = new Float64Array(cp.p);
   for (let r = 0; r < cp.p; r++) {
     let s = 0;
-    for (let c = 0; c < cp.p; c++) s += ev.ainv[r * cp.p + c] * cp.xtx[c * cp.p + r];
+    for (let c = 0; c < cp.p; c++) s += ev.ainv[r * cp.p + c] * cp.xtx[r * cp.p + c];
     edf[r] = s;
   }
   const dfResid = Math.max(1, cp.n - ev.tau);
