@@ -68,7 +68,7 @@ describe('rounds of judging (withoutAbnormal)', () => {
     const fitOn = (yy: Float64Array) => {
       const out = Array.from({ length: 10 }, (_, d) => d).filter((d) => Number.isNaN(yy[2 * d])).join(',');
       fitted.push(out);
-      return { fitted: new Float64Array(20), without: out };
+      return { without: out };
     };
     let last = '';
     const judge = () => judgements[last] ?? [];

@@ -135,13 +135,13 @@ const ABNORMAL_ROUNDS = 3;
  * once the first is out, over the events allowed, and none is left out). Undefined when `fitOn`
  * cannot fit without the days asked (a refit whose layout would change).
  */
-export function withoutAbnormal<R extends { fitted: Float64Array }>(y: Float64Array, perDay: number, fitOn: (y: Float64Array) => R | undefined, judge: (fit: Float64Array) => number[]): { result: R; abnormal: number[] } | undefined {
+export function withoutAbnormal<R>(y: Float64Array, perDay: number, fitOn: (y: Float64Array) => R | undefined, judge: (fit: R) => number[]): { result: R; abnormal: number[] } | undefined {
   const first = fitOn(y);
   if (!first) return undefined;
   const fits = new Map<string, { result: R; abnormal: number[] }>([['', { result: first, abnormal: [] }]]);
   let current = fits.get('')!;
   for (let round = 0; round < ABNORMAL_ROUNDS; round++) {
-    const abnormal = judge(current.result.fitted);
+    const abnormal = judge(current.result);
     const key = abnormal.join(',');
     const seen = fits.get(key);
     if (seen) return seen;

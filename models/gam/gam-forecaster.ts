@@ -166,8 +166,8 @@ function fitSeries(s: Series, cov: Covariates | undefined, p: GamForecasterParam
   };
   // Judged on the training fit, as a refit judges its new days (refitSeries).
   let scale: DayScale | undefined;
-  const judge = (fit: Float64Array) => {
-    const means = dailyMeans(Float64Array.from(y, (v, i) => v - fit[i]), perDay);
+  const judge = ({ fitted }: { fitted: Float64Array }) => {
+    const means = dailyMeans(Float64Array.from(y, (v, i) => v - fitted[i]), perDay);
     scale = dayScale(means, minDayMad(p, y));
     return scale ? abnormalDays(means, scale, abnormalRule(p)) : [];
   };
@@ -254,19 +254,22 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
   const all = transform(p, s.values, s.id);
   const fitOn = (y: Float64Array) => (JSON.stringify(observedIn(y)) === JSON.stringify(f.layout) ? refitGam(c.gam, columns, y) : undefined);
   const observedDays = dailyMeans(all, perDay).filter(Number.isFinite).length;
-  const judge = (fit: Float64Array) => newAbnormalDays(c, all, fit, old, perDay, p, observedDays);
+  // Only the new days are judged: the fit of the new rows alone.
+  const judge = ({ model }: { model: GamModel }) => newAbnormalDays(c, all, predictGam(model, rowsFrom(columns, old), false).fit, old, perDay, p, observedDays);
   const refitted = withoutAbnormal(all, perDay, fitOn, judge);
   if (!refitted) return fitSeries(s, cov, p, true);
   const { result, abnormal } = refitted;
   const layout = f.layout;
-  const { model, fitted: trainFit, incremental } = result;
-  let fit = trainFit;
+  const { model, incremental } = result;
+  let fit: Float64Array;
   let state = tail.temperatureState;
   if (trainTemp !== temperature) {
     // The cached columns are the training (forecast-like) ones: the in-sample fit and the state predict() continues from are on the observations.
     const observed = buildFeatures(f.startMs, s.stepSec, n, f.timeZone, p, layout, temperature, undefined);
     fit = predictGam(model, observed.columns, false).fit;
     state = observed.temperatureState;
+  } else {
+    fit = predictGam(model, columns, false).fit;
   }
   const leftOut = [...c.leftOut, ...abnormal];
   const gam = seriesGam(s, p, f.timeZone, layout, model, fit, state, leftOut.map((d) => dayLabel(s, d, perDay)));
@@ -278,9 +281,9 @@ function refitSeries(f: SeriesGam, c: RefitCache, s: Series, cov: Covariates | u
  * refit's in-sample fit, as the fit from scratch judged its days, against the normal day it found.
  * The rows already fitted stay as it left them.
  */
-function newAbnormalDays(c: RefitCache, y: Float64Array, fit: Float64Array, old: number, perDay: number, p: GamForecasterParams, observedDays: number): number[] {
+function newAbnormalDays(c: RefitCache, y: Float64Array, newFit: Float64Array, old: number, perDay: number, p: GamForecasterParams, observedDays: number): number[] {
   if (!c.dayScale || !(p.abnormalDayThreshold > 0)) return [];
-  const residuals = Float64Array.from(y, (v, i) => (i < old ? Number.NaN : v - fit[i]));
+  const residuals = Float64Array.from(y, (v, i) => (i < old ? Number.NaN : v - newFit[i - old]));
   const firstNew = Math.ceil(old / perDay);
   return abnormalDays(dailyMeans(residuals, perDay), c.dayScale, abnormalRule(p), { days: observedDays, events: eventCount(c.leftOut) }).filter((d) => d >= firstNew);
 }
@@ -300,6 +303,10 @@ function cacheOf(s: Series, temperature: Float64Array | undefined, columns: Reco
     ...(scale ? { dayScale: scale } : {}),
     leftOut,
   };
+}
+
+function rowsFrom(columns: Record<string, Float64Array>, from: number): Record<string, Float64Array> {
+  return Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, v.subarray(from)]));
 }
 
 function concat(a: Float64Array, b: Float64Array): Float64Array {

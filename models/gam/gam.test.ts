@@ -86,12 +86,12 @@ describe('refitGam (more rows on the same design)', () => {
     refit.model.lambda.forEach((l, j) => expect(Math.abs(Math.log(l / onePass.model.lambda[j]))).toBeLessThan(1e-3));
     refit.model.beta.forEach((b, j) => expect(b).toBeCloseTo(onePass.model.beta[j], 4));
     expect(refit.model.iterations).toBeLessThan(onePass.model.iterations);
-    expect(Number.isNaN(refit.fitted[450])).toBe(false);
+    expect(Number.isNaN(predictGam(refit.model, head(n), false).fit[450])).toBe(false);
   });
 
   it('computes fitted values block by block as the full model-matrix rows give them', () => {
     const withRows = predictGam(refit.model, head(n), true).fit;
-    refit.fitted.forEach((v, i) => expect(v).toBeCloseTo(withRows[i], 12));
+    predictGam(refit.model, head(n), false).fit.forEach((v, i) => expect(v).toBeCloseTo(withRows[i], 12));
     // A te (no margin constraints, one overall) on a cyclic margin, x beyond the knots too.
     const te: TermSpec[] = [{ kind: 'te', variables: ['x', 'z'], bs: ['cr', 'cc'], k: [5, 6], knots: [undefined, [0, 1]] }];
     const fit = fitGam(te, head(400), y.subarray(0, 400));
@@ -128,9 +128,10 @@ describe('tensor-product rows summed by groups', () => {
     for (let r = 0; r < p; r++) for (let c = r; c < p; c++) expect(Math.abs(grouped.xtxUpper[r * p + c] - byRow.xtxUpper[r * p + c])).toBeLessThan(1e-12 * scale);
     grouped.xty.forEach((v, i) => expect(v).toBeCloseTo(byRow.xty[i], 10));
     // λ of a smooth pushed into its null space (the linear trend) runs off towards the bound, where
-    // its value no longer matters; the others and the fit agree.
+    // its value no longer matters; the others and the fit agree. To 1e-3: the search stops when
+    // no log λ moves by 1e-4, and on a flat REML surface rounding alone moves the stop by that much.
     grouped.lambda.forEach((l, j) => {
-      if (Math.log(l) < 15) expect(l / byRow.lambda[j]).toBeCloseTo(1, 4);
+      if (Math.log(l) < 15) expect(l / byRow.lambda[j]).toBeCloseTo(1, 3);
     });
     groupedFit.fitted.forEach((v, i) => expect(v).toBeCloseTo(byRowFit.fitted[i], 6));
   });

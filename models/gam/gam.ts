@@ -257,15 +257,18 @@ export function fitGam(terms: TermSpec[], data: GamData, y: ArrayLike<number>, c
   const xty = new Float64Array(p);
   const yty = accumulate(design, data, y, rows, xtxUpper, xty, opts.groupRows ?? true);
   const inc: GamIncremental = { terms, design, criterion, xtxUpper, xty, yty, n: rows.length, rowsRead: nAll, designRows: rows.length, lambda: new Float64Array(0) };
-  const result = solve(inc, data);
-  return opts.keepIncremental ? result : { model: result.model, fitted: result.fitted };
+  const { model, incremental } = solve(inc);
+  const fitted = predictGam(model, data, false).fit;
+  return opts.keepIncremental ? { model, fitted, incremental } : { model, fitted };
 }
 
 /**
  * Refits `prev` on `data`/`y`, whose first prev.rowsRead rows must be those it was fitted on
- * (the caller checks): only the rows after them are read. See GamIncremental.
+ * (the caller checks): only the rows after them are read. See GamIncremental. No fitted values:
+ * over a long history they cost more than the refit, and a caller often needs a few rows of them
+ * (predictGam on those rows).
  */
-export function refitGam(prev: GamIncremental, data: GamData, y: ArrayLike<number>): GamFitResult & { incremental: GamIncremental } {
+export function refitGam(prev: GamIncremental, data: GamData, y: ArrayLike<number>): { model: GamModel; incremental: GamIncremental } {
   const nAll = y.length;
   if (nAll < prev.rowsRead) throw new GridcastError('GAM_REFIT_SHORTER', `a GAM refit needs at least the ${prev.rowsRead} rows it was fitted on, got ${nAll}`, { rows: nAll, fitted: prev.rowsRead });
   const used = checkData(prev.terms, data, nAll);
@@ -273,10 +276,10 @@ export function refitGam(prev: GamIncremental, data: GamData, y: ArrayLike<numbe
   const xtxUpper = Float64Array.from(prev.xtxUpper);
   const xty = Float64Array.from(prev.xty);
   const yty = prev.yty + accumulate(prev.design, data, y, rows, xtxUpper, xty);
-  return solve({ ...prev, xtxUpper, xty, yty, n: prev.n + rows.length, rowsRead: nAll }, data);
+  return solve({ ...prev, xtxUpper, xty, yty, n: prev.n + rows.length, rowsRead: nAll });
 }
 
-function solve(inc: GamIncremental, data: GamData): GamFitResult & { incremental: GamIncremental } {
+function solve(inc: GamIncremental): { model: GamModel; incremental: GamIncremental } {
   const { design, criterion } = inc;
   const p = design.p;
   const xtx = Float64Array.from(inc.xtxUpper);
@@ -306,7 +309,7 @@ function solve(inc: GamIncremental, data: GamData): GamFitResult & { incremental
     iterations: pls.iterations,
     converged: pls.converged,
   };
-  return { model, fitted: predictGam(model, data, false).fit, incremental: { ...inc, lambda: pls.lambda } };
+  return { model, incremental: { ...inc, lambda: pls.lambda } };
 }
 
 function usedVariables(terms: TermSpec[]): string[] {
