@@ -58,6 +58,8 @@ interface Evaluation {
 
 const LOG_LAMBDA_MIN = -20;
 const LOG_LAMBDA_MAX = 25;
+/** See fitPls: how far inside the cold start a warm start puts a λ that was at its upper bound (in log λ). */
+const BOUND_RESTART = 10;
 
 /**
  * `whole`: A⁻¹ in full and tr(A⁻¹XᵀX) (GCV needs it at every λ). The Fellner–Schall step needs
@@ -224,8 +226,15 @@ export function fitPls(cp: CrossProducts, blocks: PenaltyBlock[], criterion: Smo
   }
   if (start && start.length === m && start.every((l) => l > 0)) {
     // A λ at its bound stays: at λ → ∞ both traces of the update are rank/λ and their difference
-    // is lost to rounding, so the step always pushes on. Those start where a cold fit starts.
-    for (let j = 0; j < m; j++) if (!atBound(start[j])) lambda[j] = clampLambda(start[j]);
+    // is lost to rounding, so the step always pushes on. One at the upper bound starts well inside
+    // (the cold start × e^BOUND_RESTART: its smooth already close to its null space, where a cold
+    // fit's steps pass on their way to the bound, and where a step can still turn back); starting
+    // it at the cold start would move every other λ while it walks back out, and cost a refit
+    // most of a cold fit's iterations. One at the lower bound starts where a cold fit starts.
+    for (let j = 0; j < m; j++) {
+      if (!atBound(start[j])) lambda[j] = clampLambda(start[j]);
+      else if (Math.log(start[j]) > 0) lambda[j] = clampLambda(lambda[j] * Math.exp(BOUND_RESTART));
+    }
   }
   const penaltyTerms = () => {
     let j = 0;

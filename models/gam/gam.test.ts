@@ -89,6 +89,34 @@ describe('refitGam (more rows on the same design)', () => {
     expect(Number.isNaN(predictGam(refit.model, head(n), false).fit[450])).toBe(false);
   });
 
+  it('restarts a λ at its upper bound inside it: back to the bound when the new rows keep it linear, back in when they bend it', () => {
+    const m = 1600;
+    const h = normals(2);
+    const u = Float64Array.from({ length: m }, (_, i) => ((i * 37) % 400) / 400);
+    const w = Float64Array.from({ length: m }, (_, i) => (i * 0.61803) % 1);
+    const terms: TermSpec[] = [
+      { kind: 's', variable: 'u', bs: 'cr', k: 8 },
+      { kind: 's', variable: 'w', bs: 'cr', k: 8 },
+    ];
+    const d = (k: number) => ({ u: u.subarray(0, k), w: w.subarray(0, k) });
+    // u enters linearly in the first 400 rows (its λ at the bound); after them, linearly or bent.
+    const noise = Float64Array.from({ length: m }, () => 0.3 * h());
+    const ys = (bend: number) => Float64Array.from({ length: m }, (_, i) => u[i] + Math.sin(2 * Math.PI * w[i]) + (i >= 400 ? bend * Math.sin(3 * Math.PI * u[i]) : 0) + noise[i]);
+    for (const bend of [0, 0.5]) {
+      const y = ys(bend);
+      const first = fitGam(terms, d(400), y.subarray(0, 400), 'REML', { keepIncremental: true });
+      expect(Math.log(first.incremental!.lambda[0])).toBeCloseTo(25, 6);
+      const refit = refitGam(first.incremental!, d(m), y);
+      const cold: GamIncremental = { ...first.incremental!, xtxUpper: new Float64Array(first.incremental!.xtxUpper.length), xty: new Float64Array(first.incremental!.xty.length), yty: 0, n: 0, rowsRead: 0, lambda: new Float64Array(0) };
+      const scratch = refitGam(cold, d(m), y);
+      const logs = [refit, scratch].map((r) => Array.from(r.model.lambda, Math.log));
+      if (bend === 0) expect(logs[1][0]).toBeCloseTo(25, 6);
+      else expect(logs[1][0]).toBeLessThan(15);
+      logs[0].forEach((l, j) => expect(Math.abs(l - logs[1][j])).toBeLessThan(1e-3));
+      if (bend === 0) expect(refit.model.iterations).toBeLessThan(scratch.model.iterations);
+    }
+  });
+
   it('computes fitted values block by block as the full model-matrix rows give them', () => {
     const withRows = predictGam(refit.model, head(n), true).fit;
     predictGam(refit.model, head(n), false).fit.forEach((v, i) => expect(v).toBeCloseTo(withRows[i], 12));
