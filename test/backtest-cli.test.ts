@@ -40,6 +40,10 @@ describe('gridcast backtest (CSV in, CSV out, no database)', () => {
     }
     writeFileSync(join(dir, 'weather.csv'), weather.join('\n'));
     writeFileSync(join(dir, 'weather-short.csv'), shortWeather.join('\n'));
+    // 70 days with a two-day outage (days 40 and 41 at 40 % of the load).
+    const c = simulatedLoad('c', '2024-01-01T00:00:00Z', 24 * 70);
+    const outage = ['series_id,ts,value', ...Array.from(c.values, (v, i) => `c,${new Date(c.start.getTime() + i * 3_600_000).toISOString()},${([40, 41].includes(Math.floor(i / 24)) ? 0.4 * v : v).toFixed(3)}`)];
+    writeFileSync(join(dir, 'outage.csv'), outage.join('\n'));
     writeFileSync(join(dir, 'bad.csv'), 'series_id,ts,value\na,2024-01-01T00:00:00Z,12\na,yesterday,13\n');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +64,18 @@ describe('gridcast backtest (CSV in, CSV out, no database)', () => {
     expect(cells.every((c) => Number(c[6]) <= Number(c[7]) && Number(c[7]) <= Number(c[8]))).toBe(true);
     expect(r.stdout).toMatch(/MAPE %/);
     expect(r.stdout).toMatch(/P10-P90 cov %/);
+    expect(r.stdout).not.toMatch(/GAM_ABNORMAL_DAYS/);
+  });
+
+  it('says which days the GAM was fitted without, and at how many of its fits', async () => {
+    const out = join(dir, 'out-outage.csv');
+    const r = await gridcast(['--input', join(dir, 'outage.csv'), '--series', 'c', '--model', 'gam', '--horizon', '24', '--origins', '2', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/GAM_ABNORMAL_DAYS: the GAM was fitted without 2 day\(s\) judged abnormal .*: 2024-02-10 \(2 of 2 fits\), 2024-02-11 \(2 of 2 fits\); the GAM parameter abnormalDayThreshold: 0 fits on every day/);
+    const off = await gridcast(['--input', join(dir, 'outage.csv'), '--series', 'c', '--model', 'gam', '--horizon', '24', '--origins', '2', '--params', '{"abnormalDayThreshold":0}', '--out', out]);
+    expect(off.code).toBe(0);
+    expect(off.stdout).not.toMatch(/GAM_ABNORMAL_DAYS/);
   });
 
   it('reads the weather of the chosen stations and uses --origin-step', async () => {

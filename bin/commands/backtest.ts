@@ -11,6 +11,7 @@ import { loadSeriesCsv } from '../lib/load-series.ts';
 import { loadWeatherCsv, pickStations, weatherOnSeries } from '../lib/load-weather.ts';
 import { describeWeather } from '../../core/topology/weather.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
+import { abnormalDaysOf } from '../../models/explain.ts';
 
 export const summary = 'rolling-origin backtest of a model on a CSV series (no database): forecasts CSV + accuracy table';
 
@@ -90,18 +91,30 @@ export async function run(args: string[]): Promise<number> {
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest {bar} {value}/{total} origins | {eta}s left', stream: process.stderr }) : undefined;
   bar?.start(origins.length, 0);
   let results: OriginResult[];
+  // The days each fit left out of its GAM as abnormal: the fit is not the one asked of every day, so it is said.
+  const leftOut = new Map<string, number>();
+  let fits = 0;
   try {
     results = await runBacktest(forecaster, { series, ...(future ? { future } : {}), ...(futureForecast ? { futureForecast } : {}) }, {
       horizon: a.horizon,
       origins,
       ...(a['refit-every'] ? { refitEvery: a['refit-every'] } : {}),
       onOrigin: (done) => bar?.update(done),
+      onFit: (fitted, refitted) => {
+        if (!refitted) return;
+        fits++;
+        for (const d of abnormalDaysOf(fitted.toArtifact(), series.id)) leftOut.set(d, (leftOut.get(d) ?? 0) + 1);
+      },
     });
   } finally {
     bar?.stop();
   }
   await writeForecasts(a.out, a.model, results, series.id);
   printSummary(series.id, a.model, scoreBacktest(results), results);
+  if (leftOut.size > 0) {
+    const days = [...leftOut].map(([d, n]) => `${d.slice(0, 10)} (${n} of ${fits} fits)`).join(', ');
+    console.log(`GAM_ABNORMAL_DAYS: the GAM was fitted without ${leftOut.size} day(s) judged abnormal (a daily mean far from a normal day's: an outage, a storm): ${days}; the GAM parameter abnormalDayThreshold: 0 fits on every day`);
+  }
   console.log(`weather: ${weatherUsed}`);
   return 0;
 }

@@ -28,6 +28,8 @@ export interface BacktestOptions {
   /** Most recent steps of history given to the model (default: all before the origin). */
   maxHistory?: number;
   onOrigin?(done: number, total: number): void;
+  /** The model fitted (`refitted`) or conditioned for an origin, before it predicts: what a caller reports of the fit. */
+  onFit?(fitted: FittedForecaster, refitted: boolean): void;
 }
 
 export interface OriginResult {
@@ -102,6 +104,7 @@ export async function runBacktest(forecaster: Forecaster, input: BacktestInput, 
     if (refit) fitted = fitted?.refit ? await fitted.refit([history], fitCov) : await forecaster.fit([history], fitCov, { refittable: true });
     else fitted = await fitted!.condition!([history], fitCov);
     const t1 = performance.now();
+    opts.onFit?.(fitted, refit);
     const [forecast] = await fitted.predict(opts.horizon, cov.predict ? new Map([[series.id, cov.predict]]) : undefined, quantiles);
     const t2 = performance.now();
     if (!forecast || forecast.start.getTime() !== series.start.getTime() + o * stepMs || forecast.mean.length !== opts.horizon) {

@@ -2,6 +2,7 @@ import { GridcastError } from '../../core/errors.ts';
 import type { Covariates, Forecaster, ModelArtifact, Series } from '../../core/types.ts';
 import type { ModelVersion } from '../../core/registry.ts';
 import { abnormalDaysOf } from '../../models/explain.ts';
+import { abnormalDaysWarning } from '../abnormal-days.ts';
 import { TEMPERATURE } from '../inputs.ts';
 import { scoreNamedBacktest, type NamedBacktest } from './backtest.ts';
 import type { TrainDeps } from './ports.ts';
@@ -86,7 +87,7 @@ export async function trainModel({ registry, inputs: source, config }: TrainDeps
   const weather = withWeather ? Object.fromEntries(history.map((s) => [s.id, inputs.weather.get(s.id) ?? null])) : {};
   // Weather warnings concern models that read weather; a seasonal naive has nothing to lose.
   const artifact = fitted.toArtifact();
-  const warnings = [...(forecaster.capabilities.futureCovariates ? inputs.warnings : []), ...abnormalDaysWarning(artifact, history)];
+  const warnings = [...(forecaster.capabilities.futureCovariates ? inputs.warnings : []), ...abnormalDaysWarning(history.map((s) => [s.id, abnormalDaysOf(artifact, s.id)]), "each series' model explanation lists them")];
   const trainStart = new Date(trainEnd.getTime() - historyDays * 24 * HOUR_MS);
   const version = await registry.transaction(async (tx) => {
     await tx.createModel({ name: req.model, family: req.family ?? rows[0].kind, ...(req.description ? { description: req.description } : {}) });
@@ -129,14 +130,4 @@ export async function trainModel({ registry, inputs: source, config }: TrainDeps
     return v;
   });
   return { version, skipped };
-}
-
-/** What the GAMs were fitted without (models/gam/abnormal-days.ts), named in the version's record and the command's output. */
-function abnormalDaysWarning(artifact: ModelArtifact, history: Series[]): string[] {
-  const left = history.map((s) => [s.id, abnormalDaysOf(artifact, s.id)] as const).filter(([, days]) => days.length > 0);
-  if (left.length === 0) return [];
-  const named = left.slice(0, 5).map(([id, days]) => `${id}: ${days.length} (${days.slice(0, 5).map((d) => d.slice(0, 10)).join(', ')}${days.length > 5 ? ', …' : ''})`);
-  return [
-    `GAM_ABNORMAL_DAYS: ${left.length} series ${left.length === 1 ? 'was' : 'were'} fitted without days judged abnormal (a daily mean far from a normal day's: an outage, a storm), ${named.join('; ')}${left.length > 5 ? '; …' : ''}; each series' model explanation lists them; abnormalDayThreshold: 0 fits on every day.`,
-  ];
 }

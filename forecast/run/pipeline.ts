@@ -17,6 +17,7 @@ import { applyTransfers, takeOutTransfers } from '../transfers.ts';
 import type { GroupsRunner, RunInputsSource, ScheduleSource } from './ports.ts';
 import { SCHEDULE_MODEL } from '../../core/schedule.ts';
 import { fitHistoryWithoutSchedules, PARTLY_SCHEDULED, scheduledBase, type ScheduleUse } from './schedules.ts';
+import { abnormalDaysWarning } from '../abnormal-days.ts';
 import { fallbackGroup, planLabel, WEATHER_FREE_COMPANION, type ArtifactSource, type GroupContext, type PreparedGroup, type SeriesData, type SeriesForecast, type SeriesPlan } from './series.ts';
 
 /**
@@ -178,6 +179,7 @@ export async function computeRun(spec: RunSpec, deps: PipelineDeps): Promise<Com
   const fallbacks = sm.rows.filter((id) => reasonOf(id));
   if (fallbacks.length > 0) warnings.push(`${fallbacks.length} series on a labelled fallback: ${fallbacks.map((id) => `${id} (${reasonOf(id)})`).join(', ')}`);
   for (const id of sm.rows) for (const f of results.get(id)!.failures) warnings.push(`${id}: ${f}`);
+  warnings.push(...abnormalDaysWarning(sm.rows.map((id) => [id, results.get(id)!.abnormalDays ?? []]), 'the models were fitted in this run'));
 
   const values: ForecastValue[] = [];
   const start = spec.windowStart.getTime();

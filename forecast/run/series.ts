@@ -2,6 +2,7 @@ import { GridcastError, isGridcastError } from '../../core/errors.ts';
 import type { RunStore } from '../../core/run-store.ts';
 import type { Covariates, FittedForecaster, Forecast, ModelArtifact, Series } from '../../core/types.ts';
 import { dataHash } from '../../models/artifact.ts';
+import { abnormalDaysOf } from '../../models/explain.ts';
 import { buildForecaster } from '../../models/auto.ts';
 import { finiteCount } from '../../models/timeindex.ts';
 import { configuredForecaster, loadFitted, type ModelSpecRef } from '../../models/configured.ts';
@@ -98,6 +99,8 @@ export interface SeriesForecast {
   residuals: Float64Array;
   /** Why models failed, in full, for the run's warnings. */
   failures: string[];
+  /** The days a GAM fitted in the run left out as abnormal (a champion's were named when it was trained). */
+  abnormalDays?: string[];
 }
 
 export interface GroupContext {
@@ -141,6 +144,8 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
   let produced: Map<string, Forecast[]> | undefined;
   let fitted: FittedForecaster | undefined;
   let pathLabel: string | undefined;
+  // Whether the model was fitted here (not a champion conditioned): what it left out is this run's to say.
+  let fittedHere = false;
   const kind = 'champion' in plan ? plan.champion : plan.fit.kind;
   try {
     const histories = group.map((s) => s.history);
@@ -149,6 +154,7 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
       if (plan.weatherFree && !g.companion) {
         // A version trained before companions were stored: its own spec, fitted here without weather.
         fitted = await configuredForecaster({ kind: g.artifact.spec.kind, params: g.artifact.spec.params as Record<string, unknown> }, ctx.holidays).fit(histories);
+        fittedHere = true;
         pathLabel = weatherFreeLabel(plan.weatherFree, true);
       } else {
         const stored = loadFitted(g.artifact);
@@ -158,6 +164,7 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
       }
     } else {
       fitted = await configuredForecaster(plan.fit, ctx.holidays).fit(histories, covMap((s) => s.fitCovariates));
+      fittedHere = true;
       if (plan.weatherFree) pathLabel = weatherFreeLabel(plan.weatherFree);
     }
     produced = new Map(ids.map((id) => [id, []]));
@@ -173,6 +180,7 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
     failure = { label: `${what}: ${errCode(e)}`, text: `${what}: ${errText(e)}` };
   }
   const out: SeriesForecast[] = [];
+  const artifact = fitted && fittedHere && produced ? fitted.toArtifact() : undefined;
   for (const s of group) {
     const id = s.history.id;
     const fs = produced?.get(id);
@@ -185,7 +193,7 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
         modelVersion: planLabel(plan, s),
         ...withReason(joinReasons(pathLabel, ...fs.map((f) => f.fallbackReason))),
         residuals: historyErrors(fitted, id),
-        failures: [],
+        ...(artifact ? leftOutOf(artifact, id) : { failures: [] }),
       });
     } else {
       const why = failure ?? { label: `${kind}: ${bad}`, text: `${kind}: ${bad}` };
@@ -210,6 +218,15 @@ export function fallbackGroup(group: SeriesData[], e: unknown, ctx: GroupContext
 }
 
 const withReason = (r: string | undefined) => (r ? { fallbackReason: r } : {});
+
+/** The days left out of a GAM fitted in the run; a model whose artifact cannot say is named in the warnings, its forecast kept. */
+function leftOutOf(artifact: ModelArtifact, id: string): { failures: string[]; abnormalDays?: string[] } {
+  try {
+    return { failures: [], abnormalDays: abnormalDaysOf(artifact, id) };
+  } catch (e) {
+    return { failures: [`abnormal days not read from the fitted model: ${errText(e)}`] };
+  }
+}
 
 /** What the reconciliation weighs a series by: its errors over the whole history, else its residuals. */
 const historyErrors = (f: FittedForecaster, id: string) => (f.historyErrors?.() ?? f.residuals()).get(id) ?? new Float64Array(0);

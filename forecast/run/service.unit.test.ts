@@ -156,6 +156,20 @@ describe('making a run (in-memory store and inputs)', () => {
     expect(s.weather.a).toEqual(weather.a);
   });
 
+  it('names the days a GAM fitted in the run left out as abnormal, in its warnings', async () => {
+    const gam = { kind: 'gam', params: { temperature: 'none', hourKnots: 8 } };
+    const gamConfig = ConfigSchema.parse({ timeZone: ZONE, forecast: { defaultModel: gam, historyDays: 42, reconciliation: 'bottom-up' } });
+    const [from, to] = [Date.UTC(2025, 11, 22), Date.UTC(2025, 11, 24)];
+    const outage = { ...SERIES, b: { load: (ms: number) => daily(200)(ms) * (ms >= from && ms < to ? 0.4 : 1) } };
+    const { store, deps } = setup({ series: outage });
+    const s = await runForecast({ ...deps, config: gamConfig }, { horizon: 'day-ahead' });
+    const named = s.warnings.filter((w) => w.startsWith('GAM_ABNORMAL_DAYS'));
+    expect(named).toEqual([expect.stringMatching(/^GAM_ABNORMAL_DAYS: 1 series was fitted without days judged abnormal \(.*\), b: [23] \((2025-12-2[1-4](, )?){2,3}\); the models were fitted in this run; abnormalDayThreshold: 0 fits on every day\.$/)]);
+    expect((await store.readRun(s.runId)).warnings).toEqual(s.warnings);
+    const every = await runForecast({ ...deps, config: ConfigSchema.parse({ ...gamConfig, forecast: { ...gamConfig.forecast, defaultModel: { kind: 'gam', params: { ...gam.params, abnormalDayThreshold: 0 } } } }) }, { horizon: 'day-ahead' });
+    expect(every.warnings.some((w) => w.startsWith('GAM_ABNORMAL_DAYS'))).toBe(false);
+  });
+
   it('records the inputs warnings in the run and its summary', async () => {
     const { store, inputs, deps } = setup();
     const warned: RunDeps = { ...deps, inputs: { load: async (r) => ({ ...(await inputs.load(r)), warnings: ['WEATHER_UNMAPPED: b has no station'] }) } };

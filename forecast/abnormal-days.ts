@@ -1,0 +1,16 @@
+/**
+ * The warning that names the days GAMs were fitted without as abnormal (models/gam/abnormal-days.ts):
+ * a fit that is not the one asked of every day says so, in a trained version's record and in a
+ * run's. `see`: where the full list is kept.
+ */
+const SERIES_NAMED = 5;
+const DAYS_NAMED = 5;
+
+export function abnormalDaysWarning(bySeries: ReadonlyArray<readonly [string, readonly string[]]>, see: string): string[] {
+  const left = bySeries.filter(([, days]) => days.length > 0);
+  if (left.length === 0) return [];
+  const named = left.slice(0, SERIES_NAMED).map(([id, days]) => `${id}: ${days.length} (${days.slice(0, DAYS_NAMED).map((d) => d.slice(0, 10)).join(', ')}${days.length > DAYS_NAMED ? ', …' : ''})`);
+  return [
+    `GAM_ABNORMAL_DAYS: ${left.length} series ${left.length === 1 ? 'was' : 'were'} fitted without days judged abnormal (a daily mean far from a normal day's: an outage, a storm), ${named.join('; ')}${left.length > SERIES_NAMED ? '; …' : ''}; ${see}; abnormalDayThreshold: 0 fits on every day.`,
+  ];
+}
