@@ -11,6 +11,6 @@ export function abnormalDaysWarning(bySeries: ReadonlyArray<readonly [string, re
   if (left.length === 0) return [];
   const named = left.slice(0, SERIES_NAMED).map(([id, days]) => `${id}: ${days.length} (${days.slice(0, DAYS_NAMED).map((d) => d.slice(0, 10)).join(', ')}${days.length > DAYS_NAMED ? ', …' : ''})`);
   return [
-    `GAM_ABNORMAL_DAYS: ${left.length} series ${left.length === 1 ? 'was' : 'were'} fitted without days judged abnormal (a daily mean far from a normal day's: an outage, a storm), ${named.join('; ')}${left.length > SERIES_NAMED ? '; …' : ''}; ${see}; abnormalDayThreshold: 0 fits on every day.`,
+    `GAM_ABNORMAL_DAYS: ${left.length} series ${left.length === 1 ? 'was' : 'were'} fitted without days judged abnormal (a daily mean far from a normal day's: an outage, a storm, a holiday too rare in the history for an effect of its own), ${named.join('; ')}${left.length > SERIES_NAMED ? '; …' : ''}; ${see}; abnormalDayThreshold: 0 fits on every day.`,
   ];
 }

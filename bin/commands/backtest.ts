@@ -113,7 +113,7 @@ export async function run(args: string[]): Promise<number> {
   printSummary(series.id, a.model, scoreBacktest(results), results);
   if (leftOut.size > 0) {
     const days = [...leftOut].map(([d, n]) => `${d.slice(0, 10)} (${n} of ${fits} fits)`).join(', ');
-    console.log(`GAM_ABNORMAL_DAYS: the GAM was fitted without ${leftOut.size} day(s) judged abnormal (a daily mean far from a normal day's: an outage, a storm): ${days}; the GAM parameter abnormalDayThreshold: 0 fits on every day`);
+    console.log(`GAM_ABNORMAL_DAYS: the GAM was fitted without ${leftOut.size} day(s) judged abnormal (a daily mean far from a normal day's: an outage, a storm, a holiday too rare in the history for an effect of its own): ${days}; the GAM parameter abnormalDayThreshold: 0 fits on every day`);
   }
   console.log(`weather: ${weatherUsed}`);
   return 0;

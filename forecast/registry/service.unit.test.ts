@@ -120,7 +120,7 @@ describe('trainModel', () => {
     const { d, registry } = deps({ series: { ...SERIES, b } });
     const { version: v } = await trainModel(d, request({ model: 'feeders', kind: 'gam', params: GAM, seriesIds: ['a', 'b'] }), build);
     const days = outage.map((t) => new Date(t).toISOString().slice(0, 10));
-    expect(v.warnings.find((w) => w.startsWith('GAM_ABNORMAL_DAYS'))).toBe(`GAM_ABNORMAL_DAYS: 1 series was fitted without days judged abnormal (a daily mean far from a normal day's: an outage, a storm), b: 2 (${days.join(', ')}); each series' model explanation lists them; abnormalDayThreshold: 0 fits on every day.`);
+    expect(v.warnings.find((w) => w.startsWith('GAM_ABNORMAL_DAYS'))).toBe(`GAM_ABNORMAL_DAYS: 1 series was fitted without days judged abnormal (a daily mean far from a normal day's: an outage, a storm, a holiday too rare in the history for an effect of its own), b: 2 (${days.join(', ')}); each series' model explanation lists them; abnormalDayThreshold: 0 fits on every day.`);
     const [entry] = await registry.audit({ entityId: v.id });
     expect(entry.details).toMatchObject({ warnings: v.warnings });
     const { version: all } = await trainModel(d, request({ model: 'feeders', kind: 'gam', params: { ...GAM, abnormalDayThreshold: 0 }, seriesIds: ['a', 'b'] }), build);
