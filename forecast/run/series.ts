@@ -180,7 +180,8 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
     failure = { label: `${what}: ${errCode(e)}`, text: `${what}: ${errText(e)}` };
   }
   const out: SeriesForecast[] = [];
-  const artifact = fitted && fittedHere && produced ? fitted.toArtifact() : undefined;
+  let artifact: ModelArtifact | undefined;
+  const leftOut = (f: FittedForecaster, id: string) => leftOutOf(() => (artifact ??= f.toArtifact()), id);
   for (const s of group) {
     const id = s.history.id;
     const fs = produced?.get(id);
@@ -193,7 +194,7 @@ export async function forecastGroup(g: PreparedGroup, ctx: GroupContext): Promis
         modelVersion: planLabel(plan, s),
         ...withReason(joinReasons(pathLabel, ...fs.map((f) => f.fallbackReason))),
         residuals: historyErrors(fitted, id),
-        ...(artifact ? leftOutOf(artifact, id) : { failures: [] }),
+        ...(fittedHere ? leftOut(fitted, id) : { failures: [] }),
       });
     } else {
       const why = failure ?? { label: `${kind}: ${bad}`, text: `${kind}: ${bad}` };
@@ -220,9 +221,9 @@ export function fallbackGroup(group: SeriesData[], e: unknown, ctx: GroupContext
 const withReason = (r: string | undefined) => (r ? { fallbackReason: r } : {});
 
 /** The days left out of a GAM fitted in the run; a model whose artifact cannot say is named in the warnings, its forecast kept. */
-function leftOutOf(artifact: ModelArtifact, id: string): { failures: string[]; abnormalDays?: string[] } {
+function leftOutOf(artifact: () => ModelArtifact, id: string): { failures: string[]; abnormalDays?: string[] } {
   try {
-    return { failures: [], abnormalDays: abnormalDaysOf(artifact, id) };
+    return { failures: [], abnormalDays: abnormalDaysOf(artifact(), id) };
   } catch (e) {
     return { failures: [`abnormal days not read from the fitted model: ${errText(e)}`] };
   }
