@@ -27,7 +27,8 @@ export function cholesky(a: Float64Array, n: number): Float64Array | null {
 
 /**
  * Σ v[i0 + k] w[j0 + k], k < len, in four interleaved sums: the inner loop of every O(p³) routine
- * here, and about twice as fast in V8 as one running sum (the additions no longer wait on each other).
+ * here. The additions no longer wait on each other: at p = 353 the inverse took 11 ms instead of
+ * 16–19, the Cholesky 7–9 instead of 8–11.
  */
 function dot(v: Float64Array, i0: number, w: Float64Array, j0: number, len: number): number {
   let s0 = 0;
