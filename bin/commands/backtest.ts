@@ -12,6 +12,7 @@ import { loadWeatherCsv, pickStations, weatherOnSeries } from '../lib/load-weath
 import { describeWeather } from '../../core/topology/weather.ts';
 import { BACKTEST_MODELS, forecasterFor } from '../lib/models.ts';
 import { abnormalDaysOf } from '../../models/explain.ts';
+import { abnormalDaysOverFits } from '../../forecast/abnormal-days.ts';
 
 export const summary = 'rolling-origin backtest of a model on a CSV series (no database): forecasts CSV + accuracy table';
 
@@ -117,10 +118,7 @@ export async function run(args: string[]): Promise<number> {
   }
   await writeForecasts(a.out, a.model, results, series.id);
   printSummary(series.id, a.model, scoreBacktest(results), results);
-  if (leftOut.size > 0) {
-    const days = [...leftOut].map(([d, n]) => `${d.slice(0, 10)} (${n} of ${fits} fits)`).join(', ');
-    console.log(`GAM_ABNORMAL_DAYS: the GAM was fitted without ${leftOut.size} day(s) judged abnormal (a daily mean far from a normal day's: an outage, a storm, a holiday too rare in the history for an effect of its own): ${days}; the GAM parameter abnormalDayThreshold: 0 fits on every day`);
-  }
+  for (const line of abnormalDaysOverFits(leftOut, fits)) console.log(line);
   if (unread) console.log(`abnormal days left out of the GAM's fits: not read from the fitted model (${unread})`);
   console.log(`weather: ${weatherUsed}`);
   return 0;
